@@ -1,0 +1,106 @@
+"""The application factory: ``create_app(settings) -> Litestar``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Contact, License
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.registry import StoreRegistry
+from litestar.template import TemplateConfig
+
+from cocreate import components
+from cocreate.db import Database
+from cocreate.settings import Settings
+from cocreate.tasks import configure_celery
+from cocreate.web.dependencies import provide_db_session, provide_settings
+from cocreate.web.errors import EXCEPTION_HANDLERS
+from cocreate.web.middleware import locale_middleware
+from cocreate.web.security import make_security_headers_hook
+from cocreate.web.sessions import DatabaseSessionConfig, DatabaseStore
+from cocreate.web.templating import STATIC_DIR, make_template_engine
+
+SESSION_COOKIE = "cocreate_session"
+CSRF_COOKIE = "cocreate_csrf"
+CSRF_HEADER = "x-csrftoken"
+MAX_BODY_BYTES = 25 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the web application; settings come from the environment when not given."""
+    settings = settings or Settings.from_env()
+    settings.ensure_dirs()
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    database = Database(settings)
+    configure_celery(settings)  # also loads every component's models and tasks
+
+    engine = make_template_engine()
+    session_config = DatabaseSessionConfig(
+        store="sessions",
+        key=SESSION_COOKIE,
+        max_age=int(timedelta(days=14).total_seconds()),
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    static_router = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+    )
+    openapi = OpenAPIConfig(
+        title="cocreate open data API",
+        version="1.0.0",
+        description="Read API of cocreate: challenges, proposals, trials and test fields. Data under CC BY 4.0.",
+        path="/schema",
+        license=License(name="CC BY 4.0", url="https://creativecommons.org/licenses/by/4.0/"),
+        contact=Contact(name="cocreate"),
+        render_plugins=[ScalarRenderPlugin()],
+    )
+    state: dict[str, Any] = {"settings": settings, "database": database}
+
+    return Litestar(
+        route_handlers=[*components.route_handlers(), static_router],
+        dependencies={
+            "db_session": Provide(provide_db_session, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        middleware=[
+            session_config.middleware,
+            locale_middleware(settings.default_locale, settings.secure_cookies),
+        ],
+        stores=StoreRegistry({"sessions": DatabaseStore(database)}),
+        template_config=TemplateConfig(instance=engine),
+        csrf_config=CSRFConfig(
+            secret=settings.signing_key(),
+            cookie_name=CSRF_COOKIE,
+            header_name=CSRF_HEADER,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        plugins=[HTMXPlugin()],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[make_security_headers_hook(hsts=settings.secure_cookies)],
+        openapi_config=openapi,
+        request_max_body_size=MAX_BODY_BYTES,
+        state=State(state),
+        on_shutdown=[database.dispose],
+        debug=settings.debug,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Entry point for ASGI servers (``uvicorn --factory cocreate.app:create_app_from_env``)."""
+    return create_app(Settings.from_env())

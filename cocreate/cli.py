@@ -1,0 +1,267 @@
+"""The ``cocreate`` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from cocreate.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@click.group()
+def main() -> None:
+    """cocreate: the ward's co-creation platform."""
+
+
+# --- web, worker, beat ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--web-workers", default=1, show_default=True, type=int, help="Web processes.")
+def serve(host: str, port: int, web_workers: int) -> None:
+    """Run the web server, a Celery worker and Celery beat; Ctrl-C or SIGTERM stops all three."""
+    settings = _settings()
+    settings.ensure_dirs()
+    exe = [sys.executable, "-m", "cocreate.cli"]
+    commands = {
+        "web": [*exe, "web", "--host", host, "--port", str(port), "--workers", str(web_workers)],
+        "worker": [*exe, "worker"],
+        "beat": [*exe, "beat"],
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for name, command in commands.items():
+        # Own process groups, so a terminal's Ctrl-C reaches only us and we stop children in order.
+        processes[name] = subprocess.Popen(command, start_new_session=True)
+    click.echo(f"cocreate is running at http://{host}:{port}/ (web, worker and beat). Ctrl-C stops it.")
+    exit_code = 0
+    try:
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    click.echo(
+                        f"{name} exited with code {process.returncode}; stopping the others.", err=True
+                    )
+                    exit_code = process.returncode or 1
+                    stopping = True
+                    break
+            time.sleep(0.2)
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    sys.exit(exit_code)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def web(host: str, port: int, workers: int) -> None:
+    """Run only the web server (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run(
+        "cocreate.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--queues", default="default,search", show_default=True)
+@click.option("--concurrency", default=1, show_default=True, type=int)
+@click.pass_context
+def worker(ctx: click.Context, queues: str, concurrency: int) -> None:
+    """Run a Celery worker (extra arguments go to Celery)."""
+    from cocreate.tasks import configure_celery
+
+    settings = _settings()
+    app = configure_celery(settings)
+    pool = "solo" if concurrency == 1 else "prefork"
+    argv = [
+        "worker",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        f"--queues={queues}",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+        *ctx.args,
+    ]
+    app.worker_main(argv)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run Celery beat, the scheduler of periodic jobs."""
+    from cocreate.tasks import configure_celery
+
+    settings = _settings()
+    app = configure_celery(settings)
+    schedule = settings.data_dir / "celerybeat-schedule"
+    app.start(["beat", f"--schedule={schedule}", "--loglevel=INFO", *ctx.args])
+
+
+# --- database ------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from cocreate.db import migrations
+
+    settings = _settings()
+    settings.ensure_dirs()
+    migrations.upgrade(settings, revision)
+    click.echo(f"database at {migrations.current(settings)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    from cocreate.db import migrations
+
+    click.echo(migrations.current(_settings()) or "empty")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database (for developers)."""
+    from cocreate.db import migrations
+
+    migrations.revision(_settings(), message)
+
+
+# --- content -------------------------------------------------------------------------------------
+
+
+@main.command()
+def demo() -> None:
+    """Load demo content drawn from the ward's policy documents (idempotent)."""
+    from cocreate import components
+    from cocreate.db import Database
+
+    settings = _settings()
+    if settings.is_production:
+        raise click.ClickException("refusing to load demo content: COCREATE_ENV is production")
+    database = Database(settings)
+    components.load_models()
+    for name, loader in components.demo_loaders():
+        with database.transaction() as session:
+            summary = loader(session, settings)
+        click.echo(f"{name}: {summary}")
+    database.dispose()
+
+
+# --- diagnostics ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--timeout", default=3.0, show_default=True, type=float)
+def check(timeout: float) -> None:
+    """Print the database, broker, index and mail settings in force and whether each is reachable."""
+    from cocreate import checks
+
+    settings = _settings()
+    click.echo("Settings in force:")
+    for key, value in settings.public_summary().items():
+        click.echo(f"  {key:18} {value}")
+    click.echo("Reachability:")
+    failures = 0
+    for result in checks.run_all(settings, timeout=timeout):
+        mark = "ok  " if result.ok else "FAIL"
+        failures += 0 if result.ok else 1
+        click.echo(f"  [{mark}] {result.name:9} {result.detail}")
+    sys.exit(1 if failures else 0)
+
+
+# --- translations --------------------------------------------------------------------------------
+
+
+@main.group()
+def i18n() -> None:
+    """Translation catalogs (Babel)."""
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Extract messages to cocreate/translations/messages.pot and update every catalog."""
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-o",
+        "cocreate/translations/messages.pot",
+        "--no-location",
+        "--sort-output",
+        "--project=cocreate",
+        "-k",
+        "lazy_gettext",
+        "-k",
+        "_l",
+        ".",
+    )
+    _pybabel(
+        "update",
+        "-i",
+        "cocreate/translations/messages.pot",
+        "-d",
+        "cocreate/translations",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
+
+
+@i18n.command("compile")
+def i18n_compile() -> None:
+    """Compile the catalogs (.po to .mo); the build runs this, binaries are not committed."""
+    _pybabel("compile", "-d", "cocreate/translations", "--statistics")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,6 @@
+"""Database access shared by web requests, Celery tasks and the CLI."""
+
+from cocreate.db.base import TimestampedModel, utcnow
+from cocreate.db.engine import Database
+
+__all__ = ["Database", "TimestampedModel", "utcnow"]

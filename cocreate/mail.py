@@ -1,0 +1,154 @@
+"""Outgoing e-mail: an outbox table, a delivery task, and file or SMTP transports.
+
+Every e-mail is first stored as an :class:`OutboundEmail` row in the same transaction as the change
+that caused it, then delivered by a Celery task after commit. The row is the outbox: a lost task is
+re-enqueued by a sweeper, and a delivered row is never sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import uuid
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from cocreate.db.base import UTCDateTime, utcnow
+from cocreate.settings import Settings
+from cocreate.tasks.queue import enqueue
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "cocreate.deliver_email"
+
+
+class OutboundEmail(SQLModel, table=True):
+    __tablename__ = "outbound_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    to_address: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_type=sa.Text)
+    body_html: str | None = Field(default=None, sa_type=sa.Text)
+    headers_json: str = Field(default="{}", sa_type=sa.Text)
+    message_id: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str | None = Field(default=None, max_length=1000)
+
+
+def queue_email(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboundEmail:
+    """Store an e-mail and deliver it through the worker once the transaction commits."""
+    email = OutboundEmail(
+        to_address=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers_json=json.dumps(headers or {}, ensure_ascii=False),
+        message_id=make_msgid(domain="cocreate.localhost"),
+    )
+    session.add(email)
+    session.flush()
+    assert email.id is not None
+    enqueue(session, DELIVER_TASK, email.id)
+    return email
+
+
+def build_message(settings: Settings, email: OutboundEmail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = email.message_id
+    for name, value in json.loads(email.headers_json).items():
+        message[name] = value
+    message.set_content(email.body_text)
+    if email.body_html:
+        message.add_alternative(email.body_html, subtype="html")
+    return message
+
+
+def transport_send(settings: Settings, message: EmailMessage) -> None:
+    """Hand one message to the configured transport: a folder of .eml files or an SMTP server."""
+    url = urlsplit(settings.mail_url)
+    if url.scheme == "file":
+        folder = Path(unquote(url.path))
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        target = folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(message.as_bytes())
+        tmp.rename(target)  # readers never see half a message
+        return
+    if url.scheme in ("smtp", "smtps"):
+        smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+        with smtp_class(
+            url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25), timeout=30
+        ) as client:
+            if url.scheme == "smtp" and "starttls" in (url.query or ""):
+                client.starttls()
+            if url.username:
+                client.login(unquote(url.username), unquote(url.password or ""))
+            client.send_message(message)
+        return
+    raise ValueError(f"unsupported mail URL scheme: {url.scheme!r}")
+
+
+def deliver(database: object, settings: Settings, email_id: int) -> bool:
+    """Send e-mail ``email_id`` unless it was sent already; returns whether it was sent now.
+
+    The row stays locked while sending, so two deliveries of the same id cannot both send.
+    """
+    from cocreate.db import Database
+
+    assert isinstance(database, Database)
+    with database.transaction() as session:
+        email = session.get(OutboundEmail, email_id, with_for_update=True)
+        if email is None:
+            log.warning("e-mail %s no longer exists", email_id)
+            return False
+        if email.sent_at is not None:
+            return False
+        email.attempts += 1
+        try:
+            transport_send(settings, build_message(settings, email))
+        except OSError as exc:
+            email.last_error = str(exc)[:1000]
+            session.commit()
+            raise
+        email.sent_at = utcnow()
+        email.last_error = None
+        return True
+
+
+def requeue_stuck(session: Session, *, older_than: timedelta) -> int:
+    cutoff = utcnow() - older_than
+    stuck = session.exec(
+        select(OutboundEmail.id)
+        .where(
+            OutboundEmail.sent_at.is_(None),  # type: ignore[union-attr]
+            OutboundEmail.created_at < cutoff,
+            OutboundEmail.attempts < 8,
+        )
+        .limit(500)
+    ).all()
+    for email_id in stuck:
+        enqueue(session, DELIVER_TASK, email_id)
+    return len(stuck)

@@ -1,0 +1,127 @@
+"""Typed settings, read from ``COCREATE_*`` environment variables when the app is created.
+
+Nothing here runs at import time: call :meth:`Settings.from_env` (or build ``Settings(...)`` directly in
+tests). Every default works without a server: SQLite, a local search index, a Celery broker on SQLite
+and mail written as files, all under one data folder.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COCREATE_", extra="ignore", validate_default=True)
+
+    env: Environment = Field(Environment.DEVELOPMENT, description="development, test or production.")
+    data_dir: Path = Field(
+        Path("var"), description="Folder for every embedded default (database, index, mail, broker)."
+    )
+    database_url: str = Field("", description="SQLAlchemy URL; default: SQLite file in the data folder.")
+    broker_url: str = Field("", description="Celery broker; default: SQLite broker file in the data folder.")
+    mail_url: str = Field(
+        "",
+        description="file:///path (one .eml a message) or smtp://[user:pass@]host:port; default: data folder.",
+    )
+    mail_from: str = Field("cocreate <noreply@cocreate.localhost>", description="Sender of every e-mail.")
+    search_index_dir: Path | None = Field(None, description="Whoosh index folder; default: data folder.")
+    upload_dir: Path | None = Field(None, description="Uploaded files; default: data folder.")
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        description="Signs sessions and links; generated into the data folder outside production.",
+    )
+    base_url: str = Field("http://127.0.0.1:8000", description="Public address, used in e-mails and feeds.")
+    default_locale: str = Field("ja", description="Locale for visitors without a preference.")
+    debug: bool = Field(False, description="Show tracebacks (never in production).")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from the environment; keyword arguments win over it."""
+        return cls(**overrides)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> Settings:
+        data = self.data_dir
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(data / 'cocreate.sqlite3').resolve()}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{(data / 'celery-broker.sqlite3').resolve()}"
+        if not self.mail_url:
+            self.mail_url = f"file://{(data / 'mail').resolve()}"
+        if self.search_index_dir is None:
+            self.search_index_dir = data / "index"
+        if self.upload_dir is None:
+            self.upload_dir = data / "uploads"
+        if self.env is Environment.PRODUCTION:
+            if not self.secret_key.get_secret_value():
+                raise ValueError("COCREATE_SECRET_KEY must be set in production")
+            if self.debug:
+                raise ValueError("COCREATE_DEBUG cannot be on in production")
+        if self.default_locale not in ("ja", "en"):
+            raise ValueError("COCREATE_DEFAULT_LOCALE must be ja or en")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    def ensure_dirs(self) -> None:
+        """Create the data folders the embedded defaults write to."""
+        for path in (self.data_dir, self.search_index_dir, self.upload_dir):
+            assert path is not None
+            path.mkdir(parents=True, exist_ok=True)
+        if self.mail_url.startswith("file://"):
+            Path(self.mail_url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+
+    def signing_key(self) -> str:
+        """The secret key; outside production one is generated once and kept in the data folder."""
+        key = self.secret_key.get_secret_value()
+        if key:
+            return key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def public_summary(self) -> dict[str, str]:
+        """What ``cocreate check`` prints: every setting in force, secrets and passwords masked."""
+        return {
+            "env": self.env.value,
+            "data_dir": str(self.data_dir.resolve()),
+            "database_url": _mask(self.database_url),
+            "broker_url": _mask(self.broker_url),
+            "mail_url": _mask(self.mail_url),
+            "search_index_dir": str(self.search_index_dir),
+            "upload_dir": str(self.upload_dir),
+            "base_url": self.base_url,
+            "default_locale": self.default_locale,
+        }
+
+
+def _mask(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from celery import Celery
+
+from cocreate import components
+from cocreate.db import Database
+from cocreate.settings import Settings
+
+# One module-level app so that task decorators work at import time; it is configured from
+# settings by ``configure_celery`` (web process, worker, beat and CLI alike) before use.
+celery_app = Celery("cocreate", set_as_current=True)
+
+_state: dict[str, object] = {}
+
+# Tasks that write the search index go to their own queue, consumed by a single process: Whoosh
+# allows one writer at a time.
+SEARCH_QUEUE = "search"
+
+
+def configure_celery(settings: Settings) -> Celery:
+    """Point the Celery app at the broker in the settings and register every component's tasks."""
+    if settings.broker_url.startswith("sqla+"):
+        # The SQLAlchemy transport hands broker_transport_options to create_engine(), so the
+        # polling interval (default 1 s) has to be set on the transport class itself.
+        from kombu.transport import sqlalchemy as kombu_sqla
+
+        kombu_sqla.Transport.polling_interval = 0.1
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,  # state lives in our database, never in Celery results
+        task_acks_late=True,  # a task whose worker dies is redelivered; tasks are idempotent
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="default",
+        timezone="Asia/Tokyo",
+        enable_utc=True,
+        beat_schedule=components.beat_schedule(),
+        worker_hijack_root_logger=False,
+    )
+    _state["settings"] = settings
+    _state.pop("database", None)
+    components.load_models()
+    components.load_tasks()
+    return celery_app
+
+
+def task_settings() -> Settings:
+    settings = _state.get("settings")
+    if settings is None:
+        raise RuntimeError("Celery is not configured; call configure_celery(settings) first")
+    return settings  # type: ignore[return-value]
+
+
+def task_database() -> Database:
+    """The worker process's database, created on first use (after any fork)."""
+    database = _state.get("database")
+    if database is None:
+        database = Database(task_settings())
+        _state["database"] = database
+    return database  # type: ignore[return-value]

@@ -1,0 +1,25 @@
+"""Dependencies injected into route handlers of every component."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from litestar.datastructures import State
+from sqlmodel import Session
+
+from cocreate.db import Database
+from cocreate.settings import Settings
+
+
+def provide_db_session(state: State) -> Iterator[Session]:
+    """One session per request; services commit, anything uncommitted is rolled back at the end."""
+    database: Database = state.database
+    session = database.session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings

@@ -1,0 +1,100 @@
+"""Friendly, translated error pages (and JSON errors under /api/)."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from cocreate.web import i18n
+from cocreate.web.i18n import gettext as _
+
+log = logging.getLogger(__name__)
+
+CSRF_FAILURE = "CSRF token verification failed"
+
+
+def _messages(status_code: int, exc: Exception | None) -> tuple[str, str]:
+    """(title, explanation) for a status code, in the current locale."""
+    if isinstance(exc, PermissionDeniedException) and str(exc.detail) == CSRF_FAILURE:
+        return (
+            _("This form has expired"),
+            _(
+                "The form was open too long or was sent from another site. Go back, reload the page and try again."
+            ),
+        )
+    table = {
+        400: (
+            _("The request could not be processed"),
+            _("Some of what was sent is not valid. Check it and try again."),
+        ),
+        401: (_("Please sign in"), _("You need to sign in to see this page.")),
+        403: (
+            _("You do not have permission"),
+            _("Your account is not allowed to see this page or do this action."),
+        ),
+        404: (
+            _("Page not found"),
+            _("The page may have been moved or deleted. Check the address or go to the home page."),
+        ),
+        405: (_("Not allowed here"), _("This address does not accept that kind of request.")),
+        413: (_("Too large"), _("What you sent is larger than we accept. Make it smaller and try again.")),
+        429: (
+            _("Too many requests"),
+            _("You have made too many requests in a short time. Wait a little and try again."),
+        ),
+    }
+    if status_code in table:
+        return table[status_code]
+    if status_code >= 500:
+        return (
+            _("Something went wrong on our side"),
+            _("The error has been recorded. Please try again later. Nothing you sent has been lost."),
+        )
+    return (_("The request could not be processed"), _("Please go back and try again."))
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/schema")) or (
+        "application/json" in request.headers.get("accept", "")
+        and "text/html" not in request.headers.get("accept", "")
+    )
+
+
+def _render(request: Request, status_code: int, exc: Exception | None) -> Response:
+    locale = request.scope.get("state", {}).get("locale") or i18n.negotiate(
+        request.query_params.get("lang") or request.cookies.get(i18n.LOCALE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+    headers = {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    with i18n.using_locale(locale):
+        title, explanation = _messages(status_code, exc)
+        if _wants_json(request):
+            detail = exc.detail if isinstance(exc, HTTPException) and status_code < 500 else title
+            body: dict[str, object] = {"status_code": status_code, "title": title, "detail": detail}
+            if isinstance(exc, HTTPException) and exc.extra and status_code < 500:
+                body["extra"] = exc.extra
+            return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
+        template = request.app.template_engine.get_template("errors/error.html")
+        html = template.render(request=request, status_code=status_code, title=title, explanation=explanation)
+    return Response(html, status_code=status_code, media_type=MediaType.HTML, headers=headers)
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    return _render(request, exc.status_code, exc)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, exc)
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+}

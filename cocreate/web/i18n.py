@@ -1,0 +1,139 @@
+"""Japanese first, English complete: locale negotiation, gettext and locale-aware formatting.
+
+The current locale lives in a context variable, set per request by :class:`LocaleMiddleware` and
+by :func:`using_locale` in tasks (e-mails), so templates, services and form errors all agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from babel.support import LazyProxy, NullTranslations, Translations
+
+SUPPORTED_LOCALES = ("ja", "en")
+DEFAULT_LOCALE = "ja"
+LOCALE_COOKIE = "cocreate_locale"
+WARD_TIMEZONE = ZoneInfo("Asia/Tokyo")
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+_current_locale: ContextVar[str] = ContextVar("cocreate_locale", default=DEFAULT_LOCALE)
+
+
+class CatalogMissingError(RuntimeError):
+    pass
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog for ``locale``. English is the source language of every message."""
+    mo_file = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.mo"
+    if locale == "en" and not mo_file.exists():
+        return NullTranslations()
+    if not mo_file.exists():
+        raise CatalogMissingError(f"{mo_file} is missing: run `cocreate i18n compile`")
+    return Translations.load(str(TRANSLATIONS_DIR), [locale])
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+
+
+@contextmanager
+def using_locale(locale: str) -> Iterator[None]:
+    token = _current_locale.set(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
+
+
+def gettext(message: str, **variables: Any) -> str:
+    """Translate into the current locale; ``%(name)s`` placeholders are filled from ``variables``."""
+    text = translations(get_locale()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations(get_locale()).ngettext(singular, plural, n)
+    return text % ({"num": n} | variables)
+
+
+def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
+    """For module-level labels: translated when shown, in the locale of that moment."""
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+_ = gettext
+
+
+def negotiate(cookie_value: str | None, accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The user's explicit choice (cookie) first, then the browser's Accept-Language, then the default."""
+    if cookie_value in SUPPORTED_LOCALES:
+        return cookie_value  # type: ignore[return-value]
+    if accept_language:
+        ranked: list[tuple[float, int, str]] = []
+        for index, part in enumerate(accept_language.split(",")):
+            tag, _sep, params = part.strip().partition(";")
+            quality = 1.0
+            for param in params.split(";"):
+                key, _eq, value = param.strip().partition("=")
+                if key == "q":
+                    try:
+                        quality = float(value)
+                    except ValueError:
+                        quality = 0.0
+            if tag and quality > 0:
+                ranked.append((-quality, index, tag.strip().lower()))
+        for _q, _i, tag in sorted(ranked):
+            primary = tag.split("-")[0]
+            if primary in SUPPORTED_LOCALES:
+                return primary
+    return default
+
+
+def _localize(value: datetime) -> datetime:
+    return value.astimezone(WARD_TIMEZONE) if value.tzinfo else value
+
+
+def format_date(value: date | datetime | None, format: str = "long") -> str:
+    """``2026年11月22日`` / ``November 22, 2026``; datetimes are shown in the ward's time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _localize(value).date()
+    return dates.format_date(value, format=format, locale=get_locale())
+
+
+def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    return dates.format_datetime(_localize(value), format=format, locale=get_locale(), tzinfo=WARD_TIMEZONE)
+
+
+def format_number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, locale=get_locale())
+
+
+def format_yen(value: int | None) -> str:
+    if value is None:
+        return ""
+    return numbers.format_currency(value, "JPY", locale=get_locale())
+
+
+def locale_display_name(locale: str) -> str:
+    """A language's own name (日本語, English), for the language switcher."""
+    return Locale.parse(locale).get_display_name(locale) or locale

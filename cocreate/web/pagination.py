@@ -1,0 +1,82 @@
+"""Pagination done by the database: one COUNT and one LIMIT/OFFSET query per page."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+    def window(self, size: int = 2) -> list[int | None]:
+        """Page numbers around the current one, with ``None`` for gaps: 1 … 4 5 6 … 12."""
+        shown = {1, self.pages} | set(range(max(1, self.page - size), min(self.pages, self.page + size) + 1))
+        result: list[int | None] = []
+        previous = 0
+        for number in sorted(shown):
+            if number - previous > 1:
+                result.append(None)
+            result.append(number)
+            previous = number
+        return result
+
+
+def clamp_page(page: Any, per_page: Any = DEFAULT_PER_PAGE) -> tuple[int, int]:
+    """Tolerant parsing of page parameters: junk falls back to defaults instead of an error."""
+    try:
+        page_number = max(1, int(page))
+    except (TypeError, ValueError):
+        page_number = 1
+    try:
+        size = min(MAX_PER_PAGE, max(1, int(per_page)))
+    except (TypeError, ValueError):
+        size = DEFAULT_PER_PAGE
+    return page_number, size
+
+
+def paginate(
+    session: Session, statement: sa.Select[Any], page: int, per_page: int, *, scalars: bool = True
+) -> Page[Any]:
+    """Run ``statement`` for one page; ``total`` comes from a COUNT over the same filters."""
+    count_statement = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    total = session.execute(count_statement).scalar_one()
+    pages = max(1, math.ceil(total / per_page))
+    page = min(page, pages)
+    result = session.execute(statement.limit(per_page).offset((page - 1) * per_page))
+    items = result.scalars().all() if scalars else result.all()
+    return Page(items=items, page=page, per_page=per_page, total=total)

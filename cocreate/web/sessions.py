@@ -1,0 +1,124 @@
+"""Server-side sessions kept in the database, so several web processes share them.
+
+Implements Litestar's :class:`~litestar.stores.base.Store` on top of the ``web_session`` table; the
+cookie carries only a random session id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+import sqlalchemy as sa
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.stores.base import Store
+from litestar.types import Empty, Message, ScopeSession
+from sqlmodel import Field, Session, SQLModel, delete, select
+
+from cocreate.db import Database
+from cocreate.db.base import UTCDateTime, utcnow
+
+
+class StoredSession(SQLModel, table=True):
+    __tablename__ = "web_session"
+
+    key: str = Field(primary_key=True, max_length=200)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+def _expiry(expires_in: int | timedelta | None) -> datetime | None:
+    if expires_in is None:
+        return None
+    seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+    return utcnow() + timedelta(seconds=seconds)
+
+
+def purge_expired(session: Session) -> int:
+    result = session.exec(delete(StoredSession).where(StoredSession.expires_at < utcnow()))  # type: ignore[call-overload]
+    return result.rowcount or 0
+
+
+class DatabaseStore(Store):
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def _get(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
+        with self.database.transaction() as session:
+            row = session.get(StoredSession, key)
+            if row is None:
+                return None
+            if row.expires_at is not None and row.expires_at <= utcnow():
+                session.delete(row)
+                return None
+            if renew_for is not None and row.expires_at is not None:
+                row.expires_at = _expiry(renew_for)
+            return row.data
+
+    def _set(self, key: str, value: bytes, expires_in: int | timedelta | None) -> None:
+        with self.database.transaction() as session:
+            row = session.get(StoredSession, key)
+            if row is None:
+                session.add(StoredSession(key=key, data=value, expires_at=_expiry(expires_in)))
+            else:
+                row.data = value
+                row.expires_at = _expiry(expires_in)
+
+    def _delete(self, key: str) -> None:
+        with self.database.transaction() as session:
+            session.exec(delete(StoredSession).where(StoredSession.key == key))  # type: ignore[call-overload]
+
+    def _expires_in(self, key: str) -> int | None:
+        with self.database.transaction() as session:
+            expires_at = session.exec(
+                select(StoredSession.expires_at).where(StoredSession.key == key)
+            ).first()
+        if expires_at is None:
+            return None
+        return max(int((expires_at - utcnow()).total_seconds()), 0)
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        await anyio.to_thread.run_sync(self._set, key, data, expires_in)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        return await anyio.to_thread.run_sync(self._get, key, renew_for)
+
+    async def delete(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._delete, key)
+
+    async def delete_all(self) -> None:
+        def _all() -> None:
+            with self.database.transaction() as session:
+                session.exec(delete(StoredSession))  # type: ignore[call-overload]
+
+        await anyio.to_thread.run_sync(_all)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        return await anyio.to_thread.run_sync(self._expires_in, key)
+
+
+class LazySessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side backend, minus a database write for every anonymous page view.
+
+    Litestar stores an empty session (and sets a cookie) on every response; a visitor who never put
+    anything into a session gets neither here, and an emptied session is deleted.
+    """
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
+        has_cookie = bool(connection.cookies.get(self.config.key))
+        if not scope_session or scope_session is Empty:
+            if not has_cookie:
+                return
+            scope_session = Empty
+        await super().store_in_message(scope_session, message, connection)
+
+
+class DatabaseSessionConfig(ServerSideSessionConfig):
+    _backend_class = LazySessionBackend

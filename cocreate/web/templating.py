@@ -1,0 +1,101 @@
+"""The Jinja2 environment shared by pages, fragments and e-mails."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine as Engine
+
+from cocreate.web import i18n
+from cocreate.web.markdown import markdown_to_text, render_markdown
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+@cache
+def _static_hash(path: str) -> str:
+    file = STATIC_DIR / path
+    if not file.is_file():
+        raise FileNotFoundError(f"static file not found: {path}")
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """URL of a static file with a content hash, so it can be cached for a year."""
+    return f"/static/{path}?v={_static_hash(path)}"
+
+
+@pass_context
+def get_flashes(context: Any) -> list[dict[str, Any]]:
+    """Flash messages of this request's session, consumed on display (none outside a session)."""
+    request = context.get("request")
+    session = request.scope.get("session") if request is not None else None
+    if isinstance(session, dict):
+        return session.pop("_messages", [])
+    return []
+
+
+@pass_context
+def locale_switch_url(context: Any, locale: str) -> str:
+    """The current page in another language (``?lang=``; other query parameters kept)."""
+    request = context.get("request")
+    if request is None:
+        return f"/?lang={locale}"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    params.append(("lang", locale))
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml", "txt"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,  # a typo in a template fails loudly in tests, not silently in production
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n.translations(i18n.get_locale()).gettext(message),
+        lambda singular, plural, n: i18n.translations(i18n.get_locale()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters.update(
+        date=i18n.format_date,
+        datetime=i18n.format_datetime,
+        number=i18n.format_number,
+        yen=i18n.format_yen,
+        markdown=render_markdown,
+        markdown_text=markdown_to_text,
+    )
+    env.globals.update(
+        static_url=static_url,
+        get_locale=i18n.get_locale,
+        supported_locales=i18n.SUPPORTED_LOCALES,
+        locale_name=i18n.locale_display_name,
+        get_flashes=get_flashes,
+        locale_switch_url=locale_switch_url,
+    )
+    return env
+
+
+def make_template_engine() -> Engine:
+    return Engine.from_environment(make_environment())
+
+
+def render_standalone(template_name: str, **context: Any) -> str:
+    """Render outside a request (e-mails, exports) in the current locale."""
+    return _standalone_env().get_template(template_name).render(**context)
+
+
+@cache
+def _standalone_env() -> Environment:
+    return make_environment()

@@ -1,0 +1,1 @@
+"""Test fields, bookings, trials and participants (tables arrive with the labs issue)."""

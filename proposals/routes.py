@@ -1,0 +1,19 @@
+"""Routes of the proposals component."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from proposals import services
+
+
+def home_section(session: Session) -> tuple[str, dict[str, Any]]:
+    return "proposals/_home_challenges.html", {
+        "challenges": services.latest_public_challenges(session),
+        "challenge_count": services.count_public_challenges(session),
+    }
+
+
+ROUTES: list[Any] = []
