@@ -54,6 +54,12 @@ def serve(host: str, port: int, web_workers: int) -> None:
     for name, command in commands.items():
         # Own process groups, so a terminal's Ctrl-C reaches only us and we stop children in order.
         processes[name] = subprocess.Popen(command, start_new_session=True)
+    # A first task right away, so `cocreate check` can show the worker processing tasks without
+    # waiting for beat's first minute.
+    from cocreate.tasks import celery_app, configure_celery
+
+    configure_celery(settings)
+    celery_app.send_task("cocreate.heartbeat", args=("serve",))
     click.echo(f"cocreate is running at http://{host}:{port}/ (web, worker and beat). Ctrl-C stops it.")
     exit_code = 0
     try:

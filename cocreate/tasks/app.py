@@ -26,6 +26,9 @@ def configure_celery(settings: Settings) -> Celery:
 
         kombu_sqla.Transport.polling_interval = 0.1
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    previous = _state.get("settings")
+    if previous is not None and previous.broker_url != settings.broker_url:  # type: ignore[attr-defined]
+        _drop_broker_connections()
     celery_app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
@@ -46,6 +49,16 @@ def configure_celery(settings: Settings) -> Celery:
     components.load_models()
     components.load_tasks()
     return celery_app
+
+
+def _drop_broker_connections() -> None:
+    # Celery caches its broker connection and producer pools on first use; when one process points
+    # the app at another broker (tests do, between the embedded broker and Redis), the old pools
+    # must go, as Celery itself does after a fork (Celery._after_fork).
+    # The old pools are not closed: kombu's global pool registry may hand them out again.
+    celery_app._pool = None
+    if "amqp" in celery_app.__dict__:
+        celery_app.amqp._producer_pool = None
 
 
 def task_settings() -> Settings:

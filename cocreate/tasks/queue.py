@@ -42,6 +42,10 @@ def enqueue(session: Session, task: Task | str, *args: Any, queue: str | None = 
     _check_plain(args)
     _check_plain(kwargs)
     name = task if isinstance(task, str) else task.name
+    if not session.in_transaction():
+        # Tie the task to a transaction even before any SQL ran, so that a rollback drops it.
+        # (A SessionTransaction connects lazily: no database round trip here.)
+        session.begin()
     session.info.setdefault(_PENDING, []).append((name, args, kwargs, queue))
 
 

@@ -1,0 +1,192 @@
+"""Fixtures shared by the unit and integration tests.
+
+Database tests run on both SQLite and PostgreSQL: ``database_url`` is parametrized per session, so
+every test that touches the database runs once per backend against a real, migrated database.
+Tests commit for real (web requests, workers in other processes); the ``database`` fixture empties
+every table afterwards instead of rolling back, because a rollback cannot reach other processes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session, SQLModel
+
+from cocreate import components
+from cocreate.app import CSRF_COOKIE, create_app
+from cocreate.db import Database, migrations
+from cocreate.settings import Settings
+from tests import servers
+
+BACKENDS = ("sqlite", "postgresql")
+TEST_SECRET = "test-secret-key-not-for-production-0123456789"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[servers.PostgresServer]:
+    server = servers.start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[servers.RedisServer]:
+    server = servers.start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[servers.SmtpSink]:
+    sink = servers.start_smtp_sink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database on each backend, shared by the session's tests (emptied after each)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cocreate-test.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("cocreate_test")
+    migrations.upgrade(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("migrate")), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqla+sqlite:///{tmp_path_factory.mktemp('broker') / 'broker.sqlite3'}"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "mail_url": f"file://{data_dir / 'mail'}",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, broker_url: str) -> Settings:
+    return make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url)
+
+
+def empty_all_tables(engine: sa.Engine) -> None:
+    components.load_models()
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    empty_all_tables(database.engine)
+    database.dispose()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app, base_url="http://testserver.local") as client:
+        yield client
+
+
+def csrf_token(client: TestClient[Litestar]) -> str:
+    """The CSRF token of the client's cookie jar (after a GET that set it)."""
+    if CSRF_COOKIE not in client.cookies:
+        client.get("/")
+    return client.cookies[CSRF_COOKIE]
+
+
+@dataclass
+class QueryLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{i + 1}. {s}" for i, s in enumerate(self.statements))
+
+
+@contextmanager
+def count_queries(engine: sa.Engine) -> Iterator[QueryLog]:
+    """Record the SQL statements an engine runs (transaction control excluded)."""
+    log = QueryLog()
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement, re.I):
+            log.statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield log
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def query_log(app: Litestar) -> Iterator[QueryLog]:
+    """Queries the web app's own engine runs during the test."""
+    with count_queries(app.state.database.engine) as log:
+        yield log
+
+
+@pytest.fixture(scope="session")
+def xss_payloads() -> list[str]:
+    """Hostile strings from shared/data (one a line), plus a few of our own."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "xss-payloads.txt"
+    payloads = (
+        [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if path.exists()
+        else []
+    )
+    payloads += [
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "[x](javascript:alert(1))",
+        '<a href="javascript:alert(1)">x</a>',
+        "<svg/onload=alert(1)>",
+        '=HYPERLINK("http://evil")',
+    ]
+    return payloads
+
+
+@pytest.fixture(params=BACKENDS)
+def postgres_or_sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend (for tests that migrate from nothing)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("postgres").create_database(
+        f"cocreate_empty_{tmp_path.name[-20:]}".lower()
+    )
