@@ -1,0 +1,1 @@
+"""Browser tests (Playwright) against a live cocreate server; one module per user journey."""

@@ -1,0 +1,105 @@
+"""Locale negotiation, formatting and catalogue completeness."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from cocreate.web import i18n
+from cocreate.web.i18n import format_date, format_datetime, format_number, format_yen, negotiate, using_locale
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header", "expected"),
+    [
+        (None, None, "ja"),
+        (None, "en-US,en;q=0.9", "en"),
+        (None, "ja,en;q=0.5", "ja"),
+        (None, "fr-FR,en;q=0.8,ja;q=0.7", "en"),
+        (None, "fr-FR,de;q=0.9", "ja"),
+        (None, "en;q=0.2,ja;q=0.9", "ja"),
+        (None, "en;q=0", "ja"),
+        (None, "garbage;;q=abc,,", "ja"),
+        ("en", "ja", "en"),
+        ("ja", "en", "ja"),
+        ("xx", "en", "en"),
+    ],
+)
+def test_negotiation_prefers_choice_then_browser_then_japanese(cookie, header, expected) -> None:  # type: ignore[no-untyped-def]
+    assert negotiate(cookie, header) == expected
+
+
+def test_dates_and_numbers_follow_the_locale() -> None:
+    day = date(2026, 11, 22)
+    # 23:30 UTC is already the next day in Tokyo.
+    late = datetime(2026, 11, 21, 23, 30, tzinfo=UTC)
+    with using_locale("ja"):
+        assert format_date(day) == "2026年11月22日"
+        assert format_date(late) == "2026年11月22日"
+        assert format_datetime(late, "short") == "2026/11/22 8:30"
+        assert format_number(1234567) == "1,234,567"
+        assert format_yen(3000000) == "￥3,000,000"
+    with using_locale("en"):
+        assert format_date(day) == "November 22, 2026"
+        assert format_yen(3000000) == "¥3,000,000"
+
+
+def test_gettext_uses_the_current_locale() -> None:
+    with using_locale("ja"):
+        assert i18n.gettext("Page not found") == "ページが見つかりません"
+        assert i18n.gettext("Error %(code)s", code=404) == "エラー 404"
+    with using_locale("en"):
+        assert i18n.gettext("Page not found") == "Page not found"
+
+
+def _catalog(locale: str):  # type: ignore[no-untyped-def]
+    with (ROOT / "cocreate" / "translations" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _source_messages() -> set[str]:
+    method_map = [("cocreate/**.py", "python"), ("proposals/**.py", "python"), ("labs/**.py", "python"),
+                  ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+    found = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options, keywords=keywords
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_every_message_in_the_code_is_translated_into_japanese() -> None:
+    catalog = _catalog("ja")
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id and (m.string[0] if isinstance(m.string, tuple) else m.string) and not m.fuzzy
+    }
+    missing = sorted(_source_messages() - translated)
+    assert not missing, "untranslated (run `cocreate i18n extract` and translate):\n" + "\n".join(missing)
+
+
+def test_english_catalog_covers_every_message() -> None:
+    # English is the source language: its catalogue must list every message (msgstr may stay empty).
+    ids = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in _catalog("en") if m.id}
+    missing = sorted(_source_messages() - ids)
+    assert not missing, "missing from the en catalogue (run `cocreate i18n extract`):\n" + "\n".join(missing)
+
+
+def test_translations_keep_their_placeholders() -> None:
+    import re
+
+    for message in _catalog("ja"):
+        if not message.id:
+            continue
+        source = message.id[0] if isinstance(message.id, tuple) else message.id
+        target = message.string[0] if isinstance(message.string, tuple) else message.string
+        assert set(re.findall(r"%\(\w+\)s", source)) == set(re.findall(r"%\(\w+\)s", target)), source
