@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[*components.route_handlers(), static_router],
         dependencies={
-            "db_session": Provide(provide_db_session, sync_to_thread=False),
+            "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlmodel import Session
 
 from cocreate.db import Database
 from cocreate.settings import Settings
+
+
+DbSession = NamedDependency[Session]
+"""Annotation for route handler parameters named ``db_session``."""
 
 
 def provide_db_session(state: State) -> Iterator[Session]:

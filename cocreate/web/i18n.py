@@ -6,6 +6,7 @@ by :func:`using_locale` in tasks (e-mails), so templates, services and form erro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -132,6 +133,18 @@ def format_yen(value: int | None) -> str:
     if value is None:
         return ""
     return numbers.format_currency(value, "JPY", locale=get_locale())
+
+
+_JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+def content_language(text: str | None) -> str:
+    """The language of user-written text, for ``lang`` attributes (WCAG 3.1.2 Language of Parts).
+
+    Any kana or kanji makes it Japanese; otherwise English. Screen readers then pronounce a Japanese
+    title correctly on an English page, and the other way round.
+    """
+    return "ja" if text and _JAPANESE_SCRIPT.search(text) else "en"
 
 
 def locale_display_name(locale: str) -> str:

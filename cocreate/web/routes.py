@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from litestar import Request, Router, get
 from litestar.datastructures import State
 from litestar.response import Template
-from sqlmodel import Session
 
 from cocreate import components
 from cocreate.db.base import utcnow
 from cocreate.tasks import heartbeat
+from cocreate.web.dependencies import DbSession
 from cocreate.web.htmx import render
 
 
 @get("/", name="home", sync_to_thread=True)
-def home(request: Request, db_session: Session) -> Template:
+def home(request: Request, db_session: DbSession) -> Template:
     sections = [section(db_session) for section in components.home_sections()]
     return render(request, "home.html", {"sections": sections})
 
@@ -29,7 +29,7 @@ class Health:
 
 
 @get("/healthz", name="healthz", sync_to_thread=True, include_in_schema=False, cache_control=None)
-def healthz(state: State, db_session: Session) -> Health:
+def healthz(state: State, db_session: DbSession) -> Health:
     """Liveness for load balancers and the Docker healthcheck: the database answers."""
     latest = heartbeat.latest(db_session)
     age = int((utcnow() - latest.seen_at).total_seconds()) if latest else None

@@ -6,7 +6,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
@@ -48,7 +48,8 @@ def locale_switch_url(context: Any, locale: str) -> str:
     request = context.get("request")
     if request is None:
         return f"/?lang={locale}"
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"]
     params.append(("lang", locale))
     return f"{request.url.path}?{urlencode(params)}"
 
@@ -75,6 +76,7 @@ def make_environment() -> Environment:
         yen=i18n.format_yen,
         markdown=render_markdown,
         markdown_text=markdown_to_text,
+        content_lang=i18n.content_language,
     )
     env.globals.update(
         static_url=static_url,

@@ -103,3 +103,12 @@ def test_translations_keep_their_placeholders() -> None:
         source = message.id[0] if isinstance(message.id, tuple) else message.id
         target = message.string[0] if isinstance(message.string, tuple) else message.string
         assert set(re.findall(r"%\(\w+\)s", source)) == set(re.findall(r"%\(\w+\)s", target)), source
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("高島平", "ja"), ("スマートバス停", "ja"), ("ｶﾀｶﾅ", "ja"), ("Smart bus stops", "en"), ("", "en"), (None, "en"),
+     ("IoT と AI", "ja")],
+)
+def test_content_language_marks_user_text(text, expected) -> None:  # type: ignore[no-untyped-def]
+    assert i18n.content_language(text) == expected

@@ -1,0 +1,201 @@
+"""The web base: security headers, CSRF, locale, error pages, page-or-fragment, OpenAPI, health."""
+
+from __future__ import annotations
+
+from litestar import Litestar, Request, get, post
+from litestar.response import Template
+from litestar.testing import TestClient
+
+from cocreate.web.htmx import after_post, render
+from cocreate.web.security import CONTENT_SECURITY_POLICY
+from tests.conftest import csrf_token
+
+
+def test_security_headers_on_pages_errors_static_and_api(client: TestClient[Litestar]) -> None:
+    for path, status in [("/", 200), ("/no-such-page", 404), ("/static/css/app.css", 200), ("/api/v1", 200)]:
+        response = client.get(path)
+        assert response.status_code == status, path
+        headers = response.headers
+        assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
+        assert "script-src 'self'" in CONTENT_SECURITY_POLICY and "unsafe-inline" not in CONTENT_SECURITY_POLICY
+        assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin", path
+        assert headers["x-frame-options"] == "DENY", path
+
+
+def test_pages_have_no_inline_scripts(client: TestClient[Litestar]) -> None:
+    html = client.get("/").text
+    assert "<script>" not in html and "onclick" not in html and "style=" not in html
+    assert '<script src="/static/js/vendor/htmx-2.0.11.min.js?v=' in html
+
+
+def test_anonymous_visit_creates_no_server_session(client: TestClient[Litestar], app: Litestar) -> None:
+    from sqlmodel import func, select
+
+    from cocreate.web.sessions import StoredSession
+
+    response = client.get("/")
+    assert "cocreate_session" not in response.cookies
+    with app.state.database.session() as session:
+        assert session.exec(select(func.count()).select_from(StoredSession)).one() == 0
+
+
+@post("/_test/echo", name="test-echo")
+async def echo(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {"said": str(form.get("said"))}
+
+
+def test_csrf_rejects_posts_without_a_valid_token(app: Litestar, client: TestClient[Litestar]) -> None:
+    app.register(echo)
+    missing = client.post("/_test/echo", data={"said": "hello"}, headers={"accept": "text/html"})
+    assert missing.status_code == 403
+    assert "フォームの有効期限が切れました" in missing.text  # translated, not a bare error
+    forged = client.post("/_test/echo", data={"said": "hello", "_csrf_token": "forged"})
+    assert forged.status_code == 403
+    token = csrf_token(client)
+    assert client.post("/_test/echo", data={"said": "hello", "_csrf_token": token}).json() == {"said": "hello"}
+    # htmx sends the token in a header instead (see hx-headers on <body>).
+    ok = client.post("/_test/echo", data={"said": "htmx"}, headers={"x-csrftoken": token})
+    assert ok.status_code == 201
+    other = TestClient(app, base_url="http://testserver.local")
+    other.cookies.set("cocreate_csrf", "attacker-chosen-cookie")
+    assert other.post("/_test/echo", data={"said": "x", "_csrf_token": token}).status_code == 403
+
+
+def test_csrf_token_is_on_every_page_for_htmx(client: TestClient[Litestar]) -> None:
+    html = client.get("/").text
+    token = client.cookies["cocreate_csrf"]
+    assert f'hx-headers=\'{{"x-csrftoken": "{token}"}}\'' in html
+
+
+def test_locale_from_accept_language_cookie_and_switcher(client: TestClient[Litestar]) -> None:
+    japanese = client.get("/")
+    assert '<html lang="ja">' in japanese.text and "板橋の課題を、みんなで解決する" in japanese.text
+    english = client.get("/", headers={"accept-language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in english.text and "Solve Itabashi's challenges together" in english.text
+    assert "Accept-Language" in english.headers["vary"]
+    switched = client.get("/?lang=en", headers={"accept-language": "ja"})
+    assert '<html lang="en">' in switched.text
+    assert "cocreate_locale=en" in switched.headers["set-cookie"]
+    remembered = client.get("/", headers={"accept-language": "ja"})
+    assert '<html lang="en">' in remembered.text
+    back = client.get("/?lang=ja")
+    assert '<html lang="ja">' in back.text
+    bogus = client.get("/?lang=<script>", headers={"accept-language": "ja"})
+    assert bogus.status_code == 200 and "<script>" not in bogus.text.split("<body", 1)[1].split("</script>")[-1]
+
+
+def test_language_links_keep_other_query_parameters(client: TestClient[Litestar]) -> None:
+    html = client.get("/?page=2&q=%E9%AB%98%E5%B3%B6%E5%B9%B3").text
+    assert 'href="/?page=2&amp;q=%E9%AB%98%E5%B3%B6%E5%B9%B3&amp;lang=en"' in html
+
+
+def test_error_pages_in_both_languages(client: TestClient[Litestar]) -> None:
+    ja = client.get("/no-such-page")
+    assert ja.status_code == 404
+    assert "ページが見つかりません" in ja.text and '<html lang="ja">' in ja.text
+    en = client.get("/no-such-page?lang=en")
+    assert en.status_code == 404 and "Page not found" in en.text
+    en_header = client.get("/missing", headers={"accept-language": "en"})
+    assert "Page not found" in en_header.text or "ページが見つかりません" in en_header.text
+
+
+def test_method_not_allowed_is_a_friendly_page(client: TestClient[Litestar]) -> None:
+    response = client.post("/", data={"_csrf_token": csrf_token(client)})
+    assert response.status_code == 405
+    assert "この操作はできません" in response.text
+
+
+@get("/_test/boom", name="test-boom", sync_to_thread=False)
+def boom() -> str:
+    raise RuntimeError("secret internal detail")
+
+
+@get("/api/v1/_test/boom", name="test-api-boom", sync_to_thread=False)
+def api_boom() -> str:
+    raise RuntimeError("secret internal detail")
+
+
+def test_server_errors_are_friendly_and_leak_nothing(app: Litestar, client: TestClient[Litestar]) -> None:
+    app.register(boom)
+    app.register(api_boom)
+    page = client.get("/_test/boom")
+    assert page.status_code == 500
+    assert "システムでエラーが発生しました" in page.text
+    assert "secret internal detail" not in page.text and "Traceback" not in page.text
+    english = client.get("/_test/boom?lang=en")
+    assert "Something went wrong on our side" in english.text
+    api = client.get("/api/v1/_test/boom")
+    assert api.status_code == 500
+    assert api.headers["content-type"].startswith("application/json")
+    assert "secret internal detail" not in api.text
+    assert api.json()["status_code"] == 500
+
+
+def test_api_errors_are_json(client: TestClient[Litestar]) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["status_code"] == 404
+
+
+@get("/_test/list", name="test-list", sync_to_thread=False)
+def listing(request: Request) -> Template:
+    return render(request, "errors/error.html", {"status_code": 299, "title": "full", "explanation": "page"},
+                  fragment="proposals/_home_challenges.html", trigger="cocreate:listed")
+
+
+@post("/_test/form", name="test-form", sync_to_thread=False)
+def form_post(request: Request) -> object:
+    return after_post(request, "/", message="保存しました", fragment="proposals/_home_challenges.html",
+                      context={"ctx": {"challenges": [], "challenge_count": 0}})
+
+
+def test_page_or_fragment(app: Litestar, client: TestClient[Litestar]) -> None:
+    app.register(listing)
+    full = client.get("/_test/list")
+    assert "<html" in full.text and full.headers["vary"].startswith("HX-Request")
+    assert "hx-trigger" not in full.headers
+    app.register(form_post)
+    token = csrf_token(client)
+    plain = client.post("/_test/form", data={"_csrf_token": token}, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"] == "/"
+    # The flash message shows on the page the redirect leads to, once.
+    assert "保存しました" in client.get("/").text
+    assert "保存しました" not in client.get("/").text
+    fragment = client.post("/_test/form", data={"_csrf_token": token}, headers={"hx-request": "true"})
+    assert fragment.status_code == 201 or fragment.status_code == 200
+    assert "<html" not in fragment.text and "latest-challenges" in fragment.text
+    assert "cocreate:flash" in fragment.headers["hx-trigger"]
+    assert "HX-Request" in fragment.headers["vary"]
+
+
+def test_openapi_schema_lists_api_routes_only(client: TestClient[Litestar]) -> None:
+    schema = client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["info"]["license"]["name"] == "CC BY 4.0"
+    paths = document["paths"]
+    assert "/api/v1" in paths
+    assert all(path.startswith("/api/v1") for path in paths), sorted(paths)
+
+
+def test_api_index_names_licence_and_schema(client: TestClient[Litestar]) -> None:
+    body = client.get("/api/v1").json()
+    assert body["licence"] == "CC BY 4.0"
+    assert body["schema_url"] == "/schema/openapi.json"
+
+
+def test_health_reports_the_database(client: TestClient[Litestar], app: Litestar) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["database"] == app.state.database.dialect
+    assert body["worker_last_seen_seconds"] is None
+
+
+def test_static_files_are_cacheable_and_versioned(client: TestClient[Litestar]) -> None:
+    response = client.get("/static/js/app.js")
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert client.get("/static/../pyproject.toml").status_code == 404
