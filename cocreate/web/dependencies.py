@@ -11,7 +11,6 @@ from sqlmodel import Session
 from cocreate.db import Database
 from cocreate.settings import Settings
 
-
 DbSession = NamedDependency[Session]
 """Annotation for route handler parameters named ``db_session``."""
 
