@@ -69,8 +69,13 @@ def _source_messages() -> set[str]:
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
     found = set()
+    # Babel skips folders starting with "_" by default; ours may (e.g. templates/_partials).
+    def every_folder(path: str) -> bool:
+        name = Path(path).name
+        return not name.startswith(".") and name not in ("node_modules", "__pycache__")
+
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options, keywords=keywords
+        str(ROOT), method_map, options, keywords=keywords, directory_filter=every_folder
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
