@@ -245,6 +245,8 @@ def i18n_extract() -> None:
         "--no-location",
         "--sort-output",
         "--project=cocreate",
+        # Babel skips folders starting with "_" by default; templates may live in such folders.
+        "--ignore-dirs=.* node_modules __pycache__ test-artifacts",
         "-k",
         "lazy_gettext",
         "-k",
