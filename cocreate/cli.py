@@ -51,18 +51,21 @@ def serve(host: str, port: int, web_workers: int) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for name, command in commands.items():
-        # Own process groups, so a terminal's Ctrl-C reaches only us and we stop children in order.
-        processes[name] = subprocess.Popen(command, start_new_session=True)
-    # A first task right away, so `cocreate check` can show the worker processing tasks without
-    # waiting for beat's first minute.
-    from cocreate.tasks import celery_app, configure_celery
-
-    configure_celery(settings)
-    celery_app.send_task("cocreate.heartbeat", args=("serve",))
-    click.echo(f"cocreate is running at http://{host}:{port}/ (web, worker and beat). Ctrl-C stops it.")
     exit_code = 0
     try:
+        for name, command in commands.items():
+            # Own process groups, so a terminal's Ctrl-C reaches only us and we stop children in order.
+            processes[name] = subprocess.Popen(command, start_new_session=True)
+        # A first task right away, so `cocreate check` can show the worker processing tasks without
+        # waiting for beat's first minute. An unreachable broker must not take serve down with it.
+        from cocreate.tasks import celery_app, configure_celery
+
+        configure_celery(settings)
+        try:
+            celery_app.send_task("cocreate.heartbeat", args=("serve",), retry=False)
+        except Exception as exc:  # noqa: BLE001
+            click.echo(f"warning: could not queue the first heartbeat task: {exc}", err=True)
+        click.echo(f"cocreate is running at http://{host}:{port}/ (web, worker and beat). Ctrl-C stops it.")
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -221,6 +224,68 @@ def check(timeout: float) -> None:
     sys.exit(1 if failures else 0)
 
 
+# --- audit log -----------------------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    # Stored text is the actors' own; escape control characters so it cannot drive the terminal.
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log of staff and admin actions."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 if an entry was altered or removed."""
+    from cocreate import audit as audit_log
+    from cocreate.db import Database
+
+    database = Database(_settings())
+    try:
+        with database.session() as session:
+            # A deferred (read) transaction on SQLite: verifying must not block writers meanwhile.
+            session.connection(execution_options={"sqlite_deferred": True})
+            result = audit_log.verify(session)
+    finally:
+        database.dispose()
+    if result.ok:
+        click.echo(f"audit log intact: {result.checked} entries")
+        return
+    click.echo(f"audit log BROKEN at entry {result.first_bad_id}: {result.reason}", err=True)
+    sys.exit(1)
+
+
+@audit.command("tail")
+@click.option("-n", "--lines", "count", default=20, show_default=True, type=click.IntRange(min=1))
+def audit_tail(count: int) -> None:
+    """Print the latest entries (times in Asia/Tokyo)."""
+    from zoneinfo import ZoneInfo
+
+    from cocreate.audit.services import latest
+    from cocreate.db import Database
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    database = Database(_settings())
+    try:
+        with database.session() as session:
+            session.connection(execution_options={"sqlite_deferred": True})
+            entries = latest(session, count)
+    finally:
+        database.dispose()
+    for entry in entries:
+        when = entry.created_at.astimezone(tokyo).strftime("%Y-%m-%d %H:%M:%S %Z")
+        actor = _printable(entry.actor_label)
+        if entry.actor_id is not None:
+            actor = f"{actor} (#{entry.actor_id})"
+        target = _printable(
+            f"{entry.target_type}:{entry.target_id}" if entry.target_id else entry.target_type
+        )
+        click.echo(f"{entry.id:>6}  {when}  {actor}  {entry.action}  {target}")
+
+
 # --- translations --------------------------------------------------------------------------------
 
 
@@ -251,6 +316,8 @@ def i18n_extract() -> None:
         "lazy_gettext",
         "-k",
         "_l",
+        "-k",
+        "N_",
         ".",
     )
     _pybabel(

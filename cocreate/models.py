@@ -1,8 +1,20 @@
 """Tables of the core: importing this module registers them on the shared metadata."""
 
-from cocreate.accounts.models import Department
+from cocreate.accounts.models import Consent, Department, RoleAssignment, SignInThrottle, User, UserToken
+from cocreate.audit.models import AuditEntry
 from cocreate.mail import OutboundEmail
 from cocreate.tasks.heartbeat import WorkerHeartbeat
 from cocreate.web.sessions import StoredSession
 
-__all__ = ["Department", "OutboundEmail", "StoredSession", "WorkerHeartbeat"]
+__all__ = [
+    "AuditEntry",
+    "Consent",
+    "Department",
+    "OutboundEmail",
+    "RoleAssignment",
+    "SignInThrottle",
+    "StoredSession",
+    "User",
+    "UserToken",
+    "WorkerHeartbeat",
+]

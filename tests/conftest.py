@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel
 
 from cocreate import components
 from cocreate.app import CSRF_COOKIE, create_app
+from cocreate.audit.models import append_only_triggers, drop_append_only_triggers
 from cocreate.db import Database, migrations
 from cocreate.settings import Settings
 from tests import servers
@@ -91,8 +92,14 @@ def empty_all_tables(engine: sa.Engine) -> None:
             names = ", ".join(f'"{table.name}"' for table in tables)
             conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         else:
+            # audit_entry's append-only triggers reject DELETE. PostgreSQL's TRUNCATE above fires no
+            # row triggers; on SQLite lift them inside this transaction and put the same DDL back.
+            for statement in drop_append_only_triggers("sqlite"):
+                conn.exec_driver_sql(statement)
             for table in tables:
                 conn.execute(table.delete())
+            for statement in append_only_triggers("sqlite"):
+                conn.exec_driver_sql(statement)
 
 
 @pytest.fixture
@@ -105,7 +112,9 @@ def database(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def session(database: Database) -> Iterator[Session]:
-    with database.session() as session:
+    # The test's own session reads with a deferred BEGIN on SQLite, so that an open read
+    # transaction in the test does not hold the write lock the app under test needs.
+    with Session(database.engine.execution_options(sqlite_deferred=True), expire_on_commit=False) as session:
         yield session
 
 

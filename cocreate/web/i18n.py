@@ -79,6 +79,11 @@ def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it yet (translated later, in another locale)."""
+    return message
+
+
 def negotiate(cookie_value: str | None, accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
     """The user's explicit choice (cookie) first, then the browser's Accept-Language, then the default."""
     if cookie_value in SUPPORTED_LOCALES:

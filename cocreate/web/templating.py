@@ -43,6 +43,13 @@ def get_flashes(context: Any) -> list[dict[str, Any]]:
 
 
 @pass_context
+def current_user(context: Any) -> Any:
+    """The signed-in user, or None (also on pages served before the auth middleware, e.g. 404s)."""
+    request = context.get("request")
+    return request.scope.get("user") if request is not None else None
+
+
+@pass_context
 def locale_switch_url(context: Any, locale: str) -> str:
     """The current page in another language (``?lang=``; other query parameters kept)."""
     request = context.get("request")
@@ -57,7 +64,7 @@ def locale_switch_url(context: Any, locale: str) -> str:
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "xml", "txt"], default_for_string=True),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),  # .txt e-mails are plain text
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,  # a typo in a template fails loudly in tests, not silently in production
         trim_blocks=True,
@@ -85,6 +92,7 @@ def make_environment() -> Environment:
         locale_name=i18n.locale_display_name,
         get_flashes=get_flashes,
         locale_switch_url=locale_switch_url,
+        current_user=current_user,
     )
     return env
 

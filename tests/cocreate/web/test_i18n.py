@@ -65,9 +65,10 @@ def _catalog(locale: str):  # type: ignore[no-untyped-def]
 
 def _source_messages() -> set[str]:
     method_map = [("cocreate/**.py", "python"), ("proposals/**.py", "python"), ("labs/**.py", "python"),
-                  ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+                  ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    jinja = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+    options = {"templates/**.html": jinja, "templates/**.txt": jinja}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
     found = set()
     # Babel skips folders starting with "_" by default; ours may (e.g. templates/_partials).
     def every_folder(path: str) -> bool:
