@@ -63,7 +63,7 @@ def serve(host: str, port: int, web_workers: int) -> None:
         configure_celery(settings)
         try:
             celery_app.send_task("cocreate.heartbeat", args=("serve",), retry=False)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             click.echo(f"warning: could not queue the first heartbeat task: {exc}", err=True)
         click.echo(f"cocreate is running at http://{host}:{port}/ (web, worker and beat). Ctrl-C stops it.")
         while not stopping:
