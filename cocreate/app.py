@@ -19,6 +19,7 @@ from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
 
 from cocreate import components
+from cocreate.accounts.auth import current_user_middleware
 from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery

@@ -66,4 +66,6 @@ def api_index() -> ApiIndex:
 web_router = Router(path="/", route_handlers=[home, healthz], include_in_schema=False)
 api_router = Router(path="/api/v1", route_handlers=[api_index])
 
-ROUTES = [web_router, api_router]
+from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402
+
+ROUTES = [web_router, api_router, *ACCOUNT_ROUTES]

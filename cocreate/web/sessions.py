@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 import anyio.to_thread
 import sqlalchemy as sa
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.utils.dataclass import extract_dataclass_items
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
@@ -109,15 +111,29 @@ class LazySessionBackend(ServerSideSessionBackend):
     anything into a session gets neither here, and an emptied session is deleted.
     """
 
-    async def store_in_message(
-        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
-    ) -> None:
-        has_cookie = bool(connection.cookies.get(self.config.key))
+    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        cookie_id = connection.cookies.get(self.config.key)
+        if cookie_id == "null":
+            cookie_id = None
+        store = self.config.get_store_from_app(connection.scope["app"])
+        headers = MutableScopeHeaders.from_message(message)
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
         if not scope_session or scope_session is Empty:
-            if not has_cookie:
-                return
-            scope_session = Empty
-        await super().store_in_message(scope_session, message, connection)
+            if cookie_id:
+                # Emptied (signed out, last flash shown): forget it on both sides. Max-Age=0 is what
+                # removes a cookie; Litestar's own "null" cookie keeps the configured max age.
+                await self.delete(cookie_id, store=store)
+                params["max_age"] = 0
+                headers.add("Set-Cookie", Cookie(value="", key=self.config.key, **params).to_header(header=""))
+            return
+        session_id = cookie_id
+        if scope_session.pop("_rotate", False) or not session_id:
+            # Sign-in rotates the id: one an attacker planted before sign-in is worth nothing after.
+            if session_id:
+                await self.delete(session_id, store=store)
+            session_id = self.generate_session_id()
+        await self.set(session_id=session_id, data=self.serialize_data(scope_session, connection.scope), store=store)
+        headers.add("Set-Cookie", Cookie(value=session_id, key=self.config.key, **params).to_header(header=""))
 
 
 class DatabaseSessionConfig(ServerSideSessionConfig):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cocreate.web.i18n import using_locale
 from cocreate.web.templating import make_environment
 
-TEMPLATE = """{% import "macros/forms.html" as forms %}
+TEMPLATE = """{% import "macros/forms.html" as forms with context %}
 {{ forms.error_summary(errors) }}
 {{ forms.field("email", "E-mail", value=value, type="email", errors=errors, hint="We never show it.", required=True) }}
 {{ forms.textarea("body", "Body", value=value, errors=errors) }}

@@ -1,0 +1,58 @@
+"""Who is signed in: the session holds the user id and the account's session epoch.
+
+Raising ``User.session_epoch`` (password reset, blocking) signs out every session of that user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from cocreate.accounts.models import User
+from cocreate.db import Database
+
+SESSION_USER = "user_id"
+SESSION_EPOCH = "epoch"
+ROTATE_MARKER = "_rotate"
+
+
+def sign_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
+    """Start a fresh session for ``user`` (a new session id: no fixation)."""
+    connection.set_session({SESSION_USER: user.id, SESSION_EPOCH: user.session_epoch, ROTATE_MARKER: True})
+
+
+def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    connection.clear_session()
+
+
+def _load_user(database: Database, user_id: int, epoch: int) -> User | None:
+    with database.session() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.is_active or user.session_epoch != epoch:
+            return None
+        session.expunge(user)
+        return user
+
+
+def current_user_middleware(database: Database):
+    """Puts the signed-in :class:`User` (or None) into ``scope["user"]``; one query per request."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            user = None
+            session = scope.get("session")
+            if scope["type"] == "http" and isinstance(session, dict) and isinstance(session.get(SESSION_USER), int):
+                user = await anyio.to_thread.run_sync(
+                    _load_user, database, session[SESSION_USER], session.get(SESSION_EPOCH, 0)
+                )
+                if user is None:
+                    session.clear()  # stale: account gone, blocked, or signed out everywhere
+            scope["user"] = user
+            await app(scope, receive, send)
+
+        return middleware
+
+    return factory

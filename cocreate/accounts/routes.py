@@ -1,0 +1,130 @@
+"""Registration, e-mail confirmation, sign-in and out, password reset."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from cocreate.accounts import auth, services
+from cocreate.settings import Settings
+from cocreate.web.dependencies import DbSession
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import get_locale
+from cocreate.web.i18n import gettext as _
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = form.get(name, "")
+    if isinstance(value, list):  # the same field sent twice
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths; anything else (//evil.example, https://…) goes home."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@get("/register", name="register", sync_to_thread=False)
+def register_form(request: Request) -> Template:
+    return render(request, "accounts/register.html", {"form": {}, "errors": {}})
+
+
+@post("/register", name="register-submit", sync_to_thread=True)
+def register_submit(request: Request, db_session: DbSession, settings: Settings, data: Form) -> Template | Redirect:
+    form = {
+        "email": _text(data, "email", 400),
+        "display_name": _text(data, "display_name", 200),
+    }
+    registration = services.Registration(
+        email=form["email"], display_name=form["display_name"], password=_text(data, "password", 1000),
+        accept_terms=_text(data, "accept_terms") == "yes", accept_privacy=_text(data, "accept_privacy") == "yes",
+        locale=get_locale(),
+    )
+    try:
+        services.register(db_session, settings, registration)
+    except services.ValidationFailed as failed:
+        return render(request, "accounts/register.html", {"form": form, "errors": failed.errors}, status_code=400)
+    return render(request, "accounts/check_email.html", {"email": services.normalize_email(form["email"])})
+
+
+@get("/confirm/{token:str}", name="confirm-email", sync_to_thread=True)
+def confirm(request: Request, db_session: DbSession, token: str) -> Template | Redirect:
+    user = services.confirm_email(db_session, token)
+    if user is None:
+        return render(request, "accounts/link_invalid.html", {}, status_code=400)
+    return after_post(request, "/account/sign-in", message=_("Your e-mail address is confirmed. You can sign in now."))
+
+
+@get("/sign-in", name="sign-in", sync_to_thread=False)
+def sign_in_form(request: Request, next: str = "/") -> Template:  # noqa: A002
+    return render(request, "accounts/sign_in.html", {"form": {}, "errors": {}, "next": _safe_next(next)})
+
+
+@post("/sign-in", name="sign-in-submit", sync_to_thread=True)
+def sign_in_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    email = _text(data, "email", 400)
+    target = _safe_next(_text(data, "next", 500) or "/")
+    ip_address = request.client.host if request.client else "unknown"
+    try:
+        user = services.authenticate(db_session, email, _text(data, "password", 1000), ip_address)
+    except services.SignInFailed as failed:
+        context = {"form": {"email": email}, "errors": {failed.field: failed.message}, "next": target}
+        return render(request, "accounts/sign_in.html", context, status_code=400)
+    auth.sign_in(request, user)
+    return after_post(request, target, message=_("Signed in as %(name)s.", name=user.display_name))
+
+
+@post("/sign-out", name="sign-out", sync_to_thread=False)
+def sign_out(request: Request) -> Redirect | Template:
+    auth.sign_out(request)
+    return after_post(request, "/", message=_("You have signed out."))
+
+
+@get("/password/forgot", name="password-forgot", sync_to_thread=False)
+def forgot_form(request: Request) -> Template:
+    return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": False})
+
+
+@post("/password/forgot", name="password-forgot-submit", sync_to_thread=True)
+def forgot_submit(request: Request, db_session: DbSession, settings: Settings, data: Form) -> Template:
+    email = services.normalize_email(_text(data, "email", 400))
+    if message := services.check_email(email):
+        return render(request, "accounts/forgot.html", {"form": {"email": email}, "errors": {"email": message},
+                                                       "sent": False}, status_code=400)
+    services.request_password_reset(db_session, settings, email)
+    return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": True, "email": email})
+
+
+@get("/password/reset/{token:str}", name="password-reset", sync_to_thread=False)
+def reset_form(request: Request, token: str) -> Template:
+    return render(request, "accounts/reset.html", {"token": token, "errors": {}})
+
+
+@post("/password/reset/{token:str}", name="password-reset-submit", sync_to_thread=True)
+def reset_submit(request: Request, db_session: DbSession, token: str, data: Form) -> Template | Redirect:
+    try:
+        services.reset_password(db_session, token, _text(data, "password", 1000))
+    except services.ValidationFailed as failed:
+        if "token" in failed.errors:
+            return render(request, "accounts/link_invalid.html", {}, status_code=400)
+        return render(request, "accounts/reset.html", {"token": token, "errors": failed.errors}, status_code=400)
+    auth.sign_out(request)
+    return after_post(request, "/account/sign-in", message=_("Your password has been changed. Sign in with it."))
+
+
+account_router = Router(
+    path="/account",
+    route_handlers=[register_form, register_submit, confirm, sign_in_form, sign_in_submit, sign_out,
+                    forgot_form, forgot_submit, reset_form, reset_submit],
+    include_in_schema=False,
+)
+ROUTES = [account_router]
