@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             session_config.middleware,
+            current_user_middleware(database),
             locale_middleware(settings.default_locale, settings.secure_cookies),
         ],
         stores=StoreRegistry({"sessions": DatabaseStore(database)}),

@@ -1,6 +1,18 @@
 """Tables of the core: importing this module registers them on the shared metadata."""
 
-from cocreate.accounts.models import Consent, Department, RoleAssignment, SignInThrottle, User, UserToken
+from cocreate.accounts.models import (
+    Consent,
+    Department,
+    OidcIdentity,
+    Organisation,
+    OrganisationInvitation,
+    OrganisationMember,
+    ResidencyRequest,
+    RoleAssignment,
+    SignInThrottle,
+    User,
+    UserToken,
+)
 from cocreate.audit.models import AuditEntry
 from cocreate.mail import OutboundEmail
 from cocreate.tasks.heartbeat import WorkerHeartbeat
@@ -10,7 +22,12 @@ __all__ = [
     "AuditEntry",
     "Consent",
     "Department",
+    "OidcIdentity",
+    "Organisation",
+    "OrganisationInvitation",
+    "OrganisationMember",
     "OutboundEmail",
+    "ResidencyRequest",
     "RoleAssignment",
     "SignInThrottle",
     "StoredSession",

@@ -12,6 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from cocreate.accounts.models import User
+from cocreate.accounts.permissions import Principal
 from cocreate.db import Database
 
 SESSION_USER = "user_id"
@@ -25,32 +26,39 @@ def sign_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
 
 
 def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
-    connection.clear_session()
+    """End the session: its stored row is deleted; a flash added afterwards lives in a new one."""
+    connection.set_session({ROTATE_MARKER: True})
+    connection.scope["user"] = None  # type: ignore[typeddict-unknown-key]
+    connection.scope["principal"] = Principal.anonymous()  # type: ignore[typeddict-unknown-key]
 
 
-def _load_user(database: Database, user_id: int, epoch: int) -> User | None:
+def _load_principal(database: Database, user_id: int, epoch: int) -> Principal | None:
     with database.session() as session:
         user = session.get(User, user_id)
         if user is None or not user.is_active or user.session_epoch != epoch:
             return None
+        principal = Principal.load(session, user)
         session.expunge(user)
-        return user
+        return principal
 
 
 def current_user_middleware(database: Database):
-    """Puts the signed-in :class:`User` (or None) into ``scope["user"]``; one query per request."""
+    """Puts the signed-in :class:`User` (or None) into ``scope["user"]`` and the acting
+    :class:`Principal` into ``scope["principal"]``; two queries for a signed-in request, none otherwise."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            user = None
+            principal = None
             session = scope.get("session")
             if scope["type"] == "http" and isinstance(session, dict) and isinstance(session.get(SESSION_USER), int):
-                user = await anyio.to_thread.run_sync(
-                    _load_user, database, session[SESSION_USER], session.get(SESSION_EPOCH, 0)
+                principal = await anyio.to_thread.run_sync(
+                    _load_principal, database, session[SESSION_USER], session.get(SESSION_EPOCH, 0)
                 )
-                if user is None:
+                if principal is None:
                     session.clear()  # stale: account gone, blocked, or signed out everywhere
-            scope["user"] = user
+            principal = principal or Principal.anonymous()
+            scope["user"] = principal.user  # type: ignore[typeddict-unknown-key]
+            scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
             await app(scope, receive, send)
 
         return middleware

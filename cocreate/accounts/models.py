@@ -173,3 +173,132 @@ class SignInThrottle(SQLModel, table=True):
     failures: int = Field(default=0, nullable=False)
     window_started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
+class OrganisationKind(StrEnum):
+    COMPANY = "company"
+    UNIVERSITY = "university"
+    NPO = "npo"
+    STARTUP = "startup"
+    OTHER = "other"
+
+
+ORGANISATION_KIND_LABELS = {
+    OrganisationKind.COMPANY: _l("Company"),
+    OrganisationKind.UNIVERSITY: _l("University or research institute"),
+    OrganisationKind.NPO: _l("NPO"),
+    OrganisationKind.STARTUP: _l("Startup"),
+    OrganisationKind.OTHER: _l("Other"),
+}
+
+
+class Organisation(TimestampedModel, table=True):
+    """A company, university, NPO or startup that asks, proposes and books test fields.
+
+    Only a verified organisation (checked by a ward admin against its 法人番号) may submit proposals
+    and request bookings.
+    """
+
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    kind: OrganisationKind = Field(sa_type=enum_type(OrganisationKind, 20), index=True)
+    corporate_number: str | None = Field(
+        default=None, max_length=13, unique=True, description="法人番号: 13 digits with a check digit."
+    )
+    address: str = Field(default="", max_length=300)
+    website: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=5000, description="Markdown.")
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    verified_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class OrganisationMember(TimestampedModel, table=True):
+    """A user's membership of an organisation; admins manage the profile and the members."""
+
+    __tablename__ = "organisation_member"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    is_admin: bool = Field(default=False, nullable=False)
+
+
+class OrganisationInvitation(TimestampedModel, table=True):
+    """An invitation sent by e-mail to join an organisation; only the token's SHA-256 is stored."""
+
+    __tablename__ = "organisation_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=320, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    as_admin: bool = Field(default=False, nullable=False)
+    invited_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- OpenID Connect ------------------------------------------------------------------------------
+
+
+class OidcIdentity(TimestampedModel, table=True):
+    """An account at an OpenID Connect provider linked to a user (provider slug + ``sub``)."""
+
+    __tablename__ = "oidc_identity"
+    __table_args__ = (sa.UniqueConstraint("provider", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=64)
+    subject: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=320, description="The e-mail claim when linked.")
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- residency verification (区民確認) ----------------------------------------------------------
+
+
+class ResidencyStatus(StrEnum):
+    REQUESTED = "requested"  # the resident asked for a code by post
+    CODE_ISSUED = "code_issued"  # a code was generated and exported for mailing
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class ResidencyRequest(TimestampedModel, table=True):
+    """A resident's request to be verified, and the one-time code mailed to their address.
+
+    The postal address is kept only while needed for mailing and is erased once the request ends.
+    """
+
+    __tablename__ = "residency_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    status: ResidencyStatus = Field(sa_type=enum_type(ResidencyStatus, 20), index=True)
+    method: str = Field(max_length=40, description="Name of the verification method (pluggable).")
+    full_name: str = Field(default="", max_length=100, description="For the envelope only.")
+    postal_code: str = Field(default="", max_length=8)
+    address: str = Field(default="", max_length=300)
+    code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    code_attempts: int = Field(default=0, nullable=False)
+    issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    issued_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    note: str = Field(default="", max_length=500)

@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, services
-from cocreate.settings import Settings
-from cocreate.web.dependencies import DbSession
+from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import get_locale
 from cocreate.web.i18n import gettext as _
@@ -39,7 +38,7 @@ def register_form(request: Request) -> Template:
 
 
 @post("/register", name="register-submit", sync_to_thread=True)
-def register_submit(request: Request, db_session: DbSession, settings: Settings, data: Form) -> Template | Redirect:
+def register_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     form = {
         "email": _text(data, "email", 400),
         "display_name": _text(data, "display_name", 200),
@@ -57,7 +56,7 @@ def register_submit(request: Request, db_session: DbSession, settings: Settings,
 
 
 @get("/confirm/{token:str}", name="confirm-email", sync_to_thread=True)
-def confirm(request: Request, db_session: DbSession, token: str) -> Template | Redirect:
+def confirm(request: Request, db_session: DbSession, token: FromPath[str]) -> Template | Redirect:
     user = services.confirm_email(db_session, token)
     if user is None:
         return render(request, "accounts/link_invalid.html", {}, status_code=400)
@@ -65,7 +64,7 @@ def confirm(request: Request, db_session: DbSession, token: str) -> Template | R
 
 
 @get("/sign-in", name="sign-in", sync_to_thread=False)
-def sign_in_form(request: Request, next: str = "/") -> Template:  # noqa: A002
+def sign_in_form(request: Request, next: FromQuery[str] = "/") -> Template:
     return render(request, "accounts/sign_in.html", {"form": {}, "errors": {}, "next": _safe_next(next)})
 
 
@@ -95,7 +94,7 @@ def forgot_form(request: Request) -> Template:
 
 
 @post("/password/forgot", name="password-forgot-submit", sync_to_thread=True)
-def forgot_submit(request: Request, db_session: DbSession, settings: Settings, data: Form) -> Template:
+def forgot_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
     email = services.normalize_email(_text(data, "email", 400))
     if message := services.check_email(email):
         return render(request, "accounts/forgot.html", {"form": {"email": email}, "errors": {"email": message},
@@ -105,12 +104,12 @@ def forgot_submit(request: Request, db_session: DbSession, settings: Settings, d
 
 
 @get("/password/reset/{token:str}", name="password-reset", sync_to_thread=False)
-def reset_form(request: Request, token: str) -> Template:
+def reset_form(request: Request, token: FromPath[str]) -> Template:
     return render(request, "accounts/reset.html", {"token": token, "errors": {}})
 
 
 @post("/password/reset/{token:str}", name="password-reset-submit", sync_to_thread=True)
-def reset_submit(request: Request, db_session: DbSession, token: str, data: Form) -> Template | Redirect:
+def reset_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
     try:
         services.reset_password(db_session, token, _text(data, "password", 1000))
     except services.ValidationFailed as failed:
@@ -127,4 +126,11 @@ account_router = Router(
                     forgot_form, forgot_submit, reset_form, reset_submit],
     include_in_schema=False,
 )
-ROUTES = [account_router]
+def _all_routes() -> list[Any]:
+    from cocreate.accounts import admin_routes, oidc_routes, organisations_routes, self_service_routes
+
+    return [account_router, *oidc_routes.ROUTES, *organisations_routes.ROUTES, *admin_routes.ROUTES,
+            *self_service_routes.ROUTES]
+
+
+ROUTES = _all_routes()

@@ -20,9 +20,8 @@ from cocreate.accounts import passwords
 from cocreate.accounts.models import Consent, ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
-from cocreate.web.i18n import N_
+from cocreate.web.i18n import N_, using_locale
 from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import using_locale
 from cocreate.web.templating import render_standalone
 
 TERMS_VERSION = "2026-11"

@@ -14,6 +14,9 @@ from cocreate.settings import Settings
 DbSession = NamedDependency[Session]
 """Annotation for route handler parameters named ``db_session``."""
 
+AppSettings = NamedDependency[Settings]
+"""Annotation for route handler parameters named ``settings``."""
+
 
 def provide_db_session(state: State) -> Iterator[Session]:
     """One session per request; services commit, anything uncommitted is rolled back at the end."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_500_INTERNAL_SERVER_ERROR
 
 from cocreate.web import i18n
 from cocreate.web.i18n import gettext as _
@@ -86,6 +88,12 @@ def _render(request: Request, status_code: int, exc: Exception | None) -> Respon
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == HTTP_401_UNAUTHORIZED and not _wants_json(request):
+        # A page that needs an account: sign in, then come back (GET) or to the form's page.
+        target = request.url.path
+        if request.method == "GET" and request.url.query:
+            target += "?" + request.url.query
+        return Redirect(path=f"/account/sign-in?{urlencode({'next': target})}", status_code=303)
     return _render(request, exc.status_code, exc)
 
 

@@ -12,10 +12,10 @@ import anyio.to_thread
 import sqlalchemy as sa
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
-from litestar.utils.dataclass import extract_dataclass_items
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 from sqlmodel import Field, Session, SQLModel, delete, select
 
 from cocreate.db import Database
@@ -118,6 +118,7 @@ class LazySessionBackend(ServerSideSessionBackend):
         store = self.config.get_store_from_app(connection.scope["app"])
         headers = MutableScopeHeaders.from_message(message)
         params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        rotate = isinstance(scope_session, dict) and bool(scope_session.pop("_rotate", False))
         if not scope_session or scope_session is Empty:
             if cookie_id:
                 # Emptied (signed out, last flash shown): forget it on both sides. Max-Age=0 is what
@@ -127,7 +128,7 @@ class LazySessionBackend(ServerSideSessionBackend):
                 headers.add("Set-Cookie", Cookie(value="", key=self.config.key, **params).to_header(header=""))
             return
         session_id = cookie_id
-        if scope_session.pop("_rotate", False) or not session_id:
+        if rotate or not session_id:
             # Sign-in rotates the id: one an attacker planted before sign-in is worth nothing after.
             if session_id:
                 await self.delete(session_id, store=store)

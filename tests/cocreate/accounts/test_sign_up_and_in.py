@@ -60,14 +60,10 @@ def test_register_confirm_sign_in_and_out(client: TestClient[Litestar], session:
 
     old_session_cookie = client.cookies.get("cocreate_session")
     signed_in = sign_in(client, email="HANAKO@example.jp")
-    from cocreate.web.sessions import StoredSession
-    session.rollback()
-    print("ROWS", [(r.key[:6], r.data) for r in session.exec(select(StoredSession)).all()], session.exec(select(User)).one())
     assert signed_in.status_code == 303
     new_cookie = signed_in.cookies.get("cocreate_session")
     assert new_cookie and new_cookie != old_session_cookie  # rotated at sign-in
     home = client.get("/")
-    print("HOME", home.text[home.text.find("account-nav"):home.text.find("account-nav")+400])
     assert "はなこ" in home.text and 'id="sign-out"' in home.text
 
     out = client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
