@@ -112,9 +112,17 @@ def database(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def session(database: Database) -> Iterator[Session]:
-    # The test's own session reads with a deferred BEGIN on SQLite, so that an open read
-    # transaction in the test does not hold the write lock the app under test needs.
-    with Session(database.engine.execution_options(sqlite_deferred=True), expire_on_commit=False) as session:
+    # On SQLite the test's own session runs every statement in autocommit mode: it never holds the
+    # write lock the app under test needs, nor a stale read snapshot that could not be upgraded to
+    # a write after the app committed. (Its rollback() therefore undoes nothing on SQLite.)
+    with Session(database.engine.execution_options(sqlite_autocommit=True), expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def txn_session(database: Database) -> Iterator[Session]:
+    """A transactional session for tests of commit and rollback semantics (not for use beside the app)."""
+    with Session(database.engine, expire_on_commit=False) as session:
         yield session
 
 

@@ -29,9 +29,13 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     # pysqlite's deferred BEGIN lets two writers both read and then fail to upgrade their lock
     # ("database is locked" without waiting). BEGIN IMMEDIATE takes the write lock up front, so
     # concurrent writers queue on busy_timeout instead; it is what makes row locks meaningful here.
-    # Read-only work may opt out with the execution option ``sqlite_deferred=True``.
-    deferred = conn.get_execution_options().get("sqlite_deferred", False)
-    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    # Read-only work may opt out with the execution option ``sqlite_deferred=True``; tests' own
+    # sessions use ``sqlite_autocommit=True`` (every statement commits on its own, so they always
+    # read the latest data and never hold a stale snapshot that cannot be upgraded to a write).
+    options = conn.get_execution_options()
+    if options.get("sqlite_autocommit", False):
+        return
+    conn.exec_driver_sql("BEGIN" if options.get("sqlite_deferred", False) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:

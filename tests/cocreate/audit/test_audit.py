@@ -77,10 +77,10 @@ def test_an_empty_log_verifies(session: Session) -> None:
     assert verify(session).checked == 0
 
 
-def test_record_leaves_the_commit_to_the_caller(database: Database, session: Session) -> None:
-    entry = record(session, actor_id=None, actor_label="cli", action="organisation.verified", target_type="x")
+def test_record_leaves_the_commit_to_the_caller(database: Database, txn_session: Session) -> None:
+    entry = record(txn_session, actor_id=None, actor_label="cli", action="organisation.verified", target_type="x")
     assert entry.id is not None
-    session.rollback()
+    txn_session.rollback()
     assert all_entries(database) == []
 
 
@@ -154,25 +154,25 @@ def test_deleted_middle_entry_is_detected(database: Database, session: Session) 
     assert "link" in result.reason
 
 
-def test_update_is_rejected_by_the_database(database: Database, session: Session) -> None:
-    entry = record_some(session, 2)[0]
+def test_update_is_rejected_by_the_database(database: Database, txn_session: Session) -> None:
+    entry = record_some(txn_session, 2)[0]
     entry.details_json = "{}"
-    session.add(entry)
+    txn_session.add(entry)
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-        session.commit()
-    session.rollback()
+        txn_session.commit()
+    txn_session.rollback()
     with database.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
         conn.execute(sa.text("UPDATE audit_entry SET actor_label = 'x'"))
     with database.session() as fresh:
         assert verify(fresh).ok
 
 
-def test_delete_is_rejected_by_the_database(database: Database, session: Session) -> None:
-    entry = record_some(session, 2)[1]
-    session.delete(entry)
+def test_delete_is_rejected_by_the_database(database: Database, txn_session: Session) -> None:
+    entry = record_some(txn_session, 2)[1]
+    txn_session.delete(entry)
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-        session.commit()
-    session.rollback()
+        txn_session.commit()
+    txn_session.rollback()
     with database.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
         conn.execute(sa.text("DELETE FROM audit_entry"))
     assert len(all_entries(database)) == 2
@@ -266,11 +266,11 @@ def test_invalid_actions_are_rejected(session: Session, action: str) -> None:
         {"details": ["not", "a", "mapping"]},
     ],
 )
-def test_invalid_fields_are_rejected(database: Database, session: Session, overrides: dict) -> None:
+def test_invalid_fields_are_rejected(database: Database, txn_session: Session, overrides: dict) -> None:
     values = {"actor_id": 1, "actor_label": "a", "action": "role.granted", "target_type": "user"} | overrides
     with pytest.raises(ValueError):
-        record(session, **values)
-    session.rollback()
+        record(txn_session, **values)
+    txn_session.rollback()
     assert all_entries(database) == []
 
 

@@ -1,0 +1,91 @@
+"""Builders for test data: real rows through the real models, and sign-in through the real form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session
+
+from cocreate.accounts import passwords
+from cocreate.accounts.models import (
+    Department,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
+    Role,
+    RoleAssignment,
+    User,
+)
+from cocreate.db.base import utcnow
+from tests.conftest import csrf_token
+
+PASSWORD = "correct horse battery"
+
+
+@cache
+def _password_hash(password: str) -> str:
+    return passwords.hash_password(password)  # argon2 is slow on purpose; hash each test password once
+
+
+def create_user(
+    session: Session,
+    email: str,
+    *,
+    display_name: str | None = None,
+    password: str = PASSWORD,
+    confirmed: bool = True,
+    roles: Iterable[Role | tuple[Role, int]] = (),
+    locale: str = "ja",
+) -> User:
+    """A user (confirmed by default) holding ``roles``; staff roles are ``(Role.STAFF, department_id)``."""
+    user = User(email=email.lower(), display_name=display_name or email.split("@")[0],
+                password_hash=_password_hash(password), locale=locale,
+                email_confirmed_at=utcnow() if confirmed else None)
+    session.add(user)
+    session.flush()
+    for role in roles:
+        role_name, department_id = role if isinstance(role, tuple) else (role, None)
+        session.add(RoleAssignment(user_id=user.id, role=role_name, department_id=department_id))  # type: ignore[arg-type]
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def create_department(session: Session, code: str = "env-policy", *, division_ja: str = "資源環境部",
+                      section_ja: str = "環境政策課", division_en: str = "Resources and Environment Department",
+                      section_en: str = "Environmental Policy Section") -> Department:
+    department = Department(code=code, division_ja=division_ja, section_ja=section_ja,
+                            division_en=division_en, section_en=section_en)
+    session.add(department)
+    session.commit()
+    session.refresh(department)
+    return department
+
+
+def create_organisation(session: Session, name: str = "板橋モビリティ株式会社", *, admin: User | None = None,
+                        members: Iterable[User] = (), verified: bool = False,
+                        kind: OrganisationKind = OrganisationKind.COMPANY,
+                        corporate_number: str | None = None) -> Organisation:
+    organisation = Organisation(name=name, kind=kind, corporate_number=corporate_number,
+                                created_by_id=admin.id if admin else None,
+                                verified_at=utcnow() if verified else None)
+    session.add(organisation)
+    session.flush()
+    if admin is not None:
+        session.add(OrganisationMember(organisation_id=organisation.id, user_id=admin.id, is_admin=True))  # type: ignore[arg-type]
+    for member in members:
+        session.add(OrganisationMember(organisation_id=organisation.id, user_id=member.id, is_admin=False))  # type: ignore[arg-type]
+    session.commit()
+    session.refresh(organisation)
+    return organisation
+
+
+def sign_in(client: TestClient[Litestar], user: User | str, password: str = PASSWORD) -> None:
+    """Sign ``client`` in through the real form; fails the test if that does not work."""
+    email = user if isinstance(user, str) else user.email
+    response = client.post("/account/sign-in", data={"email": email, "password": password,
+                                                     "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:2000]
