@@ -26,8 +26,9 @@ from cocreate.tasks import configure_celery
 from cocreate.web.dependencies import provide_db_session, provide_settings
 from cocreate.web.errors import EXCEPTION_HANDLERS
 from cocreate.web.middleware import locale_middleware
+from cocreate.web.ratelimit import SESSION_STORE, make_stores, write_rate_limit
 from cocreate.web.security import make_security_headers_hook
-from cocreate.web.sessions import DatabaseSessionConfig, DatabaseStore
+from cocreate.web.sessions import DatabaseSessionConfig
 from cocreate.web.templating import STATIC_DIR, make_template_engine
 
 SESSION_COOKIE = "cocreate_session"
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     engine = make_template_engine()
     session_config = DatabaseSessionConfig(
-        store="sessions",
+        store=SESSION_STORE,
         key=SESSION_COOKIE,
         max_age=int(timedelta(days=14).total_seconds()),
         secure=settings.secure_cookies,
@@ -80,9 +81,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             session_config.middleware,
             current_user_middleware(database),
+            write_rate_limit(settings).middleware,
             locale_middleware(settings.default_locale, settings.secure_cookies),
         ],
-        stores=StoreRegistry({"sessions": DatabaseStore(database)}),
+        stores=StoreRegistry(make_stores(settings, database)),
         template_config=TemplateConfig(instance=engine),
         csrf_config=CSRFConfig(
             secret=settings.signing_key(),

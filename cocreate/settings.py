@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     base_url: str = Field("http://127.0.0.1:8000", description="Public address, used in e-mails and feeds.")
     default_locale: str = Field("ja", description="Locale for visitors without a preference.")
     debug: bool = Field(False, description="Show tracebacks (never in production).")
+    session_store_url: str = Field(
+        "",
+        description="redis://host:port/db keeps sessions and rate-limit counters in Redis (for several web "
+        "hosts); default: sessions in the database, rate-limit counters in each process.",
+    )
+    write_rate_limit: int = Field(
+        60, ge=1, description="Form posts and other writes allowed per minute per account (or address)."
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -69,6 +77,8 @@ class Settings(BaseSettings):
                 raise ValueError("COCREATE_SECRET_KEY must be set in production")
             if self.debug:
                 raise ValueError("COCREATE_DEBUG cannot be on in production")
+        if self.session_store_url and not self.session_store_url.startswith(("redis://", "rediss://")):
+            raise ValueError("COCREATE_SESSION_STORE_URL must be a redis:// or rediss:// URL")
         if self.default_locale not in ("ja", "en"):
             raise ValueError("COCREATE_DEFAULT_LOCALE must be ja or en")
         return self
@@ -117,6 +127,7 @@ class Settings(BaseSettings):
             "upload_dir": str(self.upload_dir),
             "base_url": self.base_url,
             "default_locale": self.default_locale,
+            "session_store_url": _mask(self.session_store_url) or "database",
         }
 
 

@@ -74,6 +74,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "data_dir": data_dir,
         "secret_key": TEST_SECRET,
         "mail_url": f"file://{data_dir / 'mail'}",
+        "write_rate_limit": 600,  # tests post faster than people; test_rate_limit.py sets its own
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
