@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import SmtpSink, start_smtp_sink
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 E2E_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts" / "e2e"
@@ -70,6 +72,7 @@ class LiveServer:
     url: str
     data_dir: Path
     log_file: Path
+    mail: SmtpSink
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
@@ -116,8 +119,16 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """A real ``cocreate web`` with migrations and demo content, on a free port, for the whole session."""
+def mail_sink() -> Iterator[SmtpSink]:
+    sink = start_smtp_sink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(mail_sink: SmtpSink) -> Iterator[LiveServer]:
+    """A real ``cocreate web`` and ``cocreate worker`` with migrations and demo content, on a free port,
+    for the whole session; e-mail goes through the worker to a real SMTP sink."""
     with tempfile.TemporaryDirectory(prefix="cocreate-e2e-") as tmp:
         data_dir = Path(tmp)
         port = _free_port()
@@ -130,10 +141,11 @@ def live_server() -> Iterator[LiveServer]:
             "COCREATE_DATA_DIR": str(data_dir),
             "COCREATE_ENV": "test",
             "COCREATE_BASE_URL": url,
+            "COCREATE_MAIL_URL": mail_sink.url,
             "PYTHONUNBUFFERED": "1",
         }
         log_file = data_dir / "server.log"
-        server = LiveServer(url=url, data_dir=data_dir, log_file=log_file)
+        server = LiveServer(url=url, data_dir=data_dir, log_file=log_file, mail=mail_sink)
         with log_file.open("wb") as log:
             _cocreate("i18n", "compile", env=env, log=log)
             _cocreate("db", "upgrade", env=env, log=log)
@@ -142,6 +154,13 @@ def live_server() -> Iterator[LiveServer]:
             log.flush()
             process = subprocess.Popen(
                 [sys.executable, "-m", "cocreate.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "cocreate.cli", "worker"],
                 env=env,
                 cwd=REPO_ROOT,
                 stdout=log,
@@ -164,6 +183,7 @@ def live_server() -> Iterator[LiveServer]:
                 yield server
             finally:
                 _stop(process)
+                _stop(worker)
 
 
 @pytest.fixture(scope="session")

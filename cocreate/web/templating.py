@@ -50,6 +50,16 @@ def current_user(context: Any) -> Any:
 
 
 @pass_context
+def current_principal(context: Any) -> Any:
+    """The acting Principal (roles included), anonymous when nobody is signed in."""
+    from cocreate.accounts.permissions import Principal
+
+    request = context.get("request")
+    principal = request.scope.get("principal") if request is not None else None
+    return principal if principal is not None else Principal.anonymous()
+
+
+@pass_context
 def locale_switch_url(context: Any, locale: str) -> str:
     """The current page in another language (``?lang=``; other query parameters kept)."""
     request = context.get("request")
@@ -93,6 +103,7 @@ def make_environment() -> Environment:
         get_flashes=get_flashes,
         locale_switch_url=locale_switch_url,
         current_user=current_user,
+        current_principal=current_principal,
     )
     return env
 
