@@ -15,6 +15,7 @@ from cocreate.accounts.models import (
 )
 from cocreate.audit.models import AuditEntry
 from cocreate.mail import OutboundEmail
+from cocreate.notifications.models import Follow, Notification
 from cocreate.tasks.heartbeat import WorkerHeartbeat
 from cocreate.web.sessions import StoredSession
 
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEntry",
     "Consent",
     "Department",
+    "Follow",
+    "Notification",
     "OidcIdentity",
     "Organisation",
     "OrganisationInvitation",

@@ -1,0 +1,1 @@
+"""Follows and notifications: who hears about what (extended by the notifications issue)."""
