@@ -43,6 +43,8 @@ COMPONENTS: tuple[Component, ...] = (
         name="proposals",
         models="proposals.models",
         routes="proposals.routes:ROUTES",
+        tasks="proposals.tasks",
+        beat_schedule="proposals.tasks:BEAT_SCHEDULE",
         demo="proposals.demo:load",
         home_sections=("proposals.routes:home_section",),
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -89,3 +90,22 @@ def sign_in(client: TestClient[Litestar], user: User | str, password: str = PASS
     response = client.post("/account/sign-in", data={"email": email, "password": password,
                                                      "_csrf_token": csrf_token(client)}, follow_redirects=False)
     assert response.status_code == 303, response.text[:2000]
+
+
+def create_challenge(session: Session, department: Department, *, phase: str = "published",
+                     title: str = "清掃工場の余熱で、地域のエネルギーを地産地消したい",
+                     summary: str = "余熱と太陽光を組み合わせたい。", co_owners: Iterable[Department] = (),
+                     category: str = "environment_energy", area: str = "高島平") -> Any:
+    """A challenge owned by ``department`` (and ``co_owners``), in ``phase``."""
+    from proposals.models import Category, Challenge, ChallengeDepartment, Phase
+
+    challenge = Challenge(title=title, summary=summary, category=Category(category), area=area,
+                          phase=Phase(phase), department_id=department.id,  # type: ignore[arg-type]
+                          published_at=None if phase == "draft" else utcnow())
+    session.add(challenge)
+    session.flush()
+    for owner in (department, *co_owners):
+        session.add(ChallengeDepartment(challenge_id=challenge.id, department_id=owner.id))  # type: ignore[arg-type]
+    session.commit()
+    session.refresh(challenge)
+    return challenge

@@ -13,43 +13,10 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.tasks import celery_app, configure_celery, enqueue
 from cocreate.tasks.heartbeat import WorkerHeartbeat
+from tests.conftest import worker_env
 from tests.servers import RedisServer, SmtpSink, Worker, start_worker, wait_until
 
 pytestmark = pytest.mark.worker
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    return {
-        "COCREATE_ENV": "test",
-        "COCREATE_DATA_DIR": str(settings.data_dir),
-        "COCREATE_DATABASE_URL": settings.database_url,
-        "COCREATE_BROKER_URL": settings.broker_url,
-        "COCREATE_MAIL_URL": settings.mail_url,
-        "COCREATE_SECRET_KEY": settings.signing_key(),
-    }
-
-
-@pytest.fixture(scope="session")
-def worker_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("worker")
-
-
-@pytest.fixture(scope="session")
-def smtp_worker_settings(
-    database_url: str, broker_url: str, smtp_sink: SmtpSink, worker_base: Path
-) -> Iterator[tuple[Settings, Worker]]:
-    """One worker per database backend on the embedded broker, sending mail to the SMTP sink."""
-    settings = Settings(
-        env="test",
-        data_dir=worker_base / "data",
-        database_url=database_url,
-        broker_url=broker_url,
-        mail_url=smtp_sink.url,
-        secret_key="test-secret",
-    )
-    worker = start_worker(worker_env(settings), worker_base / f"worker-{settings.database_url[:6]}.log")
-    yield settings, worker
-    worker.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,188 @@
+"""Moving challenges through their phases: by date (the beat job) or by staff with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from cocreate import audit
+from cocreate.accounts.permissions import Principal, require
+from cocreate.accounts.services import ValidationFailed
+from cocreate.db.base import utcnow
+from cocreate.web.i18n import gettext as _
+from proposals import phases
+from proposals.models import Challenge, ChallengeDepartment, ChallengePhaseDate, Phase, PhaseChange
+
+MAX_REASON = 2000
+
+
+def owning_department_ids(session: Session, challenge_id: int) -> set[int]:
+    rows = session.exec(
+        select(ChallengeDepartment.department_id).where(ChallengeDepartment.challenge_id == challenge_id)
+    ).all()
+    return set(rows)
+
+
+def is_owner(session: Session, actor: Principal, challenge: Challenge) -> bool:
+    """Staff of a department that owns (or co-owns) the challenge."""
+    if not actor.staff_department_ids:
+        return False
+    owners = owning_department_ids(session, challenge.id) | {challenge.department_id}  # type: ignore[arg-type]
+    return bool(owners & actor.staff_department_ids)
+
+
+def require_owner(session: Session, actor: Principal, challenge: Challenge) -> None:
+    require(is_owner(session, actor, challenge),
+            _("Only staff of a department that owns this challenge can do this."))
+
+
+# --- schedule ------------------------------------------------------------------------------------
+
+
+def schedule_of(session: Session, challenge_id: int) -> dict[Phase, datetime]:
+    rows = session.exec(select(ChallengePhaseDate).where(ChallengePhaseDate.challenge_id == challenge_id)).all()
+    return {row.phase: row.starts_at for row in rows}
+
+
+def validate_schedule(dates: Mapping[Phase, datetime | None]) -> dict[str, str]:
+    """Errors by form field (``phase_<name>``): dates must follow the phase order."""
+    errors: dict[str, str] = {}
+    previous: tuple[Phase, datetime] | None = None
+    for phase in phases.SCHEDULABLE:
+        when = dates.get(phase)
+        if when is None:
+            continue
+        if previous is not None and when <= previous[1]:
+            errors[f"phase_{phase.value}"] = _(
+                "This date must be after the start of “%(previous)s”.", previous=previous[0].label
+            )
+        previous = (phase, when)
+    return errors
+
+
+def set_schedule(session: Session, challenge: Challenge, dates: Mapping[Phase, datetime | None],
+                 now: datetime | None = None) -> None:
+    """Replace the planned phase dates (no commit); raises ValidationFailed when out of order."""
+    if errors := validate_schedule(dates):
+        raise ValidationFailed(errors)
+    existing = {row.phase: row for row in session.exec(
+        select(ChallengePhaseDate).where(ChallengePhaseDate.challenge_id == challenge.id)).all()}
+    for phase in phases.SCHEDULABLE:
+        when = dates.get(phase)
+        row = existing.get(phase)
+        if when is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(ChallengePhaseDate(challenge_id=challenge.id, phase=phase, starts_at=when))  # type: ignore[arg-type]
+        else:
+            row.starts_at = when
+    accepting_close = dates.get(Phase.VOTING) or dates.get(Phase.REVIEW)
+    challenge.proposals_close_at = accepting_close
+    session.flush()
+    refresh_next_transition(session, challenge, now)
+
+
+def _due_target(schedule: Mapping[Phase, datetime], current: Phase, now: datetime) -> Phase | None:
+    """The latest scheduled phase after ``current`` whose start has passed."""
+    target = None
+    for phase in phases.SCHEDULABLE:
+        when = schedule.get(phase)
+        if when is not None and when <= now and phases.index(phase) > phases.index(current):
+            target = phase
+    return target
+
+
+def refresh_next_transition(session: Session, challenge: Challenge, now: datetime | None = None) -> None:
+    """Keep ``next_transition_at`` = the earliest scheduled start of a later phase (None when none)."""
+    if challenge.phase is Phase.DRAFT or challenge.phase in phases.TERMINAL:
+        challenge.next_transition_at = None
+        return
+    schedule = schedule_of(session, challenge.id)  # type: ignore[arg-type]
+    later = [when for phase, when in schedule.items() if phases.index(phase) > phases.index(challenge.phase)]
+    challenge.next_transition_at = min(later) if later else None
+
+
+# --- moving --------------------------------------------------------------------------------------
+
+
+def _apply(session: Session, challenge: Challenge, target: Phase, *, actor: Principal | None, reason: str,
+           now: datetime) -> PhaseChange:
+    change = PhaseChange(challenge_id=challenge.id, from_phase=challenge.phase, to_phase=target,  # type: ignore[arg-type]
+                         changed_at=now, changed_by_id=actor.user_id if actor else None, reason=reason)
+    session.add(change)
+    challenge.phase = target
+    challenge.phase_changed_at = now
+    if target is Phase.CLOSED:
+        challenge.closed_reason = reason
+    refresh_next_transition(session, challenge, now)
+    return change
+
+
+def move(session: Session, actor: Principal, challenge_id: int, target: Phase, reason: str,
+         now: datetime | None = None) -> PhaseChange:
+    """Staff of an owning department move a published challenge by hand, with a reason (audited)."""
+    now = now or utcnow()
+    challenge = session.get(Challenge, challenge_id, with_for_update=True)
+    if challenge is None:
+        raise ValidationFailed({"challenge": _("This challenge does not exist.")})
+    require_owner(session, actor, challenge)
+    reason = (reason or "").strip()
+    errors: dict[str, str] = {}
+    if not phases.can_move(challenge.phase, target):
+        errors["phase"] = _("A challenge cannot be moved from “%(current)s” to “%(target)s”.",
+                            current=challenge.phase.label, target=target.label)
+    if not reason:
+        errors["reason"] = _("Give the reason for the change; it is shown publicly.")
+    elif len(reason) > MAX_REASON:
+        errors["reason"] = _("Use at most %(max)s characters.", max=MAX_REASON)
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    previous = challenge.phase
+    change = _apply(session, challenge, target, actor=actor, reason=reason, now=now)
+    assert actor.user is not None
+    audit.record(session, actor_id=actor.user_id, actor_label=actor.user.display_name,
+                 action="challenge.phase_changed", target_type="challenge", target_id=str(challenge.id),
+                 details={"from": previous.value, "to": target.value, "reason": reason})
+    session.commit()
+    return change
+
+
+@dataclass(frozen=True)
+class Advanced:
+    challenge_id: int
+    from_phase: Phase
+    to_phase: Phase
+
+
+def advance_due(session: Session, now: datetime | None = None, batch: int = 200) -> Sequence[Advanced]:
+    """Move every challenge whose scheduled date has passed (the beat job; safe to run twice at once).
+
+    Each challenge row is locked while it moves; a challenge moved by another run in the meantime is
+    seen in its new phase and left alone.
+    """
+    now = now or utcnow()
+    ids = session.exec(
+        select(Challenge.id).where(col(Challenge.next_transition_at) <= now).order_by(Challenge.id).limit(batch)
+    ).all()
+    session.commit()
+    moved: list[Advanced] = []
+    for challenge_id in ids:
+        challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
+        if challenge is None or challenge.next_transition_at is None or challenge.next_transition_at > now:
+            session.rollback()
+            continue
+        target = _due_target(schedule_of(session, challenge.id), challenge.phase, now)  # type: ignore[arg-type]
+        if target is None or challenge.phase is Phase.DRAFT or challenge.phase in phases.TERMINAL:
+            refresh_next_transition(session, challenge, now)
+            session.commit()
+            continue
+        previous = challenge.phase
+        _apply(session, challenge, target, actor=None, reason="", now=now)
+        session.commit()
+        moved.append(Advanced(challenge_id, previous, target))  # type: ignore[arg-type]
+    return moved
