@@ -1,0 +1,149 @@
+"""Drafting, publishing and editing challenges through the services, per role."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from cocreate.accounts.models import Role
+from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
+from cocreate.accounts.services import ValidationFailed
+from cocreate.audit import verify
+from cocreate.audit.models import AuditEntry
+from cocreate.db.base import utcnow
+from proposals import challenges
+from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
+from proposals.models import Challenge, ChallengeCriterion, ChallengeRevision, Phase
+from tests.factories import create_department, create_user
+
+
+def complete_input(**overrides: object) -> ChallengeInput:
+    data = ChallengeInput(
+        title="高島平の移動を、誰もが気軽にできるようにしたい",
+        summary="坂道と高齢化で外出が難しくなっている地域の移動手段を一緒に考えたい。",
+        category="transport_mobility", area="高島平", contact_name="交通政策課 担当",
+        contact_email="kotsu@example.jp", background="団地の高齢化が進んでいます。",
+        desired_outcome="買い物や通院に気軽に出かけられる状態。", budget_cap_yen=3_000_000,
+        criteria=[CriterionInput("実現可能性", 40), CriterionInput("地域への効果", 60)],
+        kpis=[KpiInput("外出頻度", "週3回", "週2回", "回/週")],
+    )
+    for name, value in overrides.items():
+        setattr(data, name, value)
+    return data
+
+
+@pytest.fixture
+def world(session: Session) -> dict[str, object]:
+    transport = create_department(session, "transport", division_ja="都市整備部", section_ja="交通政策課",
+                                  division_en="Urban Development", section_en="Transport Policy")
+    env = create_department(session)
+    return {
+        "transport": transport, "env": env,
+        "staff": create_user(session, "kotsu@example.jp", display_name="交通 太郎", roles=[(Role.STAFF, transport.id)]),
+        "env_staff": create_user(session, "kankyo@example.jp", roles=[(Role.STAFF, env.id)]),
+        "resident": create_user(session, "resident@example.jp"),
+        "admin": create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
+    }
+
+
+def actor(session: Session, world: dict[str, object], name: str) -> Principal:
+    return Principal.load(session, world[name])  # type: ignore[arg-type]
+
+
+def test_only_staff_of_the_department_create_drafts(session: Session, world: dict[str, object]) -> None:
+    transport_id = world["transport"].id  # type: ignore[attr-defined]
+    with pytest.raises(SignInRequired):
+        challenges.create_draft(session, Principal.anonymous(), transport_id, complete_input())
+    for name in ("resident", "admin", "env_staff"):
+        with pytest.raises(Forbidden):
+            challenges.create_draft(session, actor(session, world, name), transport_id, complete_input())
+    draft = challenges.create_draft(session, actor(session, world, "staff"), transport_id,
+                                    ChallengeInput(title="まずはタイトルだけ", category="admin_dx"))
+    assert draft.phase is Phase.DRAFT and draft.created_by_id == world["staff"].id  # type: ignore[attr-defined]
+    # Drafts are invisible outside the owning departments.
+    assert challenges.visible_challenge(session, Principal.anonymous(), draft.id) is None  # type: ignore[arg-type]
+    assert challenges.visible_challenge(session, actor(session, world, "env_staff"), draft.id) is None  # type: ignore[arg-type]
+    assert challenges.visible_challenge(session, actor(session, world, "staff"), draft.id) is not None  # type: ignore[arg-type]
+
+
+def test_publishing_needs_a_complete_challenge_and_is_audited(session: Session, world: dict[str, object]) -> None:
+    staff = actor(session, world, "staff")
+    draft = challenges.create_draft(session, staff, world["transport"].id, ChallengeInput(title="タイトル", category="admin_dx"))  # type: ignore[attr-defined]
+    with pytest.raises(ValidationFailed) as failed:
+        challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
+    assert {"summary", "contact_name", "contact_email", "background", "desired_outcome",
+            "criteria"} <= set(failed.value.errors)
+    challenges.update(session, staff, draft.id, complete_input())  # type: ignore[arg-type]
+    published = challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
+    assert published.phase is Phase.PUBLISHED and published.published_at is not None
+    assert published.revision == 0  # edits before publication are not history
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "challenge.published")).one()
+    assert entry.actor_id == world["staff"].id and entry.target_id == str(draft.id)  # type: ignore[attr-defined]
+    assert verify(session).ok
+    with pytest.raises(ValidationFailed):
+        challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
+
+
+def test_weights_must_sum_to_100_and_kpis_need_indicator_and_target(session: Session, world: dict[str, object]) -> None:
+    staff = actor(session, world, "staff")
+    bad = complete_input(criteria=[CriterionInput("A", 50), CriterionInput("B", 30)],
+                         kpis=[KpiInput("", "")])
+    with pytest.raises(ValidationFailed) as failed:
+        challenges.create_draft(session, staff, world["transport"].id, bad)  # type: ignore[attr-defined]
+    errors = failed.value.errors
+    assert "80" in errors["criteria"] and "kpis-0-indicator" in errors and "kpis-0-target" in errors
+    with pytest.raises(ValidationFailed) as failed:
+        challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
+                                complete_input(criteria=[CriterionInput("A", 150)]))
+    assert "criteria-0-weight" in failed.value.errors
+    assert session.exec(select(Challenge)).all() == []
+
+
+def test_hostile_and_huge_input(session: Session, world: dict[str, object], xss_payloads: list[str]) -> None:
+    staff = actor(session, world, "staff")
+    with pytest.raises(ValidationFailed) as failed:
+        challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
+                                complete_input(title="あ" * 201, background="x" * 20_001, budget_cap_yen=-1,
+                                               contact_email="not an address", category="nonsense"))
+    assert {"title", "background", "budget_cap_yen", "contact_email", "category"} <= set(failed.value.errors)
+    with pytest.raises(ValidationFailed) as failed:
+        challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
+                                complete_input(title="改行\nあり\x00"))
+    assert "title" in failed.value.errors
+    payload = xss_payloads[0]
+    draft = challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
+                                    complete_input(title=payload[:200], background=payload))
+    assert draft.title == payload[:200].strip()  # stored verbatim; escaping is the templates' job
+
+
+def test_edits_after_publication_are_public_history(session: Session, world: dict[str, object]) -> None:
+    staff = actor(session, world, "staff")
+    env_id = world["env"].id  # type: ignore[attr-defined]
+    draft = challenges.create_draft(session, staff, world["transport"].id, complete_input())  # type: ignore[attr-defined]
+    challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
+    start = utcnow()
+    changed = complete_input(summary="要約を更新しました。", co_owner_department_ids=[env_id],
+                             criteria=[CriterionInput("実現可能性", 50), CriterionInput("地域への効果", 50)],
+                             schedule={Phase.ACCEPTING: start + timedelta(days=7)})
+    challenges.update(session, staff, draft.id, changed, note="共同所管を追加")  # type: ignore[arg-type]
+    challenges.update(session, staff, draft.id, changed)  # type: ignore[arg-type]  # no change, no revision
+    history = challenges.revisions_of(session, draft.id)  # type: ignore[arg-type]
+    assert len(history) == 1 and history[0]["number"] == 1 and history[0]["note"] == "共同所管を追加"
+    changes = history[0]["changes"]
+    assert set(changes) == {"summary", "owners", "criteria", "schedule"}
+    assert changes["summary"][1] == "要約を更新しました。"
+    # The co-owning department's staff can now edit too.
+    challenges.update(session, actor(session, world, "env_staff"), draft.id,  # type: ignore[arg-type]
+                      complete_input(summary="環境政策課も編集", co_owner_department_ids=[env_id]))
+    session.expire_all()
+    assert session.get(Challenge, draft.id).revision == 2  # type: ignore[union-attr]
+    weights = session.exec(select(ChallengeCriterion.weight).where(ChallengeCriterion.challenge_id == draft.id)).all()
+    assert sorted(weights) == [40, 60]
+    rows = session.exec(select(ChallengeRevision)).all()
+    assert all(json.loads(row.changes_json) for row in rows)
+    # Published challenges must stay complete.
+    with pytest.raises(ValidationFailed):
+        challenges.update(session, staff, draft.id, complete_input(background=""))  # type: ignore[arg-type]
