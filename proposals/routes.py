@@ -16,4 +16,10 @@ def home_section(session: Session) -> tuple[str, dict[str, Any]]:
     }
 
 
-ROUTES: list[Any] = []
+def _all_routes() -> list[Any]:
+    from proposals import briefing_routes, public_routes, question_routes, staff_routes
+
+    return [*public_routes.ROUTES, *staff_routes.ROUTES, *question_routes.ROUTES, *briefing_routes.ROUTES]
+
+
+ROUTES: list[Any] = _all_routes()

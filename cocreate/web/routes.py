@@ -67,5 +67,6 @@ web_router = Router(path="/", route_handlers=[home, healthz], include_in_schema=
 api_router = Router(path="/api/v1", route_handlers=[api_index])
 
 from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402
+from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa: E402
 
-ROUTES = [web_router, api_router, *ACCOUNT_ROUTES]
+ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES]
