@@ -7,19 +7,57 @@ and mail written as files, all under one data folder.
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OIDC_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class OidcProvider(BaseModel):
+    """An OpenID Connect provider people may sign in with (one entry of ``COCREATE_OIDC_PROVIDERS``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slug: str = Field(description="Short id used in addresses and stored with linked accounts, e.g. itabashi-id.")
+    name: str = Field(min_length=1, max_length=100, description="Display name on the buttons, e.g. Itabashi ID.")
+    issuer: str = Field(description="Issuer URL; its /.well-known/openid-configuration is read.")
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: SecretStr
+    scopes: str = Field("openid email profile", description="Space-separated; must include openid.")
+
+    @field_validator("slug")
+    @classmethod
+    def _check_slug(cls, value: str) -> str:
+        if not OIDC_SLUG.match(value):
+            raise ValueError("slug: 1-32 lower-case letters, digits and inner hyphens")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("issuer: an http(s) URL without query or fragment")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _check_scopes(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("scopes must include openid")
+        return " ".join(value.split())
 
 
 class Settings(BaseSettings):
@@ -45,6 +83,10 @@ class Settings(BaseSettings):
     base_url: str = Field("http://127.0.0.1:8000", description="Public address, used in e-mails and feeds.")
     default_locale: str = Field("ja", description="Locale for visitors without a preference.")
     debug: bool = Field(False, description="Show tracebacks (never in production).")
+    oidc_providers: list[OidcProvider] = Field(
+        default_factory=list,
+        description='JSON list of {"slug", "name", "issuer", "client_id", "client_secret", "scopes"}.',
+    )
     session_store_url: str = Field(
         "",
         description="redis://host:port/db keeps sessions and rate-limit counters in Redis (for several web "
@@ -81,6 +123,13 @@ class Settings(BaseSettings):
             raise ValueError("COCREATE_SESSION_STORE_URL must be a redis:// or rediss:// URL")
         if self.default_locale not in ("ja", "en"):
             raise ValueError("COCREATE_DEFAULT_LOCALE must be ja or en")
+        slugs = [provider.slug for provider in self.oidc_providers]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("COCREATE_OIDC_PROVIDERS: each slug must be unique")
+        if self.env is Environment.PRODUCTION and any(
+            not provider.issuer.startswith("https://") for provider in self.oidc_providers
+        ):
+            raise ValueError("COCREATE_OIDC_PROVIDERS: issuers must use https in production")
         return self
 
     @property
@@ -94,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
+
+    def oidc_provider(self, slug: str) -> OidcProvider | None:
+        """The configured provider with this slug, or None."""
+        return next((provider for provider in self.oidc_providers if provider.slug == slug), None)
 
     def ensure_dirs(self) -> None:
         """Create the data folders the embedded defaults write to."""
@@ -128,6 +181,7 @@ class Settings(BaseSettings):
             "base_url": self.base_url,
             "default_locale": self.default_locale,
             "session_store_url": _mask(self.session_store_url) or "database",
+            "oidc_providers": ", ".join(f"{p.slug} ({p.issuer})" for p in self.oidc_providers) or "-",
         }
 
 

@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 E2E_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts" / "e2e"
 CHROMIUM = "/usr/bin/chromium"
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 90.0  # a loaded 2-core CI machine can take 20 s to import and start
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,7 +1,151 @@
-"""Routes: filled in by the oidc work."""
+"""Sign-in with OpenID Connect providers: start, the provider's answer, and the new-account form."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from cocreate.accounts import auth, oidc, services
+from cocreate.settings import OidcProvider, Settings
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import get_locale
+from cocreate.web.i18n import gettext as _
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+NO_STORE = {"Cache-Control": "no-store"}
+CALLBACK_PARAMS = ("state", "code", "error", "iss")
+
+
+def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = form.get(name, "")
+    if isinstance(value, list):  # the same field sent twice
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths; anything else (//evil.example, https://…) goes home."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target[:500]
+    return "/"
+
+
+def _provider(settings: Settings, slug: str) -> OidcProvider:
+    provider = settings.oidc_provider(slug)
+    if provider is None:
+        raise NotFoundException()
+    return provider
+
+
+def _error_page(request: Request, provider: OidcProvider | None, error: oidc.OidcError) -> Template:
+    oidc.log.warning("OpenID Connect sign-in failed: %s", error.detail)
+    template = render(request, "accounts/oidc_error.html", {"provider": provider, "message": error.message},
+                      status_code=error.status_code)
+    template.headers.update(NO_STORE)
+    return template
+
+
+def _conclude(request: Request, settings: Settings, provider: OidcProvider, outcome: oidc.Outcome,
+              next_url: str) -> Template | Redirect:
+    if isinstance(outcome, oidc.SignedIn):
+        auth.sign_in(request, outcome.user)
+        if outcome.created:
+            message = _("Welcome to cocreate, %(name)s. Your account has been created.", name=outcome.user.display_name)
+        elif outcome.linked:
+            message = _("Your %(provider)s account is now linked to your cocreate account. Signed in as %(name)s.",
+                        provider=provider.name, name=outcome.user.display_name)
+        else:
+            message = _("Signed in as %(name)s.", name=outcome.user.display_name)
+        return after_post(request, _safe_next(next_url), message=message)
+    if isinstance(outcome, oidc.NeedsCompletion):
+        oidc.keep_pending(request.session, outcome.identity, _safe_next(next_url))
+        return Redirect(path="/account/oidc/complete", status_code=303, headers=NO_STORE)
+    oidc.forget_pending(request.session)
+    template = render(request, "accounts/oidc_refused.html",
+                      {"provider": provider, "reason": outcome.reason.value, "email": outcome.email},
+                      status_code=403)
+    template.headers.update(NO_STORE)
+    return template
+
+
+@get("/{slug:str}/start", name="oidc-start", sync_to_thread=True)
+def start(request: Request, settings: AppSettings, slug: FromPath[str], next: FromQuery[str] = "/") -> Redirect | Template:
+    """Send the browser to the provider (a GET link only redirects; nothing is changed but the session)."""
+    provider = _provider(settings, slug)
+    try:
+        url = oidc.begin(request.session, settings, provider, _safe_next(next))
+    except oidc.OidcError as error:
+        return _error_page(request, provider, error)
+    return Redirect(path=url, status_code=303, headers=NO_STORE)
+
+
+@get("/{slug:str}/callback", name="oidc-callback", sync_to_thread=True)
+def callback(request: Request, db_session: DbSession, settings: AppSettings, slug: FromPath[str]) -> Redirect | Template:
+    """The provider's answer: verify it, then sign in, link, refuse or ask to complete a new account."""
+    provider = _provider(settings, slug)
+    params = {name: request.query_params.get(name) for name in CALLBACK_PARAMS}
+    try:
+        identity, next_url = oidc.finish(request.session, settings, provider, params)
+    except oidc.OidcError as error:
+        return _error_page(request, provider, error)
+    return _conclude(request, settings, provider, oidc.resolve(db_session, identity), next_url)
+
+
+def _pending_or_error(request: Request, settings: Settings) -> tuple[oidc.PendingAccount, OidcProvider] | Template:
+    pending = oidc.pending_account(request.session, settings)
+    if pending is None:
+        oidc.forget_pending(request.session)
+        return _error_page(request, None, oidc.OidcError(
+            _("This sign-in attempt has expired or was already used. Nothing was changed. Start again from the "
+              "sign-in page."), "no pending OpenID Connect account in the session"))
+    return pending, _provider(settings, pending.provider)
+
+
+def _complete_page(request: Request, pending: oidc.PendingAccount, provider: OidcProvider, form: dict[str, Any],
+                   errors: dict[str, str], status_code: int = 200) -> Template:
+    template = render(request, "accounts/oidc_complete.html",
+                      {"pending": pending, "provider": provider, "form": form, "errors": errors},
+                      status_code=status_code)
+    template.headers.update(NO_STORE)
+    return template
+
+
+@get("/complete", name="oidc-complete", sync_to_thread=False)
+def complete_form(request: Request, settings: AppSettings) -> Template:
+    found = _pending_or_error(request, settings)
+    if isinstance(found, Template):
+        return found
+    pending, provider = found
+    return _complete_page(request, pending, provider, {"display_name": pending.suggested_name}, {})
+
+
+@post("/complete", name="oidc-complete-submit", sync_to_thread=True)
+def complete_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
+    found = _pending_or_error(request, settings)
+    if isinstance(found, Template):
+        return found
+    pending, provider = found
+    form = {"display_name": _text(data, "display_name", 200), "accept_terms": _text(data, "accept_terms") == "yes",
+            "accept_privacy": _text(data, "accept_privacy") == "yes"}
+    try:
+        outcome = oidc.complete_sign_up(db_session, pending, display_name=form["display_name"],
+                                        accept_terms=form["accept_terms"], accept_privacy=form["accept_privacy"],
+                                        locale=get_locale())
+    except services.ValidationFailed as failed:
+        return _complete_page(request, pending, provider, form, failed.errors, status_code=400)
+    return _conclude(request, settings, provider, outcome, pending.next_url)
+
+
+oidc_router = Router(
+    path="/account/oidc",
+    route_handlers=[start, callback, complete_form, complete_submit],
+    include_in_schema=False,
+)
+
+ROUTES: list[Any] = [oidc_router]
