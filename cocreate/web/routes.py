@@ -46,7 +46,10 @@ class ApiIndex:
     resources: dict[str, str] = field(default_factory=dict)
 
 
-API_RESOURCES: dict[str, str] = {}
+API_RESOURCES: dict[str, str] = {
+    "challenges": "/api/v1/challenges",
+    "challenge": "/api/v1/challenges/{id}",
+}
 """Resources of the read API by name; components add theirs when they register routes."""
 
 
