@@ -202,6 +202,52 @@ def demo() -> None:
     database.dispose()
 
 
+# --- accounts ------------------------------------------------------------------------------------
+
+
+@main.command("create-admin")
+@click.option("--email", required=True, help="The administrator's e-mail address (sign-in name).")
+@click.option("--display-name", required=True, help="Name shown in the site and in the audit log.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+def create_admin(email: str, display_name: str, password_stdin: bool) -> None:
+    """Create the first administrator, or make an existing account an administrator.
+
+    The account is confirmed and gets the password you type (an existing account's password is
+    replaced and its sessions end, so this also recovers a lost administrator password). Recorded in
+    the audit log with the actor "cli".
+    """
+    import sqlalchemy as sa
+
+    from cocreate.accounts import admin
+    from cocreate.accounts.services import ValidationFailed
+    from cocreate.db import Database
+    from cocreate.web.i18n import using_locale
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    database = Database(_settings())
+    try:
+        with using_locale("en"), database.session() as session:
+            try:
+                result = admin.create_admin(session, email, display_name, password)
+            except ValidationFailed as failed:
+                raise click.ClickException("; ".join(failed.errors.values())) from None
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+                raise click.ClickException(
+                    f"the database is not ready ({type(error.orig).__name__}): run `cocreate db upgrade` first"
+                ) from None
+    finally:
+        database.dispose()
+    user = result.user
+    what = "created" if result.created else "updated (new password, signed out everywhere)"
+    role = "granted the administrator role" if result.granted else "already an administrator"
+    click.echo(f"account {user.email} (#{user.id}) {what}; {role}.")
+
+
 # --- diagnostics ---------------------------------------------------------------------------------
 
 

@@ -1,10 +1,31 @@
-"""Demo content of the core: the ward's departments (from the policy documents in shared/seeds)."""
+"""Demo content of the core: the ward's departments (from the policy documents in shared/seeds) and
+one account per role, all with the same known password (listed in docs/demo-accounts.md).
+
+Idempotent: what exists already is left exactly as it is. Never in production: demo accounts with a
+published password there would be an open door.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session, select
 
-from cocreate.accounts.models import Department
+from cocreate.accounts import passwords
+from cocreate.accounts.corporate_number import check_digit
+from cocreate.accounts.models import (
+    Consent,
+    ConsentDocument,
+    Department,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
+    Role,
+    RoleAssignment,
+    User,
+)
+from cocreate.accounts.services import PRIVACY_VERSION, TERMS_VERSION
+from cocreate.db.base import utcnow
 from cocreate.settings import Settings
 
 # code, 部, 課, division, section
@@ -44,7 +65,102 @@ DEPARTMENTS = [
 ]
 
 
+class DemoRefused(RuntimeError):
+    """Demo content was asked for where it must not exist (production)."""
+
+
+DEMO_PASSWORD = "cocreate-demo-2026"  # noqa: S105 - published on purpose, for demo sites only
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    display_name: str
+    role: str  # what the account demonstrates, for the printed list and docs/demo-accounts.md
+    roles: tuple[Role, ...] = ()
+    department_code: str | None = None  # for the staff role
+    verified_resident: bool = False
+    organisation: str | None = None  # name of a demo organisation the account belongs to
+    organisation_admin: bool = False
+
+
+# name, kind, 法人番号 base (12 digits; the check digit is computed), verified
+DEMO_ORGANISATIONS = [
+    ("株式会社いたばしモビリティ（デモ）", OrganisationKind.COMPANY, "999901000001", True),
+    ("合同会社たかしまだいらラボ（デモ）", OrganisationKind.STARTUP, None, False),
+]
+
+DEMO_ACCOUNTS = [
+    DemoAccount("demo-admin@example.jp", "管理者（デモ）", "admin", roles=(Role.ADMIN,)),
+    DemoAccount("demo-staff@example.jp", "環境政策課 職員（デモ）", "ward staff, 資源環境部 環境政策課",
+                roles=(Role.STAFF,), department_code="env-policy"),
+    DemoAccount("demo-reviewer@example.jp", "審査員（デモ）", "reviewer", roles=(Role.REVIEWER,)),
+    DemoAccount("demo-coordinator@example.jp", "実証フィールド担当（デモ）", "field coordinator",
+                roles=(Role.COORDINATOR,)),
+    DemoAccount("demo-moderator@example.jp", "モデレーター（デモ）", "moderator", roles=(Role.MODERATOR,)),
+    DemoAccount("demo-resident@example.jp", "板橋 花子（デモ）", "resident (verified, 区民確認済み)",
+                verified_resident=True),
+    DemoAccount("demo-company@example.jp", "いたばしモビリティ 担当（デモ）",
+                "organisation admin of a verified company", organisation=DEMO_ORGANISATIONS[0][0],
+                organisation_admin=True),
+    DemoAccount("demo-startup@example.jp", "たかしまだいらラボ 担当（デモ）",
+                "member of an unverified startup", organisation=DEMO_ORGANISATIONS[1][0]),
+]
+
+
+def _load_accounts(session: Session, departments: dict[str, Department]) -> tuple[int, int]:
+    emails = [account.email for account in DEMO_ACCOUNTS]
+    users = {user.email: user for user in session.exec(select(User).where(User.email.in_(emails))).all()}  # type: ignore[union-attr]
+    organisations = {org.name: org for org in session.exec(
+        select(Organisation).where(Organisation.name.in_([row[0] for row in DEMO_ORGANISATIONS]))  # type: ignore[attr-defined]
+    ).all()}
+    now = utcnow()
+    added = 0
+    for account in DEMO_ACCOUNTS:
+        if account.email in users:
+            continue
+        user = User(email=account.email, display_name=account.display_name,
+                    password_hash=passwords.hash_password(DEMO_PASSWORD), email_confirmed_at=now,
+                    residency_verified_at=now if account.verified_resident else None,
+                    residency_method="demo" if account.verified_resident else None)
+        session.add(user)
+        session.flush()
+        users[account.email] = user
+        added += 1
+        for document, version in ((ConsentDocument.TERMS, TERMS_VERSION), (ConsentDocument.PRIVACY, PRIVACY_VERSION)):
+            session.add(Consent(user_id=user.id, document=document, version=version))  # type: ignore[arg-type]
+        for role in account.roles:
+            department = departments[account.department_code] if role is Role.STAFF and account.department_code else None
+            session.add(RoleAssignment(user_id=user.id, role=role,  # type: ignore[arg-type]
+                                       department_id=department.id if department else None))
+        if account.organisation:
+            organisation = organisations.get(account.organisation)
+            if organisation is None:
+                name, kind, base, verified = next(row for row in DEMO_ORGANISATIONS if row[0] == account.organisation)
+                admin = users.get(DEMO_ACCOUNTS[0].email)
+                organisation = Organisation(
+                    name=name, kind=kind, corporate_number=f"{check_digit(base)}{base}" if base else None,
+                    address="東京都板橋区", created_by_id=user.id,
+                    description="デモ用の架空の組織です。", verified_at=now if verified else None,
+                    verified_by_id=admin.id if verified and admin else None)
+                session.add(organisation)
+                session.flush()
+                organisations[name] = organisation
+            session.add(OrganisationMember(organisation_id=organisation.id, user_id=user.id,  # type: ignore[arg-type]
+                                           is_admin=account.organisation_admin))
+    session.flush()
+    return added, len(DEMO_ACCOUNTS) - added
+
+
+def accounts_summary() -> str:
+    lines = [f"demo accounts (password for all: {DEMO_PASSWORD}):"]
+    lines += [f"  {account.email:32} {account.role}" for account in DEMO_ACCOUNTS]
+    return "\n".join(lines)
+
+
 def load(session: Session, settings: Settings) -> str:
+    if settings.is_production:
+        raise DemoRefused("refusing to load demo content: COCREATE_ENV is production")
     existing = set(session.exec(select(Department.code)).all())
     added = 0
     for code, division_ja, section_ja, division_en, section_en in DEPARTMENTS:
@@ -60,4 +176,8 @@ def load(session: Session, settings: Settings) -> str:
             )
         )
         added += 1
-    return f"{added} departments added, {len(existing)} already there"
+    session.flush()
+    by_code = {d.code: d for d in session.exec(select(Department)).all()}
+    accounts_added, accounts_there = _load_accounts(session, by_code)
+    return (f"{added} departments added, {len(existing)} already there; "
+            f"{accounts_added} demo accounts added, {accounts_there} already there\n{accounts_summary()}")

@@ -1,7 +1,330 @@
-"""Routes: filled in by the admin work."""
+"""Ward administration pages under /admin, and the page where invited staff set their password.
+
+Every /admin route is guarded by ``admin_only``; the services check the actor again.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from cocreate.accounts import admin, auth
+from cocreate.accounts.models import ROLE_LABELS, Role
+from cocreate.accounts.permissions import admin_only, principal_of
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import clamp_page
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+DEPARTMENT_FIELDS = ("code", "division_ja", "section_ja", "division_en", "section_en")
+LIST_HELPERS = {"role_labels": ROLE_LABELS, "status_of": admin.user_status}
+
+
+def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = form.get(name, "")
+    if isinstance(value, list):  # the same field sent twice
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def _texts(form: dict[str, Any], name: str, limit: int = 100) -> list[str]:
+    value = form.get(name, [])
+    values = value if isinstance(value, list) else [value]
+    return [str(item)[:limit] for item in values[:20] if str(item)]
+
+
+def _not_found(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except admin.NotFound:
+        raise NotFoundException() from None
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+@get("/", name="admin-dashboard", sync_to_thread=True)
+def dashboard(request: Request, db_session: DbSession) -> Template:
+    counts = admin.dashboard(db_session, principal_of(request))
+    return render(request, "admin/dashboard.html", {"counts": counts, "section": "dashboard"})
+
+
+# --- departments ---------------------------------------------------------------------------------
+
+
+def _department_form(data: dict[str, Any]) -> admin.DepartmentForm:
+    return admin.DepartmentForm(**{name: _text(data, name, 1000) for name in DEPARTMENT_FIELDS})
+
+
+def _department_page(request: Request, department: Any, form: dict[str, str], errors: dict[str, str],
+                     status_code: int = 200) -> Template:
+    return render(request, "admin/department_form.html",
+                  {"department": department, "form": form, "errors": errors, "section": "departments"},
+                  status_code=status_code)
+
+
+@get("/departments", name="admin-departments", sync_to_thread=True)
+def department_list(request: Request, db_session: DbSession) -> Template:
+    rows = admin.list_departments(db_session, principal_of(request))
+    return render(request, "admin/departments.html", {"rows": rows, "section": "departments"})
+
+
+@get("/departments/new", name="admin-department-new", sync_to_thread=False)
+def department_new(request: Request) -> Template:
+    admin.require_admin(principal_of(request))
+    return _department_page(request, None, {}, {})
+
+
+@post("/departments", name="admin-department-create", sync_to_thread=True)
+def department_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    form = _department_form(data)
+    try:
+        department = admin.create_department(db_session, principal_of(request), form)
+    except ValidationFailed as failed:
+        return _department_page(request, None, vars(form), failed.errors, 400)
+    return after_post(request, "/admin/departments",
+                      message=_("Department %(name)s was created.", name=department.display_name()))
+
+
+@get("/departments/{department_id:int}/edit", name="admin-department-edit", sync_to_thread=True)
+def department_edit(request: Request, db_session: DbSession, department_id: FromPath[int]) -> Template:
+    department = _not_found(admin.get_department, db_session, principal_of(request), department_id)
+    form = {name: getattr(department, name) for name in DEPARTMENT_FIELDS}
+    return _department_page(request, department, form, {})
+
+
+@post("/departments/{department_id:int}/edit", name="admin-department-update", sync_to_thread=True)
+def department_update(request: Request, db_session: DbSession, department_id: FromPath[int],
+                      data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    form = _department_form(data)
+    try:
+        department = _not_found(admin.update_department, db_session, actor, department_id, form)
+    except ValidationFailed as failed:
+        current = _not_found(admin.get_department, db_session, actor, department_id)
+        return _department_page(request, current, vars(form), failed.errors, 400)
+    return after_post(request, "/admin/departments",
+                      message=_("Department %(name)s was saved.", name=department.display_name()))
+
+
+@post("/departments/{department_id:int}/delete", name="admin-department-delete", sync_to_thread=True)
+def department_delete(request: Request, db_session: DbSession, department_id: FromPath[int]) -> Template | Redirect:
+    actor = principal_of(request)
+    try:
+        _not_found(admin.delete_department, db_session, actor, department_id)
+    except ValidationFailed as failed:
+        current = _not_found(admin.get_department, db_session, actor, department_id)
+        form = {name: getattr(current, name) for name in DEPARTMENT_FIELDS}
+        return _department_page(request, current, form, failed.errors, 400)
+    return after_post(request, "/admin/departments", message=_("The department was deleted."))
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+def role_options(include_all: bool = False) -> list[tuple[str, str]]:
+    options = [(role.value, str(ROLE_LABELS[role])) for role in Role]
+    return [("", _("All roles")), *options] if include_all else options
+
+
+@get("/users", name="admin-users", sync_to_thread=True)
+def user_list(request: Request, db_session: DbSession, q: FromQuery[str] = "", role: FromQuery[str] = "",
+              page: FromQuery[str] = "1") -> Template:
+    page_number, per_page = clamp_page(page)
+    query = q[:200]
+    role_value = role if role in {r.value for r in Role} else ""
+    result = admin.search_users(db_session, principal_of(request), query, role_value, page_number, per_page)
+
+    def url_for_page(number: int) -> str:
+        params = {key: value for key, value in (("q", query), ("role", role_value)) if value}
+        return "/admin/users?" + urlencode(params | {"page": number})
+
+    return render(request, "admin/users.html", {
+        **LIST_HELPERS, "page": result, "q": query, "role": role_value, "role_options": role_options(include_all=True),
+        "url_for_page": url_for_page, "section": "users",
+    })
+
+
+def _user_page(request: Request, db_session: DbSession, user_id: int, errors: dict[str, str] | None = None,
+               form: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    detail = _not_found(admin.user_detail, db_session, principal_of(request), user_id)
+    department_options = [("", _("No department (not ward staff)"))] + [
+        (str(d.id), d.display_name()) for d in detail.departments
+    ]
+    return render(request, "admin/user.html", {
+        **LIST_HELPERS, "detail": detail, "errors": errors or {}, "form": form or {}, "role_options": role_options(),
+        "department_options": department_options, "section": "users",
+    }, status_code=status_code)
+
+
+@get("/users/{user_id:int}", name="admin-user", sync_to_thread=True)
+def user_page(request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template:
+    return _user_page(request, db_session, user_id)
+
+
+@post("/users/{user_id:int}/roles", name="admin-user-grant", sync_to_thread=True)
+def user_grant(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
+    form = {"role": _text(data, "role", 50), "department_id": _text(data, "department_id", 50)}
+    try:
+        assignment = _not_found(admin.grant_role, db_session, principal_of(request), user_id, form["role"],
+                                form["department_id"])
+    except ValidationFailed as failed:
+        return _user_page(request, db_session, user_id, failed.errors, form, 400)
+    return after_post(request, f"/admin/users/{user_id}",
+                      message=_("The role %(role)s was granted.", role=str(ROLE_LABELS[Role(assignment.role)])))
+
+
+@post("/users/{user_id:int}/roles/{assignment_id:int}/revoke", name="admin-user-revoke", sync_to_thread=True)
+def user_revoke(request: Request, db_session: DbSession, user_id: FromPath[int],
+                assignment_id: FromPath[int]) -> Template | Redirect:
+    try:
+        _not_found(admin.revoke_role, db_session, principal_of(request), user_id, assignment_id)
+    except ValidationFailed as failed:
+        return _user_page(request, db_session, user_id, failed.errors, None, 400)
+    return after_post(request, f"/admin/users/{user_id}", message=_("The role was revoked."))
+
+
+@post("/users/{user_id:int}/block", name="admin-user-block", sync_to_thread=True)
+def user_block(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
+    reason = _text(data, "reason", 5000)
+    try:
+        _not_found(admin.block_user, db_session, principal_of(request), user_id, reason)
+    except ValidationFailed as failed:
+        return _user_page(request, db_session, user_id, failed.errors, {"reason": reason}, 400)
+    return after_post(request, f"/admin/users/{user_id}",
+                      message=_("The account was blocked and signed out everywhere."))
+
+
+@post("/users/{user_id:int}/unblock", name="admin-user-unblock", sync_to_thread=True)
+def user_unblock(request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template | Redirect:
+    try:
+        _not_found(admin.unblock_user, db_session, principal_of(request), user_id)
+    except ValidationFailed as failed:
+        return _user_page(request, db_session, user_id, failed.errors, None, 400)
+    return after_post(request, f"/admin/users/{user_id}", message=_("The account was unblocked."))
+
+
+@post("/users/{user_id:int}/resend-invitation", name="admin-user-resend-invitation", sync_to_thread=True)
+def user_resend_invitation(request: Request, db_session: DbSession, settings: AppSettings,
+                           user_id: FromPath[int]) -> Template | Redirect:
+    try:
+        user = _not_found(admin.resend_invitation, db_session, settings, principal_of(request), user_id)
+    except ValidationFailed as failed:
+        return _user_page(request, db_session, user_id, failed.errors, None, 400)
+    return after_post(request, f"/admin/users/{user_id}",
+                      message=_("A new invitation was sent to %(email)s.", email=user.email))
+
+
+# --- staff invitations ---------------------------------------------------------------------------
+
+
+def _invite_page(request: Request, db_session: DbSession, form: dict[str, Any], errors: dict[str, str],
+                 status_code: int = 200) -> Template:
+    departments = admin.departments(db_session)
+    options = [("", _("Choose a department"))] + [(str(d.id), d.display_name()) for d in departments]
+    extra = [(role.value, str(ROLE_LABELS[role])) for role in admin.EXTRA_ROLES]
+    return render(request, "admin/invite_staff.html", {
+        "form": form, "errors": errors, "department_options": options, "extra_role_options": extra,
+        "section": "invite",
+    }, status_code=status_code)
+
+
+@get("/staff/invite", name="admin-staff-invite", sync_to_thread=True)
+def invite_form(request: Request, db_session: DbSession, department: FromQuery[str] = "") -> Template:
+    admin.require_admin(principal_of(request))
+    return _invite_page(request, db_session, {"department_id": department[:20], "extra_roles": []}, {})
+
+
+@post("/staff/invite", name="admin-staff-invite-submit", sync_to_thread=True)
+def invite_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
+    form = {"email": _text(data, "email", 400), "display_name": _text(data, "display_name", 200),
+            "department_id": _text(data, "department_id", 50), "extra_roles": _texts(data, "extra_roles")}
+    invitation = admin.StaffInvitation(email=form["email"], display_name=form["display_name"],
+                                       department_id=form["department_id"], extra_roles=form["extra_roles"])
+    try:
+        result = admin.invite_staff(db_session, settings, principal_of(request), invitation)
+    except ValidationFailed as failed:
+        return _invite_page(request, db_session, form, failed.errors, 400)
+    if result.invitation_sent:
+        message = _("An invitation was sent to %(email)s.", email=result.user.email)
+    else:
+        message = _("%(email)s already has an account: the roles were granted and the person was told by e-mail.",
+                    email=result.user.email)
+    return after_post(request, f"/admin/users/{result.user.id}", message=message)
+
+
+# --- audit log -----------------------------------------------------------------------------------
+
+
+@get("/audit", name="admin-audit", sync_to_thread=True)
+def audit_page(request: Request, db_session: DbSession, action: FromQuery[str] = "",
+               page: FromQuery[str] = "1") -> Template:
+    page_number, _per_page = clamp_page(page)
+    action = action[:100]
+    view = admin.audit_log(db_session, principal_of(request), action, page_number)
+    chosen = action if action in view.actions else ""
+
+    def url_for_page(number: int) -> str:
+        return "/admin/audit?" + urlencode(({"action": chosen} if chosen else {}) | {"page": number})
+
+    return render(request, "admin/audit.html", {
+        "view": view, "action": chosen, "url_for_page": url_for_page, "section": "audit",
+        "action_options": [("", _("All actions"))] + [(name, name) for name in view.actions],
+    })
+
+
+admin_router = Router(
+    path="/admin",
+    guards=[admin_only],
+    route_handlers=[dashboard, department_list, department_new, department_create, department_edit,
+                    department_update, department_delete, user_list, user_page, user_grant, user_revoke,
+                    user_block, user_unblock, user_resend_invitation, invite_form, invite_submit, audit_page],
+    include_in_schema=False,
+)
+
+
+# --- the invited person's side -------------------------------------------------------------------
+
+
+@get("/{token:str}", name="staff-invitation", sync_to_thread=True)
+def invitation_form(request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
+    user = admin.invitation_user(db_session, token)
+    db_session.rollback()
+    if user is None:
+        return render(request, "accounts/staff_invitation_invalid.html", {}, status_code=400)
+    return render(request, "accounts/staff_invitation.html", {"token": token, "invitee": user, "errors": {}})
+
+
+@post("/{token:str}", name="staff-invitation-submit", sync_to_thread=True)
+def invitation_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
+    try:
+        user = admin.accept_invitation(db_session, token, _text(data, "password", 1000),
+                                       _text(data, "accept_terms") == "yes", _text(data, "accept_privacy") == "yes")
+    except ValidationFailed as failed:
+        invitee = admin.invitation_user(db_session, token) if "token" not in failed.errors else None
+        db_session.rollback()
+        if invitee is None:
+            return render(request, "accounts/staff_invitation_invalid.html", {}, status_code=400)
+        return render(request, "accounts/staff_invitation.html",
+                      {"token": token, "invitee": invitee, "errors": failed.errors}, status_code=400)
+    auth.sign_in(request, user)
+    return after_post(request, "/", message=_("Welcome, %(name)s. Your password is set and you are signed in.",
+                                              name=user.display_name))
+
+
+invitation_router = Router(
+    path="/account/staff-invitation",
+    route_handlers=[invitation_form, invitation_submit],
+    include_in_schema=False,
+)
+
+ROUTES: list[Any] = [admin_router, invitation_router]

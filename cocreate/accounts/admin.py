@@ -1,0 +1,789 @@
+"""Ward administration: departments, roles, blocking, staff invitations and the audit log viewer.
+
+Every function checks that the acting :class:`Principal` is an administrator (the routes' guard is a
+second line, not the only one), validates everything before changing anything, and records each change
+in the audit log in the same transaction.
+
+Departments are deleted only while nothing refers to them: a department with staff (or with anything
+else pointing at it, such as challenges) is refused with the reason, so history never loses its owner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from cocreate import audit, mail
+from cocreate.accounts import passwords, services
+from cocreate.accounts.models import (
+    ROLE_LABELS,
+    Consent,
+    ConsentDocument,
+    Department,
+    Organisation,
+    OrganisationMember,
+    Role,
+    RoleAssignment,
+    TokenPurpose,
+    User,
+    UserToken,
+)
+from cocreate.accounts.permissions import Principal, require_role
+from cocreate.accounts.services import CONTROL_CHARS, ValidationFailed
+from cocreate.audit.models import AuditEntry
+from cocreate.db.base import utcnow
+from cocreate.settings import Settings
+from cocreate.web.i18n import N_, using_locale
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import Page, paginate
+from cocreate.web.templating import render_standalone
+
+STAFF_INVITATION_TTL = timedelta(days=7)
+CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+CODE_MAX = 64
+JA_NAME_MAX = 100
+EN_NAME_MAX = 150
+REASON_MAX = 500
+SEARCH_MAX = 200
+CLI_ACTOR = "cli"
+
+
+class NotFound(LookupError):
+    """The user, department or role assignment does not exist (HTTP 404 at a route)."""
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def require_admin(actor: Principal) -> User:
+    """The acting administrator, or :class:`Forbidden` / :class:`SignInRequired`."""
+    return require_role(actor, Role.ADMIN)
+
+
+def _record(session: Session, actor: User | None, action: str, target_type: str, target_id: object,
+            details: dict[str, Any]) -> None:
+    audit.record(session, actor_id=actor.id if actor else None,
+                 actor_label=actor.display_name if actor else CLI_ACTOR,
+                 action=action, target_type=target_type, target_id=str(target_id), details=details)
+
+
+def _clean(value: object, limit: int) -> str:
+    """Stripped text, cut well past any limit we check (so a huge input cannot cost much)."""
+    return str(value or "").strip()[: limit * 4]
+
+
+def _check_name(value: str, limit: int, missing: str) -> str | None:
+    if not value:
+        return missing
+    if len(value) > limit:
+        return _("Use at most %(max)s characters.", max=limit)
+    if CONTROL_CHARS.search(value):
+        return _("This contains characters that cannot be used.")
+    return None
+
+
+def _parse_id(value: object) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _get_user(session: Session, user_id: int, *, lock: bool = False) -> User:
+    user = session.get(User, user_id, with_for_update=lock)
+    if user is None:
+        raise NotFound(user_id)
+    return user
+
+
+def _get_department(session: Session, department_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound(department_id)
+    return department
+
+
+def departments(session: Session) -> list[Department]:
+    """Every department, by 部 then 課 (for choosers)."""
+    return list(session.exec(select(Department).order_by(Department.division_ja, Department.section_ja,
+                                                         Department.id)).all())
+
+
+# --- departments ---------------------------------------------------------------------------------
+
+
+@dataclass
+class DepartmentForm:
+    code: str = ""
+    division_ja: str = ""
+    section_ja: str = ""
+    division_en: str = ""
+    section_en: str = ""
+
+    def cleaned(self) -> DepartmentForm:
+        return DepartmentForm(
+            code=_clean(self.code, CODE_MAX), division_ja=_clean(self.division_ja, JA_NAME_MAX),
+            section_ja=_clean(self.section_ja, JA_NAME_MAX), division_en=_clean(self.division_en, EN_NAME_MAX),
+            section_en=_clean(self.section_en, EN_NAME_MAX),
+        )
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    department: Department
+    staff_count: int
+
+
+def list_departments(session: Session, actor: Principal) -> list[DepartmentRow]:
+    """Every department with the number of staff assigned to it (one query)."""
+    require_admin(actor)
+    staff = (
+        sa.select(sa.func.count(RoleAssignment.id))  # type: ignore[arg-type]
+        .where(RoleAssignment.department_id == Department.id, RoleAssignment.role == Role.STAFF)
+        .correlate(Department)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Department, staff).order_by(Department.division_ja, Department.section_ja, Department.id)
+    ).all()
+    return [DepartmentRow(department, count) for department, count in rows]
+
+
+def get_department(session: Session, actor: Principal, department_id: int) -> Department:
+    require_admin(actor)
+    return _get_department(session, department_id)
+
+
+def _validate_department(session: Session, form: DepartmentForm, current_id: int | None) -> None:
+    errors: dict[str, str] = {}
+    if not form.code:
+        errors["code"] = _("Enter a code for the department.")
+    elif len(form.code) > CODE_MAX or not CODE_RE.match(form.code):
+        errors["code"] = _("Use up to %(max)s lowercase letters (a-z), digits and hyphens for the code, "
+                           "starting and ending with a letter or digit.", max=CODE_MAX)
+    for name, limit, missing in (
+        ("division_ja", JA_NAME_MAX, _("Enter the division (部) in Japanese.")),
+        ("section_ja", JA_NAME_MAX, _("Enter the section (課) in Japanese.")),
+        ("division_en", EN_NAME_MAX, _("Enter the division in English.")),
+        ("section_en", EN_NAME_MAX, _("Enter the section in English.")),
+    ):
+        if message := _check_name(getattr(form, name), limit, missing):
+            errors[name] = message
+    if "code" not in errors:
+        taken = session.exec(select(Department.id).where(Department.code == form.code)).first()
+        if taken is not None and taken != current_id:
+            errors["code"] = _("The code %(code)s is already used by another department.", code=form.code)
+    if "division_ja" not in errors and "section_ja" not in errors:
+        twin = session.exec(select(Department.id).where(Department.division_ja == form.division_ja,
+                                                        Department.section_ja == form.section_ja)).first()
+        if twin is not None and twin != current_id:
+            errors["section_ja"] = _("A department with this division and section already exists.")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _code_taken(form: DepartmentForm) -> ValidationFailed:
+    return ValidationFailed({"code": _("The code %(code)s is already used by another department.", code=form.code)})
+
+
+def create_department(session: Session, actor: Principal, form: DepartmentForm) -> Department:
+    """A new department (部署); the code must be unique."""
+    admin = require_admin(actor)
+    form = form.cleaned()
+    _validate_department(session, form, None)
+    department = Department(code=form.code, division_ja=form.division_ja, section_ja=form.section_ja,
+                            division_en=form.division_en, section_en=form.section_en)
+    session.add(department)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # the same code created concurrently
+        session.rollback()
+        raise _code_taken(form) from None
+    _record(session, admin, "department.created", "department", department.id, vars(form).copy())
+    session.commit()
+    return department
+
+
+def update_department(session: Session, actor: Principal, department_id: int, form: DepartmentForm) -> Department:
+    """Change a department's code or names; the audit entry lists what changed."""
+    admin = require_admin(actor)
+    department = _get_department(session, department_id)
+    form = form.cleaned()
+    _validate_department(session, form, department.id)
+    changes = {name: [getattr(department, name), value] for name, value in vars(form).items()
+               if getattr(department, name) != value}
+    if not changes:
+        session.rollback()
+        return department
+    for name, (_old, new) in changes.items():
+        setattr(department, name, new)
+    session.add(department)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise _code_taken(form) from None
+    _record(session, admin, "department.updated", "department", department.id, {"changes": changes})
+    session.commit()
+    return department
+
+
+def delete_department(session: Session, actor: Principal, department_id: int) -> None:
+    """Delete a department nobody refers to; otherwise :class:`ValidationFailed` says why."""
+    admin = require_admin(actor)
+    department = _get_department(session, department_id)
+    staff = session.exec(select(sa.func.count()).select_from(RoleAssignment)
+                         .where(RoleAssignment.department_id == department.id)).one()
+    if staff:
+        session.rollback()
+        raise ValidationFailed({"delete": _(
+            "This department cannot be deleted: %(count)s staff role(s) belong to it. "
+            "Revoke them or move the staff to another department first.", count=staff)})
+    details = {"code": department.code, "division_ja": department.division_ja, "section_ja": department.section_ja}
+    _record(session, admin, "department.deleted", "department", department.id, details)
+    session.delete(department)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # challenges or other records still point at it
+        session.rollback()
+        raise ValidationFailed({"delete": _(
+            "This department cannot be deleted: challenges or other records belong to it.")}) from None
+    session.commit()
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    assignment: RoleAssignment
+    department: Department | None
+
+    @property
+    def role(self) -> Role:
+        return Role(self.assignment.role)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user: User
+    roles: list[HeldRole]
+
+
+def user_status(user: User) -> str:
+    """One word for lists: deleted, blocked, invited (no password yet), unconfirmed or active."""
+    if user.deleted_at is not None:
+        return "deleted"
+    if user.blocked_at is not None:
+        return "blocked"
+    if is_pending_invitation(user):
+        return "invited"
+    if not user.is_confirmed:
+        return "unconfirmed"
+    return "active"
+
+
+def is_pending_invitation(user: User) -> bool:
+    """An account created by a staff invitation whose owner has not chosen a password yet."""
+    return user.password_hash is None and user.email_confirmed_at is None and user.deleted_at is None
+
+
+def _roles_of(session: Session, user_ids: Sequence[int]) -> dict[int, list[HeldRole]]:
+    found: dict[int, list[HeldRole]] = {user_id: [] for user_id in user_ids}
+    if not user_ids:
+        return found
+    rows = session.exec(
+        select(RoleAssignment, Department)
+        .join(Department, col(RoleAssignment.department_id) == Department.id, isouter=True)
+        .where(col(RoleAssignment.user_id).in_(user_ids))
+        .order_by(RoleAssignment.role, RoleAssignment.id)
+    ).all()
+    for assignment, department in rows:
+        found[assignment.user_id].append(HeldRole(assignment, department))
+    return found
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_users(session: Session, actor: Principal, query: str = "", role: str = "", page: int = 1,
+                 per_page: int = 20) -> Page[UserRow]:
+    """Users whose e-mail or display name contains ``query``, optionally holding ``role``; newest first.
+
+    Three queries whatever the page size: a count, the page, and the roles of the users on it.
+    """
+    require_admin(actor)
+    statement = select(User)
+    text = (query or "").strip()[:SEARCH_MAX]
+    if text:
+        pattern = _like(text.lower())
+        statement = statement.where(sa.or_(
+            sa.func.lower(User.email).like(pattern, escape="\\"),
+            sa.func.lower(User.display_name).like(pattern, escape="\\"),
+        ))
+    if (chosen := _parse_role(role)) is not None:
+        statement = statement.where(
+            sa.exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == chosen)
+        )
+    statement = statement.order_by(col(User.created_at).desc(), col(User.id).desc())
+    result = paginate(session, statement, page, per_page)
+    roles = _roles_of(session, [user.id for user in result.items])
+    rows = [UserRow(user, roles[user.id]) for user in result.items]
+    return Page(items=rows, page=result.page, per_page=result.per_page, total=result.total)
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    user: User
+    roles: list[HeldRole]
+    organisations: list[tuple[Organisation, bool]]
+    departments: list[Department]
+    status: str
+
+
+def user_detail(session: Session, actor: Principal, user_id: int) -> UserDetail:
+    """A user with their roles and organisations, and the departments to choose from for a new role."""
+    require_admin(actor)
+    user = _get_user(session, user_id)
+    organisations = session.exec(
+        select(Organisation, OrganisationMember.is_admin)
+        .join(OrganisationMember, col(OrganisationMember.organisation_id) == Organisation.id)
+        .where(OrganisationMember.user_id == user.id)
+        .order_by(Organisation.name)
+    ).all()
+    return UserDetail(user=user, roles=_roles_of(session, [user_id])[user_id],
+                      organisations=[(org, bool(is_admin)) for org, is_admin in organisations],
+                      departments=departments(session), status=user_status(user))
+
+
+def _parse_role(value: object) -> Role | None:
+    try:
+        return Role(str(value or ""))
+    except ValueError:
+        return None
+
+
+def _role_details(role: Role, department: Department | None, **extra: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {"role": role.value}
+    if department is not None:
+        details["department_id"] = department.id
+        details["department_code"] = department.code
+    return details | extra
+
+
+def _grant(session: Session, actor: User | None, user: User, role: Role, department: Department | None,
+           **extra: Any) -> RoleAssignment | None:
+    """Add the role unless the user holds it already (None then); audited."""
+    department_id = department.id if department is not None else None
+    held = session.exec(select(RoleAssignment.id).where(
+        RoleAssignment.user_id == user.id, RoleAssignment.role == role,
+        RoleAssignment.department_id == department_id if department_id is not None
+        else col(RoleAssignment.department_id).is_(None),
+    )).first()
+    if held is not None:
+        return None
+    assignment = RoleAssignment(user_id=user.id, role=role, department_id=department_id,  # type: ignore[arg-type]
+                                granted_by_id=actor.id if actor else None)
+    session.add(assignment)
+    session.flush()
+    _record(session, actor, "role.granted", "user", user.id, _role_details(role, department, **extra))
+    return assignment
+
+
+def _duplicate_role(role: Role, department: Department | None) -> ValidationFailed:
+    if department is not None:
+        return ValidationFailed({"role": _("This user is already %(role)s of %(department)s.",
+                                           role=str(ROLE_LABELS[role]), department=department.display_name())})
+    return ValidationFailed({"role": _("This user already holds the role %(role)s.", role=str(ROLE_LABELS[role]))})
+
+
+def grant_role(session: Session, actor: Principal, user_id: int, role_value: object,
+               department_value: object = None) -> RoleAssignment:
+    """Give a user a role; ward staff need a department, other roles have none."""
+    admin = require_admin(actor)
+    role = _parse_role(role_value)
+    department: Department | None = None
+    errors: dict[str, str] = {}
+    if role is None:
+        errors["role"] = _("Choose a role.")
+    elif role is Role.STAFF:
+        department_id = _parse_id(department_value)
+        department = session.get(Department, department_id) if department_id else None
+        if department is None:
+            errors["department_id"] = _("Choose the department this staff member works in.")
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    assert role is not None
+    user = _get_user(session, user_id, lock=True)  # serialises grants to one user
+    if user.deleted_at is not None:
+        session.rollback()
+        raise ValidationFailed({"role": _("This account has been deleted.")})
+    try:
+        assignment = _grant(session, admin, user, role, department)
+    except sa.exc.IntegrityError:  # the same staff role granted concurrently
+        session.rollback()
+        raise _duplicate_role(role, department) from None
+    if assignment is None:
+        session.rollback()
+        raise _duplicate_role(role, department)
+    session.commit()
+    return assignment
+
+
+def _active_admin_count(session: Session) -> int:
+    # Locking every admin assignment serialises concurrent revocations on PostgreSQL (SQLite's
+    # BEGIN IMMEDIATE already does), so two admins cannot remove each other at the same moment.
+    rows = session.exec(
+        select(RoleAssignment.user_id).join(User, col(User.id) == RoleAssignment.user_id)
+        .where(RoleAssignment.role == Role.ADMIN, col(User.blocked_at).is_(None), col(User.deleted_at).is_(None))
+        .with_for_update(of=RoleAssignment)  # type: ignore[arg-type]
+    ).all()
+    return len(set(rows))
+
+
+def revoke_role(session: Session, actor: Principal, user_id: int, assignment_id: int) -> None:
+    """Take a role away; the last active administrator keeps theirs."""
+    admin = require_admin(actor)
+    assignment = session.get(RoleAssignment, assignment_id)
+    if assignment is None or assignment.user_id != user_id:
+        raise NotFound(assignment_id)
+    role = Role(assignment.role)
+    if role is Role.ADMIN:
+        target = _get_user(session, user_id)
+        remaining = _active_admin_count(session) - (1 if target.is_active else 0)
+        if remaining < 1:
+            session.rollback()
+            raise ValidationFailed({"roles": _(
+                "You cannot revoke this administrator role: it is the last one, and the ward would be left "
+                "without an administrator. Make someone else an administrator first.")})
+    department = session.get(Department, assignment.department_id) if assignment.department_id else None
+    _record(session, admin, "role.revoked", "user", user_id, _role_details(role, department))
+    session.delete(assignment)
+    session.commit()
+
+
+def block_user(session: Session, actor: Principal, user_id: int, reason: str) -> User:
+    """Block an account with a reason; every session of it ends at once."""
+    admin = require_admin(actor)
+    reason = _clean(reason, REASON_MAX)
+    user = _get_user(session, user_id, lock=True)
+    errors: dict[str, str] = {}
+    if user.id == admin.id:
+        errors["reason"] = _("You cannot block your own account.")
+    elif user.deleted_at is not None:
+        errors["reason"] = _("This account has been deleted.")
+    elif user.blocked_at is not None:
+        errors["reason"] = _("This account is already blocked.")
+    elif not reason:
+        errors["reason"] = _("Enter the reason for blocking this account.")
+    elif len(reason) > REASON_MAX:
+        errors["reason"] = _("Use at most %(max)s characters.", max=REASON_MAX)
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    user.blocked_at = utcnow()
+    user.blocked_reason = reason
+    user.session_epoch += 1  # auth.py drops every session holding the old epoch
+    session.add(user)
+    _record(session, admin, "user.blocked", "user", user.id, {"reason": reason})
+    session.commit()
+    return user
+
+
+def unblock_user(session: Session, actor: Principal, user_id: int) -> User:
+    admin = require_admin(actor)
+    user = _get_user(session, user_id, lock=True)
+    if user.blocked_at is None:
+        session.rollback()
+        raise ValidationFailed({"reason": _("This account is not blocked.")})
+    previous = user.blocked_reason or ""
+    user.blocked_at = None
+    user.blocked_reason = None
+    session.add(user)
+    _record(session, admin, "user.unblocked", "user", user.id, {"previous_reason": previous})
+    session.commit()
+    return user
+
+
+# --- staff invitations ---------------------------------------------------------------------------
+
+
+@dataclass
+class StaffInvitation:
+    email: str = ""
+    display_name: str = ""
+    department_id: object = None
+    extra_roles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InvitationResult:
+    user: User
+    created: bool
+    invitation_sent: bool  # False: an existing account was told about its new roles instead
+    granted: list[Role]
+
+
+EXTRA_ROLES = (Role.REVIEWER, Role.COORDINATOR, Role.MODERATOR, Role.ADMIN)
+
+
+def _send_mail(session: Session, settings: Settings, user: User, template: str, subject: str,
+               **context: object) -> None:
+    assert user.email is not None
+    with using_locale(user.locale):
+        text = render_standalone(f"mail/{template}.txt", user=user, base_url=settings.base_url, **context)
+        mail.queue_email(session, to=user.email, subject=_(subject), text=text)
+
+
+def _send_invitation(session: Session, settings: Settings, admin: User, user: User, department: Department | None,
+                     roles: Iterable[Role]) -> None:
+    # Only the newest link works: earlier, unused invitation links of this account are retired.
+    for old in session.exec(select(UserToken).where(UserToken.user_id == user.id,
+                                                    UserToken.purpose == TokenPurpose.STAFF_INVITATION,
+                                                    col(UserToken.used_at).is_(None))).all():
+        old.used_at = utcnow()
+        session.add(old)
+    token = services.issue_token(session, user, TokenPurpose.STAFF_INVITATION, STAFF_INVITATION_TTL)
+    _send_mail(session, settings, user, "staff_invitation", N_("You are invited to cocreate as ward staff"),
+               link=f"{settings.base_url}/account/staff-invitation/{token}", inviter=admin.display_name,
+               department=department, roles=[ROLE_LABELS[role] for role in roles],
+               days=STAFF_INVITATION_TTL.days)
+
+
+def invite_staff(session: Session, settings: Settings, actor: Principal, form: StaffInvitation) -> InvitationResult:
+    """Make someone ward staff of a department (and optionally more).
+
+    A new address gets an account without a password and an invitation link (7 days, single use)
+    with which they choose their own password. An existing account gets the roles and an e-mail
+    saying so; an account still waiting for its first password gets a fresh invitation link.
+    """
+    admin = require_admin(actor)
+    email = services.normalize_email(form.email)[:400]
+    display_name = _clean(form.display_name, 50)
+    errors: dict[str, str] = {}
+    if message := services.check_email(email):
+        errors["email"] = message
+    if message := services.check_display_name(display_name):
+        errors["display_name"] = message
+    department_id = _parse_id(form.department_id)
+    department = session.get(Department, department_id) if department_id else None
+    if department is None:
+        errors["department_id"] = _("Choose the department this staff member works in.")
+    extra: list[Role] = []
+    for value in form.extra_roles:
+        role = _parse_role(value)
+        if role is None or role not in EXTRA_ROLES:
+            errors["extra_roles"] = _("Choose only from the roles listed.")
+        elif role not in extra:
+            extra.append(role)
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+
+    user = session.exec(select(User).where(User.email == email).with_for_update()).first()
+    created = user is None
+    if user is None:
+        user = User(email=email, display_name=display_name, password_hash=None,
+                    locale=settings.default_locale, email_confirmed_at=None)
+        session.add(user)
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:  # the same address registered at this very moment
+            session.rollback()
+            raise ValidationFailed({"email": _("An account for this address was just created. "
+                                               "Send the invitation again.")}) from None
+    elif not user.is_active:
+        session.rollback()
+        raise ValidationFailed({"email": _("The account for this address is blocked. Unblock it first.")})
+
+    roles = [Role.STAFF, *extra]
+    granted = [role for role in roles
+               if _grant(session, admin, user, role, department if role is Role.STAFF else None,
+                         via="staff_invitation") is not None]
+    pending = is_pending_invitation(user)
+    if not granted and not pending:
+        session.rollback()
+        raise ValidationFailed({"department_id": _("This person already holds these roles.")})
+    assert department is not None
+    _record(session, admin, "staff.invited", "user", user.id,
+            {"email": email, "department_code": department.code, "roles": [role.value for role in roles],
+             "account_created": created})
+    if pending:
+        _send_invitation(session, settings, admin, user, department, roles)
+    else:
+        _send_mail(session, settings, user, "staff_roles_granted", N_("You have new roles on cocreate"),
+                   link=f"{settings.base_url}/account/sign-in", inviter=admin.display_name, department=department,
+                   roles=[ROLE_LABELS[role] for role in granted])
+    session.commit()
+    return InvitationResult(user=user, created=created, invitation_sent=pending, granted=granted)
+
+
+def resend_invitation(session: Session, settings: Settings, actor: Principal, user_id: int) -> User:
+    """A new invitation link for an account that has not chosen its password yet (the old link stops working)."""
+    admin = require_admin(actor)
+    user = _get_user(session, user_id, lock=True)
+    if not is_pending_invitation(user) or not user.is_active:
+        session.rollback()
+        raise ValidationFailed({"invitation": _(
+            "This account does not wait for an invitation: its owner has already set a password.")})
+    held = _roles_of(session, [user_id])[user_id]
+    department = next((h.department for h in held if h.role is Role.STAFF and h.department), None)
+    _send_invitation(session, settings, admin, user, department, [h.role for h in held])
+    _record(session, admin, "staff.invitation_resent", "user", user.id, {"email": user.email})
+    session.commit()
+    return user
+
+
+def invitation_user(session: Session, token: str) -> User | None:
+    """The account a still-valid invitation link belongs to, without using the link up."""
+    if not token or len(token) > 200:
+        return None
+    row = session.exec(select(UserToken).where(
+        UserToken.token_hash == services._token_hash(token),
+        UserToken.purpose == TokenPurpose.STAFF_INVITATION,
+    )).first()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+def accept_invitation(session: Session, token: str, password: str, accept_terms: bool,
+                      accept_privacy: bool) -> User:
+    """Set the invited person's password with their link; their e-mail address is confirmed by it."""
+    row = services.redeem_token(session, token, TokenPurpose.STAFF_INVITATION)
+    user = session.get(User, row.user_id) if row else None
+    if user is None or not user.is_active:
+        session.rollback()
+        raise ValidationFailed({"token": _("This link has expired or was already used. Ask for a new one.")})
+    errors: dict[str, str] = {}
+    if message := services.check_password(password or "", user.email or ""):
+        errors["password"] = message
+    if not accept_terms:
+        errors["accept_terms"] = _("Agree to the terms of use to register.")
+    if not accept_privacy:
+        errors["accept_privacy"] = _("Agree to the privacy policy to register.")
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    had_password = user.password_hash is not None
+    user.password_hash = passwords.hash_password(password)
+    if had_password:
+        user.session_epoch += 1  # like a reset: sessions from before the link stop working
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()  # the link proves the address
+    user.last_sign_in_at = utcnow()
+    session.add(user)
+    held = {(c.document, c.version) for c in session.exec(select(Consent).where(Consent.user_id == user.id)).all()}
+    for document, version in ((ConsentDocument.TERMS, services.TERMS_VERSION),
+                              (ConsentDocument.PRIVACY, services.PRIVACY_VERSION)):
+        if (document, version) not in held:
+            session.add(Consent(user_id=user.id, document=document, version=version))  # type: ignore[arg-type]
+    _record(session, user, "staff.invitation_accepted", "user", user.id, {})
+    session.commit()
+    return user
+
+
+# --- audit log -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditView:
+    entries: Page[AuditEntry]
+    actions: list[str]
+    verification: audit.VerificationResult
+
+
+def audit_log(session: Session, actor: Principal, action: str = "", page: int = 1, per_page: int = 50) -> AuditView:
+    """One page of the audit log, newest first, optionally of one action; and whether the chain is intact."""
+    require_admin(actor)
+    actions = list(session.exec(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all())
+    statement = select(AuditEntry).order_by(col(AuditEntry.id).desc())
+    if action in actions:
+        statement = statement.where(AuditEntry.action == action)
+    return AuditView(entries=paginate(session, statement, page, per_page), actions=actions,
+                     verification=audit.verify(session))
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    users: int
+    blocked: int
+    invited: int
+    departments: int
+    admins: int
+
+
+def dashboard(session: Session, actor: Principal) -> DashboardCounts:
+    require_admin(actor)
+    row = session.exec(select(
+        sa.func.count(User.id),  # type: ignore[arg-type]
+        sa.func.count(User.blocked_at),  # type: ignore[arg-type]
+        sa.func.sum(sa.case((sa.and_(col(User.password_hash).is_(None), col(User.email_confirmed_at).is_(None),
+                                     col(User.deleted_at).is_(None)), 1), else_=0)),
+    )).one()
+    department_count = session.exec(select(sa.func.count()).select_from(Department)).one()
+    admins = session.exec(select(sa.func.count(sa.distinct(RoleAssignment.user_id)))
+                          .where(RoleAssignment.role == Role.ADMIN)).one()
+    return DashboardCounts(users=row[0], blocked=row[1], invited=int(row[2] or 0), departments=department_count,
+                           admins=admins)
+
+
+# --- the first administrator (CLI) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CliAdminResult:
+    user: User
+    created: bool
+    granted: bool
+
+
+def create_admin(session: Session, email: str, display_name: str, password: str) -> CliAdminResult:
+    """Create (or promote) a confirmed administrator with this password; audited as the actor "cli".
+
+    An existing account keeps its display name but gets the new password (so this also recovers an
+    administrator who lost theirs) and every session of it ends.
+    """
+    email = services.normalize_email(email)
+    display_name = (display_name or "").strip()
+    errors: dict[str, str] = {}
+    if message := services.check_email(email):
+        errors["email"] = message
+    if message := services.check_display_name(display_name):
+        errors["display_name"] = message
+    if message := services.check_password(password or "", email):
+        errors["password"] = message
+    if errors:
+        raise ValidationFailed(errors)
+    user = session.exec(select(User).where(User.email == email).with_for_update()).first()
+    created = user is None
+    if user is None:
+        user = User(email=email, display_name=display_name, password_hash=passwords.hash_password(password),
+                    email_confirmed_at=utcnow())
+        session.add(user)
+        session.flush()
+        _record(session, None, "user.created", "user", user.id, {"email": email, "via": CLI_ACTOR})
+    else:
+        if not user.is_active:
+            session.rollback()
+            raise ValidationFailed({"email": _("The account for this address is blocked. Unblock it first.")})
+        user.password_hash = passwords.hash_password(password)
+        user.session_epoch += 1
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()
+        session.add(user)
+        _record(session, None, "user.password_set", "user", user.id, {"via": CLI_ACTOR})
+    granted = _grant(session, None, user, Role.ADMIN, None, via=CLI_ACTOR) is not None
+    session.commit()
+    return CliAdminResult(user=user, created=created, granted=granted)

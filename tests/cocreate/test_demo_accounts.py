@@ -1,0 +1,137 @@
+"""Demo accounts: one per role, known password, idempotent, never in production."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session, func, select
+
+from cocreate import demo
+from cocreate.accounts import corporate_number, passwords
+from cocreate.accounts.models import Consent, Organisation, OrganisationMember, Role, RoleAssignment, User
+from cocreate.accounts.permissions import Principal
+from cocreate.settings import Settings
+from tests.cocreate.test_cli import ROOT, cli, cli_env, counts, ok, table_rows
+from tests.factories import sign_in
+
+EMAILS = [account.email for account in demo.DEMO_ACCOUNTS]
+
+
+def by_email(session: Session) -> dict[str, User]:
+    session.expire_all()
+    return {user.email: user for user in session.exec(select(User)).all() if user.email}
+
+
+def test_demo_creates_one_account_per_role(session: Session, settings: Settings) -> None:
+    summary = demo.load(session, settings)
+    session.commit()
+    assert "8 departments added, 0 already there; 8 demo accounts added, 0 already there" in summary
+    assert demo.DEMO_PASSWORD in summary and all(email in summary for email in EMAILS)
+
+    users = by_email(session)
+    assert set(users) == set(EMAILS)
+    for user in users.values():
+        assert user.is_confirmed and user.is_active
+        assert passwords.verify_password(user.password_hash, demo.DEMO_PASSWORD)
+        assert session.exec(select(func.count()).select_from(Consent).where(Consent.user_id == user.id)).one() == 2
+
+    def principal(name: str) -> Principal:
+        return Principal.load(session, users[f"demo-{name}@example.jp"])
+
+    env_policy_id = session.exec(select(RoleAssignment.department_id).where(RoleAssignment.role == Role.STAFF)).one()
+    assert principal("admin").is_admin
+    assert principal("staff").is_staff_of(env_policy_id) and not principal("staff").is_admin
+    assert principal("reviewer").has_role(Role.REVIEWER)
+    assert principal("coordinator").has_role(Role.COORDINATOR)
+    assert principal("moderator").has_role(Role.MODERATOR)
+    for name in ("resident", "company", "startup"):
+        assert principal(name).roles == frozenset()
+    assert users["demo-resident@example.jp"].is_verified_resident
+    assert not users["demo-company@example.jp"].is_verified_resident
+
+    company = session.exec(select(Organisation).where(Organisation.verified_at.is_not(None))).one()  # type: ignore[union-attr]
+    startup = session.exec(select(Organisation).where(Organisation.verified_at.is_(None))).one()  # type: ignore[union-attr]
+    assert company.verified_by_id == users["demo-admin@example.jp"].id
+    assert company.corporate_number and corporate_number.is_valid(company.corporate_number)
+    members = {(m.organisation_id, m.user_id, m.is_admin) for m in session.exec(select(OrganisationMember)).all()}
+    assert members == {(company.id, users["demo-company@example.jp"].id, True),
+                       (startup.id, users["demo-startup@example.jp"].id, False)}
+    from cocreate.accounts.models import Department
+
+    staff_department = session.get(Department, env_policy_id)
+    assert staff_department is not None
+    assert (staff_department.division_ja, staff_department.section_ja) == ("資源環境部", "環境政策課")
+
+
+def test_demo_twice_changes_nothing(session: Session, settings: Settings) -> None:
+    demo.load(session, settings)
+    session.commit()
+    before = {table: session.exec(select(func.count()).select_from(model)).one()
+              for table, model in (("user", User), ("role", RoleAssignment), ("org", Organisation),
+                                   ("member", OrganisationMember), ("consent", Consent))}
+    hashes = {u.email: (u.password_hash, u.updated_at) for u in by_email(session).values()}
+    summary = demo.load(session, settings)
+    session.commit()
+    assert "0 demo accounts added, 8 already there" in summary
+    after = {table: session.exec(select(func.count()).select_from(model)).one()
+             for table, model in (("user", User), ("role", RoleAssignment), ("org", Organisation),
+                                  ("member", OrganisationMember), ("consent", Consent))}
+    assert after == before == {"user": 8, "role": 5, "org": 2, "member": 2, "consent": 16}
+    assert {u.email: (u.password_hash, u.updated_at) for u in by_email(session).values()} == hashes
+
+
+def test_demo_accounts_sign_in_and_reach_their_pages(client: TestClient[Litestar], session: Session,
+                                                     settings: Settings) -> None:
+    demo.load(session, settings)
+    session.commit()
+    for email in EMAILS:
+        sign_in(client, email, demo.DEMO_PASSWORD)
+        expected = 200 if email == "demo-admin@example.jp" else 403
+        assert client.get("/admin/users").status_code == expected, email
+        client.post("/account/sign-out", data={"_csrf_token": client.cookies["cocreate_csrf"]})
+
+
+def test_demo_refuses_production_in_the_service(session: Session, settings: Settings) -> None:
+    production = Settings(env="production", data_dir=settings.data_dir, database_url=settings.database_url,
+                          secret_key="a-production-secret-key-0123456789")
+    assert production.is_production
+    with pytest.raises(demo.DemoRefused, match="production"):
+        demo.load(session, production)
+    session.rollback()
+    assert session.exec(select(func.count()).select_from(User)).one() == 0
+
+
+def test_demo_command_prints_accounts_is_idempotent_and_refused_in_production(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    migrated = tmp_path_factory.mktemp("demo-accounts") / "data"
+    ok(cli(cli_env(migrated), "db", "upgrade"))
+
+    production_dir = tmp_path / "production"
+    shutil.copytree(migrated, production_dir)
+    refused = cli(cli_env(production_dir, COCREATE_ENV="production",
+                          COCREATE_SECRET_KEY="a-production-secret-key-0123456789"), "demo")
+    assert refused.returncode != 0 and "refusing to load demo content: COCREATE_ENV is production" in refused.stderr
+    assert demo.DEMO_PASSWORD not in refused.stdout
+    assert counts(production_dir)["user_account"] == 0
+
+    output = ok(cli(cli_env(migrated), "demo"))
+    assert "8 demo accounts added, 0 already there" in output
+    assert f"password for all: {demo.DEMO_PASSWORD}" in output
+    for account in demo.DEMO_ACCOUNTS:
+        assert account.email in output
+    before = table_rows(migrated)
+    again = ok(cli(cli_env(migrated), "demo"))
+    assert "0 demo accounts added, 8 already there" in again and demo.DEMO_PASSWORD in again
+    assert table_rows(migrated) == before
+
+
+def test_docs_list_every_demo_account() -> None:
+    text = (ROOT / "docs" / "demo-accounts.md").read_text(encoding="utf-8")
+    assert demo.DEMO_PASSWORD in text
+    for account in demo.DEMO_ACCOUNTS:
+        assert f"`{account.email}`" in text, account.email
