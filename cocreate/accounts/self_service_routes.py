@@ -1,7 +1,346 @@
-"""Routes: filled in by the self_service work."""
+"""My account (profile, password, e-mail, residency, data download, deletion) and the staff's
+residency verification pages."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Response, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from cocreate.accounts import auth, residency, self_service
+from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
+from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.db.base import utcnow
+from cocreate.web import i18n
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import clamp_page
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+STAFF_PER_PAGE = 50
+LOCALE_COOKIE_AGE = 365 * 24 * 3600
+
+STATUS_LABELS = {
+    ResidencyStatus.REQUESTED: i18n.lazy_gettext("Waiting for a code"),
+    ResidencyStatus.CODE_ISSUED: i18n.lazy_gettext("Code mailed"),
+    ResidencyStatus.VERIFIED: i18n.lazy_gettext("Verified"),
+    ResidencyStatus.REJECTED: i18n.lazy_gettext("Rejected"),
+    ResidencyStatus.CANCELLED: i18n.lazy_gettext("Cancelled"),
+}
+
+
+def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = form.get(name, "")
+    if isinstance(value, list):  # the same field sent twice
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def _values(form: dict[str, Any], name: str, limit: int) -> list[str]:
+    value = form.get(name, [])
+    values = value if isinstance(value, list) else [value]
+    return [str(item)[:20] for item in values[:limit]]
+
+
+def _no_store(response: Response[Any]) -> Response[Any]:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- my account ----------------------------------------------------------------------------------
+
+
+@get("/", name="account", guards=[signed_in], sync_to_thread=True)
+def overview(request: Request, db_session: DbSession) -> Template:
+    actor = principal_of(request)
+    status = residency.resident_status(db_session, actor)
+    return render(request, "account/overview.html", {
+        "user": status.user, "status": status, "age_band_labels": AGE_BAND_LABELS,
+        "roles": sorted({str(ROLE_LABELS[role]) for role, _department in actor.roles}),
+        "can_manage_residency": residency.can_manage_residency(actor),
+    })
+
+
+def _profile_page(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Template:
+    return render(request, "account/profile.html", {
+        "form": form, "errors": errors, "age_band_labels": AGE_BAND_LABELS,
+        "locales": [(locale, i18n.locale_display_name(locale)) for locale in i18n.SUPPORTED_LOCALES],
+    }, status_code=status_code)
+
+
+@get("/profile", name="account-profile", guards=[signed_in], sync_to_thread=True)
+def profile_form(request: Request, db_session: DbSession) -> Template:
+    user = residency.resident_status(db_session, principal_of(request)).user
+    form = {"display_name": user.display_name, "area": user.area,
+            "age_band": user.age_band.value if user.age_band else "", "locale": user.locale}
+    return _profile_page(request, form, {})
+
+
+@post("/profile", name="account-profile-submit", guards=[signed_in], sync_to_thread=True)
+def profile_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
+    form = {"display_name": _text(data, "display_name", 200), "area": _text(data, "area", 400),
+            "age_band": _text(data, "age_band", 40), "locale": _text(data, "locale", 10)}
+    try:
+        user = self_service.update_profile(db_session, principal_of(request), self_service.ProfileForm(**form))
+    except ValidationFailed as failed:
+        return _profile_page(request, form, failed.errors, 400)
+    with i18n.using_locale(user.locale):
+        message = _("Your profile has been saved.")
+    response = after_post(request, "/account/profile", message=message)
+    # The chosen language applies to the pages at once, not only to e-mails.
+    response.set_cookie(i18n.LOCALE_COOKIE, user.locale, max_age=LOCALE_COOKIE_AGE, path="/", samesite="lax",
+                        secure=settings.secure_cookies)
+    return response
+
+
+@get("/password", name="account-password", guards=[signed_in], sync_to_thread=False)
+def password_form(request: Request) -> Template:
+    return render(request, "account/password.html", {"errors": {}})
+
+
+@post("/password", name="account-password-submit", guards=[signed_in], sync_to_thread=True)
+def password_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
+    try:
+        user = self_service.change_password(db_session, settings, principal_of(request),
+                                            _text(data, "current_password"), _text(data, "new_password"))
+    except ValidationFailed as failed:
+        return render(request, "account/password.html", {"errors": failed.errors}, status_code=400)
+    auth.sign_in(request, user)  # a fresh session at the new epoch: this device stays signed in
+    return after_post(request, "/account", message=_("Your password has been changed. Other devices were signed out."))
+
+
+@get("/email", name="account-email", guards=[signed_in], sync_to_thread=False)
+def email_form(request: Request) -> Template:
+    return render(request, "account/email.html", {"form": {}, "errors": {}})
+
+
+@post("/email", name="account-email-submit", guards=[signed_in], sync_to_thread=True)
+def email_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
+    form = {"new_email": _text(data, "new_email", 400)}
+    try:
+        email = self_service.request_email_change(db_session, settings, principal_of(request), form["new_email"],
+                                                  _text(data, "password"))
+    except ValidationFailed as failed:
+        return render(request, "account/email.html", {"form": form, "errors": failed.errors}, status_code=400)
+    return render(request, "account/email_sent.html", {"email": email})
+
+
+@get("/email/confirm/{token:str}", name="account-email-confirm", sync_to_thread=True)
+def email_confirm(request: Request, db_session: DbSession, token: FromPath[str]) -> Template | Redirect:
+    user = self_service.confirm_email_change(db_session, token)
+    if user is None:
+        return render(request, "accounts/link_invalid.html", {}, status_code=400)
+    message = _("Your e-mail address is now %(email)s.", email=user.email)
+    if principal_of(request).user_id == user.id:
+        return after_post(request, "/account", message=message)
+    return after_post(request, "/account/sign-in", message=message)
+
+
+# --- residency (the resident's side) -------------------------------------------------------------
+
+
+def _residency_page(request: Request, db_session: DbSession, form: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    status = residency.resident_status(db_session, principal_of(request))
+    return render(request, "account/residency.html", {
+        "status": status, "form": form or {}, "errors": errors or {}, "status_labels": STATUS_LABELS,
+        "method": residency.POSTAL_CODE,
+    }, status_code=status_code)
+
+
+@get("/residency", name="account-residency", guards=[signed_in], sync_to_thread=True)
+def residency_page(request: Request, db_session: DbSession) -> Template:
+    return _residency_page(request, db_session)
+
+
+@post("/residency/request", name="account-residency-request", guards=[signed_in], sync_to_thread=True)
+def residency_request(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    form = {"full_name": _text(data, "full_name", 400), "postal_code": _text(data, "postal_code", 40),
+            "address": _text(data, "address", 1000)}
+    try:
+        residency.request_code(db_session, principal_of(request), residency.AddressForm(**form))
+    except ValidationFailed as failed:
+        return _residency_page(request, db_session, form, failed.errors, 400)
+    return after_post(request, "/account/residency",
+                      message=_("Your request has been received. The ward will mail you a code."))
+
+
+@post("/residency/code", name="account-residency-code", guards=[signed_in], sync_to_thread=True)
+def residency_code(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    try:
+        residency.redeem_code(db_session, principal_of(request), _text(data, "code", 100))
+    except ValidationFailed as failed:
+        return _residency_page(request, db_session, {}, failed.errors, 400)
+    return after_post(request, "/account/residency", message=_("Thank you. You are now verified as a resident."))
+
+
+@post("/residency/cancel", name="account-residency-cancel", guards=[signed_in], sync_to_thread=True)
+def residency_cancel(request: Request, db_session: DbSession) -> Template | Redirect:
+    try:
+        residency.cancel_request(db_session, principal_of(request))
+    except ValidationFailed as failed:
+        return _residency_page(request, db_session, {}, failed.errors, 400)
+    return after_post(request, "/account/residency",
+                      message=_("Your request has been cancelled and your address erased."))
+
+
+# --- privacy -------------------------------------------------------------------------------------
+
+
+@get("/export", name="account-export", guards=[signed_in], sync_to_thread=False)
+def export_page(request: Request) -> Template:
+    return render(request, "account/export.html", {"sections": list(self_service.EXPORT_SECTIONS)})
+
+
+@post("/export", name="account-export-download", guards=[signed_in], sync_to_thread=True)
+def export_download(request: Request, db_session: DbSession) -> Response[bytes]:
+    body = self_service.export_json(self_service.export_data(db_session, principal_of(request)))
+    today = utcnow().astimezone(i18n.WARD_TIMEZONE).date().isoformat()
+    return _no_store(Response(body, status_code=200, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="cocreate-data-{today}.json"'}))
+
+
+@get("/delete", name="account-delete", guards=[signed_in], sync_to_thread=False)
+def delete_form(request: Request) -> Template:
+    return render(request, "account/delete.html", {"errors": {}})
+
+
+@post("/delete", name="account-delete-submit", guards=[signed_in], sync_to_thread=True)
+def delete_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    try:
+        self_service.delete_account(db_session, principal_of(request), _text(data, "password"),
+                                    _text(data, "confirm") == "yes")
+    except ValidationFailed as failed:
+        return render(request, "account/delete.html", {"errors": failed.errors}, status_code=400)
+    auth.sign_out(request)
+    return after_post(request, "/", message=_("Your account has been deleted. Thank you for taking part."))
+
+
+account_router = Router(
+    path="/account",
+    route_handlers=[overview, profile_form, profile_submit, password_form, password_submit, email_form,
+                    email_submit, email_confirm, residency_page, residency_request, residency_code,
+                    residency_cancel, export_page, export_download, delete_form, delete_submit],
+    include_in_schema=False,
+)
+
+
+# --- residency (the staff's side) ----------------------------------------------------------------
+
+
+def _staff_list(request: Request, db_session: DbSession, status: str = "", page: Any = 1,
+                errors: dict[str, str] | None = None, find_email: str = "", status_code: int = 200) -> Template:
+    actor = principal_of(request)
+    status = status if status in residency.STATUS_FILTERS else ""
+    number, per_page = clamp_page(page, STAFF_PER_PAGE)
+    listing = residency.pending_requests(db_session, actor, status, number, per_page)
+    return render(request, "staff/residency.html", {
+        "page": listing, "status": status, "counts": residency.open_counts(db_session, actor),
+        "errors": errors or {}, "find_email": find_email, "status_labels": STATUS_LABELS,
+        "max_batch": residency.MAX_BATCH, "validity_days": residency.POSTAL_CODE.validity_days,
+        "page_url": lambda number: staff_page_url(status, number),
+    }, status_code=status_code)
+
+
+@get("/", name="staff-residency", sync_to_thread=True)
+def staff_list(request: Request, db_session: DbSession, status: FromQuery[str] = "",
+               page: FromQuery[str] = "1") -> Template:
+    return _staff_list(request, db_session, status, page)
+
+
+@post("/codes", name="staff-residency-codes", sync_to_thread=True)
+def staff_codes(request: Request, db_session: DbSession, data: Form) -> Response[bytes] | Template:
+    scope = _text(data, "scope", 20)
+    request_ids: list[int] | None = None
+    if scope != "all":
+        raw = _values(data, "request_id", residency.MAX_BATCH + 1)
+        if any(not value.isdecimal() for value in raw):
+            return _staff_list(request, db_session, errors={"request_ids": _("Select requests from the list.")},
+                               status_code=400)
+        request_ids = [int(value) for value in raw]
+    try:
+        issued = residency.issue_codes(db_session, principal_of(request), request_ids)
+    except ValidationFailed as failed:
+        return _staff_list(request, db_session, errors=failed.errors, status_code=400)
+    stamp = utcnow().astimezone(i18n.WARD_TIMEZONE).strftime("%Y%m%d-%H%M%S")
+    return _no_store(Response(residency.codes_csv(issued), status_code=200, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="residency-codes-{stamp}.csv"'}))
+
+
+@get("/find", name="staff-residency-find", sync_to_thread=True)
+def staff_find(request: Request, db_session: DbSession, email: FromQuery[str] = "") -> Template | Redirect:
+    user = residency.find_user(db_session, principal_of(request), email[:400])
+    if user is None:
+        message = _("No account has this e-mail address.") if email.strip() else _("Enter an e-mail address.")
+        return _staff_list(request, db_session, errors={"email": message}, find_email=email[:400],
+                           status_code=404 if email.strip() else 400)
+    return Redirect(path=f"/staff/residency/users/{user.id}", status_code=303)
+
+
+def _staff_user(request: Request, db_session: DbSession, user_id: int, errors: dict[str, str] | None = None,
+                form: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    info = residency.user_residency(db_session, principal_of(request), user_id)
+    return render(request, "staff/residency_user.html", {
+        "info": info, "errors": errors or {}, "form": form or {}, "status_labels": STATUS_LABELS,
+        "method_label": residency.method_label, "is_self": principal_of(request).user_id == user_id,
+    }, status_code=status_code)
+
+
+@get("/users/{user_id:int}", name="staff-residency-user", sync_to_thread=True)
+def staff_user(request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template:
+    return _staff_user(request, db_session, user_id)
+
+
+@post("/users/{user_id:int}/verify", name="staff-residency-verify", sync_to_thread=True)
+def staff_verify(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
+    form = {"note": _text(data, "note", 2000)}
+    try:
+        residency.mark_verified(db_session, principal_of(request), user_id, form["note"])
+    except ValidationFailed as failed:
+        return _staff_user(request, db_session, user_id, failed.errors, form, 400)
+    return after_post(request, f"/staff/residency/users/{user_id}", message=_("The user is now verified as a resident."))
+
+
+@post("/users/{user_id:int}/reject", name="staff-residency-reject", sync_to_thread=True)
+def staff_reject(request: Request, db_session: DbSession, settings: AppSettings, user_id: FromPath[int],
+                 data: Form) -> Template | Redirect:
+    form = {"reason": _text(data, "reason", 2000)}
+    try:
+        residency.reject_request(db_session, settings, principal_of(request), user_id, form["reason"])
+    except ValidationFailed as failed:
+        return _staff_user(request, db_session, user_id, failed.errors, form, 400)
+    return after_post(request, f"/staff/residency/users/{user_id}",
+                      message=_("The request has been rejected and the resident told why."))
+
+
+@post("/users/{user_id:int}/revoke", name="staff-residency-revoke", sync_to_thread=True)
+def staff_revoke(request: Request, db_session: DbSession, settings: AppSettings, user_id: FromPath[int],
+                 data: Form) -> Template | Redirect:
+    form = {"revoke_reason": _text(data, "revoke_reason", 2000)}
+    try:
+        residency.revoke(db_session, settings, principal_of(request), user_id, form["revoke_reason"])
+    except ValidationFailed as failed:
+        return _staff_user(request, db_session, user_id, failed.errors, form, 400)
+    return after_post(request, f"/staff/residency/users/{user_id}",
+                      message=_("The verification has been withdrawn and the resident told why."))
+
+
+def staff_page_url(status: str, page: int) -> str:
+    return "/staff/residency?" + urlencode({"status": status, "page": page} if status else {"page": page})
+
+
+staff_router = Router(
+    path="/staff/residency",
+    route_handlers=[staff_list, staff_codes, staff_find, staff_user, staff_verify, staff_reject, staff_revoke],
+    guards=[residency.residency_staff_only],
+    include_in_schema=False,
+)
+
+ROUTES: list[Any] = [account_router, staff_router]
