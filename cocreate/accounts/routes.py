@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from cocreate.accounts import auth, services
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import get_locale
+from cocreate.web.i18n import LOCALE_COOKIE, get_locale, using_locale
 from cocreate.web.i18n import gettext as _
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -69,7 +69,7 @@ def sign_in_form(request: Request, next: FromQuery[str] = "/") -> Template:
 
 
 @post("/sign-in", name="sign-in-submit", sync_to_thread=True)
-def sign_in_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+def sign_in_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     email = _text(data, "email", 400)
     target = _safe_next(_text(data, "next", 500) or "/")
     ip_address = request.client.host if request.client else "unknown"
@@ -79,7 +79,13 @@ def sign_in_submit(request: Request, db_session: DbSession, data: Form) -> Templ
         context = {"form": {"email": email}, "errors": {failed.field: failed.message}, "next": target}
         return render(request, "accounts/sign_in.html", context, status_code=400)
     auth.sign_in(request, user)
-    return after_post(request, target, message=_("Signed in as %(name)s.", name=user.display_name))
+    with using_locale(user.locale):
+        message = _("Signed in as %(name)s.", name=user.display_name)
+    response = after_post(request, target, message=message)
+    # The language chosen in the profile follows the person to every device they sign in on.
+    response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 24 * 3600, path="/", samesite="lax",
+                        secure=settings.secure_cookies)
+    return response
 
 
 @post("/sign-out", name="sign-out", sync_to_thread=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cocreate import mail
 from cocreate.accounts import passwords
@@ -91,6 +91,14 @@ def issue_token(session: Session, user: User, purpose: TokenPurpose, ttl: timede
     session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(token),  # type: ignore[arg-type]
                           new_email=new_email, expires_at=utcnow() + ttl))
     return token
+
+
+def spend_tokens(session: Session, user_id: int, *purposes: TokenPurpose) -> None:
+    """Make every unused link of these purposes unusable (e.g. after a password reset)."""
+    for row in session.exec(select(UserToken).where(UserToken.user_id == user_id,
+                                                    col(UserToken.purpose).in_(purposes),
+                                                    col(UserToken.used_at).is_(None))).all():
+        row.used_at = utcnow()
 
 
 def redeem_token(session: Session, token: str, purpose: TokenPurpose) -> UserToken | None:
@@ -290,6 +298,8 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
         raise ValidationFailed({"password": message})
     user.password_hash = passwords.hash_password(new_password)
     user.session_epoch += 1
+    # A change of address requested from a stolen session must not outlive the reset.
+    spend_tokens(session, user.id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.RESET_PASSWORD)  # type: ignore[arg-type]
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()  # the link proves the address
     session.commit()

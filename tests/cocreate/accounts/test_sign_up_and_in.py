@@ -12,6 +12,7 @@ from sqlmodel import Session, func, select
 from cocreate.accounts import passwords, services
 from cocreate.accounts.models import Consent, SignInThrottle, User
 from cocreate.mail import OutboundEmail
+from cocreate.settings import Settings
 from tests.conftest import csrf_token
 
 PASSWORD = "correct horse battery"
@@ -188,3 +189,33 @@ def test_account_forms_reject_posts_without_csrf(client: TestClient[Litestar], s
                                                       "accept_privacy": "yes"})
     assert response.status_code == 403
     assert session.exec(select(func.count()).select_from(User)).one() == 0
+
+
+def test_password_reset_spends_pending_email_change_links(
+    client: TestClient[Litestar], session: Session, settings: Settings
+) -> None:
+    from cocreate.accounts.models import TokenPurpose, UserToken
+
+    user = confirmed_user(session)
+    change_link = services.issue_token(session, user, TokenPurpose.CHANGE_EMAIL, services.CONFIRM_EMAIL_TTL,
+                                       new_email="attacker@example.jp")
+    session.commit()
+    services.request_password_reset(session, settings, "hanako@example.jp")
+    reset_path = last_link(session, "hanako@example.jp").removeprefix("http://127.0.0.1:8000")
+    assert client.post(reset_path, data={"password": "a brand new password", "_csrf_token": csrf_token(client)},
+                       follow_redirects=False).status_code == 303
+    session.expire_all()
+    assert all(row.used_at is not None for row in session.exec(select(UserToken)).all())
+    assert client.get(f"/account/email/confirm/{change_link}").status_code == 400
+    session.expire_all()
+    assert session.get(User, user.id).email == "hanako@example.jp"  # type: ignore[union-attr]
+
+
+def test_sign_in_applies_the_profile_language(client: TestClient[Litestar], session: Session) -> None:
+    user = confirmed_user(session)
+    user.locale = "en"
+    session.add(user)
+    session.commit()
+    response = sign_in(client)
+    assert response.cookies.get("cocreate_locale") == "en"
+    assert '<html lang="en">' in client.get("/").text
