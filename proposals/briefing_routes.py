@@ -1,12 +1,293 @@
-"""Routes: filled in by the briefing_routes work."""
+"""Briefing sessions (説明会): the section of the challenge page, registration, .ics files, and the
+staff pages under /staff/challenges/{id}/briefings. Routes do HTTP only; proposals.briefings decides."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Response, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from cocreate.accounts.permissions import Principal, principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.db.base import utcnow
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.htmx import after_post, is_htmx, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import clamp_page
+from proposals import briefings
+from proposals.briefings import SessionInput
+from proposals.models import Challenge
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+SECTION = "proposals/_briefings.html"
+ICS_NAME = re.compile(r"^(\d{1,12})\.ics$")
+FORM_FIELDS = ("title", "date", "start_time", "end_time", "place", "online_url", "capacity", "notes")
+FIELD_LIMITS = {"notes": briefings.NOTES_MAX + 100, "online_url": briefings.URL_MAX + 100}
+
+
+def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = form.get(name, "")
+    if isinstance(value, list):  # the same field sent twice
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def _safe_back(target: str, default: str) -> str:
+    """Only same-site paths; anything else goes to ``default``."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except briefings.NotFound:
+        raise NotFoundException() from None
 
 
 def detail_section(session: Any, actor: Any, challenge: Any) -> tuple[str, dict[str, Any]] | None:
     """The briefing-sessions section of the challenge page: (template, context), or None."""
-    return None
+    section = briefings.section(session, actor, challenge)
+    return None if section is None else (SECTION, {"section": section})
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+def _page_path(challenge_id: int) -> str:
+    return f"/challenges/{challenge_id}/briefings"
+
+
+@get("/challenges/{challenge_id:int}/briefings", name="briefings", sync_to_thread=True)
+def briefing_page(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
+    """All upcoming sessions of a challenge on a page of their own (or the section, for htmx)."""
+    actor = principal_of(request)
+    challenge = _found(briefings.visible_challenge, db_session, actor, challenge_id)
+    section = briefings.section(db_session, actor, challenge, back=_page_path(challenge_id), always=True)
+    return render(request, "proposals/briefings.html", {"challenge": challenge, "ctx": {"section": section}},
+                  fragment=SECTION)
+
+
+def _answer(request: Request, db_session: DbSession, actor: Principal, challenge_id: int, back: str,
+            message: str, category: str) -> Template | Redirect:
+    """303 back to the page the form was on, or the refreshed section for htmx."""
+    context: dict[str, Any] = {}
+    if is_htmx(request):
+        db_session.expire_all()
+        challenge: Challenge = _found(briefings.visible_challenge, db_session, actor, challenge_id)
+        section = briefings.section(db_session, actor, challenge, back=back, always=True)
+        context = {"ctx": {"section": section}}
+    return after_post(request, f"{back}#briefings", message=message, category=category, fragment=SECTION,
+                      context=context)
+
+
+def _sign_in_first(request: Request, back: str) -> Redirect | Response[str]:
+    target = "/account/sign-in?" + urlencode({"next": back})
+    if is_htmx(request):
+        return Response("", status_code=200, headers={"HX-Redirect": target})
+    return Redirect(path=target, status_code=303)
+
+
+@post("/challenges/{challenge_id:int}/briefings/{session_id:int}/register", name="briefing-register",
+      sync_to_thread=True)
+def register(request: Request, db_session: DbSession, challenge_id: FromPath[int], session_id: FromPath[int],
+             data: Form) -> Template | Redirect | Response[str]:
+    actor = principal_of(request)
+    back = _safe_back(_text(data, "next", 500), f"/challenges/{challenge_id}")
+    if not actor.is_signed_in:
+        return _sign_in_first(request, back)
+    try:
+        _found(briefings.register, db_session, actor, challenge_id, session_id)
+    except ValidationFailed as failed:
+        return _answer(request, db_session, actor, challenge_id, back, next(iter(failed.errors.values())), "error")
+    return _answer(request, db_session, actor, challenge_id, back,
+                   _("You are registered. We look forward to seeing you."), "success")
+
+
+@post("/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel-registration",
+      name="briefing-cancel-registration", sync_to_thread=True)
+def cancel_registration(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                        session_id: FromPath[int], data: Form) -> Template | Redirect | Response[str]:
+    actor = principal_of(request)
+    back = _safe_back(_text(data, "next", 500), f"/challenges/{challenge_id}")
+    if not actor.is_signed_in:
+        return _sign_in_first(request, back)
+    try:
+        cancelled = _found(briefings.cancel_registration, db_session, actor, challenge_id, session_id)
+    except ValidationFailed as failed:
+        return _answer(request, db_session, actor, challenge_id, back, next(iter(failed.errors.values())), "error")
+    message = _("Your registration was cancelled.") if cancelled else _("You were not registered for this session.")
+    return _answer(request, db_session, actor, challenge_id, back, message, "success")
+
+
+@get("/challenges/{challenge_id:int}/briefings/{filename:str}", name="briefing-ics", sync_to_thread=True)
+def briefing_ics(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
+                 filename: FromPath[str]) -> Response[bytes]:
+    match = ICS_NAME.match(filename)
+    if not match:
+        raise NotFoundException()
+    session_id = int(match.group(1))
+    body = _found(briefings.ics, db_session, settings, principal_of(request), challenge_id, session_id)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="briefing-{session_id}.ics"',
+        "Cache-Control": "private, no-cache",
+    })
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def _staff_path(challenge_id: int) -> str:
+    return f"/staff/challenges/{challenge_id}/briefings"
+
+
+@get("/staff/challenges/{challenge_id:int}/briefings", name="staff-briefings", guards=[signed_in],
+     sync_to_thread=True)
+def staff_list(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+               page: FromQuery[str] = "1") -> Template:
+    page_number, per_page = clamp_page(page)
+    challenge, result = _found(briefings.staff_sessions, db_session, principal_of(request), challenge_id,
+                               page_number, per_page)
+
+    def url_for_page(number: int) -> str:
+        return f"{_staff_path(challenge_id)}?page={number}"
+
+    return render(request, "proposals/staff/briefings.html", {
+        "challenge": challenge, "page": result, "url_for_page": url_for_page, "now": utcnow(),
+    })
+
+
+def _form_page(request: Request, challenge: Challenge, briefing: Any, form: dict[str, str],
+               errors: dict[str, str], status_code: int = 200) -> Template:
+    return render(request, "proposals/staff/briefing_form.html", {
+        "challenge": challenge, "briefing": briefing, "form": form, "errors": errors,
+        "limits": {"title": briefings.TITLE_MAX, "place": briefings.PLACE_MAX, "online_url": briefings.URL_MAX,
+                   "notes": briefings.NOTES_MAX, "capacity_max": briefings.CAPACITY_MAX},
+    }, status_code=status_code)
+
+
+def _input(data: dict[str, Any]) -> SessionInput:
+    return SessionInput(**{name: _text(data, name, FIELD_LIMITS.get(name, 1000)) for name in FORM_FIELDS})
+
+
+@get("/staff/challenges/{challenge_id:int}/briefings/new", name="staff-briefing-new", guards=[signed_in],
+     sync_to_thread=True)
+def staff_new(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
+    challenge, _page = _found(briefings.staff_sessions, db_session, principal_of(request), challenge_id, 1, 1)
+    return _form_page(request, challenge, None, {"capacity": "30"}, {})
+
+
+@post("/staff/challenges/{challenge_id:int}/briefings", name="staff-briefing-create", guards=[signed_in],
+      sync_to_thread=True)
+def staff_create(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                 data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    form = _input(data)
+    try:
+        briefing = _found(briefings.create_session, db_session, actor, challenge_id, form)
+    except ValidationFailed as failed:
+        challenge, _page = _found(briefings.staff_sessions, db_session, actor, challenge_id, 1, 1)
+        return _form_page(request, challenge, None, vars(form), failed.errors, 400)
+    return after_post(request, _staff_path(challenge_id),
+                      message=_("The session “%(title)s” was added.", title=briefing.title))
+
+
+@get("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/edit", name="staff-briefing-edit",
+     guards=[signed_in], sync_to_thread=True)
+def staff_edit(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+               session_id: FromPath[int]) -> Template:
+    challenge, briefing = _found(briefings.staff_session, db_session, principal_of(request), challenge_id,
+                                 session_id)
+    return _form_page(request, challenge, briefing, vars(SessionInput.from_session(briefing)), {})
+
+
+@post("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/edit", name="staff-briefing-update",
+      guards=[signed_in], sync_to_thread=True)
+def staff_update(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
+                 session_id: FromPath[int], data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    form = _input(data)
+    try:
+        briefing = _found(briefings.update_session, db_session, settings, actor, challenge_id, session_id, form)
+    except ValidationFailed as failed:
+        challenge, current = _found(briefings.staff_session, db_session, actor, challenge_id, session_id)
+        return _form_page(request, challenge, current, vars(form), failed.errors, 400)
+    return after_post(request, _staff_path(challenge_id),
+                      message=_("The session “%(title)s” was saved.", title=briefing.title))
+
+
+def _cancel_page(request: Request, challenge: Challenge, briefing: Any, reason: str, errors: dict[str, str],
+                 status_code: int = 200) -> Template:
+    return render(request, "proposals/staff/briefing_cancel.html", {
+        "challenge": challenge, "briefing": briefing, "form": {"reason": reason}, "errors": errors,
+        "reason_max": briefings.REASON_MAX,
+    }, status_code=status_code)
+
+
+@get("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel", name="staff-briefing-cancel-form",
+     guards=[signed_in], sync_to_thread=True)
+def staff_cancel_form(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                      session_id: FromPath[int]) -> Template:
+    challenge, briefing = _found(briefings.staff_session, db_session, principal_of(request), challenge_id,
+                                 session_id)
+    return _cancel_page(request, challenge, briefing, "", {})
+
+
+@post("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel", name="staff-briefing-cancel",
+      guards=[signed_in], sync_to_thread=True)
+def staff_cancel(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
+                 session_id: FromPath[int], data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    reason = _text(data, "reason", briefings.REASON_MAX + 100)
+    try:
+        notified = _found(briefings.cancel_session, db_session, settings, actor, challenge_id, session_id, reason)
+    except ValidationFailed as failed:
+        challenge, briefing = _found(briefings.staff_session, db_session, actor, challenge_id, session_id)
+        return _cancel_page(request, challenge, briefing, reason, failed.errors, 400)
+    return after_post(request, _staff_path(challenge_id), message=_(
+        "The session was cancelled and %(count)s registrants were told by e-mail.", count=notified))
+
+
+@get("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/registrants",
+     name="staff-briefing-registrants", guards=[signed_in], sync_to_thread=True)
+def staff_registrants(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                      session_id: FromPath[int], page: FromQuery[str] = "1") -> Template:
+    page_number, per_page = clamp_page(page, 50)
+    challenge, briefing, result = _found(briefings.registrants, db_session, principal_of(request), challenge_id,
+                                         session_id, page_number, per_page)
+
+    def url_for_page(number: int) -> str:
+        return f"{_staff_path(challenge_id)}/{session_id}/registrants?page={number}"
+
+    return render(request, "proposals/staff/briefing_registrants.html", {
+        "challenge": challenge, "briefing": briefing, "page": result, "url_for_page": url_for_page,
+    })
+
+
+@get("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/registrants.csv",
+     name="staff-briefing-registrants-csv", guards=[signed_in], sync_to_thread=True)
+def staff_registrants_csv(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                          session_id: FromPath[int]) -> Response[str]:
+    briefing, body = _found(briefings.registrants_csv, db_session, principal_of(request), challenge_id, session_id)
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="briefing-{briefing.id}-registrants.csv"',
+        "Cache-Control": "no-store",
+    })
+
+
+# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+briefing_router = Router(path="/", route_handlers=[
+    briefing_page, register, cancel_registration, briefing_ics,
+    staff_list, staff_new, staff_create, staff_edit, staff_update, staff_cancel_form, staff_cancel,
+    staff_registrants, staff_registrants_csv,
+], include_in_schema=False)
+
+ROUTES: list[Any] = [briefing_router]

@@ -1,108 +1,659 @@
-"""Demo challenges written from the ward's initiatives (shared/seeds 000, chapter 4 and Takashimadaira)."""
+"""Demo challenges written from the ward's initiatives (shared/seeds 000: chapter 4 and the Takashimadaira
+section), as the ward would post them: one in each public phase, with phase dates around today, Q&A
+answered by the owning department, and briefing sessions (past and upcoming, one online).
+
+Idempotent: a challenge whose title exists already is left alone, with everything that belongs to it.
+Departments come from the core demo (looked up by code) and people from its demo accounts (looked up
+by e-mail); what depends on a missing one is left out.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import Department
+from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
-from proposals.models import Category, Challenge, Phase
+from cocreate.web.i18n import WARD_TIMEZONE
+from proposals import lifecycle, phases
+from proposals.models import (
+    BriefingRegistration,
+    BriefingSession,
+    Category,
+    Challenge,
+    ChallengeCriterion,
+    ChallengeDepartment,
+    ChallengeKpi,
+    Phase,
+    PhaseChange,
+    Question,
+    QuestionStatus,
+    QuestionVisibility,
+)
 
-# (department code, category, area, phase, days since publication, days until proposals close, title, summary)
-CHALLENGES = [
-    (
-        "env-policy",
-        Category.ENVIRONMENT_ENERGY,
-        "板橋区全域",
-        Phase.ACCEPTING,
-        20,
-        40,
-        "清掃工場の余熱と太陽光で、地域のエネルギーを地産地消したい",
-        "清掃工場からの余熱利用や公共施設の太陽光発電を組み合わせ、デジタル技術で地域エネルギーを最適化し、"
-        "災害時にも電力と熱を確保できるレジリエンスの高い仕組みを実現したいと考えています。",
+COMPANY = "demo-company@example.jp"
+STARTUP = "demo-startup@example.jp"
+RESIDENT = "demo-resident@example.jp"
+DEMO_PHONE = "03-0000-0000（デモ用）"
+
+
+class DemoQuestion(NamedTuple):
+    asker: str  # e-mail of a demo account
+    visibility: QuestionVisibility
+    asked_day: int  # days from today (negative: in the past)
+    body: str
+    answer: str = ""  # empty: still open
+    answered_day: int = 0
+
+
+class DemoSession(NamedTuple):
+    title: str
+    day: int  # days from today
+    start: str  # HH:MM, Japan time
+    end: str
+    place: str
+    online_url: str
+    capacity: int
+    notes: str
+    registrants: tuple[str, ...] = ()
+    cancelled_day: int | None = None
+
+
+class DemoChallenge(NamedTuple):
+    department: str  # code of the lead department
+    co_owners: tuple[str, ...]
+    category: Category
+    area: str
+    phase: Phase
+    schedule: dict[Phase, int]  # phase -> the day it starts, counted from today; PUBLISHED = publication
+    title: str
+    summary: str
+    background: str
+    current_situation: str
+    desired_outcome: str
+    constraints: str
+    eligibility: str
+    budget_cap_yen: int
+    support_facilities: str
+    support_data: str
+    support_other: str
+    criteria: tuple[tuple[str, int, str], ...]  # name, weight, description
+    kpis: tuple[tuple[str, str, str, str], ...]  # indicator, baseline, target, unit
+    contact: tuple[str, str]  # name, e-mail
+    questions: tuple[DemoQuestion, ...] = ()
+    sessions: tuple[DemoSession, ...] = ()
+    closed_reason: str = ""
+
+
+CHALLENGES: list[DemoChallenge] = [
+    DemoChallenge(
+        department="env-policy",
+        co_owners=("facilities",),
+        category=Category.ENVIRONMENT_ENERGY,
+        area="板橋区全域",
+        phase=Phase.REVIEW,
+        schedule={Phase.PUBLISHED: -110, Phase.ACCEPTING: -95, Phase.VOTING: -45, Phase.REVIEW: -15,
+                  Phase.DECIDED: 20},
+        title="清掃工場の余熱や太陽光を活かし、災害に強いエネルギーの地産地消を実現したい",
+        summary=(
+            "清掃工場からの余熱や区立施設の太陽光発電など、区内で生まれるエネルギーをデジタル技術で賢く使い、"
+            "平常時のCO2削減と災害時の電力・熱の確保を両立する仕組みを実現したいと考えています。"
+            "まずは区立施設を対象とした小さな実証から始め、段階的に広げていきます。"
+        ),
+        background=(
+            "区は「新たな板橋区スマートシティ推進方針」の取組例として、清掃工場からの余熱利用や太陽光発電など、"
+            "環境に配慮したエネルギーの地産地消と、デジタル技術を活用した地域エネルギーの最適化を掲げています。\n\n"
+            "区が保有する公共施設の半数以上は建設から40年以上を経過し、今後10年間で多くの施設が更新時期を迎えます。"
+            "更新にあわせた省エネ・創エネと、運用段階でのエネルギー管理の両方が求められています。"
+        ),
+        current_situation=(
+            "- 区立施設への太陽光発電設備の設置は進んでいますが、発電量・使用量のデータは施設ごとに管理されており、"
+            "区全体で需給を見渡す仕組みがありません。\n"
+            "- 休日など、発電した電力を施設内で使い切れない時間帯があります。\n"
+            "- 避難所となる学校等では、停電時に使える電力・熱の見通しが施設ごとに異なります。"
+        ),
+        desired_outcome=(
+            "- 複数の区立施設の発電量・使用量を一元的に把握し、施設間で融通・制御する運用モデルができている。\n"
+            "- 避難所となる施設で、停電時にも一定時間、照明・通信・暖房に必要な電力と熱を確保できる見通しが立っている。\n"
+            "- 実証の結果をもとに、他の施設へ展開する際の費用と効果を区が判断できる。\n\n"
+            "特定の製品や方式を求めるものではありません。目的に合う方法をご提案ください。"
+        ),
+        constraints=(
+            "- 電気事業法をはじめとする関係法令を遵守してください。\n"
+            "- 施設の通常の運営（授業、窓口業務等）に支障を与えないこと。\n"
+            "- 清掃工場は東京二十三区清掃一部事務組合の施設です。余熱の利用は同組合との協議が前提となります。\n"
+            "- 建物の大規模な改修は本実証の対象外です。"
+        ),
+        eligibility=(
+            "法人（企業、大学・研究機関、NPO法人等）。複数の法人による共同提案も可能です。"
+            "エネルギーマネジメントシステムの導入または研究の実績があることが望まれます。"
+        ),
+        budget_cap_yen=5_000_000,
+        support_facilities="実証対象の区立施設（地域センター、小・中学校等から2〜3施設を協議のうえ選定）。分電盤等への計測機器の設置（要協議）。",
+        support_data="区立施設のエネルギー使用量（月別、過去3年度分）、太陽光発電設備の設置状況一覧。",
+        support_other="関係機関（清掃一部事務組合、電力会社等）との調整への協力。",
+        criteria=(
+            ("脱炭素への効果", 25, "CO2削減量とその算定方法の妥当性"),
+            ("災害時のレジリエンス", 25, "停電時に確保できる電力・熱と、その持続時間"),
+            ("実現可能性", 20, "体制、スケジュール、関係機関との調整の見通し"),
+            ("他施設への展開性", 15, "他の区立施設へ広げる際の費用と手順"),
+            ("費用の妥当性", 15, "提案額と期待される効果のバランス"),
+        ),
+        kpis=(
+            ("実証施設の購入電力量の削減率", "0", "10", "%"),
+            ("避難所施設で停電時に電力を確保できる時間", "0", "72", "時間"),
+            ("太陽光発電の自家消費率", "未計測", "80", "%"),
+        ),
+        contact=("資源環境部 環境政策課 脱炭素推進係", "datsutanso-demo@example.jp"),
+        questions=(
+            DemoQuestion(COMPANY, QuestionVisibility.PUBLIC, -90,
+                         "清掃工場の余熱について、時間帯ごとの熱量などのデータは提供していただけますか。",
+                         "清掃一部事務組合と協議のうえ、提供可能な範囲で月別の概算値をお示しします。"
+                         "時間帯ごとの詳細なデータは、採択後に組合と個別に調整します。", -86),
+            DemoQuestion(STARTUP, QuestionVisibility.PRIVATE, -80,
+                         "実証対象の施設は何か所程度を想定していますか。また、施設の選定に提案者の希望は反映されますか。",
+                         "2〜3施設を想定しています。選定にあたっては提案内容を踏まえて協議しますので、"
+                         "ご希望がある場合は提案書に理由とあわせてご記載ください。", -78),
+        ),
+        sessions=(
+            DemoSession("説明会（区役所会場）", -88, "14:00", "15:30", "板橋区役所 本庁舎 南館 災害対策本部室",
+                        "", 60, "課題の背景と、実証対象となる施設の候補についてご説明します。", (COMPANY,)),
+        ),
     ),
-    (
-        "transport",
-        Category.TRANSPORT_MOBILITY,
-        "区内主要バス停",
-        Phase.VOTING,
-        60,
-        -5,
-        "バス停を、運行情報と地域情報が届く拠点にしたい",
-        "スマートバス停のデジタルサイネージでバスのリアルタイム運行情報を提供するとともに、地域イベント・観光・"
-        "防災などの行政情報を配信し、誰もが使いやすい地域情報の拠点をつくりたいと考えています。",
+    DemoChallenge(
+        department="env-policy",
+        co_owners=(),
+        category=Category.ENVIRONMENT_ENERGY,
+        area="板橋区全域",
+        phase=Phase.ACCEPTING,
+        schedule={Phase.PUBLISHED: -28, Phase.ACCEPTING: -14, Phase.VOTING: 30, Phase.REVIEW: 45,
+                  Phase.DECIDED: 75},
+        title="区民の環境にやさしい行動が見えて、続けたくなる仕組みを実現したい",
+        summary=(
+            "区民一人ひとりの省エネ、ごみの減量、移動手段の選択などの環境配慮行動を、デジタルツールで手軽に記録・可視化し、"
+            "取組に応じたエコポイントで「続けたくなる」仕組みを実現したいと考えています。"
+            "スマートフォンに不慣れな方も参加できる工夫を含めたご提案をお待ちしています。"
+        ),
+        background=(
+            "2050年カーボンニュートラルの実現には、事業者だけでなく、家庭での日々の行動の積み重ねが欠かせません。"
+            "区は「エコポリス板橋」として環境行動の普及に取り組んできましたが、講座やイベントに参加した方の行動が"
+            "その後どう変わったかは、把握できていません。\n\n"
+            "スマートシティ推進方針では、区民が自らの環境によい活動をデジタルツールで記録・可視化し、"
+            "取組内容に応じてエコポイントを付与する仕組みの構築を取組例に挙げています。"
+        ),
+        current_situation=(
+            "- 環境イベントの参加者数は把握していますが、参加後の行動の変化は測れていません。\n"
+            "- 区民アンケートでは、環境のために「何をすればよいかわからない」「効果が見えない」という声があります。\n"
+            "- デジタル機器の操作に不慣れな方への配慮（デジタルデバイド対策）が課題です。"
+        ),
+        desired_outcome=(
+            "- 区民が自分の環境貢献を数値や記録で実感でき、家族や地域の仲間と楽しみながら続けられる状態。\n"
+            "- 区が、個人を特定しない集計データで施策の効果を把握し、次の施策に活かせる状態。\n"
+            "- スマートフォンを持たない方も、紙や区施設の端末などで参加できる状態。"
+        ),
+        constraints=(
+            "- 個人情報の取扱いは、区の個人情報保護に関する規定に従ってください。区に提供するデータは個人を特定できない集計値とします。\n"
+            "- エコポイントの原資は、実証期間中は本事業の予算の範囲内とします。\n"
+            "- ウェブアクセシビリティはJIS X 8341-3:2016の適合レベルAAを目標としてください。"
+        ),
+        eligibility="法人（企業、大学・研究機関、NPO法人等）。区内の事業者・団体との共同提案を歓迎します。",
+        budget_cap_yen=4_000_000,
+        support_facilities="板橋区立エコポリスセンターでの体験会の開催場所、区立施設でのポスター掲示。",
+        support_data="区の環境関連統計（オープンデータ）、過去の環境イベント参加者数（集計値）。",
+        support_other="区報・区ホームページ・区公式SNSでの参加者募集への協力。",
+        criteria=(
+            ("参加しやすさ", 30, "デジタル機器に不慣れな方への配慮を含め、誰もが参加できるか"),
+            ("行動変容の効果と測定方法", 25, "行動の変化をどう測り、どう示すか"),
+            ("実現可能性・体制", 20, ""),
+            ("費用の妥当性", 15, ""),
+            ("区内事業者・団体との連携", 10, "商店街、町会・自治会等との連携の見通し"),
+        ),
+        kpis=(
+            ("登録者数", "0", "3,000", "人"),
+            ("記録された環境行動の件数", "0", "10,000", "件/月"),
+            ("参加者アンケートで「環境行動が増えた」と答えた人の割合", "未計測", "60", "%"),
+        ),
+        contact=("資源環境部 環境政策課 環境計画係", "kankyo-keikaku-demo@example.jp"),
+        questions=(
+            DemoQuestion(COMPANY, QuestionVisibility.PUBLIC, -20,
+                         "既存の民間ポイントサービスや、地域の商店街のポイントと連携する提案は可能ですか。",
+                         "可能です。区が付与するエコポイントの原資は予算の範囲内となりますが、"
+                         "民間サービスや商店街との連携方法は提案内容に応じて協議します。", -17),
+            DemoQuestion(RESIDENT, QuestionVisibility.PRIVATE, -12,
+                         "スマートフォンを持っていない高齢の家族も参加できるようになりますか。",
+                         "はい。スマートフォンをお持ちでない方も参加できることを、評価の重要な観点としています"
+                         "（評価基準「参加しやすさ」）。紙の記録カードや区施設の端末での参加なども想定しています。", -10),
+            DemoQuestion(STARTUP, QuestionVisibility.PUBLIC, -3,
+                         "エコポリスセンター以外の区立施設（地域センター等）でも体験会を開くことはできますか。"),
+        ),
+        sessions=(
+            DemoSession("第1回 説明会（エコポリスセンター）", -9, "14:00", "15:30",
+                        "板橋区立エコポリスセンター 2階 多目的室", "", 40,
+                        "課題の背景と募集要項をご説明し、質疑応答を行います。", (COMPANY, RESIDENT)),
+            DemoSession("第2回 説明会（区役所会場）", 5, "10:00", "11:30", "板橋区役所 本庁舎 11階 第1委員会室",
+                        "", 40, "会場の都合により中止しました。オンライン説明会をご利用ください。", (),
+                        cancelled_day=-2),
+            DemoSession("オンライン説明会", 8, "19:00", "20:00", "", "https://meet.example.jp/itabashi-eco-action",
+                        100, "オンライン会議ツールで開催します。参加URLはお申し込みの方にお知らせします。"
+                        "カメラ・マイクはオフのままで参加できます。", (STARTUP, RESIDENT)),
+        ),
     ),
-    (
-        "takashimadaira",
-        Category.TRANSPORT_MOBILITY,
-        "高島平",
-        Phase.TRIAL,
-        200,
-        -120,
-        "高島平で、駅から団地・商店街まで気軽に回遊できるようにしたい",
-        "高島平エリアの回遊性と交通利便性を高めるため、電動マイクロモビリティ等の実証を行っています。"
-        "高齢の方も含め、誰もが安心して使える移動手段と走行ルールを一緒に考えます。",
+    DemoChallenge(
+        department="transport",
+        co_owners=("smart-city",),
+        category=Category.TRANSPORT_MOBILITY,
+        area="区内の主要バス停",
+        phase=Phase.VOTING,
+        schedule={Phase.PUBLISHED: -70, Phase.ACCEPTING: -55, Phase.VOTING: -6, Phase.REVIEW: 14,
+                  Phase.DECIDED: 45},
+        title="バス停を、運行情報と地域の情報が届く拠点にすることを実現したい",
+        summary=(
+            "スマートバス停のデジタルサイネージで、バスの運行情報をリアルタイムに届けるとともに、"
+            "地域のイベント・観光・防災などの行政情報も発信し、誰もが使いやすい地域情報の拠点をつくりたいと考えています。"
+        ),
+        background=(
+            "区内の移動は、鉄道とあわせて路線バスが支えています。バス停は毎日多くの区民が立ち寄る場所であり、"
+            "スマートシティ推進方針では、スマートバス停のデジタルサイネージを活用した地域情報の発信を取組例に挙げています。"
+        ),
+        current_situation=(
+            "- 一部のバス停にはデジタルサイネージが設置されていますが、表示内容は運行情報が中心です。\n"
+            "- 区からのお知らせ（イベント、防災情報等）は、区報・ホームページ・掲示板が中心で、"
+            "日頃これらを見ない方には届きにくい状況です。\n"
+            "- 災害時に、バスの運行状況や避難所の情報をバス停で確認できる手段がありません。"
+        ),
+        desired_outcome=(
+            "- バスを待つ人が、運行情報とあわせて地域の情報を自然に受け取れる。\n"
+            "- 高齢の方、目の不自由な方、外国人の方にもわかりやすい表示・案内ができる。\n"
+            "- 災害時には、区が発信する情報をすぐにバス停へ表示できる。"
+        ),
+        constraints=(
+            "- 道路占用許可など、関係法令と道路管理者・交通事業者との協議が必要です。\n"
+            "- 広告を表示する場合は、区の広告掲載基準に従ってください。\n"
+            "- 夜間の表示輝度は、近隣の住環境に配慮してください。"
+        ),
+        eligibility="法人。交通事業者、サイネージ事業者、大学等による共同提案を歓迎します。",
+        budget_cap_yen=6_000_000,
+        support_facilities="実証候補となるバス停（交通事業者と協議のうえ2〜3か所）。",
+        support_data="区の防災情報の配信データ（形式は協議）、区内イベント情報（オープンデータ）。",
+        support_other="交通事業者・道路管理者との協議への同席・協力。",
+        criteria=(
+            ("利用者にとってのわかりやすさ", 30, "高齢の方、障がいのある方、外国人の方への配慮"),
+            ("災害時の情報発信", 20, "区の情報を表示するまでの速さと確実さ"),
+            ("実現可能性", 20, ""),
+            ("運用コストと持続性", 20, "実証後も続けられる運用の仕組み"),
+            ("地域との連携", 10, "商店街・町会等の情報を載せる仕組み"),
+        ),
+        kpis=(
+            ("地域情報を表示するバス停の数", "0", "3", "か所"),
+            ("利用者アンケートで「役に立った」と答えた人の割合", "未計測", "70", "%"),
+            ("区の防災情報をバス停に表示するまでの時間", "未計測", "5分以内", ""),
+        ),
+        contact=("都市整備部 交通政策課 交通企画係", "kotsu-kikaku-demo@example.jp"),
+        questions=(
+            DemoQuestion(RESIDENT, QuestionVisibility.PUBLIC, -60,
+                         "文字が小さいと読めません。音声で案内する機能も提案の対象になりますか。",
+                         "対象になります。評価基準「利用者にとってのわかりやすさ」では、文字の大きさや色使いに加え、"
+                         "音声案内など、目の不自由な方への配慮も評価します。", -58),
+            DemoQuestion(COMPANY, QuestionVisibility.PUBLIC, -50,
+                         "バス停の電源と通信回線は、区や交通事業者から提供されますか。",
+                         "既存のサイネージが設置されているバス停では、既存の電源を利用できる見込みです。"
+                         "通信回線は提案者にご用意いただくことを想定しています。詳細は採択後に協議します。", -47),
+        ),
+        sessions=(
+            DemoSession("説明会", -52, "15:00", "16:30", "板橋区役所 本庁舎 北館 11階 会議室", "", 50,
+                        "交通事業者の担当者も同席し、バス停の設備についてご説明します。", (COMPANY,)),
+        ),
     ),
-    (
-        "takashimadaira",
-        Category.URBAN_DEVELOPMENT,
-        "高島平",
-        Phase.PUBLISHED,
-        5,
-        60,
-        "まちの人の流れをデータで捉え、隠れた課題を見つけたい",
-        "高島平地区に設置したWi-Fiセンサーで、回遊の状況や地点ごとの通行量・滞在時間を把握しています"
-        "（個人情報は収集していません）。このデータを活かし、より便利で安全かつ賑わいのあるまちづくりにつなげる"
-        "分析や活用の方法を募集します。",
+    DemoChallenge(
+        department="takashimadaira",
+        co_owners=("smart-city",),
+        category=Category.URBAN_DEVELOPMENT,
+        area="高島平",
+        phase=Phase.PUBLISHED,
+        schedule={Phase.PUBLISHED: -5, Phase.ACCEPTING: 12, Phase.VOTING: 60, Phase.REVIEW: 75,
+                  Phase.DECIDED: 105},
+        title="まちの人の流れをデータで捉え、高島平の隠れた課題の発見を実現したい",
+        summary=(
+            "高島平地区に設置したWi-Fiセンサーで、回遊の状況、地点ごとの通行量や滞在時間を計測しています"
+            "（個人情報は収集していません）。このデータを分析し、まちの隠れた課題や不便さを明らかにして、"
+            "より便利で安全かつ賑わいのあるまちづくりにつなげる方法を募集します。"
+        ),
+        background=(
+            "高島平は、昭和40年代の大規模な土地区画整理事業で誕生し、約50年を経て都市再生に取り組む地域です。"
+            "平成28年に開設したアーバンデザインセンター高島平（UDCTak）を中心に、民・学・公が連携したまちづくりを進めています。\n\n"
+            "区は高島平地区内にWi-Fiセンサーを設置し、人の流れを計測してきました。"
+        ),
+        current_situation=(
+            "- Wi-Fiセンサーによる通行量・滞在時間のデータが蓄積されていますが、分析は集計にとどまっています。\n"
+            "- 駅周辺、団地、商店街、公園の間の回遊の実態や、時間帯・曜日による違いは十分にわかっていません。\n"
+            "- データを区民や事業者にわかりやすく示す方法も確立していません。"
+        ),
+        desired_outcome=(
+            "- 人の流れのデータから、まちの課題（歩きにくい場所、立ち寄られない場所、混雑する時間帯など）が具体的に示されている。\n"
+            "- 分析結果が、区民・事業者・UDCTakが一緒に議論できる形（地図、ダッシュボード等）で共有されている。\n"
+            "- 分析の方法が、今後も区が継続して使える形で引き継がれている。"
+        ),
+        constraints=(
+            "- 計測データは個人を特定できない形で提供します。再識別を試みることは禁止します。\n"
+            "- データの利用は本事業の目的の範囲に限ります。事業終了後はデータを返却または消去してください。\n"
+            "- 新たなセンサーの設置を提案する場合は、設置場所の管理者との協議が必要です。"
+        ),
+        eligibility="法人（企業、大学・研究機関、NPO法人等）。データ分析または都市計画分野での実績があること。",
+        budget_cap_yen=3_000_000,
+        support_facilities="アーバンデザインセンター高島平（UDCTak）での分析結果の共有会の開催。",
+        support_data="Wi-Fiセンサーによる地点別の通行量・滞在時間の集計データ（1時間単位、過去1年分）、3D都市モデル（PLATEAU）。",
+        support_other="UDCTak、地元の町会・商店会との意見交換の場の設定。",
+        criteria=(
+            ("課題発見の具体性", 30, "データから何を明らかにし、まちづくりにどうつなげるか"),
+            ("共有のしやすさ", 20, "区民・事業者が理解し議論できる見せ方"),
+            ("データの適正な取扱い", 20, "プライバシーへの配慮とデータ管理の体制"),
+            ("継続性", 15, "区が分析を続けられるか"),
+            ("費用の妥当性", 15, ""),
+        ),
+        kpis=(
+            ("分析により示されたまちの課題の数", "0", "5", "件"),
+            ("分析結果の共有会への参加者数", "0", "100", "人"),
+            ("公開するダッシュボードの閲覧数", "0", "5,000", "回"),
+        ),
+        contact=("都市整備部 高島平まちづくり推進課 計画係", "takashimadaira-demo@example.jp"),
+        questions=(
+            DemoQuestion(STARTUP, QuestionVisibility.PUBLIC, -3,
+                         "提供されるデータの形式（CSV、API等）と、取得できる期間を教えてください。",
+                         "CSV形式で、地点別・1時間単位の集計値を過去1年分提供します。"
+                         "API での提供は現時点では予定していません。", -2),
+            DemoQuestion(RESIDENT, QuestionVisibility.PRIVATE, -2,
+                         "Wi-Fiセンサーで自分のスマートフォンの情報が記録されているのではと心配です。",
+                         "センサーは端末を識別する情報を暗号化したうえで集計しており、個人を特定できる情報は収集していません。"
+                         "提案者に提供するのも、地点ごとの集計値のみです。", -1),
+        ),
+        sessions=(
+            DemoSession("現地説明会（UDCTak）", 6, "14:00", "16:00", "アーバンデザインセンター高島平（UDCTak）", "", 30,
+                        "説明の後、センサーの設置場所を実際に歩いてご案内します（約40分）。歩きやすい靴でお越しください。",
+                        (COMPANY,)),
+            DemoSession("オンライン説明会", 9, "18:30", "19:30", "", "https://meet.example.jp/takashimadaira-flow",
+                        200, "現地説明会と同じ内容を、オンラインでご説明します。", (STARTUP,)),
+        ),
     ),
-    (
-        "env-policy",
-        Category.ENVIRONMENT_ENERGY,
-        "板橋区全域",
-        Phase.ACCEPTING,
-        10,
-        50,
-        "区民の環境にやさしい行動を見える化し、続けたくなる仕組みをつくりたい",
-        "区民が自らの環境によい活動を記録・可視化し、取組に応じてエコポイントが貯まる仕組みを構築したいと"
-        "考えています。デジタル機器に不慣れな方も参加できる工夫を求めます。",
+    DemoChallenge(
+        department="takashimadaira",
+        co_owners=("transport",),
+        category=Category.TRANSPORT_MOBILITY,
+        area="高島平",
+        phase=Phase.DECIDED,
+        schedule={Phase.PUBLISHED: -210, Phase.ACCEPTING: -190, Phase.VOTING: -140, Phase.REVIEW: -120,
+                  Phase.DECIDED: -75, Phase.TRIAL: 20},
+        title="高島平で、駅から団地・商店街まで気軽に移動できる暮らしを実現したい",
+        summary=(
+            "高島平エリアで、居住地と地下鉄駅（都営三田線）や主要な施設を結ぶ、便利で安全な移動手段を実現したいと考えています。"
+            "電動マイクロモビリティ等の実証を通じて、日常の移動の負担を軽くし、地域内外への回遊性を高めます。"
+        ),
+        background=(
+            "高島平は約314ヘクタールの敷地に整然とした道路網と豊かな公共空間を持つ一方、住民の高齢化が進み、"
+            "駅から離れた住棟や商店街への日常の移動が負担になっている方が増えています。"
+            "区はこれまで、高島平エリアで電動マイクロモビリティ等の導入を試行してきました。"
+        ),
+        current_situation=(
+            "- 団地内の移動は徒歩と自転車が中心で、坂や距離のために外出を控える方がいます。\n"
+            "- 試行では一定の利用がありましたが、高齢の方の利用は限られていました。\n"
+            "- 歩行者との安全な共存のため、走行ルールと走行空間の検討が必要です。"
+        ),
+        desired_outcome=(
+            "- 高齢の方を含め、誰もが安心して使える移動手段が、駅・団地・商店街・公共施設を結んでいる。\n"
+            "- 歩行者と共存できる走行ルールが、地域と一緒に決められている。\n"
+            "- 実証の結果から、本格導入の費用と効果を区と事業者が判断できる。"
+        ),
+        constraints=(
+            "- 道路交通法等の関係法令を遵守し、警察署・道路管理者との協議を行ってください。\n"
+            "- 車両の保管場所・充電場所は、区と協議のうえ確保してください。\n"
+            "- 事故に備え、適切な保険に加入してください。"
+        ),
+        eligibility="法人。モビリティサービスの運行実績があること。地域団体・大学との共同提案を歓迎します。",
+        budget_cap_yen=8_000_000,
+        support_facilities="高島平地区の実証フィールド（区有地の一部を車両の保管・充電場所として使用可能）。",
+        support_data="試行時の利用データ（集計値）、高島平地区の3D都市モデル。",
+        support_other="警察署・道路管理者との協議への同席、区報・掲示板での利用者募集。",
+        criteria=(
+            ("安全性", 30, "歩行者との共存、車両の安全性、事故時の対応"),
+            ("高齢の方の使いやすさ", 25, ""),
+            ("実現可能性・運行体制", 20, ""),
+            ("事業の継続性", 15, "実証後に自立して運行できる見通し"),
+            ("費用の妥当性", 10, ""),
+        ),
+        kpis=(
+            ("月間の利用回数", "400", "2,000", "回"),
+            ("利用者のうち65歳以上の割合", "8", "25", "%"),
+            ("利用者アンケートで「外出が増えた」と答えた人の割合", "未計測", "40", "%"),
+        ),
+        contact=("都市整備部 高島平まちづくり推進課 交通担当", "takashimadaira-mobility-demo@example.jp"),
+        questions=(
+            DemoQuestion(COMPANY, QuestionVisibility.PUBLIC, -185,
+                         "車両の種類（電動キックボード、電動アシスト自転車、小型電動車など）に指定はありますか。",
+                         "指定はありません。高齢の方も安心して使えることを重視していますので、"
+                         "車両の選定理由とあわせてご提案ください。", -183),
+            DemoQuestion(STARTUP, QuestionVisibility.PRIVATE, -170,
+                         "区有地を車両の保管場所として使う場合、使用料はかかりますか。",
+                         "実証期間中は無償での使用を予定しています。場所と面積は採択後に協議します。", -168),
+        ),
+        sessions=(
+            DemoSession("説明会（高島平地域センター）", -182, "18:30", "20:00", "板橋区立高島平地域センター 第1会議室", "",
+                        40, "高島平での試行の結果をご報告し、課題の内容をご説明します。", (COMPANY, STARTUP)),
+        ),
     ),
-    (
-        "facilities",
-        Category.ENVIRONMENT_ENERGY,
-        "区立施設",
-        Phase.REVIEW,
-        90,
-        -30,
-        "公共施設のエネルギー消費を、運用の工夫で減らしたい",
-        "建設から40年以上経つ施設が半数を超えるなか、設計段階のZEB化に加え、運用段階でデジタル技術を活用した"
-        "省エネの方法を求めています。",
+    DemoChallenge(
+        department="takashimadaira",
+        co_owners=("industry",),
+        category=Category.INDUSTRY_COMMERCE,
+        area="高島平",
+        phase=Phase.CLOSED,
+        schedule={Phase.PUBLISHED: -240, Phase.ACCEPTING: -225, Phase.VOTING: -175, Phase.REVIEW: -160,
+                  Phase.DECIDED: -120},
+        title="ARで高島平のまちを楽しく巡り、商店街のにぎわいを実現したい",
+        summary=(
+            "高島平の3D都市モデルとAR（拡張現実）技術を活かし、観光スポットや商店を巡りながら楽しめる"
+            "地域周遊型のまちづくりイベントを、商店街や地域と一緒に企画・実施したいと考えています。"
+        ),
+        background=(
+            "区は高島平で、3D都市モデル上の観光スポットや商店にコンテンツを配置し、VPS（Visual Positioning System）で"
+            "実際のまちに3DコンテンツをAR表示するイベントや、熱帯環境植物館でのデジタル音声ガイド体験を試行しました。"
+            "駅周辺の交流核・生活核の機能向上とブランドイメージの改善をめざし、ウォーカブルなまちづくりを進めています。"
+        ),
+        current_situation=(
+            "- 試行イベントには多くの方に参加いただきましたが、商店での購買など、商店街への効果は限定的でした。\n"
+            "- イベントのたびにコンテンツを一から制作しており、継続的な実施の費用が課題です。"
+        ),
+        desired_outcome=(
+            "- 参加者がまちを巡り、商店に立ち寄るきっかけが生まれている。\n"
+            "- 商店街や地域団体が、自らコンテンツを更新してイベントを続けられる。"
+        ),
+        constraints=(
+            "- 公道・公園での撮影やイベント実施は、管理者の許可が必要です。\n"
+            "- 歩きながらの画面操作による事故を防ぐ工夫をしてください。"
+        ),
+        eligibility="法人。AR・XR分野の制作実績があること。区内の商店会との共同提案を歓迎します。",
+        budget_cap_yen=2_500_000,
+        support_facilities="高島平地区の公共空間（協議のうえ）、熱帯環境植物館。",
+        support_data="高島平地区の3D都市モデル（LOD2）、試行イベントの参加者アンケート結果（集計値）。",
+        support_other="商店会・UDCTakとの調整への協力、区報でのイベント周知。",
+        criteria=(
+            ("商店街への波及効果", 30, ""),
+            ("地域による継続のしやすさ", 25, ""),
+            ("安全への配慮", 20, ""),
+            ("実現可能性", 15, ""),
+            ("費用の妥当性", 10, ""),
+        ),
+        kpis=(
+            ("イベント参加者数", "1,200", "3,000", "人"),
+            ("参加者のうち商店を利用した人の割合", "15", "40", "%"),
+        ),
+        contact=("都市整備部 高島平まちづくり推進課 にぎわい担当", "takashimadaira-event-demo@example.jp"),
+        questions=(
+            DemoQuestion(COMPANY, QuestionVisibility.PUBLIC, -220,
+                         "イベントの開催時期に指定はありますか。",
+                         "秋の地域イベントにあわせた開催を想定していますが、提案に応じて協議します。", -218),
+        ),
+        sessions=(
+            DemoSession("説明会", -218, "14:00", "15:00", "アーバンデザインセンター高島平（UDCTak）", "", 30,
+                        "試行イベントの結果をご紹介します。", (COMPANY,)),
+        ),
+        closed_reason=(
+            "2件のご提案をいただき審査しましたが、いずれも商店街への波及効果の見通しと、地域による継続の方法が"
+            "評価基準を満たさなかったため、今回は採択を見送ります。いただいたご意見を踏まえ、"
+            "商店会と内容を見直したうえで、改めて募集する予定です。"
+        ),
     ),
 ]
 
 
+def _day(today: date, offset: int, at: time = time(0, 0)) -> datetime:
+    """A moment in Japan time ``offset`` days from ``today``, as UTC."""
+    return datetime.combine(today + timedelta(days=offset), at, tzinfo=WARD_TIMEZONE).astimezone(UTC)
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _staff_by_department(session: Session) -> dict[int, int]:
+    """One staff member per department (the first one), to answer questions and own the demo."""
+    rows = session.exec(select(RoleAssignment.department_id, RoleAssignment.user_id)
+                        .where(RoleAssignment.role == Role.STAFF, col(RoleAssignment.department_id).is_not(None))
+                        .order_by(RoleAssignment.id)).all()
+    staff: dict[int, int] = {}
+    for department_id, user_id in rows:
+        staff.setdefault(department_id, user_id)  # type: ignore[arg-type]
+    return staff
+
+
+def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str, Department],
+                   users: dict[str, User], organisation_of: dict[int, int], staff: dict[int, int],
+                   today: date, now: datetime) -> tuple[int, int, int]:
+    lead = departments[demo.department]
+    staff_id = staff.get(lead.id)  # type: ignore[arg-type]
+    published_at = _day(today, demo.schedule[Phase.PUBLISHED], time(10, 0))
+    challenge = Challenge(
+        title=demo.title, summary=demo.summary, category=demo.category, area=demo.area, phase=demo.phase,
+        department_id=lead.id,  # type: ignore[arg-type]
+        published_at=published_at, contact_name=demo.contact[0], contact_email=demo.contact[1],
+        contact_phone=DEMO_PHONE, background=demo.background, current_situation=demo.current_situation,
+        desired_outcome=demo.desired_outcome, constraints=demo.constraints, eligibility=demo.eligibility,
+        budget_cap_yen=demo.budget_cap_yen, support_facilities=demo.support_facilities,
+        support_data=demo.support_data, support_other=demo.support_other, closed_reason=demo.closed_reason,
+        created_by_id=staff_id, created_at=published_at - timedelta(days=14), updated_at=published_at,
+    )
+    session.add(challenge)
+    session.flush()
+    assert challenge.id is not None
+    owners = [lead] + [departments[code] for code in demo.co_owners if code in departments]
+    for owner in owners:
+        session.add(ChallengeDepartment(challenge_id=challenge.id, department_id=owner.id))  # type: ignore[arg-type]
+    for position, (name, weight, description) in enumerate(demo.criteria):
+        session.add(ChallengeCriterion(challenge_id=challenge.id, position=position, name=name, weight=weight,
+                                       description=description))
+    for position, (indicator, baseline, target, unit) in enumerate(demo.kpis):
+        session.add(ChallengeKpi(challenge_id=challenge.id, position=position, indicator=indicator,
+                                 baseline=baseline, target=target, unit=unit))
+
+    # The schedule and the phase history that led to today's phase.
+    schedule = {phase: _day(today, offset) for phase, offset in demo.schedule.items() if phase in phases.SCHEDULABLE}
+    closed_at = None
+    if demo.phase is Phase.CLOSED:  # closed without selection where the decision was planned
+        closed_at = _day(today, demo.schedule[Phase.DECIDED], time(17, 0))
+        schedule.pop(Phase.DECIDED)
+    session.flush()
+    changes = [(Phase.DRAFT, Phase.PUBLISHED, published_at, staff_id, "")]
+    previous = Phase.PUBLISHED
+    for phase in phases.SCHEDULABLE:
+        when = schedule.get(phase)
+        if when is None or when > now or phases.index(phase) > phases.index(demo.phase):
+            continue
+        changes.append((previous, phase, when, None, ""))
+        previous = phase
+    if closed_at is not None:
+        changes.append((previous, Phase.CLOSED, closed_at, staff_id, demo.closed_reason))
+    for from_phase, to_phase, when, by, reason in changes:
+        session.add(PhaseChange(challenge_id=challenge.id, from_phase=from_phase, to_phase=to_phase,
+                                changed_at=when, changed_by_id=by, reason=reason))
+    challenge.phase_changed_at = changes[-1][2]
+    lifecycle.set_schedule(session, challenge, schedule, now=now)
+
+    questions = 0
+    shown = 0
+    for item in demo.questions:
+        asker = users.get(item.asker)
+        if asker is None:
+            continue
+        asked_at = _day(today, item.asked_day, time(9, 30))
+        answered = bool(item.answer)
+        session.add(Question(
+            challenge_id=challenge.id, asker_id=asker.id, organisation_id=organisation_of.get(asker.id),  # type: ignore[arg-type]
+            visibility=item.visibility, status=QuestionStatus.ANSWERED if answered else QuestionStatus.OPEN,
+            body=item.body, answer=item.answer,
+            answered_at=_day(today, item.answered_day, time(16, 0)) if answered else None,
+            answered_by_id=staff_id if answered else None,
+            answer_department_id=lead.id if answered else None,
+            created_at=asked_at, updated_at=asked_at,
+        ))
+        questions += 1
+        # Shown publicly: public questions, and private ones once answered (without the asker).
+        shown += int(item.visibility is QuestionVisibility.PUBLIC or answered)
+    challenge.question_count = shown
+
+    sessions = registrations = 0
+    for item in demo.sessions:
+        starts_at = _day(today, item.day, _clock(item.start))
+        briefing = BriefingSession(
+            challenge_id=challenge.id, title=item.title, starts_at=starts_at,
+            ends_at=_day(today, item.day, _clock(item.end)), place=item.place, online_url=item.online_url,
+            capacity=item.capacity, notes=item.notes,
+            cancelled_at=None if item.cancelled_day is None else _day(today, item.cancelled_day, time(12, 0)),
+            created_at=published_at, updated_at=published_at,
+        )
+        session.add(briefing)
+        session.flush()
+        sessions += 1
+        for email in item.registrants:
+            user = users.get(email)
+            if user is None:
+                continue
+            registered_at = min(now, published_at + timedelta(days=1))
+            session.add(BriefingRegistration(session_id=briefing.id, user_id=user.id,  # type: ignore[arg-type]
+                                             created_at=registered_at, updated_at=registered_at))
+            briefing.registered_count += 1
+            registrations += 1
+    session.flush()
+    return questions, sessions, registrations
+
+
 def load(session: Session, settings: Settings) -> str:
     departments = {d.code: d for d in session.exec(select(Department)).all()}
-    existing = set(session.exec(select(Challenge.title)).all())
+    existing = set(session.exec(select(Challenge.title).where(col(Challenge.title).in_([c.title for c in CHALLENGES]))).all())
+    emails = [COMPANY, STARTUP, RESIDENT]
+    users = {u.email: u for u in session.exec(select(User).where(col(User.email).in_(emails))).all() if u.email}
+    organisation_of = {user_id: organisation_id for user_id, organisation_id in session.exec(
+        select(OrganisationMember.user_id, OrganisationMember.organisation_id)
+        .where(col(OrganisationMember.user_id).in_([u.id for u in users.values()]))
+        .order_by(OrganisationMember.id)).all()}
+    staff = _staff_by_department(session)
     now = utcnow()
-    added = 0
-    for code, category, area, phase, published_days_ago, close_in_days, title, summary in CHALLENGES:
-        if title in existing:
+    today = now.astimezone(WARD_TIMEZONE).date()
+    added = questions = sessions = registrations = skipped = 0
+    for demo in CHALLENGES:
+        if demo.title in existing:
             continue
-        department = departments[code]
-        session.add(
-            Challenge(
-                title=title,
-                summary=summary,
-                category=category,
-                area=area,
-                phase=phase,
-                department_id=department.id,  # type: ignore[arg-type]
-                published_at=now - timedelta(days=published_days_ago),
-                proposals_close_at=now + timedelta(days=close_in_days),
-            )
-        )
+        if demo.department not in departments:
+            skipped += 1
+            continue
+        counts = _add_challenge(session, demo, departments, users, organisation_of, staff, today, now)
         added += 1
-    return f"{added} challenges added, {len(existing)} already there"
+        questions += counts[0]
+        sessions += counts[1]
+        registrations += counts[2]
+    summary = f"{added} challenges added, {len(existing)} already there"
+    if skipped:
+        summary += f", {skipped} skipped (their department is missing: load the core demo first)"
+    return (f"{summary}; {questions} questions, {sessions} briefing sessions and {registrations} registrations "
+            "added with them")
