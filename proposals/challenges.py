@@ -22,6 +22,7 @@ from cocreate.accounts.permissions import Forbidden, Principal, require, require
 from cocreate.accounts.services import EMAIL_RE, ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import lifecycle, phases
 from proposals.models import (
     Category,
@@ -290,6 +291,9 @@ def create_draft(session: Session, actor: Principal, department_id: int, data: C
     session.add(challenge)
     session.flush()
     _apply(session, challenge, data)
+    audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.created",
+                 target_type="challenge", target_id=str(challenge.id),
+                 details={"title": challenge.title, "department_id": department_id})
     session.commit()
     return challenge
 
@@ -322,6 +326,11 @@ def update(session: Session, actor: Principal, challenge_id: int, data: Challeng
         session.add(ChallengeRevision(challenge_id=challenge.id, number=challenge.revision,  # type: ignore[arg-type]
                                       changed_by_id=actor.user_id, note=note.strip(),
                                       changes_json=json.dumps(changes, ensure_ascii=False, default=str)))
+    if changes:
+        assert actor.user is not None
+        audit.record(session, actor_id=actor.user_id, actor_label=actor.user.display_name,
+                     action="challenge.updated", target_type="challenge", target_id=str(challenge.id),
+                     details={"fields": sorted(changes), "revision": challenge.revision if published else None})
     session.commit()
     return challenge
 
@@ -366,6 +375,19 @@ def owned_challenges(session: Session, actor: Principal, limit: int = 100) -> Se
                         .order_by(col(Challenge.updated_at).desc()).limit(limit)).all()
 
 
+def owned_challenges_page(session: Session, actor: Principal, page: int = 1,
+                          per_page: int = DEFAULT_PER_PAGE) -> Page[Challenge]:
+    """One page of :func:`owned_challenges` (the staff list), paginated in the database."""
+    if not actor.staff_department_ids:
+        return Page(items=[], page=1, per_page=per_page, total=0)
+    owned = select(ChallengeDepartment.challenge_id).where(
+        col(ChallengeDepartment.department_id).in_(actor.staff_department_ids))
+    statement = (select(Challenge).where(col(Challenge.id).in_(owned))
+                 .options(selectinload(Challenge.department))  # type: ignore[arg-type]
+                 .order_by(col(Challenge.updated_at).desc(), col(Challenge.id).desc()))
+    return paginate(session, statement, page, per_page)
+
+
 def field_labels() -> Mapping[str, str]:
     """Translated names of the tracked fields, for the public change history."""
     return {
@@ -374,6 +396,6 @@ def field_labels() -> Mapping[str, str]:
         "background": _("Background"), "current_situation": _("Current situation"),
         "desired_outcome": _("Desired outcome"), "constraints": _("Constraints"), "eligibility": _("Eligibility"),
         "support_facilities": _("Facilities offered"), "support_data": _("Data sets offered"),
-        "support_other": _("Other support"), "budget_cap_yen": _("Budget cap"), "owners": _("Departments"),
+        "support_other": _("Other support"), "budget_cap_yen": _("Budget cap"), "owners": _("Owning departments"),
         "criteria": _("Evaluation criteria"), "kpis": _("KPI targets"), "schedule": _("Schedule"),
     }

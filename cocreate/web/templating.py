@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.ext import Extension
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 
 from cocreate.web import i18n
@@ -71,11 +73,26 @@ def locale_switch_url(context: Any, locale: str) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
+BLANK_RUNS = re.compile(r"\n{3,}")
+_ENDTRANS_AT_LINE_END = re.compile(r"(\{%-?\s*endtrans\s*-?%\})\n")
+
+
+class TextLineBreaks(Extension):
+    """trim_blocks removes the newline after every block tag, ``{% endtrans %}`` included, which in
+    a plain-text e-mail runs a translated sentence into the next line. For ``.txt`` templates the
+    newline after ``{% endtrans %}`` is doubled before parsing, so the text reads as written."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if name and name.endswith(".txt"):
+            return _ENDTRANS_AT_LINE_END.sub(lambda match: match.group(1) + "\n\n", source)
+        return source
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),  # .txt e-mails are plain text
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", TextLineBreaks],
         undefined=StrictUndefined,  # a typo in a template fails loudly in tests, not silently in production
         trim_blocks=True,
         lstrip_blocks=True,
@@ -113,8 +130,15 @@ def make_template_engine() -> Engine:
 
 
 def render_standalone(template_name: str, **context: Any) -> str:
-    """Render outside a request (e-mails, exports) in the current locale."""
-    return _standalone_env().get_template(template_name).render(**context)
+    """Render outside a request (e-mails, exports) in the current locale.
+
+    In plain-text templates (``.txt``) a line ending in ``{% endtrans %}`` keeps its line break (see
+    :class:`TextLineBreaks`), and runs of blank lines left by conditional blocks shrink to one.
+    """
+    text = _standalone_env().get_template(template_name).render(**context)
+    if template_name.endswith(".txt"):
+        text = BLANK_RUNS.sub("\n\n", text)
+    return text
 
 
 @cache
