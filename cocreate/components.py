@@ -20,8 +20,8 @@ class Component:
     """Module whose import registers the component's tables on the shared metadata."""
     routes: str | None = None
     """``module:attribute`` holding a list of route handlers (controllers, routers, functions)."""
-    tasks: str | None = None
-    """Module whose import registers the component's Celery tasks."""
+    tasks: tuple[str, ...] = field(default_factory=tuple)
+    """Modules whose import registers the component's Celery tasks."""
     beat_schedule: str | None = None
     """``module:attribute`` holding a Celery beat schedule dict."""
     demo: str | None = None
@@ -35,7 +35,7 @@ COMPONENTS: tuple[Component, ...] = (
         name="core",
         models="cocreate.models",
         routes="cocreate.web.routes:ROUTES",
-        tasks="cocreate.tasks.builtin",
+        tasks=("cocreate.tasks.builtin", "cocreate.notifications.tasks"),
         beat_schedule="cocreate.tasks.builtin:BEAT_SCHEDULE",
         demo="cocreate.demo:load",
     ),
@@ -43,7 +43,7 @@ COMPONENTS: tuple[Component, ...] = (
         name="proposals",
         models="proposals.models",
         routes="proposals.routes:ROUTES",
-        tasks="proposals.tasks",
+        tasks=("proposals.tasks",),
         beat_schedule="proposals.tasks:BEAT_SCHEDULE",
         demo="proposals.demo:load",
         home_sections=("proposals.routes:home_section",),
@@ -68,8 +68,8 @@ def load_models() -> None:
 
 def load_tasks() -> None:
     for component in COMPONENTS:
-        if component.tasks:
-            import_module(component.tasks)
+        for module in component.tasks:
+            import_module(module)
 
 
 def route_handlers() -> list[Any]:

@@ -1,12 +1,223 @@
-"""Routes: filled in by the question_routes work."""
+"""The dialogue (質疑応答) pages: the Q&A section of a challenge, the full list, each question's own page,
+and the forms to ask, answer, pin, merge, hide and follow. HTTP only: the rules live in ``questions``.
+
+Every form works without JavaScript (POST, then 303). With htmx, forms in the section swap the
+whole section, forms on a question's page swap that page's main block, and "more questions" appends
+the next page to the list. htmx does not swap 4xx answers, so for htmx a form with errors comes back
+as 200 with the errors shown in the fragment; plain browsers get 400 and the full page.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlmodel import Session
+
+from cocreate.accounts.permissions import Principal, principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.htmx import after_post, is_htmx, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import clamp_page
+from proposals import questions
+from proposals.models import Challenge, Phase, QuestionVisibility
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+SECTION = "proposals/_questions.html"
+LIST_PAGE = "proposals/questions.html"
+ITEMS = "proposals/question_items.html"
+QUESTION_PAGE = "proposals/question.html"
+QUESTION_BLOCK = "proposals/question_detail.html"
+FOLLOW = "proposals/question_follow.html"
 
 
-def detail_section(session: Any, actor: Any, challenge: Any) -> tuple[str, dict[str, Any]] | None:
-    """The Q&A section of the challenge page: (template, context), or None to show nothing."""
-    return None
+def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = form.get(name, "")
+    if isinstance(value, list):  # the same field sent twice
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def detail_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+    """The Q&A section of the challenge page: (template, context), or None for drafts.
+
+    The template reads its context as ``ctx`` (``{% with ctx = context %}{% include … %}{% endwith %}``).
+    """
+    if challenge.phase is Phase.DRAFT:
+        return None
+    return SECTION, {"qa": questions.section(session, actor, challenge)}
+
+
+def _section_context(section: questions.Section) -> dict[str, Any]:
+    return {"ctx": {"qa": section}, "qa": section}
+
+
+def _section_response(request: Request, section: questions.Section, status_code: int = 200) -> Template:
+    """The list page, or for htmx the section alone (errors then come back as 200: htmx swaps no 4xx)."""
+    if is_htmx(request):
+        return render(request, LIST_PAGE, _section_context(section), fragment=SECTION)
+    return render(request, LIST_PAGE, _section_context(section), status_code=status_code)
+
+
+def _detail_response(request: Request, detail: questions.Detail, *, errors: dict[str, str] | None = None,
+                     form: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    context = {"d": detail, "errors": errors or {}, "form": form or {}}
+    if is_htmx(request):
+        return render(request, QUESTION_PAGE, context, fragment=QUESTION_BLOCK)
+    return render(request, QUESTION_PAGE, context, status_code=status_code)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@get("/challenges/{challenge_id:int}/questions", name="challenge-questions", sync_to_thread=True)
+def question_list(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                  page: FromQuery[str] = "1") -> Template:
+    """Every question of a challenge, one page at a time; for htmx, the next page's items only."""
+    actor = principal_of(request)
+    challenge = questions.load_challenge(db_session, actor, challenge_id)
+    if challenge.phase is Phase.DRAFT:
+        raise questions.NotFound()
+    number, _size = clamp_page(page)
+    section = questions.section(db_session, actor, challenge, page=number)
+    return render(request, LIST_PAGE, _section_context(section), fragment=ITEMS)
+
+
+@get("/challenges/{challenge_id:int}/questions/{question_id:int}", name="question", sync_to_thread=True)
+def question_page(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                  question_id: FromPath[int]) -> Template:
+    detail = questions.detail(db_session, principal_of(request), challenge_id, question_id)
+    return _detail_response(request, detail)
+
+
+# --- asking and following ------------------------------------------------------------------------
+
+
+@post("/challenges/{challenge_id:int}/questions", name="question-ask", guards=[signed_in], sync_to_thread=True)
+def ask(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    form = questions.AskInput(body=_text(data, "body", questions.BODY_MAX + 1000),
+                              visibility=_text(data, "visibility", 50),
+                              organisation_id=_text(data, "organisation_id", 50))
+    try:
+        question = questions.ask(db_session, actor, challenge_id, form)
+    except ValidationFailed as failed:
+        challenge = questions.load_challenge(db_session, actor, challenge_id)
+        section = questions.section(db_session, actor, challenge, form=vars(form), errors=failed.errors)
+        return _section_response(request, section, status_code=400)
+    if question.visibility is QuestionVisibility.PRIVATE:
+        message = _("Your question has been sent privately. Only the ward's staff in charge can read it until "
+                    "they answer; then it is published without your name.")
+    else:
+        message = _("Your question has been published. We will tell you when it is answered.")
+    challenge = questions.load_challenge(db_session, actor, challenge_id)
+    return after_post(request, f"/challenges/{challenge_id}#question-{question.id}", message=message,
+                      fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
+
+
+@post("/challenges/{challenge_id:int}/follow", name="challenge-follow", guards=[signed_in], sync_to_thread=True)
+def follow(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    following = questions.set_following(db_session, actor, challenge_id, _text(data, "follow", 10) == "yes")
+    message = (_("You now follow this challenge. We will tell you when a question on it is answered.")
+               if following else _("You no longer follow this challenge."))
+    return after_post(request, f"/challenges/{challenge_id}", message=message, fragment=FOLLOW,
+                      context={"challenge_id": challenge_id, "following": following, "signed_in": True})
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def _staff_action(request: Request, db_session: Session, challenge_id: int, question_id: int, data: dict[str, Any],
+                  action: Callable[[Principal], str], *, error_key: str,
+                  form: dict[str, str] | None = None) -> Template | Redirect:
+    """Run a staff action (it returns the success message) and answer from where its form was: the
+    section of the challenge page, or the question's own page."""
+    actor = principal_of(request)
+    from_section = _text(data, "view", 20) == "section"
+    try:
+        message = action(actor)
+    except ValidationFailed as failed:
+        if from_section:
+            challenge = questions.load_challenge(db_session, actor, challenge_id)
+            key = f"{error_key}-{question_id}"
+            errors = {key if name == error_key else name: text for name, text in failed.errors.items()}
+            answers = {question_id: (form or {}).get("answer", "")}
+            section = questions.section(db_session, actor, challenge, errors=errors, answers=answers)
+            return _section_response(request, section, status_code=400)
+        detail = questions.detail(db_session, actor, challenge_id, question_id)
+        return _detail_response(request, detail, errors=failed.errors, form=form, status_code=400)
+    if from_section:
+        challenge = questions.load_challenge(db_session, actor, challenge_id)
+        return after_post(request, f"/challenges/{challenge_id}#question-{question_id}", message=message,
+                          fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
+    detail = questions.detail(db_session, actor, challenge_id, question_id)
+    return after_post(request, f"/challenges/{challenge_id}/questions/{question_id}", message=message,
+                      fragment=QUESTION_BLOCK, context={"d": detail, "errors": {}, "form": {}})
+
+
+@post("/challenges/{challenge_id:int}/questions/{question_id:int}/answer", name="question-answer",
+      guards=[signed_in], sync_to_thread=True)
+def answer(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
+           question_id: FromPath[int], data: Form) -> Template | Redirect:
+    text = _text(data, "answer", questions.ANSWER_MAX + 1000)
+
+    def run(actor: Principal) -> str:
+        edit = questions.has_answer(db_session, question_id)
+        questions.answer(db_session, settings, actor, question_id, text, challenge_id=challenge_id)
+        return _("The answer has been updated.") if edit else _("The answer has been published.")
+
+    return _staff_action(request, db_session, challenge_id, question_id, data, run, error_key="answer",
+                         form={"answer": text})
+
+
+@post("/challenges/{challenge_id:int}/questions/{question_id:int}/pin", name="question-pin",
+      guards=[signed_in], sync_to_thread=True)
+def pin(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
+        data: Form) -> Template | Redirect:
+    pinned = _text(data, "pinned", 10) == "yes"
+    return _staff_action(
+        request, db_session, challenge_id, question_id, data,
+        lambda actor: (questions.set_pinned(db_session, actor, question_id, pinned, challenge_id=challenge_id)
+                       and (_("The question has been pinned to the top of the list.") if pinned
+                            else _("The question has been unpinned."))),
+        error_key="pin")
+
+
+@post("/challenges/{challenge_id:int}/questions/{question_id:int}/merge", name="question-merge",
+      guards=[signed_in], sync_to_thread=True)
+def merge(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
+          data: Form) -> Template | Redirect:
+    into = _text(data, "into", 30)
+    return _staff_action(
+        request, db_session, challenge_id, question_id, data,
+        lambda actor: (questions.merge(db_session, actor, question_id, into, challenge_id=challenge_id)
+                       and _("The question has been merged into question No. %(number)s.", number=into.strip())),
+        error_key="into", form={"into": into})
+
+
+@post("/challenges/{challenge_id:int}/questions/{question_id:int}/hide", name="question-hide",
+      guards=[signed_in], sync_to_thread=True)
+def hide(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
+         data: Form) -> Template | Redirect:
+    reason = _text(data, "reason", questions.HIDE_REASON_MAX + 500)
+    return _staff_action(
+        request, db_session, challenge_id, question_id, data,
+        lambda actor: (questions.hide(db_session, actor, question_id, reason, challenge_id=challenge_id)
+                       and _("The question has been hidden; the reason is shown in its place.")),
+        error_key="reason", form={"reason": reason})
+
+
+question_router = Router(
+    path="/",
+    route_handlers=[question_list, question_page, ask, follow, answer, pin, merge, hide],
+    include_in_schema=False,
+)
+
+ROUTES: list[Any] = [question_router]

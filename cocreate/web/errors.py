@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
@@ -87,12 +87,24 @@ def _render(request: Request, status_code: int, exc: Exception | None) -> Respon
     return Response(html, status_code=status_code, media_type=MediaType.HTML, headers=headers)
 
 
+def _same_site_path(url: str, request: Request) -> str | None:
+    parts = urlsplit(url)
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == HTTP_401_UNAUTHORIZED and not _wants_json(request):
         # A page that needs an account: sign in, then come back (GET) or to the form's page.
-        target = request.url.path
-        if request.method == "GET" and request.url.query:
-            target += "?" + request.url.query
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        else:
+            # After signing in the browser GETs `next`: return to the page the form was on, not to the
+            # form's POST-only address.
+            target = _same_site_path(request.headers.get("referer", ""), request) or "/"
         return Redirect(path=f"/account/sign-in?{urlencode({'next': target})}", status_code=303)
     return _render(request, exc.status_code, exc)
 

@@ -498,8 +498,9 @@ def test_register_with_htmx_swaps_the_section(session: Session, world: World, cl
     full = post(client, f"{base}/{briefing.id}/register", htmx=True, next=base)
     trigger = json.loads(full.headers["hx-trigger"])
     assert trigger["cocreate:flash"]["category"] == "error"
-    assert trigger["cocreate:flash"]["message"].startswith("この説明会は満席です。")
-    assert "満席" in full.text and reload(session, briefing).registered_count == 1
+    # This resident chose English in their profile, and signing in applied it.
+    assert trigger["cocreate:flash"]["message"].startswith("This session is full.")
+    assert "full" in full.text and reload(session, briefing).registered_count == 1
 
     anonymous = TestClient(client.app, base_url="http://testserver.local")
     with anonymous:

@@ -66,18 +66,30 @@ def test_blocked_user_is_signed_out_on_the_next_request(client: TestClient[Lites
 
 
 def test_anonymous_page_needing_an_account_redirects_to_sign_in(app: Litestar) -> None:
-    from litestar import get
+    from litestar import get, post
 
     from cocreate.accounts.permissions import signed_in
+    from tests.conftest import csrf_token
 
     @get("/needs-account", guards=[signed_in], sync_to_thread=False)
     def needs_account() -> str:
         return "ok"
 
+    @post("/needs-account-post", guards=[signed_in], sync_to_thread=False)
+    def needs_account_post() -> str:
+        return "ok"
+
     app.register(needs_account)
+    app.register(needs_account_post)
     with TestClient(app, base_url="http://testserver.local") as client:
         response = client.get("/needs-account?x=1", follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == "/account/sign-in?next=%2Fneeds-account%3Fx%3D1"
+        posted = client.post("/needs-account-post", data={"_csrf_token": csrf_token(client)},
+                             headers={"referer": "http://testserver.local/challenges/7?page=2"}, follow_redirects=False)
+        assert posted.headers["location"] == "/account/sign-in?next=%2Fchallenges%2F7%3Fpage%3D2"
+        foreign = client.post("/needs-account-post", data={"_csrf_token": csrf_token(client)},
+                              headers={"referer": "https://evil.example/x"}, follow_redirects=False)
+        assert foreign.headers["location"] == "/account/sign-in?next=%2F"
         api = client.get("/needs-account", headers={"accept": "application/json"})
         assert api.status_code == 401 and api.json()["detail"] == "続けるにはログインしてください。"

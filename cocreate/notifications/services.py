@@ -1,0 +1,275 @@
+"""Follows and notifications: who follows what, and telling users in the site and by e-mail.
+
+A notification is stored once per user and event (``event_key``), so a retried or repeated event
+never notifies twice. Its e-mails are written to the outbox (:class:`cocreate.mail.OutboundEmail`)
+in the same transaction, each in its reader's language, and one task per event delivers them
+after commit; the outbox row is the per-user key that makes a retried delivery send nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from email.utils import make_msgid
+from typing import Any
+
+import sqlalchemy as sa
+from litestar.exceptions import NotFoundException
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from cocreate.accounts.models import User
+from cocreate.db.base import utcnow
+from cocreate.mail import OutboundEmail
+from cocreate.notifications.models import Follow, Notification
+from cocreate.settings import Settings
+from cocreate.tasks.queue import enqueue
+from cocreate.web.i18n import gettext as _
+from cocreate.web.i18n import using_locale
+from cocreate.web.pagination import Page, paginate
+from cocreate.web.templating import render_standalone
+
+SEND_TASK = "cocreate.notifications.send_emails"
+INSERT_BATCH = 500
+
+
+class NotFound(NotFoundException):
+    """The notification does not exist or belongs to someone else."""
+
+
+# --- kinds ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of notification reads: in the site, and as an e-mail (subject + template)."""
+
+    message: Callable[[dict[str, Any]], str]
+    """The one-line text shown in the notification list, in the current locale."""
+    subject: Callable[[dict[str, Any]], str]
+    mail_template: str
+
+
+def _question_answered_message(params: dict[str, Any]) -> str:
+    title = str(params.get("challenge_title", ""))
+    if params.get("yours"):
+        return _("Your question on “%(title)s” has been answered.", title=title)
+    return _("A question on “%(title)s”, which you follow, has been answered.", title=title)
+
+
+def _question_answered_subject(params: dict[str, Any]) -> str:
+    title = str(params.get("challenge_title", ""))
+    if params.get("yours"):
+        return _("Your question has been answered: %(title)s", title=title)
+    return _("A new answer on a challenge you follow: %(title)s", title=title)
+
+
+KINDS: dict[str, Kind] = {
+    "question.answered": Kind(_question_answered_message, _question_answered_subject,
+                              "mail/question_answered.txt"),
+}
+"""Every kind of notification; the notifications issue adds its own kinds here."""
+
+
+def _kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown notification kind {name!r}") from None
+
+
+# --- follows -------------------------------------------------------------------------------------
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """A dialect INSERT that can say ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+def follow(session: Session, user_id: int, target_type: str, target_id: int) -> bool:
+    """Follow ``target`` (no commit); returns whether this is a new follow. Following twice is fine."""
+    now = utcnow()
+    statement = (
+        _insert(session, Follow.__table__)
+        .values(user_id=user_id, target_type=target_type, target_id=target_id, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["user_id", "target_type", "target_id"])
+        .returning(Follow.__table__.c.id)
+    )
+    # RETURNING, not rowcount: psycopg reports no row count for these statements.
+    return session.execute(statement).first() is not None
+
+
+def unfollow(session: Session, user_id: int, target_type: str, target_id: int) -> bool:
+    """Stop following (no commit); returns whether a follow was removed."""
+    statement = (sa.delete(Follow)
+                 .where(col(Follow.user_id) == user_id, col(Follow.target_type) == target_type,
+                        col(Follow.target_id) == target_id)
+                 .returning(col(Follow.id)))
+    return session.execute(statement).first() is not None
+
+
+def is_following(session: Session, user_id: int | None, target_type: str, target_id: int) -> bool:
+    if user_id is None:
+        return False
+    return session.exec(select(Follow.id).where(Follow.user_id == user_id, Follow.target_type == target_type,
+                                                Follow.target_id == target_id)).first() is not None
+
+
+def followers(session: Session, target_type: str, target_id: int) -> list[int]:
+    """Ids of the users following ``target``."""
+    return list(session.exec(select(Follow.user_id).where(Follow.target_type == target_type,
+                                                          Follow.target_id == target_id)
+                             .order_by(col(Follow.user_id))).all())
+
+
+def follower_count(session: Session, target_type: str, target_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Follow).where(
+        Follow.target_type == target_type, Follow.target_id == target_id)).one()
+
+
+# --- notifying -----------------------------------------------------------------------------------
+
+
+def notify(session: Session, *, user_ids: Iterable[int], kind: str, target_type: str, target_id: int,
+           params: dict[str, Any], url: str, event_key: str, settings: Settings) -> list[int]:
+    """Notify each user once about an event, in the site and by e-mail (no commit).
+
+    Users already notified of ``event_key`` are skipped (INSERT … ON CONFLICT DO NOTHING), so a
+    repeated call adds nothing. For the newly notified users with a confirmed, active address an
+    e-mail in their own language goes to the outbox in this transaction, and one delivery task for
+    the event is enqueued for after commit. ``url`` is a path on this site. Returns the ids of the
+    users notified now.
+    """
+    spec = _kind(kind)
+    if not url.startswith("/") or url.startswith("//"):
+        raise ValueError("url must be a path on this site")
+    wanted = sorted({int(user_id) for user_id in user_ids})
+    if not wanted:
+        return []
+    users = {user.id: user for user in session.exec(
+        select(User).where(col(User.id).in_(wanted), col(User.deleted_at).is_(None))).all()}
+    params_json = json.dumps(params, ensure_ascii=False, sort_keys=True)
+    now = utcnow()
+    rows = [{"user_id": user_id, "kind": kind, "target_type": target_type, "target_id": target_id,
+             "params_json": params_json, "url": url, "event_key": event_key, "created_at": now, "updated_at": now}
+            for user_id in wanted if user_id in users]
+    notified: list[int] = []
+    for start in range(0, len(rows), INSERT_BATCH):
+        statement = (
+            _insert(session, Notification.__table__)
+            .values(rows[start:start + INSERT_BATCH])
+            .on_conflict_do_nothing(index_elements=["user_id", "event_key"])
+            .returning(Notification.__table__.c.user_id)
+        )
+        notified.extend(session.execute(statement).scalars().all())
+
+    email_ids = []
+    for user_id in sorted(notified):
+        user = users[user_id]
+        if user.email and user.is_confirmed and user.is_active:
+            email_ids.append(_queue_notification_email(session, settings, spec, user, params, url))
+    if email_ids:
+        enqueue(session, SEND_TASK, event_key, email_ids)
+    return sorted(notified)
+
+
+def _queue_notification_email(session: Session, settings: Settings, spec: Kind, user: User,
+                              params: dict[str, Any], url: str) -> int:
+    # Written like cocreate.mail.queue_email, but without a delivery task per e-mail: the event's
+    # single task delivers them all.
+    assert user.email is not None
+    with using_locale(user.locale):
+        text = render_standalone(spec.mail_template, user=user, params=params, base_url=settings.base_url,
+                                 link=f"{settings.base_url}{url}")
+        subject = spec.subject(params)
+    email = OutboundEmail(to_address=user.email, subject=subject[:300], body_text=text,
+                          message_id=make_msgid(domain="cocreate.localhost"))
+    session.add(email)
+    session.flush()
+    assert email.id is not None
+    return email.id
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationItem:
+    notification: Notification
+    message: str
+
+    @property
+    def is_unread(self) -> bool:
+        return self.notification.read_at is None
+
+
+def describe(notification: Notification) -> str:
+    """The notification's text in the current locale (unknown kinds get a neutral line)."""
+    try:
+        params = json.loads(notification.params_json or "{}")
+    except ValueError:
+        params = {}
+    spec = KINDS.get(notification.kind)
+    if spec is None or not isinstance(params, dict):
+        return _("You have a new notification.")
+    return spec.message(params)
+
+
+def list_for(session: Session, user_id: int, page: int = 1, per_page: int = 20) -> Page[NotificationItem]:
+    """A user's notifications, newest first, one page (two queries)."""
+    statement = (select(Notification).where(Notification.user_id == user_id)
+                 .order_by(col(Notification.id).desc()))
+    result = paginate(session, statement, page, per_page)
+    items = [NotificationItem(n, describe(n)) for n in result.items]
+    return Page(items=items, page=result.page, per_page=result.per_page, total=result.total)
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, col(Notification.read_at).is_(None))).one()
+
+
+def mark_read(session: Session, user_id: int, notification_id: int) -> bool:
+    """Mark one of the user's own notifications read (commits); False when it is not theirs."""
+    session.execute(
+        sa.update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.user_id) == user_id,
+               col(Notification.read_at).is_(None))
+        .values(read_at=utcnow())
+    )
+    exists = session.exec(select(Notification.id).where(
+        Notification.id == notification_id, Notification.user_id == user_id)).first() is not None
+    session.commit()
+    return exists
+
+
+def mark_all_read(session: Session, user_id: int) -> int:
+    """Mark every unread notification of the user read (commits); returns how many."""
+    marked = session.execute(
+        sa.update(Notification)
+        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        .values(read_at=utcnow())
+        .returning(col(Notification.id))
+    ).all()
+    session.commit()
+    return len(marked)
+
+
+def send_emails(database: Any, settings: Settings, email_ids: Sequence[int]) -> int:
+    """Deliver an event's e-mails; each is sent at most once however often this runs.
+
+    Returns how many were sent by this run. A failure leaves the rest for the retry.
+    """
+    from cocreate import mail
+
+    sent = 0
+    for email_id in email_ids:
+        if mail.deliver(database, settings, int(email_id)):
+            sent += 1
+    return sent
