@@ -1,0 +1,349 @@
+"""Every route of the app x every role: allowed or denied, as specified here and nowhere else.
+
+The table below is the specification. A route added without an entry fails
+``test_every_route_is_in_the_matrix``, so nothing protected can slip in unnoticed.
+
+"Allowed" means the request reaches the feature: any answer but a sign-in redirect, 401, 403 or 404
+(and never a 500) — a POST with an empty form usually gets 400 with form errors, which is allowed.
+"Denied" means a redirect to the sign-in form for visitors, and 403 (or 404 where the resource is
+hidden from that person) for signed-in people without the right.
+
+Runs on SQLite only: the rules live in Python, and the same code runs on PostgreSQL elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session
+
+from cocreate.accounts.models import (
+    OrganisationInvitation,
+    ResidencyRequest,
+    ResidencyStatus,
+    Role,
+    RoleAssignment,
+    User,
+)
+from cocreate.db import Database
+from cocreate.db.base import utcnow
+from cocreate.notifications.models import Notification
+from cocreate.web.sessions import StoredSession
+from proposals.models import (
+    AttachmentKind,
+    BriefingSession,
+    ChallengeAttachment,
+    Question,
+    QuestionStatus,
+    QuestionVisibility,
+)
+from tests.conftest import csrf_token
+from tests.factories import create_challenge, create_department, create_organisation, create_user
+
+ANONYMOUS = "anonymous"
+PERSONAS = ("anonymous", "resident", "org_member", "org_admin", "staff", "other_staff", "reviewer", "coordinator",
+            "moderator", "admin")
+SIGNED_IN = frozenset(PERSONAS) - {ANONYMOUS}
+PUBLIC = frozenset(PERSONAS)
+STAFF_ANY = frozenset({"staff", "other_staff"})
+EXEMPT = "exempt"  # public by a secret token in the address, or a protocol endpoint; tested in its own file
+
+# (method, path pattern as Litestar lists it) -> who is allowed
+MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
+    # the site, the API and its schema
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/v1"): PUBLIC,
+    ("GET", "/api/v1/challenges"): PUBLIC,
+    ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
+    ("GET", "/schema"): EXEMPT,
+    ("GET", "/schema/scalar"): EXEMPT,
+    ("GET", "/schema/openapi.json"): EXEMPT,
+    ("GET", "/schema/{path:str}"): EXEMPT,
+    ("GET", "/static/{file_path:path}"): EXEMPT,
+    ("HEAD", "/static/{file_path:path}"): EXEMPT,
+    # signing up and in
+    ("GET", "/account/register"): PUBLIC,
+    ("POST", "/account/register"): PUBLIC,
+    ("GET", "/account/sign-in"): PUBLIC,
+    ("POST", "/account/sign-in"): PUBLIC,
+    ("POST", "/account/sign-out"): PUBLIC,
+    ("GET", "/account/password/forgot"): PUBLIC,
+    ("POST", "/account/password/forgot"): PUBLIC,
+    ("GET", "/account/confirm/{token:str}"): EXEMPT,
+    ("GET", "/account/password/reset/{token:str}"): EXEMPT,
+    ("POST", "/account/password/reset/{token:str}"): EXEMPT,
+    ("GET", "/account/email/confirm/{token:str}"): EXEMPT,
+    ("GET", "/account/staff-invitation/{token:str}"): EXEMPT,
+    ("POST", "/account/staff-invitation/{token:str}"): EXEMPT,
+    ("GET", "/account/oidc/{slug:str}/start"): EXEMPT,
+    ("GET", "/account/oidc/{slug:str}/callback"): EXEMPT,
+    ("GET", "/account/oidc/complete"): EXEMPT,
+    ("POST", "/account/oidc/complete"): EXEMPT,
+    # my account
+    ("GET", "/account"): SIGNED_IN,
+    ("GET", "/account/profile"): SIGNED_IN,
+    ("POST", "/account/profile"): SIGNED_IN,
+    ("GET", "/account/password"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("GET", "/account/email"): SIGNED_IN,
+    ("POST", "/account/email"): SIGNED_IN,
+    ("GET", "/account/export"): SIGNED_IN,
+    ("POST", "/account/export"): SIGNED_IN,
+    ("GET", "/account/delete"): SIGNED_IN,
+    ("POST", "/account/delete"): SIGNED_IN,
+    ("GET", "/account/organisations"): SIGNED_IN,
+    ("GET", "/account/residency"): SIGNED_IN,
+    ("POST", "/account/residency/request"): SIGNED_IN,
+    ("POST", "/account/residency/code"): SIGNED_IN,
+    ("POST", "/account/residency/cancel"): SIGNED_IN,
+    # organisations
+    ("GET", "/organisations"): PUBLIC,
+    ("GET", "/organisations/{organisation_id:int}"): PUBLIC,
+    ("GET", "/organisations/new"): SIGNED_IN,
+    ("POST", "/organisations/new"): SIGNED_IN,
+    ("GET", "/organisations/{organisation_id:int}/edit"): frozenset({"org_admin"}),
+    ("POST", "/organisations/{organisation_id:int}/edit"): frozenset({"org_admin"}),
+    # Site admins read the member list when they verify an organisation; only its admins change it.
+    ("GET", "/organisations/{organisation_id:int}/members"): frozenset({"org_admin", "org_member", "admin"}),
+    ("POST", "/organisations/{organisation_id:int}/invitations"): frozenset({"org_admin"}),
+    ("POST", "/organisations/{organisation_id:int}/invitations/{invitation_id:int}/revoke"): frozenset({"org_admin"}),
+    ("POST", "/organisations/{organisation_id:int}/members/{user_id:int}/admin"): frozenset({"org_admin"}),
+    ("POST", "/organisations/{organisation_id:int}/members/{user_id:int}/remove"): frozenset({"org_admin"}),
+    ("POST", "/organisations/{organisation_id:int}/leave"): frozenset({"org_admin", "org_member"}),
+    ("GET", "/organisations/invitations/{token:str}"): EXEMPT,
+    ("POST", "/organisations/invitations/{token:str}"): EXEMPT,
+    # ward administration
+    ("GET", "/admin"): frozenset({"admin"}),
+    ("GET", "/admin/audit"): frozenset({"admin"}),
+    ("GET", "/admin/departments"): frozenset({"admin"}),
+    ("POST", "/admin/departments"): frozenset({"admin"}),
+    ("GET", "/admin/departments/new"): frozenset({"admin"}),
+    ("GET", "/admin/departments/{department_id:int}/edit"): frozenset({"admin"}),
+    ("POST", "/admin/departments/{department_id:int}/edit"): frozenset({"admin"}),
+    ("POST", "/admin/departments/{department_id:int}/delete"): frozenset({"admin"}),
+    ("GET", "/admin/users"): frozenset({"admin"}),
+    ("GET", "/admin/users/{user_id:int}"): frozenset({"admin"}),
+    ("POST", "/admin/users/{user_id:int}/roles"): frozenset({"admin"}),
+    ("POST", "/admin/users/{user_id:int}/roles/{assignment_id:int}/revoke"): frozenset({"admin"}),
+    ("POST", "/admin/users/{user_id:int}/block"): frozenset({"admin"}),
+    ("POST", "/admin/users/{user_id:int}/unblock"): frozenset({"admin"}),
+    ("POST", "/admin/users/{user_id:int}/resend-invitation"): frozenset({"admin"}),
+    ("GET", "/admin/staff/invite"): frozenset({"admin"}),
+    ("POST", "/admin/staff/invite"): frozenset({"admin"}),
+    ("GET", "/admin/organisations"): frozenset({"admin"}),
+    ("GET", "/admin/organisations/{organisation_id:int}"): frozenset({"admin"}),
+    ("POST", "/admin/organisations/{organisation_id:int}/verify"): frozenset({"admin"}),
+    ("POST", "/admin/organisations/{organisation_id:int}/unverify"): frozenset({"admin"}),
+    # residency checks (any ward staff, and admins)
+    ("GET", "/staff/residency"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/residency/codes"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/residency/find"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/residency/users/{user_id:int}"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/residency/users/{user_id:int}/verify"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/residency/users/{user_id:int}/reject"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/residency/users/{user_id:int}/revoke"): STAFF_ANY | {"admin"},
+    # challenges: public pages
+    ("GET", "/challenges"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/history"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/attachments/{attachment_id:int}"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/questions"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/questions/{question_id:int}"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/briefings"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/briefings/{filename:str}"): PUBLIC,
+    # challenges: taking part
+    ("POST", "/challenges/{challenge_id:int}/follow"): SIGNED_IN,
+    ("POST", "/challenges/{challenge_id:int}/questions"): SIGNED_IN,
+    ("POST", "/challenges/{challenge_id:int}/briefings/{session_id:int}/register"): SIGNED_IN,
+    ("POST", "/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel-registration"): SIGNED_IN,
+    # challenges: the owning department's staff
+    ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/answer"): frozenset({"staff"}),
+    ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/pin"): frozenset({"staff"}),
+    ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/merge"): frozenset({"staff"}),
+    ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/hide"): frozenset({"staff"}),
+    ("GET", "/staff/challenges"): STAFF_ANY,
+    ("GET", "/staff/challenges/new"): STAFF_ANY,
+    ("POST", "/staff/challenges/new"): STAFF_ANY,
+    ("GET", "/staff/challenges/{challenge_id:int}/edit"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/edit"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/preview"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/publish"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/phase"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/attachments"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/attachments/{attachment_id:int}/delete"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/briefings"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/briefings"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/briefings/new"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/edit"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/edit"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/registrants"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/registrants.csv"): frozenset({"staff"}),
+    # notifications
+    ("GET", "/notifications"): SIGNED_IN,
+    ("GET", "/notifications/unread-count"): PUBLIC,
+    ("POST", "/notifications/read-all"): SIGNED_IN,
+    ("POST", "/notifications/{notification_id:int}/read"): frozenset({"resident"}),  # only its owner
+}
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in handler.http_methods:
+                if method != "OPTIONS":
+                    found.add((method, route.path))
+    return found
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    users: dict[str, User]
+
+
+def _build_world(session: Session, upload_dir: Path) -> World:
+    owner = create_department(session)
+    other = create_department(session, "roads", division_ja="土木部", section_ja="計画課",
+                              division_en="Civil Engineering", section_en="Planning")
+    spare = create_department(session, "spare", division_ja="総務部", section_ja="予備課",
+                              division_en="General Affairs", section_en="Spare")
+    users = {
+        "resident": create_user(session, "resident@example.jp"),
+        "org_member": create_user(session, "member@example.jp"),
+        "org_admin": create_user(session, "orgadmin@example.jp"),
+        "staff": create_user(session, "staff@example.jp", roles=[(Role.STAFF, owner.id)]),  # type: ignore[list-item]
+        "other_staff": create_user(session, "other@example.jp", roles=[(Role.STAFF, other.id)]),  # type: ignore[list-item]
+        "reviewer": create_user(session, "reviewer@example.jp", roles=[Role.REVIEWER]),
+        "coordinator": create_user(session, "coordinator@example.jp", roles=[Role.COORDINATOR]),
+        "moderator": create_user(session, "moderator@example.jp", roles=[Role.MODERATOR]),
+        "admin": create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
+        "target": create_user(session, "target@example.jp", roles=[Role.REVIEWER]),
+        "member2": create_user(session, "member2@example.jp"),
+    }
+    organisation = create_organisation(session, admin=users["org_admin"], members=[users["org_member"], users["member2"]],
+                                       verified=True, corporate_number="7000012050002")
+    invitation = OrganisationInvitation(organisation_id=organisation.id, email="new@example.jp",  # type: ignore[arg-type]
+                                        token_hash=secrets.token_hex(32), invited_by_id=users["org_admin"].id,
+                                        expires_at=utcnow() + timedelta(days=3))
+    challenge = create_challenge(session, owner, phase="accepting")
+    question = Question(challenge_id=challenge.id, asker_id=users["resident"].id, body="質問です",
+                        visibility=QuestionVisibility.PUBLIC, status=QuestionStatus.OPEN)
+    briefing = BriefingSession(challenge_id=challenge.id, title="説明会", starts_at=utcnow() + timedelta(days=7),
+                               ends_at=utcnow() + timedelta(days=7, hours=1), place="区役所", capacity=30)
+    key = f"challenges/{secrets.token_hex(16)}"
+    (upload_dir / "challenges").mkdir(parents=True, exist_ok=True)
+    (upload_dir / key).write_bytes(b"%PDF-1.4\n%%EOF\n")
+    attachment = ChallengeAttachment(challenge_id=challenge.id, kind=AttachmentKind.DOCUMENT, title="資料",
+                                     filename="a.pdf", content_type="application/pdf", size_bytes=15,
+                                     sha256="0" * 64, storage_key=key)
+    notification = Notification(user_id=users["resident"].id, kind="question.answered", target_type="challenge",  # type: ignore[arg-type]
+                                target_id=challenge.id, url=f"/challenges/{challenge.id}", event_key="e1")
+    residency = ResidencyRequest(user_id=users["target"].id, status=ResidencyStatus.REQUESTED, method="postal_code",  # type: ignore[arg-type]
+                                 full_name="板橋 花子", postal_code="173-0004", address="板橋区板橋1-1-1")
+    session.add_all([invitation, question, briefing, attachment, notification, residency])
+    session.commit()
+    assignment = session.exec(
+        RoleAssignment.__table__.select().where(RoleAssignment.user_id == users["target"].id)  # type: ignore[attr-defined]
+    ).first()
+    ids = {
+        "challenge_id": challenge.id, "question_id": question.id, "session_id": briefing.id,
+        "attachment_id": attachment.id, "organisation_id": organisation.id, "invitation_id": invitation.id,
+        "notification_id": notification.id, "department_id": spare.id, "assignment_id": assignment.id,
+        # member routes act on another member (a member may remove only themselves, i.e. leave);
+        # admin and residency routes act on the target user
+        "member_id": users["member2"].id, "user_id": users["target"].id,
+    }
+    return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _path(pattern: str, world: World) -> str:
+    ids = world.ids
+    path = pattern
+    if pattern.startswith("/organisations/{organisation_id:int}/members/{user_id:int}"):
+        path = path.replace("{user_id:int}", str(ids["member_id"]))
+    if pattern.endswith("/briefings/{filename:str}"):
+        path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
+    for name, value in ids.items():
+        path = path.replace(f"{{{name}:int}}", str(value))
+    assert "{" not in path, f"no value for {pattern}"
+    return path
+
+
+def _sign_in_directly(client: TestClient[Litestar], database: Database, user: User) -> None:
+    """A session row for ``user`` in the real session store (the sign-in form has its own tests)."""
+    key = secrets.token_hex(32)
+    with database.transaction() as session:
+        session.add(StoredSession(key=key, data=json.dumps({"user_id": user.id, "epoch": user.session_epoch}).encode(),
+                                  expires_at=utcnow() + timedelta(hours=1)))
+    client.cookies.set("cocreate_session", key, domain="testserver.local")
+
+
+@pytest.fixture
+def matrix_app(app: Litestar, database_url: str) -> Iterator[Litestar]:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the permission rules are database-independent; the matrix runs on SQLite")
+    yield app
+
+
+def test_every_route_is_in_the_matrix(matrix_app: Litestar) -> None:
+    routes = app_routes(matrix_app)
+    missing = sorted(routes - set(MATRIX))
+    stale = sorted(set(MATRIX) - routes)
+    assert not missing, "routes without a permission rule in the matrix:\n" + "\n".join(map(str, missing))
+    assert not stale, "matrix entries for routes that no longer exist:\n" + "\n".join(map(str, stale))
+
+
+def _outcome(response_status: int, location: str) -> str:
+    if response_status >= 500:
+        return "error"
+    if response_status in (301, 302, 303, 307) and location.startswith("/account/sign-in"):
+        return "sign-in"
+    if response_status in (401, 403, 404):
+        return "denied"
+    return "allowed"
+
+
+CHECKED = sorted((key for key, rule in MATRIX.items() if rule != EXEMPT), key=lambda item: (item[1], item[0]))
+
+
+@pytest.mark.parametrize(("method", "pattern"), CHECKED, ids=[f"{m} {p}" for m, p in CHECKED])
+def test_route_allows_exactly_the_specified_roles(
+    method: str, pattern: str, matrix_app: Litestar, database: Database, session: Session
+) -> None:
+    world = _build_world(session, matrix_app.state.settings.upload_dir)
+    allowed = MATRIX[(method, pattern)]
+    assert isinstance(allowed, frozenset)
+    path = _path(pattern, world)
+    # Denied personas first: a permitted POST may change the world (leave an organisation, say).
+    order = sorted(PERSONAS, key=lambda persona: persona in allowed)
+    wrong = []
+    for persona in order:
+        with TestClient(matrix_app, base_url="http://testserver.local") as client:
+            if persona != ANONYMOUS:
+                _sign_in_directly(client, database, world.users[persona])
+            if method == "GET":
+                response = client.get(path, follow_redirects=False)
+            else:
+                response = client.post(path, data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+        outcome = _outcome(response.status_code, response.headers.get("location", ""))
+        if outcome == "error":
+            wrong.append(f"{persona}: server error {response.status_code}")
+        elif persona in allowed and outcome != "allowed":
+            wrong.append(f"{persona}: expected allowed, got {response.status_code} ({outcome})")
+        elif persona not in allowed:
+            expected = "sign-in" if persona == ANONYMOUS else "denied"
+            if outcome != expected:
+                wrong.append(f"{persona}: expected {expected}, got {response.status_code} ({outcome})")
+    assert not wrong, f"{method} {pattern}:\n" + "\n".join(wrong)
