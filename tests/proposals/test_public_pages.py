@@ -225,6 +225,10 @@ def test_htmx_gets_only_the_results_region(client: TestClient[Litestar], catalog
     assert "<html" not in fragment.text and 'id="challenge-filters"' not in fragment.text
     assert card_ids(fragment.text) == [catalogue["mobility"].id]
     assert "HX-Request" in fragment.headers["vary"] and "HX-Request" in full.headers["vary"]
+    # The address changed, so the language links come along out of band, keeping the filters.
+    assert '<nav class="language-switcher"' in fragment.text and 'hx-swap-oob="true"' in fragment.text
+    assert 'href="/challenges?phase=accepting&amp;lang=en"' in fragment.text
+    assert full.text.count('id="language-switcher"') == 1 and 'hx-swap-oob' not in full.text
     # A history restore asks for the whole page.
     restore = client.get("/challenges", headers=HX | {"HX-History-Restore-Request": "true"})
     assert restore.text.lstrip().startswith("<!doctype html>")
