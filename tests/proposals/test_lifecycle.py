@@ -140,3 +140,10 @@ def test_the_scheduled_task_runs_in_a_real_worker(
         wait_until(moved, 30, "the challenge to move to accepting")
     except AssertionError:
         raise AssertionError(worker.log()[-4000:]) from None
+
+
+def test_beat_runs_the_phase_job_every_minute(settings: Settings) -> None:
+    app = configure_celery(settings)
+    entry = app.conf.beat_schedule["advance-challenge-phases"]
+    assert entry["task"] == "proposals.advance_phases" and entry["schedule"] == 60.0
+    assert "proposals.advance_phases" in app.tasks
