@@ -4,19 +4,20 @@ staff pages under /staff/challenges/{id}/briefings. Routes do HTTP only; proposa
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
@@ -24,19 +25,11 @@ from proposals import briefings
 from proposals.briefings import SessionInput
 from proposals.models import Challenge
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
 SECTION = "proposals/_briefings.html"
 ICS_NAME = re.compile(r"^(\d{1,12})\.ics$")
 FORM_FIELDS = ("title", "date", "start_time", "end_time", "place", "online_url", "capacity", "notes")
 FIELD_LIMITS = {"notes": briefings.NOTES_MAX + 100, "online_url": briefings.URL_MAX + 100}
 
-
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
 
 
 def _safe_back(target: str, default: str) -> str:

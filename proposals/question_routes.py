@@ -10,24 +10,23 @@ as 200 with the errors shown in the fragment; plain browsers get 400 and the ful
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import questions
 from proposals.models import Challenge, Phase, QuestionVisibility
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 SECTION = "proposals/_questions.html"
 LIST_PAGE = "proposals/questions.html"
@@ -36,12 +35,6 @@ QUESTION_PAGE = "proposals/question.html"
 QUESTION_BLOCK = "proposals/question_detail.html"
 FOLLOW = "proposals/question_follow.html"
 
-
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
 
 
 def detail_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:

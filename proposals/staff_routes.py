@@ -26,6 +26,9 @@ from cocreate.accounts.models import Department, Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, require_signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
+from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import WARD_TIMEZONE
 from cocreate.web.i18n import gettext as _
@@ -34,7 +37,6 @@ from proposals import attachments, challenges, lifecycle, phases, public_routes
 from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
 from proposals.models import AttachmentKind, Category, Challenge, Phase
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 TEXT_FIELDS = ("title", "summary", "category", "area", "contact_name", "contact_email", "contact_phone",
@@ -48,17 +50,6 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 
 
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
-
-
-def _texts(form: dict[str, Any], name: str, limit: int = 100) -> list[str]:
-    value = form.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    return [str(item)[:limit] for item in values[:100] if str(item)]
 
 
 # --- form <-> ChallengeInput ---------------------------------------------------------------------

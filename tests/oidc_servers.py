@@ -104,7 +104,7 @@ def start_oidc_provider(specs: Sequence[ProviderSpec]) -> OidcProviderServer:
             return False
 
     try:
-        wait_until(ready, 60, "the OpenID Connect provider's discovery document")
+        wait_until(ready, 180, "the OpenID Connect provider's discovery document")  # slow on a loaded CI machine
     except AssertionError:
         log = server.log()
         server.stop()

@@ -5,13 +5,12 @@ Every /admin route is guarded by ``admin_only``; the services check the actor ag
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import admin, auth
@@ -19,27 +18,17 @@ from cocreate.accounts.models import ROLE_LABELS, Role
 from cocreate.accounts.permissions import admin_only, principal_of
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
+from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 DEPARTMENT_FIELDS = ("code", "division_ja", "section_ja", "division_en", "section_en")
 LIST_HELPERS = {"role_labels": ROLE_LABELS, "status_of": admin.user_status}
 
 
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
-
-
-def _texts(form: dict[str, Any], name: str, limit: int = 100) -> list[str]:
-    value = form.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    return [str(item)[:limit] for item in values[:20] if str(item)]
 
 
 def _not_found(call: Any, *args: Any, **kwargs: Any) -> Any:

@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, oidc, services
 from cocreate.settings import OidcProvider, Settings
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import safe_next as _safe_next
+from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import get_locale
 from cocreate.web.i18n import gettext as _
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NO_STORE = {"Cache-Control": "no-store"}
 CALLBACK_PARAMS = ("state", "code", "error", "iss")
 
 
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
-
-
-def _safe_next(target: str) -> str:
-    """Only same-site paths; anything else (//evil.example, https://…) goes home."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target[:500]
-    return "/"
 
 
 def _provider(settings: Settings, slug: str) -> OidcProvider:

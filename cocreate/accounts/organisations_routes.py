@@ -3,12 +3,11 @@ ward administrators' verification queue. HTTP only: the rules live in ``organisa
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import organisations
@@ -16,23 +15,17 @@ from cocreate.accounts.models import ORGANISATION_KIND_LABELS, OrganisationKind
 from cocreate.accounts.permissions import admin_only, principal_of, require_organisation_admin, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 # Read a little more than each field may hold, so the service can say "too long" instead of
 # silently cutting what was typed.
 FORM_LIMITS = {"name": 1000, "kind": 50, "corporate_number": 100, "address": 1000, "website": 2000,
                "description": 20_000}
 
-
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
 
 
 def _kind_options(include_all: str | None = None) -> list[tuple[str, str]]:

@@ -3,12 +3,11 @@ residency verification pages."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, residency, self_service
@@ -18,11 +17,11 @@ from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web import i18n
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 STAFF_PER_PAGE = 50
 LOCALE_COOKIE_AGE = 365 * 24 * 3600
@@ -35,12 +34,6 @@ STATUS_LABELS = {
     ResidencyStatus.CANCELLED: i18n.lazy_gettext("Cancelled"),
 }
 
-
-def _text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
 
 
 def _values(form: dict[str, Any], name: str, limit: int) -> list[str]:
