@@ -114,6 +114,9 @@ class Challenge(TimestampedModel, table=True):
     proposal_count: int = Field(default=0, nullable=False, index=True, description="Submitted proposals.")
     question_count: int = Field(default=0, nullable=False, description="Public questions.")
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    vote_limit: int = Field(default=3, nullable=False, description="Votes a resident may give per challenge.")
+    votes_require_verified: bool = Field(default=False, nullable=False, description="Only verified residents vote.")
+    decisions_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     department: Department = Relationship(sa_relationship_kwargs={"lazy": "raise"})
 
@@ -289,3 +292,256 @@ class BriefingRegistration(TimestampedModel, table=True):
     session_id: int = Field(foreign_key="briefing_session.id", index=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- proposals (提案) ----------------------------------------------------------------------------
+
+
+class ProposalStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class DecisionOutcome(StrEnum):
+    SELECTED = "selected"  # 採択
+    NOT_SELECTED = "not_selected"  # 不採択
+    ON_HOLD = "on_hold"  # 保留
+
+
+class Proposal(TimestampedModel, table=True):
+    """A solution proposed for a challenge by one organisation or a consortium.
+
+    ``confidential`` is seen only by the challenge's reviewers and owning staff. Counters are kept
+    exact by the services under row locks. A decision is private until the challenge's decisions
+    are published (``Challenge.decisions_published_at``).
+    """
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        sa.Index("ix_proposal_challenge_status", "challenge_id", "status", "submitted_at"),
+        sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
+        sa.CheckConstraint("cost_estimate_yen IS NULL OR cost_estimate_yen >= 0", name="cost_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", ondelete="CASCADE")
+    lead_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    status: ProposalStatus = Field(default=ProposalStatus.DRAFT, sa_type=enum_type(ProposalStatus, 20))
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", max_length=500)
+    description: str = Field(default="", sa_type=sa.Text)
+    team: str = Field(default="", sa_type=sa.Text)
+    cost_estimate_yen: int | None = Field(default=None, sa_type=sa.BigInteger)
+    schedule: str = Field(default="", sa_type=sa.Text)
+    test_field_needs: str = Field(default="", sa_type=sa.Text)
+    confidential: str = Field(default="", sa_type=sa.Text, description="Reviewers and owning staff only.")
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=0, nullable=False, description="Number of submitted versions.")
+    vote_count: int = Field(default=0, nullable=False)
+    comment_count: int = Field(default=0, nullable=False)
+    report_count: int = Field(default=0, nullable=False)
+    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hidden_reason: str = Field(default="", max_length=500)
+    hidden_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    decision: DecisionOutcome | None = Field(default=None, sa_type=enum_type(DecisionOutcome, 20))
+    decision_rationale: str = Field(default="", sa_type=sa.Text)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class ProposalOrganisation(SQLModel, table=True):
+    """An organisation authoring a proposal; co-authors of a consortium confirm before submission."""
+
+    __tablename__ = "proposal_organisation"
+
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+    is_lead: bool = Field(default=False, nullable=False)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class ProposalKpi(SQLModel, table=True):
+    """A KPI the proposal commits to (trials take these over with baseline and target)."""
+
+    __tablename__ = "proposal_kpi"
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
+    position: int = Field(default=0, nullable=False)
+    indicator: str = Field(max_length=200)
+    baseline: str = Field(default="", max_length=100)
+    target: str = Field(max_length=100)
+    unit: str = Field(default="", max_length=50)
+
+
+class ProposalVersion(SQLModel, table=True):
+    """Every submitted version, in full (confidential part included), for reviewers' diffs."""
+
+    __tablename__ = "proposal_version"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
+    number: int = Field(nullable=False)
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    submitted_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    content_json: str = Field(sa_type=sa.Text)
+
+
+class ProposalAttachment(TimestampedModel, table=True):
+    """A PDF attached to a proposal (``confidential`` ones follow the confidential part's rules)."""
+
+    __tablename__ = "proposal_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
+    title: str = Field(default="", max_length=200)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(nullable=False)
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=200, unique=True)
+    confidential: bool = Field(default=False, nullable=False)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+
+class Comment(TimestampedModel, table=True):
+    """A comment on a challenge or proposal; replies go one level down (depth 0 or 1).
+
+    ``official`` marks the voice of the owning department or the proposing organisation.
+    """
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        sa.Index("ix_comment_target_thread", "target_type", "target_id", "parent_id", "created_at"),
+        sa.CheckConstraint("depth IN (0, 1)", name="depth_limit"),
+        sa.CheckConstraint("like_count >= 0", name="like_count_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: str = Field(max_length=20, description="challenge or proposal")
+    target_id: int = Field(nullable=False)
+    parent_id: int | None = Field(default=None, foreign_key="comment.id", index=True, ondelete="CASCADE")
+    depth: int = Field(default=0, nullable=False)
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    body: str = Field(sa_type=sa.Text)
+    official: str = Field(default="", max_length=20, description="'' or 'staff' or 'proposer'")
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    like_count: int = Field(default=0, nullable=False)
+    reply_count: int = Field(default=0, nullable=False)
+    report_count: int = Field(default=0, nullable=False)
+    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hidden_reason: str = Field(default="", max_length=500)
+    hidden_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class CommentLike(SQLModel, table=True):
+    __tablename__ = "comment_like"
+
+    comment_id: int = Field(foreign_key="comment.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+# --- votes (応援) --------------------------------------------------------------------------------
+
+
+class Vote(SQLModel, table=True):
+    """A resident's support for a proposal: one per resident per proposal, never shown publicly."""
+
+    __tablename__ = "vote"
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "user_id"),
+        sa.Index("ix_vote_challenge_user", "challenge_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
+    challenge_id: int = Field(foreign_key="challenge.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- reports and moderation ----------------------------------------------------------------------
+
+
+class ReportReason(StrEnum):
+    SPAM = "spam"
+    OFFENSIVE = "offensive"
+    OFF_TOPIC = "off_topic"
+    PERSONAL_INFO = "personal_info"
+
+
+class Report(TimestampedModel, table=True):
+    """Someone signed in reports a proposal or comment; three open reports hide it pending review."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        sa.UniqueConstraint("target_type", "target_id", "reporter_id"),
+        sa.Index("ix_report_open", "resolved_at", "target_type", "target_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: str = Field(max_length=20, description="proposal or comment")
+    target_id: int = Field(nullable=False)
+    reporter_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    reason: ReportReason = Field(sa_type=enum_type(ReportReason, 20))
+    note: str = Field(default="", max_length=1000)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    resolution: str = Field(default="", max_length=20, description="'' open, 'hidden' or 'dismissed'")
+
+
+# --- review (審査) --------------------------------------------------------------------------------
+
+
+class ReviewerAssignment(TimestampedModel, table=True):
+    """A reviewer assigned by staff to a challenge."""
+
+    __tablename__ = "reviewer_assignment"
+    __table_args__ = (sa.UniqueConstraint("challenge_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    assigned_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class ConflictDeclaration(TimestampedModel, table=True):
+    """A reviewer's declaration of a conflict of interest (or none) for one proposal."""
+
+    __tablename__ = "conflict_declaration"
+
+    reviewer_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True, index=True, ondelete="CASCADE")
+    has_conflict: bool = Field(nullable=False)
+    note: str = Field(default="", max_length=1000)
+
+
+class Review(TimestampedModel, table=True):
+    """A reviewer's review of one proposal: a comment and per-criterion scores; private until submitted."""
+
+    __tablename__ = "review"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
+    reviewer_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    comment: str = Field(default="", sa_type=sa.Text)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReviewScore(SQLModel, table=True):
+    __tablename__ = "review_score"
+    __table_args__ = (sa.CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+    review_id: int = Field(foreign_key="review.id", primary_key=True, ondelete="CASCADE")
+    criterion_id: int = Field(foreign_key="challenge_criterion.id", primary_key=True, ondelete="CASCADE")
+    score: int = Field(nullable=False)
