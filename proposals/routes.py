@@ -17,9 +17,21 @@ def home_section(session: Session) -> tuple[str, dict[str, Any]]:
 
 
 def _all_routes() -> list[Any]:
-    from proposals import briefing_routes, public_routes, question_routes, staff_routes
+    from proposals import (
+        briefing_routes,
+        comment_routes,
+        moderation_routes,
+        proposal_routes,
+        public_routes,
+        question_routes,
+        review_routes,
+        staff_routes,
+        vote_routes,
+    )
 
-    return [*public_routes.ROUTES, *staff_routes.ROUTES, *question_routes.ROUTES, *briefing_routes.ROUTES]
+    return [*public_routes.ROUTES, *staff_routes.ROUTES, *question_routes.ROUTES, *briefing_routes.ROUTES,
+            *proposal_routes.ROUTES, *comment_routes.ROUTES, *vote_routes.ROUTES, *moderation_routes.ROUTES,
+            *review_routes.ROUTES]
 
 
 ROUTES: list[Any] = _all_routes()

@@ -13,13 +13,29 @@ from cocreate.components import resolve
 DETAIL_SECTIONS: tuple[str, ...] = (
     "proposals.briefing_routes:detail_section",
     "proposals.question_routes:detail_section",
+    "proposals.proposal_routes:detail_section",
+    "proposals.comment_routes:detail_section",
 )
 
+PROPOSAL_SECTIONS: tuple[str, ...] = (
+    "proposals.vote_routes:proposal_section",
+    "proposals.comment_routes:proposal_section",
+)
+"""Sections of the proposal page: ``module:function`` taking ``(session, actor, proposal)``."""
 
-def detail_sections(session: Any, actor: Any, challenge: Any) -> list[tuple[str, dict[str, Any]]]:
+
+def _collect(paths: tuple[str, ...], *args: Any) -> list[tuple[str, dict[str, Any]]]:
     sections = []
-    for path in DETAIL_SECTIONS:
-        section = resolve(path)(session, actor, challenge)
+    for path in paths:
+        section = resolve(path)(*args)
         if section is not None:
             sections.append(section)
     return sections
+
+
+def detail_sections(session: Any, actor: Any, challenge: Any) -> list[tuple[str, dict[str, Any]]]:
+    return _collect(DETAIL_SECTIONS, session, actor, challenge)
+
+
+def proposal_sections(session: Any, actor: Any, proposal: Any) -> list[tuple[str, dict[str, Any]]]:
+    return _collect(PROPOSAL_SECTIONS, session, actor, proposal)
