@@ -109,3 +109,23 @@ def create_challenge(session: Session, department: Department, *, phase: str = "
     session.commit()
     session.refresh(challenge)
     return challenge
+
+
+def create_proposal(session: Session, challenge: Any, organisation: Organisation, *, status: str = "submitted",
+                    title: str = "AIデマンド交通で高島平の移動を支える", summary: str = "予約制の乗合交通を実証します。",
+                    author: User | None = None, confidential: str = "原価内訳：車両リース 120万円") -> Any:
+    """A proposal of ``organisation`` (lead, confirmed) on ``challenge``; submitted unless said otherwise."""
+    from proposals.models import Proposal, ProposalOrganisation, ProposalStatus
+
+    now = utcnow()
+    proposal = Proposal(challenge_id=challenge.id, lead_organisation_id=organisation.id,  # type: ignore[arg-type]
+                        created_by_id=author.id if author else None, status=ProposalStatus(status), title=title,
+                        summary=summary, description="## 提案の内容\n\n実証の概要です。", confidential=confidential,
+                        submitted_at=now if status == "submitted" else None, version=1 if status == "submitted" else 0)
+    session.add(proposal)
+    session.flush()
+    session.add(ProposalOrganisation(proposal_id=proposal.id, organisation_id=organisation.id, is_lead=True,  # type: ignore[arg-type]
+                                     confirmed_at=now, confirmed_by_id=author.id if author else None))
+    session.commit()
+    session.refresh(proposal)
+    return proposal
