@@ -107,6 +107,11 @@ def path_of(settings: Settings, attachment: ChallengeAttachment) -> Path:
     return storage_root(settings) / attachment.storage_key
 
 
+def remove_file(path: Path) -> None:
+    """Remove a stored file; a failure is logged, never raised (the row is what counts)."""
+    _remove(path)
+
+
 def _remove(path: Path) -> None:
     try:
         path.unlink(missing_ok=True)
@@ -126,15 +131,15 @@ class ReceivedFile:
     file_type: FileType
 
 
-def receive(settings: Settings, source: BinaryIO, limit: int = MAX_FILE_BYTES) -> ReceivedFile:
-    """Copy ``source`` to a new file under a random name, in chunks.
+def receive(settings: Settings, source: BinaryIO, limit: int = MAX_FILE_BYTES, *,
+            folder: str = STORAGE_FOLDER) -> ReceivedFile:
+    """Copy ``source`` to a new file under a random name in ``folder`` (of the upload folder), in chunks.
 
     Reading stops at the first chunk past ``limit`` and as soon as the first bytes show a type that is
     not accepted; nothing is left on disk then. Raises ValidationFailed({"file": …}).
     """
-    folder = storage_root(settings) / STORAGE_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    key = f"{STORAGE_FOLDER}/{secrets.token_hex(16)}"
+    (storage_root(settings) / folder).mkdir(parents=True, exist_ok=True)
+    key = f"{folder}/{secrets.token_hex(16)}"
     path = storage_root(settings) / key
     digest = hashlib.sha256()
     size = 0

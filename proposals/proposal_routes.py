@@ -1,12 +1,538 @@
-"""Routes: filled in by the proposal_routes work."""
+"""Proposal (提案) pages: the list per challenge, each proposal's page, writing, submitting, withdrawing,
+the consortium, versions and attachments; and the read API. HTTP only: the rules live in
+``proposals.submissions``.
+
+Every form works without JavaScript (POST, then 303). With htmx the filters of the list swap the
+results region, and the proposal form asks for similar proposals while the title and summary are
+typed; a plain "check for similar proposals" button re-renders the form with the same list.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery, Parameter
+from litestar.response import File, Redirect, Template
+from sqlmodel import Session
+
+from cocreate.accounts.permissions import Forbidden, Principal, principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
+from proposals import challenges, moderation, sections, submissions
+from proposals.challenges import KpiInput
+from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
+from proposals.public_routes import KpiOut, PageInfo, file_size
+from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition, parse_whole_number
+from proposals.submissions import ProposalInput, SortOrder, StatusFilter
+
+MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+SECTION = "proposals/_proposal_section.html"
+LIST_PAGE = "proposals/proposal_list.html"
+RESULTS = "proposals/_proposal_results.html"
+DETAIL_PAGE = "proposals/proposal_detail.html"
+FORM_PAGE = "proposals/proposal_form.html"
+SIMILAR = "proposals/_proposal_similar.html"
+REFUSED_PAGE = "proposals/proposal_refused.html"
+VERSIONS_PAGE = "proposals/proposal_versions.html"
+SEED_COOKIE = "cocreate_proposal_seed"
+KPI_PARTS = ("indicator", "baseline", "target", "unit")
+BLANK_KPI_ROWS = 2
+MAX_ROWS = 50
 
 
-def detail_section(session: Any, actor: Any, challenge: Any) -> tuple[str, dict[str, Any]] | None:
-    """The proposals section of the challenge page (submitted proposals, link to propose)."""
-    return None
+def detail_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+    """The proposals section of the challenge page: the count, a link to the list, the "propose" button
+    for members of verified organisations while accepting, and the actor's own proposals."""
+    if challenge.phase is Phase.DRAFT:
+        return None
+    return SECTION, {
+        "challenge": challenge,
+        "eligibility": submissions.eligibility(session, actor, challenge),
+        "mine": submissions.my_proposals(session, actor, challenge.id),  # type: ignore[arg-type]
+        "signed_in": actor.is_signed_in,
+    }
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+def _kpi_rows(data: dict[str, Any]) -> list[dict[str, str]]:
+    indexes = set()
+    for key in data:
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "kpis" and parts[1].isdigit() and len(parts[1]) <= 3 \
+                and parts[2] in KPI_PARTS:
+            indexes.add(int(parts[1]))
+    rows = []
+    for index in sorted(indexes)[:MAX_ROWS]:
+        row = {part: _text(data, f"kpis-{index}-{part}", 1000) for part in KPI_PARTS}
+        if any(value.strip() for value in row.values()):
+            rows.append(row)
+    return rows
+
+
+def _parse_form(data: dict[str, Any]) -> tuple[ProposalInput, dict[str, Any], dict[str, str]]:
+    """(input for the services, the form as typed, errors of values that could not be read)."""
+    form: dict[str, Any] = {name: _text(data, name, 100_000) for name in submissions.TEXT_FIELDS}
+    values = ProposalInput(**form)
+    errors: dict[str, str] = {}
+    form["cost_estimate_yen"] = _text(data, "cost_estimate_yen", 100)
+    if form["cost_estimate_yen"].strip():
+        values.cost_estimate_yen = parse_whole_number(form["cost_estimate_yen"], allow="円¥")
+        if values.cost_estimate_yen is None:
+            errors["cost_estimate_yen"] = _("Enter the amount in yen as a whole number, for example 3,000,000.")
+    form["kpis"] = _kpi_rows(data)
+    values.kpis = [KpiInput(row["indicator"], row["target"], row["baseline"], row["unit"]) for row in form["kpis"]]
+    form["organisation_id"] = _text(data, "organisation_id", 30)
+    return values, form, errors
+
+
+def _form_of(session: Session, proposal: Proposal) -> dict[str, Any]:
+    data = ProposalInput.from_proposal(session, proposal)
+    form: dict[str, Any] = {name: getattr(data, name) for name in submissions.TEXT_FIELDS}
+    form["cost_estimate_yen"] = f"{data.cost_estimate_yen:,}" if data.cost_estimate_yen is not None else ""
+    form["kpis"] = [{"indicator": k.indicator, "baseline": k.baseline, "target": k.target, "unit": k.unit}
+                    for k in data.kpis]
+    form["organisation_id"] = str(proposal.lead_organisation_id)
+    return form
+
+
+def _form_page(request: Request, session: Session, actor: Principal, challenge: Challenge, form: dict[str, Any], *,
+               proposal: Proposal | None = None, errors: dict[str, str] | None = None, similar_checked: bool = False,
+               status_code: int = 200) -> Template:
+    assert challenge.id is not None
+    similar = submissions.similar_proposals(session, challenge.id, form.get("title", ""), form.get("summary", ""),
+                                            exclude_id=proposal.id if proposal else None) \
+        if similar_checked or proposal is not None else []
+    return render(request, FORM_PAGE, {
+        "challenge": challenge, "proposal": proposal, "form": form, "errors": errors or {},
+        "organisations": submissions.proposing_organisations(session, actor) if proposal is None else [],
+        "blank_rows": BLANK_KPI_ROWS, "similar": similar, "similar_checked": similar_checked,
+        "challenge_kpis": challenges.kpis_of(session, challenge.id),
+    }, status_code=status_code)
+
+
+def _refused(request: Request, challenge: Challenge, reason: str) -> Template:
+    return render(request, REFUSED_PAGE, {"challenge": challenge, "reason": reason}, status_code=403)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+@get("/challenges/{challenge_id:int}/proposals/new", name="proposal-new", guards=[signed_in], sync_to_thread=True)
+def proposal_new(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
+    actor = principal_of(request)
+    challenge = submissions.load_challenge(db_session, actor, challenge_id)
+    eligible = submissions.eligibility(db_session, actor, challenge)
+    if not eligible:
+        return _refused(request, challenge, eligible.reason)
+    form = {"organisation_id": str(eligible.organisations[0].id), "kpis": []}
+    return _form_page(request, db_session, actor, challenge, form)
+
+
+@post("/challenges/{challenge_id:int}/proposals/new", name="proposal-create", guards=[signed_in],
+      sync_to_thread=True)
+def proposal_create(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                    data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    challenge = submissions.load_challenge(db_session, actor, challenge_id)
+    values, form, errors = _parse_form(data)
+    eligible = submissions.eligibility(db_session, actor, challenge)
+    if not eligible:
+        return _refused(request, challenge, eligible.reason)
+    if _text(data, "check_similar", 10):
+        return _form_page(request, db_session, actor, challenge, form, similar_checked=True)
+    try:
+        if errors:
+            raise ValidationFailed(errors | submissions.validate(values, complete=False))
+        proposal = submissions.create_draft(db_session, actor, challenge_id, form["organisation_id"], values)
+    except Forbidden as refused:
+        db_session.rollback()
+        return _refused(request, challenge, str(refused.detail))
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _form_page(request, db_session, actor, challenge, form, errors=failed.errors, status_code=400)
+    return after_post(request, f"/proposals/{proposal.id}",
+                      message=_("Your draft has been saved. Only your organisation can see it until you submit it."))
+
+
+@get("/challenges/{challenge_id:int}/proposals/similar", name="proposal-similar", sync_to_thread=True)
+def proposal_similar(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                     title: FromQuery[str] = "", summary: FromQuery[str] = "",
+                     exclude: FromQuery[str] = "") -> Template:
+    """The similar-proposals box (a fragment, for htmx while typing)."""
+    challenge = submissions.load_challenge(db_session, principal_of(request), challenge_id)
+    assert challenge.id is not None
+    similar = submissions.similar_proposals(db_session, challenge.id, title[:submissions.TITLE_MAX],
+                                            summary[:submissions.SUMMARY_MAX],
+                                            exclude_id=submissions.parse_id(exclude))
+    return render(request, SIMILAR, {"similar": similar, "similar_checked": True, "challenge": challenge})
+
+
+def _editable(request: Request, session: Session, proposal_id: int) -> tuple[Proposal, Challenge]:
+    actor = principal_of(request)
+    proposal, challenge, access = submissions.load(session, actor, proposal_id)
+    if not access.confirmed_author:
+        raise Forbidden(_("Only members of the organisations that wrote this proposal can do this."))
+    return proposal, challenge
+
+
+@get("/proposals/{proposal_id:int}/edit", name="proposal-edit", guards=[signed_in], sync_to_thread=True)
+def proposal_edit(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template:
+    proposal, challenge = _editable(request, db_session, proposal_id)
+    return _form_page(request, db_session, principal_of(request), challenge, _form_of(db_session, proposal),
+                      proposal=proposal)
+
+
+@post("/proposals/{proposal_id:int}/edit", name="proposal-update", guards=[signed_in], sync_to_thread=True)
+def proposal_update(request: Request, db_session: DbSession, proposal_id: FromPath[int],
+                    data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    proposal, challenge = _editable(request, db_session, proposal_id)
+    values, form, errors = _parse_form(data)
+    if _text(data, "check_similar", 10):
+        return _form_page(request, db_session, actor, challenge, form, proposal=proposal, similar_checked=True)
+    submitted = proposal.status is ProposalStatus.SUBMITTED
+    try:
+        if errors:
+            raise ValidationFailed(errors | submissions.validate(values, complete=submitted))
+        proposal = submissions.update(db_session, actor, proposal_id, values)
+    except Forbidden as refused:
+        db_session.rollback()
+        return _refused(request, challenge, str(refused.detail))
+    except ValidationFailed as failed:
+        db_session.rollback()
+        db_session.refresh(proposal)
+        return _form_page(request, db_session, actor, challenge, form, proposal=proposal, errors=failed.errors,
+                          status_code=400)
+    message = (_("Your changes have been saved as version %(number)s.", number=proposal.version) if submitted
+               else _("Your draft has been saved."))
+    return after_post(request, f"/proposals/{proposal_id}", message=message)
+
+
+def _detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
+                 status_code: int = 200) -> Template:
+    actor = principal_of(request)
+    detail = submissions.detail(session, actor, proposal_id)
+    extra = (sections.proposal_sections(session, actor, detail.proposal)
+             if detail.proposal.status is not ProposalStatus.DRAFT else [])
+    return render(request, DETAIL_PAGE, {"d": detail, "sections": extra, "errors": errors or {},
+                                         "attachment_url": submissions.attachment_url, "file_size": file_size,
+                                         "hidden_notice": moderation.hidden_notice(detail.proposal)},
+                  status_code=status_code)
+
+
+def _action(request: Request, session: Session, proposal_id: int, run: Any, message: str) -> Template | Redirect:
+    try:
+        run()
+    except ValidationFailed as failed:
+        session.rollback()
+        return _detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+    return after_post(request, f"/proposals/{proposal_id}", message=message)
+
+
+@post("/proposals/{proposal_id:int}/submit", name="proposal-submit", guards=[signed_in], sync_to_thread=True)
+def proposal_submit(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
+    actor = principal_of(request)
+    return _action(request, db_session, proposal_id,
+                   lambda: submissions.submit(db_session, actor, proposal_id),
+                   _("Your proposal has been submitted. You can still change it until proposals close."))
+
+
+@post("/proposals/{proposal_id:int}/withdraw", name="proposal-withdraw", guards=[signed_in], sync_to_thread=True)
+def proposal_withdraw(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
+    actor = principal_of(request)
+    return _action(request, db_session, proposal_id,
+                   lambda: submissions.withdraw(db_session, actor, proposal_id),
+                   _("Your proposal has been withdrawn."))
+
+
+@post("/proposals/{proposal_id:int}/coauthors", name="proposal-coauthors", guards=[signed_in],
+      sync_to_thread=True)
+def proposal_coauthors(request: Request, db_session: DbSession, proposal_id: FromPath[int],
+                       data: Form) -> Template | Redirect:
+    return _coauthors(request, db_session, principal_of(request), proposal_id, _text(data, "action", 20),
+                      _text(data, "organisation_id", 30))
+
+
+def _coauthors(request: Request, session: Session, actor: Principal, proposal_id: int, action: str,
+               organisation_id: str) -> Template | Redirect:
+    try:
+        message = submissions.change_coauthors(session, actor, proposal_id, action, organisation_id)
+    except ValidationFailed as failed:
+        session.rollback()
+        return _detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+    return after_post(request, f"/proposals/{proposal_id}#consortium", message=message)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@get("/proposals/{proposal_id:int}", name="proposal-detail", sync_to_thread=True)
+def proposal_detail(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template:
+    return _detail_page(request, db_session, proposal_id)
+
+
+def _choice(enum: Any, raw: str, default: Any) -> Any:
+    try:
+        return enum(raw)
+    except ValueError:
+        return default
+
+
+@get("/challenges/{challenge_id:int}/proposals", name="proposal-list", sync_to_thread=True)
+def proposal_list(request: Request, db_session: DbSession, challenge_id: FromPath[int], status: FromQuery[str] = "",
+                  sort: FromQuery[str] = "", page: FromQuery[str] = "1") -> Template:
+    """A challenge's public proposals with a status filter and sort; htmx gets the results region only.
+
+    "Random" keeps one shuffle per visitor (a seed in a cookie), so paging neither repeats nor skips.
+    """
+    challenge = submissions.load_challenge(db_session, principal_of(request), challenge_id)
+    status_filter = _choice(StatusFilter, status, StatusFilter.ALL)
+    order = _choice(SortOrder, sort, SortOrder.NEWEST)
+    seed = submissions.parse_seed(request.cookies.get(SEED_COOKIE))
+    new_seed = seed is None and order is SortOrder.RANDOM
+    if seed is None:
+        seed = submissions.new_seed()
+    number, _size = clamp_page(page)
+    result = submissions.find_public(db_session, challenge, status=status_filter, sort=order, seed=seed, page=number)
+
+    def url_for_page(n: int) -> str:
+        params = {"status": status_filter.value, "sort": order.value if order is not SortOrder.NEWEST else "",
+                  "page": n if n > 1 else ""}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return f"/challenges/{challenge_id}/proposals" + (f"?{query}" if query else "")
+
+    response = render(request, LIST_PAGE, {
+        "challenge": challenge, "page": result, "status": status_filter, "sort": order,
+        "statuses": list(StatusFilter), "sort_orders": list(SortOrder), "url_for_page": url_for_page,
+        "decisions_published": challenge.decisions_published_at is not None,
+    }, fragment=RESULTS)
+    if new_seed:
+        response.set_cookie(key=SEED_COOKIE, value=str(seed), max_age=7 * 24 * 3600, httponly=True,
+                            samesite="lax", path="/")
+    return response
+
+
+@get("/proposals/{proposal_id:int}/versions", name="proposal-versions", guards=[signed_in], sync_to_thread=True)
+def proposal_versions(request: Request, db_session: DbSession, proposal_id: FromPath[int],
+                      older: FromQuery[str] = "", newer: FromQuery[str] = "") -> Template:
+    """Every submitted version; two of them compared (by default the latest with the one before)."""
+    proposal, challenge, rows = submissions.versions(db_session, principal_of(request), proposal_id)
+    by_number = {row.number: row for row in rows}
+    newer_row = by_number.get(submissions.parse_seed(newer) or 0) or (rows[0] if rows else None)
+    older_row = by_number.get(submissions.parse_seed(older) or 0)
+    if older_row is None and newer_row is not None:
+        older_row = by_number.get(newer_row.number - 1)
+    changes = submissions.diff(older_row, newer_row) if older_row and newer_row else []
+    return render(request, VERSIONS_PAGE, {"proposal": proposal, "challenge": challenge, "versions": rows,
+                                           "older": older_row, "newer": newer_row, "changes": changes})
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+@post("/proposals/{proposal_id:int}/attachments", name="proposal-attachment-add", guards=[signed_in],
+      sync_to_thread=True)
+def attachment_add(request: Request, db_session: DbSession, settings: AppSettings, proposal_id: FromPath[int],
+                   data: MultipartForm) -> Template | Redirect:
+    actor = principal_of(request)
+    upload = data.get("file")
+    if isinstance(upload, list):
+        upload = upload[0] if upload else None
+    upload = upload if isinstance(upload, UploadFile) else None
+    try:
+        attachment = submissions.add_attachment(
+            db_session, settings, actor, proposal_id, title=_text(data, "attachment_title", 1000),
+            confidential=_text(data, "confidential", 10) == "yes", source=upload.file if upload else None,
+            filename=upload.filename if upload else "")
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
+    return after_post(request, f"/proposals/{proposal_id}#attachments",
+                      message=_("“%(name)s” was attached.", name=attachment.filename))
+
+
+@post("/proposals/{proposal_id:int}/attachments/{file_id:int}/delete", name="proposal-attachment-delete",
+      guards=[signed_in], sync_to_thread=True)
+def attachment_delete(request: Request, db_session: DbSession, settings: AppSettings, proposal_id: FromPath[int],
+                      file_id: FromPath[int]) -> Template | Redirect:
+    actor = principal_of(request)
+    return _action(request, db_session, proposal_id,
+                   lambda: submissions.delete_attachment(db_session, settings, actor, proposal_id, file_id),
+                   _("The file was deleted."))
+
+
+@get("/proposals/{proposal_id:int}/attachments/{file_id:int}", name="proposal-attachment",
+     sync_to_thread=True)
+def attachment_download(request: Request, db_session: DbSession, settings: AppSettings, proposal_id: FromPath[int],
+                        file_id: FromPath[int]) -> File:
+    found = submissions.for_download(db_session, settings, principal_of(request), proposal_id, file_id)
+    if found is None:
+        raise NotFoundException()
+    attachment, path, public = found
+    return File(path=path, media_type=attachment.content_type, content_disposition_type="inline", headers={
+        "content-disposition": content_disposition(attachment.filename),
+        "x-content-type-options": "nosniff",
+        "cache-control": IMMUTABLE_CACHE if public else "private, no-store",
+        "etag": f'"{attachment.sha256}"',
+    })
+
+
+# --- read API ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OrganisationOut:
+    id: int
+    name: str
+    verified: bool
+    lead: bool
+
+
+@dataclass
+class ProposalSummaryOut:
+    id: int
+    url: str
+    challenge_id: int
+    status: ProposalStatus
+    title: str
+    summary: str
+    """Empty for withdrawn and hidden proposals."""
+    organisations: list[OrganisationOut]
+    submitted_at: datetime | None
+    withdrawn_at: datetime | None
+    vote_count: int
+    comment_count: int
+    hidden: bool
+    hidden_reason: str
+    decision: DecisionOutcome | None
+    """Null until the challenge's decisions are published."""
+
+
+@dataclass
+class ProposalListOut:
+    items: list[ProposalSummaryOut]
+    page: PageInfo
+
+
+@dataclass
+class AttachmentOut:
+    id: int
+    title: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    url: str
+
+
+@dataclass
+class ProposalOut(ProposalSummaryOut):
+    description: str
+    """Markdown; like every text below, empty for withdrawn and hidden proposals."""
+    team: str
+    cost_estimate_yen: int | None
+    schedule: str
+    test_field_needs: str
+    kpis: list[KpiOut]
+    attachments: list[AttachmentOut]
+    version: int
+    decision_rationale: str
+
+
+def _summary_out(proposal: Proposal, organisations: list[tuple[Any, bool]], decision_public: bool) -> dict[str, Any]:
+    assert proposal.id is not None
+    shows = submissions.shows_public_content(proposal)
+    return {
+        "id": proposal.id, "url": f"/proposals/{proposal.id}", "challenge_id": proposal.challenge_id,
+        "status": proposal.status, "title": proposal.title, "summary": proposal.summary if shows else "",
+        "organisations": [OrganisationOut(o.id, o.name, o.is_verified, lead) for o, lead in organisations],
+        "submitted_at": proposal.submitted_at, "withdrawn_at": proposal.withdrawn_at,
+        "vote_count": proposal.vote_count, "comment_count": proposal.comment_count,
+        "hidden": proposal.hidden_at is not None,
+        "hidden_reason": proposal.hidden_reason if proposal.hidden_at is not None else "",
+        "decision": proposal.decision if decision_public else None,
+    }
+
+
+@get("/challenges/{challenge_id:int}/proposals", name="api-proposal-list", sync_to_thread=True, tags=["proposals"],
+     summary="A challenge's public proposals")
+def api_proposal_list(
+    db_session: DbSession, challenge_id: FromPath[int],
+    status: Annotated[StatusFilter, Parameter(
+        description="`submitted`, `withdrawn`, `selected` or `not_selected` (decisions once published); "
+                    "empty for all.")] = StatusFilter.ALL,
+    sort: Annotated[SortOrder, Parameter(description="`newest`, `votes`, `comments` or `random` (with `seed`).")
+                    ] = SortOrder.NEWEST,
+    seed: Annotated[int, Parameter(ge=1, le=submissions.SEED_MAX, description="Seed of the random order.")] = 1,
+    page: Annotated[int, Parameter(ge=1, description="Page number; past the end gives the last page.")] = 1,
+    per_page: Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description="Items per page.")] = DEFAULT_PER_PAGE,
+) -> ProposalListOut:
+    """Submitted and withdrawn proposals (never drafts), public fields only; never the confidential part."""
+    challenge = submissions.load_challenge(db_session, Principal.anonymous(), challenge_id)
+    result = submissions.find_public(db_session, challenge, status=status, sort=sort, seed=seed, page=page,
+                                     per_page=per_page)
+
+    def link(number: int) -> str:
+        params = {"status": status.value, "sort": sort.value, "page": number, "per_page": result.per_page}
+        if sort is SortOrder.RANDOM:
+            params["seed"] = seed
+        return f"/api/v1/challenges/{challenge_id}/proposals?" + urlencode({k: v for k, v in params.items() if v})
+
+    items = [ProposalSummaryOut(**_summary_out(item.proposal, [(o, o.id == item.proposal.lead_organisation_id)
+                                                               for o in item.organisations], item.decision_public))
+             for item in result.items]
+    return ProposalListOut(items=items, page=PageInfo(
+        page=result.page, per_page=result.per_page, total=result.total, pages=result.pages,
+        next=link(result.page + 1) if result.has_next else None,
+        previous=link(result.page - 1) if result.has_previous else None))
+
+
+@get("/proposals/{proposal_id:int}", name="api-proposal-detail", sync_to_thread=True, tags=["proposals"],
+     summary="A public proposal")
+def api_proposal_detail(db_session: DbSession, proposal_id: FromPath[int]) -> ProposalOut:
+    """The public part of a submitted or withdrawn proposal (drafts answer 404); never the confidential part."""
+    try:
+        detail = submissions.detail(db_session, Principal.anonymous(), proposal_id)
+    except submissions.NotFound:
+        raise NotFoundException(detail=_("This proposal does not exist or is not public.")) from None
+    proposal = detail.proposal
+    shows = detail.shows_content
+    return ProposalOut(
+        **_summary_out(proposal, [(o, row.is_lead) for row, o in detail.authors], detail.decision_public),
+        description=proposal.description if shows else "", team=proposal.team if shows else "",
+        cost_estimate_yen=proposal.cost_estimate_yen if shows else None,
+        schedule=proposal.schedule if shows else "", test_field_needs=proposal.test_field_needs if shows else "",
+        kpis=[KpiOut(k.indicator, k.baseline, k.target, k.unit) for k in detail.kpis],
+        attachments=[AttachmentOut(id=a.id, title=a.title, filename=a.filename, content_type=a.content_type,  # type: ignore[arg-type]
+                                   size_bytes=a.size_bytes, sha256=a.sha256, url=submissions.attachment_url(a))
+                     for a in detail.attachments if not a.confidential],
+        version=proposal.version,
+        decision_rationale=proposal.decision_rationale if detail.decision_public else "",
+    )
+
+
+proposal_router = Router(
+    path="/",
+    route_handlers=[proposal_list, proposal_new, proposal_create, proposal_similar, proposal_detail, proposal_edit,
+                    proposal_update, proposal_submit, proposal_withdraw, proposal_coauthors, proposal_versions,
+                    attachment_add, attachment_delete, attachment_download],
+    include_in_schema=False,
+)
+api_router = Router(path="/api/v1", route_handlers=[api_proposal_list, api_proposal_detail])
+
+ROUTES: list[Any] = [proposal_router, api_router]

@@ -1,12 +1,134 @@
-"""Routes: filled in by the vote_routes work."""
+"""Votes (応援): the vote box of the proposal page, voting and withdrawing (htmx or plain forms), and the
+staff page /staff/challenges/{id}/voting. Routes do HTTP only; proposals.votes decides."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Response, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.dependencies import DbSession
+from cocreate.web.forms import Form, safe_next
+from cocreate.web.forms import text as _text
+from cocreate.web.htmx import after_post, is_htmx, render
+from cocreate.web.i18n import gettext as _
+from proposals import votes
+from proposals.models import Proposal
+
+SECTION = "proposals/_vote.html"
+
+
+def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except votes.NotFound:
+        raise NotFoundException() from None
 
 
 def proposal_section(session: Any, actor: Any, proposal: Any) -> tuple[str, dict[str, Any]] | None:
     """The vote (応援) button and count on the proposal page, and the report link."""
-    return None
+    view = votes.section(session, actor, proposal)
+    return None if view is None else (SECTION, {"vote": view})
+
+
+def _back(data: dict[str, Any], proposal_id: int) -> str:
+    target = _text(data, "next", 500)
+    return safe_next(target) if target else f"/proposals/{proposal_id}"
+
+
+def _sign_in_first(request: Request, back: str) -> Redirect | Response[str]:
+    target = "/account/sign-in?" + urlencode({"next": back})
+    if is_htmx(request):
+        return Response("", status_code=200, headers={"HX-Redirect": target})
+    return Redirect(path=target, status_code=303)
+
+
+def _answer(request: Request, db_session: DbSession, proposal_id: int, back: str, message: str,
+            category: str) -> Template | Redirect:
+    """303 back to the page the form was on, or the refreshed vote box for htmx."""
+    context: dict[str, Any] = {}
+    if is_htmx(request):
+        db_session.expire_all()
+        proposal = db_session.get(Proposal, proposal_id)
+        view = votes.section(db_session, principal_of(request), proposal, back=back) if proposal else None  # type: ignore[arg-type]
+        if view is None:
+            raise NotFoundException()
+        context = {"ctx": {"vote": view}}
+    return after_post(request, f"{back}#vote-{proposal_id}", message=message, category=category, fragment=SECTION,
+                      context=context)
+
+
+def _change(request: Request, db_session: DbSession, proposal_id: int, data: dict[str, Any],
+            adding: bool) -> Template | Redirect | Response[str]:
+    actor = principal_of(request)
+    back = _back(data, proposal_id)
+    if not actor.is_signed_in:
+        return _sign_in_first(request, back)
+    try:
+        changed = _found(votes.vote if adding else votes.unvote, db_session, actor, proposal_id)
+    except ValidationFailed as failed:
+        return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
+    if adding:
+        message = _("Thank you for your support.") if changed else _("You already support this proposal.")
+    else:
+        message = _("Your vote was withdrawn.") if changed else _("You had not voted for this proposal.")
+    return _answer(request, db_session, proposal_id, back, message, "success")
+
+
+@post("/proposals/{proposal_id:int}/vote", name="proposal-vote", sync_to_thread=True)
+def vote(request: Request, db_session: DbSession, proposal_id: FromPath[int],
+         data: Form) -> Template | Redirect | Response[str]:
+    return _change(request, db_session, proposal_id, data, adding=True)
+
+
+@post("/proposals/{proposal_id:int}/unvote", name="proposal-unvote", sync_to_thread=True)
+def unvote(request: Request, db_session: DbSession, proposal_id: FromPath[int],
+           data: Form) -> Template | Redirect | Response[str]:
+    return _change(request, db_session, proposal_id, data, adding=False)
+
+
+# --- staff: voting settings ----------------------------------------------------------------------
+
+
+def _settings_page(request: Request, challenge: Any, form: dict[str, Any], errors: dict[str, str],
+                   status_code: int = 200) -> Template:
+    return render(request, "proposals/_vote_settings.html", {
+        "challenge": challenge, "form": form, "errors": errors,
+        "limit_min": votes.LIMIT_MIN, "limit_max": votes.LIMIT_MAX,
+    }, status_code=status_code)
+
+
+@get("/staff/challenges/{challenge_id:int}/voting", name="staff-voting", guards=[signed_in], sync_to_thread=True)
+def staff_voting(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
+    challenge = _found(votes.owned_challenge, db_session, principal_of(request), challenge_id)
+    return _settings_page(request, challenge, {"vote_limit": str(challenge.vote_limit),
+                                               "votes_require_verified": challenge.votes_require_verified}, {})
+
+
+@post("/staff/challenges/{challenge_id:int}/voting", name="staff-voting-update", guards=[signed_in],
+      sync_to_thread=True)
+def staff_voting_update(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+                        data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    form = votes.VotingInput(vote_limit=_text(data, "vote_limit", 100),
+                             votes_require_verified=_text(data, "votes_require_verified", 10) == "yes")
+    try:
+        challenge = _found(votes.update_settings, db_session, actor, challenge_id, form)
+    except ValidationFailed as failed:
+        challenge = _found(votes.owned_challenge, db_session, actor, challenge_id)
+        return _settings_page(request, challenge, vars(form), failed.errors, 400)
+    return after_post(request, f"/staff/challenges/{challenge.id}/voting",
+                      message=_("The voting settings were saved."))
+
+
+# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+vote_router = Router(path="/", route_handlers=[vote, unvote, staff_voting, staff_voting_update],
+                     include_in_schema=False)
+
+ROUTES: list[Any] = [vote_router]

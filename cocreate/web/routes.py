@@ -49,6 +49,8 @@ class ApiIndex:
 API_RESOURCES: dict[str, str] = {
     "challenges": "/api/v1/challenges",
     "challenge": "/api/v1/challenges/{id}",
+    "challenge_proposals": "/api/v1/challenges/{id}/proposals",
+    "proposal": "/api/v1/proposals/{id}",
 }
 """Resources of the read API by name; components add theirs when they register routes."""
 

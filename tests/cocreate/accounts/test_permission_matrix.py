@@ -41,12 +41,21 @@ from proposals.models import (
     AttachmentKind,
     BriefingSession,
     ChallengeAttachment,
+    Comment,
+    ProposalAttachment,
     Question,
     QuestionStatus,
     QuestionVisibility,
+    ReviewerAssignment,
 )
 from tests.conftest import csrf_token
-from tests.factories import create_challenge, create_department, create_organisation, create_user
+from tests.factories import (
+    create_challenge,
+    create_department,
+    create_organisation,
+    create_proposal,
+    create_user,
+)
 
 ANONYMOUS = "anonymous"
 PERSONAS = ("anonymous", "resident", "org_member", "org_admin", "staff", "other_staff", "reviewer", "coordinator",
@@ -194,6 +203,62 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/notifications/unread-count"): PUBLIC,
     ("POST", "/notifications/read-all"): SIGNED_IN,
     ("POST", "/notifications/{notification_id:int}/read"): frozenset({"resident"}),  # only its owner
+    # proposals: anyone reads the public part; members of a verified organisation write; the world's proposal is
+    # submitted by org_admin's (verified) organisation, org_member belongs to it
+    ("GET", "/challenges/{challenge_id:int}/proposals"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/proposals/similar"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/proposals/new"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/challenges/{challenge_id:int}/proposals/new"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/proposals/{proposal_id:int}"): PUBLIC,
+    ("GET", "/proposals/{proposal_id:int}/edit"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/proposals/{proposal_id:int}/edit"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/proposals/{proposal_id:int}/submit"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/proposals/{proposal_id:int}/withdraw"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/proposals/{proposal_id:int}/coauthors"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/proposals/{proposal_id:int}/versions"): frozenset({"org_member", "org_admin", "staff", "reviewer"}),
+    ("POST", "/proposals/{proposal_id:int}/attachments"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/proposals/{proposal_id:int}/attachments/{file_id:int}/delete"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/proposals/{proposal_id:int}/attachments/{file_id:int}"): PUBLIC,
+    ("GET", "/api/v1/challenges/{challenge_id:int}/proposals"): PUBLIC,
+    ("GET", "/api/v1/proposals/{proposal_id:int}"): PUBLIC,
+    # votes (residents: not the owning staff, not the proposal's authors) and the owning staff's settings
+    ("POST", "/proposals/{proposal_id:int}/vote"): SIGNED_IN - {"staff", "org_member", "org_admin"},
+    ("POST", "/proposals/{proposal_id:int}/unvote"): SIGNED_IN,  # withdrawing your own vote (or nothing)
+    ("GET", "/staff/challenges/{challenge_id:int}/voting"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/voting"): frozenset({"staff"}),
+    # reports (anyone signed in, not on their own content) and moderation
+    ("GET", "/reports/{target_type:str}/{target_id:int}"): SIGNED_IN - {"org_member", "org_admin"},
+    ("POST", "/reports"): SIGNED_IN,
+    ("GET", "/moderation"): frozenset({"moderator", "admin"}),
+    ("GET", "/moderation/{target_type:str}/{target_id:int}"): frozenset({"moderator", "admin"}),
+    ("POST", "/moderation/{target_type:str}/{target_id:int}/hide"): frozenset({"moderator", "admin"}),
+    ("POST", "/moderation/{target_type:str}/{target_id:int}/restore"): frozenset({"moderator", "admin"}),
+    ("POST", "/moderation/{target_type:str}/{target_id:int}/dismiss"): frozenset({"moderator", "admin"}),
+    ("POST", "/moderation/users/{user_id:int}/block"): frozenset({"moderator", "admin"}),
+    # review: reviewers assigned to the challenge score; the owning staff assign, read results and decide
+    ("GET", "/review"): frozenset({"reviewer", "staff", "other_staff"}),
+    ("GET", "/review/challenges/{challenge_id:int}"): frozenset({"reviewer"}),
+    ("GET", "/review/proposals/{proposal_id:int}"): frozenset({"reviewer"}),
+    ("POST", "/review/proposals/{proposal_id:int}"): frozenset({"reviewer"}),
+    ("POST", "/review/proposals/{proposal_id:int}/conflict"): frozenset({"reviewer"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/reviewers"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/reviewers"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/reviewers/remove"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/review"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/review.csv"): frozenset({"staff"}),
+    ("GET", "/staff/challenges/{challenge_id:int}/decisions"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/decisions"): frozenset({"staff"}),
+    ("POST", "/staff/challenges/{challenge_id:int}/decisions/publish"): frozenset({"staff"}),
+    # comments: anyone reads; anyone signed in (confirmed) comments, replies and likes; only the author
+    # edits (within 15 minutes) and deletes
+    ("GET", "/challenges/{challenge_id:int}/comments"): PUBLIC,
+    ("POST", "/challenges/{challenge_id:int}/comments"): SIGNED_IN,
+    ("GET", "/proposals/{proposal_id:int}/comments"): PUBLIC,
+    ("POST", "/proposals/{proposal_id:int}/comments"): SIGNED_IN,
+    ("GET", "/comments/{comment_id:int}/replies"): PUBLIC,
+    ("POST", "/comments/{comment_id:int}/like"): SIGNED_IN,
+    ("POST", "/comments/{comment_id:int}/edit"): frozenset({"resident"}),
+    ("POST", "/comments/{comment_id:int}/delete"): frozenset({"resident"}),
 }
 
 
@@ -254,6 +319,17 @@ def _build_world(session: Session, upload_dir: Path) -> World:
                                  full_name="板橋 花子", postal_code="173-0004", address="板橋区板橋1-1-1")
     session.add_all([invitation, question, briefing, attachment, notification, residency])
     session.commit()
+    proposal = create_proposal(session, challenge, organisation, author=users["org_admin"])
+    file_key = f"proposals/{secrets.token_hex(16)}"
+    (upload_dir / "proposals").mkdir(parents=True, exist_ok=True)
+    (upload_dir / file_key).write_bytes(b"%PDF-1.4\n%%EOF\n")
+    proposal_file = ProposalAttachment(proposal_id=proposal.id, title="概要", filename="p.pdf", size_bytes=15,
+                                       content_type="application/pdf", sha256="0" * 64, storage_key=file_key)
+    session.add(proposal_file)
+    comment = Comment(target_type="challenge", target_id=challenge.id, author_id=users["resident"].id, body="コメント")  # type: ignore[arg-type]
+    session.add(comment)
+    session.add(ReviewerAssignment(challenge_id=challenge.id, user_id=users["reviewer"].id))  # the reviewer persona reviews it
+    session.commit()
     assignment = session.exec(
         RoleAssignment.__table__.select().where(RoleAssignment.user_id == users["target"].id)  # type: ignore[attr-defined]
     ).first()
@@ -264,6 +340,7 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         # member routes act on another member (a member may remove only themselves, i.e. leave);
         # admin and residency routes act on the target user
         "member_id": users["member2"].id, "user_id": users["target"].id,
+        "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
     return World(ids=ids, users=users)  # type: ignore[arg-type]
 
@@ -273,6 +350,8 @@ def _path(pattern: str, world: World) -> str:
     path = pattern
     if pattern.startswith("/organisations/{organisation_id:int}/members/{user_id:int}"):
         path = path.replace("{user_id:int}", str(ids["member_id"]))
+    if "{target_type:str}/{target_id:int}" in pattern:  # reports and moderation act on the world's proposal
+        path = path.replace("{target_type:str}/{target_id:int}", f"proposal/{ids['proposal_id']}")
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():

@@ -1,0 +1,621 @@
+"""Comments on challenges and proposals: threads one reply deep, likes, an edit window, soft delete.
+
+Rules, all checked here whatever the caller:
+
+- Commenting needs a signed-in, confirmed account that is not blocked, and a challenge phase that
+  allows comments (:mod:`proposals.phases`; a proposal's comments follow its challenge's phase).
+  Proposals take comments only while submitted and not hidden.
+- A thread is a top-level comment (depth 0) and its replies (depth 1). A reply to a reply joins the
+  same thread, so threads never go deeper.
+- ``official`` is set when the comment is written: ``staff`` for staff of a department that owns the
+  challenge, ``proposer`` for a member of an organisation authoring the proposal.
+- The author may edit a comment within :data:`EDIT_WINDOW` of posting it (it is then marked as
+  edited) and delete it at any time: the row stays, its body is never shown again and its replies
+  stay in place. Moderators hide comments (``hidden_at``/``hidden_reason``): the reason is shown in
+  place of the body.
+- A user likes a comment once (:class:`CommentLike` has the pair as primary key); unliking is
+  allowed. ``like_count``, ``reply_count`` and ``Proposal.comment_count`` (comments not deleted) are
+  recounted under row locks on every change, so they stay exact.
+
+Pages read a fixed number of queries whatever the number of comments: one page of top-level
+comments with their authors (COUNT + SELECT), then the viewer's likes for those comments. Replies
+are loaded only when asked for, a page at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import nh3
+import sqlalchemy as sa
+from litestar.exceptions import NotFoundException
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlmodel import Session, col, func, select
+
+from cocreate.accounts.models import OrganisationMember, User
+from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.db.base import utcnow
+from cocreate.web import markdown as web_markdown
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import Page, paginate
+from proposals import lifecycle, phases
+from proposals.models import (
+    Challenge,
+    Comment,
+    CommentLike,
+    Phase,
+    Proposal,
+    ProposalOrganisation,
+    ProposalStatus,
+)
+from proposals.phases import Action
+
+CHALLENGE = "challenge"
+PROPOSAL = "proposal"
+TARGET_TYPES = (CHALLENGE, PROPOSAL)
+BODY_MAX = 4000
+EDIT_WINDOW = timedelta(minutes=15)
+PER_PAGE = 20
+REPLIES_PER_PAGE = 50
+STAFF = "staff"
+PROPOSER = "proposer"
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
+
+
+class Sort:
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    LIKED = "liked"
+    ALL = (NEWEST, OLDEST, LIKED)
+
+
+class NotFound(NotFoundException):
+    """The comment or its challenge/proposal does not exist, or the viewer may not see it."""
+
+
+# --- Markdown-lite -------------------------------------------------------------------------------
+
+LITE_TAGS = {"p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
+LITE_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+
+
+@cache
+def _lite_parser() -> MarkdownIt:
+    """CommonMark without raw HTML, headings, images or tables; single newlines become line breaks."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "breaks": True})
+    md.enable(["strikethrough", "linkify"])
+    md.disable(["heading", "lheading", "image", "html_block", "html_inline"])
+    return md
+
+
+def render_lite(source: str | None) -> Markup:
+    """Safe HTML for a comment: emphasis, lists, quotes, code and links, nothing else; never raises."""
+    if not source:
+        return Markup("")
+    source = source[: web_markdown.MAX_SOURCE_LENGTH].replace("\x00", "\ufffd")
+    cleaned = nh3.clean(_lite_parser().render(source), tags=LITE_TAGS, attributes=LITE_ATTRIBUTES,
+                        url_schemes=web_markdown.URL_SCHEMES, link_rel=web_markdown.LINK_REL, strip_comments=True)
+    return Markup(cleaned)  # noqa: S704 - sanitised by an allow-list just above
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What comments are about: a challenge, or a proposal (with its challenge)."""
+
+    challenge: Challenge
+    proposal: Proposal | None = None
+
+    @property
+    def type(self) -> str:
+        return PROPOSAL if self.proposal is not None else CHALLENGE
+
+    @property
+    def id(self) -> int:
+        value = self.proposal.id if self.proposal is not None else self.challenge.id
+        assert value is not None
+        return value
+
+    @property
+    def title(self) -> str:
+        return self.proposal.title if self.proposal is not None else self.challenge.title
+
+    @property
+    def url(self) -> str:
+        """The page that shows the comments section."""
+        return f"/{self.type}s/{self.id}"
+
+    @property
+    def list_url(self) -> str:
+        return f"{self.url}/comments"
+
+    @property
+    def open_to_comments(self) -> bool:
+        """Whether the target itself takes comments (the phase is checked separately)."""
+        return self.proposal is None or (self.proposal.status is ProposalStatus.SUBMITTED
+                                         and self.proposal.hidden_at is None)
+
+
+def _proposal_readable(proposal: Proposal) -> bool:
+    return proposal.status in (ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN) and proposal.hidden_at is None
+
+
+def load_target(session: Session, actor: Principal, target_type: str, target_id: int) -> Target:
+    """The challenge or proposal if the actor may read its comments; else 404."""
+    from proposals.challenges import visible_challenge
+
+    if target_type == CHALLENGE:
+        challenge = visible_challenge(session, actor, target_id)
+        if challenge is None or challenge.phase is Phase.DRAFT:
+            raise NotFound()
+        return Target(challenge)
+    if target_type == PROPOSAL:
+        row = session.exec(select(Proposal, Challenge).join(Challenge, col(Challenge.id) == Proposal.challenge_id)
+                           .where(Proposal.id == target_id)).first()
+        if row is None or row[1].phase is Phase.DRAFT or not _proposal_readable(row[0]):
+            raise NotFound()
+        return Target(row[1], row[0])
+    raise NotFound()
+
+
+def _lock_target(session: Session, target_type: str, target_id: int) -> Target:
+    """The target for a change; a proposal's row is locked (its ``comment_count`` is recounted)."""
+    if target_type == CHALLENGE:
+        challenge = session.get(Challenge, target_id)
+        if challenge is None or challenge.phase is Phase.DRAFT:
+            session.rollback()
+            raise NotFound()
+        return Target(challenge)
+    if target_type == PROPOSAL:
+        proposal = session.get(Proposal, target_id, with_for_update=True, populate_existing=True)
+        challenge = session.get(Challenge, proposal.challenge_id) if proposal is not None else None
+        if proposal is None or challenge is None or challenge.phase is Phase.DRAFT or not _proposal_readable(proposal):
+            session.rollback()
+            raise NotFound()
+        return Target(challenge, proposal)
+    session.rollback()
+    raise NotFound()
+
+
+def recount(session: Session, target_type: str, target_id: int) -> int | None:
+    """Set ``Proposal.comment_count`` to its comments and replies not deleted (caller holds the lock).
+
+    Comments hidden by moderators still count (they stay in place with the reason), so hiding
+    changes no counter. Challenges keep no counter.
+    """
+    if target_type != PROPOSAL:
+        return None
+    session.flush()
+    count = session.exec(select(func.count()).select_from(Comment).where(
+        Comment.target_type == PROPOSAL, Comment.target_id == target_id,
+        col(Comment.deleted_at).is_(None))).one()
+    session.execute(sa.update(Proposal).where(col(Proposal.id) == target_id).values(comment_count=count))
+    return count
+
+
+# --- who may comment -----------------------------------------------------------------------------
+
+
+def comment_state(actor: Principal) -> str:
+    """``anonymous``, ``unconfirmed``, ``blocked`` or ``ok``."""
+    user = actor.user
+    if user is None:
+        return "anonymous"
+    if not user.is_active:
+        return "blocked"
+    if not user.is_confirmed:
+        return "unconfirmed"
+    return "ok"
+
+
+def _require_commenter(actor: Principal) -> User:
+    user = require_signed_in(actor)
+    state = comment_state(actor)
+    if state == "blocked":
+        raise Forbidden(_("Your account cannot post or like comments."))
+    if state == "unconfirmed":
+        raise Forbidden(_("Confirm your e-mail address before you comment."))
+    return user
+
+
+def can_comment(target: Target) -> phases.Decision:
+    decision = phases.check(target.challenge.phase, Action.COMMENT)
+    if decision and not target.open_to_comments:
+        return phases.Decision(False, _("This proposal no longer takes comments."))
+    return decision
+
+
+def _official(session: Session, actor: Principal, target: Target) -> str:
+    if lifecycle.is_owner(session, actor, target.challenge):
+        return STAFF
+    if target.proposal is not None and actor.user_id is not None:
+        member = session.exec(
+            select(OrganisationMember.user_id)
+            .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
+            .where(ProposalOrganisation.proposal_id == target.proposal.id, OrganisationMember.user_id == actor.user_id)
+        ).first()
+        if member is not None:
+            return PROPOSER
+    return ""
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _clean(value: Any) -> str:
+    return str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _body_error(body: str) -> str | None:
+    if not body:
+        return _("Write your comment.")
+    if len(body) > BODY_MAX:
+        return _("Use at most %(max)s characters.", max=BODY_MAX)
+    if CONTROL_CHARS.search(body):
+        return _("This field contains characters that cannot be used.")
+    return None
+
+
+def parse_id(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
+def post(session: Session, actor: Principal, target_type: str, target_id: int, body: str, *,
+         parent_id: Any = None, now: datetime | None = None) -> Comment:
+    """Post a comment, or a reply when ``parent_id`` is given (a reply to a reply joins its thread). Commits."""
+    user = _require_commenter(actor)
+    target = _lock_target(session, target_type, target_id)
+    decision = can_comment(target)
+    if not decision:
+        session.rollback()
+        raise ValidationFailed({"body": decision.reason})
+    text = _clean(body)
+    parent: Comment | None = None
+    if str(parent_id or "").strip():
+        parent = _lock_parent(session, target, parse_id(parent_id))
+    if message := _body_error(text):
+        session.rollback()
+        raise ValidationFailed({"body": message})
+    comment = Comment(target_type=target.type, target_id=target.id, parent_id=parent.id if parent else None,
+                      depth=1 if parent else 0, author_id=user.id, body=text,
+                      official=_official(session, actor, target))
+    if now is not None:
+        comment.created_at = comment.updated_at = now
+    session.add(comment)
+    session.flush()
+    if parent is not None:
+        parent.reply_count = session.exec(
+            select(func.count()).select_from(Comment).where(Comment.parent_id == parent.id)).one()
+        session.add(parent)
+    recount(session, target.type, target.id)
+    session.commit()
+    return comment
+
+
+def _lock_parent(session: Session, target: Target, parent_id: int | None) -> Comment:
+    """The top-level comment a reply joins, locked (its ``reply_count`` changes)."""
+    parent = session.get(Comment, parent_id) if parent_id is not None else None
+    if parent is not None and parent.parent_id is not None:
+        parent = session.get(Comment, parent.parent_id)
+    if parent is None or parent.target_type != target.type or parent.target_id != target.id:
+        session.rollback()
+        raise ValidationFailed({"body": _("The comment you are replying to does not exist.")})
+    parent = session.get(Comment, parent.id, with_for_update=True, populate_existing=True)
+    assert parent is not None
+    if parent.deleted_at is not None or parent.hidden_at is not None:
+        session.rollback()
+        raise ValidationFailed({"body": _("This comment has been removed and takes no more replies.")})
+    return parent
+
+
+def _lock_comment(session: Session, comment_id: int) -> tuple[Target, Comment]:
+    """The comment and its target, target first (the order every writer here locks in)."""
+    found = session.exec(select(Comment.target_type, Comment.target_id).where(Comment.id == comment_id)).first()
+    if found is None:
+        raise NotFound()
+    target = _lock_target(session, *found)
+    comment = session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
+    if comment is None:
+        session.rollback()
+        raise NotFound()
+    return target, comment
+
+
+def edit_window_open(comment: Comment, now: datetime | None = None) -> bool:
+    return (now or utcnow()) <= comment.created_at + EDIT_WINDOW
+
+
+def edit(session: Session, actor: Principal, comment_id: int, body: str, *, now: datetime | None = None) -> Comment:
+    """The author changes a comment within the edit window; it is then marked as edited. Commits."""
+    user = _require_commenter(actor)
+    target, comment = _lock_comment(session, comment_id)
+    if comment.author_id != user.id:
+        session.rollback()
+        raise Forbidden(_("Only the author can edit this comment."))
+    error = None
+    if comment.deleted_at is not None or comment.hidden_at is not None:
+        error = _("This comment has been removed and can no longer be edited.")
+    elif not edit_window_open(comment, now):
+        error = _("Comments can be edited only within %(minutes)s minutes of posting.",
+                  minutes=int(EDIT_WINDOW.total_seconds() // 60))
+    elif not (decision := can_comment(target)):
+        error = decision.reason
+    text = _clean(body)
+    if error is None:
+        error = _body_error(text)
+    if error is not None:
+        session.rollback()
+        raise ValidationFailed({"body": error})
+    if text != comment.body:
+        comment.body = text
+        comment.edited_at = now or utcnow()
+        session.add(comment)
+    session.commit()
+    return comment
+
+
+def delete(session: Session, actor: Principal, comment_id: int, *, now: datetime | None = None) -> Comment:
+    """The author deletes a comment: its body is never shown again, its replies stay. Commits."""
+    user = require_signed_in(actor)
+    target, comment = _lock_comment(session, comment_id)
+    if comment.author_id != user.id:
+        session.rollback()
+        raise Forbidden(_("Only the author can delete this comment."))
+    if comment.deleted_at is None:
+        comment.deleted_at = now or utcnow()
+        session.add(comment)
+        recount(session, target.type, target.id)
+    session.commit()
+    return comment
+
+
+def set_like(session: Session, actor: Principal, comment_id: int, liked: bool | None = None) -> tuple[Comment, bool]:
+    """Like (``True``), unlike (``False``) or toggle (``None``) a comment; returns it and the new state.
+
+    Liking twice changes nothing: a user's like is one row, and the count is recounted under the
+    comment's row lock. Commits.
+    """
+    user = _require_commenter(actor)
+    target, comment = _lock_comment(session, comment_id)
+    existing = session.get(CommentLike, (comment.id, user.id))
+    wanted = existing is None if liked is None else liked
+    if wanted and existing is None:
+        error = None
+        if comment.deleted_at is not None or comment.hidden_at is not None:
+            error = _("This comment has been removed.")
+        elif not (decision := can_comment(target)):
+            error = decision.reason
+        if error is not None:
+            session.rollback()
+            raise ValidationFailed({"like": error})
+        session.add(CommentLike(comment_id=comment.id, user_id=user.id))  # type: ignore[arg-type]
+    elif not wanted and existing is not None:
+        session.delete(existing)
+    else:
+        session.rollback()
+        return comment, wanted
+    session.flush()
+    comment.like_count = session.exec(
+        select(func.count()).select_from(CommentLike).where(CommentLike.comment_id == comment.id)).one()
+    session.add(comment)
+    session.commit()
+    return comment, wanted
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentView:
+    """A comment as one viewer sees it."""
+
+    comment: Comment
+    author_name: str
+    liked: bool
+    is_mine: bool
+    can_edit: bool
+    can_like: bool
+
+    @property
+    def id(self) -> int:
+        assert self.comment.id is not None
+        return self.comment.id
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.comment.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.comment.hidden_at is not None and not self.is_deleted
+
+    @property
+    def is_removed(self) -> bool:
+        return self.is_deleted or self.is_hidden
+
+    @property
+    def is_reply(self) -> bool:
+        return self.comment.parent_id is not None
+
+    @property
+    def thread_id(self) -> int:
+        return self.comment.parent_id or self.id
+
+    @property
+    def hidden_notice(self) -> str:
+        """What moderation shows in place of a hidden comment (its reason, or "pending review")."""
+        from proposals.moderation import hidden_notice
+
+        return hidden_notice(self.comment) if self.is_hidden else ""
+
+    @property
+    def html(self) -> Markup:
+        """The body as Markdown-lite; empty for removed comments (the template shows why instead)."""
+        return Markup("") if self.is_removed else render_lite(self.comment.body)
+
+    @property
+    def replies_url(self) -> str:
+        return f"/comments/{self.thread_id}/replies"
+
+
+def _with_authors(*conditions: Any) -> Any:
+    return select(Comment, User).outerjoin(User, col(User.id) == col(Comment.author_id)).where(*conditions)
+
+
+def _liked_ids(session: Session, actor: Principal, comment_ids: Iterable[int]) -> set[int]:
+    ids = list(comment_ids)
+    if actor.user_id is None or not ids:
+        return set()
+    return set(session.exec(select(CommentLike.comment_id).where(
+        CommentLike.user_id == actor.user_id, col(CommentLike.comment_id).in_(ids))).all())
+
+
+def _views(session: Session, actor: Principal, target: Target, rows: Sequence[Any]) -> list[CommentView]:
+    """Views of ``(comment, author)`` rows; the viewer's likes among them are read in one query."""
+    liked = _liked_ids(session, actor, [row[0].id for row in rows])
+    writable = bool(can_comment(target)) and comment_state(actor) == "ok"
+    now = utcnow()
+    views = []
+    for comment, user in rows:
+        mine = actor.user_id is not None and comment.author_id == actor.user_id
+        name = user.public_name if user is not None else _("Deleted user")
+        present = comment.deleted_at is None and comment.hidden_at is None
+        views.append(CommentView(comment, name, comment.id in liked, mine,
+                                 can_edit=mine and writable and present and edit_window_open(comment, now),
+                                 can_like=writable and present))
+    return views
+
+
+def parse_sort(value: Any) -> str:
+    text = str(value or "")
+    return text if text in Sort.ALL else Sort.NEWEST
+
+
+ORDERS = {
+    Sort.NEWEST: (col(Comment.created_at).desc(), col(Comment.id).desc()),
+    Sort.OLDEST: (col(Comment.created_at), col(Comment.id)),
+    Sort.LIKED: (col(Comment.like_count).desc(), col(Comment.created_at).desc(), col(Comment.id).desc()),
+}
+
+
+@dataclass
+class Section:
+    """One page of a target's threads as one viewer sees them, read in a fixed number of queries."""
+
+    target: Target
+    page: Page[CommentView]
+    sort: str
+    can_comment: phases.Decision
+    state: str
+    """``anonymous``, ``unconfirmed``, ``blocked`` or ``ok``."""
+    return_url: str
+    """Where plain forms on this page send the browser back to."""
+    form: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    sorts: tuple[str, ...] = Sort.ALL
+
+    @property
+    def list_url(self) -> str:
+        return self.target.list_url
+
+    def page_url(self, number: int, sort: str | None = None) -> str:
+        sort = sort or self.sort
+        query = [] if sort == Sort.NEWEST else [f"sort={sort}"]
+        if number > 1:
+            query.append(f"page={number}")
+        return self.list_url + ("?" + "&".join(query) if query else "")
+
+
+def section(session: Session, actor: Principal, target: Target, *, sort: Any = Sort.NEWEST, page: int = 1,
+            return_url: str | None = None, form: dict[str, Any] | None = None,
+            errors: dict[str, str] | None = None) -> Section:
+    """A page of top-level comments (newest, oldest or most liked first); replies are not loaded."""
+    sort = parse_sort(sort)
+    statement = _with_authors(Comment.target_type == target.type, Comment.target_id == target.id,
+                              col(Comment.parent_id).is_(None)).order_by(*ORDERS[sort])
+    result = paginate(session, statement, page, PER_PAGE, scalars=False)
+    views = _views(session, actor, target, result.items)
+    return Section(target=target, page=Page(items=views, page=result.page, per_page=result.per_page, total=result.total),
+                   sort=sort, can_comment=can_comment(target), state=comment_state(actor),
+                   return_url=return_url or target.url, form={"body": ""} | (form or {}), errors=errors or {})
+
+
+@dataclass
+class Thread:
+    """A top-level comment and one page of its replies (oldest first)."""
+
+    target: Target
+    top: CommentView
+    replies: Page[CommentView]
+    can_comment: phases.Decision
+    state: str
+    form: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"/comments/{self.top.id}/replies"
+
+    def page_url(self, number: int) -> str:
+        return f"{self.url}?page={number}" if number > 1 else self.url
+
+    @property
+    def can_reply(self) -> bool:
+        return bool(self.can_comment) and self.state == "ok" and not self.top.is_removed
+
+
+def thread(session: Session, actor: Principal, comment_id: int, *, page: int | None = None,
+           form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Thread:
+    """The thread a comment belongs to, with one page of replies (the last page when ``page`` is None)."""
+    row = session.exec(_with_authors(Comment.id == comment_id)).first()
+    if row is None:
+        raise NotFound()
+    if row[0].parent_id is not None:
+        row = session.exec(_with_authors(Comment.id == row[0].parent_id)).first()
+        assert row is not None
+    top = row[0]
+    target = load_target(session, actor, top.target_type, top.target_id)
+    statement = _with_authors(Comment.parent_id == top.id).order_by(col(Comment.created_at), col(Comment.id))
+    if page is None:
+        page = max(1, -(-top.reply_count // REPLIES_PER_PAGE))
+    result = paginate(session, statement, page, REPLIES_PER_PAGE, scalars=False)
+    views = _views(session, actor, target, [row, *result.items])
+    return Thread(target=target, top=views[0],
+                  replies=Page(items=views[1:], page=result.page, per_page=result.per_page, total=result.total),
+                  can_comment=can_comment(target), state=comment_state(actor),
+                  form={"body": ""} | (form or {}), errors=errors or {})
+
+
+@dataclass
+class Single:
+    """One comment for the fragments that swap it in place (after an edit, a delete or a like)."""
+
+    target: Target
+    item: CommentView
+    return_url: str
+    errors: dict[str, str] = field(default_factory=dict)
+    form: dict[str, Any] = field(default_factory=dict)
+
+
+def single(session: Session, actor: Principal, comment_id: int, *, return_url: str | None = None,
+           errors: dict[str, str] | None = None, form: dict[str, Any] | None = None) -> Single:
+    row = session.exec(_with_authors(Comment.id == comment_id)).first()
+    if row is None:
+        raise NotFound()
+    target = load_target(session, actor, row[0].target_type, row[0].target_id)
+    views = _views(session, actor, target, [row])
+    return Single(target, views[0], return_url or target.url, errors or {}, form or {})

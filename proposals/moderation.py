@@ -1,0 +1,473 @@
+"""Reports and moderation of proposals and comments.
+
+Anyone signed in reports a proposal or comment once (a unique constraint) for a reason; the third open
+report hides it pending review (``hidden_reason`` holds the :data:`PENDING_REVIEW` marker, shown
+translated by :func:`hidden_notice`, and ``hidden_by_id`` stays None). Moderators (and administrators)
+work through the queue: hide with a reason shown in place of the content, restore, dismiss the reports,
+or block the author's account. Every moderator action is in the audit log, in the same transaction.
+
+Reports are counted under the target's row lock, so three simultaneous reports hide it exactly once.
+Moderators see the reasons and notes of reports but not who reported: reporters stay anonymous to
+everyone (so that reporting cannot be answered with retaliation); the database keeps them for abuse checks.
+
+This module only sets the moderation fields of comments (``hidden_*``, ``report_count``); how hidden
+comments are shown is the comments' business.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from cocreate import audit
+from cocreate.accounts.models import Organisation, Role, RoleAssignment, User
+from cocreate.accounts.permissions import Forbidden, Principal, require_role, require_signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.db.base import utcnow
+from cocreate.web.i18n import N_
+from cocreate.web.i18n import gettext as _
+from cocreate.web.i18n import lazy_gettext as _l
+from cocreate.web.pagination import Page, paginate
+from proposals import votes
+from proposals.models import Challenge, Comment, Phase, Proposal, ProposalStatus, Report, ReportReason
+
+PROPOSAL = "proposal"
+COMMENT = "comment"
+TARGET_TYPES = (PROPOSAL, COMMENT)
+AUTO_HIDE_AT = 3
+"""Open reports that hide a target pending review."""
+NOTE_MAX = 1000
+HIDE_REASON_MAX = 500
+BLOCK_REASON_MAX = 500
+EXCERPT = 200
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
+
+PENDING_REVIEW = N_("Hidden pending review: several people reported this.")
+"""Stored in ``hidden_reason`` by the automatic hide; shown translated (see :func:`hidden_notice`)."""
+
+REASON_LABELS = {
+    ReportReason.SPAM: _l("Spam or advertising"),
+    ReportReason.OFFENSIVE: _l("Offensive or abusive"),
+    ReportReason.OFF_TOPIC: _l("Off-topic"),
+    ReportReason.PERSONAL_INFO: _l("Personal information"),
+}
+
+RESOLVED_HIDDEN = "hidden"
+RESOLVED_DISMISSED = "dismissed"
+
+
+class NotFound(LookupError):
+    """The target or user does not exist, or is not public (HTTP 404 at a route)."""
+
+
+def hidden_notice(item: Any) -> str:
+    """What is shown in place of hidden content ("" when it is not hidden), in the reader's language."""
+    if getattr(item, "hidden_at", None) is None:
+        return ""
+    if item.hidden_reason == PENDING_REVIEW or not item.hidden_reason:
+        return _(PENDING_REVIEW)
+    return _("Hidden by a moderator: %(reason)s", reason=item.hidden_reason)
+
+
+def is_pending_review(item: Any) -> bool:
+    return item.hidden_at is not None and item.hidden_reason == PENDING_REVIEW
+
+
+def _clean(value: Any, limit: int) -> str:
+    return str(value or "").replace("\r\n", "\n").strip()[: limit * 4]
+
+
+def _text_error(value: str, limit: int, *, required: str | None = None) -> str | None:
+    if not value and required:
+        return required
+    if len(value) > limit:
+        return _("Use at most %(max)s characters.", max=limit)
+    if CONTROL_CHARS.search(value):
+        return _("This field contains characters that cannot be used.")
+    return None
+
+
+def _parse_id(value: Any) -> int | None:
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 12:
+        return None
+    return int(text)
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+def _target(session: Session, target_type: str, target_id: int, *, lock: bool = False) -> Proposal | Comment:
+    """A public proposal or a comment that is not deleted; NotFound otherwise."""
+    model: type[Proposal] | type[Comment]
+    if target_type == PROPOSAL:
+        model = Proposal
+    elif target_type == COMMENT:
+        model = Comment
+    else:
+        raise NotFound()
+    item = session.get(model, target_id, with_for_update=lock, populate_existing=lock)
+    if item is None:
+        session.rollback()
+        raise NotFound()
+    if isinstance(item, Proposal):
+        challenge = session.get(Challenge, item.challenge_id)
+        if item.status is ProposalStatus.DRAFT or challenge is None or challenge.phase is Phase.DRAFT:
+            session.rollback()
+            raise NotFound()
+    elif item.deleted_at is not None:
+        session.rollback()
+        raise NotFound()
+    return item
+
+
+def target_url(item: Proposal | Comment) -> str:
+    """Where the reported content is shown."""
+    if isinstance(item, Proposal):
+        return f"/proposals/{item.id}"
+    return f"/{item.target_type}s/{item.target_id}#comment-{item.id}"
+
+
+def author_id(item: Proposal | Comment) -> int | None:
+    return item.created_by_id if isinstance(item, Proposal) else item.author_id
+
+
+def _is_own(session: Session, actor: Principal, item: Proposal | Comment) -> bool:
+    if isinstance(item, Proposal):
+        return votes.is_author(session, actor, item)
+    return item.author_id is not None and item.author_id == actor.user_id
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportForm:
+    """What the report page shows about the content being reported."""
+
+    target_type: str
+    item: Proposal | Comment
+    url: str
+
+    @property
+    def title(self) -> str:
+        if isinstance(self.item, Proposal):
+            return self.item.title
+        body = self.item.body
+        return body if len(body) <= EXCERPT else body[:EXCERPT] + "…"
+
+
+def report_form(session: Session, actor: Principal, target_type: str, target_id: int) -> ReportForm:
+    """The content the actor is about to report (Forbidden for their own)."""
+    require_signed_in(actor)
+    item = _target(session, target_type, target_id)
+    if _is_own(session, actor, item):
+        raise Forbidden(_("You cannot report your own content."))
+    return ReportForm(target_type=target_type, item=item, url=target_url(item))
+
+
+def report(session: Session, actor: Principal, target_type: str, target_id: Any, reason: str,
+           note: str = "") -> tuple[ReportForm, bool]:
+    """Report a proposal or comment (commits). Returns the target and whether a new report was made
+    (False: the actor had reported it already). The third open report hides the target pending review."""
+    user = require_signed_in(actor)
+    if not user.is_confirmed or not user.is_active:
+        raise Forbidden(_("Confirm your e-mail address before reporting."))
+    if target_type not in TARGET_TYPES:
+        raise NotFound()
+    parsed_id = _parse_id(target_id)
+    if parsed_id is None:
+        raise NotFound()
+    item = _target(session, target_type, parsed_id, lock=True)
+    if _is_own(session, actor, item):
+        session.rollback()
+        raise Forbidden(_("You cannot report your own content."))
+    form = ReportForm(target_type=target_type, item=item, url=target_url(item))
+    errors: dict[str, str] = {}
+    try:
+        chosen = ReportReason(str(reason or ""))
+    except ValueError:
+        errors["reason"] = _("Choose why you are reporting this.")
+    note = _clean(note, NOTE_MAX)
+    if message := _text_error(note, NOTE_MAX):
+        errors["note"] = message
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    existing = session.exec(select(Report.id).where(Report.target_type == target_type, Report.target_id == parsed_id,
+                                                    Report.reporter_id == user.id)).first()
+    if existing is not None:
+        session.rollback()
+        return form, False
+    session.add(Report(target_type=target_type, target_id=parsed_id, reporter_id=user.id, reason=chosen, note=note))
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # the same person reporting twice at once: the database keeps one
+        session.rollback()
+        return form, False
+    item.report_count += 1
+    if item.hidden_at is None and _open_count(session, target_type, parsed_id) >= AUTO_HIDE_AT:
+        item.hidden_at = utcnow()
+        item.hidden_reason = PENDING_REVIEW
+        item.hidden_by_id = None
+    session.commit()
+    return form, True
+
+
+def _open_count(session: Session, target_type: str, target_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Report).where(
+        Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_(None))).one()
+
+
+# --- the moderation queue ------------------------------------------------------------------------
+
+
+def require_moderator(actor: Principal) -> User:
+    return require_role(actor, Role.MODERATOR, Role.ADMIN)
+
+
+@dataclass
+class QueueItem:
+    target_type: str
+    target_id: int
+    open_reports: int
+    first_reported_at: datetime
+    last_reported_at: datetime
+    item: Proposal | Comment | None = None
+    author_name: str = ""
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        if isinstance(self.item, Proposal):
+            return self.item.title
+        if isinstance(self.item, Comment):
+            body = self.item.body
+            return body if len(body) <= EXCERPT else body[:EXCERPT] + "…"
+        return ""
+
+    @property
+    def hidden(self) -> str:
+        return hidden_notice(self.item) if self.item is not None else ""
+
+    @property
+    def url(self) -> str:
+        return f"/moderation/{self.target_type}/{self.target_id}"
+
+
+def queue(session: Session, actor: Principal, page: int, per_page: int) -> Page[QueueItem]:
+    """Targets with open reports (auto-hidden ones among them), most reported first; 5 queries a page."""
+    require_moderator(actor)
+    count = func.count().label("open_reports")
+    statement = (
+        select(Report.target_type, Report.target_id, count, func.min(Report.created_at), func.max(Report.created_at))
+        .where(col(Report.resolved_at).is_(None))
+        .group_by(Report.target_type, Report.target_id)
+        .order_by(count.desc(), func.min(Report.created_at), Report.target_type, Report.target_id)
+    )
+    result = paginate(session, statement, page, per_page, scalars=False)  # type: ignore[arg-type]
+    items = [QueueItem(target_type=row[0], target_id=row[1], open_reports=row[2], first_reported_at=row[3],
+                       last_reported_at=row[4]) for row in result.items]
+    proposal_ids = [i.target_id for i in items if i.target_type == PROPOSAL]
+    comment_ids = [i.target_id for i in items if i.target_type == COMMENT]
+    found: dict[tuple[str, int], tuple[Any, str]] = {}
+    if proposal_ids:
+        for proposal, organisation_name in session.exec(
+            select(Proposal, Organisation.name).join(Organisation, col(Organisation.id) == Proposal.lead_organisation_id)
+            .where(col(Proposal.id).in_(proposal_ids))
+        ).all():
+            found[(PROPOSAL, proposal.id)] = (proposal, organisation_name)  # type: ignore[index]
+    if comment_ids:
+        for comment, author in session.exec(
+            select(Comment, User).outerjoin(User, col(User.id) == Comment.author_id).where(col(Comment.id).in_(comment_ids))
+        ).all():
+            found[(COMMENT, comment.id)] = (comment, author.public_name if author else "")  # type: ignore[index]
+    reasons: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    if items:
+        conditions = []
+        if proposal_ids:
+            conditions.append(sa.and_(Report.target_type == PROPOSAL, col(Report.target_id).in_(proposal_ids)))
+        if comment_ids:
+            conditions.append(sa.and_(Report.target_type == COMMENT, col(Report.target_id).in_(comment_ids)))
+        for target_type, target_id, reason, number in session.exec(
+            select(Report.target_type, Report.target_id, Report.reason, func.count())
+            .where(col(Report.resolved_at).is_(None), sa.or_(*conditions))
+            .group_by(Report.target_type, Report.target_id, Report.reason)
+            .order_by(Report.target_type, Report.target_id, Report.reason)
+        ).all():
+            reasons.setdefault((target_type, target_id), []).append((str(REASON_LABELS[ReportReason(reason)]), number))
+    for entry in items:
+        entry.item, entry.author_name = found.get((entry.target_type, entry.target_id), (None, ""))
+        entry.reasons = reasons.get((entry.target_type, entry.target_id), [])
+    return Page(items=items, page=result.page, per_page=result.per_page, total=result.total)
+
+
+@dataclass
+class ModerationItem:
+    target_type: str
+    item: Proposal | Comment
+    open_reports: Sequence[Report]
+    resolved_count: int
+    author: User | None
+    author_blockable: bool
+
+    @property
+    def url(self) -> str:
+        return target_url(self.item)
+
+    @property
+    def hidden(self) -> str:
+        return hidden_notice(self.item)
+
+    @property
+    def pending_review(self) -> bool:
+        return is_pending_review(self.item)
+
+    @property
+    def title(self) -> str:
+        return self.item.title if isinstance(self.item, Proposal) else ""
+
+    @property
+    def body(self) -> str:
+        return self.item.summary if isinstance(self.item, Proposal) else self.item.body
+
+
+def item_view(session: Session, actor: Principal, target_type: str, target_id: int) -> ModerationItem:
+    """One reported target with its open reports (reasons and notes, not reporters)."""
+    require_moderator(actor)
+    item = _target(session, target_type, target_id)
+    open_reports = session.exec(select(Report).where(
+        Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_(None)
+    ).order_by(col(Report.created_at), col(Report.id))).all()
+    resolved = session.exec(select(func.count()).select_from(Report).where(
+        Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_not(None))).one()
+    author_user_id = author_id(item)
+    author = session.get(User, author_user_id) if author_user_id else None
+    blockable = author is not None and not block_refusal(session, actor, author)
+    return ModerationItem(target_type=target_type, item=item, open_reports=open_reports, resolved_count=resolved,
+                          author=author, author_blockable=blockable)
+
+
+# --- moderator actions ---------------------------------------------------------------------------
+
+
+def _resolve_open(session: Session, target_type: str, target_id: int, moderator: User, resolution: str) -> int:
+    reports = session.exec(select(Report).where(
+        Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_(None))).all()
+    now = utcnow()
+    for entry in reports:
+        entry.resolved_at = now
+        entry.resolved_by_id = moderator.id
+        entry.resolution = resolution
+    return len(reports)
+
+
+def _record(session: Session, moderator: User, action: str, target_type: str, target_id: int,
+            details: dict[str, Any]) -> None:
+    audit.record(session, actor_id=moderator.id, actor_label=moderator.display_name, action=action,
+                 target_type=target_type, target_id=str(target_id), details=details)
+
+
+def hide(session: Session, actor: Principal, target_type: str, target_id: int, reason: str) -> Proposal | Comment:
+    """Hide content with a reason shown in its place; its open reports are resolved as hidden. Commits."""
+    moderator = require_moderator(actor)
+    item = _target(session, target_type, target_id, lock=True)
+    text = " ".join(_clean(reason, HIDE_REASON_MAX).split())
+    error = _text_error(text, HIDE_REASON_MAX, required=_("Give the reason; it is shown in place of the content."))
+    if not error and item.hidden_at is not None and not is_pending_review(item):
+        error = _("This content is already hidden.")
+    if error:
+        session.rollback()
+        raise ValidationFailed({"reason": error})
+    was_pending = is_pending_review(item)
+    item.hidden_at = utcnow()
+    item.hidden_reason = text
+    item.hidden_by_id = moderator.id
+    resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_HIDDEN)
+    _record(session, moderator, "moderation.hidden", target_type, target_id,
+            {"reason": text, "reports_resolved": resolved, "was_pending_review": was_pending})
+    session.commit()
+    return item
+
+
+def restore(session: Session, actor: Principal, target_type: str, target_id: int) -> Proposal | Comment:
+    """Show hidden content again; its open reports are dismissed. Commits."""
+    moderator = require_moderator(actor)
+    item = _target(session, target_type, target_id, lock=True)
+    if item.hidden_at is None:
+        session.rollback()
+        raise ValidationFailed({"restore": _("This content is not hidden.")})
+    previous = item.hidden_reason
+    item.hidden_at = None
+    item.hidden_reason = ""
+    item.hidden_by_id = None
+    resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_DISMISSED)
+    _record(session, moderator, "moderation.restored", target_type, target_id,
+            {"previous_reason": previous, "reports_resolved": resolved})
+    session.commit()
+    return item
+
+
+def dismiss(session: Session, actor: Principal, target_type: str, target_id: int) -> int:
+    """Dismiss the open reports (content hidden only pending review is shown again). Commits; the count."""
+    moderator = require_moderator(actor)
+    item = _target(session, target_type, target_id, lock=True)
+    resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_DISMISSED)
+    if not resolved:
+        session.rollback()
+        raise ValidationFailed({"dismiss": _("There are no open reports on this content.")})
+    restored = is_pending_review(item)
+    if restored:
+        item.hidden_at = None
+        item.hidden_reason = ""
+        item.hidden_by_id = None
+    _record(session, moderator, "moderation.dismissed", target_type, target_id,
+            {"reports_resolved": resolved, "restored": restored})
+    session.commit()
+    return resolved
+
+
+def block_refusal(session: Session, actor: Principal, user: User) -> str:
+    """Why the actor may not block ``user`` ("" when they may).
+
+    Moderators block ordinary accounts; accounts holding a role (staff, reviewers, moderators,
+    administrators) are blocked only by administrators, here or in the administration pages.
+    """
+    if user.id == actor.user_id:
+        return _("You cannot block your own account.")
+    if user.deleted_at is not None:
+        return _("This account has been deleted.")
+    if user.blocked_at is not None:
+        return _("This account is already blocked.")
+    if not actor.is_admin:
+        has_role = session.exec(select(RoleAssignment.id).where(RoleAssignment.user_id == user.id)).first()
+        if has_role is not None:
+            return _("Only an administrator can block an account that holds a role.")
+    return ""
+
+
+def block_user(session: Session, actor: Principal, user_id: int, reason: str) -> User:
+    """Block an account with a reason (moderators and administrators); every session of it ends. Commits."""
+    moderator = require_moderator(actor)
+    user = session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        session.rollback()
+        raise NotFound()
+    text = " ".join(_clean(reason, BLOCK_REASON_MAX).split())
+    error = block_refusal(session, actor, user) or _text_error(
+        text, BLOCK_REASON_MAX, required=_("Enter the reason for blocking this account."))
+    if error:
+        session.rollback()
+        raise ValidationFailed({"reason": error})
+    user.blocked_at = utcnow()
+    user.blocked_reason = text
+    user.session_epoch += 1  # cocreate.accounts.auth drops every session holding the old epoch
+    _record(session, moderator, "user.blocked", "user", user.id, {"reason": text, "via": "moderation"})  # type: ignore[arg-type]
+    session.commit()
+    return user

@@ -1,0 +1,305 @@
+"""Votes (応援): residents support proposals while a challenge is in its comment and voting phase.
+
+One vote per resident per proposal (a unique constraint), at most ``Challenge.vote_limit`` votes per
+resident per challenge, withdrawable while voting is open, and optionally only for verified residents.
+
+Exact counts under concurrency: every vote and withdrawal locks the challenge row first (the per-user
+limit is counted under it) and then the proposal row (``Proposal.vote_count`` is changed under it), always
+in that order so that two transactions cannot deadlock. On SQLite every write transaction begins
+IMMEDIATE, so writers queue one after the other anyway.
+
+Who voted is never shown: the only per-user information that leaves this module is the actor's own state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from cocreate import audit
+from cocreate.accounts.models import OrganisationMember, User
+from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.i18n import gettext as _
+from proposals import lifecycle, phases
+from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
+from proposals.phases import Action
+
+LIMIT_MIN = 1
+LIMIT_MAX = 50
+
+
+class NotFound(LookupError):
+    """The proposal does not exist or is not public (HTTP 404 at a route)."""
+
+
+# --- who may vote --------------------------------------------------------------------------------
+
+
+def _is_author(session: Session, user_id: int | None, proposal: Proposal) -> bool:
+    if user_id is None:
+        return False
+    if proposal.created_by_id == user_id:
+        return True
+    row = session.exec(
+        select(OrganisationMember.user_id)
+        .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
+        .where(ProposalOrganisation.proposal_id == proposal.id, OrganisationMember.user_id == user_id)
+    ).first()
+    return row is not None
+
+
+def is_author(session: Session, actor: Principal, proposal: Proposal) -> bool:
+    """The actor belongs to an organisation that wrote the proposal (or created it)."""
+    return _is_author(session, actor.user_id, proposal)
+
+
+def voter_refusal(session: Session, actor: Principal, challenge: Challenge, proposal: Proposal) -> str:
+    """Why the actor can never vote on this proposal ("" for a resident who may).
+
+    Staff of an owning department and members of the authoring organisations are not residents here.
+    """
+    user = actor.user
+    if user is None:
+        return _("Sign in to vote.")
+    if not user.is_confirmed or not user.is_active:
+        return _("Confirm your e-mail address before voting.")
+    if lifecycle.is_owner(session, actor, challenge):
+        return _("Staff of a department that owns this challenge cannot vote on its proposals.")
+    if _is_author(session, user.id, proposal):
+        return _("Members of the organisations that wrote this proposal cannot vote on it.")
+    return ""
+
+
+def state_refusal(challenge: Challenge, proposal: Proposal) -> str:
+    """Why nobody can vote on this proposal now ("" when voting is open for it)."""
+    decision = phases.check(challenge.phase, Action.VOTE)
+    if not decision:
+        return decision.reason
+    if proposal.status is not ProposalStatus.SUBMITTED:
+        return _("This proposal has been withdrawn.")
+    if proposal.hidden_at is not None:
+        return _("This proposal is hidden and cannot be supported.")
+    return ""
+
+
+def verification_refusal(challenge: Challenge, user: User | None) -> str:
+    if challenge.votes_require_verified and (user is None or not user.is_verified_resident):
+        return _("Only residents whose residency the ward has confirmed can vote on this challenge.")
+    return ""
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _public_proposal(session: Session, proposal_id: int) -> tuple[Challenge, Proposal]:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status is ProposalStatus.DRAFT:
+        session.rollback()
+        raise NotFound()
+    challenge = session.get(Challenge, proposal.challenge_id)
+    if challenge is None or challenge.phase is Phase.DRAFT:
+        session.rollback()
+        raise NotFound()
+    return challenge, proposal
+
+
+def _locked(session: Session, proposal_id: int) -> tuple[Challenge, Proposal]:
+    """The challenge row, then the proposal row, locked in that order (and re-read)."""
+    _challenge, proposal = _public_proposal(session, proposal_id)
+    challenge = session.get(Challenge, proposal.challenge_id, with_for_update=True, populate_existing=True)
+    locked = session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
+    if challenge is None or locked is None:
+        session.rollback()
+        raise NotFound()
+    return challenge, locked
+
+
+def own_vote(session: Session, user_id: int | None, proposal_id: int) -> Vote | None:
+    if user_id is None:
+        return None
+    return session.exec(select(Vote).where(Vote.proposal_id == proposal_id, Vote.user_id == user_id)).first()
+
+
+def votes_used(session: Session, user_id: int, challenge_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(Vote).where(Vote.challenge_id == challenge_id, Vote.user_id == user_id)
+    ).one()
+
+
+# --- voting --------------------------------------------------------------------------------------
+
+
+def vote(session: Session, actor: Principal, proposal_id: int) -> bool:
+    """Support a proposal (commits). True when a vote was added, False when the actor had already voted.
+
+    Refusals: Forbidden for people who are not residents here (owning staff, authors, unconfirmed);
+    ValidationFailed under ``vote`` for the phase, a withdrawn or hidden proposal, residency
+    verification and the per-challenge limit.
+    """
+    user = require_signed_in(actor)
+    challenge, proposal = _public_proposal(session, proposal_id)
+    if reason := voter_refusal(session, actor, challenge, proposal):
+        session.rollback()
+        raise Forbidden(reason)
+    challenge, proposal = _locked(session, proposal_id)
+    if own_vote(session, user.id, proposal_id) is not None:  # a double submit: keep the one vote
+        session.rollback()
+        return False
+    reason = state_refusal(challenge, proposal) or verification_refusal(challenge, user)
+    if not reason and votes_used(session, user.id, challenge.id) >= challenge.vote_limit:  # type: ignore[arg-type]
+        reason = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
+                   "another proposal.", limit=challenge.vote_limit)
+    if reason:
+        session.rollback()
+        raise ValidationFailed({"vote": reason})
+    session.add(Vote(proposal_id=proposal_id, challenge_id=challenge.id, user_id=user.id))  # type: ignore[arg-type]
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # only if a writer got past the locks; the database still says no
+        session.rollback()
+        return False
+    proposal.vote_count += 1
+    session.commit()
+    return True
+
+
+def unvote(session: Session, actor: Principal, proposal_id: int) -> bool:
+    """Withdraw the actor's vote while voting is open (commits); False when there was none."""
+    user = require_signed_in(actor)
+    _public_proposal(session, proposal_id)
+    challenge, proposal = _locked(session, proposal_id)
+    existing = own_vote(session, user.id, proposal_id)
+    if existing is None:
+        session.rollback()
+        return False
+    decision = phases.check(challenge.phase, Action.VOTE)
+    if not decision:
+        session.rollback()
+        raise ValidationFailed({"vote": decision.reason})
+    session.delete(existing)
+    session.flush()
+    proposal.vote_count -= 1
+    session.commit()
+    return True
+
+
+# --- the proposal page section -------------------------------------------------------------------
+
+
+@dataclass
+class VoteSection:
+    """What the vote box shows: the public count and the actor's own state, never anyone else's."""
+
+    proposal: Proposal
+    challenge: Challenge
+    signed_in: bool
+    voted: bool
+    can_vote: bool
+    show_count: bool
+    can_withdraw: bool = False
+    refusal: str = ""
+    needs_verification: bool = False
+    limit: int = 0
+    used: int = 0
+    can_report: bool = False
+    back: str = ""
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+def section(session: Session, actor: Principal, proposal: Proposal, *,
+            back: str | None = None) -> VoteSection | None:
+    """The vote box of a public proposal (None for drafts)."""
+    if proposal.status is ProposalStatus.DRAFT:
+        return None
+    challenge = session.get(Challenge, proposal.challenge_id)
+    if challenge is None or challenge.phase is Phase.DRAFT:
+        return None
+    user = actor.user
+    open_now = phases.allows(challenge.phase, Action.VOTE)
+    view = VoteSection(
+        proposal=proposal, challenge=challenge, signed_in=user is not None, voted=False, can_vote=False,
+        show_count=phases.index(challenge.phase) >= phases.index(Phase.VOTING) or proposal.vote_count > 0,
+        limit=challenge.vote_limit, back=back or f"/proposals/{proposal.id}",
+    )
+    author = user is not None and _is_author(session, user.id, proposal)
+    view.can_report = user is not None and not author
+    if user is None:
+        view.refusal = state_refusal(challenge, proposal)
+        return view
+    view.voted = own_vote(session, user.id, proposal.id) is not None  # type: ignore[arg-type]
+    view.can_withdraw = view.voted and open_now
+    if open_now:
+        view.used = votes_used(session, user.id, challenge.id)  # type: ignore[arg-type]
+    refusal = voter_refusal(session, actor, challenge, proposal) or state_refusal(challenge, proposal)
+    if not refusal and not view.voted:
+        if verification := verification_refusal(challenge, user):
+            refusal = verification
+            view.needs_verification = True
+        elif view.used >= challenge.vote_limit:
+            refusal = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
+                        "another proposal.", limit=challenge.vote_limit)
+    view.refusal = refusal
+    view.can_vote = not refusal
+    return view
+
+
+# --- staff: the voting settings of a challenge ---------------------------------------------------
+
+
+@dataclass
+class VotingInput:
+    vote_limit: str = ""
+    votes_require_verified: bool = False
+
+
+def owned_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
+    require_signed_in(actor)
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None:
+        session.rollback()
+        raise NotFound()
+    if not lifecycle.is_owner(session, actor, challenge):
+        session.rollback()
+        raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
+    return challenge
+
+
+def update_settings(session: Session, actor: Principal, challenge_id: int, data: VotingInput) -> Challenge:
+    """Set the vote limit and the verified-residents rule (owning staff; audited; commits)."""
+    user = require_signed_in(actor)
+    owned_challenge(session, actor, challenge_id)
+    challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
+    assert challenge is not None
+    raw = str(data.vote_limit or "").strip()[:20]
+    limit: int | None
+    try:
+        limit = int(raw.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+    except ValueError:
+        limit = None
+    if not raw:
+        error = _("Enter the number of votes each resident may give.")
+    elif limit is None or not LIMIT_MIN <= limit <= LIMIT_MAX:
+        error = _("Enter a whole number from %(min)s to %(max)s.", min=LIMIT_MIN, max=LIMIT_MAX)
+    else:
+        error = ""
+    if error:
+        session.rollback()
+        raise ValidationFailed({"vote_limit": error})
+    assert limit is not None
+    before: dict[str, Any] = {"vote_limit": challenge.vote_limit, "votes_require_verified": challenge.votes_require_verified}
+    after: dict[str, Any] = {"vote_limit": limit, "votes_require_verified": bool(data.votes_require_verified)}
+    if before != after:
+        challenge.vote_limit = limit
+        challenge.votes_require_verified = bool(data.votes_require_verified)
+        audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.voting_updated",
+                     target_type="challenge", target_id=str(challenge.id),
+                     details={"before": before, "after": after})
+    session.commit()
+    return challenge
