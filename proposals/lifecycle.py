@@ -122,6 +122,15 @@ def _apply(session: Session, challenge: Challenge, target: Phase, *, actor: Prin
     return change
 
 
+def record_move(session: Session, challenge: Challenge, target: Phase, *, actor: Principal | None, reason: str = "",
+                now: datetime | None = None) -> PhaseChange:
+    """Move a challenge (already locked and checked by the caller) and record the change; no commit.
+
+    For services whose own action implies a phase, e.g. publishing the decisions moves to DECIDED.
+    """
+    return _apply(session, challenge, target, actor=actor, reason=reason, now=now or utcnow())
+
+
 def move(session: Session, actor: Principal, challenge_id: int, target: Phase, reason: str,
          now: datetime | None = None) -> PhaseChange:
     """Staff of an owning department move a published challenge by hand, with a reason (audited)."""

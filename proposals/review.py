@@ -757,10 +757,12 @@ def decisions(session: Session, actor: Principal, challenge_id: int,
 
 
 def _decide_guard(session: Session, challenge: Challenge, key: str) -> None:
-    _require_phase(challenge, Action.DECIDE, key, session)
+    # Published first: publishing moves the challenge to DECIDED, and "already published" is the
+    # reason that matters then, not the phase.
     if challenge.decisions_published_at is not None:
         session.rollback()
         raise ValidationFailed({key: _("The decisions on this challenge have already been published.")})
+    _require_phase(challenge, Action.DECIDE, key, session)
 
 
 def save_decisions(session: Session, actor: Principal, challenge_id: int,
@@ -838,6 +840,8 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
             count=len(missing))})
     now = utcnow()
     challenge.decisions_published_at = now
+    # Publishing the decisions is what "decided" means: the timeline moves on with it.
+    lifecycle.record_move(session, challenge, Phase.DECIDED, actor=actor, now=now)
     counts = {outcome.value: sum(1 for row in rows if row.outcome == outcome.value) for outcome in DecisionOutcome}
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="challenge.decisions_published",
                  target_type=CHALLENGE, target_id=str(challenge.id), details=counts)

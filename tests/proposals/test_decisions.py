@@ -146,6 +146,7 @@ def test_publish_notifies_once(client: TestClient[Litestar], session: Session, w
     assert published.status_code == 303, published.text[:3000]
     challenge = session.get(Challenge, world.challenge.id, populate_existing=True)
     assert challenge is not None and challenge.decisions_published_at is not None
+    assert challenge.phase == "decided"  # publishing the decisions moves the timeline on
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "challenge.decisions_published")).one()
     assert entry.target_id == str(world.challenge.id)
 
