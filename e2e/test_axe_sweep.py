@@ -17,14 +17,16 @@ from e2e.axe import assert_no_axe_violations
 PASSWORD = "cocreate-demo-2026"
 PUBLIC = ["/", "/challenges", "/organisations", "/account/register", "/account/sign-in", "/account/password/forgot",
           "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}"]
-RESIDENT = ["/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
+RESIDENT = ["{challenge}/proposals", "{challenge}/comments", "/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
             "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new"]
 COMPANY = ["{organisation}/members", "{organisation}/edit"]
 STAFF = ["/staff/challenges", "/staff/challenges/new", "/staff/challenges/{owned}/edit",
+         "/staff/challenges/{owned}/voting", "/staff/challenges/{owned}/reviewers",
+         "/staff/challenges/{owned}/review", "/staff/challenges/{owned}/decisions",
          "/staff/challenges/{owned}/preview", "/staff/challenges/{owned}/briefings",
          "/staff/challenges/{owned}/briefings/new", "/staff/residency"]
 ADMIN = ["/admin", "/admin/users", "/admin/departments", "/admin/departments/new", "/admin/staff/invite",
-         "/admin/audit", "/admin/organisations", "/admin/organisations/{organisation_id}"]
+         "/admin/audit", "/admin/organisations", "/admin/organisations/{organisation_id}", "/moderation"]
 
 
 @pytest.fixture
