@@ -177,10 +177,10 @@ def test_proposal_from_submission_to_published_decision(
     expect(resident.locator("#proposal-title")).to_have_text(second_title)
     expect(resident.locator("#confidential")).to_have_count(0)
     check(resident, "proposal page for a resident", artifacts_dir, "resident")
-    resident.locator("#field-body").fill(comment_text)
+    resident.locator("#field-comment-body").fill(comment_text)
     resident.locator("#comment-submit").click()
     expect(resident.locator("#comment-list")).to_contain_text(comment_text)
-    expect(resident.locator("#field-body")).to_have_value("")
+    expect(resident.locator("#field-comment-body")).to_have_value("")
     check(resident, "proposal page after commenting", artifacts_dir, "commented")
 
     resident.locator(f"#proposal-{proposal_id}-vote-button").click()

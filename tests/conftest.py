@@ -182,8 +182,9 @@ def query_log(app: Litestar) -> Iterator[QueryLog]:
 
 @pytest.fixture(scope="session")
 def xss_payloads() -> list[str]:
-    """Hostile strings from shared/data (one a line), plus a few of our own."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "xss-payloads.txt"
+    """Hostile strings (one a line; a copy of the ward project's shared/data corpus kept in the repository,
+    so that a clean checkout anywhere tests the same payloads), plus a few of our own."""
+    path = Path(__file__).resolve().parent / "data" / "xss-payloads.txt"
     payloads = (
         [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         if path.exists()
