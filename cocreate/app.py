@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_send=[make_security_headers_hook(hsts=settings.secure_cookies)],
+        before_send=[make_security_headers_hook(hsts=settings.secure_cookies, map_tile_url=settings.map_tile_url)],
         openapi_config=openapi,
         request_max_body_size=MAX_BODY_BYTES,
         state=State(state),

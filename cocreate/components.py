@@ -48,7 +48,14 @@ COMPONENTS: tuple[Component, ...] = (
         demo="proposals.demo:load",
         home_sections=("proposals.routes:home_section",),
     ),
-    Component(name="labs", models="labs.models"),
+    Component(
+        name="labs",
+        models="labs.models",
+        routes="labs.routes:ROUTES",
+        tasks=("labs.tasks",),
+        beat_schedule="labs.tasks:BEAT_SCHEDULE",
+        demo="labs.demo:load",
+    ),
 )
 
 

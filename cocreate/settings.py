@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     write_rate_limit: int = Field(
         60, ge=1, description="Form posts and other writes allowed per minute per account (or address)."
     )
+    map_tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tiles for field maps ({z}/{x}/{y}); empty: no map, the address and a link only.",
+    )
+    map_attribution: str = Field(
+        "© OpenStreetMap contributors", description="Attribution shown under maps, as the tile licence asks."
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -121,6 +128,8 @@ class Settings(BaseSettings):
                 raise ValueError("COCREATE_DEBUG cannot be on in production")
         if self.session_store_url and not self.session_store_url.startswith(("redis://", "rediss://")):
             raise ValueError("COCREATE_SESSION_STORE_URL must be a redis:// or rediss:// URL")
+        if self.map_tile_url and not self.map_tile_url.startswith(("https://", "http://")):
+            raise ValueError("COCREATE_MAP_TILE_URL must be an http(s) URL template")
         if self.default_locale not in ("ja", "en"):
             raise ValueError("COCREATE_DEFAULT_LOCALE must be ja or en")
         slugs = [provider.slug for provider in self.oidc_providers]

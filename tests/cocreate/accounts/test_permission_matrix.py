@@ -37,6 +37,27 @@ from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Notification
 from cocreate.web.sessions import StoredSession
+from labs.models import (
+    Area,
+    Blackout,
+    Booking,
+    BookingDocument,
+    BookingNotice,
+    BookingPeriod,
+    BookingStatus,
+    DocumentKind,
+    FieldKind,
+    NoticeKind,
+    RecruitmentApplication,
+    RecruitmentCall,
+    RecruitmentStatus,
+    TestField,
+    TestFieldCoordinator,
+    TestFieldPhoto,
+    Trial,
+    TrialOrganisation,
+    TrialUpdate,
+)
 from proposals.models import (
     AttachmentKind,
     BriefingSession,
@@ -342,7 +363,62 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "member_id": users["member2"].id, "user_id": users["target"].id,
         "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
+    ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
     return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _stored_file(upload_dir: Path, folder: str, content: bytes) -> str:
+    key = f"{folder}/{secrets.token_hex(16)}"
+    (upload_dir / folder).mkdir(parents=True, exist_ok=True)
+    (upload_dir / key).write_bytes(content)
+    return key
+
+
+def _build_labs_world(session: Session, upload_dir: Path, users: dict[str, User], organisation_id: int,
+                      department_id: int) -> dict[str, int]:
+    """A published field managed by the coordinator persona, with a submitted booking of the organisation,
+    an approved booking with its notice, a trial of the organisation owned by the staff persona's
+    department, a progress update and an open recruitment call the resident applied to."""
+    field = TestField(name="高島平プラザ", kind=FieldKind.PARK, area=Area.TAKASHIMADAIRA, address="板橋区高島平8丁目",
+                      latitude=35.789, longitude=139.661, published=True, created_by_id=users["coordinator"].id)
+    trial = Trial(title="実証", department_id=department_id, published=True, starts_on=utcnow().date(),
+                  ends_on=(utcnow() + timedelta(days=60)).date())
+    session.add_all([field, trial])
+    session.commit()
+    start = utcnow() + timedelta(days=30)
+    pending = Booking(field_id=field.id, organisation_id=organisation_id, created_by_id=users["org_admin"].id,  # type: ignore[arg-type]
+                      status=BookingStatus.SUBMITTED, title="走行試験", purpose="目的", submitted_at=utcnow())
+    approved = Booking(field_id=field.id, organisation_id=organisation_id, created_by_id=users["org_admin"].id,  # type: ignore[arg-type]
+                       status=BookingStatus.APPROVED, title="承認済み", purpose="目的", submitted_at=utcnow(),
+                       decided_at=utcnow(), trial_id=trial.id)
+    call = RecruitmentCall(trial_id=trial.id, title="モニター募集", places=5, consent_text="同意します",  # type: ignore[arg-type]
+                           status=RecruitmentStatus.OPEN, apply_by=utcnow() + timedelta(days=10))
+    photo = TestFieldPhoto(field_id=field.id, alt_text="広場", filename="p.png", content_type="image/png",  # type: ignore[arg-type]
+                           size_bytes=8, sha256="0" * 64,
+                           storage_key=_stored_file(upload_dir, "fields", b"\x89PNG\r\n\x1a\n"))
+    blackout = Blackout(field_id=field.id, starts_at=start + timedelta(days=5), ends_at=start + timedelta(days=6),  # type: ignore[arg-type]
+                        reason="祭り")
+    update = TrialUpdate(trial_id=trial.id, posted_on=utcnow().date(), title="進捗", body="本文")  # type: ignore[arg-type]
+    session.add_all([pending, approved, call, photo, blackout, update,
+                     TestFieldCoordinator(field_id=field.id, user_id=users["coordinator"].id),  # type: ignore[arg-type]
+                     TrialOrganisation(trial_id=trial.id, organisation_id=organisation_id, is_lead=True)])  # type: ignore[arg-type]
+    session.commit()
+    document = BookingDocument(booking_id=pending.id, document=DocumentKind.SAFETY_PLAN, filename="s.pdf",  # type: ignore[arg-type]
+                               content_type="application/pdf", size_bytes=15, sha256="0" * 64,
+                               storage_key=_stored_file(upload_dir, "bookings", b"%PDF-1.4\n%%EOF\n"))
+    application = RecruitmentApplication(call_id=call.id, user_id=users["resident"].id, consent_version=1,  # type: ignore[arg-type]
+                                         full_name="板橋 太郎", contact="resident@example.jp")
+    notice = BookingNotice(booking_id=approved.id, kind=NoticeKind.APPROVED, revision=0)  # type: ignore[arg-type]
+    session.add_all([document, application, notice,
+                     BookingPeriod(booking_id=pending.id, field_id=field.id, starts_at=start,  # type: ignore[arg-type]
+                                   ends_at=start + timedelta(hours=2), blocked_until=start + timedelta(hours=2)),
+                     BookingPeriod(booking_id=approved.id, field_id=field.id, starts_at=start + timedelta(days=1),  # type: ignore[arg-type]
+                                   ends_at=start + timedelta(days=1, hours=2),
+                                   blocked_until=start + timedelta(days=1, hours=2), blocks=True)])
+    session.commit()
+    return {"field_id": field.id, "photo_id": photo.id, "blackout_id": blackout.id, "booking_id": pending.id,  # type: ignore[dict-item]
+            "approved_booking_id": approved.id, "document_id": document.id, "notice_id": notice.id,  # type: ignore[dict-item]
+            "trial_id": trial.id, "update_id": update.id, "call_id": call.id, "application_id": application.id}  # type: ignore[dict-item]
 
 
 def _path(pattern: str, world: World) -> str:

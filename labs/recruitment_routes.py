@@ -1,0 +1,7 @@
+"""Routes of the labs component: recruitments (being written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROUTES: list[Any] = []
