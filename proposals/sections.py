@@ -15,11 +15,13 @@ DETAIL_SECTIONS: tuple[str, ...] = (
     "proposals.question_routes:detail_section",
     "proposals.proposal_routes:detail_section",
     "proposals.comment_routes:detail_section",
+    "labs.trial_routes:challenge_section",
 )
 
 PROPOSAL_SECTIONS: tuple[str, ...] = (
     "proposals.vote_routes:proposal_section",
     "proposals.comment_routes:proposal_section",
+    "labs.trial_routes:proposal_section",
 )
 """Sections of the proposal page: ``module:function`` taking ``(session, actor, proposal)``."""
 
