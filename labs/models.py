@@ -244,11 +244,11 @@ class BookingStatus(StrEnum):
 
 BOOKING_STATUS_LABELS = {
     BookingStatus.DRAFT: _l("Draft"),
-    BookingStatus.SUBMITTED: _l("Submitted"),
+    BookingStatus.SUBMITTED: _l("Request submitted"),
     BookingStatus.UNDER_REVIEW: _l("Under review"),
     BookingStatus.CHANGES_REQUESTED: _l("Changes requested"),
     BookingStatus.APPROVED: _l("Approved"),
-    BookingStatus.REJECTED: _l("Rejected"),
+    BookingStatus.REJECTED: _l("Not approved"),
     BookingStatus.CANCELLED: _l("Cancelled"),
     BookingStatus.COMPLETED: _l("Completed"),
 }
