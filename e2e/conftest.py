@@ -16,11 +16,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext
 
 from tests.servers import SmtpSink, start_smtp_sink
 
@@ -207,3 +208,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         server = item.funcargs.get("live_server") if hasattr(item, "funcargs") else None
         if server is not None:
             report.sections.append(("cocreate server log", server.log()[-20_000:]))
+
+
+@pytest.fixture
+def new_context(browser: Browser, base_url: str) -> Iterator[Callable[[], BrowserContext]]:
+    """Further browsers for a journey (a company's, a resident's, …), Japanese like the first."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                      viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.axe import assert_no_axe_violations
 from e2e.conftest import LiveServer
+from e2e.journey import Checker, sign_in, subject_of, text_of
 from tests.servers import wait_until
 
-PASSWORD = "cocreate-demo-2026"
 STAFF = "demo-staff@example.jp"
 COMPANY = "demo-company@example.jp"
 RESIDENT = "demo-resident@example.jp"
@@ -37,61 +34,11 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 MAIL_TIMEOUT = 60  # the worker shares two cores with everything else
 
 
-@pytest.fixture
-def new_context(browser: Browser, base_url: str) -> Iterator[Callable[[], BrowserContext]]:
-    """Further browsers (the company's, a resident's, an anonymous visitor's), Japanese like the first."""
-    contexts: list[BrowserContext] = []
-
-    def make() -> BrowserContext:
-        context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
-                                      viewport={"width": 1280, "height": 800})
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page: Page, email: str, next_path: str) -> None:
-    page.goto(f"/account/sign-in?next={next_path}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.locator("#sign-in-form").get_by_role("button", name="ログイン").click()
-    expect(page.locator("#sign-out")).to_be_attached()
-    expect(page).to_have_url(re.compile(re.escape(next_path) + r"$"))
-
-
-def in_english(page: Page, path: str, label: str, artifacts_dir: Path, shot: str) -> None:
-    """Open ``path`` in English, check it, and switch the browser back to Japanese."""
-    separator = "&" if "?" in path else "?"
-    page.goto(f"{path}{separator}lang=en")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    assert_no_axe_violations(page, f"{label} (en)")
-    page.screenshot(path=artifacts_dir / f"challenge-journey-{shot}-en.png", full_page=True)
-    page.goto(f"{path}{separator}lang=ja")
-    expect(page.locator("html")).to_have_attribute("lang", "ja")
-
-
-def check(page: Page, label: str, artifacts_dir: Path, shot: str) -> None:
-    assert_no_axe_violations(page, f"{label} (ja)")
-    page.screenshot(path=artifacts_dir / f"challenge-journey-{shot}.png", full_page=True)
-
-
-def subject_of(message: Message) -> str:
-    return str(make_header(decode_header(message["Subject"])))
-
-
-def text_of(message: Message) -> str:
-    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-
-
 def test_challenge_from_draft_to_answered_question_and_briefing(
     page: Page, new_context: Callable[[], BrowserContext], live_server: LiveServer, base_url: str,
     artifacts_dir: Path,
 ) -> None:
+    checker = Checker("challenge-journey", artifacts_dir)
     token = uuid.uuid4().hex[:8]
     title = f"商店街の省エネを、みんなで進めたい（E2E {token}）"
     area = f"E2E地区{token}"
@@ -107,12 +54,12 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     staff = page
     sign_in(staff, STAFF, "/staff/challenges")
     expect(staff.get_by_role("heading", level=1)).to_have_text("担当部署の課題")
-    check(staff, "staff challenge list", artifacts_dir, "staff-list")
+    checker.check(staff, "staff challenge list", "staff-list")
 
     staff.locator("#new-challenge").click()
     expect(staff).to_have_url(re.compile(r"/staff/challenges/new$"))
     expect(staff.get_by_role("heading", level=1)).to_have_text("課題の新規作成")
-    check(staff, "new challenge form", artifacts_dir, "new")
+    checker.check(staff, "new challenge form", "new")
 
     expect(staff.locator("#field-department_id option:checked")).to_contain_text(STAFF_DEPARTMENT)
     staff.locator("#field-title").fill(title)
@@ -134,7 +81,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(summary).to_contain_text("配点の合計が90です。合計が100になるようにしてください。")
     expect(staff.locator("#field-criteria-error")).to_be_visible()
     expect(staff.locator("#field-title")).to_have_value(title)  # what was typed is kept
-    check(staff, "new challenge form with an error", artifacts_dir, "new-error")
+    checker.check(staff, "new challenge form with an error", "new-error")
 
     staff.locator("#field-criteria-1-weight").fill("40")
     expect(staff.locator("#criteria-total-value")).to_have_text("100")
@@ -144,7 +91,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(staff.get_by_role("heading", level=1)).to_have_text("下書きの編集")
     expect(staff.locator("#editing-title")).to_have_text(title)
     expect(staff.locator("#field-criteria-1-weight")).to_have_value("40")
-    check(staff, "edit form of a draft", artifacts_dir, "edit")
+    checker.check(staff, "edit form of a draft", "edit")
 
     # --- the rest of what publishing needs, in the edit form ----------------------------------------
     staff.locator("#field-background").fill(
@@ -161,8 +108,8 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(staff.get_by_text("下書きを保存しました。")).to_be_visible()
     expect(staff.locator("#field-kpis-0-indicator")).to_have_value("商店街の年間電力使用量")
     expect(staff.locator("#field-phase_voting")).to_have_value(voting)
-    check(staff, "edit form after saving", artifacts_dir, "edit-saved")
-    in_english(staff, f"/staff/challenges/{challenge_id}/edit", "staff edit form", artifacts_dir, "edit")
+    checker.check(staff, "edit form after saving", "edit-saved")
+    checker.in_english(staff, f"/staff/challenges/{challenge_id}/edit", "staff edit form", "edit")
     expect(staff.get_by_role("heading", level=1)).to_have_text("下書きの編集")
 
     # --- preview, then publish -----------------------------------------------------------------------
@@ -171,20 +118,20 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(staff.locator("#preview-banner")).to_be_visible()
     expect(staff.get_by_role("heading", level=1)).to_have_text(title)
     expect(staff.get_by_text("商店街の年間電力使用量")).to_be_visible()
-    check(staff, "preview of the draft", artifacts_dir, "preview")
+    checker.check(staff, "preview of the draft", "preview")
 
     staff.locator("#publish-button").click()
     expect(staff).to_have_url(re.compile(rf"/staff/challenges/{challenge_id}/edit$"))
     expect(staff.get_by_text("課題を公開しました", exact=False)).to_be_visible()
     expect(staff.locator("#public-link")).to_be_visible()
-    check(staff, "edit form of a published challenge", artifacts_dir, "edit-published")
+    checker.check(staff, "edit form of a published challenge", "edit-published")
 
     # --- a briefing session --------------------------------------------------------------------------
     staff.goto(f"/staff/challenges/{challenge_id}/briefings")
-    check(staff, "staff briefing sessions (none yet)", artifacts_dir, "staff-briefings-empty")
+    checker.check(staff, "staff briefing sessions (none yet)", "staff-briefings-empty")
     staff.locator("#briefing-new").click()
     expect(staff).to_have_url(re.compile(rf"/staff/challenges/{challenge_id}/briefings/new$"))
-    check(staff, "new briefing session form", artifacts_dir, "briefing-new")
+    checker.check(staff, "new briefing session form", "briefing-new")
     staff.locator("#field-title").fill(briefing_title)
     staff.locator("#field-date").fill(briefing_day)
     staff.locator("#field-start_time").fill("14:00")
@@ -197,7 +144,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(row).to_have_count(1)
     briefing_id = int((row.get_attribute("id") or "").removeprefix("briefing-"))
     expect(staff.locator(f"#briefing-{briefing_id}-count")).to_have_text(re.compile(r"^\s*0\s*/\s*20\s*$"))
-    check(staff, "staff briefing sessions", artifacts_dir, "staff-briefings")
+    checker.check(staff, "staff briefing sessions", "staff-briefings")
 
     # --- the public page and the list (with its filters) ---------------------------------------------
     visitor = new_context().new_page()
@@ -207,7 +154,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(visitor.locator(f"#briefing-{briefing_id}")).to_contain_text("第1委員会室")
     expect(visitor.locator(f"#briefing-{briefing_id}-sign-in")).to_be_visible()
     expect(visitor.locator("#no-questions")).to_be_visible()
-    check(visitor, "public challenge page", artifacts_dir, "detail")
+    checker.check(visitor, "public challenge page", "detail")
 
     visitor.goto("/challenges")
     expect(visitor.get_by_role("heading", level=1)).to_have_text("課題一覧")
@@ -222,8 +169,8 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     card = visitor.locator(f"#challenge-{challenge_id}")
     expect(card).to_contain_text(title)
     expect(card).to_contain_text(area)
-    check(visitor, "challenge list filtered to the new challenge", artifacts_dir, "list")
-    in_english(visitor, visitor.url.removeprefix(base_url), "challenge list filtered", artifacts_dir, "list")
+    checker.check(visitor, "challenge list filtered to the new challenge", "list")
+    checker.in_english(visitor, visitor.url.removeprefix(base_url), "challenge list filtered", "list")
     # Loaded in full from the pushed address, the page keeps the filters.
     expect(visitor.locator("#filter-area")).to_have_value(area)
     expect(visitor.locator("#clear-filters")).to_be_visible()
@@ -245,7 +192,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(mine).to_contain_text("回答待ち")
     expect(mine).to_contain_text("回答されるまで、この質問を読めるのはあなたと区の担当職員だけです。")
     expect(company.locator("#field-body")).to_have_value("")
-    check(company, "challenge page after asking a private question", artifacts_dir, "asked")
+    checker.check(company, "challenge page after asking a private question", "asked")
 
     # Nobody else can read it yet, not on the challenge page nor at its own address.
     visitor.reload()
@@ -259,7 +206,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     queued = staff.locator(f"#queue-question-{question_id}")
     expect(queued).to_contain_text(question_text)
     expect(queued).to_contain_text("質問者（職員のみに表示）")
-    check(staff, "challenge page with the staff queue", artifacts_dir, "staff-queue")
+    checker.check(staff, "challenge page with the staff queue", "staff-queue")
     mails_before = len(live_server.mail.messages)
     staff.locator(f"#field-answer-{question_id}").fill(answer_text)
     staff.locator(f"#answer-submit-{question_id}").click()
@@ -267,7 +214,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(answered).to_contain_text(answer_text)
     expect(answered).to_contain_text(f"{STAFF_DEPARTMENT}からの回答")
     expect(staff.locator(f"#queue-question-{question_id}")).to_have_count(0)
-    check(staff, "challenge page after answering", artifacts_dir, "staff-answered")
+    checker.check(staff, "challenge page after answering", "staff-answered")
 
     # --- 4. Public now, without the asker -----------------------------------------------------------
     visitor.reload()
@@ -278,14 +225,14 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     questions = visitor.locator("#questions")
     for name in (COMPANY_USER_NAME, COMPANY_NAME, "いたばしモビリティ"):
         expect(questions).not_to_contain_text(name)
-    check(visitor, "challenge page with the answered question", artifacts_dir, "detail-answered")
-    in_english(visitor, f"/challenges/{challenge_id}", "challenge page with Q&A and briefings", artifacts_dir,
-               "detail-answered")
+    checker.check(visitor, "challenge page with the answered question", "detail-answered")
+    checker.in_english(visitor, f"/challenges/{challenge_id}", "challenge page with Q&A and briefings",
+                       "detail-answered")
     visitor.locator(f"#question-{question_id}-title a").click()
     expect(visitor).to_have_url(re.compile(rf"/challenges/{challenge_id}/questions/{question_id}$"))
     expect(visitor.locator("main")).to_contain_text(answer_text)
     expect(visitor.locator("main")).not_to_contain_text("いたばしモビリティ")
-    check(visitor, "page of the answered question", artifacts_dir, "question")
+    checker.check(visitor, "page of the answered question", "question")
 
     # --- 5. A resident registers for the briefing session -------------------------------------------
     resident = new_context().new_page()
@@ -296,7 +243,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(resident.locator(f"#briefing-{briefing_id}-registered")).to_have_text("申込済み")
     expect(seats).to_have_text("残り19席（定員20名）")
     expect(resident.locator(f"#briefing-{briefing_id}-cancel")).to_be_visible()
-    check(resident, "challenge page after registering for a briefing", artifacts_dir, "registered")
+    checker.check(resident, "challenge page after registering for a briefing", "registered")
 
     ics_link = resident.locator(f"#briefing-{briefing_id}-ics")
     with resident.expect_download() as download_info:
@@ -331,7 +278,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     expect(notice).to_have_count(1)
     expect(notice).to_contain_text(f"「{title}」へのあなたの質問に回答がありました。")
     expect(notice.locator("[id$='-unread']")).to_be_visible()
-    check(company, "notifications of the asker", artifacts_dir, "notifications")
+    checker.check(company, "notifications of the asker", "notifications")
     notice.get_by_role("link").click()
     expect(company).to_have_url(re.compile(rf"/challenges/{challenge_id}/questions/{question_id}$"))
     expect(company.locator("main")).to_contain_text(answer_text)

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.axe import assert_no_axe_violations
+from e2e.journey import Checker, sign_in
 
-PASSWORD = "cocreate-demo-2026"
 STAFF = "demo-staff@example.jp"
 COMPANY = "demo-company@example.jp"
 RESIDENT = "demo-resident@example.jp"
@@ -30,52 +28,10 @@ COMPANY_NAME = "株式会社いたばしモビリティ（デモ）"
 PHASE_LABELS = {"accepting": "提案募集中", "voting": "意見募集・投票", "review": "審査中", "decided": "選定済み"}
 
 
-@pytest.fixture
-def new_context(browser: Browser, base_url: str) -> Iterator[Callable[[], BrowserContext]]:
-    """Further browsers (the company's, a resident's, the reviewer's), Japanese like the first."""
-    contexts: list[BrowserContext] = []
-
-    def make() -> BrowserContext:
-        context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
-                                      viewport={"width": 1280, "height": 800})
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page: Page, email: str, next_path: str) -> None:
-    page.goto(f"/account/sign-in?next={next_path}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.locator("#sign-in-form").get_by_role("button", name="ログイン").click()
-    expect(page.locator("#sign-out")).to_be_attached()
-    expect(page).to_have_url(re.compile(re.escape(next_path) + r"$"))
-
-
-def in_english(page: Page, path: str, label: str, artifacts_dir: Path, shot: str) -> None:
-    """Open ``path`` in English, check it, and switch the browser back to Japanese."""
-    separator = "&" if "?" in path else "?"
-    page.goto(f"{path}{separator}lang=en")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    assert_no_axe_violations(page, f"{label} (en)")
-    page.screenshot(path=artifacts_dir / f"proposal-journey-{shot}-en.png", full_page=True)
-    page.goto(f"{path}{separator}lang=ja")
-    expect(page.locator("html")).to_have_attribute("lang", "ja")
-
-
-def check(page: Page, label: str, artifacts_dir: Path, shot: str) -> None:
-    assert_no_axe_violations(page, f"{label} (ja)")
-    page.screenshot(path=artifacts_dir / f"proposal-journey-{shot}.png", full_page=True)
-
-
-def move_phase(staff: Page, challenge_id: int, phase: str, reason: str, artifacts_dir: Path) -> None:
+def move_phase(staff: Page, challenge_id: int, phase: str, reason: str, checker: Checker) -> None:
     """Staff move the challenge by hand on its edit page (target phase and a public reason)."""
     staff.goto(f"/staff/challenges/{challenge_id}/edit")
-    check(staff, f"staff edit page before moving to {phase}", artifacts_dir, f"move-{phase}")
+    checker.check(staff, f"staff edit page before moving to {phase}", f"move-{phase}")
     staff.locator("#field-phase").select_option(phase)
     staff.locator("#field-reason").fill(reason)
     staff.locator("#move-button").click()
@@ -89,24 +45,25 @@ def fill_proposal(page: Page, title: str, summary: str, description: str) -> Non
     page.locator("#field-description").fill(description)
 
 
-def save_and_submit(page: Page, title: str, artifacts_dir: Path, shot: str) -> int:
+def save_and_submit(page: Page, title: str, checker: Checker, shot: str) -> int:
     """Save the open proposal form as a draft, then submit it from the proposal's page; its id."""
     page.locator("#proposal-save").click()
     expect(page).to_have_url(re.compile(r"/proposals/\d+$"))
     proposal_id = int(re.search(r"/proposals/(\d+)$", page.url).group(1))  # type: ignore[union-attr]
     expect(page.locator("#proposal-title")).to_have_text(title)
     expect(page.locator("#draft-notice")).to_be_visible()
-    check(page, f"draft proposal page ({shot})", artifacts_dir, f"{shot}-draft")
+    checker.check(page, f"draft proposal page ({shot})", f"{shot}-draft")
     page.locator("#submit-button").click()
     expect(page.locator("#draft-notice")).to_have_count(0)
     expect(page.locator("#proposal .badge-submitted")).to_be_visible()
-    check(page, f"submitted proposal page ({shot})", artifacts_dir, f"{shot}-submitted")
+    checker.check(page, f"submitted proposal page ({shot})", f"{shot}-submitted")
     return proposal_id
 
 
 def test_proposal_from_submission_to_published_decision(
     page: Page, new_context: Callable[[], BrowserContext], artifacts_dir: Path,
 ) -> None:
+    checker = Checker("proposal-journey", artifacts_dir)
     token = uuid.uuid4().hex[:8]
     challenge_title = f"公園の見守りを新しい技術で（E2E {token}）"
     first_title = f"公園の防犯カメラをAIで見守る実証（E2E {token}）"
@@ -121,7 +78,7 @@ def test_proposal_from_submission_to_published_decision(
     sign_in(staff, STAFF, "/staff/challenges")
     staff.locator("#new-challenge").click()
     expect(staff).to_have_url(re.compile(r"/staff/challenges/new$"))
-    check(staff, "new challenge form", artifacts_dir, "challenge-new")
+    checker.check(staff, "new challenge form", "challenge-new")
     staff.locator("#field-title").fill(challenge_title)
     staff.locator("#field-summary").fill("区立公園の夜間の見守りを、事業者と一緒に考えます。")
     staff.locator("#field-category").select_option("environment_energy")
@@ -137,24 +94,24 @@ def test_proposal_from_submission_to_published_decision(
     staff.locator("#save-draft").click()
     expect(staff).to_have_url(re.compile(r"/staff/challenges/\d+/edit$"))
     challenge_id = int(re.search(r"/staff/challenges/(\d+)/edit", staff.url).group(1))  # type: ignore[union-attr]
-    check(staff, "edit form of the draft challenge", artifacts_dir, "challenge-edit")
+    checker.check(staff, "edit form of the draft challenge", "challenge-edit")
     staff.locator("#publish-button").click()
     expect(staff.locator("#public-link")).to_be_visible()
-    move_phase(staff, challenge_id, "accepting", "提案の募集を始めます。", artifacts_dir)
+    move_phase(staff, challenge_id, "accepting", "提案の募集を始めます。", checker)
 
     # --- 1. The company submits a first proposal ----------------------------------------------------
     company = new_context().new_page()
     sign_in(company, COMPANY, f"/challenges/{challenge_id}")
     expect(company.get_by_role("heading", level=1)).to_have_text(challenge_title)
-    check(company, "challenge page accepting proposals", artifacts_dir, "challenge")
+    checker.check(company, "challenge page accepting proposals", "challenge")
     company.locator("#propose-button").click()
     expect(company).to_have_url(re.compile(rf"/challenges/{challenge_id}/proposals/new$"))
     expect(company.locator("#similar-hint")).to_be_visible()
-    check(company, "empty proposal form", artifacts_dir, "form")
-    in_english(company, f"/challenges/{challenge_id}/proposals/new", "empty proposal form", artifacts_dir, "form")
+    checker.check(company, "empty proposal form", "form")
+    checker.in_english(company, f"/challenges/{challenge_id}/proposals/new", "empty proposal form", "form")
     fill_proposal(company, first_title, "公園の既存カメラ映像をAIで解析し、異常を職員に知らせます。",
                   "## 概要\n\n既存の防犯カメラをAIで解析します。")
-    first_id = save_and_submit(company, first_title, artifacts_dir, "first")
+    first_id = save_and_submit(company, first_title, checker, "first")
 
     # --- ... and, typing a second one, sees the first among the similar proposals -------------------
     company.goto(f"/challenges/{challenge_id}")
@@ -164,63 +121,63 @@ def test_proposal_from_submission_to_published_decision(
     company.locator("#field-title").press("End")  # a real key: the box listens to keyup (debounced)
     similar = company.locator("#similar-proposals #similar-list")
     expect(similar.get_by_role("link", name=first_title)).to_have_attribute("href", f"/proposals/{first_id}")
-    check(company, "proposal form with a similar proposal", artifacts_dir, "form-similar")
+    checker.check(company, "proposal form with a similar proposal", "form-similar")
     fill_proposal(company, second_title, "カメラとAIに加え、見守りボランティアと連携します。",
                   "## 概要\n\nAIが異常を検知したら、近くの見守りボランティアに知らせます。")
     company.locator("#field-confidential").fill("費用内訳：機器 200万円、運用 100万円。")
-    proposal_id = save_and_submit(company, second_title, artifacts_dir, "second")
+    proposal_id = save_and_submit(company, second_title, checker, "second")
 
     # --- 2. Comments and voting: a resident comments and votes --------------------------------------
-    move_phase(staff, challenge_id, "voting", "意見募集と投票を始めます。", artifacts_dir)
+    move_phase(staff, challenge_id, "voting", "意見募集と投票を始めます。", checker)
     resident = new_context().new_page()
     sign_in(resident, RESIDENT, f"/proposals/{proposal_id}")
     expect(resident.locator("#proposal-title")).to_have_text(second_title)
     expect(resident.locator("#confidential")).to_have_count(0)
-    check(resident, "proposal page for a resident", artifacts_dir, "resident")
+    checker.check(resident, "proposal page for a resident", "resident")
     resident.locator("#field-comment-body").fill(comment_text)
     resident.locator("#comment-submit").click()
     expect(resident.locator("#comment-list")).to_contain_text(comment_text)
     expect(resident.locator("#field-comment-body")).to_have_value("")
-    check(resident, "proposal page after commenting", artifacts_dir, "commented")
+    checker.check(resident, "proposal page after commenting", "commented")
 
     resident.locator(f"#proposal-{proposal_id}-vote-button").click()
     expect(resident.locator(f"#proposal-{proposal_id}-voted")).to_be_visible()
     expect(resident.locator(f"#proposal-{proposal_id}-vote-count")).to_have_text(
         "1人の区民がこの提案を応援しています")
     expect(resident).to_have_url(re.compile(rf"/proposals/{proposal_id}$"))  # swapped in place
-    check(resident, "proposal page after voting", artifacts_dir, "voted")
+    checker.check(resident, "proposal page after voting", "voted")
 
     # --- 3. Staff assign a reviewer and start the review; the reviewer scores -----------------------
     staff.goto(f"/staff/challenges/{challenge_id}/reviewers")
     expect(staff.locator("#no-reviewers")).to_be_visible()
-    check(staff, "reviewers page", artifacts_dir, "reviewers")
+    checker.check(staff, "reviewers page", "reviewers")
     staff.locator("#field-q").fill("demo-reviewer")
     staff.locator("#reviewer-search button[type=submit]").click()
     candidate = staff.locator("#candidates li", has_text=REVIEWER)
     expect(candidate).to_have_count(1)
-    check(staff, "reviewer search results", artifacts_dir, "reviewer-candidates")
+    checker.check(staff, "reviewer search results", "reviewer-candidates")
     candidate.get_by_role("button").click()
     expect(staff.locator("#reviewers-table")).to_contain_text(REVIEWER_NAME)
-    check(staff, "reviewers page with a reviewer", artifacts_dir, "reviewers-assigned")
-    move_phase(staff, challenge_id, "review", "審査を始めます。", artifacts_dir)
+    checker.check(staff, "reviewers page with a reviewer", "reviewers-assigned")
+    move_phase(staff, challenge_id, "review", "審査を始めます。", checker)
 
     reviewer = new_context().new_page()
     sign_in(reviewer, REVIEWER, "/review")
-    check(reviewer, "reviewer's list of challenges", artifacts_dir, "review-list")
+    checker.check(reviewer, "reviewer's list of challenges", "review-list")
     reviewer.locator(f"#review-challenge-{challenge_id} a").click()
     expect(reviewer).to_have_url(re.compile(rf"/review/challenges/{challenge_id}$"))
     expect(reviewer.locator("#review-proposals tbody tr")).to_have_count(2)
-    check(reviewer, "proposals to review", artifacts_dir, "review-challenge")
+    checker.check(reviewer, "proposals to review", "review-challenge")
     reviewer.locator(f"#review-proposal-{proposal_id} a").click()
     expect(reviewer).to_have_url(re.compile(rf"/review/proposals/{proposal_id}$"))
     expect(reviewer.locator("#proposal-confidential")).to_contain_text("費用内訳")
-    check(reviewer, "review page before the declaration", artifacts_dir, "review-conflict")
+    checker.check(reviewer, "review page before the declaration", "review-conflict")
     reviewer.locator("#has_conflict-no").check()
     reviewer.locator("#conflict-submit").click()
     expect(reviewer.locator("#conflict-status")).to_be_visible()
     criteria = reviewer.locator("#review-form fieldset[id^='field-score-']")
     expect(criteria).to_have_count(2)
-    check(reviewer, "review form", artifacts_dir, "review-form")
+    checker.check(reviewer, "review form", "review-form")
     for index in range(2):
         criteria.nth(index).locator("input[value='4']").check()
     reviewer.locator("#field-comment").fill(review_comment)
@@ -228,13 +185,13 @@ def test_proposal_from_submission_to_published_decision(
     expect(reviewer.locator("#review-submitted")).to_be_visible()
     expect(reviewer.locator("#my-scores tbody tr")).to_have_count(2)
     expect(reviewer.locator("#my-comment")).to_have_text(review_comment)
-    check(reviewer, "review page after submitting", artifacts_dir, "review-submitted")
+    checker.check(reviewer, "review page after submitting", "review-submitted")
 
     # --- 4. Staff record a decision for every proposal and publish them ----------------------------
     staff.goto(f"/staff/challenges/{challenge_id}/decisions")
     expect(staff.locator("#publish-decisions")).to_be_disabled()
-    check(staff, "decisions page", artifacts_dir, "decisions")
-    in_english(staff, f"/staff/challenges/{challenge_id}/decisions", "decisions page", artifacts_dir, "decisions")
+    checker.check(staff, "decisions page", "decisions")
+    checker.in_english(staff, f"/staff/challenges/{challenge_id}/decisions", "decisions page", "decisions")
     staff.locator(f"#field-outcome-{proposal_id}").select_option("selected")
     staff.locator(f"#field-rationale-{proposal_id}").fill(rationale)
     staff.locator(f"#field-outcome-{first_id}").select_option("not_selected")
@@ -242,13 +199,13 @@ def test_proposal_from_submission_to_published_decision(
     staff.locator("#save-decisions").click()
     expect(staff.locator("#publish-decisions")).to_be_enabled()
     expect(staff.locator(f"#field-rationale-{proposal_id}")).to_have_value(rationale)
-    check(staff, "decisions page with saved decisions", artifacts_dir, "decisions-saved")
+    checker.check(staff, "decisions page with saved decisions", "decisions-saved")
     staff.locator("#publish-decisions").click()
     expect(staff.locator("#decisions-published")).to_be_visible()
     expect(staff.locator(f"#published-decisions #decision-{proposal_id}")).to_contain_text(rationale)
-    check(staff, "decisions page after publishing", artifacts_dir, "decisions-published")
-    in_english(staff, f"/staff/challenges/{challenge_id}/decisions", "published decisions page", artifacts_dir,
-               "decisions-published")
+    checker.check(staff, "decisions page after publishing", "decisions-published")
+    checker.in_english(staff, f"/staff/challenges/{challenge_id}/decisions", "published decisions page",
+                       "decisions-published")
 
     # --- 5. The proposer sees the decision and is notified ------------------------------------------
     company.goto(f"/proposals/{proposal_id}")
@@ -257,14 +214,14 @@ def test_proposal_from_submission_to_published_decision(
     expect(decision).to_contain_text(rationale)
     expect(company.locator(f"#proposal-{proposal_id}-vote-count")).to_have_text("1人の区民がこの提案を応援しています")
     expect(company.locator("#comment-list")).to_contain_text(comment_text)
-    check(company, "proposal page with the decision", artifacts_dir, "decided")
-    in_english(company, f"/proposals/{proposal_id}", "proposal page with the decision", artifacts_dir, "decided")
+    checker.check(company, "proposal page with the decision", "decided")
+    checker.in_english(company, f"/proposals/{proposal_id}", "proposal page with the decision", "decided")
 
     company.goto("/notifications")
     notice = company.locator("#notification-list li", has_text=second_title)
     expect(notice).to_have_count(1)
     expect(notice).to_contain_text(f"あなたの提案「{second_title}」の審査結果が公表されました。")
-    check(company, "notifications of the proposer", artifacts_dir, "notifications")
+    checker.check(company, "notifications of the proposer", "notifications")
     notice.get_by_role("link").first.click()
     expect(company).to_have_url(re.compile(rf"/proposals/{proposal_id}$"))
     expect(company.locator("#decision")).to_contain_text(rationale)

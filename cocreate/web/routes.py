@@ -51,6 +51,8 @@ API_RESOURCES: dict[str, str] = {
     "challenge": "/api/v1/challenges/{id}",
     "challenge_proposals": "/api/v1/challenges/{id}/proposals",
     "proposal": "/api/v1/proposals/{id}",
+    "test_fields": "/api/v1/test-fields",
+    "test_field": "/api/v1/test-fields/{id}",
 }
 """Resources of the read API by name; components add theirs when they register routes."""
 
