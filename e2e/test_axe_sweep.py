@@ -16,10 +16,16 @@ from e2e.axe import assert_no_axe_violations
 
 PASSWORD = "cocreate-demo-2026"
 PUBLIC = ["/", "/challenges", "/organisations", "/account/register", "/account/sign-in", "/account/password/forgot",
-          "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}"]
+          "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}",
+          "/fields", "{field}", "/calendar", "/calendar?view=week", "{field}/calendar", "/notices", "/trials", "{trial}",
+          "{call}"]
 RESIDENT = ["{challenge}/proposals", "{challenge}/comments", "/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
-            "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new"]
-COMPANY = ["{organisation}/members", "{organisation}/edit"]
+            "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new",
+            "/notices/subscriptions", "/my/participation"]
+COMPANY = ["{organisation}/members", "{organisation}/edit", "/bookings", "/bookings/new", "{trial}/edit",
+           "{trial}/updates/new", "{trial}/results", "{call}/applications"]
+COORDINATOR = ["/coordinate/bookings", "/coordinate/fields", "/coordinate/fields/new", "/coordinate/fields/{field_id}/edit",
+               "/coordinate/calendar-feed", "/trials/new", "{call}/edit", "{trial}/calls/new"]
 STAFF = ["/staff/challenges", "/staff/challenges/new", "/staff/challenges/{owned}/edit",
          "/staff/challenges/{owned}/voting", "/staff/challenges/{owned}/reviewers",
          "/staff/challenges/{owned}/review", "/staff/challenges/{owned}/decisions",
@@ -57,9 +63,16 @@ def _places(page: Page) -> dict[str, str]:
     page.goto("/organisations")
     organisation = page.locator("main a[href^='/organisations/']").filter(
         has_text=re.compile("いたばしモビリティ")).first.get_attribute("href")
-    assert challenge and organisation
-    return {"challenge": challenge, "organisation": organisation,
-            "organisation_id": organisation.rsplit("/", 1)[1]}
+    page.goto("/fields")
+    field = page.locator("main a[href^='/fields/']").filter(has_text="高島平駅前プラザ").first.get_attribute("href")
+    page.goto("/trials")
+    trial = page.locator("main a[href^='/trials/']").filter(has_text="マイクロモビリティ").first.get_attribute("href")
+    assert challenge and organisation and field and trial
+    page.goto(trial)
+    call = page.locator("main a[href^='/calls/']").first.get_attribute("href")
+    assert call, "the demo trial has no recruitment call"
+    return {"challenge": challenge, "organisation": organisation, "organisation_id": organisation.rsplit("/", 1)[1],
+            "field": field, "field_id": field.rsplit("/", 1)[1], "trial": trial, "call": call.split("/applications")[0]}
 
 
 def _sweep(page: Page, paths: list[str], places: dict[str, str], who: str) -> None:
@@ -83,6 +96,15 @@ def test_resident_and_organisation_pages(context_for: Callable[[str | None], Pag
     places = _places(context_for(None))
     _sweep(context_for("demo-resident@example.jp"), RESIDENT, places, "resident")
     _sweep(context_for("demo-company@example.jp"), COMPANY, places, "organisation admin")
+
+
+def test_coordinator_pages(context_for: Callable[[str | None], Page]) -> None:
+    places = _places(context_for(None))
+    coordinator = context_for("demo-coordinator@example.jp")
+    coordinator.goto("/coordinate/bookings")
+    booking = coordinator.locator("main a[href^='/bookings/']").first.get_attribute("href")
+    assert booking, "the demo coordinator has no booking request to review"
+    _sweep(coordinator, [*COORDINATOR, booking], places, "coordinator")
 
 
 def test_staff_and_admin_pages(context_for: Callable[[str | None], Page]) -> None:

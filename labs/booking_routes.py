@@ -1,17 +1,417 @@
-"""Routes of the labs component: bookings (being written)."""
+"""Booking pages (利用申請): organisations request, edit, submit and cancel under /bookings; the
+field's managers work through /coordinate/bookings and act on the booking page. HTTP only: the rules
+live in :mod:`labs.bookings`.
+
+Every form works without JavaScript (POST, then 303; errors re-render the page with 400).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import File, Redirect, Template
+from sqlmodel import Session
+
+from cocreate.accounts.models import Role
+from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import clamp_page
+from labs import access, bookings
+from labs.models import BookingStatus, DocumentKind, TestField, Trial
+from proposals.public_routes import file_size
+from proposals.staff_routes import content_disposition
+
+MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+LIST_PAGE = "labs/booking_list.html"
+FORM_PAGE = "labs/booking_form.html"
+DETAIL_PAGE = "labs/booking_detail.html"
+CANCEL_PAGE = "labs/booking_cancel.html"
+QUEUE_PAGE = "labs/booking_queue.html"
+FIELD_SECTION = "labs/_booking_field_section.html"
+TRIAL_SECTION = "labs/_booking_trial_section.html"
+TEXT_LIMIT = bookings.MAX_TEXT + 1000
 
 
-def field_section(session: Any, actor: Any, field: Any) -> tuple[str, dict[str, Any]] | None:
-    """This part's section of the field page (None: nothing to show)."""
-    return None
+# --- sections of the field and trial pages -------------------------------------------------------
 
 
-def trial_section(session: Any, actor: Any, trial: Any) -> tuple[str, dict[str, Any]] | None:
-    """This part's section of the trial page (None: nothing to show)."""
-    return None
+def field_section(session: Session, actor: Principal, field: TestField) -> tuple[str, dict[str, Any]] | None:
+    """A "request this field" link for members of verified organisations, and how booking works."""
+    if not field.published:
+        return None
+    organisations = bookings.my_organisations(session, actor) if actor.user_id is not None else []
+    return FIELD_SECTION, {
+        "field": field, "signed_in": actor.user_id is not None, "is_member": bool(organisations),
+        "can_request": any(o.is_verified for o in organisations),
+    }
+
+
+def trial_section(session: Session, actor: Principal, trial: Trial) -> tuple[str, dict[str, Any]] | None:
+    """The trial's approved bookings with their dates (public: title, field and dates only)."""
+    assert trial.id is not None
+    items = bookings.trial_bookings(session, trial.id)
+    if not items:
+        return None
+    return TRIAL_SECTION, {"trial": trial, "bookings": items, "local": bookings.to_local}
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [(_text(data, f"period-{n}-start", 40), _text(data, f"period-{n}-end", 40))
+            for n in range(1, bookings.MAX_PERIODS + 1)]
+    while rows and not rows[-1][0].strip() and not rows[-1][1].strip():
+        rows.pop()
+    return rows
+
+
+def _input(data: dict[str, Any]) -> bookings.BookingInput:
+    return bookings.BookingInput(
+        field_id=_text(data, "field_id", 20), organisation_id=_text(data, "organisation_id", 20),
+        trial_id=_text(data, "trial_id", 20), title=_text(data, "title", bookings.MAX_TITLE + 1000),
+        purpose=_text(data, "purpose", TEXT_LIMIT), public_description=_text(data, "public_description", TEXT_LIMIT),
+        expected_people=_text(data, "expected_people", 40), equipment=_text(data, "equipment", TEXT_LIMIT),
+        periods=_rows(data))
+
+
+def _padded(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The typed rows and blank ones up to the form's size (at least one blank row to add a period)."""
+    wanted = min(bookings.MAX_PERIODS, max(bookings.FORM_ROWS, len(rows) + 1))
+    return list(rows) + [("", "")] * (wanted - len(rows))
+
+
+def _status_options() -> list[tuple[str, str]]:
+    return [("", _("Every status"))] + [(s.value, s.label) for s in BookingStatus]
+
+
+# --- the organisation's pages --------------------------------------------------------------------
+
+
+@get("/bookings", name="booking-list", guards=[signed_in], sync_to_thread=True)
+def booking_list(request: Request, db_session: DbSession, page: FromQuery[str] = "1",
+                 status: FromQuery[str] = "") -> Template:
+    actor = principal_of(request)
+    number, size = clamp_page(page)
+    status = status if status in {s.value for s in BookingStatus} else ""
+    result = bookings.my_bookings(db_session, actor, number, size, status)
+    is_member = bool(access.member_organisation_ids(db_session, actor.user_id))
+
+    def url_for_page(n: int) -> str:
+        return "/bookings?" + urlencode({k: v for k, v in {"status": status, "page": n}.items() if v})
+
+    return render(request, LIST_PAGE, {"page": result, "status": status, "status_options": _status_options(),
+                                       "url_for_page": url_for_page, "is_member": is_member,
+                                       "local": bookings.to_local})
+
+
+def _form_page(request: Request, db_session: Session, form: bookings.BookingInput, *, booking: Any = None,
+               errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    actor = principal_of(request)
+    organisations = bookings.my_organisations(db_session, actor)
+    org_ids = {o.id for o in organisations if o.id is not None}
+    field_options = [("", _("Choose a test field"))] + [(str(i), n) for i, n in bookings.bookable_fields(db_session)]
+    organisation_options = [(str(o.id), o.name) for o in organisations]
+    if len(organisation_options) > 1:
+        organisation_options.insert(0, ("", _("Choose your organisation")))
+    trial_options = [("", _("No trial"))] + [(str(i), t) for i, t in bookings.trials_of(db_session, org_ids)]
+    field_row = None
+    field_id = booking.field_id if booking is not None else bookings._int(form.field_id)
+    if field_id:
+        field_row = db_session.get(TestField, field_id)
+    return render(request, FORM_PAGE, {
+        "form": form, "booking": booking, "errors": errors or {}, "rows": _padded(form.periods),
+        "field_options": field_options, "organisation_options": organisation_options, "trial_options": trial_options,
+        "field": field_row, "hours_text": bookings.hours_text(db_session, field_row.id) if field_row else "",
+        "verified": any(o.is_verified for o in organisations),
+        "max_title": bookings.MAX_TITLE, "max_text": bookings.MAX_TEXT,
+    }, status_code=status_code)
+
+
+@get("/bookings/new", name="booking-new", guards=[signed_in], sync_to_thread=True)
+def booking_new(request: Request, db_session: DbSession, field_id: FromQuery[str] = "") -> Template:
+    actor = principal_of(request)
+    bookings.require_any_membership(db_session, actor)
+    organisations = bookings.my_organisations(db_session, actor)
+    form = bookings.BookingInput(field_id=field_id[:20],
+                                 organisation_id=str(organisations[0].id) if len(organisations) == 1 else "")
+    return _form_page(request, db_session, form)
+
+
+def _after_save(request: Request, saved: bookings.Saved, submitted: bool) -> Redirect | Template:
+    booking = saved.booking
+    if submitted:
+        message = (_("The request has been approved: this field needs no review.")
+                   if booking.status is BookingStatus.APPROVED
+                   else _("The request has been submitted. The field's coordinators will review it."))
+    elif saved.problems:
+        message = _("Saved as a draft. Fix the problems shown before submitting.")
+    else:
+        message = _("Saved as a draft.")
+    return after_post(request, f"/bookings/{booking.id}", message=message,
+                      category="warning" if saved.problems and not submitted else "success")
+
+
+@post("/bookings/new", name="booking-create", guards=[signed_in], sync_to_thread=True)
+def booking_create(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
+    form = _input(data)
+    submit = _text(data, "action", 20) == "submit"
+    try:
+        saved = bookings.save(db_session, settings, principal_of(request), form, submit=submit)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _form_page(request, db_session, form, errors=failed.errors, status_code=400)
+    return _after_save(request, saved, submit)
+
+
+def _detail_page(request: Request, db_session: Session, booking_id: int, *, errors: dict[str, str] | None = None,
+                 typed: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+    found = bookings.detail(db_session, principal_of(request), booking_id)
+    rows = [(bookings.local_input(p.starts_at), bookings.local_input(p.ends_at)) for p in found.periods]
+    typed = typed or {}
+    return render(request, DETAIL_PAGE, {
+        "d": found, "errors": errors or {}, "note": typed.get("note", ""), "reason": typed.get("reason", ""),
+        "reschedule_rows": _padded(typed.get("rows", rows)), "local": bookings.to_local,
+        "document_kinds": [(k.value, k.label) for k in DocumentKind], "file_size": file_size,
+        "max_mb": bookings.MAX_FILE_BYTES // (1024 * 1024),
+    }, status_code=status_code)
+
+
+@get("/bookings/{booking_id:int}", name="booking-detail", guards=[signed_in], sync_to_thread=True)
+def booking_detail(request: Request, db_session: DbSession, booking_id: FromPath[int]) -> Template:
+    return _detail_page(request, db_session, booking_id)
+
+
+@get("/bookings/{booking_id:int}/edit", name="booking-edit", guards=[signed_in], sync_to_thread=True)
+def booking_edit(request: Request, db_session: DbSession, booking_id: FromPath[int]) -> Template | Redirect:
+    found = bookings.detail(db_session, principal_of(request), booking_id)
+    if not found.is_member:
+        raise NotFoundException()
+    if not found.can_edit:
+        return after_post(request, f"/bookings/{booking_id}", category="warning",
+                          message=_("This request is “%(status)s” and can no longer be edited.",
+                                    status=found.booking.status.label))
+    form = bookings.form_of(found.booking, found.periods)
+    return _form_page(request, db_session, form, booking=found.booking, errors=found.problems)
+
+
+@post("/bookings/{booking_id:int}/edit", name="booking-update", guards=[signed_in], sync_to_thread=True)
+def booking_update(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                   data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    found = bookings.detail(db_session, actor, booking_id)
+    if not found.is_member:
+        raise NotFoundException()
+    form = _input(data)
+    submit = _text(data, "action", 20) == "submit"
+    try:
+        saved = bookings.save(db_session, settings, actor, form, booking_id=booking_id, submit=submit)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        booking = bookings.detail(db_session, actor, booking_id).booking
+        return _form_page(request, db_session, form, booking=booking, errors=failed.errors, status_code=400)
+    return _after_save(request, saved, submit)
+
+
+@post("/bookings/{booking_id:int}/submit", name="booking-submit", guards=[signed_in], sync_to_thread=True)
+def booking_submit(request: Request, db_session: DbSession, settings: AppSettings,
+                   booking_id: FromPath[int]) -> Template | Redirect:
+    try:
+        booking = bookings.submit(db_session, settings, principal_of(request), booking_id)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
+    return _after_save(request, bookings.Saved(booking, {}), True)
+
+
+def _cancel_page(request: Request, db_session: Session, booking_id: int, *, reason: str = "",
+                 errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    found = bookings.detail(db_session, principal_of(request), booking_id)
+    if not found.is_member:
+        raise NotFoundException()
+    return render(request, CANCEL_PAGE, {"d": found, "reason": reason, "errors": errors or {},
+                                         "local": bookings.to_local, "max_note": bookings.MAX_NOTE},
+                  status_code=status_code)
+
+
+@get("/bookings/{booking_id:int}/cancel", name="booking-cancel-form", guards=[signed_in], sync_to_thread=True)
+def booking_cancel_form(request: Request, db_session: DbSession, booking_id: FromPath[int]) -> Template:
+    return _cancel_page(request, db_session, booking_id)
+
+
+@post("/bookings/{booking_id:int}/cancel", name="booking-cancel", guards=[signed_in], sync_to_thread=True)
+def booking_cancel(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                   data: Form) -> Template | Redirect:
+    reason = _text(data, "reason", bookings.MAX_NOTE + 1000)
+    try:
+        bookings.cancel(db_session, settings, principal_of(request), booking_id, reason)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _cancel_page(request, db_session, booking_id, reason=reason, errors=failed.errors, status_code=400)
+    return after_post(request, f"/bookings/{booking_id}", message=_("The request has been cancelled."))
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+@post("/bookings/{booking_id:int}/documents", name="booking-document-add", guards=[signed_in], sync_to_thread=True)
+def document_add(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                 data: MultipartForm) -> Template | Redirect:
+    upload = data.get("file")
+    if isinstance(upload, list):
+        upload = upload[0] if upload else None
+    upload = upload if isinstance(upload, UploadFile) else None
+    try:
+        document = bookings.add_document(db_session, settings, principal_of(request), booking_id,
+                                         kind=_text(data, "document", 40), source=upload.file if upload else None,
+                                         filename=upload.filename if upload else "")
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
+    return after_post(request, f"/bookings/{booking_id}#documents",
+                      message=_("“%(name)s” was uploaded.", name=document.filename))
+
+
+@post("/bookings/{booking_id:int}/documents/{document_id:int}/delete", name="booking-document-delete",
+      guards=[signed_in], sync_to_thread=True)
+def document_delete(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                    document_id: FromPath[int]) -> Template | Redirect:
+    try:
+        bookings.delete_document(db_session, settings, principal_of(request), booking_id, document_id)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
+    return after_post(request, f"/bookings/{booking_id}#documents", message=_("The document was deleted."))
+
+
+@get("/bookings/{booking_id:int}/documents/{document_id:int}", name="booking-document", guards=[signed_in],
+     sync_to_thread=True)
+def document_download(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                      document_id: FromPath[int]) -> File:
+    found = bookings.for_download(db_session, settings, principal_of(request), booking_id, document_id)
+    if found is None:
+        raise NotFoundException()
+    document, path = found
+    return File(path=path, media_type=document.content_type, content_disposition_type="inline", headers={
+        "content-disposition": content_disposition(document.filename),
+        "x-content-type-options": "nosniff",
+        "cache-control": "private, no-store",
+        "etag": f'"{document.sha256}"',
+    })
+
+
+# --- the field's managers ------------------------------------------------------------------------
+
+
+@get("/coordinate/bookings", name="booking-queue", sync_to_thread=True)
+def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] = "1",
+                  status: FromQuery[str] = bookings.PENDING_FILTER, field_id: FromQuery[str] = "") -> Template:
+    actor = principal_of(request)
+    number, size = clamp_page(page)
+    fields = bookings.managed_fields(db_session, actor)
+    chosen = bookings._int(field_id)
+    chosen = chosen if chosen in {i for i, _n in fields} else None
+    valid = {bookings.PENDING_FILTER, bookings.ALL_FILTER} | {s.value for s in BookingStatus if s is not BookingStatus.DRAFT}
+    status = status if status in valid else bookings.PENDING_FILTER
+    result = bookings.queue(db_session, actor, number, size, status=status, field_id=chosen)
+
+    def url_for_page(n: int) -> str:
+        query = {"status": status, "field_id": chosen or "", "page": n}
+        return "/coordinate/bookings?" + urlencode({k: v for k, v in query.items() if v})
+
+    status_options = [(bookings.PENDING_FILTER, _("Waiting for review")), (bookings.ALL_FILTER, _("Every status"))] + [
+        (s.value, s.label) for s in BookingStatus if s is not BookingStatus.DRAFT]
+    field_options = [("", _("Every field I manage"))] + [(str(i), n) for i, n in fields]
+    return render(request, QUEUE_PAGE, {"page": result, "status": status, "field_id": str(chosen or ""),
+                                        "status_options": status_options, "field_options": field_options,
+                                        "url_for_page": url_for_page, "local": bookings.to_local})
+
+
+def _manager_action(request: Request, db_session: Session, booking_id: int, action: Any, message: str,
+                    typed: dict[str, Any]) -> Template | Redirect:
+    try:
+        action()
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _detail_page(request, db_session, booking_id, errors=failed.errors, typed=typed, status_code=400)
+    return after_post(request, f"/bookings/{booking_id}", message=message)
+
+
+@post("/{booking_id:int}/review", name="booking-review", sync_to_thread=True)
+def review(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int]) -> Template | Redirect:
+    actor = principal_of(request)
+    return _manager_action(request, db_session, booking_id,
+                           lambda: bookings.start_review(db_session, settings, actor, booking_id),
+                           _("The request is now under review."), {})
+
+
+@post("/{booking_id:int}/request-changes", name="booking-request-changes", sync_to_thread=True)
+def request_changes(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                    data: Form) -> Template | Redirect:
+    actor, note = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000)
+    return _manager_action(request, db_session, booking_id,
+                           lambda: bookings.request_changes(db_session, settings, actor, booking_id, note),
+                           _("The organisation has been asked to change the request."), {"note": note})
+
+
+@post("/{booking_id:int}/approve", name="booking-approve", sync_to_thread=True)
+def approve(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+            data: Form) -> Template | Redirect:
+    actor, note = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000)
+    return _manager_action(request, db_session, booking_id,
+                           lambda: bookings.approve(db_session, settings, actor, booking_id, note),
+                           _("The booking has been approved. Residents nearby are being told."), {"note": note})
+
+
+@post("/{booking_id:int}/reject", name="booking-reject", sync_to_thread=True)
+def reject(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+           data: Form) -> Template | Redirect:
+    actor, note = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000)
+    return _manager_action(request, db_session, booking_id,
+                           lambda: bookings.reject(db_session, settings, actor, booking_id, note),
+                           _("The request has been rejected."), {"note": note})
+
+
+@post("/{booking_id:int}/reschedule", name="booking-reschedule", sync_to_thread=True)
+def reschedule(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+               data: Form) -> Template | Redirect:
+    actor, note, rows = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000), _rows(data)
+    return _manager_action(request, db_session, booking_id,
+                           lambda: bookings.reschedule(db_session, settings, actor, booking_id, rows, note),
+                           _("The booking has been moved. The organisation and residents nearby are being told."),
+                           {"note": note, "rows": rows})
+
+
+@post("/{booking_id:int}/cancel", name="booking-manager-cancel", sync_to_thread=True)
+def manager_cancel(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
+                   data: Form) -> Template | Redirect:
+    actor, reason = principal_of(request), _text(data, "reason", bookings.MAX_NOTE + 1000)
+    return _manager_action(request, db_session, booking_id,
+                           lambda: bookings.manager_cancel(db_session, settings, actor, booking_id, reason),
+                           _("The booking has been cancelled."), {"reason": reason})
+
+
+coordinate_router = Router(path="/coordinate/bookings", guards=[has_any_role(Role.COORDINATOR, Role.ADMIN)],
+                           route_handlers=[review, request_changes, approve, reject, reschedule, manager_cancel],
+                           include_in_schema=False)
+
+ROUTES: list[Any] = [
+    Router(path="/", guards=[has_any_role(Role.COORDINATOR, Role.ADMIN)], route_handlers=[booking_queue],
+           include_in_schema=False),
+    Router(path="/", route_handlers=[booking_list, booking_new, booking_create, booking_detail, booking_edit,
+                                     booking_update, booking_submit, booking_cancel_form, booking_cancel,
+                                     document_add, document_delete, document_download], include_in_schema=False),
+    coordinate_router,
+]

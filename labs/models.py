@@ -4,7 +4,7 @@ resident notices (周辺住民への周知) and participant recruitment (モニ�
 Times are stored in UTC; weekly bookable hours are minutes after local midnight (Asia/Tokyo),
 because a field opening "Mon–Fri 9:00–17:00" means local time whatever the season.
 
-No double booking: every period of an approved booking keeps ``blocks`` true and ``blocked_until``
+No double booking: every period of an approved (or completed) booking keeps ``blocks`` true and ``blocked_until``
 = end + the field's buffer, so two blocking periods of one field must not overlap as half-open
 ranges ``[starts_at, blocked_until)``. The services check this under a lock on the field row; on
 PostgreSQL an exclusion constraint (``booking_period_no_overlap``, created by the migration, see
@@ -295,8 +295,8 @@ class Booking(TimestampedModel, table=True):
 class BookingPeriod(SQLModel, table=True):
     """One period of a booking. ``field_id`` is copied from the booking for the overlap constraint.
 
-    ``blocks`` is true exactly while the booking is approved; ``blocked_until`` is ``ends_at`` plus
-    the field's buffer at approval time.
+    ``blocks`` is true while the booking is approved, and stays true once it is completed (its time has
+    passed); cancelling releases it. ``blocked_until`` is ``ends_at`` plus the field's buffer at approval time.
     """
 
     __tablename__ = "booking_period"

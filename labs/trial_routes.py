@@ -1,17 +1,524 @@
-"""Routes of the labs component: trials (being written)."""
+"""Trial (実証プロジェクト) pages: the public list and page, starting a trial (from a selected proposal or
+ward-run), editing, progress updates with photos, the final results; the sections on the challenge and
+proposal pages ("you said, we did"); and the read API. HTTP only: the rules live in ``labs.trials``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-ROUTES: list[Any] = []
+from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery, Parameter
+from litestar.response import File, Redirect, Template
+from sqlmodel import Session
+
+from cocreate.accounts.models import Role
+from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
+from cocreate.accounts.services import ValidationFailed
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
+from cocreate.web.forms import texts as _texts
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import WARD_TIMEZONE
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
+from labs import access, sections, trials
+from labs.models import Trial, TrialStatus
+from labs.trials import KpiInput, KpiResultInput, PhotoInput, TrialInput, UpdateInput
+from proposals.models import Challenge, Proposal
+from proposals.public_routes import PageInfo
+from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition
+
+MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+LIST_PAGE = "labs/trial_list.html"
+DETAIL_PAGE = "labs/trial_detail.html"
+FORM_PAGE = "labs/trial_form.html"
+UPDATE_PAGE = "labs/trial_update_form.html"
+RESULTS_PAGE = "labs/trial_results.html"
+REFUSED_PAGE = "labs/trial_refused.html"
+CHALLENGE_SECTION = "labs/_trial_challenge_section.html"
+PROPOSAL_SECTION = "labs/_trial_proposal_section.html"
+KPI_PARTS = ("indicator", "unit", "baseline", "target")
+BLANK_KPI_ROWS = 2
+MAX_ROWS = 50
 
 
-def challenge_section(session: Any, actor: Any, challenge: Any) -> tuple[str, dict[str, Any]] | None:
-    """"You said, we did": the challenge's trials, on the challenge page (None: no trial yet)."""
-    return None
+# --- sections of the challenge and proposal pages ------------------------------------------------
 
 
-def proposal_section(session: Any, actor: Any, proposal: Any) -> tuple[str, dict[str, Any]] | None:
+def challenge_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+    """"You said, we did": the challenge's published trials, on the challenge page (None: no trial yet)."""
+    assert challenge.id is not None
+    found = trials.published_trials_of_challenge(session, challenge.id)
+    if not found:
+        return None
+    return CHALLENGE_SECTION, {"challenge": challenge, "items": trials.list_items(session, found)}
+
+
+def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
     """The proposal's trial, or starting one from a selected proposal (None: nothing to show)."""
-    return None
+    assert proposal.id is not None
+    trial = trials.trial_of_proposal(session, proposal.id)
+    if trial is not None:
+        if not trials.can_see(session, actor, trial):
+            return None
+        return PROPOSAL_SECTION, {"proposal": proposal, "trial": trial, "can_start": False}
+    challenge = session.get(Challenge, proposal.challenge_id)
+    if challenge is None or not trials.is_startable(proposal, challenge) \
+            or not trials.can_start_from(session, actor, proposal, challenge):
+        return None
+    return PROPOSAL_SECTION, {"proposal": proposal, "trial": None, "can_start": True}
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+def _kpi_rows(data: dict[str, Any]) -> list[dict[str, str]]:
+    indexes = set()
+    for key in data:
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "kpis" and parts[1].isdigit() and len(parts[1]) <= 3 \
+                and parts[2] in KPI_PARTS:
+            indexes.add(int(parts[1]))
+    rows = []
+    for index in sorted(indexes)[:MAX_ROWS]:
+        if _text(data, f"kpis-{index}-remove", 10):
+            continue
+        row = {part: _text(data, f"kpis-{index}-{part}", 1000) for part in KPI_PARTS}
+        if any(value.strip() for value in row.values()):
+            rows.append(row)
+    return rows
+
+
+def _parse_form(data: dict[str, Any]) -> tuple[TrialInput, dict[str, Any]]:
+    values = TrialInput(
+        title=_text(data, "title", 1000), summary=_text(data, "summary", 5000),
+        description=_text(data, "description", trials.LONG_TEXT_MAX + 1), status=_text(data, "status", 30),
+        starts_on=_text(data, "starts_on", 40), ends_on=_text(data, "ends_on", 40),
+        published=_text(data, "published", 10) == "yes", retention_days=_text(data, "retention_days", 40),
+        department_id=_text(data, "department_id", 30),
+        organisation_ids=_texts(data, "organisation_ids", 30, trials.MAX_ORGANISATIONS + 1),
+        lead_organisation_id=_text(data, "lead_organisation_id", 30))
+    rows = _kpi_rows(data)
+    values.kpis = [KpiInput(**row) for row in rows]
+    form = {name: getattr(values, name) for name in ("title", "summary", "description", "status", "starts_on",
+                                                      "ends_on", "published", "retention_days", "department_id",
+                                                      "organisation_ids", "lead_organisation_id")}
+    form["kpis"] = rows
+    return values, form
+
+
+def _form_of(session: Session, trial: Trial) -> dict[str, Any]:
+    values = TrialInput.from_trial(session, trial)
+    form = {name: getattr(values, name) for name in ("title", "summary", "description", "status", "starts_on",
+                                                      "ends_on", "published", "retention_days", "department_id",
+                                                      "organisation_ids", "lead_organisation_id")}
+    form["kpis"] = [{part: getattr(k, part) for part in KPI_PARTS} for k in values.kpis]
+    return form
+
+
+def _form_page(request: Request, session: Session, form: dict[str, Any], *, trial: Trial | None = None,
+               errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    actor = principal_of(request)
+    coordinator = access.is_coordinator(actor)
+    return render(request, FORM_PAGE, {
+        "trial": trial, "form": form, "errors": errors or {}, "statuses": list(TrialStatus),
+        "coordinator": coordinator, "blank_rows": BLANK_KPI_ROWS,
+        "departments": trials.departments_for_form(session) if coordinator else [],
+        "organisations": trials.verified_organisations(session) if coordinator else [],
+    }, status_code=status_code)
+
+
+def _refused(request: Request, message: str, *, status_code: int, proposal_id: int | None = None,
+             trial_id: int | None = None) -> Template:
+    return render(request, REFUSED_PAGE, {"message": message, "proposal_id": proposal_id, "trial_id": trial_id},
+                  status_code=status_code)
+
+
+# --- starting a trial ----------------------------------------------------------------------------
+
+
+@post("/proposals/{proposal_id:int}/trial", name="trial-from-proposal", guards=[signed_in], sync_to_thread=True)
+def trial_from_proposal(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
+    """Start the trial of a selected proposal; a second attempt answers 409 with a link to the trial."""
+    try:
+        trial = trials.create_from_proposal(db_session, principal_of(request), proposal_id)
+    except trials.TrialExists as exists:
+        db_session.rollback()
+        return _refused(request, exists.errors["trial"], status_code=409, proposal_id=proposal_id,
+                        trial_id=exists.trial_id)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _refused(request, next(iter(failed.errors.values())), status_code=400, proposal_id=proposal_id)
+    return after_post(request, f"/trials/{trial.id}/edit",
+                      message=_("The trial has been created from the proposal. Check it, then publish it."))
+
+
+coordinators_only = has_any_role(Role.COORDINATOR, Role.ADMIN)
+
+
+@get("/trials/new", name="trial-new", guards=[coordinators_only], sync_to_thread=True)
+def trial_new(request: Request, db_session: DbSession) -> Template:
+    return _form_page(request, db_session, {"status": TrialStatus.PLANNED.value, "retention_days": "90", "kpis": [],
+                                            "organisation_ids": [], "published": False})
+
+
+@post("/trials/new", name="trial-create", guards=[coordinators_only], sync_to_thread=True)
+def trial_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    values, form = _parse_form(data)
+    try:
+        trial = trials.create(db_session, principal_of(request), values)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _form_page(request, db_session, form, errors=failed.errors, status_code=400)
+    return after_post(request, f"/trials/{trial.id}", message=_("The trial has been created."))
+
+
+# --- editing -------------------------------------------------------------------------------------
+
+
+@get("/trials/{trial_id:int}/edit", name="trial-edit", guards=[signed_in], sync_to_thread=True)
+def trial_edit(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    return _form_page(request, db_session, _form_of(db_session, trial), trial=trial)
+
+
+@post("/trials/{trial_id:int}/edit", name="trial-update", guards=[signed_in], sync_to_thread=True)
+def trial_update(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    values, form = _parse_form(data)
+    try:
+        trials.update(db_session, actor, trial_id, values)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        trial = trials.editable_trial(db_session, actor, trial_id)
+        return _form_page(request, db_session, form, trial=trial, errors=failed.errors, status_code=400)
+    return after_post(request, f"/trials/{trial_id}", message=_("The trial has been saved."))
+
+
+# --- progress updates ----------------------------------------------------------------------------
+
+
+def _update_page(request: Request, trial: Trial, form: dict[str, Any], *, errors: dict[str, str] | None = None,
+                 status_code: int = 200) -> Template:
+    return render(request, UPDATE_PAGE, {"trial": trial, "form": form, "errors": errors or {},
+                                         "slots": range(trials.MAX_PHOTOS)}, status_code=status_code)
+
+
+@get("/trials/{trial_id:int}/updates/new", name="trial-update-new", guards=[signed_in], sync_to_thread=True)
+def update_new(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    return _update_page(request, trial, {"posted_on": datetime.now(WARD_TIMEZONE).date().isoformat()})
+
+
+def _upload(data: dict[str, Any], name: str) -> UploadFile | None:
+    upload = data.get(name)
+    if isinstance(upload, list):
+        upload = upload[0] if upload else None
+    return upload if isinstance(upload, UploadFile) and upload.filename else None
+
+
+@post("/trials/{trial_id:int}/updates/new", name="trial-update-create", guards=[signed_in], sync_to_thread=True)
+def update_create(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
+                  data: MultipartForm) -> Template | Redirect:
+    actor = principal_of(request)
+    form = {"posted_on": _text(data, "posted_on", 40), "title": _text(data, "title", 1000),
+            "body": _text(data, "body", trials.UPDATE_BODY_MAX + 1)}
+    photos = []
+    for index in range(trials.MAX_PHOTOS):
+        upload = _upload(data, f"photo-{index}")
+        form[f"alt-{index}"] = _text(data, f"alt-{index}", 1000)
+        photos.append(PhotoInput(index, upload.file if upload else None, upload.filename if upload else "",
+                                 form[f"alt-{index}"]))
+    try:
+        trials.add_update(db_session, settings, actor, trial_id, UpdateInput(**{k: form[k] for k in
+                                                                              ("posted_on", "title", "body")}),
+                          photos)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        trial = trials.editable_trial(db_session, actor, trial_id)
+        return _update_page(request, trial, form, errors=failed.errors, status_code=400)
+    return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been posted."))
+
+
+@post("/trials/{trial_id:int}/updates/{update_id:int}/delete", name="trial-update-delete", guards=[signed_in],
+      sync_to_thread=True)
+def update_delete(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
+                  update_id: FromPath[int]) -> Template | Redirect:
+    try:
+        trials.delete_update(db_session, settings, principal_of(request), trial_id, update_id)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _refused(request, next(iter(failed.errors.values())), status_code=400, trial_id=trial_id)
+    return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been deleted."))
+
+
+@get("/trials/{trial_id:int}/updates/{update_id:int}/photos/{photo_id:int}", name="trial-update-photo",
+     sync_to_thread=True)
+def update_photo(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
+                 update_id: FromPath[int], photo_id: FromPath[int]) -> File:
+    found = trials.photo_for_download(db_session, settings, principal_of(request), trial_id, update_id, photo_id)
+    if found is None:
+        raise NotFoundException()
+    photo, trial, path = found
+    return File(path=path, media_type=photo.content_type, content_disposition_type="inline", headers={
+        "content-disposition": content_disposition(photo.filename),
+        "x-content-type-options": "nosniff",
+        "cache-control": IMMUTABLE_CACHE if trial.published else "private, no-store",
+        "etag": f'"{photo.sha256}"',
+    })
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+def _results_page(request: Request, session: Session, trial: Trial, form: dict[str, Any], *,
+                  errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    assert trial.id is not None
+    return render(request, RESULTS_PAGE, {"trial": trial, "kpis": trials.kpis_of(session, trial.id), "form": form,
+                                          "errors": errors or {}}, status_code=status_code)
+
+
+@get("/trials/{trial_id:int}/results", name="trial-results", guards=[signed_in], sync_to_thread=True)
+def results_edit(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    assert trial.id is not None
+    form: dict[str, Any] = {"results": trial.results}
+    for kpi in trials.kpis_of(db_session, trial.id):
+        form[f"kpi-{kpi.id}-result"] = kpi.result
+        form[f"kpi-{kpi.id}-note"] = kpi.result_note
+    return _results_page(request, db_session, trial, form)
+
+
+@post("/trials/{trial_id:int}/results", name="trial-results-save", guards=[signed_in], sync_to_thread=True)
+def results_save(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
+    actor = principal_of(request)
+    form: dict[str, Any] = {"results": _text(data, "results", trials.LONG_TEXT_MAX + 1)}
+    rows = []
+    for key in data:
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "kpi" and parts[1].isdigit() and len(parts[1]) <= 12 \
+                and parts[2] == "result":
+            kpi_id = int(parts[1])
+            form[f"kpi-{kpi_id}-result"] = _text(data, key, 1000)
+            form[f"kpi-{kpi_id}-note"] = _text(data, f"kpi-{kpi_id}-note", trials.RESULT_NOTE_MAX + 1)
+            rows.append(KpiResultInput(kpi_id, form[f"kpi-{kpi_id}-result"], form[f"kpi-{kpi_id}-note"]))
+    publish = _text(data, "action", 20) == "publish"
+    try:
+        trial = trials.save_results(db_session, actor, trial_id, form["results"], rows[:trials.MAX_KPIS * 2],
+                                    publish=publish)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        trial = trials.editable_trial(db_session, actor, trial_id)
+        return _results_page(request, db_session, trial, form, errors=failed.errors, status_code=400)
+    message = (_("The results have been published.") if trial.results_published_at is not None and publish
+               else _("The results have been saved."))
+    return after_post(request, f"/trials/{trial_id}#results", message=message)
+
+
+# --- public pages --------------------------------------------------------------------------------
+
+
+def _status_choice(raw: str) -> TrialStatus | None:
+    try:
+        return TrialStatus(raw)
+    except ValueError:
+        return None
+
+
+@get("/trials", name="trial-list", sync_to_thread=True)
+def trial_list(request: Request, db_session: DbSession, status: FromQuery[str] = "",
+               page: FromQuery[str] = "1") -> Template:
+    """Published trials with a status filter, a page at a time."""
+    chosen = _status_choice(status)
+    number, _size = clamp_page(page)
+    result = trials.find_public(db_session, chosen, number)
+
+    def url_for_page(n: int) -> str:
+        params = {"status": chosen.value if chosen else "", "page": n if n > 1 else ""}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return "/trials" + (f"?{query}" if query else "")
+
+    return render(request, LIST_PAGE, {
+        "page": result, "items": trials.list_items(db_session, result.items), "status": chosen,
+        "statuses": list(TrialStatus), "url_for_page": url_for_page,
+        "can_create": access.is_coordinator(principal_of(request)),
+    })
+
+
+@get("/trials/{trial_id:int}", name="trial-detail", sync_to_thread=True)
+def trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
+    """A trial in full: KPIs, updates, results, where it came from, then other parts' sections."""
+    actor = principal_of(request)
+    trial = trials.visible_trial(db_session, actor, trial_id)
+    if trial is None:
+        raise NotFoundException()
+    return render(request, DETAIL_PAGE, {
+        "d": trials.detail(db_session, actor, trial), "photo_url": trials.photo_url,
+        "sections": sections.trial_sections(db_session, actor, trial),
+    })
+
+
+# --- read API ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrialOrganisationOut:
+    id: int
+    name: str
+    lead: bool
+
+
+@dataclass
+class TrialSummaryOut:
+    id: int
+    url: str
+    title: str
+    summary: str
+    status: TrialStatus
+    status_label: str
+    starts_on: date | None
+    ends_on: date | None
+    department: str | None
+    """The owning department's name in the request's language."""
+    organisations: list[TrialOrganisationOut]
+    challenge_id: int | None
+    proposal_id: int | None
+    results_published_at: datetime | None
+
+
+@dataclass
+class TrialListOut:
+    items: list[TrialSummaryOut]
+    page: PageInfo
+
+
+@dataclass
+class TrialKpiOut:
+    indicator: str
+    unit: str
+    baseline: str
+    target: str
+    result: str
+    """Empty until the results are published."""
+    result_note: str
+
+
+@dataclass
+class TrialPhotoOut:
+    alt_text: str
+    content_type: str
+    url: str
+
+
+@dataclass
+class TrialUpdateOut:
+    id: int
+    posted_on: date
+    title: str
+    body: str
+    """Markdown."""
+    photos: list[TrialPhotoOut]
+
+
+@dataclass
+class TrialLinksOut:
+    page: str
+    challenge: str | None
+    proposal: str | None
+    api_challenge: str | None
+    api_proposal: str | None
+
+
+@dataclass
+class TrialOut(TrialSummaryOut):
+    description: str
+    """Markdown."""
+    results: str
+    """Markdown; empty until the results are published."""
+    kpis: list[TrialKpiOut]
+    updates: list[TrialUpdateOut]
+    links: TrialLinksOut
+
+
+def _summary_out(item: trials.ListItem) -> dict[str, Any]:
+    trial = item.trial
+    assert trial.id is not None
+    return {
+        "id": trial.id, "url": f"/trials/{trial.id}", "title": trial.title, "summary": trial.summary,
+        "status": trial.status, "status_label": trial.status.label, "starts_on": trial.starts_on,
+        "ends_on": trial.ends_on, "department": item.department.display_name() if item.department else None,
+        "organisations": [TrialOrganisationOut(o.id, o.name, lead) for o, lead in item.organisations],  # type: ignore[arg-type]
+        "challenge_id": trial.challenge_id, "proposal_id": trial.proposal_id,
+        "results_published_at": trial.results_published_at,
+    }
+
+
+@get("/trials", name="api-trial-list", sync_to_thread=True, tags=["trials"], summary="List published trials")
+def api_trial_list(
+    db_session: DbSession,
+    status: Annotated[TrialStatus | None, Parameter(description="`planned`, `running` or `completed`.")] = None,
+    page: Annotated[int, Parameter(ge=1, description="Page number; past the end gives the last page.")] = 1,
+    per_page: Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description="Items per page.")] = DEFAULT_PER_PAGE,
+) -> TrialListOut:
+    """Published trials (実証プロジェクト), running first, with their organisations and department."""
+    result = trials.find_public(db_session, status, page, per_page)
+
+    def link(number: int) -> str:
+        params = {"status": status.value if status else "", "page": number, "per_page": result.per_page}
+        return "/api/v1/trials?" + urlencode({k: v for k, v in params.items() if v})
+
+    return TrialListOut(
+        items=[TrialSummaryOut(**_summary_out(item)) for item in trials.list_items(db_session, result.items)],
+        page=PageInfo(page=result.page, per_page=result.per_page, total=result.total, pages=result.pages,
+                      next=link(result.page + 1) if result.has_next else None,
+                      previous=link(result.page - 1) if result.has_previous else None))
+
+
+@get("/trials/{trial_id:int}", name="api-trial-detail", sync_to_thread=True, tags=["trials"],
+     summary="A published trial in full")
+def api_trial_detail(db_session: DbSession, trial_id: FromPath[int]) -> TrialOut:
+    """Public fields, KPIs (results once published), organisations, progress updates and links.
+
+    Unpublished trials answer 404 like unknown ids.
+    """
+    actor = Principal.anonymous()
+    trial = trials.visible_trial(db_session, actor, trial_id)
+    if trial is None:
+        raise NotFoundException(detail=_("This trial does not exist or is not public."))
+    d = trials.detail(db_session, actor, trial)
+    public = d.results_public
+    item = trials.ListItem(trial, d.organisations, d.department)
+    return TrialOut(
+        **_summary_out(item), description=trial.description, results=trial.results if public else "",
+        kpis=[TrialKpiOut(k.indicator, k.unit, k.baseline, k.target, k.result if public else "",
+                          k.result_note if public else "") for k in d.kpis],
+        updates=[TrialUpdateOut(u.update.id, u.update.posted_on, u.update.title, u.update.body,  # type: ignore[arg-type]
+                                [TrialPhotoOut(p.alt_text, p.content_type, trials.photo_url(trial_id, p))
+                                 for p in u.photos]) for u in d.updates],
+        links=TrialLinksOut(
+            page=f"/trials/{trial_id}",
+            challenge=f"/challenges/{d.challenge.id}" if d.challenge else None,
+            proposal=f"/proposals/{d.proposal.id}" if d.proposal else None,
+            api_challenge=f"/api/v1/challenges/{d.challenge.id}" if d.challenge else None,
+            api_proposal=f"/api/v1/proposals/{d.proposal.id}" if d.proposal else None),
+    )
+
+
+trial_router = Router(
+    path="/",
+    route_handlers=[trial_list, trial_new, trial_create, trial_detail, trial_edit, trial_update, trial_from_proposal,
+                    update_new, update_create, update_delete, update_photo, results_edit, results_save],
+    include_in_schema=False,
+)
+api_router = Router(path="/api/v1", route_handlers=[api_trial_list, api_trial_detail])
+
+ROUTES: list[Any] = [trial_router, api_router]

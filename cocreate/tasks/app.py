@@ -27,7 +27,9 @@ def configure_celery(settings: Settings) -> Celery:
         kombu_sqla.Transport.polling_interval = 0.1
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     previous = _state.get("settings")
-    if previous is not None and previous.broker_url != settings.broker_url:  # type: ignore[attr-defined]
+    if previous is None or previous.broker_url != settings.broker_url:  # type: ignore[attr-defined]
+        # Also on the first call: a task sent before any configuration (a service committing outside
+        # an app, say) leaves pools bound to Celery's default broker behind.
         _drop_broker_connections()
     celery_app.conf.update(
         broker_url=settings.broker_url,

@@ -122,6 +122,19 @@ def format_date(value: date | datetime | None, format: str = "long") -> str:
     return dates.format_date(value, format=format, locale=get_locale())
 
 
+def parse_iso(value: str | datetime | None) -> datetime | None:
+    """An ISO 8601 date-time kept as text (e.g. in a notification's stored parameters), or None if it is not one.
+
+    Lets templates format stored moments like any other: ``{{ params.starts_at|from_iso|date("full") }}``.
+    """
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""

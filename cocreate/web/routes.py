@@ -51,8 +51,11 @@ API_RESOURCES: dict[str, str] = {
     "challenge": "/api/v1/challenges/{id}",
     "challenge_proposals": "/api/v1/challenges/{id}/proposals",
     "proposal": "/api/v1/proposals/{id}",
+    "trials": "/api/v1/trials",
+    "trial": "/api/v1/trials/{id}",
     "test_fields": "/api/v1/test-fields",
     "test_field": "/api/v1/test-fields/{id}",
+    "test_field_bookings": "/api/v1/test-fields/{id}/bookings",
 }
 """Resources of the read API by name; components add theirs when they register routes."""
 

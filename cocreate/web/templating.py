@@ -106,6 +106,7 @@ def make_environment() -> Environment:
     env.filters.update(
         date=i18n.format_date,
         datetime=i18n.format_datetime,
+        from_iso=i18n.parse_iso,
         number=i18n.format_number,
         yen=i18n.format_yen,
         markdown=render_markdown,

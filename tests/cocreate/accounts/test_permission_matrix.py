@@ -57,6 +57,7 @@ from labs.models import (
     Trial,
     TrialOrganisation,
     TrialUpdate,
+    TrialUpdatePhoto,
 )
 from proposals.models import (
     AttachmentKind,
@@ -280,6 +281,104 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/comments/{comment_id:int}/like"): SIGNED_IN,
     ("POST", "/comments/{comment_id:int}/edit"): frozenset({"resident"}),
     ("POST", "/comments/{comment_id:int}/delete"): frozenset({"resident"}),
+    # resident notices (周辺住民への周知): anyone reads the notices; anyone signed in subscribes to a field or areas
+    ("GET", "/notices"): PUBLIC,
+    ("GET", "/notices/subscriptions"): SIGNED_IN,
+    ("POST", "/notices/subscriptions"): SIGNED_IN,
+    ("POST", "/fields/{field_id:int}/subscribe"): SIGNED_IN,
+    ("POST", "/fields/{field_id:int}/unsubscribe"): SIGNED_IN,
+    ("GET", "/bookings/{booking_id:int}/notice"): PUBLIC,
+    # trials (実証プロジェクト): anyone reads published trials; the world's trial (published) is edited by its
+    # organisation's members, the staff of its department and coordinators (admins count as coordinators);
+    # the world's proposal is not selected, so starting its trial answers 400 to those who may start one
+    ("GET", "/trials"): PUBLIC,
+    ("GET", "/trials/{trial_id:int}"): PUBLIC,
+    ("GET", "/trials/{trial_id:int}/updates/{update_id:int}/photos/{photo_id:int}"): PUBLIC,
+    ("GET", "/api/v1/trials"): PUBLIC,
+    ("GET", "/api/v1/trials/{trial_id:int}"): PUBLIC,
+    ("GET", "/trials/new"): frozenset({"coordinator", "admin"}),
+    ("POST", "/trials/new"): frozenset({"coordinator", "admin"}),
+    ("POST", "/proposals/{proposal_id:int}/trial"): frozenset({"staff", "coordinator", "admin"}),
+    ("GET", "/trials/{trial_id:int}/edit"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("POST", "/trials/{trial_id:int}/edit"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("GET", "/trials/{trial_id:int}/updates/new"): frozenset({"org_member", "org_admin", "staff", "coordinator",
+                                                              "admin"}),
+    ("POST", "/trials/{trial_id:int}/updates/new"): frozenset({"org_member", "org_admin", "staff", "coordinator",
+                                                               "admin"}),
+    ("POST", "/trials/{trial_id:int}/updates/{update_id:int}/delete"): frozenset({"org_member", "org_admin", "staff",
+                                                                                 "coordinator", "admin"}),
+    ("GET", "/trials/{trial_id:int}/results"): frozenset({"org_member", "org_admin", "staff", "coordinator",
+                                                          "admin"}),
+    ("POST", "/trials/{trial_id:int}/results"): frozenset({"org_member", "org_admin", "staff", "coordinator",
+                                                           "admin"}),
+    # recruitment (モニター募集): anyone reads the world's open call; the trial's editors write, open and close calls;
+    # anyone signed in applies except members of the trial's organisations (empty forms answer 400; the resident,
+    # who already applied, is sent back); only the applicant withdraws (404 for others); applicants' data is seen
+    # and decided on only by the trial's organisations and coordinators (not its department's staff, not admins)
+    ("GET", "/calls/{call_id:int}"): PUBLIC,
+    ("GET", "/trials/{trial_id:int}/calls/new"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("POST", "/trials/{trial_id:int}/calls/new"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("GET", "/calls/{call_id:int}/edit"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("POST", "/calls/{call_id:int}/edit"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("POST", "/calls/{call_id:int}/open"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("POST", "/calls/{call_id:int}/close"): frozenset({"org_member", "org_admin", "staff", "coordinator", "admin"}),
+    ("POST", "/calls/{call_id:int}/apply"): SIGNED_IN - {"org_member", "org_admin"},
+    ("POST", "/calls/{call_id:int}/withdraw"): frozenset({"resident"}),
+    ("GET", "/calls/{call_id:int}/applications"): frozenset({"org_member", "org_admin", "coordinator"}),
+    ("POST", "/calls/{call_id:int}/applications/{application_id:int}/accept"): frozenset({"org_member", "org_admin",
+                                                                                         "coordinator"}),
+    ("POST", "/calls/{call_id:int}/applications/{application_id:int}/decline"): frozenset({"org_member", "org_admin",
+                                                                                          "coordinator"}),
+    ("GET", "/my/participation"): SIGNED_IN,
+    # labs calendars: public month/week pages and feeds (pending requests shown to the field's coordinators
+    # only, tested in tests/labs/test_calendar.py); the private feed's token is the key (test_calendar_feeds.py)
+    ("GET", "/calendar"): PUBLIC,
+    ("GET", "/fields/{field_id:int}/calendar"): PUBLIC,
+    ("GET", "/fields/{field_id:int}/calendar.ics"): PUBLIC,
+    ("GET", "/calendar/feeds/{filename:str}"): EXEMPT,
+    ("GET", "/coordinate/calendar-feed"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/calendar-feed"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/calendar-feed/revoke"): frozenset({"coordinator", "admin"}),
+    ("GET", "/api/v1/test-fields/{field_id:int}/bookings"): PUBLIC,
+    # test fields: anyone reads published fields; coordinators (and admins) create fields; a field is edited
+    # by its assigned coordinators (the coordinator persona) and admins
+    ("GET", "/fields"): PUBLIC,
+    ("GET", "/fields/{field_id:int}"): PUBLIC,
+    ("GET", "/fields/{field_id:int}/photos/{photo_id:int}"): PUBLIC,
+    ("GET", "/api/v1/test-fields"): PUBLIC,
+    ("GET", "/api/v1/test-fields/{field_id:int}"): PUBLIC,
+    ("GET", "/coordinate/fields"): frozenset({"coordinator", "admin"}),
+    ("GET", "/coordinate/fields/new"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/new"): frozenset({"coordinator", "admin"}),
+    ("GET", "/coordinate/fields/{field_id:int}/edit"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/edit"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/photos"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/photos/{photo_id:int}/delete"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/blackouts"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/blackouts/{blackout_id:int}/delete"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/coordinators"): frozenset({"coordinator", "admin"}),
+    # labs bookings (利用申請): the organisation's members request, edit, submit and cancel; the field's
+    # coordinators (and admins) see submitted requests and their documents and act on them
+    ("GET", "/bookings"): SIGNED_IN,
+    ("GET", "/bookings/new"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/bookings/new"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/bookings/{booking_id:int}"): frozenset({"org_member", "org_admin", "coordinator", "admin"}),
+    ("GET", "/bookings/{booking_id:int}/edit"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/bookings/{booking_id:int}/edit"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/bookings/{booking_id:int}/submit"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/bookings/{booking_id:int}/cancel"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/bookings/{booking_id:int}/cancel"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/bookings/{booking_id:int}/documents"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/bookings/{booking_id:int}/documents/{document_id:int}"):
+        frozenset({"org_member", "org_admin", "coordinator", "admin"}),
+    ("POST", "/bookings/{booking_id:int}/documents/{document_id:int}/delete"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/coordinate/bookings"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/bookings/{booking_id:int}/review"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/bookings/{booking_id:int}/request-changes"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/bookings/{booking_id:int}/approve"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/bookings/{booking_id:int}/reject"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/bookings/{booking_id:int}/reschedule"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/bookings/{booking_id:int}/cancel"): frozenset({"coordinator", "admin"}),
 }
 
 
@@ -364,7 +463,18 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
     ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
+    ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
     return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _trial_photo(session: Session, upload_dir: Path, update_id: int) -> int:
+    """A photo in the world trial's progress update (for the trials part's photo route)."""
+    photo = TrialUpdatePhoto(update_id=update_id, alt_text="走行", filename="p.png", content_type="image/png",
+                             size_bytes=8, sha256="0" * 64,
+                             storage_key=_stored_file(upload_dir, "trials", b"\x89PNG\r\n\x1a\n"))
+    session.add(photo)
+    session.commit()
+    return photo.id  # type: ignore[return-value]
 
 
 def _stored_file(upload_dir: Path, folder: str, content: bytes) -> str:
@@ -428,6 +538,10 @@ def _path(pattern: str, world: World) -> str:
         path = path.replace("{user_id:int}", str(ids["member_id"]))
     if "{target_type:str}/{target_id:int}" in pattern:  # reports and moderation act on the world's proposal
         path = path.replace("{target_type:str}/{target_id:int}", f"proposal/{ids['proposal_id']}")
+    if pattern == "/bookings/{booking_id:int}/notice":  # the public notice exists for the approved booking only
+        path = path.replace("{booking_id:int}", str(ids["approved_booking_id"]))
+    if pattern.startswith("/trials/") and pattern.endswith("/photos/{photo_id:int}"):  # a trial photo, not a field's
+        path = path.replace("{photo_id:int}", str(ids["trial_photo_id"]))
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():
