@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from e2e.axe import assert_no_axe_violations
 from e2e.conftest import LiveServer
 from e2e.journey import Checker, sign_in, subject_of, text_of
 from tests.servers import wait_until
@@ -41,9 +42,13 @@ def field_id_of(page: Page) -> int:
     return int(href.rsplit("/", 1)[1])
 
 
-def fill_period(page: Page, day: str, start: str, end: str) -> None:
+def fill_request(page: Page, title: str, day: str, start: str, end: str, description: str) -> None:
+    page.locator("#field-title").fill(title)
     page.locator("#field-period-1-start-input").fill(f"{day}T{start}")
     page.locator("#field-period-1-end-input").fill(f"{day}T{end}")
+    page.locator("#field-public_description").fill(description)
+    page.locator("#field-purpose").fill("高齢者の移動支援としての受容性を確かめるため。")
+    page.locator("#field-expected_people").fill("30")
 
 
 def test_booking_from_request_to_notice_calendar_and_feed(
@@ -69,11 +74,7 @@ def test_booking_from_request_to_notice_calendar_and_feed(
     company.locator("#request-field").click()
     expect(company).to_have_url(re.compile(rf"/bookings/new\?field_id={field_id}$"))
     checker.check(company, "empty request form", "form")
-    company.locator("#field-title").fill(title)
-    fill_period(company, day_text, "22:00", "22:30")
-    company.locator("#field-public_description").fill(description)
-    company.locator("#field-purpose").fill("高齢者の移動支援としての受容性を確かめるため。")
-    company.locator("#field-expected_people").fill("30")
+    fill_request(company, title, day_text, "22:00", "22:30", description)
     company.locator("#submit-request").click()
 
     summary = company.locator(".error-summary")
@@ -82,11 +83,17 @@ def test_booking_from_request_to_notice_calendar_and_feed(
     expect(summary).to_contain_text("期間1：短すぎます")
     expect(company.locator("#field-title")).to_have_value(title)  # what was typed is kept
     checker.check(company, "request form with two broken rules", "form-errors")
-    checker.in_english(company, company.url, "request form after errors", "form-errors")
+    # The same mistakes in English: the messages are translated, and the page is as accessible.
+    company.goto(f"/bookings/new?field_id={field_id}&lang=en")
+    fill_request(company, title, day_text, "22:00", "22:30", description)
+    company.locator("#submit-request").click()
+    expect(summary).to_contain_text("Period 1: outside bookable hours")
+    expect(summary).to_contain_text("Period 1: too short")
+    assert_no_axe_violations(company, "request form with two broken rules (en)")
 
     # --- 2. The company fixes the period, saves a draft, uploads the documents and submits ------------
-    expect(company.locator("#field-title")).to_have_value(title)
-    fill_period(company, day_text, "10:00", "12:00")
+    company.goto(f"/bookings/new?field_id={field_id}&lang=ja")
+    fill_request(company, title, day_text, "10:00", "12:00", description)
     company.locator("#save-draft").click()
     expect(company).to_have_url(re.compile(r"/bookings/\d+$"))
     booking_id = int(company.url.rsplit("/", 1)[1])

@@ -382,9 +382,9 @@ CHALLENGES: list[DemoChallenge] = [
         co_owners=("transport",),
         category=Category.TRANSPORT_MOBILITY,
         area="高島平",
-        phase=Phase.DECIDED,
+        phase=Phase.TRIAL,  # the labs demo runs its micro-mobility trial, started 29 days ago
         schedule={Phase.PUBLISHED: -210, Phase.ACCEPTING: -190, Phase.VOTING: -140, Phase.REVIEW: -120,
-                  Phase.DECIDED: -75, Phase.TRIAL: 20},
+                  Phase.DECIDED: -75, Phase.TRIAL: -29, Phase.COMPLETED: 61},
         title="高島平で、駅から団地・商店街まで気軽に移動できる暮らしを実現したい",
         summary=(
             "高島平エリアで、居住地と地下鉄駅（都営三田線）や主要な施設を結ぶ、便利で安全な移動手段を実現したいと考えています。"
