@@ -452,6 +452,25 @@ def coordinator_add(request: Request, db_session: DbSession, settings: AppSettin
                       message=_("%(name)s is now a coordinator of this field.", name=user.display_name))
 
 
+@post("/{field_id:int}/coordinators/{user_id:int}/remove", name="coordinate-field-coordinator-remove",
+      sync_to_thread=True)
+def coordinator_remove(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
+                       user_id: FromPath[int]) -> Template | Redirect:
+    actor = principal_of(request)
+    test_field = _managed_or_404(db_session, actor, field_id)
+    try:
+        removed = fields.remove_coordinator(db_session, actor, field_id, user_id)
+    except ValidationFailed as failed:
+        db_session.rollback()
+        return _edit_page(request, db_session, settings, test_field, coordinator_errors=failed.errors,
+                          status_code=400)
+    if removed.id == actor.user_id:  # stepped down: the editor is no longer theirs
+        return after_post(request, f"/fields/{field_id}",
+                          message=_("You are no longer a coordinator of this field."))
+    return after_post(request, f"/coordinate/fields/{field_id}/edit#coordinators",
+                      message=_("%(name)s is no longer a coordinator of this field.", name=removed.display_name))
+
+
 # --- read API ------------------------------------------------------------------------------------
 
 
@@ -597,6 +616,7 @@ coordinate_router = Router(
     path="/coordinate/fields",
     guards=[has_any_role(Role.COORDINATOR, Role.ADMIN)],
     route_handlers=[coordinate_list, field_new, field_create, field_edit, field_update, photo_add, photo_delete,
+                    coordinator_remove,
                     blackout_add, blackout_delete, coordinator_add],
     include_in_schema=False,
 )

@@ -511,6 +511,29 @@ def assign_coordinator(session: Session, actor: Principal, field_id: int, email:
     return found
 
 
+def remove_coordinator(session: Session, actor: Principal, field_id: int, user_id: int) -> User:
+    """Stop ``user_id`` coordinating the field (its managers; a coordinator may step down). Audited.
+
+    The last coordinator stays: a field without one would have nobody to review its requests.
+    """
+    user = _actor_user(actor)
+    _managed(session, actor, field_id, lock=True)
+    assignment = session.get(TestFieldCoordinator, (field_id, user_id))
+    removed = session.get(User, user_id)
+    if assignment is None or removed is None:
+        session.rollback()
+        raise ValidationFailed({"email": _("This person is not a coordinator of this field.")})
+    others = session.exec(select(TestFieldCoordinator.user_id).where(
+        TestFieldCoordinator.field_id == field_id, TestFieldCoordinator.user_id != user_id)).first()
+    if others is None:
+        session.rollback()
+        raise ValidationFailed({"email": _("A field needs at least one coordinator. Add another coordinator first.")})
+    session.delete(assignment)
+    _record(session, user, "test_field.coordinator_removed", field_id, {"user_id": user_id})
+    session.commit()
+    return removed
+
+
 # --- plain words ---------------------------------------------------------------------------------
 
 

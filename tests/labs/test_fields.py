@@ -335,6 +335,37 @@ def test_assign_a_coordinator(session: Session, client: TestClient[Litestar], co
     assert edit.status_code == 200 and "別の調整役" in edit.text
 
 
+def test_remove_a_coordinator_but_never_the_last(session: Session, client: TestClient[Litestar], coordinator: User,
+                                                 other_coordinator: User) -> None:
+    test_field = create_field(session, coordinator)
+    stranger = create_field(session, other_coordinator, name="別のフィールド")
+    sign_in(client, coordinator)
+    only = post(client, f"/coordinate/fields/{test_field.id}/coordinators/{coordinator.id}/remove", {})
+    assert only.status_code == 400 and "少なくとも1人" in only.text  # the last one stays
+    assert 'id="remove-coordinator-' not in client.get(f"/coordinate/fields/{test_field.id}/edit").text
+    not_one = post(client, f"/coordinate/fields/{test_field.id}/coordinators/{other_coordinator.id}/remove", {})
+    assert not_one.status_code == 400
+    # A coordinator of another field cannot touch this one's list.
+    assert post(client, f"/coordinate/fields/{stranger.id}/coordinators/{other_coordinator.id}/remove",
+                {}).status_code == 403
+    assert audit_actions(session) == []
+
+    session.add(TestFieldCoordinator(field_id=test_field.id, user_id=other_coordinator.id))  # type: ignore[arg-type]
+    session.commit()
+    edit = client.get(f"/coordinate/fields/{test_field.id}/edit").text
+    assert f'id="remove-coordinator-{other_coordinator.id}"' in edit
+    removed = post(client, f"/coordinate/fields/{test_field.id}/coordinators/{other_coordinator.id}/remove", {})
+    assert removed.status_code == 303
+    assert session.get(TestFieldCoordinator, (test_field.id, other_coordinator.id)) is None
+    assert audit_actions(session) == ["test_field.coordinator_removed"]
+
+    session.add(TestFieldCoordinator(field_id=test_field.id, user_id=other_coordinator.id))  # type: ignore[arg-type]
+    session.commit()
+    stepped_down = post(client, f"/coordinate/fields/{test_field.id}/coordinators/{coordinator.id}/remove", {})
+    assert stepped_down.status_code == 303 and stepped_down.headers["location"] == f"/fields/{test_field.id}"
+    assert client.get(f"/coordinate/fields/{test_field.id}/edit").status_code == 403  # no longer theirs
+
+
 # --- blackouts -----------------------------------------------------------------------------------
 
 

@@ -357,6 +357,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/coordinate/fields/{field_id:int}/blackouts"): frozenset({"coordinator", "admin"}),
     ("POST", "/coordinate/fields/{field_id:int}/blackouts/{blackout_id:int}/delete"): frozenset({"coordinator", "admin"}),
     ("POST", "/coordinate/fields/{field_id:int}/coordinators"): frozenset({"coordinator", "admin"}),
+    ("POST", "/coordinate/fields/{field_id:int}/coordinators/{user_id:int}/remove"): frozenset({"coordinator", "admin"}),
     # labs bookings (利用申請): the organisation's members request, edit, submit and cancel; the field's
     # coordinators (and admins) see submitted requests and their documents and act on them
     ("GET", "/bookings"): SIGNED_IN,
