@@ -28,6 +28,7 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_signed_i
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
+from cocreate.web.forms import parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from labs import access
@@ -162,13 +163,6 @@ def parse_date(raw: str) -> date | None:
     except ValueError:
         return None
     return value if EARLIEST <= value <= LATEST else None
-
-
-def parse_id(raw: Any) -> int | None:
-    text = str(raw or "").strip()
-    if not re.fullmatch(r"\d{1,12}", text):
-        return None
-    return int(text)
 
 
 @dataclass

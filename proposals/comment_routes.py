@@ -19,7 +19,7 @@ from sqlmodel import Session
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import DbSession
-from cocreate.web.forms import Form, safe_next
+from cocreate.web.forms import Form, parse_id, safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.i18n import gettext as _
@@ -106,7 +106,7 @@ def _post(request: Request, session: Session, target_type: str, target_id: int, 
     except ValidationFailed as failed:
         target = comments.load_target(session, actor, target_type, target_id)
         if parent_id:
-            parent = comments.parse_id(parent_id)
+            parent = parse_id(parent_id)
             try:
                 thread = comments.thread(session, actor, parent, form={"body": body}) if parent else None
             except comments.NotFound:

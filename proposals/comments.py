@@ -43,6 +43,7 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_signed_i
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web import markdown as web_markdown
+from cocreate.web.forms import parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
@@ -262,15 +263,6 @@ def _body_error(body: str) -> str | None:
         return _("Use at most %(max)s characters.", max=BODY_MAX)
     if CONTROL_CHARS.search(body):
         return _("This field contains characters that cannot be used.")
-    return None
-
-
-def parse_id(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
     return None
 
 

@@ -30,6 +30,7 @@ from cocreate.accounts.models import Organisation, Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_role, require_signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.web.forms import parse_id as _parse_id
 from cocreate.web.i18n import N_
 from cocreate.web.i18n import gettext as _
 from cocreate.web.i18n import lazy_gettext as _l
@@ -91,13 +92,6 @@ def _text_error(value: str, limit: int, *, required: str | None = None) -> str |
     if CONTROL_CHARS.search(value):
         return _("This field contains characters that cannot be used.")
     return None
-
-
-def _parse_id(value: Any) -> int | None:
-    text = str(value or "").strip()
-    if not text.isdigit() or len(text) > 12:
-        return None
-    return int(text)
 
 
 # --- targets -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from cocreate.accounts.permissions import Forbidden, Principal, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
@@ -178,7 +178,7 @@ def proposal_similar(request: Request, db_session: DbSession, challenge_id: From
     assert challenge.id is not None
     similar = submissions.similar_proposals(db_session, challenge.id, title[:submissions.TITLE_MAX],
                                             summary[:submissions.SUMMARY_MAX],
-                                            exclude_id=submissions.parse_id(exclude))
+                                            exclude_id=parse_id(exclude))
     return render(request, SIMILAR, {"similar": similar, "similar_checked": True, "challenge": challenge})
 
 

@@ -35,6 +35,7 @@ from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
+from cocreate.web.forms import parse_id as _parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
@@ -261,15 +262,6 @@ def _text_error(value: str, limit: int, *, required_message: str) -> str | None:
 
 def _clean(value: Any) -> str:
     return str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def _parse_id(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    return None
 
 
 # --- asking --------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
+from cocreate.web.forms import parse_id as _parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.i18n import lazy_gettext as _l
 from cocreate.web.pagination import Page, paginate
@@ -214,11 +215,6 @@ def candidates(session: Session, challenge_id: int, query: str) -> list[User]:
         or_(col(User.display_name).ilike(pattern, escape="\\"), col(User.email).ilike(pattern.lower(), escape="\\")))
         .order_by(col(User.display_name), col(User.id)).limit(CANDIDATES_LIMIT))
     return list(session.exec(statement).all())
-
-
-def _parse_id(raw: str | int | None) -> int | None:
-    text = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
-    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 def assign(session: Session, actor: Principal, challenge_id: int, user_id: str | int) -> User:

@@ -26,7 +26,7 @@ from cocreate.accounts.models import Department, Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, require_signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
@@ -114,10 +114,11 @@ def parse_challenge_form(data: dict[str, Any]) -> ParsedForm:
 
     form["co_owners"] = _texts(data, "co_owners", 20)
     for raw in form["co_owners"]:
-        if not raw.isdigit():
+        department_id = parse_id(raw)
+        if department_id is None:
             errors["co_owners"] = _("Choose departments from the list.")
         else:
-            values.co_owner_department_ids.append(int(raw))
+            values.co_owner_department_ids.append(department_id)
 
     form["criteria"] = _rows(data, "criteria", CRITERION_PARTS, {"name": 1000, "weight": 50, "description": 5000})
     values.criteria = [CriterionInput(row["name"], parse_whole_number(row["weight"].removesuffix("%")),

@@ -50,6 +50,7 @@ from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.web import i18n
+from cocreate.web.forms import parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import attachments as files
@@ -495,16 +496,6 @@ def withdraw(session: Session, actor: Principal, proposal_id: int) -> Proposal:
 
 
 # --- consortium ----------------------------------------------------------------------------------
-
-
-def parse_id(value: Any) -> int | None:
-    """A positive whole number typed or sent as text, or None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    return None
 
 
 def coauthor_candidates(session: Session, proposal_id: int, limit: int = 500) -> Sequence[Organisation]:

@@ -17,7 +17,7 @@ from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web import i18n
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
@@ -254,10 +254,11 @@ def staff_codes(request: Request, db_session: DbSession, data: Form) -> Response
     request_ids: list[int] | None = None
     if scope != "all":
         raw = _values(data, "request_id", residency.MAX_BATCH + 1)
-        if any(not value.isdecimal() for value in raw):
+        parsed = [parse_id(value) for value in raw]
+        if any(value is None for value in parsed):
             return _staff_list(request, db_session, errors={"request_ids": _("Select requests from the list.")},
                                status_code=400)
-        request_ids = [int(value) for value in raw]
+        request_ids = [value for value in parsed if value is not None]
     try:
         issued = residency.issue_codes(db_session, principal_of(request), request_ids)
     except ValidationFailed as failed:

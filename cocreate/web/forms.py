@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from litestar.enums import RequestEncodingType
@@ -24,6 +25,24 @@ def texts(form: dict[str, Any], name: str, limit: int = 100, max_items: int = 10
     value = form.get(name, [])
     values = value if isinstance(value, list) else [value]
     return [str(item)[:limit] for item in values[:max_items] if str(item)]
+
+
+MAX_ID_DIGITS = 18
+"""Row ids are 64-bit integers in PostgreSQL and SQLite: 18 digits always fit, so longer input is no id."""
+
+
+def parse_id(value: Any) -> int | None:
+    """A row id sent as text (a select's or checkbox's value), or None when it cannot be one.
+
+    Digits only (full-width ones are read as such), at most :data:`MAX_ID_DIGITS` of them: ``"-1"``, ``"abc"``
+    and a 40-digit number are refused here rather than overflowing the database driver.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
+        return int(text)
+    return None
 
 
 def safe_next(target: str) -> str:
