@@ -9,6 +9,7 @@ every table afterwards instead of rolling back, because a rollback cannot reach 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,6 +87,19 @@ def settings(tmp_path: Path, database_url: str, broker_url: str) -> Settings:
 
 
 def empty_all_tables(engine: sa.Engine) -> None:
+    # A real worker of an earlier test may still be reading when TRUNCATE asks for its exclusive lock;
+    # PostgreSQL then breaks the deadlock by failing one side. Try again: the worker's read ends quickly.
+    for attempt in range(5):
+        try:
+            _empty_all_tables(engine)
+            return
+        except sa.exc.OperationalError:
+            if attempt == 4 or engine.dialect.name != "postgresql":
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _empty_all_tables(engine: sa.Engine) -> None:
     components.load_models()
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as conn:

@@ -169,7 +169,8 @@ def test_publish_notifies_once(client: TestClient[Litestar], session: Session, w
                         .order_by(col(OutboundEmail.id))).first()
     assert mail is not None and "AIデマンド交通" in mail.subject
     assert "結果：採択" in mail.body_text and f"/proposals/{world.p1.id}" in mail.body_text
-    english = session.exec(select(OutboundEmail).where(OutboundEmail.to_address == "member@example.jp")).first()
+    english = session.exec(select(OutboundEmail).where(OutboundEmail.to_address == "member@example.jp")
+                           .order_by(col(OutboundEmail.id))).first()  # the first is the selected proposal's
     assert english is not None and "Outcome: selected" in english.body_text  # in the reader's language
 
     # Publishing again is refused and sends nothing more; notifying again adds nothing either.
