@@ -85,7 +85,6 @@ MAX_PEOPLE = 100_000
 MAX_DOCUMENTS = 20
 MAX_FILE_BYTES = 10 * 1024 * 1024
 STORAGE_FOLDER = "bookings"
-STORAGE_KEY = re.compile(r"^bookings/[0-9a-f]{32}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
 
@@ -839,9 +838,7 @@ def _cancel(session: Session, settings: Settings, user: User, booking_id: int, r
 
 
 def path_of(settings: Settings, document: BookingDocument) -> Path:
-    if not STORAGE_KEY.match(document.storage_key):
-        raise ValueError(f"unexpected storage key {document.storage_key!r}")
-    return attachments.storage_root(settings) / document.storage_key
+    return attachments.stored_path(settings, document.storage_key, STORAGE_FOLDER)
 
 
 def documents_of(session: Session, booking_id: int) -> list[BookingDocument]:

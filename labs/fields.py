@@ -60,7 +60,6 @@ NOTICE_DAYS_MAX = 365 * 3
 MAX_PHOTOS = 10
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 STORAGE_FOLDER = "fields"
-STORAGE_KEY = re.compile(r"^fields/[0-9a-f]{32}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 LONG_FIELDS = ("description", "rules", "cancellation_rule")
 WEEKDAYS = range(7)
@@ -399,9 +398,7 @@ def delete_blackout(session: Session, actor: Principal, field_id: int, blackout_
 
 def path_of(settings: Settings, photo: TestFieldPhoto) -> Path:
     """Where the file of ``photo`` lives (its key is checked, so a bad row cannot point elsewhere)."""
-    if not STORAGE_KEY.match(photo.storage_key):
-        raise ValueError(f"unexpected storage key {photo.storage_key!r}")
-    return attachments.storage_root(settings) / photo.storage_key
+    return attachments.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
 def add_photo(session: Session, settings: Settings, actor: Principal, field_id: int, *, alt_text: str,

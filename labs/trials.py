@@ -61,7 +61,6 @@ ALT_MAX = 200
 RETENTION_MIN = 1
 RETENTION_MAX = 3650
 STORAGE_FOLDER = "trials"
-STORAGE_KEY = re.compile(r"^trials/[0-9a-f]{32}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -613,9 +612,7 @@ def _audit_value(value: Any) -> Any:
 
 def path_of(settings: Settings, photo: TrialUpdatePhoto) -> Path:
     """Where a photo's file lives (its key is checked, so a bad row cannot point elsewhere)."""
-    if not STORAGE_KEY.match(photo.storage_key):
-        raise ValueError(f"unexpected storage key {photo.storage_key!r}")
-    return attachments.storage_root(settings) / photo.storage_key
+    return attachments.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
 def photo_url(trial_id: int, photo: TrialUpdatePhoto) -> str:

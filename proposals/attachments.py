@@ -39,7 +39,6 @@ MAX_FILENAME = 255
 CHUNK_BYTES = 64 * 1024
 SNIFF_BYTES = 12
 STORAGE_FOLDER = "challenges"
-STORAGE_KEY = re.compile(r"^challenges/[0-9a-f]{32}$")
 # Control characters and the invisible bidirectional overrides that make "evil‮fdp.exe" look like a PDF.
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -100,11 +99,17 @@ def storage_root(settings: Settings) -> Path:
     return settings.upload_dir
 
 
+def stored_path(settings: Settings, storage_key: str, folder: str) -> Path:
+    """Where a file that :func:`receive` stored in ``folder`` lives. The key is checked against the form
+    ``receive`` gives it, so a bad row cannot point anywhere else on disk."""
+    if not re.fullmatch(rf"{re.escape(folder)}/[0-9a-f]{{32}}", storage_key):
+        raise ValueError(f"unexpected storage key {storage_key!r}")
+    return storage_root(settings) / storage_key
+
+
 def path_of(settings: Settings, attachment: ChallengeAttachment) -> Path:
-    """Where the file of ``attachment`` lives (its key is checked, so a bad row cannot point elsewhere)."""
-    if not STORAGE_KEY.match(attachment.storage_key):
-        raise ValueError(f"unexpected storage key {attachment.storage_key!r}")
-    return storage_root(settings) / attachment.storage_key
+    """Where the file of ``attachment`` lives."""
+    return stored_path(settings, attachment.storage_key, STORAGE_FOLDER)
 
 
 def remove_file(path: Path) -> None:

@@ -81,7 +81,6 @@ MAX_FILES = 10
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 ATTACHMENT_TITLE_MAX = 200
 STORAGE_FOLDER = "proposals"
-STORAGE_KEY = re.compile(r"^proposals/[0-9a-f]{32}$")
 PER_PAGE = DEFAULT_PER_PAGE
 SIMILAR_LIMIT = 5
 SIMILAR_MIN_SCORE = 0.12
@@ -604,9 +603,7 @@ def attachment_url(attachment: ProposalAttachment) -> str:
 
 
 def path_of(settings: Settings, attachment: ProposalAttachment) -> Path:
-    if not STORAGE_KEY.match(attachment.storage_key):
-        raise ValueError(f"unexpected storage key {attachment.storage_key!r}")
-    return files.storage_root(settings) / attachment.storage_key
+    return files.stored_path(settings, attachment.storage_key, STORAGE_FOLDER)
 
 
 def _require_changeable(session: Session, proposal: Proposal, challenge: Challenge, access: Access) -> None:
