@@ -157,9 +157,9 @@ def _status_subject(params: dict[str, Any]) -> str:
     return _("Booking request %(status)s: %(title)s", status=_status_label(params), title=str(params.get("title", "")))
 
 
-notifications.KINDS.setdefault(
+notifications.register_kind(
     SUBMITTED_KIND, notifications.Kind(_submitted_message, _submitted_subject, "mail/booking_submitted.txt"))
-notifications.KINDS.setdefault(
+notifications.register_kind(
     STATUS_KIND, notifications.Kind(_status_message, _status_subject, "mail/booking_status.txt"))
 
 

@@ -122,7 +122,7 @@ def _notice_subject(params: dict[str, Any]) -> str:
     return _("Notice of activity at %(field)s: %(title)s", **_names(params))
 
 
-notifications.KINDS.setdefault(
+notifications.register_kind(
     NOTICE_KIND, notifications.Kind(_notice_message, _notice_subject, "mail/booking_notice.txt"))
 
 

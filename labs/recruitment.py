@@ -104,9 +104,9 @@ def _declined_subject(params: dict[str, Any]) -> str:
     return _("About your application: %(title)s", title=str(params.get("call_title", "")))
 
 
-notifications.KINDS.setdefault(
+notifications.register_kind(
     ACCEPTED_KIND, notifications.Kind(_accepted_message, _accepted_subject, "mail/recruitment_accepted.txt"))
-notifications.KINDS.setdefault(
+notifications.register_kind(
     DECLINED_KIND, notifications.Kind(_declined_message, _declined_subject, "mail/recruitment_declined.txt"))
 
 

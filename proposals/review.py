@@ -126,7 +126,7 @@ def _decision_subject(params: dict[str, Any]) -> str:
     return _("Decision published: %(title)s", title=title)
 
 
-notifications.KINDS.setdefault(
+notifications.register_kind(
     DECISION_KIND, notifications.Kind(_decision_message, _decision_subject, "mail/decision_published.txt"))
 
 

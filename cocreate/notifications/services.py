@@ -69,7 +69,15 @@ KINDS: dict[str, Kind] = {
     "question.answered": Kind(_question_answered_message, _question_answered_subject,
                               "mail/question_answered.txt"),
 }
-"""Every kind of notification; the notifications issue adds its own kinds here."""
+"""Every kind of notification; components add theirs with :func:`register_kind`."""
+
+
+def register_kind(name: str, kind: Kind) -> None:
+    """Make ``name`` a kind of notification. Two components claiming one name is a mistake, not a no-op."""
+    existing = KINDS.get(name)
+    if existing is not None and existing.mail_template != kind.mail_template:
+        raise ValueError(f"notification kind {name!r} is registered already, with {existing.mail_template}")
+    KINDS[name] = kind
 
 
 def _kind(name: str) -> Kind:
