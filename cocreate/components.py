@@ -28,6 +28,8 @@ class Component:
     """``module:function`` taking ``(session, settings)`` that loads demo content; idempotent."""
     home_sections: tuple[str, ...] = field(default_factory=tuple)
     """``module:function`` taking ``(session)`` returning ``(template_name, context)`` for the home page."""
+    search_sources: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.search.registry.Source`."""
 
 
 COMPONENTS: tuple[Component, ...] = (
@@ -47,6 +49,7 @@ COMPONENTS: tuple[Component, ...] = (
         beat_schedule="proposals.tasks:BEAT_SCHEDULE",
         demo="proposals.demo:load",
         home_sections=("proposals.routes:home_section",),
+        search_sources="proposals.search:SOURCES",
     ),
     Component(
         name="labs",
@@ -55,6 +58,7 @@ COMPONENTS: tuple[Component, ...] = (
         tasks=("labs.tasks",),
         beat_schedule="labs.tasks:BEAT_SCHEDULE",
         demo="labs.demo:load",
+        search_sources="labs.search:SOURCES",
     ),
 )
 
@@ -103,3 +107,11 @@ def demo_loaders() -> Iterator[tuple[str, Callable[..., Any]]]:
 
 def home_sections() -> list[Callable[..., tuple[str, dict[str, Any]]]]:
     return [resolve(path) for component in COMPONENTS for path in component.home_sections]
+
+
+def search_sources() -> list[Any]:
+    sources: list[Any] = []
+    for component in COMPONENTS:
+        if component.search_sources:
+            sources.extend(resolve(component.search_sources))
+    return sources

@@ -15,7 +15,8 @@ from cocreate.accounts.models import (
 )
 from cocreate.audit.models import AuditEntry
 from cocreate.mail import OutboundEmail
-from cocreate.notifications.models import Follow, Notification
+from cocreate.notifications.models import Follow, Notification, NotificationDigest, NotificationPreference
+from cocreate.search.models import SearchOutbox
 from cocreate.tasks.heartbeat import WorkerHeartbeat
 from cocreate.web.sessions import StoredSession
 
@@ -25,12 +26,15 @@ __all__ = [
     "Department",
     "Follow",
     "Notification",
+    "NotificationDigest",
+    "NotificationPreference",
     "OidcIdentity",
     "Organisation",
     "OrganisationInvitation",
     "OrganisationMember",
     "OutboundEmail",
     "ResidencyRequest",
+    "SearchOutbox",
     "RoleAssignment",
     "SignInThrottle",
     "StoredSession",

@@ -257,6 +257,9 @@ def smtp_worker_settings(
         mail_url=smtp_sink.url,
         secret_key="test-secret",
     )
-    worker = servers.start_worker(worker_env(settings), worker_base / f"worker-{settings.database_url[:6]}.log")
+    # Not the search queue: tests drain the search outbox themselves (indexer.process_pending) into their own
+    # index, and a shared worker draining the same rows into its index would race them.
+    worker = servers.start_worker(worker_env(settings), worker_base / f"worker-{settings.database_url[:6]}.log",
+                                  queues="default")
     yield settings, worker
     worker.stop()
