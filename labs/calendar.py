@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import icalendar
 import sqlalchemy as sa
 from babel import dates as babel_dates
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cocreate import audit
@@ -504,7 +505,19 @@ def feed_token_of(session: Session, actor: Principal) -> CalendarFeedToken | Non
 
 
 def create_feed_token(session: Session, actor: Principal) -> str:
-    """A new token for the actor's private feed (the previous one stops working); audited."""
+    """A new token for the actor's private feed (the previous one stops working); audited.
+
+    Two requests at once (a double click) may both find no row: the loser's INSERT breaks the unique
+    user constraint, and it tries again, now replacing the winner's token.
+    """
+    try:
+        return _create_feed_token(session, actor)
+    except IntegrityError:
+        session.rollback()
+        return _create_feed_token(session, actor)
+
+
+def _create_feed_token(session: Session, actor: Principal) -> str:
     user = require_coordinator(actor)
     token = secrets.token_urlsafe(32)
     row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id)).first()

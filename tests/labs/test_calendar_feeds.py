@@ -10,12 +10,15 @@ from typing import Any
 
 import icalendar
 import pytest
+import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from cocreate.accounts.models import Role, RoleAssignment, User
+from cocreate.accounts.permissions import Principal
 from cocreate.audit.models import AuditEntry
+from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.web.i18n import WARD_TIMEZONE, gettext, using_locale
 from labs import calendar
@@ -346,3 +349,33 @@ def test_api_only_for_published_fields(world: World, client: TestClient[Litestar
     assert api(client, world.hidden_field.id).status_code == 404  # type: ignore[arg-type]
     assert api(client, 424242).status_code == 404
     assert "/api/v1/test-fields/{id}/bookings" in client.get("/api/v1").text
+
+
+def test_a_simultaneous_first_token_is_retried_not_a_server_error(database: Database, world: World) -> None:
+    """Two "create" posts at once both find no token; the loser's INSERT breaks the unique user
+    constraint. Here the other request's row is committed, from another connection, just before this
+    request flushes its own: the request must still end with one working token, its own.
+
+    PostgreSQL only: SQLite transactions begin IMMEDIATE here, so two requests cannot interleave."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises write transactions; the race needs PostgreSQL")
+    coordinator_id = world.coordinator.id
+    with Session(database.engine, expire_on_commit=False) as request_session:
+        raced: list[bool] = []
+
+        def other_request_wins(session: Session, _context: Any, _instances: Any) -> None:
+            if raced or not any(isinstance(row, CalendarFeedToken) for row in session.new):
+                return
+            raced.append(True)
+            with Session(database.engine) as other:
+                other.add(CalendarFeedToken(user_id=coordinator_id, token_hash="0" * 64))
+                other.commit()
+
+        sa.event.listen(request_session, "before_flush", other_request_wins)
+        actor = Principal.load(request_session, request_session.get(User, coordinator_id))
+        token = calendar.create_feed_token(request_session, actor)
+    assert raced == [True]
+    with Session(database.engine) as check:
+        rows = check.exec(select(CalendarFeedToken)).all()
+        assert [row.token_hash for row in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+        assert calendar.private_feed(check, database.settings, token).startswith(b"BEGIN:VCALENDAR")
