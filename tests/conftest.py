@@ -26,6 +26,7 @@ from cocreate.app import CSRF_COOKIE, create_app
 from cocreate.audit.models import append_only_triggers, drop_append_only_triggers
 from cocreate.db import Database, migrations
 from cocreate.settings import Settings
+from cocreate.tasks import configure_celery
 from tests import servers
 
 BACKENDS = ("sqlite", "postgresql")
@@ -66,7 +67,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The broker the tests' apps and services send to. No worker consumes it (see ``worker_broker_url``)."""
     return f"sqla+sqlite:///{tmp_path_factory.mktemp('broker') / 'broker.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def worker_broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The broker of the session's shared worker: only tests that ask for that worker send to it.
+
+    Were it ``broker_url``, the worker would also run the tasks of every other test while that test
+    counts its notifications and e-mails, or empties its tables.
+    """
+    return f"sqla+sqlite:///{tmp_path_factory.mktemp('worker-broker') / 'broker.sqlite3'}"
+
+
+@pytest.fixture(autouse=True)
+def _send_away_from_the_shared_worker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that pointed Celery at the shared worker's broker, point it back at ``broker_url``,
+    so that the next test's services, which may never configure Celery themselves, do not feed it."""
+    yield
+    if "smtp_worker_settings" in request.fixturenames:
+        worker_settings, _worker = request.getfixturevalue("smtp_worker_settings")
+        configure_celery(worker_settings.model_copy(update={"broker_url": request.getfixturevalue("broker_url")}))
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -246,14 +268,16 @@ def worker_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def smtp_worker_settings(
-    database_url: str, broker_url: str, smtp_sink: servers.SmtpSink, worker_base: Path
+    database_url: str, worker_broker_url: str, smtp_sink: servers.SmtpSink, worker_base: Path
 ) -> Iterator[tuple[Settings, servers.Worker]]:
-    """One worker per database backend on the embedded broker, sending mail to the SMTP sink."""
+    """One worker per database backend on its own embedded broker, sending mail to the SMTP sink.
+
+    Tests that use it point Celery at its broker with ``configure_celery(worker_settings)``."""
     settings = Settings(
         env="test",
         data_dir=worker_base / "data",
         database_url=database_url,
-        broker_url=broker_url,
+        broker_url=worker_broker_url,
         mail_url=smtp_sink.url,
         secret_key="test-secret",
     )
