@@ -199,6 +199,10 @@ def demo() -> None:
         with database.transaction() as session:
             summary = loader(session, settings)
         click.echo(f"{name}: {summary}")
+    from cocreate.search import indexer
+
+    settings.ensure_dirs()
+    click.echo(f"search: {indexer.rebuild(database, settings)} documents indexed")
     database.dispose()
 
 
@@ -330,6 +334,51 @@ def audit_tail(count: int) -> None:
             f"{entry.target_type}:{entry.target_id}" if entry.target_id else entry.target_type
         )
         click.echo(f"{entry.id:>6}  {when}  {actor}  {entry.action}  {target}")
+
+
+# --- search --------------------------------------------------------------------------------------
+
+
+@main.group()
+def search() -> None:
+    """The search index (Whoosh)."""
+
+
+@search.command("rebuild")
+def search_rebuild() -> None:
+    """Rebuild the whole index from the database and swap it in (drains wait meanwhile)."""
+    from cocreate import components
+    from cocreate.db import Database
+    from cocreate.search import indexer
+
+    settings = _settings()
+    settings.ensure_dirs()
+    components.load_models()
+    database = Database(settings)
+    started = time.monotonic()
+    try:
+        count = indexer.rebuild(database, settings)
+    finally:
+        database.dispose()
+    click.echo(f"indexed {count} documents in {time.monotonic() - started:.1f} s")
+
+
+@search.command("status")
+def search_status() -> None:
+    """Show the live index, its document count and the outbox rows waiting to be indexed."""
+    from cocreate import components
+    from cocreate.db import Database
+    from cocreate.search import indexer
+
+    settings = _settings()
+    components.load_models()
+    database = Database(settings)
+    try:
+        numbers = indexer.status(database, settings)
+    finally:
+        database.dispose()
+    for name, value in numbers.items():
+        click.echo(f"{name}: {value if value is not None else '-'}")
 
 
 # --- translations --------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ class Component:
     """``module:function`` taking ``(session)`` returning ``(template_name, context)`` for the home page."""
     search_sources: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.search.registry.Source`."""
+    followables: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.notifications.follows.Followable`."""
 
 
 COMPONENTS: tuple[Component, ...] = (
@@ -37,7 +39,7 @@ COMPONENTS: tuple[Component, ...] = (
         name="core",
         models="cocreate.models",
         routes="cocreate.web.routes:ROUTES",
-        tasks=("cocreate.tasks.builtin", "cocreate.notifications.tasks"),
+        tasks=("cocreate.tasks.builtin", "cocreate.notifications.tasks", "cocreate.search.tasks"),
         beat_schedule="cocreate.tasks.builtin:BEAT_SCHEDULE",
         demo="cocreate.demo:load",
     ),
@@ -50,6 +52,7 @@ COMPONENTS: tuple[Component, ...] = (
         demo="proposals.demo:load",
         home_sections=("proposals.routes:home_section",),
         search_sources="proposals.search:SOURCES",
+        followables="proposals.follow_targets:FOLLOWABLES",
     ),
     Component(
         name="labs",
@@ -59,6 +62,7 @@ COMPONENTS: tuple[Component, ...] = (
         beat_schedule="labs.tasks:BEAT_SCHEDULE",
         demo="labs.demo:load",
         search_sources="labs.search:SOURCES",
+        followables="labs.follow_targets:FOLLOWABLES",
     ),
 )
 
@@ -71,10 +75,15 @@ def resolve(path: str) -> Any:
 
 
 def load_models() -> None:
-    """Import every component's models so the shared metadata is complete (migrations, create_all)."""
+    """Import every component's models so the shared metadata is complete (migrations, create_all).
+
+    Also the search index's flush hook: wherever models are written (web, worker, CLI, tests), changes
+    to indexed content must reach the search outbox.
+    """
     for component in COMPONENTS:
         if component.models:
             import_module(component.models)
+    import_module("cocreate.search.indexer")
 
 
 def load_tasks() -> None:

@@ -43,11 +43,12 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_signed_i
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
+from cocreate.search import indexer, registry
 from cocreate.settings import Settings
 from cocreate.web.i18n import WARD_TIMEZONE
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
-from labs import access
+from labs import access, events
 from labs.models import (
     ApplicationStatus,
     RecruitmentApplication,
@@ -381,6 +382,8 @@ def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
     audit.record(session, actor_id=user.id, actor_label=_label(user),
                  action="recruitment_call.opened" if opening else "recruitment_call.closed",
                  target_type=CALL, target_id=str(call.id), details={"from": before.value, "to": target.value})
+    if opening:
+        events.announce(session, events.RECRUITMENT_OPENED, call_id, actor_id=user.id)
     session.commit()
     return True
 
@@ -695,6 +698,7 @@ def delete_expired_participant_data(session: Session, now: datetime | None = Non
         session.execute(sa.update(RecruitmentCall).where(col(RecruitmentCall.trial_id) == trial_id,
                                                          col(RecruitmentCall.status) != RecruitmentStatus.CLOSED)
                         .values(status=RecruitmentStatus.CLOSED))
+        indexer.mark_stale(session, [registry.doc_key("trial", trial_id)])  # closed calls show on the trial
         trial.participant_data_deleted_at = utcnow()
         audit.record(session, actor_id=None, actor_label="system", action="recruitment.participant_data_deleted",
                      target_type="trial", target_id=str(trial_id), details={"applications": count})

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from cocreate.accounts.permissions import Forbidden, Principal, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
+from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
@@ -114,8 +115,8 @@ def _form_page(request: Request, session: Session, actor: Principal, challenge: 
                proposal: Proposal | None = None, errors: dict[str, str] | None = None, similar_checked: bool = False,
                status_code: int = 200) -> Template:
     assert challenge.id is not None
-    similar = submissions.similar_proposals(session, challenge.id, form.get("title", ""), form.get("summary", ""),
-                                            exclude_id=proposal.id if proposal else None) \
+    similar = submissions.similar_proposals(session, request.app.state.settings, challenge.id, form.get("title", ""),
+                                            form.get("summary", ""), exclude_id=proposal.id if proposal else None) \
         if similar_checked or proposal is not None else []
     return render(request, FORM_PAGE, {
         "challenge": challenge, "proposal": proposal, "form": form, "errors": errors or {},
@@ -170,13 +171,13 @@ def proposal_create(request: Request, db_session: DbSession, challenge_id: FromP
 
 
 @get("/challenges/{challenge_id:int}/proposals/similar", name="proposal-similar", sync_to_thread=True)
-def proposal_similar(request: Request, db_session: DbSession, challenge_id: FromPath[int],
+def proposal_similar(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
                      title: FromQuery[str] = "", summary: FromQuery[str] = "",
                      exclude: FromQuery[str] = "") -> Template:
     """The similar-proposals box (a fragment, for htmx while typing)."""
     challenge = submissions.load_challenge(db_session, principal_of(request), challenge_id)
     assert challenge.id is not None
-    similar = submissions.similar_proposals(db_session, challenge.id, title[:submissions.TITLE_MAX],
+    similar = submissions.similar_proposals(db_session, settings, challenge.id, title[:submissions.TITLE_MAX],
                                             summary[:submissions.SUMMARY_MAX],
                                             exclude_id=parse_id(exclude))
     return render(request, SIMILAR, {"similar": similar, "similar_checked": True, "challenge": challenge})
@@ -231,8 +232,16 @@ def _detail_page(request: Request, session: Session, proposal_id: int, *, errors
              if detail.proposal.status is not ProposalStatus.DRAFT else [])
     return render(request, DETAIL_PAGE, {"d": detail, "sections": extra, "errors": errors or {},
                                          "attachment_url": submissions.attachment_url, "file_size": file_size,
-                                         "hidden_notice": moderation.hidden_notice(detail.proposal)},
+                                         "hidden_notice": moderation.hidden_notice(detail.proposal),
+                                         "follow": _follow_button(session, actor, detail)},
                   status_code=status_code)
+
+
+def _follow_button(session: Session, actor: Principal, detail: Any) -> follows.Button | None:
+    """Its follow button; none on a proposal hidden by a moderator, except for those who see it in full."""
+    if detail.proposal.hidden_at is not None and not detail.access.sees_confidential:
+        return None
+    return follows.button(session, actor, "proposal", detail.proposal.id)
 
 
 def _action(request: Request, session: Session, proposal_id: int, run: Any, message: str) -> Template | Redirect:

@@ -23,9 +23,7 @@ Rules, all checked here whatever the caller (page, API, CLI):
 from __future__ import annotations
 
 import json
-import re
 import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,13 +46,14 @@ from cocreate.accounts.permissions import (
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
+from cocreate.search import query as search_query
 from cocreate.settings import Settings
 from cocreate.web import i18n
 from cocreate.web.forms import parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import attachments as files
-from proposals import challenges, lifecycle, phases
+from proposals import challenges, events, lifecycle, phases
 from proposals.challenges import KpiInput
 from proposals.models import (
     Challenge,
@@ -83,8 +82,6 @@ ATTACHMENT_TITLE_MAX = 200
 STORAGE_FOLDER = "proposals"
 PER_PAGE = DEFAULT_PER_PAGE
 SIMILAR_LIMIT = 5
-SIMILAR_MIN_SCORE = 0.12
-"""Minimum Dice coefficient of character bigrams for a proposal to count as similar."""
 CONTROL_CHARS = challenges.CONTROL_CHARS
 PROPOSAL = "proposal"
 CHALLENGE = "challenge"
@@ -472,6 +469,7 @@ def submit(session: Session, actor: Principal, proposal_id: int) -> Proposal:
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user), action="proposal.submitted",
                  target_type=PROPOSAL, target_id=str(proposal.id),
                  details={"challenge_id": challenge.id, "version": proposal.version})
+    events.announce(session, events.PROPOSAL_SUBMITTED, proposal_id, actor_id=user.id)
     session.commit()
     return proposal
 
@@ -761,24 +759,6 @@ def diff(older: ProposalVersion, newer: ProposalVersion) -> list[VersionChange]:
 
 # --- similar proposals ---------------------------------------------------------------------------
 
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def _bigrams(text: str) -> set[str]:
-    """Character bigrams of the text (NFKC, lower case, no spaces or punctuation): works for Japanese."""
-    normal = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
-    if len(normal) < 2:
-        return {normal} if normal else set()
-    return {normal[i:i + 2] for i in range(len(normal) - 1)}
-
-
-def similarity(a: str, b: str) -> float:
-    """Dice coefficient of character bigrams, 0 to 1."""
-    x, y = _bigrams(a), _bigrams(b)
-    if not x or not y:
-        return 0.0
-    return 2 * len(x & y) / (len(x) + len(y))
-
 
 @dataclass(frozen=True)
 class Similar:
@@ -792,29 +772,27 @@ class Similar:
         return f"/proposals/{self.id}"
 
 
-def similar_proposals(session: Session, challenge_id: int, title: str, summary: str,
+def similar_proposals(session: Session, settings: Settings, challenge_id: int, title: str, summary: str,
                       exclude_id: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Similar]:
     """Up to ``limit`` submitted, public proposals of the challenge most like ``title`` and ``summary``.
 
-    Drafts, withdrawn and hidden proposals never appear. (Computed in Python over the challenge's
-    proposals for now; the search index will answer this later, behind the same signature.)
+    The search index finds them (:func:`cocreate.search.query.similar`); drafts, withdrawn and hidden
+    proposals are never in it. The index follows commits a moment later, so the proposals found are
+    read again here and only those still public on this challenge are kept.
     """
-    query = f"{title} {summary}".strip()
-    if len(_bigrams(query)) < 2:
+    text = f"{title} {summary}".strip()
+    limit = max(0, min(limit, SIMILAR_LIMIT))
+    if not text or not limit:
         return []
-    statement = select(Proposal.id, Proposal.title, Proposal.summary).where(
-        Proposal.challenge_id == challenge_id, Proposal.status == ProposalStatus.SUBMITTED,
-        col(Proposal.hidden_at).is_(None))
-    if exclude_id is not None:
-        statement = statement.where(Proposal.id != exclude_id)
-    found = []
-    for proposal_id, other_title, other_summary in session.exec(statement).all():
-        score = max(similarity(query, f"{other_title} {other_summary}"), similarity(title, other_title)
-                    if title.strip() else 0.0)
-        if score >= SIMILAR_MIN_SCORE:
-            found.append(Similar(proposal_id, other_title, other_summary, score))  # type: ignore[arg-type]
-    found.sort(key=lambda s: (-s.score, -s.id))
-    return found[:max(0, min(limit, SIMILAR_LIMIT))]
+    hits = search_query.similar(settings, challenge_id=challenge_id, text=text, exclude_id=exclude_id, limit=limit)
+    ids = [hit.id for hit in hits if hit.type == PROPOSAL and hit.id != exclude_id]
+    if not ids:
+        return []
+    rows = session.exec(select(Proposal.id, Proposal.title, Proposal.summary).where(
+        col(Proposal.id).in_(ids), Proposal.challenge_id == challenge_id,
+        Proposal.status == ProposalStatus.SUBMITTED, col(Proposal.hidden_at).is_(None))).all()
+    current = {proposal_id: (other_title, other_summary) for proposal_id, other_title, other_summary in rows}
+    return [Similar(hit.id, *current[hit.id], hit.score) for hit in hits if hit.id in current]
 
 
 # --- reading: list and detail --------------------------------------------------------------------

@@ -62,6 +62,9 @@ class Database:
     """The engine and session factory of one process (web worker, Celery worker or CLI run)."""
 
     def __init__(self, settings: Settings, **engine_kwargs: Any) -> None:
+        from cocreate import components
+
+        components.load_models()  # every table, and the hooks that keep derived data (the search index) current
         self.settings = settings
         self.engine = make_engine(settings.database_url, **engine_kwargs)
         self.session_factory = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from cocreate import mail
 from cocreate.tasks import heartbeat
 from cocreate.tasks.app import celery_app, task_database, task_settings
@@ -13,6 +15,10 @@ BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cocreate.heartbeat", "schedule": 60.0, "args": ("beat",)},
     "resend-stuck-emails": {"task": "cocreate.resend_stuck_emails", "schedule": 300.0},
     "purge-expired-sessions": {"task": "cocreate.purge_expired_sessions", "schedule": 3600.0},
+    # Drains the search outbox when its task was lost (cocreate/search/tasks.py).
+    "search-sweep-outbox": {"task": "cocreate.search.sweep", "schedule": 180.0},
+    # The daily notification digests, at 07:00 in the app's timezone (Asia/Tokyo).
+    "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
 }
 
 

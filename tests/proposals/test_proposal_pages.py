@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +16,15 @@ from litestar.testing import TestClient
 from markupsafe import escape
 from sqlmodel import Session, select
 
+from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
 from proposals import submissions
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalAttachment, ProposalStatus
 from tests.conftest import QueryLog, csrf_token
 from tests.factories import sign_in
+from tests.proposals.search_helpers import index_now, unread_broker
 from tests.proposals.staff_helpers import assert_no_live_markup
 from tests.proposals.test_submissions import (
     SECRET,
@@ -227,12 +231,15 @@ def test_a_consortium_partner_confirms_on_the_page(client: TestClient[Litestar],
 
 
 def test_similar_proposals_while_typing_and_on_a_plain_submit(client: TestClient[Litestar], session: Session,
-                                                              world: World) -> None:
+                                                              world: World, database: Database, settings: Settings,
+                                                              tmp_path: Path) -> None:
+    unread_broker(settings, tmp_path)
     for i in range(7):
         submitted(session, world, title=f"AIデマンド交通で高島平の移動を支える案{i}")
     hidden = submitted(session, world, title="AIデマンド交通で高島平の移動（非表示の案）")
     hide(session, hidden)
     draft(session, world, title="AIデマンド交通で高島平の移動（下書きの案）")
+    index_now(database, settings)
     url = f"/challenges/{world.challenge.id}/proposals/similar"
 
     fragment = client.get(url, params={"title": "高島平のAIデマンド交通", "summary": ""},
@@ -252,9 +259,14 @@ def test_similar_proposals_while_typing_and_on_a_plain_submit(client: TestClient
 
 
 def test_similar_proposals_stay_on_their_challenge(client: TestClient[Litestar], session: Session,
-                                                   world: World) -> None:
+                                                   world: World, database: Database, settings: Settings,
+                                                   tmp_path: Path) -> None:
+    unread_broker(settings, tmp_path)
     other = draft(session, world, challenge=world.other_challenge, title="AIデマンド交通で別の課題")
     submissions.submit(session, world.actor(session, "member"), other.id)  # type: ignore[arg-type]
+    index_now(database, settings)
+    assert client.get(f"/challenges/{world.other_challenge.id}/proposals/similar",
+                      params={"title": "AIデマンド交通で別の課題"}).text.count('class="similar-item"') == 1
     response = client.get(f"/challenges/{world.challenge.id}/proposals/similar",
                           params={"title": "AIデマンド交通で別の課題"})
     assert "別の課題" not in response.text and 'id="similar-empty"' in response.text
@@ -264,13 +276,16 @@ def test_similar_proposals_stay_on_their_challenge(client: TestClient[Litestar],
 
 
 @pytest.fixture
-def published(session: Session, world: World) -> Proposal:
-    """A submitted proposal with a confidential part and a confidential attachment named with the marker."""
+def published(session: Session, world: World, database: Database, settings: Settings, tmp_path: Path) -> Proposal:
+    """A submitted proposal with a confidential part and a confidential attachment named with the marker
+    (indexed for search, so that it is among the similar proposals)."""
+    unread_broker(settings, tmp_path)
     proposal = submitted(session, world)
     session.add(ProposalAttachment(proposal_id=proposal.id, title=f"{SECRET}-file", filename=f"{SECRET}.pdf",  # type: ignore[arg-type]
                                    content_type="application/pdf", size_bytes=10, sha256="0" * 64,
                                    storage_key="proposals/" + "a" * 32, confidential=True))
     session.commit()
+    index_now(database, settings)
     return proposal
 
 

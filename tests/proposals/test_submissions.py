@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from cocreate.accounts.models import Department, Organisation, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal
 from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
+from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
+from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
 from proposals import submissions
 from proposals.challenges import KpiInput
@@ -29,6 +32,7 @@ from proposals.models import (
 )
 from proposals.submissions import ProposalInput
 from tests.factories import create_challenge, create_department, create_organisation, create_user
+from tests.proposals.search_helpers import index_now, unread_broker
 
 SECRET = "CONFIDENTIAL-MARKER-7f3a9c"
 
@@ -385,7 +389,8 @@ def test_versions_are_compared_by_authors_owning_staff_and_assigned_reviewers(
 
 
 def test_similar_proposals_come_from_the_same_challenge_only_and_never_drafts_withdrawn_or_hidden(
-        session: Session, world: World) -> None:
+        session: Session, database: Database, settings: Settings, world: World, tmp_path: Path) -> None:
+    unread_broker(settings, tmp_path)
     similar_titles = [f"AIデマンド交通で高島平の移動を支える計画{i}" for i in range(7)]
     for title in similar_titles:
         submitted(session, world, title=title)
@@ -399,22 +404,32 @@ def test_similar_proposals_come_from_the_same_challenge_only_and_never_drafts_wi
     session.commit()
     other = draft(session, world, challenge=world.other_challenge, title="AIデマンド交通で高島平の移動を支える（別課題）")
     submissions.submit(session, world.actor(session, "member"), other.id)  # type: ignore[arg-type]
+    index_now(database, settings)
 
-    found = submissions.similar_proposals(session, world.challenge.id, "高島平のAIデマンド交通",  # type: ignore[arg-type]
+    found = submissions.similar_proposals(session, settings, world.challenge.id, "高島平のAIデマンド交通",  # type: ignore[arg-type]
                                           "乗合交通の実証")
     assert len(found) == 5
     assert all(item.title in similar_titles for item in found)
     assert unrelated.id not in {item.id for item in found}
-    assert submissions.similar_proposals(session, world.challenge.id, "", "") == []  # type: ignore[arg-type]
-    excluded = submissions.similar_proposals(session, world.challenge.id, similar_titles[0], "",  # type: ignore[arg-type]
+    assert [item.score for item in found] == sorted((item.score for item in found), reverse=True)
+    assert submissions.similar_proposals(session, settings, world.challenge.id, "", "") == []  # type: ignore[arg-type]
+    excluded = submissions.similar_proposals(session, settings, world.challenge.id, similar_titles[0], "",  # type: ignore[arg-type]
                                              exclude_id=found[0].id)
-    assert found[0].id not in {item.id for item in excluded}
+    assert excluded and found[0].id not in {item.id for item in excluded}
 
 
-def test_similarity_works_on_japanese_without_a_tokenizer() -> None:
-    assert submissions.similarity("高島平の移動支援", "高島平で移動を支援") > 0.4
-    assert submissions.similarity("高島平の移動支援", "公園の花壇") < 0.12
-    assert submissions.similarity("", "何か") == 0.0
+def test_similar_proposals_never_show_what_was_hidden_since_the_index_last_caught_up(
+        session: Session, database: Database, settings: Settings, world: World, tmp_path: Path) -> None:
+    """The index follows commits a moment later: what it still holds is read again from the database."""
+    unread_broker(settings, tmp_path)
+    shown = submitted(session, world, title="AIデマンド交通で高島平の移動を支える")
+    index_now(database, settings)
+    assert [s.id for s in submissions.similar_proposals(session, settings, world.challenge.id,  # type: ignore[arg-type]
+                                                        "AIデマンド交通", "")] == [shown.id]
+    row = session.get(Proposal, shown.id)
+    row.hidden_at, row.hidden_reason = utcnow(), "重複投稿"  # type: ignore[union-attr]
+    session.commit()  # not drained yet
+    assert submissions.similar_proposals(session, settings, world.challenge.id, "AIデマンド交通", "") == []  # type: ignore[arg-type]
 
 
 # --- the count stays exact -----------------------------------------------------------------------
