@@ -56,6 +56,7 @@ API_RESOURCES: dict[str, str] = {
     "test_fields": "/api/v1/test-fields",
     "test_field": "/api/v1/test-fields/{id}",
     "test_field_bookings": "/api/v1/test-fields/{id}/bookings",
+    "search": "/api/v1/search",
 }
 """Resources of the read API by name; components add theirs when they register routes."""
 
@@ -78,5 +79,6 @@ api_router = Router(path="/api/v1", route_handlers=[api_index])
 
 from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402
 from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa: E402
+from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 
-ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES]
+ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES]
