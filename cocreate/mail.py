@@ -13,6 +13,7 @@ import smtplib
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -70,8 +71,27 @@ def queue_email(
     return email
 
 
+UNFOLDED_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+MAX_HEADER_LINE = 998  # RFC 5322 2.1.1
+
+
+class MailPolicy(EmailPolicy):
+    """The default policy, except that a long ASCII List-Unsubscribe header (a signed URL in angle brackets) stays
+    on one line: the default folding turns an unbreakable long token into RFC 2047 encoded words, which mail
+    clients cannot read as a URL."""
+
+    def _fold(self, name: str, value: str, refold_binary: bool = False) -> str:  # type: ignore[override]
+        text = str(value)
+        if name.lower() in UNFOLDED_HEADERS and text.isascii() and len(name) + len(text) + 2 <= MAX_HEADER_LINE:
+            return f"{name}: {text}{self.linesep}"
+        return super()._fold(name, value, refold_binary)  # type: ignore[misc]
+
+
+MAIL_POLICY = MailPolicy()
+
+
 def build_message(settings: Settings, email: OutboundEmail) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = settings.mail_from
     message["To"] = email.to_address
     message["Subject"] = email.subject

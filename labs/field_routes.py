@@ -25,6 +25,7 @@ from sqlmodel import Session
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of
 from cocreate.accounts.services import ValidationFailed
+from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
@@ -227,6 +228,7 @@ def field_detail(request: Request, db_session: DbSession, settings: AppSettings,
         "map_attribution": settings.map_attribution,
         "leaflet_images": LEAFLET_IMAGES,
         "sections": page_sections,
+        "follow": follows.button(db_session, actor, "test_field", field_id),
     }
     return render(request, "labs/field_detail.html", context)
 

@@ -25,6 +25,7 @@ from cocreate.accounts.models import Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed, normalize_email
 from cocreate.db.base import utcnow
+from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
@@ -323,6 +324,7 @@ def create(session: Session, actor: Principal, data: FieldInput) -> TestField:
     session.add(TestFieldCoordinator(field_id=test_field.id, user_id=user.id))  # type: ignore[arg-type]
     _record(session, user, "test_field.created", test_field.id,
             {"name": test_field.name, "published": test_field.published})
+    follows.follow_as_author(session, [user.id], "test_field", test_field.id)  # type: ignore[arg-type]
     session.commit()
     return test_field
 

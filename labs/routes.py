@@ -9,6 +9,7 @@ def _all_routes() -> list[Any]:
     from labs import (
         booking_routes,
         calendar_routes,
+        feed_routes,
         field_routes,
         notice_routes,
         recruitment_routes,
@@ -16,7 +17,8 @@ def _all_routes() -> list[Any]:
     )
 
     return [*field_routes.ROUTES, *booking_routes.ROUTES, *calendar_routes.ROUTES, *notice_routes.ROUTES,
-            *trial_routes.ROUTES, *recruitment_routes.ROUTES]
+            *trial_routes.ROUTES, *recruitment_routes.ROUTES,
+            *feed_routes.ROUTES]
 
 
 ROUTES: list[Any] = _all_routes()

@@ -40,3 +40,15 @@ def delete_expired_participant_data() -> int:
 
     with task_database().session() as session:
         return recruitment.delete_expired_participant_data(session)
+
+
+@celery_app.task(name="labs.notify_event", bind=True, max_retries=5, default_retry_delay=30)
+def notify_event(self, event: str, object_id: int, actor_id: int | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Tell a trial's followers about one event (:mod:`labs.events`); safe to retry (nobody is told twice)."""
+    from labs import events
+
+    try:
+        with task_database().session() as session:
+            return events.run(session, task_settings(), event, object_id, actor_id)
+    except Exception as error:  # a database or broker hiccup: try again later
+        raise self.retry(exc=error) from error

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
+from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
@@ -364,6 +365,7 @@ def trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int
     return render(request, DETAIL_PAGE, {
         "d": trials.detail(db_session, actor, trial), "photo_url": trials.photo_url,
         "sections": sections.trial_sections(db_session, actor, trial),
+        "follow": follows.button(db_session, actor, "trial", trial_id),
     })
 
 

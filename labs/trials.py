@@ -27,11 +27,12 @@ from cocreate.accounts.models import Department, Organisation, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.forms import parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
-from labs import access
+from labs import access, events
 from labs.models import Trial, TrialKpi, TrialOrganisation, TrialStatus, TrialUpdate, TrialUpdatePhoto
 from proposals import attachments, lifecycle, phases
 from proposals.models import (
@@ -42,6 +43,7 @@ from proposals.models import (
     ProposalKpi,
     ProposalOrganisation,
     ProposalStatus,
+    ProposalVersion,
 )
 
 log = logging.getLogger(__name__)
@@ -501,6 +503,7 @@ def create(session: Session, actor: Principal, data: TrialInput) -> Trial:
                  target_id=str(trial.id), details={"title": trial.title, "department_id": department_id,
                                                    "organisations": [o for o, _lead in chosen],
                                                    "published": trial.published, "kpis": len(checked.kpis)})
+    follows.follow_as_author(session, [user.id], "trial", trial.id)  # type: ignore[arg-type]
     session.commit()
     return trial
 
@@ -558,6 +561,10 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
                  target_type="trial", target_id=str(trial.id),
                  details={"proposal_id": proposal.id, "challenge_id": challenge.id, "kpis": len(kpis),
                           "organisations": [row.organisation_id for row in authors], "challenge_moved": moved})
+    # The trial's creator and whoever created and submitted the proposal it grew from follow it.
+    submitters = session.exec(select(ProposalVersion.submitted_by_id)
+                              .where(ProposalVersion.proposal_id == proposal.id).distinct()).all()
+    follows.follow_as_author(session, [user.id, proposal.created_by_id, *submitters], "trial", trial.id)  # type: ignore[arg-type]
     try:
         session.commit()
     except sa.exc.IntegrityError:
@@ -681,6 +688,7 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
                      target_type="trial", target_id=str(trial.id),
                      details={"update_id": entry.id, "title": title, "posted_on": posted_on.isoformat(),  # type: ignore[union-attr]
                               "photos": [stored.sha256 for _photo, stored in received]})
+        events.announce(session, events.UPDATE_POSTED, entry.id, actor_id=user.id)  # type: ignore[arg-type]
         session.commit()
     except BaseException:
         session.rollback()
@@ -771,5 +779,7 @@ def save_results(session: Session, actor: Principal, trial_id: int, results: str
         audit.record(session, actor_id=user.id, actor_label=_label(user),
                      action="trial.results_published" if publish else "trial.results_saved",
                      target_type="trial", target_id=str(trial.id), details=changed)
+    if changed.get("published"):
+        events.announce(session, events.RESULTS_PUBLISHED, trial.id, actor_id=user.id)
     session.commit()
     return trial

@@ -21,6 +21,7 @@ from cocreate.accounts.models import Department
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
 from cocreate.accounts.services import EMAIL_RE, ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.notifications import follows
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import lifecycle, phases
@@ -294,6 +295,7 @@ def create_draft(session: Session, actor: Principal, department_id: int, data: C
     audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.created",
                  target_type="challenge", target_id=str(challenge.id),
                  details={"title": challenge.title, "department_id": department_id})
+    follows.follow_as_author(session, [user.id], "challenge", challenge.id)  # type: ignore[arg-type]
     session.commit()
     return challenge
 

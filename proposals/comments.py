@@ -46,7 +46,7 @@ from cocreate.web import markdown as web_markdown
 from cocreate.web.forms import parse_id
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
-from proposals import lifecycle, phases
+from proposals import events, lifecycle, phases
 from proposals.models import (
     Challenge,
     Comment,
@@ -293,6 +293,8 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, b
         parent.reply_count = session.exec(
             select(func.count()).select_from(Comment).where(Comment.parent_id == parent.id)).one()
         session.add(parent)
+        events.announce(session, events.COMMENT_REPLIED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
+                        related_id=parse_id(parent_id))
     recount(session, target.type, target.id)
     session.commit()
     return comment

@@ -13,7 +13,7 @@ from cocreate.accounts.permissions import Principal, require
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web.i18n import gettext as _
-from proposals import phases
+from proposals import events, phases
 from proposals.models import Challenge, ChallengeDepartment, ChallengePhaseDate, Phase, PhaseChange
 
 MAX_REASON = 2000
@@ -110,10 +110,14 @@ def refresh_next_transition(session: Session, challenge: Challenge, now: datetim
 
 
 def _apply(session: Session, challenge: Challenge, target: Phase, *, actor: Principal | None, reason: str,
-           now: datetime) -> PhaseChange:
+           now: datetime, announce: bool = True) -> PhaseChange:
     change = PhaseChange(challenge_id=challenge.id, from_phase=challenge.phase, to_phase=target,  # type: ignore[arg-type]
                          changed_at=now, changed_by_id=actor.user_id if actor else None, reason=reason)
     session.add(change)
+    session.flush()
+    assert change.id is not None
+    if announce:  # the challenge's followers hear of it after commit (proposals.events)
+        events.announce(session, events.PHASE_CHANGED, change.id, actor_id=change.changed_by_id)
     challenge.phase = target
     challenge.phase_changed_at = now
     if target is Phase.CLOSED:
@@ -123,12 +127,13 @@ def _apply(session: Session, challenge: Challenge, target: Phase, *, actor: Prin
 
 
 def record_move(session: Session, challenge: Challenge, target: Phase, *, actor: Principal | None, reason: str = "",
-                now: datetime | None = None) -> PhaseChange:
+                now: datetime | None = None, announce: bool = True) -> PhaseChange:
     """Move a challenge (already locked and checked by the caller) and record the change; no commit.
 
     For services whose own action implies a phase, e.g. publishing the decisions moves to DECIDED.
+    ``announce=False`` when the service tells the followers itself (no second e-mail for one event).
     """
-    return _apply(session, challenge, target, actor=actor, reason=reason, now=now or utcnow())
+    return _apply(session, challenge, target, actor=actor, reason=reason, now=now or utcnow(), announce=announce)
 
 
 def move(session: Session, actor: Principal, challenge_id: int, target: Phase, reason: str,

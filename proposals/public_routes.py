@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department
 from cocreate.accounts.permissions import Principal, principal_of
+from cocreate.notifications import follows
 from cocreate.web import i18n
 from cocreate.web.dependencies import DbSession
 from cocreate.web.htmx import render
@@ -315,6 +316,7 @@ def challenge_detail(request: Request, db_session: DbSession, challenge_id: From
     return render(request, "proposals/challenge_detail.html", {
         "body": challenge_body_context(db_session, challenge),
         "sections": sections.detail_sections(db_session, principal_of(request), challenge),
+        "follow": follows.button(db_session, principal_of(request), "challenge", challenge.id),  # type: ignore[arg-type]
     })
 
 

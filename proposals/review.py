@@ -837,7 +837,8 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
     now = utcnow()
     challenge.decisions_published_at = now
     # Publishing the decisions is what "decided" means: the timeline moves on with it.
-    lifecycle.record_move(session, challenge, Phase.DECIDED, actor=actor, now=now)
+    # The followers hear of the decisions (notify_decisions), not of the phase change too.
+    lifecycle.record_move(session, challenge, Phase.DECIDED, actor=actor, now=now, announce=False)
     counts = {outcome.value: sum(1 for row in rows if row.outcome == outcome.value) for outcome in DecisionOutcome}
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="challenge.decisions_published",
                  target_type=CHALLENGE, target_id=str(challenge.id), details=counts)

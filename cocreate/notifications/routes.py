@@ -1,4 +1,5 @@
-"""Notification pages: the list (mark one or all read) and the unread-count badge htmx polls."""
+"""Notification pages: the list (mark one or all read), the unread-count badge htmx polls, the e-mail
+settings per kind (/account/notifications) and the one-click unsubscribe page (no sign-in)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
-from cocreate.notifications import services
+from cocreate.accounts.services import ValidationFailed
+from cocreate.notifications import follow_routes, preferences, services, unsubscribe
 from cocreate.notifications.services import NotFound
-from cocreate.web.dependencies import DbSession
+from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.forms import Form
+from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
@@ -73,10 +77,82 @@ def unread_count(request: Request, db_session: DbSession) -> Template | Response
                     headers={"Cache-Control": "no-store"})
 
 
+# --- e-mail settings ----------------------------------------------------------------------------
+
+
+def _settings_page(request: Request, db_session: DbSession, form: dict[str, str], errors: dict[str, str],
+                   status_code: int = 200) -> Template:
+    user_id = principal_of(request).user_id
+    assert user_id is not None
+    choices = preferences.choices_of(db_session, user_id)
+    values = {choice.kind: form.get(preferences.field_name(choice.kind), choice.delivery.value)
+              for choice in choices}
+    return render(request, "account/notification_settings.html", {
+        "choices": choices, "values": values, "errors": errors, "field_name": preferences.field_name,
+        "options": [(delivery.value, str(label)) for delivery, label in preferences.DELIVERY_LABELS.items()],
+    }, status_code=status_code)
+
+
+@get("/account/notifications", name="account-notifications", guards=[signed_in], sync_to_thread=True)
+def notification_settings(request: Request, db_session: DbSession) -> Template:
+    return _settings_page(request, db_session, {}, {})
+
+
+@post("/account/notifications", name="account-notifications-submit", guards=[signed_in], sync_to_thread=True)
+def save_notification_settings(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    user_id = principal_of(request).user_id
+    assert user_id is not None
+    form = {preferences.field_name(kind): _text(data, preferences.field_name(kind), 20) for kind in services.KINDS}
+    try:
+        preferences.save(db_session, user_id, form)
+    except ValidationFailed as failed:
+        return _settings_page(request, db_session, form, failed.errors, 400)
+    return after_post(request, "/account/notifications",
+                      message=_("Your notification e-mail settings have been saved."))
+
+
+# --- one-click unsubscribe (no sign-in) ---------------------------------------------------------
+
+
+def _unsubscribe_page(request: Request, state: str, target: unsubscribe.Target | None,
+                      status_code: int = 200) -> Template:
+    page = render(request, "notifications/unsubscribe.html", {
+        "state": state, "all_kinds": target is not None and target.is_all,
+        "kind_label": services.kind_label(target.kind) if target is not None and not target.is_all else "",
+    }, status_code=status_code)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+@get("/unsubscribe/{token:str}", name="unsubscribe", sync_to_thread=True)
+def unsubscribe_form(request: Request, db_session: DbSession, settings: AppSettings, token: FromPath[str]) -> Template:
+    """One button; opening the link (or a mail scanner fetching it) changes nothing."""
+    target = unsubscribe.read(db_session, settings, token)
+    if target is None:
+        return _unsubscribe_page(request, "invalid", None, 404)
+    return _unsubscribe_page(request, "confirm", target)
+
+
+@post("/unsubscribe/{token:str}", name="unsubscribe-submit", sync_to_thread=True,
+      opt={"exclude_from_csrf": True})
+def unsubscribe_submit(request: Request, db_session: DbSession, settings: AppSettings,
+                       token: FromPath[str]) -> Template:
+    """The page's button, or a mail client's RFC 8058 one-click POST (``List-Unsubscribe=One-Click``).
+
+    No CSRF token: the signed address is the proof, and this POST can only ever stop e-mails.
+    """
+    target = unsubscribe.read(db_session, settings, token)
+    if target is None:
+        return _unsubscribe_page(request, "invalid", None, 404)
+    unsubscribe.apply(db_session, target)
+    return _unsubscribe_page(request, "done", target)
+
+
 notifications_router = Router(
     path="/",
-    route_handlers=[notification_list, mark_read, mark_all_read, unread_count],
+    route_handlers=[notification_list, mark_read, mark_all_read, unread_count, notification_settings,
+                    save_notification_settings, unsubscribe_form, unsubscribe_submit],
     include_in_schema=False,
 )
 
-ROUTES: list[Any] = [notifications_router]
+ROUTES: list[Any] = [notifications_router, *follow_routes.ROUTES]

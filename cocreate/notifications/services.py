@@ -1,9 +1,12 @@
 """Follows and notifications: who follows what, and telling users in the site and by e-mail.
 
 A notification is stored once per user and event (``event_key``), so a retried or repeated event
-never notifies twice. Its e-mails are written to the outbox (:class:`cocreate.mail.OutboundEmail`)
-in the same transaction, each in its reader's language, and one task per event delivers them
-after commit; the outbox row is the per-user key that makes a retried delivery send nothing twice.
+never notifies twice. It records how its reader chose to hear of that kind (``delivery``, see
+:mod:`cocreate.notifications.preferences`): for "immediate" an e-mail is written to the outbox
+(:class:`cocreate.mail.OutboundEmail`) in the same transaction, in its reader's language and with a
+one-click unsubscribe link, and one task per event delivers them after commit; the outbox row is the
+per-user key that makes a retried delivery send nothing twice. "digest" waits for the daily digest
+(:mod:`cocreate.notifications.digests`); "none" is only listed in the site.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from sqlmodel import Session, col, func, select
 from cocreate.accounts.models import User
 from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
-from cocreate.notifications.models import Follow, Notification
+from cocreate.notifications import preferences, unsubscribe
+from cocreate.notifications.models import Delivery, Follow, Notification
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
 from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import using_locale
+from cocreate.web.i18n import lazy_gettext, using_locale
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
 
@@ -49,6 +53,10 @@ class Kind:
     """The one-line text shown in the notification list, in the current locale."""
     subject: Callable[[dict[str, Any]], str]
     mail_template: str
+    label: Any = None
+    """The kind's name on the notification settings page (a lazy_gettext string); see :func:`kind_label`."""
+    default: Delivery = Delivery.IMMEDIATE
+    """The e-mail delivery of users who have not chosen one."""
 
 
 def _question_answered_message(params: dict[str, Any]) -> str:
@@ -78,6 +86,25 @@ def register_kind(name: str, kind: Kind) -> None:
     if existing is not None and existing.mail_template != kind.mail_template:
         raise ValueError(f"notification kind {name!r} is registered already, with {existing.mail_template}")
     KINDS[name] = kind
+
+
+KIND_LABELS: dict[str, Any] = {
+    "question.answered": lazy_gettext("Answers to questions on challenges"),
+    "decision.published": lazy_gettext("Decisions on proposals"),
+    "booking.submitted": lazy_gettext("New booking requests for your test fields"),
+    "booking.status": lazy_gettext("Your organisations' booking requests"),
+    "booking.notice": lazy_gettext("Notices about test fields and areas you follow"),
+    "recruitment.accepted": lazy_gettext("Your applications to trials accepted"),
+    "recruitment.declined": lazy_gettext("Your applications to trials declined"),
+}
+"""Names of the kinds registered without a ``label``."""
+
+
+def kind_label(name: str) -> str:
+    """The kind's name in the current locale (its ``label``, a known name, or the kind itself)."""
+    spec = KINDS.get(name)
+    label = (spec.label if spec is not None else None) or KIND_LABELS.get(name)
+    return str(label) if label is not None else name
 
 
 def _kind(name: str) -> Kind:
@@ -150,9 +177,10 @@ def notify(session: Session, *, user_ids: Iterable[int], kind: str, target_type:
 
     Users already notified of ``event_key`` are skipped (INSERT … ON CONFLICT DO NOTHING), so a
     repeated call adds nothing. For the newly notified users with a confirmed, active address an
-    e-mail in their own language goes to the outbox in this transaction, and one delivery task for
-    the event is enqueued for after commit. ``url`` is a path on this site. Returns the ids of the
-    users notified now.
+    e-mail in their own language goes to the outbox in this transaction if they chose "immediate" for
+    this kind, and one delivery task for the event is enqueued for after commit; "digest" leaves the
+    notification for the daily digest. ``url`` is a path on this site. Returns the ids of the users
+    notified now.
     """
     spec = _kind(kind)
     if not url.startswith("/") or url.startswith("//"):
@@ -162,10 +190,12 @@ def notify(session: Session, *, user_ids: Iterable[int], kind: str, target_type:
         return []
     users = {user.id: user for user in session.exec(
         select(User).where(col(User.id).in_(wanted), col(User.deleted_at).is_(None))).all()}
+    chosen = preferences.deliveries(session, users, kind)
     params_json = json.dumps(params, ensure_ascii=False, sort_keys=True)
     now = utcnow()
     rows = [{"user_id": user_id, "kind": kind, "target_type": target_type, "target_id": target_id,
-             "params_json": params_json, "url": url, "event_key": event_key, "created_at": now, "updated_at": now}
+             "params_json": params_json, "url": url, "event_key": event_key, "delivery": chosen[user_id].value,
+             "created_at": now, "updated_at": now}
             for user_id in wanted if user_id in users]
     notified: list[int] = []
     for start in range(0, len(rows), INSERT_BATCH):
@@ -180,23 +210,45 @@ def notify(session: Session, *, user_ids: Iterable[int], kind: str, target_type:
     email_ids = []
     for user_id in sorted(notified):
         user = users[user_id]
-        if user.email and user.is_confirmed and user.is_active:
-            email_ids.append(_queue_notification_email(session, settings, spec, user, params, url))
+        if chosen[user_id] is Delivery.IMMEDIATE and can_mail(user):
+            email_ids.append(_queue_notification_email(session, settings, kind, spec, user, params, url))
     if email_ids:
         enqueue(session, SEND_TASK, event_key, email_ids)
     return sorted(notified)
 
 
-def _queue_notification_email(session: Session, settings: Settings, spec: Kind, user: User,
+def can_mail(user: User) -> bool:
+    """Whether the user has an address we may write to."""
+    return bool(user.email) and user.is_confirmed and user.is_active
+
+
+SIGNATURE = "\n-- \n"
+
+
+def with_unsubscribe_footer(text: str, settings: Settings, user: User, kind: str, unsubscribe_url: str) -> str:
+    """``text`` with the unsubscribe footer (mail/unsubscribe_footer.txt, current locale) above its signature."""
+    footer = render_standalone("mail/unsubscribe_footer.txt", kind=kind, kind_label=kind_label(kind),
+                               all_kinds=kind == preferences.ALL_KINDS, unsubscribe_url=unsubscribe_url,
+                               settings_url=f"{settings.base_url}/account/notifications", user=user).strip("\n")
+    head, separator, signature = text.rpartition(SIGNATURE)
+    if not separator:
+        return f"{text.rstrip()}\n\n{footer}\n"
+    return f"{head.rstrip()}\n\n{footer}\n{SIGNATURE}{signature}"
+
+
+def _queue_notification_email(session: Session, settings: Settings, kind: str, spec: Kind, user: User,
                               params: dict[str, Any], url: str) -> int:
     # Written like cocreate.mail.queue_email, but without a delivery task per e-mail: the event's
     # single task delivers them all.
-    assert user.email is not None
+    assert user.email is not None and user.id is not None
+    unsubscribe_url = unsubscribe.link(settings, user.id, kind)
     with using_locale(user.locale):
         text = render_standalone(spec.mail_template, user=user, params=params, base_url=settings.base_url,
-                                 link=f"{settings.base_url}{url}")
+                                 link=f"{settings.base_url}{url}", unsubscribe_url=unsubscribe_url)
+        text = with_unsubscribe_footer(text, settings, user, kind, unsubscribe_url)
         subject = spec.subject(params)
     email = OutboundEmail(to_address=user.email, subject=subject[:300], body_text=text,
+                          headers_json=json.dumps(unsubscribe.headers(unsubscribe_url)),
                           message_id=make_msgid(domain="cocreate.localhost"))
     session.add(email)
     session.flush()

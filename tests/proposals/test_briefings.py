@@ -8,7 +8,7 @@ import io
 import json
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import icalendar
@@ -84,6 +84,11 @@ def add_session(session: Session, challenge: Challenge, *, starts_in: timedelta 
                 hours: float = 1.5, capacity: int = 5, title: str = "第1回 説明会", place: str = "板橋区役所 本庁舎 11階",
                 online_url: str = "", notes: str = "", cancelled: bool = False) -> BriefingSession:
     starts = (utcnow() + starts_in).replace(second=0, microsecond=0)
+    if abs(starts_in) >= timedelta(days=1):
+        # At 10:00 Tokyo time that day, so the session never runs past midnight (the edit form, which
+        # holds one date and two times, would refuse it), whatever time of day the test runs.
+        day = starts.astimezone(WARD_TIMEZONE).date()
+        starts = datetime.combine(day, time(10, 0), tzinfo=WARD_TIMEZONE).astimezone(UTC)
     briefing = BriefingSession(challenge_id=challenge.id, title=title, starts_at=starts,  # type: ignore[arg-type]
                                ends_at=starts + timedelta(hours=hours), place=place, online_url=online_url,
                                capacity=capacity, notes=notes, cancelled_at=utcnow() if cancelled else None)

@@ -95,6 +95,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1"): PUBLIC,
     ("GET", "/api/v1/challenges"): PUBLIC,
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
+    # search (only public content is indexed)
+    ("GET", "/search"): PUBLIC,
+    ("GET", "/api/v1/search"): PUBLIC,
     ("GET", "/schema"): EXEMPT,
     ("GET", "/schema/scalar"): EXEMPT,
     ("GET", "/schema/openapi.json"): EXEMPT,
@@ -186,6 +189,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/challenges"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/history"): PUBLIC,
+    ("GET", "/challenges.atom"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/proposals.atom"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/answers.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/attachments/{attachment_id:int}"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/questions"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/questions/{question_id:int}"): PUBLIC,
@@ -225,6 +231,14 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/notifications/unread-count"): PUBLIC,
     ("POST", "/notifications/read-all"): SIGNED_IN,
     ("POST", "/notifications/{notification_id:int}/read"): frozenset({"resident"}),  # only its owner
+    ("GET", "/account/notifications"): SIGNED_IN,
+    ("POST", "/account/notifications"): SIGNED_IN,  # an empty form: 400 with the errors
+    ("GET", "/unsubscribe/{token:str}"): EXEMPT,  # a signed link; tests/cocreate/notifications/test_unsubscribe.py
+    ("POST", "/unsubscribe/{token:str}"): EXEMPT,
+    # follows: anyone signed in follows what they can see (here the world's public proposal)
+    ("POST", "/follows/{target_type:str}/{target_id:int}"): SIGNED_IN,
+    ("POST", "/follows/{target_type:str}/{target_id:int}/delete"): SIGNED_IN,
+    ("GET", "/account/following"): SIGNED_IN,
     # proposals: anyone reads the public part; members of a verified organisation write; the world's proposal is
     # submitted by org_admin's (verified) organisation, org_member belongs to it
     ("GET", "/challenges/{challenge_id:int}/proposals"): PUBLIC,
@@ -293,6 +307,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # the world's proposal is not selected, so starting its trial answers 400 to those who may start one
     ("GET", "/trials"): PUBLIC,
     ("GET", "/trials/{trial_id:int}"): PUBLIC,
+    ("GET", "/trials/updates.atom"): PUBLIC,
+    ("GET", "/trials/{trial_id:int}/updates.atom"): PUBLIC,
     ("GET", "/trials/{trial_id:int}/updates/{update_id:int}/photos/{photo_id:int}"): PUBLIC,
     ("GET", "/api/v1/trials"): PUBLIC,
     ("GET", "/api/v1/trials/{trial_id:int}"): PUBLIC,

@@ -1,0 +1,57 @@
+"""What of proposals can be followed: challenges and proposals (see :mod:`cocreate.notifications.follows`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from cocreate.accounts.permissions import Principal
+from cocreate.notifications.follows import Followable, Target
+from cocreate.web.i18n import gettext as _
+from proposals import challenges, lifecycle, submissions
+from proposals.models import Challenge, Phase, Proposal, ProposalStatus
+
+CHALLENGE = "challenge"
+PROPOSAL = "proposal"
+
+
+def _challenge_visible(session: Session, actor: Principal, challenge_id: int) -> bool:
+    return challenges.visible_challenge(session, actor, challenge_id) is not None
+
+
+def _describe_challenges(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
+    rows = session.exec(select(Challenge).where(col(Challenge.id).in_(ids))).all()
+    return {row.id: Target(row.title, f"/challenges/{row.id}") for row in rows  # type: ignore[misc]
+            if row.phase is not Phase.DRAFT or lifecycle.is_owner(session, actor, row)}
+
+
+def _proposal_visible(session: Session, actor: Principal, proposal_id: int) -> bool:
+    """The proposal's page exists for the actor, and it is not hidden by a moderator (unless theirs)."""
+    try:
+        proposal, _challenge, access = submissions.load(session, actor, proposal_id)
+    except submissions.NotFound:
+        return False
+    return proposal.hidden_at is None or access.sees_confidential
+
+
+def _describe_proposals(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
+    rows = session.exec(select(Proposal, Challenge.phase)
+                        .join(Challenge, col(Challenge.id) == col(Proposal.challenge_id))
+                        .where(col(Proposal.id).in_(ids))).all()
+    result: dict[int, Target] = {}
+    for proposal, phase in rows:
+        assert proposal.id is not None
+        plainly_public = (proposal.status is not ProposalStatus.DRAFT and phase is not Phase.DRAFT
+                          and proposal.hidden_at is None)
+        if plainly_public or _proposal_visible(session, actor, proposal.id):  # the rare case: one check each
+            result[proposal.id] = Target(proposal.title, f"/proposals/{proposal.id}")
+    return result
+
+
+FOLLOWABLES = [
+    Followable(type=CHALLENGE, label=lambda: _("Challenge"), visible=_challenge_visible,
+               describe=_describe_challenges),
+    Followable(type=PROPOSAL, label=lambda: _("Proposal"), visible=_proposal_visible,
+               describe=_describe_proposals),
+]

@@ -1,0 +1,372 @@
+"""Follow events on challenges and proposals (proposals.events): a proposal submitted on a followed
+challenge, a reply to a comment and a challenge's phase change reach the followers (or the comment
+authors), never the person who caused them nor anyone else, once per event, each in their own language;
+the answer and decision notifications that already existed are checked here too.
+
+The services announce an event as a task sent after commit; :func:`deliver` runs exactly the tasks a
+service sent (caught just before its commit), as the worker would. One test runs a real worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from email.header import decode_header, make_header
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from markupsafe import escape
+from sqlalchemy import event
+from sqlmodel import Session, col, select
+
+from cocreate.accounts.models import Organisation, Role, User
+from cocreate.accounts.permissions import Principal
+from cocreate.db import Database
+from cocreate.db.base import utcnow
+from cocreate.mail import OutboundEmail
+from cocreate.notifications import services as notifications
+from cocreate.notifications.models import Notification
+from cocreate.settings import Settings
+from cocreate.tasks import configure_celery, enqueue
+from cocreate.tasks.queue import pending
+from proposals import comments, events, lifecycle, questions, submissions
+from proposals.models import Challenge, ChallengePhaseDate, Phase, ProposalStatus
+from proposals.questions import AskInput
+from tests.factories import (
+    create_challenge,
+    create_department,
+    create_organisation,
+    create_proposal,
+    create_user,
+    sign_in,
+)
+from tests.servers import SmtpSink, Worker, wait_until
+
+Task = tuple[str, tuple[Any, ...], dict[str, Any], Any]
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
+    """The fan-out rules live in Python: run them on SQLite; the real-worker test runs on both."""
+    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
+        pytest.skip("database-independent; runs on SQLite")
+
+
+@pytest.fixture
+def both_databases() -> None:
+    """Marks a test that runs on both databases."""
+
+
+@pytest.fixture
+def announced(session: Session) -> Iterator[list[Task]]:
+    """The event tasks the services of this session sent (caught just before each commit)."""
+    tasks: list[Task] = []
+
+    def catch(committing: Session) -> None:
+        tasks.extend(task for task in pending(committing) if task[0] == events.TASK)
+
+    event.listen(session, "before_commit", catch)
+    yield tasks
+    event.remove(session, "before_commit", catch)
+
+
+def deliver(session: Session, settings: Settings, tasks: list[Task]) -> None:
+    """Run the announced tasks as the worker does, then forget them."""
+    for _name, args, kwargs, _queue in list(tasks):
+        events.run(session, settings, *args, **kwargs)
+    tasks.clear()
+
+
+@dataclass
+class World:
+    challenge: Challenge
+    staff: User
+    organisation: Organisation
+    author: User
+    colleague: User
+    follower: User
+    english: User
+    outsider: User
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    department = create_department(session)
+    staff = create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)])  # type: ignore[list-item]
+    author = create_user(session, "author@example.jp", display_name="提案者")
+    colleague = create_user(session, "colleague@example.jp")
+    organisation = create_organisation(session, admin=author, members=[colleague], verified=True)
+    follower = create_user(session, "follower@example.jp", display_name="フォロワー")
+    english = create_user(session, "english@example.jp", display_name="Emma", locale="en")
+    outsider = create_user(session, "outsider@example.jp")
+    challenge = create_challenge(session, department, phase="accepting")
+    for user in (staff, author, colleague, follower, english):
+        notifications.follow(session, user.id, "challenge", challenge.id)  # type: ignore[arg-type]
+    session.commit()
+    return World(challenge, staff, organisation, author, colleague, follower, english, outsider)
+
+
+def actor(session: Session, user: User) -> Principal:
+    return Principal.load(session, user)
+
+
+def notified(session: Session, kind: str) -> list[int]:
+    session.expire_all()
+    return sorted(session.exec(select(Notification.user_id).where(Notification.kind == kind)).all())
+
+
+def emails(session: Session) -> dict[str, OutboundEmail]:
+    """The latest e-mail to each address."""
+    session.expire_all()
+    return {row.to_address: row for row in session.exec(select(OutboundEmail).order_by(col(OutboundEmail.id))).all()}
+
+
+def email_count(session: Session) -> int:
+    return len(session.exec(select(OutboundEmail.id)).all())
+
+
+# --- proposal submitted --------------------------------------------------------------------------
+
+
+def test_a_submitted_proposal_reaches_the_challenge_followers_but_not_its_authors(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    proposal = create_proposal(session, world.challenge, world.organisation, status="draft", author=world.author,
+                               title="AIデマンド交通 <script>alert(1)</script>")
+    submissions.submit(session, actor(session, world.author), proposal.id)
+    assert [task[1][:2] for task in announced] == [(events.PROPOSAL_SUBMITTED, proposal.id)]
+    deliver(session, settings, announced)
+
+    assert notified(session, events.PROPOSAL_SUBMITTED) == sorted([world.staff.id, world.follower.id,
+                                                                  world.english.id])
+    row = session.exec(select(Notification).where(Notification.user_id == world.follower.id)).one()
+    assert row.url == f"/proposals/{proposal.id}" and row.event_key == f"proposal.submitted:{proposal.id}"
+    mail = emails(session)
+    assert set(mail) == {"staff@example.jp", "follower@example.jp", "english@example.jp"}
+    english = mail["english@example.jp"]
+    assert str(make_header(decode_header(english.subject))).startswith("New proposal on a challenge you follow")
+    assert "Hello Emma" in english.body_text and f"/proposals/{proposal.id}" in english.body_text
+    assert "<script>alert(1)</script>" in english.body_text  # plain text mail: verbatim, nothing to escape
+    japanese = mail["follower@example.jp"]
+    assert "フォロワー" in japanese.body_text and "新しい提案" in japanese.subject
+
+    # The same event again (a retried task) tells nobody twice.
+    events.run(session, settings, events.PROPOSAL_SUBMITTED, proposal.id, world.author.id)
+    assert len(notified(session, events.PROPOSAL_SUBMITTED)) == 3 and email_count(session) == 3
+
+
+def test_the_site_list_reads_each_notification_in_the_readers_language(
+        session: Session, settings: Settings, world: World) -> None:
+    proposal = create_proposal(session, world.challenge, world.organisation, title="高島平の移動")
+    events.run(session, settings, events.PROPOSAL_SUBMITTED, proposal.id, world.author.id)
+    from cocreate.web.i18n import using_locale
+
+    row = session.exec(select(Notification).where(Notification.user_id == world.english.id)).one()
+    with using_locale("en"):
+        assert notifications.describe(row) == (
+            f"A proposal has been submitted to “{world.challenge.title}”, which you follow: 高島平の移動")
+    with using_locale("ja"):
+        assert "高島平の移動" in notifications.describe(row) and "提案" in notifications.describe(row)
+
+
+def test_a_proposal_withdrawn_or_hidden_before_the_task_runs_tells_nobody(
+        session: Session, settings: Settings, world: World) -> None:
+    withdrawn = create_proposal(session, world.challenge, world.organisation, status="withdrawn")
+    hidden = create_proposal(session, world.challenge, world.organisation)
+    hidden.hidden_at = utcnow()
+    session.add(hidden)
+    session.commit()
+    draft = create_proposal(session, world.challenge, world.organisation, status="draft")
+    for proposal in (withdrawn, hidden, draft):
+        assert events.run(session, settings, events.PROPOSAL_SUBMITTED, proposal.id, None) == 0
+    assert events.run(session, settings, events.PROPOSAL_SUBMITTED, 999_999, None) == 0
+    assert notified(session, events.PROPOSAL_SUBMITTED) == [] and emails(session) == {}
+
+
+def test_a_refused_submission_announces_nothing(session: Session, world: World, announced: list[Task]) -> None:
+    proposal = create_proposal(session, world.challenge, world.organisation, status="submitted")
+    with pytest.raises(submissions.ValidationFailed):
+        submissions.submit(session, actor(session, world.author), proposal.id)
+    assert announced == [] and pending(session) == []
+    assert session.get(type(proposal), proposal.id).status is ProposalStatus.SUBMITTED  # type: ignore[union-attr]
+
+
+# --- comment replies -----------------------------------------------------------------------------
+
+
+def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    challenge_id = world.challenge.id
+    top = comments.post(session, actor(session, world.follower), "challenge", challenge_id, "最初のコメントです")
+    assert announced == []  # a top-level comment is nobody's reply
+    first = comments.post(session, actor(session, world.english), "challenge", challenge_id,
+                          "I agree **strongly**.", parent_id=str(top.id))
+    deliver(session, settings, announced)
+    assert notified(session, events.COMMENT_REPLIED) == [world.follower.id]
+    row = session.exec(select(Notification).where(Notification.kind == events.COMMENT_REPLIED)).one()
+    assert row.url == f"/comments/{top.id}/replies" and row.target_id == first.id
+    mail = emails(session)
+    assert list(mail) == ["follower@example.jp"] and "I agree strongly." in mail["follower@example.jp"].body_text
+
+    # A reply to the reply joins the thread: its author and the thread's author hear of it, the replier not.
+    second = comments.post(session, actor(session, world.author), "challenge", challenge_id, "ありがとうございます",
+                           parent_id=str(first.id))
+    deliver(session, settings, announced)
+    rows = session.exec(select(Notification.user_id, Notification.event_key)
+                        .where(Notification.kind == events.COMMENT_REPLIED).order_by(col(Notification.id))).all()
+    assert sorted(rows[1:]) == sorted([(world.follower.id, f"comment.replied:{second.id}"),
+                                       (world.english.id, f"comment.replied:{second.id}")])
+    english = emails(session)["english@example.jp"]
+    assert english.subject.startswith("New reply to your comment") and "提案者" in english.body_text
+
+    # The thread's author answering in their own thread: only the other person hears of it.
+    third = comments.post(session, actor(session, world.follower), "challenge", challenge_id, "どういたしまして",
+                          parent_id=str(second.id))
+    deliver(session, settings, announced)
+    assert sorted(session.exec(select(Notification.user_id).where(
+        Notification.event_key == f"comment.replied:{third.id}")).all()) == [world.author.id]
+    assert world.outsider.id not in notified(session, events.COMMENT_REPLIED)
+    assert world.staff.id not in notified(session, events.COMMENT_REPLIED)  # following the challenge is not enough
+
+
+def test_a_reply_on_a_proposal_links_to_its_thread_and_hostile_names_are_shown_escaped(
+        session: Session, settings: Settings, world: World, announced: list[Task], client: TestClient[Litestar],
+        xss_payloads: list[str]) -> None:
+    hostile = "<script>alert(1)</script>"
+    proposal = create_proposal(session, world.challenge, world.organisation, title=f"提案 {hostile}")
+    replier = session.get(User, world.english.id)
+    assert replier is not None
+    replier.display_name = xss_payloads[-2][:100]
+    session.add(replier)
+    session.commit()
+    top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, "良い提案です")
+    reply = comments.post(session, actor(session, world.english), "proposal", proposal.id, hostile,
+                          parent_id=str(top.id))
+    deliver(session, settings, announced)
+    row = session.exec(select(Notification).where(Notification.kind == events.COMMENT_REPLIED)).one()
+    assert (row.user_id, row.target_id, row.url) == (world.follower.id, reply.id, f"/comments/{top.id}/replies")
+    assert hostile in row.params_json  # stored verbatim
+    mail = emails(session)["follower@example.jp"]
+    assert hostile in mail.body_text and f"提案 {hostile}" in mail.body_text  # plain text: verbatim
+    sign_in(client, world.follower)
+    page = client.get("/notifications")
+    assert page.status_code == 200
+    assert hostile not in page.text and xss_payloads[-2][:100] not in page.text
+    assert str(escape(f"提案 {hostile}")) in page.text
+
+
+def test_a_reply_removed_before_the_task_runs_tells_nobody(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    top = comments.post(session, actor(session, world.follower), "challenge", world.challenge.id, "質問です")
+    reply = comments.post(session, actor(session, world.english), "challenge", world.challenge.id, "Answer",
+                          parent_id=str(top.id))
+    comments.delete(session, actor(session, world.english), reply.id)
+    deliver(session, settings, announced)
+    assert notified(session, events.COMMENT_REPLIED) == []
+
+
+# --- phase changes -------------------------------------------------------------------------------
+
+
+def test_a_phase_change_by_staff_reaches_the_followers_but_not_the_staff(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    change = lifecycle.move(session, actor(session, world.staff), world.challenge.id, Phase.VOTING,
+                            "応募が集まったため、投票に進みます。")
+    assert [task[1][:2] for task in announced] == [(events.PHASE_CHANGED, change.id)]
+    deliver(session, settings, announced)
+    assert notified(session, events.PHASE_CHANGED) == sorted(
+        [world.author.id, world.colleague.id, world.follower.id, world.english.id])
+    mail = emails(session)
+    assert "staff@example.jp" not in mail and "outsider@example.jp" not in mail
+    english = mail["english@example.jp"]
+    assert english.subject == f"Comments and voting: {world.challenge.title}"
+    assert "Now: comments and voting" in english.body_text and "投票に進みます" in english.body_text
+    assert mail["follower@example.jp"].subject == f"意見募集・投票：{world.challenge.title}"
+    events.run(session, settings, events.PHASE_CHANGED, change.id, world.staff.id)
+    assert email_count(session) == 4
+
+
+def test_a_scheduled_phase_change_reaches_every_follower(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    now = utcnow()
+    session.add(ChallengePhaseDate(challenge_id=world.challenge.id, phase=Phase.VOTING,  # type: ignore[arg-type]
+                                   starts_at=now - timedelta(minutes=1)))
+    challenge = session.get(Challenge, world.challenge.id)
+    assert challenge is not None
+    challenge.next_transition_at = now - timedelta(minutes=1)
+    session.add(challenge)
+    session.commit()
+    moved = lifecycle.advance_due(session, now)
+    assert [m.to_phase for m in moved] == [Phase.VOTING]
+    deliver(session, settings, announced)
+    assert notified(session, events.PHASE_CHANGED) == sorted(
+        [world.staff.id, world.author.id, world.colleague.id, world.follower.id, world.english.id])
+
+
+def test_publishing_decisions_tells_the_decisions_not_a_phase_change_too(
+        session: Session, settings: Settings, announced: list[Task]) -> None:
+    from proposals import review
+    from tests.proposals.review_helpers import make_world
+
+    decided = make_world(session)
+    resident = decided.people["resident"]
+    notifications.follow(session, resident.id, "challenge", decided.challenge.id)  # type: ignore[arg-type]
+    session.commit()
+    staff = actor(session, decided.people["staff"])
+    review.save_decisions(session, staff, decided.challenge.id,
+                          {decided.p1.id: ("selected", "実現性が高い"), decided.p2.id: ("not_selected", "予算超過")})
+    review.publish_decisions(session, settings, staff, decided.challenge.id)
+    assert session.get(Challenge, decided.challenge.id).phase is Phase.DECIDED  # type: ignore[union-attr]
+    assert announced == []
+    assert notified(session, "decision.published").count(resident.id) == 2
+    assert notified(session, events.PHASE_CHANGED) == []
+
+
+# --- the kinds that existed: answers and decisions -----------------------------------------------
+
+
+def test_a_public_answer_reaches_the_challenge_followers_but_not_the_answering_staff(
+        session: Session, settings: Settings, world: World) -> None:
+    question = questions.ask(session, actor(session, world.outsider), world.challenge.id,
+                             AskInput(body="夜間も使えますか？", visibility="public"))
+    questions.answer(session, settings, actor(session, world.staff), question.id, "はい、使えます。")
+    assert notified(session, "question.answered") == sorted(
+        [world.author.id, world.colleague.id, world.follower.id, world.english.id, world.outsider.id])
+
+
+# --- a real worker -------------------------------------------------------------------------------
+
+
+def test_a_submission_reaches_the_followers_through_the_worker_once(
+        session: Session, smtp_worker_settings: tuple[Settings, Worker], smtp_sink: SmtpSink, database: Database,
+        settings: Settings, world: World, both_databases: None) -> None:
+    worker_settings, worker = smtp_worker_settings
+    configure_celery(worker_settings)
+    smtp_sink.clear()
+    try:
+        proposal = create_proposal(session, world.challenge, world.organisation, status="draft", author=world.author)
+        submissions.submit(session, actor(session, world.author), proposal.id)
+        try:
+            smtp_sink.wait_for(3, timeout=30)
+        except AssertionError:
+            raise AssertionError(worker.log()[-4000:]) from None
+        # The event's task arrives twice more (a retry, a duplicate): nobody is told again.
+        with database.transaction() as sending:
+            enqueue(sending, events.TASK, events.PROPOSAL_SUBMITTED, proposal.id, world.author.id, None)
+            enqueue(sending, events.TASK, events.PROPOSAL_SUBMITTED, proposal.id, world.author.id, None)
+            enqueue(sending, "cocreate.heartbeat", "after-submitted-events")
+
+        def heartbeat_seen() -> bool:
+            from cocreate.tasks.heartbeat import WorkerHeartbeat
+
+            with database.session() as check:
+                return check.get(WorkerHeartbeat, "after-submitted-events") is not None
+
+        wait_until(heartbeat_seen, 30, "the worker to run the tasks queued behind the duplicates")
+        assert sorted(m["To"] for m in smtp_sink.messages) == [
+            "english@example.jp", "follower@example.jp", "staff@example.jp"]
+        assert notified(session, events.PROPOSAL_SUBMITTED) == sorted(
+            [world.staff.id, world.follower.id, world.english.id])
+    finally:
+        configure_celery(settings)
