@@ -18,10 +18,10 @@ PASSWORD = "cocreate-demo-2026"
 PUBLIC = ["/", "/challenges", "/organisations", "/account/register", "/account/sign-in", "/account/password/forgot",
           "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}",
           "/fields", "{field}", "/calendar", "/calendar?view=week", "{field}/calendar", "/notices", "/trials", "{trial}",
-          "{call}"]
+          "{call}", "/search", "/search?q=%E9%AB%98%E5%B3%B6%E5%B9%B3", "/search?q=mobility&type=proposal"]
 RESIDENT = ["{challenge}/proposals", "{challenge}/comments", "/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
             "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new",
-            "/notices/subscriptions", "/my/participation"]
+            "/notices/subscriptions", "/my/participation", "/account/following", "/account/notifications"]
 COMPANY = ["{organisation}/members", "{organisation}/edit", "/bookings", "/bookings/new", "{trial}/edit",
            "{trial}/updates/new", "{trial}/results", "{call}/applications"]
 COORDINATOR = ["/coordinate/bookings", "/coordinate/fields", "/coordinate/fields/new", "/coordinate/fields/{field_id}/edit",
