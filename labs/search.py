@@ -10,17 +10,16 @@ challenge's category or phase marks its trials stale too.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation
 from cocreate.search import indexer
-from cocreate.search.registry import SearchDoc, Source, doc_key
+from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, touched, watch_when
 from cocreate.web.i18n import gettext as _
 from labs.models import (
     RecruitmentCall,
@@ -41,22 +40,6 @@ TRIAL_FIELDS = ("title", "summary", "description", "results", "results_published
 FIELD_FIELDS = ("name", "kind", "area", "address", "summary", "description", "rules", "published")
 
 
-def touched(session: Session, instance: Any, fields: Sequence[str]) -> bool:
-    """Whether a flush adds or deletes ``instance`` or changes one of ``fields``."""
-    if instance in session.new or instance in session.deleted:
-        return True
-    state = sa.inspect(instance)
-    return any(state.attrs[name].history.has_changes() for name in fields)
-
-
-def _when(fields: Sequence[str], keys: Callable[[Session, Any], Iterable[str]]) -> Callable[[Session, Any], list[str]]:
-    def watch(session: Session, instance: Any) -> list[str]:
-        return list(keys(session, instance)) if touched(session, instance, fields) else []
-    return watch
-
-
-def _ids(session: Session, statement: Any) -> list[int]:
-    return [row for row in session.exec(statement).all() if row is not None]
 
 
 def _join(*parts: str | None) -> str:
@@ -70,7 +53,7 @@ def _trial_part(session: Session, row: Any) -> list[str]:
 def _challenge_changed(session: Session, challenge: Challenge) -> list[str]:
     if challenge in session.new or not touched(session, challenge, ("category", "phase")):
         return []
-    return [doc_key(TRIAL, i) for i in _ids(session, select(Trial.id).where(Trial.challenge_id == challenge.id))]
+    return [doc_key(TRIAL, i) for i in scalar_ids(session, select(Trial.id).where(Trial.challenge_id == challenge.id))]
 
 
 @event.listens_for(OrmSession, "before_flush")
@@ -85,7 +68,7 @@ def _challenge_deleted(session: OrmSession, _context: Any, _instances: Any) -> N
 def _organisation_changed(session: Session, organisation: Organisation) -> list[str]:
     if organisation in session.new:
         return []
-    return [doc_key(TRIAL, i) for i in _ids(session, select(TrialOrganisation.trial_id)
+    return [doc_key(TRIAL, i) for i in scalar_ids(session, select(TrialOrganisation.trial_id)
                                             .where(TrialOrganisation.organisation_id == organisation.id))]
 
 
@@ -132,7 +115,7 @@ def _load_trials(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
 
 
 def _all_trials(session: Session) -> Iterator[int]:
-    yield from _ids(session, select(Trial.id).where(col(Trial.published).is_(True)).order_by(col(Trial.id)))
+    yield from scalar_ids(session, select(Trial.id).where(col(Trial.published).is_(True)).order_by(col(Trial.id)))
 
 
 # --- test fields ---------------------------------------------------------------------------------
@@ -149,24 +132,24 @@ def _load_fields(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
 
 
 def _all_fields(session: Session) -> Iterator[int]:
-    yield from _ids(session, select(TestField.id).where(col(TestField.published).is_(True)).order_by(col(TestField.id)))
+    yield from scalar_ids(session, select(TestField.id).where(col(TestField.published).is_(True)).order_by(col(TestField.id)))
 
 
 SOURCES: list[Source] = [
     Source(
         type=TRIAL, label=lambda: _("Trial"), load=_load_trials, all_ids=_all_trials,
         watches={
-            Trial: _when(TRIAL_FIELDS, lambda s, t: [doc_key(TRIAL, t.id)]),
+            Trial: watch_when(TRIAL_FIELDS, lambda s, t: [doc_key(TRIAL, t.id)]),
             TrialOrganisation: _trial_part,
-            TrialKpi: _when(("indicator", "trial_id"), _trial_part),
-            TrialUpdate: _when(("title", "body", "trial_id"), _trial_part),
-            RecruitmentCall: _when(("title", "status", "trial_id"), _trial_part),
-            Organisation: _when(("name",), _organisation_changed),
+            TrialKpi: watch_when(("indicator", "trial_id"), _trial_part),
+            TrialUpdate: watch_when(("title", "body", "trial_id"), _trial_part),
+            RecruitmentCall: watch_when(("title", "status", "trial_id"), _trial_part),
+            Organisation: watch_when(("name",), _organisation_changed),
             Challenge: _challenge_changed,
         },
     ),
     Source(
         type=TEST_FIELD, label=lambda: _("Test field"), load=_load_fields, all_ids=_all_fields,
-        watches={TestField: _when(FIELD_FIELDS, lambda s, f: [doc_key(TEST_FIELD, f.id)])},
+        watches={TestField: watch_when(FIELD_FIELDS, lambda s, f: [doc_key(TEST_FIELD, f.id)])},
     ),
 ]

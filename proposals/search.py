@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, Organisation
 from cocreate.search import indexer
-from cocreate.search.registry import SearchDoc, Source, doc_key
+from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, touched, watch_when
 from cocreate.web.i18n import gettext as _
 from proposals import phases
 from proposals.models import (
@@ -91,29 +91,13 @@ def _join(*parts: str | None) -> str:
 # --- which rows changed --------------------------------------------------------------------------
 
 
-def touched(session: Session, instance: Any, fields: Sequence[str]) -> bool:
-    """Whether a flush adds or deletes ``instance`` or changes one of ``fields`` (not just a counter)."""
-    if instance in session.new or instance in session.deleted:
-        return True
-    state = sa.inspect(instance)
-    return any(state.attrs[name].history.has_changes() for name in fields)
-
-
-def _when(fields: Sequence[str], keys: Callable[[Session, Any], Iterable[str]]) -> Callable[[Session, Any], list[str]]:
-    def watch(session: Session, instance: Any) -> list[str]:
-        return list(keys(session, instance)) if touched(session, instance, fields) else []
-    return watch
-
-
-def _ids(session: Session, statement: Any) -> list[int]:
-    return [row for row in session.exec(statement).all() if row is not None]
 
 
 def _challenge_children(session: Session, challenge_id: int | None) -> list[str]:
     if challenge_id is None:
         return []
-    proposals = _ids(session, select(Proposal.id).where(Proposal.challenge_id == challenge_id))
-    questions = _ids(session, select(Question.id).where(Question.challenge_id == challenge_id))
+    proposals = scalar_ids(session, select(Proposal.id).where(Proposal.challenge_id == challenge_id))
+    questions = scalar_ids(session, select(Question.id).where(Question.challenge_id == challenge_id))
     return [doc_key(PROPOSAL, i) for i in proposals] + [doc_key(QUESTION, i) for i in questions]
 
 
@@ -141,7 +125,7 @@ def _challenge_deleted(session: OrmSession, _context: Any, _instances: Any) -> N
 def _department_changed(session: Session, department: Department) -> list[str]:
     if department in session.new:
         return []
-    owned = _ids(session, select(ChallengeDepartment.challenge_id)
+    owned = scalar_ids(session, select(ChallengeDepartment.challenge_id)
                  .where(ChallengeDepartment.department_id == department.id))
     return [doc_key(CHALLENGE, i) for i in owned]
 
@@ -149,7 +133,7 @@ def _department_changed(session: Session, department: Department) -> list[str]:
 def _organisation_changed(session: Session, organisation: Organisation) -> list[str]:
     if organisation in session.new:
         return []
-    authored = _ids(session, select(ProposalOrganisation.proposal_id)
+    authored = scalar_ids(session, select(ProposalOrganisation.proposal_id)
                     .where(ProposalOrganisation.organisation_id == organisation.id))
     return [doc_key(PROPOSAL, i) for i in authored]
 
@@ -184,7 +168,7 @@ def _load_challenges(session: Session, ids: Sequence[int]) -> dict[int, SearchDo
 
 
 def _all_challenges(session: Session) -> Iterator[int]:
-    yield from _ids(session, select(Challenge.id).where(col(Challenge.phase).in_(PUBLIC_PHASES))
+    yield from scalar_ids(session, select(Challenge.id).where(col(Challenge.phase).in_(PUBLIC_PHASES))
                     .order_by(col(Challenge.id)))
 
 
@@ -227,7 +211,7 @@ def _load_proposals(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc
 
 
 def _all_proposals(session: Session) -> Iterator[int]:
-    yield from _ids(session, select(Proposal.id).where(Proposal.status == ProposalStatus.SUBMITTED,
+    yield from scalar_ids(session, select(Proposal.id).where(Proposal.status == ProposalStatus.SUBMITTED,
                                                        col(Proposal.hidden_at).is_(None))
                     .order_by(col(Proposal.id)))
 
@@ -269,7 +253,7 @@ def _load_questions(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc
 
 
 def _all_questions(session: Session) -> Iterator[int]:
-    yield from _ids(session, select(Question.id).where(_publicly_visible()).order_by(col(Question.id)))
+    yield from scalar_ids(session, select(Question.id).where(_publicly_visible()).order_by(col(Question.id)))
 
 
 def _challenge_title_changed(session: Session, challenge: Challenge) -> list[str]:
@@ -277,7 +261,7 @@ def _challenge_title_changed(session: Session, challenge: Challenge) -> list[str
     if challenge in session.new or not touched(session, challenge, ("title",)) \
             or touched(session, challenge, CHILD_FIELDS):
         return []  # new: no questions yet; phase etc. changed: _challenge_changed marks them already
-    return [doc_key(QUESTION, i) for i in _ids(session, select(Question.id)
+    return [doc_key(QUESTION, i) for i in scalar_ids(session, select(Question.id)
                                                .where(Question.challenge_id == challenge.id))]
 
 
@@ -286,25 +270,25 @@ SOURCES: list[Source] = [
         type=CHALLENGE, label=lambda: _("Challenge"), load=_load_challenges, all_ids=_all_challenges,
         watches={
             Challenge: _challenge_changed,
-            ChallengeKpi: _when(("indicator", "challenge_id"), lambda s, row: [doc_key(CHALLENGE, row.challenge_id)]),
+            ChallengeKpi: watch_when(("indicator", "challenge_id"), lambda s, row: [doc_key(CHALLENGE, row.challenge_id)]),
             ChallengeDepartment: lambda s, row: [doc_key(CHALLENGE, row.challenge_id)],
-            Department: _when(("division_ja", "section_ja", "division_en", "section_en"), _department_changed),
+            Department: watch_when(("division_ja", "section_ja", "division_en", "section_en"), _department_changed),
         },
     ),
     Source(
         type=PROPOSAL, label=lambda: _("Proposal"), load=_load_proposals, all_ids=_all_proposals,
         watches={
-            Proposal: _when(PROPOSAL_FIELDS, lambda s, p: [doc_key(PROPOSAL, p.id)]),
-            ProposalOrganisation: _when(("confirmed_at", "organisation_id", "proposal_id"), _proposal_part),
-            ProposalKpi: _when(("indicator", "proposal_id"), _proposal_part),
-            ProposalAttachment: _when(("title", "confidential", "proposal_id"), _proposal_part),
-            Organisation: _when(("name",), _organisation_changed),
+            Proposal: watch_when(PROPOSAL_FIELDS, lambda s, p: [doc_key(PROPOSAL, p.id)]),
+            ProposalOrganisation: watch_when(("confirmed_at", "organisation_id", "proposal_id"), _proposal_part),
+            ProposalKpi: watch_when(("indicator", "proposal_id"), _proposal_part),
+            ProposalAttachment: watch_when(("title", "confidential", "proposal_id"), _proposal_part),
+            Organisation: watch_when(("name",), _organisation_changed),
         },
     ),
     Source(
         type=QUESTION, label=lambda: _("Question"), load=_load_questions, all_ids=_all_questions,
         watches={
-            Question: _when(QUESTION_FIELDS, lambda s, q: [doc_key(QUESTION, q.id)]),
+            Question: watch_when(QUESTION_FIELDS, lambda s, q: [doc_key(QUESTION, q.id)]),
             Challenge: _challenge_title_changed,
         },
     ),

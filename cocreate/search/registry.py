@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 
@@ -63,6 +64,27 @@ class Source:
     E.g. ``{Proposal: lambda s, p: [doc_key("proposal", p.id)], Challenge: challenge_and_children}``.
     Called during flush with the changed instance: read its attributes, and query only when needed.
     """
+
+
+def touched(session: Session, instance: Any, fields: Sequence[str]) -> bool:
+    """Whether a flush adds or deletes ``instance`` or changes one of ``fields`` (not just a counter)."""
+    if instance in session.new or instance in session.deleted:
+        return True
+    state = sa.inspect(instance)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def watch_when(fields: Sequence[str],
+               keys: Callable[[Session, Any], Iterable[str]]) -> Callable[[Session, Any], list[str]]:
+    """A ``Source.watches`` entry: ``keys`` of the row, but only when the flush touched one of ``fields``."""
+    def watch(session: Session, instance: Any) -> list[str]:
+        return list(keys(session, instance)) if touched(session, instance, fields) else []
+    return watch
+
+
+def scalar_ids(session: Session, statement: Any) -> list[int]:
+    """The non-null values of a one-column SELECT."""
+    return [row for row in session.exec(statement).all() if row is not None]
 
 
 def doc_key(type_: str, id_: int) -> str:
