@@ -25,6 +25,7 @@ from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
 from cocreate.web.dependencies import provide_db_session, provide_settings
 from cocreate.web.errors import EXCEPTION_HANDLERS
+from cocreate.web.load import in_flight_limit, thread_pool_starter
 from cocreate.web.middleware import locale_middleware
 from cocreate.web.ratelimit import SESSION_STORE, make_stores, write_rate_limit
 from cocreate.web.security import make_security_headers_hook
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
-    database = Database(settings)
+    database = Database(settings, wait_seconds=settings.db_wait_seconds)
     configure_celery(settings)  # also loads every component's models and tasks
 
     engine = make_template_engine()
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[
+            in_flight_limit(settings),
             session_config.middleware,
             current_user_middleware(database),
             write_rate_limit(settings).middleware,
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi,
         request_max_body_size=MAX_BODY_BYTES,
         state=State(state),
+        on_startup=[thread_pool_starter(settings)],
         on_shutdown=[database.dispose],
         debug=settings.debug,
     )

@@ -31,12 +31,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--web-workers", default=1, show_default=True, type=int, help="Web processes.")
-def serve(host: str, port: int, web_workers: int) -> None:
+@click.option("--web-workers", default=None, type=int, help="Web processes (default: COCREATE_WEB_PROCESSES).")
+def serve(host: str, port: int, web_workers: int | None) -> None:
     """Run the web server, a Celery worker and Celery beat; Ctrl-C or SIGTERM stops all three."""
     settings = _settings()
     settings.ensure_dirs()
     exe = [sys.executable, "-m", "cocreate.cli"]
+    web_workers = web_workers or settings.web_process_count
     commands = {
         "web": [*exe, "web", "--host", host, "--port", str(port), "--workers", str(web_workers)],
         "worker": [*exe, "worker"],
@@ -93,11 +94,12 @@ def serve(host: str, port: int, web_workers: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
-def web(host: str, port: int, workers: int) -> None:
-    """Run only the web server (uvicorn)."""
+@click.option("--workers", default=None, type=int, help="Web processes (default: COCREATE_WEB_PROCESSES).")
+def web(host: str, port: int, workers: int | None) -> None:
+    """Run only the web server (uvicorn); each process serves COCREATE_WEB_THREADS requests at once."""
     import uvicorn
 
+    workers = workers or _settings().web_process_count
     uvicorn.run(
         "cocreate.app:create_app_from_env",
         factory=True,
@@ -106,6 +108,9 @@ def web(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        # The supervisor pings each process from a thread; on a loaded machine (a burst, a benchmark
+        # on the same cores) 5 s is too short and healthy processes were killed and restarted.
+        timeout_worker_healthcheck=30,
     )
 
 
@@ -189,10 +194,12 @@ def demo() -> None:
     """Load demo content drawn from the ward's policy documents (idempotent)."""
     from cocreate import components
     from cocreate.db import Database
+    from cocreate.tasks import configure_celery
 
     settings = _settings()
     if settings.is_production:
         raise click.ClickException("refusing to load demo content: COCREATE_ENV is production")
+    configure_celery(settings)  # the services enqueue tasks after commit: onto this broker, not Celery's default
     database = Database(settings)
     components.load_models()
     for name, loader in components.demo_loaders():

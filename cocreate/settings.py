@@ -7,6 +7,7 @@ and mail written as files, all under one data folder.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from enum import StrEnum
@@ -102,6 +103,23 @@ class Settings(BaseSettings):
     map_attribution: str = Field(
         "© OpenStreetMap contributors", description="Attribution shown under maps, as the tile licence asks."
     )
+    web_processes: int = Field(
+        0, ge=0, le=64, description="Web processes `cocreate web` and `serve` start; 0: one per CPU core."
+    )
+    web_threads: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Requests one web process works on at once (its thread pool); its database pool holds "
+        "as many connections plus two, so a thread never waits for one.",
+    )
+    db_wait_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="Longest wait of a web request for a database connection or lock; after it the request "
+        "is answered 503 with Retry-After instead of hanging.",
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -150,6 +168,23 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def web_process_count(self) -> int:
+        """Web processes to start: the setting, or one per CPU core."""
+        return self.web_processes or max(os.cpu_count() or 1, 1)
+
+    @property
+    def db_pool_size(self) -> int:
+        """Connections each web process keeps: one per thread, plus two for work done on the event loop
+        (closing a request's session) so it never waits behind the threads."""
+        return self.web_threads + 2
+
+    @property
+    def max_requests_in_flight(self) -> int:
+        """Requests one web process accepts before answering 503 at once: enough queued behind the threads
+        for a burst, not so many that the last would wait longer than a client does."""
+        return self.web_threads * 32
+
+    @property
     def secure_cookies(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
 
@@ -190,6 +225,9 @@ class Settings(BaseSettings):
             "base_url": self.base_url,
             "default_locale": self.default_locale,
             "session_store_url": _mask(self.session_store_url) or "database",
+            "web": f"{self.web_process_count} processes x {self.web_threads} threads, "
+            f"{self.db_pool_size} database connections each ({self.web_process_count * self.db_pool_size} in all), "
+            f"waits up to {self.db_wait_seconds:g} s",
             "oidc_providers": ", ".join(f"{p.slug} ({p.issuer})" for p in self.oidc_providers) or "-",
         }
 

@@ -661,6 +661,8 @@ def invitation_user(session: Session, token: str) -> User | None:
 def accept_invitation(session: Session, token: str, password: str, accept_terms: bool,
                       accept_privacy: bool) -> User:
     """Set the invited person's password with their link; their e-mail address is confirmed by it."""
+    # Hashed before the first query: no write lock is held while argon2 works.
+    password_hash = passwords.hash_password(password) if password and len(password) <= passwords.MAX_LENGTH else ""
     row = services.redeem_token(session, token, TokenPurpose.STAFF_INVITATION)
     user = session.get(User, row.user_id) if row else None
     if user is None or not user.is_active:
@@ -677,7 +679,7 @@ def accept_invitation(session: Session, token: str, password: str, accept_terms:
         session.rollback()
         raise ValidationFailed(errors)
     had_password = user.password_hash is not None
-    user.password_hash = passwords.hash_password(password)
+    user.password_hash = password_hash
     if had_password:
         user.session_epoch += 1  # like a reset: sessions from before the link stop working
     if user.email_confirmed_at is None:
@@ -766,10 +768,11 @@ def create_admin(session: Session, email: str, display_name: str, password: str)
         errors["password"] = message
     if errors:
         raise ValidationFailed(errors)
+    password_hash = passwords.hash_password(password)  # before the first query: no lock held meanwhile
     user = session.exec(select(User).where(User.email == email).with_for_update()).first()
     created = user is None
     if user is None:
-        user = User(email=email, display_name=display_name, password_hash=passwords.hash_password(password),
+        user = User(email=email, display_name=display_name, password_hash=password_hash,
                     email_confirmed_at=utcnow())
         session.add(user)
         session.flush()
@@ -778,7 +781,7 @@ def create_admin(session: Session, email: str, display_name: str, password: str)
         if not user.is_active:
             session.rollback()
             raise ValidationFailed({"email": _("The account for this address is blocked. Unblock it first.")})
-        user.password_hash = passwords.hash_password(password)
+        user.password_hash = password_hash
         user.session_epoch += 1
         if user.email_confirmed_at is None:
             user.email_confirmed_at = utcnow()

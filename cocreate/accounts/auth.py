@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio.to_thread
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -33,7 +33,7 @@ def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
 
 
 def _load_principal(database: Database, user_id: int, epoch: int) -> Principal | None:
-    with database.session() as session:
+    with database.reading() as session:
         user = session.get(User, user_id)
         if user is None or not user.is_active or user.session_epoch != epoch:
             return None
@@ -51,7 +51,7 @@ def current_user_middleware(database: Database):
             principal = None
             session = scope.get("session")
             if scope["type"] == "http" and isinstance(session, dict) and isinstance(session.get(SESSION_USER), int):
-                principal = await anyio.to_thread.run_sync(
+                principal = await sync_to_thread(
                     _load_principal, database, session[SESSION_USER], session.get(SESSION_EPOCH, 0)
                 )
                 if principal is None:

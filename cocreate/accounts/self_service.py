@@ -30,6 +30,7 @@ from cocreate.accounts.models import (
     ResidencyRequest,
     Role,
     RoleAssignment,
+    SignInThrottle,
     TokenPurpose,
     User,
     UserToken,
@@ -70,19 +71,34 @@ def check_current_password(session: Session, user: User, password: str, field: s
         return _("Your account has no password yet. Set one first with “Forgot your password?” on the sign-in page.")
     if not password:
         return _("Enter your current password.")
-    row = services._throttle(session, f"reauth:{user.id}")
-    now = utcnow()
-    if row.locked_until is not None and row.locked_until > now:
-        minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
-        return _("Too many wrong passwords. Try again in %(minutes)s minutes.", minutes=minutes)
-    if not passwords.verify_password(user.password_hash, password):
+    key = f"reauth:{user.id}"
+    if message := _reauth_locked(session.get(SignInThrottle, key)):
+        return message
+    # argon2 runs between two transactions (holding the write lock through it would make every other
+    # writer wait); the second locks the user again and checks the hash did not change meanwhile.
+    stored_hash = user.password_hash
+    session.commit()
+    verified = passwords.verify_password(stored_hash, password)
+    session.refresh(user, with_for_update=True)
+    row = services._throttle(session, key)
+    if message := _reauth_locked(row):
+        return message
+    if not verified or user.password_hash != stored_hash:
         row.failures += 1
         if row.failures >= REAUTH_FAILURES:
-            row.locked_until = now + services.LOCKOUT
+            row.locked_until = utcnow() + services.LOCKOUT
         return _("The current password is not correct.")
     row.failures = 0
     row.locked_until = None
     return None
+
+
+def _reauth_locked(row: SignInThrottle | None) -> str | None:
+    now = utcnow()
+    if row is None or row.locked_until is None or row.locked_until <= now:
+        return None
+    minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
+    return _("Too many wrong passwords. Try again in %(minutes)s minutes.", minutes=minutes)
 
 
 def _refuse(session: Session, errors: dict[str, str]) -> ValidationFailed:
@@ -144,6 +160,8 @@ def update_profile(session: Session, actor: Principal, form: ProfileForm) -> Use
 
 def change_password(session: Session, settings: Settings, actor: Principal, current: str, new: str) -> User:
     """Set a new password. Every other session is signed out (the caller signs this one in again)."""
+    # Hashed before the first query, so no write lock is held while argon2 works.
+    new_hash = passwords.hash_password(new) if new and len(new) <= passwords.MAX_LENGTH else ""
     user = _own_user(session, actor, lock=True)
     errors: dict[str, str] = {}
     if message := services.check_password(new or "", user.email or ""):
@@ -154,7 +172,7 @@ def change_password(session: Session, settings: Settings, actor: Principal, curr
         errors["current_password"] = message
     if errors:
         raise _refuse(session, errors)
-    user.password_hash = passwords.hash_password(new)
+    user.password_hash = new_hash
     user.session_epoch += 1
     _spend_email_change_links(session, user)  # a change of address asked from a stolen session dies too
     if user.email:

@@ -101,17 +101,21 @@ def spend_tokens(session: Session, user_id: int, *purposes: TokenPurpose) -> Non
         row.used_at = utcnow()
 
 
-def redeem_token(session: Session, token: str, purpose: TokenPurpose) -> UserToken | None:
-    """The unused, unexpired token of this purpose, marked used; None otherwise."""
+def _usable_token(session: Session, token: str, purpose: TokenPurpose, *, lock: bool = False) -> UserToken | None:
     if not token or len(token) > 200:
         return None
-    row = session.exec(
-        select(UserToken).where(UserToken.token_hash == _token_hash(token), UserToken.purpose == purpose)
-        .with_for_update()
-    ).first()
+    statement = select(UserToken).where(UserToken.token_hash == _token_hash(token), UserToken.purpose == purpose)
+    row = session.exec(statement.with_for_update() if lock else statement).first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
-    row.used_at = utcnow()
+    return row
+
+
+def redeem_token(session: Session, token: str, purpose: TokenPurpose) -> UserToken | None:
+    """The unused, unexpired token of this purpose, marked used; None otherwise."""
+    row = _usable_token(session, token, purpose, lock=True)
+    if row is not None:
+        row.used_at = utcnow()
     return row
 
 
@@ -166,13 +170,16 @@ def register(session: Session, settings: Settings, form: Registration) -> User |
     if errors:
         raise ValidationFailed(errors)
 
+    # Hashed before the first query: no write lock is held while argon2 works, and a taken address
+    # costs the same time as a new one.
+    password_hash = passwords.hash_password(form.password)
     existing = session.exec(select(User).where(User.email == email)).first()
     if existing is not None:
         _send(session, settings, existing, "already_registered", N_("You already have a cocreate account"),
               link=f"{settings.base_url}/account/password/forgot")
         session.commit()
         return None
-    user = User(email=email, display_name=display_name, password_hash=passwords.hash_password(form.password),
+    user = User(email=email, display_name=display_name, password_hash=password_hash,
                 locale=form.locale if form.locale in ("ja", "en") else "ja")
     session.add(user)
     try:
@@ -234,21 +241,45 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
 
     Failures count per account and per IP address; past the limit both are locked for a while,
     whether or not the account exists, so the lock says nothing about which addresses are registered.
+    The password is checked between two short transactions: argon2 takes a fifth of a second, and
+    holding the write lock through it would make every other writer wait.
     """
     email = normalize_email(email)
     password = password or ""
-    account = _throttle(session, f"email:{email[:300]}")
-    address = _throttle(session, f"ip:{ip_address[:100]}")
+    account_key, address_key = f"email:{email[:300]}", f"ip:{ip_address[:100]}"
     now = utcnow()
-    for row in (account, address):
+    for key in (account_key, address_key):
+        row = session.get(SignInThrottle, key)
+        if row is not None and row.locked_until is not None and row.locked_until > now:
+            session.commit()
+            raise SignInFailed(_locked_message(row))
+    user = session.exec(select(User).where(User.email == email)).first() if email else None
+    stored_hash = user.password_hash if user is not None else None
+    session.commit()  # no transaction (and no lock) while argon2 works
+
+    verified = user is not None and passwords.verify_password(stored_hash, password)
+    if user is None:
+        passwords.burn_time(password)
+    new_hash = passwords.hash_password(password) if verified and stored_hash and passwords.needs_rehash(
+        stored_hash) else None
+
+    try:
+        return _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+    except sa.exc.IntegrityError:  # a concurrent first failure created the same throttle row
+        session.rollback()
+        return _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+
+
+def _record_sign_in(session: Session, account_key: str, address_key: str, user: User | None, verified: bool,
+                    new_hash: str | None) -> User:
+    account = _throttle(session, account_key)
+    address = _throttle(session, address_key)
+    now = utcnow()
+    for row in (account, address):  # locked by a concurrent attempt while the password was checked
         if row.locked_until is not None and row.locked_until > now:
             session.commit()
             raise SignInFailed(_locked_message(row))
-
-    user = session.exec(select(User).where(User.email == email)).first() if email else None
-    if user is None or not passwords.verify_password(user.password_hash, password):
-        if user is None:
-            passwords.burn_time(password)
+    if not verified or user is None:
         account.failures += 1
         address.failures += 1
         if account.failures >= ACCOUNT_FAILURES:
@@ -257,7 +288,8 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
             address.locked_until = now + LOCKOUT
         session.commit()
         raise SignInFailed(_("The e-mail address or password is not correct."))
-    if not user.is_active:
+    user = session.get(User, user.id, populate_existing=True)
+    if user is None or not user.is_active:
         session.commit()
         raise SignInFailed(_("This account cannot sign in. Contact the ward if you think this is a mistake."))
     if not user.is_confirmed:
@@ -265,8 +297,8 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
         raise SignInFailed(_("Confirm your e-mail address first: open the link we sent you."))
     account.failures = 0
     account.locked_until = None
-    if user.password_hash and passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     user.last_sign_in_at = now
     session.commit()
     return user
@@ -288,15 +320,22 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set a new password with a reset link; every existing session of the user is signed out."""
+    expired = ValidationFailed({"token": _("This link has expired or was already used. Ask for a new one.")})
+    peek = _usable_token(session, token, TokenPurpose.RESET_PASSWORD)
+    owner = session.get(User, peek.user_id) if peek else None
+    email = owner.email if owner is not None else None
+    session.rollback()  # no transaction while the new password is hashed
+    if owner is None:
+        raise expired
+    if message := check_password(new_password or "", email or ""):
+        raise ValidationFailed({"password": message})
+    password_hash = passwords.hash_password(new_password)
     row = redeem_token(session, token, TokenPurpose.RESET_PASSWORD)
     user = session.get(User, row.user_id) if row else None
     if user is None or not user.is_active:
         session.rollback()
-        raise ValidationFailed({"token": _("This link has expired or was already used. Ask for a new one.")})
-    if message := check_password(new_password or "", user.email or ""):
-        session.rollback()
-        raise ValidationFailed({"password": message})
-    user.password_hash = passwords.hash_password(new_password)
+        raise expired
+    user.password_hash = password_hash
     user.session_epoch += 1
     # A change of address requested from a stolen session must not outlive the reset.
     spend_tokens(session, user.id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.RESET_PASSWORD)  # type: ignore[arg-type]

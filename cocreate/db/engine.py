@@ -1,26 +1,50 @@
-"""Engine and session factory: one :class:`Database` per process, built from settings."""
+"""Engine and session factory: one :class:`Database` per process, built from settings.
+
+Two kinds of unit of work share one connection pool:
+
+- **Read** sessions (safe web requests, feeds, the session and user lookup, health checks) begin a
+  *deferred* transaction on SQLite, so any number of them read in parallel beside one writer (WAL);
+  they refuse to write (:class:`ReadOnlyViolation`), so a GET cannot take the write lock by accident.
+- **Write** sessions (form posts, tasks, the CLI) begin ``IMMEDIATE`` on SQLite: the write lock is
+  taken up front and concurrent writers queue on the busy timeout instead of failing to upgrade.
+
+Waiting is bounded everywhere: for a pooled connection (``pool_timeout``), for the SQLite write lock
+(``busy_timeout``) and for a PostgreSQL row or table lock (``lock_timeout``). A wait that runs out
+raises, and :func:`is_overload` tells the web layer to answer 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import ORMExecuteState, sessionmaker
 from sqlmodel import Session
 
 from cocreate.settings import Settings
 
+READ_ONLY = "cocreate.read_only"
+"""``Session.info`` key marking a read-only unit of work."""
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+TASK_WAIT_SECONDS = 30.0
+"""Lock and pool waits of background work and the CLI: nobody is waiting at a browser."""
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work tried to write: the code must use a write session for that."""
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web processes read while the worker writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -29,57 +53,107 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     # pysqlite's deferred BEGIN lets two writers both read and then fail to upgrade their lock
     # ("database is locked" without waiting). BEGIN IMMEDIATE takes the write lock up front, so
     # concurrent writers queue on busy_timeout instead; it is what makes row locks meaningful here.
-    # Read-only work may opt out with the execution option ``sqlite_deferred=True``; tests' own
-    # sessions use ``sqlite_autocommit=True`` (every statement commits on its own, so they always
-    # read the latest data and never hold a stale snapshot that cannot be upgraded to a write).
+    # Read units of work use the execution option ``sqlite_deferred=True``: WAL readers never block
+    # the writer nor each other. Tests' own sessions use ``sqlite_autocommit=True`` (every statement
+    # commits on its own, so they always read the latest data and never hold a stale snapshot).
     options = conn.get_execution_options()
     if options.get("sqlite_autocommit", False):
         return
     conn.exec_driver_sql("BEGIN" if options.get("sqlite_deferred", False) else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine with the project's defaults for SQLite or PostgreSQL."""
+def make_engine(url: str, *, wait_seconds: float = TASK_WAIT_SECONDS, **kwargs: Any) -> sa.Engine:
+    """An engine with the project's defaults for SQLite or PostgreSQL; lock waits end after ``wait_seconds``."""
+    kwargs.setdefault("pool_timeout", wait_seconds)
     if url.startswith("sqlite"):
         database_path = sa.make_url(url).database
         if database_path and database_path != ":memory:":
             Path(database_path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 15} | kwargs.pop("connect_args", {}),
+            connect_args={"check_same_thread": False, "timeout": wait_seconds} | kwargs.pop("connect_args", {}),
             **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, wait_seconds * 1000))
         # Take over transaction control from pysqlite so that BEGIN IMMEDIATE can be issued.
         event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        options = f"-c lock_timeout={int(wait_seconds * 1000)}"
+        connect_args = kwargs.pop("connect_args", {})
+        connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
+        kwargs["connect_args"] = connect_args
     return sa.create_engine(url, **kwargs)
 
 
-class Database:
-    """The engine and session factory of one process (web worker, Celery worker or CLI run)."""
+def is_overload(exc: BaseException) -> bool:
+    """Whether a database error means "too busy right now" (a wait ran out), not a bug or bad data."""
+    if isinstance(exc, sa.exc.TimeoutError):  # no pooled connection within pool_timeout
+        return True
+    if isinstance(exc, sa.exc.OperationalError):
+        original = exc.orig
+        message = str(original).lower()
+        if "database is locked" in message or "database table is locked" in message:
+            return True  # SQLite: busy_timeout ran out
+        sqlstate = getattr(original, "sqlstate", None)
+        # PostgreSQL: lock_not_available (lock_timeout), query_canceled, too_many_connections,
+        # cannot_connect_now (starting up or shutting down)
+        return sqlstate in {"55P03", "57014", "53300", "57P03"}
+    return False
 
-    def __init__(self, settings: Settings, **engine_kwargs: Any) -> None:
+
+def _refuse_flush(session: sa.orm.Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        changed = [type(obj).__name__ for obj in (*session.new, *session.dirty, *session.deleted)]
+        raise ReadOnlyViolation(f"a read-only unit of work tried to write {', '.join(sorted(set(changed)))}")
+
+
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyViolation(f"a read-only unit of work tried to run {state.statement.__visit_name__}")
+
+
+class Database:
+    """The engine and session factories of one process (web worker, Celery worker or CLI run).
+
+    ``wait_seconds`` bounds every wait for a connection or a lock: web processes pass the settings'
+    ``db_wait_seconds``; background work and the CLI keep the longer default. ``engine_kwargs`` go to
+    ``create_engine``.
+    """
+
+    def __init__(self, settings: Settings, *, wait_seconds: float | None = None, **engine_kwargs: Any) -> None:
         from cocreate import components
 
         components.load_models()  # every table, and the hooks that keep derived data (the search index) current
         self.settings = settings
-        self.engine = make_engine(settings.database_url, **engine_kwargs)
+        self.wait_seconds = wait_seconds if wait_seconds is not None else TASK_WAIT_SECONDS
+        engine_kwargs.setdefault("pool_size", settings.db_pool_size)
+        engine_kwargs.setdefault("max_overflow", 0)
+        self.engine = make_engine(settings.database_url, wait_seconds=self.wait_seconds, **engine_kwargs)
         self.session_factory = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
+        self.read_engine = self.engine.execution_options(sqlite_deferred=True)
+        self.read_session_factory = sessionmaker(
+            bind=self.read_engine, class_=Session, expire_on_commit=False, info={READ_ONLY: True}
+        )
+        event.listen(self.read_session_factory, "before_flush", _refuse_flush)
+        event.listen(self.read_session_factory, "do_orm_execute", _refuse_dml)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def session(self) -> Session:
-        """A new session; the caller commits and closes (or uses :meth:`transaction`)."""
-        return self.session_factory()
+    def session(self, *, read_only: bool = False) -> Session:
+        """A new session; the caller commits and closes (or uses :meth:`transaction` / :meth:`reading`).
+
+        A read-only session never takes the SQLite write lock and raises :class:`ReadOnlyViolation`
+        when asked to write."""
+        return (self.read_session_factory if read_only else self.session_factory)()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A write session that commits on success and rolls back on error."""
         with self.session_factory() as session:
             try:
                 yield session
@@ -88,8 +162,14 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session, closed (its snapshot released) at the end of the block."""
+        with self.read_session_factory() as session:
+            yield session
+
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     def dispose(self) -> None:

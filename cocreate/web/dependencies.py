@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel import Session
@@ -17,11 +18,25 @@ DbSession = NamedDependency[Session]
 AppSettings = NamedDependency[Settings]
 """Annotation for route handler parameters named ``settings``."""
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-def provide_db_session(state: State) -> Iterator[Session]:
-    """One session per request; services commit, anything uncommitted is rolled back at the end."""
+
+def is_safe(request: Request) -> bool:
+    return request.method in SAFE_METHODS
+
+
+async def provide_db_session(request: Request, state: State) -> AsyncIterator[Session]:
+    """One session per request, read-only for safe methods (it never takes the SQLite write lock).
+
+    Services commit; anything uncommitted is rolled back when the request ends. The generator is
+    asynchronous on purpose: Litestar runs a synchronous generator's clean-up in the same thread pool as
+    the handlers, so under a burst the clean-up that would release a connection (and the write lock)
+    queued behind handlers waiting for that very lock. Closing here runs on the event loop at once.
+    A GET that must write (a lazily created token) does so in its own short unit of work:
+    ``state.database.transaction()``.
+    """
     database: Database = state.database
-    session = database.session()
+    session = database.session(read_only=is_safe(request))
     try:
         yield session
     finally:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode, urlsplit
 
+import sqlalchemy as sa
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_500_INTERNAL_SERVER_ERROR
 
+from cocreate.db.engine import is_overload
 from cocreate.web import i18n
 from cocreate.web.i18n import gettext as _
+from cocreate.web.load import busy
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,13 @@ def _messages(status_code: int, exc: Exception | None) -> tuple[str, str]:
         429: (
             _("Too many requests"),
             _("You have made too many requests in a short time. Wait a little and try again."),
+        ),
+        503: (
+            _("The site is very busy right now"),
+            _(
+                "Please try again in a few seconds. If you were sending a form, it was not saved: "
+                "go back and send it again."
+            ),
         ),
     }
     if status_code in table:
@@ -114,7 +124,16 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, exc)
 
 
+def database_error_handler(request: Request, exc: Exception) -> Response:
+    """A wait for a connection or a lock that ran out is "busy, try again" (503), not a failure."""
+    if not is_overload(exc):
+        return internal_error_handler(request, exc)
+    log.warning("busy: %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return http_exception_handler(request, busy(request.app.state.settings, "database busy"))
+
+
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
+    sa.exc.SQLAlchemyError: database_error_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
 }

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.response import Template
 
 from cocreate import components
+from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.tasks import heartbeat
 from cocreate.web.dependencies import DbSession
@@ -24,16 +27,46 @@ def home(request: Request, db_session: DbSession) -> Template:
 @dataclass
 class Health:
     status: str
+
+
+@get("/healthz", name="healthz", sync_to_thread=False, include_in_schema=False)
+def healthz() -> Health:
+    """Liveness: the process answers. From memory on purpose: no database, no lock, no thread, so a
+    burst or a busy database never makes a load balancer kill a healthy process."""
+    return Health(status="ok")
+
+
+READY_TIMEOUT = 2.0
+WORKER_STALE_SECONDS = 180
+"""Beat asks every worker for a heartbeat each minute; three missed ones make it stale."""
+
+
+@dataclass
+class Readiness:
+    status: str
     database: str
+    worker: str
     worker_last_seen_seconds: int | None
 
 
-@get("/healthz", name="healthz", sync_to_thread=True, include_in_schema=False, cache_control=None)
-def healthz(state: State, db_session: DbSession) -> Health:
-    """Liveness for load balancers and the Docker healthcheck: the database answers."""
-    latest = heartbeat.latest(db_session)
-    age = int((utcnow() - latest.seen_at).total_seconds()) if latest else None
-    return Health(status="ok", database=state.database.dialect, worker_last_seen_seconds=age)
+def _check_database(database: Database) -> int | None:
+    with database.reading() as session:
+        latest = heartbeat.latest(session)
+    return int((utcnow() - latest.seen_at).total_seconds()) if latest else None
+
+
+@get("/readyz", name="readyz", include_in_schema=False)
+async def readyz(state: State) -> Response[Readiness]:
+    """Readiness: the database answers within two seconds (503 otherwise), and how long ago a Celery
+    worker last reported. A stale worker is reported, not failed: pages still work without it."""
+    database: Database = state.database
+    try:
+        age = await asyncio.wait_for(sync_to_thread(_check_database, database), timeout=READY_TIMEOUT)
+    except Exception as exc:  # a timeout, or any database error: not ready, and say which
+        body = Readiness("unavailable", f"{type(exc).__name__}", "unknown", None)
+        return Response(body, status_code=503, headers={"Retry-After": "5"})
+    worker = "missing" if age is None else ("ok" if age < WORKER_STALE_SECONDS else "stale")
+    return Response(Readiness("ok", database.dialect, worker, age))
 
 
 @dataclass
@@ -74,7 +107,7 @@ def api_index() -> ApiIndex:
     )
 
 
-web_router = Router(path="/", route_handlers=[home, healthz], include_in_schema=False)
+web_router = Router(path="/", route_handlers=[home, healthz, readyz], include_in_schema=False)
 api_router = Router(path="/api/v1", route_handlers=[api_index])
 
 from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402

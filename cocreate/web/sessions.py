@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import anyio.to_thread
 import sqlalchemy as sa
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
-from sqlmodel import Field, Session, SQLModel, delete, select
+from sqlmodel import Field, Session, SQLModel, delete, select, update
 
 from cocreate.db import Database
 from cocreate.db.base import UTCDateTime, utcnow
@@ -47,16 +47,24 @@ class DatabaseStore(Store):
         self.database = database
 
     def _get(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
-        with self.database.transaction() as session:
-            row = session.get(StoredSession, key)
-            if row is None:
-                return None
-            if row.expires_at is not None and row.expires_at <= utcnow():
-                session.delete(row)
-                return None
-            if renew_for is not None and row.expires_at is not None:
-                row.expires_at = _expiry(renew_for)
-            return row.data
+        # Every request with a session cookie reads here: a read unit of work, so that page views
+        # never queue for the write lock. Only an expired row or a renewal writes, on its own.
+        with self.database.reading() as session:
+            row = session.exec(
+                select(StoredSession.data, StoredSession.expires_at).where(StoredSession.key == key)
+            ).first()
+        if row is None:
+            return None
+        data, expires_at = row
+        if expires_at is not None and expires_at <= utcnow():
+            self._delete(key)
+            return None
+        if renew_for is not None and expires_at is not None:
+            with self.database.transaction() as session:
+                session.exec(
+                    update(StoredSession).where(StoredSession.key == key).values(expires_at=_expiry(renew_for))  # type: ignore[call-overload]
+                )
+        return data
 
     def _set(self, key: str, value: bytes, expires_in: int | timedelta | None) -> None:
         with self.database.transaction() as session:
@@ -72,7 +80,7 @@ class DatabaseStore(Store):
             session.exec(delete(StoredSession).where(StoredSession.key == key))  # type: ignore[call-overload]
 
     def _expires_in(self, key: str) -> int | None:
-        with self.database.transaction() as session:
+        with self.database.reading() as session:
             expires_at = session.exec(
                 select(StoredSession.expires_at).where(StoredSession.key == key)
             ).first()
@@ -82,26 +90,26 @@ class DatabaseStore(Store):
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
-        await anyio.to_thread.run_sync(self._set, key, data, expires_in)
+        await sync_to_thread(self._set, key, data, expires_in)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        return await anyio.to_thread.run_sync(self._get, key, renew_for)
+        return await sync_to_thread(self._get, key, renew_for)
 
     async def delete(self, key: str) -> None:
-        await anyio.to_thread.run_sync(self._delete, key)
+        await sync_to_thread(self._delete, key)
 
     async def delete_all(self) -> None:
         def _all() -> None:
             with self.database.transaction() as session:
                 session.exec(delete(StoredSession))  # type: ignore[call-overload]
 
-        await anyio.to_thread.run_sync(_all)
+        await sync_to_thread(_all)
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
 
     async def expires_in(self, key: str) -> int | None:
-        return await anyio.to_thread.run_sync(self._expires_in, key)
+        return await sync_to_thread(self._expires_in, key)
 
 
 class LazySessionBackend(ServerSideSessionBackend):

@@ -187,11 +187,42 @@ def test_api_index_names_licence_and_schema(client: TestClient[Litestar]) -> Non
     assert body["schema_url"] == "/schema/openapi.json"
 
 
-def test_health_reports_the_database(client: TestClient[Litestar], app: Litestar) -> None:
-    body = client.get("/healthz").json()
-    assert body["status"] == "ok"
-    assert body["database"] == app.state.database.dialect
-    assert body["worker_last_seen_seconds"] is None
+def test_health_answers_from_memory_and_readiness_checks_database_and_worker(
+    client: TestClient[Litestar], app: Litestar, query_log
+) -> None:
+    from cocreate.db.base import utcnow
+    from cocreate.tasks import heartbeat
+
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert query_log.count == 0  # liveness never touches the database
+    body = client.get("/readyz").json()
+    assert body == {"status": "ok", "database": app.state.database.dialect, "worker": "missing",
+                    "worker_last_seen_seconds": None}
+    assert query_log.count == 1
+    with app.state.database.transaction() as session:
+        heartbeat.record(session, "worker@test")
+    body = client.get("/readyz").json()
+    assert body["worker"] == "ok" and body["worker_last_seen_seconds"] in (0, 1)
+    with app.state.database.transaction() as session:
+        row = session.get(heartbeat.WorkerHeartbeat, "worker@test")
+        row.seen_at = utcnow().replace(year=2000)
+    stale = client.get("/readyz")
+    assert stale.status_code == 200 and stale.json()["worker"] == "stale"  # reported, pages still work
+
+
+def test_readiness_fails_with_503_when_the_database_is_unreachable(tmp_path, settings) -> None:
+    from cocreate.app import create_app
+
+    broken = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'missing' / 'x' / 'db.sqlite3'}"})
+    app = create_app(broken)
+    (tmp_path / "missing" / "x" / "db.sqlite3").unlink(missing_ok=True)
+    (tmp_path / "missing" / "x").rmdir()
+    with TestClient(app, base_url="http://testserver.local") as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["status"] == "unavailable"
+        assert client.get("/healthz").status_code == 200  # the process itself is alive
 
 
 def test_static_files_are_cacheable_and_versioned(client: TestClient[Litestar]) -> None:

@@ -1,0 +1,108 @@
+"""Read and write units of work: reads never take the SQLite write lock, read-only sessions refuse to
+write, and waits for a connection or a lock end in time with an error the web layer maps to 503."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from cocreate.accounts.models import Department
+from cocreate.db import Database
+from cocreate.db.engine import ReadOnlyViolation, is_overload
+from cocreate.settings import Settings
+
+
+@contextmanager
+def sqlite_write_lock(database: Database) -> Iterator[None]:
+    """Another process's writer in the middle of its transaction: the SQLite write lock is held."""
+    path = sa.make_url(database.settings.database_url).database
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_read_sessions_run_beside_a_writer_on_sqlite(settings: Settings, database: Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    quick = Database(settings, wait_seconds=0.3)
+    try:
+        with sqlite_write_lock(quick):
+            with quick.reading() as session:  # a deferred BEGIN: WAL readers do not wait for the writer
+                assert session.exec(select(Department)).all() == []
+            with pytest.raises(sa.exc.OperationalError) as raised, quick.transaction() as session:
+                session.exec(select(Department)).all()  # BEGIN IMMEDIATE: queues for the lock, then gives up
+            assert is_overload(raised.value)
+    finally:
+        quick.dispose()
+
+
+def test_read_only_sessions_refuse_to_write(database: Database) -> None:
+    with database.reading() as session:
+        session.add(Department(code="X1", division_ja="試験部", section_ja="試験課", division_en="Tests", section_en="Test"))
+        with pytest.raises(ReadOnlyViolation, match="Department"):
+            session.flush()
+        session.rollback()
+        with pytest.raises(ReadOnlyViolation, match="update"):
+            session.exec(sa.update(Department).values(section_en="changed"))  # type: ignore[call-overload]
+        with pytest.raises(ReadOnlyViolation, match="delete"):
+            session.exec(sa.delete(Department))  # type: ignore[call-overload]
+    with database.transaction() as session:
+        session.add(Department(code="X1", division_ja="試験部", section_ja="試験課", division_en="Tests", section_en="Test"))
+    with database.reading() as session:
+        assert [d.code for d in session.exec(select(Department))] == ["X1"]
+
+
+def test_a_full_pool_fails_in_bounded_time_as_overload(settings: Settings) -> None:
+    small = Database(settings, wait_seconds=0.2, pool_size=1)
+    try:
+        with small.reading() as holder:
+            holder.exec(select(Department)).all()  # holds the only connection
+            with pytest.raises(sa.exc.TimeoutError) as raised, small.reading() as session:
+                session.exec(select(Department)).all()
+            assert is_overload(raised.value)
+    finally:
+        small.dispose()
+
+
+def test_postgres_lock_waits_end_with_lock_timeout(settings: Settings, database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("lock_timeout is PostgreSQL's")
+    with database.transaction() as session:
+        session.add(Department(code="L1", division_ja="部", section_ja="課", division_en="Division", section_en="Section"))
+    quick = Database(settings, wait_seconds=0.3)
+    locked = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with database.transaction() as session:
+            session.exec(select(Department).where(Department.code == "L1").with_for_update()).one()
+            locked.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with pytest.raises(sa.exc.OperationalError) as raised, quick.transaction() as session:
+            session.exec(select(Department).where(Department.code == "L1").with_for_update()).one()
+        assert is_overload(raised.value)
+    finally:
+        release.set()
+        holder.join()
+        quick.dispose()
+
+
+def test_other_database_errors_are_not_overload(database: Database) -> None:
+    with pytest.raises(sa.exc.SQLAlchemyError) as raised, database.reading() as session:
+        session.exec(sa.text("SELECT * FROM no_such_table")).all()  # type: ignore[call-overload]
+    assert not is_overload(raised.value)
