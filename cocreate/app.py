@@ -27,6 +27,7 @@ from cocreate.web.dependencies import provide_db_session, provide_settings
 from cocreate.web.errors import EXCEPTION_HANDLERS
 from cocreate.web.load import in_flight_limit, thread_pool_starter
 from cocreate.web.middleware import locale_middleware
+from cocreate.web.pagecache import public_page_cache
 from cocreate.web.ratelimit import SESSION_STORE, make_stores, write_rate_limit
 from cocreate.web.security import make_security_headers_hook
 from cocreate.web.sessions import DatabaseSessionConfig
@@ -72,6 +73,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         render_plugins=[ScalarRenderPlugin()],
     )
     state: dict[str, Any] = {"settings": settings, "database": database}
+    csrf = CSRFConfig(
+        secret=settings.signing_key(),
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+    )
 
     return Litestar(
         route_handlers=[*components.route_handlers(), static_router],
@@ -85,17 +94,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             current_user_middleware(database),
             write_rate_limit(settings).middleware,
             locale_middleware(settings.default_locale, settings.secure_cookies),
+            public_page_cache(settings.public_cache_seconds, csrf),
         ],
         stores=StoreRegistry(make_stores(settings, database)),
         template_config=TemplateConfig(instance=engine),
-        csrf_config=CSRFConfig(
-            secret=settings.signing_key(),
-            cookie_name=CSRF_COOKIE,
-            header_name=CSRF_HEADER,
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-        ),
+        csrf_config=csrf,
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[make_security_headers_hook(hsts=settings.secure_cookies, map_tile_url=settings.map_tile_url)],

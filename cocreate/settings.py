@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="Requests one web process works on at once (its thread pool); its database pool holds "
         "as many connections plus two, so a thread never waits for one.",
     )
+    public_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="How long each web process answers visitors who are not signed in from memory; 0: never.",
+    )
     db_wait_seconds: float = Field(
         5.0,
         gt=0,

@@ -98,6 +98,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "mail_url": f"file://{data_dir / 'mail'}",
         "write_rate_limit": 600,  # tests post faster than people; test_rate_limit.py sets its own
+        "public_cache_seconds": 0,  # tests read their own writes as visitors at once; test_pagecache.py turns it on
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

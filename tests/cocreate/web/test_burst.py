@@ -39,7 +39,8 @@ COMPANY = "demo-company@example.jp"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     site = prepare_site(Path(tmp_path_factory.mktemp("burst")), COCREATE_WEB_THREADS="8", COCREATE_DB_WAIT_SECONDS="5",
-                        COCREATE_WRITE_RATE_LIMIT="100000")
+                        COCREATE_WRITE_RATE_LIMIT="100000",
+                        COCREATE_PUBLIC_CACHE_SECONDS="0")  # every request reaches the database
     site.start_web(processes=2)
     yield site
     site.stop()
