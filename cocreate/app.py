@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     database = Database(settings, wait_seconds=settings.db_wait_seconds)
     configure_celery(settings)  # also loads every component's models and tasks
 
-    engine = make_template_engine()
+    engine = make_template_engine(auto_reload=settings.debug or settings.env == "development")
     session_config = DatabaseSessionConfig(
         store=SESSION_STORE,
         key=SESSION_COOKIE,

@@ -7,7 +7,7 @@ parser bug or a future plugin cannot open a hole on its own.
 from __future__ import annotations
 
 import html
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -85,16 +85,27 @@ def render_markdown(source: str | None) -> Markup:
     """Safe HTML for user-written Markdown; never raises on hostile input."""
     if not source:
         return Markup("")
+    return Markup(_rendered(source))  # noqa: S704 - sanitised in _rendered
+
+
+# Pages show the same texts again and again (a challenge's body, the comments of a busy proposal):
+# parsing and sanitising is pure, so each process keeps the newest results.
+@lru_cache(maxsize=4096)
+def _rendered(source: str) -> str:
     source = source[:MAX_SOURCE_LENGTH].replace("\x00", "\ufffd")
-    return Markup(sanitize_html(_parser().render(source)))  # noqa: S704 - sanitised just above
+    return sanitize_html(_parser().render(source))
+
+
+@lru_cache(maxsize=4096)
+def _plain(source: str) -> str:
+    return " ".join(html.unescape(nh3.clean(_parser().render(source[:MAX_SOURCE_LENGTH]), tags=set())).split())
 
 
 def markdown_to_text(source: str | None, limit: int | None = None) -> str:
     """Plain text of user Markdown (for snippets, feeds and e-mail previews)."""
     if not source:
         return ""
-    text = html.unescape(nh3.clean(_parser().render(source[:MAX_SOURCE_LENGTH]), tags=set()))
-    text = " ".join(text.split())
+    text = _plain(source)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text

@@ -6,7 +6,9 @@ cookie carries only a random session id.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from litestar.concurrency import sync_to_thread
@@ -112,12 +114,32 @@ class DatabaseStore(Store):
         return await sync_to_thread(self._expires_in, key)
 
 
-class LazySessionBackend(ServerSideSessionBackend):
-    """Litestar's server-side backend, minus a database write for every anonymous page view.
+LOADED_KEY = "cocreate.session_loaded"
+SEEN_KEY = "_seen"
+REFRESH_AFTER = 24 * 3600
+"""A session unchanged by a request is written again (renewing its 14 days) at most once a day."""
 
-    Litestar stores an empty session (and sets a cookie) on every response; a visitor who never put
-    anything into a session gets neither here, and an emptied session is deleted.
+
+class LazySessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side backend, minus the writes a page view does not need.
+
+    Litestar stores the session (and sets its cookie) on every response. Here a visitor who never put
+    anything into a session gets neither, an emptied session is deleted, and a session the request
+    did not change is not written again, except once a day to keep it alive while it is used: a
+    signed-in page view reads, it does not queue for the write lock.
     """
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope.setdefault("state", {})[LOADED_KEY] = self.serialize_data(data) if data else None  # type: ignore[typeddict-item]
+        return data
+
+    def _unchanged(self, scope_session: dict[str, Any], connection: ASGIConnection) -> bool:
+        loaded = connection.scope.get("state", {}).get(LOADED_KEY)
+        if loaded is None or self.serialize_data(scope_session, connection.scope) != loaded:
+            return False
+        seen = scope_session.get(SEEN_KEY)
+        return isinstance(seen, int | float) and time.time() - seen < REFRESH_AFTER
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         cookie_id = connection.cookies.get(self.config.key)
@@ -127,7 +149,7 @@ class LazySessionBackend(ServerSideSessionBackend):
         headers = MutableScopeHeaders.from_message(message)
         params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
         rotate = isinstance(scope_session, dict) and bool(scope_session.pop("_rotate", False))
-        if not scope_session or scope_session is Empty:
+        if not scope_session or scope_session is Empty or set(scope_session) == {SEEN_KEY}:
             if cookie_id:
                 # Emptied (signed out, last flash shown): forget it on both sides. Max-Age=0 is what
                 # removes a cookie; Litestar's own "null" cookie keeps the configured max age.
@@ -136,6 +158,10 @@ class LazySessionBackend(ServerSideSessionBackend):
                 headers.add("Set-Cookie", Cookie(value="", key=self.config.key, **params).to_header(header=""))
             return
         session_id = cookie_id
+        if session_id and not rotate and isinstance(scope_session, dict) and self._unchanged(scope_session, connection):
+            return
+        if isinstance(scope_session, dict):
+            scope_session[SEEN_KEY] = int(time.time())
         if rotate or not session_id:
             # Sign-in rotates the id: one an attacker planted before sign-in is worth nothing after.
             if session_id:

@@ -127,6 +127,24 @@ def test_replicas(compose_config: dict) -> None:
     assert services["search-worker"]["deploy"]["replicas"] == 1
 
 
+def test_postgres_accepts_every_connection_the_app_services_may_open(compose_config: dict) -> None:
+    from cocreate.settings import Settings
+
+    services = compose_config["services"]
+    env = services["web"]["environment"]
+    settings = Settings(web_processes=int(env["COCREATE_WEB_PROCESSES"]), web_threads=int(env["COCREATE_WEB_THREADS"]))
+    web = services["web"]["deploy"]["replicas"] * settings.web_process_count * settings.db_pool_size
+    workers = 0
+    for name in ("worker", "search-worker"):
+        command = services[name]["command"]
+        workers += services[name]["deploy"]["replicas"] * int(command[command.index("--concurrency") + 1])
+    command = services["postgres"]["command"]
+    max_connections = int(next(arg.split("=", 1)[1] for arg in command if arg.startswith("max_connections=")))
+    # One connection per worker process, beat and migrate; PostgreSQL keeps 3 for superusers.
+    assert web + workers + 2 <= max_connections - 3, (web, workers, max_connections)
+    assert "--workers" not in services["web"]["command"]  # processes come from COCREATE_WEB_PROCESSES
+
+
 def test_search_queue_has_exactly_one_single_process_consumer(compose_config: dict) -> None:
     consumers = {}
     for name, service in compose_config["services"].items():

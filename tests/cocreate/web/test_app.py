@@ -41,6 +41,41 @@ def test_anonymous_visit_creates_no_server_session(client: TestClient[Litestar],
         assert session.exec(select(func.count()).select_from(StoredSession)).one() == 0
 
 
+def test_signed_in_page_views_read_the_session_without_writing_it(
+    client: TestClient[Litestar], app: Litestar, session, query_log
+) -> None:
+    from datetime import timedelta
+
+    from litestar.middleware.session.base import BaseSessionBackend
+    from sqlmodel import select
+
+    from cocreate.web.sessions import SEEN_KEY, StoredSession
+    from tests.factories import create_user, sign_in
+
+    create_user(session, "hanako@example.jp")
+    sign_in(client, "hanako@example.jp")
+    key = client.cookies["cocreate_session"]
+    client.get("/account")  # shows (and so removes) the "signed in" message: a change, written
+    query_log.statements.clear()
+    for _ in range(3):
+        response = client.get("/account")
+        assert response.status_code == 200 and "set-cookie" not in response.headers
+    writes = [s for s in query_log.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
+    # A session unchanged for a day is written again once, which keeps it alive while it is used.
+    with app.state.database.transaction() as db:
+        row = db.get(StoredSession, key)
+        data = BaseSessionBackend.deserialize_data(row.data)
+        data[SEEN_KEY] -= int(timedelta(days=2).total_seconds())
+        row.data = BaseSessionBackend.serialize_data(data)
+        before = row.expires_at
+    client.get("/account")
+    with app.state.database.reading() as db:
+        row = db.exec(select(StoredSession).where(StoredSession.key == key)).one()
+        assert row.expires_at > before
+        assert BaseSessionBackend.deserialize_data(row.data)[SEEN_KEY] > data[SEEN_KEY]
+
+
 @post("/_test/echo", name="test-echo")
 async def echo(request: Request) -> dict[str, str]:
     form = await request.form()
