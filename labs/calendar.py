@@ -39,6 +39,7 @@ from cocreate import audit
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed
+from cocreate.db import write_apart
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
 from cocreate.web.i18n import WARD_TIMEZONE, get_locale
@@ -570,9 +571,9 @@ def private_feed(session: Session, settings: Settings, token: str, now: datetime
         entries = booking_entries(session, start=start, end=end, field_ids=managed, published_only=False,
                                   managed=managed, private=True)
         entries += blackout_entries(session, start=start, end=end, field_ids=managed, published_only=False)
-    row.last_used_at = moment
-    session.add(row)
-    session.commit()
+    with write_apart(session) as writer:  # a fetch of the feed is a read; only its time is recorded
+        writer.execute(sa.update(CalendarFeedToken).where(col(CalendarFeedToken.id) == row.id)
+                       .values(last_used_at=moment))
     name = _("Test field bookings (%(name)s)", name=user.display_name)
     return _to_ical(_new_calendar(name), _ordered(entries), settings, private=True)
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
-from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
@@ -266,7 +266,7 @@ def staff_registrants(request: Request, db_session: DbSession, challenge_id: Fro
 
 
 @get("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/registrants.csv",
-     name="staff-briefing-registrants-csv", guards=[signed_in], sync_to_thread=True)
+     name="staff-briefing-registrants-csv", guards=[signed_in], sync_to_thread=True, opt=WRITES)
 def staff_registrants_csv(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                           session_id: FromPath[int]) -> Response[str]:
     briefing, body = _found(briefings.registrants_csv, db_session, principal_of(request), challenge_id, session_id)

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, oidc, services
 from cocreate.settings import OidcProvider, Settings
-from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.forms import text as _text
@@ -74,7 +74,7 @@ def start(request: Request, settings: AppSettings, slug: FromPath[str], next: Fr
     return Redirect(path=url, status_code=303, headers=NO_STORE)
 
 
-@get("/{slug:str}/callback", name="oidc-callback", sync_to_thread=True)
+@get("/{slug:str}/callback", name="oidc-callback", sync_to_thread=True, opt=WRITES)
 def callback(request: Request, db_session: DbSession, settings: AppSettings, slug: FromPath[str]) -> Redirect | Template:
     """The provider's answer: verify it, then sign in, link, refuse or ask to complete a new account."""
     provider = _provider(settings, slug)

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, services
-from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.forms import text as _text
@@ -41,7 +41,7 @@ def register_submit(request: Request, db_session: DbSession, settings: AppSettin
     return render(request, "accounts/check_email.html", {"email": services.normalize_email(form["email"])})
 
 
-@get("/confirm/{token:str}", name="confirm-email", sync_to_thread=True)
+@get("/confirm/{token:str}", name="confirm-email", sync_to_thread=True, opt=WRITES)
 def confirm(request: Request, db_session: DbSession, token: FromPath[str]) -> Template | Redirect:
     user = services.confirm_email(db_session, token)
     if user is None:

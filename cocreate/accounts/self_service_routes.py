@@ -16,7 +16,7 @@ from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
 from cocreate.web import i18n
-from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
@@ -125,7 +125,7 @@ def email_submit(request: Request, db_session: DbSession, settings: AppSettings,
     return render(request, "account/email_sent.html", {"email": email})
 
 
-@get("/email/confirm/{token:str}", name="account-email-confirm", sync_to_thread=True)
+@get("/email/confirm/{token:str}", name="account-email-confirm", sync_to_thread=True, opt=WRITES)
 def email_confirm(request: Request, db_session: DbSession, token: FromPath[str]) -> Template | Redirect:
     user = self_service.confirm_email_change(db_session, token)
     if user is None:

@@ -30,6 +30,8 @@ from cocreate.settings import Settings
 
 READ_ONLY = "cocreate.read_only"
 """``Session.info`` key marking a read-only unit of work."""
+DATABASE = "cocreate.database"
+"""``Session.info`` key holding the :class:`Database` a session came from."""
 
 TASK_WAIT_SECONDS = 30.0
 """Lock and pool waits of background work and the CLI: nobody is waiting at a browser."""
@@ -115,6 +117,21 @@ def _refuse_dml(state: ORMExecuteState) -> None:
         raise ReadOnlyViolation(f"a read-only unit of work tried to run {state.statement.__visit_name__}")
 
 
+@contextmanager
+def write_apart(session: Session) -> Iterator[Session]:
+    """A short write unit of work of its own, beside ``session`` (typically a read-only one): for the
+    rare read that must also record something, e.g. when a private feed was last fetched. Commits at
+    the end of the block; ``session`` and its snapshot are untouched."""
+    database = session.info.get(DATABASE)
+    if database is None:  # a session made outside a Database (tests' own): same engine, own transaction
+        with Session(session.get_bind(), expire_on_commit=False) as writer:
+            yield writer
+            writer.commit()
+        return
+    with database.transaction() as writer:
+        yield writer
+
+
 class Database:
     """The engine and session factories of one process (web worker, Celery worker or CLI run).
 
@@ -132,10 +149,12 @@ class Database:
         engine_kwargs.setdefault("pool_size", settings.db_pool_size)
         engine_kwargs.setdefault("max_overflow", 0)
         self.engine = make_engine(settings.database_url, wait_seconds=self.wait_seconds, **engine_kwargs)
-        self.session_factory = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
+        self.session_factory = sessionmaker(
+            bind=self.engine, class_=Session, expire_on_commit=False, info={DATABASE: self}
+        )
         self.read_engine = self.engine.execution_options(sqlite_deferred=True)
         self.read_session_factory = sessionmaker(
-            bind=self.read_engine, class_=Session, expire_on_commit=False, info={READ_ONLY: True}
+            bind=self.read_engine, class_=Session, expire_on_commit=False, info={READ_ONLY: True, DATABASE: self}
         )
         event.listen(self.read_session_factory, "before_flush", _refuse_flush)
         event.listen(self.read_session_factory, "do_orm_execute", _refuse_dml)

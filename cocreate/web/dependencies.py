@@ -21,22 +21,28 @@ AppSettings = NamedDependency[Settings]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def is_safe(request: Request) -> bool:
-    return request.method in SAFE_METHODS
+WRITES = {"writes": True}
+"""``opt`` of a GET handler that writes by nature (a confirmation link, a sign-in callback, an audited
+export): its request gets a write session like a form post. Declared, never guessed."""
+
+
+def is_read_only(request: Request) -> bool:
+    return request.method in SAFE_METHODS and not request.route_handler.opt.get("writes", False)
 
 
 async def provide_db_session(request: Request, state: State) -> AsyncIterator[Session]:
-    """One session per request, read-only for safe methods (it never takes the SQLite write lock).
+    """One session per request, read-only for safe methods (it never takes the SQLite write lock)
+    unless the handler declares ``opt=WRITES``.
 
     Services commit; anything uncommitted is rolled back when the request ends. The generator is
     asynchronous on purpose: Litestar runs a synchronous generator's clean-up in the same thread pool as
     the handlers, so under a burst the clean-up that would release a connection (and the write lock)
     queued behind handlers waiting for that very lock. Closing here runs on the event loop at once.
-    A GET that must write (a lazily created token) does so in its own short unit of work:
-    ``state.database.transaction()``.
+    A read that must also record something does it in its own short unit of work
+    (:func:`cocreate.db.write_apart`).
     """
     database: Database = state.database
-    session = database.session(read_only=is_safe(request))
+    session = database.session(read_only=is_read_only(request))
     try:
         yield session
     finally:

@@ -15,8 +15,8 @@ What is cached, and how it stays correct:
 - Pages carry the visitor's CSRF token (``hx-headers`` on ``<body>``, hidden form fields). It is
   replaced by a marker when stored and by the next visitor's own token when served, and a visitor
   without the CSRF cookie gets one, exactly as Litestar's CSRF middleware would have set it.
-- A handler opts out with ``opt={"public_cache": False}`` (pages that write, or that must always
-  be fresh).
+- A handler opts out with ``opt={"public_cache": False}`` (pages that must always be fresh); GETs
+  that write (``opt={"writes": True}``) are never cached.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class PublicPageCache:
         if scope["type"] != "http" or scope["method"] != "GET":
             return None
         handler = scope.get("route_handler")
-        if handler is None or not handler.opt.get("public_cache", True):
+        if handler is None or not handler.opt.get("public_cache", True) or handler.opt.get("writes", False):
             return None
         varies: list[bytes] = []
         cookie = b""

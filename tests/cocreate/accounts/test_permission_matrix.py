@@ -92,6 +92,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # the site, the API and its schema
     ("GET", "/"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("GET", "/api/v1"): PUBLIC,
     ("GET", "/api/v1/challenges"): PUBLIC,
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
