@@ -19,6 +19,7 @@ from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
 
 from cocreate import components
+from cocreate.accounts import passwords
 from cocreate.accounts.auth import current_user_middleware
 from cocreate.db import Database
 from cocreate.settings import Settings
@@ -39,12 +40,14 @@ CSRF_HEADER = "x-csrftoken"
 MAX_BODY_BYTES = 25 * 1024 * 1024
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the web application; settings come from the environment when not given."""
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
+    """Build the web application; settings come from the environment when not given, the database
+    from the settings unless one is handed in (tests share theirs)."""
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
+    passwords.configure(settings.password_hashing)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
-    database = Database(settings, wait_seconds=settings.db_wait_seconds)
+    database = database or Database(settings, wait_seconds=settings.db_wait_seconds)
     configure_celery(settings)  # also loads every component's models and tasks
 
     engine = make_template_engine(auto_reload=settings.debug or settings.env == "development")

@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    from cocreate.accounts import passwords
+
+    settings = Settings.from_env()
+    passwords.configure(settings.password_hashing)
+    return settings
 
 
 @click.group()

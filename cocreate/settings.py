@@ -12,6 +12,7 @@ import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -113,6 +114,10 @@ class Settings(BaseSettings):
         description="Requests one web process works on at once (its thread pool); its database pool holds "
         "as many connections plus two, so a thread never waits for one.",
     )
+    password_hashing: Literal["rfc9106-low-memory", "fast-for-tests"] = Field(
+        "rfc9106-low-memory",
+        description="argon2id parameters for new password hashes; fast-for-tests only outside production.",
+    )
     public_cache_seconds: float = Field(
         2.0,
         ge=0,
@@ -150,6 +155,8 @@ class Settings(BaseSettings):
                 raise ValueError("COCREATE_SECRET_KEY must be set in production")
             if self.debug:
                 raise ValueError("COCREATE_DEBUG cannot be on in production")
+            if self.password_hashing != "rfc9106-low-memory":  # noqa: S105 - a profile name
+                raise ValueError("COCREATE_PASSWORD_HASHING must keep its default in production")
         if self.session_store_url and not self.session_store_url.startswith(("redis://", "rediss://")):
             raise ValueError("COCREATE_SESSION_STORE_URL must be a redis:// or rediss:// URL")
         if self.map_tile_url and not self.map_tile_url.startswith(("https://", "http://")):
@@ -214,8 +221,17 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            # Written to a private temporary file and linked into place: of several processes starting
+            # at once on a fresh folder, exactly one key wins and every process reads that one.
+            temporary = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+            temporary.write_text(secrets.token_urlsafe(48))
+            temporary.chmod(0o600)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                temporary.unlink()
         return path.read_text().strip()
 
     def public_summary(self) -> dict[str, str]:

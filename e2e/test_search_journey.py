@@ -10,13 +10,13 @@ results exactly: it checks what the results are.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
 from e2e.journey import Checker
+from tests.servers import wait_until
 
 INDEX_TIMEOUT = 60
 
@@ -27,14 +27,11 @@ def _encoded(text: str) -> str:
 
 def _wait_for_results(page: Page, path: str) -> None:
     """Open ``path`` until the index answers (in case the worker is still draining changes)."""
-    deadline = time.monotonic() + INDEX_TIMEOUT
-    while True:
+    def answered() -> bool:
         page.goto(path)
-        if page.locator("#search-hits > li").count():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no results at {path} after {INDEX_TIMEOUT}s: was the demo content indexed?")
-        time.sleep(1)
+        return page.locator("#search-hits > li").count() > 0
+
+    wait_until(answered, INDEX_TIMEOUT, f"results at {path} (was the demo content indexed?)", interval=0.5)
 
 
 def _keys(page: Page) -> list[str]:

@@ -219,7 +219,7 @@ def api_field_bookings(
         for e in entries])
 
 
-# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+# The pages of this module, kept out of the OpenAPI schema (it documents the read API only).
 calendar_router = Router(path="/", route_handlers=[
     overall, field_page, field_ics, private_ics, feed_page, feed_create, feed_revoke,
 ], include_in_schema=False)

@@ -237,7 +237,7 @@ def my_participation(request: Request, db_session: DbSession, page: FromQuery[st
     })
 
 
-# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+# The pages of this module, kept out of the OpenAPI schema (it documents the read API only).
 recruitment_router = Router(path="/", route_handlers=[
     call_new, call_create, call_edit, call_update, call_open, call_close, call_detail, call_apply, call_withdraw,
     call_applications, application_accept, application_decline, my_participation,

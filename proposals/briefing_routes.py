@@ -276,7 +276,7 @@ def staff_registrants_csv(request: Request, db_session: DbSession, challenge_id:
     })
 
 
-# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+# The pages of this module, kept out of the OpenAPI schema (it documents the read API only).
 briefing_router = Router(path="/", route_handlers=[
     briefing_page, register, cancel_registration, briefing_ics,
     staff_list, staff_new, staff_create, staff_edit, staff_update, staff_cancel_form, staff_cancel,

@@ -157,7 +157,7 @@ def block(request: Request, db_session: DbSession, user_id: FromPath[int], data:
     return after_post(request, back, message=_("The account was blocked and signed out everywhere."))
 
 
-# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+# The pages of this module, kept out of the OpenAPI schema (it documents the read API only).
 moderation_router = Router(path="/", route_handlers=[
     report_form, report_create, queue, item, hide, restore, dismiss, block,
 ], include_in_schema=False)

@@ -127,7 +127,7 @@ def staff_voting_update(request: Request, db_session: DbSession, challenge_id: F
                       message=_("The voting settings were saved."))
 
 
-# A Router gives each app its own copies of the handlers (tests build many apps in one process).
+# The pages of this module, kept out of the OpenAPI schema (it documents the read API only).
 vote_router = Router(path="/", route_handlers=[vote, unvote, staff_voting, staff_voting_update],
                      include_in_schema=False)
 

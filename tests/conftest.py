@@ -1,18 +1,28 @@
-"""Fixtures shared by the unit and integration tests.
+"""Fixtures shared by the unit and integration tests (helpers to import are in tests/helpers.py).
 
-Database tests run on both SQLite and PostgreSQL: ``database_url`` is parametrized per session, so
-every test that touches the database runs once per backend against a real, migrated database.
-Tests commit for real (web requests, workers in other processes); the ``database`` fixture empties
-every table afterwards instead of rolling back, because a rollback cannot reach other processes.
+How the database is shared, as in Warehouse's test set-up:
+
+- Each xdist worker migrates one SQLite database (and, when a test needs it, one PostgreSQL database in
+  a throwaway cluster) once, and builds the app once per backend.
+- Each test runs inside one transaction on one connection that is rolled back at the end; the app's
+  session factories, the test's ``session`` and any :class:`Database` method are bound to that
+  connection (``join_transaction_mode="create_savepoint"``), so services commit and roll back
+  savepoints as usual and nothing needs emptying afterwards.
+- Tests whose data must be seen by other connections or processes (real Celery workers, servers,
+  threads racing each other, CLI subprocesses) are marked ``committed``: they commit for real, and
+  afterwards the tables that got rows are emptied.
+- A test runs on SQLite only, unless its ``databases`` marker names PostgreSQL too: the behaviour
+  of locks, constraints, concurrency, migrations and dialect-specific SQL. Every test that uses the
+  database says which, and why, in that marker (tests without one fail at collection); the other
+  backend's items are deselected, not skipped.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,15 +32,81 @@ from litestar.testing import TestClient
 from sqlmodel import Session, SQLModel
 
 from cocreate import components
-from cocreate.app import CSRF_COOKIE, create_app
+from cocreate.accounts import passwords
+from cocreate.app import create_app
 from cocreate.audit.models import append_only_triggers, drop_append_only_triggers
 from cocreate.db import Database, migrations
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
 from tests import servers
+from tests.helpers import QueryLog, count_queries, make_settings, worker_env
 
 BACKENDS = ("sqlite", "postgresql")
-TEST_SECRET = "test-secret-key-not-for-production-0123456789"
+DATABASE_FIXTURES = {"database_url", "postgres_or_sqlite_url"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    passwords.configure("fast-for-tests")  # also for the factories' hashes; one test checks the real profile
+
+
+def _backend(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    for name in DATABASE_FIXTURES:
+        if name in callspec.params:
+            return callspec.params[name]
+    return None
+
+
+COMMITTING_FIXTURES = {"smtp_worker_settings", "redis_worker"}
+XDIST_GROUPS = {
+    "live_server": "e2e",  # the browser journeys of one module share a live server (and Chromium)
+    "smtp_worker_settings": "celery-worker",  # one real Celery worker per backend
+    "redis_worker": "redis",
+    "redis_server": "redis",
+    "oidc_server": "oidc",  # one npm oidc-provider
+    "site": "live-site",  # a module's own live server (bursts, faults)
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    missing: list[str] = []
+    for item in items:
+        backend = _backend(item)
+        if backend is not None:
+            marker = item.get_closest_marker("databases")
+            if marker is None:
+                missing.append(item.nodeid)
+                continue
+            if backend not in marker.args:
+                deselected.append(item)
+                continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        real_worker = bool(fixtures & COMMITTING_FIXTURES) or item.get_closest_marker("worker") is not None
+        if real_worker and item.get_closest_marker("committed") is None:
+            item.add_marker(pytest.mark.committed("a real worker process reads what the test wrote"))
+        for fixture, group in XDIST_GROUPS.items():
+            if fixture in fixtures:
+                if group == "e2e":  # a live server per module: the journeys spread over the workers
+                    group = f"e2e-{Path(str(item.path)).stem}"
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+        selected.append(item)
+    if missing:
+        modules = sorted({nodeid.split("::")[0] for nodeid in missing})
+        raise pytest.UsageError(
+            "tests in these modules use the database but do not say on which backends, and why "
+            "(pytest.mark.databases(\"sqlite\", why=...)):\n  " + "\n  ".join(modules)
+        )
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+# --- real servers, once per xdist worker ---------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -54,13 +130,20 @@ def smtp_sink() -> Iterator[servers.SmtpSink]:
     sink.stop()
 
 
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+# --- the database and the app, once per backend ----------------------------------------------------
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database on each backend, shared by the session's tests (emptied after each)."""
+    """A migrated database on each backend, shared by the worker's tests."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cocreate-test.sqlite3'}"
     else:
-        url = request.getfixturevalue("postgres").create_database("cocreate_test")
+        url = request.getfixturevalue("postgres").create_database(f"cocreate_test_{_worker_id()}")
     migrations.upgrade(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("migrate")), "head")
     return url
 
@@ -76,45 +159,52 @@ def worker_broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The broker of the session's shared worker: only tests that ask for that worker send to it.
 
     Were it ``broker_url``, the worker would also run the tasks of every other test while that test
-    counts its notifications and e-mails, or empties its tables.
+    counts its notifications and e-mails.
     """
     return f"sqla+sqlite:///{tmp_path_factory.mktemp('worker-broker') / 'broker.sqlite3'}"
 
 
-@pytest.fixture(autouse=True)
-def _send_away_from_the_shared_worker(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a test that pointed Celery at the shared worker's broker, point it back at ``broker_url``,
-    so that the next test's services, which may never configure Celery themselves, do not feed it."""
-    yield
-    if "smtp_worker_settings" in request.fixturenames:
-        worker_settings, _worker = request.getfixturevalue("smtp_worker_settings")
-        configure_celery(worker_settings.model_copy(update={"broker_url": request.getfixturevalue("broker_url")}))
-
-
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "env": "test",
-        "data_dir": data_dir,
-        "secret_key": TEST_SECRET,
-        "mail_url": f"file://{data_dir / 'mail'}",
-        "write_rate_limit": 600,  # tests post faster than people; test_rate_limit.py sets its own
-        "public_cache_seconds": 0,  # tests read their own writes as visitors at once; test_pagecache.py turns it on
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Litestar]:
+    """The app, built once per backend (about a second of Litestar start-up each time it is built)."""
+    settings = make_settings(tmp_path_factory.mktemp("app") / "data", database_url=database_url, broker_url=broker_url)
+    app = create_app(settings)
+    yield app
+    app.state.database.dispose()
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, broker_url: str) -> Settings:
+    """This test's settings: the shared database, its own data folder (mail, index, uploads)."""
     return make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url)
 
 
-def empty_all_tables(engine: sa.Engine) -> None:
-    # A real worker of an earlier test may still be reading when TRUNCATE asks for its exclusive lock;
+@contextmanager
+def one_transaction(database: Database) -> Iterator[sa.Connection]:
+    """Bind every session of ``database`` to one connection in a transaction that is rolled back."""
+    connection = database.engine.connect()
+    outer = connection.begin()
+    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    database.read_session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield connection
+    finally:
+        database.session_factory.configure(bind=database.engine, join_transaction_mode="conditional_savepoint")
+        database.read_session_factory.configure(bind=database.read_engine,
+                                                join_transaction_mode="conditional_savepoint")
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+def empty_tables_with_rows(engine: sa.Engine) -> None:
+    """After a test that committed: empty the tables that got rows (and only those)."""
+    components.load_models()
+    # A real worker of the test may still be reading when TRUNCATE asks for its exclusive lock;
     # PostgreSQL then breaks the deadlock by failing one side. Try again: the worker's read ends quickly.
     for attempt in range(5):
         try:
-            _empty_all_tables(engine)
+            _empty(engine)
             return
         except sa.exc.OperationalError:
             if attempt == 4 or engine.dialect.name != "postgresql":
@@ -122,51 +212,60 @@ def empty_all_tables(engine: sa.Engine) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
-def _empty_all_tables(engine: sa.Engine) -> None:
-    components.load_models()
+def _empty(engine: sa.Engine) -> None:
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as conn:
+        used = [t for t in tables if conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()]
+        if not used:
+            return
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
+            names = ", ".join(f'"{table.name}"' for table in used)
             conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         else:
             # audit_entry's append-only triggers reject DELETE. PostgreSQL's TRUNCATE above fires no
             # row triggers; on SQLite lift them inside this transaction and put the same DDL back.
             for statement in drop_append_only_triggers("sqlite"):
                 conn.exec_driver_sql(statement)
-            for table in tables:
+            for table in used:
                 conn.execute(table.delete())
             for statement in append_only_triggers("sqlite"):
                 conn.exec_driver_sql(statement)
 
 
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    database = Database(settings)
-    yield database
-    empty_all_tables(database.engine)
-    database.dispose()
+def is_committed(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("committed") is not None
 
 
 @pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    # On SQLite the test's own session runs every statement in autocommit mode: it never holds the
-    # write lock the app under test needs, nor a stale read snapshot that could not be upgraded to
-    # a write after the app committed. (Its rollback() therefore undoes nothing on SQLite.)
-    with Session(database.engine.execution_options(sqlite_autocommit=True), expire_on_commit=False) as session:
-        yield session
+def database(shared_app: Litestar, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The app's database: bound to this test's rolled-back transaction, or, for ``committed`` tests,
+    committing for real and emptied of what the test left afterwards."""
+    database: Database = shared_app.state.database
+    if is_committed(request):
+        yield database
+        empty_tables_with_rows(database.engine)
+        return
+    with one_transaction(database):
+        yield database
 
 
 @pytest.fixture
-def txn_session(database: Database) -> Iterator[Session]:
-    """A transactional session for tests of commit and rollback semantics (not for use beside the app)."""
-    with Session(database.engine, expire_on_commit=False) as session:
-        yield session
+def app(shared_app: Litestar, database: Database, settings: Settings) -> Iterator[Litestar]:
+    """The shared app, answering with this test's settings (data folder, mail, index)."""
+    previous = shared_app.state.settings
+    shared_app.state.settings = settings
+    configure_celery(settings)
+    try:
+        yield shared_app
+    finally:
+        shared_app.state.settings = previous
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database) -> Litestar:
-    return create_app(settings)
+def fresh_app(settings: Settings, database: Database) -> Litestar:
+    """An app of this test's own (for tests that register extra routes or change app-wide settings),
+    on the same database and transaction."""
+    return create_app(settings, database=database)
 
 
 @pytest.fixture
@@ -175,39 +274,28 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield client
 
 
-def csrf_token(client: TestClient[Litestar]) -> str:
-    """The CSRF token of the client's cookie jar (after a GET that set it)."""
-    if CSRF_COOKIE not in client.cookies:
-        client.get("/")
-    return client.cookies[CSRF_COOKIE]
+@pytest.fixture
+def session(database: Database, request: pytest.FixtureRequest) -> Iterator[Session]:
+    """The test's own session, on the test's transaction (or, for ``committed`` tests, committing every
+    statement on its own, so that it never holds a lock or a stale snapshot the app under test needs)."""
+    if is_committed(request):
+        with Session(database.engine.execution_options(sqlite_autocommit=True), expire_on_commit=False) as session:
+            yield session
+        return
+    with database.session_factory() as session:
+        yield session
 
 
-@dataclass
-class QueryLog:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def __str__(self) -> str:
-        return "\n".join(f"{i + 1}. {s}" for i, s in enumerate(self.statements))
-
-
-@contextmanager
-def count_queries(engine: sa.Engine) -> Iterator[QueryLog]:
-    """Record the SQL statements an engine runs (transaction control excluded)."""
-    log = QueryLog()
-
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement, re.I):
-            log.statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield log
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
+@pytest.fixture
+def txn_session(database: Database, session: Session, request: pytest.FixtureRequest) -> Iterator[Session]:
+    """A transactional session for tests of commit and rollback semantics. On the test's transaction
+    that is ``session`` itself (its commits and rollbacks are savepoints'; two sessions taking turns
+    with savepoints on one connection would release each other's)."""
+    if not is_committed(request):
+        yield session
+        return
+    with Session(database.engine, expire_on_commit=False) as own:
+        yield own
 
 
 @pytest.fixture
@@ -244,22 +332,11 @@ def postgres_or_sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> st
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     return request.getfixturevalue("postgres").create_database(
-        f"cocreate_empty_{tmp_path.name[-20:]}".lower()
+        f"cocreate_empty_{_worker_id()}_{tmp_path.name[-20:]}".lower()
     )
 
 
 # --- a real Celery worker ---------------------------------------------------------------------
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    return {
-        "COCREATE_ENV": "test",
-        "COCREATE_DATA_DIR": str(settings.data_dir),
-        "COCREATE_DATABASE_URL": settings.database_url,
-        "COCREATE_BROKER_URL": settings.broker_url,
-        "COCREATE_MAIL_URL": settings.mail_url,
-        "COCREATE_SECRET_KEY": settings.signing_key(),
-    }
 
 
 @pytest.fixture(scope="session")
@@ -273,10 +350,10 @@ def smtp_worker_settings(
 ) -> Iterator[tuple[Settings, servers.Worker]]:
     """One worker per database backend on its own embedded broker, sending mail to the SMTP sink.
 
-    Tests that use it point Celery at its broker with ``configure_celery(worker_settings)``."""
-    settings = Settings(
-        env="test",
-        data_dir=worker_base / "data",
+    Tests that use it are ``committed`` (the worker reads what they wrote) and point Celery at its
+    broker with ``configure_celery(worker_settings)``."""
+    settings = make_settings(
+        worker_base / "data",
         database_url=database_url,
         broker_url=worker_broker_url,
         mail_url=smtp_sink.url,
@@ -288,3 +365,13 @@ def smtp_worker_settings(
                                   queues="default")
     yield settings, worker
     worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _send_away_from_the_shared_worker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that pointed Celery at the shared worker's broker, point it back at ``broker_url``,
+    so that the next test's services, which may never configure Celery themselves, do not feed it."""
+    yield
+    if "smtp_worker_settings" in request.fixturenames:
+        worker_settings, _worker = request.getfixturevalue("smtp_worker_settings")
+        configure_celery(worker_settings.model_copy(update={"broker_url": request.getfixturevalue("broker_url")}))

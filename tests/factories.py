@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -20,8 +21,9 @@ from cocreate.accounts.models import (
     RoleAssignment,
     User,
 )
+from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 PASSWORD = "correct horse battery"
 
@@ -90,6 +92,9 @@ def sign_in(client: TestClient[Litestar], user: User | str, password: str = PASS
     response = client.post("/account/sign-in", data={"email": email, "password": password,
                                                      "_csrf_token": csrf_token(client)}, follow_redirects=False)
     assert response.status_code == 303, response.text[:2000]
+    # Follow the redirect as a browser does: the page shows (and so removes) the "signed in" message,
+    # and the next request a test measures is an ordinary page view.
+    client.get(response.headers["location"])
 
 
 def create_challenge(session: Session, department: Department, *, phase: str = "published",
@@ -129,3 +134,83 @@ def create_proposal(session: Session, challenge: Any, organisation: Organisation
     session.commit()
     session.refresh(proposal)
     return proposal
+
+
+# --- the people and places most tests start from ----------------------------------------------------
+
+
+def actor(session: Session, user: User | None) -> Principal:
+    """The principal a service sees for ``user`` (anonymous for None)."""
+    return Principal.load(session, user) if user is not None else Principal.anonymous()
+
+
+def reload(session: Session, row: Any) -> Any:
+    """``row`` as the database has it now (after the app or a service changed it)."""
+    session.expire_all()
+    return session.get(type(row), row.id)
+
+
+OTHER_DEPARTMENT = {"division_ja": "都市整備部", "section_ja": "交通政策課", "division_en": "Urban Development",
+                    "section_en": "Transport Policy"}
+
+
+@dataclass
+class Ward:
+    """The usual cast: two departments with a member of staff each, a verified organisation whose admin
+    wrote a submitted proposal on a challenge of the first department, a resident, a moderator and an
+    administrator. Modules add the people their tests need on top."""
+
+    department: Department
+    other_department: Department
+    staff: User
+    other_staff: User
+    member: User
+    organisation: Organisation
+    challenge: Any
+    proposal: Any
+    resident: User
+    moderator: User
+    admin: User
+
+
+def create_ward(session: Session, *, phase: str = "voting", staff_email: str = "kankyo@example.jp",
+                staff_name: str = "環境 花子", member_name: str = "提案 一郎",
+                other_department_code: str = "transport") -> Ward:
+    department = create_department(session)
+    other_department = create_department(session, other_department_code, **OTHER_DEPARTMENT)
+    member = create_user(session, "member@example.jp", display_name=member_name)
+    organisation = create_organisation(session, admin=member, verified=True)
+    challenge = create_challenge(session, department, phase=phase)
+    return Ward(
+        department=department,
+        other_department=other_department,
+        staff=create_user(session, staff_email, display_name=staff_name, roles=[(Role.STAFF, department.id)]),  # type: ignore[list-item]
+        other_staff=create_user(session, "kotsu@example.jp", roles=[(Role.STAFF, other_department.id)]),  # type: ignore[list-item]
+        member=member,
+        organisation=organisation,
+        challenge=challenge,
+        proposal=create_proposal(session, challenge, organisation, author=member),
+        resident=create_user(session, "resident@example.jp", display_name="区民 太郎"),
+        moderator=create_user(session, "moderator@example.jp", display_name="モデレーター", roles=[Role.MODERATOR]),
+        admin=create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
+    )
+
+
+@dataclass
+class Audience:
+    """Who hears about events: a member of staff, a follower (Japanese), one who reads English and an
+    outsider who follows nothing (the follows themselves are the test's)."""
+
+    staff: User
+    follower: User
+    english: User
+    outsider: User
+
+
+def create_audience(session: Session, department: Department) -> Audience:
+    return Audience(
+        staff=create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)]),  # type: ignore[list-item]
+        follower=create_user(session, "follower@example.jp", display_name="フォロワー"),
+        english=create_user(session, "english@example.jp", display_name="Emma", locale="en"),
+        outsider=create_user(session, "outsider@example.jp"),
+    )

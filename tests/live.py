@@ -77,8 +77,10 @@ class LiveSite:
             time.sleep(0.1)
 
     def start_worker(self) -> None:
+        before = self.log().count("ready.")  # a restarted worker: wait for its own "ready.", not the last one's
         self._spawn("worker", "worker")
-        wait_until(lambda: "ready." in self.log() or self.processes["worker"].poll() is not None, 60, "worker start")
+        wait_until(lambda: self.log().count("ready.") > before or self.processes["worker"].poll() is not None, 60,
+                   "worker start")
         if self.processes["worker"].poll() is not None:
             raise AssertionError(f"worker exited:\n{self.log()[-5000:]}")
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # argon2 copes with more; the cap keeps a hostile 10 MB "password" from costing CPU
 
 
-@cache
+PROFILES = {
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, 3 passes: the default
+    "fast-for-tests": profiles.CHEAPEST,  # refused in production by the settings
+}
+_hasher: list[PasswordHasher] = []
+
+
+def configure(profile: str) -> None:
+    """Hash new passwords with this profile (``COCREATE_PASSWORD_HASHING``). Verification always reads
+    the parameters stored in the hash, so hashes of either profile keep working."""
+    _hasher[:] = [PasswordHasher.from_parameters(PROFILES[profile])]
+    _DUMMY_HASH.clear()
+
+
 def hasher() -> PasswordHasher:
-    return PasswordHasher()  # RFC 9106 low-memory profile, argon2id
+    if not _hasher:
+        configure("rfc9106-low-memory")
+    return _hasher[0]
 
 
 def hash_password(password: str) -> str:

@@ -42,10 +42,16 @@ async def provide_db_session(request: Request, state: State) -> AsyncIterator[Se
     (:func:`cocreate.db.write_apart`).
     """
     database: Database = state.database
-    session = database.session(read_only=is_read_only(request))
+    read_only = is_read_only(request)
+    session = database.session(read_only=read_only)
     try:
         yield session
     finally:
+        if read_only and session.in_transaction() and not (session.new or session.dirty or session.deleted):
+            # A read ends the way it began, without writing: commit (as cheap as a rollback) rather than
+            # roll back. Where transactions nest (tests run in savepoints), a rollback would also undo
+            # what a short write beside this read (write_apart) committed meanwhile.
+            session.commit()
         session.close()
 
 

@@ -7,6 +7,7 @@ cookie carries only a random session id.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlmodel import Field, Session, SQLModel, delete, select, update
 
 from cocreate.db import Database
 from cocreate.db.base import UTCDateTime, utcnow
+from cocreate.db.engine import is_overload
 
 
 class StoredSession(SQLModel, table=True):
@@ -42,6 +44,9 @@ def _expiry(expires_in: int | timedelta | None) -> datetime | None:
 def purge_expired(session: Session) -> int:
     result = session.exec(delete(StoredSession).where(StoredSession.expires_at < utcnow()))  # type: ignore[call-overload]
     return result.rowcount or 0
+
+
+WRITE_ATTEMPTS = 4
 
 
 class DatabaseStore(Store):
@@ -68,8 +73,21 @@ class DatabaseStore(Store):
                 )
         return data
 
+    def _write(self, change: Callable[[Session], None]) -> None:
+        # A session is written after the request's own work has committed (the response is on its
+        # way): give up only after several of the usual waits, rather than turn a done action into an
+        # error. The write itself is one tiny row.
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.database.transaction() as session:
+                    change(session)
+                return
+            except sa.exc.SQLAlchemyError as exc:
+                if attempt + 1 == WRITE_ATTEMPTS or not is_overload(exc):
+                    raise
+
     def _set(self, key: str, value: bytes, expires_in: int | timedelta | None) -> None:
-        with self.database.transaction() as session:
+        def change(session: Session) -> None:
             row = session.get(StoredSession, key)
             if row is None:
                 session.add(StoredSession(key=key, data=value, expires_at=_expiry(expires_in)))
@@ -77,9 +95,10 @@ class DatabaseStore(Store):
                 row.data = value
                 row.expires_at = _expiry(expires_in)
 
+        self._write(change)
+
     def _delete(self, key: str) -> None:
-        with self.database.transaction() as session:
-            session.exec(delete(StoredSession).where(StoredSession.key == key))  # type: ignore[call-overload]
+        self._write(lambda session: session.exec(delete(StoredSession).where(StoredSession.key == key)))  # type: ignore[call-overload]
 
     def _expires_in(self, key: str) -> int | None:
         with self.database.reading() as session:

@@ -18,6 +18,8 @@ from cocreate.settings import Settings
 from tests.cocreate.test_cli import ROOT, cli, cli_env, counts, ok, table_rows
 from tests.factories import sign_in
 
+pytestmark = pytest.mark.databases("sqlite", why="demo accounts are loaded through the services")
+
 EMAILS = [account.email for account in demo.DEMO_ACCOUNTS]
 
 

@@ -27,7 +27,9 @@ from tests.cocreate.accounts.test_permission_matrix import (
     _path,
     _sign_in_directly,
 )
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="form handling is database-independent; the sweep runs on SQLite")
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HOSTILE = ["", "x" * 100_001, "<script>alert(1)</script>", "-1", "abc", "9" * 40, "2026-02-30T25:61",
@@ -56,11 +58,9 @@ def form_field_names() -> list[str]:
 
 
 @pytest.fixture
-def sqlite_app(settings: Settings, database: Database, database_url: str) -> Litestar:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("form handling is database-independent; the sweep runs on SQLite")
+def sqlite_app(settings: Settings, database: Database) -> Litestar:
     # The sweep posts far faster than people do: lift the write rate limit so every post is handled.
-    return create_app(settings.model_copy(update={"write_rate_limit": 1_000_000}))
+    return create_app(settings.model_copy(update={"write_rate_limit": 1_000_000}), database=database)
 
 
 def test_no_form_post_answers_with_a_server_error(sqlite_app: Litestar, database: Database, session: Session) -> None:

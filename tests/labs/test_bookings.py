@@ -38,13 +38,11 @@ from labs.models import (
 )
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user
 
+pytestmark = pytest.mark.databases("sqlite", why="booking rules are Python; the overlap constraint is tested on both in test_bookings_race")
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
 @pytest.fixture(autouse=True)

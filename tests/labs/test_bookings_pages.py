@@ -28,17 +28,15 @@ from labs.models import (
     Trial,
     TrialOrganisation,
 )
-from tests.conftest import QueryLog, csrf_token
+from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
 from tests.labs.test_bookings import at, typed
+
+pytestmark = pytest.mark.databases("sqlite", why="booking pages; the rules are Python")
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
 @dataclass

@@ -21,6 +21,11 @@ from labs.models import Booking, BookingPeriod, BookingStatus
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user
 from tests.labs.test_bookings import at
 
+pytestmark = [
+    pytest.mark.databases("sqlite", "postgresql", why="concurrent approvals and the database's own refusal of overlaps"),
+    pytest.mark.committed("racing threads each use their own connection"),
+]
+
 RACERS = 8
 
 
@@ -98,9 +103,8 @@ def test_requests_racing_for_a_field_without_approval(session: Session, settings
     assert len(blocking(session, field.id)) == 1  # type: ignore[arg-type]
 
 
-def test_the_database_refuses_overlapping_blocking_periods(session: Session, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+@pytest.mark.databases("postgresql", why="the exclusion constraint exists on PostgreSQL only")
+def test_the_database_refuses_overlapping_blocking_periods(session: Session) -> None:
     organisation = create_organisation(session, admin=create_user(session, "member@example.jp"), verified=True)
     field = create_field(session, requirements=())
     first = create_booking(session, field, organisation, status=BookingStatus.APPROVED,

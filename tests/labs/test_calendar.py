@@ -19,8 +19,10 @@ from cocreate.web.i18n import WARD_TIMEZONE, gettext, using_locale
 from labs import calendar, calendar_routes
 from labs.calendar import View
 from labs.models import Blackout, Booking, BookingStatus, TestField
-from tests.conftest import QueryLog
+from tests.helpers import QueryLog
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
+
+pytestmark = pytest.mark.databases("sqlite", why="calendar assembly is Python")
 
 
 def tokyo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -46,11 +48,6 @@ class World:
     hidden_field: TestField
 
 
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    """For tests whose outcome does not depend on the database: run them once, on SQLite."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite only")
 
 
 @pytest.fixture
@@ -101,6 +98,7 @@ def titles(day: calendar.Day) -> list[str]:
 # --- grids ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_month_grid_runs_monday_to_sunday_around_the_month(session: Session, world: World) -> None:
     page = calendar.field_calendar(session, anonymous(), world.field.id, View.MONTH, date(2030, 3, 15),  # type: ignore[arg-type]
                                    date(2030, 3, 20))
@@ -120,6 +118,7 @@ def test_month_grid_runs_monday_to_sunday_around_the_month(session: Session, wor
     assert december.weeks[-1][-1].date == date(2031, 1, 5)
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_entries_land_on_every_tokyo_day_they_touch(session: Session, world: World) -> None:
     book(session, world, tokyo(2030, 3, 10, 22), tokyo(2030, 3, 11, 2), title="夜間走行")  # crosses midnight
     book(session, world, tokyo(2030, 3, 12, 20), tokyo(2030, 3, 13), title="二十四時まで")  # ends at midnight
@@ -151,6 +150,7 @@ def test_entries_land_on_every_tokyo_day_they_touch(session: Session, world: Wor
     assert page.entry_count == 6
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_week_view_shows_monday_to_sunday_with_times(session: Session, world: World,
                                                      client: TestClient[Litestar]) -> None:
     book(session, world, tokyo(2030, 3, 13, 9, 30), tokyo(2030, 3, 13, 11), title="水曜の実験")
@@ -172,7 +172,6 @@ def test_week_view_shows_monday_to_sunday_with_times(session: Session, world: Wo
     assert f'href="/fields/{world.field.id}/calendar?view=month&amp;date=2030-03-13"' in text
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_month_page_is_an_accessible_table(session: Session, world: World, client: TestClient[Litestar]) -> None:
     book(session, world, tokyo(2030, 3, 10, 10), tokyo(2030, 3, 10, 12), title="自動運転バス試乗会")
     response = client.get("/calendar?date=2030-03-10")
@@ -189,6 +188,7 @@ def test_month_page_is_an_accessible_table(session: Session, world: World, clien
     assert "js/calendar.js" in text
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_today_is_marked_and_is_the_default(session: Session, world: World, client: TestClient[Litestar]) -> None:
     today = calendar.today_in_tokyo()
     text = client.get(f"/fields/{world.field.id}/calendar").text
@@ -198,6 +198,7 @@ def test_today_is_marked_and_is_the_default(session: Session, world: World, clie
     assert week.count('aria-current="date"') == 1 and f'id="day-{today.isoformat()}"' in week
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_field_filter_and_blackouts_with_reason(session: Session, world: World, client: TestClient[Litestar]) -> None:
     book(session, world, tokyo(2030, 3, 10, 10), tokyo(2030, 3, 10, 12), title="プラザの実験")
     book(session, world, tokyo(2030, 3, 11, 10), tokyo(2030, 3, 11, 12), title="植物館の実験", field=world.other_field)
@@ -235,6 +236,7 @@ def mixed(session: Session, world: World) -> World:
     ("anonymous", False, False), ("resident", False, False), ("member", False, False),
     ("coordinator", True, False), ("other_coordinator", False, True), ("admin", True, True),
 ])
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_pending_requests_only_for_the_fields_coordinators(session: Session, mixed: World,
                                                            client: TestClient[Litestar], persona: str,
                                                            sees_pending: bool, sees_other_pending: bool) -> None:
@@ -255,6 +257,7 @@ def test_pending_requests_only_for_the_fields_coordinators(session: Session, mix
         assert "calendar-entry-pending" in overall and ja("Pending") in overall
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_a_field_calendar_of_an_unpublished_field_is_for_its_managers(session: Session, world: World,
                                                                      client: TestClient[Litestar]) -> None:
     url = f"/fields/{world.hidden_field.id}/calendar"
@@ -271,7 +274,6 @@ def test_a_field_calendar_of_an_unpublished_field_is_for_its_managers(session: S
 # --- invalid parameters --------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize(("query", "message"), [
     ("view=year", "Choose the month view or the week view."),
     ("date=2030-02-30", "Enter the date as YYYY-MM-DD, for example 2026-11-01."),
@@ -290,7 +292,6 @@ def test_invalid_view_or_date_is_a_400_with_a_message(world: World, client: Test
         assert f'href="{base}" id="calendar-this-month"' in response.text
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize("value", ["abc", "999999", "-1"])
 def test_unknown_field_filter_is_a_400(world: World, client: TestClient[Litestar], value: str) -> None:
     response = client.get(f"/calendar?field_id={value}")
@@ -303,7 +304,6 @@ def test_unknown_field_filter_is_a_400(world: World, client: TestClient[Litestar
 # --- hostile input -------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_hostile_titles_are_escaped(session: Session, world: World, client: TestClient[Litestar],
                                     xss_payloads: list[str]) -> None:
     hostile = [p for p in xss_payloads if "<" in p][:8]
@@ -319,7 +319,6 @@ def test_hostile_titles_are_escaped(session: Session, world: World, client: Test
         assert str(escape(payload[:200])) in month
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_a_huge_title_and_many_entries_on_one_day_render(session: Session, world: World,
                                                          client: TestClient[Litestar]) -> None:
     for hour in range(9, 17):
@@ -331,7 +330,6 @@ def test_a_huge_title_and_many_entries_on_one_day_render(session: Session, world
 # --- the field page section ----------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_field_section_lists_the_next_bookings(session: Session, world: World, client: TestClient[Litestar]) -> None:
     first = book(session, world, tokyo(2030, 3, 4, 10), tokyo(2030, 3, 4, 11), title="次の実験")
     pending = book(session, world, tokyo(2030, 3, 5, 10), tokyo(2030, 3, 5, 11), title="審査待ち",
@@ -356,6 +354,7 @@ def test_field_section_lists_the_next_bookings(session: Session, world: World, c
 # --- query counts --------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="time ranges and ordering in SQL")
 def test_calendar_queries_do_not_grow_with_entries(session: Session, world: World, client: TestClient[Litestar],
                                                    query_log: QueryLog) -> None:
     sign_in(client, world.coordinator)

@@ -23,8 +23,10 @@ from cocreate.db.base import utcnow
 from cocreate.web.i18n import WARD_TIMEZONE, gettext, using_locale
 from labs import calendar
 from labs.models import Blackout, BookingStatus, CalendarFeedToken, TestField
-from tests.conftest import QueryLog, csrf_token
+from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
+
+pytestmark = pytest.mark.databases("sqlite", why="feeds are Python; the simultaneous first token is a PostgreSQL race")
 
 
 def ja(message: str, **variables: object) -> str:
@@ -65,11 +67,6 @@ class World:
         return row
 
 
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    """For tests whose outcome does not depend on the database: run them once, on SQLite."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite only")
 
 
 @pytest.fixture
@@ -85,6 +82,7 @@ def events(body: bytes) -> dict[str, Any]:
 # --- the public feed -----------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_public_feed_lists_approved_bookings_and_blackouts_without_private_details(
         session: Session, world: World, client: TestClient[Litestar]) -> None:
     approved = world.book(hour(10), title="自動配送ロボット走行", purpose="社外秘の目的", equipment="秘密の機材",
@@ -127,7 +125,6 @@ def test_public_feed_lists_approved_bookings_and_blackouts_without_private_detai
     assert closure.decoded("dtstart") == hour(20)
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_public_feed_uids_are_stable(world: World, client: TestClient[Litestar]) -> None:
     world.book(hour(10))
     first = client.get(f"/fields/{world.field.id}/calendar.ics").content
@@ -135,7 +132,6 @@ def test_public_feed_uids_are_stable(world: World, client: TestClient[Litestar])
     assert first == second
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_public_feed_only_for_published_fields(world: World, client: TestClient[Litestar]) -> None:
     assert client.get(f"/fields/{world.hidden_field.id}/calendar.ics").status_code == 404
     assert client.get("/fields/987654/calendar.ics").status_code == 404
@@ -143,7 +139,6 @@ def test_public_feed_only_for_published_fields(world: World, client: TestClient[
     assert client.get(f"/fields/{world.hidden_field.id}/calendar.ics").status_code == 404
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_hostile_titles_round_trip_through_ics(world: World, client: TestClient[Litestar],
                                               xss_payloads: list[str]) -> None:
     tricky = ["a,b;c\\d\nSUMMARY:injected\nEND:VEVENT", *xss_payloads[:5]]
@@ -159,6 +154,7 @@ def test_hostile_titles_round_trip_through_ics(world: World, client: TestClient[
     assert not parsed.walk("VALARM")
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_public_feed_queries_do_not_grow(world: World, client: TestClient[Litestar], query_log: QueryLog) -> None:
     world.book(hour(3))
     url = f"/fields/{world.field.id}/calendar.ics"
@@ -186,6 +182,7 @@ def create_token(client: TestClient[Litestar]) -> str:
     return url.removeprefix("http://127.0.0.1:8000")
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_token_lifecycle(session: Session, world: World, client: TestClient[Litestar]) -> None:
     world.book(hour(10), title="承認済みの実験", purpose="社内の目的メモ")
     world.book(hour(11), status=BookingStatus.UNDER_REVIEW, title="審査中の実験", purpose="審査中の目的")
@@ -236,6 +233,7 @@ def test_token_lifecycle(session: Session, world: World, client: TestClient[Lite
     assert "calendar-feed-create" in client.get("/coordinate/calendar-feed").text
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_feed_stops_when_the_coordinator_role_is_removed(session: Session, world: World,
                                                          client: TestClient[Litestar]) -> None:
     world.book(hour(10), title="承認済みの実験")
@@ -248,6 +246,7 @@ def test_feed_stops_when_the_coordinator_role_is_removed(session: Session, world
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_feed_stops_when_the_account_is_blocked(session: Session, world: World, client: TestClient[Litestar]) -> None:
     sign_in(client, world.coordinator)
     path = create_token(client)
@@ -259,6 +258,7 @@ def test_feed_stops_when_the_account_is_blocked(session: Session, world: World, 
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_admin_feed_covers_every_field(world: World, client: TestClient[Litestar]) -> None:
     world.book(hour(10), field=world.other_field, status=BookingStatus.SUBMITTED, title="植物館の申請")
     world.book(hour(11), title="プラザの実験")
@@ -267,7 +267,6 @@ def test_admin_feed_covers_every_field(world: World, client: TestClient[Litestar
     assert set(found) == {"プラザの実験", ja("%(title)s (pending review)", title="植物館の申請")}
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize("path", ["/calendar/feeds/unknown-token-unknown-token-123.ics", "/calendar/feeds/short.ics",
                                   "/calendar/feeds/" + "a" * 43, "/calendar/feeds/../../etc.ics",
                                   "/calendar/feeds/" + "x" * 500 + ".ics"])
@@ -275,7 +274,6 @@ def test_unknown_tokens_are_404(world: World, client: TestClient[Litestar], path
     assert client.get(path).status_code == 404
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_feed_page_is_for_coordinators(world: World, client: TestClient[Litestar]) -> None:
     response = client.get("/coordinate/calendar-feed", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/account/sign-in")
@@ -286,7 +284,6 @@ def test_feed_page_is_for_coordinators(world: World, client: TestClient[Litestar
     assert client.post("/coordinate/calendar-feed/revoke", data={"_csrf_token": token}).status_code == 403
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_revoking_without_a_feed_says_so(world: World, client: TestClient[Litestar], session: Session) -> None:
     sign_in(client, world.coordinator)
     response = client.post("/coordinate/calendar-feed/revoke", data={"_csrf_token": csrf_token(client)})
@@ -305,6 +302,7 @@ def tokyo_date(days: int) -> str:
     return (utcnow() + timedelta(days=days)).astimezone(WARD_TIMEZONE).date().isoformat()
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_api_lists_approved_periods_in_the_range(world: World, client: TestClient[Litestar]) -> None:
     approved = world.book(hour(5), title="走行実験", purpose="社外秘の目的")
     world.book(hour(6), status=BookingStatus.SUBMITTED, title="申請中")
@@ -327,7 +325,6 @@ def test_api_lists_approved_periods_in_the_range(world: World, client: TestClien
     assert [i["title"] for i in api(client, world.field.id, f"from={after}").json()["items"]] == []  # type: ignore[arg-type]
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize("query", ["from=tomorrow", "to=2026-13-01", "from=2030-01-10&to=2030-01-01",
                                    "from=2030-01-01&to=2031-01-03", "from=1800-01-01", "from=" + "1" * 3000,
                                    "from=2030-01-01T25:00"])
@@ -337,7 +334,6 @@ def test_api_rejects_bad_ranges_with_a_reason(world: World, client: TestClient[L
     assert response.json()["detail"]
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_api_accepts_the_longest_range(world: World, client: TestClient[Litestar]) -> None:
     assert api(client, world.field.id, "from=2030-01-01&to=2030-12-31").status_code == 200  # type: ignore[arg-type]
     assert api(client, world.field.id, "from=2028-01-01&to=2028-12-31").status_code == 200  # 366 days  # type: ignore[arg-type]
@@ -345,20 +341,21 @@ def test_api_accepts_the_longest_range(world: World, client: TestClient[Litestar
     assert api(client, world.field.id, "from=2030-01-01&to=2031-01-02").status_code == 400  # type: ignore[arg-type]
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="token constraints and time ranges in SQL")
 def test_api_only_for_published_fields(world: World, client: TestClient[Litestar]) -> None:
     assert api(client, world.hidden_field.id).status_code == 404  # type: ignore[arg-type]
     assert api(client, 424242).status_code == 404
     assert "/api/v1/test-fields/{id}/bookings" in client.get("/api/v1").text
 
 
+@pytest.mark.databases("postgresql", why="SQLite serialises write transactions: two requests cannot interleave")
+@pytest.mark.committed("the racing request commits from another connection")
 def test_a_simultaneous_first_token_is_retried_not_a_server_error(database: Database, world: World) -> None:
     """Two "create" posts at once both find no token; the loser's INSERT breaks the unique user
     constraint. Here the other request's row is committed, from another connection, just before this
     request flushes its own: the request must still end with one working token, its own.
 
     PostgreSQL only: SQLite transactions begin IMMEDIATE here, so two requests cannot interleave."""
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises write transactions; the race needs PostgreSQL")
     coordinator_id = world.coordinator.id
     with Session(database.engine, expire_on_commit=False) as request_session:
         raced: list[bool] = []

@@ -51,13 +51,9 @@ from labs.models import (
 from proposals import demo as proposals_demo
 from proposals.models import Challenge
 
+pytestmark = pytest.mark.databases("sqlite", why="demo content goes through the services")
 
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    """The content does not depend on the database; the tests where the database matters (stored times,
-    the exclusion constraint, loading twice) run on both."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent content checks run on SQLite")
+
 
 
 def load_all(database: Database, settings: Settings) -> list[str]:
@@ -81,7 +77,7 @@ def fields_by_name(session: Session) -> dict[str, TestField]:
 
 
 def test_demo_fields_are_published_with_hours_rules_and_requirements(database: Database, settings: Settings,
-                                                                    session: Session, sqlite_only: None) -> None:
+                                                                    session: Session) -> None:
     summaries = load_all(database, settings)
     assert summaries[2].startswith("4 test fields added, 0 already there; trial added with 4 bookings, 3 notices")
     fields = fields_by_name(session)
@@ -126,6 +122,7 @@ def test_demo_fields_are_published_with_hours_rules_and_requirements(database: D
         assert now < blackout.starts_at < blackout.ends_at < now + timedelta(days=30)
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="stored times, the exclusion constraint, loading twice")
 def test_demo_trial_and_its_bookings_follow_every_booking_rule(database: Database, settings: Settings,
                                                               session: Session) -> None:
     load_all(database, settings)
@@ -205,7 +202,7 @@ def test_demo_trial_and_its_bookings_follow_every_booking_rule(database: Databas
 
 
 def test_demo_bookings_carry_their_documents_and_notifications(database: Database, settings: Settings,
-                                                               session: Session, sqlite_only: None) -> None:
+                                                               session: Session) -> None:
     load_all(database, settings)
     plaza = fields_by_name(session)[demo.PLAZA]
     required = set(session.exec(select(TestFieldRequirement.document)
@@ -235,6 +232,7 @@ def test_demo_bookings_carry_their_documents_and_notifications(database: Databas
     assert [n.read_at for n in submitted if n.target_id == pending.id] == [None]  # waiting for review
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="stored times, the exclusion constraint, loading twice")
 def test_no_two_blocking_periods_of_a_field_overlap(database: Database, settings: Settings, session: Session) -> None:
     load_all(database, settings)
     blocking = session.exec(select(BookingPeriod).where(col(BookingPeriod.blocks).is_(True))
@@ -248,7 +246,7 @@ def test_no_two_blocking_periods_of_a_field_overlap(database: Database, settings
 
 
 def test_notices_follows_and_the_residents_notifications(database: Database, settings: Settings,
-                                                         session: Session, sqlite_only: None) -> None:
+                                                         session: Session) -> None:
     load_all(database, settings)
     resident = session.exec(select(User).where(User.email == demo.RESIDENT)).one()
     plaza = fields_by_name(session)[demo.PLAZA]
@@ -280,7 +278,7 @@ def test_notices_follows_and_the_residents_notifications(database: Database, set
 
 
 def test_recruitment_call_with_the_residents_application(database: Database, settings: Settings,
-                                                         session: Session, sqlite_only: None) -> None:
+                                                         session: Session) -> None:
     load_all(database, settings)
     now = utcnow()
     trial = session.exec(select(Trial).where(Trial.title == demo.TRIAL_TITLE)).one()
@@ -297,6 +295,8 @@ def test_recruitment_call_with_the_residents_application(database: Database, set
     assert call.created_at <= application.consented_at <= now
 
 
+@pytest.mark.committed("counts rows on a connection of its own")
+@pytest.mark.databases("sqlite", "postgresql", why="stored times, the exclusion constraint, loading twice")
 def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Settings) -> None:
     load_all(database, settings)
     before = row_counts(database)
@@ -307,7 +307,7 @@ def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Setti
 
 
 def test_without_the_core_demo_fields_and_trial_come_without_people(database: Database, settings: Settings,
-                                                                    session: Session, sqlite_only: None) -> None:
+                                                                    session: Session) -> None:
     with database.transaction() as loading:
         summary = demo.load(loading, settings)
     assert summary.startswith("4 test fields added, 0 already there; trial added with 0 bookings")
@@ -327,7 +327,7 @@ def test_without_the_core_demo_fields_and_trial_come_without_people(database: Da
     assert session.exec(select(func.count()).select_from(TrialOrganisation)).one() == 1
 
 
-def test_demo_is_refused_in_production(session: Session, settings: Settings, sqlite_only: None) -> None:
+def test_demo_is_refused_in_production(session: Session, settings: Settings) -> None:
     production = Settings(env="production", data_dir=settings.data_dir, database_url=settings.database_url,
                           secret_key="a-production-secret-key-0123456789")
     with pytest.raises(core_demo.DemoRefused, match="production"):

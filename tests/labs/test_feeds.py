@@ -15,21 +15,15 @@ from cocreate.accounts.models import User
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
 from labs.models import Trial, TrialStatus, TrialUpdate
-from tests.conftest import QueryLog
 from tests.factories import create_user
+from tests.helpers import QueryLog
 from tests.proposals.test_feeds import XML_LANG, Parsed, fetch
 
-
-@pytest.fixture(autouse=True)
-def _sqlite_only(request: pytest.FixtureRequest, database_url: str) -> None:
-    """The rules live in Python; tests asking for ``both_databases`` also run on PostgreSQL."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
+pytestmark = pytest.mark.databases("sqlite", why="feeds are Python")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose SQL (joins, ordering, limits) must work on both databases."""
+
+
 
 
 @pytest.fixture
@@ -60,9 +54,9 @@ def post_update(session: Session, trial: Trial, title: str, *, body: str = "今�
     return update
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ordering and limits in SQL")
 def test_all_trials_feed_has_updates_and_reports_of_published_trials(
-        client: TestClient[Litestar], session: Session, settings: Settings, author: User,
-        both_databases: None) -> None:
+        client: TestClient[Litestar], session: Session, settings: Settings, author: User) -> None:
     running = make_trial(session)
     done = make_trial(session, "完了した実証", results="## 結果\n\n利用者は**500人**でした。", results_minutes_ago=5)
     hidden = make_trial(session, "非公開の実証", published=False, results="非公開の結果", results_minutes_ago=1)

@@ -29,17 +29,12 @@ from labs.models import (
     TestFieldPhoto,
     TestFieldRequirement,
 )
-from tests.conftest import QueryLog, csrf_token
+from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_field, create_user, sign_in
 from tests.proposals.staff_helpers import EXECUTABLE, HTML_PAGE, SVG_IMAGE, png_bytes
 
-BOTH_DATABASES = {"test_create_and_edit_a_field"}
+pytestmark = pytest.mark.databases("sqlite", why="test field rules and pages are Python")
 
-
-@pytest.fixture(autouse=True)
-def _sqlite_unless_needed(request: pytest.FixtureRequest, database_url: str) -> None:
-    if not database_url.startswith("sqlite") and request.node.originalname not in BOTH_DATABASES:
-        pytest.skip("database-independent: runs on SQLite")
 
 
 @pytest.fixture
@@ -104,6 +99,7 @@ def field_state(session: Session, field_id: int) -> tuple[Any, ...]:
 # --- creating and editing ------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the stored field round-trips through each database's types")
 def test_create_and_edit_a_field(session: Session, client: TestClient[Litestar], coordinator: User) -> None:
     sign_in(client, coordinator)
     form_page = client.get("/coordinate/fields/new")

@@ -12,14 +12,12 @@ from sqlmodel import Session
 from cocreate.accounts.models import Role
 from cocreate.db.base import utcnow
 from labs.models import Area, Blackout, DocumentKind, FieldKind, TestFieldPhoto
-from tests.conftest import QueryLog
+from tests.helpers import QueryLog
 from tests.labs.helpers import create_field, create_user
 
+pytestmark = pytest.mark.databases("sqlite", why="the API is Python over plain queries")
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent: runs on SQLite")
+
 
 
 def test_list_shape_filters_and_pages(session: Session, client: TestClient[Litestar], query_log: QueryLog) -> None:

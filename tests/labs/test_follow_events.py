@@ -11,14 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
-from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, User
-from cocreate.accounts.permissions import Principal
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
@@ -26,7 +23,6 @@ from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
-from cocreate.tasks.queue import pending
 from cocreate.web.i18n import WARD_TIMEZONE, using_locale
 from labs import bookings, events, recruitment, trials
 from labs.models import (
@@ -37,6 +33,8 @@ from labs.models import (
     TrialOrganisation,
     TrialUpdate,
 )
+from tests.factories import Audience, actor, create_audience
+from tests.helpers import Task, email_count, emails, notified, tasks_announced
 from tests.labs.helpers import (
     create_booking,
     create_department,
@@ -46,32 +44,19 @@ from tests.labs.helpers import (
 )
 from tests.servers import SmtpSink, Worker, wait_until
 
-Task = tuple[str, tuple[Any, ...], dict[str, Any], Any]
+pytestmark = pytest.mark.databases("sqlite", why="event fan-out is Python; the worker test runs on both")
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """The fan-out rules live in Python: run them on SQLite; the real-worker test runs on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test that runs on both databases."""
+
 
 
 @pytest.fixture
 def announced(session: Session) -> Iterator[list[Task]]:
     """The event tasks the services of this session sent (caught just before each commit)."""
-    tasks: list[Task] = []
-
-    def catch(committing: Session) -> None:
-        tasks.extend(task for task in pending(committing) if task[0] == events.TASK)
-
-    event.listen(session, "before_commit", catch)
-    yield tasks
-    event.remove(session, "before_commit", catch)
+    with tasks_announced(session, events.TASK) as tasks:
+        yield tasks
 
 
 def deliver(session: Session, settings: Settings, tasks: list[Task]) -> None:
@@ -82,20 +67,16 @@ def deliver(session: Session, settings: Settings, tasks: list[Task]) -> None:
 
 
 @dataclass
-class World:
+class World(Audience):
     trial: Trial
     organisation: Organisation
     member: User
-    staff: User
-    follower: User
-    english: User
-    outsider: User
 
 
 @pytest.fixture
 def world(session: Session) -> World:
     department = create_department(session)
-    staff = create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)])  # type: ignore[list-item]
+    audience = create_audience(session, department)
     member = create_user(session, "member@example.jp", display_name="実証 担当")
     organisation = create_organisation(session, admin=member, verified=True)
     trial = Trial(title="高島平モビリティ実証", department_id=department.id, published=True,
@@ -103,32 +84,10 @@ def world(session: Session) -> World:
     session.add(trial)
     session.commit()
     session.add(TrialOrganisation(trial_id=trial.id, organisation_id=organisation.id, is_lead=True))  # type: ignore[arg-type]
-    follower = create_user(session, "follower@example.jp", display_name="フォロワー")
-    english = create_user(session, "english@example.jp", display_name="Emma", locale="en")
-    outsider = create_user(session, "outsider@example.jp")
-    for user in (staff, member, follower, english):
+    for user in (audience.staff, member, audience.follower, audience.english):
         notifications.follow(session, user.id, "trial", trial.id)  # type: ignore[arg-type]
     session.commit()
-    return World(trial, organisation, member, staff, follower, english, outsider)
-
-
-def actor(session: Session, user: User) -> Principal:
-    return Principal.load(session, user)
-
-
-def notified(session: Session, kind: str) -> list[int]:
-    session.expire_all()
-    return sorted(session.exec(select(Notification.user_id).where(Notification.kind == kind)).all())
-
-
-def emails(session: Session) -> dict[str, OutboundEmail]:
-    """The latest e-mail to each address."""
-    session.expire_all()
-    return {row.to_address: row for row in session.exec(select(OutboundEmail).order_by(col(OutboundEmail.id))).all()}
-
-
-def email_count(session: Session) -> int:
-    return len(session.exec(select(OutboundEmail.id)).all())
+    return World(**vars(audience), trial=trial, organisation=organisation, member=member)
 
 
 def subject(row: OutboundEmail) -> str:
@@ -272,9 +231,10 @@ def test_an_approved_booking_reaches_the_organisations_members_but_not_the_coord
 # --- a real worker -------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="a real worker and ON CONFLICT inserts")
 def test_a_progress_update_reaches_the_followers_through_the_worker_once(
         session: Session, smtp_worker_settings: tuple[Settings, Worker], smtp_sink: SmtpSink, database: Database,
-        settings: Settings, world: World, both_databases: None) -> None:
+        settings: Settings, world: World) -> None:
     worker_settings, worker = smtp_worker_settings
     configure_celery(worker_settings)
     smtp_sink.clear()

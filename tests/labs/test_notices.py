@@ -27,21 +27,17 @@ from cocreate.web.templating import render_standalone
 from labs import notice_routes, notices
 from labs.models import Area, Booking, BookingNotice, BookingStatus, NoticeKind, TestField
 from labs.tasks import SEND_NOTICE_TASK
-from tests.conftest import QueryLog, csrf_token
+from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
+
+pytestmark = pytest.mark.databases("sqlite", why="notice rules are Python; ON CONFLICT inserts run on both")
 
 PURPOSE = "社外秘：量産前の最終検証"
 EQUIPMENT = "試作機3台と発電機"
 
 
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    """Pages and subscriptions behave the same on both databases; sending (ON CONFLICT) runs on both."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent: runs on SQLite")
 
 
-pages = pytest.mark.usefixtures("sqlite_only")
 
 
 @pytest.fixture
@@ -91,6 +87,7 @@ def notified(session: Session, key: str) -> list[int]:
 # --- announcing ----------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts and sending")
 def test_announcing_twice_records_one_notice_and_one_task(session: Session, field: TestField, org: Organisation) -> None:
     booking = approved(session, field, org)
     first = notices.announce(session, booking, NoticeKind.APPROVED)
@@ -126,6 +123,7 @@ def people(session: Session, field: TestField) -> dict[str, User]:
     return people
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts and sending")
 def test_each_subscriber_is_told_once_even_when_sent_twice(
     session: Session, settings: Settings, field: TestField, org: Organisation, people: dict[str, User]
 ) -> None:
@@ -162,6 +160,7 @@ def test_each_subscriber_is_told_once_even_when_sent_twice(
         assert PURPOSE not in email.body_text and EQUIPMENT not in email.body_text and email.body_html is None
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts and sending")
 def test_a_run_that_died_halfway_is_finished_without_telling_anyone_twice(
     session: Session, settings: Settings, field: TestField, org: Organisation, people: dict[str, User]
 ) -> None:
@@ -183,6 +182,7 @@ def test_a_run_that_died_halfway_is_finished_without_telling_anyone_twice(
     assert session.get(BookingNotice, notice.id).recipient_count == 4  # type: ignore[union-attr]
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts and sending")
 def test_unpublished_fields_and_missing_bookings_send_nothing(
     session: Session, settings: Settings, field: TestField, org: Organisation, people: dict[str, User]
 ) -> None:
@@ -196,7 +196,6 @@ def test_unpublished_fields_and_missing_bookings_send_nothing(
     assert session.exec(select(func.count()).select_from(OutboundEmail)).one() == 0
 
 
-@pages
 @pytest.mark.parametrize(("kind", "subject", "sentence"), [
     (NoticeKind.CHANGED, "【変更】", "予定が変更されました"),
     (NoticeKind.CANCELLED, "【中止】", "中止になりました"),
@@ -222,7 +221,6 @@ def test_changes_and_cancellations_are_worded_as_such(
     assert sentence[:4] in message or "中止" in message
 
 
-@pages
 def test_hostile_text_is_kept_verbatim_in_the_plain_text_mail(
     session: Session, settings: Settings, field: TestField, org: Organisation, xss_payloads: list[str]
 ) -> None:
@@ -238,7 +236,6 @@ def test_hostile_text_is_kept_verbatim_in_the_plain_text_mail(
 # --- subscribing ---------------------------------------------------------------------------------
 
 
-@pages
 def test_subscribe_and_unsubscribe_a_field(client: TestClient[Litestar], session: Session, field: TestField) -> None:
     resident = create_user(session, "resident@example.jp")
     sign_in(client, resident)
@@ -265,7 +262,6 @@ def test_subscribe_and_unsubscribe_a_field(client: TestClient[Litestar], session
     assert response.headers["location"] == "/"
 
 
-@pages
 def test_the_subscribe_button_swaps_itself_for_htmx(client: TestClient[Litestar], session: Session,
                                                     field: TestField) -> None:
     sign_in(client, create_user(session, "resident@example.jp"))
@@ -275,7 +271,6 @@ def test_the_subscribe_button_swaps_itself_for_htmx(client: TestClient[Litestar]
     assert "1人がこのフィールドのお知らせを受け取っています。" in response.text and "<html" not in response.text
 
 
-@pages
 def test_unpublished_fields_cannot_be_subscribed(client: TestClient[Litestar], session: Session) -> None:
     hidden = create_field(session, published=False)
     resident = create_user(session, "resident@example.jp")
@@ -288,7 +283,6 @@ def test_unpublished_fields_cannot_be_subscribed(client: TestClient[Litestar], s
     assert client.post("/fields/999999/unsubscribe", data={"_csrf_token": csrf_token(client)}).status_code == 404
 
 
-@pages
 def test_visitors_are_sent_to_sign_in(client: TestClient[Litestar], field: TestField) -> None:
     for path in (f"/fields/{field.id}/subscribe", "/notices/subscriptions"):
         response = client.post(path, data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
@@ -297,7 +291,6 @@ def test_visitors_are_sent_to_sign_in(client: TestClient[Litestar], field: TestF
     assert response.headers["location"].startswith("/account/sign-in")
 
 
-@pages
 def test_area_subscriptions(client: TestClient[Litestar], session: Session) -> None:
     resident = create_user(session, "resident@example.jp")
     sign_in(client, resident)
@@ -328,7 +321,6 @@ def test_area_subscriptions(client: TestClient[Litestar], session: Session) -> N
 # --- the public notice page ----------------------------------------------------------------------
 
 
-@pages
 def test_the_notice_page_shows_the_public_facts_only(client: TestClient[Litestar], session: Session, field: TestField,
                                                      org: Organisation) -> None:
     booking = approved(session, field, org, public_description="## 内容\n\n**ロボット**が走ります。")
@@ -343,7 +335,6 @@ def test_the_notice_page_shows_the_public_facts_only(client: TestClient[Litestar
     assert PURPOSE not in text and EQUIPMENT not in text and "7319" not in text
 
 
-@pages
 def test_a_cancelled_booking_says_so(client: TestClient[Litestar], session: Session, field: TestField,
                                      org: Organisation) -> None:
     booking = approved(session, field, org)
@@ -359,7 +350,6 @@ def test_a_cancelled_booking_says_so(client: TestClient[Litestar], session: Sess
     assert text.count('<li id="notice-history-') == 2  # two entries: approved, cancelled
 
 
-@pages
 def test_bookings_without_a_public_notice_are_not_found(client: TestClient[Litestar], session: Session,
                                                         field: TestField, org: Organisation) -> None:
     submitted = create_booking(session, field, org, status=BookingStatus.SUBMITTED)
@@ -375,7 +365,6 @@ def test_bookings_without_a_public_notice_are_not_found(client: TestClient[Lites
         assert client.get(f"/bookings/{booking_id}/notice").status_code == 404
 
 
-@pages
 def test_hostile_text_is_escaped_on_the_pages(client: TestClient[Litestar], session: Session, field: TestField,
                                               org: Organisation, xss_payloads: list[str]) -> None:
     for number, payload in enumerate(xss_payloads[:8]):
@@ -393,7 +382,6 @@ def test_hostile_text_is_escaped_on_the_pages(client: TestClient[Litestar], sess
 # --- the list of recent notices ------------------------------------------------------------------
 
 
-@pages
 def test_the_list_filters_by_area_paginates_and_has_no_n_plus_one(
     client: TestClient[Litestar], session: Session, field: TestField, org: Organisation, query_log: QueryLog
 ) -> None:
@@ -431,7 +419,6 @@ def test_the_list_filters_by_area_paginates_and_has_no_n_plus_one(
     assert client.get("/notices?area=nowhere&page=abc").status_code == 200  # junk filters are ignored
 
 
-@pages
 def test_periods_are_shown_in_tokyo_time(session: Session, field: TestField, org: Organisation) -> None:
     start = datetime(2030, 1, 7, 0, 30, tzinfo=utcnow().tzinfo)  # 09:30 in Tokyo
     booking = approved(session, field, org, periods=[(start, start + timedelta(hours=1))])
@@ -449,7 +436,6 @@ def test_periods_are_shown_in_tokyo_time(session: Session, field: TestField, org
         assert "2030年1月7日月曜日 09:30–10:30" in mail
 
 
-@pages
 def test_the_field_page_has_the_subscribe_button(client: TestClient[Litestar], session: Session,
                                                  field: TestField) -> None:
     page = client.get(f"/fields/{field.id}").text

@@ -8,6 +8,7 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
 
+import pytest
 from sqlmodel import Session, select
 
 from cocreate.db import Database
@@ -21,6 +22,8 @@ from labs.models import Area, BookingNotice, BookingStatus, NoticeKind
 from labs.tasks import SEND_NOTICE_TASK
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user
 from tests.servers import SmtpSink, Worker, wait_until
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql", why="exactly-once delivery through a real worker")
 
 
 def _subject(message: Message) -> str:

@@ -37,22 +37,16 @@ from labs.models import (
     Trial,
     TrialOrganisation,
 )
-from tests.conftest import csrf_token
 from tests.factories import create_department, create_organisation, create_user
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="recruitment rules are Python; concurrent accepts run on both")
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """Most rules live in Python: run them on SQLite only. Tests asking for ``both_databases`` run on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (locks, constraints)."""
 
 
 @dataclass
@@ -544,8 +538,9 @@ def race(settings: Settings, call_id: int, editor_id: int, application_ids: list
     return results, refusals, errors
 
 
-def test_concurrent_accepts_for_the_last_place_let_exactly_one_in(session: Session, world: World, settings: Settings,
-                                                                  both_databases: None) -> None:
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
+def test_concurrent_accepts_for_the_last_place_let_exactly_one_in(session: Session, world: World, settings: Settings) -> None:
     call = make_call(session, world.trial, places=1)
     ids = []
     for index in range(8):
@@ -564,8 +559,9 @@ def test_concurrent_accepts_for_the_last_place_let_exactly_one_in(session: Sessi
     assert accepted == 1
 
 
-def test_concurrent_accepts_of_one_application_count_once(session: Session, world: World, settings: Settings,
-                                                          both_databases: None) -> None:
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
+def test_concurrent_accepts_of_one_application_count_once(session: Session, world: World, settings: Settings) -> None:
     application = applied(session, world, world.resident)
     results, refusals, errors = race(settings, world.call.id, world.coordinator.id, [application.id] * 6)  # type: ignore[arg-type, list-item]
     assert errors == [] and refusals == []

@@ -5,7 +5,6 @@ results and calls for participants) and published test fields. Every change goes
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,27 +30,15 @@ from labs.models import (
 )
 from proposals.models import Category, Challenge, Phase
 from proposals.search import AREA_NAMES
-from tests.conftest import count_queries
 from tests.factories import create_challenge
+from tests.helpers import count_queries
 from tests.labs.helpers import create_department, create_field, create_organisation
-from tests.proposals.search_helpers import unread_broker
+
+pytestmark = pytest.mark.databases("sqlite", why="what the index may hold is Python")
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    """SQLite only unless a test asks for ``both_databases``. Drain tasks go to a broker of this test's
-    own that no worker reads: the tests drain the outbox themselves (``indexer.process_pending``)."""
-    if "database" not in request.fixturenames:
-        return
-    settings: Settings = request.getfixturevalue("settings")
-    if "both_databases" not in request.fixturenames and not settings.database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
-    unread_broker(settings, tmp_path)
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (cascades, queries during a flush)."""
 
 
 def keys(database: Database, settings: Settings, text: str, **filters: object) -> set[str]:
@@ -144,8 +131,8 @@ def test_watched_changes_reindex_the_trial(session: Session, database: Database,
     assert keys(database, settings, "ドローン") == {key}
 
 
-def test_a_challenge_change_reaches_its_trials(session: Session, database: Database, settings: Settings,
-                                               both_databases: None) -> None:
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox and its hooks")
+def test_a_challenge_change_reaches_its_trials(session: Session, database: Database, settings: Settings) -> None:
     challenge = create_challenge(session, create_department(session), phase="trial", category="transport_mobility")
     trial = make_trial(session, challenge=challenge)
     assert keys(database, settings, "配送", category="transport_mobility") == {f"trial:{trial.id}"}

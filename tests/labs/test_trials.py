@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, func, select
 
-from cocreate.accounts.models import Department, Organisation, Role, User
+from cocreate.accounts.models import Organisation, Role, User
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
 from labs.models import Trial, TrialKpi, TrialOrganisation, TrialStatus, TrialUpdate, TrialUpdatePhoto
@@ -24,73 +24,55 @@ from proposals.models import (
     DecisionOutcome,
     Phase,
     PhaseChange,
-    Proposal,
     ProposalKpi,
     ProposalOrganisation,
 )
-from tests.conftest import QueryLog, csrf_token
 from tests.factories import (
-    create_challenge,
-    create_department,
+    Ward,
     create_organisation,
-    create_proposal,
     create_user,
+    create_ward,
     sign_in,
 )
+from tests.helpers import QueryLog, csrf_token
 from tests.proposals.staff_helpers import assert_no_live_markup
+
+pytestmark = pytest.mark.databases("sqlite", why="trial rules are Python; constraints and paging SQL run on both")
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(request: pytest.FixtureRequest, database_url: str) -> None:
-    """The rules live in Python; tests asking for ``both_databases`` also run on PostgreSQL."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (constraints, SQL paging)."""
 
 
 @dataclass
-class World:
-    department: Department
-    other_department: Department
-    staff: User
-    other_staff: User
+class World(Ward):
+    """The usual cast on a decided challenge whose proposal was selected (with a partner and KPIs), a
+    coordinator, and organisations around it: another one, an unverified one."""
+
     coordinator: User
-    member: User
     other_member: User
-    resident: User
-    organisation: Organisation
     partner: Organisation
     other_organisation: Organisation
     unverified: Organisation
-    challenge: Challenge
-    proposal: Proposal
 
 
 @pytest.fixture
 def w(session: Session, app: Litestar) -> World:
-    department = create_department(session)
-    other_department = create_department(session, "roads", division_ja="土木部", section_ja="計画課",
-                                         division_en="Civil Engineering", section_en="Planning")
-    member = create_user(session, "member@example.jp", display_name="モビリティ担当")
+    ward = create_ward(session, phase="decided", staff_email="staff@example.jp", member_name="モビリティ担当")
+    ward.organisation.corporate_number = "7000012050002"
     other_member = create_user(session, "other-member@example.jp")
-    organisation = create_organisation(session, admin=member, verified=True, corporate_number="7000012050002")
     partner = create_organisation(session, "板橋大学", verified=True)
     other_organisation = create_organisation(session, "別会社株式会社", admin=other_member, verified=True)
     unverified = create_organisation(session, "未確認株式会社")
-    challenge = create_challenge(session, department, phase="decided")
+    challenge, proposal = ward.challenge, ward.proposal
     challenge.decisions_published_at = utcnow()
-    proposal = create_proposal(session, challenge, organisation, author=member)
     proposal.decision = DecisionOutcome.SELECTED
     proposal.decided_at = utcnow()
-    session.add_all([challenge, proposal,
+    session.add_all([ward.organisation, challenge, proposal,
                      ProposalOrganisation(proposal_id=proposal.id, organisation_id=partner.id, is_lead=False,
                                           confirmed_at=utcnow()),
                      ProposalKpi(proposal_id=proposal.id, position=0, indicator="利用者数", baseline="0",
@@ -98,14 +80,9 @@ def w(session: Session, app: Litestar) -> World:
                      ProposalKpi(proposal_id=proposal.id, position=1, indicator="満足度", baseline="",
                                  target="80", unit="%")])
     session.commit()
-    return World(
-        department=department, other_department=other_department,
-        staff=create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)]),  # type: ignore[list-item]
-        other_staff=create_user(session, "other-staff@example.jp", roles=[(Role.STAFF, other_department.id)]),  # type: ignore[list-item]
-        coordinator=create_user(session, "coordinator@example.jp", roles=[Role.COORDINATOR]),
-        member=member, other_member=other_member, resident=create_user(session, "resident@example.jp"),
-        organisation=organisation, partner=partner, other_organisation=other_organisation, unverified=unverified,
-        challenge=challenge, proposal=proposal)
+    return World(**vars(ward), coordinator=create_user(session, "coordinator@example.jp", roles=[Role.COORDINATOR]),
+                 other_member=other_member, partner=partner, other_organisation=other_organisation,
+                 unverified=unverified)
 
 
 def post(client: TestClient[Litestar], url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -241,7 +218,8 @@ def test_anonymous_is_sent_to_sign_in(client: TestClient[Litestar], session: Ses
     assert trial_count(session) == 0
 
 
-def test_one_trial_per_proposal_holds_in_the_database(session: Session, w: World, both_databases: None) -> None:
+@pytest.mark.databases("sqlite", "postgresql", why="constraints and paging SQL")
+def test_one_trial_per_proposal_holds_in_the_database(session: Session, w: World) -> None:
     from cocreate.accounts.permissions import Principal
     from labs import trials
 
@@ -652,9 +630,9 @@ def test_the_list_shows_published_trials_with_a_status_filter(client: TestClient
     assert w.organisation.name in page
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="constraints and paging SQL")
 def test_the_list_paginates_in_the_database_without_n_plus_1(client: TestClient[Litestar], session: Session,
-                                                             w: World, query_log: QueryLog,
-                                                             both_databases: None) -> None:
+                                                             w: World, query_log: QueryLog) -> None:
     make_trial(session, w, title="実証 0")
     client.get("/trials")
     query_log.statements.clear()

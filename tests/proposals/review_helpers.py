@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session
@@ -15,7 +14,6 @@ from cocreate.accounts.models import Department, Organisation, Role, User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
 from proposals.models import ChallengeCriterion, ConflictDeclaration, Review, ReviewerAssignment, ReviewScore
-from tests.conftest import csrf_token
 from tests.factories import (
     create_challenge,
     create_department,
@@ -23,6 +21,7 @@ from tests.factories import (
     create_proposal,
     create_user,
 )
+from tests.helpers import csrf_token
 
 
 @dataclass
@@ -93,9 +92,3 @@ def add_review(session: Session, proposal: Any, reviewer: User, scores: list[int
 def post(client: TestClient[Litestar], url: str, data: dict[str, Any] | None = None) -> Any:
     return client.post(url, data={"_csrf_token": csrf_token(client), **(data or {})}, follow_redirects=False)
 
-
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    """For tests whose rules live in Python: the same code runs on PostgreSQL in the other tests."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")

@@ -8,7 +8,7 @@ from cocreate.db import Database
 from cocreate.search import indexer
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def unread_broker(settings: Settings, folder: Path) -> None:

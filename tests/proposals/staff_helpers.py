@@ -15,8 +15,8 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 
 from cocreate.accounts.models import Department, Role, User
-from tests.conftest import csrf_token
 from tests.factories import create_challenge, create_department, create_organisation, create_user, sign_in
+from tests.helpers import csrf_token
 
 
 @dataclass

@@ -13,8 +13,8 @@ from sqlmodel import Session
 from cocreate.db.base import utcnow
 from proposals import challenges
 from proposals.models import AttachmentKind, Challenge, Phase, QuestionStatus, QuestionVisibility
-from tests.conftest import QueryLog
 from tests.factories import create_challenge, create_user
+from tests.helpers import QueryLog
 from tests.proposals.public_helpers import (
     World,
     add_attachment,
@@ -25,6 +25,8 @@ from tests.proposals.public_helpers import (
     move,
     publish_challenge,
 )
+
+pytestmark = pytest.mark.databases("sqlite", why="the API is Python over plain queries")
 
 
 @pytest.fixture

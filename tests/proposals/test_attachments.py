@@ -38,6 +38,8 @@ from tests.proposals.staff_helpers import (
     upload,
 )
 
+pytestmark = pytest.mark.databases("sqlite", why="attachment checks are Python")
+
 MB = 1024 * 1024
 
 

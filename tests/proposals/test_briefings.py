@@ -30,9 +30,11 @@ from cocreate.web.i18n import WARD_TIMEZONE
 from proposals import briefing_routes, briefings
 from proposals.briefings import SessionInput
 from proposals.models import BriefingRegistration, BriefingSession, Challenge, Phase
-from tests.conftest import QueryLog, csrf_token
 from tests.factories import create_challenge, create_department, create_user, sign_in
+from tests.helpers import QueryLog, csrf_token
 from tests.servers import SmtpSink, Worker
+
+pytestmark = pytest.mark.databases("sqlite", why="briefing rules are Python; the capacity race runs on both")
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -427,6 +429,8 @@ def race(settings: Settings, calls: list[tuple[int, int, int]]) -> tuple[list[st
     return refusals, errors
 
 
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
 def test_capacity_holds_when_twenty_people_register_at_once(session: Session, world: World,
                                                            settings: Settings) -> None:
     briefing = add_session(session, world.challenge, capacity=5)
@@ -438,6 +442,8 @@ def test_capacity_holds_when_twenty_people_register_at_once(session: Session, wo
     assert reload(session, briefing).registered_count == 5
 
 
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
 def test_a_double_submit_keeps_one_place(session: Session, world: World, settings: Settings) -> None:
     briefing = add_session(session, world.challenge, capacity=5)
     refusals, errors = race(settings, [(world.resident.id, world.challenge.id, briefing.id)] * 8)  # type: ignore[list-item]

@@ -19,6 +19,8 @@ from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
 from proposals.models import Challenge, ChallengeCriterion, ChallengeRevision, Phase
 from tests.factories import create_department, create_user
 
+pytestmark = pytest.mark.databases("sqlite", why="challenge editing rules are Python")
+
 
 def complete_input(**overrides: object) -> ChallengeInput:
     data = ChallengeInput(

@@ -31,7 +31,6 @@ from cocreate.web.sessions import StoredSession
 from proposals import comment_routes, comments, phases
 from proposals.models import Comment, CommentLike, Phase, Proposal, ProposalStatus
 from proposals.phases import Action
-from tests.conftest import count_queries, csrf_token
 from tests.factories import (
     create_challenge,
     create_department,
@@ -40,6 +39,9 @@ from tests.factories import (
     create_user,
     sign_in,
 )
+from tests.helpers import count_queries, csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="comment rules are Python; concurrent likes run on both")
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 World = dict[str, Any]
@@ -391,6 +393,8 @@ def test_like_once_then_unlike(app: Litestar, session: Session, world: World) ->
         comments.set_like(session, neighbour, comment.id, True)  # type: ignore[arg-type]
 
 
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
 def test_concurrent_likes_keep_the_count_exact(database: Database, session: Session, world: World) -> None:
     comment = say(session, world)
     users = [world["neighbour"], world["member"], world["staff"], world["other_staff"]]

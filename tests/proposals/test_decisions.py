@@ -19,7 +19,9 @@ from cocreate.tasks import configure_celery
 from proposals import review
 from proposals.models import Challenge, DecisionOutcome, Proposal
 from tests.factories import sign_in
-from tests.proposals.review_helpers import World, actor, make_world, post, sqlite_only  # noqa: F401
+from tests.proposals.review_helpers import World, actor, make_world, post
+
+pytestmark = pytest.mark.databases("sqlite", why="decision rules are Python")
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +53,6 @@ def _decided(session: Session, proposal: Proposal) -> Proposal:
 # --- saving --------------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 303), ("resident", 403), ("reviewer_a", 403),
                                                ("other_staff", 403), ("admin", 403), ("staff", 303)])
 def test_saving_decisions_per_role(client: TestClient[Litestar], session: Session, world: World, who: str,
@@ -128,6 +129,7 @@ def test_publish_requires_every_decision(client: TestClient[Litestar], session: 
     assert session.exec(select(Notification)).first() is None
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="notifications are inserted with ON CONFLICT")
 def test_publish_notifies_once(client: TestClient[Litestar], session: Session, world: World,
                                settings: Settings, xss_payloads: list[str]) -> None:
     people = world.people

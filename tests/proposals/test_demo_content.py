@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -26,6 +27,8 @@ from proposals.models import (
     QuestionStatus,
     QuestionVisibility,
 )
+
+pytestmark = pytest.mark.databases("sqlite", why="demo content goes through the services")
 
 
 def load_all(database: Database, settings: Settings) -> list[str]:
@@ -121,6 +124,7 @@ def test_demo_dialogue_and_briefings(database: Database, settings: Settings, ses
     assert session.exec(select(func.count()).select_from(BriefingRegistration)).one() > 0
 
 
+@pytest.mark.committed("counts rows on a connection of its own")
 def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Settings) -> None:
     load_all(database, settings)
     before = row_counts(database)

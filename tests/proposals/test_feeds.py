@@ -28,7 +28,6 @@ from proposals.models import (
     QuestionStatus,
     QuestionVisibility,
 )
-from tests.conftest import QueryLog
 from tests.factories import (
     create_challenge,
     create_department,
@@ -36,21 +35,16 @@ from tests.factories import (
     create_proposal,
     create_user,
 )
+from tests.helpers import QueryLog
+
+pytestmark = pytest.mark.databases("sqlite", why="feeds are Python; paging SQL runs on both")
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(request: pytest.FixtureRequest, database_url: str) -> None:
-    """The rules live in Python; tests asking for ``both_databases`` also run on PostgreSQL."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose SQL (correlated subqueries, ordering, limits) must work on both databases."""
 
 
 @dataclass
@@ -123,8 +117,9 @@ def add_question(session: Session, challenge: Challenge, body: str, *, asker: Us
 # --- /challenges.atom ----------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ordering and limits in SQL")
 def test_challenges_feed_lists_published_challenges_with_stable_ids_and_absolute_links(
-        client: TestClient[Litestar], session: Session, settings: Settings, w: World, both_databases: None) -> None:
+        client: TestClient[Litestar], session: Session, settings: Settings, w: World) -> None:
     create_challenge(session, w.department, phase="draft", title="下書きの課題は出ない")
     older = create_challenge(session, w.department, phase="closed", title="終了した課題")
     older.published_at = utcnow() - timedelta(days=30)
@@ -224,8 +219,9 @@ def test_challenges_feed_query_count_does_not_grow(client: TestClient[Litestar],
 # --- /challenges/{id}/proposals.atom -------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ordering and limits in SQL")
 def test_proposals_feed_has_public_proposals_only_and_never_confidential_text(
-        client: TestClient[Litestar], session: Session, settings: Settings, w: World, both_databases: None) -> None:
+        client: TestClient[Litestar], session: Session, settings: Settings, w: World) -> None:
     shown = create_proposal(session, w.challenge, w.organisation, title="公開の提案", summary="公開の概要",
                             confidential="極秘の原価内訳")
     session.add(ProposalVersion(proposal_id=shown.id, number=2, content_json="{}",  # type: ignore[arg-type]
@@ -296,8 +292,9 @@ def test_proposals_feed_query_count_does_not_grow(client: TestClient[Litestar], 
 # --- /challenges/{id}/answers.atom ---------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ordering and limits in SQL")
 def test_answers_feed_has_answered_visible_questions_without_private_askers(
-        client: TestClient[Litestar], session: Session, settings: Settings, w: World, both_databases: None) -> None:
+        client: TestClient[Litestar], session: Session, settings: Settings, w: World) -> None:
     public = add_question(session, w.challenge, "バスの本数は？", asker=w.asker, answer="1時間に**2本**です。",
                           answered_minutes_ago=10)
     private = add_question(session, w.challenge, "非公開の質問です", asker=w.asker,

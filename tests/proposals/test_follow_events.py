@@ -12,20 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email.header import decode_header, make_header
-from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
-from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import Organisation, Role, User
-from cocreate.accounts.permissions import Principal
+from cocreate.accounts.models import Organisation, User
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.mail import OutboundEmail
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
@@ -35,6 +31,9 @@ from proposals import comments, events, lifecycle, questions, submissions
 from proposals.models import Challenge, ChallengePhaseDate, Phase, ProposalStatus
 from proposals.questions import AskInput
 from tests.factories import (
+    Audience,
+    actor,
+    create_audience,
     create_challenge,
     create_department,
     create_organisation,
@@ -42,34 +41,22 @@ from tests.factories import (
     create_user,
     sign_in,
 )
+from tests.helpers import Task, email_count, emails, notified, tasks_announced
 from tests.servers import SmtpSink, Worker, wait_until
 
-Task = tuple[str, tuple[Any, ...], dict[str, Any], Any]
+pytestmark = pytest.mark.databases("sqlite", why="event fan-out is Python; the worker test runs on both")
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """The fan-out rules live in Python: run them on SQLite; the real-worker test runs on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test that runs on both databases."""
+
 
 
 @pytest.fixture
 def announced(session: Session) -> Iterator[list[Task]]:
     """The event tasks the services of this session sent (caught just before each commit)."""
-    tasks: list[Task] = []
-
-    def catch(committing: Session) -> None:
-        tasks.extend(task for task in pending(committing) if task[0] == events.TASK)
-
-    event.listen(session, "before_commit", catch)
-    yield tasks
-    event.remove(session, "before_commit", catch)
+    with tasks_announced(session, events.TASK) as tasks:
+        yield tasks
 
 
 def deliver(session: Session, settings: Settings, tasks: list[Task]) -> None:
@@ -80,51 +67,25 @@ def deliver(session: Session, settings: Settings, tasks: list[Task]) -> None:
 
 
 @dataclass
-class World:
+class World(Audience):
     challenge: Challenge
-    staff: User
     organisation: Organisation
     author: User
     colleague: User
-    follower: User
-    english: User
-    outsider: User
 
 
 @pytest.fixture
 def world(session: Session) -> World:
     department = create_department(session)
-    staff = create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)])  # type: ignore[list-item]
+    audience = create_audience(session, department)
     author = create_user(session, "author@example.jp", display_name="提案者")
     colleague = create_user(session, "colleague@example.jp")
     organisation = create_organisation(session, admin=author, members=[colleague], verified=True)
-    follower = create_user(session, "follower@example.jp", display_name="フォロワー")
-    english = create_user(session, "english@example.jp", display_name="Emma", locale="en")
-    outsider = create_user(session, "outsider@example.jp")
     challenge = create_challenge(session, department, phase="accepting")
-    for user in (staff, author, colleague, follower, english):
+    for user in (audience.staff, author, colleague, audience.follower, audience.english):
         notifications.follow(session, user.id, "challenge", challenge.id)  # type: ignore[arg-type]
     session.commit()
-    return World(challenge, staff, organisation, author, colleague, follower, english, outsider)
-
-
-def actor(session: Session, user: User) -> Principal:
-    return Principal.load(session, user)
-
-
-def notified(session: Session, kind: str) -> list[int]:
-    session.expire_all()
-    return sorted(session.exec(select(Notification.user_id).where(Notification.kind == kind)).all())
-
-
-def emails(session: Session) -> dict[str, OutboundEmail]:
-    """The latest e-mail to each address."""
-    session.expire_all()
-    return {row.to_address: row for row in session.exec(select(OutboundEmail).order_by(col(OutboundEmail.id))).all()}
-
-
-def email_count(session: Session) -> int:
-    return len(session.exec(select(OutboundEmail.id)).all())
+    return World(**vars(audience), challenge=challenge, organisation=organisation, author=author, colleague=colleague)
 
 
 # --- proposal submitted --------------------------------------------------------------------------
@@ -338,9 +299,10 @@ def test_a_public_answer_reaches_the_challenge_followers_but_not_the_answering_s
 # --- a real worker -------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="a real worker and ON CONFLICT inserts")
 def test_a_submission_reaches_the_followers_through_the_worker_once(
         session: Session, smtp_worker_settings: tuple[Settings, Worker], smtp_sink: SmtpSink, database: Database,
-        settings: Settings, world: World, both_databases: None) -> None:
+        settings: Settings, world: World) -> None:
     worker_settings, worker = smtp_worker_settings
     configure_celery(worker_settings)
     smtp_sink.clear()

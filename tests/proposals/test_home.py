@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session
@@ -11,7 +12,9 @@ from sqlmodel import Session
 from cocreate.accounts.models import Department
 from cocreate.db.base import utcnow
 from proposals.models import Category, Challenge, Phase
-from tests.conftest import QueryLog
+from tests.helpers import QueryLog
+
+pytestmark = pytest.mark.databases("sqlite", why="the home page is Python")
 
 
 def add_challenges(session: Session, count: int, *, phase: Phase = Phase.ACCEPTING, prefix: str = "課題") -> None:

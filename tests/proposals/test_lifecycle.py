@@ -21,6 +21,8 @@ from proposals.phases import Action
 from tests.factories import create_challenge, create_department, create_user
 from tests.servers import Worker, wait_until
 
+pytestmark = pytest.mark.databases("sqlite", why="phase rules are Python")
+
 EXPECTED = {
     # action: the phases that allow it; every other phase refuses it with a reason.
     Action.ASK: {Phase.PUBLISHED, Phase.ACCEPTING},

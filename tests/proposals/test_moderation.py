@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from markupsafe import escape
 from sqlmodel import Session, col, func, select
 
-from cocreate.accounts.models import Organisation, Role, User
+from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
@@ -21,74 +21,45 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.web.i18n import gettext, using_locale
 from proposals import moderation
-from proposals.models import Challenge, Comment, Proposal, Report, ReportReason
-from tests.conftest import count_queries, csrf_token
+from proposals.models import Comment, Report, ReportReason
 from tests.factories import (
-    create_challenge,
-    create_department,
-    create_organisation,
+    Ward,
+    actor,
     create_proposal,
     create_user,
+    create_ward,
+    reload,
     sign_in,
 )
+from tests.helpers import count_queries, csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="moderation rules are Python; simultaneous reports run on both")
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """Most rules live in Python: run them on SQLite only. Tests asking for ``both_databases`` run on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (locks, constraints)."""
 
 
 @dataclass
-class World:
-    challenge: Challenge
-    proposal: Proposal
+class World(Ward):
+    """The usual cast, a comment on the proposal by a commenter, and four residents who report."""
+
     comment: Comment
-    organisation: Organisation
-    member: User  # writes the proposal
-    commenter: User  # writes the comment
-    staff: User
+    commenter: User
     residents: list[User]
-    moderator: User
-    admin: User
 
 
 @pytest.fixture
 def world(session: Session) -> World:
-    env = create_department(session)
-    member = create_user(session, "member@example.jp", display_name="提案 一郎")
-    organisation = create_organisation(session, admin=member, verified=True)
-    challenge = create_challenge(session, env, phase="voting")
-    proposal = create_proposal(session, challenge, organisation, author=member)
+    ward = create_ward(session, phase="voting")
     commenter = create_user(session, "commenter@example.jp", display_name="投稿 次郎")
-    comment = Comment(target_type="proposal", target_id=proposal.id, author_id=commenter.id,  # type: ignore[arg-type]
+    comment = Comment(target_type="proposal", target_id=ward.proposal.id, author_id=commenter.id,  # type: ignore[arg-type]
                       body="090-1234-5678 に電話してください")
     session.add(comment)
     session.commit()
     session.refresh(comment)
-    return World(
-        challenge=challenge, proposal=proposal, comment=comment, organisation=organisation, member=member,
-        commenter=commenter,
-        staff=create_user(session, "kankyo@example.jp", roles=[(Role.STAFF, env.id)]),  # type: ignore[list-item]
-        residents=[create_user(session, f"reporter{i}@example.jp", display_name=f"通報者{i}") for i in range(4)],
-        moderator=create_user(session, "moderator@example.jp", display_name="モデレーター", roles=[Role.MODERATOR]),
-        admin=create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
-    )
-
-
-def actor(session: Session, user: User | None) -> Principal:
-    return Principal.load(session, user) if user is not None else Principal.anonymous()
-
-
-def reload(session: Session, row: Proposal | Comment | User) -> Proposal | Comment | User:
-    session.expire_all()
-    return session.get(type(row), row.id)  # type: ignore[return-value]
+    residents = [create_user(session, f"reporter{i}@example.jp", display_name=f"通報者{i}") for i in range(4)]
+    return World(**vars(ward), comment=comment, commenter=commenter, residents=residents)
 
 
 def ja(message: str, **variables: object) -> str:
@@ -205,8 +176,9 @@ def test_hostile_notes_are_stored_verbatim_and_shown_escaped(session: Session, w
     assert "<script>alert(1)</script>" not in page
 
 
-def test_simultaneous_reports_hide_once_with_an_exact_count(session: Session, world: World, settings: Settings,
-                                                            both_databases: None) -> None:
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
+def test_simultaneous_reports_hide_once_with_an_exact_count(session: Session, world: World, settings: Settings) -> None:
     racing = Database(settings, pool_size=8, max_overflow=0)
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []

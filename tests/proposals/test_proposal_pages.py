@@ -22,8 +22,8 @@ from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
 from proposals import submissions
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalAttachment, ProposalStatus
-from tests.conftest import QueryLog, csrf_token
 from tests.factories import sign_in
+from tests.helpers import QueryLog, csrf_token
 from tests.proposals.search_helpers import index_now, unread_broker
 from tests.proposals.staff_helpers import assert_no_live_markup
 from tests.proposals.test_submissions import (
@@ -36,20 +36,14 @@ from tests.proposals.test_submissions import (
     verify_first,
 )
 
+pytestmark = pytest.mark.databases("sqlite", why="proposal pages are Python; paging SQL runs on both")
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """Most rules live in Python: run them on SQLite only. Tests asking for ``both_databases`` run on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (SQL ordering and paging)."""
 
 
 @pytest.fixture
@@ -404,8 +398,9 @@ def test_the_list_reads_a_fixed_number_of_queries(client: TestClient[Litestar], 
     assert 'rel="next"' in fragment.text
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="paging SQL")
 def test_sort_orders_and_a_stable_random_order_across_pages(client: TestClient[Litestar], session: Session,
-                                                            world: World, both_databases: None) -> None:
+                                                            world: World) -> None:
     ids = [submitted(session, world, title=f"提案{i:02d}").id for i in range(25)]
     row = session.get(Proposal, ids[3])
     row.vote_count, row.comment_count = 9, 1  # type: ignore[union-attr]

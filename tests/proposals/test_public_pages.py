@@ -15,8 +15,8 @@ from cocreate.db.base import utcnow
 from proposals import challenges
 from proposals.models import AttachmentKind, Challenge, Phase
 from proposals.public_routes import line_diff
-from tests.conftest import QueryLog
 from tests.factories import create_challenge, sign_in
+from tests.helpers import QueryLog
 from tests.proposals.public_helpers import (
     World,
     add_attachment,
@@ -26,6 +26,8 @@ from tests.proposals.public_helpers import (
     move,
     publish_challenge,
 )
+
+pytestmark = pytest.mark.databases("sqlite", why="public pages and filters are Python")
 
 HX = {"HX-Request": "true"}
 

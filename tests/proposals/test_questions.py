@@ -28,9 +28,11 @@ from cocreate.tasks import configure_celery, enqueue
 from proposals import question_routes, questions
 from proposals.models import Challenge, Phase, Question, QuestionStatus, QuestionVisibility
 from proposals.questions import AskInput
-from tests.conftest import count_queries, csrf_token
 from tests.factories import create_challenge, create_department, create_organisation, create_user, sign_in
+from tests.helpers import count_queries, csrf_token
 from tests.servers import SmtpSink, Worker, wait_until
+
+pytestmark = pytest.mark.databases("sqlite", why="dialogue rules are Python")
 
 World = dict[str, object]
 

@@ -16,9 +16,11 @@ from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from proposals import review
 from proposals.models import ConflictDeclaration, Review, ReviewerAssignment, ReviewScore
-from tests.conftest import QueryLog
 from tests.factories import create_proposal, create_user, sign_in
-from tests.proposals.review_helpers import World, actor, add_review, make_world, post, sqlite_only  # noqa: F401
+from tests.helpers import QueryLog
+from tests.proposals.review_helpers import World, actor, add_review, make_world, post
+
+pytestmark = pytest.mark.databases("sqlite", why="review rules are Python")
 
 
 @pytest.fixture
@@ -33,7 +35,6 @@ def _scores(world: World, first: object, second: object) -> dict[str, object]:
 # --- assigning reviewers -------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 303), ("resident", 403), ("reviewer_a", 403),
                                                ("other_staff", 403), ("admin", 403), ("staff", 200)])
 def test_reviewers_page_per_role(client: TestClient[Litestar], world: World, who: str, expected: int) -> None:
@@ -47,6 +48,7 @@ def test_reviewers_page_per_role(client: TestClient[Litestar], world: World, who
         assert "審査 一郎" in response.text and "審査 二郎" in response.text
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_staff_search_and_assign(client: TestClient[Litestar], session: Session, world: World) -> None:
     sign_in(client, world.people["staff"])
     page = client.get(f"/staff/challenges/{world.challenge.id}/reviewers", params={"q": "審査"})
@@ -75,11 +77,13 @@ def test_staff_search_and_assign(client: TestClient[Litestar], session: Session,
     assert len(session.exec(select(ReviewerAssignment)).all()) == 3
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_search_is_not_a_pattern(session: Session, world: World) -> None:
     assert review.candidates(session, world.challenge.id, "%") == []
     assert review.candidates(session, world.challenge.id, "   ") == []
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_unassign(session: Session, world: World) -> None:
     staff = actor(session, world.people["staff"])
     add_review(session, world.p1, world.people["reviewer_a"], [3, 3], criteria=world.criteria)
@@ -99,7 +103,6 @@ def test_unassign(session: Session, world: World) -> None:
 # --- reviewing -----------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 303), ("resident", 403), ("reviewer_c", 403),
                                                ("staff", 403), ("reviewer_a", 200)])
 def test_review_pages_per_role(client: TestClient[Litestar], world: World, who: str, expected: int) -> None:
@@ -116,7 +119,6 @@ def test_review_pages_per_role(client: TestClient[Litestar], world: World, who: 
         assert client.get(f"/review/proposals/{world.draft.id}").status_code == 404
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_conflict_blocks_scoring(client: TestClient[Litestar], session: Session, world: World) -> None:
     sign_in(client, world.people["reviewer_a"])
     url = f"/review/proposals/{world.p1.id}"
@@ -134,6 +136,7 @@ def test_conflict_blocks_scoring(client: TestClient[Litestar], session: Session,
     assert declaration is not None and declaration.has_conflict and declaration.note == "提案企業の顧問です"
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_score_validation(client: TestClient[Litestar], session: Session, world: World) -> None:
     sign_in(client, world.people["reviewer_a"])
     url = f"/review/proposals/{world.p1.id}"
@@ -163,6 +166,7 @@ def test_score_validation(client: TestClient[Litestar], session: Session, world:
     assert sorted(s.score for s in session.exec(select(ReviewScore)).all()) == [4, 5]
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_review_only_in_review_phase(session: Session, world: World) -> None:
     world.challenge.phase = "voting"
     session.add(world.challenge)
@@ -175,7 +179,6 @@ def test_review_only_in_review_phase(session: Session, world: World) -> None:
         review.declare_conflict(session, actor(session, world.people["reviewer_c"]), world.p1.id, "no")
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_blind_until_submitted(client: TestClient[Litestar], session: Session, world: World) -> None:
     payload = "<script>alert(1)</script>"
     add_review(session, world.p1, world.people["reviewer_a"], [2, 5], comment=f"Aの講評 {payload}", criteria=world.criteria)
@@ -203,6 +206,7 @@ def test_blind_until_submitted(client: TestClient[Litestar], session: Session, w
     assert [o.scores for o in found.others] == [{world.criteria[0].id: 2, world.criteria[1].id: 5}]
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_declaring_conflict_drops_a_draft(session: Session, world: World) -> None:
     reviewer = actor(session, world.people["reviewer_a"])
     review.declare_conflict(session, reviewer, world.p1.id, "no")
@@ -227,6 +231,7 @@ def _hand_example(session: Session, world: World) -> None:
     session.commit()
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_weighted_totals_by_hand(session: Session, world: World) -> None:
     _hand_example(session, world)
     found = review.results(session, actor(session, world.people["staff"]), world.challenge.id)
@@ -245,7 +250,6 @@ def test_weighted_totals_by_hand(session: Session, world: World) -> None:
     assert review.weighted_total(world.criteria, {}) is None
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_results_page_and_csv(client: TestClient[Litestar], session: Session, world: World) -> None:
     _hand_example(session, world)
     hostile = create_proposal(session, world.challenge, world.organisation, title='=HYPERLINK("http://evil")')
@@ -286,7 +290,6 @@ def _many_proposals(session: Session, world: World, count: int) -> None:
             add_review(session, proposal, reviewer, [1 + (index + number) % 5, 1 + index % 5], criteria=world.criteria)
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_results_query_count_is_constant(client: TestClient[Litestar], session: Session, world: World,
                                          query_log: QueryLog) -> None:
     sign_in(client, world.people["staff"])
@@ -303,6 +306,7 @@ def test_results_query_count_is_constant(client: TestClient[Litestar], session: 
     assert query_log.count == few, str(query_log)
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_reviewer_sees_own_progress(session: Session, world: World) -> None:
     reviewer = actor(session, world.people["reviewer_a"])
     add_review(session, world.p1, world.people["reviewer_a"], [3, 3], criteria=world.criteria)

@@ -5,7 +5,6 @@ outbox (``indexer.process_pending``) and the test searches again, as a visitor w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -32,7 +31,6 @@ from proposals.models import (
     QuestionVisibility,
 )
 from proposals.search import area_slug, question_title
-from tests.conftest import count_queries
 from tests.factories import (
     create_challenge,
     create_department,
@@ -40,27 +38,16 @@ from tests.factories import (
     create_proposal,
     create_user,
 )
-from tests.proposals.search_helpers import unread_broker
+from tests.helpers import count_queries
+
+pytestmark = pytest.mark.databases("sqlite", why="what the index may hold is Python")
 
 SECRET = "xylophagous"
 """A word only the confidential part and a confidential attachment hold."""
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    """SQLite only unless a test asks for ``both_databases``. Drain tasks go to a broker of this test's
-    own that no worker reads: the tests drain the outbox themselves (``indexer.process_pending``)."""
-    if "database" not in request.fixturenames:
-        return
-    settings: Settings = request.getfixturevalue("settings")
-    if "both_databases" not in request.fixturenames and not settings.database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
-    unread_broker(settings, tmp_path)
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (cascades, queries during a flush)."""
 
 
 @dataclass
@@ -217,8 +204,9 @@ def test_hostile_text_is_indexed_verbatim_and_its_snippet_escaped(session: Sessi
     assert len(hits[key(question)].title) <= 80
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox and its hooks")
 def test_a_challenge_moved_back_to_draft_or_deleted_takes_its_proposals_and_questions_along(
-        session: Session, database: Database, settings: Settings, w: World, both_databases: None) -> None:
+        session: Session, database: Database, settings: Settings, w: World) -> None:
     proposal = create_proposal(session, w.challenge, w.organisation, title="地中熱で学校を冷やす")
     question = ask(session, w, "地中熱の掘削は許可されますか？")
     everything = {key(w.challenge), key(proposal), key(question)}

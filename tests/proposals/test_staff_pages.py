@@ -18,8 +18,8 @@ from cocreate.web import i18n
 from proposals import challenges, lifecycle
 from proposals.models import Challenge, ChallengeRevision, Phase, PhaseChange
 from proposals.staff_routes import parse_local_datetime, parse_whole_number
-from tests.conftest import QueryLog
 from tests.factories import create_challenge, sign_in
+from tests.helpers import QueryLog
 from tests.proposals.staff_helpers import (
     Ward,
     assert_no_live_markup,
@@ -30,6 +30,8 @@ from tests.proposals.staff_helpers import (
     signed_in_client,
     upload,
 )
+
+pytestmark = pytest.mark.databases("sqlite", why="staff pages are Python")
 
 
 def ja(message: str, **variables: object) -> str:

@@ -34,6 +34,8 @@ from proposals.submissions import ProposalInput
 from tests.factories import create_challenge, create_department, create_organisation, create_user
 from tests.proposals.search_helpers import index_now, unread_broker
 
+pytestmark = pytest.mark.databases("sqlite", why="submission rules are Python; constraints run on both")
+
 SECRET = "CONFIDENTIAL-MARKER-7f3a9c"
 
 
@@ -85,16 +87,8 @@ def make_world(session: Session) -> World:
     return World(env, other, challenge, other_challenge, org, partner, unverified, people)
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """Most rules live in Python: run them on SQLite only. Tests asking for ``both_databases`` run on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (locks, counts, SQL ordering)."""
 
 
 @pytest.fixture
@@ -288,8 +282,8 @@ def test_drafts_are_invisible_to_everyone_but_their_authors(session: Session, wo
     assert submissions.load(session, world.actor(session, "member2"), proposal.id)[0].id == proposal.id  # type: ignore[arg-type]
 
 
-def test_withdrawing_keeps_the_row_and_the_count_exact(session: Session, world: World,
-                                                       both_databases: None) -> None:
+@pytest.mark.databases("sqlite", "postgresql", why="constraints")
+def test_withdrawing_keeps_the_row_and_the_count_exact(session: Session, world: World) -> None:
     first = submitted(session, world)
     submitted(session, world, title="二つ目の提案")
     assert proposal_count(session, world.challenge) == 2
@@ -435,8 +429,8 @@ def test_similar_proposals_never_show_what_was_hidden_since_the_index_last_caugh
 # --- the count stays exact -----------------------------------------------------------------------
 
 
-def test_the_proposal_count_counts_submitted_proposals_only(session: Session, world: World,
-                                                            both_databases: None) -> None:
+@pytest.mark.databases("sqlite", "postgresql", why="constraints")
+def test_the_proposal_count_counts_submitted_proposals_only(session: Session, world: World) -> None:
     for i in range(3):
         submitted(session, world, title=f"提案{i}")
     draft(session, world, title="下書き")

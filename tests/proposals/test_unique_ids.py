@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session
@@ -17,6 +18,8 @@ from tests.factories import (
     create_user,
     sign_in,
 )
+
+pytestmark = pytest.mark.databases("sqlite", why="DOM ids are Python")
 
 ID = re.compile(r'\sid="([^"]+)"')
 

@@ -5,14 +5,13 @@ and that who voted is never shown."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, func, select
 
-from cocreate.accounts.models import Department, Organisation, Role, User
+from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
@@ -23,71 +22,33 @@ from cocreate.web.i18n import gettext, using_locale
 from proposals import phases, vote_routes, votes
 from proposals.models import Challenge, Phase, Proposal, Vote
 from proposals.phases import Action
-from tests.conftest import csrf_token
 from tests.factories import (
+    Ward,
+    actor,
     create_challenge,
-    create_department,
-    create_organisation,
     create_proposal,
     create_user,
+    create_ward,
+    reload,
     sign_in,
 )
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="vote rules are Python; row locks and the unique vote run on both")
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_unless_the_database_matters(request: pytest.FixtureRequest, database_url: str) -> None:
-    """Most rules live in Python: run them on SQLite only. Tests asking for ``both_databases`` run on both."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
+
+
+
+
+World = Ward
 
 
 @pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (locks, constraints)."""
-
-
-@dataclass
-class World:
-    env: Department
-    other: Department
-    challenge: Challenge
-    proposal: Proposal
-    organisation: Organisation
-    staff: User
-    other_staff: User
-    member: User
-    resident: User
-    moderator: User
-
-
-@pytest.fixture
-def world(session: Session) -> World:
-    env = create_department(session)
-    other = create_department(session, "transport", division_ja="都市整備部", section_ja="交通政策課",
-                              division_en="Urban Development", section_en="Transport Policy")
-    member = create_user(session, "member@example.jp", display_name="提案 一郎")
-    organisation = create_organisation(session, admin=member, verified=True)
-    challenge = create_challenge(session, env, phase="voting")
-    proposal = create_proposal(session, challenge, organisation, author=member)
-    return World(
-        env=env, other=other, challenge=challenge, proposal=proposal, organisation=organisation,
-        staff=create_user(session, "kankyo@example.jp", display_name="環境 花子", roles=[(Role.STAFF, env.id)]),  # type: ignore[list-item]
-        other_staff=create_user(session, "kotsu@example.jp", roles=[(Role.STAFF, other.id)]),  # type: ignore[list-item]
-        member=member,
-        resident=create_user(session, "resident@example.jp", display_name="区民 太郎"),
-        moderator=create_user(session, "moderator@example.jp", roles=[Role.MODERATOR]),
-    )
-
-
-def actor(session: Session, user: User | None) -> Principal:
-    return Principal.load(session, user) if user is not None else Principal.anonymous()
-
-
-def reload(session: Session, row: Proposal | Challenge) -> Proposal | Challenge:
-    session.expire_all()
-    return session.get(type(row), row.id)  # type: ignore[return-value]
+def world(session: Session) -> Ward:
+    return create_ward(session, phase="voting")
 
 
 def vote_rows(session: Session, proposal_id: int | None = None) -> int:
@@ -133,7 +94,7 @@ def test_the_vote_limit_counts_per_challenge(session: Session, world: World) -> 
     challenge.vote_limit = 2  # type: ignore[union-attr]
     session.commit()
     first, second, third = more_proposals(session, world, 3)
-    elsewhere = create_proposal(session, create_challenge(session, world.other, phase="voting", title="別の課題"),
+    elsewhere = create_proposal(session, create_challenge(session, world.other_department, phase="voting", title="別の課題"),
                                 world.organisation)
     resident = actor(session, world.resident)
     votes.vote(session, resident, first.id)  # type: ignore[arg-type]
@@ -219,7 +180,7 @@ def test_only_submitted_visible_proposals_take_votes(session: Session, world: Wo
     with pytest.raises(ValidationFailed) as refused:
         votes.vote(session, resident, world.proposal.id)  # type: ignore[arg-type]
     assert refused.value.errors["vote"] == ja("This proposal is hidden and cannot be supported.")
-    draft_challenge = create_challenge(session, world.env, phase="draft", title="下書きの課題")
+    draft_challenge = create_challenge(session, world.department, phase="draft", title="下書きの課題")
     on_draft = create_proposal(session, draft_challenge, world.organisation)
     with pytest.raises(votes.NotFound):
         votes.vote(session, resident, on_draft.id)  # type: ignore[arg-type]
@@ -357,24 +318,27 @@ def race(settings: Settings, calls: list[tuple[int, int]]) -> tuple[list[bool], 
     return results, refusals, errors
 
 
-def test_twenty_residents_voting_at_once_give_an_exact_count(session: Session, world: World, settings: Settings,
-                                                             both_databases: None) -> None:
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
+def test_twenty_residents_voting_at_once_give_an_exact_count(session: Session, world: World, settings: Settings) -> None:
     voters = [create_user(session, f"racer{i}@example.jp") for i in range(20)]
     results, refusals, errors = race(settings, [(u.id, world.proposal.id) for u in voters])  # type: ignore[misc]
     assert errors == [] and refusals == [] and results == [True] * 20
     assert reload(session, world.proposal).vote_count == 20 == vote_rows(session, world.proposal.id)  # type: ignore[union-attr]
 
 
-def test_a_double_submit_counts_once(session: Session, world: World, settings: Settings,
-                                     both_databases: None) -> None:
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
+def test_a_double_submit_counts_once(session: Session, world: World, settings: Settings) -> None:
     results, refusals, errors = race(settings, [(world.resident.id, world.proposal.id)] * 10)  # type: ignore[list-item]
     assert errors == [] and refusals == []
     assert sorted(results) == [False] * 9 + [True]
     assert reload(session, world.proposal).vote_count == 1 == vote_rows(session)  # type: ignore[union-attr]
 
 
-def test_racing_votes_cannot_pass_the_limit(session: Session, world: World, settings: Settings,
-                                            both_databases: None) -> None:
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
+def test_racing_votes_cannot_pass_the_limit(session: Session, world: World, settings: Settings) -> None:
     proposals = more_proposals(session, world, 5)
     results, refusals, errors = race(settings, [(world.resident.id, p.id) for p in proposals])  # type: ignore[misc]
     assert errors == []
@@ -384,8 +348,8 @@ def test_racing_votes_cannot_pass_the_limit(session: Session, world: World, sett
     assert sum(session.get(Proposal, p.id).vote_count for p in proposals) == 3  # type: ignore[union-attr]
 
 
-def test_the_database_keeps_one_vote_per_resident_and_proposal(session: Session, world: World,
-                                                               both_databases: None) -> None:
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and the unique vote")
+def test_the_database_keeps_one_vote_per_resident_and_proposal(session: Session, world: World) -> None:
     import sqlalchemy as sa
 
     session.add(Vote(proposal_id=world.proposal.id, challenge_id=world.challenge.id, user_id=world.resident.id))  # type: ignore[arg-type]

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, Role, User
 from cocreate.mail import OutboundEmail
-from tests.conftest import csrf_token
 from tests.factories import create_department, create_user, sign_in
+from tests.helpers import csrf_token
 
 BASE_URL = "http://127.0.0.1:8000"
 

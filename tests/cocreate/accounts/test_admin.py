@@ -28,8 +28,10 @@ from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
-from tests.conftest import count_queries, csrf_token
 from tests.factories import PASSWORD, create_department, create_organisation, create_user, sign_in
+from tests.helpers import count_queries, csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="admin pages and services; the rules are Python, the constraints they rely on are tested elsewhere")
 
 BASE_URL = "http://127.0.0.1:8000"
 

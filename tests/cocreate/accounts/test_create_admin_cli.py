@@ -20,8 +20,8 @@ from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.settings import Settings
 from tests.cocreate.test_cli import ROOT, cli, cli_env, ok
-from tests.conftest import TEST_SECRET
 from tests.factories import create_user, sign_in
+from tests.helpers import TEST_SECRET
 
 PASSWORD = "a strong admin password"
 

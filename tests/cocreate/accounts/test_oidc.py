@@ -36,10 +36,12 @@ from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.app import create_app
 from cocreate.db.base import utcnow
 from cocreate.settings import OidcProvider, Settings
-from tests.conftest import csrf_token, make_settings
 from tests.factories import create_user
 from tests.factories import sign_in as sign_in_with_password
+from tests.helpers import csrf_token, make_settings
 from tests.oidc_servers import OidcClient, OidcProviderServer, ProviderSpec, start_oidc_provider
+
+pytestmark = pytest.mark.databases("sqlite", why="the OpenID Connect flow; nothing here depends on the database")
 
 BASE_URL = "http://127.0.0.1:8000"  # Settings' default base_url: the redirect URIs registered below
 CLIENT_ID = "cocreate"
@@ -162,7 +164,8 @@ def test_each_configured_provider_has_its_own_button(client: TestClient[Litestar
 
 
 def test_no_buttons_without_providers(tmp_path: Path, database_url: str, broker_url: str, database: object) -> None:
-    app = create_app(make_settings(tmp_path / "plain", database_url=database_url, broker_url=broker_url))
+    app = create_app(make_settings(tmp_path / "plain", database_url=database_url, broker_url=broker_url),
+                     database=database)  # type: ignore[arg-type]
     with TestClient(app, base_url="http://testserver.local") as plain:
         assert "oidc-providers" not in plain.get("/account/sign-in").text
         assert plain.get("/account/oidc/itabashi-id/start", follow_redirects=False).status_code == 404
@@ -477,7 +480,7 @@ def test_unreachable_provider(tmp_path: Path, database_url: str, broker_url: str
     gone = {"slug": "gone", "name": "Gone ID", "issuer": f"http://127.0.0.1:{free_port()}", "client_id": "c",
             "client_secret": "s"}
     app = create_app(make_settings(tmp_path / "gone", database_url=database_url, broker_url=broker_url,
-                                   oidc_providers=[gone]))
+                                   oidc_providers=[gone]), database=database)  # type: ignore[arg-type]
     with TestClient(app, base_url="http://testserver.local") as other:
         response = other.get("/account/oidc/gone/start", follow_redirects=False)
     assert response.status_code == 502 and "Gone ID" in response.text and "接続できません" in response.text

@@ -32,8 +32,10 @@ from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
-from tests.conftest import QueryLog, csrf_token
 from tests.factories import create_department, create_organisation, create_user, sign_in
+from tests.helpers import QueryLog, csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="organisation rules and pages are Python; the corporate-number race runs on both")
 
 TOYOTA = "1180301018771"
 NTA = "7000012050002"
@@ -304,6 +306,7 @@ def test_a_corporate_number_belongs_to_one_organisation(client: TestClient[Lites
     assert post(client, f"/organisations/{mine.id}/edit", **org_form(corporate_number=NTA)).status_code == 303
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the unique corporate number in each database")
 def test_service_refuses_a_number_taken_in_a_race(session: Session) -> None:
     """The unique index is the backstop when two requests pass the friendly check at once."""
     first = create_user(session, "first@example.jp")

@@ -16,6 +16,11 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from tests.factories import PASSWORD, create_user
 
+pytestmark = [
+    pytest.mark.databases("sqlite", "postgresql", why="the write lock (SQLite) and row locks (PostgreSQL) differ"),
+    pytest.mark.committed("the probe locks from a connection of its own"),
+]
+
 
 @pytest.fixture
 def lock_probe(settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:

@@ -70,7 +70,6 @@ from proposals.models import (
     QuestionVisibility,
     ReviewerAssignment,
 )
-from tests.conftest import csrf_token
 from tests.factories import (
     create_challenge,
     create_department,
@@ -78,6 +77,9 @@ from tests.factories import (
     create_proposal,
     create_user,
 )
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="the permission rules are Python; the matrix runs on SQLite")
 
 ANONYMOUS = "anonymous"
 PERSONAS = ("anonymous", "resident", "org_member", "org_admin", "staff", "other_staff", "reviewer", "coordinator",
@@ -578,9 +580,7 @@ def _sign_in_directly(client: TestClient[Litestar], database: Database, user: Us
 
 
 @pytest.fixture
-def matrix_app(app: Litestar, database_url: str) -> Iterator[Litestar]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the permission rules are database-independent; the matrix runs on SQLite")
+def matrix_app(app: Litestar) -> Iterator[Litestar]:
     yield app
 
 

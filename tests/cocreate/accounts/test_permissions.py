@@ -18,6 +18,8 @@ from cocreate.accounts.permissions import (
 )
 from tests.factories import create_department, create_organisation, create_user
 
+pytestmark = pytest.mark.databases("sqlite", why="permission checks are Python")
+
 
 def test_principal_loads_roles_per_department(session: Session) -> None:
     env = create_department(session)
@@ -65,11 +67,12 @@ def test_blocked_user_is_signed_out_on_the_next_request(client: TestClient[Lites
     assert 'id="sign-in-link"' in client.get("/").text
 
 
-def test_anonymous_page_needing_an_account_redirects_to_sign_in(app: Litestar) -> None:
+def test_anonymous_page_needing_an_account_redirects_to_sign_in(fresh_app: Litestar) -> None:
+    app = fresh_app
     from litestar import get, post
 
     from cocreate.accounts.permissions import signed_in
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     @get("/needs-account", guards=[signed_in], sync_to_thread=False)
     def needs_account() -> str:

@@ -32,8 +32,10 @@ from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
 from cocreate.web.i18n import WARD_TIMEZONE, using_locale
 from tests.cocreate.accounts.self_service_helpers import is_signed_in, new_client, post, signed_in_client
-from tests.conftest import csrf_token
 from tests.factories import PASSWORD, create_department, create_organisation, create_user
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="data export and account deletion are Python over plain queries")
 
 
 @pytest.fixture

@@ -23,8 +23,10 @@ from tests.cocreate.accounts.self_service_helpers import (
     signed_in_client,
     staff_user,
 )
-from tests.conftest import count_queries
 from tests.factories import create_department, create_user
+from tests.helpers import count_queries
+
+pytestmark = pytest.mark.databases("sqlite", why="residency verification rules are Python")
 
 ADDRESS = {"full_name": "板橋 花子", "postal_code": "173-0004", "address": "板橋区板橋二丁目1番1号 101号室"}
 
@@ -252,6 +254,7 @@ def test_resident_cancels_and_the_address_is_erased(
 # --- the code by post ----------------------------------------------------------------------------
 
 
+@pytest.mark.committed("reads the stored code hash on a connection of its own")
 def test_codes_by_post_work_exactly_once_and_are_stored_only_hashed(
     app: Litestar, session: Session, resident: User, resident_client: TestClient[Litestar],
     staff: User, staff_client: TestClient[Litestar],

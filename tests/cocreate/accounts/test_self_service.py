@@ -22,6 +22,8 @@ from tests.cocreate.accounts.self_service_helpers import (
 )
 from tests.factories import PASSWORD, create_department, create_user, sign_in
 
+pytestmark = pytest.mark.databases("sqlite", why="account self-service rules are Python")
+
 ACCOUNT_PAGES = ["/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
                  "/account/export", "/account/delete"]
 

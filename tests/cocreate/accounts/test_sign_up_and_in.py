@@ -13,7 +13,9 @@ from cocreate.accounts import passwords, services
 from cocreate.accounts.models import Consent, SignInThrottle, User
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="registration and sign-in rules are Python")
 
 PASSWORD = "correct horse battery"
 

@@ -20,6 +20,8 @@ from cocreate.cli import main
 from cocreate.db import Database
 from cocreate.settings import Settings
 
+pytestmark = pytest.mark.databases("sqlite", why="the chain logic is Python; the append-only triggers and concurrent appends run on both")
+
 
 def record_some(session: Session, count: int) -> list[AuditEntry]:
     entries = [
@@ -59,6 +61,7 @@ def without_triggers(database: Database) -> Iterator[sa.Connection]:
                 conn.exec_driver_sql(statement)
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="append-only triggers and the unique successor are per database")
 def test_entries_chain_onto_each_other(database: Database, session: Session) -> None:
     record_some(session, 5)
     entries = all_entries(database)
@@ -98,6 +101,7 @@ def test_details_are_canonical_json(session: Session) -> None:
     assert entry.details_json == '{"a":"区","b":1}'
 
 
+@pytest.mark.committed("the tampering goes around the app, on a connection of its own")
 def test_altered_entry_is_detected(database: Database, session: Session) -> None:
     entries = record_some(session, 4)
     victim = entries[2].id
@@ -113,6 +117,7 @@ def test_altered_entry_is_detected(database: Database, session: Session) -> None
     assert "hash" in result.reason
 
 
+@pytest.mark.committed("the tampering goes around the app, on a connection of its own")
 def test_altered_entry_with_recomputed_hash_breaks_the_next_link(
     database: Database, session: Session
 ) -> None:
@@ -142,6 +147,7 @@ def test_altered_entry_with_recomputed_hash_breaks_the_next_link(
     assert "link" in result.reason
 
 
+@pytest.mark.committed("the tampering goes around the app, on a connection of its own")
 def test_deleted_middle_entry_is_detected(database: Database, session: Session) -> None:
     entries = record_some(session, 5)
     with without_triggers(database) as conn:
@@ -154,6 +160,8 @@ def test_deleted_middle_entry_is_detected(database: Database, session: Session) 
     assert "link" in result.reason
 
 
+@pytest.mark.committed("the tampering goes around the app, on a connection of its own")
+@pytest.mark.databases("sqlite", "postgresql", why="append-only triggers and the unique successor are per database")
 def test_update_is_rejected_by_the_database(database: Database, txn_session: Session) -> None:
     entry = record_some(txn_session, 2)[0]
     entry.details_json = "{}"
@@ -167,6 +175,8 @@ def test_update_is_rejected_by_the_database(database: Database, txn_session: Ses
         assert verify(fresh).ok
 
 
+@pytest.mark.committed("the tampering goes around the app, on a connection of its own")
+@pytest.mark.databases("sqlite", "postgresql", why="append-only triggers and the unique successor are per database")
 def test_delete_is_rejected_by_the_database(database: Database, txn_session: Session) -> None:
     entry = record_some(txn_session, 2)[1]
     txn_session.delete(entry)
@@ -178,6 +188,7 @@ def test_delete_is_rejected_by_the_database(database: Database, txn_session: Ses
     assert len(all_entries(database)) == 2
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="append-only triggers and the unique successor are per database")
 def test_a_second_successor_of_one_entry_is_rejected(database: Database, session: Session) -> None:
     first = record_some(session, 2)[0]
     fork = AuditEntry(
@@ -194,6 +205,8 @@ def test_a_second_successor_of_one_entry_is_rejected(database: Database, session
             other.commit()
 
 
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and constraints under concurrency")
 def test_concurrent_appends_form_one_chain(database: Database) -> None:
     threads, per_thread = 8, 5
     barrier = threading.Barrier(threads)
@@ -320,6 +333,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
     }
 
 
+@pytest.mark.committed("the tampering goes around the app, on a connection of its own")
 def test_cli_verify_reports_intact_and_broken_logs(
     settings: Settings, database: Database, session: Session
 ) -> None:
@@ -338,6 +352,7 @@ def test_cli_verify_reports_intact_and_broken_logs(
     assert f"audit log BROKEN at entry {entries[1].id}:" in result.output
 
 
+@pytest.mark.committed("the command opens its own connection")
 def test_cli_tail_prints_the_latest_entries_in_tokyo_time(settings: Settings, session: Session) -> None:
     record_some(session, 3)
     record(

@@ -17,6 +17,11 @@ from cocreate.db import Database
 from cocreate.db.engine import ReadOnlyViolation, is_overload
 from cocreate.settings import Settings
 
+pytestmark = [
+    pytest.mark.databases("sqlite", why="SQLite's write lock"),
+    pytest.mark.committed("other connections hold locks and connections beside the test's"),
+]
+
 
 @contextmanager
 def sqlite_write_lock(database: Database) -> Iterator[None]:
@@ -32,8 +37,6 @@ def sqlite_write_lock(database: Database) -> Iterator[None]:
 
 
 def test_read_sessions_run_beside_a_writer_on_sqlite(settings: Settings, database: Database) -> None:
-    if database.dialect != "sqlite":
-        pytest.skip("the write lock is SQLite's")
     quick = Database(settings, wait_seconds=0.3)
     try:
         with sqlite_write_lock(quick):
@@ -46,6 +49,7 @@ def test_read_sessions_run_beside_a_writer_on_sqlite(settings: Settings, databas
         quick.dispose()
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the guard sits on the ORM, for every database")
 def test_read_only_sessions_refuse_to_write(database: Database) -> None:
     with database.reading() as session:
         session.add(Department(code="X1", division_ja="試験部", section_ja="試験課", division_en="Tests", section_en="Test"))
@@ -62,6 +66,7 @@ def test_read_only_sessions_refuse_to_write(database: Database) -> None:
         assert [d.code for d in session.exec(select(Department))] == ["X1"]
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the pool wait, on each driver")
 def test_a_full_pool_fails_in_bounded_time_as_overload(settings: Settings) -> None:
     small = Database(settings, wait_seconds=0.2, pool_size=1)
     try:
@@ -74,9 +79,8 @@ def test_a_full_pool_fails_in_bounded_time_as_overload(settings: Settings) -> No
         small.dispose()
 
 
+@pytest.mark.databases("postgresql", why="lock_timeout is PostgreSQL's")
 def test_postgres_lock_waits_end_with_lock_timeout(settings: Settings, database: Database) -> None:
-    if database.dialect != "postgresql":
-        pytest.skip("lock_timeout is PostgreSQL's")
     with database.transaction() as session:
         session.add(Department(code="L1", division_ja="部", section_ja="課", division_en="Division", section_en="Section"))
     quick = Database(settings, wait_seconds=0.3)
@@ -102,6 +106,7 @@ def test_postgres_lock_waits_end_with_lock_timeout(settings: Settings, database:
         quick.dispose()
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="each driver reports its own errors")
 def test_other_database_errors_are_not_overload(database: Database) -> None:
     with pytest.raises(sa.exc.SQLAlchemyError) as raised, database.reading() as session:
         session.exec(sa.text("SELECT * FROM no_such_table")).all()  # type: ignore[call-overload]

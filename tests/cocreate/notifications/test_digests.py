@@ -26,9 +26,11 @@ from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
 from cocreate.tasks.app import celery_app
 from cocreate.tasks.queue import pending
-from tests.conftest import count_queries, make_settings, worker_env
 from tests.factories import create_user
+from tests.helpers import count_queries, make_settings, worker_env
 from tests.servers import SmtpSink, Worker, start_worker, wait_until
+
+pytestmark = pytest.mark.databases("sqlite", why="digest selection is Python; the exactly-once worker test runs on both")
 
 KIND = "question.answered"
 
@@ -168,6 +170,8 @@ def test_each_user_gets_one_digest_a_day_in_their_language_and_none_when_nothing
     assert len(list(outbox.glob("*.eml"))) == 3
 
 
+@pytest.mark.committed("a real worker process reads what the test wrote")
+@pytest.mark.databases("sqlite", "postgresql", why="unique digests per person and day under a real worker")
 @pytest.mark.timeout(120)
 def test_a_real_worker_sends_each_digest_exactly_once_even_when_the_job_runs_again(
     session: Session, digest_worker: tuple[Settings, Worker], smtp_sink: SmtpSink, database: Database,

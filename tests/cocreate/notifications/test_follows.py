@@ -22,7 +22,6 @@ from labs import fields, trials
 from labs.models import Area, FieldKind, TestField, Trial, TrialOrganisation, TrialStatus
 from proposals import challenges
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalVersion
-from tests.conftest import QueryLog, csrf_token
 from tests.factories import (
     create_challenge,
     create_department,
@@ -31,21 +30,16 @@ from tests.factories import (
     create_user,
     sign_in,
 )
+from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_field
+
+pytestmark = pytest.mark.databases("sqlite", why="follow rules are Python; paging SQL runs on both")
 
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(request: pytest.FixtureRequest, database_url: str) -> None:
-    """The rules live in Python; tests asking for ``both_databases`` also run on PostgreSQL."""
-    if "both_databases" not in request.fixturenames and not database_url.startswith("sqlite"):
-        pytest.skip("database-independent; runs on SQLite")
 
 
-@pytest.fixture
-def both_databases() -> None:
-    """Marks a test whose outcome depends on the database (paging SQL, ON CONFLICT)."""
 
 
 @dataclass
@@ -311,8 +305,9 @@ def _follow_many(session: Session, user: User, w: World, count: int) -> None:
     session.commit()
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="paging SQL")
 def test_the_following_page_lists_in_few_queries_and_pages_in_the_database(
-    both_databases: None, client: TestClient[Litestar], session: Session, w: World, query_log: QueryLog
+    client: TestClient[Litestar], session: Session, w: World, query_log: QueryLog
 ) -> None:
     sign_in(client, w.resident)
     empty = client.get("/account/following")

@@ -19,8 +19,10 @@ from cocreate.notifications import services
 from cocreate.notifications.models import Follow, Notification
 from cocreate.settings import Settings
 from cocreate.tasks.queue import pending
-from tests.conftest import count_queries, csrf_token
 from tests.factories import create_user, sign_in
+from tests.helpers import count_queries, csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="notification rules are Python; ON CONFLICT inserts run on both")
 
 PARAMS = {"challenge_id": 7, "challenge_title": "清掃工場の余熱を活かしたい", "question_id": 3,
           "question_excerpt": "余熱の温度は？"}
@@ -58,6 +60,7 @@ def browser(app: Litestar, user: User | None = None) -> Iterator[TestClient[Lite
 # --- follows -------------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts differ per database")
 def test_follows_are_idempotent(session: Session, people: dict[str, User]) -> None:
     hanako, alice = people["hanako"].id, people["alice"].id
     assert services.follow(session, hanako, "challenge", 1)  # type: ignore[arg-type]
@@ -80,6 +83,7 @@ def test_follows_are_idempotent(session: Session, people: dict[str, User]) -> No
 # --- notify --------------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts differ per database")
 def test_notify_once_per_user_and_event_with_one_task(
     txn_session: Session, people: dict[str, User], settings: Settings
 ) -> None:
@@ -137,6 +141,7 @@ def test_notify_refuses_unknown_kinds_and_foreign_urls(session: Session, people:
     assert count(session, Notification) == 0
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="ON CONFLICT inserts differ per database")
 def test_the_e_mail_task_sends_each_e_mail_once_however_often_it_runs(
     txn_session: Session, people: dict[str, User], settings: Settings, database: Database
 ) -> None:

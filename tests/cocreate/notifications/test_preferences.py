@@ -22,8 +22,10 @@ from cocreate.notifications.models import Delivery, Notification, NotificationPr
 from cocreate.settings import Settings
 from cocreate.tasks.queue import pending
 from cocreate.web.i18n import lazy_gettext
-from tests.conftest import count_queries, csrf_token
 from tests.factories import create_user, sign_in
+from tests.helpers import count_queries, csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="preference rules are Python")
 
 PARAMS = {"challenge_id": 7, "challenge_title": "清掃工場の余熱を活かしたい", "question_id": 3,
           "question_excerpt": "余熱の温度は？"}

@@ -21,6 +21,8 @@ from cocreate.notifications.models import Delivery, Notification, NotificationPr
 from cocreate.settings import Settings
 from tests.factories import create_user
 
+pytestmark = pytest.mark.databases("sqlite", why="signed unsubscribe links are Python")
+
 KIND = "question.answered"
 PARAMS = {"challenge_id": 7, "challenge_title": "清掃工場の余熱", "question_id": 3, "question_excerpt": "温度は？"}
 

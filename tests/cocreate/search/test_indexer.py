@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -30,9 +29,11 @@ from cocreate.settings import Settings
 from cocreate.tasks import celery_app, configure_celery
 from cocreate.tasks.app import SEARCH_QUEUE
 from cocreate.tasks.queue import pending
-from tests.conftest import worker_env
 from tests.factories import create_challenge, create_department
+from tests.helpers import worker_env
 from tests.servers import Worker, start_worker, wait_until
+
+pytestmark = pytest.mark.databases("sqlite", why="the index and its lock do not depend on the database")
 
 TYPE = "department"
 
@@ -73,10 +74,6 @@ def _celery(settings: Settings) -> None:
     configure_celery(settings)
 
 
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the index and its lock do not depend on the database; runs on SQLite")
 
 
 def outbox(database: Database) -> list[str]:
@@ -101,6 +98,7 @@ def index_size(settings: Settings) -> int:
 
 
 @pytest.mark.usefixtures("departments")
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox hooks and their SQL")
 def test_a_change_writes_its_key_in_the_same_transaction_and_a_rollback_drops_both(
     database: Database, txn_session: Session
 ) -> None:
@@ -123,6 +121,7 @@ def test_a_change_writes_its_key_in_the_same_transaction_and_a_rollback_drops_bo
 
 
 @pytest.mark.usefixtures("departments")
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox hooks and their SQL")
 def test_one_drain_task_per_transaction_and_unchanged_rows_mark_nothing(database: Database) -> None:
     with database.transaction() as session:
         one = Department(code="a", division_ja="甲部", section_ja="甲課", division_en="A", section_en="A")
@@ -148,6 +147,7 @@ def test_one_drain_task_per_transaction_and_unchanged_rows_mark_nothing(database
 
 
 @pytest.mark.usefixtures("departments")
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox hooks and their SQL")
 def test_drain_indexes_updates_and_removes_documents(database: Database, settings: Settings, session: Session) -> None:
     department = create_department(session, "parks", division_ja="都市整備部", section_ja="みどり公園課",
                                    division_en="Urban Development Department", section_en="Parks Section")
@@ -183,6 +183,7 @@ def test_drain_indexes_updates_and_removes_documents(database: Database, setting
 
 
 @pytest.mark.usefixtures("departments")
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox hooks and their SQL")
 def test_mark_stale_covers_bulk_sql_the_orm_never_sees(database: Database, settings: Settings, session: Session) -> None:
     department = create_department(session, "parks", section_ja="みどり公園課")
     indexer.process_pending(database, settings)
@@ -196,7 +197,7 @@ def test_mark_stale_covers_bulk_sql_the_orm_never_sees(database: Database, setti
     assert found(settings, "道路") == [doc_key(TYPE, department.id)]  # type: ignore[arg-type]
 
 
-@pytest.mark.usefixtures("departments", "sqlite_only")
+@pytest.mark.usefixtures("departments")
 def test_a_retried_or_duplicated_drain_is_harmless(database: Database, settings: Settings, session: Session) -> None:
     department = create_department(session, "parks", section_ja="みどり公園課")
     key = doc_key(TYPE, department.id)  # type: ignore[arg-type]
@@ -213,7 +214,7 @@ def test_a_retried_or_duplicated_drain_is_harmless(database: Database, settings:
     assert found(settings, "公園") == [key]
 
 
-@pytest.mark.usefixtures("departments", "sqlite_only")
+@pytest.mark.usefixtures("departments")
 def test_a_drain_works_in_batches(database: Database, settings: Settings, session: Session) -> None:
     for number in range(7):
         session.add(Department(code=f"d{number}", division_ja="区民部", section_ja=f"第{number}係",
@@ -224,7 +225,7 @@ def test_a_drain_works_in_batches(database: Database, settings: Settings, sessio
     assert query.search(settings, "区民").total == 7
 
 
-@pytest.mark.usefixtures("departments", "sqlite_only")
+@pytest.mark.usefixtures("departments")
 def test_while_another_writer_holds_the_lock_a_drain_fails_and_keeps_its_rows(
     database: Database, settings: Settings, session: Session
 ) -> None:
@@ -240,7 +241,7 @@ def test_while_another_writer_holds_the_lock_a_drain_fails_and_keeps_its_rows(
 # --- rebuilding -----------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("departments", "sqlite_only")
+@pytest.mark.usefixtures("departments")
 def test_rebuild_replaces_the_index_with_the_databases_public_documents(
     database: Database, settings: Settings, session: Session
 ) -> None:
@@ -264,7 +265,7 @@ def test_rebuild_replaces_the_index_with_the_databases_public_documents(
     assert os.readlink(index.root(settings) / "current") in generations
 
 
-@pytest.mark.usefixtures("departments", "sqlite_only")
+@pytest.mark.usefixtures("departments")
 def test_a_rebuild_waits_for_the_writer_and_drains_wait_for_a_rebuild(
     database: Database, settings: Settings, session: Session
 ) -> None:
@@ -279,7 +280,6 @@ def test_a_rebuild_waits_for_the_writer_and_drains_wait_for_a_rebuild(
     assert query.search(settings, "公園").total == 1
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_an_index_copied_without_its_symlink_is_read_and_replaced(settings: Settings) -> None:
     """A data folder restored with a plain ``cp -r`` turns the "current" link into a folder."""
     indexer.build(settings, [SearchDoc(type=TYPE, id=1, title="公園", body="", url="/x", updated_at=utcnow())])
@@ -295,7 +295,6 @@ def test_an_index_copied_without_its_symlink_is_read_and_replaced(settings: Sett
     assert found(settings, "図書館") == [doc_key(TYPE, 2)] and found(settings, "公園") == []
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_a_failed_rebuild_leaves_the_live_index_alone(database: Database, settings: Settings) -> None:
     indexer.build(settings, [SearchDoc(type=TYPE, id=1, title="公園", body="", url="/x", updated_at=utcnow())])
     live = index.live_dir(settings)
@@ -329,6 +328,14 @@ def purge_search_queue() -> None:
         connection.default_channel.queue_purge(SEARCH_QUEUE)
 
 
+def worker_idle(worker: Worker) -> bool:
+    """Every task the worker received has ended (Celery logs "received", then "succeeded", "retry" or
+    "raised" for each)."""
+    log = worker.log()
+    ended = log.count(" succeeded in ") + log.count(": Retry in ") + log.count(" raised unexpected")
+    return log.count("] received") <= ended
+
+
 def wait_for(worker: Worker, predicate: Any, message: str, timeout: float = 30) -> None:
     try:
         wait_until(predicate, timeout, message, interval=0.1)
@@ -337,6 +344,7 @@ def wait_for(worker: Worker, predicate: Any, message: str, timeout: float = 30) 
 
 
 @pytest.mark.worker
+@pytest.mark.databases("sqlite", "postgresql", why="the outbox hooks and their SQL")
 def test_a_real_worker_drains_the_outbox_after_commit_and_retries_while_locked(
     search_worker: Worker, database: Database, settings: Settings, session: Session
 ) -> None:
@@ -348,11 +356,10 @@ def test_a_real_worker_drains_the_outbox_after_commit_and_retries_while_locked(
 
     # A row whose task was lost (the broker was down at commit, say) waits until the sweeper sends one.
     purge_search_queue()  # the factories' several commits each queued a drain
-    time.sleep(1.0)  # the one the worker may hold ends
+    wait_for(search_worker, lambda: worker_idle(search_worker), "the drain the worker held did not end")
     with database.transaction() as txn:
         txn.execute(sa.insert(SearchOutbox).values(doc_key=key, created_at=utcnow() - timedelta(seconds=30)))
-    assert tasks.sweep.apply().get() is False  # not yet lost: its own task may be on the way
-    time.sleep(1.0)
+    assert tasks.sweep.apply().get() is False  # not yet lost: its own task may be on the way (none sent)
     assert outbox(database) == [key]
     with database.transaction() as txn:
         txn.execute(sa.update(SearchOutbox).values(created_at=utcnow() - timedelta(minutes=5)))
@@ -370,7 +377,6 @@ def test_a_real_worker_drains_the_outbox_after_commit_and_retries_while_locked(
     assert outbox(database) == []
 
 
-@pytest.mark.usefixtures("sqlite_only")
 def test_beat_sweeps_for_lost_drains() -> None:
     from cocreate import components
 

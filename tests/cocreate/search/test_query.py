@@ -16,7 +16,7 @@ from cocreate.search import analysis, indexer, query
 from cocreate.search.registry import SearchDoc
 from cocreate.settings import Settings
 from tests.cocreate.search import corpus
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 DOCS = corpus.corpus(2000)
 

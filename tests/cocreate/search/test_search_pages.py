@@ -21,17 +21,14 @@ from cocreate.search import indexer, registry
 from cocreate.settings import Settings
 from cocreate.web import i18n
 from proposals.models import Category, Phase
-from tests.conftest import QueryLog
 from tests.factories import create_challenge, create_department, create_organisation, create_proposal
+from tests.helpers import QueryLog
+
+pytestmark = pytest.mark.databases("sqlite", why="the search pages read only the index")
 
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(request: pytest.FixtureRequest) -> None:
-    # Decided from the parameter, before any fixture starts PostgreSQL for nothing.
-    if request.node.callspec.params.get("database_url") != "sqlite":
-        pytest.skip("the search pages read only the index; they are tested on SQLite")
 
 
 @pytest.fixture

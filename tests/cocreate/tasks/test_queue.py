@@ -14,6 +14,8 @@ from cocreate.tasks import configure_celery, enqueue
 from cocreate.tasks.queue import pending
 from tests.servers import RedisServer
 
+pytestmark = pytest.mark.databases("sqlite", why="enqueue-after-commit is session logic; runs on SQLite")
+
 QUEUE = "test-after-commit"
 
 

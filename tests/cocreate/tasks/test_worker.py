@@ -13,10 +13,13 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.tasks import celery_app, configure_celery, enqueue
 from cocreate.tasks.heartbeat import WorkerHeartbeat
-from tests.conftest import worker_env
+from tests.helpers import worker_env
 from tests.servers import RedisServer, SmtpSink, Worker, start_worker, wait_until
 
-pytestmark = pytest.mark.worker
+pytestmark = [
+    pytest.mark.databases("sqlite", why="a real worker on Redis and on the embedded broker; the database is incidental"),
+    pytest.mark.worker,
+]
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +50,7 @@ def wait_for_heartbeat(database: Database, source: str, worker: Worker) -> Worke
         raise AssertionError(f"task did not run; worker log:\n{worker.log()[-4000:]}") from None
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="production runs Redis and PostgreSQL together")
 @pytest.mark.parametrize("broker", ["embedded", "redis"])
 def test_committed_task_runs_in_a_real_worker(
     broker: str, request: pytest.FixtureRequest, database: Database

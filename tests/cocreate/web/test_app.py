@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from litestar import Litestar, Request, get, post
 from litestar.response import Template
 from litestar.testing import TestClient
 
 from cocreate.web.htmx import after_post, render
 from cocreate.web.security import CONTENT_SECURITY_POLICY
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.databases("sqlite", why="the web base does not depend on the database")
 
 
 def test_security_headers_on_pages_errors_static_and_api(client: TestClient[Litestar]) -> None:
@@ -76,13 +81,20 @@ def test_signed_in_page_views_read_the_session_without_writing_it(
         assert BaseSessionBackend.deserialize_data(row.data)[SEEN_KEY] > data[SEEN_KEY]
 
 
+@pytest.fixture
+def own_client(fresh_app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(fresh_app, base_url="http://testserver.local") as client:
+        yield client
+
+
 @post("/_test/echo", name="test-echo")
 async def echo(request: Request) -> dict[str, str]:
     form = await request.form()
     return {"said": str(form.get("said"))}
 
 
-def test_csrf_rejects_posts_without_a_valid_token(app: Litestar, client: TestClient[Litestar]) -> None:
+def test_csrf_rejects_posts_without_a_valid_token(fresh_app: Litestar, own_client: TestClient[Litestar]) -> None:
+    app, client = fresh_app, own_client  # routes are registered on an app of the test's own
     app.register(echo)
     missing = client.post("/_test/echo", data={"said": "hello"}, headers={"accept": "text/html"})
     assert missing.status_code == 403
@@ -153,7 +165,8 @@ def api_boom() -> str:
     raise RuntimeError("secret internal detail")
 
 
-def test_server_errors_are_friendly_and_leak_nothing(app: Litestar, client: TestClient[Litestar]) -> None:
+def test_server_errors_are_friendly_and_leak_nothing(fresh_app: Litestar, own_client: TestClient[Litestar]) -> None:
+    app, client = fresh_app, own_client  # routes are registered on an app of the test's own
     app.register(boom)
     app.register(api_boom)
     page = client.get("/_test/boom")
@@ -187,7 +200,8 @@ def form_post(request: Request) -> object:
                       context={"ctx": {"challenges": [], "challenge_count": 0}})
 
 
-def test_page_or_fragment(app: Litestar, client: TestClient[Litestar]) -> None:
+def test_page_or_fragment(fresh_app: Litestar, own_client: TestClient[Litestar]) -> None:
+    app, client = fresh_app, own_client  # routes are registered on an app of the test's own
     app.register(listing)
     full = client.get("/_test/list")
     assert "<html" in full.text and full.headers["vary"].startswith("HX-Request")

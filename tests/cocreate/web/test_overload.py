@@ -17,7 +17,12 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.web.load import in_flight_limit
 from tests.cocreate.db.test_units_of_work import sqlite_write_lock
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = [
+    pytest.mark.databases("sqlite", why="SQLite's write lock; the PostgreSQL lock timeout is in test_units_of_work"),
+    pytest.mark.committed("another connection holds the lock; the impatient app has a pool of its own"),
+]
 
 
 @pytest.fixture
@@ -34,8 +39,6 @@ def _throttle_rows(database: Database) -> int:
 
 
 def test_pages_are_served_while_a_writer_holds_the_lock(impatient: TestClient[Litestar], database: Database) -> None:
-    if database.dialect != "sqlite":
-        pytest.skip("the write lock is SQLite's")
     impatient.get("/")  # the CSRF cookie
     with sqlite_write_lock(database):
         for path in ("/", "/challenges", "/api/v1/challenges", "/search?q=公園", "/challenges.atom", "/readyz"):
@@ -46,8 +49,6 @@ def test_pages_are_served_while_a_writer_holds_the_lock(impatient: TestClient[Li
 def test_a_write_that_cannot_get_the_lock_is_503_and_changes_nothing(
     impatient: TestClient[Litestar], database: Database
 ) -> None:
-    if database.dialect != "sqlite":
-        pytest.skip("the write lock is SQLite's")
     token = csrf_token(impatient)
     form = {"email": "someone@example.jp", "password": "wrong password", "_csrf_token": token}
     with sqlite_write_lock(database):

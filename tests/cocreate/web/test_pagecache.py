@@ -16,6 +16,8 @@ from cocreate.settings import Settings
 from tests.factories import create_challenge, create_department, create_user, sign_in
 from tests.servers import wait_until
 
+pytestmark = pytest.mark.databases("sqlite", why="the page cache is in memory")
+
 TOKEN_IN_PAGE = re.compile(r'hx-headers=\'\{"x-csrftoken": "([0-9a-f]+)"\}\'')
 
 
@@ -25,7 +27,7 @@ def _client(app: Litestar) -> TestClient[Litestar]:
 
 @pytest.fixture
 def cached_app(settings: Settings, database) -> Litestar:  # type: ignore[no-untyped-def]
-    return create_app(settings.model_copy(update={"public_cache_seconds": 60}))
+    return create_app(settings.model_copy(update={"public_cache_seconds": 60}), database=database)
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def test_signed_in_people_never_get_a_cached_page(
 
 def test_visitors_see_changes_once_the_seconds_are_up(settings: Settings, database, session: Session,  # type: ignore[no-untyped-def]
                                                       world: dict[str, object]) -> None:
-    app = create_app(settings.model_copy(update={"public_cache_seconds": 0.3}))
+    app = create_app(settings.model_copy(update={"public_cache_seconds": 0.3}), database=database)
     with _client(app) as visitor:
         assert visitor.get("/challenges").headers["x-cocreate-cache"] == "miss"
         create_challenge(session, world["department"], title="駅前の駐輪場を使いやすくしたい")  # type: ignore[arg-type]
@@ -137,7 +139,7 @@ def test_a_crowd_arriving_at_once_gets_one_rendering(settings: Settings, databas
         await asyncio.sleep(0.2)
         return "rendered once"
 
-    app = create_app(settings.model_copy(update={"public_cache_seconds": 60}))
+    app = create_app(settings.model_copy(update={"public_cache_seconds": 60}), database=database)
     app.register(slow)
 
     async def crowd() -> list[str]:

@@ -14,9 +14,11 @@ from cocreate.app import create_app
 from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.web.sessions import StoredSession
-from tests.conftest import csrf_token, make_settings
 from tests.factories import create_user, sign_in
+from tests.helpers import csrf_token, make_settings
 from tests.servers import RedisServer
+
+pytestmark = pytest.mark.databases("sqlite", why="rate limits live in memory or Redis")
 
 
 def _post_sign_out(client: TestClient[Litestar]) -> int:
@@ -27,7 +29,7 @@ def _post_sign_out(client: TestClient[Litestar]) -> int:
 @pytest.fixture
 def limited_app(tmp_path: Path, database_url: str, broker_url: str, database: Database) -> Litestar:
     return create_app(make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url,
-                                    write_rate_limit=3))
+                                    write_rate_limit=3), database=database)
 
 
 def test_writes_beyond_the_limit_get_a_translated_429_and_reads_do_not_count(
@@ -67,7 +69,7 @@ def test_sessions_live_in_redis_when_configured(
     redis_server: RedisServer,
 ) -> None:
     app = create_app(make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url,
-                                   session_store_url=redis_server.url))
+                                   session_store_url=redis_server.url), database=database)
     create_user(session, "hanako@example.jp", display_name="はなこ")
     client_redis = redis.Redis.from_url(redis_server.url)
     client_redis.flushdb()

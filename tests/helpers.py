@@ -1,0 +1,128 @@
+"""Helpers the tests import (fixtures live in conftest.py; nothing is imported from there)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session, col, select
+
+from cocreate.app import CSRF_COOKIE
+from cocreate.mail import OutboundEmail
+from cocreate.notifications.models import Notification
+from cocreate.settings import Settings
+from cocreate.tasks.queue import pending
+
+TEST_SECRET = "test-secret-key-not-for-production-0123456789"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings of a test: its own data folder, the cheap argon2 profile, generous write limits."""
+    values: dict[str, object] = {
+        "env": "test",
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "mail_url": f"file://{data_dir / 'mail'}",
+        "write_rate_limit": 100_000,  # tests post faster than people; test_rate_limit.py sets its own
+        "public_cache_seconds": 0,  # tests read their own writes as visitors at once; test_pagecache.py turns it on
+        "password_hashing": "fast-for-tests",  # argon2 with its cheapest parameters; test_passwords.py checks the real ones
+    }
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.ensure_dirs()
+    return settings
+
+
+def csrf_token(client: TestClient[Litestar]) -> str:
+    """The CSRF token of the client's cookie jar (after a GET that set it)."""
+    if CSRF_COOKIE not in client.cookies:
+        client.get("/")
+    return client.cookies[CSRF_COOKIE]
+
+
+@dataclass
+class QueryLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{i + 1}. {s}" for i, s in enumerate(self.statements))
+
+
+TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", re.I)
+
+
+@contextmanager
+def count_queries(engine: sa.Engine) -> Iterator[QueryLog]:
+    """Record the SQL statements an engine runs (transaction control excluded)."""
+    log = QueryLog()
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not TRANSACTION_CONTROL.match(statement):
+            log.statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield log
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a ``cocreate`` process (a Celery worker, a CLI run) with these settings."""
+    return {
+        "COCREATE_ENV": "test",
+        "COCREATE_DATA_DIR": str(settings.data_dir),
+        "COCREATE_DATABASE_URL": settings.database_url,
+        "COCREATE_BROKER_URL": settings.broker_url,
+        "COCREATE_MAIL_URL": settings.mail_url,
+        "COCREATE_SECRET_KEY": settings.signing_key(),
+        "COCREATE_PASSWORD_HASHING": settings.password_hashing,
+    }
+
+
+# --- what the services sent ------------------------------------------------------------------------
+
+
+def notified(session: Session, kind: str) -> list[int]:
+    """Who got a notification of this kind, in id order."""
+    session.expire_all()
+    return sorted(session.exec(select(Notification.user_id).where(Notification.kind == kind)).all())
+
+
+def emails(session: Session) -> dict[str, OutboundEmail]:
+    """The latest e-mail to each address."""
+    session.expire_all()
+    return {row.to_address: row for row in session.exec(select(OutboundEmail).order_by(col(OutboundEmail.id))).all()}
+
+
+def email_count(session: Session) -> int:
+    return len(session.exec(select(OutboundEmail.id)).all())
+
+
+Task = tuple[str, tuple[Any, ...], dict[str, Any], str | None]
+
+
+@contextmanager
+def tasks_announced(session: Session, task_name: str) -> Iterator[list[Task]]:
+    """The tasks named ``task_name`` that services using ``session`` queue (caught before each commit)."""
+    tasks: list[Task] = []
+
+    def catch(committing: Session) -> None:
+        tasks.extend(task for task in pending(committing) if task[0] == task_name)
+
+    sa.event.listen(session, "before_commit", catch)
+    try:
+        yield tasks
+    finally:
+        sa.event.remove(session, "before_commit", catch)
