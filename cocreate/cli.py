@@ -392,16 +392,17 @@ def search_status() -> None:
 
 
 @main.command("backup")
-@click.argument("path", type=click.Path(path_type=Path))
-def backup_command(path: Path) -> None:
+@click.argument("path")
+def backup_command(path: str) -> None:
     """Write a consistent backup of the running site (database, uploads, manifest) to PATH.
 
-    PATH is a new .tar file, or a folder that gets cocreate-backup-<UTC time>.tar. See cocreate/ops/backup.py.
+    PATH is a new .tar file, or a folder (existing, or ending in /) that gets cocreate-backup-<UTC time>.tar.
+    See cocreate/ops/backup.py.
     """
     from cocreate.ops import backup as ops
 
     try:
-        result = ops.backup(_settings(), path)
+        result = ops.backup(_settings(), Path(path), into_folder=path.endswith(("/", os.sep)))
     except ops.BackupError as error:
         raise click.ClickException(str(error)) from None
     manifest = result.manifest

@@ -258,11 +258,14 @@ class BackupResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def backup(settings: Settings, target: Path) -> BackupResult:
-    """Write a consistent backup of the site to ``target`` (a new file; in a folder: a dated file in it)."""
+def backup(settings: Settings, target: Path, *, into_folder: bool = False) -> BackupResult:
+    """Write a consistent backup of the site to ``target``: a new file, or a dated file in it when it is a
+    folder (made when ``into_folder``)."""
     started = time.monotonic()
     dialect = dialect_of(settings)
     created = datetime.now(UTC)
+    if into_folder:
+        target.mkdir(parents=True, exist_ok=True)
     path = target / f"cocreate-backup-{created:%Y%m%dT%H%M%SZ}.tar" if target.is_dir() else target
     if path.exists():
         raise BackupError(f"{path} exists already; backups never overwrite one")

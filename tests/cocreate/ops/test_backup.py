@@ -298,7 +298,9 @@ def test_backup_refuses_to_overwrite_and_explains_an_empty_database(
     result = site.cli("backup", str(archive))
     assert result.returncode != 0 and "exists already" in result.stderr
     assert archive.read_bytes() == b"an older backup"
-    assert [p.name for p in tmp_path.iterdir() if p.name != "site.tar"] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name != "site.tar"] == []  # no partial file left
+    site.ok("backup", f"{tmp_path}/nightly/")  # a folder to make, named by the trailing slash
+    assert [p.name.startswith("cocreate-backup-") for p in (tmp_path / "nightly").iterdir()] == [True]
     fresh = Site(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh' / 'cocreate.sqlite3'}")
     result = fresh.cli("backup", str(tmp_path / "fresh.tar"))
     assert result.returncode != 0 and "no database at" in result.stderr

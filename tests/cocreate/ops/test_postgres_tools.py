@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -71,3 +72,13 @@ def test_the_connection_string_reaches_the_server(postgres: PostgresServer) -> N
                              "SELECT current_database()"], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ops_conninfo"
+
+
+def test_the_image_carries_the_client_of_the_compose_postgres_version() -> None:
+    """`cocreate backup` in a container needs pg_dump of the server's major version (docker/)."""
+    root = Path(__file__).resolve().parents[3]
+    server = re.search(r"image:\s*postgres:(\d+)", (root / "docker" / "compose.yaml").read_text())
+    runtime = (root / "docker" / "Dockerfile").read_text().rsplit("\nFROM ", 1)[-1]
+    client = re.search(r"postgresql-client-(\d+)", runtime)
+    assert server is not None and client is not None
+    assert client.group(1) == server.group(1)
