@@ -805,11 +805,19 @@ def _finish(settings: Settings, manifest: Manifest, started: float, warnings: li
         if manifest.alembic_revision != migrations.head():
             progress(f"upgrading the schema from {manifest.alembic_revision} to {migrations.head()}")
             database.dispose()
-            migrations.upgrade(settings)
+            try:
+                migrations.upgrade(settings)
+            except Exception as error:
+                raise BackupError(f"restored, but upgrading the schema failed ({error}): fix the cause and run "
+                                  "`cocreate db upgrade`, then `cocreate search rebuild`") from error
             upgraded_to = migrations.head()
         progress("rebuilding the search index from the database")
         settings.ensure_dirs()
-        documents = indexer.rebuild(database, settings)
+        try:
+            documents = indexer.rebuild(database, settings)
+        except Exception as error:
+            raise BackupError(f"restored, but rebuilding the search index failed ({error}): "
+                              "run `cocreate search rebuild`") from error
     finally:
         database.dispose()
     return RestoreResult(manifest=manifest, tables=len(facts.tables), rows=facts.rows, uploads=len(manifest.uploads),

@@ -305,3 +305,23 @@ def test_backup_refuses_to_overwrite_and_explains_an_empty_database(
     result = fresh.cli("backup", str(tmp_path / "fresh.tar"))
     assert result.returncode != 0 and "no database at" in result.stderr
     assert not (tmp_path / "fresh.tar").exists()
+
+
+def test_a_backup_of_an_older_schema_is_restored_and_upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from cocreate.db import migrations
+
+    head = migrations.head()
+    script = ScriptDirectory.from_config(migrations.alembic_config(Settings()))
+    previous = script.get_revision(head).down_revision  # type: ignore[union-attr]
+    assert isinstance(previous, str)
+    old = new_site(request, tmp_path, "old", "sqlite")
+    old.ok("db", "upgrade", previous)
+    archive = tmp_path / "old.tar"
+    old.ok("backup", str(archive))
+    assert manifest_of(archive).alembic_revision == previous
+    target = new_site(request, tmp_path, "target", "sqlite")
+    printed = target.ok("restore", str(archive))
+    assert f"schema upgraded to {head}" in printed
+    assert target.ok("db", "current").strip() == head
