@@ -158,7 +158,11 @@ def deliver(database: object, settings: Settings, email_id: int) -> bool:
         return True
 
 
-def requeue_stuck(session: Session, *, older_than: timedelta) -> int:
+def requeue_stuck(session: Session, *, older_than: timedelta, limit: int = 500) -> int:
+    """Enqueue delivery again for unsent e-mails older than ``older_than`` (at most ``limit``, oldest first).
+
+    Delivery is idempotent, so re-enqueuing an e-mail whose task is still queued costs one no-op task.
+    """
     cutoff = utcnow() - older_than
     stuck = session.exec(
         select(OutboundEmail.id)
@@ -167,7 +171,8 @@ def requeue_stuck(session: Session, *, older_than: timedelta) -> int:
             OutboundEmail.created_at < cutoff,
             OutboundEmail.attempts < 8,
         )
-        .limit(500)
+        .order_by(OutboundEmail.id)  # type: ignore[arg-type]
+        .limit(limit)
     ).all()
     for email_id in stuck:
         enqueue(session, DELIVER_TASK, email_id)

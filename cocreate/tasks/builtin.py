@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery.schedules import crontab
+from celery.signals import worker_ready
 
 from cocreate import mail
 from cocreate.tasks import heartbeat
 from cocreate.tasks.app import celery_app, task_database, task_settings
 from cocreate.web import sessions
+
+log = logging.getLogger(__name__)
 
 BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cocreate.heartbeat", "schedule": 60.0, "args": ("beat",)},
@@ -42,10 +46,30 @@ def deliver_email(email_id: int) -> None:
 
 
 @celery_app.task(name="cocreate.resend_stuck_emails")
-def resend_stuck_emails() -> int:
+def resend_stuck_emails(older_than_seconds: float = 600.0, limit: int = 500) -> int:
     """Re-enqueue e-mails whose delivery task was lost (e.g. the broker was down at commit)."""
     with task_database().transaction() as session:
-        return mail.requeue_stuck(session, older_than=timedelta(minutes=10))
+        return mail.requeue_stuck(session, older_than=timedelta(seconds=older_than_seconds), limit=limit)
+
+
+RESEND_ON_START_LIMIT = 10_000
+
+
+@worker_ready.connect
+def resend_unsent_emails_on_start(**_kwargs: object) -> None:
+    """A worker that starts re-enqueues every unsent e-mail, whatever its age.
+
+    A worker killed outright (SIGKILL, out of memory, power loss) loses the messages it had taken, despite
+    ``task_acks_late``: kombu's SQLAlchemy transport (the embedded broker) marks a message invisible when a
+    worker takes it and never shows it again, and Redis only after its visibility timeout (an hour). A
+    restart is when that happens, so the outbox is swept then; the beat sweep (every five minutes, for
+    e-mails older than ten) covers the rest, e.g. a web process killed between its commit and the send.
+    """
+    try:
+        celery_app.send_task("cocreate.resend_stuck_emails",
+                             kwargs={"older_than_seconds": 0.0, "limit": RESEND_ON_START_LIMIT})
+    except Exception:  # an unreachable broker must not stop the worker from starting; beat sweeps later
+        log.exception("could not queue the sweep of unsent e-mails")
 
 
 @celery_app.task(name="cocreate.purge_expired_sessions")

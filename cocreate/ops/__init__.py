@@ -1,0 +1,1 @@
+"""Operations: backing up and restoring a site (``cocreate backup`` / ``cocreate restore``)."""
