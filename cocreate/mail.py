@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from cocreate.db.base import UTCDateTime, utcnow
 from cocreate.settings import Settings
@@ -44,6 +44,9 @@ class OutboundEmail(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     attempts: int = Field(default=0, nullable=False)
     last_error: str | None = Field(default=None, max_length=1000)
+    claimed_until: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="A delivery is under way until then (see deliver)."
+    )
 
 
 def queue_email(
@@ -131,14 +134,31 @@ def transport_send(settings: Settings, message: EmailMessage) -> None:
     raise ValueError(f"unsupported mail URL scheme: {url.scheme!r}")
 
 
+CLAIM = timedelta(minutes=2)
+"""How long a delivery holds its claim on an e-mail: longer than an SMTP conversation takes (30 s timeout)."""
+
+
+class DeliveryUnderWay(Exception):
+    """Another delivery of the same e-mail holds its claim; try again once it ends or lapses."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"another delivery is under way for {seconds:.0f} s more")
+        self.seconds = seconds
+
+
 def deliver(database: object, settings: Settings, email_id: int) -> bool:
     """Send e-mail ``email_id`` unless it was sent already; returns whether it was sent now.
 
-    The row stays locked while sending, so two deliveries of the same id cannot both send.
+    Three short transactions, none held while the mail server talks (on SQLite a transaction that
+    writes holds the database's only write lock: a slow mail server would stall the whole site):
+    claim the e-mail for :data:`CLAIM`, send, then record the outcome. A second delivery of the same
+    e-mail meanwhile finds the claim and raises :class:`DeliveryUnderWay` (its task retries later); a
+    delivery that died holding a claim is taken over once the claim lapses.
     """
     from cocreate.db import Database
 
     assert isinstance(database, Database)
+    now = utcnow()
     with database.transaction() as session:
         email = session.get(OutboundEmail, email_id, with_for_update=True)
         if email is None:
@@ -146,16 +166,22 @@ def deliver(database: object, settings: Settings, email_id: int) -> bool:
             return False
         if email.sent_at is not None:
             return False
+        if email.claimed_until is not None and email.claimed_until > now:
+            raise DeliveryUnderWay((email.claimed_until - now).total_seconds())
+        email.claimed_until = now + CLAIM
         email.attempts += 1
-        try:
-            transport_send(settings, build_message(settings, email))
-        except OSError as exc:
-            email.last_error = str(exc)[:1000]
-            session.commit()
-            raise
-        email.sent_at = utcnow()
-        email.last_error = None
-        return True
+        message = build_message(settings, email)
+    try:
+        transport_send(settings, message)
+    except OSError as exc:
+        with database.transaction() as session:
+            session.execute(sa.update(OutboundEmail).where(col(OutboundEmail.id) == email_id)
+                            .values(last_error=str(exc)[:1000], claimed_until=None))
+        raise
+    with database.transaction() as session:
+        session.execute(sa.update(OutboundEmail).where(col(OutboundEmail.id) == email_id)
+                        .values(sent_at=utcnow(), last_error=None, claimed_until=None))
+    return True
 
 
 def requeue_stuck(session: Session, *, older_than: timedelta, limit: int = 500) -> int:

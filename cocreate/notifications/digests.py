@@ -115,8 +115,11 @@ def send_chunk(database: Database, settings: Settings, period: str, cutoff: str,
                    col(OutboundEmail.sent_at).is_(None))
             .order_by(col(OutboundEmail.id))).all()
     for email_id in unsent:
-        if mail.deliver(database, settings, email_id):
-            sent += 1
+        try:
+            if mail.deliver(database, settings, email_id):
+                sent += 1
+        except mail.DeliveryUnderWay:
+            continue  # another delivery has it in hand
     return sent
 
 

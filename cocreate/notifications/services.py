@@ -330,6 +330,9 @@ def send_emails(database: Any, settings: Settings, email_ids: Sequence[int]) -> 
 
     sent = 0
     for email_id in email_ids:
-        if mail.deliver(database, settings, int(email_id)):
-            sent += 1
+        try:
+            if mail.deliver(database, settings, int(email_id)):
+                sent += 1
+        except mail.DeliveryUnderWay:
+            continue  # another delivery has it in hand
     return sent

@@ -35,14 +35,19 @@ def record_heartbeat(source: str) -> None:
 
 @celery_app.task(
     name="cocreate.deliver_email",
+    bind=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
     retry_backoff_max=600,
     max_retries=8,
 )
-def deliver_email(email_id: int) -> None:
+def deliver_email(self, email_id: int) -> None:  # type: ignore[no-untyped-def]
     """Send one queued e-mail; a retried or duplicated task does not send it twice."""
-    mail.deliver(task_database(), task_settings(), email_id)
+    try:
+        mail.deliver(task_database(), task_settings(), email_id)
+    except mail.DeliveryUnderWay as under_way:
+        # Another delivery holds the claim: look again once it has ended (or lapsed, if it died).
+        raise self.retry(countdown=under_way.seconds + 1, max_retries=None) from None
 
 
 @celery_app.task(name="cocreate.resend_stuck_emails")
