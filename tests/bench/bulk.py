@@ -217,6 +217,7 @@ class AuditEvent:
 
 @dataclass
 class Report:
+    ids: Ids = field(default_factory=Ids)
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -239,7 +240,7 @@ def write(database: Database, settings: Settings, plan: Plan, *,
 
 
 def _write(sink: Sink, settings: Settings, plan: Plan, report: Report, progress: Callable[[str], None]) -> None:
-    ids = Ids()
+    ids = report.ids
     admin = sink.scalar("SELECT id, display_name FROM user_account WHERE email = ?", "demo-admin@example.jp")
     if admin is None:
         raise RuntimeError("the demo administrator is missing: run `cocreate demo` first")
