@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -46,6 +47,10 @@ class Result:
     timeouts: int
     non_2xx: int
     tool: str
+    client_cpu_s: float = 0.0
+    """CPU seconds the load generator itself used."""
+    server_cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds the servers used meanwhile ("web" processes, "db" for PostgreSQL), set by the caller."""
 
     @property
     def rps(self) -> float:
@@ -54,7 +59,10 @@ class Result:
     def as_dict(self) -> dict[str, object]:
         return {"requests": self.requests, "seconds": round(self.seconds, 3), "rps": round(self.rps, 1),
                 "p50_ms": round(self.p50_ms, 2), "p99_ms": round(self.p99_ms, 2), "errors": self.errors,
-                "timeouts": self.timeouts, "non_2xx": self.non_2xx, "tool": self.tool}
+                "timeouts": self.timeouts, "non_2xx": self.non_2xx, "tool": self.tool,
+                "client_cpu_s": round(self.client_cpu_s, 2),
+                **{f"{name}_cpu_ms": round(1000 * seconds / self.requests, 2) if self.requests else None
+                   for name, seconds in self.server_cpu_s.items()}}
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -95,18 +103,21 @@ def run_wrk(url: str, connections: int, duration: float, timeout: float = TIMEOU
         script.write(WRK_SCRIPT)
     try:
         threads = max(1, min(2, connections))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         completed = subprocess.run(
             ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={timeout:g}s",
              "-s", script.name, url], capture_output=True, text=True, check=False, timeout=duration + 60)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         Path(script.name).unlink(missing_ok=True)
+    client_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     line = next((line[2:] for line in completed.stdout.splitlines() if line.startswith("@@")), None)
     if completed.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stdout}\n{completed.stderr}")
     data = json.loads(line)
     return Result(requests=data["requests"], seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1000,
                   p99_ms=data["p99_us"] / 1000, errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
-                  timeouts=data["timeout"], non_2xx=data["status"], tool="wrk")
+                  timeouts=data["timeout"], non_2xx=data["status"], tool="wrk", client_cpu_s=client_cpu)
 
 
 # --- the Python equivalent ------------------------------------------------------------------------
@@ -250,13 +261,13 @@ async def _run_python(url: str, connections: int, duration: float, timeout: floa
                 await asyncio.sleep(0.01)
         _drop(connection)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(connections)))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return Result(requests=counts["ok"] + counts["non_2xx"], seconds=seconds,
                   p50_ms=percentile(latencies, 0.50) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
                   errors=counts["error"] + counts["timeout"], timeouts=counts["timeout"], non_2xx=counts["non_2xx"],
-                  tool="python")
+                  tool="python", client_cpu_s=cpu)
 
 
 def _drop(connection: _Connection | None) -> None:
@@ -291,11 +302,14 @@ class VoteResult:
     refused: int = 0
     """Of the accepted answers, those whose flash message was an error (the vote was not counted)."""
     non_2xx: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    """Every answer's status."""
     errors: int = 0
     timeouts: int = 0
     latencies: list[float] = field(default_factory=list)
     exhausted: int = 0
     """Voters who voted on every proposal of their list before the time was up."""
+    server_cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def accepted_total(self) -> int:
@@ -308,9 +322,12 @@ class VoteResult:
     def as_dict(self) -> dict[str, object]:
         return {"voters": self.voters, "seconds": round(self.seconds, 3), "attempted": self.attempted,
                 "accepted": self.accepted_total, "rate": round(self.rate, 1), "refused": self.refused,
-                "non_2xx": self.non_2xx, "errors": self.errors, "timeouts": self.timeouts,
+                "non_2xx": self.non_2xx, "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                "errors": self.errors, "timeouts": self.timeouts,
                 "p50_ms": round(percentile(self.latencies, 0.5) * 1000, 2),
-                "p99_ms": round(percentile(self.latencies, 0.99) * 1000, 2), "exhausted": self.exhausted}
+                "p99_ms": round(percentile(self.latencies, 0.99) * 1000, 2), "exhausted": self.exhausted,
+                **{f"{name}_cpu_ms": round(1000 * seconds / self.attempted, 2) if self.attempted else None
+                   for name, seconds in self.server_cpu_s.items()}}
 
 
 def sign_in_voters(base_url: str, emails: Sequence[str], password: str, proposals: Sequence[int],
@@ -364,6 +381,7 @@ async def _vote_loop(base_url: str, voters: Sequence[Voter], duration: float, ht
                 started = time.perf_counter()
                 status, head, _body = await connection.request(request_for(voter, proposal_id), timeout)
                 result.latencies.append(time.perf_counter() - started)
+                result.statuses[status] += 1
             except TimeoutError:
                 result.timeouts += 1
                 result.errors += 1

@@ -30,8 +30,9 @@ def _mark(ok: bool | None) -> str:
 
 def table(run: DatabaseRun) -> str:
     """The results of one database as a Markdown table (plus the vote loop and the budgets)."""
-    lines = ["| route | connections | req/s | p50 ms | p99 ms | errors (timeouts) | non-2xx | queries | × trivial |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| route | connections | req/s | p50 ms | p99 ms | errors (timeouts) | non-2xx | queries | × trivial "
+             "| CPU ms/req web | CPU ms/req db |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     labels = {route.name: route.label for route in ROUTES}
     for name, by_connections in run.results.items():
         for connections, result in sorted(by_connections.items(), key=lambda item: int(item[0])):
@@ -39,13 +40,15 @@ def table(run: DatabaseRun) -> str:
             lines.append(
                 f"| {labels.get(name, name)} | {connections} | {_number(result['rps'])} | {_number(result['p50_ms'])} | "
                 f"{_number(result['p99_ms'])} | {result['errors']} ({result['timeouts']}) | {result['non_2xx']} | "
-                f"{run.queries.get(name, '–')} | {'–' if name == 'trivial' or ratio is None else f'{ratio:.0%}'} |")
+                f"{run.queries.get(name, '–')} | {'–' if name == 'trivial' or ratio is None else f'{ratio:.0%}'} | "
+                f"{_number(result.get('web_cpu_ms'), 2)} | {_number(result.get('db_cpu_ms'), 2)} |")
     if run.votes:
         votes = run.votes
         lines.append(
             f"| vote POST loop ({votes['mode']}), accepted votes/s | {votes['voters']} voters | "
             f"**{_number(votes['rate'])}** | {_number(votes['p50_ms'])} | {_number(votes['p99_ms'])} | "
-            f"{votes['errors']} ({votes['timeouts']}) | {votes['non_2xx']} | {run.queries.get(VOTES, '–')} | – |")
+            f"{votes['errors']} ({votes['timeouts']}) | {votes['non_2xx']} | {run.queries.get(VOTES, '–')} | – | "
+            f"{_number(votes.get('web_cpu_ms'), 2)} | {_number(votes.get('db_cpu_ms'), 2)} |")
     text = "\n".join(lines)
     if run.votes:
         votes = run.votes
