@@ -117,6 +117,13 @@ class DatabaseRun:
         value = self.results.get(route, {}).get(str(connections))
         return float(value["rps"]) if value else None
 
+    def cpu_ms(self, route: str, connections: int) -> float | None:
+        """Server CPU per request: the web processes' plus PostgreSQL's."""
+        value = self.results.get(route, {}).get(str(connections))
+        if not value or value.get("web_cpu_ms") is None:
+            return None
+        return float(value["web_cpu_ms"]) + float(value.get("db_cpu_ms") or 0.0)
+
     def ratio(self, route: str, connections: int) -> float | None:
         page, trivial = self.rps(route, connections), self.rps("trivial", connections)
         return page / trivial if page is not None and trivial else None
@@ -372,13 +379,22 @@ def check_budgets(run: DatabaseRun, peer: DatabaseRun | None) -> list[Check]:
             if ratio is None:
                 continue
             base = peer.ratio(name, c) if peer is not None else None
-            if base is None:
+            if peer is None or base is None:
                 checks.append(Check(f"ward vs peer {name} c={c}", None,
                                     "no peer-shape result on this database to compare with: run --scale peer first"))
                 continue
-            checks.append(Check(f"ward vs peer {name} c={c}", ratio >= WARD_KEEP * base,
-                                f"{ratio:.0%} of the trivial route vs {base:.0%} on the peer shape "
-                                f"(kept {ratio / base:.0%}, ≥ {WARD_KEEP:.0%})"))
+            cost, peer_cost = run.cpu_ms(name, c), peer.cpu_ms(name, c)
+            ratios = f"{ratio:.0%} of the trivial route vs {base:.0%} on the peer shape (kept {ratio / base:.0%})"
+            if cost and peer_cost:
+                # Throughput of a CPU-bound server is the inverse of the CPU a request costs; unlike req/s
+                # compared across two runs, that barely depends on what else the shared machine is doing.
+                kept = peer_cost / cost
+                checks.append(Check(f"ward vs peer {name} c={c}", kept >= WARD_KEEP,
+                                    f"server CPU {cost:.1f} ms/request vs {peer_cost:.1f} on the peer shape: "
+                                    f"throughput kept {kept:.0%} (≥ {WARD_KEEP:.0%}); req/s {ratios}"))
+            else:
+                checks.append(Check(f"ward vs peer {name} c={c}", ratio >= WARD_KEEP * base,
+                                    f"{ratios}, ≥ {WARD_KEEP:.0%}"))
     if run.votes:
         votes = run.votes
         checks.append(Check("votes rate", votes["rate"] >= VOTES_MIN,
