@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tests.bench import report, runner
+from tests.bench import profile, report, runner
 from tests.bench.plan import SHAPES
 from tests.servers import ROOT
 
@@ -53,14 +53,20 @@ def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
                         help="vote as htmx does (200 with the vote box, the default) or as a plain form (303)")
     parser.add_argument("--voters", type=int, default=64, help="concurrent voters (at most 64 accounts exist)")
     parser.add_argument("--data-dir", type=Path, default=None, help="where the data folders go (default: a temporary one)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="record the web processes with py-spy (PY_SPY or PATH) during the measurements at 32 "
+                        "connections and the vote loop, into DIR, with a summary per route")
     args = parser.parse_args(argv)
+    if args.profile is not None and profile.py_spy() is None:
+        parser.error("--profile needs py-spy: python3 -m venv /tmp/benchtools && /tmp/benchtools/bin/pip install "
+                     "py-spy, then PY_SPY=/tmp/benchtools/bin/py-spy")
     if not 1 <= args.voters <= 64:
         parser.error("--voters is between 1 and 64")
     options = runner.Options(
         databases=("sqlite", "postgresql") if args.db == "both" else (args.db,), scale=args.scale,
         connections=args.connections, duration=args.duration, only=args.only, keep=args.keep,
         budgets=not args.no_budgets, tool=args.tool, vote_mode=args.vote_mode, voters=args.voters,
-        data_dir=args.data_dir)
+        data_dir=args.data_dir, profile=args.profile)
     return options, args
 
 

@@ -32,7 +32,7 @@ from cocreate.app import create_app
 from cocreate.db import Database
 from cocreate.search import indexer
 from cocreate.settings import Settings
-from tests.bench import bulk, cpu, load
+from tests.bench import bulk, cpu, load, profile
 from tests.bench.plan import PASSWORD, SHAPES, Plan
 from tests.conftest import count_queries
 from tests.live import LiveSite, prepare_site
@@ -83,6 +83,8 @@ class Options:
     vote_mode: str = "htmx"
     voters: int = 64
     data_dir: Path | None = None
+    profile: Path | None = None
+    """Record the web processes with py-spy at the budget's connections (and during the vote loop) here."""
 
     def wants(self, name: str) -> bool:
         """The trivial route always runs: every ratio needs it."""
@@ -301,14 +303,36 @@ def _measure_pages(run: DatabaseRun, site: LiveSite, ids: bulk.Ids, options: Opt
         load.measure(site.url + paths[route.name], 8, 1, tool=options.tool)
     for connections in options.connections:
         for route in routes:
+            recorder = _recorder(run, site, options, f"{route.name}-c{connections}", connections)
             meter.start()
             result = load.measure(site.url + paths[route.name], connections, options.duration, tool=options.tool)
             result.server_cpu_s = meter.stop()
+            _profiled(run, options, recorder, f"{route.name}-c{connections}")
             run.results.setdefault(route.name, {})[str(connections)] = result.as_dict()
             costs = "  ".join(f"{name} CPU {1000 * seconds / max(1, result.requests):.1f} ms/req"
                               for name, seconds in result.server_cpu_s.items())
             say(f"{run.database} {route.name:10} c={connections:<3} {result.rps:8.1f} req/s  p50 {result.p50_ms:7.1f} ms"
                 f"  p99 {result.p99_ms:7.1f} ms  errors {result.errors}  non-2xx {result.non_2xx}  {costs}")
+
+
+def _recorder(run: DatabaseRun, site: LiveSite, options: Options, name: str, connections: int, *,
+              idle: bool = False) -> profile.Recorder | None:
+    binary = profile.py_spy()
+    if options.profile is None or binary is None:
+        return None
+    if connections != BUDGET_CONNECTIONS and BUDGET_CONNECTIONS in options.connections:
+        return None
+    folder = options.profile / f"{run.scale}-{run.database}"
+    return profile.Recorder(binary, site.processes["web"].pid, folder, name, options.duration, idle=idle)
+
+
+def _profiled(run: DatabaseRun, options: Options, recorder: profile.Recorder | None, name: str) -> None:
+    if recorder is None or options.profile is None:
+        return
+    text = profile.summary(recorder.wait())
+    path = options.profile / f"{run.scale}-{run.database}" / f"{name}.summary.txt"
+    path.write_text(text + "\n", encoding="utf-8")
+    say(f"{run.database} {name}: py-spy summary in {path}")
 
 
 def _target_counts(settings: Settings, challenge_id: int) -> dict[int, tuple[int, int]]:
@@ -334,9 +358,11 @@ def _measure_votes(run: DatabaseRun, site: LiveSite, settings: Settings, ids: bu
     say(f"{run.database}: signing in {len(emails)} voters")
     voters = load.sign_in_voters(site.url, emails, PASSWORD, proposals)
     say(f"{run.database}: {len(voters)} voters voting for {options.duration:g} s ({options.vote_mode})")
+    recorder = _recorder(run, site, options, VOTES, BUDGET_CONNECTIONS, idle=True)
     meter.start()
     result = load.vote_loop(site.url, voters, options.duration, htmx=options.vote_mode == "htmx")
     result.server_cpu_s = meter.stop()
+    _profiled(run, options, recorder, VOTES)
     after = _target_counts(settings, challenge_id)
     wrong = [(proposal_id, baseline[proposal_id], result.accepted[proposal_id], after[proposal_id])
              for proposal_id in proposals
