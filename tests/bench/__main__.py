@@ -56,6 +56,8 @@ def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="record the web processes with py-spy (PY_SPY or PATH) during the measurements at 32 "
                         "connections and the vote loop, into DIR, with a summary per route")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only regenerate docs/performance.md from docs/performance.json")
     args = parser.parse_args(argv)
     if args.profile is not None and profile.py_spy() is None:
         parser.error("--profile needs py-spy: python3 -m venv /tmp/benchtools && /tmp/benchtools/bin/pip install "
@@ -71,8 +73,11 @@ def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
 
 
 def main(argv: list[str]) -> int:
-    options, _args = parse(argv)
+    options, args = parse(argv)
     store = report.load_store(STORE)
+    if args.report_only:
+        report.save(STORE, DOC, store)
+        return 0
 
     def previous(scale: str, database: str) -> runner.DatabaseRun | None:
         stored = store["runs"].get(f"{scale}/{database}")

@@ -56,10 +56,18 @@ def table(run: DatabaseRun) -> str:
                  f"({votes['refused']} answered with a refusal); vote rows of the voting challenge "
                  f"{votes['baseline_votes']:,} → {votes['final_votes']:,}, `Proposal.vote_count` sum "
                  f"{votes['final_vote_count']:,}: "
-                 f"{'equal to baseline + accepted for every proposal' if votes['exact'] else 'NOT equal: ' + str(votes['mismatches'])}.")
+                 f"{'equal to baseline + accepted for every proposal' if votes['exact'] else 'NOT equal: ' + _mismatches(votes)}.")
     if run.checks:
-        text += "\n\nBudgets: " + "; ".join(f"{check.name}: {check.detail} — {_mark(check.ok)}" for check in run.checks) + "."
+        text += "\n\nBudgets:\n\n" + "\n".join(f"- {check.name}: {check.detail} — {_mark(check.ok)}" for check in run.checks)
     return text
+
+
+def _mismatches(votes: dict[str, Any]) -> str:
+    parts = []
+    for proposal_id, (count, rows), accepted, (count_after, rows_after) in votes["mismatches"]:
+        parts.append(f"proposal {proposal_id} had {rows} votes (vote_count {count}), {accepted} accepted, now "
+                     f"{rows_after} (vote_count {count_after})")
+    return "; ".join(parts)
 
 
 def section(key: str, stored: dict[str, Any]) -> str:
