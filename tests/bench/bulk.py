@@ -138,16 +138,6 @@ class Sink:
         self.counts[name] = self.counts.get(name, 0) + count
         return count
 
-    def execute(self, sql: str, params: Iterable[tuple[Any, ...]] = ()) -> None:
-        cursor = self.driver.cursor()
-        statement = sql if self.sqlite else sql.replace("?", "%s")
-        rows = list(params)
-        if rows:
-            cursor.executemany(statement, rows)
-        else:
-            cursor.execute(statement)
-        cursor.close()
-
     def commit(self) -> None:
         if not self.sqlite:
             cursor = self.driver.cursor()

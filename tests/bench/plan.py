@@ -387,8 +387,7 @@ class Plan:
         """Votes per proposal, never more than the residents (one vote per resident and proposal)."""
         shape = self.shape
         counts = [0] * shape.proposals
-        others = [c for c in self.challenges[1:]]
-        per_challenge = [shape.target_votes, *_spread(shape.votes - shape.target_votes, len(others))]
+        per_challenge = [shape.target_votes, *_spread(shape.votes - shape.target_votes, len(self.challenges) - 1)]
         cap = len(self.residents)
         for challenge, total in zip(self.challenges, per_challenge, strict=True):
             rng = self.rng("vote-counts", challenge.index)

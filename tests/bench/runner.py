@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -187,6 +188,10 @@ def run_database(database: str, options: Options, base: Path, peer: DatabaseRun 
             _measure_votes(run, site, settings, ids, options, meter)
         if options.budgets:
             run.checks = check_budgets(run, peer)
+    except Exception as error:  # report it with what was measured, and go on with the next database
+        traceback.print_exc()
+        say(f"{database}: the run stopped: {type(error).__name__}: {error}")
+        run.checks.append(Check("run completed", False, f"stopped by {type(error).__name__}: {error}"[:500]))
     finally:
         if site is not None:
             site.stop()
