@@ -50,13 +50,17 @@ def _sign_in_first(request: Request, back: str) -> Redirect | Response[str]:
 
 
 def _answer(request: Request, db_session: DbSession, proposal_id: int, back: str, message: str,
-            category: str) -> Template | Redirect:
-    """303 back to the page the form was on, or the refreshed vote box for htmx."""
+            category: str, ballot: votes.Ballot | None = None) -> Template | Redirect:
+    """303 back to the page the form was on, or the refreshed vote box for htmx (drawn from the ballot
+    when there is one, else read again)."""
     context: dict[str, Any] = {}
-    if is_htmx(request):
-        db_session.expire_all()
-        proposal = db_session.get(Proposal, proposal_id)
-        view = votes.section(db_session, principal_of(request), proposal, back=back) if proposal else None  # type: ignore[arg-type]
+    if is_htmx(request) and ballot is not None:
+        context = {"ctx": {"vote": votes.section_after(principal_of(request), ballot, back=back)}}
+    elif is_htmx(request):
+        # The vote is committed: the refreshed box is a read, so it must not queue for the write lock.
+        with request.app.state.database.reading() as reader:
+            proposal = reader.get(Proposal, proposal_id)
+            view = votes.section(reader, principal_of(request), proposal, back=back) if proposal else None  # type: ignore[arg-type]
         if view is None:
             raise NotFoundException()
         context = {"ctx": {"vote": view}}
@@ -71,14 +75,14 @@ def _change(request: Request, db_session: DbSession, proposal_id: int, data: dic
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
     try:
-        changed = _found(votes.vote if adding else votes.unvote, db_session, actor, proposal_id)
+        ballot = _found(votes.cast if adding else votes.withdraw, db_session, actor, proposal_id)
     except ValidationFailed as failed:
         return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
     if adding:
-        message = _("Thank you for your support.") if changed else _("You already support this proposal.")
+        message = _("Thank you for your support.") if ballot.changed else _("You already support this proposal.")
     else:
-        message = _("Your vote was withdrawn.") if changed else _("You had not voted for this proposal.")
-    return _answer(request, db_session, proposal_id, back, message, "success")
+        message = _("Your vote was withdrawn.") if ballot.changed else _("You had not voted for this proposal.")
+    return _answer(request, db_session, proposal_id, back, message, "success", ballot)
 
 
 @post("/proposals/{proposal_id:int}/vote", name="proposal-vote", sync_to_thread=True)

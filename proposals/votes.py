@@ -3,10 +3,17 @@
 One vote per resident per proposal (a unique constraint), at most ``Challenge.vote_limit`` votes per
 resident per challenge, withdrawable while voting is open, and optionally only for verified residents.
 
-Exact counts under concurrency: every vote and withdrawal locks the challenge row first (the per-user
-limit is counted under it) and then the proposal row (``Proposal.vote_count`` is changed under it), always
-in that order so that two transactions cannot deadlock. On SQLite every write transaction begins
-IMMEDIATE, so writers queue one after the other anyway.
+Exact counts under concurrency, and voters who do not wait for each other longer than they must:
+
+- Everything that can refuse a vote without a lock (the proposal is public, the actor may vote, the
+  phase, verification) is checked first on a read snapshot, so a refusal never queues for a lock.
+- The write is short: it shares the challenge row (FOR SHARE: voters run side by side, a phase change
+  waits for them and they for it), locks the voter's own user row (their per-challenge limit is counted
+  under it, so a double submit cannot pass it), checks again, inserts the vote (one per resident and
+  proposal, a unique constraint) and adds one to ``Proposal.vote_count`` in SQL (the row is locked only
+  from that UPDATE to the commit). Locks are always taken in that order, so two votes cannot deadlock.
+- On SQLite every write transaction begins IMMEDIATE: writers queue one after the other anyway, and the
+  short write is what keeps that queue moving.
 
 Who voted is never shown: the only per-user information that leaves this module is the actor's own state.
 """
@@ -23,6 +30,7 @@ from cocreate import audit
 from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed
+from cocreate.db import read_apart
 from cocreate.web.i18n import gettext as _
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
@@ -107,15 +115,34 @@ def _public_proposal(session: Session, proposal_id: int) -> tuple[Challenge, Pro
     return challenge, proposal
 
 
-def _locked(session: Session, proposal_id: int) -> tuple[Challenge, Proposal]:
-    """The challenge row, then the proposal row, locked in that order (and re-read)."""
-    _challenge, proposal = _public_proposal(session, proposal_id)
-    challenge = session.get(Challenge, proposal.challenge_id, with_for_update=True, populate_existing=True)
-    locked = session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
-    if challenge is None or locked is None:
+@dataclass
+class Ballot:
+    """A voter's state on one proposal right after a vote or a withdrawal (enough to draw the vote box
+    again without reading anything)."""
+
+    challenge: Challenge
+    proposal: Proposal
+    changed: bool
+    voted: bool
+    used: int
+    vote_count: int
+
+
+def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[Any, Any]:
+    """For a change by ``user_id``: the challenge's voting state shared (FOR SHARE), the voter's row
+    locked, and the proposal's state; only the columns a vote needs."""
+    challenge = session.execute(
+        select(Challenge.phase, Challenge.vote_limit, Challenge.votes_require_verified)
+        .where(Challenge.id == challenge_id).with_for_update(read=True)
+    ).first()
+    session.exec(select(User.id).where(User.id == user_id).with_for_update()).one()
+    proposal = session.execute(
+        select(Proposal.status, Proposal.hidden_at).where(Proposal.id == proposal_id)
+    ).first()
+    if challenge is None or proposal is None:
         session.rollback()
         raise NotFound()
-    return challenge, locked
+    return challenge, proposal
 
 
 def own_vote(session: Session, user_id: int | None, proposal_id: int) -> Vote | None:
@@ -130,29 +157,72 @@ def votes_used(session: Session, user_id: int, challenge_id: int) -> int:
     ).one()
 
 
+def _voter_state(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[int, bool]:
+    """(votes used on the challenge, whether one of them is on this proposal), in one query."""
+    used, on_this = session.exec(
+        select(func.count(), func.coalesce(func.sum(sa.case((Vote.proposal_id == proposal_id, 1), else_=0)), 0))
+        .select_from(Vote).where(Vote.challenge_id == challenge_id, Vote.user_id == user_id)
+    ).one()
+    return int(used), bool(on_this)
+
+
+def _change_count(session: Session, proposal_id: int, delta: int) -> int:
+    """Add ``delta`` to the proposal's count in SQL; returns the count now stored."""
+    return session.execute(
+        sa.update(Proposal).where(col(Proposal.id) == proposal_id)
+        .values(vote_count=Proposal.vote_count + delta).returning(Proposal.vote_count)
+    ).scalar_one()
+
+
+def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *,
+                         adding: bool) -> tuple[Challenge, Proposal]:
+    """The refusals that need no lock, on a read snapshot beside the write (checked again under it)."""
+    user = require_signed_in(actor)
+    with read_apart(session) as reader:
+        challenge, proposal = _public_proposal(reader, proposal_id)
+        if adding:
+            if reason := voter_refusal(reader, actor, challenge, proposal):
+                raise Forbidden(reason)
+            if reason := state_refusal(challenge, proposal) or verification_refusal(challenge, user):
+                raise ValidationFailed({"vote": reason})
+    return challenge, proposal
+
+
+def _refusal_under_lock(locked_challenge: Any, locked_proposal: Any, user: User) -> str:
+    decision = phases.check(locked_challenge.phase, Action.VOTE)
+    if not decision:
+        return decision.reason
+    if locked_proposal.status is not ProposalStatus.SUBMITTED:
+        return _("This proposal has been withdrawn.")
+    if locked_proposal.hidden_at is not None:
+        return _("This proposal is hidden and cannot be supported.")
+    if locked_challenge.votes_require_verified and not user.is_verified_resident:
+        return _("Only residents whose residency the ward has confirmed can vote on this challenge.")
+    return ""
+
+
 # --- voting --------------------------------------------------------------------------------------
 
 
-def vote(session: Session, actor: Principal, proposal_id: int) -> bool:
-    """Support a proposal (commits). True when a vote was added, False when the actor had already voted.
+def cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
+    """Support a proposal (commits). The ballot says whether a vote was added (not when the actor had
+    already voted) and what the vote box shows now.
 
     Refusals: Forbidden for people who are not residents here (owning staff, authors, unconfirmed);
     ValidationFailed under ``vote`` for the phase, a withdrawn or hidden proposal, residency
     verification and the per-challenge limit.
     """
     user = require_signed_in(actor)
-    challenge, proposal = _public_proposal(session, proposal_id)
-    if reason := voter_refusal(session, actor, challenge, proposal):
+    challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=True)
+    locked_challenge, locked_proposal = _locked(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    used, voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    if voted:  # a double submit: keep the one vote
         session.rollback()
-        raise Forbidden(reason)
-    challenge, proposal = _locked(session, proposal_id)
-    if own_vote(session, user.id, proposal_id) is not None:  # a double submit: keep the one vote
-        session.rollback()
-        return False
-    reason = state_refusal(challenge, proposal) or verification_refusal(challenge, user)
-    if not reason and votes_used(session, user.id, challenge.id) >= challenge.vote_limit:  # type: ignore[arg-type]
+        return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
+    reason = _refusal_under_lock(locked_challenge, locked_proposal, user)
+    if not reason and used >= locked_challenge.vote_limit:
         reason = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
-                   "another proposal.", limit=challenge.vote_limit)
+                   "another proposal.", limit=locked_challenge.vote_limit)
     if reason:
         session.rollback()
         raise ValidationFailed({"vote": reason})
@@ -161,30 +231,43 @@ def vote(session: Session, actor: Principal, proposal_id: int) -> bool:
         session.flush()
     except sa.exc.IntegrityError:  # only if a writer got past the locks; the database still says no
         session.rollback()
-        return False
-    proposal.vote_count += 1
+        return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
+    count = _change_count(session, proposal_id, +1)
     session.commit()
-    return True
+    return Ballot(challenge, proposal, changed=True, voted=True, used=used + 1, vote_count=count)
 
 
-def unvote(session: Session, actor: Principal, proposal_id: int) -> bool:
-    """Withdraw the actor's vote while voting is open (commits); False when there was none."""
+def withdraw(session: Session, actor: Principal, proposal_id: int) -> Ballot:
+    """Withdraw the actor's vote while voting is open (commits); ``changed`` is False when there was none."""
     user = require_signed_in(actor)
-    _public_proposal(session, proposal_id)
-    challenge, proposal = _locked(session, proposal_id)
+    challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=False)
+    locked_challenge, _locked_proposal = _locked(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     existing = own_vote(session, user.id, proposal_id)
     if existing is None:
         session.rollback()
-        return False
-    decision = phases.check(challenge.phase, Action.VOTE)
+        used, _voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+        session.rollback()
+        return Ballot(challenge, proposal, changed=False, voted=False, used=used, vote_count=proposal.vote_count)
+    decision = phases.check(locked_challenge.phase, Action.VOTE)
     if not decision:
         session.rollback()
         raise ValidationFailed({"vote": decision.reason})
+    used, _voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     session.delete(existing)
     session.flush()
-    proposal.vote_count -= 1
+    count = _change_count(session, proposal_id, -1)
     session.commit()
-    return True
+    return Ballot(challenge, proposal, changed=True, voted=False, used=used - 1, vote_count=count)
+
+
+def vote(session: Session, actor: Principal, proposal_id: int) -> bool:
+    """Support a proposal (commits); True when a vote was added (see :func:`cast`)."""
+    return cast(session, actor, proposal_id).changed
+
+
+def unvote(session: Session, actor: Principal, proposal_id: int) -> bool:
+    """Withdraw the actor's vote (commits); False when there was none (see :func:`withdraw`)."""
+    return withdraw(session, actor, proposal_id).changed
 
 
 # --- the proposal page section -------------------------------------------------------------------
@@ -247,6 +330,27 @@ def section(session: Session, actor: Principal, proposal: Proposal, *,
                         "another proposal.", limit=challenge.vote_limit)
     view.refusal = refusal
     view.can_vote = not refusal
+    return view
+
+
+def section_after(actor: Principal, ballot: Ballot, *, back: str | None = None) -> VoteSection:
+    """The vote box right after the actor voted or withdrew, from the ballot alone (no query): they
+    passed every check, so they are a resident here and voting is open."""
+    proposal = ballot.proposal
+    proposal.vote_count = ballot.vote_count
+    challenge = ballot.challenge
+    view = VoteSection(
+        proposal=proposal, challenge=challenge, signed_in=True, voted=ballot.voted, can_vote=False,
+        show_count=True, limit=challenge.vote_limit, used=ballot.used, can_report=True,
+        back=back or f"/proposals/{proposal.id}", can_withdraw=ballot.voted,
+    )
+    if not ballot.voted:
+        if verification := verification_refusal(challenge, actor.user):
+            view.refusal, view.needs_verification = verification, True
+        elif ballot.used >= challenge.vote_limit:
+            view.refusal = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to "
+                             "support another proposal.", limit=challenge.vote_limit)
+    view.can_vote = not ballot.voted and not view.refusal
     return view
 
 

@@ -15,6 +15,11 @@ raises, and :func:`is_overload` tells the web layer to answer 503 with ``Retry-A
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -48,7 +53,87 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
+
+
+class QueuedWriterConnection(sqlite3.Connection):
+    """A pysqlite connection whose writers queue in the process before asking SQLite for its lock.
+
+    SQLite hands its write lock over by polling: a writer that finds it taken sleeps (1, 2, 5 … up to
+    100 ms) and tries again, so under a burst of votes most of a writer's wait is sleep after the lock
+    was already free, and every thread of every process polls. Here the threads of one process take
+    turns on a Python lock first (handed over at once, in arrival order) and only the one at the head
+    asks SQLite, which then arbitrates between processes only. The lock is released when the
+    transaction ends (commit, rollback or close) and waited for at most the engine's wait.
+    """
+
+    writers: threading.Lock
+    wait_seconds: float
+    lock_path: str
+
+    def enter_writer(self) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        if not self.writers.acquire(timeout=self.wait_seconds):
+            raise sqlite3.OperationalError("database is locked (waited for this process's other writers)")
+        try:
+            self._enter_across_processes(deadline)
+        except BaseException:
+            self.writers.release()
+            raise
+        self.holds_writer = True
+
+    def _enter_across_processes(self, deadline: float) -> None:
+        # The head writer of each process takes an advisory file lock beside the database: the kernel
+        # hands it to the next process the moment it is released, where SQLite's busy handler would
+        # sleep up to 100 ms between tries. Polled without blocking so the wait stays bounded.
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.writer_fd = fd
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise sqlite3.OperationalError("database is locked (waited for other processes' writers)") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def leave_writer(self) -> None:
+        if getattr(self, "holds_writer", False):
+            self.holds_writer = False
+            fd = self.writer_fd
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+                self.writers.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave_writer()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave_writer()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave_writer()
+
+
+def _writer_queue(database_path: str, wait_seconds: float) -> type[QueuedWriterConnection]:
+    """A connection class whose writers share one queue (one per engine, so one per process)."""
+    return type("EngineQueuedWriterConnection", (QueuedWriterConnection,),
+                {"writers": threading.Lock(), "wait_seconds": wait_seconds, "lock_path": f"{database_path}-writer"})
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -61,7 +146,19 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     options = conn.get_execution_options()
     if options.get("sqlite_autocommit", False):
         return
-    conn.exec_driver_sql("BEGIN" if options.get("sqlite_deferred", False) else "BEGIN IMMEDIATE")
+    if options.get("sqlite_deferred", False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    queued = isinstance(dbapi_connection, QueuedWriterConnection)
+    if queued:
+        dbapi_connection.enter_writer()
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if queued:
+            dbapi_connection.leave_writer()
+        raise
 
 
 def make_engine(url: str, *, wait_seconds: float = TASK_WAIT_SECONDS, **kwargs: Any) -> sa.Engine:
@@ -71,11 +168,10 @@ def make_engine(url: str, *, wait_seconds: float = TASK_WAIT_SECONDS, **kwargs: 
         database_path = sa.make_url(url).database
         if database_path and database_path != ":memory:":
             Path(database_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": wait_seconds} | kwargs.pop("connect_args", {}),
-            **kwargs,
-        )
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": wait_seconds}
+        if database_path and database_path != ":memory:":
+            connect_args["factory"] = _writer_queue(database_path, wait_seconds)
+        engine = sa.create_engine(url, connect_args=connect_args | kwargs.pop("connect_args", {}), **kwargs)
         event.listen(engine, "connect", partial(_sqlite_pragmas, wait_seconds * 1000))
         # Take over transaction control from pysqlite so that BEGIN IMMEDIATE can be issued.
         event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
@@ -130,6 +226,18 @@ def write_apart(session: Session) -> Iterator[Session]:
         return
     with database.transaction() as writer:
         yield writer
+
+
+@contextmanager
+def read_apart(session: Session) -> Iterator[Session]:
+    """A read-only unit of work of its own beside ``session`` (typically a write one): checks that need
+    no lock are made on a snapshot, before the write takes its locks, so refusals never queue."""
+    database = session.info.get(DATABASE)
+    if database is None:  # a session made outside a Database (tests' own): read on it
+        yield session
+        return
+    with database.reading() as reader:
+        yield reader
 
 
 class Database:
