@@ -65,8 +65,10 @@ def is_author(session: Session, actor: Principal, proposal: Proposal) -> bool:
     return _is_author(session, actor.user_id, proposal)
 
 
-def voter_refusal(session: Session, actor: Principal, challenge: Challenge, proposal: Proposal) -> str:
-    """Why the actor can never vote on this proposal ("" for a resident who may).
+def voter_refusal(session: Session, actor: Principal, challenge: Challenge, proposal: Proposal, *,
+                  author: bool | None = None) -> str:
+    """Why the actor can never vote on this proposal ("" for a resident who may). ``author``: whether
+    the actor is one of its authors, when the caller already knows.
 
     Staff of an owning department and members of the authoring organisations are not residents here.
     """
@@ -77,7 +79,7 @@ def voter_refusal(session: Session, actor: Principal, challenge: Challenge, prop
         return _("Confirm your e-mail address before voting.")
     if lifecycle.is_owner(session, actor, challenge):
         return _("Staff of a department that owns this challenge cannot vote on its proposals.")
-    if _is_author(session, user.id, proposal):
+    if author if author is not None else _is_author(session, user.id, proposal):
         return _("Members of the organisations that wrote this proposal cannot vote on it.")
     return ""
 
@@ -316,11 +318,11 @@ def section(session: Session, actor: Principal, proposal: Proposal, *,
     if user is None:
         view.refusal = state_refusal(challenge, proposal)
         return view
-    view.voted = own_vote(session, user.id, proposal.id) is not None  # type: ignore[arg-type]
+    used, view.voted = _voter_state(session, user.id, challenge.id, proposal.id)  # type: ignore[arg-type]
     view.can_withdraw = view.voted and open_now
     if open_now:
-        view.used = votes_used(session, user.id, challenge.id)  # type: ignore[arg-type]
-    refusal = voter_refusal(session, actor, challenge, proposal) or state_refusal(challenge, proposal)
+        view.used = used
+    refusal = voter_refusal(session, actor, challenge, proposal, author=author) or state_refusal(challenge, proposal)
     if not refusal and not view.voted:
         if verification := verification_refusal(challenge, user):
             refusal = verification

@@ -14,7 +14,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, RoleAssignment, User
 from cocreate.web.i18n import gettext as _
@@ -53,6 +53,19 @@ class Principal:
             select(RoleAssignment.role, RoleAssignment.department_id).where(RoleAssignment.user_id == user.id)
         ).all()
         return cls(user=user, roles=frozenset((Role(role), department_id) for role, department_id in rows))
+
+    @classmethod
+    def load_by_id(cls, session: Session, user_id: int) -> Principal | None:
+        """The user with their roles in one query (every signed-in request does this); None if gone."""
+        rows = session.exec(
+            select(User, RoleAssignment.role, RoleAssignment.department_id)
+            .outerjoin(RoleAssignment, col(RoleAssignment.user_id) == User.id)
+            .where(User.id == user_id)
+        ).all()
+        if not rows:
+            return None
+        roles = frozenset((Role(role), department_id) for _user, role, department_id in rows if role is not None)
+        return cls(user=rows[0][0], roles=roles)
 
     @property
     def is_signed_in(self) -> bool:

@@ -105,10 +105,10 @@ class Button:
 
 
 def button(session: Session, actor: Principal, target_type: str, target_id: int, *, next_url: str = "") -> Button:
-    """The follow button of a target the caller has already shown to ``actor`` (two small queries)."""
+    """The follow button of a target the caller has already shown to ``actor`` (one small query)."""
+    count, following = services.follow_state(session, actor.user_id, target_type, target_id)
     return Button(target_type=target_type, target_id=target_id, signed_in=actor.is_signed_in,
-                  following=services.is_following(session, actor.user_id, target_type, target_id),
-                  follower_count=services.follower_count(session, target_type, target_id), next=next_url)
+                  following=following, follower_count=count, next=next_url)
 
 
 # --- following and unfollowing -------------------------------------------------------------------

@@ -163,6 +163,14 @@ def followers(session: Session, target_type: str, target_id: int) -> list[int]:
                              .order_by(col(Follow.user_id))).all())
 
 
+def follow_state(session: Session, user_id: int | None, target_type: str, target_id: int) -> tuple[int, bool]:
+    """(how many follow the target, whether ``user_id`` is one of them), in one query."""
+    mine = sa.case((Follow.user_id == user_id, 1), else_=0) if user_id is not None else sa.literal(0)
+    count, following = session.exec(select(func.count(), func.coalesce(func.max(mine), 0)).select_from(Follow).where(
+        Follow.target_type == target_type, Follow.target_id == target_id)).one()
+    return int(count), bool(following)
+
+
 def follower_count(session: Session, target_type: str, target_id: int) -> int:
     return session.exec(select(func.count()).select_from(Follow).where(
         Follow.target_type == target_type, Follow.target_id == target_id)).one()

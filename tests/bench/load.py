@@ -96,7 +96,8 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, connections: int, duration: float, timeout: float = TIMEOUT) -> Result:
+def run_wrk(url: str, connections: int, duration: float, timeout: float = TIMEOUT,
+            headers: dict[str, str] | None = None) -> Result:
     """``wrk`` with one thread per core (at most one per connection). wrk counts status >= 400 as
     errors.status: reported as non-2xx (no measured page redirects; ``check_route`` makes sure)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -106,6 +107,7 @@ def run_wrk(url: str, connections: int, duration: float, timeout: float = TIMEOU
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         completed = subprocess.run(
             ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={timeout:g}s",
+             *[arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")],
              "-s", script.name, url], capture_output=True, text=True, check=False, timeout=duration + 60)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
@@ -223,21 +225,24 @@ def _event_loop() -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
 
 
-def run_python(url: str, connections: int, duration: float, timeout: float = TIMEOUT) -> Result:
+def run_python(url: str, connections: int, duration: float, timeout: float = TIMEOUT,
+               headers: dict[str, str] | None = None) -> Result:
     """The same measurement as :func:`run_wrk`, in Python (one process, asyncio)."""
     loop = _event_loop()
     try:
-        return loop.run_until_complete(_run_python(url, connections, duration, timeout))
+        return loop.run_until_complete(_run_python(url, connections, duration, timeout, headers or {}))
     finally:
         loop.close()
 
 
-async def _run_python(url: str, connections: int, duration: float, timeout: float) -> Result:
+async def _run_python(url: str, connections: int, duration: float, timeout: float,
+                      headers: dict[str, str]) -> Result:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     request = (f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept-Language: ja\r\n"
-               f"User-Agent: cocreate-bench\r\n\r\n").encode()
+               f"User-Agent: cocreate-bench\r\n{extra}\r\n").encode()
     latencies: list[float] = []
     counts = Counter[str]()
     deadline = time.perf_counter() + duration
@@ -275,10 +280,11 @@ def _drop(connection: _Connection | None) -> None:
         connection.close()
 
 
-def measure(url: str, connections: int, duration: float, *, tool: str = "auto", timeout: float = TIMEOUT) -> Result:
+def measure(url: str, connections: int, duration: float, *, tool: str = "auto", timeout: float = TIMEOUT,
+            headers: dict[str, str] | None = None) -> Result:
     if tool == "wrk" or (tool == "auto" and wrk_available()):
-        return run_wrk(url, connections, duration, timeout)
-    return run_python(url, connections, duration, timeout)
+        return run_wrk(url, connections, duration, timeout, headers)
+    return run_python(url, connections, duration, timeout, headers)
 
 
 # --- the vote loop --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.bench.runner import ROUTES, VOTES, DatabaseRun
+from tests.bench.runner import ROUTES, SIGNED_IN, VOTES, DatabaseRun
 
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
@@ -34,6 +34,7 @@ def table(run: DatabaseRun) -> str:
              "| CPU ms/req web | CPU ms/req db |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     labels = {route.name: route.label for route in ROUTES}
+    labels |= {route.name + SIGNED_IN: f"{route.label}, signed in (never cached)" for route in ROUTES}
     for name, by_connections in run.results.items():
         for connections, result in sorted(by_connections.items(), key=lambda item: int(item[0])):
             ratio = run.ratio(name, int(connections))
