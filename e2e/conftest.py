@@ -143,6 +143,7 @@ def live_server(mail_sink: SmtpSink) -> Iterator[LiveServer]:
             "COCREATE_ENV": "test",
             "COCREATE_BASE_URL": url,
             "COCREATE_MAIL_URL": mail_sink.url,
+            "COCREATE_PASSWORD_HASHING": "fast-for-tests",
             "PYTHONUNBUFFERED": "1",
         }
         log_file = data_dir / "server.log"

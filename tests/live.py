@@ -120,6 +120,7 @@ def prepare_site(data_dir: Path, *, demo: bool = True, **env_overrides: str) -> 
         "COCREATE_DATA_DIR": str(data_dir),
         "COCREATE_ENV": "test",
         "COCREATE_BASE_URL": f"http://127.0.0.1:{port}",
+        "COCREATE_PASSWORD_HASHING": "fast-for-tests",  # sign-ins cost microseconds, not a fifth of a second
         "PYTHONUNBUFFERED": "1",
         **env_overrides,
     }

@@ -133,7 +133,7 @@ def test_errors_own_cookies_and_opted_out_handlers_are_not_cached(
 def test_a_crowd_arriving_at_once_gets_one_rendering(settings: Settings, database) -> None:  # type: ignore[no-untyped-def]
     renderings: list[int] = []
 
-    @get("/_test/slow", sync_to_thread=False)
+    @get("/_test/slow")
     async def slow() -> str:
         renderings.append(1)
         await asyncio.sleep(0.2)
