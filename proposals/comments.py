@@ -25,7 +25,7 @@ are loaded only when asked for, a page at a time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -473,29 +473,25 @@ class CommentView:
         return f"/comments/{self.thread_id}/replies"
 
 
-def _with_authors(*conditions: Any) -> Any:
-    return select(Comment, User).outerjoin(User, col(User.id) == col(Comment.author_id)).where(*conditions)
+def _with_authors(actor: Principal, *conditions: Any) -> Any:
+    """``(comment, author, liked by the actor)`` rows: the like rides along, so a page is one query."""
+    liked: Any = sa.false()
+    if actor.user_id is not None:
+        liked = sa.exists().where(col(CommentLike.comment_id) == Comment.id, col(CommentLike.user_id) == actor.user_id)
+    return (select(Comment, User, liked.label("liked")).outerjoin(User, col(User.id) == col(Comment.author_id))
+            .where(*conditions))
 
 
-def _liked_ids(session: Session, actor: Principal, comment_ids: Iterable[int]) -> set[int]:
-    ids = list(comment_ids)
-    if actor.user_id is None or not ids:
-        return set()
-    return set(session.exec(select(CommentLike.comment_id).where(
-        CommentLike.user_id == actor.user_id, col(CommentLike.comment_id).in_(ids))).all())
-
-
-def _views(session: Session, actor: Principal, target: Target, rows: Sequence[Any]) -> list[CommentView]:
-    """Views of ``(comment, author)`` rows; the viewer's likes among them are read in one query."""
-    liked = _liked_ids(session, actor, [row[0].id for row in rows])
+def _views(actor: Principal, target: Target, rows: Sequence[Any]) -> list[CommentView]:
+    """Views of the rows of :func:`_with_authors`."""
     writable = bool(can_comment(target)) and comment_state(actor) == "ok"
     now = utcnow()
     views = []
-    for comment, user in rows:
+    for comment, user, liked in rows:
         mine = actor.user_id is not None and comment.author_id == actor.user_id
         name = user.public_name if user is not None else _("Deleted user")
         present = comment.deleted_at is None and comment.hidden_at is None
-        views.append(CommentView(comment, name, comment.id in liked, mine,
+        views.append(CommentView(comment, name, bool(liked), mine,
                                  can_edit=mine and writable and present and edit_window_open(comment, now),
                                  can_like=writable and present))
     return views
@@ -546,10 +542,10 @@ def section(session: Session, actor: Principal, target: Target, *, sort: Any = S
             errors: dict[str, str] | None = None) -> Section:
     """A page of top-level comments (newest, oldest or most liked first); replies are not loaded."""
     sort = parse_sort(sort)
-    statement = _with_authors(Comment.target_type == target.type, Comment.target_id == target.id,
+    statement = _with_authors(actor, Comment.target_type == target.type, Comment.target_id == target.id,
                               col(Comment.parent_id).is_(None)).order_by(*ORDERS[sort])
     result = paginate(session, statement, page, PER_PAGE, scalars=False)
-    views = _views(session, actor, target, result.items)
+    views = _views(actor, target, result.items)
     return Section(target=target, page=Page(items=views, page=result.page, per_page=result.per_page, total=result.total),
                    sort=sort, can_comment=can_comment(target), state=comment_state(actor),
                    return_url=return_url or target.url, form={"body": ""} | (form or {}), errors=errors or {})
@@ -582,19 +578,19 @@ class Thread:
 def thread(session: Session, actor: Principal, comment_id: int, *, page: int | None = None,
            form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Thread:
     """The thread a comment belongs to, with one page of replies (the last page when ``page`` is None)."""
-    row = session.exec(_with_authors(Comment.id == comment_id)).first()
+    row = session.exec(_with_authors(actor, Comment.id == comment_id)).first()
     if row is None:
         raise NotFound()
     if row[0].parent_id is not None:
-        row = session.exec(_with_authors(Comment.id == row[0].parent_id)).first()
+        row = session.exec(_with_authors(actor, Comment.id == row[0].parent_id)).first()
         assert row is not None
     top = row[0]
     target = load_target(session, actor, top.target_type, top.target_id)
-    statement = _with_authors(Comment.parent_id == top.id).order_by(col(Comment.created_at), col(Comment.id))
+    statement = _with_authors(actor, Comment.parent_id == top.id).order_by(col(Comment.created_at), col(Comment.id))
     if page is None:
         page = max(1, -(-top.reply_count // REPLIES_PER_PAGE))
     result = paginate(session, statement, page, REPLIES_PER_PAGE, scalars=False)
-    views = _views(session, actor, target, [row, *result.items])
+    views = _views(actor, target, [row, *result.items])
     return Thread(target=target, top=views[0],
                   replies=Page(items=views[1:], page=result.page, per_page=result.per_page, total=result.total),
                   can_comment=can_comment(target), state=comment_state(actor),
@@ -614,9 +610,9 @@ class Single:
 
 def single(session: Session, actor: Principal, comment_id: int, *, return_url: str | None = None,
            errors: dict[str, str] | None = None, form: dict[str, Any] | None = None) -> Single:
-    row = session.exec(_with_authors(Comment.id == comment_id)).first()
+    row = session.exec(_with_authors(actor, Comment.id == comment_id)).first()
     if row is None:
         raise NotFound()
     target = load_target(session, actor, row[0].target_type, row[0].target_id)
-    views = _views(session, actor, target, [row])
+    views = _views(actor, target, [row])
     return Single(target, views[0], return_url or target.url, errors or {}, form or {})

@@ -202,15 +202,40 @@ def authors_of(session: Session, proposal_id: int) -> list[tuple[ProposalOrganis
     return list(rows)
 
 
+def _access_columns(actor: Principal, proposal_id: Any, challenge_id: Any) -> tuple[Any, ...]:
+    """The columns that say what the actor is to one proposal, for a query that also reads other things:
+    whether they review its challenge, and each of their organisations among its authors (an outer join:
+    a row with None when there is none)."""
+    reviewer = sa.exists().where(col(ReviewerAssignment.challenge_id) == challenge_id,
+                                 col(ReviewerAssignment.user_id) == actor.user_id)
+    return (reviewer.label("reviewer"), ProposalOrganisation.organisation_id, ProposalOrganisation.confirmed_at)
+
+
+def _authored_join(actor: Principal, proposal_id: Any) -> Any:
+    mine = select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == actor.user_id)
+    return sa.and_(col(ProposalOrganisation.proposal_id) == proposal_id,
+                   col(ProposalOrganisation.organisation_id).in_(mine))
+
+
+def _access(session: Session, actor: Principal, proposal: Proposal, challenge: Challenge,
+            rows: Sequence[Any]) -> Access:
+    """Access from the rows of :func:`_access_columns` (empty for nobody signed in)."""
+    authored = frozenset(row.organisation_id for row in rows if row.organisation_id is not None)
+    confirmed = any(row.organisation_id is not None and row.confirmed_at is not None for row in rows)
+    return Access(actor, authored, confirmed, proposal.lead_organisation_id in authored,
+                  lifecycle.is_owner(session, actor, challenge), any(row.reviewer for row in rows))
+
+
 def access_of(session: Session, actor: Principal, proposal: Proposal, challenge: Challenge) -> Access:
-    mine = member_organisation_ids(session, actor.user_id)
-    rows = session.exec(select(ProposalOrganisation).where(ProposalOrganisation.proposal_id == proposal.id)).all() \
-        if mine else []
-    authored = frozenset(row.organisation_id for row in rows if row.organisation_id in mine)
-    confirmed = any(row.organisation_id in mine and row.confirmed_at is not None for row in rows)
-    return Access(actor, authored, confirmed, proposal.lead_organisation_id in mine,
-                  lifecycle.is_owner(session, actor, challenge),
-                  is_assigned_reviewer(session, actor, challenge.id))  # type: ignore[arg-type]
+    """What the actor may do with the proposal (one query for someone signed in, none for nobody)."""
+    if actor.user_id is None:
+        return _access(session, actor, proposal, challenge, [])
+    rows = session.execute(
+        select(*_access_columns(actor, proposal.id, challenge.id)).select_from(Proposal)
+        .outerjoin(ProposalOrganisation, _authored_join(actor, Proposal.id))
+        .where(Proposal.id == proposal.id)
+    ).all()
+    return _access(session, actor, proposal, challenge, rows)
 
 
 def proposing_organisations(session: Session, actor: Principal) -> Sequence[Organisation]:
@@ -272,12 +297,20 @@ def can_read(proposal: Proposal, access: Access) -> bool:
 
 
 def load(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal, Challenge, Access]:
-    """The proposal, its challenge and the actor's access; 404 when the actor may not know it exists."""
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
+    """The proposal, its challenge and the actor's access, in one query; 404 when the actor may not know
+    it exists."""
+    query = (select(Proposal, Challenge).join(Challenge, col(Challenge.id) == Proposal.challenge_id)
+             .where(Proposal.id == proposal_id))
+    if actor.user_id is not None:
+        query = (query.add_columns(*_access_columns(actor, Proposal.id, Proposal.challenge_id))
+                 .outerjoin(ProposalOrganisation, _authored_join(actor, Proposal.id)))
+    rows = session.execute(query).all()
+    if not rows:
         raise NotFound()
-    challenge = load_challenge(session, actor, proposal.challenge_id)
-    access = access_of(session, actor, proposal, challenge)
+    proposal, challenge = rows[0][0], rows[0][1]
+    if challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge):
+        raise NotFound()
+    access = _access(session, actor, proposal, challenge, rows if actor.user_id is not None else [])
     if not can_read(proposal, access):
         raise NotFound()
     return proposal, challenge, access

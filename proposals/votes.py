@@ -168,6 +168,19 @@ def _voter_state(session: Session, user_id: int, challenge_id: int, proposal_id:
     return int(used), bool(on_this)
 
 
+def _viewer_state(session: Session, user_id: int, challenge_id: int, proposal: Proposal) -> tuple[int, bool, bool]:
+    """(votes used on the challenge, whether one of them is on this proposal, whether the user is one of
+    its authors), in one query: what the vote box of a page needs."""
+    used = (select(func.count()).select_from(Vote)
+            .where(Vote.challenge_id == challenge_id, Vote.user_id == user_id).scalar_subquery())
+    on_this = sa.exists().where(col(Vote.proposal_id) == proposal.id, col(Vote.user_id) == user_id)
+    member = sa.exists().where(
+        col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id,
+        col(ProposalOrganisation.proposal_id) == proposal.id, col(OrganisationMember.user_id) == user_id)
+    row = session.execute(select(used, on_this, member)).one()
+    return int(row[0]), bool(row[1]), proposal.created_by_id == user_id or bool(row[2])
+
+
 def _change_count(session: Session, proposal_id: int, delta: int) -> int:
     """Add ``delta`` to the proposal's count in SQL; returns the count now stored."""
     return session.execute(
@@ -313,12 +326,11 @@ def section(session: Session, actor: Principal, proposal: Proposal, *,
         show_count=phases.index(challenge.phase) >= phases.index(Phase.VOTING) or proposal.vote_count > 0,
         limit=challenge.vote_limit, back=back or f"/proposals/{proposal.id}",
     )
-    author = user is not None and _is_author(session, user.id, proposal)
-    view.can_report = user is not None and not author
     if user is None:
         view.refusal = state_refusal(challenge, proposal)
         return view
-    used, view.voted = _voter_state(session, user.id, challenge.id, proposal.id)  # type: ignore[arg-type]
+    used, view.voted, author = _viewer_state(session, user.id, challenge.id, proposal)  # type: ignore[arg-type]
+    view.can_report = not author
     view.can_withdraw = view.voted and open_now
     if open_now:
         view.used = used

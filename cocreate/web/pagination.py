@@ -1,4 +1,4 @@
-"""Pagination done by the database: one COUNT and one LIMIT/OFFSET query per page."""
+"""Pagination done by the database: one LIMIT/OFFSET query per page, its total alongside."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+MAX_OFFSET = 2**31  # farther than any list goes; a bigger page number is "past the end" without asking
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,31 @@ def clamp_page(page: Any, per_page: Any = DEFAULT_PER_PAGE) -> tuple[int, int]:
 def paginate(
     session: Session, statement: sa.Select[Any], page: int, per_page: int, *, scalars: bool = True
 ) -> Page[Any]:
-    """Run ``statement`` for one page; ``total`` comes from a COUNT over the same filters."""
+    """Run ``statement`` for one page, in one query: ``total`` rides along as an uncorrelated scalar
+    subquery (a COUNT over the same filters, which both SQLite and PostgreSQL evaluate once). A page past
+    the end (no rows) costs a COUNT and, when there is anything, the last page."""
     count_statement = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    total_column = count_statement.correlate(None).scalar_subquery().label("page_total")
+    items: Sequence[Any] = []
+    total = 0
+    if (page - 1) * per_page <= MAX_OFFSET:
+        items, total = _one_page(session, statement.add_columns(total_column), page, per_page, scalars=scalars)
+    if items or page == 1:
+        return Page(items=items, page=page, per_page=per_page, total=total)
     total = session.execute(count_statement).scalar_one()
-    pages = max(1, math.ceil(total / per_page))
-    page = min(page, pages)
+    last = max(1, math.ceil(total / per_page))
+    if total:
+        items, _total = _one_page(session, statement.add_columns(total_column), last, per_page, scalars=scalars)
+    return Page(items=items, page=last, per_page=per_page, total=total)
+
+
+def _one_page(session: Session, statement: sa.Select[Any], page: int, per_page: int, *,
+              scalars: bool) -> tuple[Sequence[Any], int]:
     result = session.execute(statement.limit(per_page).offset((page - 1) * per_page))
-    items = result.scalars().all() if scalars else result.all()
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    width = len(result.keys())
+    frozen = result.freeze()  # read twice: the total from the last column, the items without it
+    rows = frozen().all()
+    if not rows:
+        return [], 0
+    kept = frozen().columns(*range(width - 1))
+    return (kept.scalars().all() if scalars else kept.all()), int(rows[0][-1])
