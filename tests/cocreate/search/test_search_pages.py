@@ -113,7 +113,7 @@ def test_results_in_japanese_with_variants_snippets_and_labels(
     html = response.text
     keys = hit_keys(html)
     assert set(keys) == {f"challenge:{moving.id}", f"proposal:{proposal.id}"}  # type: ignore[attr-defined]
-    assert f'<a href="/challenges/{moving.id}" hx-boost="false">引っ越し手続きをオンラインで完結したい</a>' in html  # type: ignore[attr-defined]
+    assert f'<a href="/challenges/{moving.id}">引っ越し手続きをオンラインで完結したい</a>' in html  # type: ignore[attr-defined]
     assert f'href="/proposals/{proposal.id}"' in html  # type: ignore[attr-defined]
     assert "<mark>" in html  # the matched words are highlighted
     assert f'<span class="tag tag-type">{label("challenge", "ja")}</span>' in html
