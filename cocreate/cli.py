@@ -32,12 +32,26 @@ def main() -> None:
 # --- web, worker, beat ---------------------------------------------------------------------------
 
 
+def _default_base_url(host: str, port: int) -> None:
+    """Links in e-mails and feeds follow the address the server runs on, unless COCREATE_BASE_URL says
+    otherwise (behind a proxy or a domain name it must): set it for this process and its children."""
+    if os.environ.get("COCREATE_BASE_URL"):
+        return
+    everywhere = "0.0.0.0"  # noqa: S104 - naming the address, not binding to it
+    shown = "127.0.0.1" if host in (everywhere, "") else "[::1]" if host == "::" else (
+        f"[{host}]" if ":" in host else host)
+    os.environ["COCREATE_BASE_URL"] = f"http://{shown}:{port}"
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--web-workers", default=None, type=int, help="Web processes (default: COCREATE_WEB_PROCESSES).")
 def serve(host: str, port: int, web_workers: int | None) -> None:
-    """Run the web server, a Celery worker and Celery beat; Ctrl-C or SIGTERM stops all three."""
+    """Run the web server, a Celery worker and Celery beat; Ctrl-C or SIGTERM stops all three.
+
+    Links in e-mails and feeds use COCREATE_BASE_URL, by default this host and port."""
+    _default_base_url(host, port)
     settings = _settings()
     settings.ensure_dirs()
     exe = [sys.executable, "-m", "cocreate.cli"]
@@ -100,9 +114,12 @@ def serve(host: str, port: int, web_workers: int | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Web processes (default: COCREATE_WEB_PROCESSES).")
 def web(host: str, port: int, workers: int | None) -> None:
-    """Run only the web server (uvicorn); each process serves COCREATE_WEB_THREADS requests at once."""
+    """Run only the web server (uvicorn); each process serves COCREATE_WEB_THREADS requests at once.
+
+    Links in e-mails and feeds use COCREATE_BASE_URL, by default this host and port."""
     import uvicorn
 
+    _default_base_url(host, port)
     workers = workers or _settings().web_process_count
     uvicorn.run(
         "cocreate.app:create_app_from_env",

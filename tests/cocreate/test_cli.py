@@ -275,6 +275,12 @@ def test_serve_runs_web_worker_and_beat_and_stops_them_all(
     with serve(data_dir, tmp_path) as running:
         children = start_and_wait_ready(running)
 
+        # Links in feeds (and e-mails) follow the port the server runs on (COCREATE_BASE_URL is unset).
+        assert "COCREATE_BASE_URL" not in running.env
+        status, feed = get(f"http://127.0.0.1:{running.port}/challenges.atom")
+        assert status == 200 and f"http://127.0.0.1:{running.port}/challenges/" in feed, feed[:800]
+        assert ":8000/" not in feed
+
         check = cli(running.env, "check")
         assert check.returncode == 0, check.stdout + check.stderr
         assert "[ok  ] worker" in check.stdout
