@@ -160,7 +160,7 @@ def results(request: Request, db_session: DbSession, challenge_id: FromPath[int]
 @get("/{challenge_id:int}/review.csv", name="staff-review-results-csv", sync_to_thread=True)
 def results_csv(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Response[str]:
     challenge, body = review.results_csv(db_session, principal_of(request), challenge_id)
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
+    return Response(body, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="challenge-{challenge.id}-review.csv"',
         "Cache-Control": "no-store",
     })
