@@ -401,3 +401,39 @@ def test_db_upgrade_then_current_prints_the_head(prepared: Prepared, tmp_path: P
     assert prepared.upgrade_output.strip() == f"database at {head}"
     assert ok(cli(cli_env(prepared.migrated), "db", "current")).strip() == head
     assert ok(cli(cli_env(tmp_path / "empty"), "db", "current")).strip() == "empty"
+
+
+# --- i18n ----------------------------------------------------------------------------------------
+
+
+def test_i18n_compile_says_one_line_without_babel_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Setup prints this line: Babel's "26 of 2292 messages (1%) translated" for English read as a failure."""
+    from click.testing import CliRunner
+
+    from cocreate import cli as cli_module
+
+    translations = tmp_path / "translations"  # a copy, so that the checkout's catalogs are not rewritten
+    shutil.copytree(ROOT / "cocreate" / "translations", translations, ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(cli_module, "TRANSLATIONS", translations)
+
+    result = CliRunner().invoke(cli_module.main, ["i18n", "compile"])
+    captured = capfd.readouterr()
+
+    assert result.exit_code == 0, result.output + captured.err
+    lines = (result.output + captured.out + captured.err).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("translation catalogs compiled: en (the language the messages are written in), ja (")
+    assert "%" not in lines[0] and "translated in" not in lines[0]
+    for locale in ("en", "ja"):
+        assert (translations / locale / "LC_MESSAGES" / "messages.mo").stat().st_size > 0
+
+    # A Japanese message left untranslated is named as such, still on one line.
+    po = translations / "ja" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    first = text.index('msgid "', text.index("\n\n"))
+    start = text.index('msgstr "', first) + len('msgstr "')
+    po.write_text(text[:start] + text[text.index('"', start):], encoding="utf-8")
+    again = CliRunner().invoke(cli_module.main, ["i18n", "compile"])
+    assert again.exit_code == 0 and "1 shown in English" in again.output, again.output
