@@ -197,7 +197,8 @@ def _load_accounts(session: Session, departments: dict[str, Department]) -> tupl
 
 def accounts_summary() -> str:
     lines = [f"demo accounts (password for all: {DEMO_PASSWORD}):"]
-    lines += [f"  {account.email:32} {account.role}" for account in DEMO_ACCOUNTS]
+    width = max(len(account.email) for account in DEMO_ACCOUNTS)
+    lines += [f"  {account.email:{width}} {account.role}" for account in DEMO_ACCOUNTS]
     return "\n".join(lines)
 
 
