@@ -1026,7 +1026,8 @@ def load(session: Session, settings: Settings) -> str:
     _subscribe(playback, fields, today)
     summary += (f"; {counts.trials} trials added, {already} already there, with {counts.bookings} bookings, "
                 f"{counts.notices} notices, {counts.updates} progress updates, {counts.calls} recruitment calls, "
-                f"{counts.applications} applications and {counts.results} results reports")
+                f"{counts.applications} applications and {counts.results} "
+                f"{'results report' if counts.results == 1 else 'results reports'}")
     if waiting:
         summary += f" ({waiting} trials wait for their selected proposal: load the proposals demo first)"
     return summary

@@ -358,19 +358,20 @@ def test_check_masks_the_database_password(tmp_path: Path) -> None:
 
 def test_demo_loads_departments_and_challenges_once(prepared: Prepared, tmp_path: Path) -> None:
     assert len(DEPARTMENTS) == 8
-    assert len(CHALLENGES) == 6
+    assert len(CHALLENGES) == 7
     assert counts(prepared.migrated)["department"] == 0
     assert "core: 8 departments added, 0 already there" in prepared.demo_output
-    assert "proposals: 6 challenges added, 0 already there" in prepared.demo_output
+    assert "proposals: 7 challenges added, 0 already there" in prepared.demo_output
     data_dir = copy_of(prepared.loaded, tmp_path)
     before = table_rows(data_dir)
     assert len(before["department"]) == 8
-    assert len(before["challenge"]) == 6
+    assert len(before["challenge"]) == 7
+    assert len(before["proposal"]) == 20 and len(before["vote"]) > 0 and len(before["trial"]) == 2
 
     again = ok(cli(cli_env(data_dir), "demo"))
 
     assert "core: 0 departments added, 8 already there" in again
-    assert "proposals: 0 challenges added, 6 already there" in again
+    assert "proposals: 0 challenges added, 7 already there" in again
     assert table_rows(data_dir) == before
 
 
