@@ -9,8 +9,10 @@ changes in the history, versions, audit entries, notifications.
 
 The work a service leaves for a worker after its commit (telling followers, sending booking notices) is
 run here, in process and at the same moment, by the handlers the loader names; a worker that starts
-later would have nothing left to do for it. Search index updates are skipped (``cocreate demo`` rebuilds
-the index once at the end); any other task (e-mail delivery) goes to the broker as usual.
+later would have nothing left to do for it. Two kinds of task are not sent at all, so that loading the
+demo never needs the broker: search index updates (``cocreate demo`` rebuilds the index once at the end)
+and e-mail deliveries (the e-mails wait in the outbox; a worker re-enqueues every unsent one when it
+starts, and beat sweeps them every few minutes). Any other task goes to the broker as usual.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import clock_at
+from cocreate.notifications.services import SEND_TASK as SEND_EMAILS_TASK
 from cocreate.search.indexer import DRAIN_TASK
 from cocreate.settings import Settings
 from cocreate.tasks import celery_app
@@ -62,7 +65,7 @@ class Playback:
     _principals: dict[str, Principal | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.handlers = {DRAIN_TASK: None, **self.handlers}
+        self.handlers = {DRAIN_TASK: None, SEND_EMAILS_TASK: None, **self.handlers}
 
     # --- people ----------------------------------------------------------------------------------
 

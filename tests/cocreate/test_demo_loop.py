@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from sqlmodel import Session, col, func, select
 
 from cocreate import components
+from cocreate import demo as core_demo
 from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.web.i18n import WARD_TIMEZONE
@@ -20,6 +21,7 @@ from labs import demo as labs_demo
 from labs.models import Booking, BookingPeriod, BookingStatus, RecruitmentCall, Trial
 from proposals import demo_story
 from proposals.models import Challenge, Comment, DecisionOutcome, Proposal
+from tests.factories import sign_in
 from tests.helpers import count_queries
 
 pytestmark = pytest.mark.databases("sqlite", why="the demo goes through the services; the pages are the same")
@@ -137,3 +139,18 @@ def test_loading_again_changes_nothing_and_the_load_stays_small(loaded: list[str
     after = {model.__name__: session.exec(select(func.count()).select_from(model)).one() for model in tables}
     assert after == before
     assert log.count < 100, f"a second load took {log.count} statements"  # about 35: it only looks
+
+
+def test_staff_see_the_review_scores_and_the_reviewer_a_draft_to_finish(
+        loaded: list[str], client: TestClient[Litestar], session: Session) -> None:
+    challenge = session.exec(select(Challenge).where(Challenge.title == demo_story.ENERGY_CHALLENGE)).one()
+    sign_in(client, demo_story.STAFF_ENV, core_demo.DEMO_PASSWORD)
+    results = text_of(page(client, f"/staff/challenges/{challenge.id}/review"))
+    for proposal in session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all():
+        assert proposal.title in results
+    assert re.search(r"\d+\.\d", results)  # weighted totals
+    client.post("/account/sign-out", data={"_csrf_token": client.cookies["cocreate_csrf"]})
+
+    sign_in(client, demo_story.REVIEWER2, core_demo.DEMO_PASSWORD)
+    assert challenge.title in text_of(page(client, "/review"))
+    assert "電動モビリティのバッテリーを" in text_of(page(client, f"/review/challenges/{challenge.id}"))
