@@ -12,7 +12,8 @@ run here, in process and at the same moment, by the handlers the loader names; a
 later would have nothing left to do for it. Two kinds of task are not sent at all, so that loading the
 demo never needs the broker: search index updates (``cocreate demo`` rebuilds the index once at the end)
 and e-mail deliveries (the e-mails wait in the outbox; a worker re-enqueues every unsent one when it
-starts, and beat sweeps them every few minutes). Any other task goes to the broker as usual.
+starts, and beat sweeps them every few minutes). A task the loader names no handler for is an error:
+left to a worker, it would run later, at the real time, and its rows would say so.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from cocreate.db.base import clock_at
 from cocreate.notifications.services import SEND_TASK as SEND_EMAILS_TASK
 from cocreate.search.indexer import DRAIN_TASK
 from cocreate.settings import Settings
-from cocreate.tasks import celery_app
 from cocreate.tasks.queue import diverted
 from cocreate.web.i18n import WARD_TIMEZONE
 
@@ -47,6 +47,10 @@ def ward_time(today: date, offset: int, clock: str = "00:00") -> datetime:
     return datetime.combine(day, time(hours % 24, minutes), tzinfo=WARD_TIMEZONE).astimezone(UTC)
 
 
+class UnplayedTask(RuntimeError):
+    """An action left work for a worker that the demo does not run at the action's moment."""
+
+
 @dataclass
 class Step:
     when: datetime
@@ -61,7 +65,7 @@ class Playback:
     session: Session
     settings: Settings
     handlers: Mapping[str, Handler | None] = field(default_factory=dict)
-    """Tasks run in process (None: skipped); a task named nowhere goes to the broker."""
+    """Tasks run in process (None: skipped); any other task is refused with :class:`UnplayedTask`."""
     _principals: dict[str, Principal | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -100,13 +104,13 @@ class Playback:
         with clock_at(when), diverted(lambda *task: tasks.append(task)):
             result = action()
             while tasks:  # follow-up work may leave work of its own (a notification's e-mail)
-                name, args, kwargs, queue = tasks.pop(0)
-                if name in self.handlers:
-                    handler = self.handlers[name]
-                    if handler is not None:
-                        handler(self.session, self.settings, *args, **kwargs)
-                else:
-                    celery_app.send_task(name, args=args, kwargs=kwargs, **({"queue": queue} if queue else {}))
+                name, args, kwargs, _queue = tasks.pop(0)
+                if name not in self.handlers:
+                    raise UnplayedTask(f"a demo action left the task {name!r} for a worker: name the handler "
+                                       "that runs it in process (Playback.handlers)")
+                handler = self.handlers[name]
+                if handler is not None:
+                    handler(self.session, self.settings, *args, **kwargs)
         return result
 
     def play(self, steps: Iterable[Step]) -> int:

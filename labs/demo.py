@@ -54,6 +54,7 @@ from labs.models import (
     TrialStatus,
 )
 from labs.tasks import SEND_NOTICE_TASK
+from proposals import events as proposals_events
 from proposals import lifecycle
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal
 
@@ -1004,7 +1005,9 @@ def load(session: Session, settings: Settings) -> str:
     fields, fields_added = _load_fields(session, departments, coordinator, today, now)
     session.commit()  # the services below roll back on refusals and before copying uploaded files
 
-    playback = Playback(session, settings, handlers={events.TASK: events.run, SEND_NOTICE_TASK: notices.send})
+    # Starting a trial and completing a challenge move the challenge: its followers hear of it (proposals events).
+    playback = Playback(session, settings, handlers={events.TASK: events.run, SEND_NOTICE_TASK: notices.send,
+                                                     proposals_events.TASK: proposals_events.run})
     summary = f"{fields_added} test fields added, {len(FIELDS) - fields_added} already there"
     people = {COORDINATOR, RESIDENT, R2, *(d.started_by for d in TRIALS), *(d.edited_by for d in TRIALS),
               *(d.member for d in TRIALS)}

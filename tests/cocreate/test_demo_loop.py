@@ -14,13 +14,17 @@ from sqlmodel import Session, col, func, select
 
 from cocreate import components
 from cocreate import demo as core_demo
+from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
+from cocreate.db.base import utcnow
+from cocreate.mail import OutboundEmail
+from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
 from cocreate.web.i18n import WARD_TIMEZONE
 from labs import demo as labs_demo
 from labs.models import Booking, BookingPeriod, BookingStatus, RecruitmentCall, Trial
 from proposals import demo_story
-from proposals.models import Challenge, Comment, DecisionOutcome, Proposal
+from proposals.models import Challenge, Comment, DecisionOutcome, PhaseChange, Proposal
 from tests.factories import sign_in
 from tests.helpers import count_queries
 
@@ -154,3 +158,27 @@ def test_staff_see_the_review_scores_and_the_reviewer_a_draft_to_finish(
     sign_in(client, demo_story.REVIEWER2, core_demo.DEMO_PASSWORD)
     assert challenge.title in text_of(page(client, "/review"))
     assert "電動モビリティのバッテリーを" in text_of(page(client, f"/review/challenges/{challenge.id}"))
+
+
+def test_everything_the_demo_wrote_happened_before_it_was_loaded(database: Database, settings: Settings,
+                                                                 session: Session) -> None:
+    """Follow-up work (followers told, notices sent) ran at each action's moment, none of it left for a worker
+    that would stamp it with the real time."""
+    started = utcnow()
+    load_demo(database, settings)
+    for model, column in ((Notification, Notification.created_at), (OutboundEmail, OutboundEmail.created_at),
+                          (PhaseChange, PhaseChange.changed_at), (AuditEntry, AuditEntry.created_at),
+                          (Comment, Comment.created_at), (Proposal, Proposal.updated_at), (Trial, Trial.updated_at),
+                          (Booking, Booking.updated_at)):
+        latest = session.exec(select(func.max(column))).one()
+        assert latest is not None and latest < started, model.__name__
+    kinds = set(session.exec(select(Notification.kind)).all())
+    assert {"challenge.phase_changed", "proposal.submitted", "comment.replied", "decision.published",
+            "booking.notice", "trial.update_posted", "trial.results_published", "recruitment.opened"} <= kinds
+    # Phase changes of the trials' challenges (started, completed) reached their followers too, then.
+    moved = session.exec(select(PhaseChange).where(col(PhaseChange.to_phase).in_(["trial", "completed"]))).all()
+    assert len(moved) == 3  # both trials started, the garden's challenge completed
+    for change in moved:
+        told = session.exec(select(Notification).where(
+            Notification.event_key == f"challenge.phase_changed:{change.id}")).all()
+        assert told and all(n.created_at == change.changed_at for n in told)
