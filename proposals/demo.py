@@ -596,7 +596,9 @@ def _staff_by_department(session: Session) -> dict[int, int]:
 
 
 def _schedule(demo: DemoChallenge, today: date) -> dict[Phase, datetime]:
-    return {phase: _day(today, offset) for phase, offset in demo.schedule.items() if phase in phases.SCHEDULABLE}
+    """The planned phase dates; a challenge closed without selection is closed where the decision was planned."""
+    return {phase: _day(today, offset) for phase, offset in demo.schedule.items()
+            if phase in phases.SCHEDULABLE and not (demo.phase is Phase.CLOSED and phase is Phase.DECIDED)}
 
 
 def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str, Department],
@@ -615,7 +617,8 @@ def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str,
         contact_phone=DEMO_PHONE, background=demo.background, current_situation=demo.current_situation,
         desired_outcome=demo.desired_outcome, constraints=demo.constraints, eligibility=demo.eligibility,
         budget_cap_yen=demo.budget_cap_yen, support_facilities=demo.support_facilities,
-        support_data=demo.support_data, support_other=demo.support_other, closed_reason=demo.closed_reason,
+        support_data=demo.support_data, support_other=demo.support_other,
+        closed_reason=demo.closed_reason if phase is Phase.CLOSED else "",
         created_by_id=staff_id, created_at=published_at - timedelta(days=14), updated_at=published_at,
         vote_limit=demo.vote_limit,
     )
@@ -637,7 +640,6 @@ def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str,
     closed_at = None
     if phase is Phase.CLOSED:  # closed without selection where the decision was planned
         closed_at = _day(today, demo.schedule[Phase.DECIDED], time(17, 0))
-        schedule.pop(Phase.DECIDED)
     session.flush()
     changes = [(Phase.DRAFT, Phase.PUBLISHED, published_at, staff_id, "")]
     previous = Phase.PUBLISHED
@@ -737,7 +739,8 @@ def load(session: Session, settings: Settings) -> str:
         sessions += counts[1]
         registrations += counts[2]
         if story is not None:
-            counts_played = demo_story.play(playback, challenge, story, _schedule(demo, today), today)
+            counts_played = demo_story.play(playback, challenge, story, _schedule(demo, today), today,
+                                            closed_reason=demo.closed_reason)
             played = demo_story.Counts(*(a + b for a, b in zip(played, counts_played, strict=True)))
     summary = f"{added} challenges added, {len(existing)} already there"
     if skipped:

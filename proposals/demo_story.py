@@ -1,6 +1,6 @@
 """What happened on the demo challenges that have gone past accepting proposals, played through the services.
 
-Four challenges of :mod:`proposals.demo` carry a story (:data:`STORIES`, keyed by title). Each is created
+Five challenges of :mod:`proposals.demo` carry a story (:data:`STORIES`, keyed by title). Each is created
 in its accepting phase, with its history up to then; then, on the days the story says, organisations
 write and submit proposals (one of them as a consortium whose co-author confirms), residents comment and
 vote while the phase allows it, the owning department answers officially and proposers reply, the
@@ -12,7 +12,8 @@ their rationales. Trials then grow out of the selected proposals in :mod:`labs.d
   and official answers, votes of six residents;
 - the energy challenge is in review: two reviewers assigned, some reviews submitted, one conflict declared;
 - the micro-mobility and botanical-garden challenges are decided: decisions published with rationales
-  (the labs demo starts their trials).
+  (the labs demo starts their trials);
+- the AR town-walk challenge was closed without selection after its two proposals were reviewed.
 
 People are the core demo's accounts (by e-mail), organisations theirs (the first organisation of the
 proposing member). Every text is written from the ward's policy documents (shared/seeds 000: chapter 4
@@ -59,6 +60,7 @@ BUS_STOPS = "バス停を、運行情報と地域の情報が届く拠点にす�
 ENERGY_CHALLENGE = "清掃工場の余熱や太陽光を活かし、災害に強いエネルギーの地産地消を実現したい"
 MOBILITY = "高島平で、駅から団地・商店街まで気軽に移動できる暮らしを実現したい"
 GARDEN = "熱帯環境植物館で、歩きながら楽しめる展示案内を実現したい"
+AR_WALK = "ARで高島平のまちを楽しく巡り、商店街のにぎわいを実現したい"
 
 
 class DemoProposal(NamedTuple):
@@ -106,6 +108,7 @@ class Story(NamedTuple):
     reviewers: tuple[str, ...] = ()
     reviews: tuple[DemoReview, ...] = ()
     decided_day: int | None = None  # decisions saved and published on this day
+    closed_day: int | None = None  # or closed without selection that day (the challenge's closed reason)
 
 
 def _kpis(*rows: tuple[str, str, str, str]) -> tuple[tuple[str, str, str, str], ...]:
@@ -726,11 +729,71 @@ GARDEN_STORY = Story(
     decided_day=-221,
 )
 
+# --- ARのまち歩き（選定なしで終了） --------------------------------------------------------------------
+
+AR_STORY = Story(
+    staff=STAFF_TAKASHIMADAIRA,
+    proposals=(
+        DemoProposal(
+            "a1", SIGNAGE, -200,
+            "商店街の店先にARの「まち歩きスタンプ」を置き、集めると買い物に使えるクーポンに",
+            "高島平の3D都市モデルの上に、商店街の店先や公園に置いたARのスタンプを配置します。スマートフォンをかざして"
+            "スタンプを集めると、参加店で使えるクーポンがもらえます。まちを巡るきっかけを、商店での買い物につなげます。",
+            "## 提案の概要\n\n"
+            "試行イベントでは多くの方が参加した一方、商店での買い物にはあまりつながりませんでした。"
+            "本提案は、スタンプとクーポンで、巡ることと買うことを結びつけます。\n\n"
+            "## 内容\n\n"
+            "- ARのスタンプを20か所に配置（3D都市モデルとVPSで位置を合わせます）\n"
+            "- スタンプ5個で、参加店で使える200円のクーポン\n"
+            "- 歩きながらの操作を防ぐため、スタンプは立ち止まって読み取る場所に置きます",
+            "板橋サイネージ株式会社（デモ）：企画1名、AR制作2名。",
+            2_400_000,
+            "1〜2か月目：参加店の募集とコンテンツ制作\n3か月目：イベントの実施",
+            "高島平地区の公共空間（スタンプの案内板の設置）。",
+            "クーポンの原資（約600,000円）は商店会との折半を想定。商店会とは未調整。",
+            _kpis(("イベント参加者数", "1,200", "3,000", "人"), ("クーポンの利用枚数", "0", "800", "枚")),
+            voters=(R1, R2, R5),
+        ),
+        DemoProposal(
+            "a2", AUDIO, -195,
+            "音とARで、高島秋帆ゆかりの高島平の歴史をたどるまち歩き",
+            "幕末に高島秋帆が西洋砲術の訓練を行った地としての高島平の歴史を、ARの再現映像と音声の解説でたどる"
+            "まち歩きコースをつくります。歴史を知ることで、まちへの愛着と回遊を生み出します。",
+            "## 提案の概要\n\n"
+            "高島平という地名の由来となった高島秋帆の砲術訓練や、昭和40年代の土地区画整理で生まれたまちの歴史を、"
+            "歩きながら楽しめるようにします。\n\n"
+            "## 内容\n\n"
+            "- 約3kmのまち歩きコースに、音声解説のポイントを10か所\n"
+            "- 訓練の様子などを、ARの再現映像で見られるポイントを3か所",
+            "株式会社みどりの音響デザイン（デモ）：音響設計1名、AR制作1名。郷土史の監修を依頼予定。",
+            2_200_000,
+            "1〜3か月目：取材と制作\n4か月目：公開とまち歩きイベント",
+            "高島平地区の公共空間。",
+            "郷土資料館の資料の利用は未調整。",
+            _kpis(("コースの利用者数", "0", "2,000", "人"),),
+            voters=(R4, R6),
+        ),
+    ),
+    comments=(
+        DemoComment("ac1", R2, -170, "19:00",
+                    "高島平の名前の由来を知らない人も多いので、歴史をたどるのは面白いと思います。", on="a2"),
+    ),
+    reviewers=(REVIEWER,),
+    reviews=(
+        DemoReview(REVIEWER, "a1", -150, (2, 2, 3, 3, 3),
+                   "クーポンの原資と参加店について商店会との調整ができておらず、商店街への波及効果の見通しが弱い。"),
+        DemoReview(REVIEWER, "a2", -149, (2, 2, 4, 3, 3),
+                   "歴史の題材は魅力的だが、商店街への波及効果と、地域が自ら続ける方法が示されていない。"),
+    ),
+    closed_day=-120,
+)
+
 STORIES: dict[str, Story] = {
     BUS_STOPS: BUS_STORY,
     ENERGY_CHALLENGE: ENERGY_STORY,
     MOBILITY: MOBILITY_STORY,
     GARDEN: GARDEN_STORY,
+    AR_WALK: AR_STORY,
 }
 
 
@@ -776,7 +839,7 @@ def _vote_days(first: int, last: int, voters: int, index: int) -> list[int]:
 
 
 def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[Phase, datetime],
-         today: date) -> Counts:
+         today: date, *, closed_reason: str = "") -> Counts:
     """Everything the story says happened on ``challenge`` (created in its accepting phase), in time order."""
     session = playback.session
     assert challenge.id is not None
@@ -889,6 +952,12 @@ def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[
         step(ward_time(today, story.decided_day, "16:00"),
              lambda: review.publish_decisions(session, playback.settings, act(story.staff), challenge_id),
              "publish decisions")
+
+    # Or none is chosen: staff close the challenge with its public reason.
+    if story.closed_day is not None:
+        step(ward_time(today, story.closed_day, "17:00"),
+             lambda: lifecycle.move(session, act(story.staff), challenge_id, Phase.CLOSED, closed_reason),
+             "close without selection")
 
     playback.play(steps)
     return Counts(proposals=len(story.proposals), comments=len(story.comments), votes=vote_count, reviews=review_count,

@@ -366,7 +366,7 @@ def test_demo_loads_departments_and_challenges_once(prepared: Prepared, tmp_path
     before = table_rows(data_dir)
     assert len(before["department"]) == 8
     assert len(before["challenge"]) == 7
-    assert len(before["proposal"]) == 20 and len(before["vote"]) > 0 and len(before["trial"]) == 2
+    assert len(before["proposal"]) == 22 and len(before["vote"]) > 0 and len(before["trial"]) == 2
 
     again = ok(cli(cli_env(data_dir), "demo"))
 

@@ -134,7 +134,7 @@ def test_a_visitor_follows_the_loop_from_votes_to_results(loaded: list[str], cli
 
 def test_loading_again_changes_nothing_and_the_load_stays_small(loaded: list[str], database: Database,
                                                                 settings: Settings, session: Session) -> None:
-    assert "20 proposals" in loaded[1] and "2 trials added" in loaded[2]
+    assert "22 proposals" in loaded[1] and "2 trials added" in loaded[2]
     tables = (Challenge, Proposal, Comment, Trial, Booking, RecruitmentCall)
     before = {model.__name__: session.exec(select(func.count()).select_from(model)).one() for model in tables}
     with count_queries(database.engine) as log:

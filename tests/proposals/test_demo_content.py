@@ -164,7 +164,7 @@ def test_without_demo_accounts_challenges_come_without_dialogue(database: Databa
         summary = demo.load(loading, settings)
     # Challenges whose story needs people (proposals, votes, decisions) are left out rather than shown empty.
     with_story = [c for c in demo.CHALLENGES if c.title in demo_story.STORIES]
-    assert len(with_story) == 4
+    assert len(with_story) == 5
     assert f", {len(with_story)} left out (their proposals need the core demo's people" in summary
     titles = set(session.exec(select(Challenge.title)).all())
     assert titles == {c.title for c in demo.CHALLENGES} - {c.title for c in with_story}
@@ -296,3 +296,19 @@ def test_the_decided_challenges_published_every_decision_with_its_rationale(
     told = session.exec(select(Notification).where(Notification.kind == "decision.published",
                                                    col(Notification.target_id).in_([p.id for p in proposals]))).all()
     assert told and all(n.created_at == challenge.decisions_published_at for n in told)
+
+
+def test_the_closed_challenge_reviewed_its_proposals_before_closing(database: Database, settings: Settings,
+                                                                    session: Session) -> None:
+    load_all(database, settings)
+    challenge = challenge_titled(session, demo_story.AR_WALK)
+    closed = moved_to(session, challenge, Phase.CLOSED)
+    assert challenge.phase is Phase.CLOSED and closed.from_phase is Phase.REVIEW
+    assert closed.changed_by_id is not None and closed.reason == challenge.closed_reason
+    assert challenge.closed_reason.startswith("2件のご提案をいただき審査しましたが")
+    proposals = session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all()
+    assert len(proposals) == 2 and all(p.decision is None and p.vote_count > 0 for p in proposals)
+    reviews = session.exec(select(Review).where(col(Review.proposal_id).in_([p.id for p in proposals]))).all()
+    assert len(reviews) == 2 and all(r.submitted_at is not None and r.submitted_at < closed.changed_at
+                                     for r in reviews)
+    assert Phase.DECIDED not in lifecycle.schedule_of(session, challenge.id)  # type: ignore[arg-type]
