@@ -2,9 +2,14 @@
 section), as the ward would post them: one in each public phase, with phase dates around today, Q&A
 answered by the owning department, and briefing sessions (past and upcoming, one online).
 
+The challenges themselves, their schedules, Q&A and briefing sessions are written directly. Those that
+have gone past accepting proposals carry a story (:mod:`proposals.demo_story`): they are written as they
+were while accepting proposals, and the story is then played through the services, day by day, up to
+today's phase (proposals, comments, votes, review, decisions, closing without selection).
+
 Idempotent: a challenge whose title exists already is left alone, with everything that belongs to it.
 Departments come from the core demo (looked up by code) and people from its demo accounts (looked up
-by e-mail); what depends on a missing one is left out.
+by e-mail); what depends on a missing one is left out (a challenge with a story, entirely).
 """
 
 from __future__ import annotations
