@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
@@ -417,7 +417,8 @@ class ProposalSummaryOut:
     id: int
     url: str
     challenge_id: int
-    status: ProposalStatus
+    status: Literal["submitted", "withdrawn", "selected", "not_selected", "on_hold"]
+    """Submitted or withdrawn; once the challenge's decisions are published, the decision."""
     title: str
     summary: str
     """Empty for withdrawn and hidden proposals."""
@@ -468,7 +469,8 @@ def _summary_out(proposal: Proposal, organisations: list[tuple[Any, bool]], deci
     shows = submissions.shows_public_content(proposal)
     return {
         "id": proposal.id, "url": f"/proposals/{proposal.id}", "challenge_id": proposal.challenge_id,
-        "status": proposal.status, "title": proposal.title, "summary": proposal.summary if shows else "",
+        "status": proposal.decision.value if decision_public and proposal.decision else proposal.status.value,
+        "title": proposal.title, "summary": proposal.summary if shows else "",
         "organisations": [OrganisationOut(o.id, o.name, o.is_verified, lead) for o, lead in organisations],
         "submitted_at": proposal.submitted_at, "withdrawn_at": proposal.withdrawn_at,
         "vote_count": proposal.vote_count, "comment_count": proposal.comment_count,
