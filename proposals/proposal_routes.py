@@ -224,7 +224,7 @@ def proposal_update(request: Request, db_session: DbSession, proposal_id: FromPa
     return after_post(request, f"/proposals/{proposal_id}", message=message)
 
 
-def _detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
+def detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
                  status_code: int = 200) -> Template:
     actor = principal_of(request)
     detail = submissions.detail(session, actor, proposal_id)
@@ -249,7 +249,7 @@ def _action(request: Request, session: Session, proposal_id: int, run: Any, mess
         run()
     except ValidationFailed as failed:
         session.rollback()
-        return _detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+        return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}", message=message)
 
 
@@ -283,7 +283,7 @@ def _coauthors(request: Request, session: Session, actor: Principal, proposal_id
         message = submissions.change_coauthors(session, actor, proposal_id, action, organisation_id)
     except ValidationFailed as failed:
         session.rollback()
-        return _detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+        return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}#consortium", message=message)
 
 
@@ -292,7 +292,7 @@ def _coauthors(request: Request, session: Session, actor: Principal, proposal_id
 
 @get("/proposals/{proposal_id:int}", name="proposal-detail", sync_to_thread=True)
 def proposal_detail(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template:
-    return _detail_page(request, db_session, proposal_id)
+    return detail_page(request, db_session, proposal_id)
 
 
 def _choice(enum: Any, raw: str, default: Any) -> Any:
@@ -370,7 +370,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
             filename=upload.filename if upload else "")
     except ValidationFailed as failed:
         db_session.rollback()
-        return _detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
+        return detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}#attachments",
                       message=_("“%(name)s” was attached.", name=attachment.filename))
 
