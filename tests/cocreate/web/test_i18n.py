@@ -42,7 +42,7 @@ def test_dates_and_numbers_follow_the_locale() -> None:
     with using_locale("ja"):
         assert format_date(day) == "2026年11月22日"
         assert format_date(late) == "2026年11月22日"
-        assert format_datetime(late, "short") == "2026/11/22 8:30"
+        assert format_datetime(late, "short") == "2026/11/22 08:30"  # one format: 24-hour, two digits
         assert format_number(1234567) == "1,234,567"
         assert format_yen(3000000) == "￥3,000,000"
     with using_locale("en"):
