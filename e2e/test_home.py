@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from e2e.axe import assert_no_axe_violations
@@ -130,3 +131,36 @@ def test_not_found_page_in_english(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text(NOT_FOUND_EN)
     assert_no_axe_violations(page, "404 page (en)")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_phone_gets_a_menu_button_and_a_short_header(browser: Browser, browser_context_args: dict, base_url: str,
+                                                      javascript: bool) -> None:
+    context = browser.new_context(**{**browser_context_args, "base_url": base_url, "viewport": {"width": 360, "height": 740}},
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        header = page.locator("header.site-header").bounding_box()
+        assert header is not None and header["height"] < 740 / 4, header  # not a third of the screen
+        expect(page.locator("#nav-challenges")).to_be_hidden()
+        toggle = page.locator("#site-menu-toggle")
+        expect(toggle).to_be_visible()
+        box = toggle.bounding_box()
+        assert box is not None and box["height"] >= 44
+        toggle.click()  # a <details>: works without JavaScript
+        expect(page.locator("#nav-challenges")).to_be_visible()
+        expect(page.locator("#header-search-q")).to_be_visible()
+        if javascript:  # axe runs as a script in the page
+            assert_no_axe_violations(page, "home page with the menu open (ja, 360px wide)")
+        page.locator("#nav-challenges").click()
+        expect(page).to_have_url(re.compile(r"/challenges$"))
+    finally:
+        context.close()
+
+
+def test_a_wide_screen_shows_the_menu_without_a_button(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator("#site-menu-toggle")).to_be_hidden()
+    expect(page.locator("#nav-challenges")).to_be_visible()
+    expect(page.locator("#header-search-q")).to_be_visible()
