@@ -12,6 +12,7 @@ from sqlmodel import Session, func, select
 from cocreate.accounts import passwords, services
 from cocreate.accounts.models import Consent, SignInThrottle, User
 from cocreate.mail import OutboundEmail
+from cocreate.pages.seed import FIRST_VERSION
 from cocreate.settings import Settings
 from tests.helpers import csrf_token
 
@@ -47,8 +48,8 @@ def test_register_confirm_sign_in_and_out(client: TestClient[Litestar], session:
     assert user.email == "hanako@example.jp" and user.display_name == "はなこ" and not user.is_confirmed
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
     consents = session.exec(select(Consent).where(Consent.user_id == user.id)).all()
-    assert {(c.document, c.version) for c in consents} == {("terms", services.TERMS_VERSION),
-                                                           ("privacy", services.PRIVACY_VERSION)}
+    assert {(c.document, c.version) for c in consents} == {("terms", FIRST_VERSION),
+                                                           ("privacy", FIRST_VERSION)}
     outbox = session.exec(select(OutboundEmail)).one()
     assert outbox.subject == "【コクリエ板橋】メールアドレスの確認" and "はなこ 様" in outbox.body_text
 
