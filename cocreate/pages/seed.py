@@ -26,7 +26,7 @@ def _read(page: SitePage, locale: str) -> tuple[str, str]:
     first, _, body = text.partition("\n")
     if not first.startswith("title:"):
         raise ValueError(f"{page.value}.{locale}.md must start with a 'title:' line")
-    return first.removeprefix("title:").strip(), body.strip() + "\n"
+    return first.removeprefix("title:").strip(), body.strip()
 
 
 def seed_rows() -> list[dict[str, Any]]:

@@ -212,7 +212,7 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
             "the current revision, then save again.")})
     versioned = page in VERSIONED_PAGES
     new_version = versioned and (form.new_version or latest is None or latest.version is None)
-    unchanged = latest is not None and all(getattr(form, name) == getattr(latest, name)
+    unchanged = latest is not None and all(getattr(form, name) == getattr(latest, name).strip()
                                            for name in ("title_ja", "title_en", "body_ja", "body_en"))
     if unchanged and not new_version:
         session.rollback()
