@@ -44,7 +44,7 @@ def _show(request: Request, db_session: DbSession, page: SitePage) -> Template:
 def _page_handler(page: SitePage) -> Any:
     # One handler per address: Litestar mishandles a handler with several paths once a second app (tests
     # build more than one) registers it.
-    @get(f"/{page.value}", name=f"site-page-{page.value}", sync_to_thread=True, opt=EXEMPT)
+    @get(f"/{page.value}", name=f"site-page-{page.value}", sync_to_thread=True, opt=EXEMPT, include_in_schema=False)
     def site_page(request: Request, db_session: DbSession) -> Template:
         """A page as everyone sees it, in the reader's language; readable before agreeing to a new version."""
         return _show(request, db_session, page)
