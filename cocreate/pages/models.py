@@ -30,7 +30,7 @@ PAGE_LABELS = {
     SitePage.ABOUT: _l("About this site"),
     SitePage.HELP: _l("Help"),
     SitePage.ACCESSIBILITY: _l("Accessibility"),
-    SitePage.CONTACT: _l("Contact"),
+    SitePage.CONTACT: _l("Contact us"),
 }
 
 VERSIONED_PAGES: dict[SitePage, ConsentDocument] = {

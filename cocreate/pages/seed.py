@@ -8,6 +8,7 @@ every consent recorded before the pages existed refers to.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,13 @@ import sqlalchemy as sa
 
 from cocreate.db.base import utcnow
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision, SitePage
+from cocreate.web.i18n import WARD_TIMEZONE
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 FIRST_VERSION = "2026-11"
-FIRST_NOTE = "First edition."
+FIRST_VERSION_PUBLISHED = datetime(2026, 11, 1, tzinfo=WARD_TIMEZONE)
+"""When version 2026-11 took effect: what the terms and the privacy policy say, and what consents since refer to."""
+FIRST_NOTE = ""
 
 
 def _read(page: SitePage, locale: str) -> tuple[str, str]:
@@ -39,7 +43,8 @@ def seed_rows() -> list[dict[str, Any]]:
         versioned = page in VERSIONED_PAGES
         rows.append({"page": page.value, "title_ja": title_ja, "title_en": title_en, "body_ja": body_ja,
                      "body_en": body_en, "version": FIRST_VERSION if versioned else None,
-                     "new_version": versioned, "note": FIRST_NOTE, "created_by_id": None, "created_at": now})
+                     "new_version": versioned, "note": FIRST_NOTE, "created_by_id": None,
+                     "created_at": FIRST_VERSION_PUBLISHED if versioned else now})
     return rows
 
 

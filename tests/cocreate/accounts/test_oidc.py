@@ -241,7 +241,7 @@ def test_first_sign_in_creates_an_account_after_the_completion_form(
 
     refused = complete(client, accept_terms=None, accept_privacy=None, display_name="")
     assert refused.status_code == 400
-    for message in ("表示名を入力してください", "利用規約への同意", "プライバシーポリシーへの同意"):
+    for message in ("表示名を入力してください", "利用規約への同意", "個人情報の取扱いへの同意"):
         assert message in refused.text
     assert complete(client, display_name="あ" * 51).status_code == 400
     assert complete(client, display_name="tab\there").status_code == 400

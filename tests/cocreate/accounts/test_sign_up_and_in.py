@@ -82,7 +82,7 @@ def test_registration_errors_are_reported_together_and_change_nothing(
                         accept_terms="", accept_privacy="")
     assert response.status_code == 400
     for message in ("name@example.jp のような形式", "表示名を入力してください", "10文字以上",
-                    "利用規約への同意", "プライバシーポリシーへの同意"):
+                    "利用規約への同意", "個人情報の取扱いへの同意"):
         assert message in response.text
     assert 'aria-invalid="true"' in response.text
     assert session.exec(select(func.count()).select_from(User)).one() == 0

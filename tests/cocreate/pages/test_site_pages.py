@@ -29,7 +29,7 @@ SEEDED = {
     "help": ("ヘルプ（参加のしかた）", "実証フィールド担当の方", "Help (how to take part)", "Field coordinators"),
     "accessibility": ("アクセシビリティ", "ウェブコンテンツ・アクセシビリティ・ガイドライン", "Accessibility",
                       "WCAG) 2.2 at level AA"),
-    "contact": ("お問い合わせ", "環境政策課", "Contact", "Environmental Policy Section"),
+    "contact": ("お問い合わせ", "環境政策課", "Contact us", "Environmental Policy Section"),
 }
 
 
