@@ -49,7 +49,12 @@ class PageRevision(SQLModel, table=True):
     """
 
     __tablename__ = "page_revision"
-    __table_args__ = (sa.Index("ix_page_revision_page_id", "page", "id"),)
+    __table_args__ = (
+        sa.Index("ix_page_revision_page_id", "page", "id"),
+        # One successor per revision: of two editors saving on top of the same text at once, one wins
+        # and the other is told, whatever the database's locking does.
+        sa.UniqueConstraint("page", "based_on_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     page: SitePage = Field(sa_type=enum_type(SitePage, 20))
@@ -60,6 +65,8 @@ class PageRevision(SQLModel, table=True):
     version: str | None = Field(default=None, max_length=20, description="Terms and privacy only.")
     new_version: bool = Field(default=False, nullable=False, description="This revision started its version.")
     note: str = Field(default="", max_length=300, description="What changed, for the history.")
+    based_on_id: int | None = Field(default=None, foreign_key="page_revision.id",
+                                    description="The revision this one replaced; None for a page's first.")
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = timestamp_field()
 

@@ -204,12 +204,13 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-    latest = session.exec(select(PageRevision).where(PageRevision.id == _newest(page)).with_for_update()).first()
+    conflict = ValidationFailed({"conflict": _(
+        "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
+        "the current revision, then save again.")})
+    latest = session.exec(select(PageRevision).where(PageRevision.id == _newest(page))).first()
     if latest is not None and form.base_revision_id != str(latest.id):
         session.rollback()
-        raise ValidationFailed({"conflict": _(
-            "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
-            "the current revision, then save again.")})
+        raise conflict
     versioned = page in VERSIONED_PAGES
     new_version = versioned and (form.new_version or latest is None or latest.version is None)
     unchanged = latest is not None and all(getattr(form, name) == getattr(latest, name).strip()
@@ -225,9 +226,13 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
         version = latest.version if latest is not None else None
     revision = PageRevision(page=page, title_ja=form.title_ja, title_en=form.title_en, body_ja=form.body_ja,
                             body_en=form.body_en, version=version, new_version=new_version, note=form.note,
-                            created_by_id=user.id)
+                            based_on_id=latest.id if latest is not None else None, created_by_id=user.id)
     session.add(revision)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # another save on top of the same revision committed first
+        session.rollback()
+        raise conflict from None
     audit.record(session, actor_id=user.id, actor_label=user.display_name,
                  action="page.new_version" if new_version else "page.revised", target_type="page",
                  target_id=page.value, details={"revision": revision.id, "version": version, "note": form.note})

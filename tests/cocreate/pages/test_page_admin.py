@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, func, select
@@ -218,3 +219,22 @@ def test_non_admins_are_refused_by_the_routes(app: Litestar, session: Session, r
 
 def test_the_admin_navigation_links_to_the_site_pages(admin_client: TestClient[Litestar]) -> None:
     assert 'id="admin-nav-pages"' in admin_client.get("/admin").text
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="the one-successor rule is a unique constraint of each database")
+def test_a_revision_has_one_successor_even_when_saves_race(session: Session, admin: User) -> None:
+    """Two editors who pass the check at the same moment: the database lets only one save build on the text."""
+    current = services.current(session, SitePage.ABOUT).revision
+    first = PageRevision(page=SitePage.ABOUT, title_ja="a", title_en="a", body_ja="a", body_en="a",
+                         based_on_id=current.id, created_by_id=admin.id)
+    session.add(first)
+    session.commit()
+    session.add(PageRevision(page=SitePage.ABOUT, title_ja="b", title_en="b", body_ja="b", body_en="b",
+                             based_on_id=current.id, created_by_id=admin.id))
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+    session.rollback()
+    assert [r.id for r in revisions(session, SitePage.ABOUT)] == [current.id, first.id]
+    saved = services.save(session, actor(session, admin), SitePage.ABOUT, services.PageForm(
+        **form_for(session, SitePage.ABOUT, body_en="c")))  # type: ignore[arg-type]
+    assert saved.based_on_id == first.id

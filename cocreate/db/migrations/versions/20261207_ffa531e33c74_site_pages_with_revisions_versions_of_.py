@@ -30,10 +30,13 @@ def upgrade() -> None:
     sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.Column('new_version', sa.Boolean(), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('based_on_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', cocreate.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['based_on_id'], ['page_revision.id'], name=op.f('fk_page_revision_based_on_id_page_revision')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_page_revision_created_by_id_user_account'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_page_revision'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_page_revision')),
+    sa.UniqueConstraint('page', 'based_on_id', name=op.f('uq_page_revision_page_based_on_id'))
     )
     with op.batch_alter_table('page_revision', schema=None) as batch_op:
         batch_op.create_index('ix_page_revision_page_id', ['page', 'id'], unique=False)
