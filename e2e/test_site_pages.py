@@ -116,13 +116,13 @@ def test_a_new_administrator_agrees_first_then_manages_the_site_pages(
 
         # Never agreed (made on the command line): the agreement page comes first.
         expect(page).to_have_url(re.compile(r"/account/consent\?next=%2Fadmin%2Fpages$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text("改定された規約などへの同意のお願い")
+        expect(page.get_by_role("heading", level=1)).to_have_text("ご利用の前に、規約などへの同意をお願いします")
         _axe_both(page, "/account/consent?next=%2Fadmin%2Fpages", "agreement page")
         page.locator("#consent-agree").click()  # nothing ticked: an error, in words, tied to the boxes
         expect(page.locator("#error-summary")).to_contain_text("続けるには、利用規約に同意してください。")
         assert_no_axe_violations(page, "agreement page with errors (ja)")
-        page.get_by_label("新しい版の利用規約に同意します").check()
-        page.get_by_label("新しい版の個人情報の取扱いに同意します").check()
+        page.get_by_label("利用規約に同意します").check()
+        page.get_by_label("個人情報の取扱いに同意します").check()
         page.locator("#consent-agree").click()
         expect(page).to_have_url(re.compile(r"/admin/pages$"))
         expect(page.get_by_role("heading", level=1)).to_have_text("サイトのページ")

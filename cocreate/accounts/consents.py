@@ -132,6 +132,8 @@ class Pending:
     title: str
     since: datetime
     note: str
+    first_time: bool
+    """The user has agreed to no version of it yet (an account made on the command line, say)."""
 
 
 def pending(session: Session, actor: Principal) -> list[Pending]:
@@ -153,7 +155,8 @@ def pending(session: Session, actor: Principal) -> list[Pending]:
         revisions = [r for r in rows if r.page == pages[document] and r.version == versions[document]]
         first, newest = revisions[0], revisions[-1]
         result.append(Pending(document=document, version=versions[document], title=newest.title(get_locale()),
-                              since=first.created_at, note=first.note))
+                              since=first.created_at, note=first.note,
+                              first_time=agreed_version(user, document) is None))
     return result
 
 

@@ -252,6 +252,9 @@ def test_users_who_never_agreed_are_asked_too(app: Litestar, session: Session) -
     assert client.get("/account", follow_redirects=False).headers["location"] == "/account/consent?next=%2Faccount"
     page = client.get("/account/consent").text
     assert 'name="accept_terms"' in page and 'name="accept_privacy"' in page
+    # Nothing was "updated" for them: they are asked to agree, not to agree again.
+    assert ja("Please read and agree before you continue") in page and ja("I agree to the terms of use") in page
+    assert ja("I agree to the new version of the terms of use") not in page
     post(client, "/account/consent", {"accept_terms": "yes", "accept_privacy": "yes", "terms_version": FIRST_VERSION,
                                       "privacy_version": FIRST_VERSION})
     assert agreed(session, legacy) == {("terms", FIRST_VERSION), ("privacy", FIRST_VERSION)}
