@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Consent, ConsentDocument, User
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.pages.models import VERSIONED_PAGES, PageRevision
 from cocreate.web.forms import safe_next
 from cocreate.web.htmx import is_htmx
 from cocreate.web.i18n import get_locale
@@ -52,8 +53,6 @@ def _cache_key(bind: Any) -> str:
 
 
 def _load(session: Session) -> dict[ConsentDocument, str]:
-    from cocreate.pages.models import VERSIONED_PAGES, PageRevision
-
     newest = (select(sa.func.max(PageRevision.id))
               .where(col(PageRevision.page).in_(list(VERSIONED_PAGES)))
               .group_by(PageRevision.page))
@@ -138,8 +137,6 @@ class Pending:
 
 def pending(session: Session, actor: Principal) -> list[Pending]:
     """What the acting user has still to agree to (empty when they are up to date)."""
-    from cocreate.pages.models import VERSIONED_PAGES, PageRevision
-
     user = require_signed_in(actor)
     versions = current_versions(session)
     documents = outstanding(user, versions)
@@ -167,7 +164,7 @@ def agree(session: Session, actor: Principal, accepted: Mapping[ConsentDocument,
     Every outstanding document must be accepted; versions published after the page was shown are
     refused (the page then shows them). Raises :class:`cocreate.accounts.services.ValidationFailed`.
     """
-    from cocreate.accounts.services import ValidationFailed
+    from cocreate.accounts.services import ValidationFailed  # services import this module
 
     principal_user = require_signed_in(actor)
     versions = current_versions(session)
