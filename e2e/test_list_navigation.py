@@ -97,3 +97,22 @@ def test_trial_and_field_lists_open_their_pages(visitor: tuple[Page, bool], list
     _one_page(page)
     _open_and_return(page, link, re.compile(detail), re.compile(re.escape(list_path) + r"(\?.*)?$"),
                      "main h1")
+
+
+def test_proposal_list_filters_in_place_and_cards_open_the_proposal(visitor: tuple[Page, bool]) -> None:
+    page, javascript = visitor
+    page.goto("/challenges?phase=voting")
+    page.locator("#challenge-list > li h3 a").first.click()
+    expect(page).to_have_url(re.compile(r"/challenges/\d+$"))
+    challenge_path = page.url.split("://", 1)[1].split("/", 1)[1]
+    page.goto(f"/{challenge_path}/proposals")
+    _one_page(page)
+    expect(page.locator("#proposal-list > li").first).to_be_visible()
+    # A sort: in place with JavaScript, a new page without; the address says it either way.
+    page.select_option("#filter-sort", "votes")
+    if not javascript:
+        page.locator("#apply-filters").click()
+    expect(page).to_have_url(re.compile(r"/proposals\?.*sort="))
+    _one_page(page)
+    _open_and_return(page, "#proposal-list > li h3 a", re.compile(r"/proposals/\d+$"),
+                     re.compile(r"/challenges/\d+/proposals(\?.*)?$"), "#proposal-results")

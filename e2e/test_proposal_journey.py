@@ -218,9 +218,12 @@ def test_proposal_from_submission_to_published_decision(
     checker.in_english(company, f"/proposals/{proposal_id}", "proposal page with the decision", "decided")
 
     company.goto("/notifications")
-    notice = company.locator("#notification-list li", has_text=second_title)
+    # The proposer heard of the resident's comment on their proposal, then of the decision.
+    about = company.locator("#notification-list li", has_text=second_title)
+    expect(about).to_have_count(2)
+    expect(about.filter(has_text="コメントしました")).to_have_count(1)
+    notice = about.filter(has_text=f"あなたの提案「{second_title}」の審査結果が公表されました。")
     expect(notice).to_have_count(1)
-    expect(notice).to_contain_text(f"あなたの提案「{second_title}」の審査結果が公表されました。")
     checker.check(company, "notifications of the proposer", "notifications")
     notice.get_by_role("link").first.click()
     expect(company).to_have_url(re.compile(rf"/proposals/{proposal_id}$"))

@@ -1,70 +1,72 @@
 """Demo content of the labs component, drawn from the ward's policy documents (shared/seeds 000: chapter 4
 ⑥ 実証フィールド・実装フィールドの整備 and the 高島平 section; 001 取組13): four test fields in 高島平 (the
-station plaza and streets, 熱帯環境植物館, a ward facility's rooftop, the Wi-Fi sensor network), a running
-micro-mobility trial with its KPIs, progress updates and bookings of the plaza, the residents' notices of
-the approved bookings, and a call for participants with one application.
+station plaza and streets, 熱帯環境植物館, a ward facility's rooftop, the Wi-Fi sensor network), and the
+trials that grew out of the proposals the proposals demo selected:
 
-The rows are written directly, exactly as the labs services would leave them: approved periods block
-(``blocked_until`` = end + the field's buffer) and never overlap; every booking lies within its field's
-weekly hours and outside its blackouts, with the notice the field asks for. Times are computed from now,
-in Japan time, so the demo stays current.
+- the 熱帯環境植物館 audio guide, completed: bookings of the garden, progress updates, a call for
+  participants who were accepted, and the published results ("you said, we did"); its challenge is then
+  marked completed;
+- the 高島平 micro-mobility trial, running: bookings of the plaza (one over, two approved, one waiting for the
+  coordinator), the residents' notices of the approvals, progress updates and an open call with applications.
 
-Idempotent: fields are keyed by name, the trial by title, bookings by field and title, blackouts by field
-and reason, the call by trial and title; what exists already is left alone. Departments come from the
-core demo (by code) and people from its demo accounts (by e-mail); what depends on a missing one is left
-out. Never in production.
+Fields (with their hours, rules, requirements, blackouts and coordinator) are written directly. Everything
+after them is played through the services (:mod:`cocreate.demo_playback`), each action on its own day: the
+trial starts from the selected proposal, the organisation requests bookings with their documents, the
+coordinator approves them (which checks every booking rule and sends the notices to the residents who
+subscribed), the beat job completes those that are over. Times are computed from today, in Japan time, so
+the demo stays current.
+
+Idempotent: fields are keyed by name, blackouts by field and reason, a trial by the proposal it grew out
+of (a trial that exists is left alone with everything that belongs to it). Departments come from the
+core demo (by code) and people from its demo accounts (by e-mail); without them only the fields are
+loaded. Never in production.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
-import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import Department, Organisation, OrganisationMember, User
+from cocreate.accounts.models import Department, User
+from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
 from cocreate.demo import DemoRefused
-from cocreate.notifications.models import Follow, Notification
+from cocreate.demo_playback import Playback, ward_time
 from cocreate.settings import Settings
 from cocreate.web.i18n import WARD_TIMEZONE
-from cocreate.web.markdown import markdown_to_text
+from labs import bookings, events, notices, recruitment, trials
 from labs.models import (
-    ApplicationStatus,
     Area,
     Blackout,
-    Booking,
-    BookingDocument,
-    BookingEvent,
-    BookingNotice,
-    BookingPeriod,
     BookingStatus,
     DocumentKind,
     FieldKind,
-    NoticeKind,
-    RecruitmentApplication,
-    RecruitmentCall,
-    RecruitmentStatus,
     TestField,
     TestFieldCoordinator,
     TestFieldHours,
     TestFieldRequirement,
     Trial,
-    TrialKpi,
-    TrialOrganisation,
     TrialStatus,
-    TrialUpdate,
 )
-from proposals import attachments
-from proposals.models import Challenge, DecisionOutcome, Proposal
+from labs.tasks import SEND_NOTICE_TASK
+from proposals import events as proposals_events
+from proposals import lifecycle
+from proposals.models import Challenge, DecisionOutcome, Phase, Proposal
 
 COORDINATOR = "demo-coordinator@example.jp"
 COMPANY = "demo-company@example.jp"
+AUDIO = "demo-audio@example.jp"
+STAFF_ENV = "demo-staff@example.jp"
 RESIDENT = "demo-resident@example.jp"
+R2 = "demo-resident2@example.jp"
+R4 = "demo-resident4@example.jp"
+R6 = "demo-resident6@example.jp"
 DEMO_PHONE = "03-0000-0000（デモ用）"
-MOBILITY_CHALLENGE = "高島平で、駅から団地・商店街まで気軽に移動できる暮らしを実現したい"
 
 PLAZA = "高島平駅前プラザと周辺街路"
 GARDEN = "熱帯環境植物館"
@@ -72,15 +74,6 @@ ROOFTOP = "区立施設の屋上"
 SENSORS = "高島平 Wi-Fi センサーネットワーク"
 
 DAILY = range(7)  # Monday (0) to Sunday (6)
-
-# As the labs services name them (labs/bookings.py, labs/notices.py); repeated here so that the demo
-# does not depend on services being written at the same time.
-BOOKING_TARGET = "booking"
-SUBMITTED_KIND = "booking.submitted"
-STATUS_KIND = "booking.status"
-NOTICE_KIND = "booking.notice"
-DOCUMENT_FOLDER = "bookings"
-NOTICE_DESCRIPTION_MAX = 2000
 
 DOCUMENT_FILES = {
     DocumentKind.ROAD_USE_PERMIT: "道路使用許可証（写し）.pdf",
@@ -331,66 +324,18 @@ FIELDS: list[DemoField] = [
 ]
 
 
-# --- the trial -----------------------------------------------------------------------------------
-
-TRIAL_TITLE = "高島平 電動マイクロモビリティ実証 ― 駅・団地・商店街をつなぐ"
-TRIAL_STARTS = -29  # days from today
-TRIAL_ENDS = 61
-TRIAL_SUMMARY = (
-    "都営三田線の高島平駅と、団地・商店街・公共施設を結ぶ電動マイクロモビリティのシェアリングを、"
-    "高島平エリアで試しています。高齢の方も安心して使えるか、まちの回遊がどう変わるかを、区民の皆さんと一緒に確かめます。"
-)
-TRIAL_DESCRIPTION = (
-    "## 背景\n\n"
-    "高島平エリアでは、地域内外への回遊性・交通利便性を高めるため、電動マイクロモビリティ等の導入を試行してきました。"
-    "住民の高齢化が進み、駅から離れた住棟や商店街への日常の移動が負担になっている方が増えています。\n\n"
-    "## 実証の内容\n\n"
-    "- 車両：電動アシスト自転車12台と、座って乗れる小型の電動モビリティ8台（最高速度は時速6km）\n"
-    "- 貸出・返却の場所（ポート）：高島平駅前、団地内の4か所、商店街、高島平地域センター、熱帯環境植物館の8か所\n"
-    "- 利用料：実証期間中は無料（事前の会員登録が必要です）\n"
-    "- 安全対策：走行ルートの事前確認、初回利用前の安全講習、全車両への賠償責任保険の付保\n\n"
-    "## 確かめること\n\n"
-    "1. 高齢の方を含め、誰もが安心して使えるか\n"
-    "2. 駅と団地・商店街のあいだの回遊がどう変わるか（Wi-Fiセンサーの計測データと比べます）\n"
-    "3. 本格的な導入にかかる費用と、その効果\n\n"
-    "結果は、実証の終了後にこのページで公開します。"
-)
-TRIAL_KPIS = (  # indicator, unit, baseline, target
-    ("月間の利用回数", "回", "400", "2,000"),
-    ("利用者のうち65歳以上の方の割合", "%", "8", "25"),
-    ("駅周辺から商店街への回遊者数（Wi-Fiセンサーによる計測）", "人/日", "1,150", "1,400"),
-    ("利用者アンケートで「満足」「やや満足」と答えた方の割合", "%", "未計測", "80"),
-)
-TRIAL_UPDATES = (  # day (from today), title, body
-    (TRIAL_STARTS + 1, "運行を始めました",
-     "運行開始日の試乗会には、地域の皆さん約80人にお越しいただきました。ありがとうございました。\n\n"
-     "8か所のポートで、車両20台の貸出を行っています。"
-     "初めての方は、高島平駅前のポートで係員が乗り方をご説明します（平日10時〜16時）。\n\n"
-     "- 貸出・返却：毎日7時〜21時\n"
-     "- 利用料：無料（会員登録が必要です）"),
-    (-6, "運行開始から3週間の利用状況",
-     "運行開始から3週間の利用状況をお知らせします。\n\n"
-     "| 項目 | 3週間の実績 |\n"
-     "| --- | --- |\n"
-     "| 利用回数 | 1,126回 |\n"
-     "| 会員登録者数 | 412人 |\n"
-     "| 利用者のうち65歳以上の方の割合 | 14% |\n\n"
-     "利用の多い区間は「高島平駅前 → 団地」「団地 → 商店街」でした。"
-     "一方で、「小型の電動モビリティに乗るのが不安」という声もいただいています。\n\n"
-     "そこで、高齢の方向けの安全講習会を駅前プラザで開くとともに、"
-     "使い心地を詳しくお聞きする**試乗モニター**を募集します。"),
-)
+# --- the trials ----------------------------------------------------------------------------------
 
 
 class DemoBooking(NamedTuple):
-    status: BookingStatus
+    status: BookingStatus  # what it is today: submitted, approved or (approved and over) completed
     title: str
-    first_day: int  # days from today: the first free day at least this far (negative: in the past, as is)
+    first_day: int  # days from today: the first open, free day at least this far
     days: int  # consecutive days, one period each
     start: str  # HH:MM, Japan time
     end: str
-    created_day: int  # days from today
-    decided_day: int | None
+    created_day: int  # days from today: written, documents uploaded and submitted that day
+    decided_day: int | None  # reviewed the day before, approved that day
     purpose: str
     public_description: str
     expected_people: int
@@ -398,77 +343,346 @@ class DemoBooking(NamedTuple):
     review_note: str = ""
 
 
-BOOKINGS = (
-    DemoBooking(
-        BookingStatus.COMPLETED, "電動マイクロモビリティの試乗会（運行開始記念）", TRIAL_STARTS, 1, "10:00", "15:00",
-        created_day=-50, decided_day=-45,
-        purpose="運行開始にあわせ、地域の皆さんに車両を知っていただくための試乗会を行います。",
-        public_description=(
-            "駅前広場の一部を区切って、電動アシスト自転車と小型の電動モビリティの試乗会を行います。"
-            "どなたでも参加できます（当日受付、無料）。係員が乗り方をご説明します。"
-        ),
-        expected_people=100, equipment="電動アシスト自転車4台、小型電動モビリティ4台、テント2張、カラーコーン、受付用の机",
-        review_note="誘導員の配置計画を確認しました。当日はよろしくお願いします。",
+class DemoUpdate(NamedTuple):
+    day: int
+    title: str
+    body: str
+
+
+class DemoApplication(NamedTuple):
+    resident: str
+    day: int
+    full_name: str
+    contact: str
+    message: str
+    accepted_day: int | None = None
+
+
+class DemoCall(NamedTuple):
+    title: str
+    eligibility: str
+    activities: str
+    consent: str
+    places: int
+    starts_day: int  # participation from this day (from today) to the trial's end
+    apply_by_day: int
+    opened_day: int  # drafted the same morning, opened in the afternoon
+    applications: tuple[DemoApplication, ...] = ()
+    closed_day: int | None = None
+
+
+class DemoResults(NamedTuple):
+    day: int  # published that day; the owning department marks the challenge completed the next day
+    report: str
+    kpi_results: tuple[tuple[str, str], ...]  # (result, note) per KPI, in order
+    completed_reason: str
+
+
+class DemoTrial(NamedTuple):
+    challenge: str  # the title of the challenge whose selected proposal the trial grows out of
+    started_by: str  # owning staff or a coordinator, who starts it from the proposal
+    started_day: int
+    edited_by: str  # who fills in the trial's page and publishes it, the next day
+    title: str
+    summary: str
+    description: str
+    department: str
+    kpis: tuple[tuple[str, str, str, str], ...]  # indicator, unit, baseline, target
+    starts_day: int
+    ends_day: int
+    field: str  # the test field its bookings are for
+    member: str  # the organisation member who books, posts updates and runs the call
+    bookings: tuple[DemoBooking, ...]
+    updates: tuple[DemoUpdate, ...]
+    call: DemoCall | None = None
+    results: DemoResults | None = None
+
+
+GARDEN_CHALLENGE = "熱帯環境植物館で、歩きながら楽しめる展示案内を実現したい"
+GARDEN_TRIAL_TITLE = "熱帯環境植物館 歩くだけで流れる音声ガイド実証"
+GARDEN_TRIAL = DemoTrial(
+    challenge=GARDEN_CHALLENGE,
+    started_by=STAFF_ENV,
+    started_day=-214,
+    edited_by=STAFF_ENV,
+    title=GARDEN_TRIAL_TITLE,
+    summary=(
+        "熱帯環境植物館の館内をデジタルスキャンした3Dマップの上にバーチャルセンサーを配置し、来館者が歩くだけで"
+        "展示の解説が流れる音声ガイドを試しました。子どもや高齢の方、外国人の来館者にも楽しんでいただけるかを、"
+        "体験会とアンケートで確かめました。"
     ),
-    DemoBooking(
-        BookingStatus.APPROVED, "走行ルートの安全確認と試乗会", 5, 2, "10:00", "16:00",
-        created_day=-12, decided_day=-8,
-        purpose=(
-            "運行開始後に寄せられたご意見を踏まえて見直した走行ルートを、歩行者の多い時間帯に確認します。"
-            "あわせて、まだ利用したことのない方向けの試乗会を行います。"
-        ),
-        public_description=(
-            "駅前広場と、駅から団地方面への街路で、電動モビリティの走行ルートを係員が確認しながら走ります。"
-            "広場の一部では試乗会を行います（どなたでも参加できます）。"
-            "走行は時速6km以下で、誘導員がつきます。通行の妨げにならないよう配慮しますので、ご協力をお願いします。"
-        ),
-        expected_people=60, equipment="電動アシスト自転車4台、小型電動モビリティ4台、カラーコーン、案内看板",
-        review_note="道路使用許可の写しと安全計画を確認しました。誘導員は2名以上配置してください。",
+    description=(
+        "## 実証の内容\n\n"
+        "- 館内を3Dスキャンし、展示ごとに40か所のバーチャルセンサーを配置しました（館内に機器は設置しません）。\n"
+        "- 来館者は専用のスマートフォンを首から下げ、眼鏡型または肩掛けのスピーカーで解説を聞きます。\n"
+        "- 解説は日本語・英語・子ども向けの3種類です。植物館の学芸員が監修しました。\n\n"
+        "## 確かめたこと\n\n"
+        "1. 子どもや高齢の方、外国人の来館者も楽しめるか\n"
+        "2. 展示の前で立ち止まる時間がどう変わるか\n"
+        "3. 高温多湿の大温室で、機器が問題なく使えるか"
     ),
-    DemoBooking(
-        BookingStatus.APPROVED, "高齢の方向け 電動モビリティ安全講習会", 12, 1, "13:00", "16:00",
-        created_day=-5, decided_day=-3,
-        purpose="65歳以上の方を対象に、小型の電動モビリティの乗り方と交通ルールを学ぶ講習会を行います。",
-        public_description=(
-            "駅前広場の一部を区切って、高齢の方向けの安全講習会を行います。"
-            "小型の電動モビリティにゆっくり乗りながら、乗り降りの仕方や歩行者との距離の取り方を練習します。"
-            "参加は無料で、事前の申込みは不要です。"
-        ),
-        expected_people=30, equipment="小型電動モビリティ6台、テント1張、カラーコーン、いす20脚",
-        review_note="講習会の内容を確認しました。暑さ・寒さへの対策もお願いします。",
+    department="env-policy",
+    kpis=(
+        ("音声ガイドの体験者数", "人", "0", "1,500"),
+        ("体験者のうち「展示がよくわかった」と答えた方の割合", "%", "未計測", "80"),
+        ("展示の前で立ち止まる平均時間", "秒", "25", "40"),
     ),
-    DemoBooking(
-        BookingStatus.SUBMITTED, "夜間走行の安全確認（照明・反射材の効果の確認）", 19, 1, "18:00", "20:30",
-        created_day=-2, decided_day=None,
-        purpose="暗くなってからの走行で、車両の照明と反射材が歩行者からどう見えるかを確認します。",
-        public_description=(
-            "日没後の駅前広場と街路で、電動モビリティが照明をつけて走行し、歩行者からの見え方を確認します。"
-            "走行は時速6km以下で、誘導員がつきます。"
+    starts_day=-180,
+    ends_day=-40,
+    field=GARDEN,
+    member=AUDIO,
+    bookings=(
+        DemoBooking(
+            BookingStatus.COMPLETED, "館内の3Dスキャンとバーチャルセンサーの配置", -190, 1, "10:00", "14:00",
+            created_day=-205, decided_day=-200,
+            purpose="音声ガイドの準備として、館内を3Dスキャンし、展示ごとのバーチャルセンサーの位置を決めます。",
+            public_description=(
+                "大温室と水族展示の通路で、3Dスキャナーを使った計測を行います。"
+                "計測中も通常どおりご覧いただけます。係員が通路を確保しますので、ご協力をお願いします。"
+            ),
+            expected_people=5, equipment="3Dスキャナー1台、三脚、ノートパソコン",
+            review_note="計測の範囲と手順を確認しました。通路の幅を確保してください。",
         ),
-        expected_people=10, equipment="小型電動モビリティ3台、照度計、誘導灯",
+        DemoBooking(
+            BookingStatus.COMPLETED, "音声ガイド体験会（第1回）", -150, 1, "13:00", "17:00",
+            created_day=-170, decided_day=-165,
+            purpose="来館者に音声ガイドを体験していただき、使い心地と展示の理解をアンケートで確かめます。",
+            public_description=(
+                "来館された方に、歩くだけで解説が流れる音声ガイドを無料で体験していただけます（入館料は別途必要です）。"
+                "受付は入口横の特設カウンターです。"
+            ),
+            expected_people=30, equipment="専用スマートフォン20台、眼鏡型スピーカー10台、肩掛けスピーカー10台、受付用の机",
+            review_note="受付の位置と、機器の消毒の手順を確認しました。",
+        ),
+        DemoBooking(
+            BookingStatus.COMPLETED, "音声ガイド体験会（第2回・英語と子ども向けの解説つき）", -95, 1, "10:00", "14:00",
+            created_day=-115, decided_day=-111,
+            purpose="第1回の声を受けて加えた、英語と子ども向けの解説を体験していただきます。",
+            public_description=(
+                "第1回の体験会でいただいた声をもとに、英語の解説と、クイズのある子ども向けの解説を加えました。"
+                "どなたでも無料で体験できます（入館料は別途必要です）。"
+            ),
+            expected_people=30, equipment="専用スマートフォン20台、眼鏡型スピーカー10台、肩掛けスピーカー10台、受付用の机",
+            review_note="内容を確認しました。",
+        ),
+    ),
+    updates=(
+        DemoUpdate(-188, "館内の3Dスキャンが終わりました",
+                   "大温室と水族展示の3Dスキャンを行い、展示ごとに40か所のバーチャルセンサーを配置しました。"
+                   "計測中にご協力いただいた来館者の皆さん、ありがとうございました。\n\n"
+                   "次は、植物館の学芸員と一緒に解説の原稿をつくります。"),
+        DemoUpdate(-148, "第1回体験会の結果",
+                   "第1回の体験会には、142人の方にご参加いただきました。\n\n"
+                   "| 項目 | 結果 |\n| --- | --- |\n| 体験者数 | 142人 |\n"
+                   "| 「展示がよくわかった」と答えた方 | 76% |\n| 展示の前で立ち止まる平均時間 | 34秒 |\n\n"
+                   "「英語の解説がほしい」「子どもには言葉が難しい」という声をいただきました。"
+                   "次回までに、英語と子ども向けの解説を加えます。"),
+        DemoUpdate(-93, "第2回体験会を行いました",
+                   "英語と子ども向けの解説を加えた第2回の体験会に、188人の方にご参加いただきました。"
+                   "子ども向けの解説のクイズは、特に小学生に好評でした。"),
+    ),
+    call=DemoCall(
+        title="音声ガイド 体験モニター募集（熱帯環境植物館）",
+        eligibility="- 区内にお住まいの方、または通勤・通学している方\n- 小学生以上の方（小学生は保護者と一緒に参加）",
+        activities=(
+            "- 体験会の日に、音声ガイドを使って館内を約40分見学していただきます。\n"
+            "- 見学の後、アンケート（10分程度）にお答えいただきます。"
+        ),
+        consent=(
+            "体験モニターへの応募にあたり、次のことに同意します。\n\n"
+            "1. 氏名と連絡先は、株式会社みどりの音響デザイン（デモ）と区が、モニターの選考と連絡のためにのみ使います。\n"
+            "2. アンケートの回答は、個人を特定できない形に集計して、実証の結果として公表します。\n"
+            "3. 同意はいつでも取り消すことができます。"
+        ),
+        places=10, starts_day=-150, apply_by_day=-160, opened_day=-178,
+        applications=(
+            DemoApplication(R4, -175, "成増 健太", "demo-resident4@example.jp",
+                            "小学2年の子どもと参加したいです。", accepted_day=-158),
+            DemoApplication(RESIDENT, -170, "板橋 花子", "demo-resident@example.jp",
+                            "植物館によく行くので、ぜひ試してみたいです。", accepted_day=-158),
+            DemoApplication(R6, -165, "グエン・ミン", "demo-resident6@example.jp",
+                            "英語の解説があれば、友だちにも紹介したいです。", accepted_day=-158),
+        ),
+        closed_day=-157,
+    ),
+    results=DemoResults(
+        day=-25,
+        report=(
+            "## 結果の概要\n\n"
+            "2回の体験会と、開館日の貸出を合わせて、1,620人の方に音声ガイドを体験していただきました。"
+            "体験者の84%が「展示がよくわかった」と答え、展示の前で立ち止まる時間は平均25秒から41秒に延びました。"
+            "高温多湿の大温室でも、機器の故障はありませんでした。\n\n"
+            "## 皆さんの声と、私たちが行ったこと\n\n"
+            "| 皆さんの声 | 行ったこと |\n"
+            "| --- | --- |\n"
+            "| 英語の解説がほしい | 第2回の体験会から、英語の解説を加えました |\n"
+            "| 子どもには言葉が難しい | クイズのある子ども向けの解説をつくりました |\n"
+            "| スマートフォンを首から下げると重い | 軽いストラップと、肩掛けスピーカーを選べるようにしました |\n"
+            "| 混んでいるときに解説が重なって聞こえる | 隣り合うセンサーの範囲を狭くし、同時に流れないようにしました |\n\n"
+            "## これから\n\n"
+            "植物館は、来年度から音声ガイドの貸出を常設にします。解説は、季節の展示に合わせて学芸員が更新します。"
+            "実証で使った3Dマップとセンサーの配置は、ほかの区立施設での案内にも活かせるよう、区が引き継ぎます。"
+        ),
+        kpi_results=(
+            ("1,620", "体験会2回（330人）と開館日の貸出（1,290人）の合計"),
+            ("84", "体験後のアンケート（回答1,102人）"),
+            ("41", "バーチャルセンサーの通過記録から、個人を特定しない形で集計"),
+        ),
+        completed_reason=(
+            "実証の結果を公表しました。植物館は音声ガイドの貸出を常設にします。"
+            "ご提案、体験会へのご参加、ご意見をいただいた皆さん、ありがとうございました。"
+        ),
     ),
 )
 
+MOBILITY_CHALLENGE = "高島平で、駅から団地・商店街まで気軽に移動できる暮らしを実現したい"
+TRIAL_TITLE = "高島平 電動マイクロモビリティ実証 ― 駅・団地・商店街をつなぐ"
+TRIAL_STARTS = -29  # days from today
+TRIAL_ENDS = 61
 CALL_TITLE = "電動マイクロモビリティ 試乗モニター募集（高島平）"
-CALL_ELIGIBILITY = (
-    "- 高島平地区（高島平一丁目〜九丁目）にお住まいの方、または通勤・通学している方\n"
-    "- 18歳以上の方（65歳以上の方の応募を特に歓迎します）\n"
-    "- 募集期間の終了後、実証の終了までに3回以上ご利用いただける方"
+
+MOBILITY_TRIAL = DemoTrial(
+    challenge=MOBILITY_CHALLENGE,
+    started_by=COORDINATOR,
+    started_day=TRIAL_STARTS - 40,
+    edited_by=COORDINATOR,
+    title=TRIAL_TITLE,
+    summary=(
+        "都営三田線の高島平駅と、団地・商店街・公共施設を結ぶ電動マイクロモビリティのシェアリングを、"
+        "高島平エリアで試しています。高齢の方も安心して使えるか、まちの回遊がどう変わるかを、区民の皆さんと一緒に確かめます。"
+    ),
+    description=(
+        "## 背景\n\n"
+        "高島平エリアでは、地域内外への回遊性・交通利便性を高めるため、電動マイクロモビリティ等の導入を試行してきました。"
+        "住民の高齢化が進み、駅から離れた住棟や商店街への日常の移動が負担になっている方が増えています。\n\n"
+        "## 実証の内容\n\n"
+        "- 車両：電動アシスト自転車12台と、座って乗れる小型の電動モビリティ8台（最高速度は時速6km）\n"
+        "- 貸出・返却の場所（ポート）：高島平駅前、団地内の4か所、商店街、高島平地域センター、熱帯環境植物館の8か所\n"
+        "- 利用料：実証期間中は無料（事前の会員登録が必要です）\n"
+        "- 安全対策：走行ルートの事前確認、初回利用前の安全講習、全車両への賠償責任保険の付保\n\n"
+        "## 確かめること\n\n"
+        "1. 高齢の方を含め、誰もが安心して使えるか\n"
+        "2. 駅と団地・商店街のあいだの回遊がどう変わるか（Wi-Fiセンサーの計測データと比べます）\n"
+        "3. 本格的な導入にかかる費用と、その効果\n\n"
+        "結果は、実証の終了後にこのページで公開します。"
+    ),
+    department="takashimadaira",
+    kpis=(
+        ("月間の利用回数", "回", "400", "2,000"),
+        ("利用者のうち65歳以上の方の割合", "%", "8", "25"),
+        ("駅周辺から商店街への回遊者数（Wi-Fiセンサーによる計測）", "人/日", "1,150", "1,400"),
+        ("利用者アンケートで「満足」「やや満足」と答えた方の割合", "%", "未計測", "80"),
+    ),
+    starts_day=TRIAL_STARTS,
+    ends_day=TRIAL_ENDS,
+    field=PLAZA,
+    member=COMPANY,
+    bookings=(
+        DemoBooking(
+            BookingStatus.COMPLETED, "電動マイクロモビリティの試乗会（運行開始記念）", TRIAL_STARTS, 1, "10:00", "15:00",
+            created_day=-50, decided_day=-45,
+            purpose="運行開始にあわせ、地域の皆さんに車両を知っていただくための試乗会を行います。",
+            public_description=(
+                "駅前広場の一部を区切って、電動アシスト自転車と小型の電動モビリティの試乗会を行います。"
+                "どなたでも参加できます（当日受付、無料）。係員が乗り方をご説明します。"
+            ),
+            expected_people=100,
+            equipment="電動アシスト自転車4台、小型電動モビリティ4台、テント2張、カラーコーン、受付用の机",
+            review_note="誘導員の配置計画を確認しました。当日はよろしくお願いします。",
+        ),
+        DemoBooking(
+            BookingStatus.APPROVED, "走行ルートの安全確認と試乗会", 5, 2, "10:00", "16:00",
+            created_day=-12, decided_day=-8,
+            purpose=(
+                "運行開始後に寄せられたご意見を踏まえて見直した走行ルートを、歩行者の多い時間帯に確認します。"
+                "あわせて、まだ利用したことのない方向けの試乗会を行います。"
+            ),
+            public_description=(
+                "駅前広場と、駅から団地方面への街路で、電動モビリティの走行ルートを係員が確認しながら走ります。"
+                "広場の一部では試乗会を行います（どなたでも参加できます）。"
+                "走行は時速6km以下で、誘導員がつきます。通行の妨げにならないよう配慮しますので、ご協力をお願いします。"
+            ),
+            expected_people=60, equipment="電動アシスト自転車4台、小型電動モビリティ4台、カラーコーン、案内看板",
+            review_note="道路使用許可の写しと安全計画を確認しました。誘導員は2名以上配置してください。",
+        ),
+        DemoBooking(
+            BookingStatus.APPROVED, "高齢の方向け 電動モビリティ安全講習会", 12, 1, "13:00", "16:00",
+            created_day=-5, decided_day=-3,
+            purpose="65歳以上の方を対象に、小型の電動モビリティの乗り方と交通ルールを学ぶ講習会を行います。",
+            public_description=(
+                "駅前広場の一部を区切って、高齢の方向けの安全講習会を行います。"
+                "小型の電動モビリティにゆっくり乗りながら、乗り降りの仕方や歩行者との距離の取り方を練習します。"
+                "参加は無料で、事前の申込みは不要です。"
+            ),
+            expected_people=30, equipment="小型電動モビリティ6台、テント1張、カラーコーン、いす20脚",
+            review_note="講習会の内容を確認しました。暑さ・寒さへの対策もお願いします。",
+        ),
+        DemoBooking(
+            BookingStatus.SUBMITTED, "夜間走行の安全確認（照明・反射材の効果の確認）", 19, 1, "18:00", "20:30",
+            created_day=-2, decided_day=None,
+            purpose="暗くなってからの走行で、車両の照明と反射材が歩行者からどう見えるかを確認します。",
+            public_description=(
+                "日没後の駅前広場と街路で、電動モビリティが照明をつけて走行し、歩行者からの見え方を確認します。"
+                "走行は時速6km以下で、誘導員がつきます。"
+            ),
+            expected_people=10, equipment="小型電動モビリティ3台、照度計、誘導灯",
+        ),
+    ),
+    updates=(
+        DemoUpdate(TRIAL_STARTS + 1, "運行を始めました",
+                   "運行開始日の試乗会には、地域の皆さん約80人にお越しいただきました。ありがとうございました。\n\n"
+                   "8か所のポートで、車両20台の貸出を行っています。"
+                   "初めての方は、高島平駅前のポートで係員が乗り方をご説明します（平日10時〜16時）。\n\n"
+                   "- 貸出・返却：毎日7時〜21時\n"
+                   "- 利用料：無料（会員登録が必要です）"),
+        DemoUpdate(-6, "運行開始から3週間の利用状況",
+                   "運行開始から3週間の利用状況をお知らせします。\n\n"
+                   "| 項目 | 3週間の実績 |\n"
+                   "| --- | --- |\n"
+                   "| 利用回数 | 1,126回 |\n"
+                   "| 会員登録者数 | 412人 |\n"
+                   "| 利用者のうち65歳以上の方の割合 | 14% |\n\n"
+                   "利用の多い区間は「高島平駅前 → 団地」「団地 → 商店街」でした。"
+                   "一方で、「小型の電動モビリティに乗るのが不安」という声もいただいています。\n\n"
+                   "そこで、高齢の方向けの安全講習会を駅前プラザで開くとともに、"
+                   "使い心地を詳しくお聞きする**試乗モニター**を募集します。"),
+    ),
+    call=DemoCall(
+        title=CALL_TITLE,
+        eligibility=(
+            "- 高島平地区（高島平一丁目〜九丁目）にお住まいの方、または通勤・通学している方\n"
+            "- 18歳以上の方（65歳以上の方の応募を特に歓迎します）\n"
+            "- 募集期間の終了後、実証の終了までに3回以上ご利用いただける方"
+        ),
+        activities=(
+            "- 日常の移動で、電動アシスト自転車または小型の電動モビリティを3回以上ご利用いただきます（利用料は無料です）。\n"
+            "- 初めて利用する前に、駅前プラザで約30分の安全講習を受けていただきます。\n"
+            "- 利用のたびに、スマートフォンまたは紙のアンケート（5分程度）にお答えいただきます。\n"
+            "- ご希望の方は、実証の最後に行う座談会（約1時間、高島平地域センター）にご参加いただけます。"
+        ),
+        consent=(
+            "試乗モニターへの応募にあたり、次のことに同意します。\n\n"
+            "1. 応募の際にお知らせいただく氏名と連絡先は、実証を行う株式会社いたばしモビリティ（デモ）と、"
+            "区の実証フィールド担当が、モニターの選考と連絡のためにのみ使います。\n"
+            "2. 車両の利用記録とアンケートの回答は、個人を特定できない形に集計したうえで、実証の結果として公表します。\n"
+            "3. 同意はいつでも取り消すことができます。取り消した場合、氏名・連絡先などの個人情報は、"
+            "実証を行う事業者からは見えなくなります。\n"
+            "4. 個人情報は、実証の終了から90日後にすべて削除します。"
+        ),
+        places=20, starts_day=25, apply_by_day=21, opened_day=-6,
+        applications=(
+            DemoApplication(RESIDENT, -2, "板橋 花子", RESIDENT,
+                            "駅まで歩くのが少しつらくなってきたので、試してみたいです。自転車には乗れます。"),
+            DemoApplication(R2, -1, "高島 一郎", "03-0000-0000",
+                            "高島平に40年住んでいます。座って乗れる車両を試してみたいです。"),
+        ),
+    ),
 )
-CALL_ACTIVITIES = (
-    "- 日常の移動で、電動アシスト自転車または小型の電動モビリティを3回以上ご利用いただきます（利用料は無料です）。\n"
-    "- 初めて利用する前に、駅前プラザで約30分の安全講習を受けていただきます。\n"
-    "- 利用のたびに、スマートフォンまたは紙のアンケート（5分程度）にお答えいただきます。\n"
-    "- ご希望の方は、実証の最後に行う座談会（約1時間、高島平地域センター）にご参加いただけます。"
-)
-CALL_CONSENT = (
-    "試乗モニターへの応募にあたり、次のことに同意します。\n\n"
-    "1. 応募の際にお知らせいただく氏名と連絡先は、実証を行う株式会社いたばしモビリティ（デモ）と、"
-    "区の実証フィールド担当が、モニターの選考と連絡のためにのみ使います。\n"
-    "2. 車両の利用記録とアンケートの回答は、個人を特定できない形に集計したうえで、実証の結果として公表します。\n"
-    "3. 同意はいつでも取り消すことができます。取り消した場合、氏名・連絡先などの個人情報は、"
-    "実証を行う事業者からは見えなくなります。\n"
-    "4. 個人情報は、実証の終了から90日後にすべて削除します。"
+
+TRIALS = (GARDEN_TRIAL, MOBILITY_TRIAL)  # oldest first: the plaza's bookings then come after the garden's
+SUBSCRIPTIONS = (  # (resident, day, the plaza field too): residents who asked for notices of 高島平
+    (R2, -250, False),
+    (RESIDENT, -60, True),
 )
 
 
@@ -512,19 +726,11 @@ def _blackout_days(today: date, blackouts: tuple[DemoBlackout, ...]) -> set[date
 def _free_days(today: date, first_day: int, count: int, taken: set[date], open_weekdays: set[int]) -> list[date]:
     """``count`` consecutive days from ``today + first_day`` on, each open and not taken."""
     start = today + timedelta(days=first_day)
-    if first_day < 0:  # the past is as it was
-        return [start + timedelta(days=n) for n in range(count)]
     while True:
         days = [start + timedelta(days=n) for n in range(count)]
         if all(day not in taken and day.weekday() in open_weekdays for day in days):
             return days
         start += timedelta(days=1)
-
-
-def _overlaps_blocking(session: Session, field_id: int, starts_at: datetime, blocked_until: datetime) -> bool:
-    return session.exec(select(BookingPeriod.id).where(
-        BookingPeriod.field_id == field_id, col(BookingPeriod.blocks).is_(True),
-        col(BookingPeriod.starts_at) < blocked_until, col(BookingPeriod.blocked_until) > starts_at)).first() is not None
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -561,7 +767,7 @@ def _load_fields(session: Session, departments: dict[str, Department], coordinat
     for demo in FIELDS:
         if demo.name not in fields:
             fields[demo.name] = _add_field(session, demo, departments.get(demo.department), coordinator,
-                                           now - timedelta(days=120))
+                                           now - timedelta(days=400))
             added += 1
         field = fields[demo.name]
         assert field.id is not None
@@ -580,38 +786,21 @@ def _load_fields(session: Session, departments: dict[str, Department], coordinat
     return fields, added
 
 
-def _add_trial(session: Session, departments: dict[str, Department], users: dict[str, User], today: date) -> Trial:
-    challenge = session.exec(select(Challenge).where(Challenge.title == MOBILITY_CHALLENGE)).first()
-    proposal_id = None
-    if challenge is not None:  # the selected proposal of that challenge, if the demo has one without a trial
-        proposal_id = session.exec(select(Proposal.id).where(
-            Proposal.challenge_id == challenge.id, Proposal.decision == DecisionOutcome.SELECTED,
-            col(Proposal.id).not_in(select(Trial.proposal_id).where(col(Trial.proposal_id).is_not(None))),
-        ).order_by(Proposal.id)).first()
-    department = departments.get("takashimadaira")
-    coordinator = users.get(COORDINATOR)
-    company = users.get(COMPANY)
-    created_at = _at(today + timedelta(days=TRIAL_STARTS - 40), "10:00")
-    trial = Trial(
-        proposal_id=proposal_id, challenge_id=challenge.id if challenge else None,
-        department_id=department.id if department else None,
-        created_by_id=coordinator.id if coordinator else None, title=TRIAL_TITLE, summary=TRIAL_SUMMARY,
-        description=TRIAL_DESCRIPTION, status=TrialStatus.RUNNING,
-        starts_on=today + timedelta(days=TRIAL_STARTS), ends_on=today + timedelta(days=TRIAL_ENDS), published=True,
-        created_at=created_at, updated_at=_at(today + timedelta(days=-6), "15:00"),
-    )
-    session.add(trial)
-    session.flush()
-    assert trial.id is not None
-    for position, (indicator, unit, baseline, target) in enumerate(TRIAL_KPIS):
-        session.add(TrialKpi(trial_id=trial.id, position=position, indicator=indicator, unit=unit,
-                             baseline=baseline, target=target))
-    for day, title, body in TRIAL_UPDATES:
-        posted = _at(today + timedelta(days=day), "15:00")
-        session.add(TrialUpdate(trial_id=trial.id, posted_on=today + timedelta(days=day), title=title, body=body,
-                                author_id=company.id if company else None, created_at=posted, updated_at=posted))
-    session.flush()
-    return trial
+# --- playing the trials --------------------------------------------------------------------------
+
+
+class Counts(NamedTuple):
+    trials: int = 0
+    bookings: int = 0
+    notices: int = 0
+    updates: int = 0
+    calls: int = 0
+    applications: int = 0
+    results: int = 0
+
+    def __add__(self, other: object) -> Counts:  # type: ignore[override]
+        assert isinstance(other, Counts)
+        return Counts(*(a + b for a, b in zip(self, other, strict=True)))
 
 
 def _pdf(text: str) -> bytes:
@@ -637,217 +826,173 @@ def _pdf(text: str) -> bytes:
     return bytes(out)
 
 
-def _add_documents(session: Session, settings: Settings, booking: Booking, field: TestField,
-                   uploaded_by_id: int | None, at: datetime) -> None:
-    """The documents the field requires, uploaded with the request (stored like real uploads)."""
-    assert booking.id is not None
-    required = session.exec(select(TestFieldRequirement.document).where(
-        TestFieldRequirement.field_id == field.id)).all()
-    for kind in sorted(required, key=list(DocumentKind).index):
-        text = f"cocreate demo document: {kind.value}, booking {booking.id}"
-        received = attachments.receive(settings, io.BytesIO(_pdf(text)), folder=DOCUMENT_FOLDER)
-        session.add(BookingDocument(
-            booking_id=booking.id, document=kind,
-            filename=attachments.clean_filename(DOCUMENT_FILES[kind], received.file_type),
-            content_type=received.file_type.content_type, size_bytes=received.size_bytes, sha256=received.sha256,
-            storage_key=received.storage_key, uploaded_by_id=uploaded_by_id, created_at=at, updated_at=at))
+def _selected_proposal(session: Session, challenge_title: str) -> int | None:
+    """The selected proposal of the challenge once its decisions are published (the proposals demo's)."""
+    challenge = session.exec(select(Challenge).where(Challenge.title == challenge_title)).first()
+    if challenge is None or challenge.decisions_published_at is None:
+        return None
+    return session.exec(select(Proposal.id).where(Proposal.challenge_id == challenge.id,
+                                                  Proposal.decision == DecisionOutcome.SELECTED)
+                        .order_by(Proposal.id)).first()
 
 
-def _notify(session: Session, user_ids: set[int], kind: str, booking: Booking, params: dict[str, object],
-            url: str, event_key: str, at: datetime, now: datetime, *, read: bool | None = None) -> int:
-    """In-site notifications as ``notifications.notify`` stores them (no mail: the demo sends nothing);
-    read or not as ``read`` says, by default read when older than a week."""
-    if read is None:
-        read = at < now - timedelta(days=7)
-    assert booking.id is not None
-    added = 0
-    for user_id in sorted(user_ids):
-        if session.exec(select(Notification.id).where(Notification.user_id == user_id,
-                                                      Notification.event_key == event_key)).first() is not None:
+def _book(playback: Playback, demo: DemoTrial, item: DemoBooking, trial_id: int, field: TestField, days: list[date],
+          today: date) -> None:
+    """The request as the organisation writes, documents and submits it, and the coordinator's review."""
+    session, settings, act = playback.session, playback.settings, playback.actor
+    member = act(demo.member)
+    assert member is not None and field.id is not None
+    lead = next(o.id for o, is_lead in trials.organisations_of(session, trial_id) if is_lead)
+    created = ward_time(today, item.created_day, "10:00")
+    data = bookings.BookingInput(
+        field_id=str(field.id), organisation_id=str(lead), trial_id=str(trial_id), title=item.title,
+        purpose=item.purpose, public_description=item.public_description,
+        expected_people=str(item.expected_people), equipment=item.equipment,
+        periods=[(f"{day.isoformat()} {item.start}", f"{day.isoformat()} {item.end}") for day in days])
+    saved = playback.at(created, lambda: bookings.save(session, settings, member, data))
+    booking_id = saved.booking.id
+    assert booking_id is not None
+    for number, kind in enumerate(bookings.required_documents(session, field.id)):
+        text = f"cocreate demo document: {kind.value}, booking {booking_id}"
+        playback.at(created + timedelta(minutes=30 + number), lambda kind=kind, text=text: bookings.add_document(
+            session, settings, member, booking_id, kind=kind.value, source=io.BytesIO(_pdf(text)),
+            filename=DOCUMENT_FILES[kind]))
+    playback.at(created + timedelta(hours=2), lambda: bookings.submit(session, settings, member, booking_id))
+    if item.decided_day is None:
+        return
+    coordinator = act(COORDINATOR)
+    playback.at(ward_time(today, item.decided_day - 1, "11:00"),
+                lambda: bookings.start_review(session, settings, coordinator, booking_id))
+    playback.at(ward_time(today, item.decided_day, "14:00"),
+                lambda: bookings.approve(session, settings, coordinator, booking_id, item.review_note))
+    if item.status is BookingStatus.COMPLETED:  # the beat job, a little after the last period ended
+        last = max(days)
+        playback.at(ward_time(today, (last - today).days, item.end) + timedelta(minutes=5),
+                    lambda: bookings.complete_finished(session))
+
+
+def _play(playback: Playback, demo: DemoTrial, proposal_id: int, fields: dict[str, TestField],
+          departments: dict[str, Department], today: date) -> Counts:
+    session, settings, act = playback.session, playback.settings, playback.actor
+    staff = act(demo.started_by)
+    member = act(demo.member)
+    editor = act(demo.edited_by)
+    assert staff is not None and member is not None and editor is not None
+
+    # Started from the selected proposal (the challenge moves to "trial"), filled in and published next day.
+    trial = playback.at(ward_time(today, demo.started_day, "10:00"),
+                        lambda: trials.create_from_proposal(session, staff, proposal_id))
+    trial_id = trial.id
+    assert trial_id is not None
+
+    def edit(change: dict[str, Any], actor: Principal) -> Callable[[], Trial]:
+        def action() -> Trial:
+            current = session.get(Trial, trial_id, populate_existing=True)
+            assert current is not None
+            data = dataclasses.replace(trials.TrialInput.from_trial(session, current), **change)
+            return trials.update(session, actor, trial_id, data)
+        return action
+
+    department = departments.get(demo.department)
+    details = {"title": demo.title, "summary": demo.summary, "description": demo.description,
+               "starts_on": (today + timedelta(days=demo.starts_day)).isoformat(),
+               "ends_on": (today + timedelta(days=demo.ends_day)).isoformat(), "published": True,
+               "kpis": [trials.KpiInput(*kpi) for kpi in demo.kpis],
+               "department_id": str(department.id) if department is not None else ""}
+    playback.at(ward_time(today, demo.started_day + 1, "15:00"), edit(details, editor))
+
+    field = fields[demo.field]
+    field_hours = next(item for item in FIELDS if item.name == field.name)
+    taken = _blackout_days(today, field_hours.blackouts)
+    open_weekdays = {weekday for weekday, _opens, _closes in field_hours.hours}
+    counts = Counts(trials=1)
+    for item in demo.bookings:
+        days = _free_days(today, item.first_day, item.days, taken, open_weekdays)
+        taken.update(days)
+        _book(playback, demo, item, trial_id, field, days, today)
+        counts += Counts(bookings=1, notices=int(item.decided_day is not None))
+
+    playback.at(ward_time(today, demo.starts_day, "08:30"), edit({"status": TrialStatus.RUNNING.value}, member))
+    for update in demo.updates:
+        playback.at(ward_time(today, update.day, "15:00"), lambda update=update: trials.add_update(
+            session, settings, member, trial_id,
+            trials.UpdateInput(posted_on=(today + timedelta(days=update.day)).isoformat(), title=update.title,
+                               body=update.body), []))
+        counts += Counts(updates=1)
+
+    if demo.call is not None:
+        counts += _run_call(playback, demo, demo.call, trial_id, today)
+
+    if demo.results is not None:
+        results = demo.results
+        kpis = trials.kpis_of(session, trial_id)
+        entries = [trials.KpiResultInput(kpi.id, result, note)  # type: ignore[arg-type]
+                   for kpi, (result, note) in zip(kpis, results.kpi_results, strict=True)]
+        playback.at(ward_time(today, results.day, "16:00"), lambda: trials.save_results(
+            session, member, trial_id, results.report, entries, publish=True))
+        challenge_id = trial.challenge_id
+        assert challenge_id is not None
+        playback.at(ward_time(today, results.day + 1, "10:00"), lambda: lifecycle.move(
+            session, staff, challenge_id, Phase.COMPLETED, results.completed_reason))
+        counts += Counts(results=1)
+    return counts
+
+
+def _run_call(playback: Playback, demo: DemoTrial, call: DemoCall, trial_id: int, today: date) -> Counts:
+    session, settings, act = playback.session, playback.settings, playback.actor
+    member = act(demo.member)
+    assert member is not None
+    data = recruitment.CallInput(
+        title=call.title, eligibility=call.eligibility, places=str(call.places),
+        starts_on=(today + timedelta(days=call.starts_day)).isoformat(),
+        ends_on=(today + timedelta(days=demo.ends_day)).isoformat(),
+        apply_by=f"{(today + timedelta(days=call.apply_by_day)).isoformat()} 17:00",
+        activities=call.activities, consent_text=call.consent)
+    created = playback.at(ward_time(today, call.opened_day, "10:00"),
+                          lambda: recruitment.create_call(session, member, trial_id, data))
+    call_id = created.id
+    assert call_id is not None
+    playback.at(ward_time(today, call.opened_day, "15:30"),
+                lambda: recruitment.set_status(session, member, call_id, True))
+    applied = 0
+    for application in call.applications:
+        resident = act(application.resident)
+        if resident is None:
             continue
-        session.add(Notification(
-            user_id=user_id, kind=kind, target_type=BOOKING_TARGET, target_id=booking.id,
-            params_json=json.dumps(params, ensure_ascii=False, sort_keys=True), url=url, event_key=event_key,
-            read_at=at + timedelta(hours=3) if read else None, created_at=at, updated_at=at))
-        added += 1
-    session.flush()
-    return added
+        form = recruitment.ApplicationInput(full_name=application.full_name, contact=application.contact,
+                                            message=application.message, consent=True,
+                                            consent_version=str(created.consent_version))
+        made, _new = playback.at(ward_time(today, application.day, "20:00"),
+                                 lambda resident=resident, form=form: recruitment.apply(session, resident, call_id,
+                                                                                        form))
+        applied += 1
+        if application.accepted_day is not None:
+            playback.at(ward_time(today, application.accepted_day, "11:00"),
+                        lambda made=made: recruitment.decide(session, settings, member, call_id, made.id, True))
+    if call.closed_day is not None:
+        playback.at(ward_time(today, call.closed_day, "09:00"),
+                    lambda: recruitment.set_status(session, member, call_id, False))
+    return Counts(calls=1, applications=applied)
 
 
-def _add_booking(session: Session, settings: Settings, demo: DemoBooking, field: TestField, trial: Trial,
-                 organisation_id: int, users: dict[str, User], days: list[date], today: date,
-                 now: datetime) -> Booking | None:
-    """The booking with its periods, documents, history and the notifications of its moves, as the
-    booking services leave them; None if it would overlap a blocking period."""
-    assert field.id is not None
-    was_approved = demo.decided_day is not None  # approved, then maybe completed: its periods block
-    periods = [(_at(day, demo.start), _at(day, demo.end)) for day in days]
-    buffer = timedelta(minutes=field.buffer_minutes)
-    if was_approved and any(_overlaps_blocking(session, field.id, start, end + buffer) for start, end in periods):
-        return None  # never two blocking periods at once: left out rather than forced in
-    company = users.get(COMPANY)
-    coordinator = users.get(COORDINATOR)
-    company_id = company.id if company else None
-    coordinator_id = coordinator.id if coordinator else None
-    created_at = _at(today + timedelta(days=demo.created_day), "10:00")
-    submitted_at = created_at + timedelta(hours=2)
-    decided_at = None if demo.decided_day is None else _at(today + timedelta(days=demo.decided_day), "14:00")
-    completed_at = periods[-1][1] + timedelta(minutes=30) if demo.status is BookingStatus.COMPLETED else None
-    booking = Booking(
-        field_id=field.id, organisation_id=organisation_id, trial_id=trial.id, created_by_id=company_id,
-        status=demo.status, title=demo.title, purpose=demo.purpose, public_description=demo.public_description,
-        expected_people=demo.expected_people, equipment=demo.equipment, review_note=demo.review_note,
-        submitted_at=submitted_at, decided_at=decided_at, decided_by_id=coordinator_id if decided_at else None,
-        completed_at=completed_at, created_at=created_at,
-        updated_at=completed_at or decided_at or submitted_at,
-    )
-    session.add(booking)
-    session.flush()
-    assert booking.id is not None
-    for start, end in periods:  # completing leaves the periods as approval made them
-        session.add(BookingPeriod(booking_id=booking.id, field_id=field.id, starts_at=start, ends_at=end,
-                                  blocked_until=end + buffer if was_approved else end, blocks=was_approved))
-    _add_documents(session, settings, booking, field, company_id, created_at + timedelta(hours=1))
-    history: list[tuple[BookingStatus, BookingStatus, datetime, int | None, str]] = [
-        (BookingStatus.DRAFT, BookingStatus.SUBMITTED, submitted_at, company_id, ""),
-    ]
-    if decided_at is not None:
-        history += [
-            (BookingStatus.SUBMITTED, BookingStatus.UNDER_REVIEW, decided_at - timedelta(days=1), coordinator_id, ""),
-            (BookingStatus.UNDER_REVIEW, BookingStatus.APPROVED, decided_at, coordinator_id, demo.review_note),
-        ]
-    if completed_at is not None:
-        history.append((BookingStatus.APPROVED, BookingStatus.COMPLETED, completed_at, None, ""))
-    members = set(session.exec(select(OrganisationMember.user_id).where(
-        OrganisationMember.organisation_id == organisation_id)).all())
-    coordinators = set(session.exec(select(TestFieldCoordinator.user_id).where(
-        TestFieldCoordinator.field_id == field.id)).all())
-    url = f"/bookings/{booking.id}"
-    for from_status, to_status, at, by_id, note in history:
-        event = BookingEvent(booking_id=booking.id, from_status=from_status, to_status=to_status, at=at,
-                             by_id=by_id, note=note)
-        session.add(event)
-        session.flush()
-        params: dict[str, object] = {"booking_id": booking.id, "title": booking.title, "status": to_status.value,
-                                     "rescheduled": False}
-        _notify(session, members - {by_id}, STATUS_KIND, booking, params, url, f"{STATUS_KIND}:{event.id}", at, now)
-        if to_status is BookingStatus.SUBMITTED:
-            _notify(session, coordinators - {by_id}, SUBMITTED_KIND, booking, params | {"field_name": field.name},
-                    url, f"{SUBMITTED_KIND}:{event.id}", at, now)
-    session.flush()
-    return booking
-
-
-def _load_bookings(session: Session, settings: Settings, field: TestField, trial: Trial, organisation_id: int,
-                   users: dict[str, User], today: date, now: datetime) -> list[Booking]:
-    """The trial's bookings of the plaza: added when missing (by title), each on free days."""
-    assert field.id is not None
-    existing = set(session.exec(select(Booking.title).where(Booking.field_id == field.id)).all())
-    demo_field = next(demo for demo in FIELDS if demo.name == field.name)
-    open_weekdays = {weekday for weekday, _opens, _closes in demo_field.hours}
-    taken = _blackout_days(today, demo_field.blackouts)
-    added = []
-    for demo in BOOKINGS:
-        if demo.title in existing:
+def _subscribe(playback: Playback, fields: dict[str, TestField], today: date, *, before: int | None = None) -> None:
+    """Residents of 高島平 ask for the area's notices (and one for the plaza's): those who did so before the
+    day ``before`` (all when None), so that a trial played next notifies exactly who had subscribed then."""
+    session = playback.session
+    plaza = fields[PLAZA]
+    assert plaza.id is not None
+    for email, day, plaza_too in SUBSCRIPTIONS:
+        if before is not None and day >= before:
             continue
-        days = _free_days(today, demo.first_day, demo.days, taken, open_weekdays)
-        booking = _add_booking(session, settings, demo, field, trial, organisation_id, users, days, today, now)
-        if booking is not None:
-            taken.update(days)
-            added.append(booking)
-    return added
-
-
-def _follow(session: Session, user_id: int, target_type: str, target_id: int, at: datetime) -> None:
-    if session.exec(select(Follow.id).where(Follow.user_id == user_id, Follow.target_type == target_type,
-                                            Follow.target_id == target_id)).first() is None:
-        session.add(Follow(user_id=user_id, target_type=target_type, target_id=target_id, created_at=at,
-                           updated_at=at))
-        session.flush()
-
-
-def _subscribers(session: Session, field: TestField) -> set[int]:
-    """Residents told about the field's bookings: its followers and its area's."""
-    return set(session.exec(select(Follow.user_id).where(
-        ((Follow.target_type == "test_field") & (Follow.target_id == field.id))
-        | ((Follow.target_type == "area") & (Follow.target_id == field.area.number)))).all())
-
-
-def _notice_params(session: Session, notice: BookingNotice, booking: Booking, field: TestField) -> dict[str, object]:
-    """What the notice says, as ``labs.notices.notice_params`` writes it (plain values, local ISO times)."""
-    periods = session.exec(select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)
-                           .order_by(col(BookingPeriod.starts_at), col(BookingPeriod.id))).all()
-    organisation = session.get(Organisation, booking.organisation_id)
-    return {
-        "notice_kind": notice.kind.value,
-        "field_id": field.id,
-        "field_name": field.name,
-        "field_address": field.address,
-        "booking_title": booking.title,
-        "periods": [{"starts_at": p.starts_at.astimezone(WARD_TIMEZONE).isoformat(),
-                     "ends_at": p.ends_at.astimezone(WARD_TIMEZONE).isoformat()} for p in periods],
-        "description": markdown_to_text(booking.public_description, limit=NOTICE_DESCRIPTION_MAX),
-        "contact": field.contact,
-        "organisation": organisation.name if organisation is not None else "",
-    }
-
-
-def _announce(session: Session, booking: Booking, field: TestField, now: datetime) -> int:
-    """The approval notice of a booking, sent to the field's subscribers (in the site; no mail)."""
-    assert booking.id is not None and booking.decided_at is not None
-    if session.exec(select(BookingNotice.id).where(
-            BookingNotice.booking_id == booking.id, BookingNotice.kind == NoticeKind.APPROVED,
-            BookingNotice.revision == booking.revision)).first() is not None:
-        return 0
-    sent_at = booking.decided_at + timedelta(minutes=2)
-    notice = BookingNotice(booking_id=booking.id, kind=NoticeKind.APPROVED, revision=booking.revision,
-                           created_at=booking.decided_at, updated_at=sent_at)
-    session.add(notice)
-    session.flush()
-    assert notice.id is not None
-    key = f"booking-notice:{notice.id}"
-    params = _notice_params(session, notice, booking, field)
-    over = all(period.ends_at < now for period in session.exec(
-        select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)).all())
-    _notify(session, _subscribers(session, field), NOTICE_KIND, booking, params, f"/bookings/{booking.id}/notice",
-            key, sent_at, now, read=over)  # residents have not yet read about what is still to come
-    notice.recipient_count = session.exec(select(func.count()).select_from(Notification).where(
-        Notification.event_key == key)).one()
-    notice.sent_at = sent_at
-    notice.updated_at = sent_at
-    session.add(notice)
-    session.flush()
-    return 1
-
-
-def _load_call(session: Session, trial: Trial, users: dict[str, User], today: date, now: datetime) -> int:
-    assert trial.id is not None
-    call = session.exec(select(RecruitmentCall).where(RecruitmentCall.trial_id == trial.id,
-                                                      RecruitmentCall.title == CALL_TITLE)).first()
-    added = 0
-    if call is None:
-        company = users.get(COMPANY)
-        opened = _at(today + timedelta(days=-6), "15:30")
-        apply_by = _at(today + timedelta(days=21), "17:00")
-        call = RecruitmentCall(
-            trial_id=trial.id, title=CALL_TITLE, eligibility=CALL_ELIGIBILITY, activities=CALL_ACTIVITIES,
-            places=20, starts_on=today + timedelta(days=25), ends_on=trial.ends_on, apply_by=apply_by,
-            consent_text=CALL_CONSENT, consent_version=1, status=RecruitmentStatus.OPEN,
-            created_by_id=company.id if company else None, created_at=opened, updated_at=opened)
-        session.add(call)
-        session.flush()
-        added = 1
-    resident = users.get(RESIDENT)
-    if resident is not None and session.exec(select(RecruitmentApplication.id).where(
-            RecruitmentApplication.call_id == call.id, RecruitmentApplication.user_id == resident.id)).first() is None:
-        applied = max(call.created_at, now - timedelta(days=2))
-        session.add(RecruitmentApplication(
-            call_id=call.id, user_id=resident.id, status=ApplicationStatus.APPLIED,
-            consent_version=call.consent_version, consented_at=applied, full_name="板橋 花子",
-            contact=RESIDENT, message="駅まで歩くのが少しつらくなってきたので、試してみたいです。自転車には乗れます。",
-            created_at=applied, updated_at=applied))
-        session.flush()
-    return added
+        resident = playback.actor(email)
+        if resident is None or notices.subscribed_areas(session, resident.user_id):  # type: ignore[arg-type]
+            continue  # already done on an earlier load
+        when = ward_time(today, day, "20:00")
+        playback.at(when, lambda resident=resident: notices.set_area_subscriptions(
+            session, resident, [Area.TAKASHIMADAIRA.value]))
+        if plaza_too:
+            playback.at(when + timedelta(minutes=2), lambda resident=resident: notices.set_field_subscription(
+                session, resident, plaza.id, True))  # type: ignore[arg-type]
 
 
 def load(session: Session, settings: Settings) -> str:
@@ -856,46 +1001,36 @@ def load(session: Session, settings: Settings) -> str:
     now = utcnow()
     today = now.astimezone(WARD_TIMEZONE).date()
     departments = {d.code: d for d in session.exec(select(Department)).all()}
-    users = {u.email: u for u in session.exec(select(User).where(
-        col(User.email).in_([COORDINATOR, COMPANY, RESIDENT]))).all() if u.email}
-    company = users.get(COMPANY)
-    organisation_id = None
-    if company is not None:
-        organisation_id = session.exec(select(OrganisationMember.organisation_id).where(
-            OrganisationMember.user_id == company.id).order_by(OrganisationMember.id)).first()
+    coordinator = session.exec(select(User).where(User.email == COORDINATOR)).first()
+    fields, fields_added = _load_fields(session, departments, coordinator, today, now)
+    session.commit()  # the services below roll back on refusals and before copying uploaded files
 
-    fields, fields_added = _load_fields(session, departments, users.get(COORDINATOR), today, now)
-    plaza = fields[PLAZA]
-    assert plaza.id is not None
-
-    resident = users.get(RESIDENT)
-    if resident is not None:  # following before the first approval, so every notice reached them
-        followed = _at(today + timedelta(days=-60), "20:00")
-        _follow(session, resident.id, "test_field", plaza.id, followed)  # type: ignore[arg-type]
-        _follow(session, resident.id, "area", Area.TAKASHIMADAIRA.number, followed)  # type: ignore[arg-type]
-
-    trial = session.exec(select(Trial).where(Trial.title == TRIAL_TITLE)).first()
-    trial_added = trial is None
-    if trial is None:
-        trial = _add_trial(session, departments, users, today)
-
-    bookings: list[Booking] = []
-    notices = 0
-    if organisation_id is not None:
-        if session.get(TrialOrganisation, (trial.id, organisation_id)) is None:  # the trial came before the company
-            session.add(TrialOrganisation(trial_id=trial.id, organisation_id=organisation_id, is_lead=True))  # type: ignore[arg-type]
-            session.flush()
-        bookings = _load_bookings(session, settings, plaza, trial, organisation_id, users, today, now)
-        for booking in session.exec(select(Booking).where(
-                Booking.trial_id == trial.id, col(Booking.decided_at).is_not(None),
-                col(Booking.status).in_([BookingStatus.APPROVED, BookingStatus.COMPLETED]))).all():
-            field = session.get(TestField, booking.field_id)
-            notices += _announce(session, booking, field, now) if field is not None else 0
-    calls = _load_call(session, trial, users, today, now)
-    session.flush()
-    summary = f"{fields_added} test fields added, {len(FIELDS) - fields_added} already there; "
-    summary += "trial added" if trial_added else "trial already there"
-    summary += f" with {len(bookings)} bookings, {notices} notices and {calls} recruitment calls added"
-    if organisation_id is None:
-        summary += " (no bookings: the demo company is missing, load the core demo first)"
+    # Starting a trial and completing a challenge move the challenge: its followers hear of it (proposals events).
+    playback = Playback(session, settings, handlers={events.TASK: events.run, SEND_NOTICE_TASK: notices.send,
+                                                     proposals_events.TASK: proposals_events.run})
+    summary = f"{fields_added} test fields added, {len(FIELDS) - fields_added} already there"
+    people = {COORDINATOR, RESIDENT, R2, *(d.started_by for d in TRIALS), *(d.edited_by for d in TRIALS),
+              *(d.member for d in TRIALS)}
+    if not playback.has(*people):
+        return summary + "; no trials (they need the core demo's people: load it first)"
+    counts = Counts()
+    already = waiting = 0
+    for demo in TRIALS:
+        proposal_id = _selected_proposal(session, demo.challenge)
+        if proposal_id is None:
+            waiting += 1  # its challenge, or its decision, is not there: the proposals demo comes first
+            continue
+        if trials.trial_of_proposal(session, proposal_id) is not None:
+            already += 1
+            continue
+        first_approval = min((b.decided_day for b in demo.bookings if b.decided_day is not None), default=None)
+        _subscribe(playback, fields, today, before=first_approval)
+        counts += _play(playback, demo, proposal_id, fields, departments, today)
+    _subscribe(playback, fields, today)
+    summary += (f"; {counts.trials} trials added, {already} already there, with {counts.bookings} bookings, "
+                f"{counts.notices} notices, {counts.updates} progress updates, {counts.calls} recruitment calls, "
+                f"{counts.applications} applications and {counts.results} "
+                f"{'results report' if counts.results == 1 else 'results reports'}")
+    if waiting:
+        summary += f" ({waiting} trials wait for their selected proposal: load the proposals demo first)"
     return summary

@@ -270,7 +270,7 @@ def staff_registrants(request: Request, db_session: DbSession, challenge_id: Fro
 def staff_registrants_csv(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                           session_id: FromPath[int]) -> Response[str]:
     briefing, body = _found(briefings.registrants_csv, db_session, principal_of(request), challenge_id, session_id)
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
+    return Response(body, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="briefing-{briefing.id}-registrants.csv"',
         "Cache-Control": "no-store",
     })

@@ -302,6 +302,9 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, b
         session.add(parent)
         events.announce(session, events.COMMENT_REPLIED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
                         related_id=parse_id(parent_id))
+    if target.type == events.PROPOSAL:
+        events.announce(session, events.COMMENT_POSTED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
+                        related_id=parse_id(parent_id) if parent is not None else None)
     recount(session, target.type, target.id)
     session.commit()
     return comment

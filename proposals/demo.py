@@ -2,9 +2,14 @@
 section), as the ward would post them: one in each public phase, with phase dates around today, Q&A
 answered by the owning department, and briefing sessions (past and upcoming, one online).
 
+The challenges themselves, their schedules, Q&A and briefing sessions are written directly. Those that
+have gone past accepting proposals carry a story (:mod:`proposals.demo_story`): they are written as they
+were while accepting proposals, and the story is then played through the services, day by day, up to
+today's phase (proposals, comments, votes, review, decisions, closing without selection).
+
 Idempotent: a challenge whose title exists already is left alone, with everything that belongs to it.
 Departments come from the core demo (looked up by code) and people from its demo accounts (looked up
-by e-mail); what depends on a missing one is left out.
+by e-mail); what depends on a missing one is left out (a challenge with a story, entirely).
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
 from cocreate.db.base import utcnow
+from cocreate.demo_playback import Playback
 from cocreate.settings import Settings
 from cocreate.web.i18n import WARD_TIMEZONE
-from proposals import lifecycle, phases
+from proposals import demo_story, events, lifecycle, phases
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,
@@ -86,6 +92,7 @@ class DemoChallenge(NamedTuple):
     questions: tuple[DemoQuestion, ...] = ()
     sessions: tuple[DemoSession, ...] = ()
     closed_reason: str = ""
+    vote_limit: int = 3
 
 
 CHALLENGES: list[DemoChallenge] = [
@@ -247,8 +254,9 @@ CHALLENGES: list[DemoChallenge] = [
         category=Category.TRANSPORT_MOBILITY,
         area="区内の主要バス停",
         phase=Phase.VOTING,
-        schedule={Phase.PUBLISHED: -70, Phase.ACCEPTING: -55, Phase.VOTING: -6, Phase.REVIEW: 14,
-                  Phase.DECIDED: 45},
+        schedule={Phase.PUBLISHED: -70, Phase.ACCEPTING: -55, Phase.VOTING: -12, Phase.REVIEW: 9,
+                  Phase.DECIDED: 40},
+        vote_limit=5,
         title="バス停を、運行情報と地域の情報が届く拠点にすることを実現したい",
         summary=(
             "スマートバス停のデジタルサイネージで、バスの運行情報をリアルタイムに届けるとともに、"
@@ -382,9 +390,10 @@ CHALLENGES: list[DemoChallenge] = [
         co_owners=("transport",),
         category=Category.TRANSPORT_MOBILITY,
         area="高島平",
-        phase=Phase.TRIAL,  # the labs demo runs its micro-mobility trial, started 29 days ago
+        # Decided 76 days ago; the labs demo starts the selected proposal's trial, which moves it to "trial".
+        phase=Phase.DECIDED,
         schedule={Phase.PUBLISHED: -210, Phase.ACCEPTING: -190, Phase.VOTING: -140, Phase.REVIEW: -120,
-                  Phase.DECIDED: -75, Phase.TRIAL: -29, Phase.COMPLETED: 61},
+                  Phase.DECIDED: -75, Phase.COMPLETED: 61},
         title="高島平で、駅から団地・商店街まで気軽に移動できる暮らしを実現したい",
         summary=(
             "高島平エリアで、居住地と地下鉄駅（都営三田線）や主要な施設を結ぶ、便利で安全な移動手段を実現したいと考えています。"
@@ -440,6 +449,69 @@ CHALLENGES: list[DemoChallenge] = [
         sessions=(
             DemoSession("説明会（高島平地域センター）", -182, "18:30", "20:00", "板橋区立高島平地域センター 第1会議室", "",
                         40, "高島平での試行の結果をご報告し、課題の内容をご説明します。", (COMPANY, STARTUP)),
+        ),
+    ),
+    DemoChallenge(
+        department="env-policy",
+        co_owners=("takashimadaira",),
+        category=Category.URBAN_DEVELOPMENT,
+        area="高島平",
+        # Decided 221 days ago; the labs demo runs the selected proposal's trial to its published results.
+        phase=Phase.DECIDED,
+        schedule={Phase.PUBLISHED: -330, Phase.ACCEPTING: -310, Phase.VOTING: -262, Phase.REVIEW: -248,
+                  Phase.DECIDED: -220},
+        title="熱帯環境植物館で、歩きながら楽しめる展示案内を実現したい",
+        summary=(
+            "熱帯環境植物館の展示を、子どもから高齢の方、外国人の来館者まで、誰もが歩きながら楽しめる案内を実現したい"
+            "と考えています。館内のデジタルスキャンなど、デジタル技術を活かした案内の方法を募集します。"
+        ),
+        background=(
+            "熱帯環境植物館は、熱帯雨林を再現した大温室と水族展示のある区立の植物館で、高島平のにぎわいの拠点の一つです。"
+            "区は、高島平の駅周辺の交流核・生活核の機能向上とブランドイメージの改善をめざし、ウォーカブルなまちづくりを"
+            "進めています。\n\n"
+            "スマートシティ推進方針では、館内をデジタルスキャンして作成した3DMAPの上にバーチャルセンサーを配置し、"
+            "来館者が通ると音声が流れるデジタル音声ガイドの体験を、高島平での取組として紹介しています。"
+        ),
+        current_situation=(
+            "- 展示の解説は、解説板と月2回のガイドツアーが中心です。\n"
+            "- 解説板は文字が多く、子どもや外国人の来館者には読みにくいという声があります。\n"
+            "- 大温室は高温多湿で、一般的な電子機器は長く置けません。"
+        ),
+        desired_outcome=(
+            "- 来館者が、自分のペースで歩きながら展示の解説を楽しめる。\n"
+            "- 子ども、高齢の方、外国人の来館者も同じように楽しめる。\n"
+            "- 実証の結果から、植物館が案内の方法を続けるかどうかを判断できる。"
+        ),
+        constraints=(
+            "- 開館中の実施です。来館者の観覧を妨げないでください。\n"
+            "- 植物や水槽、展示物に機器を固定することはできません。\n"
+            "- 来館者の位置などを扱う場合は、個人を特定できるデータを保存しないでください。"
+        ),
+        eligibility="法人（企業、大学・研究機関、NPO法人等）。複数の法人による共同提案も可能です。",
+        budget_cap_yen=2_500_000,
+        support_facilities="熱帯環境植物館（開館中の実証、控室の利用）。",
+        support_data="館内の展示植物の一覧と解説文、来館者数（月別、過去3年度分）。",
+        support_other="植物館の学芸員による解説内容の監修、区報での体験会の周知。",
+        criteria=(
+            ("誰もが楽しめること", 30, "子ども、高齢の方、障がいのある方、外国人の来館者への配慮"),
+            ("展示への影響の小ささ", 20, "植物・展示空間と、ほかの来館者への影響"),
+            ("実現可能性", 20, "高温多湿の館内での機器の扱いを含む"),
+            ("継続のしやすさ", 15, "植物館が実証後も続けられるか"),
+            ("費用の妥当性", 15, ""),
+        ),
+        kpis=(
+            ("案内を体験した来館者数", "0", "1,500", "人"),
+            ("体験者のうち「展示がよくわかった」と答えた方の割合", "未計測", "80", "%"),
+        ),
+        contact=("資源環境部 環境政策課 熱帯環境植物館担当", "shokubutsukan-demo@example.jp"),
+        questions=(
+            DemoQuestion(COMPANY, QuestionVisibility.PUBLIC, -300,
+                         "館内でWi-FiやBluetoothの機器を使うことはできますか。",
+                         "使えます。ただし、植物や展示物への固定はできませんので、設置場所は事前にご相談ください。", -298),
+        ),
+        sessions=(
+            DemoSession("説明会（熱帯環境植物館）", -295, "10:00", "11:30", "熱帯環境植物館 2階 研修室", "", 30,
+                        "館内をご案内しながら、課題の内容をご説明します。", (COMPANY,)),
         ),
     ),
     DemoChallenge(
@@ -528,21 +600,32 @@ def _staff_by_department(session: Session) -> dict[int, int]:
     return staff
 
 
+def _schedule(demo: DemoChallenge, today: date) -> dict[Phase, datetime]:
+    """The planned phase dates; a challenge closed without selection is closed where the decision was planned."""
+    return {phase: _day(today, offset) for phase, offset in demo.schedule.items()
+            if phase in phases.SCHEDULABLE and not (demo.phase is Phase.CLOSED and phase is Phase.DECIDED)}
+
+
 def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str, Department],
                    users: dict[str, User], organisation_of: dict[int, int], staff: dict[int, int],
-                   today: date, now: datetime) -> tuple[int, int, int]:
+                   today: date, now: datetime, *, phase: Phase | None = None) -> tuple[Challenge, int, int, int]:
+    """The challenge in ``phase`` (by default the demo's), with its history up to then, its schedule, Q&A
+    and briefing sessions."""
+    phase = phase or demo.phase
     lead = departments[demo.department]
     staff_id = staff.get(lead.id)  # type: ignore[arg-type]
     published_at = _day(today, demo.schedule[Phase.PUBLISHED], time(10, 0))
     challenge = Challenge(
-        title=demo.title, summary=demo.summary, category=demo.category, area=demo.area, phase=demo.phase,
+        title=demo.title, summary=demo.summary, category=demo.category, area=demo.area, phase=phase,
         department_id=lead.id,  # type: ignore[arg-type]
         published_at=published_at, contact_name=demo.contact[0], contact_email=demo.contact[1],
         contact_phone=DEMO_PHONE, background=demo.background, current_situation=demo.current_situation,
         desired_outcome=demo.desired_outcome, constraints=demo.constraints, eligibility=demo.eligibility,
         budget_cap_yen=demo.budget_cap_yen, support_facilities=demo.support_facilities,
-        support_data=demo.support_data, support_other=demo.support_other, closed_reason=demo.closed_reason,
+        support_data=demo.support_data, support_other=demo.support_other,
+        closed_reason=demo.closed_reason if phase is Phase.CLOSED else "",
         created_by_id=staff_id, created_at=published_at - timedelta(days=14), updated_at=published_at,
+        vote_limit=demo.vote_limit,
     )
     session.add(challenge)
     session.flush()
@@ -558,20 +641,19 @@ def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str,
                                  baseline=baseline, target=target, unit=unit))
 
     # The schedule and the phase history that led to today's phase.
-    schedule = {phase: _day(today, offset) for phase, offset in demo.schedule.items() if phase in phases.SCHEDULABLE}
+    schedule = _schedule(demo, today)
     closed_at = None
-    if demo.phase is Phase.CLOSED:  # closed without selection where the decision was planned
+    if phase is Phase.CLOSED:  # closed without selection where the decision was planned
         closed_at = _day(today, demo.schedule[Phase.DECIDED], time(17, 0))
-        schedule.pop(Phase.DECIDED)
     session.flush()
     changes = [(Phase.DRAFT, Phase.PUBLISHED, published_at, staff_id, "")]
     previous = Phase.PUBLISHED
-    for phase in phases.SCHEDULABLE:
-        when = schedule.get(phase)
-        if when is None or when > now or phases.index(phase) > phases.index(demo.phase):
+    for scheduled in phases.SCHEDULABLE:
+        when = schedule.get(scheduled)
+        if when is None or when > now or phases.index(scheduled) > phases.index(phase):
             continue
-        changes.append((previous, phase, when, None, ""))
-        previous = phase
+        changes.append((previous, scheduled, when, None, ""))
+        previous = scheduled
     if closed_at is not None:
         changes.append((previous, Phase.CLOSED, closed_at, staff_id, demo.closed_reason))
     for from_phase, to_phase, when, by, reason in changes:
@@ -625,7 +707,7 @@ def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str,
             briefing.registered_count += 1
             registrations += 1
     session.flush()
-    return questions, sessions, registrations
+    return challenge, questions, sessions, registrations
 
 
 def load(session: Session, settings: Settings) -> str:
@@ -640,20 +722,36 @@ def load(session: Session, settings: Settings) -> str:
     staff = _staff_by_department(session)
     now = utcnow()
     today = now.astimezone(WARD_TIMEZONE).date()
-    added = questions = sessions = registrations = skipped = 0
+    playback = Playback(session, settings, handlers={events.TASK: events.run})
+    added = questions = sessions = registrations = skipped = unplayable = 0
+    played = demo_story.Counts()
     for demo in CHALLENGES:
         if demo.title in existing:
             continue
         if demo.department not in departments:
             skipped += 1
             continue
-        counts = _add_challenge(session, demo, departments, users, organisation_of, staff, today, now)
+        story = demo_story.STORIES.get(demo.title)
+        if story is not None and not playback.has(*demo_story.people(story)):
+            unplayable += 1  # what happened on it needs the core demo's people
+            continue
+        # A challenge with a story starts out accepting proposals; the story moves it on from there.
+        challenge, *counts = _add_challenge(session, demo, departments, users, organisation_of, staff, today, now,
+                                            phase=Phase.ACCEPTING if story is not None else None)
+        session.commit()  # the services read apart from this session (votes) and roll back on refusals
         added += 1
         questions += counts[0]
         sessions += counts[1]
         registrations += counts[2]
+        if story is not None:
+            counts_played = demo_story.play(playback, challenge, story, _schedule(demo, today), today,
+                                            closed_reason=demo.closed_reason)
+            played = demo_story.Counts(*(a + b for a, b in zip(played, counts_played, strict=True)))
     summary = f"{added} challenges added, {len(existing)} already there"
     if skipped:
         summary += f", {skipped} skipped (their department is missing: load the core demo first)"
-    return (f"{summary}; {questions} questions, {sessions} briefing sessions and {registrations} registrations "
-            "added with them")
+    if unplayable:
+        summary += f", {unplayable} left out (their proposals need the core demo's people: load it first)"
+    return (f"{summary}; {questions} questions, {sessions} briefing sessions, {registrations} registrations, "
+            f"{played.proposals} proposals, {played.comments} comments, {played.votes} votes, "
+            f"{played.reviews} reviews and {played.decisions} decisions added with them")

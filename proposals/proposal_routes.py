@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
@@ -224,7 +224,7 @@ def proposal_update(request: Request, db_session: DbSession, proposal_id: FromPa
     return after_post(request, f"/proposals/{proposal_id}", message=message)
 
 
-def _detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
+def detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
                  status_code: int = 200) -> Template:
     actor = principal_of(request)
     detail = submissions.detail(session, actor, proposal_id)
@@ -249,7 +249,7 @@ def _action(request: Request, session: Session, proposal_id: int, run: Any, mess
         run()
     except ValidationFailed as failed:
         session.rollback()
-        return _detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+        return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}", message=message)
 
 
@@ -283,7 +283,7 @@ def _coauthors(request: Request, session: Session, actor: Principal, proposal_id
         message = submissions.change_coauthors(session, actor, proposal_id, action, organisation_id)
     except ValidationFailed as failed:
         session.rollback()
-        return _detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+        return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}#consortium", message=message)
 
 
@@ -292,7 +292,7 @@ def _coauthors(request: Request, session: Session, actor: Principal, proposal_id
 
 @get("/proposals/{proposal_id:int}", name="proposal-detail", sync_to_thread=True)
 def proposal_detail(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template:
-    return _detail_page(request, db_session, proposal_id)
+    return detail_page(request, db_session, proposal_id)
 
 
 def _choice(enum: Any, raw: str, default: Any) -> Any:
@@ -370,7 +370,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
             filename=upload.filename if upload else "")
     except ValidationFailed as failed:
         db_session.rollback()
-        return _detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
+        return detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}#attachments",
                       message=_("“%(name)s” was attached.", name=attachment.filename))
 
@@ -417,7 +417,8 @@ class ProposalSummaryOut:
     id: int
     url: str
     challenge_id: int
-    status: ProposalStatus
+    status: Literal["submitted", "withdrawn", "selected", "not_selected", "on_hold"]
+    """Submitted or withdrawn; once the challenge's decisions are published, the decision."""
     title: str
     summary: str
     """Empty for withdrawn and hidden proposals."""
@@ -468,7 +469,8 @@ def _summary_out(proposal: Proposal, organisations: list[tuple[Any, bool]], deci
     shows = submissions.shows_public_content(proposal)
     return {
         "id": proposal.id, "url": f"/proposals/{proposal.id}", "challenge_id": proposal.challenge_id,
-        "status": proposal.status, "title": proposal.title, "summary": proposal.summary if shows else "",
+        "status": proposal.decision.value if decision_public and proposal.decision else proposal.status.value,
+        "title": proposal.title, "summary": proposal.summary if shows else "",
         "organisations": [OrganisationOut(o.id, o.name, o.is_verified, lead) for o, lead in organisations],
         "submitted_at": proposal.submitted_at, "withdrawn_at": proposal.withdrawn_at,
         "vote_count": proposal.vote_count, "comment_count": proposal.comment_count,

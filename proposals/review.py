@@ -716,6 +716,8 @@ class Decisions:
     challenge: Challenge
     rows: list[DecisionRow]
     can_decide: phases.Decision
+    silent_reviewers: list[str] = field(default_factory=list)
+    """Names of assigned reviewers who have submitted no review: publishing asks staff to confirm."""
 
     @property
     def published(self) -> bool:
@@ -749,7 +751,19 @@ def decisions(session: Session, actor: Principal, challenge_id: int,
     for row in rows:
         if form and row.proposal.id in form:
             row.outcome, row.rationale = form[row.proposal.id]  # type: ignore[index]
-    return Decisions(challenge, rows, phases.check(challenge.phase, Action.DECIDE))
+    return Decisions(challenge, rows, phases.check(challenge.phase, Action.DECIDE),
+                     silent_reviewers(session, challenge.id))  # type: ignore[arg-type]
+
+
+def silent_reviewers(session: Session, challenge_id: int) -> list[str]:
+    """The assigned reviewers of the challenge who have submitted no review yet (their names)."""
+    submitted = (select(Review.id).join(Proposal, col(Proposal.id) == Review.proposal_id)
+                 .where(Review.reviewer_id == ReviewerAssignment.user_id, Proposal.challenge_id == challenge_id,
+                        col(Review.submitted_at).is_not(None)))
+    return list(session.exec(
+        select(User.display_name).join(ReviewerAssignment, col(ReviewerAssignment.user_id) == User.id)
+        .where(ReviewerAssignment.challenge_id == challenge_id, ~sa.exists(submitted))
+        .order_by(col(User.display_name))).all())
 
 
 def _decide_guard(session: Session, challenge: Challenge, key: str) -> None:
@@ -816,10 +830,13 @@ def save_decisions(session: Session, actor: Principal, challenge_id: int,
     return len(changes)
 
 
-def publish_decisions(session: Session, settings: Settings, actor: Principal, challenge_id: int) -> Challenge:
+def publish_decisions(session: Session, settings: Settings, actor: Principal, challenge_id: int, *,
+                      without_reviews: bool = False) -> Challenge:
     """Publish every decision of the challenge at once and notify (owning staff; audited). Commits.
 
     Refused unless each submitted proposal has an outcome and a rationale, and refused the second time.
+    Refused too while an assigned reviewer has submitted no review at all, unless staff confirm that they
+    publish without it (``without_reviews``; the audit entry names those reviewers).
     """
     staff = require_signed_in(actor)
     challenge = owned_challenge(session, actor, challenge_id, lock=True)
@@ -834,12 +851,21 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
         raise ValidationFailed({"publish": _(
             "Every proposal needs an outcome and a public rationale before publishing; %(count)s still lack one.",
             count=len(missing))})
+    silent = silent_reviewers(session, challenge.id)  # type: ignore[arg-type]
+    if silent and not without_reviews:
+        session.rollback()
+        raise ValidationFailed({"publish": _(
+            "Assigned reviewers have submitted no review yet: %(names)s. Wait for their reviews, or confirm that "
+            "you publish without them.", names="、".join(silent))})
     now = utcnow()
     challenge.decisions_published_at = now
     # Publishing the decisions is what "decided" means: the timeline moves on with it.
     # The followers hear of the decisions (notify_decisions), not of the phase change too.
     lifecycle.record_move(session, challenge, Phase.DECIDED, actor=actor, now=now, announce=False)
-    counts = {outcome.value: sum(1 for row in rows if row.outcome == outcome.value) for outcome in DecisionOutcome}
+    counts: dict[str, Any] = {outcome.value: sum(1 for row in rows if row.outcome == outcome.value)
+                              for outcome in DecisionOutcome}
+    if silent:
+        counts["published_without_reviews_of"] = silent
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="challenge.decisions_published",
                  target_type=CHALLENGE, target_id=str(challenge.id), details=counts)
     notify_decisions(session, settings, challenge, [row.proposal for row in rows], actor_id=staff.id)

@@ -160,7 +160,7 @@ def results(request: Request, db_session: DbSession, challenge_id: FromPath[int]
 @get("/{challenge_id:int}/review.csv", name="staff-review-results-csv", sync_to_thread=True)
 def results_csv(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Response[str]:
     challenge, body = review.results_csv(db_session, principal_of(request), challenge_id)
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
+    return Response(body, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="challenge-{challenge.id}-review.csv"',
         "Cache-Control": "no-store",
     })
@@ -203,9 +203,11 @@ def save_decisions(request: Request, db_session: DbSession, challenge_id: FromPa
 
 
 @post("/{challenge_id:int}/decisions/publish", name="staff-decisions-publish", sync_to_thread=True)
-def publish(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int]) -> Template | Redirect:
+def publish(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
+            data: Form) -> Template | Redirect:
     try:
-        review.publish_decisions(db_session, settings, principal_of(request), challenge_id)
+        review.publish_decisions(db_session, settings, principal_of(request), challenge_id,
+                                 without_reviews=_text(data, "without_reviews", 10) == "yes")
     except ValidationFailed as failed:
         db_session.rollback()
         return _decisions_page(request, db_session, challenge_id, errors=failed.errors, status_code=400)

@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.permissions import Forbidden, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, safe_next
@@ -20,6 +20,7 @@ from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.i18n import gettext as _
 from proposals import votes
 from proposals.models import Proposal
+from proposals.proposal_routes import detail_page
 
 SECTION = "proposals/_vote.html"
 
@@ -78,6 +79,11 @@ def _change(request: Request, db_session: DbSession, proposal_id: int, data: dic
         ballot = _found(votes.cast if adding else votes.withdraw, db_session, actor, proposal_id)
     except ValidationFailed as failed:
         return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
+    except Forbidden as refused:  # an author or owning staff: refused (403) with the reason on the page
+        if is_htmx(request):
+            return _answer(request, db_session, proposal_id, back, str(refused.detail), "error")
+        db_session.rollback()
+        return detail_page(request, db_session, proposal_id, errors={"vote": str(refused.detail)}, status_code=403)
     if adding:
         message = _("Thank you for your support.") if ballot.changed else _("You already support this proposal.")
     else:

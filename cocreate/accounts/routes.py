@@ -16,7 +16,7 @@ from cocreate.web.forms import Form
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import LOCALE_COOKIE, get_locale, using_locale
+from cocreate.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, get_locale, using_locale
 from cocreate.web.i18n import gettext as _
 
 
@@ -61,8 +61,14 @@ def confirm(request: Request, db_session: DbSession, token: FromPath[str]) -> Te
 
 
 @get("/sign-in", name="sign-in", sync_to_thread=False)
-def sign_in_form(request: Request, next: FromQuery[str] = "/") -> Template:
-    return render(request, "accounts/sign_in.html", {"form": {}, "errors": {}, "next": _safe_next(next)})
+def sign_in_form(request: Request, next: FromQuery[str] = "/", lang: FromQuery[str] = "") -> Template:
+    return render(request, "accounts/sign_in.html", {"form": {}, "errors": {}, "next": _safe_next(next),
+                                                     "page_lang": _chosen_language(lang)})
+
+
+def _chosen_language(value: str) -> str:
+    """A language the visitor chose on the sign-in page itself (its language switcher), or ""."""
+    return value if value in SUPPORTED_LOCALES else ""
 
 
 @post("/sign-in", name="sign-in-submit", sync_to_thread=True)
@@ -70,17 +76,21 @@ def sign_in_submit(request: Request, db_session: DbSession, settings: AppSetting
     email = _text(data, "email", 400)
     target = _safe_next(_text(data, "next", 500) or "/")
     ip_address = request.client.host if request.client else "unknown"
+    page_lang = _chosen_language(_text(data, "lang", 10))
     try:
         user = services.authenticate(db_session, email, _text(data, "password", 1000), ip_address)
     except services.SignInFailed as failed:
-        context = {"form": {"email": email}, "errors": {failed.field: failed.message}, "next": target}
+        context = {"form": {"email": email}, "errors": {failed.field: failed.message}, "next": target,
+                   "page_lang": page_lang}
         return render(request, "accounts/sign_in.html", context, status_code=400)
     auth.sign_in(request, user)
-    with using_locale(user.locale):
+    # The language chosen in the profile follows the person to every device they sign in on, unless they
+    # have just chosen another on the sign-in page itself: what they chose on the page wins.
+    locale = page_lang or user.locale
+    with using_locale(locale):
         message = _("Signed in as %(name)s.", name=user.display_name)
     response = after_post(request, target, message=message)
-    # The language chosen in the profile follows the person to every device they sign in on.
-    response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 24 * 3600, path="/", samesite="lax",
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, path="/", samesite="lax",
                         secure=settings.secure_cookies)
     return response
 

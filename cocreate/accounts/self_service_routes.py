@@ -264,7 +264,7 @@ def staff_codes(request: Request, db_session: DbSession, data: Form) -> Response
     except ValidationFailed as failed:
         return _staff_list(request, db_session, errors=failed.errors, status_code=400)
     stamp = utcnow().astimezone(i18n.WARD_TIMEZONE).strftime("%Y%m%d-%H%M%S")
-    return _no_store(Response(residency.codes_csv(issued), status_code=200, media_type="text/csv; charset=utf-8", headers={
+    return _no_store(Response(residency.codes_csv(issued), status_code=200, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="residency-codes-{stamp}.csv"'}))
 
 

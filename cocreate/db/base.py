@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -18,9 +21,29 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+_clock: ContextVar[datetime | None] = ContextVar("cocreate_clock", default=None)
+
+
 def utcnow() -> datetime:
-    """Timezone-aware now in UTC; every stored timestamp is UTC."""
-    return datetime.now(UTC)
+    """Timezone-aware now in UTC; every stored timestamp is UTC. Inside :func:`clock_at`, that moment."""
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Make :func:`utcnow` answer ``moment`` in this context (thread or task) only.
+
+    For demo content written through the services as if each action happened on its own day
+    (:mod:`cocreate.demo_playback`): the services then check phases, deadlines and notice periods, and
+    stamp rows, exactly as they did at that moment.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given; give an aware datetime")
+    token = _clock.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -35,6 +35,7 @@ from cocreate.search.registry import SearchDoc, Source, sources, split_key
 from cocreate.settings import Settings
 from cocreate.tasks.app import SEARCH_QUEUE
 from cocreate.tasks.queue import enqueue, pending
+from cocreate.web.markdown import markdown_to_text
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def fields_of(document: SearchDoc) -> dict[str, Any]:
         "url": document.url,
         "type": document.type,
         "title": document.title or "",
-        "body": document.body or "",
+        "body": markdown_to_text(document.body),  # snippets show text, never Markdown syntax
         "extra": document.extra or "",
         "updated": document.updated_at.isoformat() if document.updated_at else "",
     }

@@ -8,6 +8,9 @@ a rollback drops it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from celery import Task
@@ -20,6 +23,24 @@ log = logging.getLogger(__name__)
 
 _PENDING = "cocreate.pending_tasks"
 _PLAIN = (str, int, float, bool, type(None))
+
+Sink = Callable[[str, tuple[Any, ...], dict[str, Any], str | None], None]
+"""Takes ``(name, args, kwargs, queue)`` of a task whose transaction committed."""
+_sink: ContextVar[Sink | None] = ContextVar("cocreate_task_sink", default=None)
+
+
+@contextmanager
+def diverted(sink: Sink) -> Iterator[None]:
+    """Hand the tasks committed in this context to ``sink`` instead of the broker.
+
+    For demo content (:mod:`cocreate.demo_playback`), which runs the follow-up work of each action in
+    process, at the moment the action happened, rather than leaving it to a worker that runs later.
+    """
+    token = _sink.set(sink)
+    try:
+        yield
+    finally:
+        _sink.reset(token)
 
 
 def _check_plain(value: Any) -> None:
@@ -56,7 +77,11 @@ def pending(session: Session) -> list[tuple[str, tuple[Any, ...], dict[str, Any]
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    sink = _sink.get()
     for name, args, kwargs, queue in session.info.pop(_PENDING, []):
+        if sink is not None:
+            sink(name, args, kwargs, queue)
+            continue
         options = {"queue": queue} if queue else {}
         try:
             celery_app.send_task(name, args=args, kwargs=kwargs, **options)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -135,10 +135,35 @@ def parse_iso(value: str | datetime | None) -> datetime | None:
         return None
 
 
+SHORT_DATE = {"ja": "yyyy/MM/dd", "en": "yyyy-MM-dd"}
+
+
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    """A moment in the ward's time zone, one way everywhere, always with a 24-hour clock and no seconds:
+    ``2026年12月26日 18:00`` / ``December 26, 2026, 18:00``, or with ``"short"`` ``2026/12/26 18:00`` /
+    ``2026-12-26 18:00``. Any other ``format`` is a Babel pattern (``"HH:mm"``)."""
     if value is None:
         return ""
-    return dates.format_datetime(_localize(value), format=format, locale=get_locale(), tzinfo=WARD_TIMEZONE)
+    local = _localize(value)
+    locale = get_locale()
+    clock = dates.format_time(local, "HH:mm", locale=locale)
+    if format == "short":
+        return f"{dates.format_date(local, SHORT_DATE.get(locale, 'yyyy-MM-dd'), locale=locale)} {clock}"
+    if format in ("medium", "long", "full"):
+        day = dates.format_date(local, "full" if format == "full" else "long", locale=locale)
+        return f"{day} {clock}" if locale == "ja" else f"{day}, {clock}"
+    return dates.format_datetime(local, format=format, locale=locale, tzinfo=WARD_TIMEZONE)
+
+
+def format_deadline(value: datetime | None, format: str = "medium") -> str:
+    """A deadline as people read one: a deadline at midnight is the end of the day before, 23:59
+    (``2027-01-06 00:00`` reads ``2027-01-05 23:59``; with ``"date"``, the date of that last day)."""
+    if value is None:
+        return ""
+    local = _localize(value)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        local = local - timedelta(minutes=1)
+    return format_date(local) if format == "date" else format_datetime(local, format)
 
 
 def format_number(value: float | int | None) -> str:

@@ -110,6 +110,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
     env.filters.update(
         date=i18n.format_date,
         datetime=i18n.format_datetime,
+        deadline=i18n.format_deadline,
         from_iso=i18n.parse_iso,
         number=i18n.format_number,
         yen=i18n.format_yen,

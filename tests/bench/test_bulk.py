@@ -227,7 +227,8 @@ def test_the_bulk_dataset_has_the_rows_the_services_write(base_database: Path, t
         assert outbox_keys(in_bulk.engine) == outbox_keys(by_services.engine)
         with in_bulk.transaction() as session:
             assert audit.verify(session).ok
-            assert session.exec(select(sa.func.count()).select_from(User)).one() == 8 + TINY.users + TINY.voters
+            assert session.exec(select(sa.func.count()).select_from(User)).one() == (
+                len(demo.DEMO_ACCOUNTS) + TINY.users + TINY.voters)
 
         indexed = indexer.rebuild(in_bulk, bulk_settings)
         assert indexed == TINY.challenges + TINY.proposals

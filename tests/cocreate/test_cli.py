@@ -364,19 +364,20 @@ def test_check_masks_the_database_password(tmp_path: Path) -> None:
 
 def test_demo_loads_departments_and_challenges_once(prepared: Prepared, tmp_path: Path) -> None:
     assert len(DEPARTMENTS) == 8
-    assert len(CHALLENGES) == 6
+    assert len(CHALLENGES) == 7
     assert counts(prepared.migrated)["department"] == 0
     assert "core: 8 departments added, 0 already there" in prepared.demo_output
-    assert "proposals: 6 challenges added, 0 already there" in prepared.demo_output
+    assert "proposals: 7 challenges added, 0 already there" in prepared.demo_output
     data_dir = copy_of(prepared.loaded, tmp_path)
     before = table_rows(data_dir)
     assert len(before["department"]) == 8
-    assert len(before["challenge"]) == 6
+    assert len(before["challenge"]) == 7
+    assert len(before["proposal"]) == 22 and len(before["vote"]) > 0 and len(before["trial"]) == 2
 
     again = ok(cli(cli_env(data_dir), "demo"))
 
     assert "core: 0 departments added, 8 already there" in again
-    assert "proposals: 0 challenges added, 6 already there" in again
+    assert "proposals: 0 challenges added, 7 already there" in again
     assert table_rows(data_dir) == before
 
 
@@ -407,3 +408,39 @@ def test_db_upgrade_then_current_prints_the_head(prepared: Prepared, tmp_path: P
     assert prepared.upgrade_output.strip() == f"database at {head}"
     assert ok(cli(cli_env(prepared.migrated), "db", "current")).strip() == head
     assert ok(cli(cli_env(tmp_path / "empty"), "db", "current")).strip() == "empty"
+
+
+# --- i18n ----------------------------------------------------------------------------------------
+
+
+def test_i18n_compile_says_one_line_without_babel_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Setup prints this line: Babel's "26 of 2292 messages (1%) translated" for English read as a failure."""
+    from click.testing import CliRunner
+
+    from cocreate import cli as cli_module
+
+    translations = tmp_path / "translations"  # a copy, so that the checkout's catalogs are not rewritten
+    shutil.copytree(ROOT / "cocreate" / "translations", translations, ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(cli_module, "TRANSLATIONS", translations)
+
+    result = CliRunner().invoke(cli_module.main, ["i18n", "compile"])
+    captured = capfd.readouterr()
+
+    assert result.exit_code == 0, result.output + captured.err
+    lines = (result.output + captured.out + captured.err).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("translation catalogs compiled: en (the language the messages are written in), ja (")
+    assert "%" not in lines[0] and "translated in" not in lines[0]
+    for locale in ("en", "ja"):
+        assert (translations / locale / "LC_MESSAGES" / "messages.mo").stat().st_size > 0
+
+    # A Japanese message left untranslated is named as such, still on one line.
+    po = translations / "ja" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    first = text.index('msgid "', text.index("\n\n"))
+    start = text.index('msgstr "', first) + len('msgstr "')
+    po.write_text(text[:start] + text[text.index('"', start):], encoding="utf-8")
+    again = CliRunner().invoke(cli_module.main, ["i18n", "compile"])
+    assert again.exit_code == 0 and "1 shown in English" in again.output, again.output

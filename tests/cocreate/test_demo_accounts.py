@@ -31,7 +31,7 @@ def by_email(session: Session) -> dict[str, User]:
 def test_demo_creates_one_account_per_role(session: Session, settings: Settings) -> None:
     summary = demo.load(session, settings)
     session.commit()
-    assert "8 departments added, 0 already there; 8 demo accounts added, 0 already there" in summary
+    assert f"8 departments added, 0 already there; {len(EMAILS)} demo accounts added, 0 already there" in summary
     assert demo.DEMO_PASSWORD in summary and all(email in summary for email in EMAILS)
 
     users = by_email(session)
@@ -44,27 +44,43 @@ def test_demo_creates_one_account_per_role(session: Session, settings: Settings)
     def principal(name: str) -> Principal:
         return Principal.load(session, users[f"demo-{name}@example.jp"])
 
-    env_policy_id = session.exec(select(RoleAssignment.department_id).where(RoleAssignment.role == Role.STAFF)).one()
+    from cocreate.accounts.models import Department
+
+    department_of = {d.code: d.id for d in session.exec(select(Department)).all()}
     assert principal("admin").is_admin
-    assert principal("staff").is_staff_of(env_policy_id) and not principal("staff").is_admin
-    assert principal("reviewer").has_role(Role.REVIEWER)
+    assert principal("staff").is_staff_of(department_of["env-policy"]) and not principal("staff").is_admin
+    assert principal("staff-transport").is_staff_of(department_of["transport"])
+    assert principal("staff-takashimadaira").is_staff_of(department_of["takashimadaira"])
+    assert not principal("staff").is_staff_of(department_of["transport"])
+    assert principal("reviewer").has_role(Role.REVIEWER) and principal("reviewer2").has_role(Role.REVIEWER)
     assert principal("coordinator").has_role(Role.COORDINATOR)
     assert principal("moderator").has_role(Role.MODERATOR)
-    for name in ("resident", "company", "startup"):
-        assert principal(name).roles == frozenset()
+    residents = [a for a in demo.DEMO_ACCOUNTS if a.email.startswith("demo-resident")]
+    assert len(residents) == 6
+    for account in residents + [a for a in demo.DEMO_ACCOUNTS if a.organisation]:
+        assert principal(account.email.removeprefix("demo-").removesuffix("@example.jp")).roles == frozenset()
+        assert users[account.email].is_verified_resident is account.verified_resident
     assert users["demo-resident@example.jp"].is_verified_resident
     assert not users["demo-company@example.jp"].is_verified_resident
 
-    company = session.exec(select(Organisation).where(Organisation.verified_at.is_not(None))).one()  # type: ignore[union-attr]
-    startup = session.exec(select(Organisation).where(Organisation.verified_at.is_(None))).one()  # type: ignore[union-attr]
-    assert company.verified_by_id == users["demo-admin@example.jp"].id
-    assert company.corporate_number and corporate_number.is_valid(company.corporate_number)
+    organisations = {o.name: o for o in session.exec(select(Organisation)).all()}
+    assert set(organisations) == {row[0] for row in demo.DEMO_ORGANISATIONS}
+    for name, _kind, base, verified, _description in demo.DEMO_ORGANISATIONS:
+        organisation = organisations[name]
+        assert organisation.is_verified is verified and "デモ" in organisation.description
+        if verified:
+            assert organisation.verified_by_id == users["demo-admin@example.jp"].id
+            assert organisation.corporate_number and corporate_number.is_valid(organisation.corporate_number)
+            assert organisation.corporate_number.endswith(base)
+    startup = organisations[demo.STARTUP_ORG]
+    assert not startup.is_verified and startup.corporate_number is None
     members = {(m.organisation_id, m.user_id, m.is_admin) for m in session.exec(select(OrganisationMember)).all()}
-    assert members == {(company.id, users["demo-company@example.jp"].id, True),
-                       (startup.id, users["demo-startup@example.jp"].id, False)}
-    from cocreate.accounts.models import Department
+    assert members == {(organisations[a.organisation].id, users[a.email].id, a.organisation_admin)
+                       for a in demo.DEMO_ACCOUNTS if a.organisation}
+    assert (organisations[demo.COMPANY_ORG].id, users["demo-company@example.jp"].id, True) in members
+    assert (startup.id, users["demo-startup@example.jp"].id, False) in members
 
-    staff_department = session.get(Department, env_policy_id)
+    staff_department = session.get(Department, department_of["env-policy"])
     assert staff_department is not None
     assert (staff_department.division_ja, staff_department.section_ja) == ("資源環境部", "環境政策課")
 
@@ -78,11 +94,11 @@ def test_demo_twice_changes_nothing(session: Session, settings: Settings) -> Non
     hashes = {u.email: (u.password_hash, u.updated_at) for u in by_email(session).values()}
     summary = demo.load(session, settings)
     session.commit()
-    assert "0 demo accounts added, 8 already there" in summary
+    assert f"0 demo accounts added, {len(EMAILS)} already there" in summary
     after = {table: session.exec(select(func.count()).select_from(model)).one()
              for table, model in (("user", User), ("role", RoleAssignment), ("org", Organisation),
                                   ("member", OrganisationMember), ("consent", Consent))}
-    assert after == before == {"user": 8, "role": 5, "org": 2, "member": 2, "consent": 16}
+    assert after == before == {"user": 22, "role": 8, "org": 8, "member": 8, "consent": 44}
     assert {u.email: (u.password_hash, u.updated_at) for u in by_email(session).values()} == hashes
 
 
@@ -121,14 +137,23 @@ def test_demo_command_prints_accounts_is_idempotent_and_refused_in_production(
     assert demo.DEMO_PASSWORD not in refused.stdout
     assert counts(production_dir)["user_account"] == 0
 
-    output = ok(cli(cli_env(migrated), "demo"))
-    assert "8 demo accounts added, 0 already there" in output
+    loaded = cli(cli_env(migrated), "demo")
+    output = ok(loaded)
+    # Quiet: one line per component (and the accounts), nothing on stderr, no traceback of a task sent nowhere.
+    assert loaded.stderr == "", loaded.stderr
+    assert "Traceback" not in output
+    summaries = [line for line in output.splitlines() if not line.startswith(" ")]
+    assert [line.split(":")[0] for line in summaries] == ["core", "demo accounts (password for all", "proposals",
+                                                          "labs", "search"], output
+    assert f"{len(EMAILS)} demo accounts added, 0 already there" in output
     assert f"password for all: {demo.DEMO_PASSWORD}" in output
     for account in demo.DEMO_ACCOUNTS:
         assert account.email in output
     before = table_rows(migrated)
-    again = ok(cli(cli_env(migrated), "demo"))
-    assert "0 demo accounts added, 8 already there" in again and demo.DEMO_PASSWORD in again
+    second = cli(cli_env(migrated), "demo")
+    again = ok(second)
+    assert second.stderr == "", second.stderr
+    assert f"0 demo accounts added, {len(EMAILS)} already there" in again and demo.DEMO_PASSWORD in again
     assert table_rows(migrated) == before
 
 

@@ -1,6 +1,8 @@
-"""The labs demo (``cocreate demo``): four published fields in 高島平, a running trial whose bookings keep
-every booking rule (hours, blackouts, notice, length, no overlap with buffers), notices, follows and a
-recruitment call; loading twice adds nothing; missing demo accounts leave out what needs them."""
+"""The labs demo (``cocreate demo``): four published fields in 高島平, and two trials grown out of the proposals
+the proposals demo selected, played through the services: a completed one with its results and a running
+one, whose bookings keep every booking rule (hours, blackouts, notice, length, no overlap with buffers),
+with notices to the residents who had subscribed, progress updates and recruitment calls; loading twice adds
+nothing; missing demo accounts or proposals leave out what needs them."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from cocreate import components
 from cocreate import demo as core_demo
-from cocreate.accounts.models import Department, OrganisationMember, User
+from cocreate.accounts.models import Department, User
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Follow, Notification
@@ -49,7 +51,15 @@ from labs.models import (
     TrialUpdate,
 )
 from proposals import demo as proposals_demo
-from proposals.models import Challenge
+from proposals import lifecycle
+from proposals.models import (
+    Challenge,
+    DecisionOutcome,
+    Phase,
+    PhaseChange,
+    Proposal,
+    ProposalOrganisation,
+)
 
 pytestmark = pytest.mark.databases("sqlite", why="demo content goes through the services")
 
@@ -79,7 +89,8 @@ def fields_by_name(session: Session) -> dict[str, TestField]:
 def test_demo_fields_are_published_with_hours_rules_and_requirements(database: Database, settings: Settings,
                                                                     session: Session) -> None:
     summaries = load_all(database, settings)
-    assert summaries[2].startswith("4 test fields added, 0 already there; trial added with 4 bookings, 3 notices")
+    assert summaries[2] == ("4 test fields added, 0 already there; 2 trials added, 0 already there, with 7 bookings, "
+                            "6 notices, 5 progress updates, 2 recruitment calls, 5 applications and 1 results report")
     fields = fields_by_name(session)
     assert set(fields) == {demo.PLAZA, demo.GARDEN, demo.ROOFTOP, demo.SENSORS}
     coordinator = session.exec(select(User).where(User.email == demo.COORDINATOR)).one()
@@ -122,63 +133,118 @@ def test_demo_fields_are_published_with_hours_rules_and_requirements(database: D
         assert now < blackout.starts_at < blackout.ends_at < now + timedelta(days=30)
 
 
-@pytest.mark.databases("sqlite", "postgresql", why="stored times, the exclusion constraint, loading twice")
-def test_demo_trial_and_its_bookings_follow_every_booking_rule(database: Database, settings: Settings,
-                                                              session: Session) -> None:
+def trial_titled(session: Session, title: str) -> Trial:
+    return session.exec(select(Trial).where(Trial.title == title)).one()
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="stored times, loading through the services on both")
+def test_demo_trials_grow_out_of_the_selected_proposals(database: Database, settings: Settings,
+                                                        session: Session) -> None:
     load_all(database, settings)
     now = utcnow()
     today = now.astimezone(WARD_TIMEZONE).date()
-    trial = session.exec(select(Trial).where(Trial.title == demo.TRIAL_TITLE)).one()
-    assert trial.published and trial.status is TrialStatus.RUNNING
-    assert trial.starts_on is not None and trial.ends_on is not None and trial.starts_on < today < trial.ends_on
-    challenge = session.exec(select(Challenge).where(Challenge.title == demo.MOBILITY_CHALLENGE)).one()
-    assert trial.challenge_id == challenge.id and trial.proposal_id is None  # the demo has no proposals
-    assert trial.department_id is not None and trial.created_by_id is not None
-    company = session.exec(select(User).where(User.email == demo.COMPANY)).one()
-    organisation_id = session.exec(select(OrganisationMember.organisation_id)
-                                   .where(OrganisationMember.user_id == company.id)).one()
-    lead = session.exec(select(TrialOrganisation).where(TrialOrganisation.trial_id == trial.id)).one()
-    assert lead.organisation_id == organisation_id and lead.is_lead
-    kpis = session.exec(select(TrialKpi).where(TrialKpi.trial_id == trial.id).order_by(TrialKpi.position)).all()
-    assert len(kpis) >= 3 and all(k.indicator and k.baseline and k.target and not k.result for k in kpis)
-    assert any("回遊" in k.indicator for k in kpis) and any("利用回数" in k.indicator for k in kpis)
-    updates = session.exec(select(TrialUpdate).where(TrialUpdate.trial_id == trial.id)).all()
-    assert len(updates) == 2 and all(trial.starts_on <= u.posted_on <= today and u.body for u in updates)
+    for demo_trial in demo.TRIALS:
+        trial = trial_titled(session, demo_trial.title)
+        challenge = session.exec(select(Challenge).where(Challenge.title == demo_trial.challenge)).one()
+        proposal = session.get(Proposal, trial.proposal_id)
+        assert proposal is not None and proposal.challenge_id == challenge.id == trial.challenge_id
+        assert proposal.decision is DecisionOutcome.SELECTED and challenge.decisions_published_at is not None
+        assert challenge.decisions_published_at < trial.created_at
+        # Started by the services: the challenge moved to "trial" then, by the person who started it.
+        started = session.exec(select(PhaseChange).where(PhaseChange.challenge_id == challenge.id,
+                                                         PhaseChange.to_phase == Phase.TRIAL)).one()
+        assert started.from_phase is Phase.DECIDED and started.changed_at == trial.created_at
+        assert started.changed_by_id == trial.created_by_id and started.reason
+        # The proposal's authors run it, its lead leading; the department in charge is the challenge's.
+        authors = {(row.organisation_id, row.is_lead) for row in session.exec(
+            select(ProposalOrganisation).where(ProposalOrganisation.proposal_id == proposal.id)).all()}
+        running = {(row.organisation_id, row.is_lead) for row in session.exec(
+            select(TrialOrganisation).where(TrialOrganisation.trial_id == trial.id)).all()}
+        assert running == authors and len(running) == 2
+        assert trial.department_id == challenge.department_id and trial.published
+        assert trial.starts_on == today + timedelta(days=demo_trial.starts_day)
+        assert trial.ends_on == today + timedelta(days=demo_trial.ends_day)
+        kpis = session.exec(select(TrialKpi).where(TrialKpi.trial_id == trial.id).order_by(TrialKpi.position)).all()
+        assert [(k.indicator, k.unit, k.baseline, k.target) for k in kpis] == list(demo_trial.kpis)
+        updates = session.exec(select(TrialUpdate).where(TrialUpdate.trial_id == trial.id)).all()
+        assert len(updates) == len(demo_trial.updates) >= 2
+        assert all(u.body and u.posted_on <= today and u.created_at <= now for u in updates)
+        told = session.exec(select(Notification).where(Notification.kind == "trial.update_posted",
+                                                       Notification.target_id == trial.id)).all()
+        assert told  # the trial's followers (who wrote the proposal) heard of each update
 
+    running = trial_titled(session, demo.TRIAL_TITLE)
+    assert running.status is TrialStatus.RUNNING and running.results_published_at is None
+    assert running.starts_on is not None and running.ends_on is not None
+    assert running.starts_on < today < running.ends_on
+    mobility = session.exec(select(Challenge).where(Challenge.title == demo.MOBILITY_CHALLENGE)).one()
+    assert mobility.phase is Phase.TRIAL and mobility.next_transition_at is not None
+    assert mobility.next_transition_at > now
+
+    completed = trial_titled(session, demo.GARDEN_TRIAL_TITLE)
+    assert completed.status is TrialStatus.COMPLETED and completed.ends_on is not None and completed.ends_on < today
+    assert completed.results_published_at is not None and completed.results_published_at < now
+    assert "皆さんの声と、私たちが行ったこと" in completed.results  # "you said, we did"
+    kpis = session.exec(select(TrialKpi).where(TrialKpi.trial_id == completed.id)).all()
+    assert kpis and all(k.result and k.result_note for k in kpis)
+    garden = session.exec(select(Challenge).where(Challenge.title == demo.GARDEN_CHALLENGE)).one()
+    assert garden.phase is Phase.COMPLETED and garden.next_transition_at is None
+    done = session.exec(select(PhaseChange).where(PhaseChange.challenge_id == garden.id,
+                                                  PhaseChange.to_phase == Phase.COMPLETED)).one()
+    assert done.from_phase is Phase.TRIAL and done.changed_at > completed.results_published_at and done.reason
+    assert session.exec(select(Notification).where(Notification.kind == "trial.results_published")).all()
+    # Nothing is overdue for the beat jobs: no phase to move, no booking to complete.
+    assert lifecycle.advance_due(session, now=now) == []
+    assert booking_services.complete_finished(session, now=now) == 0
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="stored times, the exclusion constraint, loading twice")
+def test_demo_bookings_follow_every_booking_rule(database: Database, settings: Settings, session: Session) -> None:
+    load_all(database, settings)
+    now = utcnow()
     fields = {f.id: f for f in session.exec(select(TestField)).all()}
-    plaza = next(f for f in fields.values() if f.name == demo.PLAZA)
-    bookings = session.exec(select(Booking).where(Booking.trial_id == trial.id)).all()
-    statuses = sorted(b.status for b in bookings)
-    assert statuses == sorted([BookingStatus.COMPLETED, BookingStatus.APPROVED, BookingStatus.APPROVED,
-                               BookingStatus.SUBMITTED])
-    for booking in bookings:
-        assert booking.field_id == plaza.id and booking.organisation_id == organisation_id
-        assert booking.title and booking.public_description and booking.purpose
-        assert booking.submitted_at is not None and booking.submitted_at < now
-        periods = session.exec(select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)).all()
-        assert periods
-        events = session.exec(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
-                              .order_by(col(BookingEvent.at), col(BookingEvent.id))).all()
-        assert (events[0].from_status, events[0].to_status) == (BookingStatus.DRAFT, BookingStatus.SUBMITTED)
-        assert events[-1].to_status is booking.status
-        assert all(a.to_status == b.from_status for a, b in pairwise(events))
-        assert all(e.at <= now for e in events)
-        for period in periods:
-            assert period.field_id == booking.field_id
-            if booking.status is BookingStatus.SUBMITTED:
-                assert not period.blocks and period.blocked_until == period.ends_at and booking.decided_at is None
-            else:  # approved, then maybe completed (which leaves the periods as they were)
-                assert period.blocks and booking.decided_at is not None and booking.decided_by_id is not None
-                assert period.blocked_until == period.ends_at + timedelta(minutes=plaza.buffer_minutes)
-            if booking.status is BookingStatus.APPROVED:
-                assert period.starts_at > now
-            if booking.status is BookingStatus.COMPLETED:
-                assert period.ends_at < now and booking.completed_at is not None
-    assert sum(session.exec(select(func.count()).select_from(BookingPeriod).where(
-        BookingPeriod.booking_id == b.id)).one() for b in bookings if b.status is BookingStatus.APPROVED) >= 3
+    statuses = {
+        demo.TRIAL_TITLE: [BookingStatus.APPROVED, BookingStatus.APPROVED, BookingStatus.COMPLETED,
+                           BookingStatus.SUBMITTED],
+        demo.GARDEN_TRIAL_TITLE: [BookingStatus.COMPLETED] * 3,
+    }
+    for demo_trial in demo.TRIALS:
+        trial = trial_titled(session, demo_trial.title)
+        field = next(f for f in fields.values() if f.name == demo_trial.field)
+        member = session.exec(select(User).where(User.email == demo_trial.member)).one()
+        lead = session.exec(select(TrialOrganisation.organisation_id).where(
+            TrialOrganisation.trial_id == trial.id, col(TrialOrganisation.is_lead).is_(True))).one()
+        bookings = session.exec(select(Booking).where(Booking.trial_id == trial.id)).all()
+        assert sorted(b.status for b in bookings) == sorted(statuses[demo_trial.title])
+        for booking in bookings:
+            assert booking.field_id == field.id and booking.organisation_id == lead
+            assert booking.created_by_id == member.id and trial.created_at < booking.created_at
+            assert booking.title and booking.public_description and booking.purpose
+            assert booking.submitted_at is not None and booking.submitted_at < now
+            periods = session.exec(select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)).all()
+            assert periods
+            events = session.exec(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                                  .order_by(col(BookingEvent.at), col(BookingEvent.id))).all()
+            assert (events[0].from_status, events[0].to_status) == (BookingStatus.DRAFT, BookingStatus.SUBMITTED)
+            assert events[-1].to_status is booking.status
+            assert all(a.to_status == b.from_status for a, b in pairwise(events))
+            assert all(e.at <= now for e in events)
+            for period in periods:
+                assert period.field_id == booking.field_id
+                if booking.status is BookingStatus.SUBMITTED:
+                    assert not period.blocks and period.blocked_until == period.ends_at
+                    assert booking.decided_at is None
+                else:  # approved, then maybe completed (which leaves the periods as they were)
+                    assert period.blocks and booking.decided_at is not None and booking.decided_by_id is not None
+                    assert period.blocked_until == period.ends_at + timedelta(minutes=field.buffer_minutes)
+                    assert booking.decided_at < period.starts_at
+                if booking.status is BookingStatus.APPROVED:
+                    assert period.starts_at > now
+                if booking.status is BookingStatus.COMPLETED:
+                    assert booking.completed_at is not None and period.ends_at < booking.completed_at < now
 
-    # Every booking keeps the field's rules, as the booking service would check them.
-    for booking in bookings:
+    # Every booking keeps its field's rules, as the booking service checked them when it was submitted.
+    for booking in session.exec(select(Booking)).all():
         field = fields[booking.field_id]
         hours = session.exec(select(TestFieldHours).where(TestFieldHours.field_id == field.id)).all()
         blackouts = session.exec(select(Blackout).where(Blackout.field_id == field.id)).all()
@@ -195,7 +261,7 @@ def test_demo_trial_and_its_bookings_follow_every_booking_rule(database: Databas
             assert booking.submitted_at is not None
             assert period.starts_at - booking.submitted_at >= timedelta(hours=field.min_notice_hours)
             assert period.starts_at - booking.submitted_at <= timedelta(days=field.max_notice_days or 10_000)
-        # ... and the booking service itself finds nothing wrong (documents included).
+        # ... and the booking service itself finds nothing wrong now (documents included).
         if booking.status is not BookingStatus.COMPLETED:
             approved = booking.status is BookingStatus.APPROVED
             assert booking_services.booking_problems(session, booking, field, for_approval=approved) == {}
@@ -204,12 +270,17 @@ def test_demo_trial_and_its_bookings_follow_every_booking_rule(database: Databas
 def test_demo_bookings_carry_their_documents_and_notifications(database: Database, settings: Settings,
                                                                session: Session) -> None:
     load_all(database, settings)
-    plaza = fields_by_name(session)[demo.PLAZA]
-    required = set(session.exec(select(TestFieldRequirement.document)
-                                .where(TestFieldRequirement.field_id == plaza.id)).all())
-    company = session.exec(select(User).where(User.email == demo.COMPANY)).one()
     coordinator = session.exec(select(User).where(User.email == demo.COORDINATOR)).one()
-    for booking in session.exec(select(Booking)).all():
+    members = {o: session.exec(select(User).where(User.email == t.member)).one()
+               for t in demo.TRIALS for o in [t.title]}
+    all_bookings = session.exec(select(Booking)).all()
+    assert len(all_bookings) == sum(len(t.bookings) for t in demo.TRIALS) == 7
+    for booking in all_bookings:
+        trial = session.get(Trial, booking.trial_id)
+        assert trial is not None
+        member = members[trial.title]
+        required = set(session.exec(select(TestFieldRequirement.document)
+                                    .where(TestFieldRequirement.field_id == booking.field_id)).all())
         documents = session.exec(select(BookingDocument).where(BookingDocument.booking_id == booking.id)).all()
         assert {d.document for d in documents} == required
         for document in documents:
@@ -217,18 +288,18 @@ def test_demo_bookings_carry_their_documents_and_notifications(database: Databas
             content = path.read_bytes()
             assert content.startswith(b"%PDF-") and content.rstrip().endswith(b"%%EOF")
             assert len(content) == document.size_bytes and document.content_type == "application/pdf"
-            assert document.filename.endswith(".pdf") and document.uploaded_by_id == company.id
-        # The company was told of every move the coordinator (or the completion job) made.
+            assert document.filename.endswith(".pdf") and document.uploaded_by_id == member.id
+        # The organisation was told of every move the coordinator made (the completion job tells nobody).
         moves = [e for e in session.exec(select(BookingEvent).where(BookingEvent.booking_id == booking.id)).all()
-                 if e.by_id != company.id]
-        told = session.exec(select(Notification).where(Notification.user_id == company.id,
+                 if e.by_id not in (member.id, None)]
+        told = session.exec(select(Notification).where(Notification.user_id == member.id,
                                                        Notification.kind == "booking.status",
                                                        Notification.target_id == booking.id)).all()
         assert {n.event_key for n in told} == {f"booking.status:{e.id}" for e in moves}
-    pending = session.exec(select(Booking).where(Booking.status == BookingStatus.SUBMITTED)).one()
     submitted = session.exec(select(Notification).where(Notification.user_id == coordinator.id,
                                                         Notification.kind == "booking.submitted")).all()
-    assert len(submitted) == 4
+    assert len(submitted) == 7
+    pending = session.exec(select(Booking).where(Booking.status == BookingStatus.SUBMITTED)).one()
     assert [n.read_at for n in submitted if n.target_id == pending.id] == [None]  # waiting for review
 
 
@@ -249,50 +320,71 @@ def test_notices_follows_and_the_residents_notifications(database: Database, set
                                                          session: Session) -> None:
     load_all(database, settings)
     resident = session.exec(select(User).where(User.email == demo.RESIDENT)).one()
-    plaza = fields_by_name(session)[demo.PLAZA]
+    neighbour = session.exec(select(User).where(User.email == demo.R2)).one()
+    fields = fields_by_name(session)
+    plaza = fields[demo.PLAZA]
     follows = {(f.target_type, f.target_id) for f in session.exec(select(Follow).where(
         Follow.user_id == resident.id)).all()}
     assert ("test_field", plaza.id) in follows and ("area", Area.TAKASHIMADAIRA.number) in follows
+    area_follow = session.exec(select(Follow).where(Follow.user_id == neighbour.id, Follow.target_type == "area")).one()
 
     decided = session.exec(select(Booking).where(col(Booking.status).in_(
         [BookingStatus.APPROVED, BookingStatus.COMPLETED]))).all()
+    assert len(decided) == 6
     for booking in decided:
+        field = next(f for f in fields.values() if f.id == booking.field_id)
         notice = session.exec(select(BookingNotice).where(BookingNotice.booking_id == booking.id)).one()
         assert notice.kind is NoticeKind.APPROVED and notice.revision == booking.revision
-        assert notice.sent_at is not None and booking.decided_at is not None and notice.sent_at >= booking.decided_at
-        assert notice.recipient_count == 1  # the demo resident, once although following field and area
-        notification = session.exec(select(Notification).where(
-            Notification.user_id == resident.id, Notification.event_key == f"booking-notice:{notice.id}")).one()
-        assert notification.kind == "booking.notice" and notification.url == f"/bookings/{booking.id}/notice"
-        params = json.loads(notification.params_json)
-        # Exactly what the notices service would have sent.
-        assert params == json.loads(json.dumps(notices.notice_params(session, notice, booking, plaza)))
-        assert params["booking_title"] == booking.title and params["notice_kind"] == "approved"
-        assert len(params["periods"]) >= 1 and "03-0000-0000" in params["contact"]
+        assert booking.decided_at is not None and notice.sent_at == booking.decided_at
+        # Told: who had subscribed by then (each once, although the resident follows both field and area).
+        expected = {neighbour.id} | ({resident.id} if field.id == plaza.id else set())
+        assert area_follow.created_at < booking.decided_at
+        recipients = session.exec(select(Notification).where(
+            Notification.event_key == f"booking-notice:{notice.id}")).all()
+        assert {n.user_id for n in recipients} == expected and notice.recipient_count == len(expected)
+        for notification in recipients:
+            assert notification.kind == "booking.notice" and notification.url == f"/bookings/{booking.id}/notice"
+            params = json.loads(notification.params_json)
+            # Exactly what the notices service sends.
+            assert params == json.loads(json.dumps(notices.notice_params(session, notice, booking, field)))
+            assert params["booking_title"] == booking.title and params["notice_kind"] == "approved"
+            assert len(params["periods"]) >= 1 and "03-0000-0000" in params["contact"]
     pending = session.exec(select(Booking).where(Booking.status == BookingStatus.SUBMITTED)).one()
     assert session.exec(select(BookingNotice).where(BookingNotice.booking_id == pending.id)).first() is None
-    unread = session.exec(select(func.count()).select_from(Notification).where(
-        Notification.user_id == resident.id, Notification.kind == "booking.notice",
-        col(Notification.read_at).is_(None))).one()
-    assert unread == 2  # the two upcoming approvals
 
 
-def test_recruitment_call_with_the_residents_application(database: Database, settings: Settings,
-                                                         session: Session) -> None:
+def test_recruitment_calls_with_the_residents_applications(database: Database, settings: Settings,
+                                                           session: Session) -> None:
     load_all(database, settings)
     now = utcnow()
-    trial = session.exec(select(Trial).where(Trial.title == demo.TRIAL_TITLE)).one()
+    trial = trial_titled(session, demo.TRIAL_TITLE)
     call = session.exec(select(RecruitmentCall).where(RecruitmentCall.trial_id == trial.id)).one()
+    assert call.title == demo.CALL_TITLE
     assert call.status is RecruitmentStatus.OPEN and call.places == 20 and call.accepted_count == 0
     assert call.consent_version == 1 and call.consent_text and call.eligibility and call.activities
     assert call.apply_by is not None and now + timedelta(days=20) < call.apply_by < now + timedelta(days=22)
     assert call.starts_on is not None and call.ends_on == trial.ends_on
     assert call.apply_by.astimezone(WARD_TIMEZONE).date() < call.starts_on
     resident = session.exec(select(User).where(User.email == demo.RESIDENT)).one()
-    application = session.exec(select(RecruitmentApplication).where(RecruitmentApplication.call_id == call.id)).one()
-    assert application.user_id == resident.id and application.status is ApplicationStatus.APPLIED
-    assert application.consent_version == 1 and application.full_name and application.contact
-    assert call.created_at <= application.consented_at <= now
+    applications = session.exec(select(RecruitmentApplication).where(RecruitmentApplication.call_id == call.id)
+                                .order_by(RecruitmentApplication.id)).all()
+    assert len(applications) == 2 and applications[0].user_id == resident.id
+    for application in applications:
+        assert application.status is ApplicationStatus.APPLIED
+        assert application.consent_version == 1 and application.full_name and application.contact
+        assert call.created_at <= application.consented_at <= now
+    assert session.exec(select(Notification).where(Notification.kind == "recruitment.opened",
+                                                   Notification.target_id == call.id)).all()
+
+    # The garden's call is over: its participants were accepted (and told), then it closed.
+    done = trial_titled(session, demo.GARDEN_TRIAL_TITLE)
+    closed = session.exec(select(RecruitmentCall).where(RecruitmentCall.trial_id == done.id)).one()
+    assert closed.status is RecruitmentStatus.CLOSED and closed.accepted_count == 3
+    accepted = session.exec(select(RecruitmentApplication).where(RecruitmentApplication.call_id == closed.id)).all()
+    assert [a.status for a in accepted] == [ApplicationStatus.ACCEPTED] * 3
+    assert all(a.decided_at is not None and a.consented_at < a.decided_at < now for a in accepted)
+    told = session.exec(select(Notification.user_id).where(Notification.kind == "recruitment.accepted")).all()
+    assert sorted(told) == sorted(a.user_id for a in accepted)
 
 
 @pytest.mark.committed("counts rows on a connection of its own")
@@ -301,30 +393,37 @@ def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Setti
     load_all(database, settings)
     before = row_counts(database)
     summaries = load_all(database, settings)
-    assert summaries[2].startswith("0 test fields added, 4 already there; trial already there with 0 bookings, "
-                                   "0 notices and 0 recruitment calls added")
+    assert summaries[2].startswith("0 test fields added, 4 already there; 0 trials added, 2 already there, "
+                                   "with 0 bookings, 0 notices")
     assert row_counts(database) == before
 
 
-def test_without_the_core_demo_fields_and_trial_come_without_people(database: Database, settings: Settings,
-                                                                    session: Session) -> None:
+def test_without_the_core_demo_only_the_fields_come(database: Database, settings: Settings,
+                                                    session: Session) -> None:
     with database.transaction() as loading:
         summary = demo.load(loading, settings)
-    assert summary.startswith("4 test fields added, 0 already there; trial added with 0 bookings")
-    assert "load the core demo first" in summary
+    assert summary == ("4 test fields added, 0 already there; no trials (they need the core demo's people: "
+                       "load it first)")
     assert len(fields_by_name(session)) == 4
     assert all(f.department_id is None and f.created_by_id is None for f in fields_by_name(session).values())
-    for model in (TestFieldCoordinator, Booking, TrialOrganisation, Follow, Notification, RecruitmentApplication):
+    for model in (TestFieldCoordinator, Trial, Booking, Follow, Notification, RecruitmentCall):
         assert session.exec(select(func.count()).select_from(model)).one() == 0, model
-    trial = session.exec(select(Trial)).one()
-    assert trial.challenge_id is None and trial.department_id is None
-    assert session.exec(select(func.count()).select_from(RecruitmentCall)).one() == 1
-    # Loading the core demo afterwards fills in what needed its people, still without overlaps.
-    load_all(database, settings)
-    assert session.exec(select(func.count()).select_from(Booking)).one() == 4
+    # Loading the core and proposals demos afterwards fills in the rest, still keeping every rule.
+    summaries = load_all(database, settings)
+    assert summaries[2].startswith("0 test fields added, 4 already there; 2 trials added, 0 already there, "
+                                   "with 7 bookings, 6 notices")
     assert session.exec(select(func.count()).select_from(TestFieldCoordinator)).one() == 4
-    assert session.exec(select(func.count()).select_from(RecruitmentApplication)).one() == 1
-    assert session.exec(select(func.count()).select_from(TrialOrganisation)).one() == 1
+    assert session.exec(select(func.count()).select_from(RecruitmentApplication)).one() == 5
+
+
+def test_without_the_proposals_demo_the_trials_wait_for_their_proposals(database: Database, settings: Settings,
+                                                                       session: Session) -> None:
+    for loader in (core_demo.load, demo.load):
+        with database.transaction() as loading:
+            summary = loader(loading, settings)
+    assert summary.endswith("(2 trials wait for their selected proposal: load the proposals demo first)")
+    assert session.exec(select(func.count()).select_from(Trial)).one() == 0
+    assert len(fields_by_name(session)) == 4
 
 
 def test_demo_is_refused_in_production(session: Session, settings: Settings) -> None:

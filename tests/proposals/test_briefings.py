@@ -528,6 +528,9 @@ def test_the_page_explains_why_registration_is_closed(session: Session, world: W
     sign_in(client, world.resident)
     page = client.get(f"/challenges/{world.challenge.id}/briefings").text
     assert "説明会の申込受付は終了しました。" in page and f'id="briefing-{briefing.id}-register"' not in page
+    # The session itself says so too, where the button would be.
+    status = page.split(f'id="briefing-{briefing.id}-status">', 1)[1].split("</p>", 1)[0]
+    assert status == "この課題の現在の段階では、この説明会の申込を受け付けていません。"
     response = post(client, f"/challenges/{world.challenge.id}/briefings/{briefing.id}/register")
     assert response.status_code == 303
     assert "説明会の申込受付は終了しました。" in client.get(response.headers["location"].split("#")[0]).text
@@ -722,7 +725,7 @@ def test_registrants_list_and_csv(session: Session, world: World, client: TestCl
     assert "=HYPERLINK(&#34;http://evil&#34;)" in page or "=HYPERLINK(&quot;http://evil&quot;)" in page
 
     response = client.get(f"{url}.csv")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["cache-control"] == "no-store"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

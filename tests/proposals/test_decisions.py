@@ -19,7 +19,7 @@ from cocreate.tasks import configure_celery
 from proposals import review
 from proposals.models import Challenge, DecisionOutcome, Proposal
 from tests.factories import sign_in
-from tests.proposals.review_helpers import World, actor, make_world, post
+from tests.proposals.review_helpers import World, actor, add_review, make_world, post
 
 pytestmark = pytest.mark.databases("sqlite", why="decision rules are Python")
 
@@ -140,6 +140,8 @@ def test_publish_notifies_once(client: TestClient[Litestar], session: Session, w
     notifications.follow(session, people["proposer"].id, "challenge", world.challenge.id)  # type: ignore[arg-type]
     notifications.follow(session, people["staff"].id, "challenge", world.challenge.id)  # type: ignore[arg-type]
     session.commit()
+    for who in ("reviewer_a", "reviewer_b"):  # both assigned reviewers have reviewed
+        add_review(session, world.p1, people[who], [4, 3], criteria=world.criteria)
     sign_in(client, people["staff"])
     url = f"/staff/challenges/{world.challenge.id}/decisions"
     rationale = f"実現性が高いと評価しました。{xss_payloads[-2]}"
@@ -188,6 +190,42 @@ def test_publish_notifies_once(client: TestClient[Litestar], session: Session, w
     page = client.get(url)
     assert 'id="published-decisions"' in page.text and "実現性が高いと評価しました。" in page.text
     assert "<img src=x onerror" not in page.text and "<svg/onload" not in page.text
+    # The proposal now reads as its decision, not "Submitted": its page, the list, the API.
+    detail = client.get(f"/proposals/{world.p1.id}").text
+    meta = detail.split('class="proposal-meta"', 1)[1].split("</p>", 1)[0]
+    assert 'badge-selected">採択<' in meta and "提出済み" not in meta
+    listing = client.get(f"/challenges/{world.challenge.id}/proposals").text
+    card = listing.split(f'id="proposal-{world.p2.id}"', 1)[1].split("</li>", 1)[0]
+    assert "badge-on-hold" in card and "提出済み" not in card
+    api = client.get(f"/api/v1/proposals/{world.p1.id}").json()
+    assert api["status"] == "selected" and api["decision"] == "selected"
+    items = client.get(f"/api/v1/challenges/{world.challenge.id}/proposals").json()["items"]
+    assert {item["id"]: item["status"] for item in items} == {world.p1.id: "selected", world.p2.id: "on_hold"}
+
+
+def test_publishing_waits_for_reviewers_who_sent_nothing_unless_staff_confirm(
+        client: TestClient[Litestar], session: Session, world: World) -> None:
+    people = world.people
+    sign_in(client, people["staff"])
+    url = f"/staff/challenges/{world.challenge.id}/decisions"
+    assert post(client, url, _form(world, p1=("selected", "採択の理由"), p2=("not_selected", "理由"))).status_code == 303
+    page = client.get(url).text
+    assert 'id="silent-reviewers"' in page and "審査 一郎" in page and "審査 二郎" in page
+    refused = post(client, f"{url}/publish")
+    assert refused.status_code == 400 and 'id="field-publish-error"' in refused.text
+    assert "審査 一郎、審査 二郎" in refused.text
+    # A draft review is not a review; a submitted one (of any proposal) is.
+    add_review(session, world.p2, people["reviewer_b"], [2, 2], criteria=world.criteria, submitted=False)
+    add_review(session, world.p1, people["reviewer_a"], [4, 4], criteria=world.criteria)
+    refused = post(client, f"{url}/publish")
+    assert refused.status_code == 400 and "審査 二郎" in refused.text and "審査 一郎" not in refused.text.split(
+        'id="field-publish-error"', 1)[1].split("</p>", 1)[0]
+    assert session.get(Challenge, world.challenge.id, populate_existing=True).decisions_published_at is None  # type: ignore[union-attr]
+    # Staff confirm: published, and the audit log says without whose reviews.
+    assert post(client, f"{url}/publish", {"without_reviews": "yes"}).status_code == 303
+    assert session.get(Challenge, world.challenge.id, populate_existing=True).decisions_published_at is not None  # type: ignore[union-attr]
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "challenge.decisions_published")).one()
+    assert "審査 二郎" in entry.details_json and "審査 一郎" not in entry.details_json
 
 
 def test_publish_with_no_proposals_is_refused(session: Session, world: World, settings: Settings) -> None:

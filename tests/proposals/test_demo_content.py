@@ -10,22 +10,34 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from cocreate import components
 from cocreate import demo as core_demo
-from cocreate.accounts.models import Department, Role, RoleAssignment
+from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
+from cocreate.accounts.permissions import Principal
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
-from proposals import challenges, demo, lifecycle, phases
+from proposals import challenges, demo, demo_story, lifecycle, phases, review
 from proposals.challenges import ChallengeInput
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,
     Challenge,
     ChallengeDepartment,
+    Comment,
+    ConflictDeclaration,
+    DecisionOutcome,
     Phase,
     PhaseChange,
+    Proposal,
+    ProposalOrganisation,
+    ProposalStatus,
+    ProposalVersion,
     Question,
     QuestionStatus,
     QuestionVisibility,
+    Review,
+    ReviewerAssignment,
+    Vote,
 )
 
 pytestmark = pytest.mark.databases("sqlite", why="demo content goes through the services")
@@ -54,8 +66,9 @@ def test_demo_challenges_are_complete_and_consistent(database: Database, setting
     assert [c.title for c in rows] == [d.title for d in demo.CHALLENGES]
     assert 6 <= len(rows) <= 8
     assert all(c.title.endswith("を実現したい") for c in rows)
-    assert {c.phase for c in rows} >= {Phase.PUBLISHED, Phase.ACCEPTING, Phase.VOTING, Phase.REVIEW,
-                                       Phase.TRIAL, Phase.CLOSED}
+    # Without the labs demo the decided challenges wait for their trials (labs moves them on).
+    assert {c.phase for c in rows} == {Phase.PUBLISHED, Phase.ACCEPTING, Phase.VOTING, Phase.REVIEW,
+                                       Phase.DECIDED, Phase.CLOSED}
     now = utcnow()
     for challenge in rows:
         # What staff must fill in before publishing, the demo has: it passes the same validation.
@@ -68,8 +81,9 @@ def test_demo_challenges_are_complete_and_consistent(database: Database, setting
         schedule = lifecycle.schedule_of(session, challenge.id)  # type: ignore[arg-type]
         if challenge.phase in phases.TERMINAL:
             assert challenge.next_transition_at is None and challenge.closed_reason
-        else:
-            assert challenge.next_transition_at is not None and challenge.next_transition_at > now
+        else:  # a decided challenge may have nothing planned: its trial's start moves it on
+            assert challenge.next_transition_at is None or challenge.next_transition_at > now
+            assert challenge.next_transition_at is not None or challenge.phase is Phase.DECIDED
             started = [p for p, when in schedule.items() if when <= now]
             assert max(started, key=phases.index, default=Phase.PUBLISHED) == challenge.phase
         history = session.exec(select(PhaseChange).where(PhaseChange.challenge_id == challenge.id)
@@ -136,7 +150,7 @@ def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Setti
 def test_without_the_core_demo_nothing_is_added(database: Database, settings: Settings, session: Session) -> None:
     with database.transaction() as loading:
         summary = demo.load(loading, settings)
-    assert summary.startswith("0 challenges added, 0 already there, 6 skipped")
+    assert summary.startswith(f"0 challenges added, 0 already there, {len(demo.CHALLENGES)} skipped")
     assert session.exec(select(func.count()).select_from(Challenge)).one() == 0
 
 
@@ -147,8 +161,154 @@ def test_without_demo_accounts_challenges_come_without_dialogue(database: Databa
             loading.add(Department(code=code, division_ja=division_ja, section_ja=section_ja,
                                    division_en=division_en, section_en=section_en))
     with database.transaction() as loading:
-        demo.load(loading, settings)
-    assert session.exec(select(func.count()).select_from(Challenge)).one() == len(demo.CHALLENGES)
+        summary = demo.load(loading, settings)
+    # Challenges whose story needs people (proposals, votes, decisions) are left out rather than shown empty.
+    with_story = [c for c in demo.CHALLENGES if c.title in demo_story.STORIES]
+    assert len(with_story) == 5
+    assert f", {len(with_story)} left out (their proposals need the core demo's people" in summary
+    titles = set(session.exec(select(Challenge.title)).all())
+    assert titles == {c.title for c in demo.CHALLENGES} - {c.title for c in with_story}
+    assert session.exec(select(func.count()).select_from(Proposal)).one() == 0
     assert session.exec(select(func.count()).select_from(Question)).one() == 0
     assert session.exec(select(func.count()).select_from(BriefingRegistration)).one() == 0
     assert all(c.created_by_id is None for c in session.exec(select(Challenge)).all())
+
+
+# --- the stories: proposals, comments, votes, review and decisions through the services ---------------
+
+
+def challenge_titled(session: Session, title: str) -> Challenge:
+    return session.exec(select(Challenge).where(Challenge.title == title)).one()
+
+
+def moved_to(session: Session, challenge: Challenge, phase: Phase) -> PhaseChange:
+    return session.exec(select(PhaseChange).where(PhaseChange.challenge_id == challenge.id,
+                                                  PhaseChange.to_phase == phase)).one()
+
+
+def test_the_voting_challenge_has_proposals_of_many_organisations_comments_and_votes(
+        database: Database, settings: Settings, session: Session) -> None:
+    load_all(database, settings)
+    challenge = challenge_titled(session, demo_story.BUS_STOPS)
+    assert challenge.phase is Phase.VOTING and challenge.vote_limit == 5
+    proposals = session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all()
+    assert 8 <= len(proposals) <= 12 and challenge.proposal_count == len(proposals)
+    accepting, voting = moved_to(session, challenge, Phase.ACCEPTING), moved_to(session, challenge, Phase.VOTING)
+    assert voting.changed_by_id is None  # moved by its schedule (the beat job's service)
+    for proposal in proposals:
+        # Written as a draft, submitted while the challenge accepted proposals: the first version kept.
+        assert proposal.status is ProposalStatus.SUBMITTED and proposal.submitted_at is not None
+        assert accepting.changed_at < proposal.created_at < proposal.submitted_at < voting.changed_at
+        version = session.exec(select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)).one()
+        assert version.number == 1 == proposal.version and version.submitted_at == proposal.submitted_at
+        assert proposal.summary and len(proposal.summary) <= 500 and proposal.description.startswith("## ")
+        assert proposal.decision is None
+    assert len({p.lead_organisation_id for p in proposals}) >= 6
+
+    # One consortium: a lead and co-authors who each confirmed before it was submitted.
+    authors = session.exec(select(ProposalOrganisation).where(
+        col(ProposalOrganisation.proposal_id).in_([p.id for p in proposals]))).all()
+    by_proposal = Counter(row.proposal_id for row in authors)
+    consortium = [p for p in proposals if by_proposal[p.id] >= 3]
+    assert len(consortium) == 1
+    for row in authors:
+        assert row.confirmed_at is not None
+        if row.proposal_id == consortium[0].id:
+            assert row.confirmed_at < consortium[0].submitted_at  # type: ignore[operator]
+
+    # Votes: several residents, within the voting phase, each within the limit; the counts are exact.
+    votes = session.exec(select(Vote).where(Vote.challenge_id == challenge.id)).all()
+    voters = Counter(v.user_id for v in votes)
+    assert len(voters) == 6 and max(voters.values()) <= challenge.vote_limit
+    assert all(voting.changed_at <= v.created_at < utcnow() for v in votes)
+    for proposal in proposals:
+        assert proposal.vote_count == sum(1 for v in votes if v.proposal_id == proposal.id) > 0
+    organisation_members = set(session.exec(select(OrganisationMember.user_id)).all())
+    with_roles = set(session.exec(select(RoleAssignment.user_id)).all())
+    assert not set(voters) & (organisation_members | with_roles)  # residents only
+
+    # Comments: threads with replies, the department's official answers and the proposers' replies.
+    comments = session.exec(select(Comment).where(
+        ((Comment.target_type == "proposal") & col(Comment.target_id).in_([p.id for p in proposals]))
+        | ((Comment.target_type == "challenge") & (Comment.target_id == challenge.id)))).all()
+    assert len(comments) >= 12
+    replies = [c for c in comments if c.parent_id is not None]
+    assert len(replies) >= 6 and all(c.depth == 1 for c in replies)
+    transport_staff = session.exec(select(User).where(User.email == demo_story.STAFF_TRANSPORT)).one()
+    official = [c for c in comments if c.official == "staff"]
+    assert official and {c.author_id for c in official} == {transport_staff.id}
+    assert any(c.parent_id is None for c in official) and any(c.parent_id is not None for c in official)
+    assert any(c.official == "proposer" for c in replies)
+    for proposal in proposals:
+        assert proposal.comment_count == sum(1 for c in comments if c.target_type == "proposal"
+                                             and c.target_id == proposal.id)
+    for thread in (c for c in comments if c.parent_id is None):
+        assert thread.reply_count == sum(1 for c in replies if c.parent_id == thread.id)
+        assert all(reply.created_at > thread.created_at for reply in replies if reply.parent_id == thread.id)
+
+    # What the services' follow-up work left: the followers told of submissions, the phase change and replies.
+    kinds = Counter(session.exec(select(Notification.kind)).all())
+    assert kinds["comment.replied"] >= len(replies) // 2
+    assert kinds["proposal.submitted"] > 0 and kinds["challenge.phase_changed"] > 0
+
+
+def test_the_challenge_in_review_has_reviewers_scores_a_conflict_and_a_draft(
+        database: Database, settings: Settings, session: Session) -> None:
+    load_all(database, settings)
+    challenge = challenge_titled(session, demo_story.ENERGY_CHALLENGE)
+    assert challenge.phase is Phase.REVIEW and challenge.decisions_published_at is None
+    review_started = moved_to(session, challenge, Phase.REVIEW).changed_at
+    assigned = session.exec(select(ReviewerAssignment).where(ReviewerAssignment.challenge_id == challenge.id)).all()
+    assert len(assigned) == 2 and all(a.created_at >= review_started for a in assigned)
+    proposal_ids = session.exec(select(Proposal.id).where(Proposal.challenge_id == challenge.id)).all()
+    reviews = session.exec(select(Review).where(col(Review.proposal_id).in_(proposal_ids))).all()
+    submitted = [r for r in reviews if r.submitted_at is not None]
+    assert len(submitted) == 6 and len(reviews) == 7  # one still a draft
+    conflicts = session.exec(select(ConflictDeclaration).where(
+        col(ConflictDeclaration.proposal_id).in_(proposal_ids), col(ConflictDeclaration.has_conflict).is_(True))).all()
+    assert len(conflicts) == 1 and conflicts[0].note
+
+    # What the owning department's staff see (the service behind /staff/challenges/{id}/review).
+    staff = session.exec(select(User).where(User.email == demo_story.STAFF_ENV)).one()
+    results = review.results(session, Principal.load(session, staff), challenge.id)  # type: ignore[arg-type]
+    assert results.reviewers == 2 and len(results.rows) == 4
+    assert all(row.total is not None and 0 < row.total <= 100 for row in results.rows)
+    assert [row.reviews for row in results.rows if row.conflicts] == [1]
+    assert sum(row.proposal.vote_count for row in results.rows) > 0
+
+
+@pytest.mark.parametrize("title", [demo_story.MOBILITY, demo_story.GARDEN])
+def test_the_decided_challenges_published_every_decision_with_its_rationale(
+        database: Database, settings: Settings, session: Session, title: str) -> None:
+    load_all(database, settings)
+    challenge = challenge_titled(session, title)
+    assert challenge.phase is Phase.DECIDED and challenge.decisions_published_at is not None
+    decided = moved_to(session, challenge, Phase.DECIDED)
+    assert decided.changed_at == challenge.decisions_published_at and decided.changed_by_id is not None
+    proposals = session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all()
+    assert len(proposals) == 3
+    assert Counter(p.decision for p in proposals) == {DecisionOutcome.SELECTED: 1, DecisionOutcome.NOT_SELECTED: 2}
+    for proposal in proposals:
+        assert len(proposal.decision_rationale) > 40 and proposal.decided_at is not None
+        assert proposal.decided_at < challenge.decisions_published_at
+    reviews = session.exec(select(Review).where(col(Review.proposal_id).in_([p.id for p in proposals]))).all()
+    assert reviews and all(r.submitted_at is not None and r.submitted_at < decided.changed_at for r in reviews)
+    told = session.exec(select(Notification).where(Notification.kind == "decision.published",
+                                                   col(Notification.target_id).in_([p.id for p in proposals]))).all()
+    assert told and all(n.created_at == challenge.decisions_published_at for n in told)
+
+
+def test_the_closed_challenge_reviewed_its_proposals_before_closing(database: Database, settings: Settings,
+                                                                    session: Session) -> None:
+    load_all(database, settings)
+    challenge = challenge_titled(session, demo_story.AR_WALK)
+    closed = moved_to(session, challenge, Phase.CLOSED)
+    assert challenge.phase is Phase.CLOSED and closed.from_phase is Phase.REVIEW
+    assert closed.changed_by_id is not None and closed.reason == challenge.closed_reason
+    assert challenge.closed_reason.startswith("2件のご提案をいただき審査しましたが")
+    proposals = session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all()
+    assert len(proposals) == 2 and all(p.decision is None and p.vote_count > 0 for p in proposals)
+    reviews = session.exec(select(Review).where(col(Review.proposal_id).in_([p.id for p in proposals]))).all()
+    assert len(reviews) == 2 and all(r.submitted_at is not None and r.submitted_at < closed.changed_at
+                                     for r in reviews)
+    assert Phase.DECIDED not in lifecycle.schedule_of(session, challenge.id)  # type: ignore[arg-type]

@@ -277,7 +277,7 @@ def test_publishing_decisions_tells_the_decisions_not_a_phase_change_too(
     staff = actor(session, decided.people["staff"])
     review.save_decisions(session, staff, decided.challenge.id,
                           {decided.p1.id: ("selected", "実現性が高い"), decided.p2.id: ("not_selected", "予算超過")})
-    review.publish_decisions(session, settings, staff, decided.challenge.id)
+    review.publish_decisions(session, settings, staff, decided.challenge.id, without_reviews=True)
     assert session.get(Challenge, decided.challenge.id).phase is Phase.DECIDED  # type: ignore[union-attr]
     assert announced == []
     assert notified(session, "decision.published").count(resident.id) == 2
@@ -332,3 +332,53 @@ def test_a_submission_reaches_the_followers_through_the_worker_once(
             [world.staff.id, world.follower.id, world.english.id])
     finally:
         configure_celery(settings)
+
+
+# --- comments on a proposal ----------------------------------------------------------------------
+
+
+def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    proposal = create_proposal(session, world.challenge, world.organisation, title="駅前の移動支援", author=world.author)
+    notifications.follow(session, world.english.id, "proposal", proposal.id)  # type: ignore[arg-type]
+    session.commit()
+    top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, "費用は**どのくらい**ですか")
+    assert [task[1][:2] for task in announced] == [(events.COMMENT_POSTED, top.id)]
+    deliver(session, settings, announced)
+    # The authors (every member of the proposing organisation) and the proposal's follower; not the
+    # commenter, not the challenge's followers (staff follows the challenge only), not an outsider.
+    assert notified(session, events.COMMENT_POSTED) == sorted([world.author.id, world.colleague.id, world.english.id])
+    row = session.exec(select(Notification).where(Notification.user_id == world.author.id,
+                                                  Notification.kind == events.COMMENT_POSTED)).one()
+    assert row.url == f"/proposals/{proposal.id}#comment-{top.id}"
+    mail = emails(session)
+    assert set(mail) == {"author@example.jp", "colleague@example.jp", "english@example.jp"}
+    english = mail["english@example.jp"]
+    assert str(make_header(decode_header(english.subject))) == "New comment on a proposal: 駅前の移動支援"
+    assert "費用はどのくらいですか" in english.body_text and f"#comment-{top.id}" in english.body_text
+    assert "コメント" in str(make_header(decode_header(mail["author@example.jp"].subject)))
+    events.run(session, settings, events.COMMENT_POSTED, top.id, world.follower.id)  # a retried task
+    assert len(notified(session, events.COMMENT_POSTED)) == 3 and email_count(session) == 3
+
+    # The author answers the comment: its writer hears of the reply (once, as a reply), the colleague and
+    # the follower of the comment on their proposal; the author, who wrote it, of nothing.
+    reply = comments.post(session, actor(session, world.author), "proposal", proposal.id, "およそ300万円です",
+                          parent_id=str(top.id))
+    deliver(session, settings, announced)
+    assert sorted(session.exec(select(Notification.user_id, Notification.kind)
+                               .where(Notification.target_id == reply.id)).all()) == sorted([
+        (world.follower.id, events.COMMENT_REPLIED), (world.colleague.id, events.COMMENT_POSTED),
+        (world.english.id, events.COMMENT_POSTED)])
+
+
+def test_comments_on_challenges_and_hidden_comments_tell_nobody_new(
+        session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
+    comments.post(session, actor(session, world.follower), "challenge", world.challenge.id, "課題へのコメント")
+    assert announced == []  # the challenge's followers are not told of every comment
+    proposal = create_proposal(session, world.challenge, world.organisation)
+    comment = comments.post(session, actor(session, world.follower), "proposal", proposal.id, "コメント")
+    comment.hidden_at = utcnow()  # a moderator hid it before the task ran
+    session.add(comment)
+    session.commit()
+    deliver(session, settings, announced)
+    assert notified(session, events.COMMENT_POSTED) == [] and emails(session) == {}

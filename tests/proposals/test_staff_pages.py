@@ -350,6 +350,12 @@ def test_publishing_from_the_page_is_audited(client: TestClient[Litestar], sessi
     assert "公開する前に、次の項目を入力してください。" in refused.text
     for field in ("background", "desired_outcome", "contact_name", "contact_email", "criteria"):
         assert f'href="#field-{field}"' in refused.text, field
+    # Each line of the summary names its field, and the fields publishing needs say so.
+    summary = refused.text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#field-contact_email">問い合わせ先メールアドレス：' in summary
+    assert '<a href="#field-background">背景：' in summary
+    email_label = refused.text.split('<label for="field-contact_email">', 1)[1].split("</label>", 1)[0]
+    assert '<span class="required">（公開に必須）</span>' in email_label
     assert snapshot(session, ward.draft.id) == before
 
     assert post(client, f"{url}/edit", complete_form()).status_code == 303

@@ -244,8 +244,13 @@ def test_refusals_through_the_routes(session: Session, world: World, client: Tes
     assert response.status_code == 303 and response.headers["location"].startswith("/account/sign-in?")
     response = post(client, f"/proposals/{pid}/vote", htmx=True)
     assert response.headers["hx-redirect"].startswith("/account/sign-in?")
-    sign_in(client, world.staff)
-    assert post(client, f"/proposals/{pid}/vote").status_code == 403
+    sign_in(client, world.staff)  # owning staff: refused with the reason on the page, not a bare 403
+    refused = post(client, f"/proposals/{pid}/vote")
+    assert refused.status_code == 403 and 'id="error-summary"' in refused.text and 'id="proposal"' in refused.text
+    assert "この課題を担当する部署の職員は、提案を応援できません。" in refused.text
+    boxed = post(client, f"/proposals/{pid}/vote", htmx=True)
+    assert boxed.status_code == 200 and f'id="vote-{pid}"' in boxed.text and "cocreate:flash" in boxed.headers["hx-trigger"]
+    assert reload(session, world.proposal).vote_count == 0  # type: ignore[union-attr]
     assert post(client, "/proposals/999999/vote").status_code == 404
     client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
     challenge = session.get(Challenge, world.challenge.id)

@@ -222,3 +222,18 @@ def test_sign_in_applies_the_profile_language(client: TestClient[Litestar], sess
     response = sign_in(client)
     assert response.cookies.get("cocreate_locale") == "en"
     assert '<html lang="en">' in client.get("/").text
+
+
+def test_the_language_chosen_on_the_sign_in_page_wins_over_the_saved_one(
+        client: TestClient[Litestar], session: Session) -> None:
+    confirmed_user(session)  # saved language: Japanese
+    page = client.get("/account/sign-in", params={"lang": "en", "next": "/challenges"})
+    assert '<html lang="en">' in page.text and '<input type="hidden" name="lang" value="en">' in page.text
+    response = client.post("/account/sign-in", data={
+        "email": "hanako@example.jp", "password": PASSWORD, "lang": "en", "next": "/challenges",
+        "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert response.status_code == 303 and response.cookies.get("cocreate_locale") == "en"
+    assert '<html lang="en">' in client.get("/challenges").text
+    # Without a choice on the page, the saved language applies; a forged value is ignored.
+    page = client.get("/account/sign-in", params={"lang": "xx"})
+    assert 'name="lang"' not in page.text

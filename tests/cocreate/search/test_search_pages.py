@@ -71,6 +71,18 @@ def content(session: Session, indexed) -> dict[str, object]:  # type: ignore[no-
 # --- the page ---------------------------------------------------------------------------------------
 
 
+def test_snippets_show_text_not_markdown(session: Session, indexed, client: TestClient[Litestar]) -> None:  # type: ignore[no-untyped-def]
+    challenge = create_challenge(session, create_department(session), phase="accepting", title="空き店舗の活用",
+                                 summary="## どんな場所か\n\n**商店街**の[空き店舗](https://example.jp)を使いたい。\n\n- 一階\n- 二階")
+    indexed()
+    html = client.get("/search", params={"q": "商店街"}).text
+    assert f'id="hit-challenge-{challenge.id}"' in html
+    snippet = html.split('class="search-snippet"', 1)[1].split("</p>", 1)[0]
+    assert "どんな場所か" in snippet and "<mark>商店街</mark>" in snippet
+    for syntax in ("##", "**", "](", "- 一階"):
+        assert syntax not in snippet, snippet
+
+
 def test_empty_search_explains_what_can_be_found(client: TestClient[Litestar]) -> None:
     response = client.get("/search")
     assert response.status_code == 200

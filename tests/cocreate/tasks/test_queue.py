@@ -11,7 +11,7 @@ import redis
 from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
-from cocreate.tasks.queue import pending
+from cocreate.tasks.queue import diverted, pending
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.databases("sqlite", why="enqueue-after-commit is session logic; runs on SQLite")
@@ -85,3 +85,25 @@ def test_savepoint_rollback_keeps_outer_tasks(
 def test_tasks_take_ids_and_plain_values_only(database: Database, bad: object) -> None:
     with database.session() as session, pytest.raises(TypeError, match="ids and plain values"):
         enqueue(session, "cocreate.heartbeat", bad)
+
+
+def test_diverted_tasks_go_to_the_sink_after_commit_and_none_to_the_broker(
+    redis_settings: Settings, database: Database, queue: redis.Redis
+) -> None:
+    seen: list[tuple[object, ...]] = []
+    with diverted(lambda *task: seen.append(task)):
+        with database.session() as session:
+            enqueue(session, "cocreate.heartbeat", "diverted", queue=QUEUE)
+            session.flush()
+            assert seen == []  # still only after the commit
+            session.commit()
+        with database.session() as session:
+            enqueue(session, "cocreate.heartbeat", "rolled-back", queue=QUEUE)
+            session.rollback()
+            session.commit()
+    assert seen == [("cocreate.heartbeat", ("diverted",), {}, QUEUE)]
+    assert queue.llen(QUEUE) == 0
+    with database.session() as session:  # after the block: the broker again
+        enqueue(session, "cocreate.heartbeat", "sent", queue=QUEUE)
+        session.commit()
+    assert queue.llen(QUEUE) == 1

@@ -42,7 +42,7 @@ def test_dates_and_numbers_follow_the_locale() -> None:
     with using_locale("ja"):
         assert format_date(day) == "2026年11月22日"
         assert format_date(late) == "2026年11月22日"
-        assert format_datetime(late, "short") == "2026/11/22 8:30"
+        assert format_datetime(late, "short") == "2026/11/22 08:30"  # one format: 24-hour, two digits
         assert format_number(1234567) == "1,234,567"
         assert format_yen(3000000) == "￥3,000,000"
     with using_locale("en"):
@@ -118,3 +118,23 @@ def test_translations_keep_their_placeholders() -> None:
 )
 def test_content_language_marks_user_text(text, expected) -> None:  # type: ignore[no-untyped-def]
     assert i18n.content_language(text) == expected
+
+
+def test_moments_read_one_way_with_a_24_hour_clock_and_deadlines_end_the_day_before() -> None:
+    from datetime import UTC, datetime
+
+    from cocreate.web.i18n import format_datetime, format_deadline, using_locale
+
+    evening = datetime(2026, 12, 26, 9, 0, tzinfo=UTC)  # 18:00 in Tokyo
+    midnight = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)  # 2027-01-06 00:00 in Tokyo
+    with using_locale("ja"):
+        assert format_datetime(evening) == "2026年12月26日 18:00"
+        assert format_datetime(evening, "short") == "2026/12/26 18:00"
+        assert format_deadline(midnight, "short") == "2027/01/05 23:59"
+        assert format_deadline(midnight, "date") == "2027年1月5日"
+    with using_locale("en"):
+        assert format_datetime(evening) == "December 26, 2026, 18:00"
+        assert format_datetime(evening, "short") == "2026-12-26 18:00"
+        assert format_deadline(midnight) == "January 5, 2027, 23:59"
+        assert format_deadline(evening) == "December 26, 2026, 18:00"  # not at midnight: as it is
+        assert "AM" not in format_datetime(midnight) and "PM" not in format_datetime(evening)

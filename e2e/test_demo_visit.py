@@ -1,0 +1,135 @@
+"""Journey: a visitor, not signed in, follows the whole loop on the demo content, with JavaScript on and off.
+
+The live server was set up as the README's run command does (migrations, ``cocreate demo``). From the home
+page the visitor reaches a challenge in its voting phase, its proposals and the most discussed one (votes,
+a thread with replies, the department's official answer); then a challenge whose selected proposal became
+a trial (the decision and its rationale, the trial, its bookings on the calendar); then the completed trial
+and its results ("you said, we did"). Every page is checked with axe, in Japanese and in English.
+Other journeys share the server and add content, so nothing here counts exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from e2e.journey import Checker
+
+
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
+def visitor(request: pytest.FixtureRequest, browser: Browser, browser_context_args: dict,
+            base_url: str) -> Iterator[tuple[Page, bool]]:
+    context: BrowserContext = browser.new_context(**{**browser_context_args, "base_url": base_url},
+                                                  java_script_enabled=request.param)
+    try:
+        yield context.new_page(), request.param
+    finally:
+        context.close()
+
+
+def _number(text: str) -> int:
+    digits = re.search(r"\d[\d,]*", text)
+    assert digits, text
+    return int(digits.group(0).replace(",", ""))
+
+
+def _path(page: Page) -> str:
+    return "/" + page.url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_a_visitor_follows_the_loop_from_challenge_to_results(visitor: tuple[Page, bool], artifacts_dir: Path) -> None:
+    page, javascript = visitor
+    checker = Checker(f"demo-visit-{'js' if javascript else 'nojs'}", artifacts_dir)
+    english = javascript  # English once is enough: the JavaScript run checks it
+
+    # --- 1. Home, then the challenges in their voting phase --------------------------------------------
+    page.goto("/")
+    checker.check(page, "home", "home")
+    page.locator("#nav-challenges").click()
+    expect(page).to_have_url(re.compile(r"/challenges$"))
+    page.select_option("#filter-phase", "voting")
+    if not javascript:
+        page.locator("#apply-filters").click()
+    expect(page).to_have_url(re.compile(r"/challenges\?.*phase=voting"))
+    checker.check(page, "challenges in voting", "voting-list")
+    page.locator("#challenge-list > li h3 a").first.click()
+    expect(page).to_have_url(re.compile(r"/challenges/\d+$"))
+    expect(page.locator("#challenge-phase")).to_contain_text("投票")
+    checker.check(page, "a challenge in voting", "voting-challenge")
+    challenge_path = _path(page)
+
+    # --- 2. Its proposals, most discussed first: votes, a thread with replies, the official answer -------
+    page.locator(f"main a[href='{challenge_path}/proposals']").first.click()
+    expect(page).to_have_url(re.compile(r"/challenges/\d+/proposals$"))
+    cards = page.locator("#proposal-list > li")
+    assert cards.count() >= 8, "the demo's voting challenge has 8-12 proposals"
+    authors = {cards.nth(i).locator("p.muted").first.inner_text() for i in range(cards.count())}
+    assert len(authors) >= 5, authors  # several organisations propose
+    assert any("、" in names for names in authors), authors  # one consortium
+    page.select_option("#filter-sort", "comments")
+    if not javascript:
+        page.locator("#apply-filters").click()
+    expect(page).to_have_url(re.compile(r"sort=comments"))
+    checker.check(page, "proposals of a challenge", "proposals")
+    page.locator("#proposal-list > li h3 a").first.click()
+    expect(page).to_have_url(re.compile(r"/proposals/\d+$"))
+    proposal_id = _path(page).rsplit("/", 1)[1]
+    assert _number(page.locator(f"#proposal-{proposal_id}-vote-count").inner_text()) > 0
+    expect(page.locator("#comment-list > li").first).to_be_visible()
+    expect(page.locator("#comment-list .comment-official").first).to_be_visible()  # the department answered
+    replies = page.locator("#comment-list a[id^='replies-'][id$='-link']").first
+    expect(replies).to_be_visible()
+    checker.check(page, "a discussed proposal", "proposal")
+    if english:
+        checker.in_english(page, _path(page), "a discussed proposal", "proposal")
+    replies.click()  # JavaScript: the replies open in place; without: the thread's own page
+    expect(page.locator("[id^='replies-'] article.comment-reply").first).to_be_visible()
+    if not javascript:
+        page.go_back()  # from the thread's own page
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/challenges/\d+/proposals"))
+
+    # --- 3. A challenge whose selected proposal became a trial: decision, trial, bookings --------------
+    page.goto("/challenges?phase=trial")
+    page.locator("#challenge-list > li h3 a").first.click()
+    expect(page).to_have_url(re.compile(r"/challenges/\d+$"))
+    checker.check(page, "a challenge with a trial", "trial-challenge")
+    page.locator("main a[href^='/trials/']").first.click()
+    expect(page).to_have_url(re.compile(r"/trials/\d+$"))
+    trial_path = _path(page)
+    expect(page.locator("#origin")).to_be_visible()
+    expect(page.locator("#trial-bookings li").first).to_be_visible()
+    expect(page.locator("#updates article, #updates li").first).to_be_visible()  # progress updates
+    expect(page.locator("#calls")).to_be_visible()  # a recruitment call
+    checker.check(page, "a running trial", "trial")
+    if english:
+        checker.in_english(page, trial_path, "a running trial", "trial")
+    page.locator("#proposal-link").click()
+    expect(page).to_have_url(re.compile(r"/proposals/\d+$"))
+    expect(page.locator("#decision")).to_contain_text("採択")
+    expect(page.locator("#decision .prose")).not_to_be_empty()  # the published rationale
+    expect(page.locator("#proposal-trial a")).to_have_attribute("href", trial_path)
+    checker.check(page, "the selected proposal", "selected-proposal")
+    page.goto("/calendar")
+    expect(page.locator("#calendar-grid [id^='entry-booking-']").first).to_be_visible()
+    checker.check(page, "the calendar", "calendar")
+
+    # --- 4. The completed trial: its results ---------------------------------------------------------
+    page.goto("/trials")
+    links = page.locator("#trial-list > li h3 a")
+    with_results = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+    shown = False
+    for href in with_results:
+        page.goto(href)
+        if page.locator("#results").count():
+            shown = True
+            break
+    assert shown, "no trial shows its results"
+    expect(page.locator("#trial-results-text")).not_to_be_empty()
+    checker.check(page, "a completed trial with results", "results")
+    if english:
+        checker.in_english(page, _path(page), "a completed trial with results", "results")
