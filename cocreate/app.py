@@ -21,6 +21,7 @@ from litestar.template import TemplateConfig
 from cocreate import components
 from cocreate.accounts import passwords
 from cocreate.accounts.auth import current_user_middleware
+from cocreate.accounts.consents import consent_gate
 from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         csrf_config=csrf,
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_request=consent_gate,  # a signed-in user behind the published terms agrees before going on
         before_send=[make_security_headers_hook(hsts=settings.secure_cookies, map_tile_url=settings.map_tile_url)],
         openapi_config=openapi,
         request_max_body_size=MAX_BODY_BYTES,

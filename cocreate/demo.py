@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from cocreate.accounts import passwords
+from cocreate.accounts import consents, passwords
 from cocreate.accounts.corporate_number import check_digit
 from cocreate.accounts.models import (
-    Consent,
-    ConsentDocument,
     Department,
     Organisation,
     OrganisationKind,
@@ -24,7 +22,6 @@ from cocreate.accounts.models import (
     RoleAssignment,
     User,
 )
-from cocreate.accounts.services import PRIVACY_VERSION, TERMS_VERSION
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
 
@@ -169,8 +166,7 @@ def _load_accounts(session: Session, departments: dict[str, Department]) -> tupl
         session.flush()
         users[account.email] = user
         added += 1
-        for document, version in ((ConsentDocument.TERMS, TERMS_VERSION), (ConsentDocument.PRIVACY, PRIVACY_VERSION)):
-            session.add(Consent(user_id=user.id, document=document, version=version))  # type: ignore[arg-type]
+        consents.record(session, user, consents.current_versions(session))
         for role in account.roles:
             department = departments[account.department_code] if role is Role.STAFF and account.department_code else None
             session.add(RoleAssignment(user_id=user.id, role=role,  # type: ignore[arg-type]

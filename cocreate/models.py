@@ -16,6 +16,7 @@ from cocreate.accounts.models import (
 from cocreate.audit.models import AuditEntry
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Follow, Notification, NotificationDigest, NotificationPreference
+from cocreate.pages.models import PageRevision
 from cocreate.search.models import SearchOutbox
 from cocreate.tasks.heartbeat import WorkerHeartbeat
 from cocreate.web.sessions import StoredSession
@@ -33,6 +34,7 @@ __all__ = [
     "OrganisationInvitation",
     "OrganisationMember",
     "OutboundEmail",
+    "PageRevision",
     "ResidencyRequest",
     "RoleAssignment",
     "SearchOutbox",

@@ -145,7 +145,7 @@ def test_register_confirm_sign_in_create_organisation_and_invite(
     expect(page.locator("#error-summary")).to_contain_text("入力内容に問題があります")
     expect(page.locator("#error-summary")).to_contain_text("パスワードは10文字以上にしてください。")
     expect(page.locator("#error-summary")).to_contain_text("利用規約への同意が必要です")
-    expect(page.locator("#error-summary")).to_contain_text("プライバシーポリシーへの同意が必要です")
+    expect(page.locator("#error-summary")).to_contain_text("個人情報の取扱いへの同意が必要です")
     # What was typed is kept, except the password.
     expect(page.get_by_label("メールアドレス")).to_have_value(email)
     expect(page.get_by_label("表示名")).to_have_value(display_name)
@@ -175,7 +175,7 @@ def test_register_confirm_sign_in_create_organisation_and_invite(
     page.get_by_label("表示名").fill(display_name)
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_label("利用規約に同意します").check()
-    page.get_by_label("プライバシーポリシーに同意します").check()
+    page.get_by_label("個人情報の取扱いに同意します").check()
     page.get_by_role("button", name="新規登録").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("メールを確認してください")
     expect(page.locator("#check-email")).to_contain_text(f"{email} にリンクを送信しました")

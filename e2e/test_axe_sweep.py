@@ -18,7 +18,8 @@ PASSWORD = "cocreate-demo-2026"
 PUBLIC = ["/", "/challenges", "/organisations", "/account/register", "/account/sign-in", "/account/password/forgot",
           "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}",
           "/fields", "{field}", "/calendar", "/calendar?view=week", "{field}/calendar", "/notices", "/trials", "{trial}",
-          "{call}", "/search", "/search?q=%E9%AB%98%E5%B3%B6%E5%B9%B3", "/search?q=mobility&type=proposal"]
+          "{call}", "/search", "/search?q=%E9%AB%98%E5%B3%B6%E5%B9%B3", "/search?q=mobility&type=proposal",
+          "/about", "/help", "/terms", "/privacy", "/accessibility", "/contact"]
 RESIDENT = ["{challenge}/proposals", "{challenge}/comments", "/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
             "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new",
             "/notices/subscriptions", "/my/participation", "/account/following", "/account/notifications"]
@@ -32,7 +33,8 @@ STAFF = ["/staff/challenges", "/staff/challenges/new", "/staff/challenges/{owned
          "/staff/challenges/{owned}/preview", "/staff/challenges/{owned}/briefings",
          "/staff/challenges/{owned}/briefings/new", "/staff/residency"]
 ADMIN = ["/admin", "/admin/users", "/admin/departments", "/admin/departments/new", "/admin/staff/invite",
-         "/admin/audit", "/admin/organisations", "/admin/organisations/{organisation_id}", "/moderation"]
+         "/admin/audit", "/admin/organisations", "/admin/organisations/{organisation_id}", "/moderation",
+         "/admin/pages", "/admin/pages/terms/edit", "/admin/pages/privacy/revisions"]
 
 
 @pytest.fixture

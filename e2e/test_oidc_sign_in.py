@@ -110,7 +110,7 @@ def test_first_sign_in_with_a_provider(page: Page, oidc_site: tuple[str, OidcPro
     assert_no_axe_violations(page, "account completion form with errors")
 
     page.get_by_label("利用規約に同意します").check()
-    page.get_by_label("プライバシーポリシーに同意します").check()
+    page.get_by_label("個人情報の取扱いに同意します").check()
     page.get_by_role("button", name="アカウントを作成する").click()
     expect(page).to_have_url(f"{url}/")
     expect(page.locator("#sign-out")).to_be_attached()

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session
 
-from cocreate.accounts import passwords
+from cocreate.accounts import consents, passwords
 from cocreate.accounts.models import (
     Department,
     Organisation,
@@ -42,13 +42,19 @@ def create_user(
     confirmed: bool = True,
     roles: Iterable[Role | tuple[Role, int]] = (),
     locale: str = "ja",
+    consented: bool = True,
 ) -> User:
-    """A user (confirmed by default) holding ``roles``; staff roles are ``(Role.STAFF, department_id)``."""
+    """A user (confirmed by default) holding ``roles``; staff roles are ``(Role.STAFF, department_id)``.
+
+    Like everyone who registers, they have agreed to the published terms and privacy policy, unless
+    ``consented`` is false (they are then sent to the agreement page on their first page view)."""
     user = User(email=email.lower(), display_name=display_name or email.split("@")[0],
                 password_hash=_password_hash(password), locale=locale,
                 email_confirmed_at=utcnow() if confirmed else None)
     session.add(user)
     session.flush()
+    if consented:
+        consents.record(session, user, consents.current_versions(session))
     for role in roles:
         role_name, department_id = role if isinstance(role, tuple) else (role, None)
         session.add(RoleAssignment(user_id=user.id, role=role_name, department_id=department_id))  # type: ignore[arg-type]

@@ -20,11 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cocreate import audit, mail
-from cocreate.accounts import passwords, services
+from cocreate.accounts import consents, passwords, services
 from cocreate.accounts.models import (
     ROLE_LABELS,
-    Consent,
-    ConsentDocument,
     Department,
     Organisation,
     OrganisationMember,
@@ -686,11 +684,7 @@ def accept_invitation(session: Session, token: str, password: str, accept_terms:
         user.email_confirmed_at = utcnow()  # the link proves the address
     user.last_sign_in_at = utcnow()
     session.add(user)
-    held = {(c.document, c.version) for c in session.exec(select(Consent).where(Consent.user_id == user.id)).all()}
-    for document, version in ((ConsentDocument.TERMS, services.TERMS_VERSION),
-                              (ConsentDocument.PRIVACY, services.PRIVACY_VERSION)):
-        if (document, version) not in held:
-            session.add(Consent(user_id=user.id, document=document, version=version))  # type: ignore[arg-type]
+    consents.record(session, user, consents.current_versions(session))
     _record(session, user, "staff.invitation_accepted", "user", user.id, {})
     session.commit()
     return user

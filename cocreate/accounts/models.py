@@ -72,6 +72,10 @@ class User(TimestampedModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     session_epoch: int = Field(default=0, nullable=False, description="Raised to sign out every session.")
+    # The versions last agreed to, beside the full record in Consent: every signed-in request compares them
+    # with the published versions, and the user row is loaded anyway, so the check costs no query.
+    terms_version: str | None = Field(default=None, max_length=20)
+    privacy_version: str | None = Field(default=None, max_length=20)
 
     @property
     def is_confirmed(self) -> bool:

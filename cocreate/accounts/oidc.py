@@ -34,8 +34,8 @@ from joserfc.errors import InvalidClaimError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from sqlmodel import Session, select
 
-from cocreate.accounts import services
-from cocreate.accounts.models import Consent, ConsentDocument, OidcIdentity, User
+from cocreate.accounts import consents, services
+from cocreate.accounts.models import OidcIdentity, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.db.base import utcnow
 from cocreate.settings import OidcProvider, Settings
@@ -544,8 +544,7 @@ def complete_sign_up(session: Session, pending: PendingAccount, *, display_name:
     session.add(user)
     try:
         session.flush()
-        session.add(Consent(user_id=user.id, document=ConsentDocument.TERMS, version=services.TERMS_VERSION))  # type: ignore[arg-type]
-        session.add(Consent(user_id=user.id, document=ConsentDocument.PRIVACY, version=services.PRIVACY_VERSION))  # type: ignore[arg-type]
+        consents.record(session, user, consents.current_versions(session))
         session.add(OidcIdentity(user_id=user.id, provider=pending.provider, subject=pending.subject,  # type: ignore[arg-type]
                                  email=pending.email, last_used_at=now))
         session.commit()

@@ -8,7 +8,9 @@ from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from cocreate.accounts import auth, services
+from cocreate.accounts import auth, consents, services
+from cocreate.accounts.models import ConsentDocument
+from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import safe_next as _safe_next
@@ -18,9 +20,17 @@ from cocreate.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, get_locale, usin
 from cocreate.web.i18n import gettext as _
 
 
-@get("/register", name="register", sync_to_thread=False)
-def register_form(request: Request) -> Template:
-    return render(request, "accounts/register.html", {"form": {}, "errors": {}})
+def _register_page(request: Request, db_session: DbSession, form: dict[str, Any], errors: dict[str, str],
+                   status_code: int = 200) -> Template:
+    # The versions shown go back with the form: agreeing is to these, not to one published meanwhile.
+    versions = consents.current_versions(db_session)
+    return render(request, "accounts/register.html", {"form": form, "errors": errors, "versions": versions},
+                  status_code=status_code)
+
+
+@get("/register", name="register", sync_to_thread=True)
+def register_form(request: Request, db_session: DbSession) -> Template:
+    return _register_page(request, db_session, {}, {})
 
 
 @post("/register", name="register-submit", sync_to_thread=True)
@@ -32,12 +42,13 @@ def register_submit(request: Request, db_session: DbSession, settings: AppSettin
     registration = services.Registration(
         email=form["email"], display_name=form["display_name"], password=_text(data, "password", 1000),
         accept_terms=_text(data, "accept_terms") == "yes", accept_privacy=_text(data, "accept_privacy") == "yes",
-        locale=get_locale(),
+        locale=get_locale(), terms_version=_text(data, "terms_version", 40),
+        privacy_version=_text(data, "privacy_version", 40),
     )
     try:
         services.register(db_session, settings, registration)
     except services.ValidationFailed as failed:
-        return render(request, "accounts/register.html", {"form": form, "errors": failed.errors}, status_code=400)
+        return _register_page(request, db_session, form, failed.errors, 400)
     return render(request, "accounts/check_email.html", {"email": services.normalize_email(form["email"])})
 
 
@@ -84,7 +95,7 @@ def sign_in_submit(request: Request, db_session: DbSession, settings: AppSetting
     return response
 
 
-@post("/sign-out", name="sign-out", sync_to_thread=False)
+@post("/sign-out", name="sign-out", sync_to_thread=False, opt=consents.EXEMPT)
 def sign_out(request: Request) -> Redirect | Template:
     auth.sign_out(request)
     return after_post(request, "/", message=_("You have signed out."))
@@ -122,10 +133,43 @@ def reset_submit(request: Request, db_session: DbSession, token: FromPath[str], 
     return after_post(request, "/account/sign-in", message=_("Your password has been changed. Sign in with it."))
 
 
+# --- agreeing to a new version of the terms or the privacy policy ---------------------------------
+
+
+def _consent_page(request: Request, db_session: DbSession, target: str, errors: dict[str, str],
+                  status_code: int = 200) -> Template | Redirect:
+    documents = consents.pending(db_session, principal_of(request))
+    if not documents and not errors:
+        return Redirect(path=target, status_code=303)
+    return render(request, "accounts/consent.html", {"documents": documents, "next": target, "errors": errors},
+                  status_code=status_code)
+
+
+@get("/consent", name="consent", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)
+def consent_form(request: Request, db_session: DbSession, next: FromQuery[str] = "/") -> Template | Redirect:
+    return _consent_page(request, db_session, _safe_next(next), {})
+
+
+@post("/consent", name="consent-submit", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)
+def consent_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+    target = _safe_next(_text(data, "next", 500) or "/")
+    try:
+        consents.agree(
+            db_session, principal_of(request),
+            accepted={ConsentDocument.TERMS: _text(data, "accept_terms") == "yes",
+                      ConsentDocument.PRIVACY: _text(data, "accept_privacy") == "yes"},
+            shown={ConsentDocument.TERMS: _text(data, "terms_version", 40),
+                   ConsentDocument.PRIVACY: _text(data, "privacy_version", 40)},
+        )
+    except services.ValidationFailed as failed:
+        return _consent_page(request, db_session, target, failed.errors, 400)
+    return after_post(request, target, message=_("Thank you. You can continue where you were."))
+
+
 account_router = Router(
     path="/account",
     route_handlers=[register_form, register_submit, confirm, sign_in_form, sign_in_submit, sign_out,
-                    forgot_form, forgot_submit, reset_form, reset_submit],
+                    forgot_form, forgot_submit, reset_form, reset_submit, consent_form, consent_submit],
     include_in_schema=False,
 )
 def _all_routes() -> list[Any]:

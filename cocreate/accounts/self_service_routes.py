@@ -10,7 +10,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from cocreate.accounts import auth, residency, self_service
+from cocreate.accounts import auth, consents, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
 from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
@@ -187,12 +187,12 @@ def residency_cancel(request: Request, db_session: DbSession) -> Template | Redi
 # --- privacy -------------------------------------------------------------------------------------
 
 
-@get("/export", name="account-export", guards=[signed_in], sync_to_thread=False)
+@get("/export", name="account-export", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
 def export_page(request: Request) -> Template:
     return render(request, "account/export.html", {"sections": list(self_service.EXPORT_SECTIONS)})
 
 
-@post("/export", name="account-export-download", guards=[signed_in], sync_to_thread=True)
+@post("/export", name="account-export-download", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
 def export_download(request: Request, db_session: DbSession) -> Response[bytes]:
     body = self_service.export_json(self_service.export_data(db_session, principal_of(request)))
     today = utcnow().astimezone(i18n.WARD_TIMEZONE).date().isoformat()
@@ -200,12 +200,12 @@ def export_download(request: Request, db_session: DbSession) -> Response[bytes]:
         "Content-Disposition": f'attachment; filename="cocreate-data-{today}.json"'}))
 
 
-@get("/delete", name="account-delete", guards=[signed_in], sync_to_thread=False)
+@get("/delete", name="account-delete", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
 def delete_form(request: Request) -> Template:
     return render(request, "account/delete.html", {"errors": {}})
 
 
-@post("/delete", name="account-delete-submit", guards=[signed_in], sync_to_thread=True)
+@post("/delete", name="account-delete-submit", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
 def delete_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     try:
         self_service.delete_account(db_session, principal_of(request), _text(data, "password"),

@@ -16,16 +16,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cocreate import mail
-from cocreate.accounts import passwords
-from cocreate.accounts.models import Consent, ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
+from cocreate.accounts import consents, passwords
+from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
+from cocreate.db import read_apart
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
 from cocreate.web.i18n import N_, using_locale
 from cocreate.web.i18n import gettext as _
 from cocreate.web.templating import render_standalone
-
-TERMS_VERSION = "2026-11"
-PRIVACY_VERSION = "2026-11"
 
 CONFIRM_EMAIL_TTL = timedelta(days=3)
 RESET_PASSWORD_TTL = timedelta(hours=2)
@@ -146,6 +144,9 @@ class Registration:
     accept_terms: bool
     accept_privacy: bool
     locale: str = "ja"
+    terms_version: str = ""
+    """The versions the form showed (empty: whatever is published)."""
+    privacy_version: str = ""
 
 
 def register(session: Session, settings: Settings, form: Registration) -> User | None:
@@ -167,6 +168,14 @@ def register(session: Session, settings: Settings, form: Registration) -> User |
         errors["accept_terms"] = _("Agree to the terms of use to register.")
     if not form.accept_privacy:
         errors["accept_privacy"] = _("Agree to the privacy policy to register.")
+    with read_apart(session) as reader:  # no transaction on ``session`` (so no lock) while argon2 works below
+        versions = consents.current_versions(reader)
+    try:
+        consents.check_shown(versions, {ConsentDocument.TERMS: form.terms_version,
+                                        ConsentDocument.PRIVACY: form.privacy_version})
+    except consents.ConsentChanged as changed:
+        name = "accept_terms" if changed.args[0] is ConsentDocument.TERMS else "accept_privacy"
+        errors[name] = _("A new version was published while you were filling in the form. Read it and agree again.")
     if errors:
         raise ValidationFailed(errors)
 
@@ -187,8 +196,7 @@ def register(session: Session, settings: Settings, form: Registration) -> User |
     except sa.exc.IntegrityError:  # a concurrent registration of the same address won the race
         session.rollback()
         return None
-    session.add(Consent(user_id=user.id, document=ConsentDocument.TERMS, version=TERMS_VERSION))  # type: ignore[arg-type]
-    session.add(Consent(user_id=user.id, document=ConsentDocument.PRIVACY, version=PRIVACY_VERSION))  # type: ignore[arg-type]
+    consents.record(session, user, versions)
     send_confirmation(session, settings, user)
     session.commit()
     return user

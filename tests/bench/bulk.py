@@ -41,10 +41,11 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from cocreate.accounts import passwords
-from cocreate.accounts.services import CONFIRM_EMAIL_TTL, PRIVACY_VERSION, TERMS_VERSION
+from cocreate.accounts.services import CONFIRM_EMAIL_TTL
 from cocreate.audit.models import GENESIS_HASH
 from cocreate.audit.services import canonical_json, compute_hash
 from cocreate.db import Database
+from cocreate.pages.seed import FIRST_VERSION
 from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
 from cocreate.web.i18n import using_locale
@@ -280,11 +281,12 @@ def _users(sink: Sink, settings: Settings, plan: Plan, ids: Ids, audit: list[Aud
     sink.insert("user_account", ({
         "id": ids.user(u.index), "email": u.email, "display_name": u.display_name, "password_hash": password_hash,
         "locale": u.locale, "email_confirmed_at": confirmed[u.index], "created_at": u.registered_at,
-        "updated_at": confirmed[u.index]} for u in users))
+        "updated_at": confirmed[u.index], "terms_version": FIRST_VERSION, "privacy_version": FIRST_VERSION}
+        for u in users))
     sink.insert("consent", ({"user_id": ids.user(u.index), "document": document, "version": version,
                              "created_at": u.registered_at, "updated_at": u.registered_at}
-                            for u in users for document, version in (("terms", TERMS_VERSION),
-                                                                     ("privacy", PRIVACY_VERSION))))
+                            for u in users for document, version in (("terms", FIRST_VERSION),
+                                                                     ("privacy", FIRST_VERSION))))
     sink.insert("user_token", ({"user_id": ids.user(u.index), "purpose": "confirm_email",
                                 "token_hash": _token_hash(plan, "confirm", u.index),
                                 "expires_at": u.registered_at + CONFIRM_EMAIL_TTL, "used_at": confirmed[u.index],

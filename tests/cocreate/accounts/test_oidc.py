@@ -35,6 +35,7 @@ from cocreate.accounts.models import Consent, OidcIdentity, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.app import create_app
 from cocreate.db.base import utcnow
+from cocreate.pages.seed import FIRST_VERSION
 from cocreate.settings import OidcProvider, Settings
 from tests.factories import create_user
 from tests.factories import sign_in as sign_in_with_password
@@ -240,7 +241,7 @@ def test_first_sign_in_creates_an_account_after_the_completion_form(
 
     refused = complete(client, accept_terms=None, accept_privacy=None, display_name="")
     assert refused.status_code == 400
-    for message in ("表示名を入力してください", "利用規約への同意", "プライバシーポリシーへの同意"):
+    for message in ("表示名を入力してください", "利用規約への同意", "個人情報の取扱いへの同意"):
         assert message in refused.text
     assert complete(client, display_name="あ" * 51).status_code == 400
     assert complete(client, display_name="tab\there").status_code == 400
@@ -254,8 +255,8 @@ def test_first_sign_in_creates_an_account_after_the_completion_form(
     assert user.email == "hanako@example.jp" and user.is_confirmed and user.display_name == "はなこ"
     assert user.password_hash is None and user.last_sign_in_at is not None and user.locale == "ja"
     consents = session.exec(select(Consent).where(Consent.user_id == user.id)).all()
-    assert {(c.document, c.version) for c in consents} == {("terms", services.TERMS_VERSION),
-                                                           ("privacy", services.PRIVACY_VERSION)}
+    assert {(c.document, c.version) for c in consents} == {("terms", FIRST_VERSION),
+                                                           ("privacy", FIRST_VERSION)}
     identity = session.exec(select(OidcIdentity)).one()
     assert (identity.user_id, identity.provider, identity.subject, identity.email) == (
         user.id, "itabashi-id", "hanako", "hanako@example.jp")

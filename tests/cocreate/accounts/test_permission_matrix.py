@@ -21,9 +21,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from cocreate.accounts.models import (
     OrganisationInvitation,
@@ -36,6 +37,7 @@ from cocreate.accounts.models import (
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Notification
+from cocreate.pages.models import PageRevision, SitePage
 from cocreate.web.sessions import StoredSession
 from labs.models import (
     Area,
@@ -139,6 +141,21 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/account/delete"): SIGNED_IN,
     ("GET", "/account/organisations"): SIGNED_IN,
     ("GET", "/account/residency"): SIGNED_IN,
+    # agreeing to a new version of the terms or the privacy policy (tests/cocreate/pages/test_consent.py)
+    ("GET", "/account/consent"): SIGNED_IN,
+    ("POST", "/account/consent"): SIGNED_IN,
+    # the pages every public site has, and their editing by administrators
+    ("GET", "/terms"): PUBLIC,
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/about"): PUBLIC,
+    ("GET", "/help"): PUBLIC,
+    ("GET", "/accessibility"): PUBLIC,
+    ("GET", "/contact"): PUBLIC,
+    ("GET", "/admin/pages"): frozenset({"admin"}),
+    ("GET", "/admin/pages/{slug:str}/edit"): frozenset({"admin"}),
+    ("POST", "/admin/pages/{slug:str}/edit"): frozenset({"admin"}),
+    ("GET", "/admin/pages/{slug:str}/revisions"): frozenset({"admin"}),
+    ("GET", "/admin/pages/{slug:str}/revisions/{revision_id:int}"): frozenset({"admin"}),
     ("POST", "/account/residency/request"): SIGNED_IN,
     ("POST", "/account/residency/code"): SIGNED_IN,
     ("POST", "/account/residency/cancel"): SIGNED_IN,
@@ -483,6 +500,8 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
     ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
+    ids["terms_revision_id"] = session.exec(select(sa.func.max(PageRevision.id))
+                                            .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
     return World(ids=ids, users=users)  # type: ignore[arg-type]
 
@@ -562,6 +581,8 @@ def _path(pattern: str, world: World) -> str:
         path = path.replace("{booking_id:int}", str(ids["approved_booking_id"]))
     if pattern.startswith("/trials/") and pattern.endswith("/photos/{photo_id:int}"):  # a trial photo, not a field's
         path = path.replace("{photo_id:int}", str(ids["trial_photo_id"]))
+    if pattern.startswith("/admin/pages/{slug:str}"):  # the terms and their seeded first revision
+        path = path.replace("{slug:str}", "terms").replace("{revision_id:int}", str(ids["terms_revision_id"]))
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():

@@ -14,7 +14,6 @@ from sqlmodel import Session, col, func, select
 from cocreate.accounts import self_service, services
 from cocreate.accounts.models import (
     Consent,
-    ConsentDocument,
     OidcIdentity,
     Organisation,
     OrganisationMember,
@@ -30,6 +29,7 @@ from cocreate.accounts.permissions import Principal
 from cocreate.audit import AuditEntry, record
 from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
+from cocreate.pages.seed import FIRST_VERSION
 from cocreate.web.i18n import WARD_TIMEZONE, using_locale
 from tests.cocreate.accounts.self_service_helpers import is_signed_in, new_client, post, signed_in_client
 from tests.factories import PASSWORD, create_department, create_organisation, create_user
@@ -43,7 +43,6 @@ def hanako(session: Session) -> User:
     user = create_user(session, "hanako@example.jp", display_name="はなこ")
     user.area = "高島平"
     session.add(user)
-    session.add(Consent(user_id=user.id, document=ConsentDocument.TERMS, version=services.TERMS_VERSION))  # type: ignore[arg-type]
     session.add(OidcIdentity(user_id=user.id, provider="itabashi-id", subject="sub-hanako", email="h@id.example"))  # type: ignore[arg-type]
     session.add(ResidencyRequest(user_id=user.id, status=ResidencyStatus.REQUESTED, method="postal_code",  # type: ignore[arg-type]
                                  full_name="板橋 花子", postal_code="173-0004", address="板橋区板橋二丁目1番1号"))
@@ -105,7 +104,8 @@ def test_export_holds_my_data_and_nobody_elses(
 
     assert data["profile"]["email"] == "hanako@example.jp" and data["profile"]["display_name"] == "はなこ"
     assert data["profile"]["area"] == "高島平"
-    assert [(c["document"], c["version"]) for c in data["consents"]] == [("terms", services.TERMS_VERSION)]
+    assert [(c["document"], c["version"]) for c in data["consents"]] == [("terms", FIRST_VERSION),
+                                                                          ("privacy", FIRST_VERSION)]
     assert data["roles"][0]["role"] == "staff" and data["roles"][0]["department"] == "env-policy"
     assert data["organisations"] == [{"organisation_id": data["organisations"][0]["organisation_id"],
                                       "name": "板橋モビリティ株式会社", "kind": "company", "is_admin": True,
@@ -174,7 +174,7 @@ def test_deleted_account_is_wiped_but_references_still_resolve(
     [request] = session.exec(select(ResidencyRequest).where(ResidencyRequest.user_id == hanako.id)).all()
     assert request.status == ResidencyStatus.CANCELLED
     assert (request.full_name, request.postal_code, request.address) == ("", "", "")
-    assert count(session, Consent, user_id=hanako.id) == 1  # kept on purpose: see delete_account
+    assert count(session, Consent, user_id=hanako.id) == 2  # kept on purpose: see delete_account
 
     # Rows pointing at her still resolve, and show her as a deleted user.
     session.expire_all()

@@ -12,6 +12,7 @@ from sqlmodel import Session, func, select
 from cocreate.accounts import passwords, services
 from cocreate.accounts.models import Consent, SignInThrottle, User
 from cocreate.mail import OutboundEmail
+from cocreate.pages.seed import FIRST_VERSION
 from cocreate.settings import Settings
 from tests.helpers import csrf_token
 
@@ -47,8 +48,8 @@ def test_register_confirm_sign_in_and_out(client: TestClient[Litestar], session:
     assert user.email == "hanako@example.jp" and user.display_name == "はなこ" and not user.is_confirmed
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
     consents = session.exec(select(Consent).where(Consent.user_id == user.id)).all()
-    assert {(c.document, c.version) for c in consents} == {("terms", services.TERMS_VERSION),
-                                                           ("privacy", services.PRIVACY_VERSION)}
+    assert {(c.document, c.version) for c in consents} == {("terms", FIRST_VERSION),
+                                                           ("privacy", FIRST_VERSION)}
     outbox = session.exec(select(OutboundEmail)).one()
     assert outbox.subject == "【コクリエ板橋】メールアドレスの確認" and "はなこ 様" in outbox.body_text
 
@@ -81,7 +82,7 @@ def test_registration_errors_are_reported_together_and_change_nothing(
                         accept_terms="", accept_privacy="")
     assert response.status_code == 400
     for message in ("name@example.jp のような形式", "表示名を入力してください", "10文字以上",
-                    "利用規約への同意", "プライバシーポリシーへの同意"):
+                    "利用規約への同意", "個人情報の取扱いへの同意"):
         assert message in response.text
     assert 'aria-invalid="true"' in response.text
     assert session.exec(select(func.count()).select_from(User)).one() == 0

@@ -1,0 +1,161 @@
+"""The site pages (/terms, /privacy, /about, /help, /accessibility, /contact) and their editing under
+/admin/pages. Every /admin route is guarded by ``admin_only``; the services check the actor again."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from cocreate.accounts.consents import EXEMPT
+from cocreate.accounts.permissions import admin_only, principal_of
+from cocreate.accounts.services import ValidationFailed
+from cocreate.pages import services
+from cocreate.pages.models import PAGE_LABELS, VERSIONED_PAGES, SitePage
+from cocreate.web.dependencies import DbSession
+from cocreate.web.forms import Form, parse_id
+from cocreate.web.forms import text as _text
+from cocreate.web.htmx import after_post, render
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import clamp_page
+
+HELPERS = {"page_labels": PAGE_LABELS, "versioned_pages": VERSIONED_PAGES, "section": "pages"}
+
+
+def _page(value: str) -> SitePage:
+    try:
+        return services.parse_page(value)
+    except services.NotFound:
+        raise NotFoundException() from None
+
+
+def _show(request: Request, db_session: DbSession, page: SitePage) -> Template:
+    try:
+        view = services.current(db_session, page)
+    except services.NotFound:
+        raise NotFoundException() from None
+    return render(request, "pages/page.html", {"view": view, "page": page})
+
+
+def _page_handler(page: SitePage) -> Any:
+    # One handler per address: Litestar mishandles a handler with several paths once a second app (tests
+    # build more than one) registers it.
+    @get(f"/{page.value}", name=f"site-page-{page.value}", sync_to_thread=True, opt=EXEMPT, include_in_schema=False)
+    def site_page(request: Request, db_session: DbSession) -> Template:
+        """A page as everyone sees it, in the reader's language; readable before agreeing to a new version."""
+        return _show(request, db_session, page)
+
+    return site_page
+
+
+PAGE_HANDLERS = [_page_handler(page) for page in SitePage]
+
+
+# --- administration ------------------------------------------------------------------------------
+
+
+@get("/", name="admin-pages", sync_to_thread=True)
+def page_list(request: Request, db_session: DbSession) -> Template:
+    rows = services.overview(db_session, principal_of(request))
+    return render(request, "admin/pages.html", {**HELPERS, "rows": rows})
+
+
+def _edit_page(request: Request, db_session: DbSession, page: SitePage, form: services.PageForm,
+               errors: dict[str, str], status_code: int = 200, started_from: Any = None) -> Template:
+    try:
+        current = services.current(db_session, page).revision
+    except services.NotFound:
+        current = None
+    return render(request, "admin/page_form.html", {
+        **HELPERS, "page": page, "form": form, "errors": errors, "current": current, "started_from": started_from,
+        "limits": {"title": services.TITLE_MAX, "body": services.BODY_MAX, "note": services.NOTE_MAX},
+    }, status_code=status_code)
+
+
+@get("/{slug:str}/edit", name="admin-page-edit", sync_to_thread=True)
+def page_edit(request: Request, db_session: DbSession, slug: FromPath[str], start: FromQuery[str] = "") -> Template:
+    """The form, holding the current text, or an earlier revision's (``?start=<revision id>``) to restore it."""
+    actor = principal_of(request)
+    services.require_admin(actor)
+    site_page = _page(slug)
+    try:
+        current = services.current(db_session, site_page).revision
+    except services.NotFound:
+        current = None
+    started_from = None
+    if (start_id := parse_id(start)) is not None:
+        try:
+            started_from = services.revision(db_session, actor, site_page, start_id).revision
+        except services.NotFound:
+            raise NotFoundException() from None
+    source = started_from or current
+    form = services.PageForm.of(source, current) if source is not None else services.PageForm()
+    if started_from is not None:
+        form.note = _("Restores revision %(number)s.", number=started_from.id)
+    return _edit_page(request, db_session, site_page, form, {}, started_from=started_from)
+
+
+@post("/{slug:str}/edit", name="admin-page-save", sync_to_thread=True)
+def page_save(request: Request, db_session: DbSession, slug: FromPath[str], data: Form) -> Template | Redirect:
+    site_page = _page(slug)
+    form = services.PageForm(
+        title_ja=_text(data, "title_ja", services.TITLE_MAX * 2), title_en=_text(data, "title_en", services.TITLE_MAX * 2),
+        body_ja=_text(data, "body_ja", services.BODY_MAX * 2), body_en=_text(data, "body_en", services.BODY_MAX * 2),
+        note=_text(data, "note", services.NOTE_MAX * 2), new_version=_text(data, "new_version") == "yes",
+        base_revision_id=_text(data, "base_revision_id", 30),
+    )
+    try:
+        revision = services.save(db_session, principal_of(request), site_page, form)
+    except ValidationFailed as failed:
+        if "conflict" in failed.errors:
+            # Build on the newest revision from now on: saving again is then a choice made knowingly.
+            current = services.current(db_session, site_page).revision
+            form.base_revision_id = str(current.id)
+        return _edit_page(request, db_session, site_page, form, failed.errors, 400)
+    if revision.new_version:
+        message = _("%(page)s was saved as version %(version)s. Everyone will be asked to agree to it.",
+                    page=str(PAGE_LABELS[site_page]), version=revision.version)
+    else:
+        message = _("%(page)s was saved.", page=str(PAGE_LABELS[site_page]))
+    return after_post(request, f"/admin/pages/{site_page.value}/revisions", message=message)
+
+
+@get("/{slug:str}/revisions", name="admin-page-history", sync_to_thread=True)
+def page_history(request: Request, db_session: DbSession, slug: FromPath[str],
+                 page: FromQuery[str] = "1") -> Template:
+    site_page = _page(slug)
+    page_number, _per_page = clamp_page(page)
+    rows = services.history(db_session, principal_of(request), site_page, page_number)
+
+    def url_for_page(n: int) -> str:
+        return f"/admin/pages/{site_page.value}/revisions?" + urlencode({"page": n})
+
+    return render(request, "admin/page_history.html",
+                  {**HELPERS, "page": site_page, "rows": rows, "url_for_page": url_for_page})
+
+
+@get("/{slug:str}/revisions/{revision_id:int}", name="admin-page-revision", sync_to_thread=True)
+def page_revision(request: Request, db_session: DbSession, slug: FromPath[str],
+                  revision_id: FromPath[int]) -> Template:
+    site_page = _page(slug)
+    try:
+        row = services.revision(db_session, principal_of(request), site_page, revision_id)
+        current = services.current(db_session, site_page).revision
+    except services.NotFound:
+        raise NotFoundException() from None
+    return render(request, "admin/page_revision.html",
+                  {**HELPERS, "page": site_page, "row": row, "is_current": current.id == row.revision.id})
+
+
+admin_pages_router = Router(
+    path="/admin/pages",
+    guards=[admin_only],
+    route_handlers=[page_list, page_edit, page_save, page_history, page_revision],
+    include_in_schema=False,
+)
+
+ROUTES: list[Any] = [*PAGE_HANDLERS, admin_pages_router]

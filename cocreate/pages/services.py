@@ -1,0 +1,242 @@
+"""Reading the site pages, and editing them (administrators only): each save is a new revision.
+
+Nothing is overwritten: the page shows its newest revision and administrators can read every earlier
+one. On the terms of use and the privacy policy a save either corrects the current version (people's
+agreement still holds) or starts a new version, which every signed-in user is asked to agree to before
+they continue (:mod:`cocreate.accounts.consents`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from cocreate import audit
+from cocreate.accounts import consents
+from cocreate.accounts.models import Role, User
+from cocreate.accounts.permissions import Principal, require_role
+from cocreate.accounts.services import CONTROL_CHARS, ValidationFailed
+from cocreate.db.base import utcnow
+from cocreate.pages.models import VERSIONED_PAGES, PageRevision, SitePage
+from cocreate.web.i18n import WARD_TIMEZONE
+from cocreate.web.i18n import gettext as _
+from cocreate.web.pagination import Page, paginate
+
+TITLE_MAX = 100
+BODY_MAX = 50_000
+NOTE_MAX = 300
+HISTORY_PER_PAGE = 20
+_LINE_ENDINGS = re.compile(r"\r\n?")
+
+
+class NotFound(LookupError):
+    """No such page or revision (HTTP 404 at a route)."""
+
+
+def parse_page(value: str) -> SitePage:
+    try:
+        return SitePage(value)
+    except ValueError:
+        raise NotFound(value) from None
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageView:
+    revision: PageRevision
+    version_since: datetime | None
+    """When the shown version was published (terms and privacy); None elsewhere."""
+
+
+def _newest(page: SitePage) -> sa.ScalarSelect[int]:
+    return select(sa.func.max(PageRevision.id)).where(PageRevision.page == page).scalar_subquery()
+
+
+def current(session: Session, page: SitePage) -> PageView:
+    """The page as everyone sees it (one query); :class:`NotFound` before its first revision."""
+    shown = sa.orm.aliased(PageRevision, name="shown")
+    other = sa.orm.aliased(PageRevision, name="other")
+    since = (select(sa.func.min(other.created_at))
+             .where(other.page == page, other.version == shown.version).scalar_subquery())
+    row = session.exec(select(shown, since).where(shown.id == _newest(page))).first()  # type: ignore[call-overload]
+    if row is None:
+        raise NotFound(page)
+    revision, version_since = row
+    return PageView(revision=revision, version_since=version_since if revision.version else None)
+
+
+# --- administration ------------------------------------------------------------------------------
+
+
+def require_admin(actor: Principal) -> User:
+    return require_role(actor, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class PageSummary:
+    page: SitePage
+    revision: PageRevision | None
+    author: User | None
+    revisions: int
+
+
+def overview(session: Session, actor: Principal) -> list[PageSummary]:
+    """Every page with its current revision, who saved it and how many revisions it has (one query)."""
+    require_admin(actor)
+    counts = (select(PageRevision.page, sa.func.max(PageRevision.id).label("newest"),
+                     sa.func.count().label("revisions")).group_by(PageRevision.page).subquery())
+    rows = session.exec(
+        select(PageRevision, User, counts.c.revisions)  # type: ignore[call-overload]
+        .join(counts, col(PageRevision.id) == counts.c.newest)
+        .outerjoin(User, col(User.id) == PageRevision.created_by_id)
+    ).all()
+    found = {revision.page: PageSummary(revision.page, revision, author, count) for revision, author, count in rows}
+    return [found.get(page, PageSummary(page, None, None, 0)) for page in SitePage]
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    revision: PageRevision
+    author: User | None
+
+
+def history(session: Session, actor: Principal, page: SitePage, page_number: int = 1) -> Page[RevisionRow]:
+    """The page's revisions, newest first, with who saved each."""
+    require_admin(actor)
+    statement = (select(PageRevision, User).outerjoin(User, col(User.id) == PageRevision.created_by_id)
+                 .where(PageRevision.page == page).order_by(col(PageRevision.id).desc()))
+    result = paginate(session, statement, page_number, HISTORY_PER_PAGE, scalars=False)
+    return Page(items=[RevisionRow(revision, author) for revision, author in result.items], page=result.page,
+                per_page=result.per_page, total=result.total)
+
+
+def revision(session: Session, actor: Principal, page: SitePage, revision_id: int) -> RevisionRow:
+    """One revision of the page, current or earlier, with who saved it."""
+    require_admin(actor)
+    row = session.exec(select(PageRevision, User).outerjoin(User, col(User.id) == PageRevision.created_by_id)
+                       .where(PageRevision.id == revision_id, PageRevision.page == page)).first()
+    if row is None:
+        raise NotFound(revision_id)
+    return RevisionRow(*row)
+
+
+@dataclass
+class PageForm:
+    title_ja: str = ""
+    title_en: str = ""
+    body_ja: str = ""
+    body_en: str = ""
+    note: str = ""
+    new_version: bool = False
+    base_revision_id: str = ""
+    """The revision the editor started from: a save on top of a newer one is refused, not lost."""
+
+    @classmethod
+    def of(cls, revision: PageRevision, base: PageRevision | None = None) -> PageForm:
+        """A form holding ``revision``'s text, to be saved over ``base`` (the current revision)."""
+        return cls(title_ja=revision.title_ja, title_en=revision.title_en, body_ja=revision.body_ja,
+                   body_en=revision.body_en, base_revision_id=str((base or revision).id))
+
+    def cleaned(self) -> PageForm:
+        def body(text: str) -> str:
+            return _LINE_ENDINGS.sub("\n", text or "").strip()
+
+        return PageForm(title_ja=(self.title_ja or "").strip(), title_en=(self.title_en or "").strip(),
+                        body_ja=body(self.body_ja), body_en=body(self.body_en), note=(self.note or "").strip(),
+                        new_version=bool(self.new_version), base_revision_id=(self.base_revision_id or "").strip())
+
+
+def _check(form: PageForm) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, missing in (("title_ja", _("Enter the title in Japanese.")),
+                          ("title_en", _("Enter the title in English."))):
+        value = getattr(form, name)
+        if not value:
+            errors[name] = missing
+        elif len(value) > TITLE_MAX:
+            errors[name] = _("Use at most %(max)s characters.", max=TITLE_MAX)
+        elif CONTROL_CHARS.search(value):
+            errors[name] = _("This contains characters that cannot be used.")
+    for name, missing in (("body_ja", _("Write the page in Japanese.")),
+                          ("body_en", _("Write the page in English."))):
+        value = getattr(form, name)
+        if not value:
+            errors[name] = missing
+        elif len(value) > BODY_MAX:
+            errors[name] = _("Use at most %(max)s characters.", max=BODY_MAX)
+        elif "\x00" in value:
+            errors[name] = _("This contains characters that cannot be used.")
+    if len(form.note) > NOTE_MAX:
+        errors["note"] = _("Use at most %(max)s characters.", max=NOTE_MAX)
+    elif CONTROL_CHARS.search(form.note):
+        errors["note"] = _("This contains characters that cannot be used.")
+    return errors
+
+
+def _new_version_label(session: Session, page: SitePage) -> str:
+    """The publication date in Tokyo (2027-04-01), with -2, -3 … for a second version on one day."""
+    day = utcnow().astimezone(WARD_TIMEZONE).date().isoformat()
+    taken = set(session.exec(select(PageRevision.version).where(
+        PageRevision.page == page, col(PageRevision.version).startswith(day))).all())
+    label, number = day, 1
+    while label in taken:
+        number += 1
+        label = f"{day}-{number}"
+    return label
+
+
+def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> PageRevision:
+    """Save a new revision of ``page`` (both languages at once), recorded in the audit log.
+
+    Refused with the reasons, changing nothing: a title or text missing or too long, nothing changed,
+    or another revision saved since the editor opened the form (``conflict``; the form keeps their text
+    and now builds on the newest revision, so saving again is a deliberate choice).
+    """
+    user = require_admin(actor)
+    form = form.cleaned()
+    errors = _check(form)
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    conflict = ValidationFailed({"conflict": _(
+        "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
+        "the current revision, then save again.")})
+    latest = session.exec(select(PageRevision).where(PageRevision.id == _newest(page))).first()
+    if latest is not None and form.base_revision_id != str(latest.id):
+        session.rollback()
+        raise conflict
+    versioned = page in VERSIONED_PAGES
+    new_version = versioned and (form.new_version or latest is None or latest.version is None)
+    unchanged = latest is not None and all(getattr(form, name) == getattr(latest, name).strip()
+                                           for name in ("title_ja", "title_en", "body_ja", "body_en"))
+    if unchanged and not new_version:
+        session.rollback()
+        raise ValidationFailed({"body_ja": _("Nothing has changed since the current revision.")})
+    if not versioned:
+        version = None
+    elif new_version:
+        version = _new_version_label(session, page)
+    else:
+        version = latest.version if latest is not None else None
+    revision = PageRevision(page=page, title_ja=form.title_ja, title_en=form.title_en, body_ja=form.body_ja,
+                            body_en=form.body_en, version=version, new_version=new_version, note=form.note,
+                            based_on_id=latest.id if latest is not None else None, created_by_id=user.id)
+    session.add(revision)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # another save on top of the same revision committed first
+        session.rollback()
+        raise conflict from None
+    audit.record(session, actor_id=user.id, actor_label=user.display_name,
+                 action="page.new_version" if new_version else "page.revised", target_type="page",
+                 target_id=page.value, details={"revision": revision.id, "version": version, "note": form.note})
+    session.commit()
+    if new_version:
+        consents.forget_versions()  # this process asks for the new version at once; others within the TTL
+    return revision
