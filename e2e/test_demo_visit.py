@@ -142,3 +142,13 @@ def test_a_visitor_follows_the_loop_from_challenge_to_results(visitor: tuple[Pag
     checker.check(page, "a completed trial with results", "results")
     if english:
         checker.in_english(page, _path(page), "a completed trial with results", "results")
+
+    # --- 5. What the site is and the rules it keeps: from the footer, in both languages -----------------
+    for slug in ("terms", "privacy", "help", "accessibility"):
+        page.locator(f"#footer-{slug}").click()
+        expect(page).to_have_url(re.compile(rf"/{slug}$"))
+        expect(page.locator("main h1")).not_to_be_empty()
+        expect(page.locator("main .prose, main article").first).not_to_be_empty()
+        checker.check(page, f"the {slug} page", slug)
+        if english:
+            checker.in_english(page, f"/{slug}", f"the {slug} page", slug)
