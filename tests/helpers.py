@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,33 @@ def tasks_announced(session: Session, task_name: str) -> Iterator[list[Task]]:
         yield tasks
     finally:
         sa.event.remove(session, "before_commit", catch)
+
+
+class _Tags(HTMLParser):
+    """Collects every tag and attribute of a page, as a browser would parse them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def assert_no_live_markup(html: str) -> None:
+    """No event handlers, no script but ours, no javascript:/data: links: hostile text stayed text."""
+    parser = _Tags()
+    parser.feed(html)
+    for tag, attrs in parser.tags:
+        assert tag not in ("iframe", "object", "embed", "svg", "math", "base", "marquee", "video"), tag
+        if tag == "details":  # ours: the site menu; a hostile one would have no such id and class only
+            assert attrs.get("id") == "site-menu" and set(attrs) == {"class", "id"}, attrs
+        if tag == "script":
+            assert (attrs.get("src") or "").startswith("/static/"), attrs
+        if tag == "meta":
+            assert "http-equiv" not in attrs, attrs
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (tag, attrs)
+            assert name != "style", (tag, attrs)
+            if name in ("href", "src", "action", "formaction") and value:
+                assert not re.match(r"\s*(javascript|vbscript|data):", value, re.I), (tag, attrs)

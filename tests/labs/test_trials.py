@@ -34,8 +34,7 @@ from tests.factories import (
     create_ward,
     sign_in,
 )
-from tests.helpers import QueryLog, csrf_token
-from tests.proposals.staff_helpers import assert_no_live_markup
+from tests.helpers import QueryLog, assert_no_live_markup, csrf_token
 
 pytestmark = pytest.mark.databases("sqlite", why="trial rules are Python; constraints and paging SQL run on both")
 

@@ -3,11 +3,9 @@ and real files to upload."""
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 from litestar import Litestar
@@ -137,27 +135,3 @@ def upload(client: TestClient[Litestar], challenge_id: int, content: bytes, file
 # --- hostile markup ------------------------------------------------------------------------------
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def assert_no_live_markup(html: str) -> None:
-    """No event handlers, no script but ours, no javascript:/data: links: hostile text stayed text."""
-    parser = _Tags()
-    parser.feed(html)
-    for tag, attrs in parser.tags:
-        assert tag not in ("iframe", "object", "embed", "svg", "math", "base", "marquee", "video", "details"), tag
-        if tag == "script":
-            assert (attrs.get("src") or "").startswith("/static/"), attrs
-        if tag == "meta":
-            assert "http-equiv" not in attrs, attrs
-        for name, value in attrs.items():
-            assert not name.startswith("on"), (tag, attrs)
-            assert name != "style", (tag, attrs)
-            if name in ("href", "src", "action", "formaction") and value:
-                assert not re.match(r"\s*(javascript|vbscript|data):", value, re.I), (tag, attrs)

@@ -24,12 +24,12 @@ from proposals.attachments import GIF, JPEG, PDF, PNG, WEBP, clean_filename, det
 from proposals.models import AttachmentKind, ChallengeAttachment
 from proposals.staff_routes import content_disposition
 from tests.factories import create_challenge, sign_in
+from tests.helpers import assert_no_live_markup
 from tests.proposals.staff_helpers import (
     EXECUTABLE,
     HTML_PAGE,
     SVG_IMAGE,
     Ward,
-    assert_no_live_markup,
     make_ward,
     pdf_bytes,
     png_bytes,

@@ -23,9 +23,8 @@ from cocreate.web.i18n import gettext as _
 from proposals import submissions
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalAttachment, ProposalStatus
 from tests.factories import sign_in
-from tests.helpers import QueryLog, csrf_token
+from tests.helpers import QueryLog, assert_no_live_markup, csrf_token
 from tests.proposals.search_helpers import index_now, unread_broker
-from tests.proposals.staff_helpers import assert_no_live_markup
 from tests.proposals.test_submissions import (
     SECRET,
     World,

@@ -19,10 +19,9 @@ from proposals import challenges, lifecycle
 from proposals.models import Challenge, ChallengeRevision, Phase, PhaseChange
 from proposals.staff_routes import parse_local_datetime, parse_whole_number
 from tests.factories import create_challenge, sign_in
-from tests.helpers import QueryLog
+from tests.helpers import QueryLog, assert_no_live_markup
 from tests.proposals.staff_helpers import (
     Ward,
-    assert_no_live_markup,
     complete_form,
     make_ward,
     pdf_bytes,

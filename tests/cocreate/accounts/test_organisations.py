@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from litestar import Litestar
@@ -33,7 +32,7 @@ from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 from tests.factories import create_department, create_organisation, create_user, sign_in
-from tests.helpers import QueryLog, csrf_token
+from tests.helpers import QueryLog, assert_no_live_markup, csrf_token
 
 pytestmark = pytest.mark.databases("sqlite", why="organisation rules and pages are Python; the corporate-number race runs on both")
 
@@ -98,36 +97,6 @@ def make_org(session: Session, admin: User, *, verified: bool = False, number: s
              kind: OrganisationKind = OrganisationKind.COMPANY) -> Organisation:
     return create_organisation(session, name, admin=admin, members=members, verified=verified,
                                corporate_number=number, kind=kind)
-
-
-class _Markup(HTMLParser):
-    """Collects every tag and attribute of a page, as a browser would parse them."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def assert_no_live_markup(html: str) -> None:
-    """No event handlers, no script but ours, no javascript:/data: links: hostile text stayed text."""
-    parser = _Markup()
-    parser.feed(html)
-    for tag, attrs in parser.tags:
-        assert tag not in ("iframe", "object", "embed", "svg", "math", "base", "marquee", "video"), tag
-        if tag == "details":  # ours: the site menu; a hostile one would have no id (or a payload's)
-            assert attrs.get("id") == "site-menu" and set(attrs) == {"class", "id"}, attrs
-        if tag == "script":
-            assert (attrs.get("src") or "").startswith("/static/"), attrs
-        if tag == "meta":
-            assert "http-equiv" not in attrs, attrs
-        for name, value in attrs.items():
-            assert not name.startswith("on"), (tag, attrs)
-            assert name != "style", (tag, attrs)
-            if name in ("href", "src", "action", "formaction") and value:
-                assert not re.match(r"\s*(javascript|vbscript|data):", value, re.I), (tag, attrs)
 
 
 # --- creating ------------------------------------------------------------------------------------
