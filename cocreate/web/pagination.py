@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,10 +96,16 @@ def paginate(
 def _one_page(session: Session, statement: sa.Select[Any], page: int, per_page: int, *,
               scalars: bool) -> tuple[Sequence[Any], int]:
     result = session.execute(statement.limit(per_page).offset((page - 1) * per_page))
-    width = len(result.keys())
-    frozen = result.freeze()  # read twice: the total from the last column, the items without it
-    rows = frozen().all()
+    rows = result.all()
     if not rows:
         return [], 0
-    kept = frozen().columns(*range(width - 1))
-    return (kept.scalars().all() if scalars else kept.all()), int(rows[0][-1])
+    total = int(rows[0][-1])
+    if scalars:
+        return [row[0] for row in rows], total
+    shape = _row_shape(tuple(result.keys())[:-1])  # the rows without the total: by index, name or unpacking
+    return [shape._make(row[:-1]) for row in rows], total
+
+
+@functools.lru_cache(maxsize=256)
+def _row_shape(names: tuple[str, ...]) -> Any:
+    return collections.namedtuple("PageRow", names, rename=True)  # type: ignore[misc]
