@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.servers import SmtpSink, start_smtp_sink
 
@@ -224,4 +224,16 @@ def new_context(browser: Browser, base_url: str) -> Iterator[Callable[[], Browse
 
     yield make
     for context in contexts:
+        context.close()
+
+
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
+def visitor(request: pytest.FixtureRequest, browser: Browser, browser_context_args: dict,
+            base_url: str) -> Iterator[tuple[Page, bool]]:
+    """A visitor's page in a browser of their own, with JavaScript on, then off; and which it is."""
+    context: BrowserContext = browser.new_context(**{**browser_context_args, "base_url": base_url},
+                                                  java_script_enabled=request.param)
+    try:
+        yield context.new_page(), request.param
+    finally:
         context.close()

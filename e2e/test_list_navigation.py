@@ -9,24 +9,12 @@ and often left the address at the list, so reload, back and sharing broke.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from e2e.test_search_journey import _wait_for_results
-
-
-@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
-def visitor(request: pytest.FixtureRequest, browser: Browser, browser_context_args: dict,
-            base_url: str) -> Iterator[tuple[Page, bool]]:
-    context: BrowserContext = browser.new_context(**{**browser_context_args, "base_url": base_url},
-                                                  java_script_enabled=request.param)
-    try:
-        yield context.new_page(), request.param
-    finally:
-        context.close()
 
 
 def _one_page(page: Page) -> None:

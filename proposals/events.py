@@ -74,6 +74,14 @@ def run(session: Session, settings: Settings, event: str, object_id: int, actor_
     return notified
 
 
+def _author_ids(session: Session, proposal_id: int) -> set[int]:
+    """The members of the organisations that wrote the proposal."""
+    return set(session.exec(
+        select(OrganisationMember.user_id)
+        .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
+        .where(ProposalOrganisation.proposal_id == proposal_id)).all())
+
+
 # --- proposal submitted --------------------------------------------------------------------------
 
 
@@ -97,10 +105,7 @@ def proposal_submitted(session: Session, settings: Settings, proposal_id: int, a
             or challenge.phase is Phase.DRAFT):
         return 0  # withdrawn, hidden or no longer public by the time the task ran: nothing to tell
     assert challenge.id is not None
-    authors = set(session.exec(
-        select(OrganisationMember.user_id)
-        .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
-        .where(ProposalOrganisation.proposal_id == proposal_id)).all())
+    authors = _author_ids(session, proposal_id)
     people = set(notifications.followers(session, CHALLENGE, challenge.id)) - authors - {actor_id}
     params = {"challenge_id": challenge.id, "challenge_title": challenge.title, "proposal_id": proposal_id,
               "proposal_title": proposal.title, "summary": markdown_to_text(proposal.summary, EXCERPT)}
@@ -189,11 +194,7 @@ def comment_posted(session: Session, settings: Settings, comment_id: int, actor_
     title = _comment_target_title(session, comment)
     if title is None:
         return 0
-    authors = set(session.exec(
-        select(OrganisationMember.user_id)
-        .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
-        .where(ProposalOrganisation.proposal_id == comment.target_id)).all())
-    people = authors | set(notifications.followers(session, PROPOSAL, comment.target_id))
+    people = _author_ids(session, comment.target_id) | set(notifications.followers(session, PROPOSAL, comment.target_id))
     people -= {comment.author_id, actor_id}
     if comment.parent_id is not None:
         people -= _answered_authors(session, comment, replied_to_id)

@@ -185,13 +185,6 @@ def member_organisation_ids(session: Session, user_id: int | None) -> set[int]:
                             .where(OrganisationMember.user_id == user_id)).all())
 
 
-def is_assigned_reviewer(session: Session, actor: Principal, challenge_id: int) -> bool:
-    if actor.user_id is None:
-        return False
-    return session.exec(select(ReviewerAssignment.id).where(
-        ReviewerAssignment.challenge_id == challenge_id, ReviewerAssignment.user_id == actor.user_id)).first() is not None
-
-
 def authors_of(session: Session, proposal_id: int) -> list[tuple[ProposalOrganisation, Organisation]]:
     """The authoring organisations, the lead first, then in the order they were added."""
     rows = session.exec(select(ProposalOrganisation, Organisation)
@@ -202,7 +195,7 @@ def authors_of(session: Session, proposal_id: int) -> list[tuple[ProposalOrganis
     return list(rows)
 
 
-def _access_columns(actor: Principal, proposal_id: Any, challenge_id: Any) -> tuple[Any, ...]:
+def _access_columns(actor: Principal, challenge_id: Any) -> tuple[Any, ...]:
     """The columns that say what the actor is to one proposal, for a query that also reads other things:
     whether they review its challenge, and each of their organisations among its authors (an outer join:
     a row with None when there is none)."""
@@ -231,7 +224,7 @@ def access_of(session: Session, actor: Principal, proposal: Proposal, challenge:
     if actor.user_id is None:
         return _access(session, actor, proposal, challenge, [])
     rows = session.execute(
-        select(*_access_columns(actor, proposal.id, challenge.id)).select_from(Proposal)
+        select(*_access_columns(actor, challenge.id)).select_from(Proposal)
         .outerjoin(ProposalOrganisation, _authored_join(actor, Proposal.id))
         .where(Proposal.id == proposal.id)
     ).all()
@@ -302,7 +295,7 @@ def load(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal
     query = (select(Proposal, Challenge).join(Challenge, col(Challenge.id) == Proposal.challenge_id)
              .where(Proposal.id == proposal_id))
     if actor.user_id is not None:
-        query = (query.add_columns(*_access_columns(actor, Proposal.id, Proposal.challenge_id))
+        query = (query.add_columns(*_access_columns(actor, Proposal.challenge_id))
                  .outerjoin(ProposalOrganisation, _authored_join(actor, Proposal.id)))
     rows = session.execute(query).all()
     if not rows:

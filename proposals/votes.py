@@ -204,16 +204,8 @@ def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *
 
 
 def _refusal_under_lock(locked_challenge: Any, locked_proposal: Any, user: User) -> str:
-    decision = phases.check(locked_challenge.phase, Action.VOTE)
-    if not decision:
-        return decision.reason
-    if locked_proposal.status is not ProposalStatus.SUBMITTED:
-        return _("This proposal has been withdrawn.")
-    if locked_proposal.hidden_at is not None:
-        return _("This proposal is hidden and cannot be supported.")
-    if locked_challenge.votes_require_verified and not user.is_verified_resident:
-        return _("Only residents whose residency the ward has confirmed can vote on this challenge.")
-    return ""
+    """The state and verification rules again, on the locked rows (they carry the same columns)."""
+    return state_refusal(locked_challenge, locked_proposal) or verification_refusal(locked_challenge, user)
 
 
 # --- voting --------------------------------------------------------------------------------------

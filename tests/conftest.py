@@ -380,12 +380,12 @@ def _forget_published_versions() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _send_away_from_the_shared_worker(request: pytest.FixtureRequest) -> Iterator[None]:
+def _send_away_from_the_shared_worker(request: pytest.FixtureRequest) -> None:
     """Keep tasks away from the shared worker unless the test asked for it.
 
     Before the test, whatever the previous test or fixture left configured: a service committing here, which
     may never configure Celery itself, would otherwise feed the worker, and the worker would race the test
-    (it did: it claimed an e-mail a test was about to deliver). After a test that used the worker, too."""
+    (it did: it claimed an e-mail a test was about to deliver)."""
     from cocreate.tasks import celery_app
 
     if "smtp_worker_settings" not in request.fixturenames:
@@ -393,7 +393,3 @@ def _send_away_from_the_shared_worker(request: pytest.FixtureRequest) -> Iterato
         if celery_app.conf.broker_url != broker:
             folder = request.getfixturevalue("tmp_path_factory").getbasetemp() / "celery"
             configure_celery(Settings(env="test", data_dir=folder, broker_url=broker))
-    yield
-    if "smtp_worker_settings" in request.fixturenames:
-        worker_settings, _worker = request.getfixturevalue("smtp_worker_settings")
-        configure_celery(worker_settings.model_copy(update={"broker_url": request.getfixturevalue("broker_url")}))

@@ -154,23 +154,17 @@ class PageForm:
 
 def _check(form: PageForm) -> dict[str, str]:
     errors: dict[str, str] = {}
-    for name, missing in (("title_ja", _("Enter the title in Japanese.")),
-                          ("title_en", _("Enter the title in English."))):
+    fields = (("title_ja", _("Enter the title in Japanese."), TITLE_MAX, CONTROL_CHARS.search),
+              ("title_en", _("Enter the title in English."), TITLE_MAX, CONTROL_CHARS.search),
+              ("body_ja", _("Write the page in Japanese."), BODY_MAX, lambda text: "\x00" in text),
+              ("body_en", _("Write the page in English."), BODY_MAX, lambda text: "\x00" in text))
+    for name, missing, limit, unusable in fields:  # titles are one line; bodies may hold tabs and line breaks
         value = getattr(form, name)
         if not value:
             errors[name] = missing
-        elif len(value) > TITLE_MAX:
-            errors[name] = _("Use at most %(max)s characters.", max=TITLE_MAX)
-        elif CONTROL_CHARS.search(value):
-            errors[name] = _("This contains characters that cannot be used.")
-    for name, missing in (("body_ja", _("Write the page in Japanese.")),
-                          ("body_en", _("Write the page in English."))):
-        value = getattr(form, name)
-        if not value:
-            errors[name] = missing
-        elif len(value) > BODY_MAX:
-            errors[name] = _("Use at most %(max)s characters.", max=BODY_MAX)
-        elif "\x00" in value:
+        elif len(value) > limit:
+            errors[name] = _("Use at most %(max)s characters.", max=limit)
+        elif unusable(value):
             errors[name] = _("This contains characters that cannot be used.")
     if len(form.note) > NOTE_MAX:
         errors["note"] = _("Use at most %(max)s characters.", max=NOTE_MAX)
