@@ -31,6 +31,7 @@ from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db import read_apart
+from cocreate.db.base import utcnow
 from cocreate.web.i18n import gettext as _
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
@@ -130,21 +131,40 @@ class Ballot:
     vote_count: int
 
 
-def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[Any, Any]:
-    """For a change by ``user_id``: the challenge's voting state shared (FOR SHARE), the voter's row
-    locked, and the proposal's state; only the columns a vote needs."""
-    challenge = session.execute(
-        select(Challenge.phase, Challenge.vote_limit, Challenge.votes_require_verified)
-        .where(Challenge.id == challenge_id).with_for_update(read=True)
-    ).first()
-    session.exec(select(User.id).where(User.id == user_id).with_for_update()).one()
-    proposal = session.execute(
-        select(Proposal.status, Proposal.hidden_at).where(Proposal.id == proposal_id)
-    ).first()
-    if challenge is None or proposal is None:
+def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int, *,
+            with_voter: bool = False) -> Any:
+    """For a change by ``user_id``, in one statement: the challenge's voting state shared (FOR SHARE),
+    the voter's row locked (FOR UPDATE) and the proposal's state; only the columns a vote needs.
+
+    ``with_voter`` adds the voter's state on SQLite (``used``: votes on the challenge, ``on_this``:
+    whether one is on this proposal): there the whole database is already locked for this transaction,
+    so they can be read in the same statement. On PostgreSQL the statement's snapshot predates the row
+    lock it may have waited for, so the voter's votes are counted by a second statement
+    (:func:`_voter_state`) once the lock is held.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    columns: list[Any] = [Challenge.phase, Challenge.vote_limit, Challenge.votes_require_verified,
+                          Proposal.status, Proposal.hidden_at]
+    if with_voter and not postgres:
+        columns += [
+            select(func.count()).select_from(Vote)
+            .where(Vote.challenge_id == challenge_id, Vote.user_id == user_id).scalar_subquery().label("used"),
+            sa.exists().where(col(Vote.proposal_id) == proposal_id, col(Vote.user_id) == user_id).label("on_this"),
+        ]
+    statement = (
+        select(*columns)
+        .join_from(Challenge, Proposal, col(Proposal.challenge_id) == Challenge.id)
+        .join(User, col(User.id) == user_id)
+        .where(Challenge.id == challenge_id, Proposal.id == proposal_id)
+    )
+    if postgres:  # two lock strengths in one statement, which with_for_update cannot say
+        statement = statement.with_for_update(read=True, of=Challenge).suffix_with(
+            f"FOR UPDATE OF {User.__table__.name}", dialect="postgresql")
+    row = session.execute(statement).first()
+    if row is None:
         session.rollback()
         raise NotFound()
-    return challenge, proposal
+    return row
 
 
 def own_vote(session: Session, user_id: int | None, proposal_id: int) -> Vote | None:
@@ -221,21 +241,27 @@ def cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     """
     user = require_signed_in(actor)
     challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=True)
-    locked_challenge, locked_proposal = _locked(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
-    used, voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    # The write holds SQLite's one write lock (or PostgreSQL's row locks) from its first statement to
+    # the commit, and every statement in between is a moment the thread gives up the GIL and may wait
+    # for it behind the process's other threads: a few plain statements, no ORM unit of work.
+    locked = _locked(session, user.id, challenge.id, proposal_id, with_voter=True)  # type: ignore[arg-type]
+    if "used" in locked._fields:
+        used, voted = int(locked.used), bool(locked.on_this)
+    else:
+        used, voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     if voted:  # a double submit: keep the one vote
         session.rollback()
         return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
-    reason = _refusal_under_lock(locked_challenge, locked_proposal, user)
-    if not reason and used >= locked_challenge.vote_limit:
+    reason = _refusal_under_lock(locked, locked, user)
+    if not reason and used >= locked.vote_limit:
         reason = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
-                   "another proposal.", limit=locked_challenge.vote_limit)
+                   "another proposal.", limit=locked.vote_limit)
     if reason:
         session.rollback()
         raise ValidationFailed({"vote": reason})
-    session.add(Vote(proposal_id=proposal_id, challenge_id=challenge.id, user_id=user.id))  # type: ignore[arg-type]
     try:
-        session.flush()
+        session.execute(sa.insert(Vote).values(proposal_id=proposal_id, challenge_id=challenge.id, user_id=user.id,
+                                               created_at=utcnow()))
     except sa.exc.IntegrityError:  # only if a writer got past the locks; the database still says no
         session.rollback()
         return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
@@ -248,7 +274,7 @@ def withdraw(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     """Withdraw the actor's vote while voting is open (commits); ``changed`` is False when there was none."""
     user = require_signed_in(actor)
     challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=False)
-    locked_challenge, _locked_proposal = _locked(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    locked_challenge = _locked(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     existing = own_vote(session, user.id, proposal_id)
     if existing is None:
         session.rollback()
