@@ -106,16 +106,21 @@ def verification_refusal(challenge: Challenge, user: User | None) -> str:
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _public_proposal(session: Session, proposal_id: int) -> tuple[Challenge, Proposal]:
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None or proposal.status is ProposalStatus.DRAFT:
+def _public_proposal(session: Session, proposal_id: int, user_id: int | None) -> tuple[Challenge, Proposal, bool]:
+    """The public proposal, its challenge and whether ``user_id`` is one of its authors, in one query."""
+    member = sa.exists().where(
+        col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id,
+        col(ProposalOrganisation.proposal_id) == Proposal.id, col(OrganisationMember.user_id) == user_id)
+    row = session.execute(
+        select(Proposal, Challenge, member)
+        .join(Challenge, col(Challenge.id) == Proposal.challenge_id)
+        .where(Proposal.id == proposal_id)
+    ).first()
+    if row is None or row[0].status is ProposalStatus.DRAFT or row[1].phase is Phase.DRAFT:
         session.rollback()
         raise NotFound()
-    challenge = session.get(Challenge, proposal.challenge_id)
-    if challenge is None or challenge.phase is Phase.DRAFT:
-        session.rollback()
-        raise NotFound()
-    return challenge, proposal
+    proposal, challenge, member_of_author = row
+    return challenge, proposal, user_id is not None and (proposal.created_by_id == user_id or bool(member_of_author))
 
 
 @dataclass
@@ -214,9 +219,9 @@ def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *
     """The refusals that need no lock, on a read snapshot beside the write (checked again under it)."""
     user = require_signed_in(actor)
     with read_apart(session) as reader:
-        challenge, proposal = _public_proposal(reader, proposal_id)
+        challenge, proposal, author = _public_proposal(reader, proposal_id, user.id)
         if adding:
-            if reason := voter_refusal(reader, actor, challenge, proposal):
+            if reason := voter_refusal(reader, actor, challenge, proposal, author=author):
                 raise Forbidden(reason)
             if reason := state_refusal(challenge, proposal) or verification_refusal(challenge, user):
                 raise ValidationFailed({"vote": reason})

@@ -32,7 +32,7 @@ from tests.factories import (
     reload,
     sign_in,
 )
-from tests.helpers import csrf_token
+from tests.helpers import count_queries, csrf_token
 
 pytestmark = pytest.mark.databases("sqlite", why="vote rules are Python; row locks and the unique vote run on both")
 
@@ -236,6 +236,23 @@ def test_htmx_swaps_the_vote_box(session: Session, world: World, client: TestCli
     response = post(client, f"/proposals/{pid}/unvote", htmx=True)
     assert f'id="proposal-{pid}-vote-button"' in response.text
     assert reload(session, world.proposal).vote_count == 0  # type: ignore[union-attr]
+
+
+def test_a_vote_costs_a_fixed_number_of_statements(session: Session, world: World, client: TestClient[Litestar],
+                                                  app: Litestar) -> None:
+    """The vote's write holds the database's write lock (SQLite) from its first statement to its commit:
+    one statement for the state under the lock, the insert and the counter. Whatever the voter's
+    other votes, a vote through htmx is the session, the user, one read of the proposal and its
+    challenge (authorship included), and those three writes."""
+    sign_in(client, world.resident)
+    for proposal in more_proposals(session, world, 2):  # a challenge's default limit is 3
+        assert post(client, f"/proposals/{proposal.id}/vote", htmx=True).status_code == 200
+    with count_queries(app.state.database.engine) as log:
+        response = post(client, f"/proposals/{world.proposal.id}/vote", htmx=True)
+    assert response.status_code == 200 and f'id="proposal-{world.proposal.id}-unvote-button"' in response.text
+    assert log.count == 6, log.statements
+    assert sum(statement.lstrip().upper().startswith(("INSERT", "UPDATE")) for statement in log.statements) == 2
+    assert reload(session, world.proposal).vote_count == 1  # type: ignore[union-attr]
 
 
 def test_refusals_through_the_routes(session: Session, world: World, client: TestClient[Litestar]) -> None:
