@@ -172,16 +172,14 @@ def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int,
     return row
 
 
-def own_vote(session: Session, user_id: int | None, proposal_id: int) -> Vote | None:
-    if user_id is None:
-        return None
-    return session.exec(select(Vote).where(Vote.proposal_id == proposal_id, Vote.user_id == user_id)).first()
-
-
-def votes_used(session: Session, user_id: int, challenge_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(Vote).where(Vote.challenge_id == challenge_id, Vote.user_id == user_id)
-    ).one()
+def _under_lock(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[Any, int, bool]:
+    """The locked state (:func:`_locked`), the voter's votes used on the challenge and whether one of
+    them is on this proposal: one statement on SQLite, two on PostgreSQL."""
+    locked = _locked(session, user_id, challenge_id, proposal_id, with_voter=True)
+    if "used" in locked._fields:
+        return locked, int(locked.used), bool(locked.on_this)
+    used, voted = _voter_state(session, user_id, challenge_id, proposal_id)
+    return locked, used, voted
 
 
 def _voter_state(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[int, bool]:
@@ -249,11 +247,7 @@ def cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     # The write holds SQLite's one write lock (or PostgreSQL's row locks) from its first statement to
     # the commit, and every statement in between is a moment the thread gives up the GIL and may wait
     # for it behind the process's other threads: a few plain statements, no ORM unit of work.
-    locked = _locked(session, user.id, challenge.id, proposal_id, with_voter=True)  # type: ignore[arg-type]
-    if "used" in locked._fields:
-        used, voted = int(locked.used), bool(locked.on_this)
-    else:
-        used, voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    locked, used, voted = _under_lock(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     if voted:  # a double submit: keep the one vote
         session.rollback()
         return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
@@ -279,20 +273,15 @@ def withdraw(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     """Withdraw the actor's vote while voting is open (commits); ``changed`` is False when there was none."""
     user = require_signed_in(actor)
     challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=False)
-    locked_challenge = _locked(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
-    existing = own_vote(session, user.id, proposal_id)
-    if existing is None:
-        session.rollback()
-        used, _voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    locked, used, voted = _under_lock(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    if not voted:
         session.rollback()
         return Ballot(challenge, proposal, changed=False, voted=False, used=used, vote_count=proposal.vote_count)
-    decision = phases.check(locked_challenge.phase, Action.VOTE)
+    decision = phases.check(locked.phase, Action.VOTE)
     if not decision:
         session.rollback()
         raise ValidationFailed({"vote": decision.reason})
-    used, _voted = _voter_state(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
-    session.delete(existing)
-    session.flush()
+    session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == proposal_id, col(Vote.user_id) == user.id))
     count = _change_count(session, proposal_id, -1)
     session.commit()
     return Ballot(challenge, proposal, changed=True, voted=False, used=used - 1, vote_count=count)
