@@ -216,7 +216,7 @@ def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *
                          adding: bool) -> tuple[Challenge, Proposal]:
     """The refusals that need no lock, on a read snapshot beside the write (checked again under it)."""
     user = require_signed_in(actor)
-    with read_apart(session) as reader:
+    with read_apart(session, snapshot=False) as reader:  # one statement
         challenge, proposal, author = _public_proposal(reader, proposal_id, user.id)
         if adding:
             if reason := voter_refusal(reader, actor, challenge, proposal, author=author):

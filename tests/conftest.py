@@ -186,14 +186,15 @@ def one_transaction(database: Database) -> Iterator[sa.Connection]:
     """Bind every session of ``database`` to one connection in a transaction that is rolled back."""
     connection = database.engine.connect()
     outer = connection.begin()
-    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    database.read_session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    factories = ((database.session_factory, database.engine), (database.read_session_factory, database.read_engine),
+                 (database.statement_session_factory, database.statement_engine))
+    for factory, _engine in factories:
+        factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield connection
     finally:
-        database.session_factory.configure(bind=database.engine, join_transaction_mode="conditional_savepoint")
-        database.read_session_factory.configure(bind=database.read_engine,
-                                                join_transaction_mode="conditional_savepoint")
+        for factory, engine in factories:
+            factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
         if outer.is_active:
             outer.rollback()
         connection.close()

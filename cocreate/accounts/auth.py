@@ -33,7 +33,7 @@ def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
 
 
 def _load_principal(database: Database, user_id: int, epoch: int) -> Principal | None:
-    with database.reading() as session:
+    with database.reading(snapshot=False) as session:  # one statement
         principal = Principal.load_by_id(session, user_id)
         user = principal.user if principal is not None else None
         if user is None or not user.is_active or user.session_epoch != epoch:

@@ -56,7 +56,7 @@ class DatabaseStore(Store):
     def _get(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
         # Every request with a session cookie reads here: a read unit of work, so that page views
         # never queue for the write lock. Only an expired row or a renewal writes, on its own.
-        with self.database.reading() as session:
+        with self.database.reading(snapshot=False) as session:
             row = session.exec(
                 select(StoredSession.data, StoredSession.expires_at).where(StoredSession.key == key)
             ).first()
