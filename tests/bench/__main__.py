@@ -33,6 +33,14 @@ def _connections(raw: str) -> list[int]:
     return values
 
 
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE")
+    name = name.upper()
+    return (name if name.startswith("COCREATE_") else f"COCREATE_{name}"), value
+
+
 def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=(
         "Generate a dataset, serve it with `cocreate web --workers 2`, load every page, run the vote loop, "
@@ -56,6 +64,9 @@ def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="record the web processes with py-spy (PY_SPY or PATH) during the measurements at 32 "
                         "connections and the vote loop, into DIR, with a summary per route")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
+                        help="a COCREATE_* setting for the served processes (e.g. --set WEB_THREADS=4), to compare "
+                        "configurations; results are printed, not stored")
     parser.add_argument("--report-only", action="store_true",
                         help="only regenerate docs/performance.md from docs/performance.json")
     args = parser.parse_args(argv)
@@ -68,7 +79,7 @@ def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
         databases=("sqlite", "postgresql") if args.db == "both" else (args.db,), scale=args.scale,
         connections=args.connections, duration=args.duration, only=args.only, keep=args.keep,
         budgets=not args.no_budgets, tool=args.tool, vote_mode=args.vote_mode, voters=args.voters,
-        data_dir=args.data_dir, profile=args.profile)
+        data_dir=args.data_dir, profile=args.profile, settings=dict(args.set))
     return options, args
 
 
@@ -90,7 +101,7 @@ def main(argv: list[str]) -> int:
         print(f"## {run.scale} shape on {run.database}\n")
         print(report.table(run))
         print()
-    if not options.only:
+    if not options.only and not options.settings:
         for run in runs:
             store["runs"][f"{run.scale}/{run.database}"] = {
                 "machine": machine | {"date": run.started},

@@ -90,6 +90,8 @@ class Options:
     data_dir: Path | None = None
     profile: Path | None = None
     """Record the web processes with py-spy at the budget's connections (and during the vote loop) here."""
+    settings: dict[str, str] = field(default_factory=dict)
+    """``COCREATE_*`` settings of the served processes beyond the benchmark's own."""
 
     def wants(self, name: str) -> bool:
         """The trivial route always runs: every ratio needs it."""
@@ -172,7 +174,7 @@ def run_database(database: str, options: Options, base: Path, peer: DatabaseRun 
     postgres: PostgresServer | None = None
     site: LiveSite | None = None
     try:
-        overrides = {"COCREATE_WRITE_RATE_LIMIT": WRITE_RATE_LIMIT}
+        overrides = {"COCREATE_WRITE_RATE_LIMIT": WRITE_RATE_LIMIT, **options.settings}
         if database == "postgresql":
             postgres = start_postgres()
             overrides["COCREATE_DATABASE_URL"] = postgres.create_database("cocreate_bench")
