@@ -12,26 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, RoleAssignment, User
+from cocreate.errors import Forbidden, SignInRequired
 from cocreate.web.i18n import gettext as _
-
-
-class Forbidden(PermissionDeniedException):
-    """The actor may not do this (HTTP 403 with a translated reason when it reaches a route)."""
-
-    def __init__(self, reason: str | None = None) -> None:
-        super().__init__(detail=reason or _("You do not have permission to do this."))
-
-
-class SignInRequired(NotAuthorizedException):
-    """Nobody is signed in (pages redirect to the sign-in form, the API answers 401)."""
-
-    def __init__(self) -> None:
-        super().__init__(detail=_("Sign in to continue."))
 
 
 @dataclass(frozen=True)

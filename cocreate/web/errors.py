@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_500_INTERNAL_SERVER_ERROR
 
 from cocreate.db.engine import is_overload
+from cocreate.errors import DomainError, Invalid
 from cocreate.web import i18n
 from cocreate.web.i18n import gettext as _
 from cocreate.web.load import busy
@@ -119,6 +120,13 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return _render(request, exc.status_code, exc)
 
 
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    """A service's refusal, answered like the HTTP error it stands for (the reason as its detail, the
+    errors per field as ``extra`` in JSON)."""
+    extra = {"errors": exc.errors} if isinstance(exc, Invalid) else None
+    return http_exception_handler(request, HTTPException(status_code=exc.status_code, detail=exc.detail, extra=extra))
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, exc)
@@ -134,6 +142,7 @@ def database_error_handler(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
+    DomainError: domain_error_handler,
     sa.exc.SQLAlchemyError: database_error_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
 }
