@@ -23,6 +23,7 @@ from proposals.models import (
     AttachmentKind,
     BriefingRegistration,
     BriefingSession,
+    Category,
     Challenge,
     ChallengeCriterion,
     ChallengeDepartment,
@@ -191,3 +192,47 @@ def test_the_challenge_page_reads_at_most_ten_queries_whatever_its_rows(
         assert 'id="propose-button"' in page and "自組織の提案6" in page  # their own proposals, drafts too
     if viewer == "resident":
         assert 'id="propose-reason"' in page and 'id="questions-queue"' not in page
+
+
+# --- the challenge list's filter menus ---------------------------------------------------------------
+
+
+def menu(page: str, name: str) -> list[str]:
+    """The values a filter menu offers (its "all" entry left out)."""
+    select = page.split(f'<select id="filter-{name}"', 1)[1].split("</select>", 1)[0]
+    return [value for value in re.findall(r'<option value="([^"]*)"', select) if value]
+
+
+def catalogue(session: Session, departments: list[Department], start: int, count: int) -> None:
+    """``count`` public challenges spread over the departments, areas and categories, and as many drafts
+    with areas and departments no public challenge has."""
+    categories = ["transport_mobility", "environment_energy", "health_welfare"]
+    for n in range(start, start + count):
+        create_challenge(session, departments[n % 3], phase=("published", "accepting", "completed")[n % 3],
+                         title=f"課題{n}", area=("高島平", "舟渡", "")[n % 3], category=categories[n % 3],
+                         co_owners=[departments[3]] if n % 5 == 0 else ())
+        create_challenge(session, departments[4], phase="draft", title=f"下書き{n}", area="秘密の地区",
+                         category="admin_dx")
+
+
+def test_the_filter_menus_list_what_public_challenges_have_in_a_fixed_number_of_queries(
+    app: Litestar, session: Session, world: World
+) -> None:
+    departments = [world.lead] + [create_department(session, f"menu-{n}", division_ja=f"部{n}", section_ja=f"課{n}",
+                                                    division_en=f"Division {n}", section_en=f"Section {n}")
+                                  for n in range(4)]
+    world.challenge.phase = Phase.DRAFT  # the fixture's own challenge is not in the menus either
+    session.add(world.challenge)
+    session.commit()
+    counts = []
+    with browser(app, world.resident) as client:
+        for start, count in ((0, 3), (3, 27)):
+            catalogue(session, departments, start, count)
+            queries, log = counted(app, client, "/challenges")
+            counts.append(queries)
+            page = client.get("/challenges").text
+            assert menu(page, "area") == ["舟渡", "高島平"]  # sorted; drafts' areas never
+            assert menu(page, "department") == [str(d.id) for d in sorted(departments[:4], key=lambda d: d.code)]
+            assert menu(page, "category") == [c.value for c in Category]  # every category, as before
+            assert queries <= BUDGET, log
+    assert counts[0] == counts[1], log
