@@ -55,13 +55,15 @@ MAX_ROWS = 50
 # --- sections of the challenge and proposal pages ------------------------------------------------
 
 
-def challenge_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
-    """"You said, we did": the challenge's published trials, on the challenge page (None: no trial yet)."""
+def challenge_section(session: Session, actor: Principal, challenge: Challenge,
+                      viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
+    """"You said, we did": the challenge's published trials, on the challenge page (None: no trial yet).
+    One query: the section shows each trial's own title, status and results only."""
     assert challenge.id is not None
     found = trials.published_trials_of_challenge(session, challenge.id)
     if not found:
         return None
-    return CHALLENGE_SECTION, {"challenge": challenge, "items": trials.list_items(session, found)}
+    return CHALLENGE_SECTION, {"challenge": challenge, "trials": found}
 
 
 def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:

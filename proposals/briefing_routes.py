@@ -46,9 +46,9 @@ def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotFoundException() from None
 
 
-def detail_section(session: Any, actor: Any, challenge: Any) -> tuple[str, dict[str, Any]] | None:
+def detail_section(session: Any, actor: Any, challenge: Any, viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
     """The briefing-sessions section of the challenge page: (template, context), or None."""
-    section = briefings.section(session, actor, challenge)
+    section = briefings.section(session, actor, challenge, is_owner=viewer.is_owner if viewer is not None else None)
     return None if section is None else (SECTION, {"section": section})
 
 

@@ -485,40 +485,58 @@ class Section:
 
 
 def section(session: Session, actor: Principal, challenge: Challenge, *, back: str | None = None,
-            always: bool = False, now: datetime | None = None) -> Section | None:
+            always: bool = False, now: datetime | None = None, is_owner: bool | None = None) -> Section | None:
     """What the challenge page shows about its sessions (None when there is nothing to show).
 
-    A constant number of queries: upcoming sessions, recent past ones with their count, and the
-    viewer's own registrations among them.
+    One query: the upcoming sessions, the latest past ones with their count, and which of them the
+    viewer is registered for; ``is_owner`` (when the page already knows it) saves asking who owns the
+    challenge.
     """
     now = now or utcnow()
     assert challenge.id is not None
-    is_owner = lifecycle.is_owner(session, actor, challenge)
-    upcoming = session.exec(
-        select(BriefingSession).where(BriefingSession.challenge_id == challenge.id, BriefingSession.ends_at > now)
-        .order_by(BriefingSession.starts_at, BriefingSession.id).limit(UPCOMING_LIMIT)
-    ).all()
-    past_filter = (BriefingSession.challenge_id == challenge.id, BriefingSession.ends_at <= now,
-                   col(BriefingSession.cancelled_at).is_(None))
-    past_rows = session.exec(select(BriefingSession, func.count().over()).where(*past_filter)
-                             .order_by(col(BriefingSession.starts_at).desc()).limit(PAST_LIMIT)).all()
-    past = [row[0] for row in past_rows]
-    past_total = past_rows[0][1] if past_rows else 0
+    if is_owner is None:
+        is_owner = lifecycle.is_owner(session, actor, challenge)
+    upcoming, past, past_total = _sessions(session, challenge.id, actor.user_id, now)
     if not upcoming and not past and not is_owner and not always:
         return None
-    mine: set[int] = set()
-    if actor.user_id is not None and upcoming:
-        mine = set(session.exec(
-            select(BriefingRegistration.session_id).where(
-                BriefingRegistration.user_id == actor.user_id, col(BriefingRegistration.cancelled_at).is_(None),
-                col(BriefingRegistration.session_id).in_([b.id for b in upcoming]))
-        ).all())
-    views = [SessionView(briefing=b, registered=b.id in mine, refusal=refusal(b, challenge, now),
-                         show_online_url=is_owner or b.id in mine) for b in upcoming]
+    views = [SessionView(briefing=b, registered=mine, refusal=refusal(b, challenge, now),
+                         show_online_url=is_owner or mine) for b, mine in upcoming]
     decision = phases.check(challenge.phase, Action.REGISTER_BRIEFING)
     return Section(challenge=challenge, upcoming=views, past=past, past_total=past_total,
                    signed_in=actor.is_signed_in, is_owner=is_owner, phase_reason=decision.reason,
                    back=back or f"/challenges/{challenge.id}")
+
+
+def _sessions(session: Session, challenge_id: int, user_id: int | None,
+              now: datetime) -> tuple[list[tuple[BriefingSession, bool]], list[BriefingSession], int]:
+    """(the first UPCOMING_LIMIT sessions not yet ended, soonest first, each with whether ``user_id`` holds
+    a place; the PAST_LIMIT latest ended ones that were not cancelled; how many of those there are), in one
+    query: each group is numbered and counted by a window over it."""
+    upcoming = col(BriefingSession.ends_at) > now
+    group = sa.case((upcoming, 0), else_=1)
+    order = (sa.case((upcoming, col(BriefingSession.starts_at))).asc(),
+             sa.case((~upcoming, col(BriefingSession.starts_at))).desc(),
+             sa.case((upcoming, col(BriefingSession.id)), else_=-col(BriefingSession.id)).asc())
+    ranked = (select(col(BriefingSession.id).label("id"), group.label("grp"),
+                     func.row_number().over(partition_by=group, order_by=order).label("n"),
+                     func.count().over(partition_by=group).label("total"))
+              .where(BriefingSession.challenge_id == challenge_id,
+                     sa.or_(upcoming, col(BriefingSession.cancelled_at).is_(None)))
+              .subquery())
+    mine: Any = sa.false()
+    if user_id is not None:
+        mine = sa.exists().where(col(BriefingRegistration.session_id) == BriefingSession.id,
+                                 col(BriefingRegistration.user_id) == user_id,
+                                 col(BriefingRegistration.cancelled_at).is_(None))
+    rows = session.execute(
+        select(BriefingSession, ranked.c.grp, ranked.c.total, mine.label("mine"))
+        .join(ranked, ranked.c.id == BriefingSession.id)
+        .where(ranked.c.n <= sa.case((ranked.c.grp == 0, UPCOMING_LIMIT), else_=PAST_LIMIT))
+        .order_by(ranked.c.grp, ranked.c.n)
+    ).all()
+    coming = [(row[0], bool(row[3])) for row in rows if row[1] == 0]
+    past = [row[0] for row in rows if row[1] == 1]
+    return coming, past, next((int(row[2]) for row in rows if row[1] == 1), 0)
 
 
 def visible_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:

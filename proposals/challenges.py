@@ -13,24 +13,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import selectinload
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
 from cocreate import audit
-from cocreate.accounts.models import Department
+from cocreate.accounts.models import Department, Organisation, OrganisationMember
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
 from cocreate.accounts.services import EMAIL_RE, ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.db.together import Together
 from cocreate.notifications import follows
+from cocreate.notifications import services as notifications
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import lifecycle, phases
 from proposals.models import (
     Category,
     Challenge,
+    ChallengeAttachment,
     ChallengeCriterion,
     ChallengeDepartment,
     ChallengeKpi,
+    ChallengePhaseDate,
     ChallengeRevision,
     Phase,
     PhaseChange,
@@ -219,6 +224,99 @@ def visible_challenge(session: Session, actor: Principal, challenge_id: int) -> 
     if challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge):
         return None
     return challenge
+
+
+# --- the challenge page: the challenge, its rows and its viewer in a fixed number of queries -------
+
+
+@dataclass(frozen=True)
+class ChallengeViewer:
+    """Who looks at a challenge page, read once with the challenge and handed to each section, so
+    that no section asks again whether they own it, follow it or belong to organisations."""
+
+    actor: Principal
+    is_owner: bool
+    following: bool = False
+    follower_count: int = 0
+    organisations: Sequence[Organisation] = ()
+    """Every organisation the viewer is a member of, verified or not, by name."""
+
+    @property
+    def organisation_ids(self) -> set[int]:
+        return {o.id for o in self.organisations if o.id is not None}
+
+    @property
+    def verified_organisations(self) -> list[Organisation]:
+        return [o for o in self.organisations if o.verified_at is not None]
+
+
+def page_challenge(session: Session, actor: Principal, challenge_id: int) -> tuple[Challenge, ChallengeViewer] | None:
+    """The challenge (with its lead department) if ``actor`` may see it, and what the page needs to know
+    about the actor: in one query, and one more for the organisations of a viewer who has any."""
+    user_id = actor.user_id
+    staff_of = sorted(actor.staff_department_ids)
+    owner: Any = sa.false()
+    if staff_of:
+        owner = sa.or_(col(Challenge.department_id).in_(staff_of), sa.exists().where(
+            col(ChallengeDepartment.challenge_id) == Challenge.id,
+            col(ChallengeDepartment.department_id).in_(staff_of)))
+    member = (sa.exists().where(col(OrganisationMember.user_id) == user_id) if user_id is not None
+              else sa.false())
+    row = session.execute(
+        select(Challenge, owner.label("is_owner"), member.label("member"),
+               *notifications.follow_columns(user_id, "challenge", Challenge.id))
+        .where(Challenge.id == challenge_id).options(joinedload(Challenge.department, innerjoin=True))  # type: ignore[arg-type]
+    ).first()
+    if row is None:
+        return None
+    challenge, is_owner, is_member, follower_count, following = row
+    if challenge.phase is Phase.DRAFT and not is_owner:
+        return None
+    organisations: Sequence[Organisation] = ()
+    if is_member:
+        organisations = session.exec(
+            select(Organisation).join(OrganisationMember, col(OrganisationMember.organisation_id) == Organisation.id)
+            .where(OrganisationMember.user_id == user_id).order_by(col(Organisation.name), col(Organisation.id))
+        ).all()
+    return challenge, ChallengeViewer(actor, bool(is_owner), bool(following), int(follower_count), organisations)
+
+
+@dataclass(frozen=True)
+class ChallengeRows:
+    """The rows of a challenge's own tables that its page shows."""
+
+    owners: Sequence[Department]
+    criteria: Sequence[ChallengeCriterion]
+    kpis: Sequence[ChallengeKpi]
+    schedule: dict[Phase, datetime]
+    phase_changes: Sequence[PhaseChange]
+    attachments: Sequence[ChallengeAttachment]
+
+
+_OF_CHALLENGE = sa.bindparam("challenge_id")
+_ROWS = Together([
+    (Department, select(Department).join(ChallengeDepartment, ChallengeDepartment.department_id == Department.id)
+     .where(ChallengeDepartment.challenge_id == _OF_CHALLENGE), (col(Department.id),)),
+    (ChallengeCriterion, select(ChallengeCriterion).where(ChallengeCriterion.challenge_id == _OF_CHALLENGE),
+     (col(ChallengeCriterion.position), col(ChallengeCriterion.id))),
+    (ChallengeKpi, select(ChallengeKpi).where(ChallengeKpi.challenge_id == _OF_CHALLENGE),
+     (col(ChallengeKpi.position), col(ChallengeKpi.id))),
+    (ChallengePhaseDate, select(ChallengePhaseDate).where(ChallengePhaseDate.challenge_id == _OF_CHALLENGE),
+     (col(ChallengePhaseDate.phase),)),
+    (PhaseChange, select(PhaseChange).where(PhaseChange.challenge_id == _OF_CHALLENGE),
+     (col(PhaseChange.changed_at), col(PhaseChange.id))),
+    (ChallengeAttachment, select(ChallengeAttachment).where(ChallengeAttachment.challenge_id == _OF_CHALLENGE),
+     (col(ChallengeAttachment.created_at), col(ChallengeAttachment.id))),
+])
+
+
+def rows_of(session: Session, challenge_id: int) -> ChallengeRows:
+    """Owners, criteria, KPIs, planned phase dates, phase changes and attachments in one query, each in the
+    order its own reader (:func:`owners_of`, :func:`criteria_of`, …) gives."""
+    owners, criteria, kpis, dates, changes, attachments = _ROWS.load(session, {"challenge_id": challenge_id})
+    return ChallengeRows(owners=owners, criteria=criteria, kpis=kpis,
+                         schedule={row.phase: row.starts_at for row in dates}, phase_changes=changes,
+                         attachments=attachments)
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ LIKE = "proposals/_comment_like.html"
 COMMENT_PAGE = "proposals/comment.html"
 
 
-def detail_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+def detail_section(session: Session, actor: Principal, challenge: Challenge,
+                   viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
     """The comments section of the challenge page (first page, newest first), or None for drafts."""
     if challenge.phase is Phase.DRAFT:
         return None

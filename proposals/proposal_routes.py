@@ -32,7 +32,7 @@ from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
 from proposals import challenges, moderation, sections, submissions
-from proposals.challenges import KpiInput
+from proposals.challenges import ChallengeViewer, KpiInput
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
 from proposals.public_routes import KpiOut, PageInfo, file_size
 from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition, parse_whole_number
@@ -54,15 +54,16 @@ BLANK_KPI_ROWS = 2
 MAX_ROWS = 50
 
 
-def detail_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+def detail_section(session: Session, actor: Principal, challenge: Challenge,
+                   viewer: ChallengeViewer | None = None) -> tuple[str, dict[str, Any]] | None:
     """The proposals section of the challenge page: the count, a link to the list, the "propose" button
     for members of verified organisations while accepting, and the actor's own proposals."""
     if challenge.phase is Phase.DRAFT:
         return None
     return SECTION, {
         "challenge": challenge,
-        "eligibility": submissions.eligibility(session, actor, challenge),
-        "mine": submissions.my_proposals(session, actor, challenge.id),  # type: ignore[arg-type]
+        "eligibility": submissions.eligibility(session, actor, challenge, viewer),
+        "mine": submissions.my_proposals(session, actor, challenge.id, viewer),  # type: ignore[arg-type]
         "signed_in": actor.is_signed_in,
     }
 

@@ -28,7 +28,7 @@ from cocreate.web.dependencies import DbSession
 from cocreate.web.htmx import render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
-from proposals import challenges, lifecycle, phases, queries, sections
+from proposals import challenges, phases, queries, sections
 from proposals.models import (
     AttachmentKind,
     Category,
@@ -93,11 +93,6 @@ def phase_changes_of(session: Session, challenge_id: int) -> Sequence[PhaseChang
                         .order_by(col(PhaseChange.changed_at), col(PhaseChange.id))).all()
 
 
-def attachments_of(session: Session, challenge_id: int) -> Sequence[ChallengeAttachment]:
-    return session.exec(select(ChallengeAttachment).where(ChallengeAttachment.challenge_id == challenge_id)
-                        .order_by(col(ChallengeAttachment.created_at), col(ChallengeAttachment.id))).all()
-
-
 def attachment_url(attachment: ChallengeAttachment) -> str:
     return f"/challenges/{attachment.challenge_id}/attachments/{attachment.id}"
 
@@ -119,21 +114,21 @@ def challenge_body_context(session: Session, challenge: Challenge) -> dict[str, 
     The caller decides who may see the challenge (drafts: owning staff only).
     """
     assert challenge.id is not None
-    attachments = attachments_of(session, challenge.id)
+    rows = challenges.rows_of(session, challenge.id)
+    attachments = rows.attachments
     covers = [a for a in attachments if a.kind is AttachmentKind.COVER]
     return {
         "challenge": challenge,
-        "owners": challenges.owners_of(session, challenge.id),
-        "criteria": challenges.criteria_of(session, challenge.id),
-        "kpis": challenges.kpis_of(session, challenge.id),
+        "owners": rows.owners,
+        "criteria": rows.criteria,
+        "kpis": rows.kpis,
         "attachments": attachments,
         "cover": covers[-1] if covers else None,
         "images": [a for a in attachments if a.kind is AttachmentKind.IMAGE],
         "documents": [a for a in attachments if a.kind is AttachmentKind.DOCUMENT],
         "attachment_url": attachment_url,
         "file_size": file_size,
-        "timeline": timeline_of(challenge, lifecycle.schedule_of(session, challenge.id),
-                                phase_changes_of(session, challenge.id)),
+        "timeline": timeline_of(challenge, rows.schedule, rows.phase_changes),
     }
 
 
@@ -311,12 +306,22 @@ def _visible_or_404(request: Request, session: Session, challenge_id: int) -> Ch
 
 @get("/challenges/{challenge_id:int}", name="challenge-detail", sync_to_thread=True)
 def challenge_detail(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
-    """A challenge in full, then the sections other parts contribute (Q&A, briefings)."""
-    challenge = _visible_or_404(request, db_session, challenge_id)
+    """A challenge in full, then the sections other parts contribute (Q&A, briefings).
+
+    The viewer's state (owner, follower, organisations) is read once with the challenge and handed to
+    every section: the page stays within its budget of 10 queries whatever its rows.
+    """
+    actor = principal_of(request)
+    found = challenges.page_challenge(db_session, actor, challenge_id)
+    if found is None:
+        raise NotFoundException()
+    challenge, viewer = found
+    assert challenge.id is not None
     return render(request, "proposals/challenge_detail.html", {
         "body": challenge_body_context(db_session, challenge),
-        "sections": sections.detail_sections(db_session, principal_of(request), challenge),
-        "follow": follows.button(db_session, principal_of(request), "challenge", challenge.id),  # type: ignore[arg-type]
+        "sections": sections.detail_sections(db_session, actor, challenge, viewer),
+        "follow": follows.Button(target_type="challenge", target_id=challenge.id, signed_in=actor.is_signed_in,
+                                 following=viewer.following, follower_count=viewer.follower_count),
     })
 
 

@@ -117,15 +117,36 @@ class FilterOptions:
     departments: Sequence[Department]
 
 
-def filter_options(session: Session) -> FilterOptions:
-    areas = session.exec(select(Challenge.area).where(col(Challenge.phase).in_(PUBLIC_PHASES), Challenge.area != "")
-                         .distinct().order_by(Challenge.area)).all()
+_DEPARTMENT_COLUMNS = tuple(Department.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _filter_options_statement() -> sa.CompoundSelect[Any]:
+    public = col(Challenge.phase).in_(PUBLIC_PHASES)
+    no_department = [sa.cast(sa.null(), column.type).label(column.key) for column in _DEPARTMENT_COLUMNS]
+    areas = (select(col(Challenge.area).label("area"), *no_department)
+             .where(public, Challenge.area != "").distinct())
     owning = (select(ChallengeDepartment.department_id)
-              .join(Challenge, col(Challenge.id) == ChallengeDepartment.challenge_id)
-              .where(col(Challenge.phase).in_(PUBLIC_PHASES)))
-    departments = session.exec(select(Department).where(col(Department.id).in_(owning))
-                               .order_by(Department.code)).all()
-    return FilterOptions(areas=list(areas), departments=list(departments))
+              .join(Challenge, col(Challenge.id) == ChallengeDepartment.challenge_id).where(public))
+    departments = (select(sa.cast(sa.null(), sa.String()).label("area"),
+                          *(column.label(column.key) for column in _DEPARTMENT_COLUMNS))
+                   .where(col(Department.id).in_(owning)))
+    return sa.union_all(areas, departments).order_by(sa.literal_column("area"), sa.literal_column("code"))
+
+
+_FILTER_OPTIONS = _filter_options_statement()
+
+
+def filter_options(session: Session) -> FilterOptions:
+    """The areas and departments of public challenges (drafts never), in one aggregate query: the
+    distinct areas and the owning departments, not the challenges themselves."""
+    areas: list[str] = []
+    departments: list[Department] = []
+    for row in session.execute(_FILTER_OPTIONS):
+        if row.area is not None:
+            areas.append(row.area)
+        else:
+            departments.append(Department(**{column.key: row._mapping[column.key] for column in _DEPARTMENT_COLUMNS}))
+    return FilterOptions(areas=areas, departments=departments)
 
 
 def _first(params: Mapping[str, Any], name: str) -> str:

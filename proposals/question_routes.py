@@ -26,6 +26,7 @@ from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import questions
+from proposals.challenges import ChallengeViewer
 from proposals.models import Challenge, Phase, QuestionVisibility
 
 SECTION = "proposals/_questions.html"
@@ -37,14 +38,15 @@ FOLLOW = "proposals/question_follow.html"
 
 
 
-def detail_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+def detail_section(session: Session, actor: Principal, challenge: Challenge,
+                   viewer: ChallengeViewer | None = None) -> tuple[str, dict[str, Any]] | None:
     """The Q&A section of the challenge page: (template, context), or None for drafts.
 
     The template reads its context as ``ctx`` (``{% with ctx = context %}{% include … %}{% endwith %}``).
     """
     if challenge.phase is Phase.DRAFT:
         return None
-    return SECTION, {"qa": questions.section(session, actor, challenge)}
+    return SECTION, {"qa": questions.section(session, actor, challenge, known=viewer)}
 
 
 def _section_context(section: questions.Section) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from litestar.exceptions import NotFoundException
@@ -42,6 +42,9 @@ from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Question, QuestionStatus, QuestionVisibility
 from proposals.phases import Action
+
+if TYPE_CHECKING:
+    from proposals.challenges import ChallengeViewer
 
 BODY_MAX = 4000
 ANSWER_MAX = 10_000
@@ -176,6 +179,15 @@ def _with_askers(*conditions: Any) -> Any:
             .outerjoin(Organisation, col(Organisation.id) == col(Question.organisation_id))
             .outerjoin(Department, col(Department.id) == col(Question.answer_department_id))
             .where(*conditions))
+
+
+def _edited_at() -> Any:
+    """:func:`_edited_times` as a column of a query of questions (answered ones only)."""
+    latest = (select(func.max(AuditEntry.created_at))
+              .where(AuditEntry.target_type == QUESTION, AuditEntry.action == "question.answer_edited",
+                     col(AuditEntry.target_id) == sa.cast(Question.id, sa.String))
+              .scalar_subquery())
+    return sa.case((col(Question.answered_at).is_not(None), latest)).label("edited_at")
 
 
 def _edited_times(session: Session, question_ids: Sequence[int]) -> dict[int, datetime]:
@@ -543,20 +555,25 @@ class Section:
 
 
 def _page(session: Session, viewer: Viewer, challenge: Challenge, page: int) -> Page[QuestionView]:
+    """One page of the questions the viewer may read, with their askers, total and answer edit times, in
+    one query."""
     statement = _with_askers(
         Question.challenge_id == challenge.id, col(Question.status) != QuestionStatus.MERGED, _seen_by(viewer)
-    ).order_by(col(Question.pinned).desc(), col(Question.created_at).desc(), col(Question.id).desc())
+    ).add_columns(_edited_at()).order_by(col(Question.pinned).desc(), col(Question.created_at).desc(),
+                                         col(Question.id).desc())
     result = paginate(session, statement, page, PER_PAGE, scalars=False)
-    edited = _edited_times(session, [row[0].id for row in result.items if row[0].answered_at is not None])
-    items = [_view(row, viewer, edited.get(row[0].id)) for row in result.items]
+    items = [_view(row[:4], viewer, row[4]) for row in result.items]
     return Page(items=items, page=result.page, per_page=result.per_page, total=result.total)
 
 
 def section(session: Session, actor: Principal, challenge: Challenge, *, page: int = 1,
             form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-            answers: dict[int, str] | None = None) -> Section:
-    """The Q&A section of a (visible) challenge for ``actor``."""
-    viewer = viewer_of(session, actor, challenge)
+            answers: dict[int, str] | None = None, known: ChallengeViewer | None = None) -> Section:
+    """The Q&A section of a (visible) challenge for ``actor``.
+
+    ``known``: what the challenge page already read about the actor (owner, follower, organisations).
+    """
+    viewer = Viewer(actor, known.is_owner) if known is not None else viewer_of(session, actor, challenge)
     user = actor.user
     ask_state = "anonymous" if user is None else ("ok" if user.is_confirmed and user.is_active else "unconfirmed")
     result = Section(
@@ -567,15 +584,17 @@ def section(session: Session, actor: Principal, challenge: Challenge, *, page: i
         errors=errors or {}, answers=answers or {},
     )
     if user is not None:
-        result.following = notifications.is_following(session, user.id, CHALLENGE, challenge.id)  # type: ignore[arg-type]
+        result.following = (known.following if known is not None
+                            else notifications.is_following(session, user.id, CHALLENGE, challenge.id))  # type: ignore[arg-type]
         if result.can_ask and ask_state == "ok":
-            result.organisations = asking_organisations(session, actor)
+            result.organisations = (known.verified_organisations if known is not None
+                                    else asking_organisations(session, actor))
     if viewer.is_owner:
         waiting = (Question.challenge_id == challenge.id, Question.status == QuestionStatus.OPEN)
-        result.queue_total = session.exec(select(func.count()).select_from(Question).where(*waiting)).one()
-        rows = session.exec(_with_askers(*waiting).order_by(col(Question.created_at), col(Question.id))
-                            .limit(QUEUE_SIZE)).all()
-        result.queue = [_view(row, viewer) for row in rows]
+        rows = session.exec(_with_askers(*waiting).add_columns(func.count().over())
+                            .order_by(col(Question.created_at), col(Question.id)).limit(QUEUE_SIZE)).all()
+        result.queue_total = int(rows[0][4]) if rows else 0
+        result.queue = [_view(row[:4], viewer) for row in rows]
     return result
 
 

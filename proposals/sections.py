@@ -1,7 +1,10 @@
 """Sections of the challenge detail page contributed by other parts of the component.
 
-Each entry is ``module:function`` taking ``(session, actor, challenge)`` and returning
-``(template_name, context)`` or None. The detail page renders them in this order.
+Each entry is ``module:function`` taking ``(session, actor, challenge, viewer)`` and returning
+``(template_name, context)`` or None. ``viewer`` is the page's
+:class:`proposals.challenges.ChallengeViewer` (whether the actor owns or follows the challenge, their
+organisations), read once for all sections; None when a caller has none, and the section reads what it
+needs itself. The detail page renders them in this order.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ def _collect(paths: tuple[str, ...], *args: Any) -> list[tuple[str, dict[str, An
     return sections
 
 
-def detail_sections(session: Any, actor: Any, challenge: Any) -> list[tuple[str, dict[str, Any]]]:
-    return _collect(DETAIL_SECTIONS, session, actor, challenge)
+def detail_sections(session: Any, actor: Any, challenge: Any, viewer: Any = None) -> list[tuple[str, dict[str, Any]]]:
+    return _collect(DETAIL_SECTIONS, session, actor, challenge, viewer)
 
 
 def proposal_sections(session: Any, actor: Any, proposal: Any) -> list[tuple[str, dict[str, Any]]]:

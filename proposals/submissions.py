@@ -253,15 +253,18 @@ class Eligibility:
         return self.allowed
 
 
-def eligibility(session: Session, actor: Principal, challenge: Challenge) -> Eligibility:
+def eligibility(session: Session, actor: Principal, challenge: Challenge,
+                known: challenges.ChallengeViewer | None = None) -> Eligibility:
+    """``known``: what the challenge page already read about the actor (their organisations)."""
     decision = phases.check(challenge.phase, Action.PROPOSE)
     if not decision:
         return Eligibility(False, decision.reason)
     if actor.user is None:
         return Eligibility(False, _("Sign in as a member of a verified organisation to submit a proposal."))
-    organisations = proposing_organisations(session, actor)
+    organisations = (known.verified_organisations if known is not None
+                     else proposing_organisations(session, actor))
     if not organisations:
-        if member_organisation_ids(session, actor.user_id):
+        if known.organisations if known is not None else member_organisation_ids(session, actor.user_id):
             return Eligibility(False, _("Your organisation must be verified by the ward before it can do this."))
         return Eligibility(False, _("Proposals are submitted by organisations. Register your organisation, or ask "
                                     "its administrator to add you, and have it verified by the ward."))
@@ -931,9 +934,11 @@ def find_public(session: Session, challenge: Challenge, *, status: StatusFilter 
     return Page(items=items, page=result.page, per_page=result.per_page, total=result.total)
 
 
-def my_proposals(session: Session, actor: Principal, challenge_id: int) -> Sequence[Proposal]:
-    """The proposals of the actor's organisations on a challenge, drafts included."""
-    mine = member_organisation_ids(session, actor.user_id)
+def my_proposals(session: Session, actor: Principal, challenge_id: int,
+                 known: challenges.ChallengeViewer | None = None) -> Sequence[Proposal]:
+    """The proposals of the actor's organisations on a challenge, drafts included (``known``: what the
+    challenge page already read about the actor)."""
+    mine = known.organisation_ids if known is not None else member_organisation_ids(session, actor.user_id)
     if not mine:
         return []
     authoring = select(ProposalOrganisation.proposal_id).where(col(ProposalOrganisation.organisation_id).in_(mine))

@@ -171,6 +171,16 @@ def follow_state(session: Session, user_id: int | None, target_type: str, target
     return int(count), bool(following)
 
 
+def follow_columns(user_id: int | None, target_type: str, target_id: Any) -> tuple[Any, Any]:
+    """:func:`follow_state` as two columns for a query that reads its target (``target_id`` may be the
+    target's id column): the follower count and whether ``user_id`` follows."""
+    of_target = (Follow.target_type == target_type, Follow.target_id == target_id)
+    count = select(func.count()).select_from(Follow).where(*of_target).scalar_subquery()
+    following = (sa.exists().where(col(Follow.user_id) == user_id, *of_target) if user_id is not None
+                 else sa.false())
+    return count.label("follower_count"), following.label("following")
+
+
 def follower_count(session: Session, target_type: str, target_id: int) -> int:
     return session.exec(select(func.count()).select_from(Follow).where(
         Follow.target_type == target_type, Follow.target_id == target_id)).one()
