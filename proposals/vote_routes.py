@@ -11,8 +11,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from cocreate.accounts.permissions import Forbidden, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.errors import Forbidden, Invalid
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, safe_next
 from cocreate.web.forms import text as _text
@@ -23,13 +23,6 @@ from proposals.models import Proposal
 from proposals.proposal_routes import detail_page
 
 SECTION = "proposals/_vote.html"
-
-
-def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except votes.NotFound:
-        raise NotFoundException() from None
 
 
 def proposal_section(session: Any, actor: Any, proposal: Any) -> tuple[str, dict[str, Any]] | None:
@@ -76,13 +69,12 @@ def _change(request: Request, db_session: DbSession, proposal_id: int, data: dic
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
     try:
-        ballot = _found(votes.cast if adding else votes.withdraw, db_session, actor, proposal_id)
-    except ValidationFailed as failed:
+        ballot = (votes.cast if adding else votes.withdraw)(db_session, actor, proposal_id)
+    except Invalid as failed:
         return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
     except Forbidden as refused:  # an author or owning staff: refused (403) with the reason on the page
         if is_htmx(request):
             return _answer(request, db_session, proposal_id, back, str(refused.detail), "error")
-        db_session.rollback()
         return detail_page(request, db_session, proposal_id, errors={"vote": str(refused.detail)}, status_code=403)
     if adding:
         message = _("Thank you for your support.") if ballot.changed else _("You already support this proposal.")
@@ -116,7 +108,7 @@ def _settings_page(request: Request, challenge: Any, form: dict[str, Any], error
 
 @get("/staff/challenges/{challenge_id:int}/voting", name="staff-voting", guards=[signed_in], sync_to_thread=True)
 def staff_voting(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
-    challenge = _found(votes.owned_challenge, db_session, principal_of(request), challenge_id)
+    challenge = votes.owned_challenge(db_session, principal_of(request), challenge_id)
     return _settings_page(request, challenge, {"vote_limit": str(challenge.vote_limit),
                                                "votes_require_verified": challenge.votes_require_verified}, {})
 
@@ -129,9 +121,9 @@ def staff_voting_update(request: Request, db_session: DbSession, challenge_id: F
     form = votes.VotingInput(vote_limit=_text(data, "vote_limit", 100),
                              votes_require_verified=_text(data, "votes_require_verified", 10) == "yes")
     try:
-        challenge = _found(votes.update_settings, db_session, actor, challenge_id, form)
-    except ValidationFailed as failed:
-        challenge = _found(votes.owned_challenge, db_session, actor, challenge_id)
+        challenge = votes.update_settings(db_session, actor, challenge_id, form)
+    except Invalid as failed:
+        challenge = votes.owned_challenge(db_session, actor, challenge_id)
         return _settings_page(request, challenge, vars(form), failed.errors, 400)
     return after_post(request, f"/staff/challenges/{challenge.id}/voting",
                       message=_("The voting settings were saved."))

@@ -28,10 +28,10 @@ from sqlmodel import Session, col, func, select
 
 from cocreate import audit
 from cocreate.accounts.models import OrganisationMember, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
-from cocreate.db import read_apart
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
+from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.web.i18n import gettext as _
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
@@ -39,10 +39,6 @@ from proposals.phases import Action
 
 LIMIT_MIN = 1
 LIMIT_MAX = 50
-
-
-class NotFound(LookupError):
-    """The proposal does not exist or is not public (HTTP 404 at a route)."""
 
 
 # --- who may vote --------------------------------------------------------------------------------
@@ -117,7 +113,6 @@ def _public_proposal(session: Session, proposal_id: int, user_id: int | None) ->
         .where(Proposal.id == proposal_id)
     ).first()
     if row is None or row[0].status is ProposalStatus.DRAFT or row[1].phase is Phase.DRAFT:
-        session.rollback()
         raise NotFound()
     proposal, challenge, member_of_author = row
     return challenge, proposal, user_id is not None and (proposal.created_by_id == user_id or bool(member_of_author))
@@ -167,7 +162,6 @@ def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int,
             f"FOR UPDATE OF {User.__table__.name}", dialect="postgresql")
     row = session.execute(statement).first()
     if row is None:
-        session.rollback()
         raise NotFound()
     return row
 
@@ -222,7 +216,7 @@ def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *
             if reason := voter_refusal(reader, actor, challenge, proposal, author=author):
                 raise Forbidden(reason)
             if reason := state_refusal(challenge, proposal) or verification_refusal(challenge, user):
-                raise ValidationFailed({"vote": reason})
+                raise Invalid({"vote": reason})
     return challenge, proposal
 
 
@@ -234,56 +228,67 @@ def _refusal_under_lock(locked_challenge: Any, locked_proposal: Any, user: User)
 # --- voting --------------------------------------------------------------------------------------
 
 
+class _Unchanged(Exception):
+    """Ends a vote's unit of work without writing (a double submit); carries the ballot to answer with."""
+
+    def __init__(self, ballot: Ballot) -> None:
+        super().__init__()
+        self.ballot = ballot
+
+
 def cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     """Support a proposal (commits). The ballot says whether a vote was added (not when the actor had
     already voted) and what the vote box shows now.
 
     Refusals: Forbidden for people who are not residents here (owning staff, authors, unconfirmed);
-    ValidationFailed under ``vote`` for the phase, a withdrawn or hidden proposal, residency
-    verification and the per-challenge limit.
+    Invalid under ``vote`` for the phase, a withdrawn or hidden proposal, residency verification and
+    the per-challenge limit; NotFound for a proposal that is not public.
     """
+    try:
+        with unit_of_work(session):
+            return _cast(session, actor, proposal_id)
+    except _Unchanged as unchanged:
+        return unchanged.ballot
+
+
+def _cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     user = require_signed_in(actor)
     challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=True)
     # The write holds SQLite's one write lock (or PostgreSQL's row locks) from its first statement to
     # the commit, and every statement in between is a moment the thread gives up the GIL and may wait
     # for it behind the process's other threads: a few plain statements, no ORM unit of work.
     locked, used, voted = _under_lock(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
+    already = Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
     if voted:  # a double submit: keep the one vote
-        session.rollback()
-        return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
+        raise _Unchanged(already)
     reason = _refusal_under_lock(locked, locked, user)
     if not reason and used >= locked.vote_limit:
         reason = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
                    "another proposal.", limit=locked.vote_limit)
     if reason:
-        session.rollback()
-        raise ValidationFailed({"vote": reason})
+        raise Invalid({"vote": reason})
     try:
         session.execute(sa.insert(Vote).values(proposal_id=proposal_id, challenge_id=challenge.id, user_id=user.id,
                                                created_at=utcnow()))
     except sa.exc.IntegrityError:  # only if a writer got past the locks; the database still says no
-        session.rollback()
-        return Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
+        raise _Unchanged(already) from None
     count = _change_count(session, proposal_id, +1)
-    session.commit()
     return Ballot(challenge, proposal, changed=True, voted=True, used=used + 1, vote_count=count)
 
 
+@transactional
 def withdraw(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     """Withdraw the actor's vote while voting is open (commits); ``changed`` is False when there was none."""
     user = require_signed_in(actor)
     challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=False)
     locked, used, voted = _under_lock(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     if not voted:
-        session.rollback()
         return Ballot(challenge, proposal, changed=False, voted=False, used=used, vote_count=proposal.vote_count)
     decision = phases.check(locked.phase, Action.VOTE)
     if not decision:
-        session.rollback()
-        raise ValidationFailed({"vote": decision.reason})
+        raise Invalid({"vote": decision.reason})
     session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == proposal_id, col(Vote.user_id) == user.id))
     count = _change_count(session, proposal_id, -1)
-    session.commit()
     return Ballot(challenge, proposal, changed=True, voted=False, used=used - 1, vote_count=count)
 
 
@@ -393,14 +398,13 @@ def owned_challenge(session: Session, actor: Principal, challenge_id: int) -> Ch
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
-        session.rollback()
         raise NotFound()
     if not lifecycle.is_owner(session, actor, challenge):
-        session.rollback()
         raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
     return challenge
 
 
+@transactional
 def update_settings(session: Session, actor: Principal, challenge_id: int, data: VotingInput) -> Challenge:
     """Set the vote limit and the verified-residents rule (owning staff; audited; commits)."""
     user = require_signed_in(actor)
@@ -420,8 +424,7 @@ def update_settings(session: Session, actor: Principal, challenge_id: int, data:
     else:
         error = ""
     if error:
-        session.rollback()
-        raise ValidationFailed({"vote_limit": error})
+        raise Invalid({"vote_limit": error})
     assert limit is not None
     before: dict[str, Any] = {"vote_limit": challenge.vote_limit, "votes_require_verified": challenge.votes_require_verified}
     after: dict[str, Any] = {"vote_limit": limit, "votes_require_verified": bool(data.votes_require_verified)}
@@ -431,5 +434,4 @@ def update_settings(session: Session, actor: Principal, challenge_id: int, data:
         audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.voting_updated",
                      target_type="challenge", target_id=str(challenge.id),
                      details={"before": before, "after": after})
-    session.commit()
     return challenge

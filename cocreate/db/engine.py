@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, sessionmaker
 from sqlmodel import Session
 
+from cocreate.db.work import unit_of_work
 from cocreate.settings import Settings
 
 READ_ONLY = "cocreate.read_only"
@@ -220,9 +221,8 @@ def write_apart(session: Session) -> Iterator[Session]:
     the end of the block; ``session`` and its snapshot are untouched."""
     database = session.info.get(DATABASE)
     if database is None:  # a session made outside a Database (tests' own): same engine, own transaction
-        with Session(session.get_bind(), expire_on_commit=False) as writer:
+        with Session(session.get_bind(), expire_on_commit=False) as writer, unit_of_work(writer):
             yield writer
-            writer.commit()
         return
     with database.transaction() as writer:
         yield writer
@@ -290,13 +290,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write session that commits on success and rolls back on error."""
-        with self.session_factory() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with self.session_factory() as session, unit_of_work(session):
+            yield session
 
     @contextmanager
     def reading(self, *, snapshot: bool = True) -> Iterator[Session]:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cocreate.accounts.models import Department
-from cocreate.db import Database
+from cocreate.db import Database, transactional, unit_of_work
 from cocreate.db.engine import ReadOnlyViolation, is_overload
+from cocreate.errors import Invalid
 from cocreate.settings import Settings
 
 pytestmark = [
@@ -42,6 +43,8 @@ def test_read_sessions_run_beside_a_writer_on_sqlite(settings: Settings, databas
         with sqlite_write_lock(quick):
             with quick.reading() as session:  # a deferred BEGIN: WAL readers do not wait for the writer
                 assert session.exec(select(Department)).all() == []
+            with quick.reading(snapshot=False) as session:  # no BEGIN at all: one statement, its own snapshot
+                assert session.exec(select(Department)).all() == []
             with pytest.raises(sa.exc.OperationalError) as raised, quick.transaction() as session:
                 session.exec(select(Department)).all()  # BEGIN IMMEDIATE: queues for the lock, then gives up
             assert is_overload(raised.value)
@@ -50,8 +53,9 @@ def test_read_sessions_run_beside_a_writer_on_sqlite(settings: Settings, databas
 
 
 @pytest.mark.databases("sqlite", "postgresql", why="the guard sits on the ORM, for every database")
-def test_read_only_sessions_refuse_to_write(database: Database) -> None:
-    with database.reading() as session:
+@pytest.mark.parametrize("snapshot", [True, False], ids=["snapshot", "statement"])
+def test_read_only_sessions_refuse_to_write(database: Database, snapshot: bool) -> None:
+    with database.reading(snapshot=snapshot) as session:
         session.add(Department(code="X1", division_ja="試験部", section_ja="試験課", division_en="Tests", section_en="Test"))
         with pytest.raises(ReadOnlyViolation, match="Department"):
             session.flush()
@@ -62,7 +66,7 @@ def test_read_only_sessions_refuse_to_write(database: Database) -> None:
             session.exec(sa.delete(Department))  # type: ignore[call-overload]
     with database.transaction() as session:
         session.add(Department(code="X1", division_ja="試験部", section_ja="試験課", division_en="Tests", section_en="Test"))
-    with database.reading() as session:
+    with database.reading(snapshot=snapshot) as session:
         assert [d.code for d in session.exec(select(Department))] == ["X1"]
 
 
@@ -111,3 +115,59 @@ def test_other_database_errors_are_not_overload(database: Database) -> None:
     with pytest.raises(sa.exc.SQLAlchemyError) as raised, database.reading() as session:
         session.exec(sa.text("SELECT * FROM no_such_table")).all()  # type: ignore[call-overload]
     assert not is_overload(raised.value)
+
+
+# --- services' units of work ---------------------------------------------------------------------
+
+
+def department(code: str) -> Department:
+    return Department(code=code, division_ja="試験部", section_ja="試験課", division_en="Tests", section_en="Test")
+
+
+def codes(database: Database) -> list[str]:
+    with database.reading() as session:
+        return sorted(d.code for d in session.exec(select(Department)))
+
+
+@transactional
+def add_departments(session: Session, *names: str, refuse: bool = False) -> None:
+    for name in names:
+        session.add(department(name))
+        session.flush()
+    if refuse:
+        raise Invalid({"code": "refused after writing"})
+
+
+@transactional
+def add_then_call(session: Session, name: str, inner: str, *, refuse_inner: bool) -> None:
+    session.add(department(name))
+    session.flush()
+    with suppress(Invalid):
+        add_departments(session, inner, refuse=refuse_inner)
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="commit and rollback on each database")
+def test_a_service_commits_when_it_returns_and_rolls_back_when_it_raises(database: Database) -> None:
+    with database.session() as session:
+        add_departments(session, "U1", "U2")
+        assert not session.in_transaction()  # committed: no lock, no snapshot left behind
+        with pytest.raises(Invalid) as refused:
+            add_departments(session, "U3", refuse=True)
+        assert refused.value.errors == {"code": "refused after writing"} and refused.value.status_code == 400
+        assert not session.in_transaction()
+    assert codes(database) == ["U1", "U2"]  # the refused service's flushed row is gone
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="commit and rollback on each database")
+def test_a_service_called_by_another_joins_its_unit_of_work(database: Database) -> None:
+    with database.session() as session:
+        add_then_call(session, "N1", "N2", refuse_inner=False)
+    assert codes(database) == ["N1", "N2"]
+    with database.session() as session:
+        # The inner service's refusal undoes its own row (a savepoint); the outer one goes on and commits.
+        add_then_call(session, "N3", "N4", refuse_inner=True)
+    assert codes(database) == ["N1", "N2", "N3"]
+    with database.session() as session, pytest.raises(RuntimeError), unit_of_work(session):
+        add_departments(session, "N5")
+        raise RuntimeError("the outer block fails after the inner service returned")
+    assert codes(database) == ["N1", "N2", "N3"]
