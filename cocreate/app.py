@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import timedelta
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
@@ -26,7 +27,7 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
 from cocreate.web.dependencies import provide_db_session, provide_settings
-from cocreate.web.errors import EXCEPTION_HANDLERS
+from cocreate.web.errors import EXCEPTION_HANDLERS, refuse_impossible_ids
 from cocreate.web.load import in_flight_limit, thread_pool_starter
 from cocreate.web.middleware import locale_middleware
 from cocreate.web.pagecache import public_page_cache
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         csrf_config=csrf,
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_request=consent_gate,  # a signed-in user behind the published terms agrees before going on
+        before_request=_before_request,
         before_send=[make_security_headers_hook(hsts=settings.secure_cookies, map_tile_url=settings.map_tile_url)],
         openapi_config=openapi,
         request_max_body_size=MAX_BODY_BYTES,
@@ -116,6 +117,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
 
 
+async def _before_request(request: Request) -> Response[Any] | None:
+    refuse_impossible_ids(request)
+    return await consent_gate(request)  # a signed-in user behind the published terms agrees before going on
+
+
 def create_app_from_env() -> Litestar:
-    """Entry point for ASGI servers (``uvicorn --factory cocreate.app:create_app_from_env``)."""
-    return create_app(Settings.from_env())
+    """Entry point for ASGI servers (``uvicorn --factory cocreate.app:create_app_from_env``): a web process."""
+    settings = Settings.from_env()
+    sys.setswitchinterval(settings.web_switch_interval_ms / 1000)
+    return create_app(settings)

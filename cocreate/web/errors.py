@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_500_INTERNAL_SERVER_ERROR
 
 from cocreate.db.engine import is_overload
-from cocreate.errors import DomainError, Invalid
+from cocreate.errors import DomainError, Invalid, NotFound
 from cocreate.web import i18n
 from cocreate.web.i18n import gettext as _
 from cocreate.web.load import busy
@@ -118,6 +118,18 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
             target = _same_site_path(request.headers.get("referer", ""), request) or "/"
         return Redirect(path=f"/account/sign-in?{urlencode({'next': target})}", status_code=303)
     return _render(request, exc.status_code, exc)
+
+
+ROW_ID_RANGE = range(-(2**31), 2**31)
+"""Integers a row id can be on every supported database (PostgreSQL's INTEGER columns; SQLite's are wider)."""
+
+
+def refuse_impossible_ids(request: Request) -> None:
+    """``before_request``: a path's integer beyond any row id (``/proposals/9223372036854775808``) names
+    nothing, so it is a 404 here, before a database driver fails to bind or cast it."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and value not in ROW_ID_RANGE:
+            raise NotFound()
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
