@@ -22,6 +22,7 @@ from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.downloads import content_disposition, file_size
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
@@ -29,8 +30,6 @@ from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from labs import access, bookings
 from labs.models import BookingStatus, DocumentKind, TestField, Trial
-from proposals.public_routes import file_size
-from proposals.staff_routes import content_disposition
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 

@@ -47,10 +47,11 @@ from cocreate.accounts.permissions import (
 )
 from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.files import storage
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import ngettext
+from cocreate.web.i18n import lazy_gettext, ngettext
 from cocreate.web.pagination import Page, paginate
 from labs import access, notices
 from labs.models import (
@@ -70,7 +71,6 @@ from labs.models import (
     Trial,
     TrialOrganisation,
 )
-from proposals import attachments
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +157,13 @@ def _status_subject(params: dict[str, Any]) -> str:
     return _("Booking request %(status)s: %(title)s", status=_status_label(params), title=str(params.get("title", "")))
 
 
-notifications.register_kind(
-    SUBMITTED_KIND, notifications.Kind(_submitted_message, _submitted_subject, "mail/booking_submitted.txt"))
-notifications.register_kind(
-    STATUS_KIND, notifications.Kind(_status_message, _status_subject, "mail/booking_status.txt"))
+KINDS = {
+    SUBMITTED_KIND: notifications.Kind(_submitted_message, _submitted_subject, "mail/booking_submitted.txt",
+                                       label=lazy_gettext("New booking requests for your test fields")),
+    STATUS_KIND: notifications.Kind(_status_message, _status_subject, "mail/booking_status.txt",
+                                    label=lazy_gettext("Your organisations' booking requests")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""
 
 
 # --- time helpers --------------------------------------------------------------------------------
@@ -838,7 +841,7 @@ def _cancel(session: Session, settings: Settings, user: User, booking_id: int, r
 
 
 def path_of(settings: Settings, document: BookingDocument) -> Path:
-    return attachments.stored_path(settings, document.storage_key, STORAGE_FOLDER)
+    return storage.stored_path(settings, document.storage_key, STORAGE_FOLDER)
 
 
 def documents_of(session: Session, booking_id: int) -> list[BookingDocument]:
@@ -864,12 +867,12 @@ def add_document(session: Session, settings: Settings, actor: Principal, booking
         errors["file"] = _("Choose a file to upload.")
     else:
         try:
-            received = attachments.receive(settings, source, MAX_FILE_BYTES, folder=STORAGE_FOLDER)
+            received = storage.receive(settings, source, MAX_FILE_BYTES, folder=STORAGE_FOLDER)
         except ValidationFailed as failed:
             errors.update(failed.errors)
     if errors:
         if received is not None:
-            attachments.remove_file(received.path)
+            storage.remove_file(received.path)
         raise ValidationFailed(errors)
     assert received is not None
     try:
@@ -883,14 +886,14 @@ def add_document(session: Session, settings: Settings, actor: Principal, booking
             raise ValidationFailed({"file": _("A request can have at most %(max)s documents. Delete one first.",
                                               max=MAX_DOCUMENTS)})
         document = BookingDocument(booking_id=booking_id, document=DocumentKind(kind),
-                                   filename=attachments.clean_filename(filename, received.file_type),
+                                   filename=storage.clean_filename(filename, received.file_type),
                                    content_type=received.file_type.content_type, size_bytes=received.size_bytes,
                                    sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
         session.add(document)
         session.commit()
     except BaseException:
         session.rollback()
-        attachments.remove_file(received.path)
+        storage.remove_file(received.path)
         raise
     return document
 
@@ -909,7 +912,7 @@ def delete_document(session: Session, settings: Settings, actor: Principal, book
     path = path_of(settings, document)
     session.delete(document)
     session.commit()
-    attachments.remove_file(path)
+    storage.remove_file(path)
 
 
 def for_download(session: Session, settings: Settings, actor: Principal, booking_id: int,

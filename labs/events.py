@@ -141,12 +141,15 @@ HANDLERS: dict[str, Callable[[Session, Settings, int, int | None], int]] = {
     RESULTS_PUBLISHED: results_published,
 }
 
-notifications.register_kind(RECRUITMENT_OPENED, notifications.Kind(
-    _opened_message, _opened_subject, "mail/recruitment_opened.txt",
-    label=lazy_gettext("Recruitment calls of trials you follow")))
-notifications.register_kind(UPDATE_POSTED, notifications.Kind(
-    _update_message, _update_subject, "mail/trial_update_posted.txt",
-    label=lazy_gettext("Progress updates of trials you follow")))
-notifications.register_kind(RESULTS_PUBLISHED, notifications.Kind(
-    _results_message, _results_subject, "mail/trial_results_published.txt",
-    label=lazy_gettext("Final reports of trials you follow")))
+KINDS = {
+    RECRUITMENT_OPENED: notifications.Kind(
+        _opened_message, _opened_subject, "mail/recruitment_opened.txt",
+        label=lazy_gettext("Recruitment calls of trials you follow")),
+    UPDATE_POSTED: notifications.Kind(
+        _update_message, _update_subject, "mail/trial_update_posted.txt",
+        label=lazy_gettext("Progress updates of trials you follow")),
+    RESULTS_PUBLISHED: notifications.Kind(
+        _results_message, _results_subject, "mail/trial_results_published.txt",
+        label=lazy_gettext("Final reports of trials you follow")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""

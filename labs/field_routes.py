@@ -28,21 +28,17 @@ from cocreate.accounts.services import ValidationFailed
 from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
+from cocreate.web.forms import Form, parse_local_datetime
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
-from labs import access, fields, sections
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
+from cocreate.web.sections import page_sections
+from labs import access, fields
 from labs.fields import FieldInput
 from labs.models import Area, DocumentKind, FieldKind, TestField, TestFieldPhoto
-from proposals.public_routes import PageInfo, file_size
-from proposals.staff_routes import (
-    IMMUTABLE_CACHE,
-    content_disposition,
-    parse_local_datetime,
-)
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -213,7 +209,7 @@ def field_detail(request: Request, db_session: DbSession, settings: AppSettings,
     """A field in full: where it is, photos, rules, hours, documents, blackouts; then other parts' sections."""
     actor = principal_of(request)
     test_field = _visible_or_404(request, db_session, field_id)
-    page_sections = sections.field_sections(db_session, actor, test_field)
+    contributed = page_sections("field", db_session, actor, test_field)
     context: dict[str, Any] = {
         "field": test_field,
         "can_manage": access.manages_field(db_session, actor, field_id),
@@ -227,7 +223,7 @@ def field_detail(request: Request, db_session: DbSession, settings: AppSettings,
         "map_tile_url": settings.map_tile_url,
         "map_attribution": settings.map_attribution,
         "leaflet_images": LEAFLET_IMAGES,
-        "sections": page_sections,
+        "sections": contributed,
         "follow": follows.button(db_session, actor, "test_field", field_id),
     }
     return render(request, "labs/field_detail.html", context)

@@ -25,6 +25,7 @@ from cocreate.accounts.models import Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed, normalize_email
 from cocreate.db.base import utcnow
+from cocreate.files import storage
 from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.i18n import gettext as _
@@ -41,7 +42,6 @@ from labs.models import (
     TestFieldPhoto,
     TestFieldRequirement,
 )
-from proposals import attachments
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +400,7 @@ def delete_blackout(session: Session, actor: Principal, field_id: int, blackout_
 
 def path_of(settings: Settings, photo: TestFieldPhoto) -> Path:
     """Where the file of ``photo`` lives (its key is checked, so a bad row cannot point elsewhere)."""
-    return attachments.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
+    return storage.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
 def add_photo(session: Session, settings: Settings, actor: Principal, field_id: int, *, alt_text: str,
@@ -412,19 +412,19 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
     if message := _text_error(alt_text, ALT_MAX, required=True, single_line=True):
         errors["alt_text"] = (_("Describe the photo in a few words; this text is read out to people who cannot "
                                 "see it.") if not alt_text.strip() else message)
-    received: attachments.ReceivedFile | None = None
+    received: storage.ReceivedFile | None = None
     if source is None or not filename:
         errors["file"] = _("Choose a file to upload.")
     else:
         try:
-            received = attachments.receive(settings, source, MAX_PHOTO_BYTES, folder=STORAGE_FOLDER)
+            received = storage.receive(settings, source, MAX_PHOTO_BYTES, folder=STORAGE_FOLDER)
         except ValidationFailed as failed:
             errors.update(failed.errors)
         if received is not None and not received.file_type.is_image:
             errors["file"] = _("Choose a PNG, JPEG, GIF or WebP image.")
     if errors:
         if received is not None:
-            attachments.remove_file(received.path)
+            storage.remove_file(received.path)
         session.rollback()
         raise ValidationFailed(errors)
     assert received is not None
@@ -437,7 +437,7 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
             raise ValidationFailed({"file": _("A field can have at most %(max)s photos. Delete one first.",
                                               max=MAX_PHOTOS)})
         photo = TestFieldPhoto(field_id=field_id, position=last + 1, alt_text=alt_text.strip(),
-                               filename=attachments.clean_filename(filename, received.file_type),
+                               filename=storage.clean_filename(filename, received.file_type),
                                content_type=received.file_type.content_type, size_bytes=received.size_bytes,
                                sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
         session.add(photo)
@@ -448,7 +448,7 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
         session.commit()
     except BaseException:
         session.rollback()
-        attachments.remove_file(received.path)
+        storage.remove_file(received.path)
         raise
     return photo
 
@@ -465,7 +465,7 @@ def delete_photo(session: Session, settings: Settings, actor: Principal, field_i
     _record(session, user, "test_field.photo_deleted", field_id,
             {"photo_id": photo_id, "filename": photo.filename, "sha256": photo.sha256})
     session.commit()
-    attachments.remove_file(path)
+    storage.remove_file(path)
 
 
 def photo_for_download(session: Session, settings: Settings, actor: Principal, field_id: int,

@@ -37,7 +37,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cocreate import audit
-from cocreate.accounts import self_service
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import ValidationFailed
@@ -45,7 +44,7 @@ from cocreate.db.base import utcnow
 from cocreate.notifications import services as notifications
 from cocreate.search import indexer, registry
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE
+from cocreate.web.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from labs import access, events
@@ -105,10 +104,13 @@ def _declined_subject(params: dict[str, Any]) -> str:
     return _("About your application: %(title)s", title=str(params.get("call_title", "")))
 
 
-notifications.register_kind(
-    ACCEPTED_KIND, notifications.Kind(_accepted_message, _accepted_subject, "mail/recruitment_accepted.txt"))
-notifications.register_kind(
-    DECLINED_KIND, notifications.Kind(_declined_message, _declined_subject, "mail/recruitment_declined.txt"))
+KINDS = {
+    ACCEPTED_KIND: notifications.Kind(_accepted_message, _accepted_subject, "mail/recruitment_accepted.txt",
+                                      label=lazy_gettext("Your applications to trials accepted")),
+    DECLINED_KIND: notifications.Kind(_declined_message, _declined_subject, "mail/recruitment_declined.txt",
+                                      label=lazy_gettext("Your applications to trials declined")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -711,7 +713,7 @@ def delete_expired_participant_data(session: Session, now: datetime | None = Non
 # --- privacy: download my data, delete my account ------------------------------------------------
 
 
-def _export(session: Session, user: User) -> list[dict[str, Any]]:
+def export_applications(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(select(RecruitmentApplication, RecruitmentCall, Trial)
                         .join(RecruitmentCall, col(RecruitmentCall.id) == RecruitmentApplication.call_id)
                         .join(Trial, col(Trial.id) == RecruitmentCall.trial_id)
@@ -725,7 +727,7 @@ def _export(session: Session, user: User) -> list[dict[str, Any]]:
             for application, call, trial in rows]
 
 
-def _erase_for_deleted_account(session: Session, user: User) -> None:
+def erase_for_deleted_account(session: Session, user: User) -> None:
     """Account deletion withdraws every application of the user and blanks its data (no commit)."""
     call_ids = session.exec(select(RecruitmentApplication.call_id).where(
         RecruitmentApplication.user_id == user.id,
@@ -738,6 +740,3 @@ def _erase_for_deleted_account(session: Session, user: User) -> None:
             _erase(application, call, now)
     session.flush()
 
-
-self_service.register_export_section("recruitment_applications", _export)
-self_service.register_deletion_hook(_erase_for_deleted_account)

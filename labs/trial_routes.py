@@ -23,19 +23,19 @@ from cocreate.accounts.permissions import Principal, has_any_role, principal_of,
 from cocreate.accounts.services import ValidationFailed
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import WARD_TIMEZONE
 from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
-from labs import access, sections, trials
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
+from cocreate.web.sections import page_sections
+from labs import access, trials
 from labs.models import Trial, TrialStatus
 from labs.trials import KpiInput, KpiResultInput, PhotoInput, TrialInput, UpdateInput
-from proposals.models import Challenge, Proposal
-from proposals.public_routes import PageInfo
-from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition
+from proposals import api as proposals
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -55,7 +55,7 @@ MAX_ROWS = 50
 # --- sections of the challenge and proposal pages ------------------------------------------------
 
 
-def challenge_section(session: Session, actor: Principal, challenge: Challenge) -> tuple[str, dict[str, Any]] | None:
+def challenge_section(session: Session, actor: Principal, challenge: Any) -> tuple[str, dict[str, Any]] | None:
     """"You said, we did": the challenge's published trials, on the challenge page (None: no trial yet)."""
     assert challenge.id is not None
     found = trials.published_trials_of_challenge(session, challenge.id)
@@ -64,7 +64,7 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge) 
     return CHALLENGE_SECTION, {"challenge": challenge, "items": trials.list_items(session, found)}
 
 
-def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
+def proposal_section(session: Session, actor: Principal, proposal: Any) -> tuple[str, dict[str, Any]] | None:
     """The proposal's trial, or starting one from a selected proposal (None: nothing to show)."""
     assert proposal.id is not None
     trial = trials.trial_of_proposal(session, proposal.id)
@@ -72,9 +72,8 @@ def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> 
         if not trials.can_see(session, actor, trial):
             return None
         return PROPOSAL_SECTION, {"proposal": proposal, "trial": trial, "can_start": False}
-    challenge = session.get(Challenge, proposal.challenge_id)
-    if challenge is None or not trials.is_startable(proposal, challenge) \
-            or not trials.can_start_from(session, actor, proposal, challenge):
+    if not proposals.is_startable(session, proposal.id) \
+            or not trials.can_start_from(session, actor, proposal.challenge_id):
         return None
     return PROPOSAL_SECTION, {"proposal": proposal, "trial": None, "can_start": True}
 
@@ -364,7 +363,7 @@ def trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int
         raise NotFoundException()
     return render(request, DETAIL_PAGE, {
         "d": trials.detail(db_session, actor, trial), "photo_url": trials.photo_url,
-        "sections": sections.trial_sections(db_session, actor, trial),
+        "sections": page_sections("trial", db_session, actor, trial),
         "follow": follows.button(db_session, actor, "trial", trial_id),
     })
 

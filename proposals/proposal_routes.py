@@ -26,16 +26,17 @@ from cocreate.accounts.permissions import Forbidden, Principal, principal_of, si
 from cocreate.accounts.services import ValidationFailed
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
 from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from proposals import challenges, moderation, sections, submissions
 from proposals.challenges import KpiInput
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
-from proposals.public_routes import KpiOut, PageInfo, file_size
-from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition, parse_whole_number
+from proposals.public_routes import KpiOut
+from proposals.staff_routes import parse_whole_number
 from proposals.submissions import ProposalInput, SortOrder, StatusFilter
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

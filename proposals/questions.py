@@ -37,6 +37,7 @@ from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.web.forms import parse_id as _parse_id
 from cocreate.web.i18n import gettext as _
+from cocreate.web.i18n import lazy_gettext
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
@@ -57,6 +58,27 @@ ANSWERED_KIND = "question.answered"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 LISTED_STATUSES = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)
+
+
+def _answered_message(params: dict[str, Any]) -> str:
+    title = str(params.get("challenge_title", ""))
+    if params.get("yours"):
+        return _("Your question on “%(title)s” has been answered.", title=title)
+    return _("A question on “%(title)s”, which you follow, has been answered.", title=title)
+
+
+def _answered_subject(params: dict[str, Any]) -> str:
+    title = str(params.get("challenge_title", ""))
+    if params.get("yours"):
+        return _("Your question has been answered: %(title)s", title=title)
+    return _("A new answer on a challenge you follow: %(title)s", title=title)
+
+
+KINDS = {
+    ANSWERED_KIND: notifications.Kind(_answered_message, _answered_subject, "mail/question_answered.txt",
+                                      label=lazy_gettext("Answers to questions on challenges")),
+}
+"""This module's notification kinds (listed in the proposals manifest)."""
 
 
 class NotFound(NotFoundException):

@@ -126,8 +126,11 @@ def _decision_subject(params: dict[str, Any]) -> str:
     return _("Decision published: %(title)s", title=title)
 
 
-notifications.register_kind(
-    DECISION_KIND, notifications.Kind(_decision_message, _decision_subject, "mail/decision_published.txt"))
+KINDS = {
+    DECISION_KIND: notifications.Kind(_decision_message, _decision_subject, "mail/decision_published.txt",
+                                      label=_l("Decisions on proposals")),
+}
+"""This module's notification kinds (listed in the proposals manifest)."""
 
 
 # --- loading and permissions ---------------------------------------------------------------------

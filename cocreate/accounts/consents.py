@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Consent, ConsentDocument, User
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import ValidationFailed
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision
 from cocreate.web.forms import safe_next
 from cocreate.web.htmx import is_htmx
@@ -162,10 +163,8 @@ def agree(session: Session, actor: Principal, accepted: Mapping[ConsentDocument,
     """Record the acting user's agreement to the published versions they have not agreed to yet.
 
     Every outstanding document must be accepted; versions published after the page was shown are
-    refused (the page then shows them). Raises :class:`cocreate.accounts.services.ValidationFailed`.
+    refused (the page then shows them). Raises :class:`cocreate.errors.ValidationFailed`.
     """
-    from cocreate.accounts.services import ValidationFailed  # services import this module
-
     principal_user = require_signed_in(actor)
     versions = current_versions(session)
     user = session.get(User, principal_user.id, with_for_update=True)

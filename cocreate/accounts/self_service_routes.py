@@ -10,6 +10,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from cocreate import components
 from cocreate.accounts import auth, consents, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
 from cocreate.accounts.permissions import principal_of, signed_in
@@ -189,7 +190,7 @@ def residency_cancel(request: Request, db_session: DbSession) -> Template | Redi
 
 @get("/export", name="account-export", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
 def export_page(request: Request) -> Template:
-    return render(request, "account/export.html", {"sections": list(self_service.EXPORT_SECTIONS)})
+    return render(request, "account/export.html", {"sections": list(components.export_sections())})
 
 
 @post("/export", name="account-export-download", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)

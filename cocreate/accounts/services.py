@@ -20,6 +20,7 @@ from cocreate.accounts import consents, passwords
 from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
 from cocreate.db import read_apart
 from cocreate.db.base import utcnow
+from cocreate.errors import ValidationFailed
 from cocreate.settings import Settings
 from cocreate.web.i18n import N_, using_locale
 from cocreate.web.i18n import gettext as _
@@ -35,14 +36,6 @@ LOCKOUT = timedelta(minutes=15)
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class ValidationFailed(Exception):
-    """Field name -> translated message; nothing was changed."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 def normalize_email(raw: str | None) -> str:

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.accounts.services import ValidationFailed
-from cocreate.notifications import follow_routes, preferences, services, unsubscribe
+from cocreate.notifications import follow_routes, kinds, preferences, services, unsubscribe
 from cocreate.notifications.services import NotFound
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
@@ -102,7 +102,7 @@ def notification_settings(request: Request, db_session: DbSession) -> Template:
 def save_notification_settings(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     user_id = principal_of(request).user_id
     assert user_id is not None
-    form = {preferences.field_name(kind): _text(data, preferences.field_name(kind), 20) for kind in services.KINDS}
+    form = {preferences.field_name(kind): _text(data, preferences.field_name(kind), 20) for kind in kinds.all_kinds()}
     try:
         preferences.save(db_session, user_id, form)
     except ValidationFailed as failed:

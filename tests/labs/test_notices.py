@@ -26,7 +26,7 @@ from cocreate.web.i18n import using_locale
 from cocreate.web.templating import render_standalone
 from labs import notice_routes, notices
 from labs.models import Area, Booking, BookingNotice, BookingStatus, NoticeKind, TestField
-from labs.tasks import SEND_NOTICE_TASK
+from labs.notices import SEND_NOTICE_TASK
 from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
 

@@ -18,11 +18,12 @@ from cocreate.accounts.permissions import Forbidden, Principal
 from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
+from cocreate.files import storage
+from cocreate.files.storage import GIF, JPEG, PDF, PNG, WEBP, clean_filename, detect_type
 from cocreate.settings import Settings
+from cocreate.web.downloads import content_disposition
 from proposals import attachments
-from proposals.attachments import GIF, JPEG, PDF, PNG, WEBP, clean_filename, detect_type
 from proposals.models import AttachmentKind, ChallengeAttachment
-from proposals.staff_routes import content_disposition
 from tests.factories import create_challenge, sign_in
 from tests.helpers import assert_no_live_markup
 from tests.proposals.staff_helpers import (
@@ -49,7 +50,7 @@ def ward(session: Session) -> Ward:
 
 
 def stored_files(settings: Settings) -> list[Path]:
-    folder = attachments.storage_root(settings) / "challenges"
+    folder = storage.storage_root(settings) / "challenges"
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
@@ -264,7 +265,7 @@ def test_reading_stops_at_the_size_limit(session: Session, settings: Settings, w
         attachments.add(session, settings, actor(session, ward), ward.published.id, kind="document", title="",
                         source=source, filename="huge.pdf")  # type: ignore[arg-type]
     assert "10MB" in failed.value.errors["file"] or "10 MB" in failed.value.errors["file"]
-    assert attachments.MAX_FILE_BYTES < source.served <= attachments.MAX_FILE_BYTES + attachments.CHUNK_BYTES
+    assert attachments.MAX_FILE_BYTES < source.served <= attachments.MAX_FILE_BYTES + storage.CHUNK_BYTES
     assert rows(session) == [] and stored_files(settings) == []
 
 
