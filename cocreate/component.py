@@ -29,5 +29,7 @@ COMPONENT = Component(
         "organisations": "cocreate.accounts.self_service:export_organisations",
         "oidc_identities": "cocreate.accounts.self_service:export_oidc_identities",
         "residency_requests": "cocreate.accounts.self_service:export_residency_requests",
+        "follows": "cocreate.notifications.privacy:export_follows",
+        "notification_settings": "cocreate.notifications.privacy:export_settings",
     },
 )

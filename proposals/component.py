@@ -39,4 +39,11 @@ COMPONENT = Component(
         NavItem("nav-moderation", lazy_gettext("Moderation"), "/moderation", 40, menu="account",
                 visible=lambda principal: principal.has_role("moderator") or principal.is_admin),
     ),
+    export_sections={
+        "proposals": "proposals.privacy:export_proposals",
+        "comments": "proposals.privacy:export_comments",
+        "votes": "proposals.privacy:export_votes",
+        "questions": "proposals.privacy:export_questions",
+        "briefing_registrations": "proposals.privacy:export_briefing_registrations",
+    },
 )
