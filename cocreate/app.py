@@ -45,12 +45,13 @@ MAX_BODY_BYTES = 25 * 1024 * 1024
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
     """Build the web application; settings come from the environment when not given, the database
     from the settings unless one is handed in (tests share theirs)."""
+    components.load()  # the composition root: every component's models, tasks and hooks, once
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
     passwords.configure(settings.password_hashing)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     database = database or Database(settings, wait_seconds=settings.db_wait_seconds)
-    configure_celery(settings)  # also loads every component's models and tasks
+    configure_celery(settings)
 
     engine = make_template_engine(auto_reload=settings.debug or settings.env == "development")
     session_config = DatabaseSessionConfig(

@@ -27,6 +27,9 @@ def _settings() -> Settings:
 @click.group()
 def main() -> None:
     """cocreate: the ward's co-creation platform."""
+    from cocreate import components
+
+    components.load()  # the CLI's composition root: worker, beat, demo, search and backups need them all
 
 
 # --- web, worker, beat ---------------------------------------------------------------------------
@@ -222,7 +225,6 @@ def demo() -> None:
         raise click.ClickException("refusing to load demo content: COCREATE_ENV is production")
     configure_celery(settings)  # the services enqueue tasks after commit: onto this broker, not Celery's default
     database = Database(settings)
-    components.load_models()
     for name, loader in components.demo_loaders():
         with database.transaction() as session:
             summary = loader(session, settings)
@@ -253,9 +255,9 @@ def create_admin(email: str, display_name: str, password_stdin: bool) -> None:
     import sqlalchemy as sa
 
     from cocreate.accounts import admin
-    from cocreate.accounts.services import ValidationFailed
     from cocreate.db import Database
-    from cocreate.web.i18n import using_locale
+    from cocreate.errors import Invalid
+    from cocreate.i18n import using_locale
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -266,7 +268,7 @@ def create_admin(email: str, display_name: str, password_stdin: bool) -> None:
         with using_locale("en"), database.session() as session:
             try:
                 result = admin.create_admin(session, email, display_name, password)
-            except ValidationFailed as failed:
+            except Invalid as failed:
                 raise click.ClickException("; ".join(failed.errors.values())) from None
             except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
                 raise click.ClickException(
@@ -375,13 +377,11 @@ def search() -> None:
 @search.command("rebuild")
 def search_rebuild() -> None:
     """Rebuild the whole index from the database and swap it in (drains wait meanwhile)."""
-    from cocreate import components
     from cocreate.db import Database
     from cocreate.search import indexer
 
     settings = _settings()
     settings.ensure_dirs()
-    components.load_models()
     database = Database(settings)
     started = time.monotonic()
     try:
@@ -394,12 +394,10 @@ def search_rebuild() -> None:
 @search.command("status")
 def search_status() -> None:
     """Show the live index, its document count and the outbox rows waiting to be indexed."""
-    from cocreate import components
     from cocreate.db import Database
     from cocreate.search import indexer
 
     settings = _settings()
-    components.load_models()
     database = Database(settings)
     try:
         numbers = indexer.status(database, settings)

@@ -1,8 +1,17 @@
-"""The components that make up cocreate.
+"""The components that make up cocreate, each described by one manifest.
 
-The core (``cocreate``) knows the feature packages only through this list. Each component names, by
-import path, the modules that hold its models, routes, Celery tasks and demo content, so that the
-core can load them without importing the packages at module level.
+The core (``cocreate``) knows the feature packages only through :data:`INSTALLED`: the import paths of
+their manifests (``proposals/component.py``, ``labs/component.py``; the core's own is
+``cocreate/component.py``). This module imports nothing of the platform, so any core module may ask it.
+A manifest declares, in one place, everything the component adds to the platform: models, routes,
+Celery tasks and beat schedule, demo content, search sources and the labels of their facet values,
+notification kinds, follow targets, page sections, navigation items, "download my data" sections and
+account-deletion hooks (Decidim's ``component.rb`` is the model).
+
+Manifests name the modules behind each hook by import path (``module:attribute``), so reading a
+manifest imports nothing heavy. Nothing registers itself by being imported: :func:`load` imports and
+registers everything, once, and is called at each composition root (the app factory, the Celery
+worker and beat configuration through the CLI, the CLI itself, Alembic's environment, the tests).
 """
 
 from __future__ import annotations
@@ -14,57 +23,69 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class NavItem:
+    """A link in the site's header: the main navigation or, for signed-in people, the account menu."""
+
+    id: str
+    """The link's DOM id (browser tests find it by this); "" for none."""
+    label: Any
+    """A lazy_gettext string."""
+    href: str
+    position: int
+    """Order within its menu, across components (lower first)."""
+    menu: str = "main"
+    """``main`` (everyone) or ``account`` (signed-in people)."""
+    active_prefixes: tuple[str, ...] = ()
+    """Paths under which the link is marked as the current page (besides ``href`` itself)."""
+    visible: Callable[[Any], bool] | None = None
+    """Whether the acting Principal sees the link (None: everyone who sees the menu)."""
+
+    def is_active(self, path: str) -> bool:
+        return path == self.href or any(path.startswith(prefix) for prefix in self.active_prefixes)
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     models: str | None = None
     """Module whose import registers the component's tables on the shared metadata."""
     routes: str | None = None
     """``module:attribute`` holding a list of route handlers (controllers, routers, functions)."""
-    tasks: tuple[str, ...] = field(default_factory=tuple)
+    tasks: tuple[str, ...] = ()
     """Modules whose import registers the component's Celery tasks."""
     beat_schedule: str | None = None
     """``module:attribute`` holding a Celery beat schedule dict."""
     demo: str | None = None
     """``module:function`` taking ``(session, settings)`` that loads demo content; idempotent."""
-    home_sections: tuple[str, ...] = field(default_factory=tuple)
+    home_sections: tuple[str, ...] = ()
     """``module:function`` taking ``(session)`` returning ``(template_name, context)`` for the home page."""
     search_sources: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.search.registry.Source`."""
+    search_facets: dict[str, str] = field(default_factory=dict)
+    """Search filter (``phase``, ``category``, ``area``) → ``module:attribute`` of the enum whose members'
+    ``label`` names that filter's values in the current locale."""
     followables: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.notifications.follows.Followable`."""
+    notification_kinds: tuple[str, ...] = ()
+    """``module:attribute`` of dicts name → :class:`cocreate.notifications.kinds.Kind`."""
+    page_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Page (``challenge``, ``proposal``, ``field``, ``trial``) → ``module:function`` taking
+    ``(session, actor, thing)`` and returning ``(template_name, context)`` or None; see
+    :mod:`cocreate.web.sections`. Pages render them in manifest order."""
+    navigation: tuple[NavItem, ...] = ()
+    export_sections: dict[str, str] = field(default_factory=dict)
+    """Section name in "download my data" → ``module:function`` taking ``(session, user)`` and
+    returning JSON-able data about that user only."""
+    deletion_hooks: tuple[str, ...] = ()
+    """``module:function`` taking ``(session, user)``, run inside the account deletion transaction."""
 
 
-COMPONENTS: tuple[Component, ...] = (
-    Component(
-        name="core",
-        models="cocreate.models",
-        routes="cocreate.web.routes:ROUTES",
-        tasks=("cocreate.tasks.builtin", "cocreate.notifications.tasks", "cocreate.search.tasks"),
-        beat_schedule="cocreate.tasks.builtin:BEAT_SCHEDULE",
-        demo="cocreate.demo:load",
-    ),
-    Component(
-        name="proposals",
-        models="proposals.models",
-        routes="proposals.routes:ROUTES",
-        tasks=("proposals.tasks",),
-        beat_schedule="proposals.tasks:BEAT_SCHEDULE",
-        demo="proposals.demo:load",
-        home_sections=("proposals.routes:home_section",),
-        search_sources="proposals.search:SOURCES",
-        followables="proposals.follow_targets:FOLLOWABLES",
-    ),
-    Component(
-        name="labs",
-        models="labs.models",
-        routes="labs.routes:ROUTES",
-        tasks=("labs.tasks",),
-        beat_schedule="labs.tasks:BEAT_SCHEDULE",
-        demo="labs.demo:load",
-        search_sources="labs.search:SOURCES",
-        followables="labs.follow_targets:FOLLOWABLES",
-    ),
+INSTALLED: tuple[str, ...] = (
+    "cocreate.component:COMPONENT",
+    "proposals.component:COMPONENT",
+    "labs.component:COMPONENT",
 )
+"""Every component's manifest (``module:attribute``), the core's first, in the order their hooks apply."""
 
 
 def resolve(path: str) -> Any:
@@ -74,27 +95,45 @@ def resolve(path: str) -> Any:
     return getattr(module, attribute) if attribute else module
 
 
-def load_models() -> None:
-    """Import every component's models so the shared metadata is complete (migrations, create_all).
+_loaded: tuple[Component, ...] | None = None
 
-    Also the search index's flush hook: wherever models are written (web, worker, CLI, tests), changes
-    to indexed content must reach the search outbox.
+
+def load() -> tuple[Component, ...]:
+    """Import every component and register what its manifest declares; idempotent.
+
+    Call it once at each composition root, before building anything else. It imports the models (so
+    the shared metadata is complete, and the search index's flush hook is installed wherever models
+    are written) and the Celery tasks. The core's registries (notification kinds, export sections,
+    deletion hooks, search sources, follow targets, page sections, navigation) ask the functions below.
     """
-    for component in COMPONENTS:
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    manifests = tuple(resolve(path) for path in INSTALLED)
+    names = [component.name for component in manifests]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two components share a name: {names}")
+    for component in manifests:
         if component.models:
             import_module(component.models)
     import_module("cocreate.search.indexer")
-
-
-def load_tasks() -> None:
-    for component in COMPONENTS:
+    for component in manifests:
         for module in component.tasks:
             import_module(module)
+    _loaded = manifests
+    return manifests
+
+
+def loaded() -> tuple[Component, ...]:
+    """The manifests :func:`load` loaded; an error before it ran (a composition root forgot it)."""
+    if _loaded is None:
+        raise RuntimeError("cocreate.components.load() has not run: call it at the composition root")
+    return _loaded
 
 
 def route_handlers() -> list[Any]:
     handlers: list[Any] = []
-    for component in COMPONENTS:
+    for component in loaded():
         if component.routes:
             handlers.extend(resolve(component.routes))
     return handlers
@@ -102,25 +141,79 @@ def route_handlers() -> list[Any]:
 
 def beat_schedule() -> dict[str, Any]:
     schedule: dict[str, Any] = {}
-    for component in COMPONENTS:
+    for component in loaded():
         if component.beat_schedule:
             schedule.update(resolve(component.beat_schedule))
     return schedule
 
 
 def demo_loaders() -> Iterator[tuple[str, Callable[..., Any]]]:
-    for component in COMPONENTS:
+    for component in loaded():
         if component.demo:
             yield component.name, resolve(component.demo)
 
 
 def home_sections() -> list[Callable[..., tuple[str, dict[str, Any]]]]:
-    return [resolve(path) for component in COMPONENTS for path in component.home_sections]
+    return [resolve(path) for component in loaded() for path in component.home_sections]
 
 
 def search_sources() -> list[Any]:
     sources: list[Any] = []
-    for component in COMPONENTS:
+    for component in loaded():
         if component.search_sources:
             sources.extend(resolve(component.search_sources))
     return sources
+
+
+def search_facets() -> dict[str, Any]:
+    """Search filter → the enum that labels its values (declared by the components)."""
+    facets: dict[str, Any] = {}
+    for component in loaded():
+        for name, path in component.search_facets.items():
+            if name in facets:
+                raise ValueError(f"search facet {name!r} is labelled by two components")
+            facets[name] = resolve(path)
+    return facets
+
+
+def followables() -> list[Any]:
+    return [followable for component in loaded() if component.followables
+            for followable in resolve(component.followables)]
+
+
+def page_sections(page: str) -> list[Callable[..., Any]]:
+    """The section builders every component contributes to ``page``, in manifest order."""
+    return [resolve(path) for component in loaded() for path in component.page_sections.get(page, ())]
+
+
+def navigation(menu: str) -> list[NavItem]:
+    """Every component's links of one menu (``main`` or ``account``), in position order."""
+    items = [item for component in loaded() for item in component.navigation if item.menu == menu]
+    return sorted(items, key=lambda item: item.position)
+
+
+def notification_kinds() -> dict[str, Any]:
+    """Kind name → :class:`cocreate.notifications.kinds.Kind`, from every manifest."""
+    result: dict[str, Any] = {}
+    for component in loaded():
+        for path in component.notification_kinds:
+            for name, kind in resolve(path).items():
+                if name in result:
+                    raise ValueError(f"notification kind {name!r} is declared twice")
+                result[name] = kind
+    return result
+
+
+def export_sections() -> dict[str, Callable[..., Any]]:
+    """Section name → builder of "download my data", from every manifest."""
+    result: dict[str, Callable[..., Any]] = {}
+    for component in loaded():
+        for name, path in component.export_sections.items():
+            if name in result:
+                raise ValueError(f"export section {name!r} is declared twice")
+            result[name] = resolve(path)
+    return result
+
+
+def deletion_hooks() -> list[Callable[..., Any]]:
+    return [resolve(path) for component in loaded() for path in component.deletion_hooks]

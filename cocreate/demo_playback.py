@@ -28,11 +28,11 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import clock_at
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.notifications.services import SEND_TASK as SEND_EMAILS_TASK
 from cocreate.search.indexer import DRAIN_TASK
 from cocreate.settings import Settings
 from cocreate.tasks.queue import diverted
-from cocreate.web.i18n import WARD_TIMEZONE
 
 T = TypeVar("T")
 

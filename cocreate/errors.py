@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from cocreate.web.i18n import gettext as _
+from cocreate.i18n import gettext as _
 
 
 class DomainError(Exception):

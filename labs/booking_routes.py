@@ -20,17 +20,16 @@ from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.downloads import content_disposition, file_size
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from labs import access, bookings
 from labs.models import BookingStatus, DocumentKind, TestField, Trial
-from proposals.public_routes import file_size
-from proposals.staff_routes import content_disposition
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -170,7 +169,7 @@ def booking_create(request: Request, db_session: DbSession, settings: AppSetting
     submit = _text(data, "action", 20) == "submit"
     try:
         saved = bookings.save(db_session, settings, principal_of(request), form, submit=submit)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _form_page(request, db_session, form, errors=failed.errors, status_code=400)
     return _after_save(request, saved, submit)
@@ -218,7 +217,7 @@ def booking_update(request: Request, db_session: DbSession, settings: AppSetting
     submit = _text(data, "action", 20) == "submit"
     try:
         saved = bookings.save(db_session, settings, actor, form, booking_id=booking_id, submit=submit)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         booking = bookings.detail(db_session, actor, booking_id).booking
         return _form_page(request, db_session, form, booking=booking, errors=failed.errors, status_code=400)
@@ -230,7 +229,7 @@ def booking_submit(request: Request, db_session: DbSession, settings: AppSetting
                    booking_id: FromPath[int]) -> Template | Redirect:
     try:
         booking = bookings.submit(db_session, settings, principal_of(request), booking_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
     return _after_save(request, bookings.Saved(booking, {}), True)
@@ -257,7 +256,7 @@ def booking_cancel(request: Request, db_session: DbSession, settings: AppSetting
     reason = _text(data, "reason", bookings.MAX_NOTE + 1000)
     try:
         bookings.cancel(db_session, settings, principal_of(request), booking_id, reason)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _cancel_page(request, db_session, booking_id, reason=reason, errors=failed.errors, status_code=400)
     return after_post(request, f"/bookings/{booking_id}", message=_("The request has been cancelled."))
@@ -277,7 +276,7 @@ def document_add(request: Request, db_session: DbSession, settings: AppSettings,
         document = bookings.add_document(db_session, settings, principal_of(request), booking_id,
                                          kind=_text(data, "document", 40), source=upload.file if upload else None,
                                          filename=upload.filename if upload else "")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/bookings/{booking_id}#documents",
@@ -290,7 +289,7 @@ def document_delete(request: Request, db_session: DbSession, settings: AppSettin
                     document_id: FromPath[int]) -> Template | Redirect:
     try:
         bookings.delete_document(db_session, settings, principal_of(request), booking_id, document_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/bookings/{booking_id}#documents", message=_("The document was deleted."))
@@ -343,7 +342,7 @@ def _manager_action(request: Request, db_session: Session, booking_id: int, acti
                     typed: dict[str, Any]) -> Template | Redirect:
     try:
         action()
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _detail_page(request, db_session, booking_id, errors=failed.errors, typed=typed, status_code=400)
     return after_post(request, f"/bookings/{booking_id}", message=message)

@@ -45,12 +45,13 @@ from cocreate.accounts.permissions import (
     require_signed_in,
     require_verified_organisation,
 )
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.files import storage
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext, ngettext
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import ngettext
 from cocreate.web.pagination import Page, paginate
 from labs import access, notices
 from labs.models import (
@@ -70,7 +71,6 @@ from labs.models import (
     Trial,
     TrialOrganisation,
 )
-from proposals import attachments
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +157,13 @@ def _status_subject(params: dict[str, Any]) -> str:
     return _("Booking request %(status)s: %(title)s", status=_status_label(params), title=str(params.get("title", "")))
 
 
-notifications.register_kind(
-    SUBMITTED_KIND, notifications.Kind(_submitted_message, _submitted_subject, "mail/booking_submitted.txt"))
-notifications.register_kind(
-    STATUS_KIND, notifications.Kind(_status_message, _status_subject, "mail/booking_status.txt"))
+KINDS = {
+    SUBMITTED_KIND: notifications.Kind(_submitted_message, _submitted_subject, "mail/booking_submitted.txt",
+                                       label=lazy_gettext("New booking requests for your test fields")),
+    STATUS_KIND: notifications.Kind(_status_message, _status_subject, "mail/booking_status.txt",
+                                    label=lazy_gettext("Your organisations' booking requests")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""
 
 
 # --- time helpers --------------------------------------------------------------------------------
@@ -536,7 +539,7 @@ def _illegal(booking: Booking) -> str:
 
 def _refuse_move(booking: Booking, target: BookingStatus) -> None:
     if not can_move(booking.status, target):
-        raise ValidationFailed({"status": _illegal(booking)})
+        raise Invalid({"status": _illegal(booking)})
 
 
 def _locked(session: Session, booking_id: int) -> tuple[TestField, Booking]:
@@ -640,7 +643,7 @@ def _commit_blocking(session: Session, booking_id: int, work: Callable[[], None]
         session.rollback()
         if "booking_period_no_overlap" not in str(error.orig):
             raise
-        raise ValidationFailed(_overlap_errors(session, booking_id)) from None
+        raise Invalid(_overlap_errors(session, booking_id)) from None
     except BaseException:
         session.rollback()
         raise
@@ -665,7 +668,7 @@ def _approve_locked(session: Session, settings: Settings, field_row: TestField, 
     errors = booking_problems(session, booking, field_row, for_approval=True)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     _block(session, field_row, booking)
     booking.review_note = note or booking.review_note
     _move(session, settings, booking, S.APPROVED, by=by, note=note)
@@ -735,14 +738,14 @@ def save(session: Session, settings: Settings, actor: Principal, data: BookingIn
         existing = _for_member(session, actor, booking_id)
         if existing.status not in EDITABLE:
             session.rollback()
-            raise ValidationFailed({"status": _("This request is “%(status)s” and can no longer be edited.",
+            raise Invalid({"status": _("This request is “%(status)s” and can no longer be edited.",
                                                 status=existing.status.label)})
     parsed, errors = _parse(session, actor, data,
                             fixed_field_id=existing.field_id if existing else None,
                             fixed_organisation_id=existing.organisation_id if existing else None)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     assert parsed.field is not None and parsed.organisation_id is not None
     require_organisation_member(session, actor, parsed.organisation_id)
     if submit:
@@ -751,7 +754,7 @@ def save(session: Session, settings: Settings, actor: Principal, data: BookingIn
                              expected_people=parsed.expected_people, check_documents=submit)
     if submit and rule_problems:
         session.rollback()
-        raise ValidationFailed(rule_problems)
+        raise Invalid(rule_problems)
     booking = existing or Booking(field_id=parsed.field.id, organisation_id=parsed.organisation_id,  # type: ignore[arg-type]
                                   created_by_id=user.id, title=parsed.title)
     booking.trial_id = parsed.trial_id
@@ -784,13 +787,13 @@ def _submit(session: Session, settings: Settings, actor: Principal, booking_id: 
     field_row, booking = _locked(session, booking_id)
     try:
         _refuse_move(booking, S.SUBMITTED)
-    except ValidationFailed:
+    except Invalid:
         session.rollback()
         raise
     errors = booking_problems(session, booking, field_row)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
 
     def work() -> None:
         _move(session, settings, booking, S.SUBMITTED, by=user)
@@ -821,7 +824,7 @@ def _cancel(session: Session, settings: Settings, user: User, booking_id: int, r
         errors["reason"] = _("Use at most %(max)s characters.", max=MAX_NOTE)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     was_approved = booking.status is S.APPROVED
     if was_approved:
         _release(session, booking)
@@ -838,7 +841,7 @@ def _cancel(session: Session, settings: Settings, user: User, booking_id: int, r
 
 
 def path_of(settings: Settings, document: BookingDocument) -> Path:
-    return attachments.stored_path(settings, document.storage_key, STORAGE_FOLDER)
+    return storage.stored_path(settings, document.storage_key, STORAGE_FOLDER)
 
 
 def documents_of(session: Session, booking_id: int) -> list[BookingDocument]:
@@ -853,7 +856,7 @@ def add_document(session: Session, settings: Settings, actor: Principal, booking
     booking = _for_member(session, actor, booking_id)
     if booking.status not in EDITABLE:
         session.rollback()
-        raise ValidationFailed({"file": _("Documents can be changed only while the request is a draft or "
+        raise Invalid({"file": _("Documents can be changed only while the request is a draft or "
                                           "changes are requested.")})
     session.rollback()  # hold no transaction while the file is copied
     errors: dict[str, str] = {}
@@ -864,33 +867,33 @@ def add_document(session: Session, settings: Settings, actor: Principal, booking
         errors["file"] = _("Choose a file to upload.")
     else:
         try:
-            received = attachments.receive(settings, source, MAX_FILE_BYTES, folder=STORAGE_FOLDER)
-        except ValidationFailed as failed:
+            received = storage.receive(settings, source, MAX_FILE_BYTES, folder=STORAGE_FOLDER)
+        except Invalid as failed:
             errors.update(failed.errors)
     if errors:
         if received is not None:
-            attachments.remove_file(received.path)
-        raise ValidationFailed(errors)
+            storage.remove_file(received.path)
+        raise Invalid(errors)
     assert received is not None
     try:
         _field_row, booking = _locked(session, booking_id)
         count = session.exec(select(func.count()).select_from(BookingDocument).where(
             BookingDocument.booking_id == booking_id)).one()
         if booking.status not in EDITABLE:
-            raise ValidationFailed({"file": _("Documents can be changed only while the request is a draft or "
+            raise Invalid({"file": _("Documents can be changed only while the request is a draft or "
                                               "changes are requested.")})
         if count >= MAX_DOCUMENTS:
-            raise ValidationFailed({"file": _("A request can have at most %(max)s documents. Delete one first.",
+            raise Invalid({"file": _("A request can have at most %(max)s documents. Delete one first.",
                                               max=MAX_DOCUMENTS)})
         document = BookingDocument(booking_id=booking_id, document=DocumentKind(kind),
-                                   filename=attachments.clean_filename(filename, received.file_type),
+                                   filename=storage.clean_filename(filename, received.file_type),
                                    content_type=received.file_type.content_type, size_bytes=received.size_bytes,
                                    sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
         session.add(document)
         session.commit()
     except BaseException:
         session.rollback()
-        attachments.remove_file(received.path)
+        storage.remove_file(received.path)
         raise
     return document
 
@@ -904,12 +907,12 @@ def delete_document(session: Session, settings: Settings, actor: Principal, book
         raise NotFound()
     if booking.status not in EDITABLE:
         session.rollback()
-        raise ValidationFailed({"file": _("Documents can be changed only while the request is a draft or "
+        raise Invalid({"file": _("Documents can be changed only while the request is a draft or "
                                           "changes are requested.")})
     path = path_of(settings, document)
     session.delete(document)
     session.commit()
-    attachments.remove_file(path)
+    storage.remove_file(path)
 
 
 def for_download(session: Session, settings: Settings, actor: Principal, booking_id: int,
@@ -935,9 +938,9 @@ def for_download(session: Session, settings: Settings, actor: Principal, booking
 def _note(text: str, *, required: bool, message: str) -> str:
     note = _clean(text)
     if required and not note:
-        raise ValidationFailed({"note": message})
+        raise Invalid({"note": message})
     if len(note) > MAX_NOTE:
-        raise ValidationFailed({"note": _("Use at most %(max)s characters.", max=MAX_NOTE)})
+        raise Invalid({"note": _("Use at most %(max)s characters.", max=MAX_NOTE)})
     return note
 
 
@@ -947,7 +950,7 @@ def start_review(session: Session, settings: Settings, actor: Principal, booking
     _field_row, booking = _locked(session, booking_id)
     try:
         _move(session, settings, booking, S.UNDER_REVIEW, by=user)
-    except ValidationFailed:
+    except Invalid:
         session.rollback()
         raise
     _audit(session, user, "review_started", booking)
@@ -964,7 +967,7 @@ def _decide(session: Session, settings: Settings, actor: Principal, booking_id: 
         _field_row, booking = _locked(session, booking_id)
         booking.review_note = note
         _move(session, settings, booking, target, by=user, note=note)
-    except ValidationFailed:
+    except Invalid:
         session.rollback()
         raise
     _audit(session, user, action, booking, note=note)
@@ -990,8 +993,8 @@ def approve(session: Session, settings: Settings, actor: Principal, booking_id: 
         clean_note = _note(note, required=False, message="")
         field_row, booking = _locked(session, booking_id)
         if booking.status not in OPEN:
-            raise ValidationFailed({"status": _illegal(booking)})
-    except ValidationFailed:
+            raise Invalid({"status": _illegal(booking)})
+    except Invalid:
         session.rollback()
         raise
 
@@ -1018,15 +1021,15 @@ def reschedule(session: Session, settings: Settings, actor: Principal, booking_i
                                 fixed_field_id=booking.field_id, fixed_organisation_id=booking.organisation_id)
         errors = {key: value for key, value in errors.items() if key.startswith("period")}
         if errors:
-            raise ValidationFailed(errors)
+            raise Invalid(errors)
         field_row, booking = _locked(session, booking_id)
         if booking.status is not S.APPROVED:
-            raise ValidationFailed({"status": _("Only approved bookings can be rescheduled.")})
+            raise Invalid({"status": _("Only approved bookings can be rescheduled.")})
         errors = problems(session, field_row, parsed.periods, booking_id=booking_id,
                           expected_people=booking.expected_people, check_notice=False)
         if errors:
-            raise ValidationFailed(errors)
-    except ValidationFailed:
+            raise Invalid(errors)
+    except Invalid:
         session.rollback()
         raise
     _commit_blocking(session, booking_id,

@@ -38,12 +38,12 @@ from sqlmodel import Session, col, select
 from cocreate import audit
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db import write_apart
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import WARD_TIMEZONE, get_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE, get_locale
-from cocreate.web.i18n import gettext as _
 from labs import access
 from labs.models import Blackout, Booking, BookingPeriod, BookingStatus, CalendarFeedToken, TestField
 
@@ -273,7 +273,7 @@ def parse_view(text: str) -> View:
     try:
         return View(text or View.MONTH.value)
     except ValueError:
-        raise ValidationFailed({"view": _("Choose the month view or the week view.")}) from None
+        raise Invalid({"view": _("Choose the month view or the week view.")}) from None
 
 
 def parse_day(text: str, default: date) -> date:
@@ -285,9 +285,9 @@ def parse_day(text: str, default: date) -> date:
             raise ValueError(text)
         value = date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed({"date": _("Enter the date as YYYY-MM-DD, for example 2026-11-01.")}) from None
+        raise Invalid({"date": _("Enter the date as YYYY-MM-DD, for example 2026-11-01.")}) from None
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValidationFailed({"date": _("Choose a date between %(first)s and %(last)s.",
+        raise Invalid({"date": _("Choose a date between %(first)s and %(last)s.",
                                           first=MIN_YEAR, last=MAX_YEAR)})
     return value
 
@@ -382,7 +382,7 @@ def overall_calendar(session: Session, actor: Principal, field_id_text: str, vie
     if field_id_text:
         chosen = next((f for f in fields if str(f.id) == field_id_text.strip()), None)
         if chosen is None:
-            raise ValidationFailed({"field_id": _("Choose a test field from the list.")})
+            raise Invalid({"field_id": _("Choose a test field from the list.")})
     field_ids = None if chosen is None else [chosen.id]
     managed = access.managed_field_ids(session, actor)
     weeks, previous, following = _grid(session, view, anchor, today, field_ids=field_ids,  # type: ignore[arg-type]
@@ -583,7 +583,7 @@ def private_feed(session: Session, settings: Settings, token: str, now: datetime
 
 def parse_instant(text: str, name: str, *, end_of_day: bool = False) -> datetime:
     """An ISO date (local midnight in Tokyo; with ``end_of_day`` the midnight after it) or datetime
-    (without an offset: Tokyo time). Raises :class:`ValidationFailed` for anything else."""
+    (without an offset: Tokyo time). Raises :class:`Invalid` for anything else."""
     value = text.strip()
     try:
         if DATE_RE.match(value):
@@ -593,11 +593,11 @@ def parse_instant(text: str, name: str, *, end_of_day: bool = False) -> datetime
             return _local_midnight(day + timedelta(days=1) if end_of_day else day)
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed({name: _(
+        raise Invalid({name: _(
             "“%(name)s” must be a date (2026-11-01) or a date and time (2026-11-01T09:00:00+09:00).",
             name=name)}) from None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ValidationFailed({name: _("Choose a date between %(first)s and %(last)s.", first=MIN_YEAR,
+        raise Invalid({name: _("Choose a date between %(first)s and %(last)s.", first=MIN_YEAR,
                                         last=MAX_YEAR)})
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=WARD_TIMEZONE)
@@ -610,9 +610,9 @@ def api_range(from_text: str, to_text: str, now: datetime | None = None) -> tupl
              else _local_midnight(today_in_tokyo(now)))
     end = parse_instant(to_text, "to", end_of_day=True) if to_text.strip() else start + API_DEFAULT_SPAN
     if end <= start:
-        raise ValidationFailed({"to": _("“to” must be after “from”.")})
+        raise Invalid({"to": _("“to” must be after “from”.")})
     if end - start > API_MAX_SPAN:
-        raise ValidationFailed({"to": _("Ask for at most %(days)s days at a time.", days=API_MAX_SPAN.days)})
+        raise Invalid({"to": _("Ask for at most %(days)s days at a time.", days=API_MAX_SPAN.days)})
     return start, end
 
 

@@ -17,11 +17,11 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import has_any_role, principal_of
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from labs import calendar
 from labs.calendar import CalendarPage, View
 
@@ -89,7 +89,7 @@ def overall(request: Request, db_session: DbSession, view: FromQuery[str] = "",
         anchor = calendar.parse_day(day, calendar.today_in_tokyo())
         page = calendar.overall_calendar(db_session, principal_of(request), field_id, shown, anchor,
                                          calendar.today_in_tokyo())
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _invalid(request, failed.errors, "/calendar")
     return _calendar_page(request, page, "/calendar")
 
@@ -104,7 +104,7 @@ def field_page(request: Request, db_session: DbSession, field_id: FromPath[int],
     try:
         shown = calendar.parse_view(view)
         anchor = calendar.parse_day(day, calendar.today_in_tokyo())
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _invalid(request, failed.errors, base)
     page = _found(calendar.field_calendar, db_session, actor, field_id, shown, anchor, calendar.today_in_tokyo())
     return _calendar_page(request, page, base)
@@ -210,7 +210,7 @@ def api_field_bookings(
     title and organisation only. Unpublished or unknown fields answer 404."""
     try:
         start, end = calendar.api_range(from_, to)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         raise ClientException(detail=" ".join(failed.errors.values()), extra=failed.errors) from None
     entries = _found(calendar.public_bookings, db_session, field_id, start, end)
     return FieldBookingsOut(field_id=field_id, starts_at=start, ends_at=end, items=[

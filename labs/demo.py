@@ -37,8 +37,8 @@ from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
 from cocreate.demo import DemoRefused
 from cocreate.demo_playback import Playback, ward_time
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE
 from labs import bookings, events, notices, recruitment, trials
 from labs.models import (
     Area,
@@ -53,10 +53,8 @@ from labs.models import (
     Trial,
     TrialStatus,
 )
-from labs.tasks import SEND_NOTICE_TASK
-from proposals import events as proposals_events
-from proposals import lifecycle
-from proposals.models import Challenge, DecisionOutcome, Phase, Proposal
+from labs.notices import SEND_NOTICE_TASK
+from proposals import api as proposals
 
 COORDINATOR = "demo-coordinator@example.jp"
 COMPANY = "demo-company@example.jp"
@@ -826,16 +824,6 @@ def _pdf(text: str) -> bytes:
     return bytes(out)
 
 
-def _selected_proposal(session: Session, challenge_title: str) -> int | None:
-    """The selected proposal of the challenge once its decisions are published (the proposals demo's)."""
-    challenge = session.exec(select(Challenge).where(Challenge.title == challenge_title)).first()
-    if challenge is None or challenge.decisions_published_at is None:
-        return None
-    return session.exec(select(Proposal.id).where(Proposal.challenge_id == challenge.id,
-                                                  Proposal.decision == DecisionOutcome.SELECTED)
-                        .order_by(Proposal.id)).first()
-
-
 def _book(playback: Playback, demo: DemoTrial, item: DemoBooking, trial_id: int, field: TestField, days: list[date],
           today: date) -> None:
     """The request as the organisation writes, documents and submits it, and the coordinator's review."""
@@ -932,8 +920,8 @@ def _play(playback: Playback, demo: DemoTrial, proposal_id: int, fields: dict[st
             session, member, trial_id, results.report, entries, publish=True))
         challenge_id = trial.challenge_id
         assert challenge_id is not None
-        playback.at(ward_time(today, results.day + 1, "10:00"), lambda: lifecycle.move(
-            session, staff, challenge_id, Phase.COMPLETED, results.completed_reason))
+        playback.at(ward_time(today, results.day + 1, "10:00"), lambda: proposals.complete_challenge(
+            session, staff, challenge_id, results.completed_reason))
         counts += Counts(results=1)
     return counts
 
@@ -1007,7 +995,7 @@ def load(session: Session, settings: Settings) -> str:
 
     # Starting a trial and completing a challenge move the challenge: its followers hear of it (proposals events).
     playback = Playback(session, settings, handlers={events.TASK: events.run, SEND_NOTICE_TASK: notices.send,
-                                                     proposals_events.TASK: proposals_events.run})
+                                                     **proposals.EVENT_TASKS})
     summary = f"{fields_added} test fields added, {len(FIELDS) - fields_added} already there"
     people = {COORDINATOR, RESIDENT, R2, *(d.started_by for d in TRIALS), *(d.edited_by for d in TRIALS),
               *(d.member for d in TRIALS)}
@@ -1016,7 +1004,7 @@ def load(session: Session, settings: Settings) -> str:
     counts = Counts()
     already = waiting = 0
     for demo in TRIALS:
-        proposal_id = _selected_proposal(session, demo.challenge)
+        proposal_id = proposals.selected_proposal_id(session, demo.challenge)
         if proposal_id is None:
             waiting += 1  # its challenge, or its decision, is not there: the proposals demo comes first
             continue

@@ -21,11 +21,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
+from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
-from cocreate.web.i18n import WARD_TIMEZONE, lazy_gettext
-from cocreate.web.i18n import gettext as _
 from cocreate.web.markdown import markdown_to_text
 from labs.models import RecruitmentCall, RecruitmentStatus, Trial, TrialUpdate
 
@@ -141,12 +141,15 @@ HANDLERS: dict[str, Callable[[Session, Settings, int, int | None], int]] = {
     RESULTS_PUBLISHED: results_published,
 }
 
-notifications.register_kind(RECRUITMENT_OPENED, notifications.Kind(
-    _opened_message, _opened_subject, "mail/recruitment_opened.txt",
-    label=lazy_gettext("Recruitment calls of trials you follow")))
-notifications.register_kind(UPDATE_POSTED, notifications.Kind(
-    _update_message, _update_subject, "mail/trial_update_posted.txt",
-    label=lazy_gettext("Progress updates of trials you follow")))
-notifications.register_kind(RESULTS_PUBLISHED, notifications.Kind(
-    _results_message, _results_subject, "mail/trial_results_published.txt",
-    label=lazy_gettext("Final reports of trials you follow")))
+KINDS = {
+    RECRUITMENT_OPENED: notifications.Kind(
+        _opened_message, _opened_subject, "mail/recruitment_opened.txt",
+        label=lazy_gettext("Recruitment calls of trials you follow")),
+    UPDATE_POSTED: notifications.Kind(
+        _update_message, _update_subject, "mail/trial_update_posted.txt",
+        label=lazy_gettext("Progress updates of trials you follow")),
+    RESULTS_PUBLISHED: notifications.Kind(
+        _results_message, _results_subject, "mail/trial_results_published.txt",
+        label=lazy_gettext("Final reports of trials you follow")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""

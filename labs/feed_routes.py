@@ -11,9 +11,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlmodel import Session, col, select
 
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.feeds import FEED_LIMIT, Entry, Feed, atom_response, plain
-from cocreate.web.i18n import gettext as _
 from cocreate.web.markdown import markdown_to_text
 from labs.models import Trial, TrialUpdate
 

@@ -24,25 +24,21 @@ from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
+from cocreate.web.forms import Form, parse_local_datetime
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
-from labs import access, fields, sections
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
+from cocreate.web.sections import page_sections
+from labs import access, fields
 from labs.fields import FieldInput
 from labs.models import Area, DocumentKind, FieldKind, TestField, TestFieldPhoto
-from proposals.public_routes import PageInfo, file_size
-from proposals.staff_routes import (
-    IMMUTABLE_CACHE,
-    content_disposition,
-    parse_local_datetime,
-)
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -213,7 +209,7 @@ def field_detail(request: Request, db_session: DbSession, settings: AppSettings,
     """A field in full: where it is, photos, rules, hours, documents, blackouts; then other parts' sections."""
     actor = principal_of(request)
     test_field = _visible_or_404(request, db_session, field_id)
-    page_sections = sections.field_sections(db_session, actor, test_field)
+    contributed = page_sections("field", db_session, actor, test_field)
     context: dict[str, Any] = {
         "field": test_field,
         "can_manage": access.manages_field(db_session, actor, field_id),
@@ -227,7 +223,7 @@ def field_detail(request: Request, db_session: DbSession, settings: AppSettings,
         "map_tile_url": settings.map_tile_url,
         "map_attribution": settings.map_attribution,
         "leaflet_images": LEAFLET_IMAGES,
-        "sections": page_sections,
+        "sections": contributed,
         "follow": follows.button(db_session, actor, "test_field", field_id),
     }
     return render(request, "labs/field_detail.html", context)
@@ -330,9 +326,9 @@ def field_create(request: Request, db_session: DbSession, data: Form) -> Templat
     parsed = parse_field_form(data)
     try:
         if parsed.errors:
-            raise ValidationFailed(_save_errors(parsed))
+            raise Invalid(_save_errors(parsed))
         test_field = fields.create(db_session, principal_of(request), parsed.data)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return render(request, "labs/field_new.html", {**_form_context(parsed.form), "errors": failed.errors},
                       status_code=400)
@@ -354,9 +350,9 @@ def field_update(request: Request, db_session: DbSession, settings: AppSettings,
     parsed = parse_field_form(data)
     try:
         if parsed.errors:
-            raise ValidationFailed(_save_errors(parsed))
+            raise Invalid(_save_errors(parsed))
         fields.update(db_session, actor, field_id, parsed.data)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, form=parsed.form, errors=failed.errors,
                           status_code=400)
@@ -380,7 +376,7 @@ def photo_add(request: Request, db_session: DbSession, settings: AppSettings, fi
     try:
         fields.add_photo(db_session, settings, actor, field_id, alt_text=form["alt_text"],
                          source=upload.file if upload else None, filename=upload.filename if upload else "")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, photo_form=form, photo_errors=failed.errors,
                           status_code=400)
@@ -394,7 +390,7 @@ def photo_delete(request: Request, db_session: DbSession, settings: AppSettings,
     test_field = _managed_or_404(db_session, actor, field_id)
     try:
         fields.delete_photo(db_session, settings, actor, field_id, photo_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, photo_errors=failed.errors, status_code=400)
     return after_post(request, f"/coordinate/fields/{field_id}/edit#photos", message=_("The photo was deleted."))
@@ -415,7 +411,7 @@ def blackout_add(request: Request, db_session: DbSession, settings: AppSettings,
     try:
         fields.add_blackout(db_session, actor, field_id, starts_at=when["starts_at"], ends_at=when["ends_at"],
                             reason=form["reason"], errors=errors)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, blackout_form=form,
                           blackout_errors=failed.errors, status_code=400)
@@ -431,7 +427,7 @@ def blackout_delete(request: Request, db_session: DbSession, settings: AppSettin
     test_field = _managed_or_404(db_session, actor, field_id)
     try:
         fields.delete_blackout(db_session, actor, field_id, blackout_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, blackout_errors=failed.errors, status_code=400)
     return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
@@ -446,7 +442,7 @@ def coordinator_add(request: Request, db_session: DbSession, settings: AppSettin
     form = {"email": _text(data, "email", 400)}
     try:
         user = fields.assign_coordinator(db_session, actor, field_id, form["email"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, coordinator_form=form,
                           coordinator_errors=failed.errors, status_code=400)
@@ -462,7 +458,7 @@ def coordinator_remove(request: Request, db_session: DbSession, settings: AppSet
     test_field = _managed_or_404(db_session, actor, field_id)
     try:
         removed = fields.remove_coordinator(db_session, actor, field_id, user_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, settings, test_field, coordinator_errors=failed.errors,
                           status_code=400)

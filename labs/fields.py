@@ -3,7 +3,7 @@
 Coordinators (the role) and site admins create fields; the creator is assigned as the field's first
 coordinator. A field is then managed by its assigned coordinators and site admins
 (:mod:`labs.access`). Every change is written to the audit log in the same transaction; a
-validation failure raises :class:`ValidationFailed` with every problem at once and changes nothing.
+validation failure raises :class:`Invalid` with every problem at once and changes nothing.
 Only published fields are shown to the public; managers see theirs unpublished too.
 """
 
@@ -23,11 +23,13 @@ from sqlmodel import Session, col, func, select
 from cocreate import audit
 from cocreate.accounts.models import Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed, normalize_email
+from cocreate.accounts.services import normalize_email
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.files import storage
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from labs import access
 from labs.models import (
@@ -41,7 +43,6 @@ from labs.models import (
     TestFieldPhoto,
     TestFieldRequirement,
 )
-from proposals import attachments
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +316,7 @@ def create(session: Session, actor: Principal, data: FieldInput) -> TestField:
         raise Forbidden(_("Only field coordinators can create test fields."))
     if errors := validate(data):
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     test_field = TestField(name=data.name.strip(), kind=FieldKind(data.kind), area=Area(data.area),
                            address=data.address.strip(), created_by_id=user.id)
     session.add(test_field)
@@ -330,12 +331,12 @@ def create(session: Session, actor: Principal, data: FieldInput) -> TestField:
 
 
 def _managed(session: Session, actor: Principal, field_id: int, *, lock: bool = False) -> TestField:
-    """The field, if ``actor`` manages it (Forbidden otherwise; ValidationFailed if it is gone)."""
+    """The field, if ``actor`` manages it (Forbidden otherwise; Invalid if it is gone)."""
     access.require_field_manager(session, actor, field_id)
     test_field = session.get(TestField, field_id, with_for_update=lock, populate_existing=lock)
     if test_field is None:
         session.rollback()
-        raise ValidationFailed({"field": _("This test field does not exist.")})
+        raise Invalid({"field": _("This test field does not exist.")})
     return test_field
 
 
@@ -345,7 +346,7 @@ def update(session: Session, actor: Principal, field_id: int, data: FieldInput) 
     test_field = _managed(session, actor, field_id, lock=True)
     if errors := validate(data):
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     changed = _apply(session, test_field, data)
     if changed:
         test_field.updated_at = utcnow()
@@ -371,7 +372,7 @@ def add_blackout(session: Session, actor: Principal, field_id: int, *, starts_at
         errors["reason"] = message
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     assert starts_at is not None and ends_at is not None
     blackout = Blackout(field_id=field_id, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(),
                         created_by_id=user.id)
@@ -390,7 +391,7 @@ def delete_blackout(session: Session, actor: Principal, field_id: int, blackout_
     blackout = session.get(Blackout, blackout_id)
     if blackout is None or blackout.field_id != field_id:
         session.rollback()
-        raise ValidationFailed({"blackout": _("This blackout does not exist (it may have been deleted already).")})
+        raise Invalid({"blackout": _("This blackout does not exist (it may have been deleted already).")})
     details = {"blackout_id": blackout_id, "starts_at": blackout.starts_at.isoformat(),
                "ends_at": blackout.ends_at.isoformat(), "reason": blackout.reason}
     session.delete(blackout)
@@ -400,7 +401,7 @@ def delete_blackout(session: Session, actor: Principal, field_id: int, blackout_
 
 def path_of(settings: Settings, photo: TestFieldPhoto) -> Path:
     """Where the file of ``photo`` lives (its key is checked, so a bad row cannot point elsewhere)."""
-    return attachments.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
+    return storage.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
 def add_photo(session: Session, settings: Settings, actor: Principal, field_id: int, *, alt_text: str,
@@ -412,21 +413,21 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
     if message := _text_error(alt_text, ALT_MAX, required=True, single_line=True):
         errors["alt_text"] = (_("Describe the photo in a few words; this text is read out to people who cannot "
                                 "see it.") if not alt_text.strip() else message)
-    received: attachments.ReceivedFile | None = None
+    received: storage.ReceivedFile | None = None
     if source is None or not filename:
         errors["file"] = _("Choose a file to upload.")
     else:
         try:
-            received = attachments.receive(settings, source, MAX_PHOTO_BYTES, folder=STORAGE_FOLDER)
-        except ValidationFailed as failed:
+            received = storage.receive(settings, source, MAX_PHOTO_BYTES, folder=STORAGE_FOLDER)
+        except Invalid as failed:
             errors.update(failed.errors)
         if received is not None and not received.file_type.is_image:
             errors["file"] = _("Choose a PNG, JPEG, GIF or WebP image.")
     if errors:
         if received is not None:
-            attachments.remove_file(received.path)
+            storage.remove_file(received.path)
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     assert received is not None
     try:
         user = _actor_user(actor)
@@ -434,10 +435,10 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
         count, last = session.exec(select(func.count(), func.coalesce(func.max(TestFieldPhoto.position), -1))
                                    .where(TestFieldPhoto.field_id == field_id)).one()
         if count >= MAX_PHOTOS:
-            raise ValidationFailed({"file": _("A field can have at most %(max)s photos. Delete one first.",
+            raise Invalid({"file": _("A field can have at most %(max)s photos. Delete one first.",
                                               max=MAX_PHOTOS)})
         photo = TestFieldPhoto(field_id=field_id, position=last + 1, alt_text=alt_text.strip(),
-                               filename=attachments.clean_filename(filename, received.file_type),
+                               filename=storage.clean_filename(filename, received.file_type),
                                content_type=received.file_type.content_type, size_bytes=received.size_bytes,
                                sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
         session.add(photo)
@@ -448,7 +449,7 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
         session.commit()
     except BaseException:
         session.rollback()
-        attachments.remove_file(received.path)
+        storage.remove_file(received.path)
         raise
     return photo
 
@@ -459,13 +460,13 @@ def delete_photo(session: Session, settings: Settings, actor: Principal, field_i
     photo = session.get(TestFieldPhoto, photo_id)
     if photo is None or photo.field_id != field_id:
         session.rollback()
-        raise ValidationFailed({"photo": _("This photo does not exist (it may have been deleted already).")})
+        raise Invalid({"photo": _("This photo does not exist (it may have been deleted already).")})
     path = path_of(settings, photo)
     session.delete(photo)
     _record(session, user, "test_field.photo_deleted", field_id,
             {"photo_id": photo_id, "filename": photo.filename, "sha256": photo.sha256})
     session.commit()
-    attachments.remove_file(path)
+    storage.remove_file(path)
 
 
 def photo_for_download(session: Session, settings: Settings, actor: Principal, field_id: int,
@@ -491,18 +492,18 @@ def assign_coordinator(session: Session, actor: Principal, field_id: int, email:
     address = normalize_email(email)
     if not address:
         session.rollback()
-        raise ValidationFailed({"email": _("Enter the e-mail address of a coordinator.")})
+        raise Invalid({"email": _("Enter the e-mail address of a coordinator.")})
     found = session.exec(select(User).where(User.email == address[:320])).first()
     is_coordinator = found is not None and session.exec(select(RoleAssignment.id).where(
         RoleAssignment.user_id == found.id, RoleAssignment.role == Role.COORDINATOR)).first() is not None
     if found is None or not is_coordinator:
         session.rollback()
-        raise ValidationFailed({"email": _("No field coordinator has this e-mail address. An administrator gives "
+        raise Invalid({"email": _("No field coordinator has this e-mail address. An administrator gives "
                                            "people the coordinator role first.")})
     assert found.id is not None
     if session.get(TestFieldCoordinator, (field_id, found.id)) is not None:
         session.rollback()
-        raise ValidationFailed({"email": _("%(name)s is already a coordinator of this field.",
+        raise Invalid({"email": _("%(name)s is already a coordinator of this field.",
                                            name=found.display_name)})
     session.add(TestFieldCoordinator(field_id=field_id, user_id=found.id))
     _record(session, user, "test_field.coordinator_assigned", field_id, {"user_id": found.id})
@@ -521,12 +522,12 @@ def remove_coordinator(session: Session, actor: Principal, field_id: int, user_i
     removed = session.get(User, user_id)
     if assignment is None or removed is None:
         session.rollback()
-        raise ValidationFailed({"email": _("This person is not a coordinator of this field.")})
+        raise Invalid({"email": _("This person is not a coordinator of this field.")})
     others = session.exec(select(TestFieldCoordinator.user_id).where(
         TestFieldCoordinator.field_id == field_id, TestFieldCoordinator.user_id != user_id)).first()
     if others is None:
         session.rollback()
-        raise ValidationFailed({"email": _("A field needs at least one coordinator. Add another coordinator first.")})
+        raise Invalid({"email": _("A field needs at least one coordinator. Add another coordinator first.")})
     session.delete(assignment)
     _record(session, user, "test_field.coordinator_removed", field_id, {"user_id": user_id})
     session.commit()

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from cocreate.db.base import TimestampedModel, UTCDateTime, enum_type, utcnow
-from cocreate.web.i18n import lazy_gettext as _l
+from cocreate.files.models import StoredFile
+from cocreate.i18n import lazy_gettext as _l
 
 LOCAL_TIMEZONE = "Asia/Tokyo"
 
@@ -206,8 +207,8 @@ class Blackout(TimestampedModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
-class TestFieldPhoto(TimestampedModel, table=True):
-    """A photo of a field (PNG/JPEG/GIF/WebP checked by content; see proposals.attachments)."""
+class TestFieldPhoto(StoredFile, TimestampedModel, table=True):
+    """A photo of a field (PNG/JPEG/GIF/WebP checked by content; see cocreate.files)."""
 
     __tablename__ = "test_field_photo"
     __test__ = False
@@ -216,11 +217,6 @@ class TestFieldPhoto(TimestampedModel, table=True):
     field_id: int = Field(foreign_key="test_field.id", index=True, ondelete="CASCADE")
     position: int = Field(default=0, nullable=False)
     alt_text: str = Field(max_length=200)
-    filename: str = Field(max_length=255)
-    content_type: str = Field(max_length=100)
-    size_bytes: int = Field(nullable=False)
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200, unique=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
@@ -323,7 +319,7 @@ EXCLUSION_CONSTRAINT_DDL = (
 """PostgreSQL only (needs the btree_gist extension); SQLite relies on the services' locked check."""
 
 
-class BookingDocument(TimestampedModel, table=True):
+class BookingDocument(StoredFile, TimestampedModel, table=True):
     """A document uploaded with a booking request (PDF or image, checked by content). Private."""
 
     __tablename__ = "booking_document"
@@ -331,11 +327,6 @@ class BookingDocument(TimestampedModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     booking_id: int = Field(foreign_key="booking.id", index=True, ondelete="CASCADE")
     document: DocumentKind = Field(sa_type=enum_type(DocumentKind, 30))
-    filename: str = Field(max_length=255)
-    content_type: str = Field(max_length=100)
-    size_bytes: int = Field(nullable=False)
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200, unique=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
@@ -479,7 +470,7 @@ class TrialUpdate(TimestampedModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
-class TrialUpdatePhoto(TimestampedModel, table=True):
+class TrialUpdatePhoto(StoredFile, TimestampedModel, table=True):
     """A photo in a progress post."""
 
     __tablename__ = "trial_update_photo"
@@ -488,11 +479,6 @@ class TrialUpdatePhoto(TimestampedModel, table=True):
     update_id: int = Field(foreign_key="trial_update.id", index=True, ondelete="CASCADE")
     position: int = Field(default=0, nullable=False)
     alt_text: str = Field(max_length=200)
-    filename: str = Field(max_length=255)
-    content_type: str = Field(max_length=100)
-    size_bytes: int = Field(nullable=False)
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200, unique=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 

@@ -16,13 +16,13 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from labs import notices
 from labs.models import Area, TestField
@@ -86,7 +86,7 @@ def save_subscriptions(request: Request, db_session: DbSession, data: Form) -> T
     values = _texts(data, "areas", 50, max_items=len(Area) + 5)
     try:
         notices.set_area_subscriptions(db_session, actor, values)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         context = _subscriptions_context(db_session, actor.user_id, chosen=set(values), errors=failed.errors)
         return render(request, SUBSCRIPTIONS_PAGE, context, status_code=400)
     return after_post(request, SUBSCRIPTIONS_URL, message=_("Your area subscriptions have been saved."))

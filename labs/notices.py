@@ -27,16 +27,17 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, and_, col, func, or_, select
 
+from cocreate import i18n
 from cocreate.accounts.models import Organisation
 from cocreate.accounts.permissions import Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow, Notification
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
-from cocreate.web import i18n
-from cocreate.web.i18n import gettext as _
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
 from labs.models import Area, Booking, BookingNotice, BookingPeriod, BookingStatus, NoticeKind, TestField
@@ -48,6 +49,8 @@ BOOKING = "booking"
 """``target_type`` of the notifications."""
 NOTICE_KIND = "booking.notice"
 SEND_BATCH = 500
+SEND_NOTICE_TASK = "labs.send_booking_notice"
+"""The task that tells the subscribers of one notice (in :mod:`labs.tasks`)."""
 """Subscribers notified (and committed) per batch; a retry skips those already told."""
 DESCRIPTION_MAX = 2000
 """The e-mail carries at most this much of the public description (the page has all of it)."""
@@ -83,8 +86,6 @@ def announce(session: Session, booking: Booking, kind: NoticeKind) -> BookingNot
         BookingNotice.booking_id == booking.id, BookingNotice.kind == kind,
         BookingNotice.revision == booking.revision)).one()
     if new_id is not None:
-        from labs.tasks import SEND_NOTICE_TASK
-
         enqueue(session, SEND_NOTICE_TASK, notice.id)
     return notice
 
@@ -122,8 +123,11 @@ def _notice_subject(params: dict[str, Any]) -> str:
     return _("Notice of activity at %(field)s: %(title)s", **_names(params))
 
 
-notifications.register_kind(
-    NOTICE_KIND, notifications.Kind(_notice_message, _notice_subject, "mail/booking_notice.txt"))
+KINDS = {
+    NOTICE_KIND: notifications.Kind(_notice_message, _notice_subject, "mail/booking_notice.txt",
+                                    label=lazy_gettext("Notices about test fields and areas you follow")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""
 
 
 # --- sending -------------------------------------------------------------------------------------
@@ -270,7 +274,7 @@ def set_area_subscriptions(session: Session, actor: Principal, values: Iterable[
         try:
             chosen.add(Area(value))
         except ValueError:
-            raise ValidationFailed({"areas": _("Choose areas from the list.")}) from None
+            raise Invalid({"areas": _("Choose areas from the list.")}) from None
     current = subscribed_areas(session, user.id)
     for area in chosen - current:
         notifications.follow(session, user.id, AREA, area.number)

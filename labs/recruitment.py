@@ -37,16 +37,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cocreate import audit
-from cocreate.accounts import self_service
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
+from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
 from cocreate.search import indexer, registry
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from labs import access, events
 from labs.models import (
@@ -105,10 +104,13 @@ def _declined_subject(params: dict[str, Any]) -> str:
     return _("About your application: %(title)s", title=str(params.get("call_title", "")))
 
 
-notifications.register_kind(
-    ACCEPTED_KIND, notifications.Kind(_accepted_message, _accepted_subject, "mail/recruitment_accepted.txt"))
-notifications.register_kind(
-    DECLINED_KIND, notifications.Kind(_declined_message, _declined_subject, "mail/recruitment_declined.txt"))
+KINDS = {
+    ACCEPTED_KIND: notifications.Kind(_accepted_message, _accepted_subject, "mail/recruitment_accepted.txt",
+                                      label=lazy_gettext("Your applications to trials accepted")),
+    DECLINED_KIND: notifications.Kind(_declined_message, _declined_subject, "mail/recruitment_declined.txt",
+                                      label=lazy_gettext("Your applications to trials declined")),
+}
+"""This module's notification kinds (listed in the labs manifest)."""
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ def _validate_call(data: CallInput, *, accepted: int, previous_apply_by: datetim
         elif apply_by <= now and apply_by != previous_apply_by:
             errors["apply_by"] = _("The apply-by time must be in the future.")
     if errors:
-        raise ValidationFailed({name: errors[name] for name in CALL_FIELDS if name in errors})
+        raise Invalid({name: errors[name] for name in CALL_FIELDS if name in errors})
     assert places is not None
     return _CallValues(title=title, eligibility=eligibility, places=places, starts_on=dates["starts_on"],
                        ends_on=dates["ends_on"], apply_by=apply_by, activities=activities, consent_text=consent_text)
@@ -318,7 +320,7 @@ def create_call(session: Session, actor: Principal, trial_id: int, data: CallInp
     trial = editable_trial(session, actor, trial_id)
     try:
         values = _validate_call(data, accepted=0, previous_apply_by=None, now=now or utcnow())
-    except ValidationFailed:
+    except Invalid:
         session.rollback()
         raise
     call = RecruitmentCall(trial_id=trial.id, created_by_id=user.id, **vars(values))  # type: ignore[arg-type]
@@ -339,7 +341,7 @@ def update_call(session: Session, actor: Principal, call_id: int, data: CallInpu
     try:
         values = _validate_call(data, accepted=call.accepted_count, previous_apply_by=call.apply_by,
                                 now=now or utcnow())
-    except ValidationFailed:
+    except Invalid:
         session.rollback()
         raise
     changed = [name for name, value in vars(values).items() if getattr(call, name) != value]
@@ -376,7 +378,7 @@ def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
             reason = _("The apply-by time has passed. Change it before opening the call.")
         if reason:
             session.rollback()
-            raise ValidationFailed({"status": reason})
+            raise Invalid({"status": reason})
     before = call.status
     call.status = target
     audit.record(session, actor_id=user.id, actor_label=_label(user),
@@ -460,7 +462,7 @@ def apply(session: Session, actor: Principal, call_id: int, data: ApplicationInp
           now: datetime | None = None) -> tuple[RecruitmentApplication, bool]:
     """Apply to an open call (commits). Returns the application and whether it is new.
 
-    Refusals: Forbidden for people who may not apply to this trial; ValidationFailed with the reason
+    Refusals: Forbidden for people who may not apply to this trial; Invalid with the reason
     under ``apply`` when the call takes no applications, or per field for the form.
     """
     user = require_signed_in(actor)
@@ -474,7 +476,7 @@ def apply(session: Session, actor: Principal, call_id: int, data: ApplicationInp
         return existing, False
     if reason := closed_reason(call, trial, now):
         session.rollback()
-        raise ValidationFailed({"apply": reason})
+        raise Invalid({"apply": reason})
     errors: dict[str, str] = {}
     full_name, contact, message = _clean(data.full_name), _normalise(data.contact), _clean(data.message)
     if "@" not in contact:
@@ -496,7 +498,7 @@ def apply(session: Session, actor: Principal, call_id: int, data: ApplicationInp
                               "%(version)s) and agree to it again.", version=call.consent_version)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     application = RecruitmentApplication(call_id=call_id, user_id=user.id, consent_version=call.consent_version,
                                          consented_at=now or utcnow(), full_name=full_name, contact=contact,
                                          message=message)
@@ -589,11 +591,11 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
         return False
     if application.status is ApplicationStatus.WITHDRAWN:
         session.rollback()
-        raise ValidationFailed({"decision": _("This applicant has withdrawn; their data has been removed.")})
+        raise Invalid({"decision": _("This applicant has withdrawn; their data has been removed.")})
     if accept:
         if call.accepted_count >= call.places:
             session.rollback()
-            raise ValidationFailed({"decision": _("All places have been filled. Decline someone or add places "
+            raise Invalid({"decision": _("All places have been filled. Decline someone or add places "
                                                   "first.")})
         call.accepted_count += 1
     elif application.status is ApplicationStatus.ACCEPTED:
@@ -606,7 +608,7 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
         session.flush()
     except sa.exc.IntegrityError:  # only if a writer got past the row lock; the constraint still says no
         session.rollback()
-        raise ValidationFailed({"decision": _("All places have been filled. Decline someone or add places "
+        raise Invalid({"decision": _("All places have been filled. Decline someone or add places "
                                               "first.")}) from None
     audit.record(session, actor_id=user.id, actor_label=_label(user),
                  action="recruitment_application.accepted" if accept else "recruitment_application.declined",
@@ -711,7 +713,7 @@ def delete_expired_participant_data(session: Session, now: datetime | None = Non
 # --- privacy: download my data, delete my account ------------------------------------------------
 
 
-def _export(session: Session, user: User) -> list[dict[str, Any]]:
+def export_applications(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(select(RecruitmentApplication, RecruitmentCall, Trial)
                         .join(RecruitmentCall, col(RecruitmentCall.id) == RecruitmentApplication.call_id)
                         .join(Trial, col(Trial.id) == RecruitmentCall.trial_id)
@@ -725,7 +727,7 @@ def _export(session: Session, user: User) -> list[dict[str, Any]]:
             for application, call, trial in rows]
 
 
-def _erase_for_deleted_account(session: Session, user: User) -> None:
+def erase_for_deleted_account(session: Session, user: User) -> None:
     """Account deletion withdraws every application of the user and blanks its data (no commit)."""
     call_ids = session.exec(select(RecruitmentApplication.call_id).where(
         RecruitmentApplication.user_id == user.id,
@@ -738,6 +740,3 @@ def _erase_for_deleted_account(session: Session, user: User) -> None:
             _erase(application, call, now)
     session.flush()
 
-
-self_service.register_export_section("recruitment_applications", _export)
-self_service.register_deletion_hook(_erase_for_deleted_account)

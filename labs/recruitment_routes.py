@@ -12,12 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form, safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from labs import recruitment
 from labs.models import RecruitmentCall, RecruitmentStatus, Trial
@@ -72,7 +72,7 @@ def call_create(request: Request, db_session: DbSession, trial_id: FromPath[int]
     form = _call_input(data)
     try:
         call = _found(recruitment.create_call, db_session, actor, trial_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         trial = _found(recruitment.editable_trial, db_session, actor, trial_id)
         return _form_page(request, trial, None, form, failed.errors, 400)
     return after_post(request, f"/calls/{call.id}",
@@ -91,7 +91,7 @@ def call_update(request: Request, db_session: DbSession, call_id: FromPath[int],
     form = _call_input(data)
     try:
         call = _found(recruitment.update_call, db_session, actor, call_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         call, trial = _found(recruitment.editable_call, db_session, actor, call_id)
         return _form_page(request, trial, call, form, failed.errors, 400)
     return after_post(request, f"/calls/{call.id}", message=_("The call was saved."))
@@ -100,7 +100,7 @@ def call_update(request: Request, db_session: DbSession, call_id: FromPath[int],
 def _set_status(request: Request, db_session: DbSession, call_id: int, opening: bool) -> Redirect | Template:
     try:
         changed = _found(recruitment.set_status, db_session, principal_of(request), call_id, opening)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return after_post(request, f"/calls/{call_id}", message=next(iter(failed.errors.values())),
                           category="error")
     if opening:
@@ -151,7 +151,7 @@ def call_apply(request: Request, db_session: DbSession, call_id: FromPath[int], 
     form["consent"] = "yes" if values.consent else ""
     try:
         application, created = _found(recruitment.apply, db_session, principal_of(request), call_id, values)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.expire_all()
         return _detail_page(request, db_session, call_id, form, failed.errors, 400)
     if created:
@@ -197,7 +197,7 @@ def _decide(request: Request, db_session: DbSession, settings: AppSettings, call
     try:
         changed = _found(recruitment.decide, db_session, settings, principal_of(request), call_id, application_id,
                          accept)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return after_post(request, f"{back}#application-{application_id}", message=next(iter(failed.errors.values())),
                           category="error")
     if accept:

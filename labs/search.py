@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation
+from cocreate.i18n import gettext as _
 from cocreate.search import indexer
-from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, touched, watch_when
-from cocreate.web.i18n import gettext as _
+from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, watch_when
 from labs.models import (
     RecruitmentCall,
     RecruitmentStatus,
@@ -30,7 +30,7 @@ from labs.models import (
     TrialOrganisation,
     TrialUpdate,
 )
-from proposals.models import Challenge, Phase
+from proposals import api as proposals
 
 TRIAL = "trial"
 TEST_FIELD = "test_field"
@@ -50,16 +50,14 @@ def _trial_part(session: Session, row: Any) -> list[str]:
     return [doc_key(TRIAL, row.trial_id)]
 
 
-def _challenge_changed(session: Session, challenge: Challenge) -> list[str]:
-    if challenge in session.new or not touched(session, challenge, ("category", "phase")):
-        return []
-    return [doc_key(TRIAL, i) for i in scalar_ids(session, select(Trial.id).where(Trial.challenge_id == challenge.id))]
+def _trials_of_challenge(session: Session, challenge_id: int) -> list[str]:
+    return [doc_key(TRIAL, i) for i in scalar_ids(session, select(Trial.id).where(Trial.challenge_id == challenge_id))]
 
 
 @event.listens_for(OrmSession, "before_flush")
 def _challenge_deleted(session: OrmSession, _context: Any, _instances: Any) -> None:
     """The database unlinks a deleted challenge's trials (ON DELETE SET NULL) out of the ORM's sight."""
-    doomed = [obj.id for obj in session.deleted if isinstance(obj, Challenge) and obj.id is not None]
+    doomed = proposals.deleted_challenge_ids(session)
     if doomed:
         trials = session.execute(select(Trial.id).where(col(Trial.challenge_id).in_(doomed))).scalars()
         indexer.mark_stale(session, [doc_key(TRIAL, i) for i in trials])
@@ -76,10 +74,9 @@ def _organisation_changed(session: Session, organisation: Organisation) -> list[
 
 
 def _load_trials(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
-    rows = session.exec(select(Trial, Challenge)
-                        .outerjoin(Challenge, col(Challenge.id) == Trial.challenge_id)
-                        .where(col(Trial.id).in_(ids), col(Trial.published).is_(True))).all()
-    found = [t.id for t, _c in rows]
+    rows = session.exec(select(Trial).where(col(Trial.id).in_(ids), col(Trial.published).is_(True))).all()
+    found = [t.id for t in rows]
+    public_challenges = proposals.challenges(session, (t.challenge_id for t in rows))
     extra: dict[int, list[str]] = defaultdict(list)
     updates: dict[int, list[str]] = defaultdict(list)
     for trial_id, name in session.exec(
@@ -101,14 +98,14 @@ def _load_trials(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
             .order_by(col(TrialUpdate.posted_on), col(TrialUpdate.id))).all():
         updates[trial_id].append(_join(title, body))
     docs = {}
-    for t, c in rows:
+    for t in rows:
         assert t.id is not None
-        public_challenge = c if c is not None and c.phase is not Phase.DRAFT else None
+        public_challenge = public_challenges.get(t.challenge_id) if t.challenge_id else None
         docs[t.id] = SearchDoc(
             type=TRIAL, id=t.id, title=t.title, url=f"/trials/{t.id}", updated_at=t.updated_at,
             body=_join(t.summary, t.description, t.results if t.results_published_at is not None else "",
                        *updates[t.id]),
-            category=public_challenge.category.value if public_challenge else None,
+            category=public_challenge.category if public_challenge else None,
             challenge_id=public_challenge.id if public_challenge else None,
             extra="\n".join(extra[t.id]))
     return docs
@@ -145,7 +142,7 @@ SOURCES: list[Source] = [
             TrialUpdate: watch_when(("title", "body", "trial_id"), _trial_part),
             RecruitmentCall: watch_when(("title", "status", "trial_id"), _trial_part),
             Organisation: watch_when(("name",), _organisation_changed),
-            Challenge: _challenge_changed,
+            **proposals.watch_challenges(_trials_of_challenge),
         },
     ),
     Source(

@@ -20,22 +20,22 @@ from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import WARD_TIMEZONE
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import WARD_TIMEZONE
-from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
-from labs import access, sections, trials
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
+from cocreate.web.sections import page_sections
+from labs import access, trials
 from labs.models import Trial, TrialStatus
 from labs.trials import KpiInput, KpiResultInput, PhotoInput, TrialInput, UpdateInput
-from proposals.models import Challenge, Proposal
-from proposals.public_routes import PageInfo
-from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition
+from proposals import api as proposals
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -55,7 +55,7 @@ MAX_ROWS = 50
 # --- sections of the challenge and proposal pages ------------------------------------------------
 
 
-def challenge_section(session: Session, actor: Principal, challenge: Challenge,
+def challenge_section(session: Session, actor: Principal, challenge: Any,
                       viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
     """"You said, we did": the challenge's published trials, on the challenge page (None: no trial yet).
     One query: the section shows each trial's own title, status and results only."""
@@ -66,7 +66,7 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge,
     return CHALLENGE_SECTION, {"challenge": challenge, "trials": found}
 
 
-def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
+def proposal_section(session: Session, actor: Principal, proposal: Any) -> tuple[str, dict[str, Any]] | None:
     """The proposal's trial, or starting one from a selected proposal (None: nothing to show)."""
     assert proposal.id is not None
     trial = trials.trial_of_proposal(session, proposal.id)
@@ -74,9 +74,8 @@ def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> 
         if not trials.can_see(session, actor, trial):
             return None
         return PROPOSAL_SECTION, {"proposal": proposal, "trial": trial, "can_start": False}
-    challenge = session.get(Challenge, proposal.challenge_id)
-    if challenge is None or not trials.is_startable(proposal, challenge) \
-            or not trials.can_start_from(session, actor, proposal, challenge):
+    if not proposals.is_startable(session, proposal.id) \
+            or not trials.can_start_from(session, actor, proposal.challenge_id):
         return None
     return PROPOSAL_SECTION, {"proposal": proposal, "trial": None, "can_start": True}
 
@@ -158,7 +157,7 @@ def trial_from_proposal(request: Request, db_session: DbSession, proposal_id: Fr
         db_session.rollback()
         return _refused(request, exists.errors["trial"], status_code=409, proposal_id=proposal_id,
                         trial_id=exists.trial_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _refused(request, next(iter(failed.errors.values())), status_code=400, proposal_id=proposal_id)
     return after_post(request, f"/trials/{trial.id}/edit",
@@ -179,7 +178,7 @@ def trial_create(request: Request, db_session: DbSession, data: Form) -> Templat
     values, form = _parse_form(data)
     try:
         trial = trials.create(db_session, principal_of(request), values)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _form_page(request, db_session, form, errors=failed.errors, status_code=400)
     return after_post(request, f"/trials/{trial.id}", message=_("The trial has been created."))
@@ -200,7 +199,7 @@ def trial_update(request: Request, db_session: DbSession, trial_id: FromPath[int
     values, form = _parse_form(data)
     try:
         trials.update(db_session, actor, trial_id, values)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         trial = trials.editable_trial(db_session, actor, trial_id)
         return _form_page(request, db_session, form, trial=trial, errors=failed.errors, status_code=400)
@@ -245,7 +244,7 @@ def update_create(request: Request, db_session: DbSession, settings: AppSettings
         trials.add_update(db_session, settings, actor, trial_id, UpdateInput(**{k: form[k] for k in
                                                                               ("posted_on", "title", "body")}),
                           photos)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         trial = trials.editable_trial(db_session, actor, trial_id)
         return _update_page(request, trial, form, errors=failed.errors, status_code=400)
@@ -258,7 +257,7 @@ def update_delete(request: Request, db_session: DbSession, settings: AppSettings
                   update_id: FromPath[int]) -> Template | Redirect:
     try:
         trials.delete_update(db_session, settings, principal_of(request), trial_id, update_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _refused(request, next(iter(failed.errors.values())), status_code=400, trial_id=trial_id)
     return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been deleted."))
@@ -318,7 +317,7 @@ def results_save(request: Request, db_session: DbSession, trial_id: FromPath[int
     try:
         trial = trials.save_results(db_session, actor, trial_id, form["results"], rows[:trials.MAX_KPIS * 2],
                                     publish=publish)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         trial = trials.editable_trial(db_session, actor, trial_id)
         return _results_page(request, db_session, trial, form, errors=failed.errors, status_code=400)
@@ -366,7 +365,7 @@ def trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int
         raise NotFoundException()
     return render(request, DETAIL_PAGE, {
         "d": trials.detail(db_session, actor, trial), "photo_url": trials.photo_url,
-        "sections": sections.trial_sections(db_session, actor, trial),
+        "sections": page_sections("trial", db_session, actor, trial),
         "follow": follows.button(db_session, actor, "trial", trial_id),
     })
 

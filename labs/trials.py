@@ -25,26 +25,17 @@ from sqlmodel import Session, col, select
 from cocreate import audit
 from cocreate.accounts.models import Department, Organisation, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.files import storage
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.forms import parse_id
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from labs import access, events
 from labs.models import Trial, TrialKpi, TrialOrganisation, TrialStatus, TrialUpdate, TrialUpdatePhoto
-from proposals import attachments, lifecycle, phases
-from proposals.models import (
-    Challenge,
-    DecisionOutcome,
-    Phase,
-    Proposal,
-    ProposalKpi,
-    ProposalOrganisation,
-    ProposalStatus,
-    ProposalVersion,
-)
+from proposals import api as proposals
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +59,7 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 
 
-class TrialExists(ValidationFailed):
+class TrialExists(Invalid):
     """The proposal already has its trial (one trial per proposal)."""
 
     def __init__(self, trial_id: int | None) -> None:
@@ -385,8 +376,8 @@ class Detail:
     department: Department | None
     kpis: Sequence[TrialKpi]
     updates: list[UpdateItem]
-    challenge: Challenge | None
-    proposal: Proposal | None
+    challenge: proposals.ChallengeRef | None
+    proposal: proposals.ProposalRef | None
     can_edit: bool
 
     @property
@@ -396,14 +387,12 @@ class Detail:
 
 def detail(session: Session, actor: Principal, trial: Trial) -> Detail:
     assert trial.id is not None
-    challenge = session.get(Challenge, trial.challenge_id) if trial.challenge_id else None
-    if challenge is not None and challenge.phase is Phase.DRAFT:
-        challenge = None
-    proposal = session.get(Proposal, trial.proposal_id) if trial.proposal_id else None
     return Detail(trial=trial, organisations=organisations_of(session, trial.id),
                   department=session.get(Department, trial.department_id) if trial.department_id else None,
-                  kpis=kpis_of(session, trial.id), updates=updates_of(session, trial.id), challenge=challenge,
-                  proposal=proposal, can_edit=access.can_edit_trial(session, actor, trial))
+                  kpis=kpis_of(session, trial.id), updates=updates_of(session, trial.id),
+                  challenge=proposals.challenge(session, trial.challenge_id),
+                  proposal=proposals.proposal(session, trial.proposal_id),
+                  can_edit=access.can_edit_trial(session, actor, trial))
 
 
 def published_trials_of_challenge(session: Session, challenge_id: int) -> Sequence[Trial]:
@@ -415,16 +404,12 @@ def trial_of_proposal(session: Session, proposal_id: int) -> Trial | None:
     return session.exec(select(Trial).where(Trial.proposal_id == proposal_id)).first()
 
 
-def can_start_from(session: Session, actor: Principal, proposal: Proposal, challenge: Challenge) -> bool:
-    """Whether ``actor`` may start a trial from ``proposal`` (its rules, not whether one exists)."""
+def can_start_from(session: Session, actor: Principal, challenge_id: int) -> bool:
+    """Whether ``actor`` may start a trial from a proposal on the challenge (its rules, not whether the
+    proposal is startable or a trial exists): coordinators and staff of an owning department."""
     if actor.user_id is None:
         return False
-    return (access.is_coordinator(actor) or lifecycle.is_owner(session, actor, challenge))
-
-
-def is_startable(proposal: Proposal, challenge: Challenge) -> bool:
-    return (proposal.decision is DecisionOutcome.SELECTED and challenge.decisions_published_at is not None
-            and proposal.status is ProposalStatus.SUBMITTED)
+    return access.is_coordinator(actor) or proposals.owns_challenge(session, actor, challenge_id)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -490,7 +475,7 @@ def create(session: Session, actor: Principal, data: TrialInput) -> Trial:
     chosen = _check_organisations(session, data, errors)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     trial = Trial(title=checked.title, summary=checked.summary, description=checked.description,
                   status=checked.status, starts_on=checked.starts_on, ends_on=checked.ends_on,
                   published=data.published, participant_data_retention_days=checked.retention_days,
@@ -516,55 +501,45 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
     "trial". One trial per proposal: a second attempt raises :class:`TrialExists`.
     """
     user = require_signed_in(actor)
-    proposal = session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
-    if proposal is None or proposal.status is ProposalStatus.DRAFT:
+    source = proposals.lock_trial_source(session, proposal_id)
+    if source is None:
         session.rollback()
         raise NotFoundException()
-    challenge = session.get(Challenge, proposal.challenge_id, with_for_update=True, populate_existing=True)
-    assert challenge is not None
-    if not can_start_from(session, actor, proposal, challenge):
+    if not can_start_from(session, actor, source.challenge_id):
         session.rollback()
         raise Forbidden(_("Only staff of a department that owns the challenge and coordinators can start a trial."))
     existing = trial_of_proposal(session, proposal_id)
     if existing is not None:
         session.rollback()
         raise TrialExists(existing.id)
-    if not is_startable(proposal, challenge):
+    if not source.startable:
         session.rollback()
-        raise ValidationFailed({"trial": _("A trial can be started only from a selected proposal, once the "
+        raise Invalid({"trial": _("A trial can be started only from a selected proposal, once the "
                                            "decisions have been published.")})
-    trial = Trial(proposal_id=proposal.id, challenge_id=challenge.id, department_id=challenge.department_id,
-                  created_by_id=user.id, title=proposal.title[:TITLE_MAX], summary=proposal.summary[:SUMMARY_MAX],
-                  description=proposal.description, status=TrialStatus.PLANNED, published=False)
+    trial = Trial(proposal_id=source.proposal_id, challenge_id=source.challenge_id, department_id=source.department_id,
+                  created_by_id=user.id, title=source.title[:TITLE_MAX], summary=source.summary[:SUMMARY_MAX],
+                  description=source.description, status=TrialStatus.PLANNED, published=False)
     session.add(trial)
     try:
         session.flush()
     except sa.exc.IntegrityError:  # another request started it a moment ago
         session.rollback()
         raise TrialExists(getattr(trial_of_proposal(session, proposal_id), "id", None)) from None
-    kpis = session.exec(select(ProposalKpi).where(ProposalKpi.proposal_id == proposal.id)
-                        .order_by(col(ProposalKpi.position), col(ProposalKpi.id))).all()
-    for position, kpi in enumerate(kpis):
+    for position, kpi in enumerate(source.kpis):
         session.add(TrialKpi(trial_id=trial.id, position=position, indicator=kpi.indicator, unit=kpi.unit,  # type: ignore[arg-type]
                              baseline=kpi.baseline, target=kpi.target))
-    authors = session.exec(select(ProposalOrganisation).where(
-        ProposalOrganisation.proposal_id == proposal.id, col(ProposalOrganisation.confirmed_at).is_not(None))).all()
-    for row in authors:
-        session.add(TrialOrganisation(trial_id=trial.id, organisation_id=row.organisation_id,  # type: ignore[arg-type]
-                                      is_lead=row.organisation_id == proposal.lead_organisation_id))
-    moved = False
-    if challenge.phase is Phase.DECIDED and phases.can_move(challenge.phase, Phase.TRIAL):
-        lifecycle.record_move(session, challenge, Phase.TRIAL, actor=actor,
-                              reason=_("A trial started from a selected proposal."))
-        moved = True
+    for organisation_id in source.organisation_ids:
+        session.add(TrialOrganisation(trial_id=trial.id, organisation_id=organisation_id,  # type: ignore[arg-type]
+                                      is_lead=organisation_id == source.lead_organisation_id))
+    moved = proposals.enter_trial_phase(session, source.challenge_id, actor,
+                                        _("A trial started from a selected proposal."))
     audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.created_from_proposal",
                  target_type="trial", target_id=str(trial.id),
-                 details={"proposal_id": proposal.id, "challenge_id": challenge.id, "kpis": len(kpis),
-                          "organisations": [row.organisation_id for row in authors], "challenge_moved": moved})
+                 details={"proposal_id": source.proposal_id, "challenge_id": source.challenge_id,
+                          "kpis": len(source.kpis), "organisations": list(source.organisation_ids),
+                          "challenge_moved": moved})
     # The trial's creator and whoever created and submitted the proposal it grew from follow it.
-    submitters = session.exec(select(ProposalVersion.submitted_by_id)
-                              .where(ProposalVersion.proposal_id == proposal.id).distinct()).all()
-    follows.follow_as_author(session, [user.id, proposal.created_by_id, *submitters], "trial", trial.id)  # type: ignore[arg-type]
+    follows.follow_as_author(session, [user.id, *source.author_ids], "trial", trial.id)  # type: ignore[arg-type]
     try:
         session.commit()
     except sa.exc.IntegrityError:
@@ -584,7 +559,7 @@ def update(session: Session, actor: Principal, trial_id: int, data: TrialInput) 
     chosen = _check_organisations(session, data, errors) if coordinator else []
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     changes: dict[str, Any] = {}
     for name, value in (("title", checked.title), ("summary", checked.summary), ("description", checked.description),
                         ("status", checked.status), ("starts_on", checked.starts_on), ("ends_on", checked.ends_on),
@@ -619,7 +594,7 @@ def _audit_value(value: Any) -> Any:
 
 def path_of(settings: Settings, photo: TrialUpdatePhoto) -> Path:
     """Where a photo's file lives (its key is checked, so a bad row cannot point elsewhere)."""
-    return attachments.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
+    return storage.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
 def photo_url(trial_id: int, photo: TrialUpdatePhoto) -> str:
@@ -645,7 +620,7 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
     chosen = [p for p in photos if p.source is not None and p.filename]
     if len(chosen) > MAX_PHOTOS:
         errors["photos"] = _("Add at most %(max)s photos.", max=MAX_PHOTOS)
-    received: list[tuple[PhotoInput, attachments.ReceivedFile]] = []
+    received: list[tuple[PhotoInput, storage.ReceivedFile]] = []
     for photo in photos:
         alt = _clean(photo.alt_text).strip()
         has_file = photo.source is not None and bool(photo.filename)
@@ -659,19 +634,19 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
         if "photos" in errors:
             continue
         try:
-            stored = attachments.receive(settings, photo.source, PHOTO_MAX_BYTES, folder=STORAGE_FOLDER)  # type: ignore[arg-type]
-        except ValidationFailed as failed:
+            stored = storage.receive(settings, photo.source, PHOTO_MAX_BYTES, folder=STORAGE_FOLDER)  # type: ignore[arg-type]
+        except Invalid as failed:
             errors[f"photo-{photo.index}"] = failed.errors.get("file", "")
             continue
         if not stored.file_type.is_image:
-            attachments.remove_file(stored.path)
+            storage.remove_file(stored.path)
             errors[f"photo-{photo.index}"] = _("Choose a PNG, JPEG, GIF or WebP image.")
             continue
         received.append((photo, stored))
     if errors:
         for _photo, stored in received:
-            attachments.remove_file(stored.path)
-        raise ValidationFailed(errors)
+            storage.remove_file(stored.path)
+        raise Invalid(errors)
     try:
         user = require_signed_in(actor)
         trial = editable_trial(session, actor, trial_id, lock=True)
@@ -681,7 +656,7 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
         for position, (photo, stored) in enumerate(received):
             session.add(TrialUpdatePhoto(
                 update_id=entry.id, position=position, alt_text=_clean(photo.alt_text).strip(),  # type: ignore[arg-type]
-                filename=attachments.clean_filename(photo.filename, stored.file_type),
+                filename=storage.clean_filename(photo.filename, stored.file_type),
                 content_type=stored.file_type.content_type, size_bytes=stored.size_bytes, sha256=stored.sha256,
                 storage_key=stored.storage_key, uploaded_by_id=user.id))
         audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.update_posted",
@@ -693,7 +668,7 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
     except BaseException:
         session.rollback()
         for _photo, stored in received:
-            attachments.remove_file(stored.path)
+            storage.remove_file(stored.path)
         raise
     return entry
 
@@ -705,7 +680,7 @@ def delete_update(session: Session, settings: Settings, actor: Principal, trial_
     entry = session.get(TrialUpdate, update_id)
     if entry is None or entry.trial_id != trial.id:
         session.rollback()
-        raise ValidationFailed({"update": _("This update does not exist (it may have been deleted already).")})
+        raise Invalid({"update": _("This update does not exist (it may have been deleted already).")})
     photos = session.exec(select(TrialUpdatePhoto).where(TrialUpdatePhoto.update_id == update_id)).all()
     paths = [path_of(settings, p) for p in photos]
     session.execute(sa.delete(TrialUpdatePhoto).where(col(TrialUpdatePhoto.update_id) == update_id))
@@ -715,7 +690,7 @@ def delete_update(session: Session, settings: Settings, actor: Principal, trial_
                  details={"update_id": update_id, "title": entry.title, "photos": len(photos)})
     session.commit()
     for path in paths:
-        attachments.remove_file(path)
+        storage.remove_file(path)
 
 
 def photo_for_download(session: Session, settings: Settings, actor: Principal, trial_id: int, update_id: int,
@@ -757,7 +732,7 @@ def save_results(session: Session, actor: Principal, trial_id: int, results: str
             errors[f"kpi-{kpi_id}-note"] = message
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     changed: dict[str, Any] = {}
     if trial.results != text:
         trial.results = text

@@ -13,13 +13,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import briefings
 from proposals.briefings import SessionInput
@@ -99,7 +99,7 @@ def register(request: Request, db_session: DbSession, challenge_id: FromPath[int
         return _sign_in_first(request, back)
     try:
         _found(briefings.register, db_session, actor, challenge_id, session_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _answer(request, db_session, actor, challenge_id, back, next(iter(failed.errors.values())), "error")
     return _answer(request, db_session, actor, challenge_id, back,
                    _("You are registered. We look forward to seeing you."), "success")
@@ -115,7 +115,7 @@ def cancel_registration(request: Request, db_session: DbSession, challenge_id: F
         return _sign_in_first(request, back)
     try:
         cancelled = _found(briefings.cancel_registration, db_session, actor, challenge_id, session_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _answer(request, db_session, actor, challenge_id, back, next(iter(failed.errors.values())), "error")
     message = _("Your registration was cancelled.") if cancelled else _("You were not registered for this session.")
     return _answer(request, db_session, actor, challenge_id, back, message, "success")
@@ -186,7 +186,7 @@ def staff_create(request: Request, db_session: DbSession, challenge_id: FromPath
     form = _input(data)
     try:
         briefing = _found(briefings.create_session, db_session, actor, challenge_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         challenge, _page = _found(briefings.staff_sessions, db_session, actor, challenge_id, 1, 1)
         return _form_page(request, challenge, None, vars(form), failed.errors, 400)
     return after_post(request, _staff_path(challenge_id),
@@ -210,7 +210,7 @@ def staff_update(request: Request, db_session: DbSession, settings: AppSettings,
     form = _input(data)
     try:
         briefing = _found(briefings.update_session, db_session, settings, actor, challenge_id, session_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         challenge, current = _found(briefings.staff_session, db_session, actor, challenge_id, session_id)
         return _form_page(request, challenge, current, vars(form), failed.errors, 400)
     return after_post(request, _staff_path(challenge_id),
@@ -242,7 +242,7 @@ def staff_cancel(request: Request, db_session: DbSession, settings: AppSettings,
     reason = _text(data, "reason", briefings.REASON_MAX + 100)
     try:
         notified = _found(briefings.cancel_session, db_session, settings, actor, challenge_id, session_id, reason)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         challenge, briefing = _found(briefings.staff_session, db_session, actor, challenge_id, session_id)
         return _cancel_page(request, challenge, briefing, reason, failed.errors, 400)
     return after_post(request, _staff_path(challenge_id), message=_(

@@ -28,11 +28,11 @@ from sqlmodel import Session, col, func, select
 from cocreate import audit, mail
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import N_, WARD_TIMEZONE, format_date, format_datetime, using_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import N_, WARD_TIMEZONE, format_date, format_datetime, using_locale
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
 from proposals import lifecycle, phases
@@ -253,13 +253,13 @@ def create_session(session: Session, actor: Principal, challenge_id: int, data: 
     challenge = _owned_challenge(session, actor, challenge_id)
     if challenge.phase in phases.TERMINAL:
         session.rollback()
-        raise ValidationFailed({"challenge": _("This challenge has ended; sessions can no longer be added.")})
+        raise Invalid({"challenge": _("This challenge has ended; sessions can no longer be added.")})
     values, errors = _validate(data)
     if values is not None and values.starts_at <= now:
         errors["date"] = _("The session must start in the future.")
     if errors or values is None:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     briefing = BriefingSession(challenge_id=challenge_id, **vars(values))
     session.add(briefing)
     session.flush()
@@ -280,7 +280,7 @@ def update_session(session: Session, settings: Settings, actor: Principal, chall
     briefing = _session_of(session, challenge_id, session_id, lock=True)
     if briefing.cancelled_at is not None:
         session.rollback()
-        raise ValidationFailed({"briefing": _("A cancelled session cannot be edited.")})
+        raise Invalid({"briefing": _("A cancelled session cannot be edited.")})
     values, errors = _validate(data)
     if values is not None:
         if values.starts_at != briefing.starts_at and values.starts_at <= now:
@@ -290,7 +290,7 @@ def update_session(session: Session, settings: Settings, actor: Principal, chall
                                    count=briefing.registered_count)
     if errors or values is None:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     changes: dict[str, list[Any]] = {}
     for name, new in vars(values).items():
         old = getattr(briefing, name)
@@ -331,7 +331,7 @@ def cancel_session(session: Session, settings: Settings, actor: Principal, chall
         errors["reason"] = message
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     briefing.cancelled_at = now
     notified = _notify(session, settings, briefing, "briefing_cancelled",
                        N_("Briefing session cancelled: %(title)s"), reason=reason)
@@ -377,7 +377,7 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
     """Take a place at a session for the signed-in, confirmed actor.
 
     Registering twice (a double click, two tabs) keeps the one place; registering again after
-    cancelling reuses the row. Refusals (phase, started, cancelled, full) raise ValidationFailed with
+    cancelling reuses the row. Refusals (phase, started, cancelled, full) raise Invalid with
     the reason under ``registration``.
     """
     now = now or utcnow()
@@ -396,7 +396,7 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
     reason = refusal(briefing, challenge, now)
     if reason:
         session.rollback()
-        raise ValidationFailed({"registration": reason})
+        raise Invalid({"registration": reason})
     if registration is None:
         registration = BriefingRegistration(session_id=session_id, user_id=user.id)  # type: ignore[arg-type]
         session.add(registration)
@@ -407,7 +407,7 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
         session.flush()
     except sa.exc.IntegrityError:  # only if a writer got past the row lock; the database still says no
         session.rollback()
-        raise ValidationFailed({"registration": _("This session is full.")}) from None
+        raise Invalid({"registration": _("This session is full.")}) from None
     session.commit()
     return registration
 
@@ -442,7 +442,7 @@ def cancel_registration(session: Session, actor: Principal, challenge_id: int, s
         return False
     if briefing.cancelled_at is None and briefing.starts_at <= now:
         session.rollback()
-        raise ValidationFailed({"registration": _(
+        raise Invalid({"registration": _(
             "This session has already started; the registration can no longer be cancelled.")})
     registration.cancelled_at = now
     briefing.registered_count -= 1

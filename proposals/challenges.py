@@ -20,12 +20,13 @@ from sqlmodel import Session, col, select
 from cocreate import audit
 from cocreate.accounts.models import Department, Organisation, OrganisationMember
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
-from cocreate.accounts.services import EMAIL_RE, ValidationFailed
+from cocreate.accounts.services import EMAIL_RE
 from cocreate.db.base import utcnow
 from cocreate.db.together import Together
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.notifications import services as notifications
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import lifecycle, phases
 from proposals.models import (
@@ -384,7 +385,7 @@ def create_draft(session: Session, actor: Principal, department_id: int, data: C
     require(actor.is_staff_of(department_id), _("You can create challenges only for your own department."))
     if errors := validate(session, data, complete=False):
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     challenge = Challenge(title=data.title.strip(), summary="", category=Category(data.category),
                           department_id=department_id, phase=Phase.DRAFT, created_by_id=user.id)
     session.add(challenge)
@@ -402,7 +403,7 @@ def _load_owned(session: Session, actor: Principal, challenge_id: int) -> Challe
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id, with_for_update=True)
     if challenge is None:
-        raise ValidationFailed({"challenge": _("This challenge does not exist.")})
+        raise Invalid({"challenge": _("This challenge does not exist.")})
     lifecycle.require_owner(session, actor, challenge)
     return challenge
 
@@ -419,7 +420,7 @@ def update(session: Session, actor: Principal, challenge_id: int, data: Challeng
         errors["note"] = _("Use at most %(max)s characters.", max=500)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     changes = _apply(session, challenge, data)
     if published and changes:
         challenge.revision += 1
@@ -441,11 +442,11 @@ def publish(session: Session, actor: Principal, challenge_id: int, now: datetime
     challenge = _load_owned(session, actor, challenge_id)
     if challenge.phase is not Phase.DRAFT:
         session.rollback()
-        raise ValidationFailed({"phase": _("This challenge is already published.")})
+        raise Invalid({"phase": _("This challenge is already published.")})
     data = ChallengeInput.from_challenge(session, challenge)
     if errors := validate(session, data, complete=True):
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     challenge.phase = Phase.PUBLISHED
     challenge.published_at = now
     challenge.phase_changed_at = now

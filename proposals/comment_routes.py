@@ -17,12 +17,12 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, parse_id, safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import comments
 from proposals.models import Challenge, Phase, Proposal
@@ -104,7 +104,7 @@ def _post(request: Request, session: Session, target_type: str, target_id: int, 
     parent_id = _text(data, "parent_id", 30).strip()
     try:
         comment = comments.post(session, actor, target_type, target_id, body, parent_id=parent_id or None)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         target = comments.load_target(session, actor, target_type, target_id)
         if parent_id:
             parent = parse_id(parent_id)
@@ -170,7 +170,7 @@ def edit(request: Request, db_session: DbSession, comment_id: FromPath[int], dat
     body = _text(data, "body", comments.BODY_MAX + 1000)
     try:
         comments.edit(db_session, actor, comment_id, body)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _failed(request, db_session, actor, comment_id, data, {f"edit-{comment_id}": failed.errors["body"]},
                        {"body": body}, ITEM)
     return _answer(request, db_session, actor, comment_id, data, fragment=ITEM,
@@ -192,7 +192,7 @@ def like(request: Request, db_session: DbSession, comment_id: FromPath[int], dat
     wanted = {"yes": True, "no": False}.get(_text(data, "like", 5))
     try:
         comments.set_like(db_session, actor, comment_id, wanted)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _failed(request, db_session, actor, comment_id, data, {f"like-{comment_id}": failed.errors["like"]},
                        {}, LIKE)
     return _answer(request, db_session, actor, comment_id, data, fragment=LIKE, message=None)

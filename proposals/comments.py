@@ -40,11 +40,11 @@ from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web import markdown as web_markdown
 from cocreate.web.forms import parse_id
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from proposals import events, lifecycle, phases
 from proposals.models import (
@@ -281,14 +281,14 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, b
     decision = can_comment(target)
     if not decision:
         session.rollback()
-        raise ValidationFailed({"body": decision.reason})
+        raise Invalid({"body": decision.reason})
     text = _clean(body)
     parent: Comment | None = None
     if str(parent_id or "").strip():
         parent = _lock_parent(session, target, parse_id(parent_id))
     if message := _body_error(text):
         session.rollback()
-        raise ValidationFailed({"body": message})
+        raise Invalid({"body": message})
     comment = Comment(target_type=target.type, target_id=target.id, parent_id=parent.id if parent else None,
                       depth=1 if parent else 0, author_id=user.id, body=text,
                       official=_official(session, actor, target))
@@ -317,12 +317,12 @@ def _lock_parent(session: Session, target: Target, parent_id: int | None) -> Com
         parent = session.get(Comment, parent.parent_id)
     if parent is None or parent.target_type != target.type or parent.target_id != target.id:
         session.rollback()
-        raise ValidationFailed({"body": _("The comment you are replying to does not exist.")})
+        raise Invalid({"body": _("The comment you are replying to does not exist.")})
     parent = session.get(Comment, parent.id, with_for_update=True, populate_existing=True)
     assert parent is not None
     if parent.deleted_at is not None or parent.hidden_at is not None:
         session.rollback()
-        raise ValidationFailed({"body": _("This comment has been removed and takes no more replies.")})
+        raise Invalid({"body": _("This comment has been removed and takes no more replies.")})
     return parent
 
 
@@ -363,7 +363,7 @@ def edit(session: Session, actor: Principal, comment_id: int, body: str, *, now:
         error = _body_error(text)
     if error is not None:
         session.rollback()
-        raise ValidationFailed({"body": error})
+        raise Invalid({"body": error})
     if text != comment.body:
         comment.body = text
         comment.edited_at = now or utcnow()
@@ -405,7 +405,7 @@ def set_like(session: Session, actor: Principal, comment_id: int, liked: bool | 
             error = decision.reason
         if error is not None:
             session.rollback()
-            raise ValidationFailed({"like": error})
+            raise Invalid({"like": error})
         session.add(CommentLike(comment_id=comment.id, user_id=user.id))  # type: ignore[arg-type]
     elif not wanted and existing is not None:
         session.delete(existing)

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
 from cocreate.db.base import utcnow
 from cocreate.demo_playback import Playback
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE
 from proposals import demo_story, events, lifecycle, phases
 from proposals.models import (
     BriefingRegistration,

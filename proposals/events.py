@@ -27,11 +27,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import OrganisationMember, User
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import lazy_gettext
 from cocreate.web.markdown import markdown_to_text
 from proposals.models import (
     Challenge,
@@ -256,14 +256,17 @@ HANDLERS: dict[str, Handler] = {
     PHASE_CHANGED: phase_changed,
 }
 
-notifications.register_kind(PROPOSAL_SUBMITTED, notifications.Kind(
-    _submitted_message, _submitted_subject, "mail/proposal_submitted.txt",
-    label=lazy_gettext("New proposals on challenges you follow")))
-notifications.register_kind(COMMENT_REPLIED, notifications.Kind(
-    _replied_message, _replied_subject, "mail/comment_replied.txt", label=lazy_gettext("Replies to your comments")))
-notifications.register_kind(COMMENT_POSTED, notifications.Kind(
-    _posted_message, _posted_subject, "mail/comment_posted.txt",
-    label=lazy_gettext("Comments on proposals you wrote or follow")))
-notifications.register_kind(PHASE_CHANGED, notifications.Kind(
-    _phase_message, _phase_subject, "mail/challenge_phase_changed.txt",
-    label=lazy_gettext("Phase changes of challenges you follow")))
+KINDS = {
+    PROPOSAL_SUBMITTED: notifications.Kind(
+        _submitted_message, _submitted_subject, "mail/proposal_submitted.txt",
+        label=lazy_gettext("New proposals on challenges you follow")),
+    COMMENT_REPLIED: notifications.Kind(
+        _replied_message, _replied_subject, "mail/comment_replied.txt", label=lazy_gettext("Replies to your comments")),
+    COMMENT_POSTED: notifications.Kind(
+        _posted_message, _posted_subject, "mail/comment_posted.txt",
+        label=lazy_gettext("Comments on proposals you wrote or follow")),
+    PHASE_CHANGED: notifications.Kind(
+        _phase_message, _phase_subject, "mail/challenge_phase_changed.txt",
+        label=lazy_gettext("Phase changes of challenges you follow")),
+}
+"""This module's notification kinds (listed in the proposals manifest)."""

@@ -15,10 +15,10 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, Organisation
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.feeds import FEED_LIMIT, Entry, Feed, atom_response, plain
-from cocreate.web.i18n import gettext as _
 from cocreate.web.markdown import markdown_to_text
 from proposals.models import (
     Challenge,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.permissions import Principal
+from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
-from cocreate.web.i18n import gettext as _
 from proposals import challenges, lifecycle, submissions
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from cocreate import audit
 from cocreate.accounts.permissions import Principal, require
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
-from cocreate.web.i18n import gettext as _
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from proposals import events, phases
 from proposals.models import Challenge, ChallengeDepartment, ChallengePhaseDate, Phase, PhaseChange
 
@@ -65,9 +65,9 @@ def validate_schedule(dates: Mapping[Phase, datetime | None]) -> dict[str, str]:
 
 def set_schedule(session: Session, challenge: Challenge, dates: Mapping[Phase, datetime | None],
                  now: datetime | None = None) -> None:
-    """Replace the planned phase dates (no commit); raises ValidationFailed when out of order."""
+    """Replace the planned phase dates (no commit); raises Invalid when out of order."""
     if errors := validate_schedule(dates):
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     existing = {row.phase: row for row in session.exec(
         select(ChallengePhaseDate).where(ChallengePhaseDate.challenge_id == challenge.id)).all()}
     for phase in phases.SCHEDULABLE:
@@ -142,7 +142,7 @@ def move(session: Session, actor: Principal, challenge_id: int, target: Phase, r
     now = now or utcnow()
     challenge = session.get(Challenge, challenge_id, with_for_update=True)
     if challenge is None:
-        raise ValidationFailed({"challenge": _("This challenge does not exist.")})
+        raise Invalid({"challenge": _("This challenge does not exist.")})
     require_owner(session, actor, challenge)
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
@@ -155,7 +155,7 @@ def move(session: Session, actor: Principal, challenge_id: int, target: Phase, r
         errors["reason"] = _("Use at most %(max)s characters.", max=MAX_REASON)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     previous = challenge.phase
     change = _apply(session, challenge, target, actor=actor, reason=reason, now=now)
     assert actor.user is not None

@@ -10,7 +10,8 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from cocreate.accounts.models import Department
 from cocreate.db.base import TimestampedModel, UTCDateTime, enum_type, utcnow
-from cocreate.web.i18n import lazy_gettext as _l
+from cocreate.files.models import StoredFile
+from cocreate.i18n import lazy_gettext as _l
 
 
 class Phase(StrEnum):
@@ -188,7 +189,7 @@ class AttachmentKind(StrEnum):
     COVER = "cover"
 
 
-class ChallengeAttachment(TimestampedModel, table=True):
+class ChallengeAttachment(StoredFile, TimestampedModel, table=True):
     """A PDF or image attached to a challenge; the file lives in the upload folder under ``storage_key``."""
 
     __tablename__ = "challenge_attachment"
@@ -197,11 +198,6 @@ class ChallengeAttachment(TimestampedModel, table=True):
     challenge_id: int = Field(foreign_key="challenge.id", index=True, ondelete="CASCADE")
     kind: AttachmentKind = Field(sa_type=enum_type(AttachmentKind, 20))
     title: str = Field(default="", max_length=200)
-    filename: str = Field(max_length=255, description="The name it was uploaded with (display only).")
-    content_type: str = Field(max_length=100, description="Detected from the content, not the name.")
-    size_bytes: int = Field(nullable=False)
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200, unique=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
@@ -392,7 +388,7 @@ class ProposalVersion(SQLModel, table=True):
     content_json: str = Field(sa_type=sa.Text)
 
 
-class ProposalAttachment(TimestampedModel, table=True):
+class ProposalAttachment(StoredFile, TimestampedModel, table=True):
     """A PDF attached to a proposal (``confidential`` ones follow the confidential part's rules)."""
 
     __tablename__ = "proposal_attachment"
@@ -400,11 +396,6 @@ class ProposalAttachment(TimestampedModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
     title: str = Field(default="", max_length=200)
-    filename: str = Field(max_length=255)
-    content_type: str = Field(max_length=100)
-    size_bytes: int = Field(nullable=False)
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200, unique=True)
     confidential: bool = Field(default=False, nullable=False)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 

@@ -28,12 +28,12 @@ from sqlmodel import Session, col, func, select
 from cocreate import audit
 from cocreate.accounts.models import Organisation, Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_role, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import N_
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext as _l
 from cocreate.web.forms import parse_id as _parse_id
-from cocreate.web.i18n import N_
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import lazy_gettext as _l
 from cocreate.web.pagination import Page, paginate
 from proposals import votes
 from proposals.models import Challenge, Comment, Phase, Proposal, ProposalStatus, Report, ReportReason
@@ -193,7 +193,7 @@ def report(session: Session, actor: Principal, target_type: str, target_id: Any,
         errors["note"] = message
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     existing = session.exec(select(Report.id).where(Report.target_type == target_type, Report.target_id == parsed_id,
                                                     Report.reporter_id == user.id)).first()
     if existing is not None:
@@ -378,7 +378,7 @@ def hide(session: Session, actor: Principal, target_type: str, target_id: int, r
         error = _("This content is already hidden.")
     if error:
         session.rollback()
-        raise ValidationFailed({"reason": error})
+        raise Invalid({"reason": error})
     was_pending = is_pending_review(item)
     item.hidden_at = utcnow()
     item.hidden_reason = text
@@ -396,7 +396,7 @@ def restore(session: Session, actor: Principal, target_type: str, target_id: int
     item = _target(session, target_type, target_id, lock=True)
     if item.hidden_at is None:
         session.rollback()
-        raise ValidationFailed({"restore": _("This content is not hidden.")})
+        raise Invalid({"restore": _("This content is not hidden.")})
     previous = item.hidden_reason
     item.hidden_at = None
     item.hidden_reason = ""
@@ -415,7 +415,7 @@ def dismiss(session: Session, actor: Principal, target_type: str, target_id: int
     resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_DISMISSED)
     if not resolved:
         session.rollback()
-        raise ValidationFailed({"dismiss": _("There are no open reports on this content.")})
+        raise Invalid({"dismiss": _("There are no open reports on this content.")})
     restored = is_pending_review(item)
     if restored:
         item.hidden_at = None
@@ -458,7 +458,7 @@ def block_user(session: Session, actor: Principal, user_id: int, reason: str) ->
         text, BLOCK_REASON_MAX, required=_("Enter the reason for blocking this account."))
     if error:
         session.rollback()
-        raise ValidationFailed({"reason": error})
+        raise Invalid({"reason": error})
     user.blocked_at = utcnow()
     user.blocked_reason = text
     user.session_epoch += 1  # cocreate.accounts.auth drops every session holding the old epoch

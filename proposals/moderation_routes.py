@@ -12,12 +12,12 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import has_any_role, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import moderation
 from proposals.models import ReportReason
@@ -65,7 +65,7 @@ def report_create(request: Request, db_session: DbSession, data: Form) -> Templa
     try:
         target, created = _found(moderation.report, db_session, actor, target_type, target_id, form["reason"],
                                  form["note"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         target = _found(moderation.report_form, db_session, actor, target_type, int(target_id))
         return _report_page(request, target, form, failed.errors, 400)
     message = (_("Thank you. A moderator will look at your report.") if created
@@ -112,7 +112,7 @@ def hide(request: Request, db_session: DbSession, target_type: FromPath[str], ta
     reason = _text(data, "reason", moderation.HIDE_REASON_MAX + 100)
     try:
         _found(moderation.hide, db_session, principal_of(request), target_type, target_id, reason)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _item_page(request, db_session, target_type, target_id, failed.errors, {"reason": reason}, 400)
     return after_post(request, "/moderation", message=_("The content was hidden; your reason is shown in its place."))
 
@@ -123,7 +123,7 @@ def restore(request: Request, db_session: DbSession, target_type: FromPath[str],
             data: Form) -> Template | Redirect:
     try:
         _found(moderation.restore, db_session, principal_of(request), target_type, target_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _item_page(request, db_session, target_type, target_id, failed.errors, status_code=400)
     return after_post(request, "/moderation", message=_("The content is shown again and its reports were dismissed."))
 
@@ -134,7 +134,7 @@ def dismiss(request: Request, db_session: DbSession, target_type: FromPath[str],
             data: Form) -> Template | Redirect:
     try:
         _found(moderation.dismiss, db_session, principal_of(request), target_type, target_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _item_page(request, db_session, target_type, target_id, failed.errors, status_code=400)
     return after_post(request, "/moderation", message=_("The reports were dismissed."))
 
@@ -147,7 +147,7 @@ def block(request: Request, db_session: DbSession, user_id: FromPath[int], data:
     target_id = _text(data, "target_id", 20)
     try:
         _found(moderation.block_user, db_session, principal_of(request), user_id, reason)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         if target_type in moderation.TARGET_TYPES and target_id.isdigit():
             return _item_page(request, db_session, target_type, int(target_id), {"block_reason": failed.errors["reason"]},
                               {"block_reason": reason}, 400)

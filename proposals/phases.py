@@ -71,7 +71,7 @@ def allows(phase: Phase, action: Action) -> bool:
 
 def phase_reason(phase: Phase, action: Action) -> str:
     """Why ``action`` is not possible in ``phase``, in the reader's language."""
-    from cocreate.web.i18n import gettext as _
+    from cocreate.i18n import gettext as _
 
     if phase is Phase.DRAFT:
         return _("This challenge has not been published yet.")

@@ -23,19 +23,20 @@ from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Forbidden, Principal, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
 from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, clamp_page
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from proposals import challenges, moderation, sections, submissions
 from proposals.challenges import ChallengeViewer, KpiInput
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
-from proposals.public_routes import KpiOut, PageInfo, file_size
-from proposals.staff_routes import IMMUTABLE_CACHE, content_disposition, parse_whole_number
+from proposals.public_routes import KpiOut
+from proposals.staff_routes import parse_whole_number
 from proposals.submissions import ProposalInput, SortOrder, StatusFilter
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -159,12 +160,12 @@ def proposal_create(request: Request, db_session: DbSession, challenge_id: FromP
         return _form_page(request, db_session, actor, challenge, form, similar_checked=True)
     try:
         if errors:
-            raise ValidationFailed(errors | submissions.validate(values, complete=False))
+            raise Invalid(errors | submissions.validate(values, complete=False))
         proposal = submissions.create_draft(db_session, actor, challenge_id, form["organisation_id"], values)
     except Forbidden as refused:
         db_session.rollback()
         return _refused(request, challenge, str(refused.detail))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _form_page(request, db_session, actor, challenge, form, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal.id}",
@@ -210,12 +211,12 @@ def proposal_update(request: Request, db_session: DbSession, proposal_id: FromPa
     submitted = proposal.status is ProposalStatus.SUBMITTED
     try:
         if errors:
-            raise ValidationFailed(errors | submissions.validate(values, complete=submitted))
+            raise Invalid(errors | submissions.validate(values, complete=submitted))
         proposal = submissions.update(db_session, actor, proposal_id, values)
     except Forbidden as refused:
         db_session.rollback()
         return _refused(request, challenge, str(refused.detail))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         db_session.refresh(proposal)
         return _form_page(request, db_session, actor, challenge, form, proposal=proposal, errors=failed.errors,
@@ -248,7 +249,7 @@ def _follow_button(session: Session, actor: Principal, detail: Any) -> follows.B
 def _action(request: Request, session: Session, proposal_id: int, run: Any, message: str) -> Template | Redirect:
     try:
         run()
-    except ValidationFailed as failed:
+    except Invalid as failed:
         session.rollback()
         return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}", message=message)
@@ -282,7 +283,7 @@ def _coauthors(request: Request, session: Session, actor: Principal, proposal_id
                organisation_id: str) -> Template | Redirect:
     try:
         message = submissions.change_coauthors(session, actor, proposal_id, action, organisation_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         session.rollback()
         return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}#consortium", message=message)
@@ -369,7 +370,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
             db_session, settings, actor, proposal_id, title=_text(data, "attachment_title", 1000),
             confidential=_text(data, "confidential", 10) == "yes", source=upload.file if upload else None,
             filename=upload.filename if upload else "")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal_id}#attachments",

@@ -20,14 +20,15 @@ from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import Template
 from sqlmodel import Session, col, select
 
+from cocreate import i18n
 from cocreate.accounts.models import Department
 from cocreate.accounts.permissions import Principal, principal_of
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
-from cocreate.web import i18n
 from cocreate.web.dependencies import DbSession
+from cocreate.web.downloads import file_size
 from cocreate.web.htmx import render
-from cocreate.web.i18n import gettext as _
-from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo
 from proposals import challenges, phases, queries, sections
 from proposals.models import (
     AttachmentKind,
@@ -95,15 +96,6 @@ def phase_changes_of(session: Session, challenge_id: int) -> Sequence[PhaseChang
 
 def attachment_url(attachment: ChallengeAttachment) -> str:
     return f"/challenges/{attachment.challenge_id}/attachments/{attachment.id}"
-
-
-def file_size(size_bytes: int) -> str:
-    """A short, locale-neutral size: 820 B, 12 KB, 3.4 MB."""
-    if size_bytes < 1024:
-        return f"{size_bytes} B"
-    if size_bytes < 1024 * 1024:
-        return f"{round(size_bytes / 1024)} KB"
-    return f"{size_bytes / (1024 * 1024):.1f} MB"
 
 
 def challenge_body_context(session: Session, challenge: Challenge) -> dict[str, Any]:
@@ -366,16 +358,6 @@ class ChallengeSummaryOut:
     proposals_close_at: datetime | None
     proposal_count: int
     question_count: int
-
-
-@dataclass
-class PageInfo:
-    page: int
-    per_page: int
-    total: int
-    pages: int
-    next: str | None
-    previous: str | None
 
 
 @dataclass

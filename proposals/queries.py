@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, User
-from cocreate.web.i18n import lazy_gettext as _l
+from cocreate.i18n import lazy_gettext as _l
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, clamp_page, paginate
 from proposals import phases
 from proposals.models import (

@@ -18,12 +18,12 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import questions
 from proposals.challenges import ChallengeViewer
@@ -102,7 +102,7 @@ def ask(request: Request, db_session: DbSession, challenge_id: FromPath[int], da
                               organisation_id=_text(data, "organisation_id", 50))
     try:
         question = questions.ask(db_session, actor, challenge_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         challenge = questions.load_challenge(db_session, actor, challenge_id)
         section = questions.section(db_session, actor, challenge, form=vars(form), errors=failed.errors)
         return _section_response(request, section, status_code=400)
@@ -138,7 +138,7 @@ def _staff_action(request: Request, db_session: Session, challenge_id: int, ques
     from_section = _text(data, "view", 20) == "section"
     try:
         message = action(actor)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         if from_section:
             challenge = questions.load_challenge(db_session, actor, challenge_id)
             key = f"{error_key}-{question_id}"

@@ -30,13 +30,14 @@ from sqlmodel import Session, col, func, select
 from cocreate import audit
 from cocreate.accounts.models import Department, Organisation, OrganisationMember, User
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.web.forms import parse_id as _parse_id
-from cocreate.web.i18n import gettext as _
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
@@ -60,6 +61,27 @@ ANSWERED_KIND = "question.answered"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 LISTED_STATUSES = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)
+
+
+def _answered_message(params: dict[str, Any]) -> str:
+    title = str(params.get("challenge_title", ""))
+    if params.get("yours"):
+        return _("Your question on “%(title)s” has been answered.", title=title)
+    return _("A question on “%(title)s”, which you follow, has been answered.", title=title)
+
+
+def _answered_subject(params: dict[str, Any]) -> str:
+    title = str(params.get("challenge_title", ""))
+    if params.get("yours"):
+        return _("Your question has been answered: %(title)s", title=title)
+    return _("A new answer on a challenge you follow: %(title)s", title=title)
+
+
+KINDS = {
+    ANSWERED_KIND: notifications.Kind(_answered_message, _answered_subject, "mail/question_answered.txt",
+                                      label=lazy_gettext("Answers to questions on challenges")),
+}
+"""This module's notification kinds (listed in the proposals manifest)."""
 
 
 class NotFound(NotFoundException):
@@ -314,7 +336,7 @@ def ask(session: Session, actor: Principal, challenge_id: int, data: AskInput) -
     decision = phases.check(challenge.phase, Action.ASK)
     if not decision:
         session.rollback()
-        raise ValidationFailed({"phase": decision.reason})
+        raise Invalid({"phase": decision.reason})
     body = _clean(data.body)
     if message := _text_error(body, BODY_MAX, required_message=_("Write your question.")):
         errors["body"] = message
@@ -331,7 +353,7 @@ def ask(session: Session, actor: Principal, challenge_id: int, data: AskInput) -
             errors["organisation_id"] = _("Choose one of your organisations from the list.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     question = Question(challenge_id=challenge.id, asker_id=user.id, organisation_id=organisation_id,  # type: ignore[arg-type]
                         visibility=visibility, status=QuestionStatus.OPEN, body=body)
     session.add(question)
@@ -369,14 +391,14 @@ def answer(session: Session, settings: Settings, actor: Principal, question_id: 
     decision = phases.check(challenge.phase, Action.ANSWER)
     if not decision:
         session.rollback()
-        raise ValidationFailed({"answer": decision.reason})
+        raise Invalid({"answer": decision.reason})
     if question.status not in LISTED_STATUSES:
         session.rollback()
-        raise ValidationFailed({"answer": _("A merged or hidden question cannot be answered.")})
+        raise Invalid({"answer": _("A merged or hidden question cannot be answered.")})
     text = _clean(body)
     if message := _text_error(text, ANSWER_MAX, required_message=_("Write the answer.")):
         session.rollback()
-        raise ValidationFailed({"answer": message})
+        raise Invalid({"answer": message})
     first = question.status is QuestionStatus.OPEN
     if not first and text == question.answer:
         session.rollback()
@@ -427,7 +449,7 @@ def set_pinned(session: Session, actor: Principal, question_id: int, pinned: boo
         question.visibility is QuestionVisibility.PUBLIC or question.status is QuestionStatus.ANSWERED)
     if pinned and not visible:
         session.rollback()
-        raise ValidationFailed({"pin": _("Only questions everyone can see can be pinned.")})
+        raise Invalid({"pin": _("Only questions everyone can see can be pinned.")})
     if question.pinned == pinned:
         session.rollback()
         return question
@@ -464,7 +486,7 @@ def merge(session: Session, actor: Principal, question_id: int, into: str | int,
         error = _("Merge into a question everyone can read: a public one, or a private one already answered.")
     if error:
         session.rollback()
-        raise ValidationFailed({"into": error})
+        raise Invalid({"into": error})
     assert target is not None
     question.status = QuestionStatus.MERGED
     question.merged_into_id = target.id
@@ -491,7 +513,7 @@ def hide(session: Session, actor: Principal, question_id: int, reason: str, *,
         error = _("This question is already hidden.")
     if error:
         session.rollback()
-        raise ValidationFailed({"reason": error})
+        raise Invalid({"reason": error})
     previous = question.status
     question.status = QuestionStatus.HIDDEN
     question.hidden_reason = text

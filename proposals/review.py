@@ -42,14 +42,14 @@ from sqlmodel import Session, col, func, or_, select
 from cocreate import audit
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
 from cocreate.web.forms import parse_id as _parse_id
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import lazy_gettext as _l
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
 from proposals.models import (
@@ -126,8 +126,11 @@ def _decision_subject(params: dict[str, Any]) -> str:
     return _("Decision published: %(title)s", title=title)
 
 
-notifications.register_kind(
-    DECISION_KIND, notifications.Kind(_decision_message, _decision_subject, "mail/decision_published.txt"))
+KINDS = {
+    DECISION_KIND: notifications.Kind(_decision_message, _decision_subject, "mail/decision_published.txt",
+                                      label=_l("Decisions on proposals")),
+}
+"""This module's notification kinds (listed in the proposals manifest)."""
 
 
 # --- loading and permissions ---------------------------------------------------------------------
@@ -233,7 +236,7 @@ def assign(session: Session, actor: Principal, challenge_id: int, user_id: str |
         error = _("The decisions on this challenge have been published; the review is over.")
     if error:
         session.rollback()
-        raise ValidationFailed({"user_id": error})
+        raise Invalid({"user_id": error})
     assert user is not None
     session.add(ReviewerAssignment(challenge_id=challenge.id, user_id=user.id, assigned_by_id=staff.id))  # type: ignore[arg-type]
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="review.reviewer_assigned",
@@ -242,7 +245,7 @@ def assign(session: Session, actor: Principal, challenge_id: int, user_id: str |
         session.commit()
     except IntegrityError:  # assigned at the same moment from another window
         session.rollback()
-        raise ValidationFailed({"user_id": _("%(name)s is already a reviewer of this challenge.",
+        raise Invalid({"user_id": _("%(name)s is already a reviewer of this challenge.",
                                              name=user.display_name)}) from None
     return user
 
@@ -257,14 +260,14 @@ def unassign(session: Session, actor: Principal, challenge_id: int, user_id: str
                               ReviewerAssignment.user_id == target_id)).first() if target_id else None
     if row is None:
         session.rollback()
-        raise ValidationFailed({"remove": _("This person is not a reviewer of this challenge.")})
+        raise Invalid({"remove": _("This person is not a reviewer of this challenge.")})
     assignment, user = row
     mine = select(Proposal.id).where(Proposal.challenge_id == challenge.id)
     reviews = session.exec(select(Review).where(Review.reviewer_id == user.id,
                                                 col(Review.proposal_id).in_(mine))).all()
     if any(review.submitted_at is not None for review in reviews):
         session.rollback()
-        raise ValidationFailed({"remove": _("%(name)s has already submitted reviews, which stay part of the "
+        raise Invalid({"remove": _("%(name)s has already submitted reviews, which stay part of the "
                                             "record; they cannot be removed.", name=user.display_name)})
     for review in reviews:
         session.delete(review)
@@ -475,7 +478,7 @@ def _require_phase(challenge: Challenge, action: Action, key: str, session: Sess
     decision = phases.check(challenge.phase, action)
     if not decision:
         session.rollback()
-        raise ValidationFailed({key: decision.reason})
+        raise Invalid({key: decision.reason})
 
 
 def declare_conflict(session: Session, actor: Principal, proposal_id: int, has_conflict: str,
@@ -497,7 +500,7 @@ def declare_conflict(session: Session, actor: Principal, proposal_id: int, has_c
         errors["has_conflict"] = _("You have already submitted your review of this proposal.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     conflict = has_conflict == "yes"
     if declaration is None:
         declaration = ConflictDeclaration(reviewer_id=user.id, proposal_id=proposal.id,  # type: ignore[arg-type]
@@ -540,14 +543,14 @@ def save_review(session: Session, actor: Principal, proposal_id: int, data: Revi
     declaration, review = _my_review(session, user.id, proposal.id)  # type: ignore[arg-type]
     if declaration is None:
         session.rollback()
-        raise ValidationFailed({"review": _("First declare whether you have a conflict of interest.")})
+        raise Invalid({"review": _("First declare whether you have a conflict of interest.")})
     if declaration.has_conflict:
         session.rollback()
-        raise ValidationFailed({"review": _("You declared a conflict of interest, so you cannot score this "
+        raise Invalid({"review": _("You declared a conflict of interest, so you cannot score this "
                                             "proposal.")})
     if review is not None and review.submitted_at is not None:
         session.rollback()
-        raise ValidationFailed({"review": _("You have already submitted your review of this proposal.")})
+        raise Invalid({"review": _("You have already submitted your review of this proposal.")})
     criteria = criteria_of(session, challenge.id)  # type: ignore[arg-type]
     errors: dict[str, str] = {}
     scores: dict[int, int] = {}
@@ -572,7 +575,7 @@ def save_review(session: Session, actor: Principal, proposal_id: int, data: Revi
         errors["review"] = _("This challenge has no evaluation criteria to score yet.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     now = utcnow()
     if review is None:
         review = Review(proposal_id=proposal.id, reviewer_id=user.id)  # type: ignore[arg-type]
@@ -589,7 +592,7 @@ def save_review(session: Session, actor: Principal, proposal_id: int, data: Revi
         session.commit()
     except IntegrityError:  # the same review saved from another window at the same moment
         session.rollback()
-        raise ValidationFailed({"review": _("Your review was saved from another window at the same time. "
+        raise Invalid({"review": _("Your review was saved from another window at the same time. "
                                             "Reload the page and try again.")}) from None
     return review
 
@@ -771,7 +774,7 @@ def _decide_guard(session: Session, challenge: Challenge, key: str) -> None:
     # reason that matters then, not the phase.
     if challenge.decisions_published_at is not None:
         session.rollback()
-        raise ValidationFailed({key: _("The decisions on this challenge have already been published.")})
+        raise Invalid({key: _("The decisions on this challenge have already been published.")})
     _require_phase(challenge, Action.DECIDE, key, session)
 
 
@@ -810,7 +813,7 @@ def save_decisions(session: Session, actor: Principal, challenge_id: int,
         cleaned[proposal_id] = (outcome, rationale)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     now = utcnow()
     changes = {}
     for proposal_id, (outcome, rationale) in cleaned.items():
@@ -844,17 +847,17 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
     rows = _decision_rows(session, challenge.id)  # type: ignore[arg-type]
     if not rows:
         session.rollback()
-        raise ValidationFailed({"publish": _("There are no submitted proposals to decide on.")})
+        raise Invalid({"publish": _("There are no submitted proposals to decide on.")})
     missing = [row for row in rows if not row.complete]
     if missing:
         session.rollback()
-        raise ValidationFailed({"publish": _(
+        raise Invalid({"publish": _(
             "Every proposal needs an outcome and a public rationale before publishing; %(count)s still lack one.",
             count=len(missing))})
     silent = silent_reviewers(session, challenge.id)  # type: ignore[arg-type]
     if silent and not without_reviews:
         session.rollback()
-        raise ValidationFailed({"publish": _(
+        raise Invalid({"publish": _(
             "Assigned reviewers have submitted no review yet: %(names)s. Wait for their reviews, or confirm that "
             "you publish without them.", names="、".join(silent))})
     now = utcnow()

@@ -15,12 +15,12 @@ from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import has_any_role, principal_of
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import review
 from proposals.models import DecisionOutcome
@@ -78,7 +78,7 @@ def declare(request: Request, db_session: DbSession, proposal_id: FromPath[int],
     note = _text(data, "note", review.CONFLICT_NOTE_MAX + 1000)
     try:
         declaration = review.declare_conflict(db_session, principal_of(request), proposal_id, has_conflict, note)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _proposal_page(request, db_session, proposal_id, errors=failed.errors, status_code=400,
                               typed={"has_conflict": has_conflict, "note": note})
@@ -99,7 +99,7 @@ def save(request: Request, db_session: DbSession, proposal_id: FromPath[int], da
     submit = _text(data, "action", 20) == "submit"
     try:
         found = review.save_review(db_session, actor, proposal_id, values, submit=submit)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _proposal_page(request, db_session, proposal_id, errors=failed.errors, status_code=400,
                               typed={"comment": values.comment, "scores": scores})
@@ -130,7 +130,7 @@ def reviewers(request: Request, db_session: DbSession, challenge_id: FromPath[in
 def assign(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
     try:
         user = review.assign(db_session, principal_of(request), challenge_id, _text(data, "user_id", 30))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _reviewers_page(request, db_session, challenge_id, _text(data, "q", review.SEARCH_MAX),
                                errors=failed.errors, status_code=400)
@@ -142,7 +142,7 @@ def assign(request: Request, db_session: DbSession, challenge_id: FromPath[int],
 def unassign(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
     try:
         user = review.unassign(db_session, principal_of(request), challenge_id, _text(data, "user_id", 30))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _reviewers_page(request, db_session, challenge_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/staff/challenges/{challenge_id}/reviewers",
@@ -194,7 +194,7 @@ def save_decisions(request: Request, db_session: DbSession, challenge_id: FromPa
                                     _text(data, review.rationale_field(proposal_id), review.RATIONALE_MAX + 1000))
     try:
         changed = review.save_decisions(db_session, principal_of(request), challenge_id, entries)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _decisions_page(request, db_session, challenge_id, form=entries, errors=failed.errors, status_code=400)
     message = (_("The decisions have been saved. They stay private until you publish them.") if changed
@@ -208,7 +208,7 @@ def publish(request: Request, db_session: DbSession, settings: AppSettings, chal
     try:
         review.publish_decisions(db_session, settings, principal_of(request), challenge_id,
                                  without_reviews=_text(data, "without_reviews", 10) == "yes")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _decisions_page(request, db_session, challenge_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/staff/challenges/{challenge_id}/decisions",

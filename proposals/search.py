@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, Organisation
+from cocreate.i18n import gettext as _
 from cocreate.search import indexer
 from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, touched, watch_when
-from cocreate.web.i18n import gettext as _
 from proposals import phases
 from proposals.models import (
     Challenge,

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
@@ -24,14 +23,15 @@ from sqlmodel import Session
 
 from cocreate.accounts.models import Department, Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, require_signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import WARD_TIMEZONE
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form, parse_id
+from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
+from cocreate.web.forms import Form, parse_id, parse_local_datetime
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import WARD_TIMEZONE
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 from proposals import attachments, challenges, lifecycle, phases, public_routes
 from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
@@ -47,7 +47,6 @@ ROW_FIELD = re.compile(r"^(criteria|kpis)-(\d{1,3})-([a-z]+)$")
 CRITERION_PARTS = ("name", "weight", "description")
 KPI_PARTS = ("indicator", "baseline", "target", "unit")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 
 
 
@@ -62,18 +61,6 @@ def parse_whole_number(raw: str, *, allow: str = "") -> int | None:
     if not re.fullmatch(r"-?\d{1,16}", text):
         return None
     return int(text)
-
-
-def parse_local_datetime(raw: str) -> datetime | None:
-    """A ``datetime-local`` value, read as Tokyo time, returned in UTC (None when it is not one)."""
-    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "T")
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is not None or not 2000 <= value.year <= 2100:
-        return None
-    return value.replace(tzinfo=WARD_TIMEZONE).astimezone(UTC)
 
 
 def local_datetime_value(value: datetime | None) -> str:
@@ -203,7 +190,7 @@ def _edit_page(request: Request, db_session: Session, challenge: Challenge, *, f
         "errors": errors or {},
         "attachments": attachments.attachments_of(db_session, challenge.id),
         "attachment_url": attachments.download_url,
-        "file_size": public_routes.file_size,
+        "file_size": file_size,
         "attachment_form": attachment_form or {"kind": AttachmentKind.DOCUMENT.value, "attachment_title": ""},
         "attachment_errors": attachment_errors or {},
         "attachment_kinds": [(AttachmentKind.DOCUMENT.value, _("Document (PDF)")),
@@ -261,9 +248,9 @@ def challenge_create(request: Request, db_session: DbSession, data: Form) -> Tem
         return _new_page(request, db_session, parsed.form, errors, 400)
     try:
         if parsed.errors:
-            raise ValidationFailed(challenges.validate(db_session, parsed.data, complete=False) | parsed.errors)
+            raise Invalid(challenges.validate(db_session, parsed.data, complete=False) | parsed.errors)
         challenge = challenges.create_draft(db_session, actor, int(raw_department), parsed.data)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _new_page(request, db_session, parsed.form, failed.errors, 400)
     return after_post(request, f"/staff/challenges/{challenge.id}/edit",
@@ -285,9 +272,9 @@ def challenge_update(request: Request, db_session: DbSession, challenge_id: From
     published = challenge.phase is not Phase.DRAFT
     try:
         if parsed.errors:
-            raise ValidationFailed(challenges.validate(db_session, parsed.data, complete=published) | parsed.errors)
+            raise Invalid(challenges.validate(db_session, parsed.data, complete=published) | parsed.errors)
         challenges.update(db_session, actor, challenge_id, parsed.data, note=parsed.form["note"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, challenge, form=parsed.form, errors=failed.errors, status_code=400)
     message = (_("The changes were saved. What changed is shown in the challenge's public history.") if published
@@ -310,7 +297,7 @@ def challenge_publish(request: Request, db_session: DbSession, challenge_id: Fro
     challenge = _owned(db_session, actor, challenge_id)
     try:
         challenges.publish(db_session, actor, challenge_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         errors = {"publish": _("Complete the fields below before publishing.")} | failed.errors
         return _edit_page(request, db_session, challenge, errors=errors, status_code=400)
@@ -331,7 +318,7 @@ def challenge_move(request: Request, db_session: DbSession, challenge_id: FromPa
         return _edit_page(request, db_session, challenge, phase_form=form, phase_errors=errors, status_code=400)
     try:
         change = lifecycle.move(db_session, actor, challenge_id, Phase(form["phase"]), form["reason"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, challenge, phase_form=form, phase_errors=failed.errors,
                           status_code=400)
@@ -356,7 +343,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
         attachment = attachments.add(db_session, settings, actor, challenge_id, kind=form["kind"],
                                      title=form["attachment_title"], source=upload.file if upload else None,
                                      filename=upload.filename if upload else "")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, challenge, attachment_form=form, attachment_errors=failed.errors,
                           status_code=400)
@@ -372,17 +359,11 @@ def attachment_delete(request: Request, db_session: DbSession, settings: AppSett
     challenge = _owned(db_session, actor, challenge_id)
     try:
         attachments.delete(db_session, settings, actor, challenge_id, attachment_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         db_session.rollback()
         return _edit_page(request, db_session, challenge, attachment_errors=failed.errors, status_code=400)
     return after_post(request, f"/staff/challenges/{challenge_id}/edit#attachments",
                       message=_("The file was deleted."))
-
-
-def content_disposition(filename: str, disposition: str = "inline") -> str:
-    """``inline; filename="…"; filename*=UTF-8''…`` (RFC 6266 with the RFC 5987 encoded name)."""
-    fallback = "".join(ch if " " <= ch < "\x7f" and ch not in '"\\%' else "_" for ch in filename) or "download"
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @get("/challenges/{challenge_id:int}/attachments/{attachment_id:int}", name="challenge-attachment",

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
+from cocreate import audit, i18n
 from cocreate.accounts.models import Organisation, OrganisationMember, User
 from cocreate.accounts.permissions import (
     Forbidden,
@@ -43,14 +43,13 @@ from cocreate.accounts.permissions import (
     require_signed_in,
     require_verified_organisation,
 )
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
 from cocreate.search import query as search_query
 from cocreate.settings import Settings
-from cocreate.web import i18n
 from cocreate.web.forms import parse_id
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from proposals import attachments as files
 from proposals import challenges, events, lifecycle, phases
@@ -404,7 +403,7 @@ def create_draft(session: Session, actor: Principal, challenge_id: int, organisa
     org_id = parse_id(organisation_id)
     if org_id is None:
         session.rollback()
-        raise ValidationFailed({"organisation_id": _("Choose the organisation that proposes.")})
+        raise Invalid({"organisation_id": _("Choose the organisation that proposes.")})
     try:
         require_verified_organisation(session, actor, org_id)
     except Forbidden:
@@ -412,7 +411,7 @@ def create_draft(session: Session, actor: Principal, challenge_id: int, organisa
         raise
     if errors := validate(data, complete=False):
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     proposal = Proposal(challenge_id=challenge.id, lead_organisation_id=org_id, created_by_id=user.id,  # type: ignore[arg-type]
                         status=ProposalStatus.DRAFT, title="")
     session.add(proposal)
@@ -460,7 +459,7 @@ def update(session: Session, actor: Principal, proposal_id: int, data: ProposalI
         _require_phase(session, challenge)
     if errors := validate(data, complete=submitted):
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     changed = _apply(session, proposal, data)
     if submitted and changed:
         now = utcnow()
@@ -480,7 +479,7 @@ def submit(session: Session, actor: Principal, proposal_id: int) -> Proposal:
     _require_editor(session, access)
     if proposal.status is not ProposalStatus.DRAFT:
         session.rollback()
-        raise ValidationFailed({"submit": _("This proposal has already been submitted.")})
+        raise Invalid({"submit": _("This proposal has already been submitted.")})
     _require_phase(session, challenge)
     errors = validate(ProposalInput.from_proposal(session, proposal), complete=True)
     pending = [o.name for row, o in authors_of(session, proposal_id) if row.confirmed_at is None]
@@ -489,7 +488,7 @@ def submit(session: Session, actor: Principal, proposal_id: int) -> Proposal:
                                 "%(names)s.", names="、".join(pending))
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     now = utcnow()
     proposal.status = ProposalStatus.SUBMITTED
     proposal.submitted_at = now
@@ -510,7 +509,7 @@ def withdraw(session: Session, actor: Principal, proposal_id: int) -> Proposal:
     _require_editor(session, access)
     if proposal.status is not ProposalStatus.SUBMITTED:
         session.rollback()
-        raise ValidationFailed({"withdraw": _("Only a submitted proposal can be withdrawn.")})
+        raise Invalid({"withdraw": _("Only a submitted proposal can be withdrawn.")})
     _require_phase(session, challenge)
     proposal.status = ProposalStatus.WITHDRAWN
     proposal.withdrawn_at = utcnow()
@@ -540,7 +539,7 @@ def add_coauthor(session: Session, actor: Principal, proposal_id: int, organisat
         _refuse(session, _("Only members of the lead organisation can invite co-authors."))
     if proposal.status is not ProposalStatus.DRAFT:
         session.rollback()
-        raise ValidationFailed({"organisation_id": _("Co-authors can be added only before submission.")})
+        raise Invalid({"organisation_id": _("Co-authors can be added only before submission.")})
     org_id = parse_id(organisation_id)
     organisation = session.get(Organisation, org_id) if org_id is not None else None
     rows = session.exec(select(ProposalOrganisation).where(ProposalOrganisation.proposal_id == proposal_id)).all()
@@ -553,7 +552,7 @@ def add_coauthor(session: Session, actor: Principal, proposal_id: int, organisat
         error = _("A consortium can have at most %(max)s co-authors.", max=MAX_COAUTHORS)
     if error:
         session.rollback()
-        raise ValidationFailed({"organisation_id": error})
+        raise Invalid({"organisation_id": error})
     assert organisation is not None
     session.add(ProposalOrganisation(proposal_id=proposal_id, organisation_id=organisation.id, is_lead=False))  # type: ignore[arg-type]
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user), action="proposal.coauthor_invited",
@@ -579,10 +578,10 @@ def confirm_coauthor(session: Session, actor: Principal, proposal_id: int, organ
         raise
     if row.confirmed_at is not None:
         session.rollback()
-        raise ValidationFailed({"confirm": _("Your organisation has already confirmed.")})
+        raise Invalid({"confirm": _("Your organisation has already confirmed.")})
     if proposal.status is not ProposalStatus.DRAFT:
         session.rollback()
-        raise ValidationFailed({"confirm": _("This proposal is no longer a draft.")})
+        raise Invalid({"confirm": _("This proposal is no longer a draft.")})
     row.confirmed_at = utcnow()
     row.confirmed_by_id = user.id
     notifications.follow(session, user.id, PROPOSAL, proposal_id)
@@ -601,12 +600,12 @@ def remove_coauthor(session: Session, actor: Principal, proposal_id: int, organi
     row = session.get(ProposalOrganisation, (proposal_id, org_id)) if org_id is not None else None
     if row is None or row.is_lead:
         session.rollback()
-        raise ValidationFailed({"organisation_id": _("Choose a co-author of this proposal.")})
+        raise Invalid({"organisation_id": _("Choose a co-author of this proposal.")})
     if not (access.lead_member or row.organisation_id in access.author_organisation_ids):
         _refuse(session, _("Only members of the lead organisation can invite co-authors."))
     if proposal.status is not ProposalStatus.DRAFT:
         session.rollback()
-        raise ValidationFailed({"organisation_id": _("Co-authors can be changed only before submission.")})
+        raise Invalid({"organisation_id": _("Co-authors can be changed only before submission.")})
     session.delete(row)
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user), action="proposal.coauthor_removed",
                  target_type=PROPOSAL, target_id=str(proposal_id),
@@ -658,14 +657,14 @@ def add_attachment(session: Session, settings: Settings, actor: Principal, propo
     else:
         try:
             received = files.receive(settings, source, folder=STORAGE_FOLDER)
-        except ValidationFailed as failed:
+        except Invalid as failed:
             errors.update(failed.errors)
     if received is not None and received.file_type is not files.PDF:
         errors["file"] = _("Only PDF files can be attached to a proposal.")
     if errors:
         if received is not None:
             files.remove_file(received.path)
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     assert received is not None
     try:
         proposal, challenge, access = _lock(session, actor, proposal_id)
@@ -674,10 +673,10 @@ def add_attachment(session: Session, settings: Settings, actor: Principal, propo
             select(func.count(), func.coalesce(func.sum(ProposalAttachment.size_bytes), 0))
             .where(ProposalAttachment.proposal_id == proposal_id)).one()
         if count + 1 > MAX_FILES:
-            raise ValidationFailed({"file": _("A proposal can have at most %(max)s files. Delete one first.",
+            raise Invalid({"file": _("A proposal can have at most %(max)s files. Delete one first.",
                                               max=MAX_FILES)})
         if total + received.size_bytes > MAX_TOTAL_BYTES:
-            raise ValidationFailed({"file": _("All files of a proposal together may take at most %(max)s MB; "
+            raise Invalid({"file": _("All files of a proposal together may take at most %(max)s MB; "
                                               "this one would go over.", max=MAX_TOTAL_BYTES // (1024 * 1024))})
         attachment = ProposalAttachment(
             proposal_id=proposal_id, title=title, filename=files.clean_filename(filename, received.file_type),
@@ -701,7 +700,7 @@ def delete_attachment(session: Session, settings: Settings, actor: Principal, pr
     attachment = session.get(ProposalAttachment, attachment_id)
     if attachment is None or attachment.proposal_id != proposal_id:
         session.rollback()
-        raise ValidationFailed({"file": _("This file does not exist (it may have been deleted already).")})
+        raise Invalid({"file": _("This file does not exist (it may have been deleted already).")})
     path = path_of(settings, attachment)
     session.delete(attachment)
     session.commit()
@@ -1014,4 +1013,4 @@ def change_coauthors(session: Session, actor: Principal, proposal_id: int, actio
     if action == "remove":
         remove_coauthor(session, actor, proposal_id, organisation_id)
         return _("The co-author has been removed.")
-    raise ValidationFailed({"organisation_id": _("Choose what to do.")})
+    raise Invalid({"organisation_id": _("Choose what to do.")})

@@ -13,11 +13,11 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.errors import Forbidden, Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, is_htmx, render
-from cocreate.web.i18n import gettext as _
 from proposals import votes
 from proposals.models import Proposal
 from proposals.proposal_routes import detail_page

@@ -32,7 +32,7 @@ from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Forbidden, Invalid, NotFound
-from cocreate.web.i18n import gettext as _
+from cocreate.i18n import gettext as _
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
 from proposals.phases import Action

@@ -49,6 +49,7 @@ DATABASE_FIXTURES = {"database_url", "postgres_or_sqlite_url"}
 
 def pytest_configure(config: pytest.Config) -> None:
     passwords.configure("fast-for-tests")  # also for the factories' hashes; one test checks the real profile
+    components.load()  # the tests' composition root, as create_app, the CLI and Alembic are the platform's
 
 
 def _backend(item: pytest.Item) -> str | None:
@@ -202,7 +203,7 @@ def one_transaction(database: Database) -> Iterator[sa.Connection]:
 
 def empty_tables_with_rows(engine: sa.Engine) -> None:
     """After a test that committed: empty the tables that got rows (and only those)."""
-    components.load_models()
+    components.load()
     # A real worker of the test may still be reading when TRUNCATE asks for its exclusive lock;
     # PostgreSQL then breaks the deadlock by failing one side. Try again: the worker's read ends quickly.
     for attempt in range(5):

@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
+from cocreate import components
 from cocreate.app import CSRF_COOKIE
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Notification
@@ -61,6 +62,17 @@ class QueryLog:
 
 
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", re.I)
+
+
+@contextmanager
+def extra_component(component: components.Component) -> Iterator[None]:
+    """Run with one more component manifest loaded (a test's own sections, hooks, ...)."""
+    before = components.load()
+    components._loaded = (*before, component)
+    try:
+        yield
+    finally:
+        components._loaded = before
 
 
 @contextmanager

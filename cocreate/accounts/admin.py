@@ -33,12 +33,13 @@ from cocreate.accounts.models import (
     UserToken,
 )
 from cocreate.accounts.permissions import Principal, require_role
-from cocreate.accounts.services import CONTROL_CHARS, ValidationFailed
+from cocreate.accounts.services import CONTROL_CHARS
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import N_, using_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import N_, using_locale
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
 
@@ -184,11 +185,11 @@ def _validate_department(session: Session, form: DepartmentForm, current_id: int
         if twin is not None and twin != current_id:
             errors["section_ja"] = _("A department with this division and section already exists.")
     if errors:
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
 
 
-def _code_taken(form: DepartmentForm) -> ValidationFailed:
-    return ValidationFailed({"code": _("The code %(code)s is already used by another department.", code=form.code)})
+def _code_taken(form: DepartmentForm) -> Invalid:
+    return Invalid({"code": _("The code %(code)s is already used by another department.", code=form.code)})
 
 
 def create_department(session: Session, actor: Principal, form: DepartmentForm) -> Department:
@@ -234,14 +235,14 @@ def update_department(session: Session, actor: Principal, department_id: int, fo
 
 
 def delete_department(session: Session, actor: Principal, department_id: int) -> None:
-    """Delete a department nobody refers to; otherwise :class:`ValidationFailed` says why."""
+    """Delete a department nobody refers to; otherwise :class:`Invalid` says why."""
     admin = require_admin(actor)
     department = _get_department(session, department_id)
     staff = session.exec(select(sa.func.count()).select_from(RoleAssignment)
                          .where(RoleAssignment.department_id == department.id)).one()
     if staff:
         session.rollback()
-        raise ValidationFailed({"delete": _(
+        raise Invalid({"delete": _(
             "This department cannot be deleted: %(count)s staff role(s) belong to it. "
             "Revoke them or move the staff to another department first.", count=staff)})
     details = {"code": department.code, "division_ja": department.division_ja, "section_ja": department.section_ja}
@@ -251,7 +252,7 @@ def delete_department(session: Session, actor: Principal, department_id: int) ->
         session.flush()
     except sa.exc.IntegrityError:  # challenges or other records still point at it
         session.rollback()
-        raise ValidationFailed({"delete": _(
+        raise Invalid({"delete": _(
             "This department cannot be deleted: challenges or other records belong to it.")}) from None
     session.commit()
 
@@ -397,11 +398,11 @@ def _grant(session: Session, actor: User | None, user: User, role: Role, departm
     return assignment
 
 
-def _duplicate_role(role: Role, department: Department | None) -> ValidationFailed:
+def _duplicate_role(role: Role, department: Department | None) -> Invalid:
     if department is not None:
-        return ValidationFailed({"role": _("This user is already %(role)s of %(department)s.",
+        return Invalid({"role": _("This user is already %(role)s of %(department)s.",
                                            role=str(ROLE_LABELS[role]), department=department.display_name())})
-    return ValidationFailed({"role": _("This user already holds the role %(role)s.", role=str(ROLE_LABELS[role]))})
+    return Invalid({"role": _("This user already holds the role %(role)s.", role=str(ROLE_LABELS[role]))})
 
 
 def grant_role(session: Session, actor: Principal, user_id: int, role_value: object,
@@ -420,12 +421,12 @@ def grant_role(session: Session, actor: Principal, user_id: int, role_value: obj
             errors["department_id"] = _("Choose the department this staff member works in.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     assert role is not None
     user = _get_user(session, user_id, lock=True)  # serialises grants to one user
     if user.deleted_at is not None:
         session.rollback()
-        raise ValidationFailed({"role": _("This account has been deleted.")})
+        raise Invalid({"role": _("This account has been deleted.")})
     try:
         assignment = _grant(session, admin, user, role, department)
     except sa.exc.IntegrityError:  # the same staff role granted concurrently
@@ -461,7 +462,7 @@ def revoke_role(session: Session, actor: Principal, user_id: int, assignment_id:
         remaining = _active_admin_count(session) - (1 if target.is_active else 0)
         if remaining < 1:
             session.rollback()
-            raise ValidationFailed({"roles": _(
+            raise Invalid({"roles": _(
                 "You cannot revoke this administrator role: it is the last one, and the ward would be left "
                 "without an administrator. Make someone else an administrator first.")})
     department = session.get(Department, assignment.department_id) if assignment.department_id else None
@@ -488,7 +489,7 @@ def block_user(session: Session, actor: Principal, user_id: int, reason: str) ->
         errors["reason"] = _("Use at most %(max)s characters.", max=REASON_MAX)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     user.blocked_at = utcnow()
     user.blocked_reason = reason
     user.session_epoch += 1  # auth.py drops every session holding the old epoch
@@ -503,7 +504,7 @@ def unblock_user(session: Session, actor: Principal, user_id: int) -> User:
     user = _get_user(session, user_id, lock=True)
     if user.blocked_at is None:
         session.rollback()
-        raise ValidationFailed({"reason": _("This account is not blocked.")})
+        raise Invalid({"reason": _("This account is not blocked.")})
     previous = user.blocked_reason or ""
     user.blocked_at = None
     user.blocked_reason = None
@@ -586,7 +587,7 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
             extra.append(role)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
 
     user = session.exec(select(User).where(User.email == email).with_for_update()).first()
     created = user is None
@@ -598,11 +599,11 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
             session.flush()
         except sa.exc.IntegrityError:  # the same address registered at this very moment
             session.rollback()
-            raise ValidationFailed({"email": _("An account for this address was just created. "
+            raise Invalid({"email": _("An account for this address was just created. "
                                                "Send the invitation again.")}) from None
     elif not user.is_active:
         session.rollback()
-        raise ValidationFailed({"email": _("The account for this address is blocked. Unblock it first.")})
+        raise Invalid({"email": _("The account for this address is blocked. Unblock it first.")})
 
     roles = [Role.STAFF, *extra]
     granted = [role for role in roles
@@ -611,7 +612,7 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
     pending = is_pending_invitation(user)
     if not granted and not pending:
         session.rollback()
-        raise ValidationFailed({"department_id": _("This person already holds these roles.")})
+        raise Invalid({"department_id": _("This person already holds these roles.")})
     assert department is not None
     _record(session, admin, "staff.invited", "user", user.id,
             {"email": email, "department_code": department.code, "roles": [role.value for role in roles],
@@ -632,7 +633,7 @@ def resend_invitation(session: Session, settings: Settings, actor: Principal, us
     user = _get_user(session, user_id, lock=True)
     if not is_pending_invitation(user) or not user.is_active:
         session.rollback()
-        raise ValidationFailed({"invitation": _(
+        raise Invalid({"invitation": _(
             "This account does not wait for an invitation: its owner has already set a password.")})
     held = _roles_of(session, [user_id])[user_id]
     department = next((h.department for h in held if h.role is Role.STAFF and h.department), None)
@@ -665,7 +666,7 @@ def accept_invitation(session: Session, token: str, password: str, accept_terms:
     user = session.get(User, row.user_id) if row else None
     if user is None or not user.is_active:
         session.rollback()
-        raise ValidationFailed({"token": _("This link has expired or was already used. Ask for a new one.")})
+        raise Invalid({"token": _("This link has expired or was already used. Ask for a new one.")})
     errors: dict[str, str] = {}
     if message := services.check_password(password or "", user.email or ""):
         errors["password"] = message
@@ -675,7 +676,7 @@ def accept_invitation(session: Session, token: str, password: str, accept_terms:
         errors["accept_privacy"] = _("Agree to the privacy policy to register.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     had_password = user.password_hash is not None
     user.password_hash = password_hash
     if had_password:
@@ -761,7 +762,7 @@ def create_admin(session: Session, email: str, display_name: str, password: str)
     if message := services.check_password(password or "", email):
         errors["password"] = message
     if errors:
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     password_hash = passwords.hash_password(password)  # before the first query: no lock held meanwhile
     user = session.exec(select(User).where(User.email == email).with_for_update()).first()
     created = user is None
@@ -774,7 +775,7 @@ def create_admin(session: Session, email: str, display_name: str, password: str)
     else:
         if not user.is_active:
             session.rollback()
-            raise ValidationFailed({"email": _("The account for this address is blocked. Unblock it first.")})
+            raise Invalid({"email": _("The account for this address is blocked. Unblock it first.")})
         user.password_hash = password_hash
         user.session_epoch += 1
         if user.email_confirmed_at is None:

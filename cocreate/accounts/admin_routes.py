@@ -16,13 +16,13 @@ from litestar.response import Redirect, Template
 from cocreate.accounts import admin, auth
 from cocreate.accounts.models import ROLE_LABELS, Role
 from cocreate.accounts.permissions import admin_only, principal_of
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.forms import texts as _texts
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 
 DEPARTMENT_FIELDS = ("code", "division_ja", "section_ja", "division_en", "section_en")
@@ -78,7 +78,7 @@ def department_create(request: Request, db_session: DbSession, data: Form) -> Te
     form = _department_form(data)
     try:
         department = admin.create_department(db_session, principal_of(request), form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _department_page(request, None, vars(form), failed.errors, 400)
     return after_post(request, "/admin/departments",
                       message=_("Department %(name)s was created.", name=department.display_name()))
@@ -98,7 +98,7 @@ def department_update(request: Request, db_session: DbSession, department_id: Fr
     form = _department_form(data)
     try:
         department = _not_found(admin.update_department, db_session, actor, department_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         current = _not_found(admin.get_department, db_session, actor, department_id)
         return _department_page(request, current, vars(form), failed.errors, 400)
     return after_post(request, "/admin/departments",
@@ -110,7 +110,7 @@ def department_delete(request: Request, db_session: DbSession, department_id: Fr
     actor = principal_of(request)
     try:
         _not_found(admin.delete_department, db_session, actor, department_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         current = _not_found(admin.get_department, db_session, actor, department_id)
         form = {name: getattr(current, name) for name in DEPARTMENT_FIELDS}
         return _department_page(request, current, form, failed.errors, 400)
@@ -166,7 +166,7 @@ def user_grant(request: Request, db_session: DbSession, user_id: FromPath[int], 
     try:
         assignment = _not_found(admin.grant_role, db_session, principal_of(request), user_id, form["role"],
                                 form["department_id"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _user_page(request, db_session, user_id, failed.errors, form, 400)
     return after_post(request, f"/admin/users/{user_id}",
                       message=_("The role %(role)s was granted.", role=str(ROLE_LABELS[Role(assignment.role)])))
@@ -177,7 +177,7 @@ def user_revoke(request: Request, db_session: DbSession, user_id: FromPath[int],
                 assignment_id: FromPath[int]) -> Template | Redirect:
     try:
         _not_found(admin.revoke_role, db_session, principal_of(request), user_id, assignment_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _user_page(request, db_session, user_id, failed.errors, None, 400)
     return after_post(request, f"/admin/users/{user_id}", message=_("The role was revoked."))
 
@@ -187,7 +187,7 @@ def user_block(request: Request, db_session: DbSession, user_id: FromPath[int], 
     reason = _text(data, "reason", 5000)
     try:
         _not_found(admin.block_user, db_session, principal_of(request), user_id, reason)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _user_page(request, db_session, user_id, failed.errors, {"reason": reason}, 400)
     return after_post(request, f"/admin/users/{user_id}",
                       message=_("The account was blocked and signed out everywhere."))
@@ -197,7 +197,7 @@ def user_block(request: Request, db_session: DbSession, user_id: FromPath[int], 
 def user_unblock(request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template | Redirect:
     try:
         _not_found(admin.unblock_user, db_session, principal_of(request), user_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _user_page(request, db_session, user_id, failed.errors, None, 400)
     return after_post(request, f"/admin/users/{user_id}", message=_("The account was unblocked."))
 
@@ -207,7 +207,7 @@ def user_resend_invitation(request: Request, db_session: DbSession, settings: Ap
                            user_id: FromPath[int]) -> Template | Redirect:
     try:
         user = _not_found(admin.resend_invitation, db_session, settings, principal_of(request), user_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _user_page(request, db_session, user_id, failed.errors, None, 400)
     return after_post(request, f"/admin/users/{user_id}",
                       message=_("A new invitation was sent to %(email)s.", email=user.email))
@@ -241,7 +241,7 @@ def invite_submit(request: Request, db_session: DbSession, settings: AppSettings
                                        department_id=form["department_id"], extra_roles=form["extra_roles"])
     try:
         result = admin.invite_staff(db_session, settings, principal_of(request), invitation)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _invite_page(request, db_session, form, failed.errors, 400)
     if result.invitation_sent:
         message = _("An invitation was sent to %(email)s.", email=result.user.email)
@@ -298,7 +298,7 @@ def invitation_submit(request: Request, db_session: DbSession, token: FromPath[s
     try:
         user = admin.accept_invitation(db_session, token, _text(data, "password", 1000),
                                        _text(data, "accept_terms") == "yes", _text(data, "accept_privacy") == "yes")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         invitee = admin.invitation_user(db_session, token) if "token" not in failed.errors else None
         db_session.rollback()
         if invitee is None:

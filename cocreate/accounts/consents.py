@@ -28,11 +28,12 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Consent, ConsentDocument, User
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import Invalid
+from cocreate.i18n import get_locale
+from cocreate.i18n import gettext as _
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision
 from cocreate.web.forms import safe_next
 from cocreate.web.htmx import is_htmx
-from cocreate.web.i18n import get_locale
-from cocreate.web.i18n import gettext as _
 
 VERSIONS_TTL = 30.0
 CONSENT_PATH = "/account/consent"
@@ -162,22 +163,20 @@ def agree(session: Session, actor: Principal, accepted: Mapping[ConsentDocument,
     """Record the acting user's agreement to the published versions they have not agreed to yet.
 
     Every outstanding document must be accepted; versions published after the page was shown are
-    refused (the page then shows them). Raises :class:`cocreate.accounts.services.ValidationFailed`.
+    refused (the page then shows them). Raises :class:`cocreate.errors.Invalid`.
     """
-    from cocreate.accounts.services import ValidationFailed  # services import this module
-
     principal_user = require_signed_in(actor)
     versions = current_versions(session)
     user = session.get(User, principal_user.id, with_for_update=True)
     if user is None or not user.is_active:
         session.rollback()
-        raise ValidationFailed({"accept_terms": _("This account cannot sign in. Contact the ward if you think "
+        raise Invalid({"accept_terms": _("This account cannot sign in. Contact the ward if you think "
                                                    "this is a mistake.")})
     try:
         check_shown(versions, shown)
     except ConsentChanged:
         session.rollback()
-        raise ValidationFailed({"changed": _("A newer version was published while you were reading. "
+        raise Invalid({"changed": _("A newer version was published while you were reading. "
                                              "Read it and agree again.")}) from None
     documents = outstanding(user, versions)
     errors: dict[str, str] = {}
@@ -187,7 +186,7 @@ def agree(session: Session, actor: Principal, accepted: Mapping[ConsentDocument,
         errors["accept_privacy"] = _("Agree to the privacy policy to continue.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     record(session, user, versions, documents)
     session.commit()
     return user

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from cocreate.db.base import TimestampedModel, UTCDateTime, enum_type, utcnow
-from cocreate.web.i18n import get_locale
-from cocreate.web.i18n import lazy_gettext as _l
+from cocreate.i18n import get_locale
+from cocreate.i18n import lazy_gettext as _l
 
 
 class Department(TimestampedModel, table=True):

@@ -38,8 +38,8 @@ from cocreate.accounts import consents, services
 from cocreate.accounts.models import OidcIdentity, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.db.base import utcnow
+from cocreate.i18n import gettext as _
 from cocreate.settings import OidcProvider, Settings
-from cocreate.web.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -533,7 +533,7 @@ def complete_sign_up(session: Session, pending: PendingAccount, *, display_name:
     if not accept_privacy:
         errors["accept_privacy"] = _("Agree to the privacy policy to register.")
     if errors:
-        raise services.ValidationFailed(errors)
+        raise services.Invalid(errors)
 
     outcome = resolve(session, pending.identity)
     if not isinstance(outcome, NeedsCompletion):
@@ -578,7 +578,7 @@ def unlink(session: Session, actor: Principal, identity_id: int) -> OidcIdentity
         OidcIdentity.user_id == user.id, OidcIdentity.id != identity_id)).one()
     if owner is None or (not owner.password_hash and not others):
         session.rollback()
-        raise services.ValidationFailed({"identity": _(
+        raise services.Invalid({"identity": _(
             "This is the only way you can sign in. Set a password first (use “Forgot your password?” on the "
             "sign-in page), then remove this link.")})
     session.delete(row)

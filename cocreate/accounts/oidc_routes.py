@@ -10,14 +10,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, oidc, services
+from cocreate.i18n import get_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import OidcProvider, Settings
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import get_locale
-from cocreate.web.i18n import gettext as _
 
 NO_STORE = {"Cache-Control": "no-store"}
 CALLBACK_PARAMS = ("state", "code", "error", "iss")
@@ -126,7 +126,7 @@ def complete_submit(request: Request, db_session: DbSession, settings: AppSettin
         outcome = oidc.complete_sign_up(db_session, pending, display_name=form["display_name"],
                                         accept_terms=form["accept_terms"], accept_privacy=form["accept_privacy"],
                                         locale=get_locale())
-    except services.ValidationFailed as failed:
+    except services.Invalid as failed:
         return _complete_page(request, pending, provider, form, failed.errors, status_code=400)
     return _conclude(request, settings, provider, outcome, pending.next_url)
 

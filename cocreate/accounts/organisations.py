@@ -47,12 +47,13 @@ from cocreate.accounts.permissions import (
     require_role,
     require_signed_in,
 )
-from cocreate.accounts.services import ValidationFailed, check_email, normalize_email
+from cocreate.accounts.services import check_email, normalize_email
 from cocreate.audit import record
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
+from cocreate.i18n import using_locale
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import using_locale
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
 
@@ -348,7 +349,7 @@ def _clean(session: Session, form: OrganisationForm, *, organisation_id: int | N
         errors["description"] = _("The description contains characters that cannot be used.")
 
     if errors:
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     assert kind is not None
     return _Clean(name, kind, number, address, website, description)
 
@@ -365,7 +366,7 @@ def _flush_or_number_taken(session: Session) -> None:
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        raise ValidationFailed({"corporate_number": _corporate_number_taken()}) from None
+        raise Invalid({"corporate_number": _corporate_number_taken()}) from None
 
 
 @_atomic
@@ -434,10 +435,10 @@ def invite(session: Session, settings: Settings, actor: Principal, organisation_
     organisation = _get(session, organisation_id, lock=True)
     address = normalize_email(email)
     if message := check_email(address):
-        raise ValidationFailed({"email": message})
+        raise Invalid({"email": message})
     invitee = session.exec(select(User).where(User.email == address, col(User.deleted_at).is_(None))).first()
     if invitee is not None and membership(session, invitee.id, organisation_id) is not None:
-        raise ValidationFailed({"email": _("This person is already a member of the organisation.")})
+        raise Invalid({"email": _("This person is already a member of the organisation.")})
 
     now = utcnow()
     previous = session.exec(
@@ -458,7 +459,7 @@ def invite(session: Session, settings: Settings, actor: Principal, organisation_
         )
     ).scalar_one()
     if pending >= MAX_PENDING_INVITATIONS:
-        raise ValidationFailed({"email": _(
+        raise Invalid({"email": _(
             "This organisation already has %(max)s open invitations. Revoke some or wait until they are "
             "accepted.", max=MAX_PENDING_INVITATIONS)})
 
@@ -469,7 +470,7 @@ def invite(session: Session, settings: Settings, actor: Principal, organisation_
         )
     ).scalar_one()
     if sent_today >= MAX_INVITATIONS_PER_DAY:
-        raise ValidationFailed({"email": _(
+        raise Invalid({"email": _(
             "This organisation has sent %(max)s invitations in the last 24 hours. Try again tomorrow.",
             max=MAX_INVITATIONS_PER_DAY)})
 
@@ -503,7 +504,7 @@ def revoke_invitation(session: Session, actor: Principal, organisation_id: int, 
     if invitation is None or invitation.organisation_id != organisation_id:
         raise NotFound()
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise ValidationFailed({"invitation": _("This invitation was already accepted or revoked.")})
+        raise Invalid({"invitation": _("This invitation was already accepted or revoked.")})
     invitation.revoked_at = utcnow()
     session.add(invitation)
     record(session, actor_id=user.id, actor_label=_actor_label(user), action="organisation.invitation_revoked",
@@ -636,7 +637,7 @@ def remove_member(session: Session, actor: Principal, organisation_id: int, user
     if target is None:
         raise NotFound()
     if target.is_admin and admin_count(session, organisation_id) <= 1:
-        raise ValidationFailed({"member": _last_admin_message()})
+        raise Invalid({"member": _last_admin_message()})
     session.delete(target)
     record(session, actor_id=acting.id, actor_label=_actor_label(acting),
            action="organisation.member_left" if leaving else "organisation.member_removed",
@@ -658,7 +659,7 @@ def set_admin(session: Session, actor: Principal, organisation_id: int, user_id:
         session.rollback()  # nothing to change; release the lock
         return
     if not is_admin and admin_count(session, organisation_id) <= 1:
-        raise ValidationFailed({"member": _last_admin_message()})
+        raise Invalid({"member": _last_admin_message()})
     target.is_admin = is_admin
     session.add(target)
     record(session, actor_id=acting.id, actor_label=_actor_label(acting),
@@ -673,11 +674,11 @@ def set_admin(session: Session, actor: Principal, organisation_id: int, user_id:
 def _check_note(note: str, *, required: bool) -> str:
     note = (note or "").replace("\r\n", "\n").strip()
     if required and not note:
-        raise ValidationFailed({"note": _("Give the reason; the organisation's administrators will see it.")})
+        raise Invalid({"note": _("Give the reason; the organisation's administrators will see it.")})
     if len(note) > NOTE_MAX:
-        raise ValidationFailed({"note": _("Use at most %(max)s characters for the note.", max=NOTE_MAX)})
+        raise Invalid({"note": _("Use at most %(max)s characters for the note.", max=NOTE_MAX)})
     if _CONTROL_MULTILINE.search(note):
-        raise ValidationFailed({"note": _("The note contains characters that cannot be used.")})
+        raise Invalid({"note": _("The note contains characters that cannot be used.")})
     return note
 
 
@@ -708,9 +709,9 @@ def verify(session: Session, settings: Settings, actor: Principal, organisation_
     organisation = _get(session, organisation_id, lock=True)
     note = _check_note(note, required=False)
     if organisation.is_verified:
-        raise ValidationFailed({"note": _("This organisation is already verified.")})
+        raise Invalid({"note": _("This organisation is already verified.")})
     if not organisation.corporate_number:
-        raise ValidationFailed({"note": _(
+        raise Invalid({"note": _(
             "An organisation without a corporate number (法人番号) cannot be verified. Ask its administrators "
             "to add one.")})
     organisation.verified_at = utcnow()
@@ -731,7 +732,7 @@ def unverify(session: Session, settings: Settings, actor: Principal, organisatio
     organisation = _get(session, organisation_id, lock=True)
     note = _check_note(note, required=True)
     if not organisation.is_verified:
-        raise ValidationFailed({"note": _("This organisation is not verified.")})
+        raise Invalid({"note": _("This organisation is not verified.")})
     organisation.verified_at = None
     organisation.verified_by_id = None
     session.add(organisation)

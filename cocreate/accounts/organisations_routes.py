@@ -13,12 +13,12 @@ from litestar.response import Redirect, Template
 from cocreate.accounts import organisations
 from cocreate.accounts.models import ORGANISATION_KIND_LABELS, OrganisationKind
 from cocreate.accounts.permissions import admin_only, principal_of, require_organisation_admin, signed_in
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 
 # Read a little more than each field may hold, so the service can say "too long" instead of
@@ -85,7 +85,7 @@ def create(request: Request, db_session: DbSession, data: Form) -> Template | Re
     form = _organisation_form(data)
     try:
         organisation = organisations.create(db_session, principal_of(request), form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return render(request, "organisations/form.html", {
             "form": vars(form), "errors": failed.errors, "organisation": None, "kind_options": _kind_options(),
         }, status_code=400)
@@ -115,7 +115,7 @@ def update(request: Request, db_session: DbSession, organisation_id: FromPath[in
     form = _organisation_form(data)
     try:
         edited = organisations.update(db_session, actor, organisation_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return render(request, "organisations/form.html", {
             "form": vars(form), "errors": failed.errors, "organisation": viewing.organisation,
             "kind_options": _kind_options(),
@@ -162,7 +162,7 @@ def invite(request: Request, db_session: DbSession, settings: AppSettings, organ
     as_admin = _text(data, "as_admin") == "yes"
     try:
         organisations.invite(db_session, settings, principal_of(request), organisation_id, email, as_admin=as_admin)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _members_page(request, db_session, organisation_id, form={"email": email, "as_admin": as_admin},
                              errors=failed.errors, status_code=400)
     return after_post(request, f"/organisations/{organisation_id}/members",
@@ -175,7 +175,7 @@ def revoke_invitation(request: Request, db_session: DbSession, organisation_id: 
                       invitation_id: FromPath[int]) -> Template | Redirect:
     try:
         organisations.revoke_invitation(db_session, principal_of(request), organisation_id, invitation_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _members_page(request, db_session, organisation_id, errors=failed.errors, status_code=400)
     return after_post(request, f"/organisations/{organisation_id}/members",
                       message=_("The invitation has been revoked; its link no longer works."))
@@ -188,7 +188,7 @@ def remove_member(request: Request, db_session: DbSession, organisation_id: From
     actor = principal_of(request)
     try:
         organisations.remove_member(db_session, actor, organisation_id, user_id)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _members_page(request, db_session, organisation_id, errors=failed.errors, status_code=400)
     if user_id == actor.user_id:
         return after_post(request, "/account/organisations", message=_("You have left the organisation."))
@@ -202,7 +202,7 @@ def leave(request: Request, db_session: DbSession, organisation_id: FromPath[int
     actor = principal_of(request)
     try:
         organisations.remove_member(db_session, actor, organisation_id, actor.user_id or 0)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         viewing = organisations.view(db_session, actor, organisation_id)
         return render(request, "organisations/detail.html", {
             "viewing": viewing, "organisation": viewing.organisation, "kind_labels": ORGANISATION_KIND_LABELS,
@@ -218,7 +218,7 @@ def set_admin(request: Request, db_session: DbSession, organisation_id: FromPath
     make_admin = _text(data, "is_admin") == "yes"
     try:
         organisations.set_admin(db_session, principal_of(request), organisation_id, user_id, make_admin)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _members_page(request, db_session, organisation_id, errors=failed.errors, status_code=400)
     message = (_("The member is now an administrator of the organisation.") if make_admin
                else _("The member is no longer an administrator of the organisation."))
@@ -321,7 +321,7 @@ def admin_verify(request: Request, db_session: DbSession, settings: AppSettings,
     note = _text(data, "note", 2000)
     try:
         organisations.verify(db_session, settings, principal_of(request), organisation_id, note)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _review_page(request, db_session, organisation_id, errors=failed.errors, note=note, status_code=400)
     return after_post(request, "/admin/organisations", message=_("The organisation is now verified."))
 
@@ -333,7 +333,7 @@ def admin_unverify(request: Request, db_session: DbSession, settings: AppSetting
     note = _text(data, "note", 2000)
     try:
         organisations.unverify(db_session, settings, principal_of(request), organisation_id, note)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _review_page(request, db_session, organisation_id, errors=failed.errors, note=note, status_code=400)
     return after_post(request, f"/admin/organisations/{organisation_id}",
                       message=_("The verification has been withdrawn."))

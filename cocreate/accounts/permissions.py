@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, RoleAssignment, User
 from cocreate.errors import Forbidden, SignInRequired
-from cocreate.web.i18n import gettext as _
+from cocreate.i18n import gettext as _
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,12 @@ from sqlmodel import Session, col, select
 from cocreate import audit, mail
 from cocreate.accounts.models import ResidencyRequest, ResidencyStatus, User
 from cocreate.accounts.permissions import Forbidden, Principal, principal_of, require, require_signed_in
-from cocreate.accounts.services import ValidationFailed, normalize_email
+from cocreate.accounts.services import normalize_email
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import N_, WARD_TIMEZONE, format_date, ngettext, using_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import N_, WARD_TIMEZONE, format_date, ngettext, using_locale
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
 
@@ -322,7 +323,7 @@ def request_code(session: Session, actor: Principal, form: AddressForm) -> Resid
         errors = {"request": _("You already have a request in progress. Cancel it first to change the address.")}
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     request = ResidencyRequest(user_id=user.id, status=ResidencyStatus.REQUESTED, method=POSTAL_CODE.name,  # type: ignore[arg-type]
                                full_name=full_name, postal_code=postal_code or "", address=address)
     session.add(request)
@@ -336,7 +337,7 @@ def cancel_request(session: Session, actor: Principal) -> None:
     request = open_request(session, user.id, lock=True)
     if request is None:
         session.rollback()
-        raise ValidationFailed({"request": _("You have no request in progress.")})
+        raise Invalid({"request": _("You have no request in progress.")})
     _end(request, ResidencyStatus.CANCELLED, by=user)
     session.commit()
 
@@ -344,14 +345,14 @@ def cancel_request(session: Session, actor: Principal) -> None:
 def redeem_code(session: Session, actor: Principal, raw_code: str) -> User:
     """Enter the code from the letter. Wrong codes count (5 per issued code); expired codes are refused.
 
-    A wrong code is committed as an attempt before :class:`ValidationFailed` is raised.
+    A wrong code is committed as an attempt before :class:`Invalid` is raised.
     """
     user = _load_user(session, require_signed_in(actor).id, lock=True)
     request = open_request(session, user.id, lock=True)
 
-    def fail(message: str) -> ValidationFailed:
+    def fail(message: str) -> Invalid:
         session.rollback()
-        return ValidationFailed({"code": message})
+        return Invalid({"code": message})
 
     if user.is_verified_resident:
         raise fail(_("You are already verified as a resident."))
@@ -373,9 +374,9 @@ def redeem_code(session: Session, actor: Principal, raw_code: str) -> User:
         left = POSTAL_CODE.max_attempts - request.code_attempts
         session.commit()
         if left <= 0:
-            raise ValidationFailed({"code": _("The code is not correct. It no longer works: "
+            raise Invalid({"code": _("The code is not correct. It no longer works: "
                                               "cancel this request and ask for a new code.")})
-        raise ValidationFailed({"code": ngettext("The code is not correct. You can try %(num)s more time.",
+        raise Invalid({"code": ngettext("The code is not correct. You can try %(num)s more time.",
                                                  "The code is not correct. You can try %(num)s more times.",
                                                  left)})
     _end(request, ResidencyStatus.VERIFIED, by=None)
@@ -444,14 +445,14 @@ def issue_codes(session: Session, actor: Principal, request_ids: Sequence[int] |
     else:
         ids = sorted(set(request_ids))
         if not ids:
-            raise ValidationFailed({"request_ids": _("Select at least one request.")})
+            raise Invalid({"request_ids": _("Select at least one request.")})
         if len(ids) > MAX_BATCH:
-            raise ValidationFailed({"request_ids": _("Select at most %(max)s requests at a time.", max=MAX_BATCH)})
+            raise Invalid({"request_ids": _("Select at most %(max)s requests at a time.", max=MAX_BATCH)})
         statement = statement.where(col(ResidencyRequest.id).in_(ids), col(ResidencyRequest.status).in_(OPEN_STATUSES))
     rows = session.exec(statement.limit(MAX_BATCH).with_for_update()).all()
     if not rows:
         session.rollback()
-        raise ValidationFailed({"request_ids": _("There are no open requests to generate codes for.")})
+        raise Invalid({"request_ids": _("There are no open requests to generate codes for.")})
     now = utcnow()
     issued: list[IssuedCode] = []
     for row in rows:
@@ -530,10 +531,10 @@ def mark_verified(session: Session, actor: Principal, user_id: int, note: str) -
         raise Forbidden(_("You cannot verify your own residency. Ask a colleague."))
     if user.is_verified_resident:
         session.rollback()
-        raise ValidationFailed({"note": _("This user is already verified as a resident.")})
+        raise Invalid({"note": _("This user is already verified as a resident.")})
     if message := _check_note(note, empty=_("Note what you checked, for example the document you saw.")):
         session.rollback()
-        raise ValidationFailed({"note": message})
+        raise Invalid({"note": message})
     request = open_request(session, user.id, lock=True)
     if request is None:
         request = ResidencyRequest(user_id=user.id, status=ResidencyStatus.VERIFIED, method=STAFF_CHECK.name)  # type: ignore[arg-type]
@@ -557,10 +558,10 @@ def reject_request(session: Session, settings: Settings, actor: Principal, user_
     request = open_request(session, user.id, lock=True)
     if request is None:
         session.rollback()
-        raise ValidationFailed({"reason": _("This user has no request in progress.")})
+        raise Invalid({"reason": _("This user has no request in progress.")})
     if message := _check_note(reason, empty=_("Give the reason; the resident is told it.")):
         session.rollback()
-        raise ValidationFailed({"reason": message})
+        raise Invalid({"reason": message})
     _end(request, ResidencyStatus.REJECTED, by=staff, note=reason)
     audit.record(session, actor_id=staff.id, actor_label=staff.display_name, action="residency.rejected",
                  target_type="residency_request", target_id=str(request.id),
@@ -578,10 +579,10 @@ def revoke(session: Session, settings: Settings, actor: Principal, user_id: int,
     reason = _clean_text(reason)
     if not user.is_verified_resident:
         session.rollback()
-        raise ValidationFailed({"revoke_reason": _("This user is not verified.")})
+        raise Invalid({"revoke_reason": _("This user is not verified.")})
     if message := _check_note(reason, empty=_("Give the reason; the resident is told it.")):
         session.rollback()
-        raise ValidationFailed({"revoke_reason": message})
+        raise Invalid({"revoke_reason": message})
     previous_method = user.residency_method
     user.residency_verified_at = None
     user.residency_method = None

@@ -11,13 +11,13 @@ from litestar.response import Redirect, Template
 from cocreate.accounts import auth, consents, services
 from cocreate.accounts.models import ConsentDocument
 from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, get_locale, using_locale
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, get_locale, using_locale
-from cocreate.web.i18n import gettext as _
 
 
 def _register_page(request: Request, db_session: DbSession, form: dict[str, Any], errors: dict[str, str],
@@ -47,7 +47,7 @@ def register_submit(request: Request, db_session: DbSession, settings: AppSettin
     )
     try:
         services.register(db_session, settings, registration)
-    except services.ValidationFailed as failed:
+    except services.Invalid as failed:
         return _register_page(request, db_session, form, failed.errors, 400)
     return render(request, "accounts/check_email.html", {"email": services.normalize_email(form["email"])})
 
@@ -125,7 +125,7 @@ def reset_form(request: Request, token: FromPath[str]) -> Template:
 def reset_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
     try:
         services.reset_password(db_session, token, _text(data, "password", 1000))
-    except services.ValidationFailed as failed:
+    except services.Invalid as failed:
         if "token" in failed.errors:
             return render(request, "accounts/link_invalid.html", {}, status_code=400)
         return render(request, "accounts/reset.html", {"token": token, "errors": failed.errors}, status_code=400)
@@ -161,7 +161,7 @@ def consent_submit(request: Request, db_session: DbSession, data: Form) -> Templ
             shown={ConsentDocument.TERMS: _text(data, "terms_version", 40),
                    ConsentDocument.PRIVACY: _text(data, "privacy_version", 40)},
         )
-    except services.ValidationFailed as failed:
+    except services.Invalid as failed:
         return _consent_page(request, db_session, target, failed.errors, 400)
     return after_post(request, target, message=_("Thank you. You can continue where you were."))
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from babel.support import LazyProxy
 from sqlmodel import Session, col, delete, select
 
-from cocreate import audit, mail
+from cocreate import audit, components, mail
 from cocreate.accounts import passwords, residency, services
 from cocreate.accounts.models import (
     AgeBand,
@@ -36,11 +36,11 @@ from cocreate.accounts.models import (
     UserToken,
 )
 from cocreate.accounts.permissions import Principal, require_signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import N_, SUPPORTED_LOCALES, using_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import N_, SUPPORTED_LOCALES, using_locale
-from cocreate.web.i18n import gettext as _
 from cocreate.web.templating import render_standalone
 
 CHANGE_EMAIL_TTL = services.CONFIRM_EMAIL_TTL
@@ -101,10 +101,10 @@ def _reauth_locked(row: SignInThrottle | None) -> str | None:
     return _("Too many wrong passwords. Try again in %(minutes)s minutes.", minutes=minutes)
 
 
-def _refuse(session: Session, errors: dict[str, str]) -> ValidationFailed:
+def _refuse(session: Session, errors: dict[str, str]) -> Invalid:
     """Keep only the throttle count (the user rows are untouched), then report."""
     session.commit()
-    return ValidationFailed(errors)
+    return Invalid(errors)
 
 
 # --- profile -------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def update_profile(session: Session, actor: Principal, form: ProfileForm) -> Use
         errors["locale"] = _("Choose a language from the list.")
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     user.display_name = display_name
     user.area = area
     user.age_band = age_band
@@ -254,19 +254,12 @@ def confirm_email_change(session: Session, token: str) -> User | None:
 # --- download my data ----------------------------------------------------------------------------
 
 ExportSection = Callable[[Session, User], Any]
-EXPORT_SECTIONS: dict[str, ExportSection] = {}
+"""``build(session, user)`` returns JSON-able data: only the user's own data, never other people's
+personal data, never password or token hashes. Each component lists its sections in its manifest
+(``Component.export_sections``)."""
 
 
-def register_export_section(name: str, build: ExportSection) -> None:
-    """Add a section to "download my data": ``build(session, user)`` returns JSON-able data.
-
-    Components (proposals, labs) register theirs at import. A section holds only the user's own
-    data: never other people's personal data, never password or token hashes.
-    """
-    EXPORT_SECTIONS[name] = build
-
-
-def _profile(session: Session, user: User) -> dict[str, Any]:
+def export_profile(session: Session, user: User) -> dict[str, Any]:
     return {
         "id": user.id, "email": user.email, "email_confirmed_at": user.email_confirmed_at,
         "display_name": user.display_name, "locale": user.locale, "area": user.area,
@@ -276,12 +269,12 @@ def _profile(session: Session, user: User) -> dict[str, Any]:
     }
 
 
-def _consents(session: Session, user: User) -> list[dict[str, Any]]:
+def export_consents(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(select(Consent).where(Consent.user_id == user.id).order_by(col(Consent.id))).all()
     return [{"document": row.document, "version": row.version, "agreed_at": row.created_at} for row in rows]
 
 
-def _roles(session: Session, user: User) -> list[dict[str, Any]]:
+def export_roles(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(
         select(RoleAssignment, Department).join(Department, isouter=True)
         .where(RoleAssignment.user_id == user.id).order_by(col(RoleAssignment.id))
@@ -291,7 +284,7 @@ def _roles(session: Session, user: User) -> list[dict[str, Any]]:
             for role, department in rows]
 
 
-def _organisations(session: Session, user: User) -> list[dict[str, Any]]:
+def export_organisations(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(
         select(OrganisationMember, Organisation).join(Organisation)
         .where(OrganisationMember.user_id == user.id).order_by(col(OrganisationMember.id))
@@ -300,13 +293,13 @@ def _organisations(session: Session, user: User) -> list[dict[str, Any]]:
              "is_admin": member.is_admin, "member_since": member.created_at} for member, organisation in rows]
 
 
-def _oidc_identities(session: Session, user: User) -> list[dict[str, Any]]:
+def export_oidc_identities(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(select(OidcIdentity).where(OidcIdentity.user_id == user.id).order_by(col(OidcIdentity.id))).all()
     return [{"provider": row.provider, "subject": row.subject, "email": row.email, "linked_at": row.created_at,
              "last_used_at": row.last_used_at} for row in rows]
 
 
-def _residency_requests(session: Session, user: User) -> list[dict[str, Any]]:
+def export_residency_requests(session: Session, user: User) -> list[dict[str, Any]]:
     rows = session.exec(
         select(ResidencyRequest).where(ResidencyRequest.user_id == user.id).order_by(col(ResidencyRequest.id))
     ).all()
@@ -316,19 +309,13 @@ def _residency_requests(session: Session, user: User) -> list[dict[str, Any]]:
              "code_attempts": row.code_attempts, "decided_at": row.decided_at, "note": row.note} for row in rows]
 
 
-register_export_section("profile", _profile)
-register_export_section("consents", _consents)
-register_export_section("roles", _roles)
-register_export_section("organisations", _organisations)
-register_export_section("oidc_identities", _oidc_identities)
-register_export_section("residency_requests", _residency_requests)
 
 
 def export_data(session: Session, actor: Principal) -> dict[str, Any]:
     """Everything the platform holds about the signed-in user, section by section."""
     user = _own_user(session, actor)
     data: dict[str, Any] = {"format": "cocreate-personal-data", "version": 1, "exported_at": utcnow()}
-    for name, build in EXPORT_SECTIONS.items():
+    for name, build in components.export_sections().items():
         data[name] = build(session, user)
     return data
 
@@ -350,17 +337,12 @@ def export_json(data: dict[str, Any]) -> bytes:
 # --- delete my account ---------------------------------------------------------------------------
 
 DeletionHook = Callable[[Session, User], None]
-DELETION_HOOKS: list[DeletionHook] = []
+"""``hook(session, user)`` runs inside the deletion transaction, before the account is wiped.
 
-
-def register_deletion_hook(hook: DeletionHook) -> None:
-    """Run ``hook(session, user)`` inside the deletion transaction, before the account is wiped.
-
-    Components erase or anonymise what only they know about (e.g. trial participants' details).
-    Public contributions stay: they show as 退会したユーザー through ``User.public_name``.
-    """
-    if hook not in DELETION_HOOKS:
-        DELETION_HOOKS.append(hook)
+Components erase or anonymise what only they know about (e.g. trial participants' details) and list
+their hooks in their manifests (``Component.deletion_hooks``). Public contributions stay: they show as
+退会したユーザー through ``User.public_name``.
+"""
 
 
 def _sole_admin_organisations(session: Session, user: User) -> list[Organisation]:
@@ -422,7 +404,7 @@ def delete_account(session: Session, actor: Principal, password: str, confirmed:
         raise _refuse(session, {"confirm": _(
             "You are the only system administrator. Give another account the administrator role first.")})
 
-    for hook in DELETION_HOOKS:
+    for hook in components.deletion_hooks():
         hook(session, user)
     residency.erase_for_deleted_account(session, user)
     old_email = user.email

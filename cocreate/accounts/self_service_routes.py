@@ -10,17 +10,17 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from cocreate import components, i18n
 from cocreate.accounts import auth, consents, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
 from cocreate.accounts.permissions import principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db.base import utcnow
-from cocreate.web import i18n
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 
 STAFF_PER_PAGE = 50
@@ -82,7 +82,7 @@ def profile_submit(request: Request, db_session: DbSession, settings: AppSetting
             "age_band": _text(data, "age_band", 40), "locale": _text(data, "locale", 10)}
     try:
         user = self_service.update_profile(db_session, principal_of(request), self_service.ProfileForm(**form))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _profile_page(request, form, failed.errors, 400)
     with i18n.using_locale(user.locale):
         message = _("Your profile has been saved.")
@@ -103,7 +103,7 @@ def password_submit(request: Request, db_session: DbSession, settings: AppSettin
     try:
         user = self_service.change_password(db_session, settings, principal_of(request),
                                             _text(data, "current_password"), _text(data, "new_password"))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return render(request, "account/password.html", {"errors": failed.errors}, status_code=400)
     auth.sign_in(request, user)  # a fresh session at the new epoch: this device stays signed in
     return after_post(request, "/account", message=_("Your password has been changed. Other devices were signed out."))
@@ -120,7 +120,7 @@ def email_submit(request: Request, db_session: DbSession, settings: AppSettings,
     try:
         email = self_service.request_email_change(db_session, settings, principal_of(request), form["new_email"],
                                                   _text(data, "password"))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return render(request, "account/email.html", {"form": form, "errors": failed.errors}, status_code=400)
     return render(request, "account/email_sent.html", {"email": email})
 
@@ -159,7 +159,7 @@ def residency_request(request: Request, db_session: DbSession, data: Form) -> Te
             "address": _text(data, "address", 1000)}
     try:
         residency.request_code(db_session, principal_of(request), residency.AddressForm(**form))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _residency_page(request, db_session, form, failed.errors, 400)
     return after_post(request, "/account/residency",
                       message=_("Your request has been received. The ward will mail you a code."))
@@ -169,7 +169,7 @@ def residency_request(request: Request, db_session: DbSession, data: Form) -> Te
 def residency_code(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     try:
         residency.redeem_code(db_session, principal_of(request), _text(data, "code", 100))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _residency_page(request, db_session, {}, failed.errors, 400)
     return after_post(request, "/account/residency", message=_("Thank you. You are now verified as a resident."))
 
@@ -178,7 +178,7 @@ def residency_code(request: Request, db_session: DbSession, data: Form) -> Templ
 def residency_cancel(request: Request, db_session: DbSession) -> Template | Redirect:
     try:
         residency.cancel_request(db_session, principal_of(request))
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _residency_page(request, db_session, {}, failed.errors, 400)
     return after_post(request, "/account/residency",
                       message=_("Your request has been cancelled and your address erased."))
@@ -189,7 +189,7 @@ def residency_cancel(request: Request, db_session: DbSession) -> Template | Redi
 
 @get("/export", name="account-export", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
 def export_page(request: Request) -> Template:
-    return render(request, "account/export.html", {"sections": list(self_service.EXPORT_SECTIONS)})
+    return render(request, "account/export.html", {"sections": list(components.export_sections())})
 
 
 @post("/export", name="account-export-download", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
@@ -210,7 +210,7 @@ def delete_submit(request: Request, db_session: DbSession, data: Form) -> Templa
     try:
         self_service.delete_account(db_session, principal_of(request), _text(data, "password"),
                                     _text(data, "confirm") == "yes")
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return render(request, "account/delete.html", {"errors": failed.errors}, status_code=400)
     auth.sign_out(request)
     return after_post(request, "/", message=_("Your account has been deleted. Thank you for taking part."))
@@ -261,7 +261,7 @@ def staff_codes(request: Request, db_session: DbSession, data: Form) -> Response
         request_ids = [value for value in parsed if value is not None]
     try:
         issued = residency.issue_codes(db_session, principal_of(request), request_ids)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _staff_list(request, db_session, errors=failed.errors, status_code=400)
     stamp = utcnow().astimezone(i18n.WARD_TIMEZONE).strftime("%Y%m%d-%H%M%S")
     return _no_store(Response(residency.codes_csv(issued), status_code=200, media_type="text/csv", headers={
@@ -297,7 +297,7 @@ def staff_verify(request: Request, db_session: DbSession, user_id: FromPath[int]
     form = {"note": _text(data, "note", 2000)}
     try:
         residency.mark_verified(db_session, principal_of(request), user_id, form["note"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _staff_user(request, db_session, user_id, failed.errors, form, 400)
     return after_post(request, f"/staff/residency/users/{user_id}", message=_("The user is now verified as a resident."))
 
@@ -308,7 +308,7 @@ def staff_reject(request: Request, db_session: DbSession, settings: AppSettings,
     form = {"reason": _text(data, "reason", 2000)}
     try:
         residency.reject_request(db_session, settings, principal_of(request), user_id, form["reason"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _staff_user(request, db_session, user_id, failed.errors, form, 400)
     return after_post(request, f"/staff/residency/users/{user_id}",
                       message=_("The request has been rejected and the resident told why."))
@@ -320,7 +320,7 @@ def staff_revoke(request: Request, db_session: DbSession, settings: AppSettings,
     form = {"revoke_reason": _text(data, "revoke_reason", 2000)}
     try:
         residency.revoke(db_session, settings, principal_of(request), user_id, form["revoke_reason"])
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _staff_user(request, db_session, user_id, failed.errors, form, 400)
     return after_post(request, f"/staff/residency/users/{user_id}",
                       message=_("The verification has been withdrawn and the resident told why."))

@@ -21,9 +21,9 @@ from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpo
 from cocreate.db import read_apart
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
+from cocreate.i18n import N_, using_locale
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import N_, using_locale
-from cocreate.web.i18n import gettext as _
 from cocreate.web.templating import render_standalone
 
 CONFIRM_EMAIL_TTL = timedelta(days=3)
@@ -36,9 +36,6 @@ LOCKOUT = timedelta(minutes=15)
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-ValidationFailed = Invalid  # the name most modules still import from here; cocreate.errors.Invalid is the one
 
 
 def normalize_email(raw: str | None) -> str:
@@ -173,7 +170,7 @@ def register(session: Session, settings: Settings, form: Registration) -> User |
         name = "accept_terms" if changed.args[0] is ConsentDocument.TERMS else "accept_privacy"
         errors[name] = _("A new version was published while you were filling in the form. Read it and agree again.")
     if errors:
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
 
     # Hashed before the first query: no write lock is held while argon2 works, and a taken address
     # costs the same time as a new one.
@@ -324,7 +321,7 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set a new password with a reset link; every existing session of the user is signed out."""
-    expired = ValidationFailed({"token": _("This link has expired or was already used. Ask for a new one.")})
+    expired = Invalid({"token": _("This link has expired or was already used. Ask for a new one.")})
     peek = _usable_token(session, token, TokenPurpose.RESET_PASSWORD)
     owner = session.get(User, peek.user_id) if peek else None
     email = owner.email if owner is not None else None
@@ -332,7 +329,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     if owner is None:
         raise expired
     if message := check_password(new_password or "", email or ""):
-        raise ValidationFailed({"password": message})
+        raise Invalid({"password": message})
     password_hash = passwords.hash_password(new_password)
     row = redeem_token(session, token, TokenPurpose.RESET_PASSWORD)
     user = session.get(User, row.user_id) if row else None

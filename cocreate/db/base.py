@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names make Alembic migrations reproducible on SQLite (batch mode) and PostgreSQL.
@@ -92,3 +94,13 @@ class TimestampedModel(SQLModel):
         nullable=False,
         sa_column_kwargs={"onupdate": utcnow},
     )
+
+
+def upsertable_insert(session: Any, table: Any) -> Any:
+    """A dialect INSERT that can say ON CONFLICT DO NOTHING / DO UPDATE (SQLite and PostgreSQL alike)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")

@@ -249,9 +249,6 @@ class Database:
     """
 
     def __init__(self, settings: Settings, *, wait_seconds: float | None = None, **engine_kwargs: Any) -> None:
-        from cocreate import components
-
-        components.load_models()  # every table, and the hooks that keep derived data (the search index) current
         self.settings = settings
         self.wait_seconds = wait_seconds if wait_seconds is not None else TASK_WAIT_SECONDS
         engine_kwargs.setdefault("pool_size", settings.db_pool_size)

@@ -25,13 +25,13 @@ from sqlmodel import Session, col, select
 from cocreate import mail
 from cocreate.accounts.models import User
 from cocreate.db import Database
-from cocreate.db.base import utcnow
+from cocreate.db.base import upsertable_insert, utcnow
+from cocreate.i18n import WARD_TIMEZONE, ngettext, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.notifications import preferences, unsubscribe
 from cocreate.notifications.models import Delivery, Notification, NotificationDigest
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
-from cocreate.web.i18n import WARD_TIMEZONE, ngettext, using_locale
 from cocreate.web.templating import render_standalone
 
 SCHEDULE_TASK = "cocreate.notifications.schedule_digests"
@@ -127,7 +127,6 @@ def write_digests(session: Session, settings: Settings, period: str, cutoff: dat
                   user_ids: list[int]) -> list[int]:
     """In the caller's transaction: the digest rows, e-mails and digest_ids of ``user_ids``; returns
     the e-mail ids written (users with nothing new, or with the period's digest already, get none)."""
-    from cocreate.notifications import services
 
     users = {user.id: user for user in session.exec(
         select(User).where(col(User.id).in_(user_ids), *_mailable())).all()}
@@ -141,7 +140,7 @@ def write_digests(session: Session, settings: Settings, period: str, cutoff: dat
     for user_id, notifications in sorted(waiting.items()):
         user = users[user_id]
         inserted = session.execute(
-            services._insert(session, NotificationDigest.__table__)
+            upsertable_insert(session, NotificationDigest.__table__)
             .values(user_id=user_id, period=period, item_count=len(notifications), created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["user_id", "period"])
             .returning(NotificationDigest.__table__.c.id)

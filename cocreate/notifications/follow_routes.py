@@ -13,11 +13,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 
 BUTTON = "notifications/_follow_button.html"

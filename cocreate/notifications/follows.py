@@ -21,6 +21,7 @@ from functools import cache
 from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, select
 
+from cocreate import components
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.notifications import services
 from cocreate.notifications.models import Follow
@@ -54,16 +55,11 @@ class Followable:
 
 @cache
 def _registry() -> dict[str, Followable]:
-    from cocreate import components
-
     result: dict[str, Followable] = {}
-    for component in components.COMPONENTS:
-        if not component.followables:
-            continue
-        for followable in components.resolve(component.followables):
-            if followable.type in result:
-                raise ValueError(f"followable type {followable.type!r} is declared twice")
-            result[followable.type] = followable
+    for followable in components.followables():
+        if followable.type in result:
+            raise ValueError(f"followable type {followable.type!r} is declared twice")
+        result[followable.type] = followable
     return result
 
 

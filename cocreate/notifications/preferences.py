@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate.accounts.services import ValidationFailed
-from cocreate.db.base import utcnow
+from cocreate.db.base import upsertable_insert, utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
+from cocreate.notifications import kinds
 from cocreate.notifications.models import Delivery, NotificationPreference
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import lazy_gettext
 
 ALL_KINDS = "*"
 """The preference row that applies to every kind without its own row."""
@@ -32,15 +32,8 @@ DELIVERY_LABELS = {
 }
 
 
-def _services() -> Any:
-    from cocreate.notifications import services
-
-    return services
-
-
 def default_delivery(kind: str) -> Delivery:
-    spec = _services().KINDS.get(kind)
-    return spec.default if spec is not None else Delivery.IMMEDIATE
+    return kinds.default_delivery(kind)
 
 
 def deliveries(session: Session, user_ids: Iterable[int], kind: str) -> dict[int, Delivery]:
@@ -75,15 +68,14 @@ class KindChoice:
 
 def choices_of(session: Session, user_id: int) -> list[KindChoice]:
     """Every registered kind with the user's delivery for it, in the current locale's label order."""
-    services = _services()
     rows = dict(session.exec(select(NotificationPreference.kind, NotificationPreference.delivery)
                              .where(NotificationPreference.user_id == user_id)).all())
     overall = rows.get(ALL_KINDS)
     result = []
-    for name in services.KINDS:
+    for name in kinds.all_kinds():
         value = rows.get(name) or overall
         delivery = Delivery(value) if value in Delivery._value2member_map_ else default_delivery(name)
-        result.append(KindChoice(kind=name, label=services.kind_label(name), delivery=delivery))
+        result.append(KindChoice(kind=name, label=kinds.kind_label(name), delivery=delivery))
     return sorted(result, key=lambda choice: (choice.label, choice.kind))
 
 
@@ -95,21 +87,21 @@ def field_name(kind: str) -> str:
 def save(session: Session, user_id: int, form: Mapping[str, str]) -> int:
     """Store the choices of the settings page (commits); one field per registered kind, all required.
 
-    Raises ValidationFailed (nothing changed) when a value is missing or not a Delivery.
+    Raises Invalid (nothing changed) when a value is missing or not a Delivery.
     Returns how many kinds were saved.
     """
-    kinds = list(_services().KINDS)
+    names = list(kinds.all_kinds())
     errors: dict[str, str] = {}
     values: dict[str, Delivery] = {}
-    for kind in kinds:
+    for kind in names:
         raw = form.get(field_name(kind), "")
         if raw not in Delivery._value2member_map_:
             errors[field_name(kind)] = _("Choose how you want to hear about “%(kind)s”.",
-                                         kind=_services().kind_label(kind))
+                                         kind=kinds.kind_label(kind))
         else:
             values[kind] = Delivery(raw)
     if errors:
-        raise ValidationFailed(errors)
+        raise Invalid(errors)
     for kind, delivery in values.items():
         _upsert(session, user_id, kind, delivery)
     session.commit()
@@ -128,9 +120,8 @@ def set_delivery(session: Session, user_id: int, kind: str, delivery: Delivery) 
 
 
 def _upsert(session: Session, user_id: int, kind: str, delivery: Delivery) -> None:
-    services = _services()
     now = utcnow()
-    statement = services._insert(session, NotificationPreference.__table__).values(
+    statement = upsertable_insert(session, NotificationPreference.__table__).values(
         user_id=user_id, kind=kind, delivery=delivery.value, created_at=now, updated_at=now)
     session.execute(statement.on_conflict_do_update(
         index_elements=["user_id", "kind"], set_={"delivery": delivery.value, "updated_at": now}))

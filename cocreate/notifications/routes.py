@@ -10,14 +10,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
-from cocreate.accounts.services import ValidationFailed
-from cocreate.notifications import follow_routes, preferences, services, unsubscribe
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
+from cocreate.notifications import follow_routes, kinds, preferences, services, unsubscribe
 from cocreate.notifications.services import NotFound
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 
 HTMX_STOP_POLLING = 286
@@ -102,10 +102,10 @@ def notification_settings(request: Request, db_session: DbSession) -> Template:
 def save_notification_settings(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     user_id = principal_of(request).user_id
     assert user_id is not None
-    form = {preferences.field_name(kind): _text(data, preferences.field_name(kind), 20) for kind in services.KINDS}
+    form = {preferences.field_name(kind): _text(data, preferences.field_name(kind), 20) for kind in kinds.all_kinds()}
     try:
         preferences.save(db_session, user_id, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         return _settings_page(request, db_session, form, failed.errors, 400)
     return after_post(request, "/account/notifications",
                       message=_("Your notification e-mail settings have been saved."))

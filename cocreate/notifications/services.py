@@ -12,25 +12,24 @@ per-user key that makes a retried delivery send nothing twice. "digest" waits fo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
 
 import sqlalchemy as sa
 from litestar.exceptions import NotFoundException
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import User
-from cocreate.db.base import utcnow
+from cocreate.db.base import upsertable_insert, utcnow
+from cocreate.i18n import gettext as _
+from cocreate.i18n import using_locale
 from cocreate.mail import OutboundEmail
-from cocreate.notifications import preferences, unsubscribe
+from cocreate.notifications import kinds, preferences, unsubscribe
 from cocreate.notifications.models import Delivery, Follow, Notification
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import lazy_gettext, using_locale
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
 
@@ -43,88 +42,18 @@ class NotFound(NotFoundException):
 
 
 # --- kinds ---------------------------------------------------------------------------------------
+# Kinds live in :mod:`cocreate.notifications.kinds`; these names stay for the components' convenience.
 
-
-@dataclass(frozen=True)
-class Kind:
-    """How one kind of notification reads: in the site, and as an e-mail (subject + template)."""
-
-    message: Callable[[dict[str, Any]], str]
-    """The one-line text shown in the notification list, in the current locale."""
-    subject: Callable[[dict[str, Any]], str]
-    mail_template: str
-    label: Any = None
-    """The kind's name on the notification settings page (a lazy_gettext string); see :func:`kind_label`."""
-    default: Delivery = Delivery.IMMEDIATE
-    """The e-mail delivery of users who have not chosen one."""
-
-
-def _question_answered_message(params: dict[str, Any]) -> str:
-    title = str(params.get("challenge_title", ""))
-    if params.get("yours"):
-        return _("Your question on “%(title)s” has been answered.", title=title)
-    return _("A question on “%(title)s”, which you follow, has been answered.", title=title)
-
-
-def _question_answered_subject(params: dict[str, Any]) -> str:
-    title = str(params.get("challenge_title", ""))
-    if params.get("yours"):
-        return _("Your question has been answered: %(title)s", title=title)
-    return _("A new answer on a challenge you follow: %(title)s", title=title)
-
-
-KINDS: dict[str, Kind] = {
-    "question.answered": Kind(_question_answered_message, _question_answered_subject,
-                              "mail/question_answered.txt"),
-}
-"""Every kind of notification; components add theirs with :func:`register_kind`."""
-
-
-def register_kind(name: str, kind: Kind) -> None:
-    """Make ``name`` a kind of notification. Two components claiming one name is a mistake, not a no-op."""
-    existing = KINDS.get(name)
-    if existing is not None and existing.mail_template != kind.mail_template:
-        raise ValueError(f"notification kind {name!r} is registered already, with {existing.mail_template}")
-    KINDS[name] = kind
-
-
-KIND_LABELS: dict[str, Any] = {
-    "question.answered": lazy_gettext("Answers to questions on challenges"),
-    "decision.published": lazy_gettext("Decisions on proposals"),
-    "booking.submitted": lazy_gettext("New booking requests for your test fields"),
-    "booking.status": lazy_gettext("Your organisations' booking requests"),
-    "booking.notice": lazy_gettext("Notices about test fields and areas you follow"),
-    "recruitment.accepted": lazy_gettext("Your applications to trials accepted"),
-    "recruitment.declined": lazy_gettext("Your applications to trials declined"),
-}
-"""Names of the kinds registered without a ``label``."""
-
-
-def kind_label(name: str) -> str:
-    """The kind's name in the current locale (its ``label``, a known name, or the kind itself)."""
-    spec = KINDS.get(name)
-    label = (spec.label if spec is not None else None) or KIND_LABELS.get(name)
-    return str(label) if label is not None else name
-
-
-def _kind(name: str) -> Kind:
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown notification kind {name!r}") from None
+Kind = kinds.Kind
+register_kind = kinds.register_kind
+kind_label = kinds.kind_label
+_kind = kinds.get
 
 
 # --- follows -------------------------------------------------------------------------------------
 
 
-def _insert(session: Session, table: Any) -> Any:
-    """A dialect INSERT that can say ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+_insert = upsertable_insert
 
 
 def follow(session: Session, user_id: int, target_type: str, target_id: int) -> bool:
@@ -293,7 +222,7 @@ def describe(notification: Notification) -> str:
         params = json.loads(notification.params_json or "{}")
     except ValueError:
         params = {}
-    spec = KINDS.get(notification.kind)
+    spec = kinds.all_kinds().get(notification.kind)
     if spec is None or not isinstance(params, dict):
         return _("You have a new notification.")
     return spec.message(params)

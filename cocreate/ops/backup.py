@@ -783,11 +783,9 @@ def _install_secret(settings: Settings, manifest: Manifest, staged: Path) -> lis
 
 def _finish(settings: Settings, manifest: Manifest, started: float, warnings: list[str],
             progress: Callable[[str], None]) -> RestoreResult:
-    from cocreate import components
     from cocreate.db import Database, migrations
     from cocreate.search import indexer
 
-    components.load_models()
     database = Database(settings)
     try:
         with database.read_engine.connect() as conn:

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from cocreate.accounts.models import ConsentDocument
 from cocreate.db.base import enum_type, timestamp_field
-from cocreate.web.i18n import lazy_gettext as _l
+from cocreate.i18n import lazy_gettext as _l
 
 
 class SitePage(StrEnum):

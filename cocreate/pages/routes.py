@@ -13,14 +13,14 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts.consents import EXEMPT
 from cocreate.accounts.permissions import admin_only, principal_of
-from cocreate.accounts.services import ValidationFailed
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.pages import services
 from cocreate.pages.models import PAGE_LABELS, VERSIONED_PAGES, SitePage
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, parse_id
 from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import clamp_page
 
 HELPERS = {"page_labels": PAGE_LABELS, "versioned_pages": VERSIONED_PAGES, "section": "pages"}
@@ -110,7 +110,7 @@ def page_save(request: Request, db_session: DbSession, slug: FromPath[str], data
     )
     try:
         revision = services.save(db_session, principal_of(request), site_page, form)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         if "conflict" in failed.errors:
             # Build on the newest revision from now on: saving again is then a choice made knowingly.
             current = services.current(db_session, site_page).revision

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from cocreate.db.base import utcnow
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision, SitePage
-from cocreate.web.i18n import WARD_TIMEZONE
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 FIRST_VERSION = "2026-11"

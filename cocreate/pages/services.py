@@ -19,11 +19,12 @@ from cocreate import audit
 from cocreate.accounts import consents
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Principal, require_role
-from cocreate.accounts.services import CONTROL_CHARS, ValidationFailed
+from cocreate.accounts.services import CONTROL_CHARS
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import WARD_TIMEZONE
+from cocreate.i18n import gettext as _
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision, SitePage
-from cocreate.web.i18n import WARD_TIMEZONE
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import Page, paginate
 
 TITLE_MAX = 100
@@ -197,8 +198,8 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
     errors = _check(form)
     if errors:
         session.rollback()
-        raise ValidationFailed(errors)
-    conflict = ValidationFailed({"conflict": _(
+        raise Invalid(errors)
+    conflict = Invalid({"conflict": _(
         "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
         "the current revision, then save again.")})
     latest = session.exec(select(PageRevision).where(PageRevision.id == _newest(page))).first()
@@ -211,7 +212,7 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
                                            for name in ("title_ja", "title_en", "body_ja", "body_en"))
     if unchanged and not new_version:
         session.rollback()
-        raise ValidationFailed({"body_ja": _("Nothing has changed since the current revision.")})
+        raise Invalid({"body_ja": _("Nothing has changed since the current revision.")})
     if not versioned:
         version = None
     elif new_version:

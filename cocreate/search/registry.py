@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cocreate import components
+
 
 @dataclass(frozen=True)
 class SearchDoc:
@@ -99,8 +101,6 @@ def split_key(key: str) -> tuple[str, int]:
 def sources() -> dict[str, Source]:
     """Every component's sources, by type (resolved once; components are fixed at start)."""
     if not _cache:
-        from cocreate import components
-
         for source in components.search_sources():
             if source.type in _cache:
                 raise ValueError(f"search source {source.type!r} is registered twice")

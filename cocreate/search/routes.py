@@ -20,10 +20,10 @@ from litestar.params import FromQuery, Parameter
 from litestar.response import Template
 
 from cocreate import components
+from cocreate.i18n import gettext as _
 from cocreate.search import registry
 from cocreate.web.dependencies import AppSettings
 from cocreate.web.htmx import render
-from cocreate.web.i18n import gettext as _
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, clamp_page
 
 if TYPE_CHECKING:
@@ -37,24 +37,14 @@ MAX_PAGE = 500
 FILTERS = ("phase", "category", "area")
 """Filters besides the document type; their values come from the index's facets."""
 
-_VALUE_LABELS = {
-    "phase": "proposals.models:Phase",
-    "category": "proposals.models:Category",
-    "area": "labs.models:Area",
-}
-"""Enums (``module:attribute``, with a ``label`` per member) that name facet values in the current locale.
-
-Resolved lazily through the component mechanism, so the core imports no feature package; a value an
-enum does not know (a challenge's free-text area, say) is shown as it is.
-"""
 
 
 @cache
 def _value_enum(name: str) -> Any:
-    try:
-        return components.resolve(_VALUE_LABELS[name])
-    except (ImportError, AttributeError, KeyError):
-        return None
+    """The enum (with a ``label`` per member) that names a filter's values in the current locale, as a
+    component's manifest declares it (``Component.search_facets``); a value it does not know (a
+    challenge's free-text area, say) is shown as it is."""
+    return components.search_facets().get(name)
 
 
 def value_label(name: str, value: str) -> str:

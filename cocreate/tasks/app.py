@@ -18,7 +18,8 @@ SEARCH_QUEUE = "search"
 
 
 def configure_celery(settings: Settings) -> Celery:
-    """Point the Celery app at the broker in the settings and register every component's tasks."""
+    """Point the Celery app at the broker in the settings; the composition root has loaded the components
+    (:func:`cocreate.components.load`), so their tasks and beat schedule are known."""
     if settings.broker_url.startswith("sqla+"):
         # The SQLAlchemy transport hands broker_transport_options to create_engine(), so the
         # polling interval (default 1 s) has to be set on the transport class itself.
@@ -48,8 +49,6 @@ def configure_celery(settings: Settings) -> Celery:
     )
     _state["settings"] = settings
     _state.pop("database", None)
-    components.load_models()
-    components.load_tasks()
     return celery_app
 
 

@@ -11,10 +11,10 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_500_INTERNAL_SERVER_ERROR
 
+from cocreate import i18n
 from cocreate.db.engine import is_overload
 from cocreate.errors import DomainError, Invalid, NotFound
-from cocreate.web import i18n
-from cocreate.web.i18n import gettext as _
+from cocreate.i18n import gettext as _
 from cocreate.web.load import busy
 
 log = logging.getLogger(__name__)

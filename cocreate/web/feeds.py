@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 from litestar import Response
 
+from cocreate import i18n
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web import i18n
-from cocreate.web.i18n import gettext as _
 
 ATOM_TYPE = "application/atom+xml"
 FEED_LIMIT = 50

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+
+from cocreate.i18n import WARD_TIMEZONE
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """Annotation for a handler's ``data``: the posted fields (a list where a field was sent twice)."""
@@ -50,3 +53,15 @@ def safe_next(target: str) -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target[:500]
     return "/"
+
+
+def parse_local_datetime(raw: str) -> datetime | None:
+    """A ``datetime-local`` value, read as Tokyo time, returned in UTC (None when it is not one)."""
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "T")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if value.tzinfo is not None or not 2000 <= value.year <= 2100:
+        return None
+    return value.replace(tzinfo=WARD_TIMEZONE).astimezone(UTC)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate.web import i18n
+from cocreate import i18n
 
 ONE_YEAR = 365 * 24 * 3600
 

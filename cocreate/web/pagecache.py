@@ -34,7 +34,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from cocreate.web.i18n import LOCALE_COOKIE
+from cocreate.i18n import LOCALE_COOKIE
 
 CACHE_HEADER = b"x-cocreate-cache"
 MAX_ENTRIES = 2000

@@ -109,3 +109,15 @@ def _one_page(session: Session, statement: sa.Select[Any], page: int, per_page: 
 @functools.lru_cache(maxsize=256)
 def _row_shape(names: tuple[str, ...]) -> Any:
     return collections.namedtuple("PageRow", names, rename=True)  # type: ignore[misc]
+
+
+@dataclass
+class PageInfo:
+    """A page's position in a list, as the JSON API shows it."""
+
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    next: str | None
+    previous: str | None

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.ext import Extension
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 
-from cocreate.web import i18n
+from cocreate import components, i18n
 from cocreate.web.markdown import markdown_to_text, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -51,14 +51,30 @@ def current_user(context: Any) -> Any:
     return request.scope.get("user") if request is not None else None
 
 
+class _Nobody:
+    """Stands in for the acting Principal on a page rendered before the auth middleware put one into the
+    request (a 404 of an unknown address, say): nobody signed in, no roles. The web layer knows no accounts."""
+
+    user_id = None
+    is_staff = False
+    is_admin = False
+
+    def has_role(self, *_roles: Any) -> bool:
+        return False
+
+
 @pass_context
 def current_principal(context: Any) -> Any:
     """The acting Principal (roles included), anonymous when nobody is signed in."""
-    from cocreate.accounts.permissions import Principal
-
     request = context.get("request")
     principal = request.scope.get("principal") if request is not None else None
-    return principal if principal is not None else Principal.anonymous()
+    return principal if principal is not None else _Nobody()
+
+
+def navigation(menu: str, principal: Any = None) -> list[Any]:
+    """The links of a header menu, as the components' manifests declare them, that ``principal`` sees."""
+    return [item for item in components.navigation(menu)
+            if item.visible is None or (principal is not None and item.visible(principal))]
 
 
 @pass_context
@@ -127,6 +143,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
         locale_switch_url=locale_switch_url,
         current_user=current_user,
         current_principal=current_principal,
+        navigation=navigation,
     )
     return env
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cocreate import components
 from tests.bench import profile, report, runner
 from tests.bench.plan import SHAPES
 from tests.servers import ROOT
@@ -84,6 +85,7 @@ def parse(argv: list[str]) -> tuple[runner.Options, argparse.Namespace]:
 
 
 def main(argv: list[str]) -> int:
+    components.load()  # the benchmark's composition root
     options, args = parse(argv)
     store = report.load_store(STORE)
     if args.report_only:

@@ -45,10 +45,10 @@ from cocreate.accounts.services import CONFIRM_EMAIL_TTL
 from cocreate.audit.models import GENESIS_HASH
 from cocreate.audit.services import canonical_json, compute_hash
 from cocreate.db import Database
+from cocreate.i18n import gettext as _
+from cocreate.i18n import using_locale
 from cocreate.pages.seed import FIRST_VERSION
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext as _
-from cocreate.web.i18n import using_locale
 from cocreate.web.templating import render_standalone
 from proposals.models import Phase
 from tests.bench.plan import DAY, MINUTE, PASSWORD, ChallengeSpec, Plan

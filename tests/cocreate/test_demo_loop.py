@@ -17,10 +17,10 @@ from cocreate import demo as core_demo
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE
 from labs import demo as labs_demo
 from labs.models import Booking, BookingPeriod, BookingStatus, RecruitmentCall, Trial
 from proposals import demo_story

@@ -301,7 +301,7 @@ def test_runtime_stage_runs_as_non_root_with_healthcheck(dockerfile: list[tuple[
 
 
 def test_healthcheck_path_is_a_real_route() -> None:
-    from cocreate.web.routes import web_router
+    from cocreate.routes import web_router
 
     assert "/healthz" in {route.path for route in web_router.routes}
 

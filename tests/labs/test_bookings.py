@@ -14,12 +14,12 @@ from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import Organisation, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import using_locale
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
-from cocreate.web.i18n import using_locale
 from labs import bookings
 from labs.models import (
     Blackout,
@@ -134,7 +134,7 @@ def submitted(session: Session, world: World, periods: list[tuple[str, str]] | N
 def refused(session: Session, world: World, periods: list[tuple[str, str]], **values: str) -> dict[str, str]:
     """Submit a new request in one go; it must be refused with nothing saved."""
     before = (count(session, Booking), count(session, BookingPeriod))
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.save(session, world.settings, actor(session, world.member), request_input(world, periods, **values),
                       submit=True)
     assert (count(session, Booking), count(session, BookingPeriod)) == before
@@ -205,7 +205,7 @@ def test_too_short(session: Session, world: World) -> None:
 def test_too_long(session: Session, world: World) -> None:
     with_long = create_field(session, hours=[(d, 0, 1440) for d in range(7)], requirements=(),
                              max_booking_minutes=90, name="短時間フィールド")
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.save(session, world.settings, actor(session, world.member),
                       request_input(world, rows((at(0, 10), at(0, 12))), field_id=str(with_long.id)), submit=True)
     assert failure.value.errors == {"period-1-length": "Period 1: too long (at most 90 minutes)."}
@@ -215,7 +215,7 @@ def test_too_long(session: Session, world: World) -> None:
 def test_too_little_notice(session: Session, world: World) -> None:
     soon = create_field(session, hours=[(d, 0, 1440) for d in range(7)], requirements=(), name="直前")
     start = (utcnow() + timedelta(hours=24)).replace(second=0, microsecond=0)
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.save(session, world.settings, actor(session, world.member),
                       request_input(world, rows((start, start + timedelta(hours=1))), field_id=str(soon.id)),
                       submit=True)
@@ -268,7 +268,7 @@ def test_periods_of_one_request_must_not_overlap(session: Session, world: World)
 def test_the_end_must_follow_the_start(session: Session, world: World) -> None:
     errors = refused(session, world, rows((at(0, 12), at(0, 10))))
     assert errors == {"period-1-order": "Period 1: the end must be after the start."}
-    with pytest.raises(ValidationFailed):  # a draft cannot store it either
+    with pytest.raises(Invalid):  # a draft cannot store it either
         bookings.save(session, world.settings, actor(session, world.member), request_input(world, rows((at(0, 12), at(0, 12)))))
     assert count(session, Booking) == 0
 
@@ -318,7 +318,7 @@ def test_unreadable_input_saves_nothing_even_as_a_draft(session: Session, world:
                                                          key: str, message: str) -> None:
     data = request_input(world)
     setattr(data, name, value)
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.save(session, world.settings, actor(session, world.member), data)
     assert failure.value.errors[key] == message
     assert count(session, Booking) == 0
@@ -346,7 +346,7 @@ def test_a_draft_keeps_its_problems_and_shows_them(session: Session, world: Worl
     assert saved.problems == {"period-1-hours": "Period 1: outside bookable hours (Mon–Fri 9:00–17:00)."}
     view = bookings.detail(session, actor(session, world.member), saved.booking.id)  # type: ignore[arg-type]
     assert view.problems == saved.problems | {"document-safety_plan": "Document missing: Safety plan."}
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         bookings.submit(session, world.settings, actor(session, world.member), saved.booking.id)  # type: ignore[arg-type]
     assert reload(session, saved.booking).status is BookingStatus.DRAFT
     assert count(session, BookingEvent) == 0
@@ -370,7 +370,7 @@ def test_drafts_need_membership_and_submitting_needs_verification(session: Sessi
                       booking_id=saved.booking.id, submit=True)
     assert reload(session, saved.booking).status is BookingStatus.DRAFT
     # a member of one organisation cannot file for another
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.save(session, world.settings, actor(session, unverified_member), request_input(world))
     assert failure.value.errors == {"organisation_id": "Choose one of your organisations."}
 
@@ -384,7 +384,7 @@ def test_a_trial_of_the_organisation_can_be_chosen(session: Session, world: Worl
     session.commit()
     booking = draft(session, world, trial_id=str(trial.id))
     assert booking.trial_id == trial.id
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         draft(session, world, trial_id=str(other.id))
 
 
@@ -456,7 +456,7 @@ def test_illegal_transitions_are_refused(session: Session, world: World, status:
         attempts.append(lambda: bookings.reschedule(session, world.settings, coordinator, booking.id,  # type: ignore[arg-type]
                                                     rows((at(1, 10), at(1, 12))), "x"))
     for attempt in attempts:
-        with pytest.raises(ValidationFailed) as failure:
+        with pytest.raises(Invalid) as failure:
             attempt()
         assert set(failure.value.errors) == {"status"}
         assert failure.value.errors["status"] in (message, "Only approved bookings can be rescheduled.")
@@ -468,13 +468,13 @@ def test_illegal_transitions_are_refused(session: Session, world: World, status:
 def test_notes_are_required_for_changes_rejection_and_cancelling(session: Session, world: World) -> None:
     booking = submitted(session, world)
     coordinator = actor(session, world.coordinator)
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.request_changes(session, world.settings, coordinator, booking.id, "  ")  # type: ignore[arg-type]
     assert failure.value.errors == {"note": "Say what the organisation should change."}
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.reject(session, world.settings, coordinator, booking.id, "")  # type: ignore[arg-type]
     assert failure.value.errors == {"note": "Give the reason for rejecting the request."}
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.manager_cancel(session, world.settings, coordinator, booking.id, "")  # type: ignore[arg-type]
     assert failure.value.errors == {"reason": "Give a reason for cancelling."}
     assert reload(session, booking).status is BookingStatus.SUBMITTED
@@ -487,7 +487,7 @@ def test_approval_rechecks_the_rules(session: Session, world: World) -> None:
     booking = submitted(session, world)
     create_booking(session, world.field, world.organisation, status=BookingStatus.APPROVED,
                    periods=[(at(0, 11), at(0, 13))])
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Invalid) as failure:
         bookings.approve(session, world.settings, actor(session, world.coordinator), booking.id)  # type: ignore[arg-type]
     assert failure.value.errors == {
         "period-1-overlap": "Period 1: overlaps an approved booking (including the 30 minutes' buffer between bookings)."}
@@ -552,5 +552,5 @@ def test_complete_finished(session: Session, world: World) -> None:
     assert reload(session, pending).status is BookingStatus.SUBMITTED
     event = session.exec(select(BookingEvent)).one()
     assert (event.booking_id, event.to_status) == (done.id, BookingStatus.COMPLETED)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         bookings.cancel(session, world.settings, actor(session, world.member), done.id, "x")  # type: ignore[arg-type]

@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Principal
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db import Database
+from cocreate.errors import Invalid
+from cocreate.i18n import using_locale
 from cocreate.settings import Settings
-from cocreate.web.i18n import using_locale
 from labs import bookings
 from labs.models import Booking, BookingPeriod, BookingStatus
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user
@@ -50,7 +50,7 @@ def race(settings: Settings, user_id: int, booking_ids: list[int],
                     else:
                         bookings.submit(db, settings, principal, booking_id)
                     approved.append(booking_id)
-                except ValidationFailed as failed:
+                except Invalid as failed:
                     refusals.append(failed.errors)
         except BaseException as error:  # reported by the main thread
             errors.append(error)

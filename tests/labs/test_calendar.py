@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from cocreate.accounts.models import Organisation, Role, User
 from cocreate.accounts.permissions import Principal
-from cocreate.web.i18n import WARD_TIMEZONE, gettext, using_locale
+from cocreate.i18n import WARD_TIMEZONE, gettext, using_locale
 from labs import calendar, calendar_routes
 from labs.calendar import View
 from labs.models import Blackout, Booking, BookingStatus, TestField

@@ -20,7 +20,7 @@ from cocreate.accounts.permissions import Principal
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.web.i18n import WARD_TIMEZONE, gettext, using_locale
+from cocreate.i18n import WARD_TIMEZONE, gettext, using_locale
 from labs import calendar
 from labs.models import Blackout, BookingStatus, CalendarFeedToken, TestField
 from tests.helpers import QueryLog, csrf_token

@@ -19,9 +19,9 @@ from cocreate import demo as core_demo
 from cocreate.accounts.models import Department, User
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.notifications.models import Follow, Notification
 from cocreate.settings import Settings
-from cocreate.web.i18n import WARD_TIMEZONE
 from labs import bookings as booking_services
 from labs import demo, notices
 from labs.models import (
@@ -76,7 +76,7 @@ def load_all(database: Database, settings: Settings) -> list[str]:
 
 
 def row_counts(database: Database) -> dict[str, int]:
-    components.load_models()
+    components.load()
     with database.engine.connect() as conn:
         return {table.name: conn.execute(sa.select(func.count()).select_from(table)).scalar_one()
                 for table in SQLModel.metadata.sorted_tables}

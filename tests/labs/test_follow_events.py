@@ -18,12 +18,12 @@ from sqlmodel import Session, select
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, User
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.i18n import WARD_TIMEZONE, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
-from cocreate.web.i18n import WARD_TIMEZONE, using_locale
 from labs import bookings, events, recruitment, trials
 from labs.models import (
     BookingStatus,

@@ -17,16 +17,16 @@ from sqlmodel import Session, func, select
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
+from cocreate.i18n import using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow, Notification
 from cocreate.settings import Settings
 from cocreate.tasks.queue import pending
-from cocreate.web.i18n import using_locale
 from cocreate.web.templating import render_standalone
 from labs import notice_routes, notices
 from labs.models import Area, Booking, BookingNotice, BookingStatus, NoticeKind, TestField
-from labs.tasks import SEND_NOTICE_TASK
+from labs.notices import SEND_NOTICE_TASK
 from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
 

@@ -19,7 +19,7 @@ from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
 from labs import notices
 from labs.models import Area, BookingNotice, BookingStatus, NoticeKind
-from labs.tasks import SEND_NOTICE_TASK
+from labs.notices import SEND_NOTICE_TASK
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user
 from tests.servers import SmtpSink, Worker, wait_until
 

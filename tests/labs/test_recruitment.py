@@ -19,14 +19,14 @@ from sqlmodel import Session, func, select
 from cocreate.accounts import self_service
 from cocreate.accounts.models import Organisation, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext, using_locale
 from cocreate.web.sessions import StoredSession
 from labs import recruitment, recruitment_routes
 from labs.models import (
@@ -251,7 +251,7 @@ def test_places_cannot_fall_below_the_accepted(session: Session, world: World) -
     recruitment.decide(session, settings_free, editor, world.call.id, second.id, True)  # type: ignore[arg-type]
     data = recruitment.CallInput.from_call(reload_call(session, world.call))
     data.places = "1"
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         recruitment.update_call(session, editor, world.call.id, data)  # type: ignore[arg-type]
     assert refused.value.errors["places"] == ja(
         "%(count)s participants are already accepted: the places cannot be fewer.", count=2)
@@ -261,14 +261,14 @@ def test_places_cannot_fall_below_the_accepted(session: Session, world: World) -
 def test_opening_needs_a_published_trial_and_a_future_deadline(session: Session, world: World) -> None:
     editor = actor(session, world.coordinator)
     past = make_call(session, world.trial, status=RecruitmentStatus.DRAFT, apply_by=utcnow() - timedelta(hours=1))
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         recruitment.set_status(session, editor, past.id, True)  # type: ignore[arg-type]
     assert refused.value.errors["status"] == ja("The apply-by time has passed. Change it before opening the call.")
     trial = session.get(Trial, world.trial.id)
     trial.published = False  # type: ignore[union-attr]
     session.commit()
     draft = make_call(session, world.trial, status=RecruitmentStatus.DRAFT)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         recruitment.set_status(session, editor, draft.id, True)  # type: ignore[arg-type]
     assert reload_call(session, draft).status is RecruitmentStatus.DRAFT
     assert recruitment.set_status(session, editor, world.call.id, True) is False  # type: ignore[arg-type]
@@ -524,7 +524,7 @@ def race(settings: Settings, call_id: int, editor_id: int, application_ids: list
                 barrier.wait(timeout=30)
                 try:
                     results.append(recruitment.decide(db, settings, principal, call_id, application_id, True))
-                except ValidationFailed as failed:
+                except Invalid as failed:
                     refusals.append(failed.errors["decision"])
         except BaseException as error:  # reported by the main thread
             errors.append(error)

@@ -15,14 +15,15 @@ from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from cocreate.accounts.permissions import Forbidden, Principal
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
+from cocreate.errors import Invalid
+from cocreate.files import storage
+from cocreate.files.storage import GIF, JPEG, PDF, PNG, WEBP, clean_filename, detect_type
 from cocreate.settings import Settings
+from cocreate.web.downloads import content_disposition
 from proposals import attachments
-from proposals.attachments import GIF, JPEG, PDF, PNG, WEBP, clean_filename, detect_type
 from proposals.models import AttachmentKind, ChallengeAttachment
-from proposals.staff_routes import content_disposition
 from tests.factories import create_challenge, sign_in
 from tests.helpers import assert_no_live_markup
 from tests.proposals.staff_helpers import (
@@ -49,7 +50,7 @@ def ward(session: Session) -> Ward:
 
 
 def stored_files(settings: Settings) -> list[Path]:
-    folder = attachments.storage_root(settings) / "challenges"
+    folder = storage.storage_root(settings) / "challenges"
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
@@ -260,11 +261,11 @@ class EndlessPdf(io.RawIOBase):
 
 def test_reading_stops_at_the_size_limit(session: Session, settings: Settings, ward: Ward) -> None:
     source = EndlessPdf()
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         attachments.add(session, settings, actor(session, ward), ward.published.id, kind="document", title="",
                         source=source, filename="huge.pdf")  # type: ignore[arg-type]
     assert "10MB" in failed.value.errors["file"] or "10 MB" in failed.value.errors["file"]
-    assert attachments.MAX_FILE_BYTES < source.served <= attachments.MAX_FILE_BYTES + attachments.CHUNK_BYTES
+    assert attachments.MAX_FILE_BYTES < source.served <= attachments.MAX_FILE_BYTES + storage.CHUNK_BYTES
     assert rows(session) == [] and stored_files(settings) == []
 
 
@@ -291,7 +292,7 @@ def _fill(session: Session, challenge_id: int, sizes: list[int]) -> None:
 
 def test_at_most_twenty_files_a_challenge(session: Session, settings: Settings, ward: Ward) -> None:
     _fill(session, ward.published.id, [1000] * attachments.MAX_FILES)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         attachments.add(session, settings, actor(session, ward), ward.published.id, kind="document", title="",
                         source=io.BytesIO(pdf_bytes()), filename="one-more.pdf")
     assert "20件まで" in failed.value.errors["file"]
@@ -301,7 +302,7 @@ def test_at_most_twenty_files_a_challenge(session: Session, settings: Settings, 
 def test_at_most_fifty_megabytes_a_challenge(session: Session, settings: Settings, ward: Ward) -> None:
     document = pdf_bytes()
     _fill(session, ward.published.id, [10 * MB] * 4 + [10 * MB - len(document)])
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         attachments.add(session, settings, actor(session, ward), ward.published.id, kind="document", title="",
                         source=io.BytesIO(document + b"\0"), filename="over.pdf")
     assert "合計50MBまで" in failed.value.errors["file"]

@@ -19,14 +19,14 @@ from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import Department, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import WARD_TIMEZONE
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
-from cocreate.web.i18n import WARD_TIMEZONE
 from proposals import briefing_routes, briefings
 from proposals.briefings import SessionInput
 from proposals.models import BriefingRegistration, BriefingSession, Challenge, Phase
@@ -193,7 +193,7 @@ INVALID = [
 @pytest.mark.parametrize(("overrides", "field", "message"), INVALID, ids=[f"{f}-{i}" for i, (_o, f, _m) in enumerate(INVALID)])
 def test_invalid_sessions_are_refused_and_nothing_changes(session: Session, world: World, overrides: dict[str, str],
                                                           field: str, message: str) -> None:
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.create_session(session, actor(session, world.staff), world.challenge.id, form_input(**overrides))  # type: ignore[arg-type]
     assert field in failed.value.errors
     assert message in failed.value.errors[field], failed.value.errors
@@ -212,7 +212,7 @@ def test_no_sessions_are_added_to_a_challenge_that_has_ended(session: Session, w
     world.challenge.phase = Phase.CLOSED
     session.add(world.challenge)
     session.commit()
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.create_session(session, actor(session, world.staff), world.challenge.id, form_input())  # type: ignore[arg-type]
     assert "challenge" in failed.value.errors
 
@@ -224,7 +224,7 @@ def test_editing_keeps_registrants_informed(session: Session, world: World, sett
     staff = actor(session, world.staff)
     cid, sid = world.challenge.id, briefing.id
 
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.update_session(session, settings, staff, cid, sid, form_input(capacity="1"))  # type: ignore[arg-type]
     assert "2人" in failed.value.errors["capacity"]
     with pytest.raises(Forbidden):
@@ -255,7 +255,7 @@ def test_cancelling_a_session_mails_registrants_in_their_language(session: Sessi
         briefings.register(session, actor(session, user), world.challenge.id, briefing.id)  # type: ignore[arg-type]
     briefings.cancel_registration(session, actor(session, world.staff), world.challenge.id, briefing.id)  # type: ignore[arg-type]
     staff = actor(session, world.staff)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, "  ")  # type: ignore[arg-type]
     assert "reason" in failed.value.errors
     for user in (world.resident, world.other_staff, world.admin):
@@ -276,12 +276,12 @@ def test_cancelling_a_session_mails_registrants_in_their_language(session: Sessi
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "briefing.cancelled")).one()
     assert json.loads(entry.details_json)["notified"] == 2 and entry.actor_id == world.staff.id
 
-    with pytest.raises(ValidationFailed):  # twice
+    with pytest.raises(Invalid):  # twice
         briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, "再度")  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed) as refused:  # and nobody registers any more
+    with pytest.raises(Invalid) as refused:  # and nobody registers any more
         briefings.register(session, actor(session, world.other_staff), world.challenge.id, briefing.id)  # type: ignore[arg-type]
     assert "中止" in refused.value.errors["registration"]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         briefings.update_session(session, settings, staff, world.challenge.id, briefing.id, form_input())  # type: ignore[arg-type]
 
 
@@ -306,7 +306,7 @@ def test_the_cancellation_e_mail_is_delivered_by_the_worker(
 
 def test_a_session_that_has_started_cannot_be_cancelled(session: Session, world: World, settings: Settings) -> None:
     briefing = add_session(session, world.challenge, starts_in=timedelta(minutes=-10))
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.cancel_session(session, settings, actor(session, world.staff), world.challenge.id, briefing.id,  # type: ignore[arg-type]
                                  "理由")
     assert "briefing" in failed.value.errors
@@ -326,7 +326,7 @@ def test_registration_follows_the_phase(session: Session, world: World, phase: P
         briefings.register(session, resident, world.challenge.id, briefing.id)  # type: ignore[arg-type]
         assert reload(session, briefing).registered_count == 1
     else:
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             briefings.register(session, resident, world.challenge.id, briefing.id)  # type: ignore[arg-type]
         assert failed.value.errors["registration"] in ("説明会の申込受付は終了しました。", "この課題は終了しました。")
         assert reload(session, briefing).registered_count == 0 and registrations(session, briefing.id) == []  # type: ignore[arg-type]
@@ -356,7 +356,7 @@ def test_a_full_session_says_so_and_a_cancellation_frees_the_place(session: Sess
     briefing = add_session(session, world.challenge, capacity=1)
     cid, sid = world.challenge.id, briefing.id
     briefings.register(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.register(session, actor(session, world.resident_en), cid, sid)  # type: ignore[arg-type]
     assert failed.value.errors["registration"].startswith("この説明会は満席です。")
     briefings.cancel_registration(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
@@ -369,10 +369,10 @@ def test_sessions_that_started_refuse_registration_and_cancellation(session: Ses
     cid, sid = world.challenge.id, briefing.id
     briefings.register(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
     later = briefing.starts_at + timedelta(minutes=1)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         briefings.register(session, actor(session, world.resident_en), cid, sid, now=later)  # type: ignore[arg-type]
     assert "開始" in failed.value.errors["registration"]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         briefings.cancel_registration(session, actor(session, world.resident), cid, sid, now=later)  # type: ignore[arg-type]
     assert reload(session, briefing).registered_count == 1
 
@@ -415,7 +415,7 @@ def race(settings: Settings, calls: list[tuple[int, int, int]]) -> tuple[list[st
                 barrier.wait(timeout=30)
                 try:
                     briefings.register(db, principal, challenge_id, session_id)
-                except ValidationFailed as failed:
+                except Invalid as failed:
                     refusals.append(failed.errors["registration"])
         except BaseException as error:  # reported by the main thread
             errors.append(error)

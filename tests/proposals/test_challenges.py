@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from proposals import challenges
 from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
 from proposals.models import Challenge, ChallengeCriterion, ChallengeRevision, Phase
@@ -74,7 +74,7 @@ def test_only_staff_of_the_department_create_drafts(session: Session, world: dic
 def test_publishing_needs_a_complete_challenge_and_is_audited(session: Session, world: dict[str, object]) -> None:
     staff = actor(session, world, "staff")
     draft = challenges.create_draft(session, staff, world["transport"].id, ChallengeInput(title="タイトル", category="admin_dx"))  # type: ignore[attr-defined]
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
     assert {"summary", "contact_name", "contact_email", "background", "desired_outcome",
             "criteria"} <= set(failed.value.errors)
@@ -85,7 +85,7 @@ def test_publishing_needs_a_complete_challenge_and_is_audited(session: Session, 
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "challenge.published")).one()
     assert entry.actor_id == world["staff"].id and entry.target_id == str(draft.id)  # type: ignore[attr-defined]
     assert verify(session).ok
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
 
 
@@ -93,11 +93,11 @@ def test_weights_must_sum_to_100_and_kpis_need_indicator_and_target(session: Ses
     staff = actor(session, world, "staff")
     bad = complete_input(criteria=[CriterionInput("A", 50), CriterionInput("B", 30)],
                          kpis=[KpiInput("", "")])
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         challenges.create_draft(session, staff, world["transport"].id, bad)  # type: ignore[attr-defined]
     errors = failed.value.errors
     assert "80" in errors["criteria"] and "kpis-0-indicator" in errors and "kpis-0-target" in errors
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
                                 complete_input(criteria=[CriterionInput("A", 150)]))
     assert "criteria-0-weight" in failed.value.errors
@@ -106,12 +106,12 @@ def test_weights_must_sum_to_100_and_kpis_need_indicator_and_target(session: Ses
 
 def test_hostile_and_huge_input(session: Session, world: dict[str, object], xss_payloads: list[str]) -> None:
     staff = actor(session, world, "staff")
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
                                 complete_input(title="あ" * 201, background="x" * 20_001, budget_cap_yen=-1,
                                                contact_email="not an address", category="nonsense"))
     assert {"title", "background", "budget_cap_yen", "contact_email", "category"} <= set(failed.value.errors)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         challenges.create_draft(session, staff, world["transport"].id,  # type: ignore[attr-defined]
                                 complete_input(title="改行\nあり\x00"))
     assert "title" in failed.value.errors
@@ -147,5 +147,5 @@ def test_edits_after_publication_are_public_history(session: Session, world: dic
     rows = session.exec(select(ChallengeRevision)).all()
     assert all(json.loads(row.changes_json) for row in rows)
     # Published challenges must stay complete.
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         challenges.update(session, staff, draft.id, complete_input(background=""))  # type: ignore[arg-type]

@@ -24,9 +24,9 @@ from sqlmodel import Session, func, select
 
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from cocreate.web.sessions import StoredSession
 from proposals import comment_routes, comments, phases
 from proposals.models import Comment, CommentLike, Phase, Proposal, ProposalStatus
@@ -134,7 +134,7 @@ def test_comments_follow_the_challenge_phase(session: Session, world: World, pha
         if phases.allows(phase, Action.COMMENT):
             assert say(session, world, target=target).id is not None
         else:
-            with pytest.raises(ValidationFailed) as failed:
+            with pytest.raises(Invalid) as failed:
                 say(session, world, target=target)
             assert failed.value.errors["body"] == phases.phase_reason(phase, Action.COMMENT)
     assert stored(session) == (2 if phases.allows(phase, Action.COMMENT) else 0)
@@ -169,7 +169,7 @@ def test_proposals_take_comments_only_when_submitted_and_not_hidden(session: Ses
     proposal.status = ProposalStatus.WITHDRAWN
     session.add(proposal)
     session.commit()
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         say(session, world, target="proposal")
     assert "no longer takes comments" in failed.value.errors["body"] or "受け付けていません" in failed.value.errors["body"]
     proposal.hidden_at = utcnow()
@@ -261,13 +261,13 @@ def test_replies_go_one_level_deep(session: Session, world: World) -> None:
 def test_removed_comments_take_no_replies(session: Session, world: World) -> None:
     top = say(session, world)
     comments.delete(session, actor(session, world, "resident"), top.id)  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         say(session, world, "neighbour", parent=top)
     hidden = say(session, world)
     hidden.hidden_at, hidden.hidden_reason = utcnow(), "個人情報を含むため"
     session.add(hidden)
     session.commit()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         say(session, world, "neighbour", parent=hidden)
     assert fresh(session, Comment, top.id).reply_count == 0
 
@@ -305,11 +305,11 @@ def test_edit_within_fifteen_minutes_only(session: Session, world: World) -> Non
         comments.edit(session, actor(session, world, "neighbour"), comment.id, "乗っ取り", now=created)  # type: ignore[arg-type]
     edited = comments.edit(session, resident, comment.id, "訂正しました。", now=created + timedelta(minutes=14))  # type: ignore[arg-type]
     assert edited.body == "訂正しました。" and edited.edited_at == created + timedelta(minutes=14)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         comments.edit(session, resident, comment.id, "もう一度", now=created + timedelta(minutes=15, seconds=1))  # type: ignore[arg-type]
     assert "15分以内" in failed.value.errors["body"]
     assert fresh(session, Comment, comment.id).body == "訂正しました。"
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         comments.edit(session, resident, comment.id, "", now=created)  # type: ignore[arg-type]
 
 
@@ -389,7 +389,7 @@ def test_like_once_then_unlike(app: Litestar, session: Session, world: World) ->
     assert session.exec(select(func.count()).select_from(CommentLike)).one() == 0
     # Removed comments take no likes.
     comments.delete(session, actor(session, world, "resident"), comment.id)  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         comments.set_like(session, neighbour, comment.id, True)  # type: ignore[arg-type]
 
 
@@ -473,7 +473,7 @@ def test_hidden_comments_show_the_reason_not_the_body(app: Litestar, session: Se
     assert "個人情報を含むため" in block and f'id="comment-{comment.id}-hidden"' in block
     assert "090-0000-0000" not in page
     assert f'action="/comments/{comment.id}/edit"' not in block and f'action="/comments/{comment.id}/like"' not in block
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         comments.edit(session, actor(session, world, "resident"), comment.id, "直します")  # type: ignore[arg-type]
 
 

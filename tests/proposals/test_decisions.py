@@ -9,8 +9,8 @@ from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.permissions import Forbidden
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
+from cocreate.errors import Invalid
 from cocreate.mail import OutboundEmail
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Notification
@@ -85,7 +85,7 @@ def test_decision_validation(session: Session, world: World, xss_payloads: list[
         ({world.p1.id: ("on_hold", "長" * (review.RATIONALE_MAX + 1))}, f"rationale-{world.p1.id}"),
     ]
     for entries, key in cases:
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             review.save_decisions(session, staff, world.challenge.id, entries)
         assert key in failed.value.errors, entries
     assert _decided(session, world.p1).decision is None
@@ -107,10 +107,10 @@ def test_decisions_only_in_review_phase(session: Session, world: World, settings
         world.challenge.phase = phase
         session.add(world.challenge)
         session.commit()
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             review.save_decisions(session, staff, world.challenge.id, {world.p1.id: ("selected", "理由")})
         assert "decisions" in failed.value.errors
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(Invalid):
             review.publish_decisions(session, settings, staff, world.challenge.id)
     assert _decided(session, world.p1).decision is None
 
@@ -233,7 +233,7 @@ def test_publish_with_no_proposals_is_refused(session: Session, world: World, se
         proposal.status = "withdrawn"
         session.add(proposal)
     session.commit()
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         review.publish_decisions(session, settings, actor(session, world.people["staff"]), world.challenge.id)
     assert "publish" in failed.value.errors
     with pytest.raises(Forbidden):

@@ -53,7 +53,7 @@ def load_all(database: Database, settings: Settings) -> list[str]:
 
 
 def row_counts(database: Database) -> dict[str, int]:
-    components.load_models()
+    components.load()
     with database.engine.connect() as conn:
         return {table.name: conn.execute(sa.select(func.count()).select_from(table)).scalar_one()
                 for table in SQLModel.metadata.sorted_tables}

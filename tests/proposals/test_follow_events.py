@@ -121,7 +121,7 @@ def test_the_site_list_reads_each_notification_in_the_readers_language(
         session: Session, settings: Settings, world: World) -> None:
     proposal = create_proposal(session, world.challenge, world.organisation, title="高島平の移動")
     events.run(session, settings, events.PROPOSAL_SUBMITTED, proposal.id, world.author.id)
-    from cocreate.web.i18n import using_locale
+    from cocreate.i18n import using_locale
 
     row = session.exec(select(Notification).where(Notification.user_id == world.english.id)).one()
     with using_locale("en"):
@@ -147,7 +147,7 @@ def test_a_proposal_withdrawn_or_hidden_before_the_task_runs_tells_nobody(
 
 def test_a_refused_submission_announces_nothing(session: Session, world: World, announced: list[Task]) -> None:
     proposal = create_proposal(session, world.challenge, world.organisation, status="submitted")
-    with pytest.raises(submissions.ValidationFailed):
+    with pytest.raises(submissions.Invalid):
         submissions.submit(session, actor(session, world.author), proposal.id)
     assert announced == [] and pending(session) == []
     assert session.get(type(proposal), proposal.id).status is ProposalStatus.SUBMITTED  # type: ignore[union-attr]

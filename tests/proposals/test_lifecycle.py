@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Forbidden, Principal
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
 from proposals import lifecycle, phases
@@ -50,7 +50,7 @@ def test_schedule_must_follow_the_phase_order(session: Session) -> None:
     department = create_department(session)
     challenge = create_challenge(session, department)
     now = utcnow()
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         lifecycle.set_schedule(session, challenge, {Phase.ACCEPTING: now + timedelta(days=10),
                                                     Phase.VOTING: now + timedelta(days=5)})
     assert set(failed.value.errors) == {"phase_voting"}
@@ -103,10 +103,10 @@ def test_staff_of_an_owning_department_move_by_hand_with_a_reason(session: Sessi
     for user in (outsider, admin):
         with pytest.raises(Forbidden):
             lifecycle.move(session, Principal.load(session, user), challenge.id, Phase.VOTING, "締切を早めます")
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         lifecycle.move(session, Principal.load(session, co_staff), challenge.id, Phase.VOTING, "  ")
     assert set(failed.value.errors) == {"reason"}
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         lifecycle.move(session, Principal.load(session, co_staff), challenge.id, Phase.DRAFT, "戻す")
     assert "phase" in failed.value.errors
     session.expire_all()

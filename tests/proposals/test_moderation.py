@@ -14,12 +14,12 @@ from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext, using_locale
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext, using_locale
 from proposals import moderation
 from proposals.models import Comment, Report, ReportReason
 from tests.factories import (
@@ -326,13 +326,13 @@ def test_blocking_the_author_ends_their_sessions(session: Session, world: World,
 def test_who_a_moderator_may_block(session: Session, world: World) -> None:
     moderator = actor(session, world.moderator)
     for user in (world.staff, world.admin, world.moderator):
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(Invalid):
             moderation.block_user(session, moderator, user.id, "理由")  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
         moderation.block_user(session, actor(session, world.staff), world.commenter.id, "理由")  # type: ignore[arg-type]
     with pytest.raises(moderation.NotFound):
         moderation.block_user(session, moderator, 999_999, "理由")
     assert moderation.block_user(session, actor(session, world.admin), world.staff.id, "管理者による停止").blocked_at  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed):  # already blocked
+    with pytest.raises(Invalid):  # already blocked
         moderation.block_user(session, actor(session, world.admin), world.staff.id, "もう一度")  # type: ignore[arg-type]
     assert audit_actions(session) == ["user.blocked"]

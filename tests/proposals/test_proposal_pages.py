@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext as _
 from proposals import submissions
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalAttachment, ProposalStatus
 from tests.factories import sign_in

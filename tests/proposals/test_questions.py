@@ -16,10 +16,10 @@ from sqlmodel import Session, func, select
 
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
+from cocreate.errors import Invalid
 from cocreate.mail import OutboundEmail
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow, Notification
@@ -143,7 +143,7 @@ def test_asking_after_proposals_close_is_refused_with_the_reason(
     session: Session, world: World, phase: Phase, client: TestClient[Litestar]
 ) -> None:
     set_phase(session, world, phase)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         ask(session, world)
     assert set(failed.value.errors) == {"phase"} and failed.value.errors["phase"]
     assert stored_questions(session) == 0 and question_count(session, world) == 0
@@ -160,7 +160,7 @@ def test_a_draft_challenge_has_no_dialogue(session: Session, world: World, clien
     with pytest.raises(questions.NotFound):
         ask(session, world)
     # Its owning staff see the draft, but the phase allows no questions.
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         ask(session, world, "staff")
     assert question_routes.detail_section(session, principal(session, world, "staff"),
                                           session.get(Challenge, cid(world))) is None
@@ -202,7 +202,7 @@ def test_members_ask_for_their_verified_organisations_only(session: Session, wor
     org_id = world["org"].id  # type: ignore[attr-defined]
     for name, organisation in (("resident", org_id), ("member", world["unverified_org"].id),  # type: ignore[attr-defined]
                                ("member", "abc"), ("member", "999999")):
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             ask(session, world, name, organisation_id=str(organisation))
         assert set(failed.value.errors) == {"organisation_id"}
     assert stored_questions(session) == 0
@@ -307,7 +307,7 @@ def test_answering_follows_the_phases(session: Session, world: World, settings: 
     if allowed:
         assert answer(session, world, settings, question).status is QuestionStatus.ANSWERED
     else:
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             answer(session, world, settings, question)
         assert failed.value.errors["answer"]
         session.expire_all()
@@ -371,12 +371,12 @@ def test_merge_pin_and_hide_keep_the_count_exact(
             questions.hide(session, principal(session, world, name), spam.id, "宣伝のため")  # type: ignore[arg-type]
     staff = principal(session, world, "staff")
     for target in (duplicate.id, private.id, "abc", 999_999):  # itself, a private unanswered one, junk, unknown
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             questions.merge(session, staff, duplicate.id, target)  # type: ignore[arg-type]
         assert set(failed.value.errors) == {"into"}
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         questions.set_pinned(session, staff, private.id, True)  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         questions.hide(session, staff, spam.id, "  ")  # type: ignore[arg-type]
     assert question_count(session, world) == 3
 

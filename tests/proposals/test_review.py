@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from cocreate.accounts.permissions import Forbidden
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
+from cocreate.errors import Invalid
 from proposals import review
 from proposals.models import ConflictDeclaration, Review, ReviewerAssignment, ReviewScore
 from tests.factories import create_proposal, create_user, sign_in
@@ -88,7 +88,7 @@ def test_unassign(session: Session, world: World) -> None:
     staff = actor(session, world.people["staff"])
     add_review(session, world.p1, world.people["reviewer_a"], [3, 3], criteria=world.criteria)
     add_review(session, world.p1, world.people["reviewer_b"], [3, 3], criteria=world.criteria, submitted=False)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         review.unassign(session, staff, world.challenge.id, world.people["reviewer_a"].id)
     assert "remove" in failed.value.errors
     review.unassign(session, staff, world.challenge.id, world.people["reviewer_b"].id)
@@ -172,7 +172,7 @@ def test_review_only_in_review_phase(session: Session, world: World) -> None:
     session.add(world.challenge)
     session.commit()
     reviewer = actor(session, world.people["reviewer_a"])
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         review.declare_conflict(session, reviewer, world.p1.id, "no")
     assert "has_conflict" in failed.value.errors
     with pytest.raises(Forbidden):

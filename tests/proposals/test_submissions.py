@@ -13,13 +13,13 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, Organisation, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext as _
 from proposals import submissions
 from proposals.challenges import KpiInput
 from proposals.models import (
@@ -207,13 +207,13 @@ def test_submitting_needs_the_accepting_phase(session: Session, world: World) ->
 def test_an_incomplete_draft_is_not_submitted(session: Session, world: World, overrides: dict[str, Any],
                                               field: str) -> None:
     if field in ("title", "cost_estimate_yen", "team") or field.startswith("kpis") or len(overrides.get("summary", "")) > 500:
-        with pytest.raises(ValidationFailed) as failed:
+        with pytest.raises(Invalid) as failed:
             draft(session, world, **overrides)  # these are wrong even in a draft
         assert field in failed.value.errors
         assert session.exec(select(Proposal)).all() == []
         return
     proposal = draft(session, world, **overrides)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         submissions.submit(session, world.actor(session, "member"), proposal.id)  # type: ignore[arg-type]
     assert field in failed.value.errors
     session.expire_all()
@@ -243,7 +243,7 @@ def test_submitting_keeps_version_one_in_full_and_counts_it(session: Session, wo
     assert proposal_count(session, world.challenge) == 1
     actions = session.exec(select(AuditEntry.action).where(AuditEntry.target_type == "proposal")).all()
     assert "proposal.submitted" in actions
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         submissions.submit(session, world.actor(session, "member"), proposal.id)  # type: ignore[arg-type]
 
 
@@ -254,7 +254,7 @@ def test_each_change_after_submission_is_a_new_version_until_proposals_close(ses
     submissions.update(session, member2, proposal.id, complete(summary="予約制の乗合交通を二年間実証します。"))  # type: ignore[arg-type]
     session.expire_all()
     assert session.get(Proposal, proposal.id).version == 2  # type: ignore[union-attr]  # no change, no version
-    with pytest.raises(ValidationFailed) as failed:  # a submitted proposal stays complete
+    with pytest.raises(Invalid) as failed:  # a submitted proposal stays complete
         submissions.update(session, member2, proposal.id, complete(description=""))  # type: ignore[arg-type]
     assert "description" in failed.value.errors
     set_phase(session, world.challenge, Phase.VOTING)
@@ -292,7 +292,7 @@ def test_withdrawing_keeps_the_row_and_the_count_exact(session: Session, world: 
     stored = session.get(Proposal, first.id)
     assert stored.status is ProposalStatus.WITHDRAWN and stored.withdrawn_at is not None  # type: ignore[union-attr]
     assert proposal_count(session, world.challenge) == 1
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         submissions.withdraw(session, world.actor(session, "member"), first.id)  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
         submissions.update(session, world.actor(session, "member"), first.id, complete())  # type: ignore[arg-type]
@@ -314,15 +314,15 @@ def test_a_consortium_is_submitted_only_when_every_co_author_confirmed(session: 
     proposal = draft(session, world)
     pid: int = proposal.id  # type: ignore[assignment]
     lead = world.actor(session, "member")
-    with pytest.raises(ValidationFailed):  # unverified organisations cannot join
+    with pytest.raises(Invalid):  # unverified organisations cannot join
         submissions.add_coauthor(session, lead, pid, world.unverified.id)  # type: ignore[arg-type]
     with pytest.raises(submissions.NotFound):  # others do not even see the draft
         submissions.add_coauthor(session, world.actor(session, "partner_member"), pid, world.partner.id)  # type: ignore[arg-type]
     submissions.add_coauthor(session, lead, pid, world.partner.id)  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         submissions.add_coauthor(session, lead, pid, world.partner.id)  # type: ignore[arg-type]
 
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         submissions.submit(session, lead, pid)
     assert world.partner.name in failed.value.errors["coauthors"]
 

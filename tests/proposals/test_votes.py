@@ -13,12 +13,12 @@ from sqlmodel import Session, func, select
 
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext, using_locale
 from cocreate.settings import Settings
-from cocreate.web.i18n import gettext, using_locale
 from proposals import phases, vote_routes, votes
 from proposals.models import Challenge, Phase, Proposal, Vote
 from proposals.phases import Action
@@ -99,7 +99,7 @@ def test_the_vote_limit_counts_per_challenge(session: Session, world: World) -> 
     resident = actor(session, world.resident)
     votes.vote(session, resident, first.id)  # type: ignore[arg-type]
     votes.vote(session, resident, second.id)  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         votes.vote(session, resident, third.id)  # type: ignore[arg-type]
     assert refused.value.errors["vote"] == ja(
         "You have used all %(limit)s of your votes on this challenge. Withdraw one to support another proposal.",
@@ -114,7 +114,7 @@ def test_the_vote_limit_counts_per_challenge(session: Session, world: World) -> 
 @pytest.mark.parametrize("phase", ["published", "accepting", "review", "decided", "trial", "completed", "closed"])
 def test_voting_is_open_only_in_the_voting_phase(session: Session, world: World, phase: str) -> None:
     set_phase(session, world.challenge, phase)
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         votes.vote(session, actor(session, world.resident), world.proposal.id)  # type: ignore[arg-type]
     assert refused.value.errors["vote"]
     assert vote_rows(session) == 0
@@ -123,7 +123,7 @@ def test_voting_is_open_only_in_the_voting_phase(session: Session, world: World,
 def test_a_vote_cannot_be_withdrawn_after_voting_closes(session: Session, world: World) -> None:
     votes.vote(session, actor(session, world.resident), world.proposal.id)  # type: ignore[arg-type]
     set_phase(session, world.challenge, "review")
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         votes.unvote(session, actor(session, world.resident), world.proposal.id)  # type: ignore[arg-type]
     assert refused.value.errors["vote"] == phases.check(Phase.REVIEW, Action.VOTE).reason
     assert reload(session, world.proposal).vote_count == 1  # type: ignore[union-attr]
@@ -152,7 +152,7 @@ def test_verified_only_challenges(session: Session, world: World) -> None:
     challenge = session.get(Challenge, world.challenge.id)
     challenge.votes_require_verified = True  # type: ignore[union-attr]
     session.commit()
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         votes.vote(session, actor(session, world.resident), world.proposal.id)  # type: ignore[arg-type]
     assert refused.value.errors["vote"] == ja(
         "Only residents whose residency the ward has confirmed can vote on this challenge.")
@@ -172,12 +172,12 @@ def test_only_submitted_visible_proposals_take_votes(session: Session, world: Wo
     with pytest.raises(votes.NotFound):
         votes.vote(session, resident, 999_999)
     withdrawn = create_proposal(session, world.challenge, world.organisation, status="withdrawn", title="取下げ")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         votes.vote(session, resident, withdrawn.id)  # type: ignore[arg-type]
     hidden = session.get(Proposal, world.proposal.id)
     hidden.hidden_at = utcnow()  # type: ignore[union-attr]
     session.commit()
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Invalid) as refused:
         votes.vote(session, resident, world.proposal.id)  # type: ignore[arg-type]
     assert refused.value.errors["vote"] == ja("This proposal is hidden and cannot be supported.")
     draft_challenge = create_challenge(session, world.department, phase="draft", title="下書きの課題")
@@ -326,7 +326,7 @@ def race(settings: Settings, calls: list[tuple[int, int]]) -> tuple[list[bool], 
                 barrier.wait(timeout=30)
                 try:
                     results.append(votes.vote(db, principal, proposal_id))
-                except ValidationFailed as failed:
+                except Invalid as failed:
                     refusals.append(failed.errors["vote"])
         except BaseException as error:  # reported by the main thread
             errors.append(error)

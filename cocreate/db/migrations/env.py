@@ -9,7 +9,7 @@ from cocreate import components
 from cocreate.db.engine import make_engine
 from cocreate.settings import Settings
 
-components.load_models()
+components.load()  # Alembic's own entry point is a composition root too
 target_metadata = SQLModel.metadata
 
 config = context.config

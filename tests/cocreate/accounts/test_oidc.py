@@ -614,7 +614,7 @@ def test_linked_identities_and_unlink(session: Session) -> None:
         oidc.unlink(session, Principal.anonymous(), rows[0].id)  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
         oidc.unlink(session, taro, 999_999)
-    with pytest.raises(services.ValidationFailed) as last_way_in:
+    with pytest.raises(services.Invalid) as last_way_in:
         oidc.unlink(session, hanako, rows[2].id)  # type: ignore[arg-type]
     assert "identity" in last_way_in.value.errors
     assert count(session, OidcIdentity) == 3

@@ -26,9 +26,9 @@ from cocreate.accounts.models import (
     User,
 )
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired, require_verified_organisation
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 from tests.factories import create_department, create_organisation, create_user, sign_in
@@ -289,7 +289,7 @@ def test_service_refuses_a_number_taken_in_a_race(session: Session) -> None:
     session.commit()
     organisations.create(session, principal(session, second), organisations.OrganisationForm(
         **org_form(name="先に登録", corporate_number=NTA)))
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         organisations.update(session, principal(session, first), taken.id,  # type: ignore[arg-type]
                              organisations.OrganisationForm(**org_form(corporate_number=NTA)))
     assert "corporate_number" in failed.value.errors
@@ -312,7 +312,7 @@ def test_hostile_text_is_stored_verbatim_and_never_becomes_markup(
                                               description=payload)
         try:
             organisation = organisations.create(session, actor, form)
-        except ValidationFailed as failed:
+        except Invalid as failed:
             # Only line breaks and bidirectional overrides are refused in one-line fields.
             assert re.search(r"[\n\u202a-\u202e]", payload), payload
             assert set(failed.errors) <= {"name", "address"}

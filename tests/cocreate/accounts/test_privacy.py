@@ -27,13 +27,14 @@ from cocreate.accounts.models import (
 )
 from cocreate.accounts.permissions import Principal
 from cocreate.audit import AuditEntry, record
+from cocreate.components import Component
 from cocreate.db.base import utcnow
+from cocreate.i18n import WARD_TIMEZONE, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.pages.seed import FIRST_VERSION
-from cocreate.web.i18n import WARD_TIMEZONE, using_locale
 from tests.cocreate.accounts.self_service_helpers import is_signed_in, new_client, post, signed_in_client
 from tests.factories import PASSWORD, create_department, create_organisation, create_user
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, extra_component
 
 pytestmark = pytest.mark.databases("sqlite", why="data export and account deletion are Python over plain queries")
 
@@ -122,17 +123,17 @@ def test_export_holds_my_data_and_nobody_elses(
     assert stored and stored not in text
 
 
-def test_components_add_export_sections(session: Session, hanako: User) -> None:
-    def proposals_section(session: Session, user: User) -> list[dict[str, Any]]:
-        return [{"title": "自動運転バス", "author": user.id}]
+def proposals_test_section(session: Session, user: User) -> list[dict[str, Any]]:
+    return [{"title": "自動運転バス", "author": user.id}]
 
-    self_service.register_export_section("proposals_test", proposals_section)
-    try:
+
+def test_components_add_export_sections_through_their_manifests(session: Session, hanako: User) -> None:
+    test_component = Component(name="test", export_sections={
+        "proposals_test": "tests.cocreate.accounts.test_privacy:proposals_test_section"})
+    with extra_component(test_component):
         data = self_service.export_data(session, Principal.load(session, hanako))
-        assert data["proposals_test"] == [{"title": "自動運転バス", "author": hanako.id}]
-        assert json.loads(self_service.export_json(data))["proposals_test"][0]["title"] == "自動運転バス"
-    finally:
-        self_service.EXPORT_SECTIONS.pop("proposals_test")
+    assert data["proposals_test"] == [{"title": "自動運転バス", "author": hanako.id}]
+    assert json.loads(self_service.export_json(data))["proposals_test"][0]["title"] == "自動運転バス"
 
 
 # --- delete my account ---------------------------------------------------------------------------
@@ -248,18 +249,19 @@ def test_last_system_admin_cannot_delete_their_account(app: Litestar, session: S
     assert delete(client).status_code == 303
 
 
+DELETION_SEEN: list[tuple[int | None, str | None]] = []
+
+
+def deletion_test_hook(session: Session, user: User) -> None:
+    DELETION_SEEN.append((user.id, user.email))  # runs before the account is wiped
+
+
 def test_deletion_hooks_let_components_erase_their_data(session: Session, hanako: User) -> None:
-    seen: list[tuple[int | None, str | None]] = []
-
-    def hook(session: Session, user: User) -> None:
-        seen.append((user.id, user.email))  # runs before the account is wiped
-
-    self_service.register_deletion_hook(hook)
-    try:
+    DELETION_SEEN.clear()
+    test_component = Component(name="test", deletion_hooks=("tests.cocreate.accounts.test_privacy:deletion_test_hook",))
+    with extra_component(test_component):
         self_service.delete_account(session, Principal.load(session, hanako), PASSWORD, True)
-    finally:
-        self_service.DELETION_HOOKS.remove(hook)
-    assert seen == [(hanako.id, "hanako@example.jp")]
+    assert [(hanako.id, "hanako@example.jp")] == DELETION_SEEN
 
 
 def test_deleting_needs_an_account(client: TestClient[Litestar]) -> None:

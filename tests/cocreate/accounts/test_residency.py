@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 from cocreate.accounts import residency
 from cocreate.accounts.models import ResidencyRequest, ResidencyStatus, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from tests.cocreate.accounts.self_service_helpers import (
     emails_to,
     parse_csv,
@@ -509,11 +509,11 @@ def test_staff_list_filters_paginates_and_keeps_its_query_count(
 
 def test_services_refuse_bad_states(session: Session, resident: User) -> None:
     actor = Principal.load(session, resident)
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         residency.redeem_code(session, actor, "ABCD-EFGH")
     assert "code" in failed.value.errors
     residency.request_code(session, actor, residency.AddressForm(**ADDRESS))
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Invalid):
         residency.request_code(session, actor, residency.AddressForm(**ADDRESS))
     with pytest.raises(SignInRequired):
         residency.request_code(session, Principal.anonymous(), residency.AddressForm(**ADDRESS))

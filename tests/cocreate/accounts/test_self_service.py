@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from cocreate.accounts import passwords, self_service
 from cocreate.accounts.models import AgeBand, Role, TokenPurpose, User, UserToken
 from cocreate.accounts.permissions import Principal
-from cocreate.accounts.services import ValidationFailed
-from cocreate.web.i18n import LOCALE_COOKIE
+from cocreate.errors import Invalid
+from cocreate.i18n import LOCALE_COOKIE
 from tests.cocreate.accounts.self_service_helpers import (
     emails_to,
     is_signed_in,
@@ -341,7 +341,7 @@ def test_services_refuse_anonymous_actors(session: Session) -> None:
     with pytest.raises(SignInRequired):
         self_service.update_profile(session, Principal.anonymous(), self_service.ProfileForm(display_name="x"))
     user = create_user(session, "svc@example.jp")
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         self_service.update_profile(session, Principal.load(session, user),
                                     self_service.ProfileForm(display_name="", age_band="nope", locale="xx"))
     assert set(failed.value.errors) == {"display_name", "age_band", "locale"}

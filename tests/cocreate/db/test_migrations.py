@@ -19,7 +19,7 @@ pytestmark = [
 
 
 def test_models_and_migrations_match(database: Database) -> None:
-    components.load_models()
+    components.load()
     with database.engine.connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "compare_server_default": True}

@@ -16,12 +16,12 @@ from sqlmodel import Session, col, select
 
 from cocreate import mail
 from cocreate.accounts.models import User
+from cocreate.i18n import lazy_gettext
 from cocreate.mail import OutboundEmail
-from cocreate.notifications import preferences, services
+from cocreate.notifications import kinds, preferences, services
 from cocreate.notifications.models import Delivery, Notification, NotificationPreference
 from cocreate.settings import Settings
 from cocreate.tasks.queue import pending
-from cocreate.web.i18n import lazy_gettext
 from tests.factories import create_user, sign_in
 from tests.helpers import count_queries, csrf_token
 
@@ -128,8 +128,8 @@ def test_kinds_keep_registering_positionally_and_may_carry_a_label_and_a_default
         assert services.kind_label(KIND) != KIND
         assert preferences.default_delivery("test.plain") is Delivery.IMMEDIATE
     finally:
-        services.KINDS.pop(name, None)
-        services.KINDS.pop("test.plain", None)
+        kinds.all_kinds().pop(name, None)
+        kinds.all_kinds().pop("test.plain", None)
 
 
 # --- the settings page ---------------------------------------------------------------------------
@@ -147,15 +147,15 @@ def test_the_settings_page_lists_every_kind_and_saves_choices(
         assert response.status_code == 303 and "/account/sign-in" in response.headers["location"]
     with browser(app, hanako) as client:
         page = client.get("/account/notifications?lang=en").text
-        for kind in services.KINDS:
+        for kind in kinds.all_kinds():
             assert f'name="{preferences.field_name(kind)}"' in page
             assert services.kind_label(kind) != kind, f"{kind} has no name"
         assert "Answers to questions on challenges" in page
-        assert page.count('value="immediate" selected') == len(services.KINDS)
+        assert page.count('value="immediate" selected') == len(kinds.all_kinds())
         japanese = client.get("/account/notifications?lang=ja").text
         assert "Answers to questions on challenges" not in japanese
 
-        form = {preferences.field_name(kind): "immediate" for kind in services.KINDS}
+        form = {preferences.field_name(kind): "immediate" for kind in kinds.all_kinds()}
         form[preferences.field_name(KIND)] = "digest"
         form[preferences.field_name("booking.status")] = "none"
         response = client.post("/account/notifications", data=form | {"_csrf_token": csrf_token(client)},
@@ -174,7 +174,7 @@ def test_a_bad_choice_is_refused_and_nothing_changes(
     session: Session, people: dict[str, User], app: Litestar, xss_payloads: list[str]
 ) -> None:
     hanako = people["hanako"]
-    form = {preferences.field_name(kind): "none" for kind in services.KINDS}
+    form = {preferences.field_name(kind): "none" for kind in kinds.all_kinds()}
     with browser(app, hanako) as client:
         for bad in ["sometimes", "", "IMMEDIATE", "x" * 5000, *xss_payloads[:5]]:
             form[preferences.field_name(KIND)] = bad  # type: ignore[assignment]

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from cocreate.accounts.models import User
 from cocreate.db.base import utcnow
 from cocreate.mail import OutboundEmail
-from cocreate.notifications import preferences, services, unsubscribe
+from cocreate.notifications import kinds, preferences, services, unsubscribe
 from cocreate.notifications.models import Delivery, Notification, NotificationPreference
 from cocreate.settings import Settings
 from tests.factories import create_user
@@ -101,7 +101,7 @@ def test_the_all_kinds_link_stops_every_kind(session: Session, hanako: User, set
         assert "including the daily summary" in browser.get(f"{path}?lang=en").text
         assert "any more" in browser.post(f"{path}?lang=en").text
     assert choices(session, hanako) == {preferences.ALL_KINDS: "none"}
-    for kind in services.KINDS:
+    for kind in kinds.all_kinds():
         assert preferences.deliveries(session, [hanako.id], kind) == {hanako.id: Delivery.NONE}  # type: ignore[list-item]
 
 

@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 
 from cocreate.accounts import consents
 from cocreate.accounts.models import Consent, ConsentDocument, Role, User
+from cocreate.i18n import gettext, using_locale
 from cocreate.pages import services
 from cocreate.pages.models import SitePage
 from cocreate.pages.seed import FIRST_VERSION
-from cocreate.web.i18n import gettext, using_locale
 from tests.cocreate.accounts.self_service_helpers import is_signed_in, new_client, post
 from tests.factories import PASSWORD, actor, create_user, sign_in
 from tests.helpers import QueryLog, csrf_token

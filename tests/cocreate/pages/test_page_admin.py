@@ -10,12 +10,12 @@ from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Forbidden, SignInRequired
-from cocreate.accounts.services import ValidationFailed
 from cocreate.audit.models import AuditEntry
+from cocreate.errors import Invalid
+from cocreate.i18n import gettext, using_locale
 from cocreate.pages import services
 from cocreate.pages.models import PageRevision, SitePage
 from cocreate.pages.seed import FIRST_VERSION
-from cocreate.web.i18n import gettext, using_locale
 from tests.cocreate.accounts.self_service_helpers import new_client, post
 from tests.factories import actor, create_department, create_user, sign_in
 
@@ -130,7 +130,7 @@ def test_bad_input_is_refused_with_the_reason_and_changes_nothing(
     session: Session, admin: User, changes: dict[str, str], field: str, message: str
 ) -> None:
     before = revisions(session, SitePage.PRIVACY)
-    with using_locale("ja"), pytest.raises(ValidationFailed) as failed:
+    with using_locale("ja"), pytest.raises(Invalid) as failed:
         services.save(session, actor(session, admin), SitePage.PRIVACY,
                       services.PageForm(**form_for(session, SitePage.PRIVACY, **changes)))  # type: ignore[arg-type]
     limit = {"title_en": 100, "body_en": 50_000, "note": 300}.get(field)
@@ -143,7 +143,7 @@ def test_a_save_over_a_newer_revision_is_refused_not_lost(session: Session, admi
     stale = form_for(session, SitePage.HELP, body_en="My long edit.")
     services.save(session, actor(session, admin), SitePage.HELP, services.PageForm(
         **form_for(session, SitePage.HELP, body_en="Someone else's edit.")))  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed) as failed:
+    with pytest.raises(Invalid) as failed:
         services.save(session, actor(session, admin), SitePage.HELP, services.PageForm(**stale))  # type: ignore[arg-type]
     assert "conflict" in failed.value.errors
     assert services.current(session, SitePage.HELP).revision.body_en == "Someone else's edit."

@@ -11,10 +11,10 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 
 from cocreate.accounts.models import Role
+from cocreate.i18n import gettext, using_locale
 from cocreate.pages import services
 from cocreate.pages.models import SitePage
 from cocreate.pages.seed import FIRST_VERSION, seed_rows
-from cocreate.web.i18n import gettext, using_locale
 from tests.cocreate.web.test_markdown import live_markup
 from tests.factories import actor, create_user, sign_in
 

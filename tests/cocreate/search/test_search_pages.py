@@ -16,10 +16,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session
 
+from cocreate import i18n
 from cocreate.db import Database
 from cocreate.search import indexer, registry
 from cocreate.settings import Settings
-from cocreate.web import i18n
 from proposals.models import Category, Phase
 from tests.factories import create_challenge, create_department, create_organisation, create_proposal
 from tests.helpers import QueryLog

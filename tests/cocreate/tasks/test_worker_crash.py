@@ -3,7 +3,7 @@
 ``task_acks_late`` does not make this so on kombu's SQLAlchemy transport: it marks a message invisible
 when a worker takes it and keeps acknowledgements in the worker's memory, so the message a killed worker
 held is never delivered again. The outbox row is what survives; a starting worker re-enqueues every
-unsent e-mail (``cocreate/tasks/builtin.py``). The first test fails without that.
+unsent e-mail (``cocreate/jobs.py``). The first test fails without that.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cocreate.web.i18n import using_locale
+from cocreate.i18n import using_locale
 from cocreate.web.templating import make_environment
 
 TEMPLATE = """{% import "macros/forms.html" as forms with context %}

@@ -11,7 +11,13 @@ import sqlmodel
 from alembic import op
 
 import cocreate.db.base
-from labs.models import EXCLUSION_CONSTRAINT_DDL
+
+# A frozen copy of labs.models.EXCLUSION_CONSTRAINT_DDL as it was at this revision: a migration never
+# imports a component's code, which changes after it.
+EXCLUSION_CONSTRAINT_DDL = (
+    "ALTER TABLE booking_period ADD CONSTRAINT booking_period_no_overlap "
+    "EXCLUDE USING gist (field_id WITH =, tstzrange(starts_at, blocked_until, '[)') WITH &&) WHERE (blocks)"
+)
 
 revision: str = '9f055c98667a'
 down_revision: str | None = 'f1c5ac61aaf1'

@@ -9,10 +9,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from cocreate.web import i18n
-from cocreate.web.i18n import format_date, format_datetime, format_number, format_yen, negotiate, using_locale
+from cocreate import i18n
+from cocreate.i18n import format_date, format_datetime, format_number, format_yen, negotiate, using_locale
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_content_language_marks_user_text(text, expected) -> None:  # type: igno
 def test_moments_read_one_way_with_a_24_hour_clock_and_deadlines_end_the_day_before() -> None:
     from datetime import UTC, datetime
 
-    from cocreate.web.i18n import format_datetime, format_deadline, using_locale
+    from cocreate.i18n import format_datetime, format_deadline, using_locale
 
     evening = datetime(2026, 12, 26, 9, 0, tzinfo=UTC)  # 18:00 in Tokyo
     midnight = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)  # 2027-01-06 00:00 in Tokyo

@@ -1,4 +1,4 @@
-"""Tasks of the core."""
+"""The core's background jobs (e-mail delivery, heartbeats, session purges) and the beat schedule."""
 
 from __future__ import annotations
 

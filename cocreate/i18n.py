@@ -23,7 +23,7 @@ SUPPORTED_LOCALES = ("ja", "en")
 DEFAULT_LOCALE = "ja"
 LOCALE_COOKIE = "cocreate_locale"
 WARD_TIMEZONE = ZoneInfo("Asia/Tokyo")
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 _current_locale: ContextVar[str] = ContextVar("cocreate_locale", default=DEFAULT_LOCALE)
 

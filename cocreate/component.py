@@ -1,0 +1,35 @@
+"""The core's manifest: what the platform itself contributes beside the components (see
+:mod:`cocreate.components`)."""
+
+from __future__ import annotations
+
+from cocreate.components import Component, NavItem
+from cocreate.i18n import lazy_gettext
+
+COMPONENT = Component(
+    name="core",
+    models="cocreate.models",
+    routes="cocreate.routes:ROUTES",
+    tasks=("cocreate.jobs", "cocreate.notifications.tasks", "cocreate.search.tasks"),
+    beat_schedule="cocreate.jobs:BEAT_SCHEDULE",
+    demo="cocreate.demo:load",
+    navigation=(
+        NavItem("", lazy_gettext("Home"), "/", 0),
+        NavItem("nav-organisations", lazy_gettext("Organisations"), "/organisations", 90,
+                active_prefixes=("/organisations",)),
+        NavItem("nav-staff", lazy_gettext("Residency checks"), "/staff/residency", 10, menu="account",
+                visible=lambda principal: principal.is_admin and not principal.is_staff),
+        NavItem("nav-admin", lazy_gettext("Administration"), "/admin", 90, menu="account",
+                visible=lambda principal: principal.is_admin),
+    ),
+    export_sections={
+        "profile": "cocreate.accounts.self_service:export_profile",
+        "consents": "cocreate.accounts.self_service:export_consents",
+        "roles": "cocreate.accounts.self_service:export_roles",
+        "organisations": "cocreate.accounts.self_service:export_organisations",
+        "oidc_identities": "cocreate.accounts.self_service:export_oidc_identities",
+        "residency_requests": "cocreate.accounts.self_service:export_residency_requests",
+        "follows": "cocreate.notifications.privacy:export_follows",
+        "notification_settings": "cocreate.notifications.privacy:export_settings",
+    },
+)

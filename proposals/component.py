@@ -1,0 +1,49 @@
+"""The proposals component's manifest: challenges, dialogue, proposals, comments, votes, review and
+moderation (see :mod:`cocreate.components`)."""
+
+from __future__ import annotations
+
+from cocreate.components import Component, NavItem
+from cocreate.i18n import lazy_gettext
+
+COMPONENT = Component(
+    name="proposals",
+    models="proposals.models",
+    routes="proposals.routes:ROUTES",
+    tasks=("proposals.tasks",),
+    beat_schedule="proposals.tasks:BEAT_SCHEDULE",
+    demo="proposals.demo:load",
+    home_sections=("proposals.routes:home_section",),
+    search_sources="proposals.search:SOURCES",
+    search_facets={"phase": "proposals.models:Phase", "category": "proposals.models:Category"},
+    followables="proposals.follow_targets:FOLLOWABLES",
+    notification_kinds=("proposals.questions:KINDS", "proposals.events:KINDS", "proposals.review:KINDS"),
+    page_sections={
+        "challenge": (
+            "proposals.briefing_routes:detail_section",
+            "proposals.question_routes:detail_section",
+            "proposals.proposal_routes:detail_section",
+            "proposals.comment_routes:detail_section",
+        ),
+        "proposal": (
+            "proposals.vote_routes:proposal_section",
+            "proposals.comment_routes:proposal_section",
+        ),
+    },
+    navigation=(
+        NavItem("nav-challenges", lazy_gettext("Challenges"), "/challenges", 10, active_prefixes=("/challenges",)),
+        NavItem("nav-staff", lazy_gettext("Staff"), "/staff/challenges", 10, menu="account",
+                visible=lambda principal: principal.is_staff),
+        NavItem("nav-review", lazy_gettext("Review"), "/review", 20, menu="account",
+                visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
+        NavItem("nav-moderation", lazy_gettext("Moderation"), "/moderation", 40, menu="account",
+                visible=lambda principal: principal.has_role("moderator") or principal.is_admin),
+    ),
+    export_sections={
+        "proposals": "proposals.privacy:export_proposals",
+        "comments": "proposals.privacy:export_comments",
+        "votes": "proposals.privacy:export_votes",
+        "questions": "proposals.privacy:export_questions",
+        "briefing_registrations": "proposals.privacy:export_briefing_registrations",
+    },
+)

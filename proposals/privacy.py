@@ -1,0 +1,64 @@
+"""What "download my data" holds of the proposals component (listed in its manifest): the person's
+proposals, comments, votes, questions and briefing registrations, never other people's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cocreate.accounts.models import User
+from proposals.models import (
+    BriefingRegistration,
+    BriefingSession,
+    Challenge,
+    Comment,
+    Proposal,
+    Question,
+    Vote,
+)
+
+
+def export_proposals(session: Session, user: User) -> list[dict[str, Any]]:
+    """Proposals the person created, with the confidential part they wrote (their own words)."""
+    rows = session.exec(select(Proposal, Challenge.title).join(Challenge, col(Challenge.id) == Proposal.challenge_id)
+                        .where(Proposal.created_by_id == user.id).order_by(col(Proposal.id))).all()
+    return [{"id": proposal.id, "challenge_id": proposal.challenge_id, "challenge_title": challenge_title,
+             "lead_organisation_id": proposal.lead_organisation_id, "status": proposal.status,
+             "title": proposal.title, "summary": proposal.summary, "description": proposal.description,
+             "team": proposal.team, "cost_estimate_yen": proposal.cost_estimate_yen, "schedule": proposal.schedule,
+             "test_field_needs": proposal.test_field_needs, "confidential": proposal.confidential,
+             "version": proposal.version, "created_at": proposal.created_at, "submitted_at": proposal.submitted_at,
+             "withdrawn_at": proposal.withdrawn_at} for proposal, challenge_title in rows]
+
+
+def export_comments(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(Comment).where(Comment.author_id == user.id).order_by(col(Comment.id))).all()
+    return [{"id": row.id, "on": row.target_type, "on_id": row.target_id, "reply_to": row.parent_id,
+             "body": row.body, "official": row.official, "written_at": row.created_at, "edited_at": row.edited_at,
+             "deleted_at": row.deleted_at, "hidden_at": row.hidden_at, "hidden_reason": row.hidden_reason}
+            for row in rows]
+
+
+def export_votes(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(Vote, Proposal.title).join(Proposal, col(Proposal.id) == Vote.proposal_id)
+                        .where(Vote.user_id == user.id).order_by(col(Vote.id))).all()
+    return [{"proposal_id": vote.proposal_id, "proposal_title": title, "challenge_id": vote.challenge_id,
+             "voted_at": vote.created_at} for vote, title in rows]
+
+
+def export_questions(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(Question).where(Question.asker_id == user.id).order_by(col(Question.id))).all()
+    return [{"id": row.id, "challenge_id": row.challenge_id, "organisation_id": row.organisation_id,
+             "visibility": row.visibility, "status": row.status, "body": row.body, "asked_at": row.created_at,
+             "answer": row.answer, "answered_at": row.answered_at} for row in rows]
+
+
+def export_briefing_registrations(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(BriefingRegistration, BriefingSession)
+                        .join(BriefingSession, col(BriefingSession.id) == BriefingRegistration.session_id)
+                        .where(BriefingRegistration.user_id == user.id).order_by(col(BriefingRegistration.id))).all()
+    return [{"session_id": briefing.id, "challenge_id": briefing.challenge_id, "title": briefing.title,
+             "starts_at": briefing.starts_at, "ends_at": briefing.ends_at, "place": briefing.place,
+             "registered_at": registration.created_at, "cancelled_at": registration.cancelled_at}
+            for registration, briefing in rows]
