@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -124,7 +123,5 @@ async def _before_request(request: Request) -> Response[Any] | None:
 
 
 def create_app_from_env() -> Litestar:
-    """Entry point for ASGI servers (``uvicorn --factory cocreate.app:create_app_from_env``): a web process."""
-    settings = Settings.from_env()
-    sys.setswitchinterval(settings.web_switch_interval_ms / 1000)
-    return create_app(settings)
+    """Entry point for ASGI servers (``uvicorn --factory cocreate.app:create_app_from_env``)."""
+    return create_app(Settings.from_env())

@@ -114,14 +114,6 @@ class Settings(BaseSettings):
         description="Requests one web process works on at once (its thread pool); its database pool holds "
         "as many connections plus two, so a thread never waits for one.",
     )
-    web_switch_interval_ms: float = Field(
-        1.0,
-        ge=0.1,
-        le=50,
-        description="How long a web process's thread runs Python before another may take over (Python's "
-        "switch interval, 5 ms by default). The thread that holds the database's write lock gives up the "
-        "GIL at each statement and must get it back to finish; shorter turns keep that lock held briefly.",
-    )
     password_hashing: Literal["rfc9106-low-memory", "fast-for-tests"] = Field(
         "rfc9106-low-memory",
         description="argon2id parameters for new password hashes; fast-for-tests only outside production.",
