@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
@@ -102,16 +103,22 @@ def verification_refusal(challenge: Challenge, user: User | None) -> str:
 # --- loading -------------------------------------------------------------------------------------
 
 
+_PUBLIC_PROPOSAL = (
+    select(Proposal, Challenge).join(Challenge, col(Challenge.id) == Proposal.challenge_id)
+    # Only what the checks and the vote box read: the bodies and the rest are not built on every vote.
+    .options(load_only(Proposal.id, Proposal.challenge_id, Proposal.status, Proposal.hidden_at,  # type: ignore[arg-type]
+                       Proposal.created_by_id, Proposal.vote_count),
+             load_only(Challenge.id, Challenge.phase, Challenge.department_id, Challenge.vote_limit,  # type: ignore[arg-type]
+                       Challenge.votes_require_verified))
+)
+
+
 def _public_proposal(session: Session, proposal_id: int, user_id: int | None) -> tuple[Challenge, Proposal, bool]:
     """The public proposal, its challenge and whether ``user_id`` is one of its authors, in one query."""
     member = sa.exists().where(
         col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id,
         col(ProposalOrganisation.proposal_id) == Proposal.id, col(OrganisationMember.user_id) == user_id)
-    row = session.execute(
-        select(Proposal, Challenge, member)
-        .join(Challenge, col(Challenge.id) == Proposal.challenge_id)
-        .where(Proposal.id == proposal_id)
-    ).first()
+    row = session.execute(_PUBLIC_PROPOSAL.where(Proposal.id == proposal_id).add_columns(member)).first()
     if row is None or row[0].status is ProposalStatus.DRAFT or row[1].phase is Phase.DRAFT:
         raise NotFound()
     proposal, challenge, member_of_author = row
