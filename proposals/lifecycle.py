@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from cocreate import audit
 from cocreate.accounts.permissions import Principal, require
@@ -106,11 +106,36 @@ def refresh_next_transition(session: Session, challenge: Challenge, now: datetim
     challenge.next_transition_at = min(later) if later else None
 
 
+# --- the votes' lock -----------------------------------------------------------------------------
+
+VOTING_LOCK = 0x766F7465
+"""Namespace of the per-challenge advisory lock on PostgreSQL ("vote")."""
+
+
+def votes_shared(session: Session, challenge_id: int) -> None:
+    """A vote's hold on what it depends on (the challenge's phase and voting rules) until its
+    transaction ends: shared with the other votes, exclusive of :func:`votes_held`.
+
+    PostgreSQL only, as an advisory lock: every vote share-locking the challenge's row instead made
+    each new holder create a MultiXact on one hot row (about 120 votes per second at most for 64
+    voters, against about 200 with it). On SQLite the write lock already serialises everything."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock_shared(VOTING_LOCK, challenge_id)))
+
+
+def votes_held(session: Session, challenge_id: int) -> None:
+    """Wait for the votes in flight on the challenge to finish, and keep new ones waiting until this
+    transaction ends: before changing its phase or voting rules (PostgreSQL; see :func:`votes_shared`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(VOTING_LOCK, challenge_id)))
+
+
 # --- moving --------------------------------------------------------------------------------------
 
 
 def _apply(session: Session, challenge: Challenge, target: Phase, *, actor: Principal | None, reason: str,
            now: datetime, announce: bool = True) -> PhaseChange:
+    votes_held(session, challenge.id)  # type: ignore[arg-type]
     change = PhaseChange(challenge_id=challenge.id, from_phase=challenge.phase, to_phase=target,  # type: ignore[arg-type]
                          changed_at=now, changed_by_id=actor.user_id if actor else None, reason=reason)
     session.add(change)

@@ -7,8 +7,9 @@ Exact counts under concurrency, and voters who do not wait for each other longer
 
 - Everything that can refuse a vote without a lock (the proposal is public, the actor may vote, the
   phase, verification) is checked first on a read snapshot, so a refusal never queues for a lock.
-- The write is short: it shares the challenge row (FOR SHARE: voters run side by side, a phase change
-  waits for them and they for it), locks the voter's own user row (their per-challenge limit is counted
+- The write is short: it holds the challenge's voting state shared (an advisory lock on PostgreSQL:
+  voters run side by side, a phase change or new voting rules wait for them and they for it; see
+  :func:`proposals.lifecycle.votes_shared`), locks the voter's own user row (their per-challenge limit is counted
   under it, so a double submit cannot pass it), checks again, inserts the vote (one per resident and
   proposal, a unique constraint) and adds one to ``Proposal.vote_count`` in SQL (the row is locked only
   from that UPDATE to the commit). Locks are always taken in that order, so two votes cannot deadlock.
@@ -140,8 +141,9 @@ class Ballot:
 
 def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int, *,
             with_voter: bool = False) -> Any:
-    """For a change by ``user_id``, in one statement: the challenge's voting state shared (FOR SHARE),
-    the voter's row locked (FOR UPDATE) and the proposal's state; only the columns a vote needs.
+    """For a change by ``user_id``: the challenge's voting state held against changes
+    (:func:`proposals.lifecycle.votes_shared`, PostgreSQL), then in one statement the voter's row
+    locked (FOR UPDATE) with the challenge's and the proposal's state; only the columns a vote needs.
 
     ``with_voter`` adds the voter's state on SQLite (``used``: votes on the challenge, ``on_this``:
     whether one is on this proposal): there the whole database is already locked for this transaction,
@@ -164,9 +166,9 @@ def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int,
         .join(User, col(User.id) == user_id)
         .where(Challenge.id == challenge_id, Proposal.id == proposal_id)
     )
-    if postgres:  # two lock strengths in one statement, which with_for_update cannot say
-        statement = statement.with_for_update(read=True, of=Challenge).suffix_with(
-            f"FOR UPDATE OF {User.__table__.name}", dialect="postgresql")
+    if postgres:
+        statement = statement.with_for_update(of=User)
+    lifecycle.votes_shared(session, challenge_id)
     row = session.execute(statement).first()
     if row is None:
         raise NotFound()
@@ -418,6 +420,7 @@ def update_settings(session: Session, actor: Principal, challenge_id: int, data:
     owned_challenge(session, actor, challenge_id)
     challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
     assert challenge is not None
+    lifecycle.votes_held(session, challenge_id)
     raw = str(data.vote_limit or "").strip()[:20]
     limit: int | None
     try:

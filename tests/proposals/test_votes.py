@@ -19,7 +19,7 @@ from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.i18n import gettext, using_locale
 from cocreate.settings import Settings
-from proposals import phases, vote_routes, votes
+from proposals import lifecycle, phases, vote_routes, votes
 from proposals.models import Challenge, Phase, Proposal, Vote
 from proposals.phases import Action
 from tests.factories import (
@@ -368,6 +368,40 @@ def test_racing_votes_cannot_pass_the_limit(session: Session, world: World, sett
     assert vote_rows(session) == 3
     session.expire_all()
     assert sum(session.get(Proposal, p.id).vote_count for p in proposals) == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.committed("the phase change and the vote each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="the advisory lock (PostgreSQL) and the write lock (SQLite)")
+def test_a_vote_waits_for_a_phase_change_in_flight_and_is_then_refused(session: Session, world: World,
+                                                                       settings: Settings) -> None:
+    """Closing the voting phase and a vote at the same moment: the vote passed its checks on a snapshot
+    that still says "voting", waits for the phase change to commit, then sees the new phase under its
+    lock and is refused; no vote lands after voting closed."""
+    racing = Database(settings, wait_seconds=20)
+    outcome: list[BaseException | bool] = []
+
+    def vote() -> None:
+        try:
+            with racing.session() as db:
+                outcome.append(votes.vote(db, Principal.load(db, db.get(User, world.resident.id)), world.proposal.id))  # type: ignore[arg-type]
+        except BaseException as error:  # the main thread looks at it
+            outcome.append(error)
+
+    try:
+        with racing.session() as staff_session:
+            challenge = staff_session.get(Challenge, world.challenge.id, with_for_update=True)
+            assert challenge is not None
+            lifecycle.record_move(staff_session, challenge, Phase.REVIEW, actor=None)  # not committed yet
+            voter = threading.Thread(target=vote)  # SQLite: queues for the write lock; PostgreSQL: the advisory lock
+            voter.start()
+            voter.join(timeout=1.0)
+            assert voter.is_alive() and outcome == []  # waiting for the phase change, not voting on
+            staff_session.commit()
+        voter.join(timeout=20)
+    finally:
+        racing.dispose()
+    assert len(outcome) == 1 and isinstance(outcome[0], Invalid), outcome
+    assert vote_rows(session) == 0 and reload(session, world.proposal).vote_count == 0  # type: ignore[union-attr]
 
 
 @pytest.mark.databases("sqlite", "postgresql", why="row locks and the unique vote")
