@@ -20,8 +20,9 @@ from cocreate.accounts import consents
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Principal, require_role
 from cocreate.accounts.services import CONTROL_CHARS
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.i18n import gettext as _
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision, SitePage
@@ -32,10 +33,6 @@ BODY_MAX = 50_000
 NOTE_MAX = 300
 HISTORY_PER_PAGE = 20
 _LINE_ENDINGS = re.compile(r"\r\n?")
-
-
-class NotFound(LookupError):
-    """No such page or revision (HTTP 404 at a route)."""
 
 
 def parse_page(value: str) -> SitePage:
@@ -187,31 +184,36 @@ def _new_version_label(session: Session, page: SitePage) -> str:
 
 
 def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> PageRevision:
-    """Save a new revision of ``page`` (both languages at once), recorded in the audit log.
+    """Save a new revision of ``page`` (both languages at once), recorded in the audit log (commits).
 
     Refused with the reasons, changing nothing: a title or text missing or too long, nothing changed,
     or another revision saved since the editor opened the form (``conflict``; the form keeps their text
     and now builds on the newest revision, so saving again is a deliberate choice).
     """
+    revision = _save(session, actor, page, form)
+    if revision.new_version:
+        consents.forget_versions()  # this process asks for the new version at once; others within the TTL
+    return revision
+
+
+@transactional
+def _save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> PageRevision:
     user = require_admin(actor)
     form = form.cleaned()
     errors = _check(form)
     if errors:
-        session.rollback()
         raise Invalid(errors)
     conflict = Invalid({"conflict": _(
         "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
         "the current revision, then save again.")})
     latest = session.exec(select(PageRevision).where(PageRevision.id == _newest(page))).first()
     if latest is not None and form.base_revision_id != str(latest.id):
-        session.rollback()
         raise conflict
     versioned = page in VERSIONED_PAGES
     new_version = versioned and (form.new_version or latest is None or latest.version is None)
     unchanged = latest is not None and all(getattr(form, name) == getattr(latest, name).strip()
                                            for name in ("title_ja", "title_en", "body_ja", "body_en"))
     if unchanged and not new_version:
-        session.rollback()
         raise Invalid({"body_ja": _("Nothing has changed since the current revision.")})
     if not versioned:
         version = None
@@ -226,12 +228,8 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
     try:
         session.flush()
     except sa.exc.IntegrityError:  # another save on top of the same revision committed first
-        session.rollback()
         raise conflict from None
     audit.record(session, actor_id=user.id, actor_label=user.display_name,
                  action="page.new_version" if new_version else "page.revised", target_type="page",
                  target_id=page.value, details={"revision": revision.id, "version": version, "note": form.note})
-    session.commit()
-    if new_version:
-        consents.forget_versions()  # this process asks for the new version at once; others within the TTL
     return revision
