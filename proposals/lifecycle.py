@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from cocreate import audit
 from cocreate.accounts.permissions import Principal, require
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.i18n import gettext as _
@@ -161,6 +162,7 @@ def record_move(session: Session, challenge: Challenge, target: Phase, *, actor:
     return _apply(session, challenge, target, actor=actor, reason=reason, now=now or utcnow(), announce=announce)
 
 
+@transactional
 def move(session: Session, actor: Principal, challenge_id: int, target: Phase, reason: str,
          now: datetime | None = None) -> PhaseChange:
     """Staff of an owning department move a published challenge by hand, with a reason (audited)."""
@@ -179,7 +181,6 @@ def move(session: Session, actor: Principal, challenge_id: int, target: Phase, r
     elif len(reason) > MAX_REASON:
         errors["reason"] = _("Use at most %(max)s characters.", max=MAX_REASON)
     if errors:
-        session.rollback()
         raise Invalid(errors)
     previous = challenge.phase
     change = _apply(session, challenge, target, actor=actor, reason=reason, now=now)
@@ -187,7 +188,6 @@ def move(session: Session, actor: Principal, challenge_id: int, target: Phase, r
     audit.record(session, actor_id=actor.user_id, actor_label=actor.user.display_name,
                  action="challenge.phase_changed", target_type="challenge", target_id=str(challenge.id),
                  details={"from": previous.value, "to": target.value, "reason": reason})
-    session.commit()
     return change
 
 
@@ -205,23 +205,21 @@ def advance_due(session: Session, now: datetime | None = None, batch: int = 200)
     seen in its new phase and left alone.
     """
     now = now or utcnow()
-    ids = session.exec(
-        select(Challenge.id).where(col(Challenge.next_transition_at) <= now).order_by(Challenge.id).limit(batch)
-    ).all()
-    session.commit()
+    with unit_of_work(session):
+        ids = session.exec(
+            select(Challenge.id).where(col(Challenge.next_transition_at) <= now).order_by(Challenge.id).limit(batch)
+        ).all()
     moved: list[Advanced] = []
-    for challenge_id in ids:
-        challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
-        if challenge is None or challenge.next_transition_at is None or challenge.next_transition_at > now:
-            session.rollback()
-            continue
-        target = _due_target(schedule_of(session, challenge.id), challenge.phase, now)  # type: ignore[arg-type]
-        if target is None or challenge.phase is Phase.DRAFT or challenge.phase in phases.TERMINAL:
-            refresh_next_transition(session, challenge, now)
-            session.commit()
-            continue
-        previous = challenge.phase
-        _apply(session, challenge, target, actor=None, reason="", now=now)
-        session.commit()
+    for challenge_id in ids:  # each challenge in a unit of work of its own: its row is locked only while it moves
+        with unit_of_work(session):
+            challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
+            if challenge is None or challenge.next_transition_at is None or challenge.next_transition_at > now:
+                continue
+            target = _due_target(schedule_of(session, challenge.id), challenge.phase, now)  # type: ignore[arg-type]
+            if target is None or challenge.phase is Phase.DRAFT or challenge.phase in phases.TERMINAL:
+                refresh_next_transition(session, challenge, now)
+                continue
+            previous = challenge.phase
+            _apply(session, challenge, target, actor=None, reason="", now=now)
         moved.append(Advanced(challenge_id, previous, target))  # type: ignore[arg-type]
     return moved
