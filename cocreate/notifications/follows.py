@@ -18,18 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, select
 
 from cocreate import components
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import transactional
+from cocreate.errors import NotFound
 from cocreate.notifications import services
 from cocreate.notifications.models import Follow
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
-
-
-class NotFound(NotFoundException):
-    """The type is not followable, or the target does not exist or is not visible to the actor."""
 
 
 @dataclass(frozen=True)
@@ -110,22 +107,22 @@ def button(session: Session, actor: Principal, target_type: str, target_id: int,
 # --- following and unfollowing -------------------------------------------------------------------
 
 
+@transactional
 def follow(session: Session, actor: Principal, target_type: str, target_id: int) -> bool:
     """Follow a target the actor may see (commits); returns whether the follow is new.
 
-    Unknown types, unknown targets and targets the actor may not see all raise :class:`NotFound`.
+    Unknown types, unknown targets and targets the actor may not see all raise
+    :class:`cocreate.errors.NotFound`.
     """
     user = require_signed_in(actor)
     assert user.id is not None
     spec = followable(target_type)
     if not spec.visible(session, actor, target_id):
-        session.rollback()
         raise NotFound()
-    created = services.follow(session, user.id, target_type, target_id)
-    session.commit()
-    return created
+    return services.follow(session, user.id, target_type, target_id)
 
 
+@transactional
 def unfollow(session: Session, actor: Principal, target_type: str, target_id: int) -> bool:
     """Stop following (commits); returns whether a follow was removed.
 
@@ -135,9 +132,7 @@ def unfollow(session: Session, actor: Principal, target_type: str, target_id: in
     user = require_signed_in(actor)
     assert user.id is not None
     followable(target_type)
-    removed = services.unfollow(session, user.id, target_type, target_id)
-    session.commit()
-    return removed
+    return services.unfollow(session, user.id, target_type, target_id)
 
 
 def follow_as_author(session: Session, user_ids: Sequence[int | None], target_type: str, target_id: int) -> None:

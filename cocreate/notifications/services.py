@@ -18,10 +18,10 @@ from email.utils import make_msgid
 from typing import Any
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import User
+from cocreate.db import transactional
 from cocreate.db.base import upsertable_insert, utcnow
 from cocreate.i18n import gettext as _
 from cocreate.i18n import using_locale
@@ -35,10 +35,6 @@ from cocreate.web.templating import render_standalone
 
 SEND_TASK = "cocreate.notifications.send_emails"
 INSERT_BATCH = 500
-
-
-class NotFound(NotFoundException):
-    """The notification does not exist or belongs to someone else."""
 
 
 # --- kinds ---------------------------------------------------------------------------------------
@@ -242,6 +238,7 @@ def unread_count(session: Session, user_id: int) -> int:
         Notification.user_id == user_id, col(Notification.read_at).is_(None))).one()
 
 
+@transactional
 def mark_read(session: Session, user_id: int, notification_id: int) -> bool:
     """Mark one of the user's own notifications read (commits); False when it is not theirs."""
     session.execute(
@@ -250,12 +247,11 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> bool:
                col(Notification.read_at).is_(None))
         .values(read_at=utcnow())
     )
-    exists = session.exec(select(Notification.id).where(
+    return session.exec(select(Notification.id).where(
         Notification.id == notification_id, Notification.user_id == user_id)).first() is not None
-    session.commit()
-    return exists
 
 
+@transactional
 def mark_all_read(session: Session, user_id: int) -> int:
     """Mark every unread notification of the user read (commits); returns how many."""
     marked = session.execute(
@@ -264,7 +260,6 @@ def mark_all_read(session: Session, user_id: int) -> int:
         .values(read_at=utcnow())
         .returning(col(Notification.id))
     ).all()
-    session.commit()
     return len(marked)
 
 
