@@ -17,15 +17,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, select
 
 from cocreate import mail
@@ -49,8 +47,9 @@ from cocreate.accounts.permissions import (
 )
 from cocreate.accounts.services import check_email, normalize_email
 from cocreate.audit import record
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import gettext as _
 from cocreate.i18n import using_locale
 from cocreate.settings import Settings
@@ -77,31 +76,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u206
 # Multi-line text: tabs and line breaks are fine, other control characters are not.
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _URL_FORBIDDEN = re.compile(r"[\s<>\"'`\\^{}|\x00-\x1f\x7f]")
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _atomic(function: Callable[P, R]) -> Callable[P, R]:
-    """All or nothing: any error (a refused permission, a validation failure, a lost race) rolls the
-    session back, releasing its row locks, before it propagates."""
-
-    @wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        session = args[0]
-        assert isinstance(session, Session)
-        try:
-            return function(*args, **kwargs)
-        except BaseException:
-            session.rollback()
-            raise
-
-    return wrapper
-
-
-class NotFound(NotFoundException):
-    """The organisation, member or invitation does not exist, or the actor may not know it does."""
 
 
 def _hash(token: str) -> str:
@@ -369,7 +343,7 @@ def _flush_or_number_taken(session: Session) -> None:
         raise Invalid({"corporate_number": _corporate_number_taken()}) from None
 
 
-@_atomic
+@transactional
 def create(session: Session, actor: Principal, form: OrganisationForm) -> Organisation:
     """Create an (unverified) organisation; its creator becomes its first administrator."""
     user = require_signed_in(actor)
@@ -383,7 +357,6 @@ def create(session: Session, actor: Principal, form: OrganisationForm) -> Organi
     record(session, actor_id=user.id, actor_label=_actor_label(user), action="organisation.created",
            target_type="organisation", target_id=str(organisation.id),
            details={"name": clean.name, "kind": clean.kind.value, "corporate_number": clean.corporate_number})
-    session.commit()
     return organisation
 
 
@@ -393,7 +366,7 @@ class Edited:
     verification_cleared: bool
 
 
-@_atomic
+@transactional
 def update(session: Session, actor: Principal, organisation_id: int, form: OrganisationForm) -> Edited:
     """Edit the profile (organisation admins). A verified organisation whose name or corporate number
     changes loses its verification, and the audit log says why."""
@@ -419,14 +392,13 @@ def update(session: Session, actor: Principal, organisation_id: int, form: Organ
                target_id=str(organisation_id),
                details={"changed": identity_changed, "before": before,
                         "after": {name: getattr(clean, name) for name in identity_changed}})
-    session.commit()
     return Edited(organisation, cleared)
 
 
 # --- invitations ---------------------------------------------------------------------------------
 
 
-@_atomic
+@transactional
 def invite(session: Session, settings: Settings, actor: Principal, organisation_id: int, email: str, *,
            as_admin: bool = False) -> OrganisationInvitation:
     """E-mail a single-use invitation link. Inviting an address again replaces its open invitation."""
@@ -491,11 +463,10 @@ def invite(session: Session, settings: Settings, actor: Principal, organisation_
            target_type="organisation", target_id=str(organisation_id),
            details={"invitation_id": invitation.id, "email": address, "as_admin": as_admin,
                     "replaced": [old.id for old in previous]})
-    session.commit()
     return invitation
 
 
-@_atomic
+@transactional
 def revoke_invitation(session: Session, actor: Principal, organisation_id: int, invitation_id: int) -> None:
     """Withdraw an open invitation (organisation admins); its link stops working at once."""
     require_organisation_admin(session, actor, organisation_id)
@@ -510,7 +481,6 @@ def revoke_invitation(session: Session, actor: Principal, organisation_id: int, 
     record(session, actor_id=user.id, actor_label=_actor_label(user), action="organisation.invitation_revoked",
            target_type="organisation", target_id=str(organisation_id),
            details={"invitation_id": invitation_id, "email": invitation.email})
-    session.commit()
 
 
 INVITATION_OK = "ok"
@@ -580,7 +550,7 @@ class InvitationForSomeoneElse(Forbidden):
         self.invited = invited
 
 
-@_atomic
+@transactional
 def accept_invitation(session: Session, actor: Principal, token: str) -> OrganisationMember:
     """Join the organisation with a single-use link; the signed-in account's confirmed e-mail
     address must be the invited one."""
@@ -611,7 +581,6 @@ def accept_invitation(session: Session, actor: Principal, token: str) -> Organis
     record(session, actor_id=user.id, actor_label=_actor_label(user), action="organisation.member_joined",
            target_type="organisation", target_id=str(invitation.organisation_id),
            details={"invitation_id": invitation.id, "user_id": user.id, "as_admin": member.is_admin})
-    session.commit()
     return member
 
 
@@ -622,7 +591,7 @@ def _last_admin_message() -> str:
     return _("An organisation needs at least one administrator. Make another member an administrator first.")
 
 
-@_atomic
+@transactional
 def remove_member(session: Session, actor: Principal, organisation_id: int, user_id: int) -> None:
     """An admin removes a member, or a member leaves (``user_id`` is their own); the last
     administrator can do neither."""
@@ -643,10 +612,9 @@ def remove_member(session: Session, actor: Principal, organisation_id: int, user
            action="organisation.member_left" if leaving else "organisation.member_removed",
            target_type="organisation", target_id=str(organisation_id),
            details={"user_id": user_id, "was_admin": target.is_admin})
-    session.commit()
 
 
-@_atomic
+@transactional
 def set_admin(session: Session, actor: Principal, organisation_id: int, user_id: int, is_admin: bool) -> None:
     """Make a member an administrator of the organisation, or an ordinary member again."""
     require_organisation_admin(session, actor, organisation_id)
@@ -656,8 +624,7 @@ def set_admin(session: Session, actor: Principal, organisation_id: int, user_id:
     if target is None:
         raise NotFound()
     if target.is_admin == is_admin:
-        session.rollback()  # nothing to change; release the lock
-        return
+        return  # nothing to change
     if not is_admin and admin_count(session, organisation_id) <= 1:
         raise Invalid({"member": _last_admin_message()})
     target.is_admin = is_admin
@@ -665,7 +632,6 @@ def set_admin(session: Session, actor: Principal, organisation_id: int, user_id:
     record(session, actor_id=acting.id, actor_label=_actor_label(acting),
            action="organisation.admin_granted" if is_admin else "organisation.admin_revoked",
            target_type="organisation", target_id=str(organisation_id), details={"user_id": user_id})
-    session.commit()
 
 
 # --- verification by the ward --------------------------------------------------------------------
@@ -701,7 +667,7 @@ def _notify_admins(session: Session, settings: Settings, organisation: Organisat
             mail.queue_email(session, to=admin.email, subject=subject[:300], text=text)
 
 
-@_atomic
+@transactional
 def verify(session: Session, settings: Settings, actor: Principal, organisation_id: int, note: str = "") -> Organisation:
     """A ward administrator confirms the organisation (against its 法人番号); it may then submit
     proposals and request bookings. Its administrators are told by e-mail."""
@@ -721,11 +687,10 @@ def verify(session: Session, settings: Settings, actor: Principal, organisation_
            target_type="organisation", target_id=str(organisation_id),
            details={"name": organisation.name, "corporate_number": organisation.corporate_number, "note": note})
     _notify_admins(session, settings, organisation, verified=True, note=note)
-    session.commit()
     return organisation
 
 
-@_atomic
+@transactional
 def unverify(session: Session, settings: Settings, actor: Principal, organisation_id: int, note: str) -> Organisation:
     """Withdraw the verification, with a reason the organisation's administrators receive."""
     admin = require_role(actor, Role.ADMIN)
@@ -740,7 +705,6 @@ def unverify(session: Session, settings: Settings, actor: Principal, organisatio
            target_type="organisation", target_id=str(organisation_id),
            details={"name": organisation.name, "corporate_number": organisation.corporate_number, "note": note})
     _notify_admins(session, settings, organisation, verified=False, note=note)
-    session.commit()
     return organisation
 
 
