@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Consent, ConsentDocument, User
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import transactional
 from cocreate.errors import Invalid
 from cocreate.i18n import get_locale
 from cocreate.i18n import gettext as _
@@ -158,24 +159,23 @@ def pending(session: Session, actor: Principal) -> list[Pending]:
     return result
 
 
+@transactional
 def agree(session: Session, actor: Principal, accepted: Mapping[ConsentDocument, bool],
           shown: Mapping[ConsentDocument, str]) -> User:
     """Record the acting user's agreement to the published versions they have not agreed to yet.
 
     Every outstanding document must be accepted; versions published after the page was shown are
-    refused (the page then shows them). Raises :class:`cocreate.errors.Invalid`.
+    refused (the page then shows them). Raises :class:`cocreate.errors.Invalid`. Commits.
     """
     principal_user = require_signed_in(actor)
     versions = current_versions(session)
     user = session.get(User, principal_user.id, with_for_update=True)
     if user is None or not user.is_active:
-        session.rollback()
         raise Invalid({"accept_terms": _("This account cannot sign in. Contact the ward if you think "
                                                    "this is a mistake.")})
     try:
         check_shown(versions, shown)
     except ConsentChanged:
-        session.rollback()
         raise Invalid({"changed": _("A newer version was published while you were reading. "
                                              "Read it and agree again.")}) from None
     documents = outstanding(user, versions)
@@ -185,10 +185,8 @@ def agree(session: Session, actor: Principal, accepted: Mapping[ConsentDocument,
     if ConsentDocument.PRIVACY in documents and not accepted.get(ConsentDocument.PRIVACY):
         errors["accept_privacy"] = _("Agree to the privacy policy to continue.")
     if errors:
-        session.rollback()
         raise Invalid(errors)
     record(session, user, versions, documents)
-    session.commit()
     return user
 
 
