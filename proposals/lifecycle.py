@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -120,15 +121,18 @@ def votes_shared(session: Session, challenge_id: int) -> None:
     PostgreSQL only, as an advisory lock: every vote share-locking the challenge's row instead made
     each new holder create a MultiXact on one hot row (about 120 votes per second at most for 64
     voters, against about 200 with it). On SQLite the write lock already serialises everything."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock_shared(VOTING_LOCK, challenge_id)))
+    _voting_lock(session, challenge_id, func.pg_advisory_xact_lock_shared)
 
 
 def votes_held(session: Session, challenge_id: int) -> None:
     """Wait for the votes in flight on the challenge to finish, and keep new ones waiting until this
     transaction ends: before changing its phase or voting rules (PostgreSQL; see :func:`votes_shared`)."""
+    _voting_lock(session, challenge_id, func.pg_advisory_xact_lock)
+
+
+def _voting_lock(session: Session, challenge_id: int, lock: Any) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(VOTING_LOCK, challenge_id)))
+        session.execute(select(lock(VOTING_LOCK, challenge_id)))
 
 
 # --- moving --------------------------------------------------------------------------------------

@@ -95,6 +95,11 @@ def state_refusal(challenge: Challenge, proposal: Proposal) -> str:
     return ""
 
 
+def _limit_reached(limit: int) -> str:
+    return _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support another "
+             "proposal.", limit=limit)
+
+
 def verification_refusal(challenge: Challenge, user: User | None) -> str:
     if challenge.votes_require_verified and (user is None or not user.is_verified_resident):
         return _("Only residents whose residency the ward has confirmed can vote on this challenge.")
@@ -139,26 +144,24 @@ class Ballot:
     vote_count: int
 
 
-def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int, *,
-            with_voter: bool = False) -> Any:
+def _under_lock(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[Any, int, bool]:
     """For a change by ``user_id``: the challenge's voting state held against changes
     (:func:`proposals.lifecycle.votes_shared`, PostgreSQL), then in one statement the voter's row
-    locked (FOR UPDATE) with the challenge's and the proposal's state; only the columns a vote needs.
+    locked (FOR UPDATE) with the challenge's and the proposal's state (only the columns a vote needs);
+    and the voter's votes used on the challenge and whether one of them is on this proposal.
 
-    ``with_voter`` adds the voter's state on SQLite (``used``: votes on the challenge, ``on_this``:
-    whether one is on this proposal): there the whole database is already locked for this transaction,
-    so they can be read in the same statement. On PostgreSQL the statement's snapshot predates the row
-    lock it may have waited for, so the voter's votes are counted by a second statement
-    (:func:`_voter_state`) once the lock is held.
+    On SQLite the whole database is already locked for this transaction, so the voter's votes are read
+    in the same statement. On PostgreSQL that statement's snapshot predates the row lock it may have
+    waited for, so they are counted by a second statement (:func:`_voter_state`) once the lock is held.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     columns: list[Any] = [Challenge.phase, Challenge.vote_limit, Challenge.votes_require_verified,
                           Proposal.status, Proposal.hidden_at]
-    if with_voter and not postgres:
+    if not postgres:
         columns += [
             select(func.count()).select_from(Vote)
-            .where(Vote.challenge_id == challenge_id, Vote.user_id == user_id).scalar_subquery().label("used"),
-            sa.exists().where(col(Vote.proposal_id) == proposal_id, col(Vote.user_id) == user_id).label("on_this"),
+            .where(Vote.challenge_id == challenge_id, Vote.user_id == user_id).scalar_subquery(),
+            sa.exists().where(col(Vote.proposal_id) == proposal_id, col(Vote.user_id) == user_id),
         ]
     statement = (
         select(*columns)
@@ -169,20 +172,13 @@ def _locked(session: Session, user_id: int, challenge_id: int, proposal_id: int,
     if postgres:
         statement = statement.with_for_update(of=User)
     lifecycle.votes_shared(session, challenge_id)
-    row = session.execute(statement).first()
-    if row is None:
+    locked = session.execute(statement).first()
+    if locked is None:
         raise NotFound()
-    return row
-
-
-def _under_lock(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[Any, int, bool]:
-    """The locked state (:func:`_locked`), the voter's votes used on the challenge and whether one of
-    them is on this proposal: one statement on SQLite, two on PostgreSQL."""
-    locked = _locked(session, user_id, challenge_id, proposal_id, with_voter=True)
-    if "used" in locked._fields:
-        return locked, int(locked.used), bool(locked.on_this)
-    used, voted = _voter_state(session, user_id, challenge_id, proposal_id)
-    return locked, used, voted
+    if postgres:
+        used, voted = _voter_state(session, user_id, challenge_id, proposal_id)
+        return locked, used, voted
+    return locked, int(locked[5]), bool(locked[6])
 
 
 def _voter_state(session: Session, user_id: int, challenge_id: int, proposal_id: int) -> tuple[int, bool]:
@@ -229,9 +225,10 @@ def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *
     return challenge, proposal
 
 
-def _refusal_under_lock(locked_challenge: Any, locked_proposal: Any, user: User) -> str:
-    """The state and verification rules again, on the locked rows (they carry the same columns)."""
-    return state_refusal(locked_challenge, locked_proposal) or verification_refusal(locked_challenge, user)
+def _refusal_under_lock(locked: Any, user: User) -> str:
+    """The state and verification rules again, on the locked row (it carries the challenge's and the
+    proposal's columns those rules read)."""
+    return state_refusal(locked, locked) or verification_refusal(locked, user)
 
 
 # --- voting --------------------------------------------------------------------------------------
@@ -270,10 +267,9 @@ def _cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     already = Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
     if voted:  # a double submit: keep the one vote
         raise _Unchanged(already)
-    reason = _refusal_under_lock(locked, locked, user)
+    reason = _refusal_under_lock(locked, user)
     if not reason and used >= locked.vote_limit:
-        reason = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
-                   "another proposal.", limit=locked.vote_limit)
+        reason = _limit_reached(locked.vote_limit)
     if reason:
         raise Invalid({"vote": reason})
     try:
@@ -366,8 +362,7 @@ def section(session: Session, actor: Principal, proposal: Proposal, *,
             refusal = verification
             view.needs_verification = True
         elif view.used >= challenge.vote_limit:
-            refusal = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support "
-                        "another proposal.", limit=challenge.vote_limit)
+            refusal = _limit_reached(challenge.vote_limit)
     view.refusal = refusal
     view.can_vote = not refusal
     return view
@@ -388,8 +383,7 @@ def section_after(actor: Principal, ballot: Ballot, *, back: str | None = None) 
         if verification := verification_refusal(challenge, actor.user):
             view.refusal, view.needs_verification = verification, True
         elif ballot.used >= challenge.vote_limit:
-            view.refusal = _("You have used all %(limit)s of your votes on this challenge. Withdraw one to "
-                             "support another proposal.", limit=challenge.vote_limit)
+            view.refusal = _limit_reached(challenge.vote_limit)
     view.can_vote = not ballot.voted and not view.refusal
     return view
 
