@@ -9,8 +9,7 @@ as 200 with the errors shown in the fragment; plain browsers get 400 and the ful
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
@@ -18,11 +17,11 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import FormModel, Line
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.pagination import clamp_page
 from proposals import questions
@@ -78,7 +77,7 @@ def question_list(request: Request, db_session: DbSession, challenge_id: FromPat
     actor = principal_of(request)
     challenge = questions.load_challenge(db_session, actor, challenge_id)
     if challenge.phase is Phase.DRAFT:
-        raise questions.NotFound()
+        raise NotFound()
     number, _size = clamp_page(page)
     section = questions.section(db_session, actor, challenge, page=number)
     return render(request, LIST_PAGE, _section_context(section), fragment=ITEMS)
@@ -94,18 +93,19 @@ def question_page(request: Request, db_session: DbSession, challenge_id: FromPat
 # --- asking and following ------------------------------------------------------------------------
 
 
+def _ask_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+               challenge_id: int, **_kwargs: Any) -> Template:
+    actor = principal_of(request)
+    challenge = questions.load_challenge(db_session, actor, challenge_id)
+    return _section_response(request, questions.section(db_session, actor, challenge, form=form,
+                                                        errors=failed.errors))
+
+
 @post("/challenges/{challenge_id:int}/questions", name="question-ask", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_ask_again)
 def ask(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    form = questions.AskInput(body=_text(data, "body", questions.BODY_MAX + 1000),
-                              visibility=_text(data, "visibility", 50),
-                              organisation_id=_text(data, "organisation_id", 50))
-    try:
-        question = questions.ask(db_session, actor, challenge_id, form)
-    except Invalid as failed:
-        challenge = questions.load_challenge(db_session, actor, challenge_id)
-        section = questions.section(db_session, actor, challenge, form=vars(form), errors=failed.errors)
-        return _section_response(request, section, status_code=400)
+    question = questions.ask(db_session, actor, challenge_id, questions.AskForm.parse(data))
     if question.visibility is QuestionVisibility.PRIVATE:
         message = _("Your question has been sent privately. Only the ward's staff in charge can read it until "
                     "they answer; then it is published without your name.")
@@ -119,7 +119,7 @@ def ask(request: Request, db_session: DbSession, challenge_id: FromPath[int], da
 @post("/challenges/{challenge_id:int}/follow", name="challenge-follow", guards=[signed_in], sync_to_thread=True)
 def follow(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    following = questions.set_following(db_session, actor, challenge_id, _text(data, "follow", 10) == "yes")
+    following = questions.set_following(db_session, actor, challenge_id, FollowForm.parse(data).follow == "yes")
     message = (_("You now follow this challenge. We will tell you when a question on it is answered.")
                if following else _("You no longer follow this challenge."))
     return after_post(request, f"/challenges/{challenge_id}", message=message, fragment=FOLLOW,
@@ -129,26 +129,41 @@ def follow(request: Request, db_session: DbSession, challenge_id: FromPath[int],
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _staff_action(request: Request, db_session: Session, challenge_id: int, question_id: int, data: dict[str, Any],
-                  action: Callable[[Principal], str], *, error_key: str,
-                  form: dict[str, str] | None = None) -> Template | Redirect:
-    """Run a staff action (it returns the success message) and answer from where its form was: the
-    section of the challenge page, or the question's own page."""
+class FollowForm(FormModel):
+    follow: Annotated[str, Line(10)] = ""
+
+
+class WhereForm(FormModel):
+    """Where a staff form was sent from: the challenge page's section or the question's own page."""
+
+    view: Annotated[str, Line(20)] = ""
+
+
+STAFF_FIELDS = ("answer", "pin", "into", "reason")
+
+
+def _staff_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                 challenge_id: int, question_id: int, **_kwargs: Any) -> Template:
+    """A staff form with errors, again where it was: in the section (errors keyed by question) or on
+    the question's own page."""
     actor = principal_of(request)
-    from_section = _text(data, "view", 20) == "section"
-    try:
-        message = action(actor)
-    except Invalid as failed:
-        if from_section:
-            challenge = questions.load_challenge(db_session, actor, challenge_id)
-            key = f"{error_key}-{question_id}"
-            errors = {key if name == error_key else name: text for name, text in failed.errors.items()}
-            answers = {question_id: (form or {}).get("answer", "")}
-            section = questions.section(db_session, actor, challenge, errors=errors, answers=answers)
-            return _section_response(request, section, status_code=400)
-        detail = questions.detail(db_session, actor, challenge_id, question_id)
-        return _detail_response(request, detail, errors=failed.errors, form=form, status_code=400)
-    if from_section:
+    if form.get("view") == "section":
+        challenge = questions.load_challenge(db_session, actor, challenge_id)
+        errors = {f"{name}-{question_id}" if name in STAFF_FIELDS else name: text
+                  for name, text in failed.errors.items()}
+        answers = {question_id: form.get("answer", "")}
+        return _section_response(request, questions.section(db_session, actor, challenge, errors=errors,
+                                                            answers=answers))
+    detail = questions.detail(db_session, actor, challenge_id, question_id)
+    return _detail_response(request, detail, errors=failed.errors, form=form)
+
+
+def _staff_done(request: Request, db_session: Session, challenge_id: int, question_id: int, data: dict[str, Any],
+                message: str) -> Template | Redirect:
+    """Answer a staff action from where its form was: the section of the challenge page, or the
+    question's own page."""
+    actor = principal_of(request)
+    if WhereForm.parse(data).view == "section":
         challenge = questions.load_challenge(db_session, actor, challenge_id)
         return after_post(request, f"/challenges/{challenge_id}#question-{question_id}", message=message,
                           fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
@@ -159,54 +174,48 @@ def _staff_action(request: Request, db_session: Session, challenge_id: int, ques
 
 @post("/challenges/{challenge_id:int}/questions/{question_id:int}/answer", name="question-answer",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_staff_again)
 def answer(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
            question_id: FromPath[int], data: Form) -> Template | Redirect:
-    text = _text(data, "answer", questions.ANSWER_MAX + 1000)
-
-    def run(actor: Principal) -> str:
-        edit = questions.has_answer(db_session, question_id)
-        questions.answer(db_session, settings, actor, question_id, text, challenge_id=challenge_id)
-        return _("The answer has been updated.") if edit else _("The answer has been published.")
-
-    return _staff_action(request, db_session, challenge_id, question_id, data, run, error_key="answer",
-                         form={"answer": text})
+    edit = questions.has_answer(db_session, question_id)
+    questions.answer(db_session, settings, principal_of(request), question_id, questions.AnswerForm.parse(data),
+                     challenge_id=challenge_id)
+    message = _("The answer has been updated.") if edit else _("The answer has been published.")
+    return _staff_done(request, db_session, challenge_id, question_id, data, message)
 
 
 @post("/challenges/{challenge_id:int}/questions/{question_id:int}/pin", name="question-pin",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_staff_again)
 def pin(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
         data: Form) -> Template | Redirect:
-    pinned = _text(data, "pinned", 10) == "yes"
-    return _staff_action(
-        request, db_session, challenge_id, question_id, data,
-        lambda actor: (questions.set_pinned(db_session, actor, question_id, pinned, challenge_id=challenge_id)
-                       and (_("The question has been pinned to the top of the list.") if pinned
-                            else _("The question has been unpinned."))),
-        error_key="pin")
+    pinned = questions.PinForm.parse(data).pin
+    questions.set_pinned(db_session, principal_of(request), question_id, pinned, challenge_id=challenge_id)
+    message = (_("The question has been pinned to the top of the list.") if pinned
+               else _("The question has been unpinned."))
+    return _staff_done(request, db_session, challenge_id, question_id, data, message)
 
 
 @post("/challenges/{challenge_id:int}/questions/{question_id:int}/merge", name="question-merge",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_staff_again)
 def merge(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
           data: Form) -> Template | Redirect:
-    into = _text(data, "into", 30)
-    return _staff_action(
-        request, db_session, challenge_id, question_id, data,
-        lambda actor: (questions.merge(db_session, actor, question_id, into, challenge_id=challenge_id)
-                       and _("The question has been merged into question No. %(number)s.", number=into.strip())),
-        error_key="into", form={"into": into})
+    form = questions.MergeForm.parse(data)
+    questions.merge(db_session, principal_of(request), question_id, form, challenge_id=challenge_id)
+    message = _("The question has been merged into question No. %(number)s.", number=form.into)
+    return _staff_done(request, db_session, challenge_id, question_id, data, message)
 
 
 @post("/challenges/{challenge_id:int}/questions/{question_id:int}/hide", name="question-hide",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_staff_again)
 def hide(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
          data: Form) -> Template | Redirect:
-    reason = _text(data, "reason", questions.HIDE_REASON_MAX + 500)
-    return _staff_action(
-        request, db_session, challenge_id, question_id, data,
-        lambda actor: (questions.hide(db_session, actor, question_id, reason, challenge_id=challenge_id)
-                       and _("The question has been hidden; the reason is shown in its place.")),
-        error_key="reason", form={"reason": reason})
+    questions.hide(db_session, principal_of(request), question_id, questions.HideForm.parse(data),
+                   challenge_id=challenge_id)
+    message = _("The question has been hidden; the reason is shown in its place.")
+    return _staff_done(request, db_session, challenge_id, question_id, data, message)
 
 
 question_router = Router(

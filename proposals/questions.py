@@ -17,27 +17,26 @@ Rules, all checked here whatever the caller:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
 from cocreate.accounts.models import Department, Organisation, OrganisationMember, User
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
 from cocreate.audit.models import AuditEntry
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Choice, FormModel, Line, RowId, Text
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
-from cocreate.web.forms import parse_id as _parse_id
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
@@ -58,7 +57,6 @@ CHALLENGE = "challenge"
 """``target_type`` of a follow of a challenge."""
 QUESTION = "question"
 ANSWERED_KIND = "question.answered"
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 LISTED_STATUSES = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)
 
@@ -82,10 +80,6 @@ KINDS = {
                                       label=lazy_gettext("Answers to questions on challenges")),
 }
 """This module's notification kinds (listed in the proposals manifest)."""
-
-
-class NotFound(NotFoundException):
-    """The challenge or question does not exist, or the actor may not know it does."""
 
 
 # --- who sees what -------------------------------------------------------------------------------
@@ -241,7 +235,6 @@ def load_challenge(session: Session, actor: Principal, challenge_id: int) -> Cha
 def _lock_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
     challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
     if challenge is None or (challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge)):
-        session.rollback()
         raise NotFound()
     return challenge
 
@@ -259,14 +252,12 @@ def _lock_question(session: Session, actor: Principal, question_id: int,
     challenge = _lock_challenge(session, actor, challenge_id)
     question = session.get(Question, question_id, with_for_update=True, populate_existing=True)
     if question is None:
-        session.rollback()
         raise NotFound()
     return challenge, question
 
 
 def _require_owner(session: Session, actor: Principal, challenge: Challenge) -> None:
     if not lifecycle.is_owner(session, actor, challenge):
-        session.rollback()
         raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
 
 
@@ -284,30 +275,39 @@ def _actor_label(user: User) -> str:
     return f"{user.display_name} (#{user.id})"[:200]
 
 
-def _text_error(value: str, limit: int, *, required_message: str) -> str | None:
-    if not value.strip():
-        return required_message
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value):
-        return _("This field contains characters that cannot be used.")
-    return None
-
-
-def _clean(value: Any) -> str:
-    return str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
 # --- asking --------------------------------------------------------------------------------------
 
 
-@dataclass
-class AskInput:
-    """What the ask form sends, as typed (strings)."""
+class AskForm(FormModel):
+    """What the ask form sends."""
 
-    body: str = ""
-    visibility: str = QuestionVisibility.PUBLIC.value
-    organisation_id: str = ""
+    body: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write your question."))] = ""
+    visibility: Annotated[QuestionVisibility, Choice(
+        QuestionVisibility, lazy_gettext("Choose whether your question is public or private."))] = \
+        QuestionVisibility.PUBLIC
+    organisation_id: Annotated[int | None, RowId(lazy_gettext("Choose one of your organisations from the list."))] = None
+
+
+class AnswerForm(FormModel):
+    answer: Annotated[str, Text(ANSWER_MAX, required=lazy_gettext("Write the answer."))] = ""
+
+
+class PinForm(FormModel):
+    pinned: Annotated[str, Line(10)] = ""
+
+    @property
+    def pin(self) -> bool:
+        return self.pinned == "yes"
+
+
+class MergeForm(FormModel):
+    into: Annotated[int | None, RowId(lazy_gettext("Enter the number of another question on this challenge."),
+                                      required=True)] = None
+
+
+class HideForm(FormModel):
+    reason: Annotated[str, Line(HIDE_REASON_MAX, required=lazy_gettext(
+        "Give the reason; it is shown in place of the question."))] = ""
 
 
 def asking_organisations(session: Session, actor: Principal) -> Sequence[Organisation]:
@@ -328,38 +328,22 @@ def require_can_ask(actor: Principal) -> User:
     return user
 
 
-def ask(session: Session, actor: Principal, challenge_id: int, data: AskInput) -> Question:
-    """Ask a question on a challenge; the asker then follows the challenge. Commits."""
+@transactional
+def ask(session: Session, actor: Principal, challenge_id: int, form: AskForm) -> Question:
+    """Ask a question on a challenge; the asker then follows the challenge."""
     user = require_can_ask(actor)
     challenge = _lock_challenge(session, actor, challenge_id)
-    errors: dict[str, str] = {}
     decision = phases.check(challenge.phase, Action.ASK)
     if not decision:
-        session.rollback()
         raise Invalid({"phase": decision.reason})
-    body = _clean(data.body)
-    if message := _text_error(body, BODY_MAX, required_message=_("Write your question.")):
-        errors["body"] = message
-    try:
-        visibility = QuestionVisibility(str(data.visibility or ""))
-    except ValueError:
-        errors["visibility"] = _("Choose whether your question is public or private.")
-        visibility = QuestionVisibility.PUBLIC
-    organisation_id: int | None = None
-    if str(data.organisation_id or "").strip():
-        organisation_id = _parse_id(data.organisation_id)
-        allowed = {o.id for o in asking_organisations(session, actor)}
-        if organisation_id not in allowed:
-            errors["organisation_id"] = _("Choose one of your organisations from the list.")
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    question = Question(challenge_id=challenge.id, asker_id=user.id, organisation_id=organisation_id,  # type: ignore[arg-type]
-                        visibility=visibility, status=QuestionStatus.OPEN, body=body)
+    if form.organisation_id is not None and form.organisation_id not in {
+            o.id for o in asking_organisations(session, actor)}:
+        raise Invalid({"organisation_id": _("Choose one of your organisations from the list.")})
+    question = Question(challenge_id=challenge.id, asker_id=user.id, organisation_id=form.organisation_id,  # type: ignore[arg-type]
+                        visibility=form.visibility, status=QuestionStatus.OPEN, body=form.body)
     session.add(question)
     notifications.follow(session, user.id, CHALLENGE, challenge.id)  # type: ignore[arg-type]
     recount(session, challenge)
-    session.commit()
     return question
 
 
@@ -378,9 +362,10 @@ def _answering_department(session: Session, actor: Principal, challenge: Challen
     return min(mine) if mine else None
 
 
-def answer(session: Session, settings: Settings, actor: Principal, question_id: int, body: str, *,
+@transactional
+def answer(session: Session, settings: Settings, actor: Principal, question_id: int, form: AnswerForm, *,
            challenge_id: int | None = None) -> Question:
-    """Answer a question, or edit its answer (owning staff, in phases that allow answering). Commits.
+    """Answer a question, or edit its answer (owning staff, in phases that allow answering).
 
     The first answer publishes a private question (without its asker) and notifies the asker, the
     askers of questions merged into it and the challenge's followers.
@@ -390,18 +375,12 @@ def answer(session: Session, settings: Settings, actor: Principal, question_id: 
     _require_owner(session, actor, challenge)
     decision = phases.check(challenge.phase, Action.ANSWER)
     if not decision:
-        session.rollback()
         raise Invalid({"answer": decision.reason})
     if question.status not in LISTED_STATUSES:
-        session.rollback()
         raise Invalid({"answer": _("A merged or hidden question cannot be answered.")})
-    text = _clean(body)
-    if message := _text_error(text, ANSWER_MAX, required_message=_("Write the answer.")):
-        session.rollback()
-        raise Invalid({"answer": message})
+    text = form.answer
     first = question.status is QuestionStatus.OPEN
     if not first and text == question.answer:
-        session.rollback()
         return question
     previous = question.answer
     question.answer = text
@@ -419,7 +398,6 @@ def answer(session: Session, settings: Settings, actor: Principal, question_id: 
                           **({} if first else {"previous": previous[:AUDIT_EXCERPT]})})
     if first:
         _notify_answered(session, settings, user, challenge, question)
-    session.commit()
     return question
 
 
@@ -439,31 +417,30 @@ def _notify_answered(session: Session, settings: Settings, actor_user: User, cha
     notifications.notify(session, user_ids=followers, params=params, **common)  # type: ignore[arg-type]
 
 
+@transactional
 def set_pinned(session: Session, actor: Principal, question_id: int, pinned: bool, *,
                challenge_id: int | None = None) -> Question:
-    """Pin a question (shown first) or unpin it; owning staff, questions everyone sees. Commits."""
+    """Pin a question (shown first) or unpin it; owning staff, questions everyone sees."""
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
     _require_owner(session, actor, challenge)
     visible = question.status in LISTED_STATUSES and (
         question.visibility is QuestionVisibility.PUBLIC or question.status is QuestionStatus.ANSWERED)
     if pinned and not visible:
-        session.rollback()
         raise Invalid({"pin": _("Only questions everyone can see can be pinned.")})
     if question.pinned == pinned:
-        session.rollback()
         return question
     question.pinned = pinned
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user),
                  action="question.pinned" if pinned else "question.unpinned",
                  target_type=QUESTION, target_id=str(question.id), details={"challenge_id": challenge.id})
-    session.commit()
     return question
 
 
-def merge(session: Session, actor: Principal, question_id: int, into: str | int, *,
+@transactional
+def merge(session: Session, actor: Principal, question_id: int, form: MergeForm, *,
           challenge_id: int | None = None) -> Question:
-    """Merge a duplicate into another question of the same challenge (owning staff). Commits.
+    """Merge a duplicate into another question of the same challenge (owning staff).
 
     The duplicate leaves the list and the count and links to the question it was merged into; its
     asker is told when that question is answered. Questions merged into the duplicate move along.
@@ -471,8 +448,7 @@ def merge(session: Session, actor: Principal, question_id: int, into: str | int,
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
     _require_owner(session, actor, challenge)
-    target_id = _parse_id(into)
-    target = session.get(Question, target_id) if target_id is not None else None
+    target = session.get(Question, form.into) if form.into is not None else None
     error = None
     if question.status not in LISTED_STATUSES:
         error = _("This question is already merged or hidden.")
@@ -485,7 +461,6 @@ def merge(session: Session, actor: Principal, question_id: int, into: str | int,
     elif target.visibility is QuestionVisibility.PRIVATE and target.status is not QuestionStatus.ANSWERED:
         error = _("Merge into a question everyone can read: a public one, or a private one already answered.")
     if error:
-        session.rollback()
         raise Invalid({"into": error})
     assert target is not None
     question.status = QuestionStatus.MERGED
@@ -497,23 +472,19 @@ def merge(session: Session, actor: Principal, question_id: int, into: str | int,
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user), action="question.merged",
                  target_type=QUESTION, target_id=str(question.id),
                  details={"challenge_id": challenge.id, "into": target.id})
-    session.commit()
     return question
 
 
-def hide(session: Session, actor: Principal, question_id: int, reason: str, *,
+@transactional
+def hide(session: Session, actor: Principal, question_id: int, form: HideForm, *,
          challenge_id: int | None = None) -> Question:
-    """Hide a question with a reason shown in its place (owning staff). Commits."""
+    """Hide a question with a reason shown in its place (owning staff)."""
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
     _require_owner(session, actor, challenge)
-    text = " ".join(_clean(reason).split())
-    error = _text_error(text, HIDE_REASON_MAX, required_message=_("Give the reason; it is shown in place of the question."))
+    text = " ".join(form.reason.split())
     if question.status is QuestionStatus.HIDDEN:
-        error = _("This question is already hidden.")
-    if error:
-        session.rollback()
-        raise Invalid({"reason": error})
+        raise Invalid({"reason": _("This question is already hidden.")})
     previous = question.status
     question.status = QuestionStatus.HIDDEN
     question.hidden_reason = text
@@ -522,22 +493,21 @@ def hide(session: Session, actor: Principal, question_id: int, reason: str, *,
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user), action="question.hidden",
                  target_type=QUESTION, target_id=str(question.id),
                  details={"challenge_id": challenge.id, "reason": text, "previous_status": previous.value})
-    session.commit()
     return question
 
 
 # --- following -----------------------------------------------------------------------------------
 
 
+@transactional
 def set_following(session: Session, actor: Principal, challenge_id: int, following: bool) -> bool:
-    """Follow or unfollow a challenge the actor can see (commits); returns the new state."""
+    """Follow or unfollow a challenge the actor can see; returns the new state."""
     user = require_signed_in(actor)
     challenge = load_challenge(session, actor, challenge_id)
     if following:
         notifications.follow(session, user.id, CHALLENGE, challenge.id)  # type: ignore[arg-type]
     else:
         notifications.unfollow(session, user.id, CHALLENGE, challenge.id)  # type: ignore[arg-type]
-    session.commit()
     return following
 
 

@@ -29,7 +29,7 @@ from cocreate.tasks import configure_celery, enqueue
 from cocreate.tasks.queue import pending
 from proposals import comments, events, lifecycle, questions, submissions
 from proposals.models import Challenge, ChallengePhaseDate, Phase, ProposalStatus
-from proposals.questions import AskInput
+from proposals.questions import AskForm
 from tests.factories import (
     Audience,
     actor,
@@ -290,8 +290,8 @@ def test_publishing_decisions_tells_the_decisions_not_a_phase_change_too(
 def test_a_public_answer_reaches_the_challenge_followers_but_not_the_answering_staff(
         session: Session, settings: Settings, world: World) -> None:
     question = questions.ask(session, actor(session, world.outsider), world.challenge.id,
-                             AskInput(body="夜間も使えますか？", visibility="public"))
-    questions.answer(session, settings, actor(session, world.staff), question.id, "はい、使えます。")
+                             AskForm(body="夜間も使えますか？", visibility="public"))
+    questions.answer(session, settings, actor(session, world.staff), question.id, questions.AnswerForm(answer="はい、使えます。"))
     assert notified(session, "question.answered") == sorted(
         [world.author.id, world.colleague.id, world.follower.id, world.english.id, world.outsider.id])
 

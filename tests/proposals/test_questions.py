@@ -27,7 +27,7 @@ from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
 from proposals import question_routes, questions
 from proposals.models import Challenge, Phase, Question, QuestionStatus, QuestionVisibility
-from proposals.questions import AskInput
+from proposals.questions import AskForm
 from tests.factories import create_challenge, create_department, create_organisation, create_user, sign_in
 from tests.helpers import count_queries, csrf_token
 from tests.servers import SmtpSink, Worker, wait_until
@@ -71,12 +71,12 @@ def cid(world: World) -> int:
 def ask(session: Session, world: World, name: str = "resident", body: str = "余熱の温度は何度ですか？",
         visibility: str = "public", organisation_id: str = "") -> Question:
     return questions.ask(session, principal(session, world, name), cid(world),
-                         AskInput(body=body, visibility=visibility, organisation_id=organisation_id))
+                         AskForm(body=body, visibility=visibility, organisation_id=organisation_id))
 
 
 def answer(session: Session, world: World, settings: Settings, question: Question, text: str = "約80℃です。",
            name: str = "staff") -> Question:
-    return questions.answer(session, settings, principal(session, world, name), question.id, text)  # type: ignore[arg-type]
+    return questions.answer(session, settings, principal(session, world, name), question.id, questions.AnswerForm(answer=text))  # type: ignore[arg-type]
 
 
 def set_phase(session: Session, world: World, phase: Phase) -> None:
@@ -173,7 +173,7 @@ def test_a_draft_challenge_has_no_dialogue(session: Session, world: World, clien
 
 def test_who_may_ask(session: Session, world: World, app: Litestar) -> None:
     with pytest.raises(SignInRequired):
-        questions.ask(session, Principal.anonymous(), cid(world), AskInput(body="匿名の質問"))
+        questions.ask(session, Principal.anonymous(), cid(world), AskForm(body="匿名の質問"))
     with pytest.raises(Forbidden):
         ask(session, world, "unconfirmed")
     for name in ("resident", "member", "staff", "other_staff", "admin"):
@@ -263,7 +263,7 @@ def test_only_owning_staff_answer_and_edits_are_marked(
         with pytest.raises(Forbidden):
             answer(session, world, settings, question, name=name)
     with pytest.raises(SignInRequired):
-        questions.answer(session, settings, Principal.anonymous(), question.id, "x")  # type: ignore[arg-type]
+        questions.answer(session, settings, Principal.anonymous(), question.id, questions.AnswerForm(answer="x"))  # type: ignore[arg-type]
     url = f"/challenges/{cid(world)}/questions/{question.id}/answer"
     with browser(app, world["other_staff"]) as other:  # type: ignore[arg-type]
         assert post(other, url, answer="越権の回答").status_code == 403  # type: ignore[attr-defined]
@@ -364,25 +364,25 @@ def test_merge_pin_and_hide_keep_the_count_exact(
 
     for name in ("resident", "other_staff"):
         with pytest.raises(Forbidden):
-            questions.merge(session, principal(session, world, name), duplicate.id, original.id)  # type: ignore[arg-type]
+            questions.merge(session, principal(session, world, name), duplicate.id, questions.MergeForm(into=original.id))  # type: ignore[arg-type]
         with pytest.raises(Forbidden):
             questions.set_pinned(session, principal(session, world, name), original.id, True)  # type: ignore[arg-type]
         with pytest.raises(Forbidden):
-            questions.hide(session, principal(session, world, name), spam.id, "宣伝のため")  # type: ignore[arg-type]
+            questions.hide(session, principal(session, world, name), spam.id, questions.HideForm(reason="宣伝のため"))  # type: ignore[arg-type]
     staff = principal(session, world, "staff")
     for target in (duplicate.id, private.id, "abc", 999_999):  # itself, a private unanswered one, junk, unknown
         with pytest.raises(Invalid) as failed:
-            questions.merge(session, staff, duplicate.id, target)  # type: ignore[arg-type]
+            questions.merge(session, staff, duplicate.id, questions.MergeForm(into=target))  # type: ignore[arg-type]
         assert set(failed.value.errors) == {"into"}
     with pytest.raises(Invalid):
         questions.set_pinned(session, staff, private.id, True)  # type: ignore[arg-type]
     with pytest.raises(Invalid):
-        questions.hide(session, staff, spam.id, "  ")  # type: ignore[arg-type]
+        questions.hide(session, staff, spam.id, questions.HideForm(reason="  "))  # type: ignore[arg-type]
     assert question_count(session, world) == 3
 
-    questions.merge(session, staff, duplicate.id, str(original.id))  # type: ignore[arg-type]
+    questions.merge(session, staff, duplicate.id, questions.MergeForm(into=str(original.id)))  # type: ignore[arg-type]
     assert question_count(session, world) == 2
-    questions.hide(session, staff, spam.id, "電話番号（個人情報）が含まれていたため")  # type: ignore[arg-type]
+    questions.hide(session, staff, spam.id, questions.HideForm(reason="電話番号（個人情報）が含まれていたため"))  # type: ignore[arg-type]
     assert question_count(session, world) == 1
     answer(session, world, settings, private)
     assert question_count(session, world) == 2
@@ -421,7 +421,7 @@ def test_the_first_answer_notifies_askers_merged_askers_and_followers_once(
 ) -> None:
     original = ask(session, world, "resident", "余熱の温度は？")
     duplicate = ask(session, world, "neighbour", "余熱は何度？", visibility="private")
-    questions.merge(session, principal(session, world, "staff"), duplicate.id, original.id)  # type: ignore[arg-type]
+    questions.merge(session, principal(session, world, "staff"), duplicate.id, questions.MergeForm(into=original.id))  # type: ignore[arg-type]
     notifications.follow(session, world["member"].id, "challenge", cid(world))  # type: ignore[attr-defined]
     notifications.follow(session, world["staff"].id, "challenge", cid(world))  # type: ignore[attr-defined]
     session.commit()
@@ -456,7 +456,7 @@ def test_hostile_input_is_stored_verbatim_and_rendered_escaped(
 ) -> None:
     asked = [ask(session, world, body=payload) for payload in xss_payloads]
     answer(session, world, settings, asked[0], "\n".join(xss_payloads[:20]))
-    questions.hide(session, principal(session, world, "staff"), asked[1].id, "<script>alert('reason')</script>")  # type: ignore[arg-type]
+    questions.hide(session, principal(session, world, "staff"), asked[1].id, questions.HideForm(reason="<script>alert('reason')</script>"))  # type: ignore[arg-type]
     session.expire_all()
     assert [session.get(Question, q.id).body for q in asked] == xss_payloads  # type: ignore[union-attr]
     url = f"/challenges/{cid(world)}/questions"
@@ -618,12 +618,12 @@ def test_the_answer_reaches_the_asker_and_followers_once_each(
         notifications.follow(session, user.id, "challenge", challenge.id)  # type: ignore[arg-type]
     session.commit()
     question = questions.ask(session, Principal.load(session, asker), challenge.id,
-                             AskInput(body="Is the heat available at night?", visibility="private"))
+                             AskForm(body="Is the heat available at night?", visibility="private"))
     questions.answer(session, worker_settings, Principal.load(session, staff), question.id,  # type: ignore[arg-type]
-                     "はい、夜間も利用できます。")
+                     questions.AnswerForm(answer="はい、夜間も利用できます。"))
     # Answering again (an edit) notifies nobody again.
     questions.answer(session, worker_settings, Principal.load(session, staff), question.id,  # type: ignore[arg-type]
-                     "はい、夜間も利用できます（24時間）。")
+                     questions.AnswerForm(answer="はい、夜間も利用できます（24時間）。"))
 
     try:
         messages = smtp_sink.wait_for(2, timeout=30)

@@ -235,12 +235,12 @@ def test_questions_everyone_can_read_and_never_who_asked_privately(session: Sess
     private = ask(session, w, "ごみ収集の委託費はいくらですか？", visibility=QuestionVisibility.PRIVATE, asker=asker)
     assert keys(database, settings, "ごみ収集") == {key(public)}
 
-    questions.answer(session, settings, w.actor(session, w.staff), private.id, "委託費は予算書に載っています。")  # type: ignore[arg-type]
+    questions.answer(session, settings, w.actor(session, w.staff), private.id, questions.AnswerForm(answer="委託費は予算書に載っています。"))  # type: ignore[arg-type]
     assert keys(database, settings, "ごみ収集") == {key(public), key(private)}
     assert keys(database, settings, "予算書") == {key(private)}
     assert keys(database, settings, "花子") == set()  # neither asker is ever indexed
 
-    questions.hide(session, w.actor(session, w.staff), public.id, "個人情報を含むため")  # type: ignore[arg-type]
+    questions.hide(session, w.actor(session, w.staff), public.id, questions.HideForm(reason="個人情報を含むため"))  # type: ignore[arg-type]
     assert keys(database, settings, "ごみ収集") == {key(private)}
 
 
@@ -249,7 +249,7 @@ def test_a_merged_question_leaves_the_index(session: Session, database: Database
     first = ask(session, w, "街路灯はLEDになりますか？")
     duplicate = ask(session, w, "街路灯のLED化の予定は？")
     assert keys(database, settings, "街路灯") == {key(first), key(duplicate)}
-    questions.merge(session, w.actor(session, w.staff), duplicate.id, first.id)  # type: ignore[arg-type]
+    questions.merge(session, w.actor(session, w.staff), duplicate.id, questions.MergeForm(into=first.id))  # type: ignore[arg-type]
     assert keys(database, settings, "街路灯") == {key(first)}
 
 
