@@ -78,6 +78,9 @@ class Component:
     returning JSON-able data about that user only."""
     deletion_hooks: tuple[str, ...] = ()
     """``module:function`` taking ``(session, user)``, run inside the account deletion transaction."""
+    permissions: str | None = None
+    """``module:attribute`` holding the component's :class:`cocreate.permissions.Policy` (its actions and
+    their rules, answered by :func:`cocreate.permissions.can`)."""
 
 
 INSTALLED: tuple[str, ...] = (
@@ -120,6 +123,9 @@ def load() -> tuple[Component, ...]:
     for component in manifests:
         for module in component.tasks:
             import_module(module)
+    from cocreate import permissions
+
+    permissions.install(resolve(component.permissions) for component in manifests if component.permissions)
     _loaded = manifests
     return manifests
 

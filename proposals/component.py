@@ -13,6 +13,7 @@ COMPONENT = Component(
     tasks=("proposals.tasks",),
     beat_schedule="proposals.tasks:BEAT_SCHEDULE",
     demo="proposals.demo:load",
+    permissions="proposals.permissions:POLICY",
     home_sections=("proposals.routes:home_section",),
     search_sources="proposals.search:SOURCES",
     search_facets={"phase": "proposals.models:Phase", "category": "proposals.models:Category"},

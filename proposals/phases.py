@@ -7,9 +7,9 @@ for a briefing); the tables below are the single source of truth, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from cocreate.permissions import ALLOW, Decision
 from proposals.models import Phase
 
 ORDER: tuple[Phase, ...] = (
@@ -56,15 +56,6 @@ ALLOWED: dict[Phase, frozenset[Action]] = {
 }
 
 
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
 def allows(phase: Phase, action: Action) -> bool:
     return action in ALLOWED[phase]
 
@@ -91,9 +82,11 @@ def phase_reason(phase: Phase, action: Action) -> str:
 
 
 def check(phase: Phase, action: Action) -> Decision:
+    """Whether ``phase`` allows ``action``; a refusal is about the challenge's state (its ``field`` is
+    ``phase``), so a form shows it like its other errors."""
     if allows(phase, action):
-        return Decision(True)
-    return Decision(False, phase_reason(phase, action))
+        return ALLOW
+    return Decision(False, phase_reason(phase, action), field="phase")
 
 
 def index(phase: Phase) -> int:

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import Department, Organisation, OrganisationMember, User
-from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.audit.models import AuditEntry
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
@@ -41,6 +41,7 @@ from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Question, QuestionStatus, QuestionVisibility
+from proposals.permissions import OnChallenge, on_challenge
 from proposals.phases import Action
 
 if TYPE_CHECKING:
@@ -256,11 +257,6 @@ def _lock_question(session: Session, actor: Principal, question_id: int,
     return challenge, question
 
 
-def _require_owner(session: Session, actor: Principal, challenge: Challenge) -> None:
-    if not lifecycle.is_owner(session, actor, challenge):
-        raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
-
-
 def recount(session: Session, challenge: Challenge) -> int:
     """Set ``question_count`` to the number of questions everyone can see (caller holds the lock)."""
     session.flush()
@@ -321,21 +317,12 @@ def asking_organisations(session: Session, actor: Principal) -> Sequence[Organis
     ).all()
 
 
-def require_can_ask(actor: Principal) -> User:
-    user = require_signed_in(actor)
-    require(user.is_confirmed and user.is_active,
-            _("Confirm your e-mail address before you ask a question."))
-    return user
-
-
 @transactional
 def ask(session: Session, actor: Principal, challenge_id: int, form: AskForm) -> Question:
     """Ask a question on a challenge; the asker then follows the challenge."""
-    user = require_can_ask(actor)
+    user = require_signed_in(actor)
     challenge = _lock_challenge(session, actor, challenge_id)
-    decision = phases.check(challenge.phase, Action.ASK)
-    if not decision:
-        raise Invalid({"phase": decision.reason})
+    permissions.require(actor, "question.ask", on_challenge(session, actor, challenge))
     if form.organisation_id is not None and form.organisation_id not in {
             o.id for o in asking_organisations(session, actor)}:
         raise Invalid({"organisation_id": _("Choose one of your organisations from the list.")})
@@ -372,10 +359,7 @@ def answer(session: Session, settings: Settings, actor: Principal, question_id: 
     """
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
-    _require_owner(session, actor, challenge)
-    decision = phases.check(challenge.phase, Action.ANSWER)
-    if not decision:
-        raise Invalid({"answer": decision.reason})
+    permissions.require(actor, "question.answer", on_challenge(session, actor, challenge), field="answer")
     if question.status not in LISTED_STATUSES:
         raise Invalid({"answer": _("A merged or hidden question cannot be answered.")})
     text = form.answer
@@ -423,7 +407,7 @@ def set_pinned(session: Session, actor: Principal, question_id: int, pinned: boo
     """Pin a question (shown first) or unpin it; owning staff, questions everyone sees."""
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
-    _require_owner(session, actor, challenge)
+    permissions.require(actor, "question.moderate", on_challenge(session, actor, challenge))
     visible = question.status in LISTED_STATUSES and (
         question.visibility is QuestionVisibility.PUBLIC or question.status is QuestionStatus.ANSWERED)
     if pinned and not visible:
@@ -447,7 +431,7 @@ def merge(session: Session, actor: Principal, question_id: int, form: MergeForm,
     """
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
-    _require_owner(session, actor, challenge)
+    permissions.require(actor, "question.moderate", on_challenge(session, actor, challenge))
     target = session.get(Question, form.into) if form.into is not None else None
     error = None
     if question.status not in LISTED_STATUSES:
@@ -481,7 +465,7 @@ def hide(session: Session, actor: Principal, question_id: int, form: HideForm, *
     """Hide a question with a reason shown in its place (owning staff)."""
     user = require_signed_in(actor)
     challenge, question = _lock_question(session, actor, question_id, challenge_id)
-    _require_owner(session, actor, challenge)
+    permissions.require(actor, "question.moderate", on_challenge(session, actor, challenge))
     text = " ".join(form.reason.split())
     if question.status is QuestionStatus.HIDDEN:
         raise Invalid({"reason": _("This question is already hidden.")})
@@ -545,6 +529,11 @@ class Section:
     def page_url(self, number: int) -> str:
         return f"{self.list_url}?page={number}" if number > 1 else self.list_url
 
+    @property
+    def on(self) -> OnChallenge:
+        """The challenge as the permission rules see it for this viewer (``can(…, qa.on)``)."""
+        return OnChallenge(self.challenge.phase, self.viewer.is_owner)
+
 
 def _page(session: Session, viewer: Viewer, challenge: Challenge, page: int) -> Page[QuestionView]:
     """One page of the questions the viewer may read, with their askers, total and answer edit times, in
@@ -604,6 +593,10 @@ class Detail:
     @property
     def question(self) -> Question:
         return self.item.question
+
+    @property
+    def on(self) -> OnChallenge:
+        return OnChallenge(self.challenge.phase, self.viewer.is_owner)
 
 
 def detail(session: Session, actor: Principal, challenge_id: int, question_id: int) -> Detail:

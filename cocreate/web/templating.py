@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.ext import Extension
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 
-from cocreate import components, i18n
+from cocreate import components, i18n, permissions
 from cocreate.web.markdown import markdown_to_text, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -55,7 +55,11 @@ class _Nobody:
     """Stands in for the acting Principal on a page rendered before the auth middleware put one into the
     request (a 404 of an unknown address, say): nobody signed in, no roles. The web layer knows no accounts."""
 
+    user = None
     user_id = None
+    roles: frozenset[Any] = frozenset()
+    staff_department_ids: frozenset[int] = frozenset()
+    is_signed_in = False
     is_staff = False
     is_admin = False
 
@@ -69,6 +73,12 @@ def current_principal(context: Any) -> Any:
     request = context.get("request")
     principal = request.scope.get("principal") if request is not None else None
     return principal if principal is not None else _Nobody()
+
+
+@pass_context
+def can(context: Any, action: str, target: Any = None) -> Any:
+    """``{% if can("question.answer", qa) %}``: the acting person's :func:`cocreate.permissions.can`."""
+    return permissions.can(current_principal(context), action, target)
 
 
 def navigation(menu: str, principal: Any = None) -> list[Any]:
@@ -144,6 +154,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
         current_user=current_user,
         current_principal=current_principal,
         navigation=navigation,
+        can=can,
     )
     return env
 
