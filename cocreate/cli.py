@@ -319,23 +319,49 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 if an entry was altered or removed."""
-    from cocreate import audit as audit_log
+    """Check the audit log's hash chain and that it reaches the latest signed checkpoint; exit 1 if an
+    entry was altered or removed, or the log was cut short."""
+    from cocreate.audit import checkpoints
     from cocreate.db import Database
 
-    database = Database(_settings())
+    settings = _settings()
+    database = Database(settings)
     try:
         with database.session() as session:
             # A deferred (read) transaction on SQLite: verifying must not block writers meanwhile.
             session.connection(execution_options={"sqlite_deferred": True})
-            result = audit_log.verify(session)
+            result = checkpoints.verify(session, settings)
+            latest = checkpoints.latest(session)
     finally:
         database.dispose()
     if result.ok:
-        click.echo(f"audit log intact: {result.checked} entries")
+        anchored = (f", reaches the signed checkpoint of {latest.created_at:%Y-%m-%d %H:%M} UTC"
+                    if latest is not None else ", no signed checkpoint yet")
+        click.echo(f"audit log intact: {result.checked} entries{anchored}")
         return
-    click.echo(f"audit log BROKEN at entry {result.first_bad_id}: {result.reason}", err=True)
+    where = f" at entry {result.first_bad_id}" if result.first_bad_id is not None else ""
+    click.echo(f"audit log BROKEN{where}: {result.reason}", err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the audit log now (the worker does it every hour)."""
+    from cocreate.audit import checkpoints
+    from cocreate.db import Database
+
+    settings = _settings()
+    database = Database(settings)
+    try:
+        with database.transaction() as session:
+            checkpoint = checkpoints.make(session, settings)
+    finally:
+        database.dispose()
+    if checkpoint is None:
+        click.echo("audit log unchanged since the latest checkpoint (or empty): nothing signed")
+        return
+    checkpoints.write_anchor(settings, checkpoint)
+    click.echo(f"signed checkpoint: {checkpoint.entry_count} entries, head {checkpoint.head_hash[:12]}")
 
 
 @audit.command("tail")

@@ -49,7 +49,8 @@ ENTER_WHOLE_NUMBER = lazy_gettext("Enter a whole number.")
 TOO_MANY_ROWS = lazy_gettext("At most %(max)s rows can be sent.")
 
 
-def _refuse(message: Message) -> PydanticCustomError:
+def refuse(message: Message) -> PydanticCustomError:
+    """The error a field type raises to refuse a value with ``message`` (shown under the field)."""
     return PydanticCustomError("cocreate", "{message}", {"message": str(message)})
 
 
@@ -114,7 +115,7 @@ class Text(_Field):
         if self.strip:
             text = text.strip()
         if message := text_error(text, self.max_length, required=self.required, single_line=self.single_line):
-            raise _refuse(message)
+            raise refuse(message)
         return text
 
 
@@ -151,11 +152,11 @@ class RowId(_Field):
             raw = normalised(value)
             if not raw:
                 if self.required:
-                    raise _refuse(self.message or CHOOSE_FROM_LIST)
+                    raise refuse(self.message or CHOOSE_FROM_LIST)
                 return None
         parsed = parse_id(raw)
         if parsed is None:
-            raise _refuse(self.message or CHOOSE_FROM_LIST)
+            raise refuse(self.message or CHOOSE_FROM_LIST)
         return parsed
 
 
@@ -171,7 +172,7 @@ class RowIds(_Field):
         for item in values[:MAX_REPEATED]:
             parsed = parse_id(item)
             if parsed is None:
-                raise _refuse(self.message or CHOOSE_SOME_FROM_LIST)
+                raise refuse(self.message or CHOOSE_SOME_FROM_LIST)
             if parsed not in ids:
                 ids.append(parsed)
         return ids
@@ -194,7 +195,7 @@ class Choice(_Field):
         try:
             return self.enum(text)
         except ValueError:
-            raise _refuse(self.message or CHOOSE_AN_OPTION) from None
+            raise refuse(self.message or CHOOSE_AN_OPTION) from None
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class Choices(_Field):
             try:
                 member = item if isinstance(item, self.enum) else self.enum(as_text(item).strip())
             except ValueError:
-                raise _refuse(self.message or CHOOSE_SOME_OPTIONS) from None
+                raise refuse(self.message or CHOOSE_SOME_OPTIONS) from None
             if member not in chosen:
                 chosen.append(member)
         return chosen
@@ -255,11 +256,11 @@ class WholeNumber(_Field):
         else:
             if not normalised(value):
                 if self.required is not None:
-                    raise _refuse(self.required)
+                    raise refuse(self.required)
                 return None
             number = parse_whole_number(value, allow=self.allow)
         if number is None or not self.minimum <= number <= self.maximum:
-            raise _refuse(self.message or ENTER_WHOLE_NUMBER)
+            raise refuse(self.message or ENTER_WHOLE_NUMBER)
         return number
 
 
@@ -324,11 +325,11 @@ class _Parsed(_Field):
     def parse(self, value: Any) -> Any:
         if not isinstance(value, date | time) and not normalised(value):
             if self.required is not None:
-                raise _refuse(self.required)
+                raise refuse(self.required)
             return None
         parsed = self.parser(value)
         if parsed is None:
-            raise _refuse(self.message)
+            raise refuse(self.message)
         return parsed
 
 
@@ -380,7 +381,7 @@ class Rows(_Field):
     def parse(self, value: Any) -> list[Any]:
         rows = value if isinstance(value, list) else []
         if len(rows) > self.max_rows:
-            raise _refuse(str(self.message or TOO_MANY_ROWS) % {"max": self.max_rows})
+            raise refuse(str(self.message or TOO_MANY_ROWS) % {"max": self.max_rows})
         parsed = []
         for index, row in enumerate(rows):
             if isinstance(row, self.row):
@@ -418,7 +419,7 @@ def _errors_of(failed: ValidationError) -> dict[str, str]:
 class FormModel(BaseModel):
     """What a form (or an API body) sends, typed and checked; a failure is :class:`Invalid`."""
 
-    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True, validate_assignment=False)
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True, validate_default=True)
     ROWS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **data: Any) -> None:

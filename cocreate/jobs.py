@@ -22,6 +22,8 @@ BEAT_SCHEDULE = {
     # Drains the search outbox when its task was lost (cocreate/search/tasks.py).
     "search-sweep-outbox": {"task": "cocreate.search.sweep", "schedule": 180.0},
     # The daily notification digests, at 07:00 in the app's timezone (Asia/Tokyo).
+    # Signs the audit log's length and head (cocreate/audit/checkpoints.py); a no-op when unchanged.
+    "audit-checkpoint": {"task": "cocreate.audit.checkpoint", "schedule": 3600.0},
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
 }
 
@@ -31,6 +33,20 @@ def record_heartbeat(source: str) -> None:
     """Record that a worker ran a task for ``source`` (beat's schedule, or a check)."""
     with task_database().transaction() as session:
         heartbeat.record(session, source)
+
+
+@celery_app.task(name="cocreate.audit.checkpoint")
+def audit_checkpoint() -> int | None:
+    """Sign a checkpoint of the audit log if it grew, and keep it in the anchor file; its entry count."""
+    from cocreate.audit import checkpoints
+
+    settings = task_settings()
+    with task_database().transaction() as session:
+        checkpoint = checkpoints.make(session, settings)
+    if checkpoint is None:
+        return None
+    checkpoints.write_anchor(settings, checkpoint)
+    return checkpoint.entry_count
 
 
 @celery_app.task(

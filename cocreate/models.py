@@ -13,7 +13,7 @@ from cocreate.accounts.models import (
     User,
     UserToken,
 )
-from cocreate.audit.models import AuditEntry
+from cocreate.audit.models import AuditCheckpoint, AuditEntry
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Follow, Notification, NotificationDigest, NotificationPreference
 from cocreate.pages.models import PageRevision
@@ -22,6 +22,7 @@ from cocreate.tasks.heartbeat import WorkerHeartbeat
 from cocreate.web.sessions import StoredSession
 
 __all__ = [
+    "AuditCheckpoint",
     "AuditEntry",
     "Consent",
     "Department",

@@ -111,8 +111,9 @@ web_router = Router(path="/", route_handlers=[home, healthz, readyz], include_in
 api_router = Router(path="/api/v1", route_handlers=[api_index])
 
 from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402
+from cocreate.audit.routes import ROUTES as AUDIT_ROUTES  # noqa: E402
 from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa: E402
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 
-ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES]
+ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES]

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         SecretStr(""),
         description="Signs sessions and links; generated into the data folder outside production.",
     )
+    audit_key_file: Path | None = Field(
+        None, description="Ed25519 private key (PEM) signing the audit log's checkpoints; keep it out of the "
+        "database and its backups. Default: generated into the data folder outside production.")
+    audit_anchor_file: Path | None = Field(
+        None, description="Where the latest signed audit checkpoint is kept outside the database; "
+        "default: beside the key.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public address, used in e-mails and feeds.")
     default_locale: str = Field("ja", description="Locale for visitors without a preference.")
     debug: bool = Field(False, description="Show tracebacks (never in production).")
@@ -177,6 +183,14 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
     @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit-signing-key.pem"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor_file or self.audit_key_path.with_name("audit-checkpoint.json")
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -247,6 +261,7 @@ class Settings(BaseSettings):
             "base_url": self.base_url,
             "default_locale": self.default_locale,
             "session_store_url": _mask(self.session_store_url) or "database",
+            "audit_key_file": str(self.audit_key_path),
             "web": f"{self.web_process_count} processes x {self.web_threads} threads, "
             f"{self.db_pool_size} database connections each ({self.web_process_count * self.db_pool_size} in all), "
             f"waits up to {self.db_wait_seconds:g} s",

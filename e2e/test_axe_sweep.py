@@ -19,7 +19,7 @@ PUBLIC = ["/", "/challenges", "/organisations", "/account/register", "/account/s
           "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}",
           "/fields", "{field}", "/calendar", "/calendar?view=week", "{field}/calendar", "/notices", "/trials", "{trial}",
           "{call}", "/search", "/search?q=%E9%AB%98%E5%B3%B6%E5%B9%B3", "/search?q=mobility&type=proposal",
-          "/about", "/help", "/terms", "/privacy", "/accessibility", "/contact"]
+          "/about", "/help", "/terms", "/privacy", "/accessibility", "/contact", "/transparency"]
 RESIDENT = ["{challenge}/proposals", "{challenge}/comments", "/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
             "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new",
             "/notices/subscriptions", "/my/participation", "/account/following", "/account/notifications"]

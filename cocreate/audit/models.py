@@ -37,6 +37,28 @@ class AuditEntry(SQLModel, table=True):
     entry_hash: str = Field(max_length=64, unique=True)
 
 
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement of the audit log's length and head: "the log had ``entry_count`` entries,
+    the last being ``head_id`` with hash ``head_hash``".
+
+    Signed with an Ed25519 key kept outside the database (see :mod:`cocreate.audit.checkpoints`) and
+    published on the transparency page and its feed, so a log cut short after a checkpoint is
+    detected even by someone who could rewrite every table.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    entry_count: int
+    head_id: int
+    head_hash: str = Field(max_length=64)
+    key_id: str = Field(max_length=32)
+    """Which key signed it: the first 32 hex digits of the SHA-256 of the raw public key."""
+    signature: str = Field(max_length=128)
+    """Base64 of the Ed25519 signature over :func:`cocreate.audit.checkpoints.statement`."""
+
+
 def append_only_triggers(dialect: str) -> list[str]:
     """DDL creating the triggers that reject UPDATE and DELETE on ``audit_entry``.
 

@@ -137,3 +137,9 @@ def test_problems_collect_several_errors_then_refuse_once() -> None:
         problems.raise_any()
     assert raised.value.errors == {"a": "first", "b": "other"}
     Problems().raise_any()
+
+
+def test_a_required_field_left_out_of_the_post_is_refused_too() -> None:
+    with pytest.raises(Invalid) as raised:
+        Sample.parse({})
+    assert raised.value.errors == {"title": "Write a title."}

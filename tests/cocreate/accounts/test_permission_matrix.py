@@ -98,6 +98,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/api/v1"): PUBLIC,
+    ("GET", "/transparency"): PUBLIC,
+    ("GET", "/transparency/checkpoints.atom"): PUBLIC,
     ("GET", "/api/v1/challenges"): PUBLIC,
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
     # search (only public content is indexed)
