@@ -22,7 +22,7 @@ from cocreate.accounts.permissions import Forbidden, Principal
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import gettext, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Notification
@@ -150,9 +150,8 @@ def call_form(**overrides: str) -> dict[str, str]:
 
 def applied(session: Session, world: World, user: User, **overrides: str) -> RecruitmentApplication:
     data = apply_form(**overrides)
-    application, created = recruitment.apply(session, actor(session, user), world.call.id, recruitment.ApplicationInput(  # type: ignore[arg-type]
-        full_name=data["full_name"], contact=data["contact"], message=data["message"], consent=True,
-        consent_version=data["consent_version"]))
+    application, created = recruitment.apply(session, actor(session, user), world.call.id,  # type: ignore[arg-type]
+                                             recruitment.ApplyForm.parse(data))
     assert created
     return application
 
@@ -195,8 +194,8 @@ def test_editing_the_consent_text_raises_its_version(session: Session, world: Wo
     sign_in_as(client, world.staff)  # staff of the owning department edit the trial's calls
     edit = client.get(f"/calls/{world.call.id}/edit")
     assert edit.status_code == 200 and "走行データを研究に使います。" in edit.text
-    current = recruitment.CallInput.from_call(world.call)
-    same = {name: getattr(current, name) for name in recruitment.CALL_FIELDS}
+    same = recruitment.call_form_values(world.call)
+    assert tuple(same) == recruitment.CALL_FIELDS
     assert post(client, f"/calls/{world.call.id}/edit", **(same | {"places": "5"})).status_code == 303
     assert reload_call(session, world.call).consent_version == 1  # other changes keep the version
     assert post(client, f"/calls/{world.call.id}/edit", **(same | {"places": "5", "consent_text": "第2版の同意文"})).status_code == 303
@@ -249,8 +248,7 @@ def test_places_cannot_fall_below_the_accepted(session: Session, world: World) -
     editor = actor(session, world.member)
     recruitment.decide(session, settings_free, editor, world.call.id, application.id, True)  # type: ignore[arg-type]
     recruitment.decide(session, settings_free, editor, world.call.id, second.id, True)  # type: ignore[arg-type]
-    data = recruitment.CallInput.from_call(reload_call(session, world.call))
-    data.places = "1"
+    data = recruitment.CallForm.parse(recruitment.call_form_values(reload_call(session, world.call)) | {"places": "1"})
     with pytest.raises(Invalid) as refused:
         recruitment.update_call(session, editor, world.call.id, data)  # type: ignore[arg-type]
     assert refused.value.errors["places"] == ja(
@@ -723,7 +721,7 @@ def test_services_refuse_people_without_the_right(session: Session, world: World
         recruitment.applications(session, actor(session, world.staff), world.call.id, 1, 20)  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
         recruitment.create_call(session, actor(session, world.resident), world.trial.id,  # type: ignore[arg-type]
-                                recruitment.CallInput(**call_form()))
-    with pytest.raises(recruitment.NotFound):
+                                recruitment.CallForm.parse(call_form()))
+    with pytest.raises(NotFound):
         recruitment.editable_call(session, actor(session, world.member), 999_999)
 
