@@ -272,6 +272,16 @@ def test_opening_needs_a_published_trial_and_a_future_deadline(session: Session,
     assert recruitment.set_status(session, editor, world.call.id, True) is False  # type: ignore[arg-type]
 
 
+def test_a_refused_opening_is_told_on_the_call_page(session: Session, world: World,
+                                                    client: TestClient[Litestar]) -> None:
+    past = make_call(session, world.trial, status=RecruitmentStatus.DRAFT, apply_by=utcnow() - timedelta(hours=1))
+    sign_in_as(client, world.member)
+    response = post(client, f"/calls/{past.id}/open")
+    assert response.status_code == 303 and response.headers["location"] == f"/calls/{past.id}"
+    assert ja("The apply-by time has passed. Change it before opening the call.") in client.get(f"/calls/{past.id}").text
+    assert reload_call(session, past).status is RecruitmentStatus.DRAFT
+
+
 def test_only_editors_write_calls(session: Session, world: World, app: Litestar) -> None:
     for who in ("resident", "other_member", "other_staff", "anonymous"):
         with TestClient(app, base_url="http://testserver.local") as client:
@@ -335,6 +345,62 @@ def test_the_consent_box_is_required(session: Session, world: World, client: Tes
     assert response.status_code == 400 and ja("Tick the box to agree to the consent text.") in response.text
     assert 'value="板橋 太郎"' in response.text  # what was typed stays
     assert count(session, RecruitmentApplication) == 0
+
+
+def test_a_changed_consent_text_is_reported_beside_the_other_errors(session: Session, world: World,
+                                                                   client: TestClient[Litestar]) -> None:
+    call = session.get(RecruitmentCall, world.call.id)
+    call.consent_text, call.consent_version = "第2版の同意文", 2  # type: ignore[union-attr]
+    session.commit()
+    sign_in_as(client, world.resident)
+    response = post(client, f"/calls/{world.call.id}/apply", **apply_form(full_name="", consent_version="1"))
+    assert response.status_code == 400
+    assert 'id="field-full_name-error"' in response.text and 'id="field-consent-error"' in response.text
+    assert str(escape(ja("The consent text changed while you were reading it. Read the new version (version "
+                         "%(version)s) and agree to it again.", version=2))) in response.text
+    assert count(session, RecruitmentApplication) == 0
+
+
+def test_fields_left_out_of_a_post_are_missing(session: Session, world: World, client: TestClient[Litestar]) -> None:
+    sign_in_as(client, world.coordinator)
+    response = post(client, f"/trials/{world.trial.id}/calls/new")
+    assert response.status_code == 400
+    for field in ("title", "eligibility", "places", "activities", "consent_text"):
+        assert f'id="field-{field}-error"' in response.text, field
+    assert ja("Enter the number of places.") in response.text
+    sign_in_as(client, world.resident)
+    response = post(client, f"/calls/{world.call.id}/apply")
+    assert response.status_code == 400
+    for field in ("full_name", "contact", "consent"):
+        assert f'id="field-{field}-error"' in response.text, field
+    assert count(session, RecruitmentApplication) == 0 and count(session, RecruitmentCall) == 1
+
+
+def test_who_may_apply_is_decided_before_the_form_is_read(session: Session, world: World,
+                                                          client: TestClient[Litestar]) -> None:
+    sign_in_as(client, world.member)  # the trial's own organisation: refused whatever the form says
+    assert post(client, f"/calls/{world.call.id}/apply").status_code == 403
+    applied(session, world, world.resident)
+    sign_in_as(client, world.resident)  # an earlier application: told so, even with an empty form
+    again = post(client, f"/calls/{world.call.id}/apply")
+    assert again.status_code == 303 and again.headers["location"] == f"/calls/{world.call.id}#my-application"
+    closed = make_call(session, world.trial, status=RecruitmentStatus.CLOSED)
+    sign_in_as(client, world.neighbour)  # a closed call: its reason, not the form's errors
+    response = post(client, f"/calls/{closed.id}/apply")
+    assert response.status_code == 400 and 'id="field-full_name-error"' not in response.text
+    assert str(escape(ja("This call is closed and no longer takes applications."))) in response.text
+    assert count(session, RecruitmentApplication) == 1
+
+
+def test_a_double_submit_keeps_the_first_application(session: Session, world: World,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    first = applied(session, world, world.resident)
+    # The second submit got past the check for an earlier application: the unique constraint decides.
+    monkeypatch.setattr(recruitment, "previous_application", lambda *args, **kwargs: None)
+    application, created = recruitment.apply(session, actor(session, world.resident), world.call.id,  # type: ignore[arg-type]
+                                             recruitment.ApplyForm.parse(apply_form()))
+    assert (application.id, created) == (first.id, False)
+    assert count(session, RecruitmentApplication) == 1
 
 
 def test_no_form_when_the_call_takes_no_applications(session: Session, world: World,
@@ -601,6 +667,17 @@ def test_withdrawing_removes_the_data_and_frees_the_place(session: Session, worl
     assert ja("Withdrawn (data removed)") in page
     assert post(client, f"/calls/{world.call.id}/applications/{application.id}/accept").status_code == 303
     assert reload_call(session, world.call).accepted_count == 0  # a withdrawn person cannot be accepted
+
+
+def test_withdrawing_with_an_unreadable_return_address_changes_nothing(session: Session, world: World,
+                                                                         client: TestClient[Litestar]) -> None:
+    application = applied(session, world, world.resident)
+    sign_in_as(client, world.resident)
+    assert post(client, f"/calls/{world.call.id}/withdraw", next="/" + "x" * 600).status_code == 400
+    session.expire_all()
+    assert session.get(RecruitmentApplication, application.id).status is ApplicationStatus.APPLIED  # type: ignore[union-attr]
+    response = post(client, f"/calls/{world.call.id}/withdraw", next="//evil.example/")
+    assert response.status_code == 303 and response.headers["location"] == "/"
 
 
 def test_withdrawing_without_an_application_is_not_found(world: World, client: TestClient[Litestar]) -> None:
