@@ -392,6 +392,7 @@ def test_who_may_apply_is_decided_before_the_form_is_read(session: Session, worl
     assert count(session, RecruitmentApplication) == 1
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the unique constraint ends the unit of work")
 def test_a_double_submit_keeps_the_first_application(session: Session, world: World,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     first = applied(session, world, world.resident)
