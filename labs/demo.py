@@ -930,10 +930,9 @@ def _run_call(playback: Playback, demo: DemoTrial, call: DemoCall, trial_id: int
     session, settings, act = playback.session, playback.settings, playback.actor
     member = act(demo.member)
     assert member is not None
-    data = recruitment.CallInput(
-        title=call.title, eligibility=call.eligibility, places=str(call.places),
-        starts_on=(today + timedelta(days=call.starts_day)).isoformat(),
-        ends_on=(today + timedelta(days=demo.ends_day)).isoformat(),
+    data = recruitment.CallForm(
+        title=call.title, eligibility=call.eligibility, places=call.places,
+        starts_on=today + timedelta(days=call.starts_day), ends_on=today + timedelta(days=demo.ends_day),
         apply_by=f"{(today + timedelta(days=call.apply_by_day)).isoformat()} 17:00",
         activities=call.activities, consent_text=call.consent)
     created = playback.at(ward_time(today, call.opened_day, "10:00"),
@@ -947,9 +946,9 @@ def _run_call(playback: Playback, demo: DemoTrial, call: DemoCall, trial_id: int
         resident = act(application.resident)
         if resident is None:
             continue
-        form = recruitment.ApplicationInput(full_name=application.full_name, contact=application.contact,
-                                            message=application.message, consent=True,
-                                            consent_version=str(created.consent_version))
+        form = recruitment.ApplyForm(full_name=application.full_name, contact=application.contact,
+                                     message=application.message, consent=True,
+                                     consent_version=str(created.consent_version))
         made, _new = playback.at(ward_time(today, application.day, "20:00"),
                                  lambda resident=resident, form=form: recruitment.apply(session, resident, call_id,
                                                                                         form))

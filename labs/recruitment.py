@@ -28,19 +28,22 @@ Who may do what (all in :mod:`labs.access`):
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
+from pydantic_core import PydanticCustomError, core_schema
 from sqlmodel import Session, col, select
 
 from cocreate import audit
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Date, FormModel, Line, LocalDateTime, Problems, Text, WholeNumber, normalised
 from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
@@ -64,8 +67,6 @@ NAME_MAX = 100
 CONTACT_MAX = 320
 MESSAGE_MAX = 2000
 SECTION_LIMIT = 20
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
-DATE_RE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[\d\-() ]+$")
 DASHES = str.maketrans({char: "-" for char in "‐‑‒–—―−ーｰ"})
@@ -79,10 +80,6 @@ DECLINED_KIND = "recruitment.declined"
 CALL_FIELDS = ("title", "eligibility", "places", "starts_on", "ends_on", "apply_by", "activities", "consent_text")
 """The editors' form in page order (the error summary lists them so)."""
 APPLY_FIELDS = ("full_name", "contact", "message", "consent")
-
-
-class NotFound(LookupError):
-    """The trial, call or application does not exist or is hidden from the actor (HTTP 404)."""
 
 
 # --- notification kinds --------------------------------------------------------------------------
@@ -120,45 +117,6 @@ def _label(user: User) -> str:
     return user.display_name or f"user #{user.id}"
 
 
-def _clean(text: str) -> str:
-    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def _text_error(value: str, limit: int, *, single_line: bool = False) -> str | None:
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value) or (single_line and "\n" in value):
-        return _("This field contains characters that cannot be used.")
-    return None
-
-
-def _normalise(value: str) -> str:
-    return unicodedata.normalize("NFKC", value or "").strip()
-
-
-def parse_date(raw: str) -> date | None:
-    match = DATE_RE.match(_normalise(raw)[:20])
-    if not match:
-        return None
-    try:
-        value = date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
-    return value if 2000 <= value.year <= 2100 else None
-
-
-def parse_local_datetime(raw: str) -> datetime | None:
-    """A ``datetime-local`` value, read as Tokyo time, returned in UTC (None when it is not one)."""
-    text = _normalise(raw)[:40].replace(" ", "T")
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is not None or not 2000 <= value.year <= 2100:
-        return None
-    return value.replace(tzinfo=WARD_TIMEZONE).astimezone(UTC)
-
-
 def local_datetime_value(value: datetime | None) -> str:
     return value.astimezone(WARD_TIMEZONE).strftime("%Y-%m-%dT%H:%M") if value else ""
 
@@ -177,7 +135,6 @@ def places_left(call: RecruitmentCall) -> int:
 def _trial(session: Session, trial_id: int) -> Trial:
     trial = session.get(Trial, trial_id)
     if trial is None:
-        session.rollback()
         raise NotFound()
     return trial
 
@@ -188,7 +145,6 @@ def _call(session: Session, call_id: int, *, lock: bool = False) -> tuple[Recrui
     else:
         call = session.get(RecruitmentCall, call_id)
     if call is None:
-        session.rollback()
         raise NotFound()
     return call, _trial(session, call.trial_id)
 
@@ -202,7 +158,6 @@ def editable_trial(session: Session, actor: Principal, trial_id: int) -> Trial:
     require_signed_in(actor)
     trial = _trial(session, trial_id)
     if not access.can_edit_trial(session, actor, trial):
-        session.rollback()
         raise Forbidden(_("Only the trial's organisations, its department's staff and coordinators can do this."))
     return trial
 
@@ -212,7 +167,6 @@ def editable_call(session: Session, actor: Principal, call_id: int, *,
     require_signed_in(actor)
     call, trial = _call(session, call_id, lock=lock)
     if not access.can_edit_trial(session, actor, trial):
-        session.rollback()
         raise Forbidden(_("Only the trial's organisations, its department's staff and coordinators can do this."))
     return call, trial
 
@@ -229,144 +183,94 @@ def visible_call(session: Session, actor: Principal, call_id: int) -> tuple[Recr
 # --- calls: the editors' form --------------------------------------------------------------------
 
 
-@dataclass
-class CallInput:
-    """What the editors' form sends, as typed (dates ``YYYY-MM-DD``, apply-by as Tokyo date-time)."""
+class CallForm(FormModel):
+    """What the editors' form sends (dates ``YYYY-MM-DD``, apply-by as a Tokyo date and time), in
+    :data:`CALL_FIELDS` order so that the errors are listed in page order."""
 
-    title: str = ""
-    eligibility: str = ""
-    places: str = ""
-    starts_on: str = ""
-    ends_on: str = ""
-    apply_by: str = ""
-    activities: str = ""
-    consent_text: str = ""
+    model_config = ConfigDict(validate_default=True)  # a field left out of the post is checked as empty
 
-    @classmethod
-    def from_call(cls, call: RecruitmentCall) -> CallInput:
-        return cls(title=call.title, eligibility=call.eligibility, places=str(call.places),
-                   starts_on=call.starts_on.isoformat() if call.starts_on else "",
-                   ends_on=call.ends_on.isoformat() if call.ends_on else "",
-                   apply_by=local_datetime_value(call.apply_by), activities=call.activities,
-                   consent_text=call.consent_text)
+    title: Annotated[str, Line(TITLE_MAX, required=lazy_gettext("Enter the title of the call."))] = ""
+    eligibility: Annotated[str, Text(LONG_MAX, required=lazy_gettext("Describe who can join."))] = ""
+    places: Annotated[int | None, WholeNumber(
+        lazy_gettext("Enter a whole number from %(min)s to %(max)s.", min=PLACES_MIN, max=PLACES_MAX),
+        minimum=PLACES_MIN, maximum=PLACES_MAX, required=lazy_gettext("Enter the number of places."))] = None
+    starts_on: Annotated[date | None, Date(message=lazy_gettext("Enter a date like 2026-12-05."))] = None
+    ends_on: Annotated[date | None, Date(message=lazy_gettext("Enter a date like 2026-12-05."))] = None
+    apply_by: Annotated[datetime | None, LocalDateTime(
+        message=lazy_gettext("Enter a date and time like 2026-12-05 17:00."))] = None
+    activities: Annotated[str, Text(LONG_MAX, required=lazy_gettext("Describe what participants do."))] = ""
+    consent_text: Annotated[str, Text(LONG_MAX, required=lazy_gettext(
+        "Enter the consent text participants agree to."))] = ""
 
 
-@dataclass
-class _CallValues:
-    title: str
-    eligibility: str
-    places: int
-    starts_on: date | None
-    ends_on: date | None
-    apply_by: datetime | None
-    activities: str
-    consent_text: str
+def call_form_values(call: RecruitmentCall) -> dict[str, str]:
+    """The editors' form filled in with the call as it is (what the edit page shows)."""
+    return {"title": call.title, "eligibility": call.eligibility, "places": str(call.places),
+            "starts_on": call.starts_on.isoformat() if call.starts_on else "",
+            "ends_on": call.ends_on.isoformat() if call.ends_on else "",
+            "apply_by": local_datetime_value(call.apply_by), "activities": call.activities,
+            "consent_text": call.consent_text}
 
 
-def _validate_call(data: CallInput, *, accepted: int, previous_apply_by: datetime | None,
-                   now: datetime) -> _CallValues:
-    errors: dict[str, str] = {}
-    title = _clean(data.title)
-    eligibility, activities, consent_text = _clean(data.eligibility), _clean(data.activities), _clean(data.consent_text)
-    required = {"title": (title, _("Enter the title of the call.")),
-                "eligibility": (eligibility, _("Describe who can join.")),
-                "activities": (activities, _("Describe what participants do.")),
-                "consent_text": (consent_text, _("Enter the consent text participants agree to."))}
-    for name, (value, missing) in required.items():
-        if not value:
-            errors[name] = missing
-        elif message := _text_error(value, TITLE_MAX if name == "title" else LONG_MAX, single_line=name == "title"):
-            errors[name] = message
-
-    places: int | None = None
-    raw_places = _normalise(data.places).replace(",", "")[:20]
-    if not raw_places:
-        errors["places"] = _("Enter the number of places.")
-    else:
-        places = int(raw_places) if re.fullmatch(r"\d{1,6}", raw_places) else None
-        if places is None or not PLACES_MIN <= places <= PLACES_MAX:
-            errors["places"] = _("Enter a whole number from %(min)s to %(max)s.", min=PLACES_MIN, max=PLACES_MAX)
-        elif places < accepted:
-            errors["places"] = _("%(count)s participants are already accepted: the places cannot be fewer.",
-                                 count=accepted)
-
-    dates: dict[str, date | None] = {}
-    for name in ("starts_on", "ends_on"):
-        raw = getattr(data, name) or ""
-        dates[name] = parse_date(raw) if raw.strip() else None
-        if raw.strip() and dates[name] is None:
-            errors[name] = _("Enter a date like 2026-12-05.")
-    if dates["starts_on"] and dates["ends_on"] and dates["ends_on"] < dates["starts_on"]:
-        errors["ends_on"] = _("The last day must not be before the first day.")
-
-    apply_by: datetime | None = None
-    if (data.apply_by or "").strip():
-        apply_by = parse_local_datetime(data.apply_by)
-        if apply_by is None:
-            errors["apply_by"] = _("Enter a date and time like 2026-12-05 17:00.")
-        elif apply_by <= now and apply_by != previous_apply_by:
-            errors["apply_by"] = _("The apply-by time must be in the future.")
-    if errors:
-        raise Invalid({name: errors[name] for name in CALL_FIELDS if name in errors})
-    assert places is not None
-    return _CallValues(title=title, eligibility=eligibility, places=places, starts_on=dates["starts_on"],
-                       ends_on=dates["ends_on"], apply_by=apply_by, activities=activities, consent_text=consent_text)
+def _check_call(form: CallForm, *, accepted: int, previous_apply_by: datetime | None, now: datetime) -> None:
+    """The rules the form cannot check alone: places already accepted, the order of the days and an
+    apply-by time in the future (an unchanged one may have passed)."""
+    problems = Problems()
+    if form.places is not None and form.places < accepted:
+        problems.add("places", _("%(count)s participants are already accepted: the places cannot be fewer.",
+                                 count=accepted))
+    if form.starts_on and form.ends_on and form.ends_on < form.starts_on:
+        problems.add("ends_on", _("The last day must not be before the first day."))
+    if form.apply_by is not None and form.apply_by <= now and form.apply_by != previous_apply_by:
+        problems.add("apply_by", _("The apply-by time must be in the future."))
+    problems.raise_any()
 
 
-def create_call(session: Session, actor: Principal, trial_id: int, data: CallInput,
+@transactional
+def create_call(session: Session, actor: Principal, trial_id: int, form: CallForm,
                 now: datetime | None = None) -> RecruitmentCall:
-    """A new draft call on the trial (editors; audited; commits)."""
+    """A new draft call on the trial (editors; audited)."""
     user = require_signed_in(actor)
     trial = editable_trial(session, actor, trial_id)
-    try:
-        values = _validate_call(data, accepted=0, previous_apply_by=None, now=now or utcnow())
-    except Invalid:
-        session.rollback()
-        raise
-    call = RecruitmentCall(trial_id=trial.id, created_by_id=user.id, **vars(values))  # type: ignore[arg-type]
+    _check_call(form, accepted=0, previous_apply_by=None, now=now or utcnow())
+    call = RecruitmentCall(trial_id=trial.id, created_by_id=user.id, **form.model_dump())  # type: ignore[arg-type]
     session.add(call)
     session.flush()
     audit.record(session, actor_id=user.id, actor_label=_label(user), action="recruitment_call.created",
                  target_type=CALL, target_id=str(call.id), details={"trial_id": trial.id, "title": call.title,
                                                                     "places": call.places})
-    session.commit()
     return call
 
 
-def update_call(session: Session, actor: Principal, call_id: int, data: CallInput,
+@transactional
+def update_call(session: Session, actor: Principal, call_id: int, form: CallForm,
                 now: datetime | None = None) -> RecruitmentCall:
-    """Change a call (editors; audited; commits). A changed consent text raises ``consent_version``."""
+    """Change a call (editors; audited). A changed consent text raises ``consent_version``."""
     user = require_signed_in(actor)
     call, _trial_row = editable_call(session, actor, call_id, lock=True)
-    try:
-        values = _validate_call(data, accepted=call.accepted_count, previous_apply_by=call.apply_by,
-                                now=now or utcnow())
-    except Invalid:
-        session.rollback()
-        raise
-    changed = [name for name, value in vars(values).items() if getattr(call, name) != value]
+    _check_call(form, accepted=call.accepted_count, previous_apply_by=call.apply_by, now=now or utcnow())
+    values = form.model_dump()
+    changed = [name for name, value in values.items() if getattr(call, name) != value]
     if not changed:
-        session.rollback()
         return call
     if "consent_text" in changed:
         call.consent_version += 1
     for name in changed:
-        setattr(call, name, getattr(values, name))
+        setattr(call, name, values[name])
     audit.record(session, actor_id=user.id, actor_label=_label(user), action="recruitment_call.updated",
                  target_type=CALL, target_id=str(call.id),
                  details={"changed": changed, "consent_version": call.consent_version})
-    session.commit()
     return call
 
 
+@transactional
 def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
                now: datetime | None = None) -> bool:
-    """Open or close a call (editors; audited; commits). False when it already was so."""
+    """Open or close a call (editors; audited). False when it already was so."""
     user = require_signed_in(actor)
     call, trial = editable_call(session, actor, call_id, lock=True)
     target = RecruitmentStatus.OPEN if opening else RecruitmentStatus.CLOSED
     if call.status is target:
-        session.rollback()
         return False
     if opening:
         reason = ""
@@ -377,7 +281,6 @@ def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
         elif call.apply_by is not None and call.apply_by <= (now or utcnow()):
             reason = _("The apply-by time has passed. Change it before opening the call.")
         if reason:
-            session.rollback()
             raise Invalid({"status": reason})
     before = call.status
     call.status = target
@@ -386,20 +289,63 @@ def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
                  target_type=CALL, target_id=str(call.id), details={"from": before.value, "to": target.value})
     if opening:
         events.announce(session, events.RECRUITMENT_OPENED, call_id, actor_id=user.id)
-    session.commit()
     return True
 
 
 # --- applying ------------------------------------------------------------------------------------
 
 
-@dataclass
-class ApplicationInput:
-    full_name: str = ""
-    contact: str = ""
-    message: str = ""
-    consent: bool = False
-    consent_version: str = ""
+def _refused(message: Any) -> PydanticCustomError:
+    """A field's refusal with its translated message (the error :mod:`cocreate.forms` reads per field)."""
+    return PydanticCustomError("cocreate", "{message}", {"message": str(message)})
+
+
+@dataclass(frozen=True)
+class Contact(Text):
+    """An e-mail address or a telephone number (``03-3964-1111``; full-width digits and the dashes
+    people type read as such), single line."""
+
+    def parse(self, value: Any) -> str:
+        text = normalised(value)
+        if "@" not in text:
+            text = text.translate(DASHES)
+        text = super().parse(text)
+        if not text or EMAIL_RE.match(text):
+            return text
+        digits = re.sub(r"\D", "", text)
+        if PHONE_RE.match(text) and 10 <= len(digits) <= 15:
+            return text
+        raise _refused(_("Enter an e-mail address or a telephone number, for example 03-3964-1111."))
+
+
+@dataclass(frozen=True)
+class Ticked:
+    """A checkbox that must be ticked (sent as ``yes``); ``message`` says so otherwise."""
+
+    message: Any
+
+    def parse(self, value: Any) -> bool:
+        if value is True or normalised(value) == "yes":
+            return True
+        raise _refused(self.message)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.parse)
+
+
+class ApplyForm(FormModel):
+    """What the apply form sends: the applicant's data and their agreement to the consent text of the
+    version shown on the form."""
+
+    model_config = ConfigDict(validate_default=True)  # a field left out of the post is checked as empty
+
+    full_name: Annotated[str, Line(NAME_MAX, required=lazy_gettext("Enter your name."))] = ""
+    contact: Annotated[str, Contact(CONTACT_MAX, required=lazy_gettext(
+        "Enter an e-mail address or a telephone number where the organisation can reach you."),
+        single_line=True)] = ""
+    message: Annotated[str, Text(MESSAGE_MAX)] = ""
+    consent: Annotated[bool, Ticked(lazy_gettext("Tick the box to agree to the consent text."))] = False
+    consent_version: Annotated[str, Line(20)] = ""
     """The version of the consent text shown on the form the applicant read."""
 
 
@@ -446,71 +392,62 @@ def already_applied_message(application: RecruitmentApplication) -> str:
     return _("You have already applied to this call.")
 
 
-def _contact_error(contact: str) -> str | None:
-    if message := _text_error(contact, CONTACT_MAX, single_line=True):
-        return message
-    if EMAIL_RE.match(contact):
+def stale_consent(call: RecruitmentCall, consent_version: str) -> str | None:
+    """The refusal when the form the applicant agreed on showed another version of the consent text."""
+    if normalised(consent_version) == str(call.consent_version):
         return None
-    contact = contact.translate(DASHES)
-    digits = re.sub(r"\D", "", contact)
-    if PHONE_RE.match(contact) and 10 <= len(digits) <= 15:
-        return None
-    return _("Enter an e-mail address or a telephone number, for example 03-3964-1111.")
+    return _("The consent text changed while you were reading it. Read the new version (version "
+             "%(version)s) and agree to it again.", version=call.consent_version)
 
 
-def apply(session: Session, actor: Principal, call_id: int, data: ApplicationInput,
-          now: datetime | None = None) -> tuple[RecruitmentApplication, bool]:
-    """Apply to an open call (commits). Returns the application and whether it is new.
+def previous_application(session: Session, actor: Principal, call_id: int,
+                         now: datetime | None = None) -> RecruitmentApplication | None:
+    """The actor's application to the call when they applied before, None when they may apply now.
 
-    Refusals: Forbidden for people who may not apply to this trial; Invalid with the reason
-    under ``apply`` when the call takes no applications, or per field for the form.
+    Refusals, checked before the form is read: NotFound for a call the actor cannot see, Forbidden for
+    people who may not apply to this trial, Invalid under ``apply`` when the call takes no applications.
     """
     user = require_signed_in(actor)
     call, trial, _editor = visible_call(session, actor, call_id)
     if reason := applicant_refusal(session, actor, trial):
-        session.rollback()
         raise Forbidden(reason)
-    existing = own_application(session, user.id, call_id)
-    if existing is not None:
-        session.rollback()
-        return existing, False
+    if (existing := own_application(session, user.id, call_id)) is not None:
+        return existing
     if reason := closed_reason(call, trial, now):
-        session.rollback()
         raise Invalid({"apply": reason})
-    errors: dict[str, str] = {}
-    full_name, contact, message = _clean(data.full_name), _normalise(data.contact), _clean(data.message)
-    if "@" not in contact:
-        contact = contact.translate(DASHES)
-    if not full_name:
-        errors["full_name"] = _("Enter your name.")
-    elif error := _text_error(full_name, NAME_MAX, single_line=True):
-        errors["full_name"] = error
-    if not contact:
-        errors["contact"] = _("Enter an e-mail address or a telephone number where the organisation can reach you.")
-    elif error := _contact_error(contact):
-        errors["contact"] = error
-    if error := _text_error(message, MESSAGE_MAX):
-        errors["message"] = error
-    if not data.consent:
-        errors["consent"] = _("Tick the box to agree to the consent text.")
-    elif _normalise(data.consent_version) != str(call.consent_version):
-        errors["consent"] = _("The consent text changed while you were reading it. Read the new version (version "
-                              "%(version)s) and agree to it again.", version=call.consent_version)
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    application = RecruitmentApplication(call_id=call_id, user_id=user.id, consent_version=call.consent_version,
-                                         consented_at=now or utcnow(), full_name=full_name, contact=contact,
-                                         message=message)
-    session.add(application)
+    return None
+
+
+def apply(session: Session, actor: Principal, call_id: int, form: ApplyForm,
+          now: datetime | None = None) -> tuple[RecruitmentApplication, bool]:
+    """Apply to an open call (commits). Returns the application and whether it is new.
+
+    Refusals: those of :func:`previous_application`, and Invalid under ``consent`` when the consent
+    text changed since the form was shown.
+    """
     try:
-        session.commit()
+        with unit_of_work(session):
+            return _apply(session, actor, call_id, form, now)
     except sa.exc.IntegrityError:  # a double submit: the first one counts
-        session.rollback()
-        existing = own_application(session, user.id, call_id)
+        existing = own_application(session, actor.user_id, call_id)
         if existing is None:
             raise
         return existing, False
+
+
+def _apply(session: Session, actor: Principal, call_id: int, form: ApplyForm,
+           now: datetime | None) -> tuple[RecruitmentApplication, bool]:
+    user = require_signed_in(actor)
+    if (existing := previous_application(session, actor, call_id, now)) is not None:
+        return existing, False
+    call, _trial_row = _call(session, call_id)
+    if reason := stale_consent(call, form.consent_version):
+        raise Invalid({"consent": reason})
+    application = RecruitmentApplication(call_id=call_id, user_id=user.id, consent_version=call.consent_version,
+                                         consented_at=now or utcnow(), full_name=form.full_name,
+                                         contact=form.contact, message=form.message)
+    session.add(application)
+    session.flush()  # the unique constraint speaks here, inside the unit of work
     return application, True
 
 
@@ -525,20 +462,18 @@ def _erase(application: RecruitmentApplication, call: RecruitmentCall, now: date
     application.message = ""
 
 
+@transactional
 def withdraw(session: Session, actor: Principal, call_id: int) -> bool:
-    """The applicant withdraws their consent (commits): their data is blanked and an accepted place
-    released. False when it was already withdrawn; NotFound when they never applied."""
+    """The applicant withdraws their consent: their data is blanked and an accepted place released.
+    False when it was already withdrawn; NotFound when they never applied."""
     user = require_signed_in(actor)
     call, _trial_row = _call(session, call_id, lock=True)
     application = own_application(session, user.id, call_id)
     if application is None:
-        session.rollback()
         raise NotFound()
     if application.status is ApplicationStatus.WITHDRAWN:
-        session.rollback()
         return False
     _erase(application, call, utcnow())
-    session.commit()
     return True
 
 
@@ -550,7 +485,6 @@ def participants_call(session: Session, actor: Principal, call_id: int) -> tuple
     require_signed_in(actor)
     call, trial = _call(session, call_id)
     if not access.can_see_participants(session, actor, trial):
-        session.rollback()
         raise Forbidden(_("Only the trial's organisations and coordinators can see the applicants."))
     return call, trial
 
@@ -571,9 +505,14 @@ def status_counts(session: Session, call_id: int) -> dict[str, int]:
     return {ApplicationStatus(status).value: count for status, count in rows}
 
 
+def _places_filled() -> Invalid:
+    return Invalid({"decision": _("All places have been filled. Decline someone or add places first.")})
+
+
+@transactional
 def decide(session: Session, settings: Settings, actor: Principal, call_id: int, application_id: int,
            accept: bool) -> bool:
-    """Accept or decline an application (participants' viewers; audited; notifies; commits).
+    """Accept or decline an application (participants' viewers; audited; notifies).
 
     Accepting takes a place under the call row's lock: when the places are all taken it is refused.
     Declining an accepted application releases its place. False when nothing changed.
@@ -583,20 +522,15 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
     call, _trial_row = _call(session, call_id, lock=True)
     application = session.get(RecruitmentApplication, application_id, populate_existing=True)
     if application is None or application.call_id != call_id:
-        session.rollback()
         raise NotFound()
     target = ApplicationStatus.ACCEPTED if accept else ApplicationStatus.DECLINED
     if application.status is target:
-        session.rollback()
         return False
     if application.status is ApplicationStatus.WITHDRAWN:
-        session.rollback()
         raise Invalid({"decision": _("This applicant has withdrawn; their data has been removed.")})
     if accept:
         if call.accepted_count >= call.places:
-            session.rollback()
-            raise Invalid({"decision": _("All places have been filled. Decline someone or add places "
-                                                  "first.")})
+            raise _places_filled()
         call.accepted_count += 1
     elif application.status is ApplicationStatus.ACCEPTED:
         call.accepted_count -= 1
@@ -607,9 +541,7 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
     try:
         session.flush()
     except sa.exc.IntegrityError:  # only if a writer got past the row lock; the constraint still says no
-        session.rollback()
-        raise Invalid({"decision": _("All places have been filled. Decline someone or add places "
-                                              "first.")}) from None
+        raise _places_filled() from None
     audit.record(session, actor_id=user.id, actor_label=_label(user),
                  action="recruitment_application.accepted" if accept else "recruitment_application.declined",
                  target_type=APPLICATION, target_id=str(application.id),
@@ -620,7 +552,6 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
                              target_id=application.id, url="/my/participation",  # type: ignore[arg-type]
                              params={"call_title": call.title, "call_id": call.id, "trial_title": _trial_row.title},
                              event_key=f"{kind}:{application.id}:{now.isoformat()}", settings=settings)
-    session.commit()
     return True
 
 
@@ -680,34 +611,38 @@ def section(session: Session, actor: Principal, trial: Trial) -> CallSection | N
 
 def delete_expired_participant_data(session: Session, now: datetime | None = None) -> int:
     """Delete every application of trials whose ``ends_on`` + retention days have passed (Tokyo days),
-    close their calls and mark them done (commits). Returns the rows deleted; running again deletes nothing."""
+    close their calls and mark them done, one trial per unit of work (commits each). Returns the rows
+    deleted; running again deletes nothing."""
     today = local_today(now)
-    candidates = session.exec(select(Trial.id, Trial.ends_on, Trial.participant_data_retention_days).where(
-        col(Trial.ends_on).is_not(None), col(Trial.ends_on) < today,
-        col(Trial.participant_data_deleted_at).is_(None))).all()
+    with unit_of_work(session):
+        candidates = session.exec(select(Trial.id, Trial.ends_on, Trial.participant_data_retention_days).where(
+            col(Trial.ends_on).is_not(None), col(Trial.ends_on) < today,
+            col(Trial.participant_data_deleted_at).is_(None))).all()
     deleted = 0
     for trial_id, ends_on, days in candidates:
-        if ends_on + timedelta(days=max(0, days)) >= today:
-            continue
-        trial = session.get(Trial, trial_id, with_for_update=True, populate_existing=True)
-        if trial is None or trial.participant_data_deleted_at is not None:  # another run got here first
-            session.rollback()
-            continue
-        call_ids = select(RecruitmentCall.id).where(RecruitmentCall.trial_id == trial_id)
-        count = session.exec(select(sa.func.count()).select_from(RecruitmentApplication)
-                             .where(col(RecruitmentApplication.call_id).in_(call_ids))).one()
-        session.execute(sa.delete(RecruitmentApplication).where(col(RecruitmentApplication.call_id).in_(call_ids)))
-        session.execute(sa.update(RecruitmentCall).where(col(RecruitmentCall.trial_id) == trial_id,
-                                                         col(RecruitmentCall.status) != RecruitmentStatus.CLOSED)
-                        .values(status=RecruitmentStatus.CLOSED))
-        indexer.mark_stale(session, [registry.doc_key("trial", trial_id)])  # closed calls show on the trial
-        trial.participant_data_deleted_at = utcnow()
-        audit.record(session, actor_id=None, actor_label="system", action="recruitment.participant_data_deleted",
-                     target_type="trial", target_id=str(trial_id), details={"applications": count})
-        session.commit()
-        deleted += count
-    session.rollback()
+        if ends_on + timedelta(days=max(0, days)) < today:
+            deleted += _delete_participant_data(session, trial_id)
     return deleted
+
+
+@transactional
+def _delete_participant_data(session: Session, trial_id: int) -> int:
+    """Delete one trial's applications under its row lock; 0 when another run got here first."""
+    trial = session.get(Trial, trial_id, with_for_update=True, populate_existing=True)
+    if trial is None or trial.participant_data_deleted_at is not None:
+        return 0
+    call_ids = select(RecruitmentCall.id).where(RecruitmentCall.trial_id == trial_id)
+    count = session.exec(select(sa.func.count()).select_from(RecruitmentApplication)
+                         .where(col(RecruitmentApplication.call_id).in_(call_ids))).one()
+    session.execute(sa.delete(RecruitmentApplication).where(col(RecruitmentApplication.call_id).in_(call_ids)))
+    session.execute(sa.update(RecruitmentCall).where(col(RecruitmentCall.trial_id) == trial_id,
+                                                     col(RecruitmentCall.status) != RecruitmentStatus.CLOSED)
+                    .values(status=RecruitmentStatus.CLOSED))
+    indexer.mark_stale(session, [registry.doc_key("trial", trial_id)])  # closed calls show on the trial
+    trial.participant_data_deleted_at = utcnow()
+    audit.record(session, actor_id=None, actor_label="system", action="recruitment.participant_data_deleted",
+                 target_type="trial", target_id=str(trial_id), details={"applications": count})
+    return count
 
 
 # --- privacy: download my data, delete my account ------------------------------------------------

@@ -4,41 +4,33 @@ Routes do HTTP only; :mod:`labs.recruitment` decides who may do what."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.errors import Invalid
+from cocreate.forms import FormModel, Line, parse_id
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form, safe_next
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid, safe_next
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 from labs import recruitment
 from labs.models import RecruitmentCall, RecruitmentStatus, Trial
-from labs.recruitment import ApplicationInput, CallInput
 
 SECTION = "labs/_call_section.html"
-FORM_LIMITS = {"title": recruitment.TITLE_MAX + 100, "places": 100, "starts_on": 100, "ends_on": 100,
-               "apply_by": 100, "eligibility": recruitment.LONG_MAX + 100, "activities": recruitment.LONG_MAX + 100,
-               "consent_text": recruitment.LONG_MAX + 100}
-APPLY_LIMITS = {"full_name": recruitment.NAME_MAX + 100, "contact": recruitment.CONTACT_MAX + 100,
-                "message": recruitment.MESSAGE_MAX + 100}
 LIMITS = {"title": recruitment.TITLE_MAX, "long": recruitment.LONG_MAX, "places_min": recruitment.PLACES_MIN,
           "places_max": recruitment.PLACES_MAX, "full_name": recruitment.NAME_MAX,
           "contact": recruitment.CONTACT_MAX, "message": recruitment.MESSAGE_MAX}
 
 
-def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except recruitment.NotFound:
-        raise NotFoundException() from None
+class WithdrawForm(FormModel):
+    next: Annotated[str, Line(500)] = ""
+    """Where to go afterwards (a same-site path; the call page when empty)."""
 
 
 def trial_section(session: Any, actor: Any, trial: Any) -> tuple[str, dict[str, Any]] | None:
@@ -50,83 +42,80 @@ def trial_section(session: Any, actor: Any, trial: Any) -> tuple[str, dict[str, 
 # --- the editors' form ---------------------------------------------------------------------------
 
 
-def _call_input(data: dict[str, Any]) -> CallInput:
-    return CallInput(**{name: _text(data, name, limit) for name, limit in FORM_LIMITS.items()})
+def _form_page(request: Request, trial: Trial, call: RecruitmentCall | None, form: dict[str, Any],
+               errors: dict[str, str]) -> Template:
+    return render(request, "labs/call_form.html", {"trial": trial, "call": call, "form": form,
+                                                   "errors": errors, "limits": LIMITS})
 
 
-def _form_page(request: Request, trial: Trial, call: RecruitmentCall | None, form: CallInput,
-               errors: dict[str, str], status_code: int = 200) -> Template:
-    return render(request, "labs/call_form.html", {"trial": trial, "call": call, "form": vars(form),
-                                                   "errors": errors, "limits": LIMITS}, status_code=status_code)
+def _new_call_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                    trial_id: int, **_kwargs: Any) -> Template:
+    trial = recruitment.editable_trial(db_session, principal_of(request), trial_id)
+    return _form_page(request, trial, None, form, failed.errors)
+
+
+def _edit_call_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                     call_id: int, **_kwargs: Any) -> Template:
+    call, trial = recruitment.editable_call(db_session, principal_of(request), call_id)
+    return _form_page(request, trial, call, form, failed.errors)
 
 
 @get("/trials/{trial_id:int}/calls/new", name="call-new", guards=[signed_in], sync_to_thread=True)
 def call_new(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
-    trial = _found(recruitment.editable_trial, db_session, principal_of(request), trial_id)
-    return _form_page(request, trial, None, CallInput(), {})
+    trial = recruitment.editable_trial(db_session, principal_of(request), trial_id)
+    return _form_page(request, trial, None, {}, {})
 
 
 @post("/trials/{trial_id:int}/calls/new", name="call-create", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_new_call_again)
 def call_create(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form = _call_input(data)
-    try:
-        call = _found(recruitment.create_call, db_session, actor, trial_id, form)
-    except Invalid as failed:
-        trial = _found(recruitment.editable_trial, db_session, actor, trial_id)
-        return _form_page(request, trial, None, form, failed.errors, 400)
+    call = recruitment.create_call(db_session, principal_of(request), trial_id, recruitment.CallForm.parse(data))
     return after_post(request, f"/calls/{call.id}",
                       message=_("The call was saved as a draft. Open it when it is ready."))
 
 
 @get("/calls/{call_id:int}/edit", name="call-edit", guards=[signed_in], sync_to_thread=True)
 def call_edit(request: Request, db_session: DbSession, call_id: FromPath[int]) -> Template:
-    call, trial = _found(recruitment.editable_call, db_session, principal_of(request), call_id)
-    return _form_page(request, trial, call, CallInput.from_call(call), {})
+    call, trial = recruitment.editable_call(db_session, principal_of(request), call_id)
+    return _form_page(request, trial, call, recruitment.call_form_values(call), {})
 
 
 @post("/calls/{call_id:int}/edit", name="call-update", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_edit_call_again)
 def call_update(request: Request, db_session: DbSession, call_id: FromPath[int], data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form = _call_input(data)
-    try:
-        call = _found(recruitment.update_call, db_session, actor, call_id, form)
-    except Invalid as failed:
-        call, trial = _found(recruitment.editable_call, db_session, actor, call_id)
-        return _form_page(request, trial, call, form, failed.errors, 400)
+    call = recruitment.update_call(db_session, principal_of(request), call_id, recruitment.CallForm.parse(data))
     return after_post(request, f"/calls/{call.id}", message=_("The call was saved."))
 
 
-def _set_status(request: Request, db_session: DbSession, call_id: int, opening: bool) -> Redirect | Template:
-    try:
-        changed = _found(recruitment.set_status, db_session, principal_of(request), call_id, opening)
-    except Invalid as failed:
-        return after_post(request, f"/calls/{call_id}", message=next(iter(failed.errors.values())),
-                          category="error")
-    if opening:
-        message = _("The call is open for applications.") if changed else _("The call was already open.")
-    else:
-        message = _("The call is closed.") if changed else _("The call was already closed.")
-    return after_post(request, f"/calls/{call_id}", message=message)
+def _status_refused(failed: Invalid, _form: dict[str, Any], *, request: Request, call_id: int,
+                    **_kwargs: Any) -> Template | Redirect:
+    """Opening (or closing) was refused: back to the call page with the reason."""
+    return after_post(request, f"/calls/{call_id}", message=failed.detail, category="error")
 
 
 @post("/calls/{call_id:int}/open", name="call-open", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_status_refused)
 def call_open(request: Request, db_session: DbSession, call_id: FromPath[int]) -> Redirect | Template:
-    return _set_status(request, db_session, call_id, opening=True)
+    changed = recruitment.set_status(db_session, principal_of(request), call_id, True)
+    message = _("The call is open for applications.") if changed else _("The call was already open.")
+    return after_post(request, f"/calls/{call_id}", message=message)
 
 
 @post("/calls/{call_id:int}/close", name="call-close", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_status_refused)
 def call_close(request: Request, db_session: DbSession, call_id: FromPath[int]) -> Redirect | Template:
-    return _set_status(request, db_session, call_id, opening=False)
+    changed = recruitment.set_status(db_session, principal_of(request), call_id, False)
+    message = _("The call is closed.") if changed else _("The call was already closed.")
+    return after_post(request, f"/calls/{call_id}", message=message)
 
 
 # --- the public call page and applying -----------------------------------------------------------
 
 
-def _detail_page(request: Request, db_session: DbSession, call_id: int, form: dict[str, Any] | None = None,
-                 errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+def _detail_page(request: Request, db_session: Session, call_id: int, form: dict[str, Any] | None = None,
+                 errors: dict[str, str] | None = None) -> Template:
     actor = principal_of(request)
-    call, trial, editor = _found(recruitment.visible_call, db_session, actor, call_id)
+    call, trial, editor = recruitment.visible_call(db_session, actor, call_id)
     mine = recruitment.own_application(db_session, actor.user_id, call_id)
     refusal = recruitment.applicant_refusal(db_session, actor, trial) if actor.is_signed_in else ""
     return render(request, "labs/call_detail.html", {
@@ -135,7 +124,19 @@ def _detail_page(request: Request, db_session: DbSession, call_id: int, form: di
         "mine": mine, "refusal": refusal, "closed_reason": recruitment.closed_reason(call, trial),
         "places_left": recruitment.places_left(call), "signed_in": actor.is_signed_in,
         "form": form or {}, "errors": errors or {}, "limits": LIMITS,
-    }, status_code=status_code)
+    })
+
+
+def _apply_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                 call_id: int, **_kwargs: Any) -> Template:
+    """The call page with the apply form and its errors. A ticked box agreed to the version of the
+    consent text the form showed: when that is no longer the call's, say so beside the other errors."""
+    errors = dict(failed.errors)
+    call, _trial, _editor = recruitment.visible_call(db_session, principal_of(request), call_id)
+    if "consent" not in errors and form.get("consent") == "yes" and (
+            stale := recruitment.stale_consent(call, str(form.get("consent_version", "")))):
+        errors["consent"] = stale
+    return _detail_page(request, db_session, call_id, form, errors)
 
 
 @get("/calls/{call_id:int}", name="call-detail", sync_to_thread=True)
@@ -144,16 +145,14 @@ def call_detail(request: Request, db_session: DbSession, call_id: FromPath[int])
 
 
 @post("/calls/{call_id:int}/apply", name="call-apply", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_apply_again)
 def call_apply(request: Request, db_session: DbSession, call_id: FromPath[int], data: Form) -> Template | Redirect:
-    form = {name: _text(data, name, limit) for name, limit in APPLY_LIMITS.items()}
-    values = ApplicationInput(**form, consent=_text(data, "consent", 10) == "yes",
-                              consent_version=_text(data, "consent_version", 20))
-    form["consent"] = "yes" if values.consent else ""
-    try:
-        application, created = _found(recruitment.apply, db_session, principal_of(request), call_id, values)
-    except Invalid as failed:
-        db_session.expire_all()
-        return _detail_page(request, db_session, call_id, form, failed.errors, 400)
+    actor = principal_of(request)
+    # Who may apply, an earlier application and a closed call come before what the form says.
+    application = recruitment.previous_application(db_session, actor, call_id)
+    created = False
+    if application is None:
+        application, created = recruitment.apply(db_session, actor, call_id, recruitment.ApplyForm.parse(data))
     if created:
         return after_post(request, f"/calls/{call_id}#my-application",
                           message=_("Thank you. Your application was sent to the organisation running the trial."))
@@ -163,8 +162,8 @@ def call_apply(request: Request, db_session: DbSession, call_id: FromPath[int], 
 
 @post("/calls/{call_id:int}/withdraw", name="call-withdraw", guards=[signed_in], sync_to_thread=True)
 def call_withdraw(request: Request, db_session: DbSession, call_id: FromPath[int], data: Form) -> Redirect | Template:
-    changed = _found(recruitment.withdraw, db_session, principal_of(request), call_id)
-    target = _text(data, "next", 500)
+    target = WithdrawForm.parse(data).next
+    changed = recruitment.withdraw(db_session, principal_of(request), call_id)
     back = safe_next(target) if target else f"/calls/{call_id}"
     message = (_("You have withdrawn. Your name, contact and message were deleted.") if changed
                else _("You had already withdrawn from this call."))
@@ -178,8 +177,8 @@ def call_withdraw(request: Request, db_session: DbSession, call_id: FromPath[int
 def call_applications(request: Request, db_session: DbSession, call_id: FromPath[int],
                       page: FromQuery[str] = "1") -> Template:
     page_number, per_page = clamp_page(page)
-    call, trial, result = _found(recruitment.applications, db_session, principal_of(request), call_id, page_number,
-                                 per_page)
+    call, trial, result = recruitment.applications(db_session, principal_of(request), call_id, page_number,
+                                                   per_page)
 
     def url_for_page(number: int) -> str:
         return f"/calls/{call_id}/applications?page={number}"
@@ -190,25 +189,32 @@ def call_applications(request: Request, db_session: DbSession, call_id: FromPath
     })
 
 
-def _decide(request: Request, db_session: DbSession, settings: AppSettings, call_id: int, application_id: int,
+def _back(call_id: int, data: dict[str, Any]) -> str:
+    """The applicants list, on the page the decision was made from."""
+    page = parse_id(data.get("page"))
+    return f"/calls/{call_id}/applications" + (f"?page={page}" if page is not None else "")
+
+
+def _decision_refused(failed: Invalid, _form: dict[str, Any], *, request: Request, call_id: int,
+                      application_id: int, data: dict[str, Any], **_kwargs: Any) -> Template | Redirect:
+    """Accepting (or declining) was refused: back to the list with the reason."""
+    return after_post(request, f"{_back(call_id, data)}#application-{application_id}", message=failed.detail,
+                      category="error")
+
+
+def _decide(request: Request, db_session: Session, settings: AppSettings, call_id: int, application_id: int,
             accept: bool, data: dict[str, Any]) -> Redirect | Template:
-    page = _text(data, "page", 10)
-    back = f"/calls/{call_id}/applications" + (f"?page={page}" if page.isdigit() else "")
-    try:
-        changed = _found(recruitment.decide, db_session, settings, principal_of(request), call_id, application_id,
-                         accept)
-    except Invalid as failed:
-        return after_post(request, f"{back}#application-{application_id}", message=next(iter(failed.errors.values())),
-                          category="error")
+    changed = recruitment.decide(db_session, settings, principal_of(request), call_id, application_id, accept)
     if accept:
         message = _("The applicant was accepted and told so.") if changed else _("The applicant was already accepted.")
     else:
         message = _("The applicant was declined and told so.") if changed else _("The applicant was already declined.")
-    return after_post(request, f"{back}#application-{application_id}", message=message)
+    return after_post(request, f"{_back(call_id, data)}#application-{application_id}", message=message)
 
 
 @post("/calls/{call_id:int}/applications/{application_id:int}/accept", name="call-application-accept",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_decision_refused)
 def application_accept(request: Request, db_session: DbSession, settings: AppSettings, call_id: FromPath[int],
                        application_id: FromPath[int], data: Form) -> Redirect | Template:
     return _decide(request, db_session, settings, call_id, application_id, True, data)
@@ -216,6 +222,7 @@ def application_accept(request: Request, db_session: DbSession, settings: AppSet
 
 @post("/calls/{call_id:int}/applications/{application_id:int}/decline", name="call-application-decline",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_decision_refused)
 def application_decline(request: Request, db_session: DbSession, settings: AppSettings, call_id: FromPath[int],
                         application_id: FromPath[int], data: Form) -> Redirect | Template:
     return _decide(request, db_session, settings, call_id, application_id, False, data)

@@ -22,7 +22,7 @@ from cocreate.accounts.permissions import Forbidden, Principal
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import gettext, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.notifications.models import Notification
@@ -150,9 +150,8 @@ def call_form(**overrides: str) -> dict[str, str]:
 
 def applied(session: Session, world: World, user: User, **overrides: str) -> RecruitmentApplication:
     data = apply_form(**overrides)
-    application, created = recruitment.apply(session, actor(session, user), world.call.id, recruitment.ApplicationInput(  # type: ignore[arg-type]
-        full_name=data["full_name"], contact=data["contact"], message=data["message"], consent=True,
-        consent_version=data["consent_version"]))
+    application, created = recruitment.apply(session, actor(session, user), world.call.id,  # type: ignore[arg-type]
+                                             recruitment.ApplyForm.parse(data))
     assert created
     return application
 
@@ -195,8 +194,8 @@ def test_editing_the_consent_text_raises_its_version(session: Session, world: Wo
     sign_in_as(client, world.staff)  # staff of the owning department edit the trial's calls
     edit = client.get(f"/calls/{world.call.id}/edit")
     assert edit.status_code == 200 and "走行データを研究に使います。" in edit.text
-    current = recruitment.CallInput.from_call(world.call)
-    same = {name: getattr(current, name) for name in recruitment.CALL_FIELDS}
+    same = recruitment.call_form_values(world.call)
+    assert tuple(same) == recruitment.CALL_FIELDS
     assert post(client, f"/calls/{world.call.id}/edit", **(same | {"places": "5"})).status_code == 303
     assert reload_call(session, world.call).consent_version == 1  # other changes keep the version
     assert post(client, f"/calls/{world.call.id}/edit", **(same | {"places": "5", "consent_text": "第2版の同意文"})).status_code == 303
@@ -249,8 +248,7 @@ def test_places_cannot_fall_below_the_accepted(session: Session, world: World) -
     editor = actor(session, world.member)
     recruitment.decide(session, settings_free, editor, world.call.id, application.id, True)  # type: ignore[arg-type]
     recruitment.decide(session, settings_free, editor, world.call.id, second.id, True)  # type: ignore[arg-type]
-    data = recruitment.CallInput.from_call(reload_call(session, world.call))
-    data.places = "1"
+    data = recruitment.CallForm.parse(recruitment.call_form_values(reload_call(session, world.call)) | {"places": "1"})
     with pytest.raises(Invalid) as refused:
         recruitment.update_call(session, editor, world.call.id, data)  # type: ignore[arg-type]
     assert refused.value.errors["places"] == ja(
@@ -272,6 +270,16 @@ def test_opening_needs_a_published_trial_and_a_future_deadline(session: Session,
         recruitment.set_status(session, editor, draft.id, True)  # type: ignore[arg-type]
     assert reload_call(session, draft).status is RecruitmentStatus.DRAFT
     assert recruitment.set_status(session, editor, world.call.id, True) is False  # type: ignore[arg-type]
+
+
+def test_a_refused_opening_is_told_on_the_call_page(session: Session, world: World,
+                                                    client: TestClient[Litestar]) -> None:
+    past = make_call(session, world.trial, status=RecruitmentStatus.DRAFT, apply_by=utcnow() - timedelta(hours=1))
+    sign_in_as(client, world.member)
+    response = post(client, f"/calls/{past.id}/open")
+    assert response.status_code == 303 and response.headers["location"] == f"/calls/{past.id}"
+    assert ja("The apply-by time has passed. Change it before opening the call.") in client.get(f"/calls/{past.id}").text
+    assert reload_call(session, past).status is RecruitmentStatus.DRAFT
 
 
 def test_only_editors_write_calls(session: Session, world: World, app: Litestar) -> None:
@@ -337,6 +345,63 @@ def test_the_consent_box_is_required(session: Session, world: World, client: Tes
     assert response.status_code == 400 and ja("Tick the box to agree to the consent text.") in response.text
     assert 'value="板橋 太郎"' in response.text  # what was typed stays
     assert count(session, RecruitmentApplication) == 0
+
+
+def test_a_changed_consent_text_is_reported_beside_the_other_errors(session: Session, world: World,
+                                                                   client: TestClient[Litestar]) -> None:
+    call = session.get(RecruitmentCall, world.call.id)
+    call.consent_text, call.consent_version = "第2版の同意文", 2  # type: ignore[union-attr]
+    session.commit()
+    sign_in_as(client, world.resident)
+    response = post(client, f"/calls/{world.call.id}/apply", **apply_form(full_name="", consent_version="1"))
+    assert response.status_code == 400
+    assert 'id="field-full_name-error"' in response.text and 'id="field-consent-error"' in response.text
+    assert str(escape(ja("The consent text changed while you were reading it. Read the new version (version "
+                         "%(version)s) and agree to it again.", version=2))) in response.text
+    assert count(session, RecruitmentApplication) == 0
+
+
+def test_fields_left_out_of_a_post_are_missing(session: Session, world: World, client: TestClient[Litestar]) -> None:
+    sign_in_as(client, world.coordinator)
+    response = post(client, f"/trials/{world.trial.id}/calls/new")
+    assert response.status_code == 400
+    for field in ("title", "eligibility", "places", "activities", "consent_text"):
+        assert f'id="field-{field}-error"' in response.text, field
+    assert ja("Enter the number of places.") in response.text
+    sign_in_as(client, world.resident)
+    response = post(client, f"/calls/{world.call.id}/apply")
+    assert response.status_code == 400
+    for field in ("full_name", "contact", "consent"):
+        assert f'id="field-{field}-error"' in response.text, field
+    assert count(session, RecruitmentApplication) == 0 and count(session, RecruitmentCall) == 1
+
+
+def test_who_may_apply_is_decided_before_the_form_is_read(session: Session, world: World,
+                                                          client: TestClient[Litestar]) -> None:
+    sign_in_as(client, world.member)  # the trial's own organisation: refused whatever the form says
+    assert post(client, f"/calls/{world.call.id}/apply").status_code == 403
+    applied(session, world, world.resident)
+    sign_in_as(client, world.resident)  # an earlier application: told so, even with an empty form
+    again = post(client, f"/calls/{world.call.id}/apply")
+    assert again.status_code == 303 and again.headers["location"] == f"/calls/{world.call.id}#my-application"
+    closed = make_call(session, world.trial, status=RecruitmentStatus.CLOSED)
+    sign_in_as(client, world.neighbour)  # a closed call: its reason, not the form's errors
+    response = post(client, f"/calls/{closed.id}/apply")
+    assert response.status_code == 400 and 'id="field-full_name-error"' not in response.text
+    assert str(escape(ja("This call is closed and no longer takes applications."))) in response.text
+    assert count(session, RecruitmentApplication) == 1
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="the unique constraint ends the unit of work")
+def test_a_double_submit_keeps_the_first_application(session: Session, world: World,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    first = applied(session, world, world.resident)
+    # The second submit got past the check for an earlier application: the unique constraint decides.
+    monkeypatch.setattr(recruitment, "previous_application", lambda *args, **kwargs: None)
+    application, created = recruitment.apply(session, actor(session, world.resident), world.call.id,  # type: ignore[arg-type]
+                                             recruitment.ApplyForm.parse(apply_form()))
+    assert (application.id, created) == (first.id, False)
+    assert count(session, RecruitmentApplication) == 1
 
 
 def test_no_form_when_the_call_takes_no_applications(session: Session, world: World,
@@ -605,6 +670,17 @@ def test_withdrawing_removes_the_data_and_frees_the_place(session: Session, worl
     assert reload_call(session, world.call).accepted_count == 0  # a withdrawn person cannot be accepted
 
 
+def test_withdrawing_with_an_unreadable_return_address_changes_nothing(session: Session, world: World,
+                                                                         client: TestClient[Litestar]) -> None:
+    application = applied(session, world, world.resident)
+    sign_in_as(client, world.resident)
+    assert post(client, f"/calls/{world.call.id}/withdraw", next="/" + "x" * 600).status_code == 400
+    session.expire_all()
+    assert session.get(RecruitmentApplication, application.id).status is ApplicationStatus.APPLIED  # type: ignore[union-attr]
+    response = post(client, f"/calls/{world.call.id}/withdraw", next="//evil.example/")
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
 def test_withdrawing_without_an_application_is_not_found(world: World, client: TestClient[Litestar]) -> None:
     sign_in_as(client, world.neighbour)
     assert post(client, f"/calls/{world.call.id}/withdraw").status_code == 404
@@ -723,7 +799,7 @@ def test_services_refuse_people_without_the_right(session: Session, world: World
         recruitment.applications(session, actor(session, world.staff), world.call.id, 1, 20)  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
         recruitment.create_call(session, actor(session, world.resident), world.trial.id,  # type: ignore[arg-type]
-                                recruitment.CallInput(**call_form()))
-    with pytest.raises(recruitment.NotFound):
+                                recruitment.CallForm.parse(call_form()))
+    with pytest.raises(NotFound):
         recruitment.editable_call(session, actor(session, world.member), 999_999)
 
