@@ -34,7 +34,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import ConfigDict
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import core_schema
 from sqlmodel import Session, col, select
 
 from cocreate import audit
@@ -43,7 +43,17 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_signed_i
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Date, FormModel, Line, LocalDateTime, Problems, Text, WholeNumber, normalised
+from cocreate.forms import (
+    Date,
+    FormModel,
+    Line,
+    LocalDateTime,
+    Problems,
+    Text,
+    WholeNumber,
+    normalised,
+    refuse,
+)
 from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
@@ -295,11 +305,6 @@ def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
 # --- applying ------------------------------------------------------------------------------------
 
 
-def _refused(message: Any) -> PydanticCustomError:
-    """A field's refusal with its translated message (the error :mod:`cocreate.forms` reads per field)."""
-    return PydanticCustomError("cocreate", "{message}", {"message": str(message)})
-
-
 @dataclass(frozen=True)
 class Contact(Text):
     """An e-mail address or a telephone number (``03-3964-1111``; full-width digits and the dashes
@@ -315,7 +320,7 @@ class Contact(Text):
         digits = re.sub(r"\D", "", text)
         if PHONE_RE.match(text) and 10 <= len(digits) <= 15:
             return text
-        raise _refused(_("Enter an e-mail address or a telephone number, for example 03-3964-1111."))
+        raise refuse(_("Enter an e-mail address or a telephone number, for example 03-3964-1111."))
 
 
 @dataclass(frozen=True)
@@ -327,7 +332,7 @@ class Ticked:
     def parse(self, value: Any) -> bool:
         if value is True or normalised(value) == "yes":
             return True
-        raise _refused(self.message)
+        raise refuse(self.message)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(self.parse)
