@@ -572,3 +572,17 @@ class KpiInput:
     target: str
     baseline: str = ""
     unit: str = ""
+
+
+def _validate_kpis(kpis: Sequence[KpiInput], errors: dict[str, str]) -> None:
+    """The KPI rows' checks as ``proposals/submissions.py`` still calls them (as before: tabs allowed,
+    a carriage return refused); goes with :class:`KpiInput`."""
+    if len(kpis) > MAX_KPIS:
+        errors["kpis"] = _("Use at most %(max)s KPIs.", max=MAX_KPIS)
+        return
+    for i, kpi in enumerate(kpis):
+        for name, limit, required in (("indicator", 200, True), ("target", 100, True), ("baseline", 100, False),
+                                      ("unit", 50, False)):
+            value = getattr(kpi, name).replace("\t", " ").replace("\r", "\n")
+            if message := forms.text_error(value, limit, required=REQUIRED if required else None, single_line=True):
+                errors[f"kpis-{i}-{name}"] = message

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 from cocreate import i18n
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
+from cocreate.forms import parse_whole_number
 from cocreate.web.forms import parse_local_datetime
 from proposals import challenges, lifecycle
 from proposals.models import Challenge, ChallengeRevision, Phase, PhaseChange
-from proposals.staff_routes import parse_whole_number
 from tests.factories import create_challenge, sign_in
 from tests.helpers import QueryLog, assert_no_live_markup
 from tests.proposals.staff_helpers import (
