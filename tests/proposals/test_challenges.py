@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -13,7 +13,7 @@ from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from proposals import challenges
 from proposals.challenges import ChallengeForm, ChallengeKpiRow, CriterionRow
 from proposals.models import Challenge, ChallengeCriterion, ChallengeRevision, Phase
@@ -147,3 +147,41 @@ def test_edits_after_publication_are_public_history(session: Session, world: dic
     # Published challenges must stay complete.
     with pytest.raises(Invalid):
         challenges.update(session, staff, draft.id, complete_input(background=""))  # type: ignore[arg-type]
+
+
+def test_the_form_checks_a_field_left_out_like_an_empty_one() -> None:
+    with pytest.raises(Invalid) as failed:
+        ChallengeForm.parse({})
+    assert set(failed.value.errors) == {"title", "category"}
+    form = ChallengeForm.parse({"title": " タイトル ", "category": "admin_dx", "co_owners": "3",
+                                "phase_accepting": "2030-04-01T09:00", "budget_cap_yen": "¥3,000,000"})
+    assert (form.title, form.co_owners, form.budget_cap_yen) == ("タイトル", [3], 3_000_000)
+    assert form.schedule[Phase.ACCEPTING] == datetime(2030, 4, 1, 0, 0, tzinfo=UTC)
+    assert form.schedule[Phase.VOTING] is None
+    # In code the schedule can be given by phase.
+    when = datetime(2030, 5, 1, 0, 0, tzinfo=UTC)
+    assert ChallengeForm(title="t", category="admin_dx", schedule={Phase.VOTING: when}).phase_voting == when
+
+
+def test_unknown_challenges_are_not_found_by_the_services(session: Session, world: dict[str, object]) -> None:
+    staff = actor(session, world, "staff")
+    with pytest.raises(NotFound):
+        challenges.update(session, staff, 999_999, complete_input())
+    with pytest.raises(NotFound):
+        challenges.publish(session, staff, 999_999)
+
+
+def test_publishing_checks_the_stored_fields_like_a_sent_form(session: Session, world: dict[str, object]) -> None:
+    staff = actor(session, world, "staff")
+    draft = challenges.create_draft(session, staff, world["transport"].id, complete_input())  # type: ignore[attr-defined]
+    draft.title = "あ" * 201  # written around the editor
+    session.add(draft)
+    session.commit()
+    with pytest.raises(Invalid) as failed:
+        challenges.publish(session, staff, draft.id)  # type: ignore[arg-type]
+    assert set(failed.value.errors) == {"title"}
+    session.expire_all()
+    assert session.get(Challenge, draft.id).phase is Phase.DRAFT  # type: ignore[union-attr]
+    # The editor still shows it as it is, to be corrected.
+    shown = ChallengeForm.from_challenge(session, session.get(Challenge, draft.id), check=False)  # type: ignore[arg-type]
+    assert shown.title == "あ" * 201 and [c.weight for c in shown.criteria] == [40, 60]

@@ -282,6 +282,23 @@ def test_invalid_forms_are_shown_again_with_400_and_change_nothing(
     assert session.get(Challenge, ward.draft.id).title == "一つ目"  # type: ignore[union-attr]
 
 
+def test_a_field_left_out_is_refused_like_an_empty_one_and_what_was_sent_comes_back(
+    client: TestClient[Litestar], session: Session, ward: Ward
+) -> None:
+    sign_in(client, ward.people["staff"])
+    url = f"/staff/challenges/{ward.draft.id}/edit"
+    before = snapshot(session, ward.draft.id)
+    response = post(client, url, {key: value for key, value in complete_form(co_owners=str(ward.env.id)).items()
+                                  if key != "title"})
+    assert response.status_code == 400 and 'href="#field-title"' in response.text
+    assert f'id="co-owner-{ward.env.id}" name="co_owners" value="{ward.env.id}" checked' in response.text
+    assert 'value="実現可能性"' in response.text and 'value="2030-04-01T09:00"' in response.text
+    assert snapshot(session, ward.draft.id) == before
+    moved = post(client, f"/staff/challenges/{ward.published.id}/phase", {})
+    assert moved.status_code == 400
+    assert 'href="#field-phase"' in moved.text and 'href="#field-reason"' in moved.text
+
+
 def test_the_new_page_asks_for_one_of_your_departments(client: TestClient[Litestar], session: Session, ward: Ward) -> None:
     sign_in(client, ward.people["staff"])
     for department_id in ("", "abc"):
