@@ -22,6 +22,7 @@ from cocreate.files.storage import (
     remove_file,
     stored_path,
 )
+from cocreate.forms import CONTROL_CHARS
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from proposals import challenges, lifecycle, phases
@@ -75,7 +76,7 @@ def _check_fields(kind: str, title: str) -> dict[str, str]:
                                        "who cannot see it.")
     elif len(stripped) > MAX_TITLE:
         errors["attachment_title"] = _("Use at most %(max)s characters.", max=MAX_TITLE)
-    elif challenges.CONTROL_CHARS.search(stripped) or "\n" in stripped or "\r" in stripped:
+    elif CONTROL_CHARS.search(stripped) or "\n" in stripped or "\r" in stripped:
         errors["attachment_title"] = _("This field contains characters that cannot be used.")
     return errors
 

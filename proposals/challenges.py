@@ -1,30 +1,47 @@
 """Challenges: staff draft, edit, preview and publish them; edits after publication are public.
 
 Every function takes the acting :class:`Principal` and checks it: only staff of a department that
-owns a challenge change it; drafts are visible to those staff only.
+owns a challenge change it; drafts are visible to those staff only. What the editor sends is a
+:class:`ChallengeForm`; building one checks each field on its own, and :func:`validate` the rules
+that depend on the database or on whether the challenge is (to be) public.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, forms
 from cocreate.accounts.models import Department, Organisation, OrganisationMember
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
 from cocreate.accounts.services import EMAIL_RE
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.db.together import Together
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import (
+    Choice,
+    FormModel,
+    Line,
+    LocalDateTime,
+    Problems,
+    RowIds,
+    Rows,
+    Text,
+    WholeNumber,
+    Yen,
+)
 from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.notifications import follows
 from cocreate.notifications import services as notifications
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
@@ -47,147 +64,192 @@ SUMMARY_MAX = 1000
 LONG_TEXT_MAX = 20_000
 AREA_MAX = 100
 BUDGET_MAX = 1_000_000_000_000
+NOTE_MAX = 500
 MAX_CRITERIA = 10
 MAX_KPIS = 10
 MAX_CO_OWNERS = 10
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 LONG_FIELDS = ("background", "current_situation", "desired_outcome", "constraints", "eligibility",
                "support_facilities", "support_data", "support_other")
 TRACKED_FIELDS = ("title", "summary", "category", "area", "contact_name", "contact_email", "contact_phone",
                   *LONG_FIELDS, "budget_cap_yen")
 """Public fields whose edits after publication are listed in the change history."""
+NEEDED_TO_PUBLISH = ("summary", "contact_name", "contact_email", "background", "desired_outcome")
+"""Text fields a public challenge must have (drafts need only a title and a category)."""
+
+REQUIRED = lazy_gettext("This field is required.")
+WEIGHT = lazy_gettext("Enter a whole number from 0 to 100.")
 
 
-@dataclass
-class CriterionInput:
-    name: str
-    weight: int | None
-    description: str = ""
+# --- what the editor sends -----------------------------------------------------------------------
 
 
-@dataclass
-class KpiInput:
-    indicator: str
-    target: str
-    baseline: str = ""
-    unit: str = ""
+def _refuse(message: Any) -> PydanticCustomError:
+    """A field's refusal with a translated message, as the shared field types give it."""
+    return PydanticCustomError("cocreate", "{message}", {"message": str(message)})
 
 
-@dataclass
-class ChallengeInput:
-    """What the staff form sends, already split into fields (strings as typed)."""
+@dataclass(frozen=True)
+class EmailAddress(Text):
+    """An e-mail address to write to, or empty."""
 
-    title: str = ""
-    summary: str = ""
-    category: str = ""
-    area: str = ""
-    contact_name: str = ""
-    contact_email: str = ""
-    contact_phone: str = ""
-    background: str = ""
-    current_situation: str = ""
-    desired_outcome: str = ""
-    constraints: str = ""
-    eligibility: str = ""
-    support_facilities: str = ""
-    support_data: str = ""
-    support_other: str = ""
-    budget_cap_yen: int | None = None
-    co_owner_department_ids: list[int] = field(default_factory=list)
-    criteria: list[CriterionInput] = field(default_factory=list)
-    kpis: list[KpiInput] = field(default_factory=list)
-    schedule: dict[Phase, datetime | None] = field(default_factory=dict)
+    def parse(self, value: Any) -> str:
+        address = super().parse(value)
+        if address and (len(address) > 254 or not EMAIL_RE.match(address)):
+            raise _refuse(_("Enter an e-mail address like name@example.jp."))
+        return address
 
+
+@dataclass(frozen=True)
+class BudgetCap(WholeNumber):
+    """An amount in yen from 0 to :data:`BUDGET_MAX`, or empty; what is no amount at all and an amount
+    out of range are told apart."""
+
+    def parse(self, value: Any) -> int | None:
+        amount = super().parse(value)
+        if amount is not None and not 0 <= amount <= BUDGET_MAX:
+            raise _refuse(_("Enter an amount in yen between 0 and %(max)s.", max=f"{BUDGET_MAX:,}"))
+        return amount
+
+
+class CriterionRow(FormModel):
+    """One evaluation criterion (``criteria-0-name``, ``criteria-0-weight``, ``criteria-0-description``)."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    name: Annotated[str, Line(200, required=REQUIRED)] = ""
+    weight: Annotated[int | None, WholeNumber(WEIGHT, maximum=100, allow="%", required=WEIGHT)] = None
+    description: Annotated[str, Text(2000, strip=False)] = ""
+
+
+class ChallengeKpiRow(FormModel):
+    """One KPI target (``kpis-0-indicator`` …)."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    indicator: Annotated[str, Line(200, required=REQUIRED)] = ""
+    baseline: Annotated[str, Line(100)] = ""
+    target: Annotated[str, Line(100, required=REQUIRED)] = ""
+    unit: Annotated[str, Line(50)] = ""
+
+
+def _long_text() -> Text:
+    return Text(LONG_TEXT_MAX, strip=False)  # Markdown: leading spaces can matter
+
+
+DATE_AND_TIME = lazy_gettext("Enter a date and time, for example 2026-12-01 10:00.")
+
+
+class ChallengeForm(FormModel):
+    """What the staff editor sends (and what services, the demo and tests build in code).
+
+    The schedule is one field per schedulable phase (``phase_accepting`` …, entered in the ward's time);
+    in code, ``schedule={Phase.ACCEPTING: when, …}`` fills them."""
+
+    model_config = ConfigDict(validate_default=True)  # a field left out is checked like an empty one
+
+    title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
+    summary: Annotated[str, Text(SUMMARY_MAX)] = ""
+    category: Annotated[Category | None, Choice(Category, lazy_gettext("Choose a category."))] = None
+    """Required, drafts too (the column is): the form refuses to be built without one."""
+    area: Annotated[str, Line(AREA_MAX)] = ""
+    contact_name: Annotated[str, Line(100)] = ""
+    contact_email: Annotated[str, EmailAddress(254, single_line=True)] = ""
+    contact_phone: Annotated[str, Line(40)] = ""
+    background: Annotated[str, _long_text()] = ""
+    current_situation: Annotated[str, _long_text()] = ""
+    desired_outcome: Annotated[str, _long_text()] = ""
+    constraints: Annotated[str, _long_text()] = ""
+    eligibility: Annotated[str, _long_text()] = ""
+    support_facilities: Annotated[str, _long_text()] = ""
+    support_data: Annotated[str, _long_text()] = ""
+    support_other: Annotated[str, _long_text()] = ""
+    budget_cap_yen: Annotated[int | None, BudgetCap(Yen().message, minimum=-(10**16), maximum=10**16,
+                                                    allow="円¥")] = None
+    co_owners: Annotated[list[int], RowIds(lazy_gettext("Choose departments from the list."))] = Field(
+        default_factory=list)
+    criteria: Annotated[list[CriterionRow], Rows(CriterionRow, max_rows=MAX_CRITERIA,
+                                                 message=lazy_gettext("Use at most %(max)s criteria."))] = Field(
+        default_factory=list)
+    kpis: Annotated[list[ChallengeKpiRow], Rows(ChallengeKpiRow, max_rows=MAX_KPIS,
+                                                message=lazy_gettext("Use at most %(max)s KPIs."))] = Field(
+        default_factory=list)
+    phase_accepting: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
+    phase_voting: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
+    phase_review: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
+    phase_decided: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
+    phase_trial: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
+    phase_completed: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
+    note: Annotated[str, Text(NOTE_MAX)] = ""
+    """For the public change history (edits after publication)."""
+
+    @model_validator(mode="before")
     @classmethod
-    def from_challenge(cls, session: Session, challenge: Challenge) -> ChallengeInput:
-        assert challenge.id is not None
-        data = cls(**{name: getattr(challenge, name) for name in TRACKED_FIELDS})
-        data.category = challenge.category.value
-        data.co_owner_department_ids = sorted(lifecycle.owning_department_ids(session, challenge.id)
-                                              - {challenge.department_id})
-        data.criteria = [CriterionInput(c.name, c.weight, c.description) for c in criteria_of(session, challenge.id)]
-        data.kpis = [KpiInput(k.indicator, k.target, k.baseline, k.unit) for k in kpis_of(session, challenge.id)]
-        data.schedule = dict(lifecycle.schedule_of(session, challenge.id))
+    def _schedule_by_phase(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("schedule"), Mapping):
+            data = dict(data)
+            for phase, when in data.pop("schedule").items():
+                data[schedule_field(Phase(phase))] = when
         return data
 
+    @property
+    def schedule(self) -> dict[Phase, datetime | None]:
+        """The planned start of each schedulable phase (None: not planned)."""
+        return {phase: getattr(self, schedule_field(phase)) for phase in phases.SCHEDULABLE}
 
-def _text_error(value: str, limit: int, *, required: bool, single_line: bool = False) -> str | None:
-    if required and not value.strip():
-        return _("This field is required.")
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value) or (single_line and ("\n" in value or "\r" in value)):
-        return _("This field contains characters that cannot be used.")
-    return None
-
-
-def validate(session: Session, data: ChallengeInput, *, complete: bool) -> dict[str, str]:
-    """Errors by form field. Drafts need only a title and a category; ``complete`` (publishing, or editing a
-    published challenge) needs everything residents and proposers rely on."""
-    errors: dict[str, str] = {}
-
-    def check(name: str, limit: int, *, required: bool = False, single_line: bool = False) -> None:
-        if message := _text_error(getattr(data, name), limit, required=required, single_line=single_line):
-            errors[name] = message
-
-    check("title", TITLE_MAX, required=True, single_line=True)
-    check("summary", SUMMARY_MAX, required=complete)
-    check("area", AREA_MAX, single_line=True)
-    check("contact_name", 100, required=complete, single_line=True)
-    check("contact_phone", 40, single_line=True)
-    for name in LONG_FIELDS:
-        check(name, LONG_TEXT_MAX, required=complete and name in ("background", "desired_outcome"))
-    if data.contact_email and (len(data.contact_email) > 254 or not EMAIL_RE.match(data.contact_email)):
-        errors["contact_email"] = _("Enter an e-mail address like name@example.jp.")
-    elif complete and not data.contact_email:
-        errors["contact_email"] = _("This field is required.")
-    if data.category not in {c.value for c in Category}:  # the column is required, drafts too
-        errors["category"] = _("Choose a category.")
-    if data.budget_cap_yen is not None and not 0 <= data.budget_cap_yen <= BUDGET_MAX:
-        errors["budget_cap_yen"] = _("Enter an amount in yen between 0 and %(max)s.", max=f"{BUDGET_MAX:,}")
-
-    if len(data.co_owner_department_ids) > MAX_CO_OWNERS:
-        errors["co_owners"] = _("Choose at most %(max)s departments.", max=MAX_CO_OWNERS)
-    elif data.co_owner_department_ids:
-        found = session.exec(select(Department.id).where(col(Department.id).in_(data.co_owner_department_ids))).all()
-        if len(set(found)) != len(set(data.co_owner_department_ids)):
-            errors["co_owners"] = _("Choose departments from the list.")
-
-    _validate_criteria(data.criteria, errors, complete=complete)
-    _validate_kpis(data.kpis, errors)
-    errors.update(lifecycle.validate_schedule(data.schedule))
-    return errors
+    @classmethod
+    def from_challenge(cls, session: Session, challenge: Challenge, *, check: bool = True) -> ChallengeForm:
+        """The challenge as it is stored, as the editor would send it: checked like a sent form (Invalid
+        when a stored value breaks a field's rule), or, with ``check=False``, as it is (to show it)."""
+        assert challenge.id is not None
+        criteria = [{"name": c.name, "weight": c.weight, "description": c.description}
+                    for c in criteria_of(session, challenge.id)]
+        kpis = [{"indicator": k.indicator, "baseline": k.baseline, "target": k.target, "unit": k.unit}
+                for k in kpis_of(session, challenge.id)]
+        values: dict[str, Any] = {
+            **{name: getattr(challenge, name) for name in TRACKED_FIELDS},
+            "co_owners": sorted(lifecycle.owning_department_ids(session, challenge.id) - {challenge.department_id}),
+            **{schedule_field(phase): when for phase, when in lifecycle.schedule_of(session, challenge.id).items()},
+        }
+        if not check:
+            return cls.model_construct(**values, criteria=[CriterionRow.model_construct(**c) for c in criteria],
+                                       kpis=[ChallengeKpiRow.model_construct(**k) for k in kpis])
+        return cls(**values, criteria=criteria, kpis=kpis)
 
 
-def _validate_criteria(criteria: Sequence[CriterionInput], errors: dict[str, str], *, complete: bool) -> None:
-    if len(criteria) > MAX_CRITERIA:
-        errors["criteria"] = _("Use at most %(max)s criteria.", max=MAX_CRITERIA)
-        return
-    for i, criterion in enumerate(criteria):
-        if message := _text_error(criterion.name, 200, required=True, single_line=True):
-            errors[f"criteria-{i}-name"] = message
-        if message := _text_error(criterion.description, 2000, required=False):
-            errors[f"criteria-{i}-description"] = message
-        if criterion.weight is None or not 0 <= criterion.weight <= 100:
-            errors[f"criteria-{i}-weight"] = _("Enter a whole number from 0 to 100.")
-    if complete and not criteria:
-        errors["criteria"] = _("Add at least one evaluation criterion.")
-    elif criteria and not any(key.startswith("criteria-") for key in errors):
-        total = sum(c.weight or 0 for c in criteria)
+def schedule_field(phase: Phase) -> str:
+    """The editor's field for the planned start of ``phase``."""
+    return f"phase_{phase.value}"
+
+
+assert all(schedule_field(phase) in ChallengeForm.model_fields for phase in phases.SCHEDULABLE)
+
+
+def validate(session: Session, form: ChallengeForm, *, complete: bool) -> dict[str, str]:
+    """Errors by form field of the rules beyond each field's own: ``complete`` (publishing, or editing a
+    published challenge) needs everything residents and proposers rely on; co-owners must exist; the
+    criteria's weights add up to 100; the schedule follows the phase order."""
+    problems = Problems()
+    if complete:
+        for name in NEEDED_TO_PUBLISH:
+            if not getattr(form, name).strip():
+                problems.add(name, REQUIRED)
+
+    if len(form.co_owners) > MAX_CO_OWNERS:
+        problems.add("co_owners", _("Choose at most %(max)s departments.", max=MAX_CO_OWNERS))
+    elif form.co_owners:
+        found = session.exec(select(Department.id).where(col(Department.id).in_(form.co_owners))).all()
+        if len(set(found)) != len(set(form.co_owners)):
+            problems.add("co_owners", _("Choose departments from the list."))
+
+    if complete and not form.criteria:
+        problems.add("criteria", _("Add at least one evaluation criterion."))
+    elif form.criteria:
+        total = sum(c.weight or 0 for c in form.criteria)
         if total != 100:
-            errors["criteria"] = _("The weights add up to %(total)s; they must add up to 100.", total=total)
-
-
-def _validate_kpis(kpis: Sequence[KpiInput], errors: dict[str, str]) -> None:
-    if len(kpis) > MAX_KPIS:
-        errors["kpis"] = _("Use at most %(max)s KPIs.", max=MAX_KPIS)
-        return
-    for i, kpi in enumerate(kpis):
-        for name, limit, required in (("indicator", 200, True), ("target", 100, True), ("baseline", 100, False),
-                                      ("unit", 50, False)):
-            if message := _text_error(getattr(kpi, name), limit, required=required, single_line=True):
-                errors[f"kpis-{i}-{name}"] = message
+            problems.add("criteria", _("The weights add up to %(total)s; they must add up to 100.", total=total))
+    problems.extend(lifecycle.validate_schedule(form.schedule))
+    return problems.errors
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -323,15 +385,13 @@ def rows_of(session: Session, challenge_id: int) -> ChallengeRows:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _apply(session: Session, challenge: Challenge, data: ChallengeInput) -> dict[str, list[Any]]:
-    """Copy ``data`` onto the challenge and its rows; returns the tracked changes."""
+def _apply(session: Session, challenge: Challenge, form: ChallengeForm) -> dict[str, list[Any]]:
+    """Copy ``form`` onto the challenge and its rows; returns the tracked changes."""
     changes: dict[str, list[Any]] = {}
     for name in TRACKED_FIELDS:
-        new = getattr(data, name)
+        new = getattr(form, name)
         if name == "category":
-            new = Category(new) if new else challenge.category
-        elif isinstance(new, str):
-            new = new.strip() if name not in LONG_FIELDS else new.replace("\r\n", "\n")
+            new = new or challenge.category
         old = getattr(challenge, name)
         if old != new:
             changes[name] = [old.value if isinstance(old, Category) else old,
@@ -340,7 +400,7 @@ def _apply(session: Session, challenge: Challenge, data: ChallengeInput) -> dict
     session.flush()
     assert challenge.id is not None
 
-    owners = {challenge.department_id, *data.co_owner_department_ids}
+    owners = {challenge.department_id, *form.co_owners}
     current = lifecycle.owning_department_ids(session, challenge.id)
     for department_id in owners - current:
         session.add(ChallengeDepartment(challenge_id=challenge.id, department_id=department_id))
@@ -352,7 +412,7 @@ def _apply(session: Session, challenge: Challenge, data: ChallengeInput) -> dict
         changes["owners"] = [sorted(current), sorted(owners)]
 
     old_criteria = [(c.name, c.weight, c.description) for c in criteria_of(session, challenge.id)]
-    new_criteria = [(c.name.strip(), c.weight, c.description) for c in data.criteria]
+    new_criteria = [(c.name, c.weight, c.description) for c in form.criteria]
     if old_criteria != new_criteria:
         for row in criteria_of(session, challenge.id):
             session.delete(row)
@@ -362,7 +422,7 @@ def _apply(session: Session, challenge: Challenge, data: ChallengeInput) -> dict
         changes["criteria"] = [[list(c) for c in old_criteria], [list(c) for c in new_criteria]]
 
     old_kpis = [(k.indicator, k.baseline, k.target, k.unit) for k in kpis_of(session, challenge.id)]
-    new_kpis = [(k.indicator.strip(), k.baseline.strip(), k.target.strip(), k.unit.strip()) for k in data.kpis]
+    new_kpis = [(k.indicator, k.baseline, k.target, k.unit) for k in form.kpis]
     if old_kpis != new_kpis:
         for row in kpis_of(session, challenge.id):
             session.delete(row)
@@ -372,80 +432,76 @@ def _apply(session: Session, challenge: Challenge, data: ChallengeInput) -> dict
         changes["kpis"] = [[list(k) for k in old_kpis], [list(k) for k in new_kpis]]
 
     old_schedule = {p.value: d.isoformat() for p, d in lifecycle.schedule_of(session, challenge.id).items()}
-    lifecycle.set_schedule(session, challenge, data.schedule)
-    new_schedule = {p.value: d.isoformat() for p, d in data.schedule.items() if d is not None}
+    lifecycle.set_schedule(session, challenge, form.schedule)
+    new_schedule = {p.value: d.isoformat() for p, d in form.schedule.items() if d is not None}
     if old_schedule != new_schedule:
         changes["schedule"] = [old_schedule, new_schedule]
     return changes
 
 
-def create_draft(session: Session, actor: Principal, department_id: int, data: ChallengeInput) -> Challenge:
+@transactional
+def create_draft(session: Session, actor: Principal, department_id: int, form: ChallengeForm) -> Challenge:
     """A new draft owned by ``department_id``, which the actor must be staff of."""
     user = require_signed_in(actor)
     require(actor.is_staff_of(department_id), _("You can create challenges only for your own department."))
-    if errors := validate(session, data, complete=False):
-        session.rollback()
+    if errors := validate(session, form, complete=False):
         raise Invalid(errors)
-    challenge = Challenge(title=data.title.strip(), summary="", category=Category(data.category),
+    assert form.category is not None
+    challenge = Challenge(title=form.title, summary="", category=form.category,
                           department_id=department_id, phase=Phase.DRAFT, created_by_id=user.id)
     session.add(challenge)
     session.flush()
-    _apply(session, challenge, data)
+    _apply(session, challenge, form)
     audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.created",
                  target_type="challenge", target_id=str(challenge.id),
                  details={"title": challenge.title, "department_id": department_id})
     follows.follow_as_author(session, [user.id], "challenge", challenge.id)  # type: ignore[arg-type]
-    session.commit()
     return challenge
 
 
-def _load_owned(session: Session, actor: Principal, challenge_id: int) -> Challenge:
+def load_owned(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False) -> Challenge:
+    """The challenge, if the actor's department owns it (NotFound when there is none, Forbidden when
+    it is not theirs); ``lock`` locks its row until the unit of work ends."""
     require_signed_in(actor)
-    challenge = session.get(Challenge, challenge_id, with_for_update=True)
+    challenge = session.get(Challenge, challenge_id, with_for_update=lock)
     if challenge is None:
-        raise Invalid({"challenge": _("This challenge does not exist.")})
+        raise NotFound()
     lifecycle.require_owner(session, actor, challenge)
     return challenge
 
 
-def update(session: Session, actor: Principal, challenge_id: int, data: ChallengeInput, note: str = "") -> Challenge:
-    """Save edits. After publication every change is kept as a public revision (field, before, after)."""
-    challenge = _load_owned(session, actor, challenge_id)
+@transactional
+def update(session: Session, actor: Principal, challenge_id: int, form: ChallengeForm) -> Challenge:
+    """Save edits. After publication every change is kept as a public revision (field, before, after),
+    with ``form.note`` as its note."""
+    challenge = load_owned(session, actor, challenge_id, lock=True)
     if challenge.phase in phases.TERMINAL:
-        session.rollback()
         raise Forbidden(_("This challenge has ended and can no longer be edited."))
     published = challenge.phase is not Phase.DRAFT
-    errors = validate(session, data, complete=published)
-    if len(note) > 500:
-        errors["note"] = _("Use at most %(max)s characters.", max=500)
-    if errors:
-        session.rollback()
+    if errors := validate(session, form, complete=published):
         raise Invalid(errors)
-    changes = _apply(session, challenge, data)
+    changes = _apply(session, challenge, form)
     if published and changes:
         challenge.revision += 1
         session.add(ChallengeRevision(challenge_id=challenge.id, number=challenge.revision,  # type: ignore[arg-type]
-                                      changed_by_id=actor.user_id, note=note.strip(),
+                                      changed_by_id=actor.user_id, note=form.note,
                                       changes_json=json.dumps(changes, ensure_ascii=False, default=str)))
     if changes:
         assert actor.user is not None
         audit.record(session, actor_id=actor.user_id, actor_label=actor.user.display_name,
                      action="challenge.updated", target_type="challenge", target_id=str(challenge.id),
                      details={"fields": sorted(changes), "revision": challenge.revision if published else None})
-    session.commit()
     return challenge
 
 
+@transactional
 def publish(session: Session, actor: Principal, challenge_id: int, now: datetime | None = None) -> Challenge:
     """Make a complete draft public (Q&A opens); recorded in the audit log."""
     now = now or utcnow()
-    challenge = _load_owned(session, actor, challenge_id)
+    challenge = load_owned(session, actor, challenge_id, lock=True)
     if challenge.phase is not Phase.DRAFT:
-        session.rollback()
         raise Invalid({"phase": _("This challenge is already published.")})
-    data = ChallengeInput.from_challenge(session, challenge)
-    if errors := validate(session, data, complete=True):
-        session.rollback()
+    if errors := validate(session, ChallengeForm.from_challenge(session, challenge), complete=True):
         raise Invalid(errors)
     challenge.phase = Phase.PUBLISHED
     challenge.published_at = now
@@ -457,7 +513,6 @@ def publish(session: Session, actor: Principal, challenge_id: int, now: datetime
     audit.record(session, actor_id=actor.user_id, actor_label=actor.user.display_name,
                  action="challenge.published", target_type="challenge", target_id=str(challenge.id),
                  details={"title": challenge.title})
-    session.commit()
     return challenge
 
 
@@ -500,3 +555,34 @@ def field_labels() -> Mapping[str, str]:
         "support_other": _("Other support"), "budget_cap_yen": _("Budget cap"), "owners": _("Owning departments"),
         "criteria": _("Evaluation criteria"), "kpis": _("KPI targets"), "schedule": _("Schedule"),
     }
+
+
+# --- kept for modules of other areas until they are converted (issue 16) -------------------------
+
+CONTROL_CHARS = forms.CONTROL_CHARS
+"""Read by ``proposals/submissions.py``; goes when that module checks text with :mod:`cocreate.forms`."""
+
+
+@dataclass
+class KpiInput:
+    """A proposal's KPI row as ``proposals/submissions.py``, ``proposal_routes.py`` and ``demo_story.py``
+    still build it; goes when they move to a typed row (see :class:`ChallengeKpiRow`)."""
+
+    indicator: str
+    target: str
+    baseline: str = ""
+    unit: str = ""
+
+
+def _validate_kpis(kpis: Sequence[KpiInput], errors: dict[str, str]) -> None:
+    """The KPI rows' checks as ``proposals/submissions.py`` still calls them (as before: tabs allowed,
+    a carriage return refused); goes with :class:`KpiInput`."""
+    if len(kpis) > MAX_KPIS:
+        errors["kpis"] = _("Use at most %(max)s KPIs.", max=MAX_KPIS)
+        return
+    for i, kpi in enumerate(kpis):
+        for name, limit, required in (("indicator", 200, True), ("target", 100, True), ("baseline", 100, False),
+                                      ("unit", 50, False)):
+            value = getattr(kpi, name).replace("\t", " ").replace("\r", "\n")
+            if message := forms.text_error(value, limit, required=REQUIRED if required else None, single_line=True):
+                errors[f"kpis-{i}-{name}"] = message

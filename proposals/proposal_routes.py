@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from cocreate.accounts.permissions import Forbidden, Principal, principal_of, signed_in
 from cocreate.errors import Invalid
+from cocreate.forms import parse_whole_number
 from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
@@ -36,7 +37,6 @@ from proposals import challenges, moderation, sections, submissions
 from proposals.challenges import ChallengeViewer, KpiInput
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
 from proposals.public_routes import KpiOut
-from proposals.staff_routes import parse_whole_number
 from proposals.submissions import ProposalInput, SortOrder, StatusFilter
 
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

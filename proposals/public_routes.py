@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import Template
 from sqlmodel import Session, col, select
@@ -23,6 +22,7 @@ from sqlmodel import Session, col, select
 from cocreate import i18n
 from cocreate.accounts.models import Department
 from cocreate.accounts.permissions import Principal, principal_of
+from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import DbSession
@@ -292,7 +292,7 @@ def challenge_list(request: Request, db_session: DbSession, phase: FromQuery[str
 def _visible_or_404(request: Request, session: Session, challenge_id: int) -> Challenge:
     challenge = challenges.visible_challenge(session, principal_of(request), challenge_id)
     if challenge is None:
-        raise NotFoundException()
+        raise NotFound()
     return challenge
 
 
@@ -306,7 +306,7 @@ def challenge_detail(request: Request, db_session: DbSession, challenge_id: From
     actor = principal_of(request)
     found = challenges.page_challenge(db_session, actor, challenge_id)
     if found is None:
-        raise NotFoundException()
+        raise NotFound()
     challenge, viewer = found
     assert challenge.id is not None
     return render(request, "proposals/challenge_detail.html", {
@@ -503,7 +503,7 @@ def api_challenge_detail(db_session: DbSession, challenge_id: FromPath[int]) -> 
     """
     challenge = challenges.visible_challenge(db_session, Principal.anonymous(), challenge_id)
     if challenge is None:
-        raise NotFoundException(detail=_("This challenge does not exist or is not public."))
+        raise NotFound(_("This challenge does not exist or is not public."))
     body = challenge_body_context(db_session, challenge)
     questions = queries.public_questions(db_session, challenge_id)
     return ChallengeOut(

@@ -7,136 +7,108 @@ staff role (guard); the services check that the actor's department owns the chal
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
+from pydantic import BeforeValidator, ConfigDict
 from sqlmodel import Session
 
 from cocreate.accounts.models import Department, Role
-from cocreate.accounts.permissions import Principal, has_any_role, principal_of, require_signed_in
-from cocreate.errors import Invalid
-from cocreate.i18n import WARD_TIMEZONE
+from cocreate.accounts.permissions import Principal, has_any_role, principal_of
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Choice, FormModel, RowId, Text, first, parse_whole_number
+from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
-from cocreate.web.forms import Form, parse_id, parse_local_datetime
-from cocreate.web.forms import text as _text
-from cocreate.web.forms import texts as _texts
+from cocreate.web.forms import Form, Multipart, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 from proposals import attachments, challenges, lifecycle, phases, public_routes
-from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
+from proposals.challenges import ChallengeForm, schedule_field
 from proposals.models import AttachmentKind, Category, Challenge, Phase
-
-MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 TEXT_FIELDS = ("title", "summary", "category", "area", "contact_name", "contact_email", "contact_phone",
                *challenges.LONG_FIELDS)
 BLANK_ROWS = 2
-MAX_ROWS = 50  # rows read from a form; the services refuse more than their own limits
-ROW_FIELD = re.compile(r"^(criteria|kpis)-(\d{1,3})-([a-z]+)$")
-CRITERION_PARTS = ("name", "weight", "description")
-KPI_PARTS = ("indicator", "baseline", "target", "unit")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
+# --- the forms -----------------------------------------------------------------------------------
 
 
-# --- form <-> ChallengeInput ---------------------------------------------------------------------
+class NewChallengeForm(ChallengeForm):
+    """The editor's first form also names the owning department."""
+
+    department_id: Annotated[int | None, RowId(lazy_gettext("Choose one of your departments."), required=True)] = None
 
 
-def parse_whole_number(raw: str, *, allow: str = "") -> int | None:
-    """``3,000,000``, ``３０００００`` or ``¥3,000,000円`` -> 3000000; None when it is not a whole number."""
-    text = unicodedata.normalize("NFKC", raw).strip()
-    text = re.sub(rf"[\s,{re.escape(allow)}]", "", text)
-    if not re.fullmatch(r"-?\d{1,16}", text):
-        return None
-    return int(text)
+class PhaseForm(FormModel):
+    """A move to another phase by hand, with the public reason."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    phase: Annotated[Phase | None, Choice(Phase, lazy_gettext("Choose a phase."))] = None
+    reason: Annotated[str, Text(lifecycle.MAX_REASON, required=lazy_gettext(
+        "Give the reason for the change; it is shown publicly."))] = ""
+
+
+def _upload(value: Any) -> UploadFile | None:
+    """The file of a file field (its first, when sent twice); None when no file was sent."""
+    value = first(value)
+    return value if isinstance(value, UploadFile) else None
+
+
+class AttachmentForm(FormModel):
+    """A file to attach; the service checks the rest (a title for images, the file's type and size)."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    kind: Annotated[AttachmentKind | None, Choice(AttachmentKind,
+                                                  lazy_gettext("Choose what kind of file this is."))] = None
+    attachment_title: Annotated[str, Text(attachments.MAX_TITLE)] = ""
+    file: Annotated[UploadFile | None, BeforeValidator(_upload)] = None
+
+
+# --- what the editor shows -----------------------------------------------------------------------
 
 
 def local_datetime_value(value: datetime | None) -> str:
+    """A stored time as a ``datetime-local`` field shows it (the ward's time)."""
     return value.astimezone(WARD_TIMEZONE).strftime(DATETIME_LOCAL) if value else ""
 
 
-@dataclass
-class ParsedForm:
-    data: ChallengeInput
-    form: dict[str, Any]
-    """What to show in the form again: the strings as typed."""
-    errors: dict[str, str]
-    """Values that could not even be read (amounts, dates); the services check the rest."""
+def editor_values(sent: Mapping[str, Any]) -> dict[str, Any]:
+    """The editor's fields as its template reads them: strings, the co-owners as a list, the rows as lists
+    of dicts and the schedule by phase; from what was sent (:func:`cocreate.forms.shown`) or stored."""
+    co_owners = sent.get("co_owners") or []
+    return {
+        **{name: sent.get(name, "") for name in (*TEXT_FIELDS, "budget_cap_yen", "note", "department_id")},
+        "co_owners": co_owners if isinstance(co_owners, list) else [co_owners],
+        "criteria": sent.get("criteria") or [],
+        "kpis": sent.get("kpis") or [],
+        "schedule": {phase.value: sent.get(schedule_field(phase), "") for phase in phases.SCHEDULABLE},
+    }
 
 
-def _rows(data: dict[str, Any], prefix: str, parts: tuple[str, ...], limits: dict[str, int]) -> list[dict[str, str]]:
-    """Indexed rows (``criteria-0-name`` …) in index order; rows left blank are dropped."""
-    indexes = sorted({int(match.group(2)) for key in data if (match := ROW_FIELD.match(key))
-                      and match.group(1) == prefix and match.group(3) in parts})
-    rows = []
-    for index in indexes[:MAX_ROWS]:
-        row = {part: _text(data, f"{prefix}-{index}-{part}", limits.get(part, 1000)) for part in parts}
-        if any(value.strip() for value in row.values()):
-            rows.append(row)
-    return rows
-
-
-def parse_challenge_form(data: dict[str, Any]) -> ParsedForm:
-    form: dict[str, Any] = {name: _text(data, name, 100_000) for name in TEXT_FIELDS}
-    errors: dict[str, str] = {}
-    values = ChallengeInput(**form)
-
-    form["budget_cap_yen"] = _text(data, "budget_cap_yen", 100)
-    if form["budget_cap_yen"].strip():
-        values.budget_cap_yen = parse_whole_number(form["budget_cap_yen"], allow="円¥")
-        if values.budget_cap_yen is None:
-            errors["budget_cap_yen"] = _("Enter the amount in yen as a whole number, for example 3,000,000.")
-
-    form["co_owners"] = _texts(data, "co_owners", 20)
-    for raw in form["co_owners"]:
-        department_id = parse_id(raw)
-        if department_id is None:
-            errors["co_owners"] = _("Choose departments from the list.")
-        else:
-            values.co_owner_department_ids.append(department_id)
-
-    form["criteria"] = _rows(data, "criteria", CRITERION_PARTS, {"name": 1000, "weight": 50, "description": 5000})
-    values.criteria = [CriterionInput(row["name"], parse_whole_number(row["weight"].removesuffix("%")),
-                                      row["description"]) for row in form["criteria"]]
-    form["kpis"] = _rows(data, "kpis", KPI_PARTS, {})
-    values.kpis = [KpiInput(row["indicator"], row["target"], row["baseline"], row["unit"]) for row in form["kpis"]]
-
-    form["schedule"] = {}
-    for phase in phases.SCHEDULABLE:
-        raw = _text(data, f"phase_{phase.value}", 100)
-        form["schedule"][phase.value] = raw
-        if raw.strip():
-            when = parse_local_datetime(raw)
-            if when is None:
-                errors[f"phase_{phase.value}"] = _("Enter a date and time, for example 2026-12-01 10:00.")
-            values.schedule[phase] = when
-    form["note"] = _text(data, "note", 5000)
-    return ParsedForm(values, form, errors)
-
-
-def form_from_input(data: ChallengeInput) -> dict[str, Any]:
-    form: dict[str, Any] = {name: getattr(data, name) for name in TEXT_FIELDS}
-    form["budget_cap_yen"] = f"{data.budget_cap_yen:,}" if data.budget_cap_yen is not None else ""
-    form["co_owners"] = [str(department_id) for department_id in data.co_owner_department_ids]
-    form["criteria"] = [{"name": c.name, "weight": "" if c.weight is None else str(c.weight),
-                         "description": c.description} for c in data.criteria]
-    form["kpis"] = [{"indicator": k.indicator, "baseline": k.baseline, "target": k.target, "unit": k.unit}
-                    for k in data.kpis]
-    form["schedule"] = {phase.value: local_datetime_value(data.schedule.get(phase)) for phase in phases.SCHEDULABLE}
-    form["note"] = ""
-    return form
+def stored_values(form: ChallengeForm) -> dict[str, Any]:
+    """What the editor shows for a challenge as it is stored."""
+    return editor_values({
+        **{name: getattr(form, name) for name in TEXT_FIELDS},
+        "category": form.category.value if form.category else "",
+        "budget_cap_yen": f"{form.budget_cap_yen:,}" if form.budget_cap_yen is not None else "",
+        "co_owners": [str(department_id) for department_id in form.co_owners],
+        "criteria": [{"name": c.name, "weight": "" if c.weight is None else str(c.weight),
+                      "description": c.description} for c in form.criteria],
+        "kpis": [{"indicator": k.indicator, "baseline": k.baseline, "target": k.target, "unit": k.unit}
+                 for k in form.kpis],
+        **{schedule_field(phase): local_datetime_value(when) for phase, when in form.schedule.items()},
+    })
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -144,12 +116,7 @@ def form_from_input(data: ChallengeInput) -> dict[str, Any]:
 
 def _owned(db_session: Session, actor: Principal, challenge_id: int) -> Challenge:
     """The challenge, if the actor's department owns it (404 when there is none, 403 when not theirs)."""
-    require_signed_in(actor)
-    challenge = db_session.get(Challenge, challenge_id)
-    if challenge is None:
-        raise NotFoundException()
-    lifecycle.require_owner(db_session, actor, challenge)
-    return challenge
+    return challenges.load_owned(db_session, actor, challenge_id)
 
 
 def _category_options() -> list[tuple[str, str]]:
@@ -163,7 +130,7 @@ def _form_context(db_session: Session, form: dict[str, Any]) -> dict[str, Any]:
         "departments": challenges.departments_for_form(db_session),
         "schedulable": phases.SCHEDULABLE,
         "blank_rows": BLANK_ROWS,
-        "weight_total": sum(parse_whole_number(row["weight"].removesuffix("%")) or 0 for row in form["criteria"]),
+        "weight_total": sum(parse_whole_number(row["weight"], allow="%") or 0 for row in form["criteria"]),
     }
 
 
@@ -175,12 +142,12 @@ def _move_options(challenge: Challenge) -> list[tuple[str, str]]:
 def _edit_page(request: Request, db_session: Session, challenge: Challenge, *, form: dict[str, Any] | None = None,
                errors: dict[str, str] | None = None, attachment_form: dict[str, str] | None = None,
                attachment_errors: dict[str, str] | None = None, phase_form: dict[str, str] | None = None,
-               phase_errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+               phase_errors: dict[str, str] | None = None) -> Template:
     assert challenge.id is not None
     # Whatever failed was rolled back: read the challenge as it is now.
     db_session.refresh(challenge)
     if form is None:
-        form = form_from_input(ChallengeInput.from_challenge(db_session, challenge))
+        form = stored_values(ChallengeForm.from_challenge(db_session, challenge, check=False))
     return render(request, "proposals/staff/edit.html", {
         **_form_context(db_session, form),
         "challenge": challenge,
@@ -201,7 +168,7 @@ def _edit_page(request: Request, db_session: Session, challenge: Challenge, *, f
         "phase_form": phase_form or {"phase": "", "reason": ""},
         "phase_errors": phase_errors or {},
         "move_options": _move_options(challenge),
-    }, status_code=status_code)
+    })
 
 
 def _my_departments(db_session: Session, actor: Principal) -> list[Department]:
@@ -217,42 +184,32 @@ def challenge_list(request: Request, db_session: DbSession, page: FromQuery[str]
     })
 
 
-def _new_page(request: Request, db_session: Session, form: dict[str, Any], errors: dict[str, str],
-              status_code: int = 200) -> Template:
+def _new_page(request: Request, db_session: Session, form: dict[str, Any], errors: dict[str, str]) -> Template:
     departments = _my_departments(db_session, principal_of(request))
     options = [(str(d.id), d.display_name()) for d in departments]
     if len(options) > 1:
         options = [("", _("Choose one of your departments")), *options]
     return render(request, "proposals/staff/new.html", {
         **_form_context(db_session, form), "department_options": options, "errors": errors,
-    }, status_code=status_code)
+    })
 
 
 @get("/new", name="staff-challenge-new", sync_to_thread=True)
 def challenge_new(request: Request, db_session: DbSession) -> Template:
-    form = form_from_input(ChallengeInput())
-    form["department_id"] = ""
-    return _new_page(request, db_session, form, {})
+    return _new_page(request, db_session, editor_values({}), {})
+
+
+def _new_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+               **_kwargs: Any) -> Template:
+    return _new_page(request, db_session, editor_values(form), failed.errors)
 
 
 @post("/new", name="staff-challenge-create", sync_to_thread=True)
+@again_on_invalid(_new_again, model=NewChallengeForm)
 def challenge_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    parsed = parse_challenge_form(data)
-    raw_department = _text(data, "department_id", 20)
-    parsed.form["department_id"] = raw_department
-    if not raw_department.isdigit():
-        errors = challenges.validate(db_session, parsed.data, complete=False) | parsed.errors
-        errors["department_id"] = _("Choose one of your departments.")
-        db_session.rollback()
-        return _new_page(request, db_session, parsed.form, errors, 400)
-    try:
-        if parsed.errors:
-            raise Invalid(challenges.validate(db_session, parsed.data, complete=False) | parsed.errors)
-        challenge = challenges.create_draft(db_session, actor, int(raw_department), parsed.data)
-    except Invalid as failed:
-        db_session.rollback()
-        return _new_page(request, db_session, parsed.form, failed.errors, 400)
+    form = NewChallengeForm.parse(data)
+    assert form.department_id is not None
+    challenge = challenges.create_draft(db_session, principal_of(request), form.department_id, form)
     return after_post(request, f"/staff/challenges/{challenge.id}/edit",
                       message=_("The draft was saved. Only your departments can see it until it is published."))
 
@@ -263,20 +220,19 @@ def challenge_edit(request: Request, db_session: DbSession, challenge_id: FromPa
     return _edit_page(request, db_session, challenge)
 
 
+def _edit_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                challenge_id: int, **_kwargs: Any) -> Template:
+    challenge = _owned(db_session, principal_of(request), challenge_id)
+    return _edit_page(request, db_session, challenge, form=editor_values(form), errors=failed.errors)
+
+
 @post("/{challenge_id:int}/edit", name="staff-challenge-update", sync_to_thread=True)
+@again_on_invalid(_edit_again, model=ChallengeForm)
 def challenge_update(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                      data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    challenge = _owned(db_session, actor, challenge_id)
-    parsed = parse_challenge_form(data)
-    published = challenge.phase is not Phase.DRAFT
-    try:
-        if parsed.errors:
-            raise Invalid(challenges.validate(db_session, parsed.data, complete=published) | parsed.errors)
-        challenges.update(db_session, actor, challenge_id, parsed.data, note=parsed.form["note"])
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, challenge, form=parsed.form, errors=failed.errors, status_code=400)
+    published = _owned(db_session, actor, challenge_id).phase is not Phase.DRAFT
+    challenges.update(db_session, actor, challenge_id, ChallengeForm.parse(data))
     message = (_("The changes were saved. What changed is shown in the challenge's public history.") if published
                else _("The draft was saved."))
     return after_post(request, f"/staff/challenges/{challenge_id}/edit", message=message)
@@ -291,37 +247,39 @@ def challenge_preview(request: Request, db_session: DbSession, challenge_id: Fro
     })
 
 
+def _publish_again(failed: Invalid, _form: dict[str, Any], *, request: Request, db_session: Session,
+                   challenge_id: int, **_kwargs: Any) -> Template:
+    challenge = _owned(db_session, principal_of(request), challenge_id)
+    errors = {"publish": _("Complete the fields below before publishing.")} | failed.errors
+    return _edit_page(request, db_session, challenge, errors=errors)
+
+
 @post("/{challenge_id:int}/publish", name="staff-challenge-publish", sync_to_thread=True)
+@again_on_invalid(_publish_again)
 def challenge_publish(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    challenge = _owned(db_session, actor, challenge_id)
-    try:
-        challenges.publish(db_session, actor, challenge_id)
-    except Invalid as failed:
-        db_session.rollback()
-        errors = {"publish": _("Complete the fields below before publishing.")} | failed.errors
-        return _edit_page(request, db_session, challenge, errors=errors, status_code=400)
+    _owned(db_session, actor, challenge_id)
+    challenges.publish(db_session, actor, challenge_id)
     return after_post(request, f"/staff/challenges/{challenge_id}/edit",
                       message=_("The challenge is now public. Questions can be asked from today."))
 
 
+def _move_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                challenge_id: int, **_kwargs: Any) -> Template:
+    challenge = _owned(db_session, principal_of(request), challenge_id)
+    return _edit_page(request, db_session, challenge, phase_errors=failed.errors,
+                      phase_form={"phase": form.get("phase", ""), "reason": form.get("reason", "")})
+
+
 @post("/{challenge_id:int}/phase", name="staff-challenge-phase", sync_to_thread=True)
+@again_on_invalid(_move_again)
 def challenge_move(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                    data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    challenge = _owned(db_session, actor, challenge_id)
-    form = {"phase": _text(data, "phase", 50), "reason": _text(data, "reason", 10_000)}
-    if form["phase"] not in {phase.value for phase in Phase}:
-        errors = {"phase": _("Choose a phase.")}
-        if not form["reason"].strip():
-            errors["reason"] = _("Give the reason for the change; it is shown publicly.")
-        return _edit_page(request, db_session, challenge, phase_form=form, phase_errors=errors, status_code=400)
-    try:
-        change = lifecycle.move(db_session, actor, challenge_id, Phase(form["phase"]), form["reason"])
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, challenge, phase_form=form, phase_errors=failed.errors,
-                          status_code=400)
+    _owned(db_session, actor, challenge_id)
+    form = PhaseForm.parse(data)
+    assert form.phase is not None
+    change = lifecycle.move(db_session, actor, challenge_id, form.phase, form.reason)
     return after_post(request, f"/staff/challenges/{challenge_id}/edit",
                       message=_("The challenge moved to “%(phase)s”.", phase=change.to_phase.label))
 
@@ -329,39 +287,37 @@ def challenge_move(request: Request, db_session: DbSession, challenge_id: FromPa
 # --- attachments ---------------------------------------------------------------------------------
 
 
+def _attachment_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                      challenge_id: int, **_kwargs: Any) -> Template:
+    challenge = _owned(db_session, principal_of(request), challenge_id)
+    sent = {"kind": form["kind"], "attachment_title": form.get("attachment_title", "")} if "kind" in form else None
+    return _edit_page(request, db_session, challenge, attachment_form=sent, attachment_errors=failed.errors)
+
+
 @post("/{challenge_id:int}/attachments", name="staff-challenge-attachment-add", sync_to_thread=True)
+@again_on_invalid(_attachment_again)
 def attachment_add(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
-                   data: MultipartForm) -> Template | Redirect:
+                   data: Multipart) -> Template | Redirect:
     actor = principal_of(request)
-    challenge = _owned(db_session, actor, challenge_id)
-    upload = data.get("file")
-    if isinstance(upload, list):
-        upload = upload[0] if upload else None
-    upload = upload if isinstance(upload, UploadFile) else None
-    form = {"kind": _text(data, "kind", 20), "attachment_title": _text(data, "attachment_title", 1000)}
-    try:
-        attachment = attachments.add(db_session, settings, actor, challenge_id, kind=form["kind"],
-                                     title=form["attachment_title"], source=upload.file if upload else None,
-                                     filename=upload.filename if upload else "")
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, challenge, attachment_form=form, attachment_errors=failed.errors,
-                          status_code=400)
+    _owned(db_session, actor, challenge_id)
+    form = AttachmentForm.parse(data)
+    assert form.kind is not None
+    upload = form.file
+    attachment = attachments.add(db_session, settings, actor, challenge_id, kind=form.kind.value,
+                                 title=form.attachment_title, source=upload.file if upload else None,
+                                 filename=upload.filename if upload else "")
     return after_post(request, f"/staff/challenges/{challenge_id}/edit#attachments",
                       message=_("“%(name)s” was attached.", name=attachment.filename))
 
 
 @post("/{challenge_id:int}/attachments/{attachment_id:int}/delete", name="staff-challenge-attachment-delete",
       sync_to_thread=True)
+@again_on_invalid(_attachment_again)
 def attachment_delete(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
                       attachment_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    challenge = _owned(db_session, actor, challenge_id)
-    try:
-        attachments.delete(db_session, settings, actor, challenge_id, attachment_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, challenge, attachment_errors=failed.errors, status_code=400)
+    _owned(db_session, actor, challenge_id)
+    attachments.delete(db_session, settings, actor, challenge_id, attachment_id)
     return after_post(request, f"/staff/challenges/{challenge_id}/edit#attachments",
                       message=_("The file was deleted."))
 
@@ -372,7 +328,7 @@ def attachment_download(request: Request, db_session: DbSession, settings: AppSe
                         attachment_id: FromPath[int]) -> File:
     found = attachments.for_download(db_session, settings, principal_of(request), challenge_id, attachment_id)
     if found is None:
-        raise NotFoundException()
+        raise NotFound()
     attachment, challenge, path = found
     public = challenge.phase is not Phase.DRAFT
     return File(

@@ -33,7 +33,7 @@ from cocreate.search import indexer
 from cocreate.settings import Settings
 from cocreate.tasks import queue
 from proposals import challenges, comments, lifecycle, submissions, votes
-from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
+from proposals.challenges import ChallengeForm, ChallengeKpiRow, CriterionRow, KpiInput
 from proposals.submissions import ProposalInput
 from tests.bench import bulk
 from tests.bench.plan import PASSWORD, TINY, Plan
@@ -133,15 +133,16 @@ class _Story:
             organisations.verify(session, self.settings, admin, created_org.id)  # type: ignore[arg-type]
             self.organisation_ids[o.index] = created_org.id  # type: ignore[assignment]
         for c in plan.challenges:
-            data = ChallengeInput(
+            data = ChallengeForm(
                 title=c.title, summary=c.summary, category=c.category, area=c.area, contact_name=c.contact_name,
                 contact_email=c.contact_email, contact_phone=c.contact_phone, background=c.background,
                 current_situation=c.current_situation, desired_outcome=c.desired_outcome, constraints=c.constraints,
                 eligibility=c.eligibility, support_facilities=c.support_facilities, support_data=c.support_data,
                 support_other=c.support_other, budget_cap_yen=c.budget_cap_yen,
-                co_owner_department_ids=[departments[code] for code in c.co_owners],
-                criteria=[CriterionInput(k.name, k.weight, k.description) for k in c.criteria],
-                kpis=[KpiInput(k.indicator, k.target, k.baseline, k.unit) for k in c.kpis],
+                co_owners=[departments[code] for code in c.co_owners],
+                criteria=[CriterionRow(name=k.name, weight=k.weight, description=k.description) for k in c.criteria],
+                kpis=[ChallengeKpiRow(indicator=k.indicator, baseline=k.baseline, target=k.target, unit=k.unit)
+                      for k in c.kpis],
                 schedule=dict(c.schedule))
             challenge = challenges.create_draft(session, self.actor(c.staff), departments[c.department], data)
             assert challenge.id is not None

@@ -12,7 +12,7 @@ from cocreate.accounts.models import Department, Role, User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
 from proposals import challenges, lifecycle
-from proposals.challenges import ChallengeInput, CriterionInput, KpiInput
+from proposals.challenges import ChallengeForm, ChallengeKpiRow, CriterionRow
 from proposals.models import (
     AttachmentKind,
     Challenge,
@@ -52,22 +52,21 @@ def make_world(session: Session) -> World:
     )
 
 
-def challenge_input(**overrides: Any) -> ChallengeInput:
-    data = ChallengeInput(
-        title="高島平の移動を、誰もが気軽にできるようにしたい",
-        summary="坂道と高齢化で外出が難しくなっている地域の移動手段を一緒に考えたい。",
-        category="transport_mobility", area="高島平", contact_name="交通政策課 担当",
-        contact_email="kotsu@example.jp", contact_phone="03-3579-2222",
-        background="団地の**高齢化**が進んでいます。", current_situation="バスは1時間に2本です。",
-        desired_outcome="買い物や通院に気軽に出かけられる状態。", constraints="道路使用許可が必要です。",
-        eligibility="法人であること。", budget_cap_yen=3_000_000, support_facilities="高島平の実証フィールド",
-        support_data="乗降データ（オープンデータ）", support_other="広報への掲載",
-        criteria=[CriterionInput("実現可能性", 40, "一年以内に実証できるか"), CriterionInput("地域への効果", 60)],
-        kpis=[KpiInput(indicator="外出頻度", baseline="週2回", target="週3回", unit="回/週")],
-    )
-    for name, value in overrides.items():
-        setattr(data, name, value)
-    return data
+def challenge_input(**overrides: Any) -> ChallengeForm:
+    return ChallengeForm(**{
+        "title": "高島平の移動を、誰もが気軽にできるようにしたい",
+        "summary": "坂道と高齢化で外出が難しくなっている地域の移動手段を一緒に考えたい。",
+        "category": "transport_mobility", "area": "高島平", "contact_name": "交通政策課 担当",
+        "contact_email": "kotsu@example.jp", "contact_phone": "03-3579-2222",
+        "background": "団地の**高齢化**が進んでいます。", "current_situation": "バスは1時間に2本です。",
+        "desired_outcome": "買い物や通院に気軽に出かけられる状態。", "constraints": "道路使用許可が必要です。",
+        "eligibility": "法人であること。", "budget_cap_yen": 3_000_000, "support_facilities": "高島平の実証フィールド",
+        "support_data": "乗降データ（オープンデータ）", "support_other": "広報への掲載",
+        "criteria": [CriterionRow(name="実現可能性", weight=40, description="一年以内に実証できるか"),
+                     CriterionRow(name="地域への効果", weight=60)],
+        "kpis": [ChallengeKpiRow(indicator="外出頻度", baseline="週2回", target="週3回", unit="回/週")],
+        **overrides,
+    })
 
 
 def publish_challenge(session: Session, world: World, *, department: Department | None = None,
@@ -75,9 +74,7 @@ def publish_challenge(session: Session, world: World, *, department: Department 
                       staff: User | None = None, **overrides: Any) -> Challenge:
     """A complete challenge drafted and published by ``staff`` through the services."""
     actor = world.actor(session, staff)
-    data = challenge_input(**overrides)
-    data.co_owner_department_ids = [d.id for d in co_owners or []]  # type: ignore[misc]
-    data.schedule = dict(schedule or {})  # type: ignore[arg-type]
+    data = challenge_input(co_owners=[d.id for d in co_owners or []], schedule=dict(schedule or {}), **overrides)
     draft = challenges.create_draft(session, actor, (department or world.transport).id, data)  # type: ignore[arg-type]
     published = challenges.publish(session, actor, draft.id)  # type: ignore[arg-type]
     session.refresh(published)

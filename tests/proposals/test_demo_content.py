@@ -17,7 +17,7 @@ from cocreate.db.base import utcnow
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
 from proposals import challenges, demo, demo_story, lifecycle, phases, review
-from proposals.challenges import ChallengeInput
+from proposals.challenges import ChallengeForm
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,
@@ -72,7 +72,7 @@ def test_demo_challenges_are_complete_and_consistent(database: Database, setting
     now = utcnow()
     for challenge in rows:
         # What staff must fill in before publishing, the demo has: it passes the same validation.
-        errors = challenges.validate(session, ChallengeInput.from_challenge(session, challenge), complete=True)
+        errors = challenges.validate(session, ChallengeForm.from_challenge(session, challenge), complete=True)
         assert errors == {}, (challenge.title, errors)
         assert challenge.budget_cap_yen and challenge.contact_email and challenge.current_situation
         assert challenges.kpis_of(session, challenge.id)  # type: ignore[arg-type]

@@ -381,11 +381,10 @@ def test_history_shows_what_changed_and_when(session: Session, client: TestClien
     changed = challenge_input(
         title="高島平の移動を、もっと気軽にしたい",
         background="団地の**高齢化**が進んでいます。\n\n坂道も多い地域です。<script>x</script>",
-        budget_cap_yen=5_000_000, category="urban_development",
+        budget_cap_yen=5_000_000, category="urban_development", co_owners=[world.env.id],
+        note="予算を増額しました<script>n</script>",
     )
-    changed.co_owner_department_ids = [world.env.id]  # type: ignore[list-item]
-    challenges.update(session, world.actor(session), challenge.id, changed,  # type: ignore[arg-type]
-                      note="予算を増額しました<script>n</script>")
+    challenges.update(session, world.actor(session), challenge.id, changed)  # type: ignore[arg-type]
     move(session, world, challenge, Phase.ACCEPTING, "説明会を終えたため<b>x</b>")
 
     detail = client.get(f"/challenges/{challenge.id}").text

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 from cocreate import i18n
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
+from cocreate.forms import parse_whole_number
 from cocreate.web.forms import parse_local_datetime
 from proposals import challenges, lifecycle
 from proposals.models import Challenge, ChallengeRevision, Phase, PhaseChange
-from proposals.staff_routes import parse_whole_number
 from tests.factories import create_challenge, sign_in
 from tests.helpers import QueryLog, assert_no_live_markup
 from tests.proposals.staff_helpers import (
@@ -280,6 +280,23 @@ def test_invalid_forms_are_shown_again_with_400_and_change_nothing(
     assert response.status_code == 303
     session.expire_all()
     assert session.get(Challenge, ward.draft.id).title == "一つ目"  # type: ignore[union-attr]
+
+
+def test_a_field_left_out_is_refused_like_an_empty_one_and_what_was_sent_comes_back(
+    client: TestClient[Litestar], session: Session, ward: Ward
+) -> None:
+    sign_in(client, ward.people["staff"])
+    url = f"/staff/challenges/{ward.draft.id}/edit"
+    before = snapshot(session, ward.draft.id)
+    response = post(client, url, {key: value for key, value in complete_form(co_owners=str(ward.env.id)).items()
+                                  if key != "title"})
+    assert response.status_code == 400 and 'href="#field-title"' in response.text
+    assert f'id="co-owner-{ward.env.id}" name="co_owners" value="{ward.env.id}" checked' in response.text
+    assert 'value="実現可能性"' in response.text and 'value="2030-04-01T09:00"' in response.text
+    assert snapshot(session, ward.draft.id) == before
+    moved = post(client, f"/staff/challenges/{ward.published.id}/phase", {})
+    assert moved.status_code == 400
+    assert 'href="#field-phase"' in moved.text and 'href="#field-reason"' in moved.text
 
 
 def test_the_new_page_asks_for_one_of_your_departments(client: TestClient[Litestar], session: Session, ward: Ward) -> None:

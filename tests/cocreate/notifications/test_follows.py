@@ -257,7 +257,7 @@ def test_authors_follow_what_they_create(session: Session, w: World, app: Litest
         return Principal.load(session, user)
 
     challenge = challenges.create_draft(session, actor(w.staff), w.department.id,  # type: ignore[arg-type]
-                                        challenges.ChallengeInput(title="新しい課題", category="environment_energy"))
+                                        challenges.ChallengeForm(title="新しい課題", category="environment_energy"))
     assert ("challenge", challenge.id) in follows_of(session, w.staff)
 
     trial = trials.create(session, actor(w.coordinator), trials.TrialInput(
