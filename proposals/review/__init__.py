@@ -21,7 +21,7 @@ Rules, all checked here whatever the caller:
   the members of the authoring organisations and the followers of the challenge and of each proposal,
   once per proposal and person.
 
-The package: :mod:`.forms` (what the forms send, their limits and field names), :mod:`.access` (who
+The package: :mod:`.forms` (what the forms send, typed; their limits and field names), :mod:`.access` (who
 may review what, and the shared reads), :mod:`.workflow` (the services, each a unit of work) and
 :mod:`.views` (the pages' view-models). What other modules use is re-exported here, so
 ``from proposals import review`` gives the whole public API.
@@ -43,10 +43,18 @@ from proposals.review.forms import (
     RATIONALE_MAX,
     SCORES,
     SEARCH_MAX,
-    ReviewInput,
+    AssignForm,
+    ConflictAnswer,
+    DecisionForm,
+    DecisionsForm,
+    DeclareForm,
+    PublishForm,
+    ReviewForm,
+    UnassignForm,
     outcome_field,
     rationale_field,
     score_field,
+    typed_scores,
 )
 from proposals.review.views import (
     OUTCOME_LABELS,
@@ -95,18 +103,26 @@ __all__ = [
     "SCORES",
     "SEARCH_MAX",
     "STATE_LABELS",
+    "AssignForm",
     "AssignedChallenge",
     "AssignedReviewer",
     "ChallengeReview",
+    "ConflictAnswer",
+    "DecisionForm",
     "DecisionRow",
     "Decisions",
+    "DecisionsForm",
+    "DeclareForm",
     "OtherReview",
     "ProposalReview",
     "ProposalToReview",
+    "PublishForm",
     "ResultRow",
     "Results",
+    "ReviewForm",
     "ReviewInput",
     "ReviewState",
+    "UnassignForm",
     "assign",
     "assigned_reviewers",
     "candidates",
@@ -131,6 +147,7 @@ __all__ = [
     "save_review",
     "score_field",
     "silent_reviewers",
+    "typed_scores",
     "unassign",
     "weighted_total",
 ]

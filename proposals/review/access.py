@@ -4,15 +4,14 @@ and the reads the review's pages and services share.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Role, RoleAssignment, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import Forbidden, NotFound
 from cocreate.i18n import gettext as _
 from proposals import lifecycle
 from proposals.models import (
@@ -25,18 +24,6 @@ from proposals.models import (
     Review,
     ReviewerAssignment,
 )
-
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
-
-
-class NotFound(NotFoundException):
-    """The challenge or proposal does not exist (or is not one the actor may review)."""
-
-
-def clean(text: str) -> str:
-    """Normalised line ends, no control characters but tabs and newlines, trimmed."""
-    return CONTROL_CHARS.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
-
 
 # --- loading and permissions ---------------------------------------------------------------------
 
@@ -79,16 +66,19 @@ def criteria_of(session: Session, challenge_id: int) -> list[ChallengeCriterion]
 
 
 def submitted(challenge_id: int) -> tuple[Any, ...]:
+    """The conditions of the challenge's submitted proposals (the ones reviewed and decided on)."""
     return (Proposal.challenge_id == challenge_id, Proposal.status == ProposalStatus.SUBMITTED)
 
 
 def eligible_condition() -> Any:
+    """The condition of the users who may review: the reviewer role or ward staff."""
     return col(User.id).in_(select(RoleAssignment.user_id).where(
         col(RoleAssignment.role).in_([Role.REVIEWER, Role.STAFF])))
 
 
 def reviewable(session: Session, actor: Principal, proposal_id: int,
-                lock: bool = False) -> tuple[Challenge, Proposal, User]:
+               lock: bool = False) -> tuple[Challenge, Proposal, User]:
+    """A submitted proposal, its challenge (locked with ``lock``) and the actor, an assigned reviewer."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None or proposal.status is not ProposalStatus.SUBMITTED:
         raise NotFound()
@@ -100,6 +90,7 @@ def reviewable(session: Session, actor: Principal, proposal_id: int,
 
 
 def my_review(session: Session, user_id: int, proposal_id: int) -> tuple[ConflictDeclaration | None, Review | None]:
+    """A reviewer's declaration and review (draft or submitted) of a proposal, if any."""
     declaration = session.get(ConflictDeclaration, (user_id, proposal_id))
     review = session.exec(select(Review).where(Review.proposal_id == proposal_id,
                                                Review.reviewer_id == user_id)).first()
@@ -108,10 +99,10 @@ def my_review(session: Session, user_id: int, proposal_id: int) -> tuple[Conflic
 
 def silent_reviewers(session: Session, challenge_id: int) -> list[str]:
     """The assigned reviewers of the challenge who have submitted no review yet (their names)."""
-    submitted = (select(Review.id).join(Proposal, col(Proposal.id) == Review.proposal_id)
-                 .where(Review.reviewer_id == ReviewerAssignment.user_id, Proposal.challenge_id == challenge_id,
-                        col(Review.submitted_at).is_not(None)))
+    reviewed = (select(Review.id).join(Proposal, col(Proposal.id) == Review.proposal_id)
+                .where(Review.reviewer_id == ReviewerAssignment.user_id, Proposal.challenge_id == challenge_id,
+                       col(Review.submitted_at).is_not(None)))
     return list(session.exec(
         select(User.display_name).join(ReviewerAssignment, col(ReviewerAssignment.user_id) == User.id)
-        .where(ReviewerAssignment.challenge_id == challenge_id, ~sa.exists(submitted))
+        .where(ReviewerAssignment.challenge_id == challenge_id, ~sa.exists(reviewed))
         .order_by(col(User.display_name))).all())

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.forms import as_text, text_error
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.web.pagination import Page, paginate
@@ -36,7 +37,6 @@ from proposals.models import (
 )
 from proposals.phases import Action
 from proposals.review.access import (
-    clean,
     criteria_of,
     eligible_condition,
     load_challenge,
@@ -91,8 +91,8 @@ def assigned_reviewers(session: Session, challenge_id: int) -> list[AssignedRevi
 
 def candidates(session: Session, challenge_id: int, query: str) -> list[User]:
     """Users who may be assigned (reviewer role or ward staff), not yet assigned, by name or e-mail."""
-    text = " ".join(clean(query).split())[:SEARCH_MAX]
-    if not text:
+    text = " ".join(as_text(query).split())[:SEARCH_MAX]
+    if not text or text_error(text, SEARCH_MAX, single_line=True):  # characters no name or address has
         return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     assigned = select(ReviewerAssignment.user_id).where(ReviewerAssignment.challenge_id == challenge_id)

@@ -5,24 +5,24 @@ scoring, saving and publishing the decisions (and notifying them).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cocreate import audit
 from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
+from cocreate.forms import Problems
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
-from cocreate.web.forms import parse_id as _parse_id
 from proposals import lifecycle, phases
 from proposals.models import (
     Challenge,
@@ -37,7 +37,6 @@ from proposals.models import (
 )
 from proposals.phases import Action
 from proposals.review.access import (
-    clean,
     criteria_of,
     eligible_condition,
     is_assigned,
@@ -48,12 +47,11 @@ from proposals.review.access import (
     submitted,
 )
 from proposals.review.forms import (
-    COMMENT_MAX,
-    CONFLICT_NOTE_MAX,
-    RATIONALE_MAX,
-    ReviewInput,
+    NOT_A_REVIEWER,
+    DecisionsForm,
+    DeclareForm,
+    ReviewForm,
     outcome_field,
-    parse_score,
     rationale_field,
     score_field,
 )
@@ -94,239 +92,194 @@ KINDS = {
 """This module's notification kinds (listed in the proposals manifest)."""
 
 
-def assign(session: Session, actor: Principal, challenge_id: int, user_id: str | int) -> User:
-    """Assign a reviewer (owning staff; audited). Commits."""
+@transactional
+def assign(session: Session, actor: Principal, challenge_id: int, user_id: int) -> User:
+    """Assign a reviewer (owning staff; audited)."""
     staff = require_signed_in(actor)
     challenge = owned_challenge(session, actor, challenge_id, lock=True)
-    target_id = _parse_id(user_id)
-    user = session.exec(select(User).where(col(User.id) == target_id, eligible_condition(),
-                                           col(User.deleted_at).is_(None))).first() if target_id else None
-    error = None
+    user = session.exec(select(User).where(col(User.id) == user_id, eligible_condition(),
+                                           col(User.deleted_at).is_(None))).first()
     if user is None:
-        error = _("Choose a person from the search results.")
-    elif is_assigned(session, user.id, challenge.id):  # type: ignore[arg-type]
-        error = _("%(name)s is already a reviewer of this challenge.", name=user.display_name)
-    elif challenge.decisions_published_at is not None:
-        error = _("The decisions on this challenge have been published; the review is over.")
-    if error:
-        session.rollback()
-        raise Invalid({"user_id": error})
-    assert user is not None
+        raise Invalid({"user_id": _("Choose a person from the search results.")})
+    if is_assigned(session, user.id, challenge.id):  # type: ignore[arg-type]
+        raise Invalid({"user_id": _already_reviewer(user)})
+    if challenge.decisions_published_at is not None:
+        raise Invalid({"user_id": _("The decisions on this challenge have been published; the review is over.")})
     session.add(ReviewerAssignment(challenge_id=challenge.id, user_id=user.id, assigned_by_id=staff.id))  # type: ignore[arg-type]
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # assigned at the same moment from another window
+        raise Invalid({"user_id": _already_reviewer(user)}) from None
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="review.reviewer_assigned",
                  target_type=CHALLENGE, target_id=str(challenge.id), details={"user_id": user.id})
-    try:
-        session.commit()
-    except IntegrityError:  # assigned at the same moment from another window
-        session.rollback()
-        raise Invalid({"user_id": _("%(name)s is already a reviewer of this challenge.",
-                                             name=user.display_name)}) from None
     return user
 
 
-def unassign(session: Session, actor: Principal, challenge_id: int, user_id: str | int) -> User:
-    """Remove a reviewer who has submitted nothing yet (owning staff; audited). Their drafts go. Commits."""
+def _already_reviewer(user: User) -> str:
+    return _("%(name)s is already a reviewer of this challenge.", name=user.display_name)
+
+
+@transactional
+def unassign(session: Session, actor: Principal, challenge_id: int, user_id: int) -> User:
+    """Remove a reviewer who has submitted nothing yet (owning staff; audited). Their drafts go."""
     staff = require_signed_in(actor)
     challenge = owned_challenge(session, actor, challenge_id, lock=True)
-    target_id = _parse_id(user_id)
     row = session.exec(select(ReviewerAssignment, User).join(User, col(User.id) == ReviewerAssignment.user_id)
                        .where(ReviewerAssignment.challenge_id == challenge.id,
-                              ReviewerAssignment.user_id == target_id)).first() if target_id else None
+                              ReviewerAssignment.user_id == user_id)).first()
     if row is None:
-        session.rollback()
-        raise Invalid({"remove": _("This person is not a reviewer of this challenge.")})
+        raise Invalid({"remove": str(NOT_A_REVIEWER)})
     assignment, user = row
     mine = select(Proposal.id).where(Proposal.challenge_id == challenge.id)
     reviews = session.exec(select(Review).where(Review.reviewer_id == user.id,
                                                 col(Review.proposal_id).in_(mine))).all()
     if any(review.submitted_at is not None for review in reviews):
-        session.rollback()
         raise Invalid({"remove": _("%(name)s has already submitted reviews, which stay part of the "
-                                            "record; they cannot be removed.", name=user.display_name)})
+                                   "record; they cannot be removed.", name=user.display_name)})
     for review in reviews:
         session.delete(review)
     session.delete(assignment)
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="review.reviewer_unassigned",
                  target_type=CHALLENGE, target_id=str(challenge.id),
                  details={"user_id": user.id, "drafts_deleted": len(reviews)})
-    session.commit()
     return user
 
 
-def _require_phase(challenge: Challenge, action: Action, key: str, session: Session) -> None:
+def _require_phase(challenge: Challenge, action: Action, key: str) -> None:
     decision = phases.check(challenge.phase, action)
     if not decision:
-        session.rollback()
         raise Invalid({key: decision.reason})
 
 
-def declare_conflict(session: Session, actor: Principal, proposal_id: int, has_conflict: str,
-                     note: str = "") -> ConflictDeclaration:
-    """Declare a conflict of interest (``yes``) or none (``no``) for a proposal. Commits.
+@transactional
+def declare_conflict(session: Session, actor: Principal, proposal_id: int, form: DeclareForm) -> ConflictDeclaration:
+    """Declare a conflict of interest with a proposal, or none.
 
     It can be changed until the review is submitted; declaring a conflict deletes a draft review.
     """
     challenge, proposal, user = reviewable(session, actor, proposal_id, lock=True)
-    _require_phase(challenge, Action.REVIEW, "has_conflict", session)
-    text = clean(note)
-    errors: dict[str, str] = {}
-    if has_conflict not in ("yes", "no"):
-        errors["has_conflict"] = _("Say whether you have a conflict of interest with this proposal.")
-    if len(text) > CONFLICT_NOTE_MAX:
-        errors["note"] = _("Use at most %(max)s characters.", max=CONFLICT_NOTE_MAX)
+    _require_phase(challenge, Action.REVIEW, "has_conflict")
     declaration, review = my_review(session, user.id, proposal.id)  # type: ignore[arg-type]
     if review is not None and review.submitted_at is not None:
-        errors["has_conflict"] = _("You have already submitted your review of this proposal.")
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    conflict = has_conflict == "yes"
+        raise Invalid({"has_conflict": _("You have already submitted your review of this proposal.")})
     if declaration is None:
         declaration = ConflictDeclaration(reviewer_id=user.id, proposal_id=proposal.id,  # type: ignore[arg-type]
-                                          has_conflict=conflict, note=text)
+                                          has_conflict=form.conflict, note=form.note)
         session.add(declaration)
     else:
-        declaration.has_conflict = conflict
-        declaration.note = text
+        declaration.has_conflict = form.conflict
+        declaration.note = form.note
         declaration.updated_at = utcnow()
-    if conflict and review is not None:
+    if form.conflict and review is not None:
         session.delete(review)
-    session.commit()
     return declaration
 
 
-def save_review(session: Session, actor: Principal, proposal_id: int, data: ReviewInput, *,
+@transactional
+def save_review(session: Session, actor: Principal, proposal_id: int, form: ReviewForm, *,
                 submit: bool) -> Review:
-    """Save a draft review, or submit it (every criterion scored and a comment written). Commits.
+    """Save a draft review, or submit it (every criterion scored and a comment written).
 
     Scores are whole numbers 1–5; a submitted review cannot be changed.
     """
     challenge, proposal, user = reviewable(session, actor, proposal_id, lock=True)
-    _require_phase(challenge, Action.REVIEW, "review", session)
+    _require_phase(challenge, Action.REVIEW, "review")
     declaration, review = my_review(session, user.id, proposal.id)  # type: ignore[arg-type]
     if declaration is None:
-        session.rollback()
         raise Invalid({"review": _("First declare whether you have a conflict of interest.")})
     if declaration.has_conflict:
-        session.rollback()
-        raise Invalid({"review": _("You declared a conflict of interest, so you cannot score this "
-                                            "proposal.")})
+        raise Invalid({"review": _("You declared a conflict of interest, so you cannot score this proposal.")})
     if review is not None and review.submitted_at is not None:
-        session.rollback()
         raise Invalid({"review": _("You have already submitted your review of this proposal.")})
     criteria = criteria_of(session, challenge.id)  # type: ignore[arg-type]
-    errors: dict[str, str] = {}
+    problems = Problems()
     scores: dict[int, int] = {}
     for criterion in criteria:
         assert criterion.id is not None
-        raw = (data.scores.get(criterion.id) or "").strip()
-        if not raw:
-            if submit:
-                errors[score_field(criterion.id)] = _("Score “%(name)s” from 1 to 5.", name=criterion.name)
-            continue
-        value = parse_score(raw)
-        if value is None:
-            errors[score_field(criterion.id)] = _("Choose a score from 1 to 5 for “%(name)s”.", name=criterion.name)
-        else:
-            scores[criterion.id] = value
-    comment = clean(data.comment)
-    if len(comment) > COMMENT_MAX:
-        errors["comment"] = _("Use at most %(max)s characters.", max=COMMENT_MAX)
-    elif submit and not comment:
-        errors["comment"] = _("Write a comment on the proposal.")
+        if criterion.id in form.unreadable:
+            problems.add(score_field(criterion.id), _("Choose a score from 1 to 5 for “%(name)s”.",
+                                                      name=criterion.name))
+        elif criterion.id in form.scores:
+            scores[criterion.id] = form.scores[criterion.id]
+        elif submit:
+            problems.add(score_field(criterion.id), _("Score “%(name)s” from 1 to 5.", name=criterion.name))
+    if submit and not form.comment:
+        problems.add("comment", _("Write a comment on the proposal."))
     if submit and not criteria:
-        errors["review"] = _("This challenge has no evaluation criteria to score yet.")
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+        problems.add("review", _("This challenge has no evaluation criteria to score yet."))
+    problems.raise_any()
     now = utcnow()
-    if review is None:
-        review = Review(proposal_id=proposal.id, reviewer_id=user.id)  # type: ignore[arg-type]
-        session.add(review)
-        session.flush()
-    review.comment = comment
-    review.updated_at = now
-    if submit:
-        review.submitted_at = now
-    session.execute(sa.delete(ReviewScore).where(col(ReviewScore.review_id) == review.id))
-    for criterion_id, value in scores.items():
-        session.add(ReviewScore(review_id=review.id, criterion_id=criterion_id, score=value))  # type: ignore[arg-type]
     try:
-        session.commit()
-    except IntegrityError:  # the same review saved from another window at the same moment
-        session.rollback()
+        if review is None:
+            review = Review(proposal_id=proposal.id, reviewer_id=user.id)  # type: ignore[arg-type]
+            session.add(review)
+            session.flush()
+        review.comment = form.comment
+        review.updated_at = now
+        if submit:
+            review.submitted_at = now
+        session.execute(sa.delete(ReviewScore).where(col(ReviewScore.review_id) == review.id))
+        for criterion_id, value in scores.items():
+            session.add(ReviewScore(review_id=review.id, criterion_id=criterion_id, score=value))  # type: ignore[arg-type]
+        session.flush()
+    except sa.exc.IntegrityError:  # the same review saved from another window at the same moment
         raise Invalid({"review": _("Your review was saved from another window at the same time. "
-                                            "Reload the page and try again.")}) from None
+                                   "Reload the page and try again.")}) from None
     return review
 
 
-def _decide_guard(session: Session, challenge: Challenge, key: str) -> None:
+def _decide_guard(challenge: Challenge, key: str) -> None:
     # Published first: publishing moves the challenge to DECIDED, and "already published" is the
     # reason that matters then, not the phase.
     if challenge.decisions_published_at is not None:
-        session.rollback()
         raise Invalid({key: _("The decisions on this challenge have already been published.")})
-    _require_phase(challenge, Action.DECIDE, key, session)
+    _require_phase(challenge, Action.DECIDE, key)
 
 
-def save_decisions(session: Session, actor: Principal, challenge_id: int,
-                   entries: Mapping[int, tuple[str, str]]) -> int:
+@transactional
+def save_decisions(session: Session, actor: Principal, challenge_id: int, form: DecisionsForm) -> int:
     """Save outcomes and rationales privately (owning staff, review phase, before publishing; audited).
 
-    ``entries`` maps proposal id -> (outcome value or "", rationale). A proposal left out keeps what it
-    had. A proposal with an outcome needs a rationale; a rationale needs an outcome. Returns how many
-    proposals changed. Commits.
+    A proposal the form leaves out keeps what it had, and so does one that is not a submitted proposal
+    of the challenge. A proposal with an outcome needs a rationale; a rationale needs an outcome.
+    Returns how many proposals changed.
     """
     staff = require_signed_in(actor)
     challenge = owned_challenge(session, actor, challenge_id, lock=True)
-    _decide_guard(session, challenge, "decisions")
+    _decide_guard(challenge, "decisions")
     proposals = {p.id: p for p in session.exec(select(Proposal).where(*submitted(challenge.id))).all()}  # type: ignore[arg-type]
-    errors: dict[str, str] = {}
-    cleaned: dict[int, tuple[DecisionOutcome | None, str]] = {}
-    for proposal_id, (raw_outcome, raw_rationale) in entries.items():
-        if proposal_id not in proposals:
-            continue
-        rationale = clean(raw_rationale)
-        outcome = None
-        if raw_outcome:
-            try:
-                outcome = DecisionOutcome(raw_outcome)
-            except ValueError:
-                errors[outcome_field(proposal_id)] = _("Choose selected, not selected or on hold.")
-                continue
+    entries = {proposal_id: entry for proposal_id, entry in form.entries.items() if proposal_id in proposals}
+    problems = Problems()
+    for proposal_id, entry in entries.items():
         title = proposals[proposal_id].title
-        if len(rationale) > RATIONALE_MAX:
-            errors[rationale_field(proposal_id)] = _("Use at most %(max)s characters.", max=RATIONALE_MAX)
-        elif outcome is not None and not rationale:
-            errors[rationale_field(proposal_id)] = _("Write the public rationale for “%(title)s”.", title=title)
-        elif outcome is None and rationale:
-            errors[outcome_field(proposal_id)] = _("Choose the outcome for “%(title)s”.", title=title)
-        cleaned[proposal_id] = (outcome, rationale)
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+        if entry.outcome is not None and not entry.rationale:
+            problems.add(rationale_field(proposal_id), _("Write the public rationale for “%(title)s”.", title=title))
+        elif entry.outcome is None and entry.rationale:
+            problems.add(outcome_field(proposal_id), _("Choose the outcome for “%(title)s”.", title=title))
+    problems.raise_any()
     now = utcnow()
     changes = {}
-    for proposal_id, (outcome, rationale) in cleaned.items():
+    for proposal_id, entry in entries.items():
         proposal = proposals[proposal_id]
-        if proposal.decision == outcome and proposal.decision_rationale == rationale:
+        outcome = entry.outcome
+        if proposal.decision == outcome and proposal.decision_rationale == entry.rationale:
             continue
         changes[str(proposal_id)] = {"outcome": outcome.value if outcome else None,
                                      "previous": proposal.decision.value if proposal.decision else None}
         proposal.decision = outcome
-        proposal.decision_rationale = rationale
+        proposal.decision_rationale = entry.rationale
         proposal.decided_at = now if outcome else None
         proposal.decided_by_id = staff.id if outcome else None
     if changes:
         audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="challenge.decisions_saved",
                      target_type=CHALLENGE, target_id=str(challenge.id), details={"proposals": changes})
-    session.commit()
     return len(changes)
 
 
+@transactional
 def publish_decisions(session: Session, settings: Settings, actor: Principal, challenge_id: int, *,
                       without_reviews: bool = False) -> Challenge:
-    """Publish every decision of the challenge at once and notify (owning staff; audited). Commits.
+    """Publish every decision of the challenge at once and notify (owning staff; audited).
 
     Refused unless each submitted proposal has an outcome and a rationale, and refused the second time.
     Refused too while an assigned reviewer has submitted no review at all, unless staff confirm that they
@@ -334,21 +287,18 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
     """
     staff = require_signed_in(actor)
     challenge = owned_challenge(session, actor, challenge_id, lock=True)
-    _decide_guard(session, challenge, "publish")
+    _decide_guard(challenge, "publish")
     proposals = session.exec(select(Proposal).where(*submitted(challenge.id))  # type: ignore[arg-type]
                              .order_by(col(Proposal.id))).all()
     if not proposals:
-        session.rollback()
         raise Invalid({"publish": _("There are no submitted proposals to decide on.")})
     missing = [p for p in proposals if p.decision is None or not p.decision_rationale.strip()]
     if missing:
-        session.rollback()
         raise Invalid({"publish": _(
             "Every proposal needs an outcome and a public rationale before publishing; %(count)s still lack one.",
             count=len(missing))})
     silent = silent_reviewers(session, challenge.id)  # type: ignore[arg-type]
     if silent and not without_reviews:
-        session.rollback()
         raise Invalid({"publish": _(
             "Assigned reviewers have submitted no review yet: %(names)s. Wait for their reviews, or confirm that "
             "you publish without them.", names="、".join(silent))})
@@ -364,7 +314,6 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="challenge.decisions_published",
                  target_type=CHALLENGE, target_id=str(challenge.id), details=counts)
     notify_decisions(session, settings, challenge, list(proposals), actor_id=staff.id)
-    session.commit()
     return challenge
 
 

@@ -44,6 +44,15 @@ def _form(world: World, **entries: tuple[str, str]) -> dict[str, str]:
     return data
 
 
+def _entries(entries: dict[int, tuple[str, str]]) -> review.DecisionsForm:
+    """The decisions form as posted: proposal id -> (outcome, rationale)."""
+    data: dict[str, str] = {}
+    for proposal_id, (outcome, rationale) in entries.items():
+        data[review.outcome_field(proposal_id)] = outcome
+        data[review.rationale_field(proposal_id)] = rationale
+    return review.DecisionsForm.parse(data)
+
+
 def _decided(session: Session, proposal: Proposal) -> Proposal:
     fresh = session.get(Proposal, proposal.id, populate_existing=True)
     assert fresh is not None
@@ -86,19 +95,19 @@ def test_decision_validation(session: Session, world: World, xss_payloads: list[
     ]
     for entries, key in cases:
         with pytest.raises(Invalid) as failed:
-            review.save_decisions(session, staff, world.challenge.id, entries)
+            review.save_decisions(session, staff, world.challenge.id, _entries(entries))
         assert key in failed.value.errors, entries
     assert _decided(session, world.p1).decision is None
     # A draft proposal is not part of the decisions: it is ignored.
-    assert review.save_decisions(session, staff, world.challenge.id, {world.draft.id: ("selected", "x")}) == 0
+    assert review.save_decisions(session, staff, world.challenge.id, _entries({world.draft.id: ("selected", "x")})) == 0
     assert _decided(session, world.draft).decision is None
 
     hostile = "\n".join(xss_payloads)[: review.RATIONALE_MAX]
-    review.save_decisions(session, staff, world.challenge.id, {world.p1.id: ("not_selected", hostile)})
+    review.save_decisions(session, staff, world.challenge.id, _entries({world.p1.id: ("not_selected", hostile)}))
     assert _decided(session, world.p1).decision_rationale == hostile.strip()
     with pytest.raises(Forbidden):
         review.save_decisions(session, actor(session, world.people["other_staff"]), world.challenge.id,
-                              {world.p1.id: ("selected", "理由")})
+                              _entries({world.p1.id: ("selected", "理由")}))
 
 
 def test_decisions_only_in_review_phase(session: Session, world: World, settings: Settings) -> None:
@@ -108,7 +117,7 @@ def test_decisions_only_in_review_phase(session: Session, world: World, settings
         session.add(world.challenge)
         session.commit()
         with pytest.raises(Invalid) as failed:
-            review.save_decisions(session, staff, world.challenge.id, {world.p1.id: ("selected", "理由")})
+            review.save_decisions(session, staff, world.challenge.id, _entries({world.p1.id: ("selected", "理由")}))
         assert "decisions" in failed.value.errors
         with pytest.raises(Invalid):
             review.publish_decisions(session, settings, staff, world.challenge.id)

@@ -173,10 +173,11 @@ def test_review_only_in_review_phase(session: Session, world: World) -> None:
     session.commit()
     reviewer = actor(session, world.people["reviewer_a"])
     with pytest.raises(Invalid) as failed:
-        review.declare_conflict(session, reviewer, world.p1.id, "no")
+        review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="no"))
     assert "has_conflict" in failed.value.errors
     with pytest.raises(Forbidden):
-        review.declare_conflict(session, actor(session, world.people["reviewer_c"]), world.p1.id, "no")
+        review.declare_conflict(session, actor(session, world.people["reviewer_c"]), world.p1.id,
+                                review.DeclareForm(has_conflict="no"))
 
 
 def test_blind_until_submitted(client: TestClient[Litestar], session: Session, world: World) -> None:
@@ -209,10 +210,10 @@ def test_blind_until_submitted(client: TestClient[Litestar], session: Session, w
 @pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_declaring_conflict_drops_a_draft(session: Session, world: World) -> None:
     reviewer = actor(session, world.people["reviewer_a"])
-    review.declare_conflict(session, reviewer, world.p1.id, "no")
-    review.save_review(session, reviewer, world.p1.id, review.ReviewInput({world.criteria[0].id: "3"}, "途中"),  # type: ignore[index]
-                       submit=False)
-    review.declare_conflict(session, reviewer, world.p1.id, "yes", "関係があります")
+    review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="no"))
+    review.save_review(session, reviewer, world.p1.id,
+                       review.ReviewForm(scores={world.criteria[0].id: "3"}, comment="途中"), submit=False)
+    review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="yes", note="関係があります"))
     assert session.exec(select(Review)).first() is None
 
 
@@ -310,7 +311,7 @@ def test_results_query_count_is_constant(client: TestClient[Litestar], session: 
 def test_reviewer_sees_own_progress(session: Session, world: World) -> None:
     reviewer = actor(session, world.people["reviewer_a"])
     add_review(session, world.p1, world.people["reviewer_a"], [3, 3], criteria=world.criteria)
-    review.declare_conflict(session, reviewer, world.p2.id, "yes")
+    review.declare_conflict(session, reviewer, world.p2.id, review.DeclareForm(has_conflict="yes"))
     page = review.my_challenges(session, reviewer)
     assert [(i.proposals, i.submitted, i.conflicts, i.remaining) for i in page.items] == [(2, 1, 1, 0)]
     states = {i.proposal.id: i.state for i in review.challenge_for_reviewer(session, reviewer, world.challenge.id).page.items}
