@@ -120,7 +120,6 @@ __all__ = [
     "ResultRow",
     "Results",
     "ReviewForm",
-    "ReviewInput",
     "ReviewState",
     "UnassignForm",
     "assign",
