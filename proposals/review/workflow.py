@@ -101,22 +101,19 @@ def assign(session: Session, actor: Principal, challenge_id: int, user_id: int) 
                                            col(User.deleted_at).is_(None))).first()
     if user is None:
         raise Invalid({"user_id": _("Choose a person from the search results.")})
+    already = _("%(name)s is already a reviewer of this challenge.", name=user.display_name)
     if is_assigned(session, user.id, challenge.id):  # type: ignore[arg-type]
-        raise Invalid({"user_id": _already_reviewer(user)})
+        raise Invalid({"user_id": already})
     if challenge.decisions_published_at is not None:
         raise Invalid({"user_id": _("The decisions on this challenge have been published; the review is over.")})
     session.add(ReviewerAssignment(challenge_id=challenge.id, user_id=user.id, assigned_by_id=staff.id))  # type: ignore[arg-type]
     try:
         session.flush()
     except sa.exc.IntegrityError:  # assigned at the same moment from another window
-        raise Invalid({"user_id": _already_reviewer(user)}) from None
+        raise Invalid({"user_id": already}) from None
     audit.record(session, actor_id=staff.id, actor_label=_label(staff), action="review.reviewer_assigned",
                  target_type=CHALLENGE, target_id=str(challenge.id), details={"user_id": user.id})
     return user
-
-
-def _already_reviewer(user: User) -> str:
-    return _("%(name)s is already a reviewer of this challenge.", name=user.display_name)
 
 
 @transactional

@@ -110,6 +110,23 @@ def test_decision_validation(session: Session, world: World, xss_payloads: list[
                               _entries({world.p1.id: ("selected", "理由")}))
 
 
+def test_a_refused_decisions_form_is_shown_again_as_sent(client: TestClient[Litestar], session: Session,
+                                                          world: World) -> None:
+    sign_in(client, world.people["staff"])
+    url = f"/staff/challenges/{world.challenge.id}/decisions"
+    refused = post(client, url, _form(world, p1=("selected", "  "), p2=("", "保留の理由")))
+    assert refused.status_code == 400
+    assert f'id="field-rationale-{world.p1.id}-error"' in refused.text and "AIデマンド交通" in refused.text
+    assert f'id="field-outcome-{world.p2.id}-error"' in refused.text
+    assert '<option value="selected" selected>' in refused.text and "保留の理由</textarea>" in refused.text
+    control = post(client, url, _form(world, p1=("selected", "理由\x00です")))
+    assert control.status_code == 400 and f'id="field-rationale-{world.p1.id}-error"' in control.text
+    unknown = post(client, url, _form(world, p1=("maybe", "理由")))
+    assert unknown.status_code == 400 and f'id="field-outcome-{world.p1.id}-error"' in unknown.text
+    assert _decided(session, world.p1).decision is None and _decided(session, world.p2).decision is None
+    assert session.exec(select(AuditEntry)).first() is None
+
+
 def test_decisions_only_in_review_phase(session: Session, world: World, settings: Settings) -> None:
     staff = actor(session, world.people["staff"])
     for phase in ("voting", "decided"):
