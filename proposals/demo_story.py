@@ -924,7 +924,8 @@ def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[
 
             def declare(item: DemoReview = item) -> None:
                 review.declare_conflict(session, act(item.reviewer), ids[item.proposal],  # type: ignore[arg-type]
-                                        "yes" if item.conflict else "no", item.conflict)
+                                        review.DeclareForm(has_conflict="yes" if item.conflict else "no",
+                                                           note=item.conflict))
 
             step(when, declare, f"{item.reviewer} declares on {item.proposal}")
             if item.conflict:
@@ -933,7 +934,7 @@ def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[
 
             def score(item: DemoReview = item, scores: dict[int, str] = scores) -> None:  # type: ignore[assignment]
                 review.save_review(session, act(item.reviewer), ids[item.proposal],  # type: ignore[arg-type]
-                                   review.ReviewInput(scores=scores, comment=item.comment),  # type: ignore[arg-type]
+                                   review.ReviewForm(scores=scores, comment=item.comment),
                                    submit=item.submitted)
 
             step(when + timedelta(minutes=40), score,
@@ -944,9 +945,9 @@ def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[
     decisions = [item for item in story.proposals if item.decision is not None]
     if story.decided_day is not None and decisions:
         def save() -> None:
-            review.save_decisions(session, act(story.staff), challenge_id,
-                                  {ids[item.key]: (item.decision[0].value, item.decision[1])  # type: ignore[index]
-                                   for item in decisions})
+            review.save_decisions(session, act(story.staff), challenge_id, review.DecisionsForm(entries={
+                ids[item.key]: review.DecisionForm(outcome=item.decision[0], rationale=item.decision[1])  # type: ignore[index]
+                for item in decisions}))
 
         step(ward_time(today, story.decided_day, "10:00"), save, "save decisions")
         step(ward_time(today, story.decided_day, "16:00"),

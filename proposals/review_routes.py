@@ -1,7 +1,8 @@
 """Review (審査) pages: reviewers score under /review, owning staff assign reviewers, read the results
 and publish decisions under /staff/challenges/{id}. HTTP only: the rules live in ``proposals.review``.
 
-Every form works without JavaScript (POST, then 303; errors re-render the page with 400).
+Every form works without JavaScript (POST, then 303; errors re-render the page with 400, through
+:func:`cocreate.web.forms.again_on_invalid`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from sqlmodel import Session
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import has_any_role, principal_of
 from cocreate.errors import Invalid
+from cocreate.forms import as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 from proposals import review
@@ -55,7 +56,7 @@ def challenge_page(request: Request, db_session: DbSession, challenge_id: FromPa
 
 
 def _proposal_page(request: Request, db_session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
-                   typed: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+                   typed: dict[str, Any] | None = None) -> Template:
     """The reviewer's page of a proposal; ``typed`` re-shows what was sent with a form that failed."""
     found = review.proposal_for_reviewer(db_session, principal_of(request), proposal_id)
     form = {"comment": found.review.comment if found.review else "",
@@ -63,8 +64,7 @@ def _proposal_page(request: Request, db_session: Session, proposal_id: int, *, e
             "note": found.declaration.note if found.declaration else "",
             "scores": {cid: str(score) for cid, score in found.scores.items()}} | (typed or {})
     return render(request, PROPOSAL_PAGE, {"r": found, "errors": errors or {}, "form": form,
-                                           "scores": review.SCORES, "score_field": review.score_field},
-                  status_code=status_code)
+                                           "scores": review.SCORES, "score_field": review.score_field})
 
 
 @get("/review/proposals/{proposal_id:int}", name="review-proposal", sync_to_thread=True)
@@ -72,37 +72,33 @@ def proposal_page(request: Request, db_session: DbSession, proposal_id: FromPath
     return _proposal_page(request, db_session, proposal_id)
 
 
+def _declare_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                   proposal_id: int, **_kwargs: Any) -> Template:
+    return _proposal_page(request, db_session, proposal_id, errors=failed.errors,
+                          typed={"has_conflict": as_text(form.get("has_conflict")), "note": as_text(form.get("note"))})
+
+
 @post("/review/proposals/{proposal_id:int}/conflict", name="review-conflict", sync_to_thread=True)
+@again_on_invalid(_declare_again)
 def declare(request: Request, db_session: DbSession, proposal_id: FromPath[int], data: Form) -> Template | Redirect:
-    has_conflict = _text(data, "has_conflict", 10)
-    note = _text(data, "note", review.CONFLICT_NOTE_MAX + 1000)
-    try:
-        declaration = review.declare_conflict(db_session, principal_of(request), proposal_id, has_conflict, note)
-    except Invalid as failed:
-        db_session.rollback()
-        return _proposal_page(request, db_session, proposal_id, errors=failed.errors, status_code=400,
-                              typed={"has_conflict": has_conflict, "note": note})
+    declaration = review.declare_conflict(db_session, principal_of(request), proposal_id,
+                                          review.DeclareForm.parse(data))
     message = (_("Your conflict of interest has been recorded. You will not score this proposal.")
                if declaration.has_conflict else _("Recorded: no conflict of interest. You can now score the proposal."))
     return after_post(request, f"/review/proposals/{proposal_id}", message=message)
 
 
+def _save_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                proposal_id: int, **_kwargs: Any) -> Template:
+    return _proposal_page(request, db_session, proposal_id, errors=failed.errors,
+                          typed={"comment": as_text(form.get("comment")), "scores": review.typed_scores(form)})
+
+
 @post("/review/proposals/{proposal_id:int}", name="review-save", sync_to_thread=True)
+@again_on_invalid(_save_again)
 def save(request: Request, db_session: DbSession, proposal_id: FromPath[int], data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    prefix = "score-"
-    scores: dict[int, str] = {}
-    for key in list(data)[:200]:
-        if key.startswith(prefix) and key[len(prefix):].isdigit() and len(key) < 20:
-            scores[int(key[len(prefix):])] = _text(data, key, 20)
-    values = review.ReviewInput(scores=scores, comment=_text(data, "comment", review.COMMENT_MAX + 1000))
-    submit = _text(data, "action", 20) == "submit"
-    try:
-        found = review.save_review(db_session, actor, proposal_id, values, submit=submit)
-    except Invalid as failed:
-        db_session.rollback()
-        return _proposal_page(request, db_session, proposal_id, errors=failed.errors, status_code=400,
-                              typed={"comment": values.comment, "scores": scores})
+    form = review.ReviewForm.parse(data)
+    found = review.save_review(db_session, principal_of(request), proposal_id, form, submit=form.submit)
     message = (_("Your review has been submitted. You can now see the other reviewers' submitted scores.")
                if found.submitted_at else _("Your draft has been saved. Submit it when every criterion is scored."))
     return after_post(request, f"/review/proposals/{proposal_id}", message=message)
@@ -112,13 +108,13 @@ def save(request: Request, db_session: DbSession, proposal_id: FromPath[int], da
 
 
 def _reviewers_page(request: Request, db_session: Session, challenge_id: int, query: str = "", *,
-                    errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+                    errors: dict[str, str] | None = None) -> Template:
     challenge = review.owned_challenge(db_session, principal_of(request), challenge_id)
     return render(request, REVIEWERS_PAGE, {
         "challenge": challenge, "reviewers": review.assigned_reviewers(db_session, challenge_id),
         "query": query, "candidates": review.candidates(db_session, challenge_id, query) if query.strip() else [],
         "errors": errors or {},
-    }, status_code=status_code)
+    })
 
 
 @get("/{challenge_id:int}/reviewers", name="staff-reviewers", sync_to_thread=True)
@@ -126,25 +122,34 @@ def reviewers(request: Request, db_session: DbSession, challenge_id: FromPath[in
     return _reviewers_page(request, db_session, challenge_id, q[:review.SEARCH_MAX])
 
 
+def _assign_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  challenge_id: int, **_kwargs: Any) -> Template:
+    """The reviewers page again, with the search that was shown when the person was chosen."""
+    return _reviewers_page(request, db_session, challenge_id, as_text(form.get("q"))[:review.SEARCH_MAX],
+                           errors=failed.errors)
+
+
 @post("/{challenge_id:int}/reviewers", name="staff-reviewer-assign", sync_to_thread=True)
+@again_on_invalid(_assign_again)
 def assign(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
-    try:
-        user = review.assign(db_session, principal_of(request), challenge_id, _text(data, "user_id", 30))
-    except Invalid as failed:
-        db_session.rollback()
-        return _reviewers_page(request, db_session, challenge_id, _text(data, "q", review.SEARCH_MAX),
-                               errors=failed.errors, status_code=400)
+    form = review.AssignForm.parse(data)
+    user = review.assign(db_session, principal_of(request), challenge_id, form.user_id)  # type: ignore[arg-type]
     return after_post(request, f"/staff/challenges/{challenge_id}/reviewers",
                       message=_("%(name)s is now a reviewer of this challenge.", name=user.display_name))
 
 
+def _unassign_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                    challenge_id: int, **_kwargs: Any) -> Template:
+    """The reviewers page again; the removal's error is shown above the list of reviewers."""
+    errors = {"remove" if name == "user_id" else name: text for name, text in failed.errors.items()}
+    return _reviewers_page(request, db_session, challenge_id, errors=errors)
+
+
 @post("/{challenge_id:int}/reviewers/remove", name="staff-reviewer-remove", sync_to_thread=True)
+@again_on_invalid(_unassign_again)
 def unassign(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
-    try:
-        user = review.unassign(db_session, principal_of(request), challenge_id, _text(data, "user_id", 30))
-    except Invalid as failed:
-        db_session.rollback()
-        return _reviewers_page(request, db_session, challenge_id, errors=failed.errors, status_code=400)
+    form = review.UnassignForm.parse(data)
+    user = review.unassign(db_session, principal_of(request), challenge_id, form.user_id)  # type: ignore[arg-type]
     return after_post(request, f"/staff/challenges/{challenge_id}/reviewers",
                       message=_("%(name)s is no longer a reviewer of this challenge.", name=user.display_name))
 
@@ -167,15 +172,14 @@ def results_csv(request: Request, db_session: DbSession, challenge_id: FromPath[
 
 
 def _decisions_page(request: Request, db_session: Session, challenge_id: int, *,
-                    form: dict[int, tuple[str, str]] | None = None, errors: dict[str, str] | None = None,
-                    status_code: int = 200) -> Template:
+                    form: dict[int, tuple[str, str]] | None = None, errors: dict[str, str] | None = None) -> Template:
     found = review.decisions(db_session, principal_of(request), challenge_id, form)
     options = [("", _("Not decided yet"))] + [(o.value, str(review.OUTCOME_LABELS[o])) for o in DecisionOutcome]
     return render(request, DECISIONS_PAGE, {
         "d": found, "errors": errors or {}, "options": options, "outcome_label": review.outcome_label,
         "outcome_field": review.outcome_field, "rationale_field": review.rationale_field,
         "rationale_max": review.RATIONALE_MAX,
-    }, status_code=status_code)
+    })
 
 
 @get("/{challenge_id:int}/decisions", name="staff-decisions", sync_to_thread=True)
@@ -183,34 +187,29 @@ def decisions(request: Request, db_session: DbSession, challenge_id: FromPath[in
     return _decisions_page(request, db_session, challenge_id)
 
 
+def _decisions_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                     challenge_id: int, **_kwargs: Any) -> Template:
+    """The decisions page again, with what was typed (a failed publish sent none: the saved decisions)."""
+    return _decisions_page(request, db_session, challenge_id, form=review.DecisionsForm.typed(form),
+                           errors=failed.errors)
+
+
 @post("/{challenge_id:int}/decisions", name="staff-decisions-save", sync_to_thread=True)
+@again_on_invalid(_decisions_again)
 def save_decisions(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                    data: Form) -> Template | Redirect:
-    entries: dict[int, tuple[str, str]] = {}
-    for key in list(data)[:2000]:
-        if key.startswith("outcome-") and key[8:].isdigit() and len(key) < 25:
-            proposal_id = int(key[8:])
-            entries[proposal_id] = (_text(data, key, 30),
-                                    _text(data, review.rationale_field(proposal_id), review.RATIONALE_MAX + 1000))
-    try:
-        changed = review.save_decisions(db_session, principal_of(request), challenge_id, entries)
-    except Invalid as failed:
-        db_session.rollback()
-        return _decisions_page(request, db_session, challenge_id, form=entries, errors=failed.errors, status_code=400)
+    changed = review.save_decisions(db_session, principal_of(request), challenge_id, review.DecisionsForm.parse(data))
     message = (_("The decisions have been saved. They stay private until you publish them.") if changed
                else _("Nothing has changed."))
     return after_post(request, f"/staff/challenges/{challenge_id}/decisions", message=message)
 
 
 @post("/{challenge_id:int}/decisions/publish", name="staff-decisions-publish", sync_to_thread=True)
+@again_on_invalid(_decisions_again)
 def publish(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
             data: Form) -> Template | Redirect:
-    try:
-        review.publish_decisions(db_session, settings, principal_of(request), challenge_id,
-                                 without_reviews=_text(data, "without_reviews", 10) == "yes")
-    except Invalid as failed:
-        db_session.rollback()
-        return _decisions_page(request, db_session, challenge_id, errors=failed.errors, status_code=400)
+    review.publish_decisions(db_session, settings, principal_of(request), challenge_id,
+                             without_reviews=review.PublishForm.parse(data).without_reviews)
     return after_post(request, f"/staff/challenges/{challenge_id}/decisions",
                       message=_("The decisions have been published. The proposers and followers are being notified."))
 

@@ -44,6 +44,15 @@ def _form(world: World, **entries: tuple[str, str]) -> dict[str, str]:
     return data
 
 
+def _entries(entries: dict[int, tuple[str, str]]) -> review.DecisionsForm:
+    """The decisions form as posted: proposal id -> (outcome, rationale)."""
+    data: dict[str, str] = {}
+    for proposal_id, (outcome, rationale) in entries.items():
+        data[review.outcome_field(proposal_id)] = outcome
+        data[review.rationale_field(proposal_id)] = rationale
+    return review.DecisionsForm.parse(data)
+
+
 def _decided(session: Session, proposal: Proposal) -> Proposal:
     fresh = session.get(Proposal, proposal.id, populate_existing=True)
     assert fresh is not None
@@ -86,19 +95,36 @@ def test_decision_validation(session: Session, world: World, xss_payloads: list[
     ]
     for entries, key in cases:
         with pytest.raises(Invalid) as failed:
-            review.save_decisions(session, staff, world.challenge.id, entries)
+            review.save_decisions(session, staff, world.challenge.id, _entries(entries))
         assert key in failed.value.errors, entries
     assert _decided(session, world.p1).decision is None
     # A draft proposal is not part of the decisions: it is ignored.
-    assert review.save_decisions(session, staff, world.challenge.id, {world.draft.id: ("selected", "x")}) == 0
+    assert review.save_decisions(session, staff, world.challenge.id, _entries({world.draft.id: ("selected", "x")})) == 0
     assert _decided(session, world.draft).decision is None
 
     hostile = "\n".join(xss_payloads)[: review.RATIONALE_MAX]
-    review.save_decisions(session, staff, world.challenge.id, {world.p1.id: ("not_selected", hostile)})
+    review.save_decisions(session, staff, world.challenge.id, _entries({world.p1.id: ("not_selected", hostile)}))
     assert _decided(session, world.p1).decision_rationale == hostile.strip()
     with pytest.raises(Forbidden):
         review.save_decisions(session, actor(session, world.people["other_staff"]), world.challenge.id,
-                              {world.p1.id: ("selected", "理由")})
+                              _entries({world.p1.id: ("selected", "理由")}))
+
+
+def test_a_refused_decisions_form_is_shown_again_as_sent(client: TestClient[Litestar], session: Session,
+                                                          world: World) -> None:
+    sign_in(client, world.people["staff"])
+    url = f"/staff/challenges/{world.challenge.id}/decisions"
+    refused = post(client, url, _form(world, p1=("selected", "  "), p2=("", "保留の理由")))
+    assert refused.status_code == 400
+    assert f'id="field-rationale-{world.p1.id}-error"' in refused.text and "AIデマンド交通" in refused.text
+    assert f'id="field-outcome-{world.p2.id}-error"' in refused.text
+    assert '<option value="selected" selected>' in refused.text and "保留の理由</textarea>" in refused.text
+    control = post(client, url, _form(world, p1=("selected", "理由\x00です")))
+    assert control.status_code == 400 and f'id="field-rationale-{world.p1.id}-error"' in control.text
+    unknown = post(client, url, _form(world, p1=("maybe", "理由")))
+    assert unknown.status_code == 400 and f'id="field-outcome-{world.p1.id}-error"' in unknown.text
+    assert _decided(session, world.p1).decision is None and _decided(session, world.p2).decision is None
+    assert session.exec(select(AuditEntry)).first() is None
 
 
 def test_decisions_only_in_review_phase(session: Session, world: World, settings: Settings) -> None:
@@ -108,7 +134,7 @@ def test_decisions_only_in_review_phase(session: Session, world: World, settings
         session.add(world.challenge)
         session.commit()
         with pytest.raises(Invalid) as failed:
-            review.save_decisions(session, staff, world.challenge.id, {world.p1.id: ("selected", "理由")})
+            review.save_decisions(session, staff, world.challenge.id, _entries({world.p1.id: ("selected", "理由")}))
         assert "decisions" in failed.value.errors
         with pytest.raises(Invalid):
             review.publish_decisions(session, settings, staff, world.challenge.id)

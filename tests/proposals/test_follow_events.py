@@ -275,8 +275,9 @@ def test_publishing_decisions_tells_the_decisions_not_a_phase_change_too(
     notifications.follow(session, resident.id, "challenge", decided.challenge.id)  # type: ignore[arg-type]
     session.commit()
     staff = actor(session, decided.people["staff"])
-    review.save_decisions(session, staff, decided.challenge.id,
-                          {decided.p1.id: ("selected", "実現性が高い"), decided.p2.id: ("not_selected", "予算超過")})
+    review.save_decisions(session, staff, decided.challenge.id, review.DecisionsForm(entries={
+        decided.p1.id: review.DecisionForm(outcome="selected", rationale="実現性が高い"),
+        decided.p2.id: review.DecisionForm(outcome="not_selected", rationale="予算超過")}))
     review.publish_decisions(session, settings, staff, decided.challenge.id, without_reviews=True)
     assert session.get(Challenge, decided.challenge.id).phase is Phase.DECIDED  # type: ignore[union-attr]
     assert announced == []

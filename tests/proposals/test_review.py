@@ -81,6 +81,34 @@ def test_staff_search_and_assign(client: TestClient[Litestar], session: Session,
 def test_search_is_not_a_pattern(session: Session, world: World) -> None:
     assert review.candidates(session, world.challenge.id, "%") == []
     assert review.candidates(session, world.challenge.id, "   ") == []
+    assert [u.id for u in review.candidates(session, world.challenge.id, " 審査  三郎 ")] == [world.people["reviewer_c"].id]
+    assert review.candidates(session, world.challenge.id, "審査\x00三郎") == []  # no name has control characters
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="the unique assignment is the database's")
+def test_assigning_twice_at_once_is_refused_and_undone(session: Session, world: World,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another window assigned the same person between the check and the insert: the database's unique
+    assignment refuses the second, the refusal says so and nothing of it is kept (no audit entry)."""
+    from proposals.review import workflow
+
+    monkeypatch.setattr(workflow, "is_assigned", lambda *_args: False)
+    reviewer = world.people["reviewer_a"]
+    with pytest.raises(Invalid) as failed:
+        review.assign(session, actor(session, world.people["staff"]), world.challenge.id, reviewer.id)
+    assert "審査 一郎" in failed.value.errors["user_id"]
+    assert len(session.exec(select(ReviewerAssignment).where(ReviewerAssignment.user_id == reviewer.id)).all()) == 1
+    assert session.exec(select(AuditEntry)).first() is None
+
+
+def test_removing_someone_who_is_no_reviewer(client: TestClient[Litestar], session: Session, world: World) -> None:
+    sign_in(client, world.people["staff"])
+    url = f"/staff/challenges/{world.challenge.id}/reviewers/remove"
+    for bad in ("abc", "", str(world.people["reviewer_c"].id)):
+        refused = post(client, url, {"user_id": bad})
+        assert refused.status_code == 400, bad
+        assert 'id="field-remove"' in refused.text and "審査員ではありません" in refused.text, bad
+    assert len(session.exec(select(ReviewerAssignment)).all()) == 2
 
 
 @pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
@@ -126,6 +154,10 @@ def test_conflict_blocks_scoring(client: TestClient[Litestar], session: Session,
     assert first.status_code == 400 and "利益相反" in first.text  # declare first
     missing = post(client, f"{url}/conflict", {"has_conflict": "maybe"})
     assert missing.status_code == 400
+    control = post(client, f"{url}/conflict", {"has_conflict": "yes", "note": "顧問\x1bです"})
+    assert control.status_code == 400 and 'id="field-note-error"' in control.text
+    assert 'id="has_conflict-yes" name="has_conflict" value="yes" checked' in control.text  # shown again as sent
+    assert session.get(ConflictDeclaration, (world.people["reviewer_a"].id, world.p1.id)) is None
     assert post(client, f"{url}/conflict", {"has_conflict": "yes", "note": "提案企業の顧問です"}).status_code == 303
     page = client.get(url)
     assert 'id="review-form"' not in page.text
@@ -147,6 +179,9 @@ def test_score_validation(client: TestClient[Litestar], session: Session, world:
         assert "1から5" in response.text or "1 to 5" in response.text
     incomplete = post(client, url, _scores(world, "4", "") | {"comment": "コメント", "action": "submit"})
     assert incomplete.status_code == 400 and "地域への効果" in incomplete.text
+    first = f"score-{world.criteria[0].id}"
+    assert f'id="{first}-4" name="{first}" value="4" checked' in incomplete.text  # the scores as sent, again
+    assert "コメント</textarea>" in incomplete.text
     no_comment = post(client, url, _scores(world, "4", "5") | {"comment": "  ", "action": "submit"})
     assert no_comment.status_code == 400
     huge = post(client, url, _scores(world, "4", "5") | {"comment": "長" * (review.COMMENT_MAX + 1), "action": "submit"})
@@ -173,10 +208,11 @@ def test_review_only_in_review_phase(session: Session, world: World) -> None:
     session.commit()
     reviewer = actor(session, world.people["reviewer_a"])
     with pytest.raises(Invalid) as failed:
-        review.declare_conflict(session, reviewer, world.p1.id, "no")
+        review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="no"))
     assert "has_conflict" in failed.value.errors
     with pytest.raises(Forbidden):
-        review.declare_conflict(session, actor(session, world.people["reviewer_c"]), world.p1.id, "no")
+        review.declare_conflict(session, actor(session, world.people["reviewer_c"]), world.p1.id,
+                                review.DeclareForm(has_conflict="no"))
 
 
 def test_blind_until_submitted(client: TestClient[Litestar], session: Session, world: World) -> None:
@@ -209,11 +245,33 @@ def test_blind_until_submitted(client: TestClient[Litestar], session: Session, w
 @pytest.mark.databases("sqlite", "postgresql", why="scores and aggregates in SQL")
 def test_declaring_conflict_drops_a_draft(session: Session, world: World) -> None:
     reviewer = actor(session, world.people["reviewer_a"])
-    review.declare_conflict(session, reviewer, world.p1.id, "no")
-    review.save_review(session, reviewer, world.p1.id, review.ReviewInput({world.criteria[0].id: "3"}, "途中"),  # type: ignore[index]
-                       submit=False)
-    review.declare_conflict(session, reviewer, world.p1.id, "yes", "関係があります")
+    review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="no"))
+    review.save_review(session, reviewer, world.p1.id,
+                       review.ReviewForm(scores={world.criteria[0].id: "3"}, comment="途中"), submit=False)
+    review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="yes", note="関係があります"))
     assert session.exec(select(Review)).first() is None
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="the one review per reviewer is the database's")
+def test_a_review_saved_twice_at_once_is_refused_and_undone(session: Session, world: World,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another window created the review between the read and the insert: the second save is refused
+    and the first one's draft stays as it was."""
+    from proposals.review import workflow
+
+    reviewer = actor(session, world.people["reviewer_a"])
+    review.declare_conflict(session, reviewer, world.p1.id, review.DeclareForm(has_conflict="no"))
+    review.save_review(session, reviewer, world.p1.id, review.ReviewForm(scores={world.criteria[0].id: 2},
+                                                                          comment="最初の窓"), submit=False)
+    declared = session.get(ConflictDeclaration, (world.people["reviewer_a"].id, world.p1.id))
+    monkeypatch.setattr(workflow, "my_review", lambda *_args: (declared, None))
+    with pytest.raises(Invalid) as failed:
+        review.save_review(session, reviewer, world.p1.id, review.ReviewForm(scores={world.criteria[0].id: 5},
+                                                                              comment="二つ目の窓"), submit=False)
+    assert "review" in failed.value.errors
+    saved = session.exec(select(Review)).one()
+    assert saved.comment == "最初の窓"
+    assert [s.score for s in session.exec(select(ReviewScore)).all()] == [2]
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -310,7 +368,7 @@ def test_results_query_count_is_constant(client: TestClient[Litestar], session: 
 def test_reviewer_sees_own_progress(session: Session, world: World) -> None:
     reviewer = actor(session, world.people["reviewer_a"])
     add_review(session, world.p1, world.people["reviewer_a"], [3, 3], criteria=world.criteria)
-    review.declare_conflict(session, reviewer, world.p2.id, "yes")
+    review.declare_conflict(session, reviewer, world.p2.id, review.DeclareForm(has_conflict="yes"))
     page = review.my_challenges(session, reviewer)
     assert [(i.proposals, i.submitted, i.conflicts, i.remaining) for i in page.items] == [(2, 1, 1, 0)]
     states = {i.proposal.id: i.state for i in review.challenge_for_reviewer(session, reviewer, world.challenge.id).page.items}
