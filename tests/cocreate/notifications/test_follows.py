@@ -260,7 +260,7 @@ def test_authors_follow_what_they_create(session: Session, w: World, app: Litest
                                         challenges.ChallengeInput(title="新しい課題", category="environment_energy"))
     assert ("challenge", challenge.id) in follows_of(session, w.staff)
 
-    trial = trials.create(session, actor(w.coordinator), trials.TrialInput(
+    trial = trials.create(session, actor(w.coordinator), trials.CoordinatorTrialForm(
         title="区の実証", summary="概要", department_id=str(w.department.id)))
     assert ("trial", trial.id) in follows_of(session, w.coordinator)
 
