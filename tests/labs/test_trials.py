@@ -235,6 +235,31 @@ def test_one_trial_per_proposal_holds_in_the_database(session: Session, w: World
     assert trial_count(session) == 1
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the unique proposal_id is what catches a start a moment ago")
+def test_a_trial_started_a_moment_ago_is_reported_and_nothing_is_kept(session: Session, w: World,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from cocreate.accounts.permissions import Principal
+    from labs import trials
+
+    actor = Principal.load(session, w.staff)
+    first = trials.create_from_proposal(session, actor, w.proposal.id)  # type: ignore[arg-type]
+    looked_up = trials.trial_of_proposal
+    lookups: list[int] = []
+
+    def not_seen_yet(session: Session, proposal_id: int) -> Trial | None:
+        """The first look misses the trial another request is committing right now."""
+        lookups.append(proposal_id)
+        return None if len(lookups) == 1 else looked_up(session, proposal_id)
+
+    monkeypatch.setattr(trials, "trial_of_proposal", not_seen_yet)
+    with pytest.raises(trials.TrialExists) as caught:
+        trials.create_from_proposal(session, actor, w.proposal.id)  # type: ignore[arg-type]
+    assert caught.value.trial_id == first.id and len(lookups) == 2
+    assert trial_count(session) == 1
+    assert audit_actions(session, first.id) == ["trial.created_from_proposal"]
+    assert session.exec(select(func.count()).select_from(PhaseChange)).one() == 1  # moved once
+
+
 # --- ward-run trials -----------------------------------------------------------------------------
 
 
@@ -305,7 +330,7 @@ def test_the_organisation_edits_its_trial(client: TestClient[Litestar], session:
     assert 'name="organisation_ids"' not in page.text  # organisations: coordinators only
     response = post(client, f"/trials/{trial.id}/edit", edit_form(
         description="**新しい説明**", organisation_ids=[str(w.other_organisation.id)],
-        department_id=str(w.other_department.id),
+        department_id=str(w.other_department.id), lead_organisation_id="junk",  # not the organisation's to send
         **{"kpis-0-remove": "yes", "kpis-1-indicator": "満足度", "kpis-1-unit": "%", "kpis-1-target": "80"}))
     assert response.status_code == 303, response.text
     session.refresh(trial)
