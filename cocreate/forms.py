@@ -483,3 +483,27 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.errors)
+
+
+# --- added by fieldstrials
+
+
+def uploaded(value: Any) -> Any | None:
+    """The file chosen in a multipart form's file field (an ``UploadFile`` with a name), or None when
+    none was chosen (browsers send an empty part without a name) or the value is no file at all."""
+    value = first(value)
+    return value if getattr(value, "filename", "") and hasattr(value, "file") else None
+
+
+@dataclass(frozen=True)
+class Upload(_Field):
+    """A file field of a multipart form: the ``UploadFile`` chosen, or None (refused with ``required``).
+    Its content is checked where it is stored (:func:`cocreate.files.storage.receive`)."""
+
+    required: Message | None = None
+
+    def parse(self, value: Any) -> Any | None:
+        upload = uploaded(value)
+        if upload is None and self.required is not None:
+            raise _refuse(self.required)
+        return upload

@@ -24,7 +24,6 @@ loaded. Never in production.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -877,15 +876,16 @@ def _play(playback: Playback, demo: DemoTrial, proposal_id: int, fields: dict[st
         def action() -> Trial:
             current = session.get(Trial, trial_id, populate_existing=True)
             assert current is not None
-            data = dataclasses.replace(trials.TrialInput.from_trial(session, current), **change)
-            return trials.update(session, actor, trial_id, data)
+            form = trials.form_for(actor)(**(trials.form_values(session, current) | change))
+            return trials.update(session, actor, trial_id, form)
         return action
 
     department = departments.get(demo.department)
     details = {"title": demo.title, "summary": demo.summary, "description": demo.description,
                "starts_on": (today + timedelta(days=demo.starts_day)).isoformat(),
                "ends_on": (today + timedelta(days=demo.ends_day)).isoformat(), "published": True,
-               "kpis": [trials.KpiInput(*kpi) for kpi in demo.kpis],
+               "kpis": [trials.KpiRow(indicator=indicator, unit=unit, baseline=baseline, target=target)
+                        for indicator, unit, baseline, target in demo.kpis],
                "department_id": str(department.id) if department is not None else ""}
     playback.at(ward_time(today, demo.started_day + 1, "15:00"), edit(details, editor))
 
@@ -904,8 +904,8 @@ def _play(playback: Playback, demo: DemoTrial, proposal_id: int, fields: dict[st
     for update in demo.updates:
         playback.at(ward_time(today, update.day, "15:00"), lambda update=update: trials.add_update(
             session, settings, member, trial_id,
-            trials.UpdateInput(posted_on=(today + timedelta(days=update.day)).isoformat(), title=update.title,
-                               body=update.body), []))
+            trials.UpdateForm(posted_on=(today + timedelta(days=update.day)).isoformat(), title=update.title,
+                              body=update.body)))
         counts += Counts(updates=1)
 
     if demo.call is not None:
@@ -914,10 +914,11 @@ def _play(playback: Playback, demo: DemoTrial, proposal_id: int, fields: dict[st
     if demo.results is not None:
         results = demo.results
         kpis = trials.kpis_of(session, trial_id)
-        entries = [trials.KpiResultInput(kpi.id, result, note)  # type: ignore[arg-type]
+        entries = [trials.KpiResult(kpi.id, result, note)  # type: ignore[arg-type]
                    for kpi, (result, note) in zip(kpis, results.kpi_results, strict=True)]
         playback.at(ward_time(today, results.day, "16:00"), lambda: trials.save_results(
-            session, member, trial_id, results.report, entries, publish=True))
+            session, member, trial_id, trials.ResultsForm(action="publish", results=results.report,
+                                                          kpi_results=entries)))
         challenge_id = trial.challenge_id
         assert challenge_id is not None
         playback.at(ward_time(today, results.day + 1, "10:00"), lambda: proposals.complete_challenge(

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cocreate.db import transactional
 from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
@@ -46,14 +47,13 @@ def announce(session: Session, event: str, object_id: int, *, actor_id: int | No
     enqueue(session, TASK, event, int(object_id), actor_id)
 
 
+@transactional
 def run(session: Session, settings: Settings, event: str, object_id: int, actor_id: int | None = None) -> int:
-    """Notify the trial's followers about ``event`` (commits); returns how many were notified now."""
+    """Notify the trial's followers about ``event`` (in a unit of work); returns how many were notified now."""
     handler = HANDLERS.get(event)
     if handler is None:
         raise ValueError(f"unknown labs event {event!r}")
-    notified = handler(session, settings, object_id, actor_id)
-    session.commit()
-    return notified
+    return handler(session, settings, object_id, actor_id)
 
 
 def _tell(session: Session, settings: Settings, trial: Trial, actor_id: int | None, *, kind: str, target_type: str,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, Router, get
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlmodel import Session, col, select
 
+from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.feeds import FEED_LIMIT, Entry, Feed, atom_response, plain
@@ -24,7 +24,7 @@ def published_trial(session: Session, trial_id: int) -> Trial:
     """A published trial; unpublished and unknown ones are 404 (feed readers are anonymous)."""
     trial = session.get(Trial, trial_id)
     if trial is None or not trial.published:
-        raise NotFoundException()
+        raise NotFound()
     return trial
 
 

@@ -7,151 +7,77 @@ that the actor manages the field.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Flag, as_text
 from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
-from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
-from cocreate.web.forms import Form, parse_local_datetime
-from cocreate.web.forms import text as _text
-from cocreate.web.forms import texts as _texts
+from cocreate.web.forms import Form, Multipart, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from cocreate.web.sections import page_sections
 from labs import access, fields
-from labs.fields import FieldInput
 from labs.models import Area, DocumentKind, FieldKind, TestField, TestFieldPhoto
-
-MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 TEXT_FIELDS = ("name", "kind", "area", "address", "summary", "description", "rules", "cancellation_rule", "contact")
 NUMBER_FIELDS = ("capacity", "min_booking_minutes", "max_booking_minutes", "buffer_minutes", "min_notice_hours",
                  "max_notice_days")
-REQUIRED_NUMBERS = frozenset({"min_booking_minutes", "buffer_minutes", "min_notice_hours"})
-CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
-DECIMAL = re.compile(r"^[-+]?\d{1,3}(\.\d{1,15})?$")
-WHOLE = re.compile(r"^[-+]?\d{1,9}$")
 LEAFLET_IMAGES = "/static/js/vendor/leaflet-1.9.4/images/"
 
 
-# --- form <-> FieldInput -------------------------------------------------------------------------
+# --- the field form's values, as shown -----------------------------------------------------------
 
 
-def _parse_clock(raw: str) -> int | None:
-    match = CLOCK.match(unicodedata.normalize("NFKC", raw).strip())
-    if match is None:
-        return None
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
-        return None
-    return hours * 60 + minutes
+def _degrees(value: float | None) -> str:
+    return "" if value is None else (f"{value:.10f}".rstrip("0").rstrip(".") or "0")
 
 
-def _parse_whole(raw: str) -> int | None:
-    text = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", raw))
-    return int(text) if WHOLE.match(text) else None
-
-
-def _parse_decimal(raw: str) -> float | None:
-    text = unicodedata.normalize("NFKC", raw).strip()
-    return float(text) if DECIMAL.match(text) else None
-
-
-@dataclass
-class ParsedForm:
-    data: FieldInput
-    form: dict[str, Any]
-    """What to show in the form again: the strings as typed."""
-    errors: dict[str, str]
-    """Values that could not even be read (numbers, times); the service checks the rest."""
-
-
-def parse_field_form(data: dict[str, Any]) -> ParsedForm:
-    form: dict[str, Any] = {name: _text(data, name, 100_000) for name in TEXT_FIELDS}
-    values = FieldInput(**form)
-    errors: dict[str, str] = {}
-    for name in ("latitude", "longitude"):
-        form[name] = _text(data, name, 100)
-        if form[name].strip():
-            number = _parse_decimal(form[name])
-            if number is None:
-                errors[name] = _("Enter a number in decimal degrees, for example 35.789.")
-            setattr(values, name, number)
-        else:
-            setattr(values, name, None)
-    for name in NUMBER_FIELDS:
-        form[name] = _text(data, name, 100)
-        if form[name].strip():
-            number = _parse_whole(form[name])
-            if number is None:
-                errors[name] = _("Enter a whole number.")
-            setattr(values, name, number)
-        else:
-            setattr(values, name, None)
-    form["approval_required"] = bool(_text(data, "approval_required", 10))
-    form["published"] = bool(_text(data, "published", 10))
-    values.approval_required = form["approval_required"]
-    values.published = form["published"]
-    form["hours"] = {}
-    for weekday in fields.WEEKDAYS:
-        opens_raw, closes_raw = _text(data, f"hours-{weekday}-opens", 20), _text(data, f"hours-{weekday}-closes", 20)
-        form["hours"][weekday] = {"opens": opens_raw, "closes": closes_raw}
-        if not opens_raw.strip() and not closes_raw.strip():
-            continue  # closed that day
-        opens, closes = _parse_clock(opens_raw), _parse_clock(closes_raw)
-        if not opens_raw.strip() or not closes_raw.strip():
-            errors[f"hours-{weekday}"] = _("Enter both the opening and the closing time, or leave both empty "
-                                           "when the field is closed that day.")
-        elif opens is None or closes is None:
-            errors[f"hours-{weekday}"] = _("Enter times like 09:00 and 17:00.")
-        else:
-            values.hours.append((weekday, opens, closes))
-    form["requirements"] = _texts(data, "requirements", 40, 20)
-    values.requirements = form["requirements"]
-    return ParsedForm(values, form, errors)
-
-
-def form_from_input(data: FieldInput) -> dict[str, Any]:
-    form: dict[str, Any] = {name: getattr(data, name) for name in TEXT_FIELDS}
-    for name in ("latitude", "longitude"):
-        value = getattr(data, name)
-        form[name] = "" if value is None else (f"{value:.10f}".rstrip("0").rstrip(".") or "0")
-    for name in NUMBER_FIELDS:
-        value = getattr(data, name)
-        form[name] = "" if value is None else str(value)
-    form["approval_required"] = data.approval_required
-    form["published"] = data.published
-    form["hours"] = {weekday: {"opens": "", "closes": ""} for weekday in fields.WEEKDAYS}
-    for weekday, opens, closes in data.hours:
-        form["hours"][weekday] = {"opens": fields.clock(opens), "closes": fields.clock(closes)}
-    form["requirements"] = list(data.requirements)
+def _shown_form(data: dict[str, Any]) -> dict[str, Any]:
+    """What was sent, to show in the form again beside its errors (the strings as typed)."""
+    form: dict[str, Any] = {name: as_text(data.get(name)) for name in (*TEXT_FIELDS, "latitude", "longitude",
+                                                                        *NUMBER_FIELDS)}
+    form["approval_required"] = Flag().parse(data.get("approval_required"))
+    form["published"] = Flag().parse(data.get("published"))
+    form["hours"] = {weekday: {part: as_text(data.get(f"hours-{weekday}-{part}")) for part in ("opens", "closes")}
+                     for weekday in fields.WEEKDAYS}
+    requirements = data.get("requirements", [])
+    form["requirements"] = [as_text(r) for r in (requirements if isinstance(requirements, list) else [requirements])]
     return form
 
 
-def _save_errors(parsed: ParsedForm) -> dict[str, str]:
-    """The service's errors and the unreadable values together (the latter win for their fields)."""
-    errors = fields.validate(parsed.data)
-    for name in parsed.errors:
-        errors.pop(name, None)
-    return errors | parsed.errors
+def _form_of(session: Session, test_field: TestField | None) -> dict[str, Any]:
+    """A saved field's values in the form (a new field: Mon–Fri 9:00–17:00, an hour's booking at least)."""
+    if test_field is None:
+        return _shown_form({"min_booking_minutes": "60", "buffer_minutes": "0", "min_notice_hours": "0",
+                            "approval_required": "yes",
+                            **{f"hours-{day}-{part}": time for day in range(5)
+                               for part, time in (("opens", "09:00"), ("closes", "17:00"))}})
+    assert test_field.id is not None
+    form: dict[str, Any] = {name: getattr(test_field, name) for name in TEXT_FIELDS}
+    form["kind"], form["area"] = test_field.kind.value, test_field.area.value
+    form["latitude"], form["longitude"] = _degrees(test_field.latitude), _degrees(test_field.longitude)
+    for name in NUMBER_FIELDS:
+        value = getattr(test_field, name)
+        form[name] = "" if value is None else str(value)
+    form["approval_required"], form["published"] = test_field.approval_required, test_field.published
+    form["hours"] = {weekday: {"opens": "", "closes": ""} for weekday in fields.WEEKDAYS}
+    for row in fields.hours_of(session, test_field.id):
+        form["hours"][row.weekday] = {"opens": fields.clock(row.opens_minute), "closes": fields.clock(row.closes_minute)}
+    form["requirements"] = [d.value for d in fields.requirements_of(session, test_field.id)]
+    return form
 
 
 # --- public pages --------------------------------------------------------------------------------
@@ -187,7 +113,7 @@ def field_list(request: Request, db_session: DbSession, kind: FromQuery[str] = "
 def _visible_or_404(request: Request, session: Session, field_id: int) -> TestField:
     test_field = fields.visible_field(session, principal_of(request), field_id)
     if test_field is None:
-        raise NotFoundException()
+        raise NotFound()
     return test_field
 
 
@@ -234,7 +160,7 @@ def field_photo(request: Request, db_session: DbSession, settings: AppSettings, 
                 photo_id: FromPath[int]) -> File:
     found = fields.photo_for_download(db_session, settings, principal_of(request), field_id, photo_id)
     if found is None:
-        raise NotFoundException()
+        raise NotFound()
     photo, test_field, path = found
     return File(
         path=path,
@@ -270,23 +196,20 @@ def _form_context(form: dict[str, Any]) -> dict[str, Any]:
 def _managed_or_404(session: Session, actor: Principal, field_id: int) -> TestField:
     test_field = session.get(TestField, field_id)
     if test_field is None:
-        raise NotFoundException()
+        raise NotFound()
     access.require_field_manager(session, actor, field_id)
     return test_field
 
 
-def _edit_page(request: Request, session: Session, settings: Settings, test_field: TestField, *,
+def _edit_page(request: Request, session: Session, test_field: TestField, *,
                form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                photo_form: dict[str, str] | None = None, photo_errors: dict[str, str] | None = None,
                blackout_form: dict[str, str] | None = None, blackout_errors: dict[str, str] | None = None,
                coordinator_form: dict[str, str] | None = None, coordinator_errors: dict[str, str] | None = None,
-               status_code: int = 200) -> Template:
+               ) -> Template:
     assert test_field.id is not None
-    session.refresh(test_field)  # whatever failed was rolled back: show the field as it is now
-    if form is None:
-        form = form_from_input(FieldInput.from_field(session, test_field))
     return render(request, "labs/field_edit.html", {
-        **_form_context(form),
+        **_form_context(form or _form_of(session, test_field)),
         "field": test_field,
         "errors": errors or {},
         "photos": fields.photos_of(session, test_field.id),
@@ -302,7 +225,29 @@ def _edit_page(request: Request, session: Session, settings: Settings, test_fiel
         "coordinator_errors": coordinator_errors or {},
         "limits": {"photos": fields.MAX_PHOTOS, "photo_mb": fields.MAX_PHOTO_BYTES // (1024 * 1024)},
         "can_assign": True,
-    }, status_code=status_code)
+    })
+
+
+def _edit_again(part: str, names: tuple[str, ...] = ()) -> Any:
+    """Show the editor again with the errors of one of its forms: ``part`` is ``field`` (the field's
+    own form) or ``photo``, ``blackout``, ``coordinator`` (with the ``names`` of that form's fields)."""
+
+    def show(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, field_id: int,
+             data: dict[str, Any] | None = None, **_kwargs: Any) -> Template:
+        # The unit of work has rolled back: the field is read again, as it is now.
+        test_field = _managed_or_404(db_session, principal_of(request), field_id)
+        if part == "field":
+            return _edit_page(request, db_session, test_field, form=_shown_form(data or {}), errors=failed.errors)
+        typed = {name: form.get(name, "") for name in names}
+        return _edit_page(request, db_session, test_field,
+                          **{f"{part}_form": typed or None, f"{part}_errors": failed.errors})  # type: ignore[arg-type]
+
+    return show
+
+
+def _new_again(failed: Invalid, form: dict[str, Any], *, request: Request, data: dict[str, Any],
+               **_kwargs: Any) -> Template:
+    return render(request, "labs/field_new.html", {**_form_context(_shown_form(data)), "errors": failed.errors})
 
 
 @get("/", name="coordinate-fields", sync_to_thread=True)
@@ -316,152 +261,94 @@ def coordinate_list(request: Request, db_session: DbSession, page: FromQuery[str
 
 
 @get("/new", name="coordinate-field-new", sync_to_thread=True)
-def field_new(request: Request) -> Template:
-    form = form_from_input(FieldInput(hours=[(weekday, 9 * 60, 17 * 60) for weekday in range(5)]))
-    return render(request, "labs/field_new.html", {**_form_context(form), "errors": {}})
+def field_new(request: Request, db_session: DbSession) -> Template:
+    return render(request, "labs/field_new.html", {**_form_context(_form_of(db_session, None)), "errors": {}})
 
 
 @post("/new", name="coordinate-field-create", sync_to_thread=True)
+@again_on_invalid(_new_again)
 def field_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    parsed = parse_field_form(data)
-    try:
-        if parsed.errors:
-            raise Invalid(_save_errors(parsed))
-        test_field = fields.create(db_session, principal_of(request), parsed.data)
-    except Invalid as failed:
-        db_session.rollback()
-        return render(request, "labs/field_new.html", {**_form_context(parsed.form), "errors": failed.errors},
-                      status_code=400)
+    test_field = fields.create(db_session, principal_of(request), fields.FieldForm.parse(data))
     return after_post(request, f"/coordinate/fields/{test_field.id}/edit",
                       message=_("The test field was saved. You are its coordinator."))
 
 
 @get("/{field_id:int}/edit", name="coordinate-field-edit", sync_to_thread=True)
-def field_edit(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int]) -> Template:
+def field_edit(request: Request, db_session: DbSession, field_id: FromPath[int]) -> Template:
     test_field = _managed_or_404(db_session, principal_of(request), field_id)
-    return _edit_page(request, db_session, settings, test_field)
+    return _edit_page(request, db_session, test_field)
 
 
 @post("/{field_id:int}/edit", name="coordinate-field-update", sync_to_thread=True)
-def field_update(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
-                 data: Form) -> Template | Redirect:
+@again_on_invalid(_edit_again("field"))
+def field_update(request: Request, db_session: DbSession, field_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    parsed = parse_field_form(data)
-    try:
-        if parsed.errors:
-            raise Invalid(_save_errors(parsed))
-        fields.update(db_session, actor, field_id, parsed.data)
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, form=parsed.form, errors=failed.errors,
-                          status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    fields.update(db_session, actor, field_id, fields.FieldForm.parse(data))
     return after_post(request, f"/coordinate/fields/{field_id}/edit", message=_("The changes were saved."))
 
 
-def _upload(data: dict[str, Any]) -> UploadFile | None:
-    upload = data.get("file")
-    if isinstance(upload, list):
-        upload = upload[0] if upload else None
-    return upload if isinstance(upload, UploadFile) else None
-
-
 @post("/{field_id:int}/photos", name="coordinate-field-photo-add", sync_to_thread=True)
+@again_on_invalid(_edit_again("photo", ("alt_text",)))
 def photo_add(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
-              data: MultipartForm) -> Template | Redirect:
+              data: Multipart) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    upload = _upload(data)
-    form = {"alt_text": _text(data, "alt_text", 1000)}
-    try:
-        fields.add_photo(db_session, settings, actor, field_id, alt_text=form["alt_text"],
-                         source=upload.file if upload else None, filename=upload.filename if upload else "")
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, photo_form=form, photo_errors=failed.errors,
-                          status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    fields.add_photo(db_session, settings, actor, field_id, fields.PhotoForm.parse(data))
     return after_post(request, f"/coordinate/fields/{field_id}/edit#photos", message=_("The photo was added."))
 
 
 @post("/{field_id:int}/photos/{photo_id:int}/delete", name="coordinate-field-photo-delete", sync_to_thread=True)
+@again_on_invalid(_edit_again("photo"))
 def photo_delete(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
                  photo_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    try:
-        fields.delete_photo(db_session, settings, actor, field_id, photo_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, photo_errors=failed.errors, status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    fields.delete_photo(db_session, settings, actor, field_id, photo_id)
     return after_post(request, f"/coordinate/fields/{field_id}/edit#photos", message=_("The photo was deleted."))
 
 
 @post("/{field_id:int}/blackouts", name="coordinate-field-blackout-add", sync_to_thread=True)
-def blackout_add(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
-                 data: Form) -> Template | Redirect:
+@again_on_invalid(_edit_again("blackout", ("starts_at", "ends_at", "reason")))
+def blackout_add(request: Request, db_session: DbSession, field_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    form = {name: _text(data, name, 1000) for name in ("starts_at", "ends_at", "reason")}
-    errors: dict[str, str] = {}
-    when: dict[str, datetime | None] = {}
-    for name in ("starts_at", "ends_at"):
-        when[name] = parse_local_datetime(form[name]) if form[name].strip() else None
-        if form[name].strip() and when[name] is None:
-            errors[name] = _("Enter a date and time, for example 2026-12-01 10:00.")
-    try:
-        fields.add_blackout(db_session, actor, field_id, starts_at=when["starts_at"], ends_at=when["ends_at"],
-                            reason=form["reason"], errors=errors)
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, blackout_form=form,
-                          blackout_errors=failed.errors, status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    fields.add_blackout(db_session, actor, field_id, fields.BlackoutForm.parse(data))
     return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
                       message=_("The blackout was added. The field cannot be booked then."))
 
 
 @post("/{field_id:int}/blackouts/{blackout_id:int}/delete", name="coordinate-field-blackout-delete",
       sync_to_thread=True)
-def blackout_delete(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
+@again_on_invalid(_edit_again("blackout"))
+def blackout_delete(request: Request, db_session: DbSession, field_id: FromPath[int],
                     blackout_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    try:
-        fields.delete_blackout(db_session, actor, field_id, blackout_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, blackout_errors=failed.errors, status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    fields.delete_blackout(db_session, actor, field_id, blackout_id)
     return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
                       message=_("The blackout was deleted."))
 
 
 @post("/{field_id:int}/coordinators", name="coordinate-field-coordinator-add", sync_to_thread=True)
-def coordinator_add(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
+@again_on_invalid(_edit_again("coordinator", ("email",)))
+def coordinator_add(request: Request, db_session: DbSession, field_id: FromPath[int],
                     data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    form = {"email": _text(data, "email", 400)}
-    try:
-        user = fields.assign_coordinator(db_session, actor, field_id, form["email"])
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, coordinator_form=form,
-                          coordinator_errors=failed.errors, status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    user = fields.assign_coordinator(db_session, actor, field_id, fields.CoordinatorForm.parse(data))
     return after_post(request, f"/coordinate/fields/{field_id}/edit#coordinators",
                       message=_("%(name)s is now a coordinator of this field.", name=user.display_name))
 
 
 @post("/{field_id:int}/coordinators/{user_id:int}/remove", name="coordinate-field-coordinator-remove",
       sync_to_thread=True)
-def coordinator_remove(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int],
+@again_on_invalid(_edit_again("coordinator"))
+def coordinator_remove(request: Request, db_session: DbSession, field_id: FromPath[int],
                        user_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    test_field = _managed_or_404(db_session, actor, field_id)
-    try:
-        removed = fields.remove_coordinator(db_session, actor, field_id, user_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _edit_page(request, db_session, settings, test_field, coordinator_errors=failed.errors,
-                          status_code=400)
+    _managed_or_404(db_session, actor, field_id)
+    removed = fields.remove_coordinator(db_session, actor, field_id, user_id)
     if removed.id == actor.user_id:  # stepped down: the editor is no longer theirs
         return after_post(request, f"/fields/{field_id}",
                           message=_("You are no longer a coordinator of this field."))
@@ -590,7 +477,7 @@ def api_field_detail(db_session: DbSession, field_id: FromPath[int]) -> FieldOut
     """
     test_field = fields.visible_field(db_session, Principal.anonymous(), field_id)
     if test_field is None:
-        raise NotFoundException(detail=_("This test field does not exist or is not public."))
+        raise NotFound(_("This test field does not exist or is not public."))
     return FieldOut(
         **_summary_fields(test_field),
         description=test_field.description, rules=test_field.rules, cancellation_rule=test_field.cancellation_rule,

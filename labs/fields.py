@@ -2,9 +2,11 @@
 
 Coordinators (the role) and site admins create fields; the creator is assigned as the field's first
 coordinator. A field is then managed by its assigned coordinators and site admins
-(:mod:`labs.access`). Every change is written to the audit log in the same transaction; a
-validation failure raises :class:`Invalid` with every problem at once and changes nothing.
-Only published fields are shown to the public; managers see theirs unpublished too.
+(:mod:`labs.access`). Every change is written to the audit log in the same unit of work. What can be
+checked without the database is checked by the typed forms below (:class:`FieldForm` reports every
+field's problem at once; rules between two fields once each is readable); a refusal raises
+:class:`Invalid` and changes nothing. Only published fields are shown to the public; managers see
+theirs unpublished too.
 """
 
 from __future__ import annotations
@@ -12,22 +14,41 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, Self
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
 from cocreate.accounts.models import Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.accounts.services import normalize_email
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.files import storage
+from cocreate.forms import (
+    Choice,
+    Choices,
+    Flag,
+    FormModel,
+    Line,
+    LocalDateTime,
+    Message,
+    Text,
+    Upload,
+    WholeNumber,
+    _Field,
+    _refuse,
+    normalised,
+    parse_time,
+)
 from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
@@ -53,6 +74,7 @@ LONG_TEXT_MAX = 20_000
 CONTACT_MAX = 500
 REASON_MAX = 200
 ALT_MAX = 200
+EMAIL_MAX = 320
 CAPACITY_MAX = 100_000
 BOOKING_MINUTES_MAX = 60 * 24 * 31
 """A booking (one period) lasts at most a month."""
@@ -62,136 +84,209 @@ NOTICE_DAYS_MAX = 365 * 3
 MAX_PHOTOS = 10
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 STORAGE_FOLDER = "fields"
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 LONG_FIELDS = ("description", "rules", "cancellation_rule")
 WEEKDAYS = range(7)
+END_OF_DAY = 24 * 60
+REQUIRED = lazy_gettext("This field is required.")
+DESCRIBE_PHOTO = lazy_gettext("Describe the photo in a few words; this text is read out to people who cannot see it.")
 
 
 # --- input ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class FieldInput:
-    """A field's editable attributes as read from the form; numbers already parsed (None: left blank).
+def _between(low: int, high: int, *, required: bool = False) -> WholeNumber:
+    """A whole number from ``low`` to ``high`` (thousands separators and full-width digits read)."""
+    return WholeNumber(lazy_gettext("Enter a whole number from %(min)s to %(max)s.", min=f"{low:,}", max=f"{high:,}"),
+                       minimum=low, maximum=high, required=REQUIRED if required else None)
 
-    ``hours`` holds (weekday 0=Monday, opens_minute, closes_minute) in local time; ``requirements``
-    the DocumentKind values ticked.
+
+DECIMAL = re.compile(r"^[-+]?\d{1,3}(\.\d{1,15})?$")
+
+
+@dataclass(frozen=True)
+class Degrees(_Field):
+    """A latitude or longitude in decimal degrees (``35.789``), at most ``limit`` either side of 0;
+    empty is None."""
+
+    limit: int
+    message: Message
+
+    def parse(self, value: Any) -> float | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            text = normalised(value)
+            if not text:
+                return None
+            if not DECIMAL.match(text):
+                raise _refuse(_("Enter a number in decimal degrees, for example 35.789."))
+            number = float(text)
+        if not -self.limit <= number <= self.limit:
+            raise _refuse(self.message)
+        return number
+
+
+def minute_of_day(raw: Any) -> int | None:
+    """``09:00`` (or ``09:00:00``, ``９時００分``) as minutes after midnight; ``24:00`` is the end of the day."""
+    text = normalised(raw)
+    if re.fullmatch(r"\d{1,2}:\d{2}:00", text):
+        text = text[:-3]
+    if text == "24:00":
+        return END_OF_DAY
+    parsed = parse_time(text)
+    return None if parsed is None else parsed.hour * 60 + parsed.minute
+
+
+@dataclass(frozen=True)
+class DayHours(_Field):
+    """One weekday's bookable hours, sent as ``hours-N-opens`` and ``hours-N-closes``: (opens, closes)
+    in minutes after midnight, local time; both empty is None (closed that day)."""
+
+    def parse(self, value: Any) -> tuple[int, int] | None:
+        if value is None:
+            return None
+        if isinstance(value, tuple | list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+            opens, closes = value
+        else:
+            raw = value if isinstance(value, dict) else {}
+            opens_raw, closes_raw = normalised(raw.get("opens")), normalised(raw.get("closes"))
+            if not opens_raw and not closes_raw:
+                return None
+            if not opens_raw or not closes_raw:
+                raise _refuse(_("Enter both the opening and the closing time, or leave both empty when the field is "
+                                "closed that day."))
+            opens, closes = minute_of_day(opens_raw), minute_of_day(closes_raw)  # type: ignore[assignment]
+            if opens is None or closes is None:
+                raise _refuse(_("Enter times like 09:00 and 17:00."))
+        if not 0 <= opens < closes <= END_OF_DAY:
+            raise _refuse(_("The closing time must be after the opening time."))
+        return opens, closes
+
+
+Hours = Annotated[tuple[int, int] | None, DayHours()]
+
+
+class FieldForm(FormModel):
+    """A field's editable attributes, as the coordinators' form sends them.
+
+    The week's hours are sent per weekday (``hours-0-opens`` … ``hours-6-closes``, 0 = Monday); give
+    ``hours=[(weekday, opens_minute, closes_minute), …]`` instead when building one in code.
     """
 
-    name: str = ""
-    kind: str = ""
-    area: str = ""
-    address: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    summary: str = ""
-    description: str = ""
-    rules: str = ""
-    cancellation_rule: str = ""
-    contact: str = ""
-    capacity: int | None = None
-    min_booking_minutes: int | None = 60
-    max_booking_minutes: int | None = None
-    buffer_minutes: int | None = 0
-    min_notice_hours: int | None = 0
-    max_notice_days: int | None = None
-    approval_required: bool = True
-    published: bool = False
-    hours: list[tuple[int, int, int]] = field(default_factory=list)
-    requirements: list[str] = field(default_factory=list)
+    model_config = ConfigDict(validate_default=True)
 
+    name: Annotated[str, Line(NAME_MAX, required=REQUIRED)] = ""
+    kind: Annotated[FieldKind, Choice(FieldKind, lazy_gettext("Choose the kind of field."))] = ""  # type: ignore[assignment]
+    area: Annotated[Area, Choice(Area, lazy_gettext("Choose the area."))] = ""  # type: ignore[assignment]
+    address: Annotated[str, Line(ADDRESS_MAX, required=REQUIRED)] = ""
+    latitude: Annotated[float | None, Degrees(90, lazy_gettext(
+        "Enter a latitude from -90 to 90, for example 35.789."))] = None
+    longitude: Annotated[float | None, Degrees(180, lazy_gettext(
+        "Enter a longitude from -180 to 180, for example 139.661."))] = None
+    summary: Annotated[str, Text(SUMMARY_MAX)] = ""
+    description: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""
+    rules: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""
+    cancellation_rule: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""
+    contact: Annotated[str, Text(CONTACT_MAX)] = ""
+    capacity: Annotated[int | None, _between(1, CAPACITY_MAX)] = None
+    min_booking_minutes: Annotated[int, _between(1, BOOKING_MINUTES_MAX, required=True)] = 60
+    max_booking_minutes: Annotated[int | None, _between(1, BOOKING_MINUTES_MAX)] = None
+    buffer_minutes: Annotated[int, _between(0, BUFFER_MINUTES_MAX, required=True)] = 0
+    min_notice_hours: Annotated[int, _between(0, NOTICE_HOURS_MAX, required=True)] = 0
+    max_notice_days: Annotated[int | None, _between(1, NOTICE_DAYS_MAX)] = None
+    approval_required: Annotated[bool, Flag()] = False
+    published: Annotated[bool, Flag()] = False
+    hours_0: Hours = Field(None, alias="hours-0")
+    hours_1: Hours = Field(None, alias="hours-1")
+    hours_2: Hours = Field(None, alias="hours-2")
+    hours_3: Hours = Field(None, alias="hours-3")
+    hours_4: Hours = Field(None, alias="hours-4")
+    hours_5: Hours = Field(None, alias="hours-5")
+    hours_6: Hours = Field(None, alias="hours-6")
+    requirements: Annotated[list[DocumentKind], Choices(DocumentKind, lazy_gettext(
+        "Choose documents from the list."))] = Field(default_factory=list)
+
+    @model_validator(mode="before")
     @classmethod
-    def from_field(cls, session: Session, test_field: TestField) -> FieldInput:
-        assert test_field.id is not None
-        return cls(
-            name=test_field.name, kind=test_field.kind.value, area=test_field.area.value,
-            address=test_field.address, latitude=test_field.latitude, longitude=test_field.longitude,
-            summary=test_field.summary, description=test_field.description, rules=test_field.rules,
-            cancellation_rule=test_field.cancellation_rule, contact=test_field.contact,
-            capacity=test_field.capacity, min_booking_minutes=test_field.min_booking_minutes,
-            max_booking_minutes=test_field.max_booking_minutes, buffer_minutes=test_field.buffer_minutes,
-            min_notice_hours=test_field.min_notice_hours, max_notice_days=test_field.max_notice_days,
-            approval_required=test_field.approval_required, published=test_field.published,
-            hours=[(h.weekday, h.opens_minute, h.closes_minute) for h in hours_of(session, test_field.id)],
-            requirements=[d.value for d in requirements_of(session, test_field.id)],
-        )
+    def _gather_hours(cls, data: Any) -> Any:
+        """``hours-N-opens`` and ``hours-N-closes`` (or ``hours`` as a list) into one value per weekday."""
+        if not isinstance(data, dict):
+            return data
+        gathered = dict(data)
+        week = gathered.pop("hours", None)
+        given: dict[int, tuple[int, int]] = {}
+        if isinstance(week, list | tuple):  # built in code
+            given = {item[0]: (item[1], item[2]) for item in week}
+            if len(given) != len(week) or not set(given) <= set(WEEKDAYS):
+                raise Invalid({"hours": _("Enter the hours of each weekday once.")})
+        for weekday in WEEKDAYS:
+            gathered[f"hours-{weekday}"] = given.get(weekday) if given else {
+                part: data.get(f"hours-{weekday}-{part}") for part in ("opens", "closes")}
+        return gathered
+
+    @field_validator("max_booking_minutes")
+    @classmethod
+    def _not_shorter_than_the_shortest(cls, longest: int | None, info: ValidationInfo) -> int | None:
+        shortest = info.data.get("min_booking_minutes")
+        if longest is not None and shortest is not None and longest < shortest:
+            raise _refuse(_("The longest booking cannot be shorter than the shortest."))
+        return longest
+
+    @field_validator("max_notice_days")
+    @classmethod
+    def _not_before_the_earliest(cls, days: int | None, info: ValidationInfo) -> int | None:
+        hours = info.data.get("min_notice_hours")
+        if days is not None and hours is not None and days * 24 < hours:
+            raise _refuse(_("The latest request time cannot come before the earliest one."))
+        return days
+
+    @model_validator(mode="after")
+    def _both_coordinates_or_neither(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise Invalid({"latitude" if self.latitude is None else "longitude":
+                           _("Enter both latitude and longitude, or neither.")})
+        return self
+
+    @property
+    def hours(self) -> list[tuple[int, int, int]]:
+        """(weekday 0=Monday, opens_minute, closes_minute) of the days the field is open, local time."""
+        return [(weekday, *day) for weekday in WEEKDAYS if (day := getattr(self, f"hours_{weekday}")) is not None]
 
 
-def _text_error(value: str, limit: int, *, required: bool = False, single_line: bool = False) -> str | None:
-    if required and not value.strip():
-        return _("This field is required.")
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value) or (single_line and ("\n" in value or "\r" in value)):
-        return _("This field contains characters that cannot be used.")
-    return None
+WHEN = lazy_gettext("Enter a date and time, for example 2026-12-01 10:00.")
 
 
-def _range_error(value: int | None, low: int, high: int, *, required: bool = False) -> str | None:
-    if value is None:
-        return _("This field is required.") if required else None
-    if not low <= value <= high:
-        return _("Enter a whole number from %(min)s to %(max)s.", min=f"{low:,}", max=f"{high:,}")
-    return None
+class BlackoutForm(FormModel):
+    """A time the field is closed (the ward's time, as ``datetime-local`` sends it; stored in UTC)."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    starts_at: Annotated[datetime, LocalDateTime(lazy_gettext("Enter when the blackout starts."), WHEN)] = ""  # type: ignore[assignment]
+    ends_at: Annotated[datetime, LocalDateTime(lazy_gettext("Enter when the blackout ends."), WHEN)] = ""  # type: ignore[assignment]
+    reason: Annotated[str, Line(REASON_MAX, required=REQUIRED)] = ""
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_the_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and starts_at >= ends_at:
+            raise _refuse(_("The end must be after the start."))
+        return ends_at
 
 
-def validate(data: FieldInput) -> dict[str, str]:
-    """Every problem of ``data``, by form field name (empty when it can be saved)."""
-    errors: dict[str, str] = {}
+class PhotoForm(FormModel):
+    """A photo of the field with its description (read out to people who cannot see it)."""
 
-    def check(name: str, limit: int, **kwargs: bool) -> None:
-        if message := _text_error(getattr(data, name), limit, **kwargs):
-            errors[name] = message
+    model_config = ConfigDict(validate_default=True)
 
-    check("name", NAME_MAX, required=True, single_line=True)
-    check("address", ADDRESS_MAX, required=True, single_line=True)
-    check("summary", SUMMARY_MAX)
-    check("contact", CONTACT_MAX)
-    for name in LONG_FIELDS:
-        check(name, LONG_TEXT_MAX)
-    if data.kind not in {k.value for k in FieldKind}:
-        errors["kind"] = _("Choose the kind of field.")
-    if data.area not in {a.value for a in Area}:
-        errors["area"] = _("Choose the area.")
+    alt_text: Annotated[str, Line(ALT_MAX, required=DESCRIBE_PHOTO)] = ""
+    file: Annotated[Any, Upload(lazy_gettext("Choose a file to upload."))] = None
 
-    if (data.latitude is None) != (data.longitude is None):
-        errors["latitude" if data.latitude is None else "longitude"] = _(
-            "Enter both latitude and longitude, or neither.")
-    if data.latitude is not None and not -90 <= data.latitude <= 90:
-        errors["latitude"] = _("Enter a latitude from -90 to 90, for example 35.789.")
-    if data.longitude is not None and not -180 <= data.longitude <= 180:
-        errors["longitude"] = _("Enter a longitude from -180 to 180, for example 139.661.")
 
-    checks: list[tuple[str, int | None, int, int, bool]] = [
-        ("capacity", data.capacity, 1, CAPACITY_MAX, False),
-        ("min_booking_minutes", data.min_booking_minutes, 1, BOOKING_MINUTES_MAX, True),
-        ("max_booking_minutes", data.max_booking_minutes, 1, BOOKING_MINUTES_MAX, False),
-        ("buffer_minutes", data.buffer_minutes, 0, BUFFER_MINUTES_MAX, True),
-        ("min_notice_hours", data.min_notice_hours, 0, NOTICE_HOURS_MAX, True),
-        ("max_notice_days", data.max_notice_days, 1, NOTICE_DAYS_MAX, False),
-    ]
-    for name, value, low, high, required in checks:
-        if message := _range_error(value, low, high, required=required):
-            errors[name] = message
-    if ("min_booking_minutes" not in errors and "max_booking_minutes" not in errors
-            and data.max_booking_minutes is not None and data.min_booking_minutes is not None
-            and data.max_booking_minutes < data.min_booking_minutes):
-        errors["max_booking_minutes"] = _("The longest booking cannot be shorter than the shortest.")
-    if ("min_notice_hours" not in errors and "max_notice_days" not in errors and data.max_notice_days is not None
-            and data.min_notice_hours is not None and data.max_notice_days * 24 < data.min_notice_hours):
-        errors["max_notice_days"] = _("The latest request time cannot come before the earliest one.")
+class CoordinatorForm(FormModel):
+    model_config = ConfigDict(validate_default=True)
 
-    seen: set[int] = set()
-    for weekday, opens, closes in data.hours:
-        if weekday not in WEEKDAYS or weekday in seen:
-            errors["hours"] = _("Enter the hours of each weekday once.")
-        elif not 0 <= opens < closes <= 24 * 60:
-            errors[f"hours-{weekday}"] = _("The closing time must be after the opening time.")
-        seen.add(weekday)
-    if len(set(data.requirements)) != len(data.requirements) or any(
-            r not in {d.value for d in DocumentKind} for r in data.requirements):
-        errors["requirements"] = _("Choose documents from the list.")
-    return errors
+    email: Annotated[str, Line(EMAIL_MAX, required=lazy_gettext("Enter the e-mail address of a coordinator."))] = ""
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -271,18 +366,17 @@ def _record(session: Session, user: User, action: str, field_id: int | None, det
                  target_type="test_field", target_id=str(field_id), details=details)
 
 
-def _apply(session: Session, test_field: TestField, data: FieldInput) -> list[str]:
-    """Copy ``data`` onto the field and its hours and requirements; returns the names that changed."""
+def _apply(session: Session, test_field: TestField, form: FieldForm) -> list[str]:
+    """Copy ``form`` onto the field and its hours and requirements; returns the names that changed."""
     changed: list[str] = []
     values: dict[str, Any] = {
-        "name": data.name.strip(), "kind": FieldKind(data.kind), "area": Area(data.area),
-        "address": data.address.strip(), "latitude": data.latitude, "longitude": data.longitude,
-        "summary": data.summary.strip(), "contact": data.contact.strip(), "capacity": data.capacity,
-        "min_booking_minutes": data.min_booking_minutes, "max_booking_minutes": data.max_booking_minutes,
-        "buffer_minutes": data.buffer_minutes, "min_notice_hours": data.min_notice_hours,
-        "max_notice_days": data.max_notice_days, "approval_required": data.approval_required,
-        "published": data.published,
-        **{name: getattr(data, name).replace("\r\n", "\n") for name in LONG_FIELDS},
+        "name": form.name, "kind": form.kind, "area": form.area, "address": form.address,
+        "latitude": form.latitude, "longitude": form.longitude, "summary": form.summary, "contact": form.contact,
+        "capacity": form.capacity, "min_booking_minutes": form.min_booking_minutes,
+        "max_booking_minutes": form.max_booking_minutes, "buffer_minutes": form.buffer_minutes,
+        "min_notice_hours": form.min_notice_hours, "max_notice_days": form.max_notice_days,
+        "approval_required": form.approval_required, "published": form.published,
+        **{name: getattr(form, name) for name in LONG_FIELDS},
     }
     for name, value in values.items():
         if getattr(test_field, name) != value:
@@ -292,41 +386,38 @@ def _apply(session: Session, test_field: TestField, data: FieldInput) -> list[st
     assert test_field.id is not None
 
     old_hours = [(h.weekday, h.opens_minute, h.closes_minute) for h in hours_of(session, test_field.id)]
-    new_hours = sorted(data.hours)
+    new_hours = sorted(form.hours)
     if old_hours != new_hours:
         session.execute(sa.delete(TestFieldHours).where(col(TestFieldHours.field_id) == test_field.id))
         for weekday, opens, closes in new_hours:
             session.add(TestFieldHours(field_id=test_field.id, weekday=weekday, opens_minute=opens,
                                        closes_minute=closes))
         changed.append("hours")
-    old_requirements = {d.value for d in requirements_of(session, test_field.id)}
-    new_requirements = set(data.requirements)
+    old_requirements = set(requirements_of(session, test_field.id))
+    new_requirements = set(form.requirements)
     if old_requirements != new_requirements:
         session.execute(sa.delete(TestFieldRequirement).where(col(TestFieldRequirement.field_id) == test_field.id))
-        for document in sorted(new_requirements):
-            session.add(TestFieldRequirement(field_id=test_field.id, document=DocumentKind(document)))
+        for document in sorted(new_requirements, key=lambda d: d.value):
+            session.add(TestFieldRequirement(field_id=test_field.id, document=document))
         changed.append("requirements")
     return changed
 
 
-def create(session: Session, actor: Principal, data: FieldInput) -> TestField:
+@transactional
+def create(session: Session, actor: Principal, form: FieldForm) -> TestField:
     """A new field (coordinators and site admins); the creator becomes its coordinator. Audited."""
     user = _actor_user(actor)
     if not access.is_coordinator(actor):
         raise Forbidden(_("Only field coordinators can create test fields."))
-    if errors := validate(data):
-        session.rollback()
-        raise Invalid(errors)
-    test_field = TestField(name=data.name.strip(), kind=FieldKind(data.kind), area=Area(data.area),
-                           address=data.address.strip(), created_by_id=user.id)
+    test_field = TestField(name=form.name, kind=form.kind, area=form.area, address=form.address,
+                           created_by_id=user.id)
     session.add(test_field)
     session.flush()
-    _apply(session, test_field, data)
+    _apply(session, test_field, form)
     session.add(TestFieldCoordinator(field_id=test_field.id, user_id=user.id))  # type: ignore[arg-type]
     _record(session, user, "test_field.created", test_field.id,
             {"name": test_field.name, "published": test_field.published})
     follows.follow_as_author(session, [user.id], "test_field", test_field.id)  # type: ignore[arg-type]
-    session.commit()
     return test_field
 
 
@@ -335,68 +426,48 @@ def _managed(session: Session, actor: Principal, field_id: int, *, lock: bool = 
     access.require_field_manager(session, actor, field_id)
     test_field = session.get(TestField, field_id, with_for_update=lock, populate_existing=lock)
     if test_field is None:
-        session.rollback()
         raise Invalid({"field": _("This test field does not exist.")})
     return test_field
 
 
-def update(session: Session, actor: Principal, field_id: int, data: FieldInput) -> TestField:
+@transactional
+def update(session: Session, actor: Principal, field_id: int, form: FieldForm) -> TestField:
     """Save edits (the field's coordinators and site admins). Audited with the names that changed."""
     user = _actor_user(actor)
     test_field = _managed(session, actor, field_id, lock=True)
-    if errors := validate(data):
-        session.rollback()
-        raise Invalid(errors)
-    changed = _apply(session, test_field, data)
+    changed = _apply(session, test_field, form)
     if changed:
         test_field.updated_at = utcnow()
         _record(session, user, "test_field.updated", field_id, {"fields": sorted(changed)})
-    session.commit()
     return test_field
 
 
-def add_blackout(session: Session, actor: Principal, field_id: int, *, starts_at: datetime | None,
-                 ends_at: datetime | None, reason: str, errors: dict[str, str] | None = None) -> Blackout:
-    """Close the field from ``starts_at`` to ``ends_at`` (UTC) for ``reason``. ``errors``: the caller's
-    own (unreadable dates), reported with the rest."""
+@transactional
+def add_blackout(session: Session, actor: Principal, field_id: int, form: BlackoutForm) -> Blackout:
+    """Close the field from ``form.starts_at`` to ``form.ends_at`` for ``form.reason``. Audited."""
     user = _actor_user(actor)
     _managed(session, actor, field_id, lock=True)
-    errors = dict(errors or {})
-    if "starts_at" not in errors and starts_at is None:
-        errors["starts_at"] = _("Enter when the blackout starts.")
-    if "ends_at" not in errors and ends_at is None:
-        errors["ends_at"] = _("Enter when the blackout ends.")
-    if starts_at is not None and ends_at is not None and starts_at >= ends_at:
-        errors["ends_at"] = _("The end must be after the start.")
-    if message := _text_error(reason, REASON_MAX, required=True, single_line=True):
-        errors["reason"] = message
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    assert starts_at is not None and ends_at is not None
-    blackout = Blackout(field_id=field_id, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(),
+    blackout = Blackout(field_id=field_id, starts_at=form.starts_at, ends_at=form.ends_at, reason=form.reason,
                         created_by_id=user.id)
     session.add(blackout)
     session.flush()
     _record(session, user, "test_field.blackout_added", field_id,
-            {"blackout_id": blackout.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
-             "reason": blackout.reason})
-    session.commit()
+            {"blackout_id": blackout.id, "starts_at": form.starts_at.isoformat(),
+             "ends_at": form.ends_at.isoformat(), "reason": blackout.reason})
     return blackout
 
 
+@transactional
 def delete_blackout(session: Session, actor: Principal, field_id: int, blackout_id: int) -> None:
     user = _actor_user(actor)
     _managed(session, actor, field_id, lock=True)
     blackout = session.get(Blackout, blackout_id)
     if blackout is None or blackout.field_id != field_id:
-        session.rollback()
         raise Invalid({"blackout": _("This blackout does not exist (it may have been deleted already).")})
     details = {"blackout_id": blackout_id, "starts_at": blackout.starts_at.isoformat(),
                "ends_at": blackout.ends_at.isoformat(), "reason": blackout.reason}
     session.delete(blackout)
     _record(session, user, "test_field.blackout_deleted", field_id, details)
-    session.commit()
 
 
 def path_of(settings: Settings, photo: TestFieldPhoto) -> Path:
@@ -404,68 +475,52 @@ def path_of(settings: Settings, photo: TestFieldPhoto) -> Path:
     return storage.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
-def add_photo(session: Session, settings: Settings, actor: Principal, field_id: int, *, alt_text: str,
-              source: BinaryIO | None, filename: str) -> TestFieldPhoto:
-    """Add a photo (PNG, JPEG, GIF or WebP by content, at most 10 MB, at most 10 a field). Audited."""
-    _managed(session, actor, field_id)
-    session.rollback()  # hold no transaction open while the file is copied
-    errors: dict[str, str] = {}
-    if message := _text_error(alt_text, ALT_MAX, required=True, single_line=True):
-        errors["alt_text"] = (_("Describe the photo in a few words; this text is read out to people who cannot "
-                                "see it.") if not alt_text.strip() else message)
-    received: storage.ReceivedFile | None = None
-    if source is None or not filename:
-        errors["file"] = _("Choose a file to upload.")
-    else:
-        try:
-            received = storage.receive(settings, source, MAX_PHOTO_BYTES, folder=STORAGE_FOLDER)
-        except Invalid as failed:
-            errors.update(failed.errors)
-        if received is not None and not received.file_type.is_image:
-            errors["file"] = _("Choose a PNG, JPEG, GIF or WebP image.")
-    if errors:
-        if received is not None:
-            storage.remove_file(received.path)
-        session.rollback()
-        raise Invalid(errors)
-    assert received is not None
+def add_photo(session: Session, settings: Settings, actor: Principal, field_id: int, form: PhotoForm) -> TestFieldPhoto:
+    """Add a photo (PNG, JPEG, GIF or WebP by content, at most 10 MB, at most 10 a field). Audited.
+
+    Two units of work: the first checks the actor and ends, so no transaction is held open while the
+    file is copied; the second counts and adds under the field's lock. The file goes again if that fails."""
+    with unit_of_work(session):
+        _managed(session, actor, field_id)
+    received = storage.receive(settings, form.file.file, MAX_PHOTO_BYTES, folder=STORAGE_FOLDER)
     try:
-        user = _actor_user(actor)
-        _managed(session, actor, field_id, lock=True)  # counted under the lock: two uploads cannot both fit
-        count, last = session.exec(select(func.count(), func.coalesce(func.max(TestFieldPhoto.position), -1))
-                                   .where(TestFieldPhoto.field_id == field_id)).one()
-        if count >= MAX_PHOTOS:
-            raise Invalid({"file": _("A field can have at most %(max)s photos. Delete one first.",
-                                              max=MAX_PHOTOS)})
-        photo = TestFieldPhoto(field_id=field_id, position=last + 1, alt_text=alt_text.strip(),
-                               filename=storage.clean_filename(filename, received.file_type),
-                               content_type=received.file_type.content_type, size_bytes=received.size_bytes,
-                               sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
-        session.add(photo)
-        session.flush()
-        _record(session, user, "test_field.photo_added", field_id,
-                {"photo_id": photo.id, "filename": photo.filename, "content_type": photo.content_type,
-                 "size_bytes": photo.size_bytes, "sha256": photo.sha256})
-        session.commit()
+        if not received.file_type.is_image:
+            raise Invalid({"file": _("Choose a PNG, JPEG, GIF or WebP image.")})
+        with unit_of_work(session):
+            user = _actor_user(actor)
+            _managed(session, actor, field_id, lock=True)  # counted under the lock: two uploads cannot both fit
+            count, last = session.exec(select(func.count(), func.coalesce(func.max(TestFieldPhoto.position), -1))
+                                       .where(TestFieldPhoto.field_id == field_id)).one()
+            if count >= MAX_PHOTOS:
+                raise Invalid({"file": _("A field can have at most %(max)s photos. Delete one first.",
+                                         max=MAX_PHOTOS)})
+            photo = TestFieldPhoto(field_id=field_id, position=last + 1, alt_text=form.alt_text,
+                                   filename=storage.clean_filename(form.file.filename, received.file_type),
+                                   content_type=received.file_type.content_type, size_bytes=received.size_bytes,
+                                   sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
+            session.add(photo)
+            session.flush()
+            _record(session, user, "test_field.photo_added", field_id,
+                    {"photo_id": photo.id, "filename": photo.filename, "content_type": photo.content_type,
+                     "size_bytes": photo.size_bytes, "sha256": photo.sha256})
     except BaseException:
-        session.rollback()
         storage.remove_file(received.path)
         raise
     return photo
 
 
 def delete_photo(session: Session, settings: Settings, actor: Principal, field_id: int, photo_id: int) -> None:
-    user = _actor_user(actor)
-    _managed(session, actor, field_id, lock=True)
-    photo = session.get(TestFieldPhoto, photo_id)
-    if photo is None or photo.field_id != field_id:
-        session.rollback()
-        raise Invalid({"photo": _("This photo does not exist (it may have been deleted already).")})
-    path = path_of(settings, photo)
-    session.delete(photo)
-    _record(session, user, "test_field.photo_deleted", field_id,
-            {"photo_id": photo_id, "filename": photo.filename, "sha256": photo.sha256})
-    session.commit()
+    """Remove a photo (audited); its file goes once the removal is committed."""
+    with unit_of_work(session):
+        user = _actor_user(actor)
+        _managed(session, actor, field_id, lock=True)
+        photo = session.get(TestFieldPhoto, photo_id)
+        if photo is None or photo.field_id != field_id:
+            raise Invalid({"photo": _("This photo does not exist (it may have been deleted already).")})
+        path = path_of(settings, photo)
+        session.delete(photo)
+        _record(session, user, "test_field.photo_deleted", field_id,
+                {"photo_id": photo_id, "filename": photo.filename, "sha256": photo.sha256})
     storage.remove_file(path)
 
 
@@ -485,32 +540,29 @@ def photo_for_download(session: Session, settings: Settings, actor: Principal, f
     return photo, test_field, path
 
 
-def assign_coordinator(session: Session, actor: Principal, field_id: int, email: str) -> User:
-    """Make the user with ``email``, who must hold the coordinator role, a coordinator of the field. Audited."""
+@transactional
+def assign_coordinator(session: Session, actor: Principal, field_id: int, form: CoordinatorForm) -> User:
+    """Make the user with ``form.email``, who must hold the coordinator role, a coordinator of the field. Audited."""
     user = _actor_user(actor)
     _managed(session, actor, field_id, lock=True)
-    address = normalize_email(email)
+    address = normalize_email(form.email)
     if not address:
-        session.rollback()
         raise Invalid({"email": _("Enter the e-mail address of a coordinator.")})
-    found = session.exec(select(User).where(User.email == address[:320])).first()
+    found = session.exec(select(User).where(User.email == address[:EMAIL_MAX])).first()
     is_coordinator = found is not None and session.exec(select(RoleAssignment.id).where(
         RoleAssignment.user_id == found.id, RoleAssignment.role == Role.COORDINATOR)).first() is not None
     if found is None or not is_coordinator:
-        session.rollback()
         raise Invalid({"email": _("No field coordinator has this e-mail address. An administrator gives "
-                                           "people the coordinator role first.")})
+                                  "people the coordinator role first.")})
     assert found.id is not None
     if session.get(TestFieldCoordinator, (field_id, found.id)) is not None:
-        session.rollback()
-        raise Invalid({"email": _("%(name)s is already a coordinator of this field.",
-                                           name=found.display_name)})
+        raise Invalid({"email": _("%(name)s is already a coordinator of this field.", name=found.display_name)})
     session.add(TestFieldCoordinator(field_id=field_id, user_id=found.id))
     _record(session, user, "test_field.coordinator_assigned", field_id, {"user_id": found.id})
-    session.commit()
     return found
 
 
+@transactional
 def remove_coordinator(session: Session, actor: Principal, field_id: int, user_id: int) -> User:
     """Stop ``user_id`` coordinating the field (its managers; a coordinator may step down). Audited.
 
@@ -521,16 +573,13 @@ def remove_coordinator(session: Session, actor: Principal, field_id: int, user_i
     assignment = session.get(TestFieldCoordinator, (field_id, user_id))
     removed = session.get(User, user_id)
     if assignment is None or removed is None:
-        session.rollback()
         raise Invalid({"email": _("This person is not a coordinator of this field.")})
     others = session.exec(select(TestFieldCoordinator.user_id).where(
         TestFieldCoordinator.field_id == field_id, TestFieldCoordinator.user_id != user_id)).first()
     if others is None:
-        session.rollback()
         raise Invalid({"email": _("A field needs at least one coordinator. Add another coordinator first.")})
     session.delete(assignment)
     _record(session, user, "test_field.coordinator_removed", field_id, {"user_id": user_id})
-    session.commit()
     return removed
 
 

@@ -11,33 +11,25 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
-from cocreate.web.forms import texts as _texts
+from cocreate.web.forms import Form, Multipart, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from cocreate.web.sections import page_sections
 from labs import access, trials
 from labs.models import Trial, TrialStatus
-from labs.trials import KpiInput, KpiResultInput, PhotoInput, TrialInput, UpdateInput
 from proposals import api as proposals
-
-MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 LIST_PAGE = "labs/trial_list.html"
 DETAIL_PAGE = "labs/trial_detail.html"
@@ -47,9 +39,7 @@ RESULTS_PAGE = "labs/trial_results.html"
 REFUSED_PAGE = "labs/trial_refused.html"
 CHALLENGE_SECTION = "labs/_trial_challenge_section.html"
 PROPOSAL_SECTION = "labs/_trial_proposal_section.html"
-KPI_PARTS = ("indicator", "unit", "baseline", "target")
 BLANK_KPI_ROWS = 2
-MAX_ROWS = 50
 
 
 # --- sections of the challenge and proposal pages ------------------------------------------------
@@ -83,52 +73,14 @@ def proposal_section(session: Session, actor: Principal, proposal: Any) -> tuple
 # --- forms ---------------------------------------------------------------------------------------
 
 
-def _kpi_rows(data: dict[str, Any]) -> list[dict[str, str]]:
-    indexes = set()
-    for key in data:
-        parts = key.split("-")
-        if len(parts) == 3 and parts[0] == "kpis" and parts[1].isdigit() and len(parts[1]) <= 3 \
-                and parts[2] in KPI_PARTS:
-            indexes.add(int(parts[1]))
-    rows = []
-    for index in sorted(indexes)[:MAX_ROWS]:
-        if _text(data, f"kpis-{index}-remove", 10):
-            continue
-        row = {part: _text(data, f"kpis-{index}-{part}", 1000) for part in KPI_PARTS}
-        if any(value.strip() for value in row.values()):
-            rows.append(row)
-    return rows
-
-
-def _parse_form(data: dict[str, Any]) -> tuple[TrialInput, dict[str, Any]]:
-    values = TrialInput(
-        title=_text(data, "title", 1000), summary=_text(data, "summary", 5000),
-        description=_text(data, "description", trials.LONG_TEXT_MAX + 1), status=_text(data, "status", 30),
-        starts_on=_text(data, "starts_on", 40), ends_on=_text(data, "ends_on", 40),
-        published=_text(data, "published", 10) == "yes", retention_days=_text(data, "retention_days", 40),
-        department_id=_text(data, "department_id", 30),
-        organisation_ids=_texts(data, "organisation_ids", 30, trials.MAX_ORGANISATIONS + 1),
-        lead_organisation_id=_text(data, "lead_organisation_id", 30))
-    rows = _kpi_rows(data)
-    values.kpis = [KpiInput(**row) for row in rows]
-    form = {name: getattr(values, name) for name in ("title", "summary", "description", "status", "starts_on",
-                                                      "ends_on", "published", "retention_days", "department_id",
-                                                      "organisation_ids", "lead_organisation_id")}
-    form["kpis"] = rows
-    return values, form
-
-
-def _form_of(session: Session, trial: Trial) -> dict[str, Any]:
-    values = TrialInput.from_trial(session, trial)
-    form = {name: getattr(values, name) for name in ("title", "summary", "description", "status", "starts_on",
-                                                      "ends_on", "published", "retention_days", "department_id",
-                                                      "organisation_ids", "lead_organisation_id")}
-    form["kpis"] = [{part: getattr(k, part) for part in KPI_PARTS} for k in values.kpis]
-    return form
+def _shown_trial(form: dict[str, Any]) -> dict[str, Any]:
+    """What was sent, as the trial form shows it again (the organisations ticked as a list)."""
+    ticked = form.get("organisation_ids", [])
+    return {**form, "organisation_ids": ticked if isinstance(ticked, list) else [ticked]}
 
 
 def _form_page(request: Request, session: Session, form: dict[str, Any], *, trial: Trial | None = None,
-               errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+               errors: dict[str, str] | None = None) -> Template:
     actor = principal_of(request)
     coordinator = access.is_coordinator(actor)
     return render(request, FORM_PAGE, {
@@ -136,7 +88,7 @@ def _form_page(request: Request, session: Session, form: dict[str, Any], *, tria
         "coordinator": coordinator, "blank_rows": BLANK_KPI_ROWS,
         "departments": trials.departments_for_form(session) if coordinator else [],
         "organisations": trials.verified_organisations(session) if coordinator else [],
-    }, status_code=status_code)
+    })
 
 
 def _refused(request: Request, message: str, *, status_code: int, proposal_id: int | None = None,
@@ -148,18 +100,20 @@ def _refused(request: Request, message: str, *, status_code: int, proposal_id: i
 # --- starting a trial ----------------------------------------------------------------------------
 
 
+def _not_started(failed: Invalid, form: dict[str, Any], *, request: Request, proposal_id: int,
+                 **_kwargs: Any) -> Template:
+    """Why no trial was started; a second attempt answers 409 with a link to the trial."""
+    if isinstance(failed, trials.TrialExists):
+        return _refused(request, failed.errors["trial"], status_code=409, proposal_id=proposal_id,
+                        trial_id=failed.trial_id)
+    return _refused(request, next(iter(failed.errors.values())), status_code=400, proposal_id=proposal_id)
+
+
 @post("/proposals/{proposal_id:int}/trial", name="trial-from-proposal", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_not_started)
 def trial_from_proposal(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
     """Start the trial of a selected proposal; a second attempt answers 409 with a link to the trial."""
-    try:
-        trial = trials.create_from_proposal(db_session, principal_of(request), proposal_id)
-    except trials.TrialExists as exists:
-        db_session.rollback()
-        return _refused(request, exists.errors["trial"], status_code=409, proposal_id=proposal_id,
-                        trial_id=exists.trial_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _refused(request, next(iter(failed.errors.values())), status_code=400, proposal_id=proposal_id)
+    trial = trials.create_from_proposal(db_session, principal_of(request), proposal_id)
     return after_post(request, f"/trials/{trial.id}/edit",
                       message=_("The trial has been created from the proposal. Check it, then publish it."))
 
@@ -173,14 +127,15 @@ def trial_new(request: Request, db_session: DbSession) -> Template:
                                             "organisation_ids": [], "published": False})
 
 
+def _create_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  **_kwargs: Any) -> Template:
+    return _form_page(request, db_session, _shown_trial(form), errors=failed.errors)
+
+
 @post("/trials/new", name="trial-create", guards=[coordinators_only], sync_to_thread=True)
+@again_on_invalid(_create_again, model=trials.CoordinatorTrialForm)
 def trial_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    values, form = _parse_form(data)
-    try:
-        trial = trials.create(db_session, principal_of(request), values)
-    except Invalid as failed:
-        db_session.rollback()
-        return _form_page(request, db_session, form, errors=failed.errors, status_code=400)
+    trial = trials.create(db_session, principal_of(request), trials.CoordinatorTrialForm.parse(data))
     return after_post(request, f"/trials/{trial.id}", message=_("The trial has been created."))
 
 
@@ -190,29 +145,30 @@ def trial_create(request: Request, db_session: DbSession, data: Form) -> Templat
 @get("/trials/{trial_id:int}/edit", name="trial-edit", guards=[signed_in], sync_to_thread=True)
 def trial_edit(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
     trial = trials.editable_trial(db_session, principal_of(request), trial_id)
-    return _form_page(request, db_session, _form_of(db_session, trial), trial=trial)
+    return _form_page(request, db_session, trials.form_values(db_session, trial), trial=trial)
+
+
+def _update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, trial_id: int,
+                  **_kwargs: Any) -> Template:
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    return _form_page(request, db_session, _shown_trial(form), trial=trial, errors=failed.errors)
 
 
 @post("/trials/{trial_id:int}/edit", name="trial-update", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_update_again, model=trials.TrialForm)
 def trial_update(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    values, form = _parse_form(data)
-    try:
-        trials.update(db_session, actor, trial_id, values)
-    except Invalid as failed:
-        db_session.rollback()
-        trial = trials.editable_trial(db_session, actor, trial_id)
-        return _form_page(request, db_session, form, trial=trial, errors=failed.errors, status_code=400)
+    trials.update(db_session, actor, trial_id, trials.form_for(actor).parse(data))
     return after_post(request, f"/trials/{trial_id}", message=_("The trial has been saved."))
 
 
 # --- progress updates ----------------------------------------------------------------------------
 
 
-def _update_page(request: Request, trial: Trial, form: dict[str, Any], *, errors: dict[str, str] | None = None,
-                 status_code: int = 200) -> Template:
+def _update_page(request: Request, trial: Trial, form: dict[str, Any], *,
+                 errors: dict[str, str] | None = None) -> Template:
     return render(request, UPDATE_PAGE, {"trial": trial, "form": form, "errors": errors or {},
-                                         "slots": range(trials.MAX_PHOTOS)}, status_code=status_code)
+                                         "slots": range(trials.MAX_PHOTOS)})
 
 
 @get("/trials/{trial_id:int}/updates/new", name="trial-update-new", guards=[signed_in], sync_to_thread=True)
@@ -221,45 +177,31 @@ def update_new(request: Request, db_session: DbSession, trial_id: FromPath[int])
     return _update_page(request, trial, {"posted_on": datetime.now(WARD_TIMEZONE).date().isoformat()})
 
 
-def _upload(data: dict[str, Any], name: str) -> UploadFile | None:
-    upload = data.get(name)
-    if isinstance(upload, list):
-        upload = upload[0] if upload else None
-    return upload if isinstance(upload, UploadFile) and upload.filename else None
+def _post_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, trial_id: int,
+                **_kwargs: Any) -> Template:
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    return _update_page(request, trial, form, errors=failed.errors)
 
 
 @post("/trials/{trial_id:int}/updates/new", name="trial-update-create", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_post_again)
 def update_create(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
-                  data: MultipartForm) -> Template | Redirect:
-    actor = principal_of(request)
-    form = {"posted_on": _text(data, "posted_on", 40), "title": _text(data, "title", 1000),
-            "body": _text(data, "body", trials.UPDATE_BODY_MAX + 1)}
-    photos = []
-    for index in range(trials.MAX_PHOTOS):
-        upload = _upload(data, f"photo-{index}")
-        form[f"alt-{index}"] = _text(data, f"alt-{index}", 1000)
-        photos.append(PhotoInput(index, upload.file if upload else None, upload.filename if upload else "",
-                                 form[f"alt-{index}"]))
-    try:
-        trials.add_update(db_session, settings, actor, trial_id, UpdateInput(**{k: form[k] for k in
-                                                                              ("posted_on", "title", "body")}),
-                          photos)
-    except Invalid as failed:
-        db_session.rollback()
-        trial = trials.editable_trial(db_session, actor, trial_id)
-        return _update_page(request, trial, form, errors=failed.errors, status_code=400)
+                  data: Multipart) -> Template | Redirect:
+    trials.add_update(db_session, settings, principal_of(request), trial_id, trials.UpdateForm.parse(data))
     return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been posted."))
+
+
+def _not_deleted(failed: Invalid, form: dict[str, Any], *, request: Request, trial_id: int,
+                 **_kwargs: Any) -> Template:
+    return _refused(request, next(iter(failed.errors.values())), status_code=400, trial_id=trial_id)
 
 
 @post("/trials/{trial_id:int}/updates/{update_id:int}/delete", name="trial-update-delete", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_not_deleted)
 def update_delete(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
                   update_id: FromPath[int]) -> Template | Redirect:
-    try:
-        trials.delete_update(db_session, settings, principal_of(request), trial_id, update_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _refused(request, next(iter(failed.errors.values())), status_code=400, trial_id=trial_id)
+    trials.delete_update(db_session, settings, principal_of(request), trial_id, update_id)
     return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been deleted."))
 
 
@@ -269,7 +211,7 @@ def update_photo(request: Request, db_session: DbSession, settings: AppSettings,
                  update_id: FromPath[int], photo_id: FromPath[int]) -> File:
     found = trials.photo_for_download(db_session, settings, principal_of(request), trial_id, update_id, photo_id)
     if found is None:
-        raise NotFoundException()
+        raise NotFound()
     photo, trial, path = found
     return File(path=path, media_type=photo.content_type, content_disposition_type="inline", headers={
         "content-disposition": content_disposition(photo.filename),
@@ -283,10 +225,10 @@ def update_photo(request: Request, db_session: DbSession, settings: AppSettings,
 
 
 def _results_page(request: Request, session: Session, trial: Trial, form: dict[str, Any], *,
-                  errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+                  errors: dict[str, str] | None = None) -> Template:
     assert trial.id is not None
     return render(request, RESULTS_PAGE, {"trial": trial, "kpis": trials.kpis_of(session, trial.id), "form": form,
-                                          "errors": errors or {}}, status_code=status_code)
+                                          "errors": errors or {}})
 
 
 @get("/trials/{trial_id:int}/results", name="trial-results", guards=[signed_in], sync_to_thread=True)
@@ -300,28 +242,18 @@ def results_edit(request: Request, db_session: DbSession, trial_id: FromPath[int
     return _results_page(request, db_session, trial, form)
 
 
+def _results_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, trial_id: int,
+                   **_kwargs: Any) -> Template:
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    return _results_page(request, db_session, trial, form, errors=failed.errors)
+
+
 @post("/trials/{trial_id:int}/results", name="trial-results-save", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_results_again)
 def results_save(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form: dict[str, Any] = {"results": _text(data, "results", trials.LONG_TEXT_MAX + 1)}
-    rows = []
-    for key in data:
-        parts = key.split("-")
-        if len(parts) == 3 and parts[0] == "kpi" and parts[1].isdigit() and len(parts[1]) <= 12 \
-                and parts[2] == "result":
-            kpi_id = int(parts[1])
-            form[f"kpi-{kpi_id}-result"] = _text(data, key, 1000)
-            form[f"kpi-{kpi_id}-note"] = _text(data, f"kpi-{kpi_id}-note", trials.RESULT_NOTE_MAX + 1)
-            rows.append(KpiResultInput(kpi_id, form[f"kpi-{kpi_id}-result"], form[f"kpi-{kpi_id}-note"]))
-    publish = _text(data, "action", 20) == "publish"
-    try:
-        trial = trials.save_results(db_session, actor, trial_id, form["results"], rows[:trials.MAX_KPIS * 2],
-                                    publish=publish)
-    except Invalid as failed:
-        db_session.rollback()
-        trial = trials.editable_trial(db_session, actor, trial_id)
-        return _results_page(request, db_session, trial, form, errors=failed.errors, status_code=400)
-    message = (_("The results have been published.") if trial.results_published_at is not None and publish
+    form = trials.ResultsForm.parse(data)
+    trial = trials.save_results(db_session, principal_of(request), trial_id, form)
+    message = (_("The results have been published.") if trial.results_published_at is not None and form.publish
                else _("The results have been saved."))
     return after_post(request, f"/trials/{trial_id}#results", message=message)
 
@@ -362,7 +294,7 @@ def trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int
     actor = principal_of(request)
     trial = trials.visible_trial(db_session, actor, trial_id)
     if trial is None:
-        raise NotFoundException()
+        raise NotFound()
     return render(request, DETAIL_PAGE, {
         "d": trials.detail(db_session, actor, trial), "photo_url": trials.photo_url,
         "sections": page_sections("trial", db_session, actor, trial),
@@ -496,7 +428,7 @@ def api_trial_detail(db_session: DbSession, trial_id: FromPath[int]) -> TrialOut
     actor = Principal.anonymous()
     trial = trials.visible_trial(db_session, actor, trial_id)
     if trial is None:
-        raise NotFoundException(detail=_("This trial does not exist or is not public."))
+        raise NotFound(_("This trial does not exist or is not public."))
     d = trials.detail(db_session, actor, trial)
     public = d.results_public
     item = trials.ListItem(trial, d.organisations, d.department)

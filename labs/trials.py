@@ -3,35 +3,54 @@ updates with photos and a final results report ("you said, we did").
 
 Who may do what is in :mod:`labs.access` (``can_edit_trial``): the trial's organisations, the staff
 of its owning department, coordinators and site admins edit; only coordinators change the
-organisations and the owning department. An unpublished trial is seen by its editors only (404 for
-everybody else). Every change is audited in the same transaction.
+organisations and the owning department (:class:`CoordinatorTrialForm`). An unpublished trial is seen
+by its editors only (404 for everybody else). Every change is audited in the same unit of work; what
+the forms can check without the database is checked when they are built (every field's problem at
+once), and a refusal raises :class:`Invalid` and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, Self
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from cocreate import audit
 from cocreate.accounts.models import Department, Organisation, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.files import storage
+from cocreate.forms import (
+    Choice,
+    Date,
+    Flag,
+    FormModel,
+    Line,
+    Problems,
+    RowId,
+    RowIds,
+    Rows,
+    Text,
+    WholeNumber,
+    _refuse,
+    as_text,
+    text_error,
+    uploaded,
+)
 from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.notifications import follows
 from cocreate.settings import Settings
-from cocreate.web.forms import parse_id
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from labs import access, events
 from labs.models import Trial, TrialKpi, TrialOrganisation, TrialStatus, TrialUpdate, TrialUpdatePhoto
@@ -54,9 +73,9 @@ ALT_MAX = 200
 RETENTION_MIN = 1
 RETENTION_MAX = 3650
 STORAGE_FOLDER = "trials"
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
+REQUIRED = lazy_gettext("This field is required.")
+A_DATE = lazy_gettext("Enter a date like 2026-12-01.")
+RESULT_KEY = re.compile(r"^kpi-(\d{1,12})-result$")
 
 
 class TrialExists(Invalid):
@@ -70,188 +89,188 @@ class TrialExists(Invalid):
 # --- input ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class KpiInput:
-    indicator: str = ""
-    unit: str = ""
-    baseline: str = ""
-    target: str = ""
+class KpiRow(FormModel):
+    """One KPI of a trial (``kpis-N-indicator`` …): what is measured, its unit, the value before and the aim.
+    Not the shape of a proposal's KPI rows: a trial's target may be left open."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    indicator: Annotated[str, Line(KPI_LIMITS["indicator"], required=REQUIRED)] = ""
+    unit: Annotated[str, Line(KPI_LIMITS["unit"])] = ""
+    baseline: Annotated[str, Line(KPI_LIMITS["baseline"])] = ""
+    target: Annotated[str, Line(KPI_LIMITS["target"])] = ""
 
 
-@dataclass
-class TrialInput:
-    """What the trial forms send, as typed (dates, numbers and ids still text)."""
+class TrialForm(FormModel):
+    """What every editor of a trial sends (the coordinators' form adds who runs it)."""
 
-    title: str = ""
-    summary: str = ""
-    description: str = ""
-    status: str = TrialStatus.PLANNED.value
-    starts_on: str = ""
-    ends_on: str = ""
-    published: bool = False
-    retention_days: str = "90"
-    kpis: list[KpiInput] = field(default_factory=list)
-    department_id: str = ""
-    organisation_ids: list[str] = field(default_factory=list)
-    lead_organisation_id: str = ""
+    model_config = ConfigDict(validate_default=True)
 
+    title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
+    summary: Annotated[str, Text(SUMMARY_MAX)] = ""
+    description: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""
+    status: Annotated[TrialStatus, Choice(TrialStatus, lazy_gettext("Choose planned, running or completed."))] = \
+        TrialStatus.PLANNED
+    starts_on: Annotated[date | None, Date(message=A_DATE)] = None
+    ends_on: Annotated[date | None, Date(message=A_DATE)] = None
+    published: Annotated[bool, Flag()] = False
+    retention_days: Annotated[int, WholeNumber(
+        lazy_gettext("Enter a whole number of days between %(min)s and %(max)s.", min=RETENTION_MIN,
+                     max=f"{RETENTION_MAX:,}"), minimum=RETENTION_MIN, maximum=RETENTION_MAX,
+        required=lazy_gettext("Enter a whole number of days between %(min)s and %(max)s.", min=RETENTION_MIN,
+                              max=f"{RETENTION_MAX:,}"))] = 90
+    kpis: Annotated[list[KpiRow], Rows(KpiRow, max_rows=MAX_KPIS,
+                                       message=lazy_gettext("Use at most %(max)s KPIs."))] = Field(default_factory=list)
+
+    @field_validator("ends_on")
     @classmethod
-    def from_trial(cls, session: Session, trial: Trial) -> TrialInput:
-        assert trial.id is not None
-        organisations = organisations_of(session, trial.id)
-        lead = next((str(o.id) for o, is_lead in organisations if is_lead), "")
-        return cls(title=trial.title, summary=trial.summary, description=trial.description,
-                   status=trial.status.value, starts_on=trial.starts_on.isoformat() if trial.starts_on else "",
-                   ends_on=trial.ends_on.isoformat() if trial.ends_on else "", published=trial.published,
-                   retention_days=str(trial.participant_data_retention_days),
-                   kpis=[KpiInput(k.indicator, k.unit, k.baseline, k.target) for k in kpis_of(session, trial.id)],
-                   department_id=str(trial.department_id or ""),
-                   organisation_ids=[str(o.id) for o, _lead in organisations], lead_organisation_id=lead)
+    def _not_before_the_start(cls, ends_on: date | None, info: ValidationInfo) -> date | None:
+        starts_on = info.data.get("starts_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            raise _refuse(_("The end date must not be before the start date."))
+        return ends_on
+
+
+class CoordinatorTrialForm(TrialForm):
+    """The coordinators' trial form: also the department in charge and the organisations that run it."""
+
+    department_id: Annotated[int | None, RowId(lazy_gettext("Choose the department in charge."), required=True)] = None
+    organisation_ids: Annotated[list[int], RowIds(lazy_gettext("Choose organisations from the list."))] = \
+        Field(default_factory=list)
+    lead_organisation_id: Annotated[int | None, RowId(lazy_gettext(
+        "The lead organisation must be one of the chosen organisations."))] = None
+
+    @field_validator("organisation_ids")
+    @classmethod
+    def _not_too_many(cls, ids: list[int]) -> list[int]:
+        if len(ids) > MAX_ORGANISATIONS:
+            raise _refuse(_("Choose at most %(max)s organisations.", max=MAX_ORGANISATIONS))
+        return ids
+
+    @field_validator("lead_organisation_id")
+    @classmethod
+    def _one_of_the_chosen(cls, lead: int | None, info: ValidationInfo) -> int | None:
+        if lead is not None and "organisation_ids" in info.data and lead not in info.data["organisation_ids"]:
+            raise _refuse(_("The lead organisation must be one of the chosen organisations."))
+        return lead
+
+    @property
+    def chosen(self) -> list[tuple[int, bool]]:
+        """The organisations as (id, is_lead); the lead is the first chosen unless one was named."""
+        lead = self.lead_organisation_id if self.lead_organisation_id is not None else next(
+            iter(self.organisation_ids), None)
+        return [(value, value == lead) for value in self.organisation_ids]
+
+
+def form_for(actor: Principal) -> type[TrialForm]:
+    """The trial form ``actor`` sends: coordinators' includes who runs the trial."""
+    return CoordinatorTrialForm if access.is_coordinator(actor) else TrialForm
+
+
+def form_values(session: Session, trial: Trial) -> dict[str, Any]:
+    """A saved trial as its form shows it (and as code changing it starts from)."""
+    assert trial.id is not None
+    organisations = organisations_of(session, trial.id)
+    return {"title": trial.title, "summary": trial.summary, "description": trial.description,
+            "status": trial.status.value, "starts_on": trial.starts_on.isoformat() if trial.starts_on else "",
+            "ends_on": trial.ends_on.isoformat() if trial.ends_on else "", "published": trial.published,
+            "retention_days": str(trial.participant_data_retention_days),
+            "kpis": [{"indicator": k.indicator, "unit": k.unit, "baseline": k.baseline, "target": k.target}
+                     for k in kpis_of(session, trial.id)],
+            "department_id": str(trial.department_id or ""),
+            "organisation_ids": [str(o.id) for o, _lead in organisations],
+            "lead_organisation_id": next((str(o.id) for o, is_lead in organisations if is_lead), "")}
 
 
 @dataclass
-class UpdateInput:
-    posted_on: str = ""
-    title: str = ""
-    body: str = ""
-
-
-@dataclass
-class PhotoInput:
+class PhotoSlot:
     """One photo slot of the update form (``index`` names its fields ``photo-N`` / ``alt-N``)."""
 
     index: int
-    source: BinaryIO | None
-    filename: str
-    alt_text: str
+    source: BinaryIO | None = None
+    filename: str = ""
+    alt_text: str = ""
+
+    @property
+    def has_file(self) -> bool:
+        return self.source is not None and bool(self.filename)
+
+
+class UpdateForm(FormModel):
+    """A dated progress update with up to :data:`MAX_PHOTOS` photos, each with its description."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    posted_on: Annotated[date, Date(lazy_gettext("Enter the date of the update."), A_DATE)] = ""  # type: ignore[assignment]
+    title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
+    body: Annotated[str, Text(UPDATE_BODY_MAX, required=REQUIRED, strip=False)] = ""
+    photos: list[PhotoSlot] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_photos(cls, data: Any) -> Any:
+        """The form's slots ``photo-N`` (a file) and ``alt-N`` (its description) into ``photos``."""
+        if not isinstance(data, dict) or "photos" in data:
+            return data
+        slots = []
+        for index in range(MAX_PHOTOS):
+            upload = uploaded(data.get(f"photo-{index}"))
+            slots.append(PhotoSlot(index, upload.file if upload else None, upload.filename if upload else "",
+                                   as_text(data.get(f"alt-{index}")).strip()))
+        return {**data, "photos": slots}
+
+    @model_validator(mode="after")
+    def _each_photo_described(self) -> Self:
+        """Each photo has its description and each description its photo (checked once the rest reads)."""
+        problems = Problems()
+        if len([slot for slot in self.photos if slot.has_file]) > MAX_PHOTOS:
+            problems.add("photos", _("Add at most %(max)s photos.", max=MAX_PHOTOS))
+        for slot in self.photos:
+            if not slot.has_file:
+                if slot.alt_text:
+                    problems.add(f"photo-{slot.index}", _("Choose the photo this description belongs to."))
+            elif not slot.alt_text:
+                problems.add(f"alt-{slot.index}", _("Describe the photo in a few words; this text is read out to "
+                                                    "people who cannot see it."))
+            elif message := text_error(slot.alt_text, ALT_MAX, single_line=True):
+                problems.add(f"alt-{slot.index}", message)
+        problems.raise_any()
+        return self
 
 
 @dataclass
-class KpiResultInput:
+class KpiResult:
+    """The result of one KPI and a comment on it, as typed (``kpi-<id>-result``, ``kpi-<id>-note``)."""
+
     kpi_id: int
     result: str = ""
     note: str = ""
 
 
-def _clean(value: str) -> str:
-    return unicodedata.normalize("NFC", str(value or "")).replace("\r\n", "\n").replace("\r", "\n")
+class ResultsForm(FormModel):
+    """The final report and the KPI results; ``action`` is ``publish`` to make them public.
 
+    The KPI results are keyed by the KPI's id; which of them belong to the trial, and their texts, are
+    checked by :func:`save_results` (results of another trial's KPIs are ignored)."""
 
-def _text_error(value: str, limit: int, *, required: bool = False, single_line: bool = False) -> str | None:
-    if required and not value.strip():
-        return _("This field is required.")
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=f"{limit:,}")
-    if CONTROL_CHARS.search(value) or (single_line and "\n" in value):
-        return _("This field contains characters that cannot be used.")
-    return None
+    model_config = ConfigDict(validate_default=True)
 
+    action: Annotated[str, Line(20)] = ""
+    results: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""
+    kpi_results: list[KpiResult] = Field(default_factory=list)
 
-def parse_date(raw: str) -> date | None:
-    """``2026-12-01`` (full-width digits too) -> a date; None when it is not one or out of range."""
-    text = unicodedata.normalize("NFKC", raw or "").strip().replace("/", "-")
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if EARLIEST <= value <= LATEST else None
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_results(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "kpi_results" in data:
+            return data
+        rows = [KpiResult(int(match.group(1)), as_text(value), as_text(data.get(f"kpi-{match.group(1)}-note")))
+                for key, value in data.items() if (match := RESULT_KEY.match(str(key)))]
+        return {**data, "kpi_results": rows[:MAX_KPIS * 2]}
 
-
-@dataclass
-class _Checked:
-    title: str
-    summary: str
-    description: str
-    status: TrialStatus
-    starts_on: date | None
-    ends_on: date | None
-    retention_days: int
-    kpis: list[KpiInput]
-
-
-def _check(data: TrialInput, errors: dict[str, str]) -> _Checked:
-    title, summary, description = _clean(data.title).strip(), _clean(data.summary).strip(), _clean(data.description)
-    for name, value, limit, required, single in (("title", title, TITLE_MAX, True, True),
-                                                ("summary", summary, SUMMARY_MAX, False, False),
-                                                ("description", description, LONG_TEXT_MAX, False, False)):
-        if message := _text_error(value, limit, required=required, single_line=single):
-            errors[name] = message
-    try:
-        status = TrialStatus(data.status)
-    except ValueError:
-        status = TrialStatus.PLANNED
-        errors["status"] = _("Choose planned, running or completed.")
-    starts_on = ends_on = None
-    for name in ("starts_on", "ends_on"):
-        raw = getattr(data, name).strip()
-        if not raw:
-            continue
-        value = parse_date(raw)
-        if value is None:
-            errors[name] = _("Enter a date like 2026-12-01.")
-        elif name == "starts_on":
-            starts_on = value
-        else:
-            ends_on = value
-    if starts_on and ends_on and ends_on < starts_on:
-        errors["ends_on"] = _("The end date must not be before the start date.")
-    retention = RETENTION_MIN - 1
-    raw_retention = unicodedata.normalize("NFKC", data.retention_days or "").strip()
-    if re.fullmatch(r"\d{1,5}", raw_retention):
-        retention = int(raw_retention)
-    if not RETENTION_MIN <= retention <= RETENTION_MAX:
-        errors["retention_days"] = _("Enter a whole number of days between %(min)s and %(max)s.",
-                                     min=RETENTION_MIN, max=f"{RETENTION_MAX:,}")
-    kpis = [KpiInput(*(_clean(getattr(k, part)).strip() for part in ("indicator", "unit", "baseline", "target")))
-            for k in data.kpis]
-    kpis = [k for k in kpis if k.indicator or k.unit or k.baseline or k.target]
-    if len(kpis) > MAX_KPIS:
-        errors["kpis"] = _("Use at most %(max)s KPIs.", max=MAX_KPIS)
-    else:
-        for i, kpi in enumerate(kpis):
-            for part, limit in KPI_LIMITS.items():
-                if message := _text_error(getattr(kpi, part), limit, required=part == "indicator", single_line=True):
-                    errors[f"kpis-{i}-{part}"] = message
-    return _Checked(title, summary, description, status, starts_on, ends_on, retention, kpis)
-
-
-def _check_organisations(session: Session, data: TrialInput, errors: dict[str, str]) -> list[tuple[int, bool]]:
-    """The chosen verified organisations as (id, is_lead); the lead defaults to the first chosen."""
-    ids: list[int] = []
-    for raw in data.organisation_ids[:MAX_ORGANISATIONS + 1]:
-        value = parse_id(raw)
-        if value is None:
-            errors["organisation_ids"] = _("Choose organisations from the list.")
-            return []
-        if value not in ids:
-            ids.append(value)
-    if len(ids) > MAX_ORGANISATIONS:
-        errors["organisation_ids"] = _("Choose at most %(max)s organisations.", max=MAX_ORGANISATIONS)
-        return []
-    if ids:
-        verified = set(session.exec(select(Organisation.id).where(
-            col(Organisation.id).in_(ids), col(Organisation.verified_at).is_not(None))).all())
-        if set(ids) - verified:
-            errors["organisation_ids"] = _("Only verified organisations can run a trial.")
-            return []
-    lead = parse_id(data.lead_organisation_id) if data.lead_organisation_id.strip() else None
-    if data.lead_organisation_id.strip() and (lead is None or lead not in ids):
-        errors["lead_organisation_id"] = _("The lead organisation must be one of the chosen organisations.")
-        return []
-    if lead is None and ids:
-        lead = ids[0]
-    return [(value, value == lead) for value in ids]
-
-
-def _check_department(session: Session, raw: str, errors: dict[str, str]) -> int | None:
-    if not raw.strip():
-        errors["department_id"] = _("Choose the department in charge.")
-        return None
-    value = parse_id(raw)
-    if value is None or session.get(Department, value) is None:
-        errors["department_id"] = _("Choose the department in charge.")
-        return None
-    return value
+    @property
+    def publish(self) -> bool:
+        return self.action == "publish"
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -315,10 +334,8 @@ def editable_trial(session: Session, actor: Principal, trial_id: int, *, lock: b
     require_signed_in(actor)
     trial = session.get(Trial, trial_id, with_for_update=lock, populate_existing=lock)
     if trial is None or not can_see(session, actor, trial):
-        session.rollback()
-        raise NotFoundException()
+        raise NotFound()
     if not access.can_edit_trial(session, actor, trial):
-        session.rollback()
         raise Forbidden(_("Only the trial's organisations, the department in charge and coordinators can do this."))
     return trial
 
@@ -419,7 +436,7 @@ def _label(user: User) -> str:
     return user.display_name
 
 
-def _replace_kpis(session: Session, trial: Trial, kpis: Sequence[KpiInput]) -> bool:
+def _replace_kpis(session: Session, trial: Trial, kpis: Sequence[KpiRow]) -> bool:
     """Replace the KPI rows; rows whose four values are unchanged keep their results. True if changed."""
     assert trial.id is not None
     existing = list(kpis_of(session, trial.id))
@@ -464,35 +481,43 @@ def _set_organisations(session: Session, trial: Trial, chosen: Sequence[tuple[in
     return True
 
 
-def create(session: Session, actor: Principal, data: TrialInput) -> Trial:
+def _check_who_runs_it(session: Session, form: CoordinatorTrialForm) -> None:
+    """The department exists and the organisations are verified (the form checked the rest)."""
+    problems = Problems()
+    if form.department_id is None or session.get(Department, form.department_id) is None:
+        problems.add("department_id", _("Choose the department in charge."))
+    if form.organisation_ids:
+        verified = set(session.exec(select(Organisation.id).where(
+            col(Organisation.id).in_(form.organisation_ids), col(Organisation.verified_at).is_not(None))).all())
+        if set(form.organisation_ids) - verified:
+            problems.add("organisation_ids", _("Only verified organisations can run a trial."))
+    problems.raise_any()
+
+
+@transactional
+def create(session: Session, actor: Principal, form: CoordinatorTrialForm) -> Trial:
     """A ward-run trial, by a coordinator (audited). Starts unpublished unless said otherwise."""
     user = require_signed_in(actor)
     if not access.is_coordinator(actor):
         raise Forbidden(_("Only coordinators can start a ward-run trial."))
-    errors: dict[str, str] = {}
-    checked = _check(data, errors)
-    department_id = _check_department(session, data.department_id, errors)
-    chosen = _check_organisations(session, data, errors)
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    trial = Trial(title=checked.title, summary=checked.summary, description=checked.description,
-                  status=checked.status, starts_on=checked.starts_on, ends_on=checked.ends_on,
-                  published=data.published, participant_data_retention_days=checked.retention_days,
-                  department_id=department_id, created_by_id=user.id)
+    _check_who_runs_it(session, form)
+    trial = Trial(title=form.title, summary=form.summary, description=form.description, status=form.status,
+                  starts_on=form.starts_on, ends_on=form.ends_on, published=form.published,
+                  participant_data_retention_days=form.retention_days, department_id=form.department_id,
+                  created_by_id=user.id)
     session.add(trial)
     session.flush()
-    _replace_kpis(session, trial, checked.kpis)
-    _set_organisations(session, trial, chosen)
+    _replace_kpis(session, trial, form.kpis)
+    _set_organisations(session, trial, form.chosen)
     audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.created", target_type="trial",
-                 target_id=str(trial.id), details={"title": trial.title, "department_id": department_id,
-                                                   "organisations": [o for o, _lead in chosen],
-                                                   "published": trial.published, "kpis": len(checked.kpis)})
+                 target_id=str(trial.id), details={"title": trial.title, "department_id": form.department_id,
+                                                   "organisations": [o for o, _lead in form.chosen],
+                                                   "published": trial.published, "kpis": len(form.kpis)})
     follows.follow_as_author(session, [user.id], "trial", trial.id)  # type: ignore[arg-type]
-    session.commit()
     return trial
 
 
+@transactional
 def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -> Trial:
     """Start the trial of a selected proposal (owning staff or coordinators; audited).
 
@@ -503,27 +528,25 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
     user = require_signed_in(actor)
     source = proposals.lock_trial_source(session, proposal_id)
     if source is None:
-        session.rollback()
-        raise NotFoundException()
+        raise NotFound()
     if not can_start_from(session, actor, source.challenge_id):
-        session.rollback()
         raise Forbidden(_("Only staff of a department that owns the challenge and coordinators can start a trial."))
     existing = trial_of_proposal(session, proposal_id)
     if existing is not None:
-        session.rollback()
         raise TrialExists(existing.id)
     if not source.startable:
-        session.rollback()
         raise Invalid({"trial": _("A trial can be started only from a selected proposal, once the "
-                                           "decisions have been published.")})
-    trial = Trial(proposal_id=source.proposal_id, challenge_id=source.challenge_id, department_id=source.department_id,
-                  created_by_id=user.id, title=source.title[:TITLE_MAX], summary=source.summary[:SUMMARY_MAX],
-                  description=source.description, status=TrialStatus.PLANNED, published=False)
-    session.add(trial)
+                                  "decisions have been published.")})
     try:
-        session.flush()
-    except sa.exc.IntegrityError:  # another request started it a moment ago
-        session.rollback()
+        # A savepoint: when another request started it a moment ago, the unique proposal_id says so here.
+        with unit_of_work(session):
+            trial = Trial(proposal_id=source.proposal_id, challenge_id=source.challenge_id,
+                          department_id=source.department_id, created_by_id=user.id, title=source.title[:TITLE_MAX],
+                          summary=source.summary[:SUMMARY_MAX], description=source.description,
+                          status=TrialStatus.PLANNED, published=False)
+            session.add(trial)
+            session.flush()
+    except sa.exc.IntegrityError:
         raise TrialExists(getattr(trial_of_proposal(session, proposal_id), "id", None)) from None
     for position, kpi in enumerate(source.kpis):
         session.add(TrialKpi(trial_id=trial.id, position=position, indicator=kpi.indicator, unit=kpi.unit,  # type: ignore[arg-type]
@@ -540,44 +563,35 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
                           "challenge_moved": moved})
     # The trial's creator and whoever created and submitted the proposal it grew from follow it.
     follows.follow_as_author(session, [user.id, *source.author_ids], "trial", trial.id)  # type: ignore[arg-type]
-    try:
-        session.commit()
-    except sa.exc.IntegrityError:
-        session.rollback()
-        raise TrialExists(getattr(trial_of_proposal(session, proposal_id), "id", None)) from None
     return trial
 
 
-def update(session: Session, actor: Principal, trial_id: int, data: TrialInput) -> Trial:
-    """Change a trial (its editors; organisations and department by coordinators only; audited)."""
+@transactional
+def update(session: Session, actor: Principal, trial_id: int, form: TrialForm) -> Trial:
+    """Change a trial (its editors; audited). The department and organisations change only when a
+    coordinator sends them (a :class:`CoordinatorTrialForm`); everybody else's form leaves them."""
     user = require_signed_in(actor)
     trial = editable_trial(session, actor, trial_id, lock=True)
-    coordinator = access.is_coordinator(actor)
-    errors: dict[str, str] = {}
-    checked = _check(data, errors)
-    department_id = _check_department(session, data.department_id, errors) if coordinator else trial.department_id
-    chosen = _check_organisations(session, data, errors) if coordinator else []
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+    links = form if isinstance(form, CoordinatorTrialForm) and access.is_coordinator(actor) else None
+    if links is not None:
+        _check_who_runs_it(session, links)
     changes: dict[str, Any] = {}
-    for name, value in (("title", checked.title), ("summary", checked.summary), ("description", checked.description),
-                        ("status", checked.status), ("starts_on", checked.starts_on), ("ends_on", checked.ends_on),
-                        ("published", data.published), ("participant_data_retention_days", checked.retention_days),
-                        ("department_id", department_id)):
+    for name, value in (("title", form.title), ("summary", form.summary), ("description", form.description),
+                        ("status", form.status), ("starts_on", form.starts_on), ("ends_on", form.ends_on),
+                        ("published", form.published), ("participant_data_retention_days", form.retention_days),
+                        ("department_id", links.department_id if links else trial.department_id)):
         before = getattr(trial, name)
         if before != value:
             changes[name] = [_audit_value(before), _audit_value(value)] if name != "description" else "changed"
             setattr(trial, name, value)
-    if _replace_kpis(session, trial, checked.kpis):
-        changes["kpis"] = [[k.indicator, k.unit, k.baseline, k.target] for k in checked.kpis]
-    if coordinator and _set_organisations(session, trial, chosen):
-        changes["organisations"] = [[o, lead] for o, lead in chosen]
+    if _replace_kpis(session, trial, form.kpis):
+        changes["kpis"] = [[k.indicator, k.unit, k.baseline, k.target] for k in form.kpis]
+    if links is not None and _set_organisations(session, trial, links.chosen):
+        changes["organisations"] = [[o, lead] for o, lead in links.chosen]
     if changes:
         trial.updated_at = utcnow()
         audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.updated",
                      target_type="trial", target_id=str(trial.id), details={"changes": changes})
-    session.commit()
     return trial
 
 
@@ -601,73 +615,60 @@ def photo_url(trial_id: int, photo: TrialUpdatePhoto) -> str:
     return f"/trials/{trial_id}/updates/{photo.update_id}/photos/{photo.id}"
 
 
-def add_update(session: Session, settings: Settings, actor: Principal, trial_id: int, data: UpdateInput,
-               photos: Sequence[PhotoInput]) -> TrialUpdate:
-    """Post a dated progress update with up to five photos (PNG, JPEG, GIF or WebP; each with alt text)."""
-    editable_trial(session, actor, trial_id)
-    session.rollback()  # hold no transaction open while files are copied
-    errors: dict[str, str] = {}
-    title, body = _clean(data.title).strip(), _clean(data.body)
-    posted_on = parse_date(data.posted_on) if data.posted_on.strip() else None
-    if not data.posted_on.strip():
-        errors["posted_on"] = _("Enter the date of the update.")
-    elif posted_on is None:
-        errors["posted_on"] = _("Enter a date like 2026-12-01.")
-    if message := _text_error(title, TITLE_MAX, required=True, single_line=True):
-        errors["title"] = message
-    if message := _text_error(body, UPDATE_BODY_MAX, required=True):
-        errors["body"] = message
-    chosen = [p for p in photos if p.source is not None and p.filename]
-    if len(chosen) > MAX_PHOTOS:
-        errors["photos"] = _("Add at most %(max)s photos.", max=MAX_PHOTOS)
-    received: list[tuple[PhotoInput, storage.ReceivedFile]] = []
-    for photo in photos:
-        alt = _clean(photo.alt_text).strip()
-        has_file = photo.source is not None and bool(photo.filename)
-        if not has_file:
-            if alt:
-                errors[f"photo-{photo.index}"] = _("Choose the photo this description belongs to.")
-            continue
-        if message := (_("Describe the photo in a few words; this text is read out to people who cannot see it.")
-                       if not alt else _text_error(alt, ALT_MAX, single_line=True)):
-            errors[f"alt-{photo.index}"] = message
-        if "photos" in errors:
+def _receive_photos(settings: Settings, form: UpdateForm) -> list[tuple[PhotoSlot, storage.ReceivedFile]]:
+    """Copy the chosen photos into storage; a photo that is no image (or too large) is refused, and then
+    no file is kept."""
+    problems = Problems()
+    received: list[tuple[PhotoSlot, storage.ReceivedFile]] = []
+    for slot in form.photos:
+        if not slot.has_file:
             continue
         try:
-            stored = storage.receive(settings, photo.source, PHOTO_MAX_BYTES, folder=STORAGE_FOLDER)  # type: ignore[arg-type]
+            stored = storage.receive(settings, slot.source, PHOTO_MAX_BYTES, folder=STORAGE_FOLDER)  # type: ignore[arg-type]
         except Invalid as failed:
-            errors[f"photo-{photo.index}"] = failed.errors.get("file", "")
+            problems.add(f"photo-{slot.index}", failed.errors.get("file", ""))
             continue
         if not stored.file_type.is_image:
             storage.remove_file(stored.path)
-            errors[f"photo-{photo.index}"] = _("Choose a PNG, JPEG, GIF or WebP image.")
+            problems.add(f"photo-{slot.index}", _("Choose a PNG, JPEG, GIF or WebP image."))
             continue
-        received.append((photo, stored))
-    if errors:
-        for _photo, stored in received:
+        received.append((slot, stored))
+    if problems:
+        for _slot, stored in received:
             storage.remove_file(stored.path)
-        raise Invalid(errors)
+        problems.raise_any()
+    return received
+
+
+def add_update(session: Session, settings: Settings, actor: Principal, trial_id: int, form: UpdateForm) -> TrialUpdate:
+    """Post a dated progress update with up to five photos (PNG, JPEG, GIF or WebP; each with alt text).
+
+    Two units of work: the first checks the actor and ends, so no transaction is held open while the
+    files are copied; the second writes the update. The files go again if that fails."""
+    with unit_of_work(session):
+        editable_trial(session, actor, trial_id)
+    received = _receive_photos(settings, form)
     try:
-        user = require_signed_in(actor)
-        trial = editable_trial(session, actor, trial_id, lock=True)
-        entry = TrialUpdate(trial_id=trial.id, posted_on=posted_on, title=title, body=body, author_id=user.id)  # type: ignore[arg-type]
-        session.add(entry)
-        session.flush()
-        for position, (photo, stored) in enumerate(received):
-            session.add(TrialUpdatePhoto(
-                update_id=entry.id, position=position, alt_text=_clean(photo.alt_text).strip(),  # type: ignore[arg-type]
-                filename=storage.clean_filename(photo.filename, stored.file_type),
-                content_type=stored.file_type.content_type, size_bytes=stored.size_bytes, sha256=stored.sha256,
-                storage_key=stored.storage_key, uploaded_by_id=user.id))
-        audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.update_posted",
-                     target_type="trial", target_id=str(trial.id),
-                     details={"update_id": entry.id, "title": title, "posted_on": posted_on.isoformat(),  # type: ignore[union-attr]
-                              "photos": [stored.sha256 for _photo, stored in received]})
-        events.announce(session, events.UPDATE_POSTED, entry.id, actor_id=user.id)  # type: ignore[arg-type]
-        session.commit()
+        with unit_of_work(session):
+            user = require_signed_in(actor)
+            trial = editable_trial(session, actor, trial_id, lock=True)
+            entry = TrialUpdate(trial_id=trial.id, posted_on=form.posted_on, title=form.title, body=form.body,  # type: ignore[arg-type]
+                                author_id=user.id)
+            session.add(entry)
+            session.flush()
+            for position, (slot, stored) in enumerate(received):
+                session.add(TrialUpdatePhoto(
+                    update_id=entry.id, position=position, alt_text=slot.alt_text,  # type: ignore[arg-type]
+                    filename=storage.clean_filename(slot.filename, stored.file_type),
+                    content_type=stored.file_type.content_type, size_bytes=stored.size_bytes, sha256=stored.sha256,
+                    storage_key=stored.storage_key, uploaded_by_id=user.id))
+            audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.update_posted",
+                         target_type="trial", target_id=str(trial.id),
+                         details={"update_id": entry.id, "title": form.title, "posted_on": form.posted_on.isoformat(),
+                                  "photos": [stored.sha256 for _slot, stored in received]})
+            events.announce(session, events.UPDATE_POSTED, entry.id, actor_id=user.id)  # type: ignore[arg-type]
     except BaseException:
-        session.rollback()
-        for _photo, stored in received:
+        for _slot, stored in received:
             storage.remove_file(stored.path)
         raise
     return entry
@@ -675,20 +676,19 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
 
 def delete_update(session: Session, settings: Settings, actor: Principal, trial_id: int, update_id: int) -> None:
     """Remove a progress update and its photos (editors; audited); files go after the commit."""
-    user = require_signed_in(actor)
-    trial = editable_trial(session, actor, trial_id, lock=True)
-    entry = session.get(TrialUpdate, update_id)
-    if entry is None or entry.trial_id != trial.id:
-        session.rollback()
-        raise Invalid({"update": _("This update does not exist (it may have been deleted already).")})
-    photos = session.exec(select(TrialUpdatePhoto).where(TrialUpdatePhoto.update_id == update_id)).all()
-    paths = [path_of(settings, p) for p in photos]
-    session.execute(sa.delete(TrialUpdatePhoto).where(col(TrialUpdatePhoto.update_id) == update_id))
-    session.delete(entry)
-    audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.update_deleted",
-                 target_type="trial", target_id=str(trial.id),
-                 details={"update_id": update_id, "title": entry.title, "photos": len(photos)})
-    session.commit()
+    with unit_of_work(session):
+        user = require_signed_in(actor)
+        trial = editable_trial(session, actor, trial_id, lock=True)
+        entry = session.get(TrialUpdate, update_id)
+        if entry is None or entry.trial_id != trial.id:
+            raise Invalid({"update": _("This update does not exist (it may have been deleted already).")})
+        photos = session.exec(select(TrialUpdatePhoto).where(TrialUpdatePhoto.update_id == update_id)).all()
+        paths = [path_of(settings, p) for p in photos]
+        session.execute(sa.delete(TrialUpdatePhoto).where(col(TrialUpdatePhoto.update_id) == update_id))
+        session.delete(entry)
+        audit.record(session, actor_id=user.id, actor_label=_label(user), action="trial.update_deleted",
+                     target_type="trial", target_id=str(trial.id),
+                     details={"update_id": update_id, "title": entry.title, "photos": len(photos)})
     for path in paths:
         storage.remove_file(path)
 
@@ -712,49 +712,43 @@ def photo_for_download(session: Session, settings: Settings, actor: Principal, t
 # --- results -------------------------------------------------------------------------------------
 
 
-def save_results(session: Session, actor: Principal, trial_id: int, results: str,
-                 kpi_results: Sequence[KpiResultInput], *, publish: bool) -> Trial:
-    """Write the final report and the KPI results; ``publish`` makes them public and completes the trial."""
+@transactional
+def save_results(session: Session, actor: Principal, trial_id: int, form: ResultsForm) -> Trial:
+    """Write the final report and the KPI results; publishing makes them public and completes the trial."""
     user = require_signed_in(actor)
     trial = editable_trial(session, actor, trial_id, lock=True)
     assert trial.id is not None
-    text = _clean(results)
-    errors: dict[str, str] = {}
-    if message := _text_error(text, LONG_TEXT_MAX, required=publish):
-        errors["results"] = message
+    problems = Problems()
+    if form.publish and not form.results.strip():
+        problems.add("results", REQUIRED)
     kpis = {k.id: k for k in kpis_of(session, trial.id)}
-    given = {row.kpi_id: row for row in kpi_results if row.kpi_id in kpis}
-    for kpi_id, row in given.items():
-        result, note = _clean(row.result).strip(), _clean(row.note).strip()
-        if message := _text_error(result, RESULT_MAX, single_line=True):
-            errors[f"kpi-{kpi_id}-result"] = message
-        if message := _text_error(note, RESULT_NOTE_MAX):
-            errors[f"kpi-{kpi_id}-note"] = message
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+    given = {row.kpi_id: (row.result.strip(), row.note.strip()) for row in form.kpi_results if row.kpi_id in kpis}
+    for kpi_id, (result, note) in given.items():
+        if message := text_error(result, RESULT_MAX, single_line=True):
+            problems.add(f"kpi-{kpi_id}-result", message)
+        if message := text_error(note, RESULT_NOTE_MAX):
+            problems.add(f"kpi-{kpi_id}-note", message)
+    problems.raise_any()
     changed: dict[str, Any] = {}
-    if trial.results != text:
-        trial.results = text
+    if trial.results != form.results:
+        trial.results = form.results
         changed["results"] = "changed"
-    for kpi_id, row in given.items():
+    for kpi_id, (result, note) in given.items():
         kpi = kpis[kpi_id]
-        result, note = _clean(row.result).strip(), _clean(row.note).strip()
         if (kpi.result, kpi.result_note) != (result, note):
             changed[f"kpi-{kpi_id}"] = [kpi.result, result]
             kpi.result, kpi.result_note = result, note
-    if publish and trial.results_published_at is None:
+    if form.publish and trial.results_published_at is None:
         trial.results_published_at = utcnow()
         changed["published"] = True
-    if publish and trial.status is not TrialStatus.COMPLETED:
+    if form.publish and trial.status is not TrialStatus.COMPLETED:
         changed["status"] = [trial.status.value, TrialStatus.COMPLETED.value]
         trial.status = TrialStatus.COMPLETED
     if changed:
         trial.updated_at = utcnow()
         audit.record(session, actor_id=user.id, actor_label=_label(user),
-                     action="trial.results_published" if publish else "trial.results_saved",
+                     action="trial.results_published" if form.publish else "trial.results_saved",
                      target_type="trial", target_id=str(trial.id), details=changed)
     if changed.get("published"):
         events.announce(session, events.RESULTS_PUBLISHED, trial.id, actor_id=user.id)
-    session.commit()
     return trial

@@ -182,6 +182,39 @@ INVALID = [
 ]
 
 
+def test_the_field_form_reads_hours_as_typed_or_as_built_in_code() -> None:
+    from cocreate.errors import Invalid
+    from labs.fields import FieldForm
+
+    base = {"name": "広場", "kind": "park", "area": "itabashi", "address": "板橋区"}
+    typed = FieldForm.parse({**base, "hours-0-opens": "09:00:00", "hours-0-closes": "24:00",
+                             "hours-3-opens": "９時３０分", "hours-3-closes": "12:00",
+                             "hours-5": "ignored: only the -opens and -closes fields are read"})
+    assert typed.hours == [(0, 540, 1440), (3, 570, 720)]
+    assert (typed.approval_required, typed.published, typed.min_booking_minutes) == (False, False, 60)
+    built = FieldForm(**base, hours=[(4, 600, 900), (1, 540, 1020)])
+    assert built.hours == [(1, 540, 1020), (4, 600, 900)]
+    for week in ([(1, 540, 600), (1, 700, 800)], [(7, 540, 600)]):
+        with pytest.raises(Invalid) as refused:
+            FieldForm(**base, hours=week)
+        assert set(refused.value.errors) == {"hours"}
+    with pytest.raises(Invalid) as refused:  # rules between two fields, once each reads
+        FieldForm(**base, longitude="139.661", min_booking_minutes="90", max_booking_minutes="60")
+    assert set(refused.value.errors) == {"max_booking_minutes"}
+    with pytest.raises(Invalid) as refused:
+        FieldForm(**base, longitude="139.661")
+    assert set(refused.value.errors) == {"latitude"}
+
+
+def test_the_new_field_form_starts_with_weekday_hours_and_approval(session: Session, client: TestClient[Litestar],
+                                                                   coordinator: User) -> None:
+    sign_in(client, coordinator)
+    page = client.get("/coordinate/fields/new").text
+    assert re.search(r'<input[^>]*name="approval_required"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*name="published"[^>]*checked', page)
+    assert page.count('value="09:00"') == 5 and page.count('value="17:00"') == 5
+
+
 def test_each_validation_rule(session: Session, client: TestClient[Litestar], coordinator: User) -> None:
     sign_in(client, coordinator)  # one app for all cases: each case is one request
     for overrides, error_field, text in INVALID:

@@ -163,8 +163,8 @@ def test_a_call_closed_or_a_trial_unpublished_before_the_task_runs_tells_nobody(
 def test_a_progress_update_reaches_the_followers_but_not_its_author(
         session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
     entry = trials.add_update(session, settings, actor(session, world.member), world.trial.id,  # type: ignore[arg-type]
-                              trials.UpdateInput(posted_on="2026-11-20", title="走行試験を始めました",
-                                                 body="**10台**で走行を始めました。"), [])
+                              trials.UpdateForm(posted_on="2026-11-20", title="走行試験を始めました",
+                                                body="**10台**で走行を始めました。"))
     assert [task[1][:2] for task in announced] == [(events.UPDATE_POSTED, entry.id)]
     deliver(session, settings, announced)
     assert notified(session, events.UPDATE_POSTED) == sorted([world.staff.id, world.follower.id, world.english.id])
@@ -182,18 +182,19 @@ def test_a_progress_update_reaches_the_followers_but_not_its_author(
 
 def test_the_final_report_reaches_the_followers_once(
         session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
-    trials.save_results(session, actor(session, world.staff), world.trial.id, "下書きです", [], publish=False)  # type: ignore[arg-type]
+    trials.save_results(session, actor(session, world.staff), world.trial.id,  # type: ignore[arg-type]
+                        trials.ResultsForm(results="下書きです", action="save"))
     assert announced == []  # a saved draft is not published
-    trials.save_results(session, actor(session, world.staff), world.trial.id, "# 結果\n\n利用者が増えました。",  # type: ignore[arg-type]
-                        [], publish=True)
+    trials.save_results(session, actor(session, world.staff), world.trial.id,  # type: ignore[arg-type]
+                        trials.ResultsForm(results="# 結果\n\n利用者が増えました。", action="publish"))
     deliver(session, settings, announced)
     assert notified(session, events.RESULTS_PUBLISHED) == sorted([world.member.id, world.follower.id, world.english.id])
     english = emails(session)["english@example.jp"]
     assert subject(english) == "Final report published: 高島平モビリティ実証"
     assert f"/trials/{world.trial.id}#results" in english.body_text and "結果 利用者が増えました。" in english.body_text
     # Editing the published report later tells nobody again.
-    trials.save_results(session, actor(session, world.staff), world.trial.id, "# 結果\n\n利用者が倍増しました。",  # type: ignore[arg-type]
-                        [], publish=True)
+    trials.save_results(session, actor(session, world.staff), world.trial.id,  # type: ignore[arg-type]
+                        trials.ResultsForm(results="# 結果\n\n利用者が倍増しました。", action="publish"))
     deliver(session, settings, announced)
     assert email_count(session) == 3
 
@@ -240,7 +241,7 @@ def test_a_progress_update_reaches_the_followers_through_the_worker_once(
     smtp_sink.clear()
     try:
         entry = trials.add_update(session, worker_settings, actor(session, world.member), world.trial.id,  # type: ignore[arg-type]
-                                  trials.UpdateInput(posted_on="2026-11-20", title="第1週の報告", body="順調です。"), [])
+                                  trials.UpdateForm(posted_on="2026-11-20", title="第1週の報告", body="順調です。"))
         try:
             smtp_sink.wait_for(3, timeout=30)
         except AssertionError:

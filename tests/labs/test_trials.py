@@ -235,6 +235,31 @@ def test_one_trial_per_proposal_holds_in_the_database(session: Session, w: World
     assert trial_count(session) == 1
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the unique proposal_id is what catches a start a moment ago")
+def test_a_trial_started_a_moment_ago_is_reported_and_nothing_is_kept(session: Session, w: World,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from cocreate.accounts.permissions import Principal
+    from labs import trials
+
+    actor = Principal.load(session, w.staff)
+    first = trials.create_from_proposal(session, actor, w.proposal.id)  # type: ignore[arg-type]
+    looked_up = trials.trial_of_proposal
+    lookups: list[int] = []
+
+    def not_seen_yet(session: Session, proposal_id: int) -> Trial | None:
+        """The first look misses the trial another request is committing right now."""
+        lookups.append(proposal_id)
+        return None if len(lookups) == 1 else looked_up(session, proposal_id)
+
+    monkeypatch.setattr(trials, "trial_of_proposal", not_seen_yet)
+    with pytest.raises(trials.TrialExists) as caught:
+        trials.create_from_proposal(session, actor, w.proposal.id)  # type: ignore[arg-type]
+    assert caught.value.trial_id == first.id and len(lookups) == 2
+    assert trial_count(session) == 1
+    assert audit_actions(session, first.id) == ["trial.created_from_proposal"]
+    assert session.exec(select(func.count()).select_from(PhaseChange)).one() == 1  # moved once
+
+
 # --- ward-run trials -----------------------------------------------------------------------------
 
 
@@ -273,8 +298,14 @@ def test_new_trial_reports_every_problem_at_once(client: TestClient[Litestar], s
         title="", status="finished", starts_on="abc", ends_on="2027-13-40", retention_days="-1", department_id="",
         organisation_ids=[str(w.unverified.id)], **{"kpis-0-indicator": "", "kpis-0-target": "500"}))
     assert response.status_code == 400
-    for field in ("title", "status", "starts_on", "ends_on", "retention_days", "department_id", "organisation_ids",
-                  "kpis-0-indicator"):
+    for field in ("title", "status", "starts_on", "ends_on", "retention_days", "department_id", "kpis-0-indicator"):
+        assert f'href="#field-{field}"' in response.text, field
+    assert 'value="abc"' in response.text and 'value="500"' in response.text  # what was typed is shown again
+    # What needs the database (the department exists, the organisations are verified) is checked once the
+    # form reads: both problems at once, and what was ticked stays ticked.
+    response = post(client, "/trials/new", edit_form(department_id="999999", organisation_ids=[str(w.unverified.id)]))
+    assert response.status_code == 400
+    for field in ("department_id", "organisation_ids"):
         assert f'href="#field-{field}"' in response.text, field
     assert trial_count(session) == 0
 
@@ -299,7 +330,7 @@ def test_the_organisation_edits_its_trial(client: TestClient[Litestar], session:
     assert 'name="organisation_ids"' not in page.text  # organisations: coordinators only
     response = post(client, f"/trials/{trial.id}/edit", edit_form(
         description="**新しい説明**", organisation_ids=[str(w.other_organisation.id)],
-        department_id=str(w.other_department.id),
+        department_id=str(w.other_department.id), lead_organisation_id="junk",  # not the organisation's to send
         **{"kpis-0-remove": "yes", "kpis-1-indicator": "満足度", "kpis-1-unit": "%", "kpis-1-target": "80"}))
     assert response.status_code == 303, response.text
     session.refresh(trial)
@@ -504,13 +535,27 @@ def test_update_validation_reports_everything_and_keeps_no_file(client: TestClie
                                                                  w: World, app: Litestar) -> None:
     trial = make_trial(session, w)
     sign_in(client, w.staff)
+    def send(texts: dict[str, str]) -> Any:
+        return client.post(f"/trials/{trial.id}/updates/new", data={
+            "_csrf_token": csrf_token(client), **texts, "alt-0": "", "alt-1": "資料", "alt-3": "説明だけ"}, files={
+            "photo-0": ("a.png", PNG, "image/png"), "photo-1": ("doc.png", PDF, "image/png")}, follow_redirects=False)
+
+    # The form's own fields first; each photo's description once they read; a file's content once it is read.
+    response = send({"posted_on": "abc", "title": "", "body": ""})
+    assert response.status_code == 400
+    for field in ("posted_on", "title", "body"):
+        assert f'href="#field-{field}"' in response.text, field
+    response = send({"posted_on": "2026-12-10", "title": "報告", "body": "本文"})
+    assert response.status_code == 400
+    for field in ("alt-0", "photo-3"):
+        assert f'href="#field-{field}"' in response.text, field
+    assert 'value="資料"' in response.text and "本文" in response.text  # what was typed is shown again
     response = client.post(f"/trials/{trial.id}/updates/new", data={
-        "_csrf_token": csrf_token(client), "posted_on": "abc", "title": "", "body": "",
-        "alt-0": "", "alt-1": "資料", "alt-3": "説明だけ"}, files={
+        "_csrf_token": csrf_token(client), "posted_on": "2026-12-10", "title": "報告", "body": "本文",
+        "alt-0": "写真", "alt-1": "資料"}, files={
         "photo-0": ("a.png", PNG, "image/png"), "photo-1": ("doc.png", PDF, "image/png")}, follow_redirects=False)
     assert response.status_code == 400
-    for field in ("posted_on", "title", "body", "alt-0", "photo-1", "photo-3"):
-        assert f'href="#field-{field}"' in response.text, field
+    assert 'href="#field-photo-1"' in response.text and 'href="#field-photo-0"' not in response.text
     assert session.exec(select(TrialUpdate)).all() == []
     folder = app.state.settings.upload_dir / "trials"
     assert not folder.exists() or list(folder.iterdir()) == []

@@ -260,11 +260,11 @@ def test_authors_follow_what_they_create(session: Session, w: World, app: Litest
                                         challenges.ChallengeForm(title="新しい課題", category="environment_energy"))
     assert ("challenge", challenge.id) in follows_of(session, w.staff)
 
-    trial = trials.create(session, actor(w.coordinator), trials.TrialInput(
+    trial = trials.create(session, actor(w.coordinator), trials.CoordinatorTrialForm(
         title="区の実証", summary="概要", department_id=str(w.department.id)))
     assert ("trial", trial.id) in follows_of(session, w.coordinator)
 
-    field = fields.create(session, actor(w.coordinator), fields.FieldInput(
+    field = fields.create(session, actor(w.coordinator), fields.FieldForm(
         name="新しいフィールド", kind=FieldKind.PARK.value, area=Area.TAKASHIMADAIRA.value, address="板橋区高島平",
         summary="概要", min_booking_minutes=60, max_booking_minutes=240))
     assert ("test_field", field.id) in follows_of(session, w.coordinator)
