@@ -74,7 +74,7 @@ def normalised(value: Any) -> str:
     return unicodedata.normalize("NFKC", as_text(value)).strip()
 
 
-class _Field:
+class FieldType:
     """A field type: annotate with ``Annotated[python_type, FieldType(...)]``; it parses the raw value."""
 
     def parse(self, value: Any) -> Any:  # pragma: no cover - every field type defines it
@@ -101,7 +101,7 @@ def text_error(value: str, max_length: int, *, required: Message | None = None,
 
 
 @dataclass(frozen=True)
-class Text(_Field):
+class Text(FieldType):
     """Text of at most ``max_length`` characters, without surrounding spaces; line breaks only when not
     ``single_line``. Empty is allowed unless ``required`` gives the message to show."""
 
@@ -139,7 +139,7 @@ def parse_id(value: Any) -> int | None:
 
 
 @dataclass(frozen=True)
-class RowId(_Field):
+class RowId(FieldType):
     """The id of a row chosen from a list; empty is None (or refused with ``required``)."""
 
     message: Message | None = None
@@ -161,7 +161,7 @@ class RowId(_Field):
 
 
 @dataclass(frozen=True)
-class RowIds(_Field):
+class RowIds(FieldType):
     """Several row ids (checkboxes, multi-selects), in the order sent, without repeats."""
 
     message: Message | None = None
@@ -179,7 +179,7 @@ class RowIds(_Field):
 
 
 @dataclass(frozen=True)
-class Choice(_Field):
+class Choice(FieldType):
     """One value of an enumeration, by its value (``"public"`` for ``Visibility.PUBLIC``)."""
 
     enum: type[Enum]
@@ -199,7 +199,7 @@ class Choice(_Field):
 
 
 @dataclass(frozen=True)
-class Choices(_Field):
+class Choices(FieldType):
     """Several values of an enumeration (checkboxes), without repeats."""
 
     enum: type[Enum]
@@ -222,7 +222,7 @@ TRUE_VALUES = frozenset({"on", "yes", "true", "1"})
 
 
 @dataclass(frozen=True)
-class Flag(_Field):
+class Flag(FieldType):
     """A checkbox: ticked (``on``, ``yes``, ``true``, ``1``) or not (anything else, or not sent)."""
 
     def parse(self, value: Any) -> bool:
@@ -240,7 +240,7 @@ def parse_whole_number(raw: Any, *, allow: str = "") -> int | None:
 
 
 @dataclass(frozen=True)
-class WholeNumber(_Field):
+class WholeNumber(FieldType):
     """A whole number between ``minimum`` and ``maximum``, with thousands separators and the unit
     characters in ``allow`` tolerated; empty is None unless ``required``."""
 
@@ -317,7 +317,7 @@ def parse_local_datetime(raw: Any) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class _Parsed(_Field):
+class _Parsed(FieldType):
     parser: Callable[[Any], Any]
     message: Message
     required: Message | None
@@ -355,7 +355,7 @@ ROW_KEY = re.compile(r"^([a-z_]+)-(\d{1,3})-([a-z_]+)$")
 
 
 @dataclass(frozen=True)
-class Rows(_Field):
+class Rows(FieldType):
     """Indexed rows of a table form (``kpis-0-indicator``, ``kpis-0-target``, ``kpis-1-…``), each
     parsed into ``row`` (a :class:`FormModel`); rows left blank or ticked ``remove`` are dropped.
 
@@ -485,7 +485,7 @@ class Problems:
         return bool(self.errors)
 
 
-# --- added by fieldstrials
+# --- files ----------------------------------------------------------------------------------------
 
 
 def uploaded(value: Any) -> Any | None:
@@ -496,7 +496,7 @@ def uploaded(value: Any) -> Any | None:
 
 
 @dataclass(frozen=True)
-class Upload(_Field):
+class Upload(FieldType):
     """A file field of a multipart form: the ``UploadFile`` chosen, or None (refused with ``required``).
     Its content is checked where it is stored (:func:`cocreate.files.storage.receive`)."""
 
@@ -505,5 +505,5 @@ class Upload(_Field):
     def parse(self, value: Any) -> Any | None:
         upload = uploaded(value)
         if upload is None and self.required is not None:
-            raise _refuse(self.required)
+            raise refuse(self.required)
         return upload

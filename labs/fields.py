@@ -34,6 +34,7 @@ from cocreate.files import storage
 from cocreate.forms import (
     Choice,
     Choices,
+    FieldType,
     Flag,
     FormModel,
     Line,
@@ -42,10 +43,9 @@ from cocreate.forms import (
     Text,
     Upload,
     WholeNumber,
-    _Field,
-    _refuse,
     normalised,
     parse_time,
+    refuse,
 )
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
@@ -104,7 +104,7 @@ DECIMAL = re.compile(r"^[-+]?\d{1,3}(\.\d{1,15})?$")
 
 
 @dataclass(frozen=True)
-class Degrees(_Field):
+class Degrees(FieldType):
     """A latitude or longitude in decimal degrees (``35.789``), at most ``limit`` either side of 0;
     empty is None."""
 
@@ -119,10 +119,10 @@ class Degrees(_Field):
             if not text:
                 return None
             if not DECIMAL.match(text):
-                raise _refuse(_("Enter a number in decimal degrees, for example 35.789."))
+                raise refuse(_("Enter a number in decimal degrees, for example 35.789."))
             number = float(text)
         if not -self.limit <= number <= self.limit:
-            raise _refuse(self.message)
+            raise refuse(self.message)
         return number
 
 
@@ -138,7 +138,7 @@ def minute_of_day(raw: Any) -> int | None:
 
 
 @dataclass(frozen=True)
-class DayHours(_Field):
+class DayHours(FieldType):
     """One weekday's bookable hours, sent as ``hours-N-opens`` and ``hours-N-closes``: (opens, closes)
     in minutes after midnight, local time; both empty is None (closed that day)."""
 
@@ -153,13 +153,13 @@ class DayHours(_Field):
             if not opens_raw and not closes_raw:
                 return None
             if not opens_raw or not closes_raw:
-                raise _refuse(_("Enter both the opening and the closing time, or leave both empty when the field is "
+                raise refuse(_("Enter both the opening and the closing time, or leave both empty when the field is "
                                 "closed that day."))
             opens, closes = minute_of_day(opens_raw), minute_of_day(closes_raw)  # type: ignore[assignment]
             if opens is None or closes is None:
-                raise _refuse(_("Enter times like 09:00 and 17:00."))
+                raise refuse(_("Enter times like 09:00 and 17:00."))
         if not 0 <= opens < closes <= END_OF_DAY:
-            raise _refuse(_("The closing time must be after the opening time."))
+            raise refuse(_("The closing time must be after the opening time."))
         return opens, closes
 
 
@@ -229,7 +229,7 @@ class FieldForm(FormModel):
     def _not_shorter_than_the_shortest(cls, longest: int | None, info: ValidationInfo) -> int | None:
         shortest = info.data.get("min_booking_minutes")
         if longest is not None and shortest is not None and longest < shortest:
-            raise _refuse(_("The longest booking cannot be shorter than the shortest."))
+            raise refuse(_("The longest booking cannot be shorter than the shortest."))
         return longest
 
     @field_validator("max_notice_days")
@@ -237,7 +237,7 @@ class FieldForm(FormModel):
     def _not_before_the_earliest(cls, days: int | None, info: ValidationInfo) -> int | None:
         hours = info.data.get("min_notice_hours")
         if days is not None and hours is not None and days * 24 < hours:
-            raise _refuse(_("The latest request time cannot come before the earliest one."))
+            raise refuse(_("The latest request time cannot come before the earliest one."))
         return days
 
     @model_validator(mode="after")
@@ -270,7 +270,7 @@ class BlackoutForm(FormModel):
     def _after_the_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
         starts_at = info.data.get("starts_at")
         if starts_at is not None and starts_at >= ends_at:
-            raise _refuse(_("The end must be after the start."))
+            raise refuse(_("The end must be after the start."))
         return ends_at
 
 

@@ -42,8 +42,8 @@ from cocreate.forms import (
     Rows,
     Text,
     WholeNumber,
-    _refuse,
     as_text,
+    refuse,
     text_error,
     uploaded,
 )
@@ -127,7 +127,7 @@ class TrialForm(FormModel):
     def _not_before_the_start(cls, ends_on: date | None, info: ValidationInfo) -> date | None:
         starts_on = info.data.get("starts_on")
         if starts_on and ends_on and ends_on < starts_on:
-            raise _refuse(_("The end date must not be before the start date."))
+            raise refuse(_("The end date must not be before the start date."))
         return ends_on
 
 
@@ -144,14 +144,14 @@ class CoordinatorTrialForm(TrialForm):
     @classmethod
     def _not_too_many(cls, ids: list[int]) -> list[int]:
         if len(ids) > MAX_ORGANISATIONS:
-            raise _refuse(_("Choose at most %(max)s organisations.", max=MAX_ORGANISATIONS))
+            raise refuse(_("Choose at most %(max)s organisations.", max=MAX_ORGANISATIONS))
         return ids
 
     @field_validator("lead_organisation_id")
     @classmethod
     def _one_of_the_chosen(cls, lead: int | None, info: ValidationInfo) -> int | None:
         if lead is not None and "organisation_ids" in info.data and lead not in info.data["organisation_ids"]:
-            raise _refuse(_("The lead organisation must be one of the chosen organisations."))
+            raise refuse(_("The lead organisation must be one of the chosen organisations."))
         return lead
 
     @property

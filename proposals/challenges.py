@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
@@ -39,6 +38,7 @@ from cocreate.forms import (
     Text,
     WholeNumber,
     Yen,
+    refuse,
 )
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
@@ -84,11 +84,6 @@ WEIGHT = lazy_gettext("Enter a whole number from 0 to 100.")
 # --- what the editor sends -----------------------------------------------------------------------
 
 
-def _refuse(message: Any) -> PydanticCustomError:
-    """A field's refusal with a translated message, as the shared field types give it."""
-    return PydanticCustomError("cocreate", "{message}", {"message": str(message)})
-
-
 @dataclass(frozen=True)
 class EmailAddress(Text):
     """An e-mail address to write to, or empty."""
@@ -96,7 +91,7 @@ class EmailAddress(Text):
     def parse(self, value: Any) -> str:
         address = super().parse(value)
         if address and (len(address) > 254 or not EMAIL_RE.match(address)):
-            raise _refuse(_("Enter an e-mail address like name@example.jp."))
+            raise refuse(_("Enter an e-mail address like name@example.jp."))
         return address
 
 
@@ -108,7 +103,7 @@ class BudgetCap(WholeNumber):
     def parse(self, value: Any) -> int | None:
         amount = super().parse(value)
         if amount is not None and not 0 <= amount <= BUDGET_MAX:
-            raise _refuse(_("Enter an amount in yen between 0 and %(max)s.", max=f"{BUDGET_MAX:,}"))
+            raise refuse(_("Enter an amount in yen between 0 and %(max)s.", max=f"{BUDGET_MAX:,}"))
         return amount
 
 

@@ -101,7 +101,7 @@ def _reauth_locked(row: SignInThrottle | None) -> str | None:
     return _("Too many wrong passwords. Try again in %(minutes)s minutes.", minutes=minutes)
 
 
-def _refuse(session: Session, errors: dict[str, str]) -> Invalid:
+def refuse(session: Session, errors: dict[str, str]) -> Invalid:
     """Keep only the throttle count (the user rows are untouched), then report."""
     session.commit()
     return Invalid(errors)
@@ -171,7 +171,7 @@ def change_password(session: Session, settings: Settings, actor: Principal, curr
     if message := check_current_password(session, user, current or ""):
         errors["current_password"] = message
     if errors:
-        raise _refuse(session, errors)
+        raise refuse(session, errors)
     user.password_hash = new_hash
     user.session_epoch += 1
     _spend_email_change_links(session, user)  # a change of address asked from a stolen session dies too
@@ -210,7 +210,7 @@ def request_email_change(session: Session, settings: Settings, actor: Principal,
     if message := check_current_password(session, user, password or ""):
         errors["password"] = message
     if errors:
-        raise _refuse(session, errors)
+        raise refuse(session, errors)
 
     _spend_email_change_links(session, user)  # only the newest link works
     owner = session.exec(select(User).where(User.email == email)).first()
@@ -393,15 +393,15 @@ def delete_account(session: Session, actor: Principal, password: str, confirmed:
     if message := check_current_password(session, user, password or "", "password"):
         errors["password"] = message
     if errors:
-        raise _refuse(session, errors)
+        raise refuse(session, errors)
     blocking = _sole_admin_organisations(session, user)
     if blocking:
         names = "、".join(organisation.name for organisation in blocking)
-        raise _refuse(session, {"confirm": _(
+        raise refuse(session, {"confirm": _(
             "You are the only administrator of %(names)s, which has other members. Make another member "
             "an administrator first, or remove the other members.", names=names)})
     if _is_last_system_admin(session, user):
-        raise _refuse(session, {"confirm": _(
+        raise refuse(session, {"confirm": _(
             "You are the only system administrator. Give another account the administrator role first.")})
 
     for hook in components.deletion_hooks():
