@@ -419,8 +419,7 @@ def _errors_of(failed: ValidationError) -> dict[str, str]:
 class FormModel(BaseModel):
     """What a form (or an API body) sends, typed and checked; a failure is :class:`Invalid`."""
 
-    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True, validate_assignment=False,
-                              validate_default=True)  # a field not sent is checked too (required ones refused)
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True, validate_assignment=False)
     ROWS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **data: Any) -> None:
@@ -503,3 +502,10 @@ class ReturnPath(_Field):
                 and path.isprintable()):
             return path
         return ""
+
+
+class CheckedForm(FormModel):
+    """A :class:`FormModel` whose fields not sent are checked too, as sent empty: a required field
+    missing from the body is refused with its message (a plain FormModel takes the default unchecked)."""
+
+    model_config = ConfigDict(validate_default=True)

@@ -32,7 +32,17 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_signed_i
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Date, FormModel, Line, Problems, Text, TimeOfDay, WholeNumber, as_text, parse_time
+from cocreate.forms import (
+    CheckedForm,
+    Date,
+    Line,
+    Problems,
+    Text,
+    TimeOfDay,
+    WholeNumber,
+    as_text,
+    parse_time,
+)
 from cocreate.i18n import N_, WARD_TIMEZONE, format_date, format_datetime, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
@@ -87,7 +97,7 @@ def _web_address(url: str) -> str:
     return url
 
 
-class SessionForm(FormModel):
+class SessionForm(CheckedForm):
     """What the staff form sends; the date and times are in the ward's time zone.
 
     Every field is checked, and the rules between fields too (a place or an address, the end after
@@ -158,7 +168,7 @@ def form_values(briefing: BriefingSession) -> dict[str, str]:
             "capacity": str(briefing.capacity), "notes": briefing.notes}
 
 
-class CancelForm(FormModel):
+class CancelForm(CheckedForm):
     reason: Annotated[str, Text(REASON_MAX, required=lazy_gettext(
         "Give the reason for cancelling; it is sent to the registrants."))] = ""
 

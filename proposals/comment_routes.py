@@ -172,10 +172,8 @@ def _answer(request: Request, session: Session, actor: Principal, comment_id: in
                       context={"one": one})
 
 
-def _again(request: Request, session: Session, comment_id: int, sent: dict[str, Any], errors: dict[str, str],
-           form: dict[str, str], fragment: str) -> Template:
+def _again(request: Request, one: comments.Single, sent: dict[str, Any], fragment: str) -> Template:
     """One comment again with the error beside it (the page, or for htmx the fragment that swaps it)."""
-    one = comments.single(session, principal_of(request), comment_id, errors=errors, form=form)
     one.return_url = _next(sent, one.item.replies_url)
     if is_htmx(request):
         return render(request, COMMENT_PAGE, {"one": one}, fragment=fragment)
@@ -185,8 +183,9 @@ def _again(request: Request, session: Session, comment_id: int, sent: dict[str, 
 def _edit_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, comment_id: int,
                 **_kwargs: Any) -> Template:
     message = failed.errors.get("body") or next(iter(failed.errors.values()))
-    return _again(request, db_session, comment_id, form, {f"edit-{comment_id}": message},
-                  {"body": as_text(form.get("body"))}, ITEM)
+    one = comments.editing(db_session, principal_of(request), comment_id, errors={f"edit-{comment_id}": message},
+                           form={"body": as_text(form.get("body"))})
+    return _again(request, one, form, ITEM)
 
 
 @post("/comments/{comment_id:int}/edit", name="comment-edit", guards=[signed_in], sync_to_thread=True)
@@ -209,7 +208,8 @@ def delete(request: Request, db_session: DbSession, comment_id: FromPath[int], d
 def _like_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, comment_id: int,
                 **_kwargs: Any) -> Template:
     message = failed.errors.get("like") or next(iter(failed.errors.values()))
-    return _again(request, db_session, comment_id, form, {f"like-{comment_id}": message}, {}, LIKE)
+    one = comments.single(db_session, principal_of(request), comment_id, errors={f"like-{comment_id}": message})
+    return _again(request, one, form, LIKE)
 
 
 @post("/comments/{comment_id:int}/like", name="comment-like", guards=[signed_in], sync_to_thread=True)

@@ -42,7 +42,7 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_signed_i
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Choice, FormModel, RowId, Text
+from cocreate.forms import CheckedForm, Choice, FormModel, RowId, Text
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.web import markdown as web_markdown
@@ -252,14 +252,14 @@ def _official(session: Session, actor: Principal, target: Target) -> str:
 # --- writing -------------------------------------------------------------------------------------
 
 
-class CommentForm(FormModel):
+class CommentForm(CheckedForm):
     """What the comment and reply forms send (a reply names the comment it answers)."""
 
     body: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write your comment."))] = ""
     parent_id: Annotated[int | None, RowId(lazy_gettext("The comment you are replying to does not exist."))] = None
 
 
-class EditForm(FormModel):
+class EditForm(CheckedForm):
     body: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write your comment."))] = ""
 
 
@@ -603,3 +603,14 @@ def single(session: Session, actor: Principal, comment_id: int, *, return_url: s
     target = load_target(session, actor, row[0].target_type, row[0].target_id)
     views = _views(actor, target, [row])
     return Single(target, views[0], return_url or target.url, errors or {}, form or {})
+
+
+def editing(session: Session, actor: Principal, comment_id: int, *, errors: dict[str, str],
+            form: dict[str, Any]) -> Single:
+    """A comment with its edit form again, for its author only: anyone else is refused here as the
+    edit itself refuses them, whatever they sent."""
+    user = _require_commenter(actor)
+    one = single(session, actor, comment_id, errors=errors, form=form)
+    if one.item.comment.author_id != user.id:
+        raise Forbidden(_("Only the author can edit this comment."))
+    return one

@@ -32,7 +32,7 @@ from cocreate.accounts.permissions import Forbidden, Principal, require_role, re
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Choice, FormModel, RowId, Text, as_text
+from cocreate.forms import CheckedForm, Choice, RowId, Text, as_text
 from cocreate.i18n import N_
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
@@ -152,7 +152,7 @@ class ReportTarget:
         return body if len(body) <= EXCERPT else body[:EXCERPT] + "…"
 
 
-class ReportForm(FormModel):
+class ReportForm(CheckedForm):
     """What the report form sends: the content (from its page) and why."""
 
     target_type: Annotated[Reportable | None, Choice(Reportable, CHOOSE_TARGET)] = None
@@ -370,7 +370,7 @@ def _record(session: Session, moderator: User, action: str, target_type: str, ta
                  target_type=target_type, target_id=str(target_id), details=details)
 
 
-class HideForm(FormModel):
+class HideForm(CheckedForm):
     reason: Annotated[str, Text(HIDE_REASON_MAX, required=_l(
         "Give the reason; it is shown in place of the content."))] = ""
 
@@ -447,7 +447,7 @@ def block_refusal(session: Session, actor: Principal, user: User) -> str:
     return ""
 
 
-class BlockForm(FormModel):
+class BlockForm(CheckedForm):
     """Why an account is blocked. The item page names the field ``block_reason`` (the hide form beside
     it has ``reason``); a form sending only ``reason`` is read too."""
 
