@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import threading
@@ -211,6 +212,27 @@ def test_full_width_digits_and_slashes_are_understood(session: Session, world: W
     assert (local.date().isoformat().replace("-", "/"), local.hour, created.capacity) == (day, 10, 1200)
 
 
+def test_the_staff_form_says_everything_that_is_wrong_at_once(session: Session, world: World) -> None:
+    with pytest.raises(Invalid) as missing:  # nothing sent at all: every required field, in page order
+        SessionForm.parse({})
+    assert list(missing.value.errors) == ["title", "date", "start_time", "end_time", "place", "capacity"]
+    # The rules between fields are reported beside the fields' own errors.
+    with pytest.raises(Invalid) as failed:
+        form_input(place="", online_url="", end_time="13:00", capacity="0", date="来週")
+    assert list(failed.value.errors) == ["date", "end_time", "place", "capacity"]
+    assert "終了時刻は開始時刻より後" in failed.value.errors["end_time"]
+    # Dates and times as people type them (full-width, 年月日, seconds of a time input) are understood.
+    form = form_input(date="2030年4月1日", start_time="１４時００分", end_time="15:30:00")
+    assert (form.date, form.start_time, form.end_time) == (dt.date(2030, 4, 1), time(14, 0), time(15, 30))
+
+
+def test_a_post_without_the_fields_is_refused(session: Session, world: World, client: TestClient[Litestar]) -> None:
+    sign_in(client, world.staff)
+    response = post(client, f"/staff/challenges/{world.challenge.id}/briefings")
+    assert response.status_code == 400 and "タイトルを入力してください。" in response.text
+    assert "定員を入力してください。" in response.text and count(session, BriefingSession) == 0
+
+
 def test_no_sessions_are_added_to_a_challenge_that_has_ended(session: Session, world: World) -> None:
     world.challenge.phase = Phase.CLOSED
     session.add(world.challenge)
@@ -365,6 +387,21 @@ def test_a_full_session_says_so_and_a_cancellation_frees_the_place(session: Sess
     briefings.cancel_registration(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
     briefings.register(session, actor(session, world.resident_en), cid, sid)  # type: ignore[arg-type]
     assert [r.user_id for r in registrations(session, sid)] == [world.resident_en.id]  # type: ignore[arg-type]
+
+
+def test_a_place_the_lock_missed_is_refused_by_the_database(session: Session, world: World,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were the full session not seen as full, the capacity constraint refuses the place: the refusal
+    rolls the registration back and the session (the database one) goes on working."""
+    briefing = add_session(session, world.challenge, capacity=1)
+    cid, sid = world.challenge.id, briefing.id
+    briefings.register(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
+    monkeypatch.setattr(briefings, "refusal", lambda *_args: "")
+    with pytest.raises(Invalid) as failed:
+        briefings.register(session, actor(session, world.resident_en), cid, sid)  # type: ignore[arg-type]
+    assert failed.value.errors["registration"].startswith("この説明会は満席です")
+    assert [r.user_id for r in registrations(session, sid)] == [world.resident.id]  # type: ignore[arg-type]
+    assert reload(session, briefing).registered_count == 1
 
 
 def test_sessions_that_started_refuse_registration_and_cancellation(session: Session, world: World) -> None:

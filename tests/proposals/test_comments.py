@@ -338,6 +338,24 @@ def test_edit_over_http_marks_the_comment_edited(app: Litestar, session: Session
 
 
 @SQLITE
+def test_an_edit_refused_shows_the_form_to_its_author_only(app: Litestar, session: Session, world: World) -> None:
+    comment = say(session, world)
+    with browser(app, world["neighbour"]) as client:
+        assert send(client, f"/comments/{comment.id}/edit", body="").status_code == 403
+        assert send(client, f"/comments/{comment.id}/edit").status_code == 403
+    with browser(app, world["resident"]) as client:
+        response = send(client, f"/comments/{comment.id}/edit")  # no body sent at all
+        assert response.status_code == 400 and "コメントを入力してください。" in response.text
+        response = send(client, f"/comments/{comment.id}/edit", htmx=True, body="x" * 4001)
+        assert response.status_code == 200 and "4000文字以内" in response.text and "<html" not in response.text
+        # A page to go back to that is not on this site sends the browser to the comment's thread.
+        response = send(client, f"/comments/{comment.id}/edit", body="直しました", next="https://evil.example/")
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/comments/{comment.id}/replies#comment-{comment.id}"
+    assert fresh(session, Comment, comment.id).body == "直しました"
+
+
+@SQLITE
 def test_soft_delete_keeps_replies_and_hides_the_body(app: Litestar, session: Session, world: World) -> None:
     top = say(session, world, body="消す予定の本文", target="proposal")
     reply = say(session, world, "neighbour", "返信は残ります", target="proposal", parent=top)
@@ -386,6 +404,10 @@ def test_like_once_then_unlike(app: Litestar, session: Session, world: World) ->
         page = client.get(f"/challenges/{world['challenge'].id}/comments").text
         assert 'aria-pressed="false"' in article(page, comment.id)
     assert session.exec(select(func.count()).select_from(CommentLike)).one() == 0
+    with browser(app, world["neighbour"]) as client:  # a value the form never sends changes nothing
+        response = send(client, f"/comments/{comment.id}/like", like="maybe")
+        assert response.status_code == 400 and 'id="error-summary"' in response.text
+    assert fresh(session, Comment, comment.id).like_count == 0
     # Removed comments take no likes.
     comments.delete(session, actor(session, world, "resident"), comment.id)  # type: ignore[arg-type]
     with pytest.raises(Invalid):

@@ -125,6 +125,30 @@ def test_nobody_reports_their_own_content(session: Session, world: World, client
     assert session.exec(select(func.count()).select_from(Report)).one() == 0
 
 
+def test_a_report_the_database_already_holds_changes_nothing(session: Session, world: World,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same person reporting twice at once: the second report is refused by the unique constraint
+    after the look-up missed it, and that is no error (the unit of work is undone, nothing else)."""
+    reporter = actor(session, world.residents[0])
+    form = moderation.ReportForm(target_type="comment", target_id=world.comment.id, reason="spam")
+    assert moderation.report(session, reporter, form)[1] is True
+    real_exec = session.exec
+    missed = []
+
+    def missing_the_first_report(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "report.reporter_id" in str(statement):
+            missed.append(statement)
+            return real_exec(select(Report.id).where(Report.id == -1))
+        return real_exec(statement, *args, **kwargs)
+
+    monkeypatch.setattr(session, "exec", missing_the_first_report)
+    target, created = moderation.report(session, reporter, form)
+    monkeypatch.undo()
+    assert missed and created is False and target.item.id == world.comment.id
+    assert session.exec(select(func.count()).select_from(Report)).one() == 1
+    assert reload(session, world.comment).report_count == 1  # type: ignore[union-attr]
+
+
 def test_the_report_form(session: Session, world: World, client: TestClient[Litestar]) -> None:
     path = f"/reports/comment/{world.comment.id}"
     assert client.get(path, follow_redirects=False).headers["location"].startswith("/account/sign-in")
@@ -139,7 +163,7 @@ def test_the_report_form(session: Session, world: World, client: TestClient[Lite
 
 
 @pytest.mark.parametrize("data", [
-    {"reason": ""}, {"reason": "boring"}, {"reason": "spam", "note": "x" * 1001}, {"reason": "spam", "note": "a\x00b"},
+    {}, {"reason": ""}, {"reason": "boring"}, {"reason": "spam", "note": "x" * 1001}, {"reason": "spam", "note": "a\x00b"},
 ])
 def test_invalid_reports_are_refused(session: Session, world: World, client: TestClient[Litestar],
                                      data: dict[str, str]) -> None:
@@ -322,6 +346,16 @@ def test_blocking_the_author_ends_their_sessions(session: Session, world: World,
     assert user.blocked_at is not None and user.blocked_reason == "繰り返しの迷惑行為"  # type: ignore[union-attr]
     entry = session.exec(select(AuditEntry)).one()
     assert (entry.action, entry.actor_id, entry.target_id) == ("user.blocked", world.moderator.id, str(world.commenter.id))
+
+
+def test_a_block_form_may_name_its_reason_reason(session: Session, world: World,
+                                                 client: TestClient[Litestar]) -> None:
+    sign_in(client, world.moderator)
+    path = f"/moderation/users/{world.commenter.id}/block"
+    refused = post(client, path)  # no reason at all, and no content to go back to
+    assert refused.status_code == 400 and 'id="problem-list"' in refused.text
+    assert post(client, path, reason="迷惑行為の繰り返し").headers["location"] == "/moderation"
+    assert reload(session, world.commenter).blocked_reason == "迷惑行為の繰り返し"  # type: ignore[union-attr]
 
 
 def test_who_a_moderator_may_block(session: Session, world: World) -> None:
