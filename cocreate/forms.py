@@ -271,7 +271,7 @@ def Yen(required: Message | None = None) -> WholeNumber:
 
 
 DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-TIME_RE = re.compile(r"^(\d{1,2})[:時](\d{2})分?$")
+TIME_RE = re.compile(r"^(\d{1,2})[:時](\d{2})(?:分|:00)?$")
 
 
 def parse_date(raw: Any) -> date | None:
@@ -289,7 +289,8 @@ def parse_date(raw: Any) -> date | None:
 
 
 def parse_time(raw: Any) -> time | None:
-    """``14:00``, ``１４：００`` or ``14時00分``; None when it is no time of day."""
+    """``14:00``, ``１４：００``, ``14時00分`` or ``14:00:00`` (what a time input with seconds sends);
+    None when it is no time of day."""
     if isinstance(raw, time):
         return raw
     match = TIME_RE.match(normalised(raw)[:20])
@@ -507,3 +508,22 @@ class Upload(FieldType):
         if upload is None and self.required is not None:
             raise refuse(self.required)
         return upload
+
+
+# --- where to go back ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnPath(FieldType):
+    """Where a form sends the browser back to (``next``): a path on this site, cut to ``max_length``,
+    or "" when none was sent or it is no such path (the route then uses its own default). Never
+    refused: only a tampered form sends anything else, and the rest of the form still counts."""
+
+    max_length: int = 500
+
+    def parse(self, value: Any) -> str:
+        path = as_text(value)[: self.max_length]
+        if (path.startswith("/") and not path.startswith("//") and "\\" not in path
+                and path.isprintable()):
+            return path
+        return ""

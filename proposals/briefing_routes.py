@@ -4,46 +4,35 @@ staff pages under /staff/challenges/{id}/briefings. Routes do HTTP only; proposa
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import FormModel, ReturnPath
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.pagination import clamp_page
 from proposals import briefings
-from proposals.briefings import SessionInput
+from proposals.briefings import CancelForm, SessionForm
 from proposals.models import Challenge
 
 SECTION = "proposals/_briefings.html"
 ICS_NAME = re.compile(r"^(\d{1,12})\.ics$")
-FORM_FIELDS = ("title", "date", "start_time", "end_time", "place", "online_url", "capacity", "notes")
-FIELD_LIMITS = {"notes": briefings.NOTES_MAX + 100, "online_url": briefings.URL_MAX + 100}
 
 
+class BackForm(FormModel):
+    """Where the registration forms send the browser back to (the challenge page or the sessions page)."""
 
-def _safe_back(target: str, default: str) -> str:
-    """Only same-site paths; anything else goes to ``default``."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
-def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except briefings.NotFound:
-        raise NotFoundException() from None
+    next: Annotated[str, ReturnPath()] = ""
 
 
 def detail_section(session: Any, actor: Any, challenge: Any, viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
@@ -63,19 +52,19 @@ def _page_path(challenge_id: int) -> str:
 def briefing_page(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
     """All upcoming sessions of a challenge on a page of their own (or the section, for htmx)."""
     actor = principal_of(request)
-    challenge = _found(briefings.visible_challenge, db_session, actor, challenge_id)
+    challenge = briefings.visible_challenge(db_session, actor, challenge_id)
     section = briefings.section(db_session, actor, challenge, back=_page_path(challenge_id), always=True)
     return render(request, "proposals/briefings.html", {"challenge": challenge, "ctx": {"section": section}},
                   fragment=SECTION)
 
 
-def _answer(request: Request, db_session: DbSession, actor: Principal, challenge_id: int, back: str,
+def _answer(request: Request, db_session: Session, actor: Principal, challenge_id: int, back: str,
             message: str, category: str) -> Template | Redirect:
     """303 back to the page the form was on, or the refreshed section for htmx."""
     context: dict[str, Any] = {}
     if is_htmx(request):
         db_session.expire_all()
-        challenge: Challenge = _found(briefings.visible_challenge, db_session, actor, challenge_id)
+        challenge: Challenge = briefings.visible_challenge(db_session, actor, challenge_id)
         section = briefings.section(db_session, actor, challenge, back=back, always=True)
         context = {"ctx": {"section": section}}
     return after_post(request, f"{back}#briefings", message=message, category=category, fragment=SECTION,
@@ -89,34 +78,41 @@ def _sign_in_first(request: Request, back: str) -> Redirect | Response[str]:
     return Redirect(path=target, status_code=303)
 
 
+def _back(data: dict[str, Any], challenge_id: int) -> str:
+    return BackForm.parse(data).next or f"/challenges/{challenge_id}"
+
+
+def _refused(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, challenge_id: int,
+             **_kwargs: Any) -> Template | Redirect:
+    """A registration refused (full, started, closed): back to where the form was, with the reason."""
+    return _answer(request, db_session, principal_of(request), challenge_id, _back(form, challenge_id),
+                   next(iter(failed.errors.values())), "error")
+
+
 @post("/challenges/{challenge_id:int}/briefings/{session_id:int}/register", name="briefing-register",
       sync_to_thread=True)
+@again_on_invalid(_refused)
 def register(request: Request, db_session: DbSession, challenge_id: FromPath[int], session_id: FromPath[int],
              data: Form) -> Template | Redirect | Response[str]:
     actor = principal_of(request)
-    back = _safe_back(_text(data, "next", 500), f"/challenges/{challenge_id}")
+    back = _back(data, challenge_id)
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
-    try:
-        _found(briefings.register, db_session, actor, challenge_id, session_id)
-    except Invalid as failed:
-        return _answer(request, db_session, actor, challenge_id, back, next(iter(failed.errors.values())), "error")
+    briefings.register(db_session, actor, challenge_id, session_id)
     return _answer(request, db_session, actor, challenge_id, back,
                    _("You are registered. We look forward to seeing you."), "success")
 
 
 @post("/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel-registration",
       name="briefing-cancel-registration", sync_to_thread=True)
+@again_on_invalid(_refused)
 def cancel_registration(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                         session_id: FromPath[int], data: Form) -> Template | Redirect | Response[str]:
     actor = principal_of(request)
-    back = _safe_back(_text(data, "next", 500), f"/challenges/{challenge_id}")
+    back = _back(data, challenge_id)
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
-    try:
-        cancelled = _found(briefings.cancel_registration, db_session, actor, challenge_id, session_id)
-    except Invalid as failed:
-        return _answer(request, db_session, actor, challenge_id, back, next(iter(failed.errors.values())), "error")
+    cancelled = briefings.cancel_registration(db_session, actor, challenge_id, session_id)
     message = _("Your registration was cancelled.") if cancelled else _("You were not registered for this session.")
     return _answer(request, db_session, actor, challenge_id, back, message, "success")
 
@@ -126,9 +122,9 @@ def briefing_ics(request: Request, db_session: DbSession, settings: AppSettings,
                  filename: FromPath[str]) -> Response[bytes]:
     match = ICS_NAME.match(filename)
     if not match:
-        raise NotFoundException()
+        raise NotFound()
     session_id = int(match.group(1))
-    body = _found(briefings.ics, db_session, settings, principal_of(request), challenge_id, session_id)
+    body = briefings.ics(db_session, settings, principal_of(request), challenge_id, session_id)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="briefing-{session_id}.ics"',
         "Cache-Control": "private, no-cache",
@@ -147,8 +143,8 @@ def _staff_path(challenge_id: int) -> str:
 def staff_list(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                page: FromQuery[str] = "1") -> Template:
     page_number, per_page = clamp_page(page)
-    challenge, result = _found(briefings.staff_sessions, db_session, principal_of(request), challenge_id,
-                               page_number, per_page)
+    challenge, result = briefings.staff_sessions(db_session, principal_of(request), challenge_id,
+                                                 page_number, per_page)
 
     def url_for_page(number: int) -> str:
         return f"{_staff_path(challenge_id)}?page={number}"
@@ -158,37 +154,34 @@ def staff_list(request: Request, db_session: DbSession, challenge_id: FromPath[i
     })
 
 
-def _form_page(request: Request, challenge: Challenge, briefing: Any, form: dict[str, str],
-               errors: dict[str, str], status_code: int = 200) -> Template:
+def _form_page(request: Request, challenge: Challenge, briefing: Any, form: dict[str, Any],
+               errors: dict[str, str]) -> Template:
     return render(request, "proposals/staff/briefing_form.html", {
         "challenge": challenge, "briefing": briefing, "form": form, "errors": errors,
         "limits": {"title": briefings.TITLE_MAX, "place": briefings.PLACE_MAX, "online_url": briefings.URL_MAX,
                    "notes": briefings.NOTES_MAX, "capacity_max": briefings.CAPACITY_MAX},
-    }, status_code=status_code)
-
-
-def _input(data: dict[str, Any]) -> SessionInput:
-    return SessionInput(**{name: _text(data, name, FIELD_LIMITS.get(name, 1000)) for name in FORM_FIELDS})
+    })
 
 
 @get("/staff/challenges/{challenge_id:int}/briefings/new", name="staff-briefing-new", guards=[signed_in],
      sync_to_thread=True)
 def staff_new(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> Template:
-    challenge, _page = _found(briefings.staff_sessions, db_session, principal_of(request), challenge_id, 1, 1)
+    challenge, _page = briefings.staff_sessions(db_session, principal_of(request), challenge_id, 1, 1)
     return _form_page(request, challenge, None, {"capacity": "30"}, {})
+
+
+def _create_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  challenge_id: int, **_kwargs: Any) -> Template:
+    challenge, _page = briefings.staff_sessions(db_session, principal_of(request), challenge_id, 1, 1)
+    return _form_page(request, challenge, None, form, failed.errors)
 
 
 @post("/staff/challenges/{challenge_id:int}/briefings", name="staff-briefing-create", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_create_again)
 def staff_create(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                  data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form = _input(data)
-    try:
-        briefing = _found(briefings.create_session, db_session, actor, challenge_id, form)
-    except Invalid as failed:
-        challenge, _page = _found(briefings.staff_sessions, db_session, actor, challenge_id, 1, 1)
-        return _form_page(request, challenge, None, vars(form), failed.errors, 400)
+    briefing = briefings.create_session(db_session, principal_of(request), challenge_id, SessionForm.parse(data))
     return after_post(request, _staff_path(challenge_id),
                       message=_("The session “%(title)s” was added.", title=briefing.title))
 
@@ -197,54 +190,56 @@ def staff_create(request: Request, db_session: DbSession, challenge_id: FromPath
      guards=[signed_in], sync_to_thread=True)
 def staff_edit(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                session_id: FromPath[int]) -> Template:
-    challenge, briefing = _found(briefings.staff_session, db_session, principal_of(request), challenge_id,
-                                 session_id)
-    return _form_page(request, challenge, briefing, vars(SessionInput.from_session(briefing)), {})
+    challenge, briefing = briefings.staff_session(db_session, principal_of(request), challenge_id, session_id)
+    return _form_page(request, challenge, briefing, briefings.form_values(briefing), {})
+
+
+def _update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  challenge_id: int, session_id: int, **_kwargs: Any) -> Template:
+    challenge, current = briefings.staff_session(db_session, principal_of(request), challenge_id, session_id)
+    return _form_page(request, challenge, current, form, failed.errors)
 
 
 @post("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/edit", name="staff-briefing-update",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_update_again)
 def staff_update(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
                  session_id: FromPath[int], data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form = _input(data)
-    try:
-        briefing = _found(briefings.update_session, db_session, settings, actor, challenge_id, session_id, form)
-    except Invalid as failed:
-        challenge, current = _found(briefings.staff_session, db_session, actor, challenge_id, session_id)
-        return _form_page(request, challenge, current, vars(form), failed.errors, 400)
+    briefing = briefings.update_session(db_session, settings, principal_of(request), challenge_id, session_id,
+                                        SessionForm.parse(data))
     return after_post(request, _staff_path(challenge_id),
                       message=_("The session “%(title)s” was saved.", title=briefing.title))
 
 
-def _cancel_page(request: Request, challenge: Challenge, briefing: Any, reason: str, errors: dict[str, str],
-                 status_code: int = 200) -> Template:
+def _cancel_page(request: Request, challenge: Challenge, briefing: Any, form: dict[str, Any],
+                 errors: dict[str, str]) -> Template:
     return render(request, "proposals/staff/briefing_cancel.html", {
-        "challenge": challenge, "briefing": briefing, "form": {"reason": reason}, "errors": errors,
+        "challenge": challenge, "briefing": briefing, "form": {"reason": form.get("reason", "")}, "errors": errors,
         "reason_max": briefings.REASON_MAX,
-    }, status_code=status_code)
+    })
 
 
 @get("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel", name="staff-briefing-cancel-form",
      guards=[signed_in], sync_to_thread=True)
 def staff_cancel_form(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                       session_id: FromPath[int]) -> Template:
-    challenge, briefing = _found(briefings.staff_session, db_session, principal_of(request), challenge_id,
-                                 session_id)
-    return _cancel_page(request, challenge, briefing, "", {})
+    challenge, briefing = briefings.staff_session(db_session, principal_of(request), challenge_id, session_id)
+    return _cancel_page(request, challenge, briefing, {}, {})
+
+
+def _cancel_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  challenge_id: int, session_id: int, **_kwargs: Any) -> Template:
+    challenge, briefing = briefings.staff_session(db_session, principal_of(request), challenge_id, session_id)
+    return _cancel_page(request, challenge, briefing, form, failed.errors)
 
 
 @post("/staff/challenges/{challenge_id:int}/briefings/{session_id:int}/cancel", name="staff-briefing-cancel",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_cancel_again)
 def staff_cancel(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
                  session_id: FromPath[int], data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    reason = _text(data, "reason", briefings.REASON_MAX + 100)
-    try:
-        notified = _found(briefings.cancel_session, db_session, settings, actor, challenge_id, session_id, reason)
-    except Invalid as failed:
-        challenge, briefing = _found(briefings.staff_session, db_session, actor, challenge_id, session_id)
-        return _cancel_page(request, challenge, briefing, reason, failed.errors, 400)
+    notified = briefings.cancel_session(db_session, settings, principal_of(request), challenge_id, session_id,
+                                        CancelForm.parse(data))
     return after_post(request, _staff_path(challenge_id), message=_(
         "The session was cancelled and %(count)s registrants were told by e-mail.", count=notified))
 
@@ -254,8 +249,8 @@ def staff_cancel(request: Request, db_session: DbSession, settings: AppSettings,
 def staff_registrants(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                       session_id: FromPath[int], page: FromQuery[str] = "1") -> Template:
     page_number, per_page = clamp_page(page, 50)
-    challenge, briefing, result = _found(briefings.registrants, db_session, principal_of(request), challenge_id,
-                                         session_id, page_number, per_page)
+    challenge, briefing, result = briefings.registrants(db_session, principal_of(request), challenge_id,
+                                                        session_id, page_number, per_page)
 
     def url_for_page(number: int) -> str:
         return f"{_staff_path(challenge_id)}/{session_id}/registrants?page={number}"
@@ -269,7 +264,7 @@ def staff_registrants(request: Request, db_session: DbSession, challenge_id: Fro
      name="staff-briefing-registrants-csv", guards=[signed_in], sync_to_thread=True, opt=WRITES)
 def staff_registrants_csv(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                           session_id: FromPath[int]) -> Response[str]:
-    briefing, body = _found(briefings.registrants_csv, db_session, principal_of(request), challenge_id, session_id)
+    briefing, body = briefings.registrants_csv(db_session, principal_of(request), challenge_id, session_id)
     return Response(body, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="briefing-{briefing.id}-registrants.csv"',
         "Cache-Control": "no-store",

@@ -12,25 +12,38 @@ writers queue one after the other). The check constraint ``registered_count <= c
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import icalendar
 import sqlalchemy as sa
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit, mail
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
-from cocreate.i18n import N_, WARD_TIMEZONE, format_date, format_datetime, using_locale
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import (
+    Date,
+    FormModel,
+    Line,
+    Problems,
+    Text,
+    TimeOfDay,
+    WholeNumber,
+    as_text,
+    parse_time,
+)
+from cocreate.i18n import N_, WARD_TIMEZONE, format_date, format_datetime, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
@@ -48,9 +61,6 @@ CAPACITY_MIN = 1
 CAPACITY_MAX = 10_000
 UPCOMING_LIMIT = 20
 PAST_LIMIT = 5
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
-DATE_RE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
-TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run a cell starting with one of these as a formula: such cells get a leading quote."""
 
@@ -61,79 +71,7 @@ NOTIFIED_FIELDS = ("starts_at", "ends_at", "place", "online_url")
 """Changes registrants are told about by e-mail."""
 
 
-class NotFound(LookupError):
-    """The challenge or session does not exist, or is not visible to the actor (HTTP 404 at a route)."""
-
-
-@dataclass
-class SessionInput:
-    """What the staff form sends, as typed: the date and times are in the ward's time zone."""
-
-    title: str = ""
-    date: str = ""  # YYYY-MM-DD
-    start_time: str = ""  # HH:MM
-    end_time: str = ""  # HH:MM
-    place: str = ""
-    online_url: str = ""
-    capacity: str = ""
-    notes: str = ""
-
-    @classmethod
-    def from_session(cls, briefing: BriefingSession) -> SessionInput:
-        starts = briefing.starts_at.astimezone(WARD_TIMEZONE)
-        ends = briefing.ends_at.astimezone(WARD_TIMEZONE)
-        return cls(title=briefing.title, date=starts.date().isoformat(), start_time=starts.strftime("%H:%M"),
-                   end_time=ends.strftime("%H:%M"), place=briefing.place, online_url=briefing.online_url,
-                   capacity=str(briefing.capacity), notes=briefing.notes)
-
-
-@dataclass
-class _Values:
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str
-    online_url: str
-    capacity: int
-    notes: str
-
-
-# --- validation ----------------------------------------------------------------------------------
-
-
-def _text_error(value: str, limit: int, *, single_line: bool = False) -> str | None:
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value) or (single_line and ("\n" in value or "\r" in value)):
-        return _("This field contains characters that cannot be used.")
-    return None
-
-
-def _normalise(value: str) -> str:
-    """Full-width digits and colons (１４：００) as half-width, surrounding spaces removed."""
-    return unicodedata.normalize("NFKC", value or "").strip()
-
-
-def _parse_date(value: str) -> tuple[int, int, int] | None:
-    match = DATE_RE.match(_normalise(value)[:20])
-    if not match:
-        return None
-    year, month, day = (int(part) for part in match.groups())
-    try:
-        datetime(year, month, day)
-    except ValueError:
-        return None
-    return year, month, day
-
-
-def _parse_time(value: str) -> time | None:
-    match = TIME_RE.match(_normalise(value)[:20])
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
+# --- what the staff forms send -------------------------------------------------------------------
 
 
 def url_error(url: str) -> str | None:
@@ -141,7 +79,7 @@ def url_error(url: str) -> str | None:
     if len(url) > URL_MAX:
         return _("Use at most %(max)s characters.", max=URL_MAX)
     message = _("Enter a web address starting with https:// or http://.")
-    if CONTROL_CHARS.search(url) or any(char.isspace() for char in url):
+    if not url.isprintable() or " " in url:  # control characters and spaces of any kind
         return message
     try:
         parts = urlsplit(url)
@@ -153,58 +91,86 @@ def url_error(url: str) -> str | None:
     return None
 
 
-def _validate(data: SessionInput) -> tuple[_Values | None, dict[str, str]]:
-    """The cleaned values, or the errors by form field."""
-    errors: dict[str, str] = {}
-    title = (data.title or "").strip()
-    place = (data.place or "").strip()
-    online_url = (data.online_url or "").strip()
-    notes = (data.notes or "").replace("\r\n", "\n")
-    if not title:
-        errors["title"] = _("Enter the title of the session.")
-    for name, value, limit, single_line in (("title", title, TITLE_MAX, True), ("place", place, PLACE_MAX, True),
-                                            ("notes", notes, NOTES_MAX, False)):
-        if message := _text_error(value, limit, single_line=single_line):
-            errors[name] = message
-    if not place and not online_url:
-        errors["place"] = _("Enter the place, the online meeting address, or both.")
-    if online_url and (message := url_error(online_url)):
-        errors["online_url"] = message
+def _web_address(url: str) -> str:
+    if url and (message := url_error(url)):
+        raise PydanticCustomError("cocreate", "{message}", {"message": message})
+    return url
 
-    day = _parse_date(data.date)
-    if not (data.date or "").strip():
-        errors["date"] = _("Enter the date of the session.")
-    elif day is None:
-        errors["date"] = _("Enter a date like 2026-12-05.")
-    start = _parse_time(data.start_time)
-    end = _parse_time(data.end_time)
-    for name, raw, parsed, missing in (("start_time", data.start_time, start, _("Enter the start time.")),
-                                       ("end_time", data.end_time, end, _("Enter the end time."))):
-        if not (raw or "").strip():
-            errors[name] = missing
-        elif parsed is None:
-            errors[name] = _("Enter a time like 14:00.")
+
+class SessionForm(FormModel):
+    """What the staff form sends; the date and times are in the ward's time zone.
+
+    Every field is checked, and the rules between fields too (a place or an address, the end after
+    the start), so that the form shows all its errors at once."""
+
+    title: Annotated[str, Line(TITLE_MAX, required=lazy_gettext("Enter the title of the session."))] = ""
+    date: Annotated[dt.date | None, Date(required=lazy_gettext("Enter the date of the session."),
+                                      message=lazy_gettext("Enter a date like 2026-12-05."))] = None
+    start_time: Annotated[time | None, TimeOfDay(required=lazy_gettext("Enter the start time."),
+                                                 message=lazy_gettext("Enter a time like 14:00."))] = None
+    end_time: Annotated[time | None, TimeOfDay(required=lazy_gettext("Enter the end time."),
+                                               message=lazy_gettext("Enter a time like 14:00."))] = None
+    place: Annotated[str, Line(PLACE_MAX)] = ""
+    online_url: Annotated[str, Line(URL_MAX), AfterValidator(_web_address)] = ""
+    capacity: Annotated[int | None, WholeNumber(
+        lazy_gettext("Enter a whole number from %(min)s to %(max)s.", min=CAPACITY_MIN, max=f"{CAPACITY_MAX:,}"),
+        minimum=CAPACITY_MIN, maximum=CAPACITY_MAX, required=lazy_gettext("Enter the number of places."))] = None
+    notes: Annotated[str, Text(NOTES_MAX, strip=False)] = ""
+
+    def __init__(self, **data: Any) -> None:
+        problems = Problems()
+        try:
+            super().__init__(**data)
+        except Invalid as failed:
+            problems.extend(failed.errors)
+        problems.extend(_between_fields(data))
+        if problems:
+            errors = problems.errors
+            raise Invalid({name: errors[name] for name in sorted(errors, key=_page_order)})
+
+    @property
+    def starts_at(self) -> datetime:
+        assert self.date is not None and self.start_time is not None
+        return datetime.combine(self.date, self.start_time, tzinfo=WARD_TIMEZONE).astimezone(UTC)
+
+    @property
+    def ends_at(self) -> datetime:
+        assert self.date is not None and self.end_time is not None
+        return datetime.combine(self.date, self.end_time, tzinfo=WARD_TIMEZONE).astimezone(UTC)
+
+    def values(self) -> dict[str, Any]:
+        """The session's columns as this form sets them."""
+        return {"title": self.title, "starts_at": self.starts_at, "ends_at": self.ends_at, "place": self.place,
+                "online_url": self.online_url, "capacity": self.capacity, "notes": self.notes}
+
+
+def _page_order(name: str) -> int:
+    return FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER)
+
+
+def _between_fields(data: Mapping[str, Any]) -> dict[str, str]:
+    """The rules between the staff form's fields, on what was sent (each field may have failed on its own)."""
+    errors: dict[str, str] = {}
+    if not as_text(data.get("place")).strip() and not as_text(data.get("online_url")).strip():
+        errors["place"] = _("Enter the place, the online meeting address, or both.")
+    start, end = parse_time(data.get("start_time")), parse_time(data.get("end_time"))
     if start is not None and end is not None and end <= start:
         errors["end_time"] = _("The end time must be after the start time.")
+    return errors
 
-    capacity: int | None = None
-    raw_capacity = _normalise(data.capacity).replace(",", "")
-    if not raw_capacity:
-        errors["capacity"] = _("Enter the number of places.")
-    else:
-        try:
-            capacity = int(raw_capacity[:12])
-        except ValueError:
-            capacity = None
-        if capacity is None or not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
-            errors["capacity"] = _("Enter a whole number from %(min)s to %(max)s.", min=CAPACITY_MIN,
-                                   max=f"{CAPACITY_MAX:,}")
-    if errors or day is None or start is None or end is None or capacity is None:
-        return None, {name: errors[name] for name in FIELD_ORDER if name in errors}
-    starts_at = datetime.combine(datetime(*day).date(), start, tzinfo=WARD_TIMEZONE).astimezone(UTC)
-    ends_at = datetime.combine(datetime(*day).date(), end, tzinfo=WARD_TIMEZONE).astimezone(UTC)
-    return _Values(title=title, starts_at=starts_at, ends_at=ends_at, place=place, online_url=online_url,
-                   capacity=capacity, notes=notes), {}
+
+def form_values(briefing: BriefingSession) -> dict[str, str]:
+    """A session as its edit form shows it (the ward's date and times)."""
+    starts = briefing.starts_at.astimezone(WARD_TIMEZONE)
+    ends = briefing.ends_at.astimezone(WARD_TIMEZONE)
+    return {"title": briefing.title, "date": starts.date().isoformat(), "start_time": starts.strftime("%H:%M"),
+            "end_time": ends.strftime("%H:%M"), "place": briefing.place, "online_url": briefing.online_url,
+            "capacity": str(briefing.capacity), "notes": briefing.notes}
+
+
+class CancelForm(FormModel):
+    reason: Annotated[str, Text(REASON_MAX, required=lazy_gettext(
+        "Give the reason for cancelling; it is sent to the registrants."))] = ""
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -214,10 +180,8 @@ def _owned_challenge(session: Session, actor: Principal, challenge_id: int) -> C
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
-        session.rollback()
         raise NotFound()
     if not lifecycle.is_owner(session, actor, challenge):
-        session.rollback()
         raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
     return challenge
 
@@ -225,7 +189,6 @@ def _owned_challenge(session: Session, actor: Principal, challenge_id: int) -> C
 def _session_of(session: Session, challenge_id: int, session_id: int, *, lock: bool = False) -> BriefingSession:
     briefing = session.get(BriefingSession, session_id, with_for_update=lock, populate_existing=lock)
     if briefing is None or briefing.challenge_id != challenge_id:
-        session.rollback()
         raise NotFound()
     return briefing
 
@@ -233,7 +196,6 @@ def _session_of(session: Session, challenge_id: int, session_id: int, *, lock: b
 def _visible_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
     challenge = session.get(Challenge, challenge_id)
     if challenge is None or (challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge)):
-        session.rollback()
         raise NotFound()
     return challenge
 
@@ -246,60 +208,53 @@ def _label(actor: Principal) -> str:
 # --- staff: add, edit, cancel --------------------------------------------------------------------
 
 
-def create_session(session: Session, actor: Principal, challenge_id: int, data: SessionInput,
+@transactional
+def create_session(session: Session, actor: Principal, challenge_id: int, form: SessionForm,
                    now: datetime | None = None) -> BriefingSession:
     """Add a session (it must start in the future); staff of an owning department only, audited."""
     now = now or utcnow()
     challenge = _owned_challenge(session, actor, challenge_id)
     if challenge.phase in phases.TERMINAL:
-        session.rollback()
         raise Invalid({"challenge": _("This challenge has ended; sessions can no longer be added.")})
-    values, errors = _validate(data)
-    if values is not None and values.starts_at <= now:
-        errors["date"] = _("The session must start in the future.")
-    if errors or values is None:
-        session.rollback()
-        raise Invalid(errors)
-    briefing = BriefingSession(challenge_id=challenge_id, **vars(values))
+    if form.starts_at <= now:
+        raise Invalid({"date": _("The session must start in the future.")})
+    values = form.values()
+    briefing = BriefingSession(challenge_id=challenge_id, **values)
     session.add(briefing)
     session.flush()
     audit.record(session, actor_id=actor.user_id, actor_label=_label(actor), action="briefing.created",
                  target_type="briefing_session", target_id=str(briefing.id),
-                 details={"challenge_id": challenge_id, "title": values.title,
-                          "starts_at": values.starts_at.isoformat(), "capacity": values.capacity})
-    session.commit()
+                 details={"challenge_id": challenge_id, "title": form.title,
+                          "starts_at": values["starts_at"].isoformat(), "capacity": form.capacity})
     return briefing
 
 
+@transactional
 def update_session(session: Session, settings: Settings, actor: Principal, challenge_id: int, session_id: int,
-                   data: SessionInput, now: datetime | None = None) -> BriefingSession:
+                   form: SessionForm, now: datetime | None = None) -> BriefingSession:
     """Save edits (audited). A new start must be in the future and the capacity cannot drop below the
     places taken; registrants are told by e-mail when the time, place or address changes."""
     now = now or utcnow()
     _owned_challenge(session, actor, challenge_id)
     briefing = _session_of(session, challenge_id, session_id, lock=True)
     if briefing.cancelled_at is not None:
-        session.rollback()
         raise Invalid({"briefing": _("A cancelled session cannot be edited.")})
-    values, errors = _validate(data)
-    if values is not None:
-        if values.starts_at != briefing.starts_at and values.starts_at <= now:
-            errors["date"] = _("The session must start in the future.")
-        if values.capacity < briefing.registered_count:
-            errors["capacity"] = _("%(count)s people have registered already; the capacity cannot be lower.",
-                                   count=briefing.registered_count)
-    if errors or values is None:
-        session.rollback()
-        raise Invalid(errors)
+    values = form.values()
+    problems = Problems()
+    if values["starts_at"] != briefing.starts_at and values["starts_at"] <= now:
+        problems.add("date", _("The session must start in the future."))
+    if values["capacity"] < briefing.registered_count:
+        problems.add("capacity", _("%(count)s people have registered already; the capacity cannot be lower.",
+                                   count=briefing.registered_count))
+    problems.raise_any()
     changes: dict[str, list[Any]] = {}
-    for name, new in vars(values).items():
+    for name, new in values.items():
         old = getattr(briefing, name)
         if old != new:
             changes[name] = [old.isoformat() if isinstance(old, datetime) else old,
                              new.isoformat() if isinstance(new, datetime) else new]
             setattr(briefing, name, new)
     if not changes:
-        session.rollback()
         return briefing
     notified = 0
     if any(name in changes for name in NOTIFIED_FIELDS):
@@ -308,30 +263,22 @@ def update_session(session: Session, settings: Settings, actor: Principal, chall
     audit.record(session, actor_id=actor.user_id, actor_label=_label(actor), action="briefing.updated",
                  target_type="briefing_session", target_id=str(briefing.id),
                  details={"challenge_id": challenge_id, "changes": changes, "notified": notified})
-    session.commit()
     return briefing
 
 
+@transactional
 def cancel_session(session: Session, settings: Settings, actor: Principal, challenge_id: int, session_id: int,
-                   reason: str, now: datetime | None = None) -> int:
+                   form: CancelForm, now: datetime | None = None) -> int:
     """Cancel a session that has not started, with a reason e-mailed to each registrant; returns how many
     were told. Audited. Registrations stay, so the list shows who was expecting to come."""
     now = now or utcnow()
     _owned_challenge(session, actor, challenge_id)
     briefing = _session_of(session, challenge_id, session_id, lock=True)
-    reason = (reason or "").replace("\r\n", "\n").strip()
-    errors: dict[str, str] = {}
     if briefing.cancelled_at is not None:
-        errors["briefing"] = _("This session is already cancelled.")
-    elif briefing.starts_at <= now:
-        errors["briefing"] = _("A session that has already started cannot be cancelled.")
-    if not reason:
-        errors["reason"] = _("Give the reason for cancelling; it is sent to the registrants.")
-    elif message := _text_error(reason, REASON_MAX):
-        errors["reason"] = message
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+        raise Invalid({"briefing": _("This session is already cancelled.")})
+    if briefing.starts_at <= now:
+        raise Invalid({"briefing": _("A session that has already started cannot be cancelled.")})
+    reason = form.reason
     briefing.cancelled_at = now
     notified = _notify(session, settings, briefing, "briefing_cancelled",
                        N_("Briefing session cancelled: %(title)s"), reason=reason)
@@ -339,7 +286,6 @@ def cancel_session(session: Session, settings: Settings, actor: Principal, chall
                  target_type="briefing_session", target_id=str(briefing.id),
                  details={"challenge_id": challenge_id, "title": briefing.title, "reason": reason,
                           "notified": notified})
-    session.commit()
     return notified
 
 
@@ -372,6 +318,7 @@ def _notify(session: Session, settings: Settings, briefing: BriefingSession, tem
 # --- registration --------------------------------------------------------------------------------
 
 
+@transactional
 def register(session: Session, actor: Principal, challenge_id: int, session_id: int,
              now: datetime | None = None) -> BriefingRegistration:
     """Take a place at a session for the signed-in, confirmed actor.
@@ -391,11 +338,9 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
                                            BriefingRegistration.user_id == user.id)
     ).first()
     if registration is not None and registration.cancelled_at is None:
-        session.rollback()
         return registration
     reason = refusal(briefing, challenge, now)
     if reason:
-        session.rollback()
         raise Invalid({"registration": reason})
     if registration is None:
         registration = BriefingRegistration(session_id=session_id, user_id=user.id)  # type: ignore[arg-type]
@@ -406,9 +351,7 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
     try:
         session.flush()
     except sa.exc.IntegrityError:  # only if a writer got past the row lock; the database still says no
-        session.rollback()
         raise Invalid({"registration": _("This session is full.")}) from None
-    session.commit()
     return registration
 
 
@@ -426,6 +369,7 @@ def refusal(briefing: BriefingSession, challenge: Challenge, now: datetime) -> s
     return ""
 
 
+@transactional
 def cancel_registration(session: Session, actor: Principal, challenge_id: int, session_id: int,
                         now: datetime | None = None) -> bool:
     """Give the actor's place back (before the session starts); False when they held none."""
@@ -438,15 +382,12 @@ def cancel_registration(session: Session, actor: Principal, challenge_id: int, s
                                            BriefingRegistration.user_id == user.id)
     ).first()
     if registration is None or registration.cancelled_at is not None:
-        session.rollback()
         return False
     if briefing.cancelled_at is None and briefing.starts_at <= now:
-        session.rollback()
         raise Invalid({"registration": _(
             "This session has already started; the registration can no longer be cancelled.")})
     registration.cancelled_at = now
     briefing.registered_count -= 1
-    session.commit()
     return True
 
 
@@ -594,6 +535,7 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value.startswith(CSV_FORMULA_START) else value
 
 
+@transactional
 def registrants_csv(session: Session, actor: Principal, challenge_id: int, session_id: int) -> tuple[BriefingSession, str]:
     """The registrant list as CSV (UTF-8 with a BOM so that Excel reads the Japanese right); audited,
     since it carries personal data out of the platform."""
@@ -608,7 +550,6 @@ def registrants_csv(session: Session, actor: Principal, challenge_id: int, sessi
     audit.record(session, actor_id=actor.user_id, actor_label=_label(actor), action="briefing.registrants_exported",
                  target_type="briefing_session", target_id=str(briefing.id),
                  details={"challenge_id": challenge_id, "rows": len(rows)})
-    session.commit()
     return briefing, "\ufeff" + buffer.getvalue()
 
 

@@ -9,7 +9,7 @@ form with errors comes back as 200 with the errors in the fragment; plain browse
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
@@ -17,11 +17,11 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import FormModel, ReturnPath, as_text, parse_id
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
-from cocreate.web.forms import Form, parse_id, safe_next
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.pagination import clamp_page
 from proposals import comments
@@ -48,7 +48,7 @@ def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> 
     """The comments section of the proposal page, or None where the proposal shows no comments."""
     try:
         target = comments.load_target(session, actor, comments.PROPOSAL, proposal.id)  # type: ignore[arg-type]
-    except comments.NotFound:
+    except NotFound:
         return None
     return SECTION, {"cm": comments.section(session, actor, target)}
 
@@ -57,9 +57,14 @@ def _section_context(section: comments.Section) -> dict[str, Any]:
     return {"ctx": {"cm": section}, "cm": section}
 
 
+class BackForm(FormModel):
+    """Where a plain form sends the browser back to (the page it was on)."""
+
+    next: Annotated[str, ReturnPath()] = ""
+
+
 def _next(data: dict[str, Any], default: str) -> str:
-    target = _text(data, "next", 500).split("#", 1)[0]
-    return safe_next(target) if target else default
+    return BackForm.parse(data).next.split("#", 1)[0] or default
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -98,30 +103,40 @@ def replies(request: Request, db_session: DbSession, comment_id: FromPath[int], 
 # --- writing -------------------------------------------------------------------------------------
 
 
+def _target_of(challenge_id: int | None, proposal_id: int | None) -> tuple[str, int]:
+    if challenge_id is not None:
+        return comments.CHALLENGE, challenge_id
+    assert proposal_id is not None
+    return comments.PROPOSAL, proposal_id
+
+
+def _post_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                challenge_id: int | None = None, proposal_id: int | None = None, **_kwargs: Any) -> Template:
+    """A comment or reply refused: the thread with the reply form again, or the section with the comment form."""
+    actor = principal_of(request)
+    target = comments.load_target(db_session, actor, *_target_of(challenge_id, proposal_id))
+    message = failed.errors.get("body") or failed.errors.get("parent_id") or next(iter(failed.errors.values()))
+    body = as_text(form.get("body"))
+    if parent := parse_id(form.get("parent_id")):
+        try:
+            thread = comments.thread(db_session, actor, parent, form={"body": body})
+        except NotFound:
+            thread = None
+        if thread is not None and thread.target.type == target.type and thread.target.id == target.id:
+            thread.errors = {f"reply-{thread.top.id}": message}
+            if is_htmx(request):
+                return render(request, THREAD_PAGE, {"th": thread}, fragment=REPLIES)
+            return render(request, THREAD_PAGE, {"th": thread})
+    section = comments.section(db_session, actor, target, return_url=_next(form, target.url),
+                               form={"body": body}, errors={"body": message})
+    if is_htmx(request):
+        return render(request, LIST_PAGE, _section_context(section), fragment=SECTION)
+    return render(request, LIST_PAGE, _section_context(section))
+
+
 def _post(request: Request, session: Session, target_type: str, target_id: int, data: dict[str, Any]) -> Template | Redirect:
     actor = principal_of(request)
-    body = _text(data, "body", comments.BODY_MAX + 1000)
-    parent_id = _text(data, "parent_id", 30).strip()
-    try:
-        comment = comments.post(session, actor, target_type, target_id, body, parent_id=parent_id or None)
-    except Invalid as failed:
-        target = comments.load_target(session, actor, target_type, target_id)
-        if parent_id:
-            parent = parse_id(parent_id)
-            try:
-                thread = comments.thread(session, actor, parent, form={"body": body}) if parent else None
-            except comments.NotFound:
-                thread = None
-            if thread is not None and thread.target.type == target.type and thread.target.id == target.id:
-                thread.errors = {f"reply-{thread.top.id}": failed.errors.get("body", "")}
-                if is_htmx(request):
-                    return render(request, THREAD_PAGE, {"th": thread}, fragment=REPLIES)
-                return render(request, THREAD_PAGE, {"th": thread}, status_code=400)
-        section = comments.section(session, actor, target, return_url=_next(data, target.url),
-                                   form={"body": body}, errors=failed.errors)
-        if is_htmx(request):
-            return render(request, LIST_PAGE, _section_context(section), fragment=SECTION)
-        return render(request, LIST_PAGE, _section_context(section), status_code=400)
+    comment = comments.post(session, actor, target_type, target_id, comments.CommentForm.parse(data))
     if comment.parent_id is not None:
         thread = comments.thread(session, actor, comment.parent_id)
         return after_post(request, f"{thread.page_url(thread.replies.page)}#comment-{comment.id}",
@@ -135,6 +150,7 @@ def _post(request: Request, session: Session, target_type: str, target_id: int, 
 
 @post("/challenges/{challenge_id:int}/comments", name="challenge-comment-post", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_post_again)
 def post_on_challenge(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                       data: Form) -> Template | Redirect:
     return _post(request, db_session, comments.CHALLENGE, challenge_id, data)
@@ -142,6 +158,7 @@ def post_on_challenge(request: Request, db_session: DbSession, challenge_id: Fro
 
 @post("/proposals/{proposal_id:int}/comments", name="proposal-comment-post", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_post_again)
 def post_on_proposal(request: Request, db_session: DbSession, proposal_id: FromPath[int],
                      data: Form) -> Template | Redirect:
     return _post(request, db_session, comments.PROPOSAL, proposal_id, data)
@@ -155,24 +172,27 @@ def _answer(request: Request, session: Session, actor: Principal, comment_id: in
                       context={"one": one})
 
 
-def _failed(request: Request, session: Session, actor: Principal, comment_id: int, data: dict[str, Any],
-            errors: dict[str, str], form: dict[str, str], fragment: str) -> Template:
-    one = comments.single(session, actor, comment_id, errors=errors, form=form)
-    one.return_url = _next(data, one.item.replies_url)
+def _again(request: Request, one: comments.Single, sent: dict[str, Any], fragment: str) -> Template:
+    """One comment again with the error beside it (the page, or for htmx the fragment that swaps it)."""
+    one.return_url = _next(sent, one.item.replies_url)
     if is_htmx(request):
         return render(request, COMMENT_PAGE, {"one": one}, fragment=fragment)
-    return render(request, COMMENT_PAGE, {"one": one}, status_code=400)
+    return render(request, COMMENT_PAGE, {"one": one})
+
+
+def _edit_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, comment_id: int,
+                **_kwargs: Any) -> Template:
+    message = failed.errors.get("body") or next(iter(failed.errors.values()))
+    one = comments.editing(db_session, principal_of(request), comment_id, errors={f"edit-{comment_id}": message},
+                           form={"body": as_text(form.get("body"))})
+    return _again(request, one, form, ITEM)
 
 
 @post("/comments/{comment_id:int}/edit", name="comment-edit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_edit_again)
 def edit(request: Request, db_session: DbSession, comment_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    body = _text(data, "body", comments.BODY_MAX + 1000)
-    try:
-        comments.edit(db_session, actor, comment_id, body)
-    except Invalid as failed:
-        return _failed(request, db_session, actor, comment_id, data, {f"edit-{comment_id}": failed.errors["body"]},
-                       {"body": body}, ITEM)
+    comments.edit(db_session, actor, comment_id, comments.EditForm.parse(data))
     return _answer(request, db_session, actor, comment_id, data, fragment=ITEM,
                    message=_("Your comment has been updated."))
 
@@ -185,16 +205,19 @@ def delete(request: Request, db_session: DbSession, comment_id: FromPath[int], d
                    message=_("Your comment has been deleted."))
 
 
+def _like_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, comment_id: int,
+                **_kwargs: Any) -> Template:
+    message = failed.errors.get("like") or next(iter(failed.errors.values()))
+    one = comments.single(db_session, principal_of(request), comment_id, errors={f"like-{comment_id}": message})
+    return _again(request, one, form, LIKE)
+
+
 @post("/comments/{comment_id:int}/like", name="comment-like", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_like_again)
 def like(request: Request, db_session: DbSession, comment_id: FromPath[int], data: Form) -> Template | Redirect:
     """Like or unlike: the form says which (``like=yes|no``), so a double submit changes nothing."""
     actor = principal_of(request)
-    wanted = {"yes": True, "no": False}.get(_text(data, "like", 5))
-    try:
-        comments.set_like(db_session, actor, comment_id, wanted)
-    except Invalid as failed:
-        return _failed(request, db_session, actor, comment_id, data, {f"like-{comment_id}": failed.errors["like"]},
-                       {}, LIKE)
+    comments.set_like(db_session, actor, comment_id, comments.LikeForm.parse(data).wanted)
     return _answer(request, db_session, actor, comment_id, data, fragment=LIKE, message=None)
 
 

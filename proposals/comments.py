@@ -24,27 +24,28 @@ are loaded only when asked for, a page at a time.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cache, lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import nh3
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Choice, FormModel, RowId, Text
 from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from cocreate.web import markdown as web_markdown
-from cocreate.web.forms import parse_id
 from cocreate.web.pagination import Page, paginate
 from proposals import events, lifecycle, phases
 from proposals.models import (
@@ -67,7 +68,6 @@ PER_PAGE = 20
 REPLIES_PER_PAGE = 50
 STAFF = "staff"
 PROPOSER = "proposer"
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 
 class Sort:
@@ -75,10 +75,6 @@ class Sort:
     OLDEST = "oldest"
     LIKED = "liked"
     ALL = (NEWEST, OLDEST, LIKED)
-
-
-class NotFound(NotFoundException):
-    """The comment or its challenge/proposal does not exist, or the viewer may not see it."""
 
 
 # --- Markdown-lite -------------------------------------------------------------------------------
@@ -180,17 +176,14 @@ def _lock_target(session: Session, target_type: str, target_id: int) -> Target:
     if target_type == CHALLENGE:
         challenge = session.get(Challenge, target_id)
         if challenge is None or challenge.phase is Phase.DRAFT:
-            session.rollback()
             raise NotFound()
         return Target(challenge)
     if target_type == PROPOSAL:
         proposal = session.get(Proposal, target_id, with_for_update=True, populate_existing=True)
         challenge = session.get(Challenge, proposal.challenge_id) if proposal is not None else None
         if proposal is None or challenge is None or challenge.phase is Phase.DRAFT or not _proposal_readable(proposal):
-            session.rollback()
             raise NotFound()
         return Target(challenge, proposal)
-    session.rollback()
     raise NotFound()
 
 
@@ -259,38 +252,46 @@ def _official(session: Session, actor: Principal, target: Target) -> str:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _clean(value: Any) -> str:
-    return str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+class CommentForm(FormModel):
+    """What the comment and reply forms send (a reply names the comment it answers)."""
+
+    body: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write your comment."))] = ""
+    parent_id: Annotated[int | None, RowId(lazy_gettext("The comment you are replying to does not exist."))] = None
 
 
-def _body_error(body: str) -> str | None:
-    if not body:
-        return _("Write your comment.")
-    if len(body) > BODY_MAX:
-        return _("Use at most %(max)s characters.", max=BODY_MAX)
-    if CONTROL_CHARS.search(body):
-        return _("This field contains characters that cannot be used.")
-    return None
+class EditForm(FormModel):
+    body: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write your comment."))] = ""
 
 
-def post(session: Session, actor: Principal, target_type: str, target_id: int, body: str, *,
-         parent_id: Any = None, now: datetime | None = None) -> Comment:
-    """Post a comment, or a reply when ``parent_id`` is given (a reply to a reply joins its thread). Commits."""
+class Liking(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class LikeForm(FormModel):
+    """``like=yes|no`` says which, so a double submit changes nothing; without it the like toggles."""
+
+    like: Annotated[Liking | None, Choice(Liking, required=False)] = None
+
+    @property
+    def wanted(self) -> bool | None:
+        return None if self.like is None else self.like is Liking.YES
+
+
+@transactional
+def post(session: Session, actor: Principal, target_type: str, target_id: int, form: CommentForm, *,
+         now: datetime | None = None) -> Comment:
+    """Post a comment, or a reply when the form names a parent (a reply to a reply joins its thread)."""
     user = _require_commenter(actor)
     target = _lock_target(session, target_type, target_id)
     decision = can_comment(target)
     if not decision:
-        session.rollback()
         raise Invalid({"body": decision.reason})
-    text = _clean(body)
     parent: Comment | None = None
-    if str(parent_id or "").strip():
-        parent = _lock_parent(session, target, parse_id(parent_id))
-    if message := _body_error(text):
-        session.rollback()
-        raise Invalid({"body": message})
+    if form.parent_id is not None:
+        parent = _lock_parent(session, target, form.parent_id)
     comment = Comment(target_type=target.type, target_id=target.id, parent_id=parent.id if parent else None,
-                      depth=1 if parent else 0, author_id=user.id, body=text,
+                      depth=1 if parent else 0, author_id=user.id, body=form.body,
                       official=_official(session, actor, target))
     if now is not None:
         comment.created_at = comment.updated_at = now
@@ -301,27 +302,24 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, b
             select(func.count()).select_from(Comment).where(Comment.parent_id == parent.id)).one()
         session.add(parent)
         events.announce(session, events.COMMENT_REPLIED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
-                        related_id=parse_id(parent_id))
+                        related_id=form.parent_id)
     if target.type == events.PROPOSAL:
         events.announce(session, events.COMMENT_POSTED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
-                        related_id=parse_id(parent_id) if parent is not None else None)
+                        related_id=form.parent_id if parent is not None else None)
     recount(session, target.type, target.id)
-    session.commit()
     return comment
 
 
-def _lock_parent(session: Session, target: Target, parent_id: int | None) -> Comment:
+def _lock_parent(session: Session, target: Target, parent_id: int) -> Comment:
     """The top-level comment a reply joins, locked (its ``reply_count`` changes)."""
-    parent = session.get(Comment, parent_id) if parent_id is not None else None
+    parent = session.get(Comment, parent_id)
     if parent is not None and parent.parent_id is not None:
         parent = session.get(Comment, parent.parent_id)
     if parent is None or parent.target_type != target.type or parent.target_id != target.id:
-        session.rollback()
         raise Invalid({"body": _("The comment you are replying to does not exist.")})
     parent = session.get(Comment, parent.id, with_for_update=True, populate_existing=True)
     assert parent is not None
     if parent.deleted_at is not None or parent.hidden_at is not None:
-        session.rollback()
         raise Invalid({"body": _("This comment has been removed and takes no more replies.")})
     return parent
 
@@ -334,7 +332,6 @@ def _lock_comment(session: Session, comment_id: int) -> tuple[Target, Comment]:
     target = _lock_target(session, *found)
     comment = session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
     if comment is None:
-        session.rollback()
         raise NotFound()
     return target, comment
 
@@ -343,80 +340,67 @@ def edit_window_open(comment: Comment, now: datetime | None = None) -> bool:
     return (now or utcnow()) <= comment.created_at + EDIT_WINDOW
 
 
-def edit(session: Session, actor: Principal, comment_id: int, body: str, *, now: datetime | None = None) -> Comment:
-    """The author changes a comment within the edit window; it is then marked as edited. Commits."""
+@transactional
+def edit(session: Session, actor: Principal, comment_id: int, form: EditForm, *,
+         now: datetime | None = None) -> Comment:
+    """The author changes a comment within the edit window; it is then marked as edited."""
     user = _require_commenter(actor)
     target, comment = _lock_comment(session, comment_id)
     if comment.author_id != user.id:
-        session.rollback()
         raise Forbidden(_("Only the author can edit this comment."))
-    error = None
     if comment.deleted_at is not None or comment.hidden_at is not None:
-        error = _("This comment has been removed and can no longer be edited.")
-    elif not edit_window_open(comment, now):
-        error = _("Comments can be edited only within %(minutes)s minutes of posting.",
-                  minutes=int(EDIT_WINDOW.total_seconds() // 60))
-    elif not (decision := can_comment(target)):
-        error = decision.reason
-    text = _clean(body)
-    if error is None:
-        error = _body_error(text)
-    if error is not None:
-        session.rollback()
-        raise Invalid({"body": error})
-    if text != comment.body:
-        comment.body = text
+        raise Invalid({"body": _("This comment has been removed and can no longer be edited.")})
+    if not edit_window_open(comment, now):
+        raise Invalid({"body": _("Comments can be edited only within %(minutes)s minutes of posting.",
+                                 minutes=int(EDIT_WINDOW.total_seconds() // 60))})
+    if not (decision := can_comment(target)):
+        raise Invalid({"body": decision.reason})
+    if form.body != comment.body:
+        comment.body = form.body
         comment.edited_at = now or utcnow()
         session.add(comment)
-    session.commit()
     return comment
 
 
+@transactional
 def delete(session: Session, actor: Principal, comment_id: int, *, now: datetime | None = None) -> Comment:
-    """The author deletes a comment: its body is never shown again, its replies stay. Commits."""
+    """The author deletes a comment: its body is never shown again, its replies stay."""
     user = require_signed_in(actor)
     target, comment = _lock_comment(session, comment_id)
     if comment.author_id != user.id:
-        session.rollback()
         raise Forbidden(_("Only the author can delete this comment."))
     if comment.deleted_at is None:
         comment.deleted_at = now or utcnow()
         session.add(comment)
         recount(session, target.type, target.id)
-    session.commit()
     return comment
 
 
+@transactional
 def set_like(session: Session, actor: Principal, comment_id: int, liked: bool | None = None) -> tuple[Comment, bool]:
     """Like (``True``), unlike (``False``) or toggle (``None``) a comment; returns it and the new state.
 
     Liking twice changes nothing: a user's like is one row, and the count is recounted under the
-    comment's row lock. Commits.
+    comment's row lock.
     """
     user = _require_commenter(actor)
     target, comment = _lock_comment(session, comment_id)
     existing = session.get(CommentLike, (comment.id, user.id))
     wanted = existing is None if liked is None else liked
     if wanted and existing is None:
-        error = None
         if comment.deleted_at is not None or comment.hidden_at is not None:
-            error = _("This comment has been removed.")
-        elif not (decision := can_comment(target)):
-            error = decision.reason
-        if error is not None:
-            session.rollback()
-            raise Invalid({"like": error})
+            raise Invalid({"like": _("This comment has been removed.")})
+        if not (decision := can_comment(target)):
+            raise Invalid({"like": decision.reason})
         session.add(CommentLike(comment_id=comment.id, user_id=user.id))  # type: ignore[arg-type]
     elif not wanted and existing is not None:
         session.delete(existing)
     else:
-        session.rollback()
         return comment, wanted
     session.flush()
     comment.like_count = session.exec(
         select(func.count()).select_from(CommentLike).where(CommentLike.comment_id == comment.id)).one()
     session.add(comment)
-    session.commit()
     return comment, wanted
 
 
@@ -619,3 +603,14 @@ def single(session: Session, actor: Principal, comment_id: int, *, return_url: s
     target = load_target(session, actor, row[0].target_type, row[0].target_id)
     views = _views(actor, target, [row])
     return Single(target, views[0], return_url or target.url, errors or {}, form or {})
+
+
+def editing(session: Session, actor: Principal, comment_id: int, *, errors: dict[str, str],
+            form: dict[str, Any]) -> Single:
+    """A comment with its edit form again, for its author only: anyone else is refused here as the
+    edit itself refuses them, whatever they sent."""
+    user = _require_commenter(actor)
+    one = single(session, actor, comment_id, errors=errors, form=form)
+    if one.item.comment.author_id != user.id:
+        raise Forbidden(_("Only the author can edit this comment."))
+    return one

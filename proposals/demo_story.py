@@ -890,8 +890,8 @@ def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[
         def post(comment: DemoComment = comment) -> None:
             target_type, target_id = (("proposal", ids[comment.on]) if comment.on
                                       else ("challenge", challenge_id))
-            posted = comments.post(session, act(comment.author), target_type, target_id, comment.body,  # type: ignore[arg-type]
-                                   parent_id=ids[comment.reply_to] if comment.reply_to else None)
+            form = comments.CommentForm(body=comment.body, parent_id=ids[comment.reply_to] if comment.reply_to else None)
+            posted = comments.post(session, act(comment.author), target_type, target_id, form)  # type: ignore[arg-type]
             ids[comment.key] = posted.id  # type: ignore[assignment]
 
         step(ward_time(today, comment.day, comment.clock), post, f"comment {comment.key}")

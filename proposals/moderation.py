@@ -16,24 +16,26 @@ comments are shown is the comments' business.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import model_validator
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
 from cocreate.accounts.models import Organisation, Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_role, require_signed_in
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Choice, FormModel, RowId, Text, as_text
 from cocreate.i18n import N_
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
-from cocreate.web.forms import parse_id as _parse_id
 from cocreate.web.pagination import Page, paginate
 from proposals import votes
 from proposals.models import Challenge, Comment, Phase, Proposal, ProposalStatus, Report, ReportReason
@@ -47,7 +49,6 @@ NOTE_MAX = 1000
 HIDE_REASON_MAX = 500
 BLOCK_REASON_MAX = 500
 EXCERPT = 200
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 PENDING_REVIEW = N_("Hidden pending review: several people reported this.")
 """Stored in ``hidden_reason`` by the automatic hide; shown translated (see :func:`hidden_notice`)."""
@@ -63,8 +64,14 @@ RESOLVED_HIDDEN = "hidden"
 RESOLVED_DISMISSED = "dismissed"
 
 
-class NotFound(LookupError):
-    """The target or user does not exist, or is not public (HTTP 404 at a route)."""
+class Reportable(StrEnum):
+    """What can be reported (the ``target_type`` of a report)."""
+
+    PROPOSAL = "proposal"
+    COMMENT = "comment"
+
+
+CHOOSE_TARGET = _l("Choose the proposal or comment to report from its page.")
 
 
 def hidden_notice(item: Any) -> str:
@@ -80,18 +87,9 @@ def is_pending_review(item: Any) -> bool:
     return item.hidden_at is not None and item.hidden_reason == PENDING_REVIEW
 
 
-def _clean(value: Any, limit: int) -> str:
-    return str(value or "").replace("\r\n", "\n").strip()[: limit * 4]
-
-
-def _text_error(value: str, limit: int, *, required: str | None = None) -> str | None:
-    if not value and required:
-        return required
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value):
-        return _("This field contains characters that cannot be used.")
-    return None
+def _one_line(text: str) -> str:
+    """A reason shown in place of content or kept in the log: its words, on one line."""
+    return " ".join(text.split())
 
 
 # --- targets -------------------------------------------------------------------------------------
@@ -108,15 +106,12 @@ def _target(session: Session, target_type: str, target_id: int, *, lock: bool = 
         raise NotFound()
     item = session.get(model, target_id, with_for_update=lock, populate_existing=lock)
     if item is None:
-        session.rollback()
         raise NotFound()
     if isinstance(item, Proposal):
         challenge = session.get(Challenge, item.challenge_id)
         if item.status is ProposalStatus.DRAFT or challenge is None or challenge.phase is Phase.DRAFT:
-            session.rollback()
             raise NotFound()
     elif item.deleted_at is not None:
-        session.rollback()
         raise NotFound()
     return item
 
@@ -142,7 +137,7 @@ def _is_own(session: Session, actor: Principal, item: Proposal | Comment) -> boo
 
 
 @dataclass
-class ReportForm:
+class ReportTarget:
     """What the report page shows about the content being reported."""
 
     target_type: str
@@ -157,61 +152,68 @@ class ReportForm:
         return body if len(body) <= EXCERPT else body[:EXCERPT] + "…"
 
 
-def report_form(session: Session, actor: Principal, target_type: str, target_id: int) -> ReportForm:
+class ReportForm(FormModel):
+    """What the report form sends: the content (from its page) and why."""
+
+    target_type: Annotated[Reportable | None, Choice(Reportable, CHOOSE_TARGET)] = None
+    target_id: Annotated[int | None, RowId(CHOOSE_TARGET, required=True)] = None
+    reason: Annotated[ReportReason | None, Choice(ReportReason, _l("Choose why you are reporting this."))] = None
+    note: Annotated[str, Text(NOTE_MAX)] = ""
+
+
+def report_form(session: Session, actor: Principal, target_type: str, target_id: int) -> ReportTarget:
     """The content the actor is about to report (Forbidden for their own)."""
     require_signed_in(actor)
     item = _target(session, target_type, target_id)
     if _is_own(session, actor, item):
         raise Forbidden(_("You cannot report your own content."))
-    return ReportForm(target_type=target_type, item=item, url=target_url(item))
+    return ReportTarget(target_type=target_type, item=item, url=target_url(item))
 
 
-def report(session: Session, actor: Principal, target_type: str, target_id: Any, reason: str,
-           note: str = "") -> tuple[ReportForm, bool]:
+class _AlreadyReported(Exception):
+    """Ends a report's unit of work without writing (the same person reporting twice at once)."""
+
+    def __init__(self, target: ReportTarget) -> None:
+        super().__init__()
+        self.target = target
+
+
+def report(session: Session, actor: Principal, form: ReportForm) -> tuple[ReportTarget, bool]:
     """Report a proposal or comment (commits). Returns the target and whether a new report was made
     (False: the actor had reported it already). The third open report hides the target pending review."""
+    try:
+        with unit_of_work(session):
+            return _report(session, actor, form)
+    except _AlreadyReported as already:
+        return already.target, False
+
+
+def _report(session: Session, actor: Principal, form: ReportForm) -> tuple[ReportTarget, bool]:
     user = require_signed_in(actor)
     if not user.is_confirmed or not user.is_active:
         raise Forbidden(_("Confirm your e-mail address before reporting."))
-    if target_type not in TARGET_TYPES:
-        raise NotFound()
-    parsed_id = _parse_id(target_id)
-    if parsed_id is None:
-        raise NotFound()
-    item = _target(session, target_type, parsed_id, lock=True)
+    assert form.target_type is not None and form.target_id is not None and form.reason is not None
+    target_type, target_id = form.target_type.value, form.target_id
+    item = _target(session, target_type, target_id, lock=True)
     if _is_own(session, actor, item):
-        session.rollback()
         raise Forbidden(_("You cannot report your own content."))
-    form = ReportForm(target_type=target_type, item=item, url=target_url(item))
-    errors: dict[str, str] = {}
-    try:
-        chosen = ReportReason(str(reason or ""))
-    except ValueError:
-        errors["reason"] = _("Choose why you are reporting this.")
-    note = _clean(note, NOTE_MAX)
-    if message := _text_error(note, NOTE_MAX):
-        errors["note"] = message
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    existing = session.exec(select(Report.id).where(Report.target_type == target_type, Report.target_id == parsed_id,
+    target = ReportTarget(target_type=target_type, item=item, url=target_url(item))
+    existing = session.exec(select(Report.id).where(Report.target_type == target_type, Report.target_id == target_id,
                                                     Report.reporter_id == user.id)).first()
     if existing is not None:
-        session.rollback()
-        return form, False
-    session.add(Report(target_type=target_type, target_id=parsed_id, reporter_id=user.id, reason=chosen, note=note))
+        return target, False
+    session.add(Report(target_type=target_type, target_id=target_id, reporter_id=user.id, reason=form.reason,
+                       note=form.note))
     try:
         session.flush()
     except sa.exc.IntegrityError:  # the same person reporting twice at once: the database keeps one
-        session.rollback()
-        return form, False
+        raise _AlreadyReported(target) from None
     item.report_count += 1
-    if item.hidden_at is None and _open_count(session, target_type, parsed_id) >= AUTO_HIDE_AT:
+    if item.hidden_at is None and _open_count(session, target_type, target_id) >= AUTO_HIDE_AT:
         item.hidden_at = utcnow()
         item.hidden_reason = PENDING_REVIEW
         item.hidden_by_id = None
-    session.commit()
-    return form, True
+    return target, True
 
 
 def _open_count(session: Session, target_type: str, target_id: int) -> int:
@@ -368,17 +370,19 @@ def _record(session: Session, moderator: User, action: str, target_type: str, ta
                  target_type=target_type, target_id=str(target_id), details=details)
 
 
-def hide(session: Session, actor: Principal, target_type: str, target_id: int, reason: str) -> Proposal | Comment:
-    """Hide content with a reason shown in its place; its open reports are resolved as hidden. Commits."""
+class HideForm(FormModel):
+    reason: Annotated[str, Text(HIDE_REASON_MAX, required=_l(
+        "Give the reason; it is shown in place of the content."))] = ""
+
+
+@transactional
+def hide(session: Session, actor: Principal, target_type: str, target_id: int, form: HideForm) -> Proposal | Comment:
+    """Hide content with a reason shown in its place; its open reports are resolved as hidden."""
     moderator = require_moderator(actor)
     item = _target(session, target_type, target_id, lock=True)
-    text = " ".join(_clean(reason, HIDE_REASON_MAX).split())
-    error = _text_error(text, HIDE_REASON_MAX, required=_("Give the reason; it is shown in place of the content."))
-    if not error and item.hidden_at is not None and not is_pending_review(item):
-        error = _("This content is already hidden.")
-    if error:
-        session.rollback()
-        raise Invalid({"reason": error})
+    if item.hidden_at is not None and not is_pending_review(item):
+        raise Invalid({"reason": _("This content is already hidden.")})
+    text = _one_line(form.reason)
     was_pending = is_pending_review(item)
     item.hidden_at = utcnow()
     item.hidden_reason = text
@@ -386,16 +390,15 @@ def hide(session: Session, actor: Principal, target_type: str, target_id: int, r
     resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_HIDDEN)
     _record(session, moderator, "moderation.hidden", target_type, target_id,
             {"reason": text, "reports_resolved": resolved, "was_pending_review": was_pending})
-    session.commit()
     return item
 
 
+@transactional
 def restore(session: Session, actor: Principal, target_type: str, target_id: int) -> Proposal | Comment:
-    """Show hidden content again; its open reports are dismissed. Commits."""
+    """Show hidden content again; its open reports are dismissed."""
     moderator = require_moderator(actor)
     item = _target(session, target_type, target_id, lock=True)
     if item.hidden_at is None:
-        session.rollback()
         raise Invalid({"restore": _("This content is not hidden.")})
     previous = item.hidden_reason
     item.hidden_at = None
@@ -404,17 +407,16 @@ def restore(session: Session, actor: Principal, target_type: str, target_id: int
     resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_DISMISSED)
     _record(session, moderator, "moderation.restored", target_type, target_id,
             {"previous_reason": previous, "reports_resolved": resolved})
-    session.commit()
     return item
 
 
+@transactional
 def dismiss(session: Session, actor: Principal, target_type: str, target_id: int) -> int:
-    """Dismiss the open reports (content hidden only pending review is shown again). Commits; the count."""
+    """Dismiss the open reports (content hidden only pending review is shown again); returns how many."""
     moderator = require_moderator(actor)
     item = _target(session, target_type, target_id, lock=True)
     resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_DISMISSED)
     if not resolved:
-        session.rollback()
         raise Invalid({"dismiss": _("There are no open reports on this content.")})
     restored = is_pending_review(item)
     if restored:
@@ -423,7 +425,6 @@ def dismiss(session: Session, actor: Principal, target_type: str, target_id: int
         item.hidden_by_id = None
     _record(session, moderator, "moderation.dismissed", target_type, target_id,
             {"reports_resolved": resolved, "restored": restored})
-    session.commit()
     return resolved
 
 
@@ -446,22 +447,32 @@ def block_refusal(session: Session, actor: Principal, user: User) -> str:
     return ""
 
 
-def block_user(session: Session, actor: Principal, user_id: int, reason: str) -> User:
-    """Block an account with a reason (moderators and administrators); every session of it ends. Commits."""
+class BlockForm(FormModel):
+    """Why an account is blocked. The item page names the field ``block_reason`` (the hide form beside
+    it has ``reason``); a form sending only ``reason`` is read too."""
+
+    reason: Annotated[str, Text(BLOCK_REASON_MAX, required=_l("Enter the reason for blocking this account."))] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _block_reason(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and as_text(data.get("block_reason")):
+            return {**data, "reason": data["block_reason"]}
+        return data
+
+
+@transactional
+def block_user(session: Session, actor: Principal, user_id: int, form: BlockForm) -> User:
+    """Block an account with a reason (moderators and administrators); every session of it ends."""
     moderator = require_moderator(actor)
     user = session.get(User, user_id, with_for_update=True, populate_existing=True)
     if user is None:
-        session.rollback()
         raise NotFound()
-    text = " ".join(_clean(reason, BLOCK_REASON_MAX).split())
-    error = block_refusal(session, actor, user) or _text_error(
-        text, BLOCK_REASON_MAX, required=_("Enter the reason for blocking this account."))
-    if error:
-        session.rollback()
-        raise Invalid({"reason": error})
+    if refusal := block_refusal(session, actor, user):
+        raise Invalid({"reason": refusal})
+    text = _one_line(form.reason)
     user.blocked_at = utcnow()
     user.blocked_reason = text
     user.session_epoch += 1  # cocreate.accounts.auth drops every session holding the old epoch
     _record(session, moderator, "user.blocked", "user", user.id, {"reason": text, "via": "moderation"})  # type: ignore[arg-type]
-    session.commit()
     return user

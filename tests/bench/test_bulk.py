@@ -166,8 +166,8 @@ class _Story:
         for p in plan.proposals:
             posted: dict[int, int] = {}
             for c in plan.comments_of(p):
-                comment = comments.post(session, self.actor(c.author), "proposal", self.proposal_ids[p.index], c.body,
-                                        parent_id=posted[c.parent] if c.parent is not None else None)
+                form = comments.CommentForm(body=c.body, parent_id=posted[c.parent] if c.parent is not None else None)
+                comment = comments.post(session, self.actor(c.author), "proposal", self.proposal_ids[p.index], form)
                 assert comment.official == c.official and comment.id is not None
                 posted[c.number] = comment.id
         for v in plan.votes():

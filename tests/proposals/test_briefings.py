@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import threading
@@ -22,13 +23,13 @@ from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
 from proposals import briefing_routes, briefings
-from proposals.briefings import SessionInput
+from proposals.briefings import CancelForm, SessionForm
 from proposals.models import BriefingRegistration, BriefingSession, Challenge, Phase
 from tests.factories import create_challenge, create_department, create_user, sign_in
 from tests.helpers import QueryLog, csrf_token
@@ -104,13 +105,16 @@ def tokyo_day(days: int) -> str:
     return (utcnow() + timedelta(days=days)).astimezone(WARD_TIMEZONE).date().isoformat()
 
 
-def form_input(**overrides: str) -> SessionInput:
-    data = SessionInput(title="第1回 説明会", date=tokyo_day(10), start_time="14:00", end_time="15:30",
-                        place="板橋区役所 本庁舎 11階 第1委員会室", online_url="", capacity="40",
-                        notes="筆記用具をお持ちください。")
-    for name, value in overrides.items():
-        setattr(data, name, value)
-    return data
+def form_data(**overrides: str) -> dict[str, str]:
+    """What the staff form sends."""
+    return {"title": "第1回 説明会", "date": tokyo_day(10), "start_time": "14:00", "end_time": "15:30",
+            "place": "板橋区役所 本庁舎 11階 第1委員会室", "online_url": "", "capacity": "40",
+            "notes": "筆記用具をお持ちください。"} | overrides
+
+
+def form_input(**overrides: str) -> SessionForm:
+    """The staff form as the services take it (building it raises Invalid as the route's does)."""
+    return SessionForm.parse(form_data(**overrides))
 
 
 def post(client: TestClient[Litestar], url: str, *, htmx: bool = False, **data: str) -> Any:
@@ -159,7 +163,7 @@ def test_only_staff_of_an_owning_department_add_sessions(session: Session, world
     assert created.capacity == 40 and created.registered_count == 0
     assert by_co_owner.online_url == "https://meet.example.jp/x"
     assert audit_actions(session) == ["briefing.created", "briefing.created"]
-    with pytest.raises(briefings.NotFound):
+    with pytest.raises(NotFound):
         briefings.create_session(session, actor(session, world.staff), 999_999, form_input())
 
 
@@ -208,6 +212,27 @@ def test_full_width_digits_and_slashes_are_understood(session: Session, world: W
     assert (local.date().isoformat().replace("-", "/"), local.hour, created.capacity) == (day, 10, 1200)
 
 
+def test_the_staff_form_says_everything_that_is_wrong_at_once(session: Session, world: World) -> None:
+    with pytest.raises(Invalid) as missing:  # nothing sent at all: every required field, in page order
+        SessionForm.parse({})
+    assert list(missing.value.errors) == ["title", "date", "start_time", "end_time", "place", "capacity"]
+    # The rules between fields are reported beside the fields' own errors.
+    with pytest.raises(Invalid) as failed:
+        form_input(place="", online_url="", end_time="13:00", capacity="0", date="来週")
+    assert list(failed.value.errors) == ["date", "end_time", "place", "capacity"]
+    assert "終了時刻は開始時刻より後" in failed.value.errors["end_time"]
+    # Dates and times as people type them (full-width, 年月日, seconds of a time input) are understood.
+    form = form_input(date="2030年4月1日", start_time="１４時００分", end_time="15:30:00")
+    assert (form.date, form.start_time, form.end_time) == (dt.date(2030, 4, 1), time(14, 0), time(15, 30))
+
+
+def test_a_post_without_the_fields_is_refused(session: Session, world: World, client: TestClient[Litestar]) -> None:
+    sign_in(client, world.staff)
+    response = post(client, f"/staff/challenges/{world.challenge.id}/briefings")
+    assert response.status_code == 400 and "タイトルを入力してください。" in response.text
+    assert "定員を入力してください。" in response.text and count(session, BriefingSession) == 0
+
+
 def test_no_sessions_are_added_to_a_challenge_that_has_ended(session: Session, world: World) -> None:
     world.challenge.phase = Phase.CLOSED
     session.add(world.challenge)
@@ -231,13 +256,13 @@ def test_editing_keeps_registrants_informed(session: Session, world: World, sett
         briefings.update_session(session, settings, actor(session, world.other_staff), cid, sid, form_input())  # type: ignore[arg-type]
 
     # Notes only: saved and audited, nobody mailed.
-    current = SessionInput.from_session(reload(session, briefing))
-    current.notes = "資料は当日配布します。"
-    briefings.update_session(session, settings, staff, cid, sid, current)  # type: ignore[arg-type]
+    current = briefings.form_values(reload(session, briefing))
+    current["notes"] = "資料は当日配布します。"
+    briefings.update_session(session, settings, staff, cid, sid, SessionForm.parse(current))  # type: ignore[arg-type]
     assert count(session, OutboundEmail) == 0
     # A new time: both registrants are told, each in their language.
-    current.start_time, current.end_time = "18:00", "19:00"
-    briefings.update_session(session, settings, staff, cid, sid, current)  # type: ignore[arg-type]
+    current["start_time"], current["end_time"] = "18:00", "19:00"
+    briefings.update_session(session, settings, staff, cid, sid, SessionForm.parse(current))  # type: ignore[arg-type]
     mails = {m.to_address: m for m in session.exec(select(OutboundEmail))}
     assert set(mails) == {"hanako@example.jp", "alex@example.jp"}
     assert mails["hanako@example.jp"].subject.startswith("説明会の日時・会場が変更されました")
@@ -256,15 +281,15 @@ def test_cancelling_a_session_mails_registrants_in_their_language(session: Sessi
     briefings.cancel_registration(session, actor(session, world.staff), world.challenge.id, briefing.id)  # type: ignore[arg-type]
     staff = actor(session, world.staff)
     with pytest.raises(Invalid) as failed:
-        briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, "  ")  # type: ignore[arg-type]
+        briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, CancelForm(reason="  "))  # type: ignore[arg-type]
     assert "reason" in failed.value.errors
     for user in (world.resident, world.other_staff, world.admin):
         with pytest.raises(Forbidden):
-            briefings.cancel_session(session, settings, actor(session, user), world.challenge.id, briefing.id, "中止")  # type: ignore[arg-type]
+            briefings.cancel_session(session, settings, actor(session, user), world.challenge.id, briefing.id, CancelForm(reason="中止"))  # type: ignore[arg-type]
     assert reload(session, briefing).cancelled_at is None
 
     notified = briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id,  # type: ignore[arg-type]
-                                        "会場の設備点検のため中止します。")
+                                        CancelForm(reason="会場の設備点検のため中止します。"))
     assert notified == 2  # the staff member had cancelled their own place
     mails = {m.to_address: m for m in session.exec(select(OutboundEmail))}
     assert set(mails) == {"hanako@example.jp", "alex@example.jp"}
@@ -277,7 +302,7 @@ def test_cancelling_a_session_mails_registrants_in_their_language(session: Sessi
     assert json.loads(entry.details_json)["notified"] == 2 and entry.actor_id == world.staff.id
 
     with pytest.raises(Invalid):  # twice
-        briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, "再度")  # type: ignore[arg-type]
+        briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, CancelForm(reason="再度"))  # type: ignore[arg-type]
     with pytest.raises(Invalid) as refused:  # and nobody registers any more
         briefings.register(session, actor(session, world.other_staff), world.challenge.id, briefing.id)  # type: ignore[arg-type]
     assert "中止" in refused.value.errors["registration"]
@@ -294,7 +319,7 @@ def test_the_cancellation_e_mail_is_delivered_by_the_worker(
     briefing = add_session(session, world.challenge)
     briefings.register(session, actor(session, world.resident), world.challenge.id, briefing.id)  # type: ignore[arg-type]
     briefings.cancel_session(session, worker_settings, actor(session, world.staff), world.challenge.id,  # type: ignore[arg-type]
-                             briefing.id, "台風接近のため中止します。")  # type: ignore[arg-type]
+                             briefing.id, CancelForm(reason="台風接近のため中止します。"))  # type: ignore[arg-type]
     try:
         [message] = smtp_sink.wait_for(1, timeout=30)
     except AssertionError:
@@ -308,7 +333,7 @@ def test_a_session_that_has_started_cannot_be_cancelled(session: Session, world:
     briefing = add_session(session, world.challenge, starts_in=timedelta(minutes=-10))
     with pytest.raises(Invalid) as failed:
         briefings.cancel_session(session, settings, actor(session, world.staff), world.challenge.id, briefing.id,  # type: ignore[arg-type]
-                                 "理由")
+                                 CancelForm(reason="理由"))
     assert "briefing" in failed.value.errors
 
 
@@ -347,7 +372,7 @@ def test_register_cancel_and_register_again(session: Session, world: World) -> N
     back = briefings.register(session, resident, cid, sid)  # type: ignore[arg-type]
     assert back.id == first.id and back.cancelled_at is None
     assert count(session, BriefingRegistration) == 1 and reload(session, briefing).registered_count == 1
-    with pytest.raises(briefings.NotFound):  # a session id from another challenge
+    with pytest.raises(NotFound):  # a session id from another challenge
         other = create_challenge(session, world.env, title="別の課題")
         briefings.register(session, resident, other.id, sid)  # type: ignore[arg-type]
 
@@ -362,6 +387,21 @@ def test_a_full_session_says_so_and_a_cancellation_frees_the_place(session: Sess
     briefings.cancel_registration(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
     briefings.register(session, actor(session, world.resident_en), cid, sid)  # type: ignore[arg-type]
     assert [r.user_id for r in registrations(session, sid)] == [world.resident_en.id]  # type: ignore[arg-type]
+
+
+def test_a_place_the_lock_missed_is_refused_by_the_database(session: Session, world: World,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were the full session not seen as full, the capacity constraint refuses the place: the refusal
+    rolls the registration back and the session (the database one) goes on working."""
+    briefing = add_session(session, world.challenge, capacity=1)
+    cid, sid = world.challenge.id, briefing.id
+    briefings.register(session, actor(session, world.resident), cid, sid)  # type: ignore[arg-type]
+    monkeypatch.setattr(briefings, "refusal", lambda *_args: "")
+    with pytest.raises(Invalid) as failed:
+        briefings.register(session, actor(session, world.resident_en), cid, sid)  # type: ignore[arg-type]
+    assert failed.value.errors["registration"].startswith("この説明会は満席です")
+    assert [r.user_id for r in registrations(session, sid)] == [world.resident.id]  # type: ignore[arg-type]
+    assert reload(session, briefing).registered_count == 1
 
 
 def test_sessions_that_started_refuse_registration_and_cancellation(session: Session, world: World) -> None:
@@ -387,7 +427,7 @@ def test_unconfirmed_accounts_cannot_register(session: Session, world: World) ->
 def test_drafts_hide_their_sessions(session: Session, world: World, client: TestClient[Litestar]) -> None:
     draft = create_challenge(session, world.transport, phase="draft", title="下書きの課題")
     briefing = add_session(session, draft)
-    with pytest.raises(briefings.NotFound):
+    with pytest.raises(NotFound):
         briefings.register(session, actor(session, world.resident), draft.id, briefing.id)
     assert client.get(f"/challenges/{draft.id}/briefings/{briefing.id}.ics").status_code == 404
     assert client.get(f"/challenges/{draft.id}/briefings").status_code == 404
@@ -615,7 +655,7 @@ def test_ics_describes_the_session(session: Session, world: World, client: TestC
     sequence = int(event["sequence"])
 
     staff = actor(session, world.staff)
-    briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, "中止します")  # type: ignore[arg-type]
+    briefings.cancel_session(session, settings, staff, world.challenge.id, briefing.id, CancelForm(reason="中止します"))  # type: ignore[arg-type]
     cancelled = parse_event(client.get(url).content)
     assert str(cancelled["status"]) == "CANCELLED" and str(cancelled["uid"]) == uid
     assert int(cancelled["sequence"]) >= sequence
@@ -660,7 +700,7 @@ def test_staff_pages_per_role(session: Session, world: World, client: TestClient
         sign_in(client, user)
         for url in urls:
             assert client.get(url).status_code == 403, (user.email, url)
-        assert post(client, urls[0], **vars(form_input())).status_code == 403
+        assert post(client, urls[0], **form_data()).status_code == 403
         assert post(client, f"{urls[0]}/{briefing.id}/cancel", reason="x").status_code == 403
         client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
     assert count(session, BriefingSession) == 1 and reload(session, briefing).cancelled_at is None
@@ -680,15 +720,15 @@ def test_staff_add_edit_and_cancel_through_the_pages(session: Session, world: Wo
     base = f"/staff/challenges/{world.challenge.id}/briefings"
     assert "説明会を追加" in client.get(f"{base}/new").text
 
-    invalid = post(client, base, **vars(form_input(place="", online_url="ftp://x", capacity="0")))
+    invalid = post(client, base, **form_data(place="", online_url="ftp://x", capacity="0"))
     assert invalid.status_code == 400
     assert 'id="error-summary"' in invalid.text and "https://" in invalid.text and "1から10,000まで" in invalid.text
     assert 'value="ftp://x"' in invalid.text  # what was typed is kept
-    huge = post(client, base, **vars(form_input(title="長" * 100_000)))
+    huge = post(client, base, **form_data(title="長" * 100_000))
     assert huge.status_code == 400 and "200文字以内" in huge.text
     assert count(session, BriefingSession) == 0
 
-    created = post(client, base, **vars(form_input()))
+    created = post(client, base, **form_data())
     assert created.status_code == 303 and created.headers["location"] == base
     briefing = session.exec(select(BriefingSession)).one()
     listing = client.get(base).text
@@ -696,9 +736,9 @@ def test_staff_add_edit_and_cancel_through_the_pages(session: Session, world: Wo
 
     edit = client.get(f"{base}/{briefing.id}/edit").text
     assert 'value="14:00"' in edit and 'value="15:30"' in edit and f'value="{tokyo_day(10)}"' in edit
-    bad_edit = post(client, f"{base}/{briefing.id}/edit", **vars(form_input(end_time="13:00")))
+    bad_edit = post(client, f"{base}/{briefing.id}/edit", **form_data(end_time="13:00"))
     assert bad_edit.status_code == 400 and "終了時刻は開始時刻より後" in bad_edit.text
-    saved = post(client, f"{base}/{briefing.id}/edit", **vars(form_input(title="第1回 説明会（会場変更）", capacity="60")))
+    saved = post(client, f"{base}/{briefing.id}/edit", **form_data(title="第1回 説明会（会場変更）", capacity="60"))
     assert saved.status_code == 303
     assert reload(session, briefing).capacity == 60
 

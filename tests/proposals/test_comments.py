@@ -26,7 +26,7 @@ from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.web.sessions import StoredSession
 from proposals import comment_routes, comments, phases
 from proposals.models import Comment, CommentLike, Phase, Proposal, ProposalStatus
@@ -79,8 +79,7 @@ def actor(session: Session, world: World, name: str | None) -> Principal:
 def say(session: Session, world: World, name: str = "resident", body: str = "賛成です。", *,
         target: str = "challenge", parent: Comment | None = None, **kwargs: Any) -> Comment:
     target_id = world[target].id
-    return comments.post(session, actor(session, world, name), target, target_id, body,
-                         parent_id=parent.id if parent else None, **kwargs)
+    return comments.post(session, actor(session, world, name), target, target_id, comments.CommentForm(body=body, parent_id=parent.id if parent else None), **kwargs)
 
 
 def fresh(session: Session, model: Any, key: Any) -> Any:
@@ -145,8 +144,8 @@ def test_drafts_and_unknown_targets_are_not_found(session: Session, world: World
     draft = create_challenge(session, create_department(session, "spare"), phase="draft")
     for target_type, target_id in (("challenge", draft.id), ("challenge", 999_999), ("proposal", 999_999),
                                    ("vote", world["challenge"].id)):
-        with pytest.raises(comments.NotFound):
-            comments.post(session, actor(session, world, "resident"), target_type, target_id, "こんにちは")
+        with pytest.raises(NotFound):
+            comments.post(session, actor(session, world, "resident"), target_type, target_id, comments.CommentForm(body="こんにちは"))
     assert stored(session) == 0
 
 
@@ -176,13 +175,13 @@ def test_proposals_take_comments_only_when_submitted_and_not_hidden(session: Ses
     proposal.status = ProposalStatus.SUBMITTED
     session.add(proposal)
     session.commit()
-    with pytest.raises(comments.NotFound):
+    with pytest.raises(NotFound):
         say(session, world, target="proposal")
     proposal.hidden_at = None
     proposal.status = ProposalStatus.DRAFT
     session.add(proposal)
     session.commit()
-    with pytest.raises(comments.NotFound):
+    with pytest.raises(NotFound):
         say(session, world, target="proposal")
     assert stored(session) == 0
 
@@ -302,15 +301,15 @@ def test_edit_within_fifteen_minutes_only(session: Session, world: World) -> Non
     resident = actor(session, world, "resident")
     created = comment.created_at
     with pytest.raises(Forbidden):
-        comments.edit(session, actor(session, world, "neighbour"), comment.id, "乗っ取り", now=created)  # type: ignore[arg-type]
-    edited = comments.edit(session, resident, comment.id, "訂正しました。", now=created + timedelta(minutes=14))  # type: ignore[arg-type]
+        comments.edit(session, actor(session, world, "neighbour"), comment.id, comments.EditForm(body="乗っ取り"), now=created)  # type: ignore[arg-type]
+    edited = comments.edit(session, resident, comment.id, comments.EditForm(body="訂正しました。"), now=created + timedelta(minutes=14))  # type: ignore[arg-type]
     assert edited.body == "訂正しました。" and edited.edited_at == created + timedelta(minutes=14)
     with pytest.raises(Invalid) as failed:
-        comments.edit(session, resident, comment.id, "もう一度", now=created + timedelta(minutes=15, seconds=1))  # type: ignore[arg-type]
+        comments.edit(session, resident, comment.id, comments.EditForm(body="もう一度"), now=created + timedelta(minutes=15, seconds=1))  # type: ignore[arg-type]
     assert "15分以内" in failed.value.errors["body"]
     assert fresh(session, Comment, comment.id).body == "訂正しました。"
     with pytest.raises(Invalid):
-        comments.edit(session, resident, comment.id, "", now=created)  # type: ignore[arg-type]
+        comments.edit(session, resident, comment.id, comments.EditForm(body=""), now=created)  # type: ignore[arg-type]
 
 
 @SQLITE
@@ -336,6 +335,24 @@ def test_edit_over_http_marks_the_comment_edited(app: Litestar, session: Session
         response = send(client, f"/comments/{comment.id}/edit", body="遅すぎる編集")
         assert response.status_code == 400 and "投稿から15分以内です" in response.text
     assert fresh(session, Comment, comment.id).body == "もう一度言い直します"
+
+
+@SQLITE
+def test_an_edit_refused_shows_the_form_to_its_author_only(app: Litestar, session: Session, world: World) -> None:
+    comment = say(session, world)
+    with browser(app, world["neighbour"]) as client:
+        assert send(client, f"/comments/{comment.id}/edit", body="").status_code == 403
+        assert send(client, f"/comments/{comment.id}/edit").status_code == 403
+    with browser(app, world["resident"]) as client:
+        response = send(client, f"/comments/{comment.id}/edit")  # no body sent at all
+        assert response.status_code == 400 and "コメントを入力してください。" in response.text
+        response = send(client, f"/comments/{comment.id}/edit", htmx=True, body="x" * 4001)
+        assert response.status_code == 200 and "4000文字以内" in response.text and "<html" not in response.text
+        # A page to go back to that is not on this site sends the browser to the comment's thread.
+        response = send(client, f"/comments/{comment.id}/edit", body="直しました", next="https://evil.example/")
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/comments/{comment.id}/replies#comment-{comment.id}"
+    assert fresh(session, Comment, comment.id).body == "直しました"
 
 
 @SQLITE
@@ -387,6 +404,10 @@ def test_like_once_then_unlike(app: Litestar, session: Session, world: World) ->
         page = client.get(f"/challenges/{world['challenge'].id}/comments").text
         assert 'aria-pressed="false"' in article(page, comment.id)
     assert session.exec(select(func.count()).select_from(CommentLike)).one() == 0
+    with browser(app, world["neighbour"]) as client:  # a value the form never sends changes nothing
+        response = send(client, f"/comments/{comment.id}/like", like="maybe")
+        assert response.status_code == 400 and 'id="error-summary"' in response.text
+    assert fresh(session, Comment, comment.id).like_count == 0
     # Removed comments take no likes.
     comments.delete(session, actor(session, world, "resident"), comment.id)  # type: ignore[arg-type]
     with pytest.raises(Invalid):
@@ -474,7 +495,7 @@ def test_hidden_comments_show_the_reason_not_the_body(app: Litestar, session: Se
     assert "090-0000-0000" not in page
     assert f'action="/comments/{comment.id}/edit"' not in block and f'action="/comments/{comment.id}/like"' not in block
     with pytest.raises(Invalid):
-        comments.edit(session, actor(session, world, "resident"), comment.id, "直します")  # type: ignore[arg-type]
+        comments.edit(session, actor(session, world, "resident"), comment.id, comments.EditForm(body="直します"))  # type: ignore[arg-type]
 
 
 def _bulk(session: Session, world: World, count: int, *, target: str = "challenge", parent: Comment | None = None,

@@ -159,10 +159,9 @@ def test_a_refused_submission_announces_nothing(session: Session, world: World, 
 def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
         session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
     challenge_id = world.challenge.id
-    top = comments.post(session, actor(session, world.follower), "challenge", challenge_id, "最初のコメントです")
+    top = comments.post(session, actor(session, world.follower), "challenge", challenge_id, comments.CommentForm(body="最初のコメントです"))
     assert announced == []  # a top-level comment is nobody's reply
-    first = comments.post(session, actor(session, world.english), "challenge", challenge_id,
-                          "I agree **strongly**.", parent_id=str(top.id))
+    first = comments.post(session, actor(session, world.english), "challenge", challenge_id, comments.CommentForm(body="I agree **strongly**.", parent_id=str(top.id)))
     deliver(session, settings, announced)
     assert notified(session, events.COMMENT_REPLIED) == [world.follower.id]
     row = session.exec(select(Notification).where(Notification.kind == events.COMMENT_REPLIED)).one()
@@ -171,8 +170,7 @@ def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
     assert list(mail) == ["follower@example.jp"] and "I agree strongly." in mail["follower@example.jp"].body_text
 
     # A reply to the reply joins the thread: its author and the thread's author hear of it, the replier not.
-    second = comments.post(session, actor(session, world.author), "challenge", challenge_id, "ありがとうございます",
-                           parent_id=str(first.id))
+    second = comments.post(session, actor(session, world.author), "challenge", challenge_id, comments.CommentForm(body="ありがとうございます", parent_id=str(first.id)))
     deliver(session, settings, announced)
     rows = session.exec(select(Notification.user_id, Notification.event_key)
                         .where(Notification.kind == events.COMMENT_REPLIED).order_by(col(Notification.id))).all()
@@ -182,8 +180,7 @@ def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
     assert english.subject.startswith("New reply to your comment") and "提案者" in english.body_text
 
     # The thread's author answering in their own thread: only the other person hears of it.
-    third = comments.post(session, actor(session, world.follower), "challenge", challenge_id, "どういたしまして",
-                          parent_id=str(second.id))
+    third = comments.post(session, actor(session, world.follower), "challenge", challenge_id, comments.CommentForm(body="どういたしまして", parent_id=str(second.id)))
     deliver(session, settings, announced)
     assert sorted(session.exec(select(Notification.user_id).where(
         Notification.event_key == f"comment.replied:{third.id}")).all()) == [world.author.id]
@@ -201,9 +198,8 @@ def test_a_reply_on_a_proposal_links_to_its_thread_and_hostile_names_are_shown_e
     replier.display_name = xss_payloads[-2][:100]
     session.add(replier)
     session.commit()
-    top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, "良い提案です")
-    reply = comments.post(session, actor(session, world.english), "proposal", proposal.id, hostile,
-                          parent_id=str(top.id))
+    top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, comments.CommentForm(body="良い提案です"))
+    reply = comments.post(session, actor(session, world.english), "proposal", proposal.id, comments.CommentForm(body=hostile, parent_id=str(top.id)))
     deliver(session, settings, announced)
     row = session.exec(select(Notification).where(Notification.kind == events.COMMENT_REPLIED)).one()
     assert (row.user_id, row.target_id, row.url) == (world.follower.id, reply.id, f"/comments/{top.id}/replies")
@@ -219,9 +215,8 @@ def test_a_reply_on_a_proposal_links_to_its_thread_and_hostile_names_are_shown_e
 
 def test_a_reply_removed_before_the_task_runs_tells_nobody(
         session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
-    top = comments.post(session, actor(session, world.follower), "challenge", world.challenge.id, "質問です")
-    reply = comments.post(session, actor(session, world.english), "challenge", world.challenge.id, "Answer",
-                          parent_id=str(top.id))
+    top = comments.post(session, actor(session, world.follower), "challenge", world.challenge.id, comments.CommentForm(body="質問です"))
+    reply = comments.post(session, actor(session, world.english), "challenge", world.challenge.id, comments.CommentForm(body="Answer", parent_id=str(top.id)))
     comments.delete(session, actor(session, world.english), reply.id)
     deliver(session, settings, announced)
     assert notified(session, events.COMMENT_REPLIED) == []
@@ -343,7 +338,7 @@ def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
     proposal = create_proposal(session, world.challenge, world.organisation, title="駅前の移動支援", author=world.author)
     notifications.follow(session, world.english.id, "proposal", proposal.id)  # type: ignore[arg-type]
     session.commit()
-    top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, "費用は**どのくらい**ですか")
+    top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, comments.CommentForm(body="費用は**どのくらい**ですか"))
     assert [task[1][:2] for task in announced] == [(events.COMMENT_POSTED, top.id)]
     deliver(session, settings, announced)
     # The authors (every member of the proposing organisation) and the proposal's follower; not the
@@ -363,8 +358,7 @@ def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
 
     # The author answers the comment: its writer hears of the reply (once, as a reply), the colleague and
     # the follower of the comment on their proposal; the author, who wrote it, of nothing.
-    reply = comments.post(session, actor(session, world.author), "proposal", proposal.id, "およそ300万円です",
-                          parent_id=str(top.id))
+    reply = comments.post(session, actor(session, world.author), "proposal", proposal.id, comments.CommentForm(body="およそ300万円です", parent_id=str(top.id)))
     deliver(session, settings, announced)
     assert sorted(session.exec(select(Notification.user_id, Notification.kind)
                                .where(Notification.target_id == reply.id)).all()) == sorted([
@@ -374,10 +368,10 @@ def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
 
 def test_comments_on_challenges_and_hidden_comments_tell_nobody_new(
         session: Session, settings: Settings, world: World, announced: list[Task]) -> None:
-    comments.post(session, actor(session, world.follower), "challenge", world.challenge.id, "課題へのコメント")
+    comments.post(session, actor(session, world.follower), "challenge", world.challenge.id, comments.CommentForm(body="課題へのコメント"))
     assert announced == []  # the challenge's followers are not told of every comment
     proposal = create_proposal(session, world.challenge, world.organisation)
-    comment = comments.post(session, actor(session, world.follower), "proposal", proposal.id, "コメント")
+    comment = comments.post(session, actor(session, world.follower), "proposal", proposal.id, comments.CommentForm(body="コメント"))
     comment.hidden_at = utcnow()  # a moderator hid it before the task ran
     session.add(comment)
     session.commit()

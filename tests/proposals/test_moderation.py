@@ -17,7 +17,8 @@ from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import CONTROL_CHARS
 from cocreate.i18n import gettext, using_locale
 from cocreate.settings import Settings
 from proposals import moderation
@@ -73,7 +74,7 @@ def post(client: TestClient[Litestar], path: str, **data: str):  # type: ignore[
 
 def report_n(session: Session, world: World, target_type: str, target_id: int, n: int) -> None:
     for user in world.residents[:n]:
-        moderation.report(session, actor(session, user), target_type, target_id, "spam")
+        moderation.report(session, actor(session, user), moderation.ReportForm(target_type=target_type, target_id=target_id, reason="spam"))
 
 
 def audit_actions(session: Session) -> list[str]:
@@ -114,14 +115,38 @@ def test_a_repeat_report_says_already_reported(session: Session, world: World, c
 
 def test_nobody_reports_their_own_content(session: Session, world: World, client: TestClient[Litestar]) -> None:
     with pytest.raises(Forbidden):
-        moderation.report(session, actor(session, world.member), "proposal", world.proposal.id, "spam")
+        moderation.report(session, actor(session, world.member), moderation.ReportForm(target_type="proposal", target_id=world.proposal.id, reason="spam"))
     with pytest.raises(Forbidden):
-        moderation.report(session, actor(session, world.commenter), "comment", world.comment.id, "spam")
+        moderation.report(session, actor(session, world.commenter), moderation.ReportForm(target_type="comment", target_id=world.comment.id, reason="spam"))
     with pytest.raises(SignInRequired):
-        moderation.report(session, Principal.anonymous(), "comment", world.comment.id, "spam")
+        moderation.report(session, Principal.anonymous(), moderation.ReportForm(target_type="comment", target_id=world.comment.id, reason="spam"))
     sign_in(client, world.commenter)
     assert client.get(f"/reports/comment/{world.comment.id}").status_code == 403
     assert session.exec(select(func.count()).select_from(Report)).one() == 0
+
+
+def test_a_report_the_database_already_holds_changes_nothing(session: Session, world: World,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same person reporting twice at once: the second report is refused by the unique constraint
+    after the look-up missed it, and that is no error (the unit of work is undone, nothing else)."""
+    reporter = actor(session, world.residents[0])
+    form = moderation.ReportForm(target_type="comment", target_id=world.comment.id, reason="spam")
+    assert moderation.report(session, reporter, form)[1] is True
+    real_exec = session.exec
+    missed = []
+
+    def missing_the_first_report(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "report.reporter_id" in str(statement):
+            missed.append(statement)
+            return real_exec(select(Report.id).where(Report.id == -1))
+        return real_exec(statement, *args, **kwargs)
+
+    monkeypatch.setattr(session, "exec", missing_the_first_report)
+    target, created = moderation.report(session, reporter, form)
+    monkeypatch.undo()
+    assert missed and created is False and target.item.id == world.comment.id
+    assert session.exec(select(func.count()).select_from(Report)).one() == 1
+    assert reload(session, world.comment).report_count == 1  # type: ignore[union-attr]
 
 
 def test_the_report_form(session: Session, world: World, client: TestClient[Litestar]) -> None:
@@ -138,7 +163,7 @@ def test_the_report_form(session: Session, world: World, client: TestClient[Lite
 
 
 @pytest.mark.parametrize("data", [
-    {"reason": ""}, {"reason": "boring"}, {"reason": "spam", "note": "x" * 1001}, {"reason": "spam", "note": "a\x00b"},
+    {}, {"reason": ""}, {"reason": "boring"}, {"reason": "spam", "note": "x" * 1001}, {"reason": "spam", "note": "a\x00b"},
 ])
 def test_invalid_reports_are_refused(session: Session, world: World, client: TestClient[Litestar],
                                      data: dict[str, str]) -> None:
@@ -162,10 +187,10 @@ def test_reports_without_a_target_are_refused(session: Session, world: World, cl
 def test_hostile_notes_are_stored_verbatim_and_shown_escaped(session: Session, world: World,
                                                              client: TestClient[Litestar],
                                                              xss_payloads: list[str]) -> None:
-    payloads = [p for p in xss_payloads if len(p) <= moderation.NOTE_MAX and not moderation.CONTROL_CHARS.search(p)]
+    payloads = [p for p in xss_payloads if len(p) <= moderation.NOTE_MAX and not CONTROL_CHARS.search(p)]
     users = [create_user(session, f"xss{i}@example.jp") for i in range(len(payloads))]
     for user, payload in zip(users, payloads, strict=True):
-        moderation.report(session, actor(session, user), "comment", world.comment.id, "offensive", payload)
+        moderation.report(session, actor(session, user), moderation.ReportForm(target_type="comment", target_id=world.comment.id, reason="offensive", note=payload))
     notes = set(session.exec(select(Report.note)).all())
     assert notes == {p.strip() for p in payloads}
     sign_in(client, world.moderator)
@@ -189,7 +214,7 @@ def test_simultaneous_reports_hide_once_with_an_exact_count(session: Session, wo
                 principal = Principal.load(db, db.get(User, user_id))
                 db.commit()
                 barrier.wait(timeout=30)
-                moderation.report(db, principal, "proposal", world.proposal.id, "spam")
+                moderation.report(db, principal, moderation.ReportForm(target_type="proposal", target_id=world.proposal.id, reason="spam"))
         except BaseException as error:
             errors.append(error)
 
@@ -228,7 +253,7 @@ def test_the_queue_lists_reasons_not_reporters_in_constant_queries(session: Sess
                                                                    client: TestClient[Litestar]) -> None:
     sign_in(client, world.moderator)
     report_n(session, world, "proposal", world.proposal.id, 3)  # type: ignore[arg-type]
-    moderation.report(session, actor(session, world.residents[0]), "comment", world.comment.id, "personal_info")
+    moderation.report(session, actor(session, world.residents[0]), moderation.ReportForm(target_type="comment", target_id=world.comment.id, reason="personal_info"))
 
     def queries() -> int:
         with count_queries(app.state.database.engine) as log:
@@ -246,11 +271,11 @@ def test_the_queue_lists_reasons_not_reporters_in_constant_queries(session: Sess
         assert user.display_name not in client.get(f"/moderation/proposal/{world.proposal.id}").text
     for index in range(12):
         proposal = create_proposal(session, world.challenge, world.organisation, title=f"提案{index}")
-        moderation.report(session, actor(session, world.residents[0]), "proposal", proposal.id, "spam")  # type: ignore[arg-type]
+        moderation.report(session, actor(session, world.residents[0]), moderation.ReportForm(target_type="proposal", target_id=proposal.id, reason="spam"))  # type: ignore[arg-type]
         comment = Comment(target_type="proposal", target_id=proposal.id, author_id=world.commenter.id, body=f"c{index}")  # type: ignore[arg-type]
         session.add(comment)
         session.commit()
-        moderation.report(session, actor(session, world.residents[1]), "comment", comment.id, "off_topic")  # type: ignore[arg-type]
+        moderation.report(session, actor(session, world.residents[1]), moderation.ReportForm(target_type="comment", target_id=comment.id, reason="off_topic"))  # type: ignore[arg-type]
     assert queries() == few
     assert 'aria-label=' in client.get("/moderation").text  # more than one page: the pager shows
     assert client.get("/moderation?page=2").status_code == 200
@@ -293,7 +318,7 @@ def test_restore_and_dismiss(session: Session, world: World, client: TestClient[
     comment = reload(session, world.comment)
     assert comment.hidden_at is None and comment.hidden_reason == ""  # type: ignore[union-attr]
     assert set(session.exec(select(Report.resolution)).all()) == {"dismissed"}
-    moderation.hide(session, actor(session, world.moderator), "comment", cid, "電話番号が含まれています")  # type: ignore[arg-type]
+    moderation.hide(session, actor(session, world.moderator), "comment", cid, moderation.HideForm(reason="電話番号が含まれています"))  # type: ignore[arg-type]
     assert post(client, f"/moderation/comment/{cid}/restore").status_code == 303
     comment = reload(session, world.comment)
     assert comment.hidden_at is None and comment.hidden_by_id is None  # type: ignore[union-attr]
@@ -323,16 +348,26 @@ def test_blocking_the_author_ends_their_sessions(session: Session, world: World,
     assert (entry.action, entry.actor_id, entry.target_id) == ("user.blocked", world.moderator.id, str(world.commenter.id))
 
 
+def test_a_block_form_may_name_its_reason_reason(session: Session, world: World,
+                                                 client: TestClient[Litestar]) -> None:
+    sign_in(client, world.moderator)
+    path = f"/moderation/users/{world.commenter.id}/block"
+    refused = post(client, path)  # no reason at all, and no content to go back to
+    assert refused.status_code == 400 and 'id="problem-list"' in refused.text
+    assert post(client, path, reason="迷惑行為の繰り返し").headers["location"] == "/moderation"
+    assert reload(session, world.commenter).blocked_reason == "迷惑行為の繰り返し"  # type: ignore[union-attr]
+
+
 def test_who_a_moderator_may_block(session: Session, world: World) -> None:
     moderator = actor(session, world.moderator)
     for user in (world.staff, world.admin, world.moderator):
         with pytest.raises(Invalid):
-            moderation.block_user(session, moderator, user.id, "理由")  # type: ignore[arg-type]
+            moderation.block_user(session, moderator, user.id, moderation.BlockForm(reason="理由"))  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
-        moderation.block_user(session, actor(session, world.staff), world.commenter.id, "理由")  # type: ignore[arg-type]
-    with pytest.raises(moderation.NotFound):
-        moderation.block_user(session, moderator, 999_999, "理由")
-    assert moderation.block_user(session, actor(session, world.admin), world.staff.id, "管理者による停止").blocked_at  # type: ignore[arg-type]
+        moderation.block_user(session, actor(session, world.staff), world.commenter.id, moderation.BlockForm(reason="理由"))  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        moderation.block_user(session, moderator, 999_999, moderation.BlockForm(reason="理由"))
+    assert moderation.block_user(session, actor(session, world.admin), world.staff.id, moderation.BlockForm(reason="管理者による停止")).blocked_at  # type: ignore[arg-type]
     with pytest.raises(Invalid):  # already blocked
-        moderation.block_user(session, actor(session, world.admin), world.staff.id, "もう一度")  # type: ignore[arg-type]
+        moderation.block_user(session, actor(session, world.admin), world.staff.id, moderation.BlockForm(reason="もう一度"))  # type: ignore[arg-type]
     assert audit_actions(session) == ["user.blocked"]

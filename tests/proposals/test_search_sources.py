@@ -154,7 +154,7 @@ def test_withdrawn_hidden_and_deleted_proposals_disappear(session: Session, data
     assert keys(database, settings, "蓄電池") == {key(withdrawn), key(hidden), key(deleted)}
 
     submissions.withdraw(session, w.actor(session, w.member), withdrawn.id)  # type: ignore[arg-type]
-    moderation.hide(session, w.actor(session, w.moderator), "proposal", hidden.id, "重複投稿です")  # type: ignore[arg-type]
+    moderation.hide(session, w.actor(session, w.moderator), "proposal", hidden.id, moderation.HideForm(reason="重複投稿です"))  # type: ignore[arg-type]
     session.delete(session.get(Proposal, deleted.id))
     session.commit()
     assert keys(database, settings, "蓄電池") == set()
