@@ -482,3 +482,23 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.errors)
+
+
+# --- added by submissions
+
+from typing import Annotated  # noqa: E402  (kept with this section so that merging it stays simple)
+
+KPI_REQUIRED = lazy_gettext("This field is required.")
+
+
+class KpiRow(FormModel):
+    """One row of a KPI table (``kpis-0-indicator``…, read with ``Rows(KpiRow, max_rows=…)``): what is
+    measured, today's value, the target and its unit. Challenges and proposals need an indicator and a
+    target; every part is a single line."""
+
+    model_config = ConfigDict(validate_default=True)  # a part left out is checked as empty
+
+    indicator: Annotated[str, Line(200, required=KPI_REQUIRED)] = ""
+    baseline: Annotated[str, Line(100)] = ""
+    target: Annotated[str, Line(100, required=KPI_REQUIRED)] = ""
+    unit: Annotated[str, Line(50)] = ""

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation, OrganisationMember
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from proposals import challenges, lifecycle, phases
 from proposals.models import (
@@ -24,11 +24,6 @@ from proposals.models import (
     ReviewerAssignment,
 )
 from proposals.phases import Action
-
-
-class NotFound(NotFoundException):
-    """The proposal (or challenge) does not exist, or the actor may not know it does."""
-
 
 # --- who sees what -------------------------------------------------------------------------------
 
@@ -57,11 +52,13 @@ class Access:
     def sees_versions(self) -> bool:
         return self.sees_confidential
 
+
 def member_organisation_ids(session: Session, user_id: int | None) -> set[int]:
     if user_id is None:
         return set()
     return set(session.exec(select(OrganisationMember.organisation_id)
                             .where(OrganisationMember.user_id == user_id)).all())
+
 
 def authors_of(session: Session, proposal_id: int) -> list[tuple[ProposalOrganisation, Organisation]]:
     """The authoring organisations, the lead first, then in the order they were added."""
@@ -72,6 +69,7 @@ def authors_of(session: Session, proposal_id: int) -> list[tuple[ProposalOrganis
                                   col(Organisation.id))).all()
     return list(rows)
 
+
 def _access_columns(actor: Principal, challenge_id: Any) -> tuple[Any, ...]:
     """The columns that say what the actor is to one proposal, for a query that also reads other things:
     whether they review its challenge, and each of their organisations among its authors (an outer join:
@@ -80,10 +78,12 @@ def _access_columns(actor: Principal, challenge_id: Any) -> tuple[Any, ...]:
                                  col(ReviewerAssignment.user_id) == actor.user_id)
     return (reviewer.label("reviewer"), ProposalOrganisation.organisation_id, ProposalOrganisation.confirmed_at)
 
+
 def _authored_join(actor: Principal, proposal_id: Any) -> Any:
     mine = select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == actor.user_id)
     return sa.and_(col(ProposalOrganisation.proposal_id) == proposal_id,
                    col(ProposalOrganisation.organisation_id).in_(mine))
+
 
 def _access(session: Session, actor: Principal, proposal: Proposal, challenge: Challenge,
             rows: Sequence[Any]) -> Access:
@@ -92,6 +92,7 @@ def _access(session: Session, actor: Principal, proposal: Proposal, challenge: C
     confirmed = any(row.organisation_id is not None and row.confirmed_at is not None for row in rows)
     return Access(actor, authored, confirmed, proposal.lead_organisation_id in authored,
                   lifecycle.is_owner(session, actor, challenge), any(row.reviewer for row in rows))
+
 
 def access_of(session: Session, actor: Principal, proposal: Proposal, challenge: Challenge) -> Access:
     """What the actor may do with the proposal (one query for someone signed in, none for nobody)."""
@@ -104,6 +105,7 @@ def access_of(session: Session, actor: Principal, proposal: Proposal, challenge:
     ).all()
     return _access(session, actor, proposal, challenge, rows)
 
+
 def proposing_organisations(session: Session, actor: Principal) -> Sequence[Organisation]:
     """The verified organisations the actor may propose for."""
     if actor.user_id is None:
@@ -112,6 +114,7 @@ def proposing_organisations(session: Session, actor: Principal) -> Sequence[Orga
         select(Organisation).join(OrganisationMember, col(OrganisationMember.organisation_id) == Organisation.id)
         .where(OrganisationMember.user_id == actor.user_id, col(Organisation.verified_at).is_not(None))
         .order_by(col(Organisation.name), col(Organisation.id))).all()
+
 
 @dataclass(frozen=True)
 class Eligibility:
@@ -123,6 +126,7 @@ class Eligibility:
 
     def __bool__(self) -> bool:
         return self.allowed
+
 
 def eligibility(session: Session, actor: Principal, challenge: Challenge,
                 known: challenges.ChallengeViewer | None = None) -> Eligibility:
@@ -141,6 +145,7 @@ def eligibility(session: Session, actor: Principal, challenge: Challenge,
                                     "its administrator to add you, and have it verified by the ward."))
     return Eligibility(True, "", organisations)
 
+
 def shows_public_content(proposal: Proposal) -> bool:
     """Whether everyone may read the proposal's public part (submitted and not hidden)."""
     return proposal.status is ProposalStatus.SUBMITTED and proposal.hidden_at is None
@@ -153,20 +158,19 @@ def decision_public(proposal: Proposal, challenge: Challenge) -> bool:
 # --- loading and locking -------------------------------------------------------------------------
 
 
-def _challenge_or_404(session: Session, actor: Principal, challenge_id: int, *, lock: bool) -> Challenge:
+def load_challenge(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False) -> Challenge:
+    """The challenge (locked with ``lock``); :class:`NotFound` when it does not exist or is a draft the
+    actor does not own."""
     challenge = session.get(Challenge, challenge_id, with_for_update=lock, populate_existing=lock)
     if challenge is None or (challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge)):
-        if lock:
-            session.rollback()
         raise NotFound()
     return challenge
 
-def load_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
-    return _challenge_or_404(session, actor, challenge_id, lock=False)
 
 def can_read(proposal: Proposal, access: Access) -> bool:
     """Whether the proposal's page exists for this actor (drafts: authors only)."""
     return proposal.status is not ProposalStatus.DRAFT or access.is_author
+
 
 def load(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal, Challenge, Access]:
     """The proposal, its challenge and the actor's access, in one query; 404 when the actor may not know
@@ -187,19 +191,19 @@ def load(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal
         raise NotFound()
     return proposal, challenge, access
 
-def _lock(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal, Challenge, Access]:
-    """The proposal and its challenge, both locked (the challenge first, always in that order)."""
+
+def load_locked(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal, Challenge, Access]:
+    """The proposal and its challenge, both locked (the challenge first, always in that order), for a
+    change by a signed-in actor who may read the proposal."""
     require_signed_in(actor)
     challenge_id = session.exec(select(Proposal.challenge_id).where(Proposal.id == proposal_id)).first()
     if challenge_id is None:
         raise NotFound()
-    challenge = _challenge_or_404(session, actor, challenge_id, lock=True)
+    challenge = load_challenge(session, actor, challenge_id, lock=True)
     proposal = session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
     if proposal is None:
-        session.rollback()
         raise NotFound()
     access = access_of(session, actor, proposal, challenge)
     if not can_read(proposal, access):
-        session.rollback()
         raise NotFound()
     return proposal, challenge, access

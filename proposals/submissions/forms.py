@@ -1,16 +1,36 @@
-"""Typed input of proposals: what the proposal form sends, and the limits of its fields."""
+"""Typed input of proposals: what the proposal form, the consortium form and the attachment form send,
+and the limits of their fields.
+
+A draft needs only a title (:class:`ProposalForm`); submitting, or changing a submitted proposal, needs a
+summary and a description as well (:class:`CompleteProposalForm`). Building either checks every field
+(lengths, characters, the amount, the KPI rows) and raises :class:`cocreate.errors.Invalid` with a
+message per field.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
 
-from sqlmodel import Session
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from cocreate.forms import (
+    Choice,
+    Flag,
+    FormModel,
+    KpiRow,
+    Line,
+    RowId,
+    Rows,
+    Text,
+    WholeNumber,
+    as_text,
+    parse_id,
+)
 from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from proposals import challenges
-from proposals.challenges import KpiInput
-from proposals.models import Proposal
-from proposals.submissions.views import kpis_of
 
 TITLE_MAX = 200
 SUMMARY_MAX = 500
@@ -18,41 +38,97 @@ LONG_TEXT_MAX = 20_000
 COST_MAX = 1_000_000_000_000
 MAX_KPIS = challenges.MAX_KPIS
 ATTACHMENT_TITLE_MAX = 200
-CONTROL_CHARS = challenges.CONTROL_CHARS
 
 LONG_FIELDS = ("description", "team", "schedule", "test_field_needs", "confidential")
 TEXT_FIELDS = ("title", "summary", *LONG_FIELDS)
 
+REQUIRED = lazy_gettext("This field is required.")
+NOT_AN_AMOUNT = lazy_gettext("Enter the amount in yen as a whole number, for example 3,000,000.")
 
-@dataclass
-class ProposalInput:
-    """What the proposal form sends (strings as typed; the amount already read as a number)."""
 
-    title: str = ""
-    summary: str = ""
-    description: str = ""
-    team: str = ""
-    cost_estimate_yen: int | None = None
-    schedule: str = ""
-    test_field_needs: str = ""
-    confidential: str = ""
-    kpis: list[KpiInput] = field(default_factory=list)
+def _cost_in_range(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= COST_MAX:
+        raise PydanticCustomError("cocreate", "{message}", {
+            "message": _("Enter an amount in yen between 0 and %(max)s.", max=f"{COST_MAX:,}")})
+    return value
 
-    @classmethod
-    def from_proposal(cls, session: Session, proposal: Proposal) -> ProposalInput:
-        data = cls(**{name: getattr(proposal, name) for name in TEXT_FIELDS},
-                   cost_estimate_yen=proposal.cost_estimate_yen)
-        data.kpis = [KpiInput(k.indicator, k.target, k.baseline, k.unit) for k in kpis_of(session, proposal.id)]  # type: ignore[arg-type]
-        return data
 
-def _clean(value: str) -> str:
-    return str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+Cost = Annotated[int | None, WholeNumber(NOT_AN_AMOUNT, minimum=-(10**16), maximum=10**16, allow="円¥"),
+                 AfterValidator(_cost_in_range)]
+"""An amount in yen (``3,000,000``, ``¥3,000,000円``): what is no whole number and what is out of range
+get their own messages."""
+LongText = Annotated[str, Text(LONG_TEXT_MAX, strip=False)]
+"""Markdown, kept as typed (leading spaces can matter)."""
 
-def _text_error(value: str, limit: int, *, required: bool, single_line: bool = False) -> str | None:
-    if required and not value.strip():
-        return _("This field is required.")
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=f"{limit:,}")
-    if CONTROL_CHARS.search(value) or (single_line and ("\n" in value or "\r" in value)):
-        return _("This field contains characters that cannot be used.")
-    return None
+
+class ProposalForm(FormModel):
+    """What the proposal form sends (a draft: only the title is needed)."""
+
+    model_config = ConfigDict(validate_default=True)  # a field left out is checked as empty
+
+    title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
+    summary: Annotated[str, Text(SUMMARY_MAX)] = ""
+    description: LongText = ""
+    team: LongText = ""
+    cost_estimate_yen: Cost = None
+    schedule: LongText = ""
+    test_field_needs: LongText = ""
+    confidential: LongText = ""
+    kpis: Annotated[list[KpiRow], Rows(KpiRow, max_rows=MAX_KPIS,
+                                       message=lazy_gettext("Use at most %(max)s KPIs."))] = Field(default_factory=list)
+
+
+class CompleteProposalForm(ProposalForm):
+    """A proposal that can be submitted, or a submitted one changed: a summary and a description too."""
+
+    summary: Annotated[str, Text(SUMMARY_MAX, required=REQUIRED)] = ""
+    description: Annotated[str, Text(LONG_TEXT_MAX, required=REQUIRED, strip=False)] = ""
+
+
+class NewProposalForm(ProposalForm):
+    """The form of a new proposal: its content and the organisation that leads it."""
+
+    organisation_id: Annotated[int | None, RowId(lazy_gettext("Choose the organisation that proposes."),
+                                                 required=True)] = None
+
+
+def complete(form: ProposalForm) -> CompleteProposalForm:
+    """The form as a complete proposal; :class:`~cocreate.errors.Invalid` says what is missing."""
+    if isinstance(form, CompleteProposalForm):
+        return form
+    return CompleteProposalForm(**form.model_dump())
+
+
+# --- the consortium ------------------------------------------------------------------------------
+
+
+class CoauthorAction(StrEnum):
+    ADD = "add"
+    CONFIRM = "confirm"
+    REMOVE = "remove"
+
+
+class CoauthorForm(FormModel):
+    """The consortium forms: invite (the lead), confirm (the invited organisation) or remove a co-author.
+
+    ``organisation_id`` is None when what was sent is no id: each action says what is wrong with it."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    action: Annotated[CoauthorAction, Choice(CoauthorAction, lazy_gettext("Choose what to do."))] = None  # type: ignore[assignment]
+    organisation_id: Annotated[int | None, BeforeValidator(parse_id)] = None
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def _one_line(value: Any) -> str:
+    """Spaces, tabs and line breaks as one space: a title pasted over several lines is one line."""
+    return " ".join(as_text(value).split())
+
+
+class AttachmentForm(FormModel):
+    """The fields sent with a proposal's file (the file itself goes to the service as it is)."""
+
+    attachment_title: Annotated[str, Line(ATTACHMENT_TITLE_MAX), BeforeValidator(_one_line)] = ""
+    confidential: Annotated[bool, Flag()] = False

@@ -16,13 +16,14 @@ from sqlmodel import Session, col, select
 
 from cocreate import i18n
 from cocreate.accounts.models import Organisation
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import Forbidden, NotFound
+from cocreate.files import storage as files
+from cocreate.forms import parse_id
 from cocreate.i18n import gettext as _
 from cocreate.search import query as search_query
 from cocreate.settings import Settings
-from cocreate.web.forms import parse_id
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
-from proposals import attachments as files
 from proposals import challenges, phases
 from proposals.models import (
     Challenge,
@@ -38,13 +39,13 @@ from proposals.phases import Action
 from proposals.public_routes import DiffLine, line_diff
 from proposals.submissions.access import (
     Access,
-    NotFound,
     authors_of,
     decision_public,
     load,
     member_organisation_ids,
     shows_public_content,
 )
+from proposals.submissions.forms import TEXT_FIELDS
 
 STORAGE_FOLDER = "proposals"
 PER_PAGE = DEFAULT_PER_PAGE
@@ -59,12 +60,23 @@ def kpis_of(session: Session, proposal_id: int) -> Sequence[ProposalKpi]:
     return session.exec(select(ProposalKpi).where(ProposalKpi.proposal_id == proposal_id)
                         .order_by(col(ProposalKpi.position), col(ProposalKpi.id))).all()
 
+
+def form_values(session: Session, proposal: Proposal) -> dict[str, Any]:
+    """A proposal's content as its form holds it: the texts, the amount and the KPI rows."""
+    assert proposal.id is not None
+    return {**{name: getattr(proposal, name) for name in TEXT_FIELDS},
+            "cost_estimate_yen": proposal.cost_estimate_yen,
+            "kpis": [{"indicator": k.indicator, "baseline": k.baseline, "target": k.target, "unit": k.unit}
+                     for k in kpis_of(session, proposal.id)]}
+
+
 def coauthor_candidates(session: Session, proposal_id: int, limit: int = 500) -> Sequence[Organisation]:
     """Verified organisations not yet authoring the proposal (the lead's choice list)."""
     authoring = select(ProposalOrganisation.organisation_id).where(ProposalOrganisation.proposal_id == proposal_id)
     return session.exec(select(Organisation).where(col(Organisation.verified_at).is_not(None),
                                                    col(Organisation.id).not_in(authoring))
                         .order_by(col(Organisation.name), col(Organisation.id)).limit(limit)).all()
+
 
 def attachments_of(session: Session, proposal_id: int, *, confidential: bool = True) -> Sequence[ProposalAttachment]:
     """A proposal's attachments, oldest first; ``confidential=False`` leaves confidential ones out."""
@@ -80,6 +92,7 @@ def attachment_url(attachment: ProposalAttachment) -> str:
 
 def path_of(settings: Settings, attachment: ProposalAttachment) -> Path:
     return files.stored_path(settings, attachment.storage_key, STORAGE_FOLDER)
+
 
 def for_download(session: Session, settings: Settings, actor: Principal, proposal_id: int,
                  attachment_id: int) -> tuple[ProposalAttachment, Path, bool] | None:
@@ -112,6 +125,7 @@ def field_labels() -> Mapping[str, str]:
         "attachments": _("Attachments"),
     }
 
+
 def _version_text(name: str, value: Any) -> str:
     if value is None or value == "":
         return ""
@@ -127,11 +141,13 @@ def _version_text(name: str, value: Any) -> str:
         return "\n".join(str(row[1]) for row in value)
     return str(value)
 
+
 @dataclass(frozen=True)
 class VersionChange:
     field: str
     label: str
     diff: list[DiffLine]
+
 
 def versions(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal, Challenge,
                                                                           Sequence[ProposalVersion]]:
@@ -143,6 +159,7 @@ def versions(session: Session, actor: Principal, proposal_id: int) -> tuple[Prop
     rows = session.exec(select(ProposalVersion).where(ProposalVersion.proposal_id == proposal_id)
                         .order_by(col(ProposalVersion.number).desc())).all()
     return proposal, challenge, rows
+
 
 def diff(older: ProposalVersion, newer: ProposalVersion) -> list[VersionChange]:
     """What changed from ``older`` to ``newer``, field by field, as line diffs."""
@@ -168,6 +185,7 @@ class Similar:
     @property
     def url(self) -> str:
         return f"/proposals/{self.id}"
+
 
 def similar_proposals(session: Session, settings: Settings, challenge_id: int, title: str, summary: str,
                       exclude_id: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Similar]:
@@ -210,6 +228,7 @@ class StatusFilter(StrEnum):
             StatusFilter.NOT_SELECTED: _("Not selected"),
         }[self]
 
+
 class SortOrder(StrEnum):
     NEWEST = "newest"
     VOTES = "votes"
@@ -221,14 +240,18 @@ class SortOrder(StrEnum):
         return {SortOrder.NEWEST: _("Newest"), SortOrder.VOTES: _("Most votes"),
                 SortOrder.COMMENTS: _("Most comments"), SortOrder.RANDOM: _("Random")}[self]
 
+
 SEED_MAX = 1_000_000
+
 
 def new_seed() -> int:
     return secrets.randbelow(SEED_MAX) + 1
 
+
 def parse_seed(raw: Any) -> int | None:
     value = parse_id(raw)
     return value if value is not None and 1 <= value <= SEED_MAX else None
+
 
 def _order(sort: SortOrder, seed: int) -> list[Any]:
     newest = [col(Proposal.submitted_at).desc(), col(Proposal.id).desc()]
@@ -244,6 +267,7 @@ def _order(sort: SortOrder, seed: int) -> list[Any]:
         return [shuffled, col(Proposal.id)]
     return newest
 
+
 @dataclass(frozen=True)
 class ListItem:
     proposal: Proposal
@@ -257,6 +281,7 @@ class ListItem:
     @property
     def url(self) -> str:
         return f"/proposals/{self.proposal.id}"
+
 
 def find_public(session: Session, challenge: Challenge, *, status: StatusFilter = StatusFilter.ALL,
                 sort: SortOrder = SortOrder.NEWEST, seed: int = 1, page: int = 1,
@@ -285,6 +310,7 @@ def find_public(session: Session, challenge: Challenge, *, status: StatusFilter 
     items = [ListItem(p, by_proposal.get(p.id, []), decision_public(p, challenge)) for p in result.items]  # type: ignore[arg-type]
     return Page(items=items, page=result.page, per_page=result.per_page, total=result.total)
 
+
 def my_proposals(session: Session, actor: Principal, challenge_id: int,
                  known: challenges.ChallengeViewer | None = None) -> Sequence[Proposal]:
     """The proposals of the actor's organisations on a challenge, drafts included (``known``: what the
@@ -295,6 +321,7 @@ def my_proposals(session: Session, actor: Principal, challenge_id: int,
     authoring = select(ProposalOrganisation.proposal_id).where(col(ProposalOrganisation.organisation_id).in_(mine))
     return session.exec(select(Proposal).where(Proposal.challenge_id == challenge_id, col(Proposal.id).in_(authoring))
                         .order_by(col(Proposal.updated_at).desc(), col(Proposal.id).desc()).limit(50)).all()
+
 
 @dataclass
 class Detail:
@@ -323,6 +350,7 @@ class Detail:
     @property
     def is_draft(self) -> bool:
         return self.proposal.status is ProposalStatus.DRAFT
+
 
 def detail(session: Session, actor: Principal, proposal_id: int) -> Detail:
     proposal, challenge, access = load(session, actor, proposal_id)

@@ -456,4 +456,4 @@ def test_only_owning_staff_change_the_voting_settings(session: Session, world: W
     assert reload(session, world.challenge).vote_limit == 3  # type: ignore[union-attr]
     with pytest.raises(Forbidden):
         votes.update_settings(session, actor(session, world.other_staff), world.challenge.id,  # type: ignore[arg-type]
-                              votes.VotingInput(vote_limit="10"))
+                              votes.VotingForm(vote_limit="10"))
