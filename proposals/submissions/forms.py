@@ -16,7 +16,6 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from cocreate.forms import (
-    Choice,
     Flag,
     FormModel,
     KpiRow,
@@ -108,14 +107,20 @@ class CoauthorAction(StrEnum):
     REMOVE = "remove"
 
 
+def _action_or_none(value: Any) -> CoauthorAction | None:
+    try:
+        return CoauthorAction(as_text(value).strip())
+    except ValueError:
+        return None
+
+
 class CoauthorForm(FormModel):
     """The consortium forms: invite (the lead), confirm (the invited organisation) or remove a co-author.
 
-    ``organisation_id`` is None when what was sent is no id: each action says what is wrong with it."""
+    Both fields are None when what was sent cannot be read: the service says what is wrong, once it has
+    checked that the actor is an author at all."""
 
-    model_config = ConfigDict(validate_default=True)
-
-    action: Annotated[CoauthorAction, Choice(CoauthorAction, lazy_gettext("Choose what to do."))] = None  # type: ignore[assignment]
+    action: Annotated[CoauthorAction | None, BeforeValidator(_action_or_none)] = None
     organisation_id: Annotated[int | None, BeforeValidator(parse_id)] = None
 
 

@@ -284,8 +284,10 @@ def change_coauthors(session: Session, actor: Principal, proposal_id: int, form:
     if form.action is CoauthorAction.CONFIRM:
         confirm_coauthor(session, actor, proposal_id, form.organisation_id)
         return _("Your organisation has confirmed its part in this proposal.")
-    remove_coauthor(session, actor, proposal_id, form.organisation_id)
-    return _("The co-author has been removed.")
+    if form.action is CoauthorAction.REMOVE:
+        remove_coauthor(session, actor, proposal_id, form.organisation_id)
+        return _("The co-author has been removed.")
+    raise Invalid({"organisation_id": _("Choose what to do.")})
 
 
 # --- attachments (PDF) ---------------------------------------------------------------------------
