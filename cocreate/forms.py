@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import Enum
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError, core_schema
@@ -527,3 +527,19 @@ class ReturnPath(FieldType):
                 and path.isprintable()):
             return path
         return ""
+
+
+# --- KPI tables -----------------------------------------------------------------------------------
+
+KPI_REQUIRED = lazy_gettext("This field is required.")
+
+
+class KpiRow(FormModel):
+    """One row of a KPI table (``kpis-0-indicator``…, read with ``Rows(KpiRow, max_rows=…)``): what is
+    measured, today's value, the target and its unit. Challenges and proposals need an indicator and a
+    target; every part is a single line."""
+
+    indicator: Annotated[str, Line(200, required=KPI_REQUIRED)] = ""
+    baseline: Annotated[str, Line(100)] = ""
+    target: Annotated[str, Line(100, required=KPI_REQUIRED)] = ""
+    unit: Annotated[str, Line(50)] = ""

@@ -11,8 +11,9 @@ from typing import BinaryIO
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.errors import Invalid
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import unit_of_work
+from cocreate.errors import Forbidden, Invalid
 from cocreate.files.storage import (
     MAX_FILE_BYTES,
     PDF,
@@ -22,7 +23,7 @@ from cocreate.files.storage import (
     remove_file,
     stored_path,
 )
-from cocreate.forms import CONTROL_CHARS
+from cocreate.forms import Problems, text_error
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from proposals import challenges, lifecycle, phases
@@ -61,24 +62,20 @@ def _editable_challenge(session: Session, actor: Principal, challenge_id: int, *
         raise Invalid({"challenge": _("This challenge does not exist.")})
     lifecycle.require_owner(session, actor, challenge)
     if challenge.phase in phases.TERMINAL:
-        session.rollback()
         raise Forbidden(_("This challenge has ended and can no longer be edited."))
     return challenge
 
 
-def _check_fields(kind: str, title: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
+def _check_fields(kind: str, title: str) -> Problems:
+    problems = Problems()
     if kind not in {k.value for k in AttachmentKind}:
-        errors["kind"] = _("Choose what kind of file this is.")
-    stripped = title.strip()
-    if not stripped and kind in (AttachmentKind.IMAGE, AttachmentKind.COVER):
-        errors["attachment_title"] = _("Describe the image in a few words; this text is read out to people "
-                                       "who cannot see it.")
-    elif len(stripped) > MAX_TITLE:
-        errors["attachment_title"] = _("Use at most %(max)s characters.", max=MAX_TITLE)
-    elif CONTROL_CHARS.search(stripped) or "\n" in stripped or "\r" in stripped:
-        errors["attachment_title"] = _("This field contains characters that cannot be used.")
-    return errors
+        problems.add("kind", _("Choose what kind of file this is."))
+    described = kind in (AttachmentKind.IMAGE, AttachmentKind.COVER)
+    if message := text_error(title.strip(), MAX_TITLE, single_line=True, required=_(
+            "Describe the image in a few words; this text is read out to people who cannot see it.")
+            if described else None):
+        problems.add("attachment_title", message)
+    return problems
 
 
 def add(session: Session, settings: Settings, actor: Principal, challenge_id: int, *, kind: str, title: str,
@@ -87,69 +84,68 @@ def add(session: Session, settings: Settings, actor: Principal, challenge_id: in
 
     A document must be a PDF, an image or cover a PNG, JPEG, GIF or WebP image. A new cover replaces
     the previous one, whose file is removed after the commit. Limits: :data:`MAX_FILE_BYTES` a file,
-    :data:`MAX_TOTAL_BYTES` and :data:`MAX_FILES` a challenge.
+    :data:`MAX_TOTAL_BYTES` and :data:`MAX_FILES` a challenge. The copied file is removed when anything
+    refuses.
     """
-    _editable_challenge(session, actor, challenge_id, lock=False)
-    session.rollback()  # hold no transaction open while the file is copied
-    errors = _check_fields(kind, title)
+    with unit_of_work(session):  # checked, then no transaction is held open while the file is copied
+        _editable_challenge(session, actor, challenge_id, lock=False)
+    problems = _check_fields(kind, title)
     received: ReceivedFile | None = None
     if source is None or not filename:
-        errors["file"] = _("Choose a file to upload.")
+        problems.add("file", _("Choose a file to upload."))
     else:
         try:
             received = receive(settings, source, MAX_FILE_BYTES, folder=STORAGE_FOLDER)
         except Invalid as failed:
-            errors.update(failed.errors)
-    if received is not None and "kind" not in errors:
+            problems.extend(failed.errors)
+    if received is not None and "kind" not in problems.errors:
         if kind == AttachmentKind.DOCUMENT and received.file_type is not PDF:
-            errors["file"] = _("A document must be a PDF file. Upload images as an image.")
+            problems.add("file", _("A document must be a PDF file. Upload images as an image."))
         elif kind != AttachmentKind.DOCUMENT and not received.file_type.is_image:
-            errors["file"] = _("Choose a PNG, JPEG, GIF or WebP image.")
-    if errors:
+            problems.add("file", _("Choose a PNG, JPEG, GIF or WebP image."))
+    if problems:
         if received is not None:
             remove_file(received.path)
-        session.rollback()
-        raise Invalid(errors)
+        problems.raise_any()
     assert received is not None
 
     try:
-        # The challenge row is locked while the limits are counted, so two uploads at once cannot both
-        # squeeze under them.
-        challenge = _editable_challenge(session, actor, challenge_id, lock=True)
-        replaced = session.exec(select(ChallengeAttachment).where(
-            ChallengeAttachment.challenge_id == challenge_id,
-            ChallengeAttachment.kind == AttachmentKind.COVER)).all() if kind == AttachmentKind.COVER else []
-        count, total = session.exec(
-            select(func.count(), func.coalesce(func.sum(ChallengeAttachment.size_bytes), 0))
-            .where(ChallengeAttachment.challenge_id == challenge_id)).one()
-        count -= len(replaced)
-        total -= sum(row.size_bytes for row in replaced)
-        if count + 1 > MAX_FILES:
-            raise Invalid({"file": _("A challenge can have at most %(max)s files. Delete one first.",
-                                              max=MAX_FILES)})
-        if total + received.size_bytes > MAX_TOTAL_BYTES:
-            raise Invalid({"file": _(
-                "All files of a challenge together may take at most %(max)s MB; this one would go over. "
-                "Delete a file first.", max=MAX_TOTAL_BYTES // (1024 * 1024))})
-        for row in replaced:
-            session.delete(row)
-        user = require_signed_in(actor)
-        attachment = ChallengeAttachment(
-            challenge_id=challenge_id, kind=AttachmentKind(kind), title=title.strip(),
-            filename=clean_filename(filename, received.file_type), content_type=received.file_type.content_type,
-            size_bytes=received.size_bytes, sha256=received.sha256, storage_key=received.storage_key,
-            uploaded_by_id=user.id)
-        session.add(attachment)
-        session.flush()
-        audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.attachment_added",
-                     target_type="challenge", target_id=str(challenge.id),
-                     details={"attachment_id": attachment.id, "kind": kind, "filename": attachment.filename,
-                              "content_type": attachment.content_type, "size_bytes": attachment.size_bytes,
-                              "sha256": attachment.sha256, "replaced": [row.id for row in replaced]})
-        old_paths = [path_of(settings, row) for row in replaced]
-        session.commit()
+        with unit_of_work(session):
+            # The challenge row is locked while the limits are counted, so two uploads at once cannot both
+            # squeeze under them.
+            challenge = _editable_challenge(session, actor, challenge_id, lock=True)
+            replaced = session.exec(select(ChallengeAttachment).where(
+                ChallengeAttachment.challenge_id == challenge_id,
+                ChallengeAttachment.kind == AttachmentKind.COVER)).all() if kind == AttachmentKind.COVER else []
+            count, total = session.exec(
+                select(func.count(), func.coalesce(func.sum(ChallengeAttachment.size_bytes), 0))
+                .where(ChallengeAttachment.challenge_id == challenge_id)).one()
+            count -= len(replaced)
+            total -= sum(row.size_bytes for row in replaced)
+            if count + 1 > MAX_FILES:
+                raise Invalid({"file": _("A challenge can have at most %(max)s files. Delete one first.",
+                                         max=MAX_FILES)})
+            if total + received.size_bytes > MAX_TOTAL_BYTES:
+                raise Invalid({"file": _(
+                    "All files of a challenge together may take at most %(max)s MB; this one would go over. "
+                    "Delete a file first.", max=MAX_TOTAL_BYTES // (1024 * 1024))})
+            for row in replaced:
+                session.delete(row)
+            user = require_signed_in(actor)
+            attachment = ChallengeAttachment(
+                challenge_id=challenge_id, kind=AttachmentKind(kind), title=title.strip(),
+                filename=clean_filename(filename, received.file_type), content_type=received.file_type.content_type,
+                size_bytes=received.size_bytes, sha256=received.sha256, storage_key=received.storage_key,
+                uploaded_by_id=user.id)
+            session.add(attachment)
+            session.flush()
+            audit.record(session, actor_id=user.id, actor_label=user.display_name,
+                         action="challenge.attachment_added", target_type="challenge", target_id=str(challenge.id),
+                         details={"attachment_id": attachment.id, "kind": kind, "filename": attachment.filename,
+                                  "content_type": attachment.content_type, "size_bytes": attachment.size_bytes,
+                                  "sha256": attachment.sha256, "replaced": [row.id for row in replaced]})
+            old_paths = [path_of(settings, row) for row in replaced]
     except BaseException:
-        session.rollback()
         remove_file(received.path)
         raise
     for path in old_paths:
@@ -159,19 +155,18 @@ def add(session: Session, settings: Settings, actor: Principal, challenge_id: in
 
 def delete(session: Session, settings: Settings, actor: Principal, challenge_id: int, attachment_id: int) -> None:
     """Remove an attachment (staff of an owning department; audited); its file goes after the commit."""
-    _editable_challenge(session, actor, challenge_id, lock=True)
-    attachment = session.get(ChallengeAttachment, attachment_id)
-    if attachment is None or attachment.challenge_id != challenge_id:
-        session.rollback()
-        raise Invalid({"attachment": _("This file does not exist (it may have been deleted already).")})
-    user = require_signed_in(actor)
-    path = path_of(settings, attachment)
-    session.delete(attachment)
-    audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.attachment_deleted",
-                 target_type="challenge", target_id=str(challenge_id),
-                 details={"attachment_id": attachment_id, "kind": attachment.kind.value,
-                          "filename": attachment.filename, "sha256": attachment.sha256})
-    session.commit()
+    with unit_of_work(session):
+        _editable_challenge(session, actor, challenge_id, lock=True)
+        attachment = session.get(ChallengeAttachment, attachment_id)
+        if attachment is None or attachment.challenge_id != challenge_id:
+            raise Invalid({"attachment": _("This file does not exist (it may have been deleted already).")})
+        user = require_signed_in(actor)
+        path = path_of(settings, attachment)
+        session.delete(attachment)
+        audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.attachment_deleted",
+                     target_type="challenge", target_id=str(challenge_id),
+                     details={"attachment_id": attachment_id, "kind": attachment.kind.value,
+                              "filename": attachment.filename, "sha256": attachment.sha256})
     remove_file(path)
 
 

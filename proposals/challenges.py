@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
-from cocreate import audit, forms
+from cocreate import audit
 from cocreate.accounts.models import Department, Organisation, OrganisationMember
 from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
 from cocreate.accounts.services import EMAIL_RE
@@ -30,6 +30,7 @@ from cocreate.errors import Invalid, NotFound
 from cocreate.forms import (
     Choice,
     FormModel,
+    KpiRow,
     Line,
     LocalDateTime,
     Problems,
@@ -117,17 +118,6 @@ class CriterionRow(FormModel):
     description: Annotated[str, Text(2000, strip=False)] = ""
 
 
-class ChallengeKpiRow(FormModel):
-    """One KPI target (``kpis-0-indicator`` …)."""
-
-    model_config = ConfigDict(validate_default=True)
-
-    indicator: Annotated[str, Line(200, required=REQUIRED)] = ""
-    baseline: Annotated[str, Line(100)] = ""
-    target: Annotated[str, Line(100, required=REQUIRED)] = ""
-    unit: Annotated[str, Line(50)] = ""
-
-
 def _long_text() -> Text:
     return Text(LONG_TEXT_MAX, strip=False)  # Markdown: leading spaces can matter
 
@@ -166,7 +156,7 @@ class ChallengeForm(FormModel):
     criteria: Annotated[list[CriterionRow], Rows(CriterionRow, max_rows=MAX_CRITERIA,
                                                  message=lazy_gettext("Use at most %(max)s criteria."))] = Field(
         default_factory=list)
-    kpis: Annotated[list[ChallengeKpiRow], Rows(ChallengeKpiRow, max_rows=MAX_KPIS,
+    kpis: Annotated[list[KpiRow], Rows(KpiRow, max_rows=MAX_KPIS,
                                                 message=lazy_gettext("Use at most %(max)s KPIs."))] = Field(
         default_factory=list)
     phase_accepting: Annotated[datetime | None, LocalDateTime(message=DATE_AND_TIME)] = None
@@ -208,7 +198,7 @@ class ChallengeForm(FormModel):
         }
         if not check:
             return cls.model_construct(**values, criteria=[CriterionRow.model_construct(**c) for c in criteria],
-                                       kpis=[ChallengeKpiRow.model_construct(**k) for k in kpis])
+                                       kpis=[KpiRow.model_construct(**k) for k in kpis])
         return cls(**values, criteria=criteria, kpis=kpis)
 
 
@@ -550,34 +540,3 @@ def field_labels() -> Mapping[str, str]:
         "support_other": _("Other support"), "budget_cap_yen": _("Budget cap"), "owners": _("Owning departments"),
         "criteria": _("Evaluation criteria"), "kpis": _("KPI targets"), "schedule": _("Schedule"),
     }
-
-
-# --- kept for modules of other areas until they are converted (issue 16) -------------------------
-
-CONTROL_CHARS = forms.CONTROL_CHARS
-"""Read by ``proposals/submissions.py``; goes when that module checks text with :mod:`cocreate.forms`."""
-
-
-@dataclass
-class KpiInput:
-    """A proposal's KPI row as ``proposals/submissions.py``, ``proposal_routes.py`` and ``demo_story.py``
-    still build it; goes when they move to a typed row (see :class:`ChallengeKpiRow`)."""
-
-    indicator: str
-    target: str
-    baseline: str = ""
-    unit: str = ""
-
-
-def _validate_kpis(kpis: Sequence[KpiInput], errors: dict[str, str]) -> None:
-    """The KPI rows' checks as ``proposals/submissions.py`` still calls them (as before: tabs allowed,
-    a carriage return refused); goes with :class:`KpiInput`."""
-    if len(kpis) > MAX_KPIS:
-        errors["kpis"] = _("Use at most %(max)s KPIs.", max=MAX_KPIS)
-        return
-    for i, kpi in enumerate(kpis):
-        for name, limit, required in (("indicator", 200, True), ("target", 100, True), ("baseline", 100, False),
-                                      ("unit", 50, False)):
-            value = getattr(kpi, name).replace("\t", " ").replace("\r", "\n")
-            if message := forms.text_error(value, limit, required=REQUIRED if required else None, single_line=True):
-                errors[f"kpis-{i}-{name}"] = message

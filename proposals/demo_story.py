@@ -31,9 +31,7 @@ from sqlmodel import Session, select
 from cocreate.accounts.models import OrganisationMember
 from cocreate.demo_playback import Playback, Step, ward_time
 from proposals import comments, lifecycle, review, submissions, votes
-from proposals.challenges import KpiInput
 from proposals.models import Challenge, DecisionOutcome, Phase
-from proposals.submissions import ProposalInput
 
 # The core demo's accounts (cocreate/demo.py).
 STAFF_ENV = "demo-staff@example.jp"
@@ -824,12 +822,13 @@ def _organisation_of(session: Session, user_id: int) -> int:
                         .order_by(OrganisationMember.id)).first()  # type: ignore[return-value]
 
 
-def _input(item: DemoProposal) -> ProposalInput:
-    return ProposalInput(title=item.title, summary=item.summary, description=item.description, team=item.team,
-                         cost_estimate_yen=item.cost_estimate_yen, schedule=item.schedule,
-                         test_field_needs=item.test_field_needs, confidential=item.confidential,
-                         kpis=[KpiInput(indicator, target, baseline, unit)
-                               for indicator, baseline, target, unit in item.kpis])
+def _input(item: DemoProposal) -> submissions.ProposalForm:
+    return submissions.ProposalForm(
+        title=item.title, summary=item.summary, description=item.description, team=item.team,
+        cost_estimate_yen=item.cost_estimate_yen, schedule=item.schedule, test_field_needs=item.test_field_needs,
+        confidential=item.confidential,
+        kpis=[{"indicator": indicator, "baseline": baseline, "target": target, "unit": unit}
+              for indicator, baseline, target, unit in item.kpis])
 
 
 def _vote_days(first: int, last: int, voters: int, index: int) -> list[int]:

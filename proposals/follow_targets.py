@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.permissions import Principal
+from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
 from proposals import challenges, lifecycle, submissions
@@ -30,7 +31,7 @@ def _proposal_visible(session: Session, actor: Principal, proposal_id: int) -> b
     """The proposal's page exists for the actor, and it is not hidden by a moderator (unless theirs)."""
     try:
         proposal, _challenge, access = submissions.load(session, actor, proposal_id)
-    except submissions.NotFound:
+    except NotFound:
         return False
     return proposal.hidden_at is None or access.sees_confidential
 

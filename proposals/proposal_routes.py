@@ -16,30 +16,33 @@ from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
-from cocreate.accounts.permissions import Forbidden, Principal, principal_of, signed_in
-from cocreate.errors import Invalid
-from cocreate.forms import parse_whole_number
+from cocreate.accounts.permissions import Principal, principal_of, signed_in
+from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.forms import Flag, FormModel, first, shown
 from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
-from cocreate.web.forms import Form, parse_id
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, Multipart, again_on_invalid, parse_id
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from proposals import challenges, moderation, sections, submissions
-from proposals.challenges import ChallengeViewer, KpiInput
+from proposals.challenges import ChallengeViewer
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
 from proposals.public_routes import KpiOut
-from proposals.submissions import ProposalInput, SortOrder, StatusFilter
-
-MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+from proposals.submissions import (
+    AttachmentForm,
+    CoauthorForm,
+    CompleteProposalForm,
+    NewProposalForm,
+    ProposalForm,
+    SortOrder,
+    StatusFilter,
+)
 
 SECTION = "proposals/_proposal_section.html"
 LIST_PAGE = "proposals/proposal_list.html"
@@ -50,9 +53,7 @@ SIMILAR = "proposals/_proposal_similar.html"
 REFUSED_PAGE = "proposals/proposal_refused.html"
 VERSIONS_PAGE = "proposals/proposal_versions.html"
 SEED_COOKIE = "cocreate_proposal_seed"
-KPI_PARTS = ("indicator", "baseline", "target", "unit")
 BLANK_KPI_ROWS = 2
-MAX_ROWS = 50
 
 
 def detail_section(session: Session, actor: Principal, challenge: Challenge,
@@ -72,45 +73,24 @@ def detail_section(session: Session, actor: Principal, challenge: Challenge,
 # --- forms ---------------------------------------------------------------------------------------
 
 
-def _kpi_rows(data: dict[str, Any]) -> list[dict[str, str]]:
-    indexes = set()
-    for key in data:
-        parts = key.split("-")
-        if len(parts) == 3 and parts[0] == "kpis" and parts[1].isdigit() and len(parts[1]) <= 3 \
-                and parts[2] in KPI_PARTS:
-            indexes.add(int(parts[1]))
-    rows = []
-    for index in sorted(indexes)[:MAX_ROWS]:
-        row = {part: _text(data, f"kpis-{index}-{part}", 1000) for part in KPI_PARTS}
-        if any(value.strip() for value in row.values()):
-            rows.append(row)
-    return rows
+class SimilarCheck(FormModel):
+    """The proposal form's "check for similar proposals" button (shows the form again, saves nothing)."""
 
-
-def _parse_form(data: dict[str, Any]) -> tuple[ProposalInput, dict[str, Any], dict[str, str]]:
-    """(input for the services, the form as typed, errors of values that could not be read)."""
-    form: dict[str, Any] = {name: _text(data, name, 100_000) for name in submissions.TEXT_FIELDS}
-    values = ProposalInput(**form)
-    errors: dict[str, str] = {}
-    form["cost_estimate_yen"] = _text(data, "cost_estimate_yen", 100)
-    if form["cost_estimate_yen"].strip():
-        values.cost_estimate_yen = parse_whole_number(form["cost_estimate_yen"], allow="円¥")
-        if values.cost_estimate_yen is None:
-            errors["cost_estimate_yen"] = _("Enter the amount in yen as a whole number, for example 3,000,000.")
-    form["kpis"] = _kpi_rows(data)
-    values.kpis = [KpiInput(row["indicator"], row["target"], row["baseline"], row["unit"]) for row in form["kpis"]]
-    form["organisation_id"] = _text(data, "organisation_id", 30)
-    return values, form, errors
+    check_similar: Annotated[bool, Flag()] = False
 
 
 def _form_of(session: Session, proposal: Proposal) -> dict[str, Any]:
-    data = ProposalInput.from_proposal(session, proposal)
-    form: dict[str, Any] = {name: getattr(data, name) for name in submissions.TEXT_FIELDS}
-    form["cost_estimate_yen"] = f"{data.cost_estimate_yen:,}" if data.cost_estimate_yen is not None else ""
-    form["kpis"] = [{"indicator": k.indicator, "baseline": k.baseline, "target": k.target, "unit": k.unit}
-                    for k in data.kpis]
+    form = submissions.form_values(session, proposal)
+    form["cost_estimate_yen"] = f"{proposal.cost_estimate_yen:,}" if proposal.cost_estimate_yen is not None else ""
     form["organisation_id"] = str(proposal.lead_organisation_id)
     return form
+
+
+def _shown_errors(errors: dict[str, str]) -> dict[str, str]:
+    """A KPI row's error is shown beside its field: not again above the table."""
+    if any(name.startswith("kpis-") for name in errors):
+        return {name: message for name, message in errors.items() if name != "kpis"}
+    return errors
 
 
 def _form_page(request: Request, session: Session, actor: Principal, challenge: Challenge, form: dict[str, Any], *,
@@ -121,7 +101,7 @@ def _form_page(request: Request, session: Session, actor: Principal, challenge: 
                                             form.get("summary", ""), exclude_id=proposal.id if proposal else None) \
         if similar_checked or proposal is not None else []
     return render(request, FORM_PAGE, {
-        "challenge": challenge, "proposal": proposal, "form": form, "errors": errors or {},
+        "challenge": challenge, "proposal": proposal, "form": form, "errors": _shown_errors(errors or {}),
         "organisations": submissions.proposing_organisations(session, actor) if proposal is None else [],
         "blank_rows": BLANK_KPI_ROWS, "similar": similar, "similar_checked": similar_checked,
         "challenge_kpis": challenges.kpis_of(session, challenge.id),
@@ -146,28 +126,31 @@ def proposal_new(request: Request, db_session: DbSession, challenge_id: FromPath
     return _form_page(request, db_session, actor, challenge, form)
 
 
+def _create_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  challenge_id: int, **_kwargs: Any) -> Template:
+    actor = principal_of(request)
+    challenge = submissions.load_challenge(db_session, actor, challenge_id)
+    return _form_page(request, db_session, actor, challenge, form, errors=failed.errors)
+
+
 @post("/challenges/{challenge_id:int}/proposals/new", name="proposal-create", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_create_again, model=NewProposalForm)
 def proposal_create(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                     data: Form) -> Template | Redirect:
     actor = principal_of(request)
     challenge = submissions.load_challenge(db_session, actor, challenge_id)
-    values, form, errors = _parse_form(data)
     eligible = submissions.eligibility(db_session, actor, challenge)
     if not eligible:
         return _refused(request, challenge, eligible.reason)
-    if _text(data, "check_similar", 10):
-        return _form_page(request, db_session, actor, challenge, form, similar_checked=True)
+    if SimilarCheck.parse(data).check_similar:
+        return _form_page(request, db_session, actor, challenge, shown(data, NewProposalForm), similar_checked=True)
+    form = NewProposalForm.parse(data)
+    assert form.organisation_id is not None
     try:
-        if errors:
-            raise Invalid(errors | submissions.validate(values, complete=False))
-        proposal = submissions.create_draft(db_session, actor, challenge_id, form["organisation_id"], values)
+        proposal = submissions.create_draft(db_session, actor, challenge_id, form.organisation_id, form)
     except Forbidden as refused:
-        db_session.rollback()
         return _refused(request, challenge, str(refused.detail))
-    except Invalid as failed:
-        db_session.rollback()
-        return _form_page(request, db_session, actor, challenge, form, errors=failed.errors, status_code=400)
     return after_post(request, f"/proposals/{proposal.id}",
                       message=_("Your draft has been saved. Only your organisation can see it until you submit it."))
 
@@ -200,34 +183,35 @@ def proposal_edit(request: Request, db_session: DbSession, proposal_id: FromPath
                       proposal=proposal)
 
 
+def _update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  proposal_id: int, **_kwargs: Any) -> Template:
+    proposal, challenge = _editable(request, db_session, proposal_id)
+    return _form_page(request, db_session, principal_of(request), challenge, form, proposal=proposal,
+                      errors=failed.errors)
+
+
 @post("/proposals/{proposal_id:int}/edit", name="proposal-update", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_update_again, model=ProposalForm)
 def proposal_update(request: Request, db_session: DbSession, proposal_id: FromPath[int],
                     data: Form) -> Template | Redirect:
     actor = principal_of(request)
     proposal, challenge = _editable(request, db_session, proposal_id)
-    values, form, errors = _parse_form(data)
-    if _text(data, "check_similar", 10):
-        return _form_page(request, db_session, actor, challenge, form, proposal=proposal, similar_checked=True)
+    if SimilarCheck.parse(data).check_similar:
+        return _form_page(request, db_session, actor, challenge, shown(data, ProposalForm), proposal=proposal,
+                          similar_checked=True)
     submitted = proposal.status is ProposalStatus.SUBMITTED
+    form = (CompleteProposalForm if submitted else ProposalForm).parse(data)
     try:
-        if errors:
-            raise Invalid(errors | submissions.validate(values, complete=submitted))
-        proposal = submissions.update(db_session, actor, proposal_id, values)
+        proposal = submissions.update(db_session, actor, proposal_id, form)
     except Forbidden as refused:
-        db_session.rollback()
         return _refused(request, challenge, str(refused.detail))
-    except Invalid as failed:
-        db_session.rollback()
-        db_session.refresh(proposal)
-        return _form_page(request, db_session, actor, challenge, form, proposal=proposal, errors=failed.errors,
-                          status_code=400)
     message = (_("Your changes have been saved as version %(number)s.", number=proposal.version) if submitted
                else _("Your draft has been saved."))
     return after_post(request, f"/proposals/{proposal_id}", message=message)
 
 
 def detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
-                 status_code: int = 200) -> Template:
+                status_code: int = 200) -> Template:
     actor = principal_of(request)
     detail = submissions.detail(session, actor, proposal_id)
     extra = (sections.proposal_sections(session, actor, detail.proposal)
@@ -246,46 +230,33 @@ def _follow_button(session: Session, actor: Principal, detail: Any) -> follows.B
     return follows.button(session, actor, "proposal", detail.proposal.id)
 
 
-def _action(request: Request, session: Session, proposal_id: int, run: Any, message: str) -> Template | Redirect:
-    try:
-        run()
-    except Invalid as failed:
-        session.rollback()
-        return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
-    return after_post(request, f"/proposals/{proposal_id}", message=message)
+def _detail_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  proposal_id: int, **_kwargs: Any) -> Template:
+    """The proposal's page with the errors of one of its forms (submit, withdraw, consortium, files)."""
+    return detail_page(request, db_session, proposal_id, errors=failed.errors)
 
 
 @post("/proposals/{proposal_id:int}/submit", name="proposal-submit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def proposal_submit(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
-    actor = principal_of(request)
-    return _action(request, db_session, proposal_id,
-                   lambda: submissions.submit(db_session, actor, proposal_id),
-                   _("Your proposal has been submitted. You can still change it until proposals close."))
+    submissions.submit(db_session, principal_of(request), proposal_id)
+    return after_post(request, f"/proposals/{proposal_id}",
+                      message=_("Your proposal has been submitted. You can still change it until proposals close."))
 
 
 @post("/proposals/{proposal_id:int}/withdraw", name="proposal-withdraw", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def proposal_withdraw(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
-    actor = principal_of(request)
-    return _action(request, db_session, proposal_id,
-                   lambda: submissions.withdraw(db_session, actor, proposal_id),
-                   _("Your proposal has been withdrawn."))
+    submissions.withdraw(db_session, principal_of(request), proposal_id)
+    return after_post(request, f"/proposals/{proposal_id}", message=_("Your proposal has been withdrawn."))
 
 
 @post("/proposals/{proposal_id:int}/coauthors", name="proposal-coauthors", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def proposal_coauthors(request: Request, db_session: DbSession, proposal_id: FromPath[int],
                        data: Form) -> Template | Redirect:
-    return _coauthors(request, db_session, principal_of(request), proposal_id, _text(data, "action", 20),
-                      _text(data, "organisation_id", 30))
-
-
-def _coauthors(request: Request, session: Session, actor: Principal, proposal_id: int, action: str,
-               organisation_id: str) -> Template | Redirect:
-    try:
-        message = submissions.change_coauthors(session, actor, proposal_id, action, organisation_id)
-    except Invalid as failed:
-        session.rollback()
-        return detail_page(request, session, proposal_id, errors=failed.errors, status_code=400)
+    message = submissions.change_coauthors(db_session, principal_of(request), proposal_id, CoauthorForm.parse(data))
     return after_post(request, f"/proposals/{proposal_id}#consortium", message=message)
 
 
@@ -356,35 +327,32 @@ def proposal_versions(request: Request, db_session: DbSession, proposal_id: From
 # --- attachments ---------------------------------------------------------------------------------
 
 
+def _upload(data: dict[str, Any]) -> UploadFile | None:
+    """The file sent in the ``file`` field (the first, if several were)."""
+    upload = first(data.get("file"))
+    return upload if isinstance(upload, UploadFile) else None
+
+
 @post("/proposals/{proposal_id:int}/attachments", name="proposal-attachment-add", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def attachment_add(request: Request, db_session: DbSession, settings: AppSettings, proposal_id: FromPath[int],
-                   data: MultipartForm) -> Template | Redirect:
-    actor = principal_of(request)
-    upload = data.get("file")
-    if isinstance(upload, list):
-        upload = upload[0] if upload else None
-    upload = upload if isinstance(upload, UploadFile) else None
-    try:
-        attachment = submissions.add_attachment(
-            db_session, settings, actor, proposal_id, title=_text(data, "attachment_title", 1000),
-            confidential=_text(data, "confidential", 10) == "yes", source=upload.file if upload else None,
-            filename=upload.filename if upload else "")
-    except Invalid as failed:
-        db_session.rollback()
-        return detail_page(request, db_session, proposal_id, errors=failed.errors, status_code=400)
+                   data: Multipart) -> Template | Redirect:
+    upload = _upload(data)
+    attachment = submissions.add_attachment(
+        db_session, settings, principal_of(request), proposal_id, AttachmentForm.parse(data),
+        source=upload.file if upload else None, filename=upload.filename if upload else "")
     return after_post(request, f"/proposals/{proposal_id}#attachments",
                       message=_("“%(name)s” was attached.", name=attachment.filename))
 
 
 @post("/proposals/{proposal_id:int}/attachments/{file_id:int}/delete", name="proposal-attachment-delete",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def attachment_delete(request: Request, db_session: DbSession, settings: AppSettings, proposal_id: FromPath[int],
                       file_id: FromPath[int]) -> Template | Redirect:
-    actor = principal_of(request)
-    return _action(request, db_session, proposal_id,
-                   lambda: submissions.delete_attachment(db_session, settings, actor, proposal_id, file_id),
-                   _("The file was deleted."))
+    submissions.delete_attachment(db_session, settings, principal_of(request), proposal_id, file_id)
+    return after_post(request, f"/proposals/{proposal_id}", message=_("The file was deleted."))
 
 
 @get("/proposals/{proposal_id:int}/attachments/{file_id:int}", name="proposal-attachment",
@@ -393,7 +361,7 @@ def attachment_download(request: Request, db_session: DbSession, settings: AppSe
                         file_id: FromPath[int]) -> File:
     found = submissions.for_download(db_session, settings, principal_of(request), proposal_id, file_id)
     if found is None:
-        raise NotFoundException()
+        raise NotFound()
     attachment, path, public = found
     return File(path=path, media_type=attachment.content_type, content_disposition_type="inline", headers={
         "content-disposition": content_disposition(attachment.filename),
@@ -521,8 +489,8 @@ def api_proposal_detail(db_session: DbSession, proposal_id: FromPath[int]) -> Pr
     """The public part of a submitted or withdrawn proposal (drafts answer 404); never the confidential part."""
     try:
         detail = submissions.detail(db_session, Principal.anonymous(), proposal_id)
-    except submissions.NotFound:
-        raise NotFoundException(detail=_("This proposal does not exist or is not public.")) from None
+    except NotFound:
+        raise NotFound(_("This proposal does not exist or is not public.")) from None
     proposal = detail.proposal
     shows = detail.shows_content
     return ProposalOut(

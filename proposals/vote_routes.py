@@ -3,20 +3,20 @@ staff page /staff/challenges/{id}/voting. Routes do HTTP only; proposals.votes d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts.permissions import principal_of, signed_in
-from cocreate.errors import Forbidden, Invalid
+from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.forms import FormModel, Line
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
-from cocreate.web.forms import Form, safe_next
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid, safe_next
 from cocreate.web.htmx import after_post, is_htmx, render
 from proposals import votes
 from proposals.models import Proposal
@@ -31,8 +31,13 @@ def proposal_section(session: Any, actor: Any, proposal: Any) -> tuple[str, dict
     return None if view is None else (SECTION, {"vote": view})
 
 
-def _back(data: dict[str, Any], proposal_id: int) -> str:
-    target = _text(data, "next", 500)
+class BackForm(FormModel):
+    """Where a vote form was sent from (the list or the proposal's page), to go back to."""
+
+    next: Annotated[str, Line(500)] = ""
+
+
+def _back(target: str, proposal_id: int) -> str:
     return safe_next(target) if target else f"/proposals/{proposal_id}"
 
 
@@ -56,22 +61,27 @@ def _answer(request: Request, db_session: DbSession, proposal_id: int, back: str
             proposal = reader.get(Proposal, proposal_id)
             view = votes.section(reader, principal_of(request), proposal, back=back) if proposal else None  # type: ignore[arg-type]
         if view is None:
-            raise NotFoundException()
+            raise NotFound()
         context = {"ctx": {"vote": view}}
     return after_post(request, f"{back}#vote-{proposal_id}", message=message, category=category, fragment=SECTION,
                       context=context)
 
 
+def _vote_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                proposal_id: int, **_kwargs: Any) -> Template | Redirect:
+    """A vote refused for a rule (the limit, the phase…): the reason, where the form was."""
+    back = _back("" if "next" in failed.errors else form.get("next", ""), proposal_id)
+    return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
+
+
 def _change(request: Request, db_session: DbSession, proposal_id: int, data: dict[str, Any],
             adding: bool) -> Template | Redirect | Response[str]:
     actor = principal_of(request)
-    back = _back(data, proposal_id)
+    back = _back(BackForm.parse(data).next, proposal_id)
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
     try:
         ballot = (votes.cast if adding else votes.withdraw)(db_session, actor, proposal_id)
-    except Invalid as failed:
-        return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
     except Forbidden as refused:  # an author or owning staff: refused (403) with the reason on the page
         if is_htmx(request):
             return _answer(request, db_session, proposal_id, back, str(refused.detail), "error")
@@ -84,12 +94,14 @@ def _change(request: Request, db_session: DbSession, proposal_id: int, data: dic
 
 
 @post("/proposals/{proposal_id:int}/vote", name="proposal-vote", sync_to_thread=True)
+@again_on_invalid(_vote_again)
 def vote(request: Request, db_session: DbSession, proposal_id: FromPath[int],
          data: Form) -> Template | Redirect | Response[str]:
     return _change(request, db_session, proposal_id, data, adding=True)
 
 
 @post("/proposals/{proposal_id:int}/unvote", name="proposal-unvote", sync_to_thread=True)
+@again_on_invalid(_vote_again)
 def unvote(request: Request, db_session: DbSession, proposal_id: FromPath[int],
            data: Form) -> Template | Redirect | Response[str]:
     return _change(request, db_session, proposal_id, data, adding=False)
@@ -113,18 +125,18 @@ def staff_voting(request: Request, db_session: DbSession, challenge_id: FromPath
                                                "votes_require_verified": challenge.votes_require_verified}, {})
 
 
+def _settings_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                    challenge_id: int, **_kwargs: Any) -> Template:
+    challenge = votes.owned_challenge(db_session, principal_of(request), challenge_id)
+    return _settings_page(request, challenge, form, failed.errors)
+
+
 @post("/staff/challenges/{challenge_id:int}/voting", name="staff-voting-update", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_settings_again)
 def staff_voting_update(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                         data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form = votes.VotingInput(vote_limit=_text(data, "vote_limit", 100),
-                             votes_require_verified=_text(data, "votes_require_verified", 10) == "yes")
-    try:
-        challenge = votes.update_settings(db_session, actor, challenge_id, form)
-    except Invalid as failed:
-        challenge = votes.owned_challenge(db_session, actor, challenge_id)
-        return _settings_page(request, challenge, vars(form), failed.errors, 400)
+    challenge = votes.update_settings(db_session, principal_of(request), challenge_id, votes.VotingForm.parse(data))
     return after_post(request, f"/staff/challenges/{challenge.id}/voting",
                       message=_("The voting settings were saved."))
 

@@ -22,9 +22,10 @@ Who voted is never shown: the only per-user information that leaves this module 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
@@ -34,7 +35,9 @@ from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.forms import Flag, FormModel, WholeNumber
 from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
 from proposals.phases import Action
@@ -391,10 +394,16 @@ def section_after(actor: Principal, ballot: Ballot, *, back: str | None = None) 
 # --- staff: the voting settings of a challenge ---------------------------------------------------
 
 
-@dataclass
-class VotingInput:
-    vote_limit: str = ""
-    votes_require_verified: bool = False
+class VotingForm(FormModel):
+    """The voting settings form: the votes each resident may give, and whether only verified residents vote."""
+
+    model_config = ConfigDict(validate_default=True)  # a limit left out is refused as empty
+
+    vote_limit: Annotated[int | None, WholeNumber(
+        lazy_gettext("Enter a whole number from %(min)s to %(max)s.", min=LIMIT_MIN, max=LIMIT_MAX),
+        minimum=LIMIT_MIN, maximum=LIMIT_MAX,
+        required=lazy_gettext("Enter the number of votes each resident may give."))] = None
+    votes_require_verified: Annotated[bool, Flag()] = False
 
 
 def owned_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
@@ -408,33 +417,18 @@ def owned_challenge(session: Session, actor: Principal, challenge_id: int) -> Ch
 
 
 @transactional
-def update_settings(session: Session, actor: Principal, challenge_id: int, data: VotingInput) -> Challenge:
-    """Set the vote limit and the verified-residents rule (owning staff; audited; commits)."""
+def update_settings(session: Session, actor: Principal, challenge_id: int, form: VotingForm) -> Challenge:
+    """Set the vote limit and the verified-residents rule (owning staff; audited)."""
     user = require_signed_in(actor)
     owned_challenge(session, actor, challenge_id)
     challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
-    assert challenge is not None
+    assert challenge is not None and form.vote_limit is not None
     lifecycle.votes_held(session, challenge_id)
-    raw = str(data.vote_limit or "").strip()[:20]
-    limit: int | None
-    try:
-        limit = int(raw.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
-    except ValueError:
-        limit = None
-    if not raw:
-        error = _("Enter the number of votes each resident may give.")
-    elif limit is None or not LIMIT_MIN <= limit <= LIMIT_MAX:
-        error = _("Enter a whole number from %(min)s to %(max)s.", min=LIMIT_MIN, max=LIMIT_MAX)
-    else:
-        error = ""
-    if error:
-        raise Invalid({"vote_limit": error})
-    assert limit is not None
     before: dict[str, Any] = {"vote_limit": challenge.vote_limit, "votes_require_verified": challenge.votes_require_verified}
-    after: dict[str, Any] = {"vote_limit": limit, "votes_require_verified": bool(data.votes_require_verified)}
+    after: dict[str, Any] = {"vote_limit": form.vote_limit, "votes_require_verified": form.votes_require_verified}
     if before != after:
-        challenge.vote_limit = limit
-        challenge.votes_require_verified = bool(data.votes_require_verified)
+        challenge.vote_limit = form.vote_limit
+        challenge.votes_require_verified = form.votes_require_verified
         audit.record(session, actor_id=user.id, actor_label=user.display_name, action="challenge.voting_updated",
                      target_type="challenge", target_id=str(challenge.id),
                      details={"before": before, "after": after})

@@ -28,13 +28,14 @@ from cocreate.accounts.models import Department, User
 from cocreate.accounts.organisations import OrganisationForm
 from cocreate.accounts.permissions import Principal
 from cocreate.db import Database, migrations
+from cocreate.forms import KpiRow
 from cocreate.mail import OutboundEmail
 from cocreate.search import indexer
 from cocreate.settings import Settings
 from cocreate.tasks import queue
 from proposals import challenges, comments, lifecycle, submissions, votes
-from proposals.challenges import ChallengeForm, ChallengeKpiRow, CriterionRow, KpiInput
-from proposals.submissions import ProposalInput
+from proposals.challenges import ChallengeForm, CriterionRow
+from proposals.submissions import ProposalForm
 from tests.bench import bulk
 from tests.bench.plan import PASSWORD, TINY, Plan
 from tests.conftest import make_settings
@@ -141,7 +142,7 @@ class _Story:
                 support_other=c.support_other, budget_cap_yen=c.budget_cap_yen,
                 co_owners=[departments[code] for code in c.co_owners],
                 criteria=[CriterionRow(name=k.name, weight=k.weight, description=k.description) for k in c.criteria],
-                kpis=[ChallengeKpiRow(indicator=k.indicator, baseline=k.baseline, target=k.target, unit=k.unit)
+                kpis=[KpiRow(indicator=k.indicator, baseline=k.baseline, target=k.target, unit=k.unit)
                       for k in c.kpis],
                 schedule=dict(c.schedule))
             challenge = challenges.create_draft(session, self.actor(c.staff), departments[c.department], data)
@@ -150,15 +151,16 @@ class _Story:
             challenges.publish(session, self.actor(c.staff), challenge.id, now=c.published_at)
             if c.vote_limit is not None:
                 votes.update_settings(session, self.actor(c.staff), challenge.id,
-                                      votes.VotingInput(vote_limit=str(c.vote_limit)))
+                                      votes.VotingForm(vote_limit=c.vote_limit))
         self.advance(0)
         for p in plan.proposals:
             draft = submissions.create_draft(
                 session, self.actor(p.author), self.challenge_ids[p.challenge], self.organisation_ids[p.organisation],
-                ProposalInput(title=p.title, summary=p.summary, description=p.description, team=p.team,
-                              cost_estimate_yen=p.cost_estimate_yen, schedule=p.schedule,
-                              test_field_needs=p.test_field_needs, confidential=p.confidential,
-                              kpis=[KpiInput(k.indicator, k.target, k.baseline, k.unit) for k in p.kpis]))
+                ProposalForm(title=p.title, summary=p.summary, description=p.description, team=p.team,
+                             cost_estimate_yen=p.cost_estimate_yen, schedule=p.schedule,
+                             test_field_needs=p.test_field_needs, confidential=p.confidential,
+                             kpis=[{"indicator": k.indicator, "baseline": k.baseline, "target": k.target,
+                                    "unit": k.unit} for k in p.kpis]))
             assert draft.id is not None
             submissions.submit(session, self.actor(p.author), draft.id)
             self.proposal_ids[p.index] = draft.id

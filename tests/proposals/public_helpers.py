@@ -11,8 +11,9 @@ from sqlmodel import Session
 from cocreate.accounts.models import Department, Role, User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
+from cocreate.forms import KpiRow
 from proposals import challenges, lifecycle
-from proposals.challenges import ChallengeForm, ChallengeKpiRow, CriterionRow
+from proposals.challenges import ChallengeForm, CriterionRow
 from proposals.models import (
     AttachmentKind,
     Challenge,
@@ -64,7 +65,7 @@ def challenge_input(**overrides: Any) -> ChallengeForm:
         "support_data": "乗降データ（オープンデータ）", "support_other": "広報への掲載",
         "criteria": [CriterionRow(name="実現可能性", weight=40, description="一年以内に実証できるか"),
                      CriterionRow(name="地域への効果", weight=60)],
-        "kpis": [ChallengeKpiRow(indicator="外出頻度", baseline="週2回", target="週3回", unit="回/週")],
+        "kpis": [KpiRow(indicator="外出頻度", baseline="週2回", target="週3回", unit="回/週")],
         **overrides,
     })
 

@@ -14,8 +14,9 @@ from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
+from cocreate.forms import KpiRow
 from proposals import challenges
-from proposals.challenges import ChallengeForm, ChallengeKpiRow, CriterionRow
+from proposals.challenges import ChallengeForm, CriterionRow
 from proposals.models import Challenge, ChallengeCriterion, ChallengeRevision, Phase
 from tests.factories import create_department, create_user
 
@@ -30,7 +31,7 @@ def complete_input(**overrides: object) -> ChallengeForm:
         "contact_email": "kotsu@example.jp", "background": "団地の高齢化が進んでいます。",
         "desired_outcome": "買い物や通院に気軽に出かけられる状態。", "budget_cap_yen": 3_000_000,
         "criteria": [CriterionRow(name="実現可能性", weight=40), CriterionRow(name="地域への効果", weight=60)],
-        "kpis": [ChallengeKpiRow(indicator="外出頻度", baseline="週2回", target="週3回", unit="回/週")],
+        "kpis": [KpiRow(indicator="外出頻度", baseline="週2回", target="週3回", unit="回/週")],
         **overrides,
     })
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.models import Organisation, User
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
@@ -147,7 +148,7 @@ def test_a_proposal_withdrawn_or_hidden_before_the_task_runs_tells_nobody(
 
 def test_a_refused_submission_announces_nothing(session: Session, world: World, announced: list[Task]) -> None:
     proposal = create_proposal(session, world.challenge, world.organisation, status="submitted")
-    with pytest.raises(submissions.Invalid):
+    with pytest.raises(Invalid):
         submissions.submit(session, actor(session, world.author), proposal.id)
     assert announced == [] and pending(session) == []
     assert session.get(type(proposal), proposal.id).status is ProposalStatus.SUBMITTED  # type: ignore[union-attr]

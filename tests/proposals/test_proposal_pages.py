@@ -4,6 +4,7 @@ attachments and hostile Markdown."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from html import unescape
@@ -18,6 +19,8 @@ from sqlmodel import Session, select
 
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
+from cocreate.files import storage
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from proposals import submissions
@@ -509,3 +512,105 @@ def test_after_proposals_close_authors_can_no_longer_change_anything(client: Tes
     assert upload(client, proposal.id, PDF, "a.pdf").status_code == 403  # type: ignore[arg-type]
     page = client.get(f"/proposals/{proposal.id}").text
     assert 'id="edit-link"' not in page and 'id="change-closed"' in page
+
+
+# --- typed forms: what the pages refuse, and what they read leniently -----------------------------
+
+
+def test_a_form_without_its_title_field_is_refused(client: TestClient[Litestar], session: Session,
+                                                   world: World) -> None:
+    """A field left out of the post is checked as empty, not skipped."""
+    as_user(client, world, "member")
+    data = form_data(organisation_id=str(world.org.id))
+    del data["title"]
+    response = post(client, f"/challenges/{world.challenge.id}/proposals/new", data)
+    assert response.status_code == 400 and 'href="#field-title"' in response.text
+    assert session.exec(select(Proposal)).all() == []
+
+
+def test_a_kpi_row_error_is_shown_beside_its_field_only(client: TestClient[Litestar], session: Session,
+                                                        world: World) -> None:
+    as_user(client, world, "member")
+    response = post(client, f"/challenges/{world.challenge.id}/proposals/new",
+                    form_data(organisation_id=str(world.org.id), **{"kpis-0-target": ""}))
+    assert response.status_code == 400
+    assert 'href="#field-kpis-0-target"' in response.text and 'href="#field-kpis"' not in response.text
+    assert 'value="外出頻度"' in response.text  # the row as typed
+
+
+def test_a_submitted_proposal_edited_incomplete_is_refused_and_unchanged(client: TestClient[Litestar],
+                                                                        session: Session, world: World) -> None:
+    proposal = submitted(session, world)
+    as_user(client, world, "member")
+    response = post(client, f"/proposals/{proposal.id}/edit", form_data(description="", cost_estimate_yen="abc"))
+    assert response.status_code == 400
+    assert 'href="#field-description"' in response.text and 'href="#field-cost_estimate_yen"' in response.text
+    session.expire_all()
+    stored = session.get(Proposal, proposal.id)
+    assert stored.version == 1 and stored.description.startswith("## 内容")  # type: ignore[union-attr]
+
+
+def test_the_consortium_form_refuses_what_it_cannot_read(client: TestClient[Litestar], session: Session,
+                                                         world: World) -> None:
+    proposal = draft(session, world)
+    as_user(client, world, "member")
+    url = f"/proposals/{proposal.id}/coauthors"
+    unknown = post(client, url, {"action": "merge", "organisation_id": str(world.partner.id)})
+    assert unknown.status_code == 400 and str(escape(_("Choose what to do."))) in unknown.text
+    not_an_id = post(client, url, {"action": "add", "organisation_id": "abc"})
+    assert not_an_id.status_code == 400
+    assert str(escape(_("Choose a verified organisation from the list."))) in not_an_id.text
+    assert post(client, url, {"action": "confirm", "organisation_id": "abc"}).status_code == 404
+    assert post(client, url, {"action": "remove", "organisation_id": str(world.org.id)}).status_code == 400
+    assert len(submissions.authors_of(session, proposal.id)) == 1  # type: ignore[arg-type]
+
+
+def test_a_co_author_declines_on_the_page_and_strangers_cannot(client: TestClient[Litestar], session: Session,
+                                                              world: World) -> None:
+    proposal = draft(session, world)
+    submissions.add_coauthor(session, world.actor(session, "member"), proposal.id, world.partner.id)  # type: ignore[arg-type]
+    url = f"/proposals/{proposal.id}/coauthors"
+    as_user(client, world, "stranger_member")
+    assert post(client, url, {"action": "remove", "organisation_id": str(world.partner.id)}).status_code == 404
+    assert len(submissions.authors_of(session, proposal.id)) == 2  # type: ignore[arg-type]
+    partner = TestClient(client.app, base_url=str(client.base_url))
+    with partner:
+        as_user(partner, world, "partner_member")
+        response = post(partner, url, {"action": "remove", "organisation_id": str(world.partner.id)})
+        assert response.status_code == 303 and response.headers["location"].endswith("#consortium")
+    assert [o.id for _row, o in submissions.authors_of(session, proposal.id)] == [world.org.id]  # type: ignore[arg-type]
+
+
+def test_an_attachment_title_over_several_lines_is_one_line(client: TestClient[Litestar], session: Session,
+                                                           world: World) -> None:
+    proposal = submitted(session, world)
+    as_user(client, world, "member")
+    assert upload(client, proposal.id, PDF, "概要.pdf", attachment_title="事業の\r\n概要 ").status_code == 303  # type: ignore[arg-type]
+    assert session.exec(select(ProposalAttachment.title)).one() == "事業の 概要"
+    too_long = upload(client, proposal.id, PDF, "長い.pdf", attachment_title="あ" * 201)  # type: ignore[arg-type]
+    assert too_long.status_code == 400 and 'href="#field-attachment_title"' in too_long.text
+
+
+def test_a_refused_attachment_leaves_no_file(session: Session, settings: Settings, world: World) -> None:
+    proposal = submitted(session, world)
+    member = world.actor(session, "member")
+    folder = storage.storage_root(settings) / submissions.STORAGE_FOLDER
+    for number in range(submissions.MAX_FILES):
+        submissions.add_attachment(session, settings, member, proposal.id, submissions.AttachmentForm(),  # type: ignore[arg-type]
+                                   source=io.BytesIO(PDF), filename=f"{number}.pdf")
+    kept = sorted(folder.iterdir())
+    with pytest.raises(Invalid) as failed:
+        submissions.add_attachment(session, settings, member, proposal.id, submissions.AttachmentForm(),  # type: ignore[arg-type]
+                                   source=io.BytesIO(PDF), filename="one-more.pdf")
+    assert "file" in failed.value.errors and sorted(folder.iterdir()) == kept
+    with pytest.raises(Invalid):
+        submissions.add_attachment(session, settings, member, proposal.id, submissions.AttachmentForm(),  # type: ignore[arg-type]
+                                   source=io.BytesIO(PNG), filename="photo.pdf")
+    assert sorted(folder.iterdir()) == kept
+    doomed = session.exec(select(ProposalAttachment).order_by(ProposalAttachment.id)).first()
+    assert doomed is not None
+    doomed_path = submissions.path_of(settings, doomed)
+    submissions.delete_attachment(session, settings, member, proposal.id, doomed.id)  # type: ignore[arg-type]
+    assert not doomed_path.exists()
+    session.expire_all()
+    assert len(session.exec(select(ProposalAttachment)).all()) == submissions.MAX_FILES - 1

@@ -262,8 +262,8 @@ def test_watched_changes_reindex_the_right_documents(session: Session, database:
     question = ask(session, w, "説明会はありますか？")
     assert keys(database, settings, "古い題名") == {key(proposal)}
 
-    data = submissions.ProposalInput.from_proposal(session, session.get(Proposal, proposal.id))  # type: ignore[arg-type]
-    data.title = "新しい題名の提案"
+    stored = submissions.form_values(session, session.get(Proposal, proposal.id))  # type: ignore[arg-type]
+    data = submissions.ProposalForm(**stored | {"title": "新しい題名の提案"})
     submissions.update(session, w.actor(session, w.member), proposal.id, data)  # type: ignore[arg-type]
     assert keys(database, settings, "古い題名") == set()
     assert keys(database, settings, "新しい題名") == {key(proposal)}

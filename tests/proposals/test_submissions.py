@@ -16,12 +16,11 @@ from cocreate.accounts.permissions import Forbidden, Principal
 from cocreate.audit.models import AuditEntry
 from cocreate.db import Database
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from proposals import submissions
-from proposals.challenges import KpiInput
 from proposals.models import (
     Challenge,
     Phase,
@@ -30,7 +29,7 @@ from proposals.models import (
     ProposalVersion,
     ReviewerAssignment,
 )
-from proposals.submissions import ProposalInput
+from proposals.submissions import ProposalForm
 from tests.factories import create_challenge, create_department, create_organisation, create_user
 from tests.proposals.search_helpers import index_now, unread_broker
 
@@ -96,15 +95,15 @@ def world(session: Session) -> World:
     return make_world(session)
 
 
-def complete(**overrides: Any) -> ProposalInput:
-    data = ProposalInput(
-        title="AIデマンド交通で高島平の移動を支える", summary="予約制の乗合交通を一年間実証します。",
-        description="## 内容\n\n坂の多い地域で**乗合交通**を走らせます。", team="代表 山田、技術 佐藤",
-        cost_estimate_yen=2_800_000, schedule="4月開始、3月まで", test_field_needs="高島平の道路",
-        confidential=SECRET, kpis=[KpiInput(indicator="外出頻度", target="週3回", baseline="週2回", unit="回/週")])
-    for name, value in overrides.items():
-        setattr(data, name, value)
-    return data
+def complete(**overrides: Any) -> ProposalForm:
+    """The typed form of a complete proposal (building it checks every field: ``Invalid``)."""
+    data: dict[str, Any] = {
+        "title": "AIデマンド交通で高島平の移動を支える", "summary": "予約制の乗合交通を一年間実証します。",
+        "description": "## 内容\n\n坂の多い地域で**乗合交通**を走らせます。", "team": "代表 山田、技術 佐藤",
+        "cost_estimate_yen": 2_800_000, "schedule": "4月開始、3月まで", "test_field_needs": "高島平の道路",
+        "confidential": SECRET,
+        "kpis": [{"indicator": "外出頻度", "target": "週3回", "baseline": "週2回", "unit": "回/週"}]}
+    return ProposalForm(**(data | overrides))
 
 
 def draft(session: Session, w: World, who: str = "member", *, challenge: Challenge | None = None,
@@ -201,7 +200,7 @@ def test_submitting_needs_the_accepting_phase(session: Session, world: World) ->
     ({"title": "あ" * 201}, "title"),
     ({"title": "改行\nのある題"}, "title"),
     ({"cost_estimate_yen": -1}, "cost_estimate_yen"),
-    ({"kpis": [KpiInput(indicator="外出頻度", target="")]}, "kpis-0-target"),
+    ({"kpis": [{"indicator": "外出頻度", "target": ""}]}, "kpis-0-target"),
     ({"team": "x" * 20_001}, "team"),
 ])
 def test_an_incomplete_draft_is_not_submitted(session: Session, world: World, overrides: dict[str, Any],
@@ -277,7 +276,7 @@ def test_only_authors_edit(session: Session, world: World, who: str) -> None:
 def test_drafts_are_invisible_to_everyone_but_their_authors(session: Session, world: World) -> None:
     proposal = draft(session, world)
     for who in ("resident", "stranger_member", "staff", "reviewer"):
-        with pytest.raises(submissions.NotFound):
+        with pytest.raises(NotFound):
             submissions.load(session, world.actor(session, who), proposal.id)  # type: ignore[arg-type]
     assert submissions.load(session, world.actor(session, "member2"), proposal.id)[0].id == proposal.id  # type: ignore[arg-type]
 
@@ -316,7 +315,7 @@ def test_a_consortium_is_submitted_only_when_every_co_author_confirmed(session: 
     lead = world.actor(session, "member")
     with pytest.raises(Invalid):  # unverified organisations cannot join
         submissions.add_coauthor(session, lead, pid, world.unverified.id)  # type: ignore[arg-type]
-    with pytest.raises(submissions.NotFound):  # others do not even see the draft
+    with pytest.raises(NotFound):  # others do not even see the draft
         submissions.add_coauthor(session, world.actor(session, "partner_member"), pid, world.partner.id)  # type: ignore[arg-type]
     submissions.add_coauthor(session, lead, pid, world.partner.id)  # type: ignore[arg-type]
     with pytest.raises(Invalid):
@@ -335,7 +334,7 @@ def test_a_consortium_is_submitted_only_when_every_co_author_confirmed(session: 
         submissions.add_coauthor(session, partner, pid, world.unverified.id)  # type: ignore[arg-type]
     with pytest.raises(Forbidden):  # the lead cannot confirm for the partner
         submissions.confirm_coauthor(session, lead, pid, world.partner.id)  # type: ignore[arg-type]
-    with pytest.raises(submissions.NotFound):  # a stranger does not even see the draft
+    with pytest.raises(NotFound):  # a stranger does not even see the draft
         submissions.confirm_coauthor(session, world.actor(session, "stranger_member"), pid, world.partner.id)  # type: ignore[arg-type]
     submissions.confirm_coauthor(session, partner, pid, world.partner.id)  # type: ignore[arg-type]
     submissions.update(session, partner, pid, complete(title="共同提案：AIデマンド交通"))

@@ -456,4 +456,22 @@ def test_only_owning_staff_change_the_voting_settings(session: Session, world: W
     assert reload(session, world.challenge).vote_limit == 3  # type: ignore[union-attr]
     with pytest.raises(Forbidden):
         votes.update_settings(session, actor(session, world.other_staff), world.challenge.id,  # type: ignore[arg-type]
-                              votes.VotingInput(vote_limit="10"))
+                              votes.VotingForm(vote_limit="10"))
+
+
+def test_a_back_address_that_cannot_be_read_goes_to_the_proposal(session: Session, world: World,
+                                                                 client: TestClient[Litestar]) -> None:
+    sign_in(client, world.resident)
+    pid = world.proposal.id
+    response = post(client, f"/proposals/{pid}/vote", next="/challenges/\x00" + "x" * 600)
+    assert response.status_code == 303 and response.headers["location"] == f"/proposals/{pid}#vote-{pid}"
+    assert reload(session, world.proposal).vote_count == 0  # type: ignore[union-attr]
+
+
+def test_a_settings_form_without_the_limit_is_refused(session: Session, world: World,
+                                                     client: TestClient[Litestar]) -> None:
+    sign_in(client, world.staff)
+    response = post(client, f"/staff/challenges/{world.challenge.id}/voting", votes_require_verified="yes")
+    assert response.status_code == 400 and 'id="field-vote_limit-error"' in response.text
+    challenge = reload(session, world.challenge)
+    assert challenge.vote_limit == 3 and not challenge.votes_require_verified  # type: ignore[union-attr]
