@@ -117,7 +117,8 @@ def edit_form(request: Request, db_session: DbSession, organisation_id: FromPath
 @again_on_invalid(_form_again)
 def update(request: Request, db_session: DbSession, organisation_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    organisations.view(db_session, actor, organisation_id)  # NotFound before the form is read
+    organisations.view(db_session, actor, organisation_id)  # NotFound and Forbidden before the form is read
+    require_organisation_admin(db_session, actor, organisation_id)
     edited = organisations.update(db_session, actor, organisation_id, organisations.OrganisationForm.parse(data))
     if edited.verification_cleared:
         return after_post(request, f"/organisations/{organisation_id}", category="warning", message=_(

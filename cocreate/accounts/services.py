@@ -40,6 +40,7 @@ ACCOUNT_FAILURES = 5
 IP_FAILURES = 30
 THROTTLE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
+DISPLAY_NAME_MAX = 50
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -81,9 +82,6 @@ def check_display_name(name: str) -> str | None:
     if CONTROL_CHARS.search(name):
         return _("The display name contains characters that cannot be used.")
     return None
-
-
-DISPLAY_NAME_MAX = 50
 
 
 # --- field types ---------------------------------------------------------------------------------
