@@ -17,6 +17,7 @@ from cocreate.accounts import admin, auth
 from cocreate.accounts.models import ROLE_LABELS, Role
 from cocreate.accounts.permissions import admin_only, principal_of
 from cocreate.errors import Invalid
+from cocreate.forms import as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
@@ -50,7 +51,7 @@ def _department_again(failed: Invalid, form: dict[str, Any], *, request: Request
     current = admin.get_department(db_session, principal_of(request), department_id) if department_id else None
     if current is not None and "delete" in failed.errors:
         form = {name: getattr(current, name) for name in DEPARTMENT_FIELDS}
-    return _department_page(request, current, {name: form.get(name, "")[:1000] for name in DEPARTMENT_FIELDS},
+    return _department_page(request, current, {name: as_text(form.get(name))[:1000] for name in DEPARTMENT_FIELDS},
                             failed.errors)
 
 
@@ -142,7 +143,7 @@ USER_FORM_FIELDS = {"role": 50, "department_id": 50, "reason": 5000}
 def _user_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, user_id: int,
                 **_kwargs: Any) -> Template:
     """The user's page with the errors of one of its forms, and what was typed in it."""
-    shown = {name: form[name][:limit] for name, limit in USER_FORM_FIELDS.items() if isinstance(form.get(name), str)}
+    shown = {name: as_text(form[name])[:limit] for name, limit in USER_FORM_FIELDS.items() if name in form}
     return _user_page(request, db_session, user_id, failed.errors, shown)
 
 
@@ -213,8 +214,8 @@ def invite_form(request: Request, db_session: DbSession, department: FromQuery[s
 def _invite_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                   **_kwargs: Any) -> Template:
     extra_roles = form.get("extra_roles", [])
-    shown = {"email": form.get("email", "")[:400], "display_name": form.get("display_name", "")[:200],
-             "department_id": form.get("department_id", "")[:50],
+    shown = {"email": as_text(form.get("email"))[:400], "display_name": as_text(form.get("display_name"))[:200],
+             "department_id": as_text(form.get("department_id"))[:50],
              "extra_roles": [value[:100] for value in (extra_roles if isinstance(extra_roles, list) else [extra_roles])
                              if value][:100]}
     return _invite_page(request, db_session, shown, failed.errors)

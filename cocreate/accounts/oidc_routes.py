@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts import auth, oidc
 from cocreate.errors import Invalid, NotFound
+from cocreate.forms import as_text
 from cocreate.i18n import get_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import OidcProvider, Settings
@@ -116,8 +117,7 @@ def _complete_again(failed: Invalid, form: dict[str, Any], *, request: Request, 
     if isinstance(found, Template):
         return found
     pending, provider = found
-    display_name = form.get("display_name", "")
-    shown = {"display_name": display_name[:200] if isinstance(display_name, str) else ""}
+    shown = {"display_name": as_text(form.get("display_name"))[:200]}
     return _complete_page(request, pending, provider, shown, failed.errors)
 
 

@@ -16,7 +16,7 @@ from cocreate.accounts.models import ORGANISATION_KIND_LABELS, OrganisationKind
 from cocreate.accounts.permissions import admin_only, principal_of, require_organisation_admin, signed_in
 from cocreate.accounts.services import AccountsForm, AsSent
 from cocreate.errors import Invalid
-from cocreate.forms import Flag
+from cocreate.forms import Flag, as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
@@ -34,7 +34,7 @@ def _kind_options(include_all: str | None = None) -> list[tuple[str, str]]:
 
 
 def _shown(form: dict[str, Any], limits: dict[str, int]) -> dict[str, str]:
-    return {name: value[:limit] for name, limit in limits.items() if isinstance(value := form.get(name, ""), str)}
+    return {name: as_text(form.get(name))[:limit] for name, limit in limits.items()}
 
 
 def _query_url(path: str, **params: Any) -> str:

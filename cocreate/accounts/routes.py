@@ -14,7 +14,7 @@ from cocreate.accounts.models import ConsentDocument
 from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.accounts.services import AccountsForm, AsSent
 from cocreate.errors import Invalid
-from cocreate.forms import Flag
+from cocreate.forms import Flag, as_text
 from cocreate.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, get_locale, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
@@ -36,7 +36,7 @@ def register_form(request: Request, db_session: DbSession) -> Template:
 
 def _register_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                     **_kwargs: Any) -> Template:
-    shown = {"email": form.get("email", "")[:400], "display_name": form.get("display_name", "")[:200]}
+    shown = {"email": as_text(form.get("email"))[:400], "display_name": as_text(form.get("display_name"))[:200]}
     return _register_page(request, db_session, shown, failed.errors)
 
 
@@ -68,9 +68,9 @@ def _chosen_language(value: str) -> str:
 
 
 def _sign_in_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
-    context = {"form": {"email": form.get("email", "")[:400]}, "errors": failed.errors,
-               "next": _safe_next(form.get("next", "")[:500] or "/"),
-               "page_lang": _chosen_language(form.get("lang", "")[:10])}
+    context = {"form": {"email": as_text(form.get("email"))[:400]}, "errors": failed.errors,
+               "next": _safe_next(as_text(form.get("next"))[:500] or "/"),
+               "page_lang": _chosen_language(as_text(form.get("lang"))[:10])}
     return render(request, "accounts/sign_in.html", context)
 
 
@@ -104,7 +104,7 @@ def forgot_form(request: Request) -> Template:
 
 
 def _forgot_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
-    shown = {"email": services.normalize_email(form.get("email", "")[:400])}
+    shown = {"email": services.normalize_email(as_text(form.get("email"))[:400])}
     return render(request, "accounts/forgot.html", {"form": shown, "errors": failed.errors, "sent": False})
 
 
@@ -163,7 +163,7 @@ def consent_form(request: Request, db_session: DbSession, next: FromQuery[str] =
 
 def _consent_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                    **_kwargs: Any) -> Template | Redirect:
-    return _consent_page(request, db_session, _safe_next(form.get("next", "")[:500] or "/"), failed.errors)
+    return _consent_page(request, db_session, _safe_next(as_text(form.get("next"))[:500] or "/"), failed.errors)
 
 
 @post("/consent", name="consent-submit", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)

@@ -19,7 +19,7 @@ from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.accounts.services import AccountsForm, AsSent
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
-from cocreate.forms import RowIds
+from cocreate.forms import RowIds, as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
@@ -40,7 +40,7 @@ STATUS_LABELS = {
 
 def _shown(form: dict[str, Any], limits: dict[str, int]) -> dict[str, str]:
     """What was typed in these fields, to show again (cut to the lengths the fields were read at)."""
-    return {name: value[:limit] for name, limit in limits.items() if isinstance(value := form.get(name, ""), str)}
+    return {name: as_text(form.get(name))[:limit] for name, limit in limits.items()}
 
 
 def _no_store(response: Response[Any]) -> Response[Any]:
