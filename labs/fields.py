@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
@@ -173,7 +173,6 @@ class FieldForm(FormModel):
     ``hours=[(weekday, opens_minute, closes_minute), …]`` instead when building one in code.
     """
 
-    model_config = ConfigDict(validate_default=True)
 
     name: Annotated[str, Line(NAME_MAX, required=REQUIRED)] = ""
     kind: Annotated[FieldKind, Choice(FieldKind, lazy_gettext("Choose the kind of field."))] = ""  # type: ignore[assignment]
@@ -259,7 +258,6 @@ WHEN = lazy_gettext("Enter a date and time, for example 2026-12-01 10:00.")
 class BlackoutForm(FormModel):
     """A time the field is closed (the ward's time, as ``datetime-local`` sends it; stored in UTC)."""
 
-    model_config = ConfigDict(validate_default=True)
 
     starts_at: Annotated[datetime, LocalDateTime(lazy_gettext("Enter when the blackout starts."), WHEN)] = ""  # type: ignore[assignment]
     ends_at: Annotated[datetime, LocalDateTime(lazy_gettext("Enter when the blackout ends."), WHEN)] = ""  # type: ignore[assignment]
@@ -277,14 +275,12 @@ class BlackoutForm(FormModel):
 class PhotoForm(FormModel):
     """A photo of the field with its description (read out to people who cannot see it)."""
 
-    model_config = ConfigDict(validate_default=True)
 
     alt_text: Annotated[str, Line(ALT_MAX, required=DESCRIBE_PHOTO)] = ""
     file: Annotated[Any, Upload(lazy_gettext("Choose a file to upload."))] = None
 
 
 class CoordinatorForm(FormModel):
-    model_config = ConfigDict(validate_default=True)
 
     email: Annotated[str, Line(EMAIL_MAX, required=lazy_gettext("Enter the e-mail address of a coordinator."))] = ""
 

@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict
 from pydantic_core import core_schema
 from sqlmodel import Session, col, select
 
@@ -197,7 +196,6 @@ class CallForm(FormModel):
     """What the editors' form sends (dates ``YYYY-MM-DD``, apply-by as a Tokyo date and time), in
     :data:`CALL_FIELDS` order so that the errors are listed in page order."""
 
-    model_config = ConfigDict(validate_default=True)  # a field left out of the post is checked as empty
 
     title: Annotated[str, Line(TITLE_MAX, required=lazy_gettext("Enter the title of the call."))] = ""
     eligibility: Annotated[str, Text(LONG_MAX, required=lazy_gettext("Describe who can join."))] = ""
@@ -342,7 +340,6 @@ class ApplyForm(FormModel):
     """What the apply form sends: the applicant's data and their agreement to the consent text of the
     version shown on the form."""
 
-    model_config = ConfigDict(validate_default=True)  # a field left out of the post is checked as empty
 
     full_name: Annotated[str, Line(NAME_MAX, required=lazy_gettext("Enter your name."))] = ""
     contact: Annotated[str, Contact(CONTACT_MAX, required=lazy_gettext(

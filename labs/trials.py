@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Self
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from cocreate import audit
@@ -93,7 +93,6 @@ class KpiRow(FormModel):
     """One KPI of a trial (``kpis-N-indicator`` …): what is measured, its unit, the value before and the aim.
     Not the shape of a proposal's KPI rows: a trial's target may be left open."""
 
-    model_config = ConfigDict(validate_default=True)
 
     indicator: Annotated[str, Line(KPI_LIMITS["indicator"], required=REQUIRED)] = ""
     unit: Annotated[str, Line(KPI_LIMITS["unit"])] = ""
@@ -104,7 +103,6 @@ class KpiRow(FormModel):
 class TrialForm(FormModel):
     """What every editor of a trial sends (the coordinators' form adds who runs it)."""
 
-    model_config = ConfigDict(validate_default=True)
 
     title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
     summary: Annotated[str, Text(SUMMARY_MAX)] = ""
@@ -199,7 +197,6 @@ class PhotoSlot:
 class UpdateForm(FormModel):
     """A dated progress update with up to :data:`MAX_PHOTOS` photos, each with its description."""
 
-    model_config = ConfigDict(validate_default=True)
 
     posted_on: Annotated[date, Date(lazy_gettext("Enter the date of the update."), A_DATE)] = ""  # type: ignore[assignment]
     title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
@@ -253,7 +250,6 @@ class ResultsForm(FormModel):
     The KPI results are keyed by the KPI's id; which of them belong to the trial, and their texts, are
     checked by :func:`save_results` (results of another trial's KPIs are ignored)."""
 
-    model_config = ConfigDict(validate_default=True)
 
     action: Annotated[str, Line(20)] = ""
     results: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""

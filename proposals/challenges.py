@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
@@ -111,7 +111,6 @@ class BudgetCap(WholeNumber):
 class CriterionRow(FormModel):
     """One evaluation criterion (``criteria-0-name``, ``criteria-0-weight``, ``criteria-0-description``)."""
 
-    model_config = ConfigDict(validate_default=True)
 
     name: Annotated[str, Line(200, required=REQUIRED)] = ""
     weight: Annotated[int | None, WholeNumber(WEIGHT, maximum=100, allow="%", required=WEIGHT)] = None
@@ -131,7 +130,6 @@ class ChallengeForm(FormModel):
     The schedule is one field per schedulable phase (``phase_accepting`` …, entered in the ward's time);
     in code, ``schedule={Phase.ACCEPTING: when, …}`` fills them."""
 
-    model_config = ConfigDict(validate_default=True)  # a field left out is checked like an empty one
 
     title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
     summary: Annotated[str, Text(SUMMARY_MAX)] = ""

@@ -15,7 +15,7 @@ from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator
 from sqlmodel import Session
 
 from cocreate.accounts.models import Department, Role
@@ -51,7 +51,6 @@ class NewChallengeForm(ChallengeForm):
 class PhaseForm(FormModel):
     """A move to another phase by hand, with the public reason."""
 
-    model_config = ConfigDict(validate_default=True)
 
     phase: Annotated[Phase | None, Choice(Phase, lazy_gettext("Choose a phase."))] = None
     reason: Annotated[str, Text(lifecycle.MAX_REASON, required=lazy_gettext(
@@ -67,7 +66,6 @@ def _upload(value: Any) -> UploadFile | None:
 class AttachmentForm(FormModel):
     """A file to attach; the service checks the rest (a title for images, the file's type and size)."""
 
-    model_config = ConfigDict(validate_default=True)
 
     kind: Annotated[AttachmentKind | None, Choice(AttachmentKind,
                                                   lazy_gettext("Choose what kind of file this is."))] = None

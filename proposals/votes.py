@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
@@ -397,7 +396,6 @@ def section_after(actor: Principal, ballot: Ballot, *, back: str | None = None) 
 class VotingForm(FormModel):
     """The voting settings form: the votes each resident may give, and whether only verified residents vote."""
 
-    model_config = ConfigDict(validate_default=True)  # a limit left out is refused as empty
 
     vote_limit: Annotated[int | None, WholeNumber(
         lazy_gettext("Enter a whole number from %(min)s to %(max)s.", min=LIMIT_MIN, max=LIMIT_MAX),

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from cocreate import audit, mail
@@ -33,11 +34,21 @@ from cocreate.accounts.models import (
     UserToken,
 )
 from cocreate.accounts.permissions import Principal, require_role
-from cocreate.accounts.services import CONTROL_CHARS
+from cocreate.accounts.services import (
+    AGREE_TO_PRIVACY,
+    AGREE_TO_TERMS,
+    DisplayName,
+    Email,
+    FormModel,
+    Password,
+    Ticked,
+)
 from cocreate.audit.models import AuditEntry
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
-from cocreate.i18n import N_, using_locale
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Choice, Choices, FieldType, Line, RowId, Text, as_text, refuse
+from cocreate.i18n import N_, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
@@ -51,10 +62,7 @@ EN_NAME_MAX = 150
 REASON_MAX = 500
 SEARCH_MAX = 200
 CLI_ACTOR = "cli"
-
-
-class NotFound(LookupError):
-    """The user, department or role assignment does not exist (HTTP 404 at a route)."""
+CHOOSE_DEPARTMENT = lazy_gettext("Choose the department this staff member works in.")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -72,40 +80,17 @@ def _record(session: Session, actor: User | None, action: str, target_type: str,
                  action=action, target_type=target_type, target_id=str(target_id), details=details)
 
 
-def _clean(value: object, limit: int) -> str:
-    """Stripped text, cut well past any limit we check (so a huge input cannot cost much)."""
-    return str(value or "").strip()[: limit * 4]
-
-
-def _check_name(value: str, limit: int, missing: str) -> str | None:
-    if not value:
-        return missing
-    if len(value) > limit:
-        return _("Use at most %(max)s characters.", max=limit)
-    if CONTROL_CHARS.search(value):
-        return _("This contains characters that cannot be used.")
-    return None
-
-
-def _parse_id(value: object) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def _get_user(session: Session, user_id: int, *, lock: bool = False) -> User:
     user = session.get(User, user_id, with_for_update=lock)
     if user is None:
-        raise NotFound(user_id)
+        raise NotFound()
     return user
 
 
 def _get_department(session: Session, department_id: int) -> Department:
     department = session.get(Department, department_id)
     if department is None:
-        raise NotFound(department_id)
+        raise NotFound()
     return department
 
 
@@ -118,20 +103,28 @@ def departments(session: Session) -> list[Department]:
 # --- departments ---------------------------------------------------------------------------------
 
 
-@dataclass
-class DepartmentForm:
-    code: str = ""
-    division_ja: str = ""
-    section_ja: str = ""
-    division_en: str = ""
-    section_en: str = ""
+@dataclass(frozen=True)
+class DepartmentCode(FieldType):
+    """A department's code: lowercase letters, digits and hyphens, as in addresses and exports."""
 
-    def cleaned(self) -> DepartmentForm:
-        return DepartmentForm(
-            code=_clean(self.code, CODE_MAX), division_ja=_clean(self.division_ja, JA_NAME_MAX),
-            section_ja=_clean(self.section_ja, JA_NAME_MAX), division_en=_clean(self.division_en, EN_NAME_MAX),
-            section_en=_clean(self.section_en, EN_NAME_MAX),
-        )
+    def parse(self, value: Any) -> str:
+        code = as_text(value).strip()
+        if not code:
+            raise refuse(_("Enter a code for the department."))
+        if len(code) > CODE_MAX or not CODE_RE.match(code):
+            raise refuse(_("Use up to %(max)s lowercase letters (a-z), digits and hyphens for the code, "
+                            "starting and ending with a letter or digit.", max=CODE_MAX))
+        return code
+
+
+class DepartmentForm(FormModel):
+    """A department's code and names (部 and 課, in Japanese and English)."""
+
+    code: Annotated[str, DepartmentCode()] = ""
+    division_ja: Annotated[str, Line(JA_NAME_MAX, lazy_gettext("Enter the division (部) in Japanese."))] = ""
+    section_ja: Annotated[str, Line(JA_NAME_MAX, lazy_gettext("Enter the section (課) in Japanese."))] = ""
+    division_en: Annotated[str, Line(EN_NAME_MAX, lazy_gettext("Enter the division in English."))] = ""
+    section_en: Annotated[str, Line(EN_NAME_MAX, lazy_gettext("Enter the section in English."))] = ""
 
 
 @dataclass(frozen=True)
@@ -161,29 +154,15 @@ def get_department(session: Session, actor: Principal, department_id: int) -> De
 
 
 def _validate_department(session: Session, form: DepartmentForm, current_id: int | None) -> None:
+    """What the typed form cannot know: the code and the pair of names are not another department's."""
     errors: dict[str, str] = {}
-    if not form.code:
-        errors["code"] = _("Enter a code for the department.")
-    elif len(form.code) > CODE_MAX or not CODE_RE.match(form.code):
-        errors["code"] = _("Use up to %(max)s lowercase letters (a-z), digits and hyphens for the code, "
-                           "starting and ending with a letter or digit.", max=CODE_MAX)
-    for name, limit, missing in (
-        ("division_ja", JA_NAME_MAX, _("Enter the division (部) in Japanese.")),
-        ("section_ja", JA_NAME_MAX, _("Enter the section (課) in Japanese.")),
-        ("division_en", EN_NAME_MAX, _("Enter the division in English.")),
-        ("section_en", EN_NAME_MAX, _("Enter the section in English.")),
-    ):
-        if message := _check_name(getattr(form, name), limit, missing):
-            errors[name] = message
-    if "code" not in errors:
-        taken = session.exec(select(Department.id).where(Department.code == form.code)).first()
-        if taken is not None and taken != current_id:
-            errors["code"] = _("The code %(code)s is already used by another department.", code=form.code)
-    if "division_ja" not in errors and "section_ja" not in errors:
-        twin = session.exec(select(Department.id).where(Department.division_ja == form.division_ja,
-                                                        Department.section_ja == form.section_ja)).first()
-        if twin is not None and twin != current_id:
-            errors["section_ja"] = _("A department with this division and section already exists.")
+    taken = session.exec(select(Department.id).where(Department.code == form.code)).first()
+    if taken is not None and taken != current_id:
+        errors["code"] = _("The code %(code)s is already used by another department.", code=form.code)
+    twin = session.exec(select(Department.id).where(Department.division_ja == form.division_ja,
+                                                    Department.section_ja == form.section_ja)).first()
+    if twin is not None and twin != current_id:
+        errors["section_ja"] = _("A department with this division and section already exists.")
     if errors:
         raise Invalid(errors)
 
@@ -192,10 +171,10 @@ def _code_taken(form: DepartmentForm) -> Invalid:
     return Invalid({"code": _("The code %(code)s is already used by another department.", code=form.code)})
 
 
+@transactional
 def create_department(session: Session, actor: Principal, form: DepartmentForm) -> Department:
     """A new department (部署); the code must be unique."""
     admin = require_admin(actor)
-    form = form.cleaned()
     _validate_department(session, form, None)
     department = Department(code=form.code, division_ja=form.division_ja, section_ja=form.section_ja,
                             division_en=form.division_en, section_en=form.section_en)
@@ -203,23 +182,20 @@ def create_department(session: Session, actor: Principal, form: DepartmentForm) 
     try:
         session.flush()
     except sa.exc.IntegrityError:  # the same code created concurrently
-        session.rollback()
         raise _code_taken(form) from None
-    _record(session, admin, "department.created", "department", department.id, vars(form).copy())
-    session.commit()
+    _record(session, admin, "department.created", "department", department.id, form.model_dump())
     return department
 
 
+@transactional
 def update_department(session: Session, actor: Principal, department_id: int, form: DepartmentForm) -> Department:
-    """Change a department's code or names; the audit entry lists what changed."""
+    """Change a department's code or names; the audit entry lists what changed (nothing: no entry)."""
     admin = require_admin(actor)
     department = _get_department(session, department_id)
-    form = form.cleaned()
     _validate_department(session, form, department.id)
-    changes = {name: [getattr(department, name), value] for name, value in vars(form).items()
+    changes = {name: [getattr(department, name), value] for name, value in form.model_dump().items()
                if getattr(department, name) != value}
     if not changes:
-        session.rollback()
         return department
     for name, (_old, new) in changes.items():
         setattr(department, name, new)
@@ -227,13 +203,12 @@ def update_department(session: Session, actor: Principal, department_id: int, fo
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        session.rollback()
         raise _code_taken(form) from None
     _record(session, admin, "department.updated", "department", department.id, {"changes": changes})
-    session.commit()
     return department
 
 
+@transactional
 def delete_department(session: Session, actor: Principal, department_id: int) -> None:
     """Delete a department nobody refers to; otherwise :class:`Invalid` says why."""
     admin = require_admin(actor)
@@ -241,7 +216,6 @@ def delete_department(session: Session, actor: Principal, department_id: int) ->
     staff = session.exec(select(sa.func.count()).select_from(RoleAssignment)
                          .where(RoleAssignment.department_id == department.id)).one()
     if staff:
-        session.rollback()
         raise Invalid({"delete": _(
             "This department cannot be deleted: %(count)s staff role(s) belong to it. "
             "Revoke them or move the staff to another department first.", count=staff)})
@@ -251,10 +225,8 @@ def delete_department(session: Session, actor: Principal, department_id: int) ->
     try:
         session.flush()
     except sa.exc.IntegrityError:  # challenges or other records still point at it
-        session.rollback()
         raise Invalid({"delete": _(
             "This department cannot be deleted: challenges or other records belong to it.")}) from None
-    session.commit()
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -405,37 +377,32 @@ def _duplicate_role(role: Role, department: Department | None) -> Invalid:
     return Invalid({"role": _("This user already holds the role %(role)s.", role=str(ROLE_LABELS[role]))})
 
 
-def grant_role(session: Session, actor: Principal, user_id: int, role_value: object,
-               department_value: object = None) -> RoleAssignment:
+class GrantForm(FormModel):
+    """A role to give, and for ward staff their department."""
+
+    role: Annotated[Role, Choice(Role, lazy_gettext("Choose a role."))] = None  # type: ignore[assignment]
+    department_id: Annotated[int | None, RowId(CHOOSE_DEPARTMENT)] = None
+
+
+@transactional
+def grant_role(session: Session, actor: Principal, user_id: int, form: GrantForm) -> RoleAssignment:
     """Give a user a role; ward staff need a department, other roles have none."""
     admin = require_admin(actor)
-    role = _parse_role(role_value)
+    role = form.role
     department: Department | None = None
-    errors: dict[str, str] = {}
-    if role is None:
-        errors["role"] = _("Choose a role.")
-    elif role is Role.STAFF:
-        department_id = _parse_id(department_value)
-        department = session.get(Department, department_id) if department_id else None
+    if role is Role.STAFF:
+        department = session.get(Department, form.department_id) if form.department_id else None
         if department is None:
-            errors["department_id"] = _("Choose the department this staff member works in.")
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    assert role is not None
+            raise Invalid({"department_id": _("Choose the department this staff member works in.")})
     user = _get_user(session, user_id, lock=True)  # serialises grants to one user
     if user.deleted_at is not None:
-        session.rollback()
         raise Invalid({"role": _("This account has been deleted.")})
     try:
         assignment = _grant(session, admin, user, role, department)
     except sa.exc.IntegrityError:  # the same staff role granted concurrently
-        session.rollback()
         raise _duplicate_role(role, department) from None
     if assignment is None:
-        session.rollback()
         raise _duplicate_role(role, department)
-    session.commit()
     return assignment
 
 
@@ -450,79 +417,74 @@ def _active_admin_count(session: Session) -> int:
     return len(set(rows))
 
 
+@transactional
 def revoke_role(session: Session, actor: Principal, user_id: int, assignment_id: int) -> None:
     """Take a role away; the last active administrator keeps theirs."""
     admin = require_admin(actor)
     assignment = session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user_id:
-        raise NotFound(assignment_id)
+        raise NotFound()
     role = Role(assignment.role)
     if role is Role.ADMIN:
         target = _get_user(session, user_id)
         remaining = _active_admin_count(session) - (1 if target.is_active else 0)
         if remaining < 1:
-            session.rollback()
             raise Invalid({"roles": _(
                 "You cannot revoke this administrator role: it is the last one, and the ward would be left "
                 "without an administrator. Make someone else an administrator first.")})
     department = session.get(Department, assignment.department_id) if assignment.department_id else None
     _record(session, admin, "role.revoked", "user", user_id, _role_details(role, department))
     session.delete(assignment)
-    session.commit()
 
 
-def block_user(session: Session, actor: Principal, user_id: int, reason: str) -> User:
+class BlockForm(FormModel):
+    reason: Annotated[str, Text(REASON_MAX, required=lazy_gettext("Enter the reason for blocking this account."))] = ""
+
+
+@transactional
+def block_user(session: Session, actor: Principal, user_id: int, form: BlockForm) -> User:
     """Block an account with a reason; every session of it ends at once."""
     admin = require_admin(actor)
-    reason = _clean(reason, REASON_MAX)
     user = _get_user(session, user_id, lock=True)
-    errors: dict[str, str] = {}
     if user.id == admin.id:
-        errors["reason"] = _("You cannot block your own account.")
-    elif user.deleted_at is not None:
-        errors["reason"] = _("This account has been deleted.")
-    elif user.blocked_at is not None:
-        errors["reason"] = _("This account is already blocked.")
-    elif not reason:
-        errors["reason"] = _("Enter the reason for blocking this account.")
-    elif len(reason) > REASON_MAX:
-        errors["reason"] = _("Use at most %(max)s characters.", max=REASON_MAX)
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+        raise Invalid({"reason": _("You cannot block your own account.")})
+    if user.deleted_at is not None:
+        raise Invalid({"reason": _("This account has been deleted.")})
+    if user.blocked_at is not None:
+        raise Invalid({"reason": _("This account is already blocked.")})
     user.blocked_at = utcnow()
-    user.blocked_reason = reason
+    user.blocked_reason = form.reason
     user.session_epoch += 1  # auth.py drops every session holding the old epoch
     session.add(user)
-    _record(session, admin, "user.blocked", "user", user.id, {"reason": reason})
-    session.commit()
+    _record(session, admin, "user.blocked", "user", user.id, {"reason": form.reason})
     return user
 
 
+@transactional
 def unblock_user(session: Session, actor: Principal, user_id: int) -> User:
     admin = require_admin(actor)
     user = _get_user(session, user_id, lock=True)
     if user.blocked_at is None:
-        session.rollback()
         raise Invalid({"reason": _("This account is not blocked.")})
     previous = user.blocked_reason or ""
     user.blocked_at = None
     user.blocked_reason = None
     session.add(user)
     _record(session, admin, "user.unblocked", "user", user.id, {"previous_reason": previous})
-    session.commit()
     return user
 
 
 # --- staff invitations ---------------------------------------------------------------------------
 
 
-@dataclass
-class StaffInvitation:
-    email: str = ""
-    display_name: str = ""
-    department_id: object = None
-    extra_roles: list[str] = field(default_factory=list)
+class StaffInvitationForm(FormModel):
+    """Who to invite as ward staff, their department and the roles they get besides staff."""
+
+    email: Annotated[str, Email()] = ""
+    display_name: Annotated[str, DisplayName()] = ""
+    department_id: Annotated[int | None, RowId(CHOOSE_DEPARTMENT, required=True)] = None
+    extra_roles: Annotated[list[Role], Choices(Role, lazy_gettext("Choose only from the roles listed."))] = Field(
+        default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -559,7 +521,8 @@ def _send_invitation(session: Session, settings: Settings, admin: User, user: Us
                days=STAFF_INVITATION_TTL.days)
 
 
-def invite_staff(session: Session, settings: Settings, actor: Principal, form: StaffInvitation) -> InvitationResult:
+@transactional
+def invite_staff(session: Session, settings: Settings, actor: Principal, form: StaffInvitationForm) -> InvitationResult:
     """Make someone ward staff of a department (and optionally more).
 
     A new address gets an account without a password and an invitation link (7 days, single use)
@@ -567,42 +530,29 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
     saying so; an account still waiting for its first password gets a fresh invitation link.
     """
     admin = require_admin(actor)
-    email = services.normalize_email(form.email)[:400]
-    display_name = _clean(form.display_name, 50)
+    email = form.email
     errors: dict[str, str] = {}
-    if message := services.check_email(email):
-        errors["email"] = message
-    if message := services.check_display_name(display_name):
-        errors["display_name"] = message
-    department_id = _parse_id(form.department_id)
-    department = session.get(Department, department_id) if department_id else None
+    department = session.get(Department, form.department_id)
     if department is None:
         errors["department_id"] = _("Choose the department this staff member works in.")
-    extra: list[Role] = []
-    for value in form.extra_roles:
-        role = _parse_role(value)
-        if role is None or role not in EXTRA_ROLES:
-            errors["extra_roles"] = _("Choose only from the roles listed.")
-        elif role not in extra:
-            extra.append(role)
+    extra = form.extra_roles
+    if any(role not in EXTRA_ROLES for role in extra):
+        errors["extra_roles"] = _("Choose only from the roles listed.")
     if errors:
-        session.rollback()
         raise Invalid(errors)
 
     user = session.exec(select(User).where(User.email == email).with_for_update()).first()
     created = user is None
     if user is None:
-        user = User(email=email, display_name=display_name, password_hash=None,
+        user = User(email=email, display_name=form.display_name, password_hash=None,
                     locale=settings.default_locale, email_confirmed_at=None)
         session.add(user)
         try:
             session.flush()
         except sa.exc.IntegrityError:  # the same address registered at this very moment
-            session.rollback()
             raise Invalid({"email": _("An account for this address was just created. "
-                                               "Send the invitation again.")}) from None
+                                      "Send the invitation again.")}) from None
     elif not user.is_active:
-        session.rollback()
         raise Invalid({"email": _("The account for this address is blocked. Unblock it first.")})
 
     roles = [Role.STAFF, *extra]
@@ -611,7 +561,6 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
                          via="staff_invitation") is not None]
     pending = is_pending_invitation(user)
     if not granted and not pending:
-        session.rollback()
         raise Invalid({"department_id": _("This person already holds these roles.")})
     assert department is not None
     _record(session, admin, "staff.invited", "user", user.id,
@@ -623,28 +572,28 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
         _send_mail(session, settings, user, "staff_roles_granted", N_("You have new roles on cocreate"),
                    link=f"{settings.base_url}/account/sign-in", inviter=admin.display_name, department=department,
                    roles=[ROLE_LABELS[role] for role in granted])
-    session.commit()
     return InvitationResult(user=user, created=created, invitation_sent=pending, granted=granted)
 
 
+@transactional
 def resend_invitation(session: Session, settings: Settings, actor: Principal, user_id: int) -> User:
     """A new invitation link for an account that has not chosen its password yet (the old link stops working)."""
     admin = require_admin(actor)
     user = _get_user(session, user_id, lock=True)
     if not is_pending_invitation(user) or not user.is_active:
-        session.rollback()
         raise Invalid({"invitation": _(
             "This account does not wait for an invitation: its owner has already set a password.")})
     held = _roles_of(session, [user_id])[user_id]
     department = next((h.department for h in held if h.role is Role.STAFF and h.department), None)
     _send_invitation(session, settings, admin, user, department, [h.role for h in held])
     _record(session, admin, "staff.invitation_resent", "user", user.id, {"email": user.email})
-    session.commit()
     return user
 
 
+@transactional
 def invitation_user(session: Session, token: str) -> User | None:
-    """The account a still-valid invitation link belongs to, without using the link up."""
+    """The account a still-valid invitation link belongs to, without using the link up (its reads end
+    with it: the page is rendered outside any transaction)."""
     if not token or len(token) > 200:
         return None
     row = session.exec(select(UserToken).where(
@@ -657,38 +606,36 @@ def invitation_user(session: Session, token: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def accept_invitation(session: Session, token: str, password: str, accept_terms: bool,
-                      accept_privacy: bool) -> User:
+class InvitationAcceptForm(FormModel):
+    """The invited person's new password and their agreement to the terms and the privacy policy."""
+
+    password: Annotated[str, Password()] = ""
+    accept_terms: Annotated[bool, Ticked(AGREE_TO_TERMS)] = False
+    accept_privacy: Annotated[bool, Ticked(AGREE_TO_PRIVACY)] = False
+
+
+def accept_invitation(session: Session, token: str, form: InvitationAcceptForm) -> User:
     """Set the invited person's password with their link; their e-mail address is confirmed by it."""
-    # Hashed before the first query: no write lock is held while argon2 works.
-    password_hash = passwords.hash_password(password) if password and len(password) <= passwords.MAX_LENGTH else ""
-    row = services.redeem_token(session, token, TokenPurpose.STAFF_INVITATION)
-    user = session.get(User, row.user_id) if row else None
-    if user is None or not user.is_active:
-        session.rollback()
-        raise Invalid({"token": _("This link has expired or was already used. Ask for a new one.")})
-    errors: dict[str, str] = {}
-    if message := services.check_password(password or "", user.email or ""):
-        errors["password"] = message
-    if not accept_terms:
-        errors["accept_terms"] = _("Agree to the terms of use to register.")
-    if not accept_privacy:
-        errors["accept_privacy"] = _("Agree to the privacy policy to register.")
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    had_password = user.password_hash is not None
-    user.password_hash = password_hash
-    if had_password:
-        user.session_epoch += 1  # like a reset: sessions from before the link stop working
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()  # the link proves the address
-    user.last_sign_in_at = utcnow()
-    session.add(user)
-    consents.record(session, user, consents.current_versions(session))
-    _record(session, user, "staff.invitation_accepted", "user", user.id, {})
-    session.commit()
-    return user
+    # Hashed before the unit of work (and its first query): no write lock is held while argon2 works.
+    password_hash = passwords.hash_password(form.password)
+    with unit_of_work(session):
+        row = services.redeem_token(session, token, TokenPurpose.STAFF_INVITATION)
+        user = session.get(User, row.user_id) if row else None
+        if user is None or not user.is_active:
+            raise Invalid({"token": _("This link has expired or was already used. Ask for a new one.")})
+        if message := services.check_password(form.password, user.email or ""):
+            raise Invalid({"password": message})
+        had_password = user.password_hash is not None
+        user.password_hash = password_hash
+        if had_password:
+            user.session_epoch += 1  # like a reset: sessions from before the link stop working
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()  # the link proves the address
+        user.last_sign_in_at = utcnow()
+        session.add(user)
+        consents.record(session, user, consents.current_versions(session))
+        _record(session, user, "staff.invitation_accepted", "user", user.id, {})
+        return user
 
 
 # --- audit log -----------------------------------------------------------------------------------
@@ -746,35 +693,39 @@ class CliAdminResult:
     granted: bool
 
 
+class AdminForm(FormModel):
+    """The first administrator's account (from the CLI)."""
+
+    email: Annotated[str, Email()] = ""
+    display_name: Annotated[str, DisplayName()] = ""
+    password: Annotated[str, Password()] = ""
+
+
 def create_admin(session: Session, email: str, display_name: str, password: str) -> CliAdminResult:
     """Create (or promote) a confirmed administrator with this password; audited as the actor "cli".
 
     An existing account keeps its display name but gets the new password (so this also recovers an
     administrator who lost theirs) and every session of it ends.
     """
-    email = services.normalize_email(email)
-    display_name = (display_name or "").strip()
-    errors: dict[str, str] = {}
-    if message := services.check_email(email):
-        errors["email"] = message
-    if message := services.check_display_name(display_name):
-        errors["display_name"] = message
-    if message := services.check_password(password or "", email):
-        errors["password"] = message
-    if errors:
-        raise Invalid(errors)
-    password_hash = passwords.hash_password(password)  # before the first query: no lock held meanwhile
-    user = session.exec(select(User).where(User.email == email).with_for_update()).first()
+    form = AdminForm(email=email, display_name=display_name, password=password or "")
+    if message := services.check_password(form.password, form.email):
+        raise Invalid({"password": message})
+    password_hash = passwords.hash_password(form.password)  # before the unit of work: no lock held meanwhile
+    with unit_of_work(session):
+        return _create_admin(session, form, password_hash)
+
+
+def _create_admin(session: Session, form: AdminForm, password_hash: str) -> CliAdminResult:
+    user = session.exec(select(User).where(User.email == form.email).with_for_update()).first()
     created = user is None
     if user is None:
-        user = User(email=email, display_name=display_name, password_hash=password_hash,
+        user = User(email=form.email, display_name=form.display_name, password_hash=password_hash,
                     email_confirmed_at=utcnow())
         session.add(user)
         session.flush()
-        _record(session, None, "user.created", "user", user.id, {"email": email, "via": CLI_ACTOR})
+        _record(session, None, "user.created", "user", user.id, {"email": form.email, "via": CLI_ACTOR})
     else:
         if not user.is_active:
-            session.rollback()
             raise Invalid({"email": _("The account for this address is blocked. Unblock it first.")})
         user.password_hash = password_hash
         user.session_epoch += 1
@@ -783,5 +734,4 @@ def create_admin(session: Session, email: str, display_name: str, password: str)
         session.add(user)
         _record(session, None, "user.password_set", "user", user.id, {"via": CLI_ACTOR})
     granted = _grant(session, None, user, Role.ADMIN, None, via=CLI_ACTOR) is not None
-    session.commit()
     return CliAdminResult(user=user, created=created, granted=granted)

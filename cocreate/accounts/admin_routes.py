@@ -9,33 +9,23 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts import admin, auth
 from cocreate.accounts.models import ROLE_LABELS, Role
 from cocreate.accounts.permissions import admin_only, principal_of
 from cocreate.errors import Invalid
+from cocreate.forms import as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
-from cocreate.web.forms import texts as _texts
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
 DEPARTMENT_FIELDS = ("code", "division_ja", "section_ja", "division_en", "section_en")
 LIST_HELPERS = {"role_labels": ROLE_LABELS, "status_of": admin.user_status}
-
-
-
-
-def _not_found(call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except admin.NotFound:
-        raise NotFoundException() from None
 
 
 # --- dashboard -----------------------------------------------------------------------------------
@@ -50,15 +40,19 @@ def dashboard(request: Request, db_session: DbSession) -> Template:
 # --- departments ---------------------------------------------------------------------------------
 
 
-def _department_form(data: dict[str, Any]) -> admin.DepartmentForm:
-    return admin.DepartmentForm(**{name: _text(data, name, 1000) for name in DEPARTMENT_FIELDS})
-
-
-def _department_page(request: Request, department: Any, form: dict[str, str], errors: dict[str, str],
-                     status_code: int = 200) -> Template:
+def _department_page(request: Request, department: Any, form: dict[str, Any], errors: dict[str, str]) -> Template:
     return render(request, "admin/department_form.html",
-                  {"department": department, "form": form, "errors": errors, "section": "departments"},
-                  status_code=status_code)
+                  {"department": department, "form": form, "errors": errors, "section": "departments"})
+
+
+def _department_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                      department_id: int | None = None, **_kwargs: Any) -> Template:
+    """The department form again, with what was typed (or, after a refused deletion, the saved values)."""
+    current = admin.get_department(db_session, principal_of(request), department_id) if department_id else None
+    if current is not None and "delete" in failed.errors:
+        form = {name: getattr(current, name) for name in DEPARTMENT_FIELDS}
+    return _department_page(request, current, {name: as_text(form.get(name))[:1000] for name in DEPARTMENT_FIELDS},
+                            failed.errors)
 
 
 @get("/departments", name="admin-departments", sync_to_thread=True)
@@ -74,46 +68,34 @@ def department_new(request: Request) -> Template:
 
 
 @post("/departments", name="admin-department-create", sync_to_thread=True)
+@again_on_invalid(_department_again)
 def department_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    form = _department_form(data)
-    try:
-        department = admin.create_department(db_session, principal_of(request), form)
-    except Invalid as failed:
-        return _department_page(request, None, vars(form), failed.errors, 400)
+    department = admin.create_department(db_session, principal_of(request), admin.DepartmentForm.parse(data))
     return after_post(request, "/admin/departments",
                       message=_("Department %(name)s was created.", name=department.display_name()))
 
 
 @get("/departments/{department_id:int}/edit", name="admin-department-edit", sync_to_thread=True)
 def department_edit(request: Request, db_session: DbSession, department_id: FromPath[int]) -> Template:
-    department = _not_found(admin.get_department, db_session, principal_of(request), department_id)
+    department = admin.get_department(db_session, principal_of(request), department_id)
     form = {name: getattr(department, name) for name in DEPARTMENT_FIELDS}
     return _department_page(request, department, form, {})
 
 
 @post("/departments/{department_id:int}/edit", name="admin-department-update", sync_to_thread=True)
+@again_on_invalid(_department_again)
 def department_update(request: Request, db_session: DbSession, department_id: FromPath[int],
                       data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    form = _department_form(data)
-    try:
-        department = _not_found(admin.update_department, db_session, actor, department_id, form)
-    except Invalid as failed:
-        current = _not_found(admin.get_department, db_session, actor, department_id)
-        return _department_page(request, current, vars(form), failed.errors, 400)
+    department = admin.update_department(db_session, principal_of(request), department_id,
+                                         admin.DepartmentForm.parse(data))
     return after_post(request, "/admin/departments",
                       message=_("Department %(name)s was saved.", name=department.display_name()))
 
 
 @post("/departments/{department_id:int}/delete", name="admin-department-delete", sync_to_thread=True)
+@again_on_invalid(_department_again)
 def department_delete(request: Request, db_session: DbSession, department_id: FromPath[int]) -> Template | Redirect:
-    actor = principal_of(request)
-    try:
-        _not_found(admin.delete_department, db_session, actor, department_id)
-    except Invalid as failed:
-        current = _not_found(admin.get_department, db_session, actor, department_id)
-        form = {name: getattr(current, name) for name in DEPARTMENT_FIELDS}
-        return _department_page(request, current, form, failed.errors, 400)
+    admin.delete_department(db_session, principal_of(request), department_id)
     return after_post(request, "/admin/departments", message=_("The department was deleted."))
 
 
@@ -143,16 +125,26 @@ def user_list(request: Request, db_session: DbSession, q: FromQuery[str] = "", r
     })
 
 
-def _user_page(request: Request, db_session: DbSession, user_id: int, errors: dict[str, str] | None = None,
-               form: dict[str, str] | None = None, status_code: int = 200) -> Template:
-    detail = _not_found(admin.user_detail, db_session, principal_of(request), user_id)
+def _user_page(request: Request, db_session: Session, user_id: int, errors: dict[str, str] | None = None,
+               form: dict[str, Any] | None = None) -> Template:
+    detail = admin.user_detail(db_session, principal_of(request), user_id)
     department_options = [("", _("No department (not ward staff)"))] + [
         (str(d.id), d.display_name()) for d in detail.departments
     ]
     return render(request, "admin/user.html", {
         **LIST_HELPERS, "detail": detail, "errors": errors or {}, "form": form or {}, "role_options": role_options(),
         "department_options": department_options, "section": "users",
-    }, status_code=status_code)
+    })
+
+
+USER_FORM_FIELDS = {"role": 50, "department_id": 50, "reason": 5000}
+
+
+def _user_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, user_id: int,
+                **_kwargs: Any) -> Template:
+    """The user's page with the errors of one of its forms, and what was typed in it."""
+    shown = {name: as_text(form[name])[:limit] for name, limit in USER_FORM_FIELDS.items() if name in form}
+    return _user_page(request, db_session, user_id, failed.errors, shown)
 
 
 @get("/users/{user_id:int}", name="admin-user", sync_to_thread=True)
@@ -161,54 +153,41 @@ def user_page(request: Request, db_session: DbSession, user_id: FromPath[int]) -
 
 
 @post("/users/{user_id:int}/roles", name="admin-user-grant", sync_to_thread=True)
+@again_on_invalid(_user_again)
 def user_grant(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
-    form = {"role": _text(data, "role", 50), "department_id": _text(data, "department_id", 50)}
-    try:
-        assignment = _not_found(admin.grant_role, db_session, principal_of(request), user_id, form["role"],
-                                form["department_id"])
-    except Invalid as failed:
-        return _user_page(request, db_session, user_id, failed.errors, form, 400)
+    assignment = admin.grant_role(db_session, principal_of(request), user_id, admin.GrantForm.parse(data))
     return after_post(request, f"/admin/users/{user_id}",
                       message=_("The role %(role)s was granted.", role=str(ROLE_LABELS[Role(assignment.role)])))
 
 
 @post("/users/{user_id:int}/roles/{assignment_id:int}/revoke", name="admin-user-revoke", sync_to_thread=True)
+@again_on_invalid(_user_again)
 def user_revoke(request: Request, db_session: DbSession, user_id: FromPath[int],
                 assignment_id: FromPath[int]) -> Template | Redirect:
-    try:
-        _not_found(admin.revoke_role, db_session, principal_of(request), user_id, assignment_id)
-    except Invalid as failed:
-        return _user_page(request, db_session, user_id, failed.errors, None, 400)
+    admin.revoke_role(db_session, principal_of(request), user_id, assignment_id)
     return after_post(request, f"/admin/users/{user_id}", message=_("The role was revoked."))
 
 
 @post("/users/{user_id:int}/block", name="admin-user-block", sync_to_thread=True)
+@again_on_invalid(_user_again)
 def user_block(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
-    reason = _text(data, "reason", 5000)
-    try:
-        _not_found(admin.block_user, db_session, principal_of(request), user_id, reason)
-    except Invalid as failed:
-        return _user_page(request, db_session, user_id, failed.errors, {"reason": reason}, 400)
+    admin.block_user(db_session, principal_of(request), user_id, admin.BlockForm.parse(data))
     return after_post(request, f"/admin/users/{user_id}",
                       message=_("The account was blocked and signed out everywhere."))
 
 
 @post("/users/{user_id:int}/unblock", name="admin-user-unblock", sync_to_thread=True)
+@again_on_invalid(_user_again)
 def user_unblock(request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template | Redirect:
-    try:
-        _not_found(admin.unblock_user, db_session, principal_of(request), user_id)
-    except Invalid as failed:
-        return _user_page(request, db_session, user_id, failed.errors, None, 400)
+    admin.unblock_user(db_session, principal_of(request), user_id)
     return after_post(request, f"/admin/users/{user_id}", message=_("The account was unblocked."))
 
 
 @post("/users/{user_id:int}/resend-invitation", name="admin-user-resend-invitation", sync_to_thread=True)
+@again_on_invalid(_user_again)
 def user_resend_invitation(request: Request, db_session: DbSession, settings: AppSettings,
                            user_id: FromPath[int]) -> Template | Redirect:
-    try:
-        user = _not_found(admin.resend_invitation, db_session, settings, principal_of(request), user_id)
-    except Invalid as failed:
-        return _user_page(request, db_session, user_id, failed.errors, None, 400)
+    user = admin.resend_invitation(db_session, settings, principal_of(request), user_id)
     return after_post(request, f"/admin/users/{user_id}",
                       message=_("A new invitation was sent to %(email)s.", email=user.email))
 
@@ -216,15 +195,14 @@ def user_resend_invitation(request: Request, db_session: DbSession, settings: Ap
 # --- staff invitations ---------------------------------------------------------------------------
 
 
-def _invite_page(request: Request, db_session: DbSession, form: dict[str, Any], errors: dict[str, str],
-                 status_code: int = 200) -> Template:
+def _invite_page(request: Request, db_session: Session, form: dict[str, Any], errors: dict[str, str]) -> Template:
     departments = admin.departments(db_session)
     options = [("", _("Choose a department"))] + [(str(d.id), d.display_name()) for d in departments]
     extra = [(role.value, str(ROLE_LABELS[role])) for role in admin.EXTRA_ROLES]
     return render(request, "admin/invite_staff.html", {
         "form": form, "errors": errors, "department_options": options, "extra_role_options": extra,
         "section": "invite",
-    }, status_code=status_code)
+    })
 
 
 @get("/staff/invite", name="admin-staff-invite", sync_to_thread=True)
@@ -233,16 +211,20 @@ def invite_form(request: Request, db_session: DbSession, department: FromQuery[s
     return _invite_page(request, db_session, {"department_id": department[:20], "extra_roles": []}, {})
 
 
+def _invite_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  **_kwargs: Any) -> Template:
+    extra_roles = form.get("extra_roles", [])
+    shown = {"email": as_text(form.get("email"))[:400], "display_name": as_text(form.get("display_name"))[:200],
+             "department_id": as_text(form.get("department_id"))[:50],
+             "extra_roles": [value[:100] for value in (extra_roles if isinstance(extra_roles, list) else [extra_roles])
+                             if value][:100]}
+    return _invite_page(request, db_session, shown, failed.errors)
+
+
 @post("/staff/invite", name="admin-staff-invite-submit", sync_to_thread=True)
+@again_on_invalid(_invite_again)
 def invite_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
-    form = {"email": _text(data, "email", 400), "display_name": _text(data, "display_name", 200),
-            "department_id": _text(data, "department_id", 50), "extra_roles": _texts(data, "extra_roles")}
-    invitation = admin.StaffInvitation(email=form["email"], display_name=form["display_name"],
-                                       department_id=form["department_id"], extra_roles=form["extra_roles"])
-    try:
-        result = admin.invite_staff(db_session, settings, principal_of(request), invitation)
-    except Invalid as failed:
-        return _invite_page(request, db_session, form, failed.errors, 400)
+    result = admin.invite_staff(db_session, settings, principal_of(request), admin.StaffInvitationForm.parse(data))
     if result.invitation_sent:
         message = _("An invitation was sent to %(email)s.", email=result.user.email)
     else:
@@ -284,27 +266,28 @@ admin_router = Router(
 # --- the invited person's side -------------------------------------------------------------------
 
 
-@get("/{token:str}", name="staff-invitation", sync_to_thread=True)
-def invitation_form(request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
-    user = admin.invitation_user(db_session, token)
-    db_session.rollback()
+def _invitation_page(request: Request, db_session: Session, token: str, errors: dict[str, str]) -> Template:
+    """The invited person's form, or the page saying the link cannot be used (400)."""
+    user = admin.invitation_user(db_session, token) if "token" not in errors else None
     if user is None:
         return render(request, "accounts/staff_invitation_invalid.html", {}, status_code=400)
-    return render(request, "accounts/staff_invitation.html", {"token": token, "invitee": user, "errors": {}})
+    return render(request, "accounts/staff_invitation.html", {"token": token, "invitee": user, "errors": errors})
+
+
+@get("/{token:str}", name="staff-invitation", sync_to_thread=True)
+def invitation_form(request: Request, db_session: DbSession, token: FromPath[str]) -> Template:
+    return _invitation_page(request, db_session, token, {})
+
+
+def _invitation_again(failed: Invalid, _form: dict[str, Any], *, request: Request, db_session: Session, token: str,
+                      **_kwargs: Any) -> Template:
+    return _invitation_page(request, db_session, token, failed.errors)
 
 
 @post("/{token:str}", name="staff-invitation-submit", sync_to_thread=True)
+@again_on_invalid(_invitation_again)
 def invitation_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
-    try:
-        user = admin.accept_invitation(db_session, token, _text(data, "password", 1000),
-                                       _text(data, "accept_terms") == "yes", _text(data, "accept_privacy") == "yes")
-    except Invalid as failed:
-        invitee = admin.invitation_user(db_session, token) if "token" not in failed.errors else None
-        db_session.rollback()
-        if invitee is None:
-            return render(request, "accounts/staff_invitation_invalid.html", {}, status_code=400)
-        return render(request, "accounts/staff_invitation.html",
-                      {"token": token, "invitee": invitee, "errors": failed.errors}, status_code=400)
+    user = admin.accept_invitation(db_session, token, admin.InvitationAcceptForm.parse(data))
     auth.sign_in(request, user)
     return after_post(request, "/", message=_("Welcome, %(name)s. Your password is set and you are signed in.",
                                               name=user.display_name))

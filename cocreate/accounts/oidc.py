@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote_plus
 
 import httpx
@@ -37,7 +37,10 @@ from sqlmodel import Session, select
 from cocreate.accounts import consents, services
 from cocreate.accounts.models import OidcIdentity, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.services import AGREE_TO_PRIVACY, AGREE_TO_TERMS, DisplayName, FormModel, Ticked
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
+from cocreate.errors import Invalid
 from cocreate.i18n import gettext as _
 from cocreate.settings import OidcProvider, Settings
 
@@ -350,11 +353,15 @@ def _userinfo(provider: OidcProvider, metadata: ProviderMetadata, access_token: 
     return claims
 
 
+_NO_CONTROL_CHARACTERS = dict.fromkeys([*range(0x20), 0x7F])
+"""A ``str.translate`` table that drops control characters (line breaks and tabs too)."""
+
+
 def _suggested_name(claims: Mapping[str, Any]) -> str:
     for claim in ("nickname", "preferred_username", "name", "given_name"):
         value = claims.get(claim)
         if isinstance(value, str) and value.strip():
-            return services.CONTROL_CHARS.sub("", value).strip()[:50]
+            return value.translate(_NO_CONTROL_CHARACTERS).strip()[:50]
     return ""
 
 
@@ -438,40 +445,38 @@ def _record_sign_in(user: User, identity_row: OidcIdentity, email: str | None) -
 def resolve(session: Session, identity: ProviderIdentity) -> Outcome:
     """Apply the linking rules to a verified provider identity (commits a sign-in or a new link)."""
     for _attempt in range(2):
-        row = session.exec(select(OidcIdentity).where(OidcIdentity.provider == identity.provider,
-                                                      OidcIdentity.subject == identity.subject)).first()
-        if row is not None:
-            user = session.get(User, row.user_id)
-            if user is None or not user.is_active:
-                session.rollback()
-                return Refused(RefusalReason.ACCOUNT_UNAVAILABLE)
-            _record_sign_in(user, row, identity.email if identity.email_verified else None)
-            session.commit()
-            return SignedIn(user)
-        if not identity.email or not identity.email_verified or services.check_email(identity.email):
-            session.rollback()
-            return Refused(RefusalReason.EMAIL_NOT_VERIFIED, identity.email)
-        user = session.exec(select(User).where(User.email == identity.email)).first()
-        if user is None:
-            session.rollback()
-            return NeedsCompletion(identity)
-        if not user.is_active:
-            session.rollback()
-            return Refused(RefusalReason.ACCOUNT_UNAVAILABLE)
-        if not user.is_confirmed:
-            session.rollback()
-            return Refused(RefusalReason.EMAIL_NOT_CONFIRMED, identity.email)
-        row = OidcIdentity(user_id=user.id, provider=identity.provider, subject=identity.subject,  # type: ignore[arg-type]
-                           email=identity.email)
-        session.add(row)
-        _record_sign_in(user, row, identity.email)
         try:
-            session.commit()
-        except sa.exc.IntegrityError:  # the same identity was linked by a concurrent callback
-            session.rollback()
+            with unit_of_work(session):
+                return _resolve(session, identity)
+        except sa.exc.IntegrityError:  # the same identity was linked by a concurrent callback: decide again
             continue
-        return SignedIn(user, linked=True)
     raise RuntimeError("OIDC identity could not be linked")  # pragma: no cover - two races in a row
+
+
+def _resolve(session: Session, identity: ProviderIdentity) -> Outcome:
+    row = session.exec(select(OidcIdentity).where(OidcIdentity.provider == identity.provider,
+                                                  OidcIdentity.subject == identity.subject)).first()
+    if row is not None:
+        user = session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return Refused(RefusalReason.ACCOUNT_UNAVAILABLE)
+        _record_sign_in(user, row, identity.email if identity.email_verified else None)
+        return SignedIn(user)
+    if not identity.email or not identity.email_verified or services.check_email(identity.email):
+        return Refused(RefusalReason.EMAIL_NOT_VERIFIED, identity.email)
+    user = session.exec(select(User).where(User.email == identity.email)).first()
+    if user is None:
+        return NeedsCompletion(identity)
+    if not user.is_active:
+        return Refused(RefusalReason.ACCOUNT_UNAVAILABLE)
+    if not user.is_confirmed:
+        return Refused(RefusalReason.EMAIL_NOT_CONFIRMED, identity.email)
+    row = OidcIdentity(user_id=user.id, provider=identity.provider, subject=identity.subject,  # type: ignore[arg-type]
+                       email=identity.email)
+    session.add(row)
+    _record_sign_in(user, row, identity.email)
+    session.flush()  # a link made meanwhile by a concurrent callback fails here, inside the unit of work
+    return SignedIn(user, linked=True)
 
 
 @dataclass(frozen=True)
@@ -517,41 +522,43 @@ def forget_pending(session_data: MutableMapping[str, Any]) -> None:
     session_data.pop(SESSION_PENDING, None)
 
 
-def complete_sign_up(session: Session, pending: PendingAccount, *, display_name: str, accept_terms: bool,
-                     accept_privacy: bool, locale: str = "ja") -> Outcome:
+class CompletionForm(FormModel):
+    """What a new account of a provider identity needs: a display name and the two agreements."""
+
+    display_name: Annotated[str, DisplayName()] = ""
+    accept_terms: Annotated[bool, Ticked(AGREE_TO_TERMS)] = False
+    accept_privacy: Annotated[bool, Ticked(AGREE_TO_PRIVACY)] = False
+
+
+def complete_sign_up(session: Session, pending: PendingAccount, form: CompletionForm, *, locale: str = "ja") -> Outcome:
     """Create the account of a new provider identity, with its consents, and link the identity.
 
     The e-mail address was verified by the provider, so it counts as confirmed. The linking rules
-    run again first: an account with the address may have appeared since the form was shown.
+    run again first (in a unit of work of their own): an account with the address may have appeared
+    since the form was shown.
     """
-    display_name = (display_name or "").strip()
-    errors: dict[str, str] = {}
-    if message := services.check_display_name(display_name):
-        errors["display_name"] = message
-    if not accept_terms:
-        errors["accept_terms"] = _("Agree to the terms of use to register.")
-    if not accept_privacy:
-        errors["accept_privacy"] = _("Agree to the privacy policy to register.")
-    if errors:
-        raise services.Invalid(errors)
-
     outcome = resolve(session, pending.identity)
     if not isinstance(outcome, NeedsCompletion):
         return outcome
-    now = utcnow()
-    user = User(email=pending.email, email_confirmed_at=now, display_name=display_name, password_hash=None,
-                locale=locale if locale in ("ja", "en") else "ja", last_sign_in_at=now)
-    session.add(user)
     try:
-        session.flush()
-        consents.record(session, user, consents.current_versions(session))
-        session.add(OidcIdentity(user_id=user.id, provider=pending.provider, subject=pending.subject,  # type: ignore[arg-type]
-                                 email=pending.email, last_used_at=now))
-        session.commit()
+        with unit_of_work(session):
+            user = _create_account(session, pending, form, locale)
     except sa.exc.IntegrityError:  # a registration or another callback won the race: decide again
-        session.rollback()
         return resolve(session, pending.identity)
     return SignedIn(user, created=True)
+
+
+def _create_account(session: Session, pending: PendingAccount, form: CompletionForm, locale: str) -> User:
+    now = utcnow()
+    user = User(email=pending.email, email_confirmed_at=now, display_name=form.display_name, password_hash=None,
+                locale=locale if locale in ("ja", "en") else "ja", last_sign_in_at=now)
+    session.add(user)
+    session.flush()
+    consents.record(session, user, consents.current_versions(session))
+    session.add(OidcIdentity(user_id=user.id, provider=pending.provider, subject=pending.subject,  # type: ignore[arg-type]
+                             email=pending.email, last_used_at=now))
+    session.flush()  # the identity linked meanwhile fails here, inside the unit of work
+    return user
 
 
 # --- linked identities on the account page ----------------------------------------------------------
@@ -563,6 +570,7 @@ def linked_identities(session: Session, user_id: int) -> list[OidcIdentity]:
                              .order_by(OidcIdentity.created_at, OidcIdentity.id)).all())  # type: ignore[arg-type]
 
 
+@transactional
 def unlink(session: Session, actor: Principal, identity_id: int) -> OidcIdentity:
     """Remove one of the actor's own linked provider accounts.
 
@@ -571,16 +579,13 @@ def unlink(session: Session, actor: Principal, identity_id: int) -> OidcIdentity
     user = require_signed_in(actor)
     row = session.get(OidcIdentity, identity_id, with_for_update=True)
     if row is None or row.user_id != user.id:
-        session.rollback()
         raise Forbidden()
     owner = session.get(User, user.id)
     others = session.exec(select(sa.func.count()).select_from(OidcIdentity).where(
         OidcIdentity.user_id == user.id, OidcIdentity.id != identity_id)).one()
     if owner is None or (not owner.password_hash and not others):
-        session.rollback()
-        raise services.Invalid({"identity": _(
+        raise Invalid({"identity": _(
             "This is the only way you can sign in. Set a password first (use “Forgot your password?” on the "
             "sign-in page), then remove this link.")})
     session.delete(row)
-    session.commit()
     return row

@@ -5,30 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from cocreate.accounts import auth, oidc, services
+from cocreate.accounts import auth, oidc
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import as_text
 from cocreate.i18n import get_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import OidcProvider, Settings
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.forms import safe_next as _safe_next
-from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 
 NO_STORE = {"Cache-Control": "no-store"}
 CALLBACK_PARAMS = ("state", "code", "error", "iss")
 
 
-
-
 def _provider(settings: Settings, slug: str) -> OidcProvider:
     provider = settings.oidc_provider(slug)
     if provider is None:
-        raise NotFoundException()
+        raise NotFound()
     return provider
 
 
@@ -97,10 +95,9 @@ def _pending_or_error(request: Request, settings: Settings) -> tuple[oidc.Pendin
 
 
 def _complete_page(request: Request, pending: oidc.PendingAccount, provider: OidcProvider, form: dict[str, Any],
-                   errors: dict[str, str], status_code: int = 200) -> Template:
+                   errors: dict[str, str]) -> Template:
     template = render(request, "accounts/oidc_complete.html",
-                      {"pending": pending, "provider": provider, "form": form, "errors": errors},
-                      status_code=status_code)
+                      {"pending": pending, "provider": provider, "form": form, "errors": errors})
     template.headers.update(NO_STORE)
     return template
 
@@ -114,20 +111,24 @@ def complete_form(request: Request, settings: AppSettings) -> Template:
     return _complete_page(request, pending, provider, {"display_name": pending.suggested_name}, {})
 
 
+def _complete_again(failed: Invalid, form: dict[str, Any], *, request: Request, settings: Settings,
+                    **_kwargs: Any) -> Template:
+    found = _pending_or_error(request, settings)
+    if isinstance(found, Template):
+        return found
+    pending, provider = found
+    shown = {"display_name": as_text(form.get("display_name"))[:200]}
+    return _complete_page(request, pending, provider, shown, failed.errors)
+
+
 @post("/complete", name="oidc-complete-submit", sync_to_thread=True)
+@again_on_invalid(_complete_again)
 def complete_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     found = _pending_or_error(request, settings)
     if isinstance(found, Template):
         return found
     pending, provider = found
-    form = {"display_name": _text(data, "display_name", 200), "accept_terms": _text(data, "accept_terms") == "yes",
-            "accept_privacy": _text(data, "accept_privacy") == "yes"}
-    try:
-        outcome = oidc.complete_sign_up(db_session, pending, display_name=form["display_name"],
-                                        accept_terms=form["accept_terms"], accept_privacy=form["accept_privacy"],
-                                        locale=get_locale())
-    except services.Invalid as failed:
-        return _complete_page(request, pending, provider, form, failed.errors, status_code=400)
+    outcome = oidc.complete_sign_up(db_session, pending, oidc.CompletionForm.parse(data), locale=get_locale())
     return _conclude(request, settings, provider, outcome, pending.next_url)
 
 

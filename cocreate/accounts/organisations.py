@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -45,13 +45,14 @@ from cocreate.accounts.permissions import (
     require_role,
     require_signed_in,
 )
-from cocreate.accounts.services import check_email, normalize_email
+from cocreate.accounts.services import FormModel, check_email, normalize_email
 from cocreate.audit import record
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Choice, FieldType, Message, as_text, refuse
 from cocreate.i18n import gettext as _
-from cocreate.i18n import using_locale
+from cocreate.i18n import lazy_gettext, using_locale
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
@@ -235,24 +236,76 @@ def admin_count(session: Session, organisation_id: int) -> int:
 # --- profile -------------------------------------------------------------------------------------
 
 
-@dataclass
-class OrganisationForm:
-    name: str = ""
-    kind: str = ""
-    corporate_number: str = ""
-    address: str = ""
-    website: str = ""
-    description: str = ""
+@dataclass(frozen=True)
+class OrganisationText(FieldType):
+    """Text of an organisation's profile, without surrounding spaces, each field saying in its own words
+    what is wrong. One-line fields refuse control characters and bidirectional overrides (they let a
+    name display as another organisation's name); multi-line ones keep tabs and line breaks."""
+
+    max_length: int
+    too_long: Message
+    unusable: Message
+    required: Message | None = None
+    multiline: bool = False
+
+    def parse(self, value: Any) -> str:
+        text = as_text(value).strip()
+        if self.required is not None and not text:
+            raise refuse(self.required)
+        if len(text) > self.max_length:
+            raise refuse(str(self.too_long) % {"max": self.max_length})
+        if (_CONTROL_MULTILINE if self.multiline else _CONTROL).search(text):
+            raise refuse(self.unusable)
+        return text
 
 
 @dataclass(frozen=True)
-class _Clean:
-    name: str
-    kind: OrganisationKind
-    corporate_number: str | None
-    address: str
-    website: str
-    description: str
+class CorporateNumber(FieldType):
+    """A 法人番号 as its 13 digits (full-width digits and separators forgiven), or None when empty."""
+
+    def parse(self, value: Any) -> str | None:
+        raw = as_text(value)
+        if not corporate_number.normalize(raw):
+            return None
+        try:
+            return corporate_number.parse(raw)
+        except corporate_number.InvalidCorporateNumber as invalid:
+            if invalid.reason == "format":
+                raise refuse(_("Enter the corporate number (法人番号) as 13 digits.")) from None
+            raise refuse(_(
+                "This corporate number is not valid: its first digit does not match the other 12. "
+                "Check it against the National Tax Agency's corporate number site."
+            )) from None
+
+
+@dataclass(frozen=True)
+class Website(FieldType):
+    """An http(s) address, or empty (:func:`check_website`)."""
+
+    def parse(self, value: Any) -> str:
+        website = as_text(value).strip()
+        if message := check_website(website):
+            raise refuse(message)
+        return website
+
+
+class OrganisationForm(FormModel):
+    """An organisation's profile; only the name and the kind are required."""
+
+    name: Annotated[str, OrganisationText(
+        NAME_MAX, lazy_gettext("Use at most %(max)s characters for the name."),
+        lazy_gettext("The name contains characters that cannot be used."),
+        required=lazy_gettext("Enter the name of the organisation."))] = ""
+    kind: Annotated[OrganisationKind, Choice(OrganisationKind, lazy_gettext("Choose the kind of organisation."))] = \
+        None  # type: ignore[assignment]
+    corporate_number: Annotated[str | None, CorporateNumber()] = None
+    address: Annotated[str, OrganisationText(
+        ADDRESS_MAX, lazy_gettext("Use at most %(max)s characters for the address."),
+        lazy_gettext("The address contains characters that cannot be used."))] = ""
+    website: Annotated[str, Website()] = ""
+    description: Annotated[str, OrganisationText(
+        DESCRIPTION_MAX, lazy_gettext("Use at most %(max)s characters for the description."),
+        lazy_gettext("The description contains characters that cannot be used."), multiline=True)] = ""
 
 
 def check_website(website: str) -> str | None:
@@ -273,59 +326,15 @@ def check_website(website: str) -> str | None:
     return None
 
 
-def _clean(session: Session, form: OrganisationForm, *, organisation_id: int | None = None) -> _Clean:
-    errors: dict[str, str] = {}
-    name = (form.name or "").strip()
-    if not name:
-        errors["name"] = _("Enter the name of the organisation.")
-    elif len(name) > NAME_MAX:
-        errors["name"] = _("Use at most %(max)s characters for the name.", max=NAME_MAX)
-    elif _CONTROL.search(name):
-        errors["name"] = _("The name contains characters that cannot be used.")
-
-    kind = parse_kind(form.kind)
-    if kind is None:
-        errors["kind"] = _("Choose the kind of organisation.")
-
-    number: str | None = None
-    if corporate_number.normalize(form.corporate_number):
-        try:
-            number = corporate_number.parse(form.corporate_number)
-        except corporate_number.InvalidCorporateNumber as invalid:
-            if invalid.reason == "format":
-                errors["corporate_number"] = _("Enter the corporate number (法人番号) as 13 digits.")
-            else:
-                errors["corporate_number"] = _(
-                    "This corporate number is not valid: its first digit does not match the other 12. "
-                    "Check it against the National Tax Agency's corporate number site."
-                )
-        else:
-            taken = session.exec(
-                select(Organisation.id).where(Organisation.corporate_number == number, Organisation.id != organisation_id)
-            ).first()
-            if taken is not None:
-                errors["corporate_number"] = _corporate_number_taken()
-
-    address = (form.address or "").strip()
-    if len(address) > ADDRESS_MAX:
-        errors["address"] = _("Use at most %(max)s characters for the address.", max=ADDRESS_MAX)
-    elif _CONTROL.search(address):
-        errors["address"] = _("The address contains characters that cannot be used.")
-
-    website = (form.website or "").strip()
-    if message := check_website(website):
-        errors["website"] = message
-
-    description = (form.description or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if len(description) > DESCRIPTION_MAX:
-        errors["description"] = _("Use at most %(max)s characters for the description.", max=DESCRIPTION_MAX)
-    elif _CONTROL_MULTILINE.search(description):
-        errors["description"] = _("The description contains characters that cannot be used.")
-
-    if errors:
-        raise Invalid(errors)
-    assert kind is not None
-    return _Clean(name, kind, number, address, website, description)
+def _check_number_free(session: Session, form: OrganisationForm, *, organisation_id: int | None = None) -> None:
+    """The friendly check that no other organisation has the corporate number (the unique index is the
+    backstop, see :func:`_flush_or_number_taken`)."""
+    if form.corporate_number is None:
+        return
+    taken = session.exec(select(Organisation.id).where(Organisation.corporate_number == form.corporate_number,
+                                                       Organisation.id != organisation_id)).first()
+    if taken is not None:
+        raise Invalid({"corporate_number": _corporate_number_taken()})
 
 
 def _corporate_number_taken() -> str:
@@ -347,16 +356,16 @@ def _flush_or_number_taken(session: Session) -> None:
 def create(session: Session, actor: Principal, form: OrganisationForm) -> Organisation:
     """Create an (unverified) organisation; its creator becomes its first administrator."""
     user = require_signed_in(actor)
-    clean = _clean(session, form)
-    organisation = Organisation(name=clean.name, kind=clean.kind, corporate_number=clean.corporate_number,
-                                address=clean.address, website=clean.website, description=clean.description,
+    _check_number_free(session, form)
+    organisation = Organisation(name=form.name, kind=form.kind, corporate_number=form.corporate_number,
+                                address=form.address, website=form.website, description=form.description,
                                 created_by_id=user.id)
     session.add(organisation)
     _flush_or_number_taken(session)
     session.add(OrganisationMember(organisation_id=organisation.id, user_id=user.id, is_admin=True))  # type: ignore[arg-type]
     record(session, actor_id=user.id, actor_label=_actor_label(user), action="organisation.created",
            target_type="organisation", target_id=str(organisation.id),
-           details={"name": clean.name, "kind": clean.kind.value, "corporate_number": clean.corporate_number})
+           details={"name": form.name, "kind": form.kind.value, "corporate_number": form.corporate_number})
     return organisation
 
 
@@ -373,14 +382,14 @@ def update(session: Session, actor: Principal, organisation_id: int, form: Organ
     require_organisation_admin(session, actor, organisation_id)
     user = require_signed_in(actor)
     organisation = _get(session, organisation_id, lock=True)
-    clean = _clean(session, form, organisation_id=organisation_id)
+    _check_number_free(session, form, organisation_id=organisation_id)
     changed = [name for name in ("name", "kind", "corporate_number", "address", "website", "description")
-               if getattr(organisation, name) != getattr(clean, name)]
+               if getattr(organisation, name) != getattr(form, name)]
     identity_changed = [name for name in ("name", "corporate_number") if name in changed]
     cleared = organisation.is_verified and bool(identity_changed)
     before = {name: getattr(organisation, name) for name in identity_changed}
     for name in changed:
-        setattr(organisation, name, getattr(clean, name))
+        setattr(organisation, name, getattr(form, name))
     if cleared:
         organisation.verified_at = None
         organisation.verified_by_id = None
@@ -391,7 +400,7 @@ def update(session: Session, actor: Principal, organisation_id: int, form: Organ
                action="organisation.verification_cleared", target_type="organisation",
                target_id=str(organisation_id),
                details={"changed": identity_changed, "before": before,
-                        "after": {name: getattr(clean, name) for name in identity_changed}})
+                        "after": {name: getattr(form, name) for name in identity_changed}})
     return Edited(organisation, cleared)
 
 
@@ -637,15 +646,21 @@ def set_admin(session: Session, actor: Principal, organisation_id: int, user_id:
 # --- verification by the ward --------------------------------------------------------------------
 
 
-def _check_note(note: str, *, required: bool) -> str:
-    note = (note or "").replace("\r\n", "\n").strip()
-    if required and not note:
-        raise Invalid({"note": _("Give the reason; the organisation's administrators will see it.")})
-    if len(note) > NOTE_MAX:
-        raise Invalid({"note": _("Use at most %(max)s characters for the note.", max=NOTE_MAX)})
-    if _CONTROL_MULTILINE.search(note):
-        raise Invalid({"note": _("The note contains characters that cannot be used.")})
-    return note
+_NOTE_TOO_LONG = lazy_gettext("Use at most %(max)s characters for the note.")
+_NOTE_UNUSABLE = lazy_gettext("The note contains characters that cannot be used.")
+
+
+class VerifyForm(FormModel):
+    """A note on the verification (optional)."""
+
+    note: Annotated[str, OrganisationText(NOTE_MAX, _NOTE_TOO_LONG, _NOTE_UNUSABLE, multiline=True)] = ""
+
+
+class UnverifyForm(FormModel):
+    """Why the verification is withdrawn: the organisation's administrators are told."""
+
+    note: Annotated[str, OrganisationText(NOTE_MAX, _NOTE_TOO_LONG, _NOTE_UNUSABLE, multiline=True, required=lazy_gettext(
+        "Give the reason; the organisation's administrators will see it."))] = ""
 
 
 def _notify_admins(session: Session, settings: Settings, organisation: Organisation, *, verified: bool,
@@ -668,12 +683,13 @@ def _notify_admins(session: Session, settings: Settings, organisation: Organisat
 
 
 @transactional
-def verify(session: Session, settings: Settings, actor: Principal, organisation_id: int, note: str = "") -> Organisation:
+def verify(session: Session, settings: Settings, actor: Principal, organisation_id: int,
+           form: VerifyForm | None = None) -> Organisation:
     """A ward administrator confirms the organisation (against its 法人番号); it may then submit
     proposals and request bookings. Its administrators are told by e-mail."""
     admin = require_role(actor, Role.ADMIN)
     organisation = _get(session, organisation_id, lock=True)
-    note = _check_note(note, required=False)
+    note = form.note if form is not None else ""
     if organisation.is_verified:
         raise Invalid({"note": _("This organisation is already verified.")})
     if not organisation.corporate_number:
@@ -691,11 +707,12 @@ def verify(session: Session, settings: Settings, actor: Principal, organisation_
 
 
 @transactional
-def unverify(session: Session, settings: Settings, actor: Principal, organisation_id: int, note: str) -> Organisation:
+def unverify(session: Session, settings: Settings, actor: Principal, organisation_id: int,
+             form: UnverifyForm) -> Organisation:
     """Withdraw the verification, with a reason the organisation's administrators receive."""
     admin = require_role(actor, Role.ADMIN)
     organisation = _get(session, organisation_id, lock=True)
-    note = _check_note(note, required=True)
+    note = form.note
     if not organisation.is_verified:
         raise Invalid({"note": _("This organisation is not verified.")})
     organisation.verified_at = None

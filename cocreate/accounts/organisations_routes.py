@@ -3,29 +3,29 @@ ward administrators' verification queue. HTTP only: the rules live in ``organisa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts import organisations
 from cocreate.accounts.models import ORGANISATION_KIND_LABELS, OrganisationKind
 from cocreate.accounts.permissions import admin_only, principal_of, require_organisation_admin, signed_in
+from cocreate.accounts.services import AsSent, FormModel
 from cocreate.errors import Invalid
+from cocreate.forms import Flag, as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
-# Read a little more than each field may hold, so the service can say "too long" instead of
-# silently cutting what was typed.
+# What is shown again of each field after an error (a little more than each field may hold).
 FORM_LIMITS = {"name": 1000, "kind": 50, "corporate_number": 100, "address": 1000, "website": 2000,
                "description": 20_000}
-
 
 
 def _kind_options(include_all: str | None = None) -> list[tuple[str, str]]:
@@ -33,8 +33,8 @@ def _kind_options(include_all: str | None = None) -> list[tuple[str, str]]:
     return [("", include_all), *options] if include_all is not None else options
 
 
-def _organisation_form(data: dict[str, Any]) -> organisations.OrganisationForm:
-    return organisations.OrganisationForm(**{name: _text(data, name, limit) for name, limit in FORM_LIMITS.items()})
+def _shown(form: dict[str, Any], limits: dict[str, int]) -> dict[str, str]:
+    return {name: as_text(form.get(name))[:limit] for name, limit in limits.items()}
 
 
 def _query_url(path: str, **params: Any) -> str:
@@ -80,15 +80,20 @@ def new_form(request: Request) -> Template:
     })
 
 
+def _form_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                organisation_id: int | None = None, **_kwargs: Any) -> Template:
+    organisation = (organisations.view(db_session, principal_of(request), organisation_id).organisation
+                    if organisation_id is not None else None)
+    return render(request, "organisations/form.html", {
+        "form": _shown(form, FORM_LIMITS), "errors": failed.errors, "organisation": organisation,
+        "kind_options": _kind_options(),
+    })
+
+
 @post("/organisations/new", name="organisation-create", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_form_again)
 def create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    form = _organisation_form(data)
-    try:
-        organisation = organisations.create(db_session, principal_of(request), form)
-    except Invalid as failed:
-        return render(request, "organisations/form.html", {
-            "form": vars(form), "errors": failed.errors, "organisation": None, "kind_options": _kind_options(),
-        }, status_code=400)
+    organisation = organisations.create(db_session, principal_of(request), organisations.OrganisationForm.parse(data))
     return after_post(request, f"/organisations/{organisation.id}", message=_(
         "Your organisation has been created. The ward will verify it using its corporate number."))
 
@@ -109,17 +114,12 @@ def edit_form(request: Request, db_session: DbSession, organisation_id: FromPath
 
 @post("/organisations/{organisation_id:int}/edit", name="organisation-update", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_form_again)
 def update(request: Request, db_session: DbSession, organisation_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    viewing = organisations.view(db_session, actor, organisation_id)
-    form = _organisation_form(data)
-    try:
-        edited = organisations.update(db_session, actor, organisation_id, form)
-    except Invalid as failed:
-        return render(request, "organisations/form.html", {
-            "form": vars(form), "errors": failed.errors, "organisation": viewing.organisation,
-            "kind_options": _kind_options(),
-        }, status_code=400)
+    organisations.view(db_session, actor, organisation_id)  # NotFound and Forbidden before the form is read
+    require_organisation_admin(db_session, actor, organisation_id)
+    edited = organisations.update(db_session, actor, organisation_id, organisations.OrganisationForm.parse(data))
     if edited.verification_cleared:
         return after_post(request, f"/organisations/{organisation_id}", category="warning", message=_(
             "The profile has been saved. Because the name or corporate number changed, the organisation "
@@ -130,9 +130,8 @@ def update(request: Request, db_session: DbSession, organisation_id: FromPath[in
 # --- members and invitations ---------------------------------------------------------------------
 
 
-def _members_page(request: Request, db_session: DbSession, organisation_id: int, *, page: str = "1",
-                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                  status_code: int = 200) -> Template:
+def _members_page(request: Request, db_session: Session, organisation_id: int, *, page: str = "1",
+                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     actor = principal_of(request)
     number, _size = clamp_page(page)
     viewing, result = organisations.members(db_session, actor, organisation_id, page=number)
@@ -144,7 +143,7 @@ def _members_page(request: Request, db_session: DbSession, organisation_id: int,
         "form": form or {}, "errors": errors or {}, "viewer_id": actor.user_id,
         "max_pending": organisations.MAX_PENDING_INVITATIONS,
         "url_for_page": lambda n: _query_url(f"/organisations/{organisation_id}/members", page=n),
-    }, status_code=status_code)
+    })
 
 
 @get("/organisations/{organisation_id:int}/members", name="organisation-members", guards=[signed_in],
@@ -154,72 +153,86 @@ def members_page(request: Request, db_session: DbSession, organisation_id: FromP
     return _members_page(request, db_session, organisation_id, page=page)
 
 
+def _members_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                   organisation_id: int, **_kwargs: Any) -> Template:
+    """The members page with the errors; the invitation form keeps what was typed in it."""
+    shown: dict[str, Any] = {}
+    if "email" in form:
+        shown = {**_shown(form, {"email": 400}), "as_admin": Flag().parse(form.get("as_admin"))}
+    return _members_page(request, db_session, organisation_id, form=shown, errors=failed.errors)
+
+
+class InviteForm(FormModel):
+    """Who to invite, as typed (:func:`organisations.invite` checks the address), and as what."""
+
+    email: Annotated[str, AsSent(400)] = ""
+    as_admin: Annotated[bool, Flag()] = False
+
+
+class AdminFlagForm(FormModel):
+    is_admin: Annotated[bool, Flag()] = False
+
+
 @post("/organisations/{organisation_id:int}/invitations", name="organisation-invite", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_members_again)
 def invite(request: Request, db_session: DbSession, settings: AppSettings, organisation_id: FromPath[int],
            data: Form) -> Template | Redirect:
-    email = _text(data, "email", 400)
-    as_admin = _text(data, "as_admin") == "yes"
-    try:
-        organisations.invite(db_session, settings, principal_of(request), organisation_id, email, as_admin=as_admin)
-    except Invalid as failed:
-        return _members_page(request, db_session, organisation_id, form={"email": email, "as_admin": as_admin},
-                             errors=failed.errors, status_code=400)
+    form = InviteForm.parse(data)
+    invitation = organisations.invite(db_session, settings, principal_of(request), organisation_id, form.email,
+                                      as_admin=form.as_admin)
     return after_post(request, f"/organisations/{organisation_id}/members",
-                      message=_("An invitation has been sent to %(email)s.", email=email.strip().lower()))
+                      message=_("An invitation has been sent to %(email)s.", email=invitation.email))
 
 
 @post("/organisations/{organisation_id:int}/invitations/{invitation_id:int}/revoke",
       name="organisation-invitation-revoke", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_members_again)
 def revoke_invitation(request: Request, db_session: DbSession, organisation_id: FromPath[int],
                       invitation_id: FromPath[int]) -> Template | Redirect:
-    try:
-        organisations.revoke_invitation(db_session, principal_of(request), organisation_id, invitation_id)
-    except Invalid as failed:
-        return _members_page(request, db_session, organisation_id, errors=failed.errors, status_code=400)
+    organisations.revoke_invitation(db_session, principal_of(request), organisation_id, invitation_id)
     return after_post(request, f"/organisations/{organisation_id}/members",
                       message=_("The invitation has been revoked; its link no longer works."))
 
 
 @post("/organisations/{organisation_id:int}/members/{user_id:int}/remove", name="organisation-member-remove",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_members_again)
 def remove_member(request: Request, db_session: DbSession, organisation_id: FromPath[int],
                   user_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    try:
-        organisations.remove_member(db_session, actor, organisation_id, user_id)
-    except Invalid as failed:
-        return _members_page(request, db_session, organisation_id, errors=failed.errors, status_code=400)
+    organisations.remove_member(db_session, actor, organisation_id, user_id)
     if user_id == actor.user_id:
         return after_post(request, "/account/organisations", message=_("You have left the organisation."))
     return after_post(request, f"/organisations/{organisation_id}/members",
                       message=_("The member has been removed from the organisation."))
 
 
+def _leave_again(failed: Invalid, _form: dict[str, Any], *, request: Request, db_session: Session,
+                 organisation_id: int, **_kwargs: Any) -> Template:
+    viewing = organisations.view(db_session, principal_of(request), organisation_id)
+    return render(request, "organisations/detail.html", {
+        "viewing": viewing, "organisation": viewing.organisation, "kind_labels": ORGANISATION_KIND_LABELS,
+        "errors": failed.errors,
+    })
+
+
 @post("/organisations/{organisation_id:int}/leave", name="organisation-leave", guards=[signed_in],
       sync_to_thread=True)
+@again_on_invalid(_leave_again)
 def leave(request: Request, db_session: DbSession, organisation_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    try:
-        organisations.remove_member(db_session, actor, organisation_id, actor.user_id or 0)
-    except Invalid as failed:
-        viewing = organisations.view(db_session, actor, organisation_id)
-        return render(request, "organisations/detail.html", {
-            "viewing": viewing, "organisation": viewing.organisation, "kind_labels": ORGANISATION_KIND_LABELS,
-            "errors": failed.errors,
-        }, status_code=400)
+    organisations.remove_member(db_session, actor, organisation_id, actor.user_id or 0)
     return after_post(request, "/account/organisations", message=_("You have left the organisation."))
 
 
 @post("/organisations/{organisation_id:int}/members/{user_id:int}/admin", name="organisation-member-admin",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_members_again)
 def set_admin(request: Request, db_session: DbSession, organisation_id: FromPath[int], user_id: FromPath[int],
               data: Form) -> Template | Redirect:
-    make_admin = _text(data, "is_admin") == "yes"
-    try:
-        organisations.set_admin(db_session, principal_of(request), organisation_id, user_id, make_admin)
-    except Invalid as failed:
-        return _members_page(request, db_session, organisation_id, errors=failed.errors, status_code=400)
+    make_admin = AdminFlagForm.parse(data).is_admin
+    organisations.set_admin(db_session, principal_of(request), organisation_id, user_id, make_admin)
     message = (_("The member is now an administrator of the organisation.") if make_admin
                else _("The member is no longer an administrator of the organisation."))
     return after_post(request, f"/organisations/{organisation_id}/members", message=message)
@@ -298,14 +311,14 @@ def admin_queue(request: Request, db_session: DbSession, status: FromQuery[str] 
     })
 
 
-def _review_page(request: Request, db_session: DbSession, organisation_id: int, *,
-                 errors: dict[str, str] | None = None, note: str = "", status_code: int = 200) -> Template:
+def _review_page(request: Request, db_session: Session, organisation_id: int, *,
+                 errors: dict[str, str] | None = None, note: str = "") -> Template:
     organisation, creator, verifier = organisations.admin_review(db_session, principal_of(request), organisation_id)
     return render(request, "admin/organisations_review.html", {
         "section": "organisations", "organisation": organisation, "creator": creator, "verifier": verifier,
         "kind_labels": ORGANISATION_KIND_LABELS, "errors": errors or {}, "note": note,
         "nta_url": organisations.nta_lookup_url(organisation.corporate_number),
-    }, status_code=status_code)
+    })
 
 
 @get("/admin/organisations/{organisation_id:int}", name="admin-organisation", guards=[admin_only],
@@ -314,27 +327,29 @@ def admin_review(request: Request, db_session: DbSession, organisation_id: FromP
     return _review_page(request, db_session, organisation_id)
 
 
+def _review_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  organisation_id: int, **_kwargs: Any) -> Template:
+    return _review_page(request, db_session, organisation_id, errors=failed.errors,
+                        note=_shown(form, {"note": 2000}).get("note", ""))
+
+
 @post("/admin/organisations/{organisation_id:int}/verify", name="admin-organisation-verify", guards=[admin_only],
       sync_to_thread=True)
+@again_on_invalid(_review_again)
 def admin_verify(request: Request, db_session: DbSession, settings: AppSettings, organisation_id: FromPath[int],
                  data: Form) -> Template | Redirect:
-    note = _text(data, "note", 2000)
-    try:
-        organisations.verify(db_session, settings, principal_of(request), organisation_id, note)
-    except Invalid as failed:
-        return _review_page(request, db_session, organisation_id, errors=failed.errors, note=note, status_code=400)
+    organisations.verify(db_session, settings, principal_of(request), organisation_id,
+                         organisations.VerifyForm.parse(data))
     return after_post(request, "/admin/organisations", message=_("The organisation is now verified."))
 
 
 @post("/admin/organisations/{organisation_id:int}/unverify", name="admin-organisation-unverify",
       guards=[admin_only], sync_to_thread=True)
+@again_on_invalid(_review_again)
 def admin_unverify(request: Request, db_session: DbSession, settings: AppSettings, organisation_id: FromPath[int],
                    data: Form) -> Template | Redirect:
-    note = _text(data, "note", 2000)
-    try:
-        organisations.unverify(db_session, settings, principal_of(request), organisation_id, note)
-    except Invalid as failed:
-        return _review_page(request, db_session, organisation_id, errors=failed.errors, note=note, status_code=400)
+    organisations.unverify(db_session, settings, principal_of(request), organisation_id,
+                           organisations.UnverifyForm.parse(data))
     return after_post(request, f"/admin/organisations/{organisation_id}",
                       message=_("The verification has been withdrawn."))
 

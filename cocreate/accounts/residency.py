@@ -25,21 +25,22 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from sqlmodel import Session, col, select
 
 from cocreate import audit, mail
 from cocreate.accounts.models import ResidencyRequest, ResidencyStatus, User
 from cocreate.accounts.permissions import Forbidden, Principal, principal_of, require, require_signed_in
-from cocreate.accounts.services import normalize_email
+from cocreate.accounts.services import FormModel, normalize_email
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
-from cocreate.i18n import N_, WARD_TIMEZONE, format_date, ngettext, using_locale
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import FieldType, Line, Text, as_text, refuse
+from cocreate.i18n import N_, WARD_TIMEZONE, format_date, lazy_gettext, ngettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
@@ -49,8 +50,6 @@ OPEN_STATUSES = (ResidencyStatus.REQUESTED, ResidencyStatus.CODE_ISSUED)
 MAX_BATCH = 1000
 """Most requests one code generation may cover (a print run, not the whole table by accident)."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70"
 _POSTAL_JUNK = re.compile(f"[\\s{re.escape(_DASHES)}]")
 
@@ -183,18 +182,9 @@ def normalise_postal_code(raw: str) -> str | None:
     return f"{text[:3]}-{text[3:]}"
 
 
-def _clean_text(raw: str | None) -> str:
-    return unicodedata.normalize("NFC", (raw or "").strip())
-
-
-def _check_note(note: str, *, empty: str) -> str | None:
-    if not note:
-        return empty
-    if len(note) > 500:
-        return _("Use at most %(max)s characters.", max=500)
-    if _CONTROL_EXCEPT_NEWLINES.search(note):
-        return _("The text contains characters that cannot be used.")
-    return None
+def _nfc(text: str) -> str:
+    """Stored composed (NFC), so the same name typed on two devices is the same text."""
+    return unicodedata.normalize("NFC", text)
 
 
 def _resident_label(user: User) -> str:
@@ -206,7 +196,7 @@ def _load_user(session: Session, user_id: int | None, *, lock: bool = False) -> 
     statement = select(User).where(User.id == user_id)
     user = session.exec(statement.with_for_update() if lock else statement).first()
     if user is None or user.deleted_at is not None:
-        raise NotFoundException()
+        raise NotFound()
     return user
 
 
@@ -249,13 +239,29 @@ def _mail(session: Session, settings: Settings, user: User, template: str, subje
 # --- the resident's side -------------------------------------------------------------------------
 
 
-@dataclass
-class AddressForm:
+@dataclass(frozen=True)
+class PostalCode(FieldType):
+    """A postal code in the ward, as ``173-8501`` (see :func:`normalise_postal_code`)."""
+
+    def parse(self, value: Any) -> str:
+        raw = as_text(value)
+        if not raw.strip():
+            raise refuse(_("Enter your postal code."))
+        postal_code = normalise_postal_code(raw[:40])
+        if postal_code is None:
+            raise refuse(_("Enter the postal code as 7 digits, like 173-8501."))
+        if not POSTAL_CODE.accepts_postal_code(postal_code):
+            raise refuse(_("Enter a postal code in Itabashi ward (it starts with 173, 174 or 175)."))
+        return postal_code
+
+
+class AddressForm(FormModel):
     """Where to mail the code: the name for the envelope, 〒 and the address."""
 
-    full_name: str
-    postal_code: str
-    address: str
+    full_name: Annotated[str, Line(100, lazy_gettext("Enter your name as it should appear on the envelope."))] = ""
+    postal_code: Annotated[str, PostalCode()] = ""
+    address: Annotated[str, Line(300, lazy_gettext(
+        "Enter your address in the ward, with the building and room number."))] = ""
 
 
 @dataclass(frozen=True)
@@ -292,54 +298,29 @@ def resident_status(session: Session, actor: Principal) -> ResidentStatus:
     return ResidentStatus(user=user, open_request=current, last_ended=last_ended)
 
 
+@transactional
 def request_code(session: Session, actor: Principal, form: AddressForm) -> ResidencyRequest:
     """Ask for a code by post; one open request per user, and not once verified."""
     user = _load_user(session, require_signed_in(actor).id, lock=True)  # serialises a user's requests
-    full_name = _clean_text(form.full_name)
-    address = _clean_text(form.address)
-    errors: dict[str, str] = {}
-    if not full_name:
-        errors["full_name"] = _("Enter your name as it should appear on the envelope.")
-    elif len(full_name) > 100:
-        errors["full_name"] = _("Use at most %(max)s characters.", max=100)
-    elif _CONTROL.search(full_name):
-        errors["full_name"] = _("The text contains characters that cannot be used.")
-    postal_code = normalise_postal_code(form.postal_code[:40] if form.postal_code else "")
-    if not (form.postal_code or "").strip():
-        errors["postal_code"] = _("Enter your postal code.")
-    elif postal_code is None:
-        errors["postal_code"] = _("Enter the postal code as 7 digits, like 173-8501.")
-    elif not POSTAL_CODE.accepts_postal_code(postal_code):
-        errors["postal_code"] = _("Enter a postal code in Itabashi ward (it starts with 173, 174 or 175).")
-    if not address:
-        errors["address"] = _("Enter your address in the ward, with the building and room number.")
-    elif len(address) > 300:
-        errors["address"] = _("Use at most %(max)s characters.", max=300)
-    elif _CONTROL.search(address):
-        errors["address"] = _("The text contains characters that cannot be used.")
     if user.is_verified_resident:
-        errors = {"request": _("You are already verified as a resident.")}
-    elif open_request(session, user.id) is not None:
-        errors = {"request": _("You already have a request in progress. Cancel it first to change the address.")}
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+        raise Invalid({"request": _("You are already verified as a resident.")})
+    if open_request(session, user.id) is not None:
+        raise Invalid({"request": _("You already have a request in progress. Cancel it first to change the address.")})
     request = ResidencyRequest(user_id=user.id, status=ResidencyStatus.REQUESTED, method=POSTAL_CODE.name,  # type: ignore[arg-type]
-                               full_name=full_name, postal_code=postal_code or "", address=address)
+                               full_name=_nfc(form.full_name), postal_code=form.postal_code,
+                               address=_nfc(form.address))
     session.add(request)
-    session.commit()
     return request
 
 
+@transactional
 def cancel_request(session: Session, actor: Principal) -> None:
     """The resident withdraws their open request; the address is erased."""
     user = _load_user(session, require_signed_in(actor).id, lock=True)
     request = open_request(session, user.id, lock=True)
     if request is None:
-        session.rollback()
         raise Invalid({"request": _("You have no request in progress.")})
     _end(request, ResidencyStatus.CANCELLED, by=user)
-    session.commit()
 
 
 def redeem_code(session: Session, actor: Principal, raw_code: str) -> User:
@@ -347,11 +328,18 @@ def redeem_code(session: Session, actor: Principal, raw_code: str) -> User:
 
     A wrong code is committed as an attempt before :class:`Invalid` is raised.
     """
+    with unit_of_work(session):
+        outcome = _redeem_code(session, actor, raw_code)
+    if isinstance(outcome, Invalid):  # a wrong code: the attempt it used up was committed
+        raise outcome
+    return outcome
+
+
+def _redeem_code(session: Session, actor: Principal, raw_code: str) -> User | Invalid:
     user = _load_user(session, require_signed_in(actor).id, lock=True)
     request = open_request(session, user.id, lock=True)
 
     def fail(message: str) -> Invalid:
-        session.rollback()
         return Invalid({"code": message})
 
     if user.is_verified_resident:
@@ -372,18 +360,16 @@ def redeem_code(session: Session, actor: Principal, raw_code: str) -> User:
     if not hmac.compare_digest(POSTAL_CODE.code_hash(code), request.code_hash):
         request.code_attempts += 1
         left = POSTAL_CODE.max_attempts - request.code_attempts
-        session.commit()
         if left <= 0:
-            raise Invalid({"code": _("The code is not correct. It no longer works: "
-                                              "cancel this request and ask for a new code.")})
-        raise Invalid({"code": ngettext("The code is not correct. You can try %(num)s more time.",
-                                                 "The code is not correct. You can try %(num)s more times.",
-                                                 left)})
+            return Invalid({"code": _("The code is not correct. It no longer works: "
+                                      "cancel this request and ask for a new code.")})
+        return Invalid({"code": ngettext("The code is not correct. You can try %(num)s more time.",
+                                         "The code is not correct. You can try %(num)s more times.",
+                                         left)})
     _end(request, ResidencyStatus.VERIFIED, by=None)
     _mark_user_verified(user, POSTAL_CODE)
     audit.record(session, actor_id=user.id, actor_label=_resident_label(user), action="residency.code_redeemed",
                  target_type="user", target_id=str(user.id), details={"request_id": request.id})
-    session.commit()
     return user
 
 
@@ -432,6 +418,7 @@ class IssuedCode:
     expires_at: datetime
 
 
+@transactional
 def issue_codes(session: Session, actor: Principal, request_ids: Sequence[int] | None) -> list[IssuedCode]:
     """Generate codes for the given open requests, or for every request still waiting for one.
 
@@ -451,7 +438,6 @@ def issue_codes(session: Session, actor: Principal, request_ids: Sequence[int] |
         statement = statement.where(col(ResidencyRequest.id).in_(ids), col(ResidencyRequest.status).in_(OPEN_STATUSES))
     rows = session.exec(statement.limit(MAX_BATCH).with_for_update()).all()
     if not rows:
-        session.rollback()
         raise Invalid({"request_ids": _("There are no open requests to generate codes for.")})
     now = utcnow()
     issued: list[IssuedCode] = []
@@ -467,7 +453,6 @@ def issue_codes(session: Session, actor: Principal, request_ids: Sequence[int] |
                                  address=row.address, code=code, expires_at=row.code_expires_at))
         audit.record(session, actor_id=staff.id, actor_label=staff.display_name, action="residency.code_issued",
                      target_type="residency_request", target_id=str(row.id), details={"user_id": row.user_id})
-    session.commit()
     return issued
 
 
@@ -521,20 +506,33 @@ def user_residency(session: Session, actor: Principal, user_id: int) -> UserResi
     return UserResidency(user=user, open_request=current, history=history)
 
 
-def mark_verified(session: Session, actor: Principal, user_id: int, note: str) -> User:
+NOTE_MAX = 500
+GIVE_THE_REASON = lazy_gettext("Give the reason; the resident is told it.")
+
+
+class VerifyForm(FormModel):
+    note: Annotated[str, Text(NOTE_MAX, required=lazy_gettext(
+        "Note what you checked, for example the document you saw."))] = ""
+
+
+class RejectForm(FormModel):
+    reason: Annotated[str, Text(NOTE_MAX, required=GIVE_THE_REASON)] = ""
+
+
+class RevokeForm(FormModel):
+    revoke_reason: Annotated[str, Text(NOTE_MAX, required=GIVE_THE_REASON)] = ""
+
+
+@transactional
+def mark_verified(session: Session, actor: Principal, user_id: int, form: VerifyForm) -> User:
     """A staff member checked the user's address and verifies them (closing any open request)."""
     staff = require_residency_staff(actor)
     user = _load_user(session, user_id, lock=True)
-    note = _clean_text(note)
+    note = _nfc(form.note)
     if user.id == staff.id:
-        session.rollback()
         raise Forbidden(_("You cannot verify your own residency. Ask a colleague."))
     if user.is_verified_resident:
-        session.rollback()
         raise Invalid({"note": _("This user is already verified as a resident.")})
-    if message := _check_note(note, empty=_("Note what you checked, for example the document you saw.")):
-        session.rollback()
-        raise Invalid({"note": message})
     request = open_request(session, user.id, lock=True)
     if request is None:
         request = ResidencyRequest(user_id=user.id, status=ResidencyStatus.VERIFIED, method=STAFF_CHECK.name)  # type: ignore[arg-type]
@@ -546,43 +544,36 @@ def mark_verified(session: Session, actor: Principal, user_id: int, note: str) -
     audit.record(session, actor_id=staff.id, actor_label=staff.display_name, action="residency.verified",
                  target_type="user", target_id=str(user.id),
                  details={"request_id": request.id, "method": STAFF_CHECK.name, "note": note})
-    session.commit()
     return user
 
 
-def reject_request(session: Session, settings: Settings, actor: Principal, user_id: int, reason: str) -> ResidencyRequest:
+@transactional
+def reject_request(session: Session, settings: Settings, actor: Principal, user_id: int,
+                   form: RejectForm) -> ResidencyRequest:
     """Refuse the user's open request with a reason they are told by e-mail; the address is erased."""
     staff = require_residency_staff(actor)
     user = _load_user(session, user_id, lock=True)
-    reason = _clean_text(reason)
+    reason = _nfc(form.reason)
     request = open_request(session, user.id, lock=True)
     if request is None:
-        session.rollback()
         raise Invalid({"reason": _("This user has no request in progress.")})
-    if message := _check_note(reason, empty=_("Give the reason; the resident is told it.")):
-        session.rollback()
-        raise Invalid({"reason": message})
     _end(request, ResidencyStatus.REJECTED, by=staff, note=reason)
     audit.record(session, actor_id=staff.id, actor_label=staff.display_name, action="residency.rejected",
                  target_type="residency_request", target_id=str(request.id),
                  details={"user_id": user.id, "reason": reason})
     _mail(session, settings, user, "residency_rejected", N_("Your residency verification request"),
           reason=reason, link=f"{settings.base_url}/account/residency")
-    session.commit()
     return request
 
 
-def revoke(session: Session, settings: Settings, actor: Principal, user_id: int, reason: str) -> User:
+@transactional
+def revoke(session: Session, settings: Settings, actor: Principal, user_id: int, form: RevokeForm) -> User:
     """Withdraw a user's verification (moved away, verified by mistake); they are told why."""
     staff = require_residency_staff(actor)
     user = _load_user(session, user_id, lock=True)
-    reason = _clean_text(reason)
+    reason = _nfc(form.revoke_reason)
     if not user.is_verified_resident:
-        session.rollback()
         raise Invalid({"revoke_reason": _("This user is not verified.")})
-    if message := _check_note(reason, empty=_("Give the reason; the resident is told it.")):
-        session.rollback()
-        raise Invalid({"revoke_reason": message})
     previous_method = user.residency_method
     user.residency_verified_at = None
     user.residency_method = None
@@ -591,7 +582,6 @@ def revoke(session: Session, settings: Settings, actor: Principal, user_id: int,
                  details={"method": previous_method, "reason": reason})
     _mail(session, settings, user, "residency_revoked", N_("Your residency verification was withdrawn"),
           reason=reason, link=f"{settings.base_url}/account/residency")
-    session.commit()
     return user
 
 

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts import auth, consents, services
 from cocreate.accounts.models import ConsentDocument
 from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.services import AsSent, FormModel
+from cocreate.errors import Invalid
+from cocreate.forms import Flag, as_text
 from cocreate.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, get_locale, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.forms import safe_next as _safe_next
-from cocreate.web.forms import text as _text
 from cocreate.web.htmx import after_post, render
 
 
-def _register_page(request: Request, db_session: DbSession, form: dict[str, Any], errors: dict[str, str],
-                   status_code: int = 200) -> Template:
+def _register_page(request: Request, db_session: Session, form: dict[str, Any], errors: dict[str, str]) -> Template:
     # The versions shown go back with the form: agreeing is to these, not to one published meanwhile.
     versions = consents.current_versions(db_session)
-    return render(request, "accounts/register.html", {"form": form, "errors": errors, "versions": versions},
-                  status_code=status_code)
+    return render(request, "accounts/register.html", {"form": form, "errors": errors, "versions": versions})
 
 
 @get("/register", name="register", sync_to_thread=True)
@@ -33,23 +34,18 @@ def register_form(request: Request, db_session: DbSession) -> Template:
     return _register_page(request, db_session, {}, {})
 
 
+def _register_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                    **_kwargs: Any) -> Template:
+    shown = {"email": as_text(form.get("email"))[:400], "display_name": as_text(form.get("display_name"))[:200]}
+    return _register_page(request, db_session, shown, failed.errors)
+
+
 @post("/register", name="register-submit", sync_to_thread=True)
+@again_on_invalid(_register_again)
 def register_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
-    form = {
-        "email": _text(data, "email", 400),
-        "display_name": _text(data, "display_name", 200),
-    }
-    registration = services.Registration(
-        email=form["email"], display_name=form["display_name"], password=_text(data, "password", 1000),
-        accept_terms=_text(data, "accept_terms") == "yes", accept_privacy=_text(data, "accept_privacy") == "yes",
-        locale=get_locale(), terms_version=_text(data, "terms_version", 40),
-        privacy_version=_text(data, "privacy_version", 40),
-    )
-    try:
-        services.register(db_session, settings, registration)
-    except services.Invalid as failed:
-        return _register_page(request, db_session, form, failed.errors, 400)
-    return render(request, "accounts/check_email.html", {"email": services.normalize_email(form["email"])})
+    form = services.RegistrationForm.parse({**data, "locale": get_locale()})
+    services.register(db_session, settings, form)
+    return render(request, "accounts/check_email.html", {"email": form.email})
 
 
 @get("/confirm/{token:str}", name="confirm-email", sync_to_thread=True, opt=WRITES)
@@ -71,25 +67,26 @@ def _chosen_language(value: str) -> str:
     return value if value in SUPPORTED_LOCALES else ""
 
 
+def _sign_in_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    context = {"form": {"email": as_text(form.get("email"))[:400]}, "errors": failed.errors,
+               "next": _safe_next(as_text(form.get("next"))[:500] or "/"),
+               "page_lang": _chosen_language(as_text(form.get("lang"))[:10])}
+    return render(request, "accounts/sign_in.html", context)
+
+
 @post("/sign-in", name="sign-in-submit", sync_to_thread=True)
+@again_on_invalid(_sign_in_again)
 def sign_in_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
-    email = _text(data, "email", 400)
-    target = _safe_next(_text(data, "next", 500) or "/")
+    form = services.SignInForm.parse(data)
     ip_address = request.client.host if request.client else "unknown"
-    page_lang = _chosen_language(_text(data, "lang", 10))
-    try:
-        user = services.authenticate(db_session, email, _text(data, "password", 1000), ip_address)
-    except services.SignInFailed as failed:
-        context = {"form": {"email": email}, "errors": {failed.field: failed.message}, "next": target,
-                   "page_lang": page_lang}
-        return render(request, "accounts/sign_in.html", context, status_code=400)
+    user = services.authenticate(db_session, form.email, form.password, ip_address)
     auth.sign_in(request, user)
     # The language chosen in the profile follows the person to every device they sign in on, unless they
     # have just chosen another on the sign-in page itself: what they chose on the page wins.
-    locale = page_lang or user.locale
+    locale = _chosen_language(form.lang) or user.locale
     with using_locale(locale):
         message = _("Signed in as %(name)s.", name=user.display_name)
-    response = after_post(request, target, message=message)
+    response = after_post(request, _safe_next(form.next or "/"), message=message)
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, path="/", samesite="lax",
                         secure=settings.secure_cookies)
     return response
@@ -106,12 +103,15 @@ def forgot_form(request: Request) -> Template:
     return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": False})
 
 
+def _forgot_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    shown = {"email": services.normalize_email(as_text(form.get("email"))[:400])}
+    return render(request, "accounts/forgot.html", {"form": shown, "errors": failed.errors, "sent": False})
+
+
 @post("/password/forgot", name="password-forgot-submit", sync_to_thread=True)
+@again_on_invalid(_forgot_again)
 def forgot_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
-    email = services.normalize_email(_text(data, "email", 400))
-    if message := services.check_email(email):
-        return render(request, "accounts/forgot.html", {"form": {"email": email}, "errors": {"email": message},
-                                                       "sent": False}, status_code=400)
+    email = services.ForgotForm.parse(data).email
     services.request_password_reset(db_session, settings, email)
     return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": True, "email": email})
 
@@ -121,14 +121,17 @@ def reset_form(request: Request, token: FromPath[str]) -> Template:
     return render(request, "accounts/reset.html", {"token": token, "errors": {}})
 
 
+def _reset_again(failed: Invalid, _form: dict[str, Any], *, request: Request, token: str,
+                 **_kwargs: Any) -> Template:
+    if "token" in failed.errors:
+        return render(request, "accounts/link_invalid.html", {}, status_code=400)
+    return render(request, "accounts/reset.html", {"token": token, "errors": failed.errors})
+
+
 @post("/password/reset/{token:str}", name="password-reset-submit", sync_to_thread=True)
+@again_on_invalid(_reset_again)
 def reset_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
-    try:
-        services.reset_password(db_session, token, _text(data, "password", 1000))
-    except services.Invalid as failed:
-        if "token" in failed.errors:
-            return render(request, "accounts/link_invalid.html", {}, status_code=400)
-        return render(request, "accounts/reset.html", {"token": token, "errors": failed.errors}, status_code=400)
+    services.reset_password(db_session, token, services.ResetForm.parse(data).password)
     auth.sign_out(request)
     return after_post(request, "/account/sign-in", message=_("Your password has been changed. Sign in with it."))
 
@@ -136,13 +139,21 @@ def reset_submit(request: Request, db_session: DbSession, token: FromPath[str], 
 # --- agreeing to a new version of the terms or the privacy policy ---------------------------------
 
 
-def _consent_page(request: Request, db_session: DbSession, target: str, errors: dict[str, str],
-                  status_code: int = 200) -> Template | Redirect:
+class ConsentForm(FormModel):
+    """What the consent form sends: the boxes ticked, and the versions it showed."""
+
+    next: Annotated[str, AsSent(500)] = ""
+    accept_terms: Annotated[bool, Flag()] = False
+    accept_privacy: Annotated[bool, Flag()] = False
+    terms_version: Annotated[str, AsSent(40)] = ""
+    privacy_version: Annotated[str, AsSent(40)] = ""
+
+
+def _consent_page(request: Request, db_session: Session, target: str, errors: dict[str, str]) -> Template | Redirect:
     documents = consents.pending(db_session, principal_of(request))
     if not documents and not errors:
         return Redirect(path=target, status_code=303)
-    return render(request, "accounts/consent.html", {"documents": documents, "next": target, "errors": errors},
-                  status_code=status_code)
+    return render(request, "accounts/consent.html", {"documents": documents, "next": target, "errors": errors})
 
 
 @get("/consent", name="consent", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)
@@ -150,20 +161,21 @@ def consent_form(request: Request, db_session: DbSession, next: FromQuery[str] =
     return _consent_page(request, db_session, _safe_next(next), {})
 
 
+def _consent_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                   **_kwargs: Any) -> Template | Redirect:
+    return _consent_page(request, db_session, _safe_next(as_text(form.get("next"))[:500] or "/"), failed.errors)
+
+
 @post("/consent", name="consent-submit", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)
+@again_on_invalid(_consent_again)
 def consent_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    target = _safe_next(_text(data, "next", 500) or "/")
-    try:
-        consents.agree(
-            db_session, principal_of(request),
-            accepted={ConsentDocument.TERMS: _text(data, "accept_terms") == "yes",
-                      ConsentDocument.PRIVACY: _text(data, "accept_privacy") == "yes"},
-            shown={ConsentDocument.TERMS: _text(data, "terms_version", 40),
-                   ConsentDocument.PRIVACY: _text(data, "privacy_version", 40)},
-        )
-    except services.Invalid as failed:
-        return _consent_page(request, db_session, target, failed.errors, 400)
-    return after_post(request, target, message=_("Thank you. You can continue where you were."))
+    form = ConsentForm.parse(data)
+    consents.agree(
+        db_session, principal_of(request),
+        accepted={ConsentDocument.TERMS: form.accept_terms, ConsentDocument.PRIVACY: form.accept_privacy},
+        shown={ConsentDocument.TERMS: form.terms_version, ConsentDocument.PRIVACY: form.privacy_version},
+    )
+    return after_post(request, _safe_next(form.next or "/"), message=_("Thank you. You can continue where you were."))
 
 
 account_router = Router(

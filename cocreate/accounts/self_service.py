@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from babel.support import LazyProxy
@@ -36,9 +36,12 @@ from cocreate.accounts.models import (
     UserToken,
 )
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.accounts.services import AsSent, DisplayName, FormModel
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
-from cocreate.i18n import N_, SUPPORTED_LOCALES, using_locale
+from cocreate.forms import Choice, FieldType, Flag, as_text, refuse, text_error
+from cocreate.i18n import N_, SUPPORTED_LOCALES, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.templating import render_standalone
@@ -61,29 +64,47 @@ def _send_to(session: Session, settings: Settings, to: str, locale: str, templat
         mail.queue_email(session, to=to, subject=_(subject), text=text)
 
 
-def check_current_password(session: Session, user: User, password: str, field: str = "current_password") -> str | None:
-    """None when ``password`` is the user's; else a message. Failures count towards a short lock.
+@dataclass
+class _Reauth:
+    """The current password, checked between two units of work so that argon2 runs in neither: the
+    first reads the hash with the user locked, the second locks the user again, checks that the hash
+    did not change meanwhile and counts a failure (wrong passwords are throttled like sign-ins)."""
 
-    The throttle row is changed (not committed): callers commit it before raising, so the count
-    survives the refusal.
-    """
+    key: str
+    stored_hash: str | None
+    refusal: str | None = None
+    verified: bool = False
+
+
+def _reauth_start(session: Session, user: User, password: str) -> _Reauth:
+    """In the first unit of work: what is refused without argon2, and the hash to check against."""
+    check = _Reauth(key=f"reauth:{user.id}", stored_hash=user.password_hash)
     if not user.password_hash:
-        return _("Your account has no password yet. Set one first with “Forgot your password?” on the sign-in page.")
-    if not password:
-        return _("Enter your current password.")
-    key = f"reauth:{user.id}"
-    if message := _reauth_locked(session.get(SignInThrottle, key)):
-        return message
-    # argon2 runs between two transactions (holding the write lock through it would make every other
-    # writer wait); the second locks the user again and checks the hash did not change meanwhile.
-    stored_hash = user.password_hash
-    session.commit()
-    verified = passwords.verify_password(stored_hash, password)
+        check.refusal = _("Your account has no password yet. Set one first with “Forgot your password?” on the "
+                          "sign-in page.")
+    elif not password:
+        check.refusal = _("Enter your current password.")
+    else:
+        check.refusal = _reauth_locked(session.get(SignInThrottle, check.key))
+    return check
+
+
+def _reauth_verify(check: _Reauth, password: str) -> None:
+    """Between the two units of work: argon2, without any transaction (so without any lock)."""
+    if check.refusal is None:
+        check.verified = passwords.verify_password(check.stored_hash, password)
+
+
+def _reauth_finish(session: Session, user: User, check: _Reauth) -> str | None:
+    """In the second unit of work: None when the password was the user's; else the message, with the
+    failure counted (the caller's unit of work commits the count even though it then refuses)."""
     session.refresh(user, with_for_update=True)
-    row = services._throttle(session, key)
+    if check.refusal is not None:
+        return check.refusal
+    row = services._throttle(session, check.key)
     if message := _reauth_locked(row):
         return message
-    if not verified or user.password_hash != stored_hash:
+    if not check.verified or user.password_hash != check.stored_hash:
         row.failures += 1
         if row.failures >= REAUTH_FAILURES:
             row.locked_until = utcnow() + services.LOCKOUT
@@ -101,21 +122,7 @@ def _reauth_locked(row: SignInThrottle | None) -> str | None:
     return _("Too many wrong passwords. Try again in %(minutes)s minutes.", minutes=minutes)
 
 
-def refuse(session: Session, errors: dict[str, str]) -> Invalid:
-    """Keep only the throttle count (the user rows are untouched), then report."""
-    session.commit()
-    return Invalid(errors)
-
-
 # --- profile -------------------------------------------------------------------------------------
-
-
-@dataclass
-class ProfileForm:
-    display_name: str
-    area: str = ""
-    age_band: str = ""
-    locale: str = "ja"
 
 
 def normalise_area(raw: str) -> str:
@@ -124,62 +131,87 @@ def normalise_area(raw: str) -> str:
     return residency.normalise_postal_code(text) or text
 
 
-def update_profile(session: Session, actor: Principal, form: ProfileForm) -> User:
+@dataclass(frozen=True)
+class Area(FieldType):
+    """Where a person lives, roughly (町丁目 or a postal code), as :func:`normalise_area` writes it."""
+
+    max_length: int = 100
+
+    def parse(self, value: Any) -> str:
+        area = normalise_area(as_text(value))
+        if message := text_error(area, self.max_length, single_line=True):
+            raise refuse(message)
+        return area
+
+
+@dataclass(frozen=True)
+class Language(FieldType):
+    """One of the site's languages (``ja``, ``en``)."""
+
+    def parse(self, value: Any) -> str:
+        locale = as_text(value).strip()
+        if locale not in SUPPORTED_LOCALES:
+            raise refuse(_("Choose a language from the list."))
+        return locale
+
+
+class ProfileForm(FormModel):
     """Display name, area (町丁目 or postal code), age band and language; all but the name optional."""
+
+    display_name: Annotated[str, DisplayName()] = ""
+    area: Annotated[str, Area()] = ""
+    age_band: Annotated[AgeBand | None, Choice(AgeBand, lazy_gettext("Choose an age band from the list."),
+                                               required=False)] = None
+    locale: Annotated[str, Language()] = "ja"
+
+
+@transactional
+def update_profile(session: Session, actor: Principal, form: ProfileForm) -> User:
+    """Save the profile of the signed-in user."""
     user = _own_user(session, actor)
-    display_name = (form.display_name or "").strip()
-    area = normalise_area(form.area)
-    errors: dict[str, str] = {}
-    if message := services.check_display_name(display_name):
-        errors["display_name"] = message
-    if len(area) > 100:
-        errors["area"] = _("Use at most %(max)s characters.", max=100)
-    elif services.CONTROL_CHARS.search(area):
-        errors["area"] = _("The text contains characters that cannot be used.")
-    age_band: AgeBand | None = None
-    if form.age_band:
-        try:
-            age_band = AgeBand(form.age_band)
-        except ValueError:
-            errors["age_band"] = _("Choose an age band from the list.")
-    if form.locale not in SUPPORTED_LOCALES:
-        errors["locale"] = _("Choose a language from the list.")
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    user.display_name = display_name
-    user.area = area
-    user.age_band = age_band
+    user.display_name = form.display_name
+    user.area = form.area
+    user.age_band = form.age_band
     user.locale = form.locale
-    session.commit()
     return user
 
 
 # --- password ------------------------------------------------------------------------------------
 
 
+class PasswordChangeForm(FormModel):
+    """As sent: :func:`change_password` checks both, so that both errors show at once."""
+
+    current_password: Annotated[str, AsSent(1000)] = ""
+    new_password: Annotated[str, AsSent(1000)] = ""
+
+
 def change_password(session: Session, settings: Settings, actor: Principal, current: str, new: str) -> User:
     """Set a new password. Every other session is signed out (the caller signs this one in again)."""
-    # Hashed before the first query, so no write lock is held while argon2 works.
+    # Hashed before the first unit of work, so no write lock is held while argon2 works.
     new_hash = passwords.hash_password(new) if new and len(new) <= passwords.MAX_LENGTH else ""
-    user = _own_user(session, actor, lock=True)
-    errors: dict[str, str] = {}
-    if message := services.check_password(new or "", user.email or ""):
-        errors["new_password"] = message
-    elif current and new == current:
-        errors["new_password"] = _("Choose a password different from the current one.")
-    if message := check_current_password(session, user, current or ""):
-        errors["current_password"] = message
-    if errors:
-        raise refuse(session, errors)
-    user.password_hash = new_hash
-    user.session_epoch += 1
-    _spend_email_change_links(session, user)  # a change of address asked from a stolen session dies too
-    if user.email:
-        _send_to(session, settings, user.email, user.locale, "password_changed",
-                 N_("Your cocreate password was changed"), user=user,
-                 link=f"{settings.base_url}/account/password/forgot")
-    session.commit()
+    with unit_of_work(session):
+        user = _own_user(session, actor, lock=True)
+        errors: dict[str, str] = {}
+        if message := services.check_password(new or "", user.email or ""):
+            errors["new_password"] = message
+        elif current and new == current:
+            errors["new_password"] = _("Choose a password different from the current one.")
+        check = _reauth_start(session, user, current or "")
+    _reauth_verify(check, current or "")
+    with unit_of_work(session):
+        if message := _reauth_finish(session, user, check):
+            errors["current_password"] = message
+        if not errors:
+            user.password_hash = new_hash
+            user.session_epoch += 1
+            _spend_email_change_links(session, user)  # a change of address asked from a stolen session dies too
+            if user.email:
+                _send_to(session, settings, user.email, user.locale, "password_changed",
+                         N_("Your cocreate password was changed"), user=user,
+                         link=f"{settings.base_url}/account/password/forgot")
+    if errors:  # only the failure count was kept
+        raise Invalid(errors)
     return user
 
 
@@ -193,6 +225,13 @@ def _spend_email_change_links(session: Session, user: User) -> None:
         row.used_at = utcnow()
 
 
+class EmailChangeForm(FormModel):
+    """As sent: :func:`request_email_change` checks the address and the password together."""
+
+    new_email: Annotated[str, AsSent(400)] = ""
+    password: Annotated[str, AsSent(1000)] = ""
+
+
 def request_email_change(session: Session, settings: Settings, actor: Principal, new_email: str, password: str) -> str:
     """Send a confirmation link to the new address and a notice to the old one.
 
@@ -200,18 +239,27 @@ def request_email_change(session: Session, settings: Settings, actor: Principal,
     the caller answers exactly as if the link had been sent: nobody learns who is registered.
     Returns the normalised new address.
     """
-    user = _own_user(session, actor, lock=True)
-    email = services.normalize_email(new_email)[:400]
-    errors: dict[str, str] = {}
-    if message := services.check_email(email):
-        errors["new_email"] = message
-    elif email == user.email:
-        errors["new_email"] = _("This is already your e-mail address.")
-    if message := check_current_password(session, user, password or ""):
-        errors["password"] = message
-    if errors:
-        raise refuse(session, errors)
+    with unit_of_work(session):
+        user = _own_user(session, actor, lock=True)
+        email = services.normalize_email(new_email)[:400]
+        errors: dict[str, str] = {}
+        if message := services.check_email(email):
+            errors["new_email"] = message
+        elif email == user.email:
+            errors["new_email"] = _("This is already your e-mail address.")
+        check = _reauth_start(session, user, password or "")
+    _reauth_verify(check, password or "")
+    with unit_of_work(session):
+        if message := _reauth_finish(session, user, check):
+            errors["password"] = message
+        if not errors:
+            _send_email_change(session, settings, user, email)
+    if errors:  # only the failure count was kept
+        raise Invalid(errors)
+    return email
 
+
+def _send_email_change(session: Session, settings: Settings, user: User, email: str) -> None:
     _spend_email_change_links(session, user)  # only the newest link works
     owner = session.exec(select(User).where(User.email == email)).first()
     if owner is not None:  # written in the language of that address's own account
@@ -227,28 +275,28 @@ def request_email_change(session: Session, settings: Settings, actor: Principal,
     _send_to(session, settings, user.email, user.locale, "email_change_notice",
              N_("A change of your cocreate e-mail address was requested"), user=user, new_email=email,
              link=f"{settings.base_url}/account/password")
-    session.commit()
-    return email
+
+
+class _LinkUnusable(Exception):
+    """The link cannot be used: its unit of work ends without writing."""
 
 
 def confirm_email_change(session: Session, token: str) -> User | None:
     """Apply the change of the link's token; None when the link is unusable or the address was taken meanwhile."""
-    row = services.redeem_token(session, token, TokenPurpose.CHANGE_EMAIL)
-    user = session.get(User, row.user_id) if row is not None else None
-    if row is None or user is None or not user.is_active or not row.new_email:
-        session.rollback()
-        return None
-    if session.exec(select(User.id).where(User.email == row.new_email, User.id != user.id)).first() is not None:
-        session.rollback()
-        return None
-    user.email = row.new_email
-    user.email_confirmed_at = utcnow()
     try:
-        session.commit()
-    except sa.exc.IntegrityError:  # the address was registered in the same instant
-        session.rollback()
+        with unit_of_work(session):
+            row = services.redeem_token(session, token, TokenPurpose.CHANGE_EMAIL)
+            user = session.get(User, row.user_id) if row is not None else None
+            if row is None or user is None or not user.is_active or not row.new_email:
+                raise _LinkUnusable()
+            if session.exec(select(User.id).where(User.email == row.new_email, User.id != user.id)).first() is not None:
+                raise _LinkUnusable()
+            user.email = row.new_email
+            user.email_confirmed_at = utcnow()
+            session.flush()  # the address registered in the same instant fails here, inside the unit of work
+            return user
+    except (_LinkUnusable, sa.exc.IntegrityError):
         return None
-    return user
 
 
 # --- download my data ----------------------------------------------------------------------------
@@ -374,6 +422,13 @@ def _is_last_system_admin(session: Session, user: User) -> bool:
     return others is None
 
 
+class DeletionForm(FormModel):
+    """As sent: :func:`delete_account` checks the box and the password together."""
+
+    password: Annotated[str, AsSent(1000)] = ""
+    confirm: Annotated[bool, Flag()] = False
+
+
 def delete_account(session: Session, actor: Principal, password: str, confirmed: bool) -> None:
     """Delete the signed-in user's account; the caller signs the request out.
 
@@ -386,24 +441,39 @@ def delete_account(session: Session, actor: Principal, password: str, confirmed:
     document and a version), and they record the terms under which the contributions that stay
     published (CC BY 4.0) were made.
     """
-    user = _own_user(session, actor, lock=True)
+    with unit_of_work(session):
+        user = _own_user(session, actor, lock=True)
+        check = _reauth_start(session, user, password or "")
+    _reauth_verify(check, password or "")
+    with unit_of_work(session):
+        errors = _deletion_refused(session, user, check, confirmed)
+        if not errors:
+            _delete(session, user)
+    if errors:  # only the failure count (or its reset) was kept
+        raise Invalid(errors)
+
+
+def _deletion_refused(session: Session, user: User, check: _Reauth, confirmed: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not confirmed:
         errors["confirm"] = _("Tick the box to confirm that you want to delete your account.")
-    if message := check_current_password(session, user, password or "", "password"):
+    if message := _reauth_finish(session, user, check):
         errors["password"] = message
     if errors:
-        raise refuse(session, errors)
+        return errors
     blocking = _sole_admin_organisations(session, user)
     if blocking:
         names = "、".join(organisation.name for organisation in blocking)
-        raise refuse(session, {"confirm": _(
+        return {"confirm": _(
             "You are the only administrator of %(names)s, which has other members. Make another member "
-            "an administrator first, or remove the other members.", names=names)})
+            "an administrator first, or remove the other members.", names=names)}
     if _is_last_system_admin(session, user):
-        raise refuse(session, {"confirm": _(
-            "You are the only system administrator. Give another account the administrator role first.")})
+        return {"confirm": _(
+            "You are the only system administrator. Give another account the administrator role first.")}
+    return {}
 
+
+def _delete(session: Session, user: User) -> None:
     for hook in components.deletion_hooks():
         hook(session, user)
     residency.erase_for_deleted_account(session, user)
@@ -425,4 +495,3 @@ def delete_account(session: Session, actor: Principal, password: str, confirmed:
     user.session_epoch += 1
     audit.record(session, actor_id=user.id, actor_label=f"user #{user.id}", action="account.deleted",
                  target_type="user", target_id=str(user.id))
-    session.commit()

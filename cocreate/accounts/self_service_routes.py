@@ -3,23 +3,26 @@ residency verification pages."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from pydantic import Field
+from sqlmodel import Session
 
 from cocreate import components, i18n
 from cocreate.accounts import auth, consents, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
 from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.services import AsSent, FormModel
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
+from cocreate.forms import RowIds, as_text
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
-from cocreate.web.forms import Form, parse_id
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
@@ -35,11 +38,9 @@ STATUS_LABELS = {
 }
 
 
-
-def _values(form: dict[str, Any], name: str, limit: int) -> list[str]:
-    value = form.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    return [str(item)[:20] for item in values[:limit]]
+def _shown(form: dict[str, Any], limits: dict[str, int]) -> dict[str, str]:
+    """What was typed in these fields, to show again (cut to the lengths the fields were read at)."""
+    return {name: as_text(form.get(name))[:limit] for name, limit in limits.items()}
 
 
 def _no_store(response: Response[Any]) -> Response[Any]:
@@ -61,11 +62,11 @@ def overview(request: Request, db_session: DbSession) -> Template:
     })
 
 
-def _profile_page(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Template:
+def _profile_page(request: Request, form: dict[str, str], errors: dict[str, str]) -> Template:
     return render(request, "account/profile.html", {
         "form": form, "errors": errors, "age_band_labels": AGE_BAND_LABELS,
         "locales": [(locale, i18n.locale_display_name(locale)) for locale in i18n.SUPPORTED_LOCALES],
-    }, status_code=status_code)
+    })
 
 
 @get("/profile", name="account-profile", guards=[signed_in], sync_to_thread=True)
@@ -76,14 +77,15 @@ def profile_form(request: Request, db_session: DbSession) -> Template:
     return _profile_page(request, form, {})
 
 
+def _profile_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    return _profile_page(request, _shown(form, {"display_name": 200, "area": 400, "age_band": 40, "locale": 10}),
+                         failed.errors)
+
+
 @post("/profile", name="account-profile-submit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_profile_again)
 def profile_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
-    form = {"display_name": _text(data, "display_name", 200), "area": _text(data, "area", 400),
-            "age_band": _text(data, "age_band", 40), "locale": _text(data, "locale", 10)}
-    try:
-        user = self_service.update_profile(db_session, principal_of(request), self_service.ProfileForm(**form))
-    except Invalid as failed:
-        return _profile_page(request, form, failed.errors, 400)
+    user = self_service.update_profile(db_session, principal_of(request), self_service.ProfileForm.parse(data))
     with i18n.using_locale(user.locale):
         message = _("Your profile has been saved.")
     response = after_post(request, "/account/profile", message=message)
@@ -98,13 +100,16 @@ def password_form(request: Request) -> Template:
     return render(request, "account/password.html", {"errors": {}})
 
 
+def _password_again(failed: Invalid, _form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    return render(request, "account/password.html", {"errors": failed.errors})
+
+
 @post("/password", name="account-password-submit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_password_again)
 def password_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
-    try:
-        user = self_service.change_password(db_session, settings, principal_of(request),
-                                            _text(data, "current_password"), _text(data, "new_password"))
-    except Invalid as failed:
-        return render(request, "account/password.html", {"errors": failed.errors}, status_code=400)
+    form = self_service.PasswordChangeForm.parse(data)
+    user = self_service.change_password(db_session, settings, principal_of(request), form.current_password,
+                                        form.new_password)
     auth.sign_in(request, user)  # a fresh session at the new epoch: this device stays signed in
     return after_post(request, "/account", message=_("Your password has been changed. Other devices were signed out."))
 
@@ -114,14 +119,16 @@ def email_form(request: Request) -> Template:
     return render(request, "account/email.html", {"form": {}, "errors": {}})
 
 
+def _email_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    return render(request, "account/email.html", {"form": _shown(form, {"new_email": 400}), "errors": failed.errors})
+
+
 @post("/email", name="account-email-submit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_email_again)
 def email_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
-    form = {"new_email": _text(data, "new_email", 400)}
-    try:
-        email = self_service.request_email_change(db_session, settings, principal_of(request), form["new_email"],
-                                                  _text(data, "password"))
-    except Invalid as failed:
-        return render(request, "account/email.html", {"form": form, "errors": failed.errors}, status_code=400)
+    form = self_service.EmailChangeForm.parse(data)
+    email = self_service.request_email_change(db_session, settings, principal_of(request), form.new_email,
+                                              form.password)
     return render(request, "account/email_sent.html", {"email": email})
 
 
@@ -139,13 +146,13 @@ def email_confirm(request: Request, db_session: DbSession, token: FromPath[str])
 # --- residency (the resident's side) -------------------------------------------------------------
 
 
-def _residency_page(request: Request, db_session: DbSession, form: dict[str, str] | None = None,
-                    errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+def _residency_page(request: Request, db_session: Session, form: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None) -> Template:
     status = residency.resident_status(db_session, principal_of(request))
     return render(request, "account/residency.html", {
         "status": status, "form": form or {}, "errors": errors or {}, "status_labels": STATUS_LABELS,
         "method": residency.POSTAL_CODE,
-    }, status_code=status_code)
+    })
 
 
 @get("/residency", name="account-residency", guards=[signed_in], sync_to_thread=True)
@@ -153,33 +160,40 @@ def residency_page(request: Request, db_session: DbSession) -> Template:
     return _residency_page(request, db_session)
 
 
+ADDRESS_FIELDS = {"full_name": 400, "postal_code": 40, "address": 1000}
+
+
+def _residency_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                     **_kwargs: Any) -> Template:
+    """The residency page with the errors; the address form keeps what was typed in it."""
+    return _residency_page(request, db_session, _shown(form, ADDRESS_FIELDS), failed.errors)
+
+
+class CodeForm(FormModel):
+    """The code from the letter, as typed: :func:`residency.redeem_code` reads it."""
+
+    code: Annotated[str, AsSent(100)] = ""
+
+
 @post("/residency/request", name="account-residency-request", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_residency_again)
 def residency_request(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    form = {"full_name": _text(data, "full_name", 400), "postal_code": _text(data, "postal_code", 40),
-            "address": _text(data, "address", 1000)}
-    try:
-        residency.request_code(db_session, principal_of(request), residency.AddressForm(**form))
-    except Invalid as failed:
-        return _residency_page(request, db_session, form, failed.errors, 400)
+    residency.request_code(db_session, principal_of(request), residency.AddressForm.parse(data))
     return after_post(request, "/account/residency",
                       message=_("Your request has been received. The ward will mail you a code."))
 
 
 @post("/residency/code", name="account-residency-code", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_residency_again)
 def residency_code(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    try:
-        residency.redeem_code(db_session, principal_of(request), _text(data, "code", 100))
-    except Invalid as failed:
-        return _residency_page(request, db_session, {}, failed.errors, 400)
+    residency.redeem_code(db_session, principal_of(request), CodeForm.parse(data).code)
     return after_post(request, "/account/residency", message=_("Thank you. You are now verified as a resident."))
 
 
 @post("/residency/cancel", name="account-residency-cancel", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_residency_again)
 def residency_cancel(request: Request, db_session: DbSession) -> Template | Redirect:
-    try:
-        residency.cancel_request(db_session, principal_of(request))
-    except Invalid as failed:
-        return _residency_page(request, db_session, {}, failed.errors, 400)
+    residency.cancel_request(db_session, principal_of(request))
     return after_post(request, "/account/residency",
                       message=_("Your request has been cancelled and your address erased."))
 
@@ -205,13 +219,15 @@ def delete_form(request: Request) -> Template:
     return render(request, "account/delete.html", {"errors": {}})
 
 
+def _delete_again(failed: Invalid, _form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    return render(request, "account/delete.html", {"errors": failed.errors})
+
+
 @post("/delete", name="account-delete-submit", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
+@again_on_invalid(_delete_again)
 def delete_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    try:
-        self_service.delete_account(db_session, principal_of(request), _text(data, "password"),
-                                    _text(data, "confirm") == "yes")
-    except Invalid as failed:
-        return render(request, "account/delete.html", {"errors": failed.errors}, status_code=400)
+    form = self_service.DeletionForm.parse(data)
+    self_service.delete_account(db_session, principal_of(request), form.password, form.confirm)
     auth.sign_out(request)
     return after_post(request, "/", message=_("Your account has been deleted. Thank you for taking part."))
 
@@ -228,7 +244,7 @@ account_router = Router(
 # --- residency (the staff's side) ----------------------------------------------------------------
 
 
-def _staff_list(request: Request, db_session: DbSession, status: str = "", page: Any = 1,
+def _staff_list(request: Request, db_session: Session, status: str = "", page: Any = 1,
                 errors: dict[str, str] | None = None, find_email: str = "", status_code: int = 200) -> Template:
     actor = principal_of(request)
     status = status if status in residency.STATUS_FILTERS else ""
@@ -248,21 +264,29 @@ def staff_list(request: Request, db_session: DbSession, status: FromQuery[str] =
     return _staff_list(request, db_session, status, page)
 
 
+class CodesForm(FormModel):
+    """Codes for every request waiting for one (``scope=all``), or for the requests ticked."""
+
+    scope: Annotated[str, AsSent(20)] = ""
+    request_id: Annotated[list[int], RowIds(i18n.lazy_gettext("Select requests from the list."))] = Field(
+        default_factory=list)
+
+    @property
+    def request_ids(self) -> list[int] | None:
+        return None if self.scope == "all" else self.request_id
+
+
+def _staff_list_again(failed: Invalid, _form: dict[str, Any], *, request: Request, db_session: Session,
+                      **_kwargs: Any) -> Template:
+    # The checkboxes are each a ``request_id``; their errors are shown beside the table, ``request_ids``.
+    errors = {"request_ids" if name == "request_id" else name: message for name, message in failed.errors.items()}
+    return _staff_list(request, db_session, errors=errors)
+
+
 @post("/codes", name="staff-residency-codes", sync_to_thread=True)
+@again_on_invalid(_staff_list_again)
 def staff_codes(request: Request, db_session: DbSession, data: Form) -> Response[bytes] | Template:
-    scope = _text(data, "scope", 20)
-    request_ids: list[int] | None = None
-    if scope != "all":
-        raw = _values(data, "request_id", residency.MAX_BATCH + 1)
-        parsed = [parse_id(value) for value in raw]
-        if any(value is None for value in parsed):
-            return _staff_list(request, db_session, errors={"request_ids": _("Select requests from the list.")},
-                               status_code=400)
-        request_ids = [value for value in parsed if value is not None]
-    try:
-        issued = residency.issue_codes(db_session, principal_of(request), request_ids)
-    except Invalid as failed:
-        return _staff_list(request, db_session, errors=failed.errors, status_code=400)
+    issued = residency.issue_codes(db_session, principal_of(request), CodesForm.parse(data).request_ids)
     stamp = utcnow().astimezone(i18n.WARD_TIMEZONE).strftime("%Y%m%d-%H%M%S")
     return _no_store(Response(residency.codes_csv(issued), status_code=200, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="residency-codes-{stamp}.csv"'}))
@@ -278,13 +302,13 @@ def staff_find(request: Request, db_session: DbSession, email: FromQuery[str] = 
     return Redirect(path=f"/staff/residency/users/{user.id}", status_code=303)
 
 
-def _staff_user(request: Request, db_session: DbSession, user_id: int, errors: dict[str, str] | None = None,
-                form: dict[str, str] | None = None, status_code: int = 200) -> Template:
+def _staff_user(request: Request, db_session: Session, user_id: int, errors: dict[str, str] | None = None,
+                form: dict[str, str] | None = None) -> Template:
     info = residency.user_residency(db_session, principal_of(request), user_id)
     return render(request, "staff/residency_user.html", {
         "info": info, "errors": errors or {}, "form": form or {}, "status_labels": STATUS_LABELS,
         "method_label": residency.method_label, "is_self": principal_of(request).user_id == user_id,
-    }, status_code=status_code)
+    })
 
 
 @get("/users/{user_id:int}", name="staff-residency-user", sync_to_thread=True)
@@ -292,36 +316,33 @@ def staff_user(request: Request, db_session: DbSession, user_id: FromPath[int]) 
     return _staff_user(request, db_session, user_id)
 
 
+def _staff_user_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                      user_id: int, **_kwargs: Any) -> Template:
+    return _staff_user(request, db_session, user_id, failed.errors,
+                       _shown(form, {"note": 2000, "reason": 2000, "revoke_reason": 2000}))
+
+
 @post("/users/{user_id:int}/verify", name="staff-residency-verify", sync_to_thread=True)
+@again_on_invalid(_staff_user_again)
 def staff_verify(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
-    form = {"note": _text(data, "note", 2000)}
-    try:
-        residency.mark_verified(db_session, principal_of(request), user_id, form["note"])
-    except Invalid as failed:
-        return _staff_user(request, db_session, user_id, failed.errors, form, 400)
+    residency.mark_verified(db_session, principal_of(request), user_id, residency.VerifyForm.parse(data))
     return after_post(request, f"/staff/residency/users/{user_id}", message=_("The user is now verified as a resident."))
 
 
 @post("/users/{user_id:int}/reject", name="staff-residency-reject", sync_to_thread=True)
+@again_on_invalid(_staff_user_again)
 def staff_reject(request: Request, db_session: DbSession, settings: AppSettings, user_id: FromPath[int],
                  data: Form) -> Template | Redirect:
-    form = {"reason": _text(data, "reason", 2000)}
-    try:
-        residency.reject_request(db_session, settings, principal_of(request), user_id, form["reason"])
-    except Invalid as failed:
-        return _staff_user(request, db_session, user_id, failed.errors, form, 400)
+    residency.reject_request(db_session, settings, principal_of(request), user_id, residency.RejectForm.parse(data))
     return after_post(request, f"/staff/residency/users/{user_id}",
                       message=_("The request has been rejected and the resident told why."))
 
 
 @post("/users/{user_id:int}/revoke", name="staff-residency-revoke", sync_to_thread=True)
+@again_on_invalid(_staff_user_again)
 def staff_revoke(request: Request, db_session: DbSession, settings: AppSettings, user_id: FromPath[int],
                  data: Form) -> Template | Redirect:
-    form = {"revoke_reason": _text(data, "revoke_reason", 2000)}
-    try:
-        residency.revoke(db_session, settings, principal_of(request), user_id, form["revoke_reason"])
-    except Invalid as failed:
-        return _staff_user(request, db_session, user_id, failed.errors, form, 400)
+    residency.revoke(db_session, settings, principal_of(request), user_id, residency.RevokeForm.parse(data))
     return after_post(request, f"/staff/residency/users/{user_id}",
                       message=_("The verification has been withdrawn and the resident told why."))
 

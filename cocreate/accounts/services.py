@@ -2,6 +2,10 @@
 
 Every function owns its checks; routes only parse forms and choose the response. Responses never
 reveal whether an e-mail address has an account (registration, sign-in and reset all answer alike).
+
+The accounts' own field types live here too (:class:`Email`, :class:`DisplayName`, :class:`Password`,
+:class:`AsSent`, :class:`Ticked`), for the typed forms of :mod:`cocreate.forms`. argon2 never runs
+inside a unit of work: passwords are hashed before the first query, or between two units of work.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -18,10 +23,11 @@ from sqlmodel import Session, col, select
 from cocreate import mail
 from cocreate.accounts import consents, passwords
 from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
-from cocreate.db import read_apart
+from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
-from cocreate.i18n import N_, using_locale
+from cocreate.forms import FieldType, Flag, FormModel, Message, as_text, first, refuse
+from cocreate.i18n import N_, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.templating import render_standalone
@@ -33,9 +39,12 @@ ACCOUNT_FAILURES = 5
 IP_FAILURES = 30
 THROTTLE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
+DISPLAY_NAME_MAX = 50
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+"""Only for modules outside accounts that still import it (``cocreate.pages.services``); accounts'
+own text is checked by the field types below and :func:`cocreate.forms.text_error`."""
 
 
 def normalize_email(raw: str | None) -> str:
@@ -67,11 +76,76 @@ def check_password(password: str, email: str = "") -> str | None:
 def check_display_name(name: str) -> str | None:
     if not name:
         return _("Enter a display name (a nickname is fine).")
-    if len(name) > 50:
-        return _("Use at most %(max)s characters for your display name.", max=50)
+    if len(name) > DISPLAY_NAME_MAX:
+        return _("Use at most %(max)s characters for your display name.", max=DISPLAY_NAME_MAX)
     if CONTROL_CHARS.search(name):
         return _("The display name contains characters that cannot be used.")
     return None
+
+
+# --- field types ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Email(FieldType):
+    """An e-mail address, lower case and without surrounding spaces (:func:`check_email`'s rules)."""
+
+    def parse(self, value: Any) -> str:
+        email = normalize_email(as_text(value))
+        if message := check_email(email):
+            raise refuse(message)
+        return email
+
+
+@dataclass(frozen=True)
+class DisplayName(FieldType):
+    """The name shown with what a person posts (:func:`check_display_name`'s rules)."""
+
+    def parse(self, value: Any) -> str:
+        name = as_text(value).strip()
+        if message := check_display_name(name):
+            raise refuse(message)
+        return name
+
+
+@dataclass(frozen=True)
+class AsSent(FieldType):
+    """Text exactly as sent (never stripped, nothing refused), cut to ``limit`` characters: passwords
+    to verify, the address typed at sign-in, a ``next`` path; whoever uses it checks it."""
+
+    limit: int = 1000
+
+    def parse(self, value: Any) -> str:
+        value = first(value)
+        return "" if value is None else str(value)[: self.limit]
+
+
+@dataclass(frozen=True)
+class Password(AsSent):
+    """A new password: as sent (never stripped), of an acceptable length. That it is not the
+    account's e-mail address is checked by the service, which knows the address."""
+
+    def parse(self, value: Any) -> str:
+        password = super().parse(value)
+        if message := check_password(password):
+            raise refuse(message)
+        return password
+
+
+@dataclass(frozen=True)
+class Ticked(FieldType):
+    """A checkbox that must be ticked (``yes``, ``on``…); ``message`` says why when it is not."""
+
+    message: Message
+
+    def parse(self, value: Any) -> bool:
+        if not Flag().parse(value):
+            raise refuse(self.message)
+        return True
+
+
+AGREE_TO_TERMS = lazy_gettext("Agree to the terms of use to register.")
+AGREE_TO_PRIVACY = lazy_gettext("Agree to the privacy policy to register.")
 
 
 # --- tokens --------------------------------------------------------------------------------------
@@ -129,38 +203,34 @@ def send_confirmation(session: Session, settings: Settings, user: User) -> None:
 # --- registration --------------------------------------------------------------------------------
 
 
-@dataclass
-class Registration:
-    email: str
-    display_name: str
-    password: str
-    accept_terms: bool
-    accept_privacy: bool
-    locale: str = "ja"
-    terms_version: str = ""
+class RegistrationForm(FormModel):
+    """What the registration form sends (``locale`` is the language the page was shown in)."""
+
+    email: Annotated[str, Email()] = ""
+    display_name: Annotated[str, DisplayName()] = ""
+    password: Annotated[str, Password()] = ""
+    accept_terms: Annotated[bool, Ticked(AGREE_TO_TERMS)] = False
+    accept_privacy: Annotated[bool, Ticked(AGREE_TO_PRIVACY)] = False
+    locale: Annotated[str, AsSent(10)] = "ja"
+    terms_version: Annotated[str, AsSent(40)] = ""
     """The versions the form showed (empty: whatever is published)."""
-    privacy_version: str = ""
+    privacy_version: Annotated[str, AsSent(40)] = ""
 
 
-def register(session: Session, settings: Settings, form: Registration) -> User | None:
+
+class _AddressTaken(Exception):
+    """A concurrent registration of the same address won the race: nothing is written."""
+
+
+def register(session: Session, settings: Settings, form: RegistrationForm) -> User | None:
     """Create an unconfirmed account and send the confirmation link.
 
     Returns None (and sends a "you already have an account" e-mail instead) when the address is
     taken, so the answer on screen is the same either way.
     """
-    email = normalize_email(form.email)
-    display_name = (form.display_name or "").strip()
     errors: dict[str, str] = {}
-    if message := check_email(email):
-        errors["email"] = message
-    if message := check_display_name(display_name):
-        errors["display_name"] = message
-    if message := check_password(form.password or "", email):
+    if message := check_password(form.password, form.email):  # the length was checked; now the address
         errors["password"] = message
-    if not form.accept_terms:
-        errors["accept_terms"] = _("Agree to the terms of use to register.")
-    if not form.accept_privacy:
-        errors["accept_privacy"] = _("Agree to the privacy policy to register.")
     with read_apart(session) as reader:  # no transaction on ``session`` (so no lock) while argon2 works below
         versions = consents.current_versions(reader)
     try:
@@ -172,52 +242,73 @@ def register(session: Session, settings: Settings, form: Registration) -> User |
     if errors:
         raise Invalid(errors)
 
-    # Hashed before the first query: no write lock is held while argon2 works, and a taken address
-    # costs the same time as a new one.
+    # Hashed before the unit of work (and its first query): no write lock is held while argon2 works,
+    # and a taken address costs the same time as a new one.
     password_hash = passwords.hash_password(form.password)
-    existing = session.exec(select(User).where(User.email == email)).first()
+    try:
+        with unit_of_work(session):
+            return _register(session, settings, form, password_hash, versions)
+    except _AddressTaken:
+        return None
+
+
+def _register(session: Session, settings: Settings, form: RegistrationForm, password_hash: str,
+              versions: dict[ConsentDocument, str]) -> User | None:
+    existing = session.exec(select(User).where(User.email == form.email)).first()
     if existing is not None:
         _send(session, settings, existing, "already_registered", N_("You already have a cocreate account"),
               link=f"{settings.base_url}/account/password/forgot")
-        session.commit()
         return None
-    user = User(email=email, display_name=display_name, password_hash=password_hash,
+    user = User(email=form.email, display_name=form.display_name, password_hash=password_hash,
                 locale=form.locale if form.locale in ("ja", "en") else "ja")
     session.add(user)
     try:
         session.flush()
     except sa.exc.IntegrityError:  # a concurrent registration of the same address won the race
-        session.rollback()
-        return None
+        raise _AddressTaken() from None
     consents.record(session, user, versions)
     send_confirmation(session, settings, user)
-    session.commit()
     return user
+
+
+class _LinkUnusable(Exception):
+    """The link cannot be used: its unit of work ends without writing (its caller answers None)."""
 
 
 def confirm_email(session: Session, token: str) -> User | None:
-    row = redeem_token(session, token, TokenPurpose.CONFIRM_EMAIL)
-    if row is None:
-        session.rollback()
+    """Confirm the address of the link's account; None when the link is unusable."""
+    try:
+        with unit_of_work(session):
+            row = redeem_token(session, token, TokenPurpose.CONFIRM_EMAIL)
+            user = session.get(User, row.user_id) if row is not None else None
+            if user is None or not user.is_active:
+                raise _LinkUnusable()
+            if user.email_confirmed_at is None:
+                user.email_confirmed_at = utcnow()
+            return user
+    except _LinkUnusable:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        session.rollback()
-        return None
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
-    session.commit()
-    return user
 
 
 # --- sign-in -------------------------------------------------------------------------------------
 
 
-class SignInFailed(Exception):
+class SignInFailed(Invalid):
+    """Sign-in refused: the message is shown beside ``field`` (the e-mail address)."""
+
     def __init__(self, message: str, field: str = "email") -> None:
-        super().__init__(message)
+        super().__init__({field: message})
         self.message = message
         self.field = field
+
+
+class SignInForm(FormModel):
+    """What the sign-in form sends, as typed: :func:`authenticate` reads the address itself."""
+
+    email: Annotated[str, AsSent(400)] = ""
+    password: Annotated[str, AsSent(1000)] = ""
+    next: Annotated[str, AsSent(500)] = ""
+    lang: Annotated[str, AsSent(10)] = ""
 
 
 def _throttle(session: Session, key: str) -> SignInThrottle:
@@ -242,21 +333,20 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
 
     Failures count per account and per IP address; past the limit both are locked for a while,
     whether or not the account exists, so the lock says nothing about which addresses are registered.
-    The password is checked between two short transactions: argon2 takes a fifth of a second, and
+    The password is checked between two short units of work: argon2 takes a fifth of a second, and
     holding the write lock through it would make every other writer wait.
     """
     email = normalize_email(email)
     password = password or ""
     account_key, address_key = f"email:{email[:300]}", f"ip:{ip_address[:100]}"
     now = utcnow()
-    for key in (account_key, address_key):
-        row = session.get(SignInThrottle, key)
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            session.commit()
-            raise SignInFailed(_locked_message(row))
-    user = session.exec(select(User).where(User.email == email)).first() if email else None
-    stored_hash = user.password_hash if user is not None else None
-    session.commit()  # no transaction (and no lock) while argon2 works
+    with unit_of_work(session):  # reads only; it ends before argon2 works
+        for key in (account_key, address_key):
+            row = session.get(SignInThrottle, key)
+            if row is not None and row.locked_until is not None and row.locked_until > now:
+                raise SignInFailed(_locked_message(row))
+        user = session.exec(select(User).where(User.email == email)).first() if email else None
+        stored_hash = user.password_hash if user is not None else None
 
     verified = user is not None and passwords.verify_password(stored_hash, password)
     if user is None:
@@ -265,21 +355,26 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
         stored_hash) else None
 
     try:
-        return _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+        with unit_of_work(session):
+            outcome = _record_sign_in(session, account_key, address_key, user, verified, new_hash)
     except sa.exc.IntegrityError:  # a concurrent first failure created the same throttle row
-        session.rollback()
-        return _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+        with unit_of_work(session):
+            outcome = _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+    if isinstance(outcome, str):  # refused: the failure counts were committed first
+        raise SignInFailed(outcome)
+    return outcome
 
 
 def _record_sign_in(session: Session, account_key: str, address_key: str, user: User | None, verified: bool,
-                    new_hash: str | None) -> User:
+                    new_hash: str | None) -> User | str:
+    """The signed-in user, or why sign-in is refused (the counts change either way, so both commit)."""
     account = _throttle(session, account_key)
     address = _throttle(session, address_key)
+    session.flush()  # a throttle row created concurrently fails here, inside the unit of work
     now = utcnow()
     for row in (account, address):  # locked by a concurrent attempt while the password was checked
         if row.locked_until is not None and row.locked_until > now:
-            session.commit()
-            raise SignInFailed(_locked_message(row))
+            return _locked_message(row)
     if not verified or user is None:
         account.failures += 1
         address.failures += 1
@@ -287,27 +382,28 @@ def _record_sign_in(session: Session, account_key: str, address_key: str, user: 
             account.locked_until = now + LOCKOUT
         if address.failures >= IP_FAILURES:
             address.locked_until = now + LOCKOUT
-        session.commit()
-        raise SignInFailed(_("The e-mail address or password is not correct."))
+        return _("The e-mail address or password is not correct.")
     user = session.get(User, user.id, populate_existing=True)
     if user is None or not user.is_active:
-        session.commit()
-        raise SignInFailed(_("This account cannot sign in. Contact the ward if you think this is a mistake."))
+        return _("This account cannot sign in. Contact the ward if you think this is a mistake.")
     if not user.is_confirmed:
-        session.commit()
-        raise SignInFailed(_("Confirm your e-mail address first: open the link we sent you."))
+        return _("Confirm your e-mail address first: open the link we sent you.")
     account.failures = 0
     account.locked_until = None
     if new_hash is not None:
         user.password_hash = new_hash
     user.last_sign_in_at = now
-    session.commit()
     return user
 
 
 # --- password reset ------------------------------------------------------------------------------
 
 
+class ForgotForm(FormModel):
+    email: Annotated[str, Email()] = ""
+
+
+@transactional
 def request_password_reset(session: Session, settings: Settings, email: str) -> None:
     """Send a reset link if the address has an account; the caller's answer is the same either way."""
     email = normalize_email(email)
@@ -316,31 +412,38 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
         token = issue_token(session, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
         _send(session, settings, user, "reset_password", N_("Reset your cocreate password"),
               link=f"{settings.base_url}/account/password/reset/{token}")
-    session.commit()
+
+
+class ResetForm(FormModel):
+    """The new password, as sent: :func:`reset_password` checks it once it knows the link is usable."""
+
+    password: Annotated[str, AsSent(1000)] = ""
+
+
+def _link_expired() -> Invalid:
+    return Invalid({"token": _("This link has expired or was already used. Ask for a new one.")})
 
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set a new password with a reset link; every existing session of the user is signed out."""
-    expired = Invalid({"token": _("This link has expired or was already used. Ask for a new one.")})
-    peek = _usable_token(session, token, TokenPurpose.RESET_PASSWORD)
-    owner = session.get(User, peek.user_id) if peek else None
-    email = owner.email if owner is not None else None
-    session.rollback()  # no transaction while the new password is hashed
+    with unit_of_work(session):  # reads only; it ends before the new password is hashed
+        peek = _usable_token(session, token, TokenPurpose.RESET_PASSWORD)
+        owner = session.get(User, peek.user_id) if peek else None
+        email = owner.email if owner is not None else None
     if owner is None:
-        raise expired
+        raise _link_expired()
     if message := check_password(new_password or "", email or ""):
         raise Invalid({"password": message})
     password_hash = passwords.hash_password(new_password)
-    row = redeem_token(session, token, TokenPurpose.RESET_PASSWORD)
-    user = session.get(User, row.user_id) if row else None
-    if user is None or not user.is_active:
-        session.rollback()
-        raise expired
-    user.password_hash = password_hash
-    user.session_epoch += 1
-    # A change of address requested from a stolen session must not outlive the reset.
-    spend_tokens(session, user.id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.RESET_PASSWORD)  # type: ignore[arg-type]
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()  # the link proves the address
-    session.commit()
-    return user
+    with unit_of_work(session):
+        row = redeem_token(session, token, TokenPurpose.RESET_PASSWORD)
+        user = session.get(User, row.user_id) if row else None
+        if user is None or not user.is_active:
+            raise _link_expired()
+        user.password_hash = password_hash
+        user.session_epoch += 1
+        # A change of address requested from a stolen session must not outlive the reset.
+        spend_tokens(session, user.id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.RESET_PASSWORD)  # type: ignore[arg-type]
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()  # the link proves the address
+        return user

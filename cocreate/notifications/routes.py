@@ -11,11 +11,11 @@ from litestar.response import Redirect, Template
 
 from cocreate.accounts.permissions import principal_of, signed_in
 from cocreate.errors import Invalid, NotFound
+from cocreate.forms import as_text
 from cocreate.i18n import gettext as _
 from cocreate.notifications import follow_routes, kinds, preferences, services, unsubscribe
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
@@ -79,8 +79,7 @@ def unread_count(request: Request, db_session: DbSession) -> Template | Response
 # --- e-mail settings ----------------------------------------------------------------------------
 
 
-def _settings_page(request: Request, db_session: DbSession, form: dict[str, str], errors: dict[str, str],
-                   status_code: int = 200) -> Template:
+def _settings_page(request: Request, db_session: DbSession, form: dict[str, str], errors: dict[str, str]) -> Template:
     user_id = principal_of(request).user_id
     assert user_id is not None
     choices = preferences.choices_of(db_session, user_id)
@@ -89,7 +88,7 @@ def _settings_page(request: Request, db_session: DbSession, form: dict[str, str]
     return render(request, "account/notification_settings.html", {
         "choices": choices, "values": values, "errors": errors, "field_name": preferences.field_name,
         "options": [(delivery.value, str(label)) for delivery, label in preferences.DELIVERY_LABELS.items()],
-    }, status_code=status_code)
+    })
 
 
 @get("/account/notifications", name="account-notifications", guards=[signed_in], sync_to_thread=True)
@@ -97,15 +96,23 @@ def notification_settings(request: Request, db_session: DbSession) -> Template:
     return _settings_page(request, db_session, {}, {})
 
 
+def _deliveries(data: dict[str, Any]) -> dict[str, str]:
+    """One field per registered kind (``delivery-<kind>``), as sent; :func:`preferences.save` checks them."""
+    names = (preferences.field_name(kind) for kind in kinds.all_kinds())
+    return {name: as_text(data.get(name))[:20] for name in names}
+
+
+def _settings_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: DbSession,
+                    **_kwargs: Any) -> Template:
+    return _settings_page(request, db_session, _deliveries(form), failed.errors)
+
+
 @post("/account/notifications", name="account-notifications-submit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_settings_again)
 def save_notification_settings(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     user_id = principal_of(request).user_id
     assert user_id is not None
-    form = {preferences.field_name(kind): _text(data, preferences.field_name(kind), 20) for kind in kinds.all_kinds()}
-    try:
-        preferences.save(db_session, user_id, form)
-    except Invalid as failed:
-        return _settings_page(request, db_session, form, failed.errors, 400)
+    preferences.save(db_session, user_id, _deliveries(data))
     return after_post(request, "/account/notifications",
                       message=_("Your notification e-mail settings have been saved."))
 

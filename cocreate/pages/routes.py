@@ -3,23 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from cocreate.accounts.consents import EXEMPT
 from cocreate.accounts.permissions import admin_only, principal_of
-from cocreate.errors import Invalid
+from cocreate.accounts.services import AsSent
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import Flag, FormModel
 from cocreate.i18n import gettext as _
 from cocreate.pages import services
 from cocreate.pages.models import PAGE_LABELS, VERSIONED_PAGES, SitePage
 from cocreate.web.dependencies import DbSession
-from cocreate.web.forms import Form, parse_id
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, again_on_invalid, parse_id
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
@@ -27,17 +28,12 @@ HELPERS = {"page_labels": PAGE_LABELS, "versioned_pages": VERSIONED_PAGES, "sect
 
 
 def _page(value: str) -> SitePage:
-    try:
-        return services.parse_page(value)
-    except services.NotFound:
-        raise NotFoundException() from None
+    """The page of an address, or :class:`NotFound` (404)."""
+    return services.parse_page(value)
 
 
-def _show(request: Request, db_session: DbSession, page: SitePage) -> Template:
-    try:
-        view = services.current(db_session, page)
-    except services.NotFound:
-        raise NotFoundException() from None
+def _show(request: Request, db_session: Session, page: SitePage) -> Template:
+    view = services.current(db_session, page)  # NotFound (404) before the page's first revision
     return render(request, "pages/page.html", {"view": view, "page": page})
 
 
@@ -64,16 +60,16 @@ def page_list(request: Request, db_session: DbSession) -> Template:
     return render(request, "admin/pages.html", {**HELPERS, "rows": rows})
 
 
-def _edit_page(request: Request, db_session: DbSession, page: SitePage, form: services.PageForm,
-               errors: dict[str, str], status_code: int = 200, started_from: Any = None) -> Template:
+def _edit_page(request: Request, db_session: Session, page: SitePage, form: services.PageForm,
+               errors: dict[str, str], started_from: Any = None) -> Template:
     try:
         current = services.current(db_session, page).revision
-    except services.NotFound:
+    except NotFound:
         current = None
     return render(request, "admin/page_form.html", {
         **HELPERS, "page": page, "form": form, "errors": errors, "current": current, "started_from": started_from,
         "limits": {"title": services.TITLE_MAX, "body": services.BODY_MAX, "note": services.NOTE_MAX},
-    }, status_code=status_code)
+    })
 
 
 @get("/{slug:str}/edit", name="admin-page-edit", sync_to_thread=True)
@@ -84,14 +80,11 @@ def page_edit(request: Request, db_session: DbSession, slug: FromPath[str], star
     site_page = _page(slug)
     try:
         current = services.current(db_session, site_page).revision
-    except services.NotFound:
+    except NotFound:
         current = None
     started_from = None
     if (start_id := parse_id(start)) is not None:
-        try:
-            started_from = services.revision(db_session, actor, site_page, start_id).revision
-        except services.NotFound:
-            raise NotFoundException() from None
+        started_from = services.revision(db_session, actor, site_page, start_id).revision
     source = started_from or current
     form = services.PageForm.of(source, current) if source is not None else services.PageForm()
     if started_from is not None:
@@ -99,23 +92,37 @@ def page_edit(request: Request, db_session: DbSession, slug: FromPath[str], star
     return _edit_page(request, db_session, site_page, form, {}, started_from=started_from)
 
 
+class PageSaveForm(FormModel):
+    """The editing form as sent: :func:`services.save` checks the texts (cut well past their limits,
+    so that it can say which is too long)."""
+
+    title_ja: Annotated[str, AsSent(services.TITLE_MAX * 2)] = ""
+    title_en: Annotated[str, AsSent(services.TITLE_MAX * 2)] = ""
+    body_ja: Annotated[str, AsSent(services.BODY_MAX * 2)] = ""
+    body_en: Annotated[str, AsSent(services.BODY_MAX * 2)] = ""
+    note: Annotated[str, AsSent(services.NOTE_MAX * 2)] = ""
+    new_version: Annotated[bool, Flag()] = False
+    base_revision_id: Annotated[str, AsSent(30)] = ""
+
+    def page_form(self) -> services.PageForm:
+        return services.PageForm(**self.model_dump())
+
+
+def _save_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, slug: str,
+                **_kwargs: Any) -> Template:
+    site_page = _page(slug)
+    page_form = PageSaveForm.parse(form).page_form()
+    if "conflict" in failed.errors:
+        # Build on the newest revision from now on: saving again is then a choice made knowingly.
+        page_form.base_revision_id = str(services.current(db_session, site_page).revision.id)
+    return _edit_page(request, db_session, site_page, page_form, failed.errors)
+
+
 @post("/{slug:str}/edit", name="admin-page-save", sync_to_thread=True)
+@again_on_invalid(_save_again)
 def page_save(request: Request, db_session: DbSession, slug: FromPath[str], data: Form) -> Template | Redirect:
     site_page = _page(slug)
-    form = services.PageForm(
-        title_ja=_text(data, "title_ja", services.TITLE_MAX * 2), title_en=_text(data, "title_en", services.TITLE_MAX * 2),
-        body_ja=_text(data, "body_ja", services.BODY_MAX * 2), body_en=_text(data, "body_en", services.BODY_MAX * 2),
-        note=_text(data, "note", services.NOTE_MAX * 2), new_version=_text(data, "new_version") == "yes",
-        base_revision_id=_text(data, "base_revision_id", 30),
-    )
-    try:
-        revision = services.save(db_session, principal_of(request), site_page, form)
-    except Invalid as failed:
-        if "conflict" in failed.errors:
-            # Build on the newest revision from now on: saving again is then a choice made knowingly.
-            current = services.current(db_session, site_page).revision
-            form.base_revision_id = str(current.id)
-        return _edit_page(request, db_session, site_page, form, failed.errors, 400)
+    revision = services.save(db_session, principal_of(request), site_page, PageSaveForm.parse(data).page_form())
     if revision.new_version:
         message = _("%(page)s was saved as version %(version)s. Everyone will be asked to agree to it.",
                     page=str(PAGE_LABELS[site_page]), version=revision.version)
@@ -142,11 +149,8 @@ def page_history(request: Request, db_session: DbSession, slug: FromPath[str],
 def page_revision(request: Request, db_session: DbSession, slug: FromPath[str],
                   revision_id: FromPath[int]) -> Template:
     site_page = _page(slug)
-    try:
-        row = services.revision(db_session, principal_of(request), site_page, revision_id)
-        current = services.current(db_session, site_page).revision
-    except services.NotFound:
-        raise NotFoundException() from None
+    row = services.revision(db_session, principal_of(request), site_page, revision_id)
+    current = services.current(db_session, site_page).revision
     return render(request, "admin/page_revision.html",
                   {**HELPERS, "page": site_page, "row": row, "is_current": current.id == row.revision.id})
 

@@ -72,14 +72,13 @@ def _numbered(data: Mapping[str, Any], key: re.Pattern[str], limit: int) -> dict
 class AssignForm(FormModel):
     """The person chosen from the search results."""
 
-    user_id: Annotated[int | None, RowId(lazy_gettext("Choose a person from the search results."), required=True),
-                       Field(validate_default=True)] = None
+    user_id: Annotated[int | None, RowId(lazy_gettext("Choose a person from the search results."), required=True)] = None
 
 
 class UnassignForm(FormModel):
     """The reviewer to remove."""
 
-    user_id: Annotated[int | None, RowId(NOT_A_REVIEWER, required=True), Field(validate_default=True)] = None
+    user_id: Annotated[int | None, RowId(NOT_A_REVIEWER, required=True)] = None
 
 
 # --- reviewing -----------------------------------------------------------------------------------
@@ -94,8 +93,7 @@ class DeclareForm(FormModel):
     """A reviewer's declaration of a conflict of interest (or none) with a proposal."""
 
     has_conflict: Annotated[ConflictAnswer | None, Choice(
-        ConflictAnswer, lazy_gettext("Say whether you have a conflict of interest with this proposal.")),
-        Field(validate_default=True)] = None
+        ConflictAnswer, lazy_gettext("Say whether you have a conflict of interest with this proposal."))] = None
     note: Annotated[str, Text(CONFLICT_NOTE_MAX)] = ""
 
     @property

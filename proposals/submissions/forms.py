@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from cocreate.forms import (
@@ -63,7 +63,6 @@ LongText = Annotated[str, Text(LONG_TEXT_MAX, strip=False)]
 class ProposalForm(FormModel):
     """What the proposal form sends (a draft: only the title is needed)."""
 
-    model_config = ConfigDict(validate_default=True)  # a field left out is checked as empty
 
     title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
     summary: Annotated[str, Text(SUMMARY_MAX)] = ""

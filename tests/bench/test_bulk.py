@@ -113,7 +113,7 @@ class _Story:
         admin = Principal.load(session, session.exec(select(User).where(User.email == "demo-admin@example.jp")).one())
         departments = {d.code: d.id for d in session.exec(select(Department)).all()}
         for user in plan.users:
-            created = accounts.register(session, self.settings, accounts.Registration(
+            created = accounts.register(session, self.settings, accounts.RegistrationForm(
                 email=user.email, display_name=user.display_name, password=PASSWORD, accept_terms=True,
                 accept_privacy=True, locale=user.locale))
             assert created is not None and created.id is not None
@@ -125,8 +125,8 @@ class _Story:
             self.user_ids[user.index] = created.id
         for user in plan.users:
             if user.department is not None:
-                accounts_admin.grant_role(session, admin, self.user_ids[user.index], "staff",
-                                          departments[user.department])
+                accounts_admin.grant_role(session, admin, self.user_ids[user.index], accounts_admin.GrantForm(
+                    role="staff", department_id=departments[user.department]))
         for o in plan.organisations:
             created_org = organisations.create(session, self.actor(o.admin), OrganisationForm(
                 name=o.name, kind=o.kind, corporate_number=o.corporate_number, address=o.address, website=o.website,

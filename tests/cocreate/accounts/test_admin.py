@@ -190,8 +190,8 @@ def test_services_check_the_actor_themselves(session: Session, env_policy: Depar
         lambda actor: admin.create_department(session, actor, form),
         lambda actor: admin.update_department(session, actor, env_policy.id, form),
         lambda actor: admin.delete_department(session, actor, env_policy.id),
-        lambda actor: admin.grant_role(session, actor, target.id, "admin"),
-        lambda actor: admin.block_user(session, actor, target.id, "spam"),
+        lambda actor: admin.grant_role(session, actor, target.id, admin.GrantForm(role="admin")),
+        lambda actor: admin.block_user(session, actor, target.id, admin.BlockForm(reason="spam")),
         lambda actor: admin.search_users(session, actor),
         lambda actor: admin.audit_log(session, actor),
         lambda actor: admin.list_departments(session, actor),
@@ -613,7 +613,8 @@ def test_expired_invitation_link(
     client: TestClient[Litestar], session: Session, settings: Settings, env_policy: Department, admin_user: User
 ) -> None:
     result = admin.invite_staff(session, settings, Principal.load(session, admin_user),
-                                admin.StaffInvitation("late@example.jp", "遅刻 さん", env_policy.id))
+                                admin.StaffInvitationForm(email="late@example.jp", display_name="遅刻 さん",
+                                                          department_id=env_policy.id))
     path = link_path(last_email(session, "late@example.jp"))
     row = session.exec(select(UserToken).where(UserToken.user_id == result.user.id)).one()
     row.expires_at = utcnow() - timedelta(seconds=1)

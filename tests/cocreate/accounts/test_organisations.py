@@ -308,9 +308,9 @@ def test_hostile_text_is_stored_verbatim_and_never_becomes_markup(
     actor = principal(session, admin)
     created: list[tuple[int, str]] = []
     for payload in xss_payloads:
-        form = organisations.OrganisationForm(name=payload[:200], kind="startup", address=payload[:300],
-                                              description=payload)
         try:
+            form = organisations.OrganisationForm(name=payload[:200], kind="startup", address=payload[:300],
+                                                  description=payload)
             organisation = organisations.create(session, actor, form)
         except Invalid as failed:
             # Only line breaks and bidirectional overrides are refused in one-line fields.
@@ -952,7 +952,8 @@ def test_services_check_the_actor_whatever_the_route(session: Session, settings:
         lambda: organisations.remove_member(session, principal(session, member), organisation.id, admin.id),
         lambda: organisations.pending_invitations(session, principal(session, member), organisation.id),
         lambda: organisations.admin_list(session, principal(session, admin)),
-        lambda: organisations.unverify(session, settings, principal(session, admin), organisation.id, "x"),
+        lambda: organisations.unverify(session, settings, principal(session, admin), organisation.id,
+                                       organisations.UnverifyForm(note="x")),
     ):
         with pytest.raises(Forbidden):
             call()

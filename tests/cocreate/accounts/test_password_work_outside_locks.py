@@ -66,7 +66,7 @@ def test_sign_in_register_reset_and_change_hash_outside_any_lock(
             services.authenticate(session, "hanako@example.jp", "wrong password!", "127.0.0.1")
         with pytest.raises(services.SignInFailed):
             services.authenticate(session, "nobody@example.jp", "wrong password!", "127.0.0.1")
-        services.register(session, settings, services.Registration(
+        services.register(session, settings, services.RegistrationForm(
             email="taro@example.jp", display_name="太郎", password="a new long password",
             accept_terms=True, accept_privacy=True))
         token = services.issue_token(session, user, TokenPurpose.RESET_PASSWORD, services.RESET_PASSWORD_TTL)
