@@ -177,6 +177,7 @@ def _staff_done(request: Request, db_session: Session, challenge_id: int, questi
 @again_on_invalid(_staff_again)
 def answer(request: Request, db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int],
            question_id: FromPath[int], data: Form) -> Template | Redirect:
+    questions.require_staff(db_session, principal_of(request), question_id, challenge_id)
     edit = questions.has_answer(db_session, question_id)
     questions.answer(db_session, settings, principal_of(request), question_id, questions.AnswerForm.parse(data),
                      challenge_id=challenge_id)
@@ -189,6 +190,7 @@ def answer(request: Request, db_session: DbSession, settings: AppSettings, chall
 @again_on_invalid(_staff_again)
 def pin(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
         data: Form) -> Template | Redirect:
+    questions.require_staff(db_session, principal_of(request), question_id, challenge_id)
     pinned = questions.PinForm.parse(data).pin
     questions.set_pinned(db_session, principal_of(request), question_id, pinned, challenge_id=challenge_id)
     message = (_("The question has been pinned to the top of the list.") if pinned
@@ -201,6 +203,7 @@ def pin(request: Request, db_session: DbSession, challenge_id: FromPath[int], qu
 @again_on_invalid(_staff_again)
 def merge(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
           data: Form) -> Template | Redirect:
+    questions.require_staff(db_session, principal_of(request), question_id, challenge_id)
     form = questions.MergeForm.parse(data)
     questions.merge(db_session, principal_of(request), question_id, form, challenge_id=challenge_id)
     message = _("The question has been merged into question No. %(number)s.", number=form.into)
@@ -212,6 +215,7 @@ def merge(request: Request, db_session: DbSession, challenge_id: FromPath[int], 
 @again_on_invalid(_staff_again)
 def hide(request: Request, db_session: DbSession, challenge_id: FromPath[int], question_id: FromPath[int],
          data: Form) -> Template | Redirect:
+    questions.require_staff(db_session, principal_of(request), question_id, challenge_id)
     questions.hide(db_session, principal_of(request), question_id, questions.HideForm.parse(data),
                    challenge_id=challenge_id)
     message = _("The question has been hidden; the reason is shown in its place.")

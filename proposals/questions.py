@@ -349,6 +349,15 @@ def _answering_department(session: Session, actor: Principal, challenge: Challen
     return min(mine) if mine else None
 
 
+def require_staff(session: Session, actor: Principal, question_id: int, challenge_id: int) -> None:
+    """Refuse (404/403) anyone who may not act on the question as owning staff, before their form is read."""
+    found = session.exec(select(Question.challenge_id).where(Question.id == question_id)).first()
+    if found is None or found != challenge_id:
+        raise NotFound()
+    challenge = load_challenge(session, actor, challenge_id)
+    permissions.require(actor, "question.moderate", on_challenge(session, actor, challenge))
+
+
 @transactional
 def answer(session: Session, settings: Settings, actor: Principal, question_id: int, form: AnswerForm, *,
            challenge_id: int | None = None) -> Question:
