@@ -26,7 +26,7 @@ from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpo
 from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
-from cocreate.forms import FieldType, Flag, FormModel, Message, as_text, first, refuse
+from cocreate.forms import FieldType, Flag, FormModel, Message, as_text, first, refuse, text_error
 from cocreate.i18n import N_, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
@@ -42,7 +42,6 @@ LOCKOUT = timedelta(minutes=15)
 DISPLAY_NAME_MAX = 50
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
-CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 """Only for modules outside accounts that still import it (``cocreate.pages.services``); accounts'
 own text is checked by the field types below and :func:`cocreate.forms.text_error`."""
 
@@ -78,7 +77,7 @@ def check_display_name(name: str) -> str | None:
         return _("Enter a display name (a nickname is fine).")
     if len(name) > DISPLAY_NAME_MAX:
         return _("Use at most %(max)s characters for your display name.", max=DISPLAY_NAME_MAX)
-    if CONTROL_CHARS.search(name):
+    if text_error(name, DISPLAY_NAME_MAX, single_line=True) is not None:  # control characters, line breaks
         return _("The display name contains characters that cannot be used.")
     return None
 

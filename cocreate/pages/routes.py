@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
@@ -13,9 +13,7 @@ from sqlmodel import Session
 
 from cocreate.accounts.consents import EXEMPT
 from cocreate.accounts.permissions import admin_only, principal_of
-from cocreate.accounts.services import AsSent
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Flag, FormModel
 from cocreate.i18n import gettext as _
 from cocreate.pages import services
 from cocreate.pages.models import PAGE_LABELS, VERSIONED_PAGES, SitePage
@@ -60,7 +58,7 @@ def page_list(request: Request, db_session: DbSession) -> Template:
     return render(request, "admin/pages.html", {**HELPERS, "rows": rows})
 
 
-def _edit_page(request: Request, db_session: Session, page: SitePage, form: services.PageForm,
+def _edit_page(request: Request, db_session: Session, page: SitePage, form: services.PageForm | dict[str, Any],
                errors: dict[str, str], started_from: Any = None) -> Template:
     try:
         current = services.current(db_session, page).revision
@@ -86,43 +84,28 @@ def page_edit(request: Request, db_session: DbSession, slug: FromPath[str], star
     if (start_id := parse_id(start)) is not None:
         started_from = services.revision(db_session, actor, site_page, start_id).revision
     source = started_from or current
-    form = services.PageForm.of(source, current) if source is not None else services.PageForm()
+    form = services.PageForm.of(source, current) if source is not None else services.PageForm.model_construct()
     if started_from is not None:
-        form.note = _("Restores revision %(number)s.", number=started_from.id)
+        form = form.model_copy(update={"note": _("Restores revision %(number)s.", number=started_from.id)})
     return _edit_page(request, db_session, site_page, form, {}, started_from=started_from)
-
-
-class PageSaveForm(FormModel):
-    """The editing form as sent: :func:`services.save` checks the texts (cut well past their limits,
-    so that it can say which is too long)."""
-
-    title_ja: Annotated[str, AsSent(services.TITLE_MAX * 2)] = ""
-    title_en: Annotated[str, AsSent(services.TITLE_MAX * 2)] = ""
-    body_ja: Annotated[str, AsSent(services.BODY_MAX * 2)] = ""
-    body_en: Annotated[str, AsSent(services.BODY_MAX * 2)] = ""
-    note: Annotated[str, AsSent(services.NOTE_MAX * 2)] = ""
-    new_version: Annotated[bool, Flag()] = False
-    base_revision_id: Annotated[str, AsSent(30)] = ""
-
-    def page_form(self) -> services.PageForm:
-        return services.PageForm(**self.model_dump())
 
 
 def _save_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, slug: str,
                 **_kwargs: Any) -> Template:
     site_page = _page(slug)
-    page_form = PageSaveForm.parse(form).page_form()
+    shown = {name: form.get(name, "") for name in services.PageForm.model_fields} | {
+        "new_version": form.get("new_version", "") in ("on", "yes", "true", "1")}
     if "conflict" in failed.errors:
         # Build on the newest revision from now on: saving again is then a choice made knowingly.
-        page_form.base_revision_id = str(services.current(db_session, site_page).revision.id)
-    return _edit_page(request, db_session, site_page, page_form, failed.errors)
+        shown["base_revision_id"] = str(services.current(db_session, site_page).revision.id)
+    return _edit_page(request, db_session, site_page, shown, failed.errors)
 
 
 @post("/{slug:str}/edit", name="admin-page-save", sync_to_thread=True)
 @again_on_invalid(_save_again)
 def page_save(request: Request, db_session: DbSession, slug: FromPath[str], data: Form) -> Template | Redirect:
     site_page = _page(slug)
-    revision = services.save(db_session, principal_of(request), site_page, PageSaveForm.parse(data).page_form())
+    revision = services.save(db_session, principal_of(request), site_page, services.PageForm.parse(data))
     if revision.new_version:
         message = _("%(page)s was saved as version %(version)s. Everyone will be asked to agree to it.",
                     page=str(PAGE_LABELS[site_page]), version=revision.version)

@@ -8,9 +8,9 @@ they continue (:mod:`cocreate.accounts.consents`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -19,11 +19,11 @@ from cocreate import audit
 from cocreate.accounts import consents
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Principal, require_role
-from cocreate.accounts.services import CONTROL_CHARS
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
-from cocreate.i18n import WARD_TIMEZONE
+from cocreate.forms import Flag, FormModel, Line, Text
+from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.pages.models import VERSIONED_PAGES, PageRevision, SitePage
 from cocreate.web.pagination import Page, paginate
@@ -32,7 +32,6 @@ TITLE_MAX = 100
 BODY_MAX = 50_000
 NOTE_MAX = 300
 HISTORY_PER_PAGE = 20
-_LINE_ENDINGS = re.compile(r"\r\n?")
 
 
 def parse_page(value: str) -> SitePage:
@@ -124,51 +123,24 @@ def revision(session: Session, actor: Principal, page: SitePage, revision_id: in
     return RevisionRow(*row)
 
 
-@dataclass
-class PageForm:
-    title_ja: str = ""
-    title_en: str = ""
-    body_ja: str = ""
-    body_en: str = ""
-    note: str = ""
-    new_version: bool = False
-    base_revision_id: str = ""
+class PageForm(FormModel):
+    """Both languages of a page at once; titles are one line, bodies Markdown."""
+
+    title_ja: Annotated[str, Line(TITLE_MAX, required=lazy_gettext("Enter the title in Japanese."))] = ""
+    title_en: Annotated[str, Line(TITLE_MAX, required=lazy_gettext("Enter the title in English."))] = ""
+    body_ja: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write the page in Japanese."))] = ""
+    body_en: Annotated[str, Text(BODY_MAX, required=lazy_gettext("Write the page in English."))] = ""
+    note: Annotated[str, Line(NOTE_MAX)] = ""
+    new_version: Annotated[bool, Flag()] = False
+    base_revision_id: Annotated[str, Line(30)] = ""
     """The revision the editor started from: a save on top of a newer one is refused, not lost."""
 
     @classmethod
     def of(cls, revision: PageRevision, base: PageRevision | None = None) -> PageForm:
         """A form holding ``revision``'s text, to be saved over ``base`` (the current revision)."""
-        return cls(title_ja=revision.title_ja, title_en=revision.title_en, body_ja=revision.body_ja,
-                   body_en=revision.body_en, base_revision_id=str((base or revision).id))
-
-    def cleaned(self) -> PageForm:
-        def body(text: str) -> str:
-            return _LINE_ENDINGS.sub("\n", text or "").strip()
-
-        return PageForm(title_ja=(self.title_ja or "").strip(), title_en=(self.title_en or "").strip(),
-                        body_ja=body(self.body_ja), body_en=body(self.body_en), note=(self.note or "").strip(),
-                        new_version=bool(self.new_version), base_revision_id=(self.base_revision_id or "").strip())
-
-
-def _check(form: PageForm) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    fields = (("title_ja", _("Enter the title in Japanese."), TITLE_MAX, CONTROL_CHARS.search),
-              ("title_en", _("Enter the title in English."), TITLE_MAX, CONTROL_CHARS.search),
-              ("body_ja", _("Write the page in Japanese."), BODY_MAX, lambda text: "\x00" in text),
-              ("body_en", _("Write the page in English."), BODY_MAX, lambda text: "\x00" in text))
-    for name, missing, limit, unusable in fields:  # titles are one line; bodies may hold tabs and line breaks
-        value = getattr(form, name)
-        if not value:
-            errors[name] = missing
-        elif len(value) > limit:
-            errors[name] = _("Use at most %(max)s characters.", max=limit)
-        elif unusable(value):
-            errors[name] = _("This contains characters that cannot be used.")
-    if len(form.note) > NOTE_MAX:
-        errors["note"] = _("Use at most %(max)s characters.", max=NOTE_MAX)
-    elif CONTROL_CHARS.search(form.note):
-        errors["note"] = _("This contains characters that cannot be used.")
-    return errors
+        return cls.model_construct(title_ja=revision.title_ja, title_en=revision.title_en,
+                                   body_ja=revision.body_ja, body_en=revision.body_en, note="", new_version=False,
+                                   base_revision_id=str((base or revision).id))
 
 
 def _new_version_label(session: Session, page: SitePage) -> str:
@@ -199,10 +171,6 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
 @transactional
 def _save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> PageRevision:
     user = require_admin(actor)
-    form = form.cleaned()
-    errors = _check(form)
-    if errors:
-        raise Invalid(errors)
     conflict = Invalid({"conflict": _(
         "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
         "the current revision, then save again.")})
