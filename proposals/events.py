@@ -27,6 +27,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import OrganisationMember, User
+from cocreate.db import transactional
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
@@ -63,15 +64,14 @@ def announce(session: Session, event: str, object_id: int, *, actor_id: int | No
     enqueue(session, TASK, event, int(object_id), actor_id, related_id)
 
 
+@transactional
 def run(session: Session, settings: Settings, event: str, object_id: int, actor_id: int | None = None,
         related_id: int | None = None) -> int:
-    """Notify the people concerned by ``event`` (commits); returns how many were notified now."""
+    """Notify the people concerned by ``event``; returns how many were notified now."""
     handler = HANDLERS.get(event)
     if handler is None:
         raise ValueError(f"unknown proposals event {event!r}")
-    notified = handler(session, settings, object_id, actor_id, related_id)
-    session.commit()
-    return notified
+    return handler(session, settings, object_id, actor_id, related_id)
 
 
 def _author_ids(session: Session, proposal_id: int) -> set[int]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from cocreate.db import transactional
 from cocreate.db.base import upsertable_insert, utcnow
 from cocreate.errors import Invalid
 from cocreate.i18n import gettext as _
@@ -84,8 +85,9 @@ def field_name(kind: str) -> str:
     return f"delivery-{kind}"
 
 
+@transactional
 def save(session: Session, user_id: int, form: Mapping[str, str]) -> int:
-    """Store the choices of the settings page (commits); one field per registered kind, all required.
+    """Store the choices of the settings page; one field per registered kind, all required.
 
     Raises Invalid (nothing changed) when a value is missing or not a Delivery.
     Returns how many kinds were saved.
@@ -104,7 +106,6 @@ def save(session: Session, user_id: int, form: Mapping[str, str]) -> int:
         raise Invalid(errors)
     for kind, delivery in values.items():
         _upsert(session, user_id, kind, delivery)
-    session.commit()
     return len(values)
 
 

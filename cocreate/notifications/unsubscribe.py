@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import User
+from cocreate.db import transactional
 from cocreate.notifications import preferences
 from cocreate.notifications.models import Delivery
 from cocreate.settings import Settings
@@ -70,7 +71,7 @@ def read(session: Session, settings: Settings, value: str) -> Target | None:
     return Target(user_id=user_id, kind=kind) if exists is not None else None
 
 
+@transactional
 def apply(session: Session, target: Target) -> None:
-    """Stop the e-mails the link is for (commits); doing it twice changes nothing more."""
+    """Stop the e-mails the link is for; doing it twice changes nothing more."""
     preferences.set_delivery(session, target.user_id, target.kind, Delivery.NONE)
-    session.commit()
