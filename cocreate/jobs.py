@@ -23,6 +23,8 @@ BEAT_SCHEDULE = {
     "search-sweep-outbox": {"task": "cocreate.search.sweep", "schedule": 180.0},
     # The daily notification digests, at 07:00 in the app's timezone (Asia/Tokyo).
     # Signs the audit log's length and head (cocreate/audit/checkpoints.py); a no-op when unchanged.
+    # The embedded mail folder keeps copies of what was sent to people: not for ever (cocreate/mail.py).
+    "prune-mail-folder": {"task": "cocreate.prune_mail_folder", "schedule": crontab(hour=3, minute=30)},
     "audit-checkpoint": {"task": "cocreate.audit.checkpoint", "schedule": 3600.0},
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
 }
@@ -33,6 +35,24 @@ def record_heartbeat(source: str) -> None:
     """Record that a worker ran a task for ``source`` (beat's schedule, or a check)."""
     with task_database().transaction() as session:
         heartbeat.record(session, source)
+
+
+@celery_app.task(name="cocreate.prune_mail_folder")
+def prune_mail_folder() -> int:
+    """Remove the embedded mail folder's messages older than ``COCREATE_MAIL_FOLDER_DAYS``."""
+    settings = task_settings()
+    return mail.prune_folder(settings, timedelta(days=settings.mail_folder_days))
+
+
+@celery_app.task(name="cocreate.erase_freed", bind=True, max_retries=20)
+def erase_freed(self) -> bool:  # type: ignore[no-untyped-def]
+    """Empty SQLite's write-ahead log after a deletion (see :func:`cocreate.db.engine.erase_freed`);
+    retried while readers keep it from completing."""
+    from cocreate.db.engine import erase_freed as erase
+
+    if not erase(task_database().engine, wait_ms=5000):
+        raise self.retry(countdown=30)
+    return True
 
 
 @celery_app.task(name="cocreate.audit.checkpoint")

@@ -12,7 +12,9 @@ import logging
 import smtplib
 import uuid
 from datetime import datetime, timedelta
+from email import policy as email_policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -132,6 +134,44 @@ def transport_send(settings: Settings, message: EmailMessage) -> None:
             client.send_message(message)
         return
     raise ValueError(f"unsupported mail URL scheme: {url.scheme!r}")
+
+
+def _mail_folder(settings: Settings) -> Path | None:
+    """The folder of .eml files of the embedded default (``file://``), or None for an SMTP server."""
+    url = urlsplit(settings.mail_url)
+    return Path(unquote(url.path)) if url.scheme == "file" else None
+
+
+def forget_address(settings: Settings, address: str) -> int:
+    """Remove the mail folder's copies of every message sent to ``address`` (an account was deleted);
+    returns how many. An SMTP server keeps nothing here, so there is nothing to do then."""
+    folder = _mail_folder(settings)
+    if folder is None or not folder.is_dir() or not address:
+        return 0
+    address = address.lower()
+    removed = 0
+    for path in folder.glob("*.eml"):
+        with path.open("rb") as handle:
+            headers = BytesHeaderParser(policy=email_policy.default).parse(handle)
+        recipients = " ".join(str(headers.get(name, "")) for name in ("To", "Cc", "Bcc")).lower()
+        if address in recipients:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def prune_folder(settings: Settings, older_than: timedelta) -> int:
+    """Remove the mail folder's messages older than ``older_than``; returns how many."""
+    folder = _mail_folder(settings)
+    if folder is None or not folder.is_dir():
+        return 0
+    cutoff = (utcnow() - older_than).timestamp()
+    removed = 0
+    for path in folder.glob("*.eml"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 CLAIM = timedelta(minutes=2)

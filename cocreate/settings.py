@@ -75,6 +75,8 @@ class Settings(BaseSettings):
         "",
         description="file:///path (one .eml a message) or smtp://[user:pass@]host:port; default: data folder.",
     )
+    mail_folder_days: int = Field(
+        14, ge=1, description="Days the embedded mail folder (file://) keeps each message before it is removed.")
     mail_from: str = Field("cocreate <noreply@cocreate.localhost>", description="Sender of every e-mail.")
     search_index_dir: Path | None = Field(None, description="Whoosh index folder; default: data folder.")
     upload_dir: Path | None = Field(None, description="Uploaded files; default: data folder.")

@@ -39,11 +39,13 @@ from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.accounts.services import AsSent, DisplayName, FormModel
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
+from cocreate.db.engine import erase_freed
 from cocreate.errors import Invalid
 from cocreate.forms import Choice, FieldType, Flag, as_text, refuse, text_error
 from cocreate.i18n import N_, SUPPORTED_LOCALES, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
+from cocreate.tasks.queue import enqueue
 from cocreate.web.templating import render_standalone
 
 CHANGE_EMAIL_TTL = services.CONFIRM_EMAIL_TTL
@@ -429,7 +431,7 @@ class DeletionForm(FormModel):
     confirm: Annotated[bool, Flag()] = False
 
 
-def delete_account(session: Session, actor: Principal, password: str, confirmed: bool) -> None:
+def delete_account(session: Session, settings: Settings, actor: Principal, password: str, confirmed: bool) -> None:
     """Delete the signed-in user's account; the caller signs the request out.
 
     Sign-in data and personal details go (e-mail, password, names, profile, linked providers, links,
@@ -445,12 +447,26 @@ def delete_account(session: Session, actor: Principal, password: str, confirmed:
         user = _own_user(session, actor, lock=True)
         check = _reauth_start(session, user, password or "")
     _reauth_verify(check, password or "")
+    old_email = user.email or ""
     with unit_of_work(session):
         errors = _deletion_refused(session, user, check, confirmed)
         if not errors:
             _delete(session, user)
     if errors:  # only the failure count (or its reset) was kept
         raise Invalid(errors)
+    _erase_traces(session, settings, old_email)
+
+
+def _erase_traces(session: Session, settings: Settings, old_email: str) -> None:
+    """What the database no longer holds should not linger beside it: the mail folder's copies of
+    messages to the person, and older copies of their rows in SQLite's write-ahead log (emptied now
+    if readers allow, else by the worker, see :func:`cocreate.jobs.erase_freed`)."""
+    mail.forget_address(settings, old_email)
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
+    if not erase_freed(engine):  # type: ignore[arg-type]
+        with unit_of_work(session):
+            enqueue(session, "cocreate.erase_freed")
 
 
 def _deletion_refused(session: Session, user: User, check: _Reauth, confirmed: bool) -> dict[str, str]:
@@ -482,6 +498,7 @@ def _delete(session: Session, user: User) -> None:
         session.exec(delete(model).where(model.user_id == user.id))  # type: ignore[call-overload, attr-defined]
     if old_email:
         session.exec(delete(mail.OutboundEmail).where(mail.OutboundEmail.to_address == old_email))  # type: ignore[call-overload]
+        session.exec(delete(SignInThrottle).where(SignInThrottle.key == services.throttle_key(old_email)))  # type: ignore[call-overload]
     user.deleted_at = utcnow()
     user.email = None
     user.email_confirmed_at = None

@@ -225,9 +225,9 @@ def _delete_again(failed: Invalid, _form: dict[str, Any], *, request: Request, *
 
 @post("/delete", name="account-delete-submit", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
 @again_on_invalid(_delete_again)
-def delete_submit(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+def delete_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     form = self_service.DeletionForm.parse(data)
-    self_service.delete_account(db_session, principal_of(request), form.password, form.confirm)
+    self_service.delete_account(db_session, settings, principal_of(request), form.password, form.confirm)
     auth.sign_out(request)
     return after_post(request, "/", message=_("Your account has been deleted. Thank you for taking part."))
 

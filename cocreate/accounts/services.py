@@ -310,6 +310,11 @@ class SignInForm(FormModel):
     lang: Annotated[str, AsSent(10)] = ""
 
 
+def throttle_key(email: str) -> str:
+    """The sign-in throttle row counting failures against one address."""
+    return f"email:{email[:300]}"
+
+
 def _throttle(session: Session, key: str) -> SignInThrottle:
     row = session.get(SignInThrottle, key, with_for_update=True)
     if row is None:
@@ -337,7 +342,7 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
     """
     email = normalize_email(email)
     password = password or ""
-    account_key, address_key = f"email:{email[:300]}", f"ip:{ip_address[:100]}"
+    account_key, address_key = throttle_key(email), f"ip:{ip_address[:100]}"
     now = utcnow()
     with unit_of_work(session):  # reads only; it ends before argon2 works
         for key in (account_key, address_key):

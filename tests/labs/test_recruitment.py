@@ -781,13 +781,13 @@ def test_download_my_data_holds_my_applications(session: Session, world: World) 
     assert "他人 花子" not in self_service.export_json(data).decode()
 
 
-def test_deleting_the_account_withdraws_the_applications(session: Session, world: World) -> None:
+def test_deleting_the_account_withdraws_the_applications(session: Session, settings: Settings, world: World) -> None:
     from tests.factories import PASSWORD
 
     application = applied(session, world, world.resident, full_name="退会 太郎")
     recruitment.decide(session, Settings(env="test", secret_key="x"), actor(session, world.coordinator),
                        world.call.id, application.id, True)  # type: ignore[arg-type]
-    self_service.delete_account(session, actor(session, session.get(User, world.resident.id)), PASSWORD, True)
+    self_service.delete_account(session, settings, actor(session, session.get(User, world.resident.id)), PASSWORD, True)
     session.expire_all()
     row = session.get(RecruitmentApplication, application.id)
     assert row is not None and row.status is ApplicationStatus.WITHDRAWN and row.full_name == "" and row.contact == ""

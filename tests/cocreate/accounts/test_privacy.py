@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, select
 
+from cocreate import mail
 from cocreate.accounts import self_service, services
 from cocreate.accounts.models import (
     Consent,
@@ -21,6 +25,7 @@ from cocreate.accounts.models import (
     ResidencyStatus,
     Role,
     RoleAssignment,
+    SignInThrottle,
     TokenPurpose,
     User,
     UserToken,
@@ -28,10 +33,12 @@ from cocreate.accounts.models import (
 from cocreate.accounts.permissions import Principal
 from cocreate.audit import AuditEntry, record
 from cocreate.components import Component
+from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.i18n import WARD_TIMEZONE, using_locale
 from cocreate.mail import OutboundEmail
 from cocreate.pages.seed import FIRST_VERSION
+from cocreate.settings import Settings
 from tests.cocreate.accounts.self_service_helpers import is_signed_in, new_client, post, signed_in_client
 from tests.factories import PASSWORD, create_department, create_organisation, create_user
 from tests.helpers import csrf_token, extra_component
@@ -256,14 +263,67 @@ def deletion_test_hook(session: Session, user: User) -> None:
     DELETION_SEEN.append((user.id, user.email))  # runs before the account is wiped
 
 
-def test_deletion_hooks_let_components_erase_their_data(session: Session, hanako: User) -> None:
+def test_deletion_hooks_let_components_erase_their_data(session: Session, settings: Settings, hanako: User) -> None:
     DELETION_SEEN.clear()
     test_component = Component(name="test", deletion_hooks=("tests.cocreate.accounts.test_privacy:deletion_test_hook",))
     with extra_component(test_component):
-        self_service.delete_account(session, Principal.load(session, hanako), PASSWORD, True)
+        self_service.delete_account(session, settings, Principal.load(session, hanako), PASSWORD, True)
     assert [(hanako.id, "hanako@example.jp")] == DELETION_SEEN
 
 
 def test_deleting_needs_an_account(client: TestClient[Litestar]) -> None:
     assert client.get("/account/delete", follow_redirects=False).status_code == 303
     assert delete(client).status_code == 303
+
+
+# --- deletion that deletes -----------------------------------------------------------------------
+
+
+def _files_holding(paths: list[Path], *needles: bytes) -> list[str]:
+    found = []
+    for path in paths:
+        if path.is_file():
+            content = path.read_bytes().lower()
+            found += [f"{path} holds {needle!r}" for needle in needles if needle.lower() in content]
+    return found
+
+
+@pytest.mark.committed("the deletion has to reach the files, not stay in a rolled-back transaction")
+def test_a_deleted_account_leaves_no_trace_in_the_data_folder(app: Litestar, settings: Settings, database: Database,
+                                                             session: Session) -> None:
+    email, name = "erase-me-7f3a@example.jp", "消えるはずの名前7f3a"
+    person = create_user(session, email, display_name=name)
+    session.commit()
+    client = signed_in_client(app, person)
+    # A wrong password from elsewhere: the sign-in throttle now counts failures against the address.
+    stranger = new_client(app)
+    stranger.post("/account/sign-in", data={"email": email, "password": "wrong-password-1",
+                                            "_csrf_token": csrf_token(stranger)})
+    assert session.get(SignInThrottle, services.throttle_key(email)) is not None
+    # A message sent to the address lands in the embedded mail folder, as on the demo.
+    services.send_confirmation(session, settings, reload(session, person))
+    session.commit()
+    pending = session.exec(select(OutboundEmail.id).where(OutboundEmail.to_address == email)).all()
+    assert pending and all(mail.deliver(database, settings, email_id) for email_id in pending)
+    folder = Path(settings.mail_url.removeprefix("file://"))
+    assert _files_holding(sorted(folder.glob("*.eml")), email.encode())
+
+    response = delete(client)
+    assert response.status_code == 303
+
+    database_file = Path(make_url(settings.database_url).database or "")
+    files = [database_file, Path(f"{database_file}-wal"), *settings.data_dir.rglob("*")]
+    assert _files_holding(files, email.encode(), name.encode()) == []
+    assert session.get(SignInThrottle, services.throttle_key(email)) is None
+
+
+def test_the_mail_folder_forgets_old_messages(settings: Settings, session: Session, database: Database) -> None:
+    folder = Path(settings.mail_url.removeprefix("file://"))
+    folder.mkdir(parents=True, exist_ok=True)
+    old, recent = folder / "old.eml", folder / "recent.eml"
+    for path in (old, recent):
+        path.write_bytes(b"To: someone@example.jp\r\n\r\nhello")
+    month_ago = (utcnow() - timedelta(days=30)).timestamp()
+    os.utime(old, (month_ago, month_ago))
+    assert mail.prune_folder(settings, timedelta(days=settings.mail_folder_days)) == 1
+    assert not old.exists() and recent.exists()
