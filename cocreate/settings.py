@@ -236,18 +236,7 @@ class Settings(BaseSettings):
             return key
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            # Written to a private temporary file and linked into place: of several processes starting
-            # at once on a fresh folder, exactly one key wins and every process reads that one.
-            temporary = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-            temporary.write_text(secrets.token_urlsafe(48))
-            temporary.chmod(0o600)
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                pass
-            finally:
-                temporary.unlink()
+            write_once(path, secrets.token_urlsafe(48).encode())
         return path.read_text().strip()
 
     def public_summary(self) -> dict[str, str]:
@@ -269,6 +258,23 @@ class Settings(BaseSettings):
             f"waits up to {self.db_wait_seconds:g} s",
             "oidc_providers": ", ".join(f"{p.slug} ({p.issuer})" for p in self.oidc_providers) or "-",
         }
+
+
+def write_once(path: Path, content: bytes) -> None:
+    """Create ``path`` (readable by its owner only) holding ``content``, unless it exists.
+
+    Written to a private temporary file and linked into place: of several processes starting at once
+    on a fresh folder, exactly one file wins and every process then reads that one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    temporary.write_bytes(content)
+    temporary.chmod(0o600)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
 
 
 def _mask(url: str) -> str:

@@ -24,7 +24,6 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -35,26 +34,12 @@ from cocreate.audit.models import AuditCheckpoint, AuditEntry
 from cocreate.audit.services import VerificationResult
 from cocreate.audit.services import verify as verify_chain
 from cocreate.db.base import utcnow
-from cocreate.settings import Settings
+from cocreate.settings import Settings, write_once
 
 STATEMENT_VERSION = "cocreate-audit-checkpoint/1"
 
 
 # --- the key ---------------------------------------------------------------------------------------
-
-
-def _write_once(path: Path, content: bytes) -> None:
-    """Write ``path`` unless it exists: of several processes racing on a fresh folder, one wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    temporary.write_bytes(content)
-    temporary.chmod(0o600)
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink()
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
@@ -66,7 +51,7 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
             raise RuntimeError(f"the audit signing key {path} is missing (COCREATE_AUDIT_KEY_FILE)")
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        _write_once(path, pem)
+        write_once(path, pem)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise RuntimeError(f"{path} does not hold an Ed25519 private key")
