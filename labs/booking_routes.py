@@ -127,7 +127,7 @@ def _form_page(request: Request, db_session: Session, form: bookings.BookingInpu
         organisation_options.insert(0, ("", _("Choose your organisation")))
     trial_options = [("", _("No trial"))] + [(str(i), t) for i, t in bookings.trials_of(db_session, org_ids)]
     field_row = None
-    field_id = booking.field_id if booking is not None else bookings._int(form.field_id)
+    field_id = booking.field_id if booking is not None else bookings.forms._int(form.field_id)
     if field_id:
         field_row = db_session.get(TestField, field_id)
     return render(request, FORM_PAGE, {
@@ -320,7 +320,7 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
     actor = principal_of(request)
     number, size = clamp_page(page)
     fields = bookings.managed_fields(db_session, actor)
-    chosen = bookings._int(field_id)
+    chosen = bookings.forms._int(field_id)
     chosen = chosen if chosen in {i for i, _n in fields} else None
     valid = {bookings.PENDING_FILTER, bookings.ALL_FILTER} | {s.value for s in BookingStatus if s is not BookingStatus.DRAFT}
     status = status if status in valid else bookings.PENDING_FILTER
