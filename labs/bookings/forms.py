@@ -1,23 +1,37 @@
-"""What the booking forms send, read and checked: the request form (with its rows of periods) and
-the notes of the field's managers."""
+"""What the booking forms send, typed and checked (:mod:`cocreate.forms`): the request form with its
+numbered rows of periods, the notes of the field's managers, the reason for cancelling and a document.
+
+Building a form checks what needs no database: lengths, characters, ids, numbers and that each period
+row holds two readable local times, the end after the start. The services check the rest (which
+field, organisation and trial may be chosen, and the booking rules of :mod:`labs.bookings.rules`).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Annotated, Any, NamedTuple
 
-from sqlmodel import Session
+from litestar.datastructures import UploadFile
+from pydantic import Field
+from pydantic_core import PydanticCustomError, core_schema
 
-from cocreate.accounts.permissions import Principal
 from cocreate.errors import Invalid
+from cocreate.forms import (
+    Choice,
+    FormModel,
+    Line,
+    RowId,
+    Text,
+    WholeNumber,
+    as_text,
+    first,
+    parse_local_datetime,
+)
 from cocreate.i18n import gettext as _
-from labs import access
-from labs.bookings.rules import TZ, local_input
-from labs.models import Booking, BookingPeriod, TestField
+from cocreate.i18n import lazy_gettext
+from labs.models import DocumentKind
 
 MAX_PERIODS = 20
 FORM_ROWS = 5
@@ -26,123 +40,51 @@ MAX_TITLE = 200
 MAX_TEXT = 5000
 MAX_NOTE = 2000
 MAX_PEOPLE = 100_000
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
 
 
-def parse_local(text: str) -> datetime | None:
-    """A local date and time typed in a form (``2026-12-01T09:00`` or ``2026-12-01 09:00``) in UTC."""
-    raw = unicodedata.normalize("NFKC", text or "").strip()
-    match = _DATETIME.match(raw)
-    if match is None:
-        return None
-    year, month, day, hour, minute = (int(part) for part in match.groups())
-    try:
-        local = datetime(year, month, day, hour, minute, tzinfo=TZ)
-    except ValueError:
-        return None
-    return local.astimezone(UTC)
+# --- periods -------------------------------------------------------------------------------------
 
 
-@dataclass
-class BookingInput:
-    """What the request form sends, as typed (the services parse and check it)."""
+class Period(NamedTuple):
+    """A period as the form's row ``number`` (from 1, as shown) gives it, in UTC."""
 
-    field_id: str = ""
-    organisation_id: str = ""
-    trial_id: str = ""
-    title: str = ""
-    purpose: str = ""
-    public_description: str = ""
-    expected_people: str = ""
-    equipment: str = ""
-    periods: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    """(start, end) as typed, local time; rows with both blank are ignored."""
+    number: int
+    starts_at: datetime
+    ends_at: datetime
 
 
-@dataclass
-class Parsed:
-    field: TestField | None = None
-    organisation_id: int | None = None
-    trial_id: int | None = None
-    title: str = ""
-    purpose: str = ""
-    public_description: str = ""
-    expected_people: int | None = None
-    equipment: str = ""
-    periods: list[tuple[int, datetime, datetime]] = dataclasses.field(default_factory=list)
-    """(row number as shown in the form, start UTC, end UTC)."""
+PeriodRow = tuple[Any, Any]
+"""A row as typed: (start, end) in local time, ``2026-12-01T09:00``; both blank when unused."""
 
 
-def _clean(text: str) -> str:
-    return CONTROL_CHARS.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+def typed_rows(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rows of periods a form sent (``period-1-start``, ``period-1-end``, …) as typed, up to the
+    last one not left blank."""
+    rows = [(as_text(data.get(f"period-{n}-start")), as_text(data.get(f"period-{n}-end")))
+            for n in range(1, MAX_PERIODS + 1)]
+    while rows and not rows[-1][0].strip() and not rows[-1][1].strip():
+        rows.pop()
+    return rows
 
 
-def _int(text: str) -> int | None:
-    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
-    if not raw or len(raw) > 12 or not raw.lstrip("-").isdigit():
-        return None
-    return int(raw)
+def _blank(row: Period | PeriodRow) -> bool:
+    return not isinstance(row, Period) and not any(as_text(value).strip() for value in row)
 
 
-def form_of(booking: Booking, periods: Sequence[BookingPeriod]) -> BookingInput:
-    return BookingInput(
-        field_id=str(booking.field_id), organisation_id=str(booking.organisation_id),
-        trial_id=str(booking.trial_id or ""), title=booking.title, purpose=booking.purpose,
-        public_description=booking.public_description,
-        expected_people="" if booking.expected_people is None else str(booking.expected_people),
-        equipment=booking.equipment,
-        periods=[(local_input(p.starts_at), local_input(p.ends_at)) for p in periods])
-
-
-def _parse(session: Session, actor: Principal, data: BookingInput, *, fixed_field_id: int | None = None,
-           fixed_organisation_id: int | None = None) -> tuple[Parsed, dict[str, str]]:
-    """Read the form; errors here keep even a draft from being saved (it could not be stored)."""
+def read_periods(rows: Sequence[Period | PeriodRow]) -> tuple[list[Period], dict[str, str]]:
+    """The periods of the rows not left blank, and the problems of each row beside it
+    (``period-{n}-start``, ``-end``, ``-order``; ``periods`` when there are too many)."""
     errors: dict[str, str] = {}
-    parsed = Parsed()
-    field_id = fixed_field_id if fixed_field_id is not None else _int(data.field_id)
-    found = session.get(TestField, field_id) if field_id is not None and field_id > 0 else None
-    if found is None or (not found.published and not access.manages_field(session, actor, found.id)):  # type: ignore[arg-type]
-        errors["field_id"] = _("Choose a test field.")
-    else:
-        parsed.field = found
-    organisation_id = fixed_organisation_id if fixed_organisation_id is not None else _int(data.organisation_id)
-    if organisation_id is None or organisation_id not in access.member_organisation_ids(session, actor.user_id):
-        errors["organisation_id"] = _("Choose one of your organisations.")
-    else:
-        parsed.organisation_id = organisation_id
-    if (data.trial_id or "").strip():
-        trial_id = _int(data.trial_id)
-        if trial_id is None or organisation_id is None or organisation_id not in access.trial_organisation_ids(
-                session, trial_id):
-            errors["trial_id"] = _("Choose one of your organisation's trials, or none.")
-        else:
-            parsed.trial_id = trial_id
-    parsed.title = _clean(data.title)
-    if not parsed.title:
-        errors["title"] = _("Enter a title.")
-    elif len(parsed.title) > MAX_TITLE or "\n" in parsed.title:
-        errors["title"] = _("Use at most %(max)s characters on one line.", max=MAX_TITLE)
-    for name in ("purpose", "public_description", "equipment"):
-        value = _clean(getattr(data, name))
-        if len(value) > MAX_TEXT:
-            errors[name] = _("Use at most %(max)s characters.", max=MAX_TEXT)
-        setattr(parsed, name, value)
-    if (data.expected_people or "").strip():
-        people = _int(data.expected_people)
-        if people is None or people < 0 or people > MAX_PEOPLE:
-            errors["expected_people"] = _("Enter the number of people as a whole number from 0 to %(max)s.",
-                                          max=MAX_PEOPLE)
-        else:
-            parsed.expected_people = people
-    rows = list(data.periods)
-    if len([row for row in rows if (row[0] or "").strip() or (row[1] or "").strip()]) > MAX_PERIODS:
-        errors["periods"] = _("A request can have at most %(max)s periods.", max=MAX_PERIODS)
-        return parsed, errors
-    for number, (start_text, end_text) in enumerate(rows, start=1):
-        if not (start_text or "").strip() and not (end_text or "").strip():
+    if len([row for row in rows if not _blank(row)]) > MAX_PERIODS:
+        return [], {"periods": _("A request can have at most %(max)s periods.", max=MAX_PERIODS)}
+    periods: list[Period] = []
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, Period):
+            periods.append(row)
             continue
-        starts_at, ends_at = parse_local(start_text), parse_local(end_text)
+        if _blank(row):
+            continue
+        starts_at, ends_at = parse_local_datetime(row[0]), parse_local_datetime(row[1])
         if starts_at is None:
             errors[f"period-{number}-start"] = _(
                 "Period %(n)s: enter the start as a date and time, like 2026-12-01 09:00.", n=number)
@@ -153,14 +95,103 @@ def _parse(session: Session, actor: Principal, data: BookingInput, *, fixed_fiel
             if ends_at <= starts_at:
                 errors[f"period-{number}-order"] = _("Period %(n)s: the end must be after the start.", n=number)
             else:
-                parsed.periods.append((number, starts_at, ends_at))
-    return parsed, errors
+                periods.append(Period(number, starts_at, ends_at))
+    return periods, errors
 
 
-def _note(text: str, *, required: bool, message: str) -> str:
-    note = _clean(text)
-    if required and not note:
-        raise Invalid({"note": message})
-    if len(note) > MAX_NOTE:
-        raise Invalid({"note": _("Use at most %(max)s characters.", max=MAX_NOTE)})
-    return note
+class PeriodsForm(FormModel):
+    """A form with rows of periods: posted as ``period-{n}-start`` / ``period-{n}-end``, or given as
+    ``periods=[(start, end), …]``. Each row's problems are reported beside it, together with the
+    errors of the form's other fields."""
+
+    periods: list[Period] = Field(default_factory=list)
+
+    def __init__(self, **data: Any) -> None:
+        rows = data.pop("periods", None)
+        if not isinstance(rows, list | tuple):
+            rows = typed_rows(data)
+        periods, errors = read_periods(rows)
+        try:
+            super().__init__(periods=periods, **data)
+        except Invalid as failed:
+            raise Invalid(failed.errors | errors) from None
+        if errors:
+            raise Invalid(errors)
+
+
+# --- the request ---------------------------------------------------------------------------------
+
+
+class BookingForm(PeriodsForm):
+    """The request form. The field and the organisation are fixed once a request exists (its edit form
+    does not send them); ``action`` is ``submit`` to submit at once."""
+
+    field_id: Annotated[int | None, RowId(lazy_gettext("Choose a test field."))] = None
+    organisation_id: Annotated[int | None, RowId(lazy_gettext("Choose one of your organisations."))] = None
+    trial_id: Annotated[int | None, RowId(lazy_gettext("Choose one of your organisation's trials, or none."))] = None
+    title: Annotated[str, Line(MAX_TITLE, required=lazy_gettext("Enter a title."))] = ""
+    purpose: Annotated[str, Text(MAX_TEXT)] = ""
+    public_description: Annotated[str, Text(MAX_TEXT)] = ""
+    equipment: Annotated[str, Text(MAX_TEXT)] = ""
+    expected_people: Annotated[int | None, WholeNumber(lazy_gettext(
+        "Enter the number of people as a whole number from 0 to %(max)s.", max=MAX_PEOPLE),
+        maximum=MAX_PEOPLE)] = None
+    action: Annotated[str, Line(20)] = ""
+
+    @property
+    def submit(self) -> bool:
+        return self.action == "submit"
+
+
+# --- the field's managers and cancelling ---------------------------------------------------------
+
+
+class ApproveForm(FormModel):
+    note: Annotated[str, Text(MAX_NOTE)] = ""
+
+
+class ChangesForm(FormModel):
+    note: Annotated[str, Text(MAX_NOTE, required=lazy_gettext("Say what the organisation should change."))] = ""
+
+
+class RejectForm(FormModel):
+    note: Annotated[str, Text(MAX_NOTE, required=lazy_gettext("Give the reason for rejecting the request."))] = ""
+
+
+class RescheduleForm(PeriodsForm):
+    """New periods for an approved booking, and why."""
+
+    note: Annotated[str, Text(MAX_NOTE, required=lazy_gettext("Say why the dates change."))] = ""
+
+
+class CancelForm(FormModel):
+    reason: Annotated[str, Text(MAX_NOTE, required=lazy_gettext("Give a reason for cancelling."))] = ""
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a multipart form (the first when sent twice); none, or one without a name (an
+    empty file input), is refused with ``message``."""
+
+    message: Any
+
+    def parse(self, value: Any) -> UploadFile:
+        value = first(value)
+        if isinstance(value, UploadFile) and value.filename:
+            return value
+        raise PydanticCustomError("cocreate", "{message}", {"message": str(self.message)})
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.parse)
+
+
+class DocumentForm(FormModel):
+    """A document of the request: which one it is, and its file."""
+
+    document: Annotated[DocumentKind, Choice(DocumentKind, lazy_gettext("Choose which document this is.")),
+                        Field(validate_default=True)] = ""  # type: ignore[assignment]
+    file: Annotated[UploadFile, Upload(lazy_gettext("Choose a file to upload.")),
+                    Field(validate_default=True)] = None  # type: ignore[assignment]

@@ -7,14 +7,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from labs.models import Booking, BookingEvent, BookingPeriod, BookingStatus
 
 S = BookingStatus
 
 
+@transactional
 def complete_finished(session: Session, now: datetime | None = None) -> int:
-    """Approved bookings whose every period has ended become completed (commits); returns how many."""
+    """Approved bookings whose every period has ended become completed; returns how many."""
     now = now or utcnow()
     still_running = select(BookingPeriod.id).where(BookingPeriod.booking_id == Booking.id,
                                                    col(BookingPeriod.ends_at) > now)
@@ -30,5 +32,4 @@ def complete_finished(session: Session, now: datetime | None = None) -> int:
             continue
         session.add(BookingEvent(booking_id=booking_id, from_status=S.APPROVED, to_status=S.COMPLETED, at=now))  # type: ignore[arg-type]
         done += 1
-    session.commit()
     return done

@@ -4,17 +4,13 @@ exist. Also the one order in which a booking is locked: the field row first, the
 
 from __future__ import annotations
 
-from litestar.exceptions import NotFoundException
 from sqlmodel import Session
 
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import Forbidden, NotFound
 from cocreate.i18n import gettext as _
 from labs import access
 from labs.models import Booking, BookingStatus, TestField
-
-
-class NotFound(NotFoundException):
-    """The booking does not exist or the actor may not see it (HTTP 404)."""
 
 
 def is_member(session: Session, actor: Principal, booking: Booking) -> bool:
@@ -22,7 +18,8 @@ def is_member(session: Session, actor: Principal, booking: Booking) -> bool:
 
 
 def visible_booking(session: Session, actor: Principal, booking_id: int) -> tuple[Booking, bool, bool]:
-    """The booking with (is a member of its organisation, manages its field); NotFound for anyone else.
+    """The booking with (is a member of its organisation, manages its field); :class:`NotFound` for
+    anyone else.
 
     The field's managers do not see drafts.
     """
@@ -38,6 +35,7 @@ def visible_booking(session: Session, actor: Principal, booking_id: int) -> tupl
 
 
 def for_member(session: Session, actor: Principal, booking_id: int) -> Booking:
+    """The booking, for the members of its organisation (others may not act as them: Forbidden)."""
     booking, member, _manager = visible_booking(session, actor, booking_id)
     if not member:
         raise Forbidden(_("Only members of the organisation that made this request can do this."))
@@ -45,6 +43,7 @@ def for_member(session: Session, actor: Principal, booking_id: int) -> Booking:
 
 
 def for_manager(session: Session, actor: Principal, booking_id: int) -> Booking:
+    """The booking, for the field's managers (Forbidden for others; drafts do not exist for anyone)."""
     require_signed_in(actor)
     booking = session.get(Booking, booking_id)
     if booking is None or booking.status is BookingStatus.DRAFT:

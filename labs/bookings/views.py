@@ -5,6 +5,7 @@ and the approved bookings shown on a trial's page."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,12 +13,13 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import Organisation, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.errors import Forbidden
 from cocreate.web.pagination import Page, paginate
 from labs import access
 from labs.bookings.documents import documents_of
 from labs.bookings.permissions import visible_booking
-from labs.bookings.rules import booking_problems, describe_hours, periods_of, required_documents
+from labs.bookings.rules import booking_problems, describe_hours, local_input, periods_of, required_documents
 from labs.bookings.states import EDITABLE, OPEN, can_move
 from labs.models import (
     Booking,
@@ -50,6 +52,17 @@ def bookable_fields(session: Session) -> list[tuple[int, str]]:
     return [(row[0], row[1]) for row in session.exec(
         select(TestField.id, TestField.name).where(col(TestField.published).is_(True))
         .order_by(col(TestField.name), col(TestField.id))).all()]
+
+
+def form_values(booking: Booking, periods: Sequence[BookingPeriod]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A stored request as its form shows it: the fields as they would be typed, and the rows of periods
+    (local time)."""
+    values = {"field_id": str(booking.field_id), "organisation_id": str(booking.organisation_id),
+              "trial_id": str(booking.trial_id or ""), "title": booking.title, "purpose": booking.purpose,
+              "public_description": booking.public_description,
+              "expected_people": "" if booking.expected_people is None else str(booking.expected_people),
+              "equipment": booking.equipment}
+    return values, [(local_input(p.starts_at), local_input(p.ends_at)) for p in periods]
 
 
 def trials_of(session: Session, organisation_ids: set[int]) -> list[tuple[int, str]]:

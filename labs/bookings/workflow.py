@@ -13,13 +13,16 @@ and rescheduling run in one transaction that first locks the field row (on SQLit
 transaction begins IMMEDIATE, which serialises writers anyway), re-checks the periods against the
 field's blocking periods, then makes its own periods block. On PostgreSQL the exclusion constraint
 ``booking_period_no_overlap`` says no as well; its IntegrityError becomes the same validation error.
+
+Each service runs in a unit of work (:func:`cocreate.db.transactional`): it refuses by raising, and
+whatever it wrote before is rolled back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,16 +36,26 @@ from cocreate.accounts.permissions import (
     require_signed_in,
     require_verified_organisation,
 )
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
+from cocreate.forms import Problems
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from labs import notices
-from labs.bookings.forms import MAX_NOTE, BookingInput, Parsed, _clean, _note, _parse
+from labs import access, notices
+from labs.bookings.forms import (
+    ApproveForm,
+    BookingForm,
+    CancelForm,
+    ChangesForm,
+    Period,
+    RejectForm,
+    RescheduleForm,
+)
 from labs.bookings.notifications import TARGET, tell
 from labs.bookings.permissions import for_manager, for_member, locked, require_any_membership
 from labs.bookings.rules import booking_problems, local_input, numbered, overlap_message, periods_of, problems
-from labs.bookings.states import EDITABLE, OPEN, can_move, illegal, refuse_move
+from labs.bookings.states import EDITABLE, OPEN, illegal, refuse_move
 from labs.models import (
     Booking,
     BookingEvent,
@@ -60,7 +73,8 @@ S = BookingStatus
 
 def move(session: Session, settings: Settings, booking: Booking, target: BookingStatus, *, by: User | None,
           note: str = "", rescheduled: bool = False) -> BookingEvent:
-    """Change the status (checked against :data:`ALLOWED`), record the event and notify (no commit)."""
+    """Change the status (checked against :data:`~labs.bookings.states.ALLOWED`), record the event and
+    notify."""
     assert booking.id is not None
     refuse_move(booking, target)
     now = utcnow()
@@ -106,20 +120,17 @@ def _release(session: Session, booking: Booking) -> None:
         session.add(period)
 
 
-def _commit_blocking(session: Session, booking_id: int, work: Callable[[], None]) -> None:
-    """Run ``work`` (which makes periods block) and commit; a PostgreSQL exclusion violation, at any flush,
-    becomes the same overlap error the locked check gives (nothing changed)."""
+def _blocking(session: Session, booking_id: int, work: Callable[[], None]) -> None:
+    """Run ``work`` (which makes periods block) in a unit of work of its own (a savepoint of the
+    service's); a PostgreSQL exclusion violation, at any flush, becomes the same overlap error the
+    locked check gives."""
     try:
-        work()
-        session.commit()
+        with unit_of_work(session):
+            work()
     except sa.exc.IntegrityError as error:
-        session.rollback()
         if "booking_period_no_overlap" not in str(error.orig):
             raise
         raise Invalid(_overlap_errors(session, booking_id)) from None
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _overlap_errors(session: Session, booking_id: int) -> dict[str, str]:
@@ -131,16 +142,14 @@ def _overlap_errors(session: Session, booking_id: int) -> dict[str, str]:
     periods = numbered(periods_of(session, booking_id))
     found = {key: message for key, message in problems(
         session, field_row, periods, booking_id=booking_id, check_notice=False).items() if key.endswith("-overlap")}
-    session.rollback()
     return found or {f"period-{n}-overlap": overlap_message(n, field_row) for n, _s, _e in periods}
 
 
 def _approve_locked(session: Session, settings: Settings, field_row: TestField, booking: Booking, *,
                     by: User | None, note: str) -> None:
-    """Under the field lock: re-check, block, mark approved and announce (no commit)."""
+    """Under the field lock: re-check, block, mark approved and announce."""
     errors = booking_problems(session, booking, field_row, for_approval=True)
     if errors:
-        session.rollback()
         raise Invalid(errors)
     _block(session, field_row, booking)
     booking.review_note = note or booking.review_note
@@ -151,9 +160,9 @@ def _approve_locked(session: Session, settings: Settings, field_row: TestField, 
 # --- use cases: the organisation -----------------------------------------------------------------
 
 
-def _store_periods(session: Session, booking: Booking, periods: Sequence[tuple[int, datetime, datetime]]) -> None:
+def _store_periods(session: Session, booking: Booking, periods: Sequence[Period]) -> None:
     session.execute(sa.delete(BookingPeriod).where(col(BookingPeriod.booking_id) == booking.id))
-    for _number, starts_at, ends_at in sorted(periods, key=lambda p: (p[1], p[2])):
+    for _number, starts_at, ends_at in sorted(periods, key=lambda p: (p.starts_at, p.ends_at)):
         session.add(BookingPeriod(booking_id=booking.id, field_id=booking.field_id, starts_at=starts_at,  # type: ignore[arg-type]
                                   ends_at=ends_at, blocked_until=ends_at, blocks=False))
 
@@ -165,14 +174,49 @@ class Saved:
     """What must still be fixed before the request can be submitted (empty when submitted)."""
 
 
-def save(session: Session, settings: Settings, actor: Principal, data: BookingInput, *,
+def save(session: Session, settings: Settings, actor: Principal, form: BookingForm, *,
          booking_id: int | None = None, submit: bool = False) -> Saved:
-    """Create (``booking_id`` None) or edit a request and optionally submit it (commits).
+    """Create (``booking_id`` None) or edit a request and optionally submit it.
 
-    Form errors (unreadable dates, no title, …) refuse everything. The booking rules do not stop a
-    draft from being saved; they are returned as ``problems``. ``submit`` refuses unless the request
-    keeps every rule (400, nothing changed).
+    A field, organisation or trial the actor may not choose refuses everything, as the form's own
+    errors did. The booking rules do not stop a draft from being saved; they are returned as
+    ``problems``. ``submit`` refuses unless the request keeps every rule (nothing changed).
+
+    The request is stored in one unit of work and submitted in a second one, which locks the field
+    before the booking as every state change does.
     """
+    booking, rule_problems = _store(session, actor, form, booking_id=booking_id, submit=submit)
+    if not submit:
+        return Saved(booking, rule_problems)
+    assert booking.id is not None
+    return Saved(_submit(session, settings, actor, booking.id), {})
+
+
+def _chosen(session: Session, actor: Principal, form: BookingForm,
+            existing: Booking | None) -> tuple[TestField, int, int | None]:
+    """The field, organisation and trial of the request, if the actor may choose them (a request's
+    field and organisation stay those it was made for)."""
+    problems_found = Problems()
+    field_id = existing.field_id if existing is not None else form.field_id
+    field_row = session.get(TestField, field_id) if field_id is not None else None
+    if field_row is None or (not field_row.published and not access.manages_field(session, actor, field_row.id)):  # type: ignore[arg-type]
+        problems_found.add("field_id", _("Choose a test field."))
+    organisation_id = existing.organisation_id if existing is not None else form.organisation_id
+    if organisation_id is None or organisation_id not in access.member_organisation_ids(session, actor.user_id):
+        problems_found.add("organisation_id", _("Choose one of your organisations."))
+    if form.trial_id is not None and (organisation_id is None or organisation_id not in access.trial_organisation_ids(
+            session, form.trial_id)):
+        problems_found.add("trial_id", _("Choose one of your organisation's trials, or none."))
+    problems_found.raise_any()
+    assert field_row is not None and organisation_id is not None
+    return field_row, organisation_id, form.trial_id
+
+
+@transactional
+def _store(session: Session, actor: Principal, form: BookingForm, *, booking_id: int | None,
+           submit: bool) -> tuple[Booking, dict[str, str]]:
+    """Store the request as a draft (refused when ``submit`` and a rule is broken); returns it with the
+    problems that keep it from being submitted."""
     user = require_signed_in(actor)
     existing: Booking | None = None
     if booking_id is None:
@@ -180,62 +224,46 @@ def save(session: Session, settings: Settings, actor: Principal, data: BookingIn
     else:
         existing = for_member(session, actor, booking_id)
         if existing.status not in EDITABLE:
-            session.rollback()
             raise Invalid({"status": _("This request is “%(status)s” and can no longer be edited.",
-                                                status=existing.status.label)})
-    parsed, errors = _parse(session, actor, data,
-                            fixed_field_id=existing.field_id if existing else None,
-                            fixed_organisation_id=existing.organisation_id if existing else None)
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
-    assert parsed.field is not None and parsed.organisation_id is not None
-    require_organisation_member(session, actor, parsed.organisation_id)
+                                       status=existing.status.label)})
+    field_row, organisation_id, trial_id = _chosen(session, actor, form, existing)
+    require_organisation_member(session, actor, organisation_id)
     if submit:
-        require_verified_organisation(session, actor, parsed.organisation_id)
-    rule_problems = problems(session, parsed.field, parsed.periods, booking_id=existing.id if existing else None,
-                             expected_people=parsed.expected_people, check_documents=submit)
+        require_verified_organisation(session, actor, organisation_id)
+    rule_problems = problems(session, field_row, form.periods, booking_id=existing.id if existing else None,
+                             expected_people=form.expected_people, check_documents=submit)
     if submit and rule_problems:
-        session.rollback()
         raise Invalid(rule_problems)
-    booking = existing or Booking(field_id=parsed.field.id, organisation_id=parsed.organisation_id,  # type: ignore[arg-type]
-                                  created_by_id=user.id, title=parsed.title)
-    booking.trial_id = parsed.trial_id
-    booking.title = parsed.title
-    booking.purpose = parsed.purpose
-    booking.public_description = parsed.public_description
-    booking.expected_people = parsed.expected_people
-    booking.equipment = parsed.equipment
+    booking = existing or Booking(field_id=field_row.id, organisation_id=organisation_id,  # type: ignore[arg-type]
+                                  created_by_id=user.id, title=form.title)
+    booking.trial_id = trial_id
+    booking.title = form.title
+    booking.purpose = form.purpose
+    booking.public_description = form.public_description
+    booking.expected_people = form.expected_people
+    booking.equipment = form.equipment
     session.add(booking)
     session.flush()
-    _store_periods(session, booking, parsed.periods)
+    _store_periods(session, booking, form.periods)
     session.flush()
-    if not submit:
-        session.commit()
-        return Saved(booking, rule_problems)
-    assert booking.id is not None
-    session.commit()
-    return Saved(_submit(session, settings, actor, booking.id), {})
+    return booking, rule_problems
 
 
+@transactional
 def submit(session: Session, settings: Settings, actor: Principal, booking_id: int) -> Booking:
-    """Submit a draft or a request sent back for changes (verified organisations only; commits)."""
+    """Submit a draft or a request sent back for changes (verified organisations only)."""
     booking = for_member(session, actor, booking_id)
     require_verified_organisation(session, actor, booking.organisation_id)
     return _submit(session, settings, actor, booking_id)
 
 
+@transactional
 def _submit(session: Session, settings: Settings, actor: Principal, booking_id: int) -> Booking:
     user = require_signed_in(actor)
     field_row, booking = locked(session, booking_id)
-    try:
-        refuse_move(booking, S.SUBMITTED)
-    except Invalid:
-        session.rollback()
-        raise
+    refuse_move(booking, S.SUBMITTED)
     errors = booking_problems(session, booking, field_row)
     if errors:
-        session.rollback()
         raise Invalid(errors)
 
     def work() -> None:
@@ -243,159 +271,131 @@ def _submit(session: Session, settings: Settings, actor: Principal, booking_id: 
         if not field_row.approval_required:  # approved at once, under the same lock and checks
             _approve_locked(session, settings, field_row, booking, by=None, note="")
 
-    _commit_blocking(session, booking_id, work)
+    _blocking(session, booking_id, work)
     return booking
 
 
-def cancel(session: Session, settings: Settings, actor: Principal, booking_id: int, reason: str) -> Booking:
-    """The organisation cancels its request, also an approved one (commits); the field is free again."""
+@transactional
+def cancel(session: Session, settings: Settings, actor: Principal, booking_id: int, form: CancelForm) -> Booking:
+    """The organisation cancels its request, also an approved one; the field is free again."""
     user = require_signed_in(actor)
     for_member(session, actor, booking_id)
-    return _cancel(session, settings, user, booking_id, reason, as_manager=False)
+    return _cancel(session, settings, user, booking_id, form.reason, as_manager=False)
 
 
 def _cancel(session: Session, settings: Settings, user: User, booking_id: int, reason: str, *,
             as_manager: bool) -> Booking:
-    note = _clean(reason)
     _field_row, booking = locked(session, booking_id)
-    errors: dict[str, str] = {}
-    if not can_move(booking.status, S.CANCELLED):
-        errors["status"] = illegal(booking)
-    if not note:
-        errors["reason"] = _("Give a reason for cancelling.")
-    elif len(note) > MAX_NOTE:
-        errors["reason"] = _("Use at most %(max)s characters.", max=MAX_NOTE)
-    if errors:
-        session.rollback()
-        raise Invalid(errors)
+    refuse_move(booking, S.CANCELLED)
     was_approved = booking.status is S.APPROVED
     if was_approved:
         _release(session, booking)
-    move(session, settings, booking, S.CANCELLED, by=user, note=note)
+    move(session, settings, booking, S.CANCELLED, by=user, note=reason)
     if as_manager:
-        _audit(session, user, "cancelled", booking, reason=note, was_approved=was_approved)
+        _audit(session, user, "cancelled", booking, reason=reason, was_approved=was_approved)
     if was_approved:
         notices.announce(session, booking, NoticeKind.CANCELLED)
-    session.commit()
     return booking
 
 
 # --- use cases: the field's managers -------------------------------------------------------------
 
 
+@transactional
 def start_review(session: Session, settings: Settings, actor: Principal, booking_id: int) -> Booking:
     user = require_signed_in(actor)
     for_manager(session, actor, booking_id)
     _field_row, booking = locked(session, booking_id)
-    try:
-        move(session, settings, booking, S.UNDER_REVIEW, by=user)
-    except Invalid:
-        session.rollback()
-        raise
+    move(session, settings, booking, S.UNDER_REVIEW, by=user)
     _audit(session, user, "review_started", booking)
-    session.commit()
     return booking
 
 
 def _decide(session: Session, settings: Settings, actor: Principal, booking_id: int, target: BookingStatus,
-            note_text: str, action: str, missing_note: str) -> Booking:
+            note: str, action: str) -> Booking:
     user = require_signed_in(actor)
     for_manager(session, actor, booking_id)
-    try:
-        note = _note(note_text, required=True, message=missing_note)
-        _field_row, booking = locked(session, booking_id)
-        booking.review_note = note
-        move(session, settings, booking, target, by=user, note=note)
-    except Invalid:
-        session.rollback()
-        raise
+    _field_row, booking = locked(session, booking_id)
+    booking.review_note = note
+    move(session, settings, booking, target, by=user, note=note)
     _audit(session, user, action, booking, note=note)
-    session.commit()
     return booking
 
 
-def request_changes(session: Session, settings: Settings, actor: Principal, booking_id: int, note: str) -> Booking:
-    return _decide(session, settings, actor, booking_id, S.CHANGES_REQUESTED, note, "changes_requested",
-                   _("Say what the organisation should change."))
+@transactional
+def request_changes(session: Session, settings: Settings, actor: Principal, booking_id: int,
+                    form: ChangesForm) -> Booking:
+    return _decide(session, settings, actor, booking_id, S.CHANGES_REQUESTED, form.note, "changes_requested")
 
 
-def reject(session: Session, settings: Settings, actor: Principal, booking_id: int, note: str) -> Booking:
-    return _decide(session, settings, actor, booking_id, S.REJECTED, note, "rejected",
-                   _("Give the reason for rejecting the request."))
+@transactional
+def reject(session: Session, settings: Settings, actor: Principal, booking_id: int, form: RejectForm) -> Booking:
+    return _decide(session, settings, actor, booking_id, S.REJECTED, form.note, "rejected")
 
 
-def approve(session: Session, settings: Settings, actor: Principal, booking_id: int, note: str = "") -> Booking:
-    """Approve under the field lock: refused (nothing changed) when any rule is broken now (commits)."""
+@transactional
+def approve(session: Session, settings: Settings, actor: Principal, booking_id: int,
+            form: ApproveForm | None = None) -> Booking:
+    """Approve under the field lock: refused (nothing changed) when any rule is broken now."""
     user = require_signed_in(actor)
     for_manager(session, actor, booking_id)
-    try:
-        clean_note = _note(note, required=False, message="")
-        field_row, booking = locked(session, booking_id)
-        if booking.status not in OPEN:
-            raise Invalid({"status": illegal(booking)})
-    except Invalid:
-        session.rollback()
-        raise
+    note = form.note if form is not None else ""
+    field_row, booking = locked(session, booking_id)
+    if booking.status not in OPEN:
+        raise Invalid({"status": illegal(booking)})
 
     def work() -> None:
-        _approve_locked(session, settings, field_row, booking, by=user, note=clean_note)
-        _audit(session, user, "approved", booking, note=clean_note)
+        _approve_locked(session, settings, field_row, booking, by=user, note=note)
+        _audit(session, user, "approved", booking, note=note)
 
-    _commit_blocking(session, booking_id, work)
+    _blocking(session, booking_id, work)
     return booking
 
 
+@transactional
 def reschedule(session: Session, settings: Settings, actor: Principal, booking_id: int,
-               rows: list[tuple[str, str]], note: str) -> Booking:
-    """A manager moves an approved booking to new periods, under the field lock (commits).
+               form: RescheduleForm) -> Booking:
+    """A manager moves an approved booking to new periods, under the field lock.
 
     The new periods must keep every rule but the notice; the booking's revision rises and residents
     are told of the change.
     """
     user = require_signed_in(actor)
-    booking = for_manager(session, actor, booking_id)
-    try:
-        clean_note = _note(note, required=True, message=_("Say why the dates change."))
-        parsed, errors = _parse(session, actor, BookingInput(periods=rows, title=booking.title),
-                                fixed_field_id=booking.field_id, fixed_organisation_id=booking.organisation_id)
-        errors = {key: value for key, value in errors.items() if key.startswith("period")}
-        if errors:
-            raise Invalid(errors)
-        field_row, booking = locked(session, booking_id)
-        if booking.status is not S.APPROVED:
-            raise Invalid({"status": _("Only approved bookings can be rescheduled.")})
-        errors = problems(session, field_row, parsed.periods, booking_id=booking_id,
-                          expected_people=booking.expected_people, check_notice=False)
-        if errors:
-            raise Invalid(errors)
-    except Invalid:
-        session.rollback()
-        raise
-    _commit_blocking(session, booking_id,
-                     lambda: _reschedule_locked(session, settings, user, field_row, booking, parsed, clean_note))
+    for_manager(session, actor, booking_id)
+    field_row, booking = locked(session, booking_id)
+    if booking.status is not S.APPROVED:
+        raise Invalid({"status": _("Only approved bookings can be rescheduled.")})
+    errors = problems(session, field_row, form.periods, booking_id=booking_id,
+                      expected_people=booking.expected_people, check_notice=False)
+    if errors:
+        raise Invalid(errors)
+    _blocking(session, booking_id,
+              lambda: _reschedule_locked(session, settings, user, field_row, booking, form.periods, form.note))
     return booking
 
 
 def _reschedule_locked(session: Session, settings: Settings, user: User, field_row: TestField, booking: Booking,
-                       parsed: Parsed, clean_note: str) -> None:
+                       periods: Sequence[Period], note: str) -> None:
     booking_id = booking.id
     assert booking_id is not None
     before = [(local_input(p.starts_at), local_input(p.ends_at)) for p in periods_of(session, booking_id)]
     session.execute(sa.delete(BookingPeriod).where(col(BookingPeriod.booking_id) == booking_id))
     session.flush()
     buffer = timedelta(minutes=field_row.buffer_minutes)
-    for _number, starts_at, ends_at in sorted(parsed.periods, key=lambda p: (p[1], p[2])):
+    for _number, starts_at, ends_at in sorted(periods, key=lambda p: (p.starts_at, p.ends_at)):
         session.add(BookingPeriod(booking_id=booking_id, field_id=booking.field_id, starts_at=starts_at,
                                   ends_at=ends_at, blocked_until=ends_at + buffer, blocks=True))
     booking.revision += 1
-    booking.review_note = clean_note
-    move(session, settings, booking, S.APPROVED, by=user, note=clean_note, rescheduled=True)
-    _audit(session, user, "rescheduled", booking, note=clean_note, before=before,
-           after=[(local_input(s), local_input(e)) for _n, s, e in parsed.periods], revision=booking.revision)
+    booking.review_note = note
+    move(session, settings, booking, S.APPROVED, by=user, note=note, rescheduled=True)
+    _audit(session, user, "rescheduled", booking, note=note, before=before,
+           after=[(local_input(s), local_input(e)) for _n, s, e in periods], revision=booking.revision)
     notices.announce(session, booking, NoticeKind.CHANGED)
 
 
-def manager_cancel(session: Session, settings: Settings, actor: Principal, booking_id: int, reason: str) -> Booking:
+@transactional
+def manager_cancel(session: Session, settings: Settings, actor: Principal, booking_id: int,
+                   form: CancelForm) -> Booking:
     user = require_signed_in(actor)
     for_manager(session, actor, booking_id)
-    return _cancel(session, settings, user, booking_id, reason, as_manager=True)
+    return _cancel(session, settings, user, booking_id, form.reason, as_manager=True)
