@@ -4,6 +4,7 @@ only (the race and the exclusion constraint are in test_bookings_race.py)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -540,6 +541,54 @@ def test_hostile_and_huge_text_is_stored_verbatim(session: Session, world: World
     with pytest.raises(Invalid) as failure:  # control characters are refused, not stored
         draft(session, world, equipment="機材\x00\x07名")
     assert failure.value.errors == {"equipment": "This field contains characters that cannot be used."}
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+def stored_files(settings: Settings) -> set[str]:
+    folder = settings.upload_dir / bookings.STORAGE_FOLDER  # type: ignore[operator]
+    return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
+
+
+def test_a_document_is_stored_and_deleted_with_its_file(session: Session, world: World) -> None:
+    booking = draft(session, world)
+    member = actor(session, world.member)
+    before = stored_files(world.settings)
+    document = bookings.add_document(session, world.settings, member, booking.id,  # type: ignore[arg-type]
+                                     kind=DocumentKind.INSURANCE, source=io.BytesIO(PDF), filename="保険.pdf")
+    path = bookings.path_of(world.settings, document)
+    assert path.read_bytes() == PDF and stored_files(world.settings) == before | {path.name}
+    bookings.delete_document(session, world.settings, member, booking.id, document.id)  # type: ignore[arg-type]
+    assert count(session, BookingDocument) == 0 and not path.exists()
+
+
+def test_a_document_refused_under_the_lock_leaves_no_file(session: Session, world: World) -> None:
+    booking = draft(session, world)
+    session.add_all([BookingDocument(booking_id=booking.id, document=DocumentKind.INSURANCE, filename=f"{n}.pdf",  # type: ignore[arg-type]
+                                     content_type="application/pdf", size_bytes=10, sha256="0" * 64,
+                                     storage_key=f"bookings/{0xd0c0 + n:032x}") for n in range(bookings.MAX_DOCUMENTS)])
+    session.commit()
+    before = stored_files(world.settings)
+    with pytest.raises(Invalid) as failure:
+        bookings.add_document(session, world.settings, actor(session, world.member), booking.id,  # type: ignore[arg-type]
+                              kind=DocumentKind.INSURANCE, source=io.BytesIO(PDF), filename="保険.pdf")
+    assert failure.value.errors == {"file": "A request can have at most 20 documents. Delete one first."}
+    assert stored_files(world.settings) == before and count(session, BookingDocument) == bookings.MAX_DOCUMENTS
+    submitted_booking = submitted(session, world)  # no longer editable: refused before the file is received
+    with pytest.raises(Invalid) as failure:
+        bookings.add_document(session, world.settings, actor(session, world.member), submitted_booking.id,  # type: ignore[arg-type]
+                              kind=DocumentKind.INSURANCE, source=io.BytesIO(PDF), filename="保険.pdf")
+    assert set(failure.value.errors) == {"file"} and stored_files(world.settings) == before
+
+
+def test_a_document_form_needs_its_kind_and_a_file() -> None:
+    with pytest.raises(Invalid) as failure:
+        bookings.DocumentForm.parse({"document": "passport"})
+    assert failure.value.errors == {"document": "Choose which document this is.", "file": "Choose a file to upload."}
 
 
 # --- completion -----------------------------------------------------------------------------------
