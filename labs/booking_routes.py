@@ -2,36 +2,33 @@
 field's managers work through /coordinate/bookings and act on the booking page. HTTP only: the rules
 live in :mod:`labs.bookings`.
 
-Every form works without JavaScript (POST, then 303; errors re-render the page with 400).
+Every form works without JavaScript (POST, then 303; errors show the page again with 400, see
+:func:`cocreate.web.forms.again_on_invalid`). The forms that act on a booking first check that the
+actor may act on it, so that others are told 404 or 403 whatever they sent.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
+from cocreate.forms import parse_id
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import content_disposition, file_size
-from cocreate.web.forms import Form
-from cocreate.web.forms import text as _text
+from cocreate.web.forms import Form, Multipart, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 from labs import access, bookings
 from labs.models import BookingStatus, DocumentKind, TestField, Trial
-
-MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 LIST_PAGE = "labs/booking_list.html"
 FORM_PAGE = "labs/booking_form.html"
@@ -40,7 +37,11 @@ CANCEL_PAGE = "labs/booking_cancel.html"
 QUEUE_PAGE = "labs/booking_queue.html"
 FIELD_SECTION = "labs/_booking_field_section.html"
 TRIAL_SECTION = "labs/_booking_trial_section.html"
-TEXT_LIMIT = bookings.MAX_TEXT + 1000
+FORM_FIELDS = ("field_id", "organisation_id", "trial_id", "title", "purpose", "public_description",
+               "expected_people", "equipment")
+"""The request form's fields but its periods (the page shows each of them)."""
+ROW_TEXT = 40
+"""A period's start or end is shown again cut to this many characters."""
 
 
 # --- sections of the field and trial pages -------------------------------------------------------
@@ -69,27 +70,10 @@ def trial_section(session: Session, actor: Principal, trial: Trial) -> tuple[str
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _rows(data: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = [(_text(data, f"period-{n}-start", 40), _text(data, f"period-{n}-end", 40))
-            for n in range(1, bookings.MAX_PERIODS + 1)]
-    while rows and not rows[-1][0].strip() and not rows[-1][1].strip():
-        rows.pop()
-    return rows
-
-
-def _input(data: dict[str, Any]) -> bookings.BookingInput:
-    return bookings.BookingInput(
-        field_id=_text(data, "field_id", 20), organisation_id=_text(data, "organisation_id", 20),
-        trial_id=_text(data, "trial_id", 20), title=_text(data, "title", bookings.MAX_TITLE + 1000),
-        purpose=_text(data, "purpose", TEXT_LIMIT), public_description=_text(data, "public_description", TEXT_LIMIT),
-        expected_people=_text(data, "expected_people", 40), equipment=_text(data, "equipment", TEXT_LIMIT),
-        periods=_rows(data))
-
-
 def _padded(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The typed rows and blank ones up to the form's size (at least one blank row to add a period)."""
     wanted = min(bookings.MAX_PERIODS, max(bookings.FORM_ROWS, len(rows) + 1))
-    return list(rows) + [("", "")] * (wanted - len(rows))
+    return [(start[:ROW_TEXT], end[:ROW_TEXT]) for start, end in rows] + [("", "")] * (wanted - len(rows))
 
 
 def _status_options() -> list[tuple[str, str]]:
@@ -116,8 +100,9 @@ def booking_list(request: Request, db_session: DbSession, page: FromQuery[str] =
                                        "local": bookings.to_local})
 
 
-def _form_page(request: Request, db_session: Session, form: bookings.BookingInput, *, booking: Any = None,
-               errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+def _form_page(request: Request, db_session: Session, form: dict[str, Any], rows: list[tuple[str, str]], *,
+               booking: Any = None, errors: dict[str, str] | None = None) -> Template:
+    """The request form with ``form`` (the fields as typed) and ``rows`` (the periods as typed)."""
     actor = principal_of(request)
     organisations = bookings.my_organisations(db_session, actor)
     org_ids = {o.id for o in organisations if o.id is not None}
@@ -127,16 +112,17 @@ def _form_page(request: Request, db_session: Session, form: bookings.BookingInpu
         organisation_options.insert(0, ("", _("Choose your organisation")))
     trial_options = [("", _("No trial"))] + [(str(i), t) for i, t in bookings.trials_of(db_session, org_ids)]
     field_row = None
-    field_id = booking.field_id if booking is not None else bookings._int(form.field_id)
+    field_id = booking.field_id if booking is not None else parse_id(form.get("field_id"))
     if field_id:
         field_row = db_session.get(TestField, field_id)
     return render(request, FORM_PAGE, {
-        "form": form, "booking": booking, "errors": errors or {}, "rows": _padded(form.periods),
-        "field_options": field_options, "organisation_options": organisation_options, "trial_options": trial_options,
-        "field": field_row, "hours_text": bookings.hours_text(db_session, field_row.id) if field_row else "",
+        "form": dict.fromkeys(FORM_FIELDS, "") | form, "booking": booking, "errors": errors or {},
+        "rows": _padded(rows), "field_options": field_options, "organisation_options": organisation_options,
+        "trial_options": trial_options, "field": field_row,
+        "hours_text": bookings.hours_text(db_session, field_row.id) if field_row else "",
         "verified": any(o.is_verified for o in organisations),
         "max_title": bookings.MAX_TITLE, "max_text": bookings.MAX_TEXT,
-    }, status_code=status_code)
+    })
 
 
 @get("/bookings/new", name="booking-new", guards=[signed_in], sync_to_thread=True)
@@ -144,9 +130,8 @@ def booking_new(request: Request, db_session: DbSession, field_id: FromQuery[str
     actor = principal_of(request)
     bookings.require_any_membership(db_session, actor)
     organisations = bookings.my_organisations(db_session, actor)
-    form = bookings.BookingInput(field_id=field_id[:20],
-                                 organisation_id=str(organisations[0].id) if len(organisations) == 1 else "")
-    return _form_page(request, db_session, form)
+    form = {"field_id": field_id[:20], "organisation_id": str(organisations[0].id) if len(organisations) == 1 else ""}
+    return _form_page(request, db_session, form, [])
 
 
 def _after_save(request: Request, saved: bookings.Saved, submitted: bool) -> Redirect | Template:
@@ -163,29 +148,43 @@ def _after_save(request: Request, saved: bookings.Saved, submitted: bool) -> Red
                       category="warning" if saved.problems and not submitted else "success")
 
 
+def _create_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  data: dict[str, Any], **_kwargs: Any) -> Template:
+    return _form_page(request, db_session, form, bookings.typed_rows(data), errors=failed.errors)
+
+
 @post("/bookings/new", name="booking-create", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_create_again)
 def booking_create(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
-    form = _input(data)
-    submit = _text(data, "action", 20) == "submit"
-    try:
-        saved = bookings.save(db_session, settings, principal_of(request), form, submit=submit)
-    except Invalid as failed:
-        db_session.rollback()
-        return _form_page(request, db_session, form, errors=failed.errors, status_code=400)
-    return _after_save(request, saved, submit)
+    actor = principal_of(request)
+    bookings.require_any_membership(db_session, actor)
+    form = bookings.BookingForm.parse(data)
+    saved = bookings.save(db_session, settings, actor, form, submit=form.submit)
+    return _after_save(request, saved, form.submit)
 
 
 def _detail_page(request: Request, db_session: Session, booking_id: int, *, errors: dict[str, str] | None = None,
-                 typed: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+                 typed: dict[str, Any] | None = None, rows: list[tuple[str, str]] | None = None) -> Template:
+    """The booking's page; after a refused form, with its errors, what was typed (``note``, ``reason``)
+    and the rows of periods typed for rescheduling."""
     found = bookings.detail(db_session, principal_of(request), booking_id)
-    rows = [(bookings.local_input(p.starts_at), bookings.local_input(p.ends_at)) for p in found.periods]
+    stored = [(bookings.local_input(p.starts_at), bookings.local_input(p.ends_at)) for p in found.periods]
     typed = typed or {}
     return render(request, DETAIL_PAGE, {
         "d": found, "errors": errors or {}, "note": typed.get("note", ""), "reason": typed.get("reason", ""),
-        "reschedule_rows": _padded(typed.get("rows", rows)), "local": bookings.to_local,
+        "reschedule_rows": _padded(stored if rows is None else rows), "local": bookings.to_local,
         "document_kinds": [(k.value, k.label) for k in DocumentKind], "file_size": file_size,
         "max_mb": bookings.MAX_FILE_BYTES // (1024 * 1024),
-    }, status_code=status_code)
+    })
+
+
+def _detail_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  booking_id: int, **kwargs: Any) -> Template:
+    """A form of the booking's page refused: the page again with the errors and what was typed."""
+    data = kwargs.get("data")
+    rows = bookings.typed_rows(data) if isinstance(data, dict) and any(
+        str(key).startswith("period-") for key in data) else None
+    return _detail_page(request, db_session, booking_id, errors=failed.errors, typed=form, rows=rows)
 
 
 @get("/bookings/{booking_id:int}", name="booking-detail", guards=[signed_in], sync_to_thread=True)
@@ -197,52 +196,53 @@ def booking_detail(request: Request, db_session: DbSession, booking_id: FromPath
 def booking_edit(request: Request, db_session: DbSession, booking_id: FromPath[int]) -> Template | Redirect:
     found = bookings.detail(db_session, principal_of(request), booking_id)
     if not found.is_member:
-        raise NotFoundException()
+        raise NotFound()
     if not found.can_edit:
         return after_post(request, f"/bookings/{booking_id}", category="warning",
                           message=_("This request is “%(status)s” and can no longer be edited.",
                                     status=found.booking.status.label))
-    form = bookings.form_of(found.booking, found.periods)
-    return _form_page(request, db_session, form, booking=found.booking, errors=found.problems)
+    form, rows = bookings.form_values(found.booking, found.periods)
+    return _form_page(request, db_session, form, rows, booking=found.booking, errors=found.problems)
+
+
+def _update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  booking_id: int, data: dict[str, Any], **_kwargs: Any) -> Template:
+    booking = bookings.detail(db_session, principal_of(request), booking_id).booking
+    return _form_page(request, db_session, form, bookings.typed_rows(data), booking=booking, errors=failed.errors)
 
 
 @post("/bookings/{booking_id:int}/edit", name="booking-update", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_update_again)
 def booking_update(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                    data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    found = bookings.detail(db_session, actor, booking_id)
-    if not found.is_member:
-        raise NotFoundException()
-    form = _input(data)
-    submit = _text(data, "action", 20) == "submit"
-    try:
-        saved = bookings.save(db_session, settings, actor, form, booking_id=booking_id, submit=submit)
-    except Invalid as failed:
-        db_session.rollback()
-        booking = bookings.detail(db_session, actor, booking_id).booking
-        return _form_page(request, db_session, form, booking=booking, errors=failed.errors, status_code=400)
-    return _after_save(request, saved, submit)
+    if not bookings.detail(db_session, actor, booking_id).is_member:
+        raise NotFound()
+    form = bookings.BookingForm.parse(data)
+    saved = bookings.save(db_session, settings, actor, form, booking_id=booking_id, submit=form.submit)
+    return _after_save(request, saved, form.submit)
 
 
 @post("/bookings/{booking_id:int}/submit", name="booking-submit", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def booking_submit(request: Request, db_session: DbSession, settings: AppSettings,
                    booking_id: FromPath[int]) -> Template | Redirect:
-    try:
-        booking = bookings.submit(db_session, settings, principal_of(request), booking_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
+    booking = bookings.submit(db_session, settings, principal_of(request), booking_id)
     return _after_save(request, bookings.Saved(booking, {}), True)
 
 
 def _cancel_page(request: Request, db_session: Session, booking_id: int, *, reason: str = "",
-                 errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+                 errors: dict[str, str] | None = None) -> Template:
     found = bookings.detail(db_session, principal_of(request), booking_id)
     if not found.is_member:
-        raise NotFoundException()
+        raise NotFound()
     return render(request, CANCEL_PAGE, {"d": found, "reason": reason, "errors": errors or {},
-                                         "local": bookings.to_local, "max_note": bookings.MAX_NOTE},
-                  status_code=status_code)
+                                         "local": bookings.to_local, "max_note": bookings.MAX_NOTE})
+
+
+def _cancel_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                  booking_id: int, **_kwargs: Any) -> Template:
+    return _cancel_page(request, db_session, booking_id, reason=form.get("reason", ""), errors=failed.errors)
 
 
 @get("/bookings/{booking_id:int}/cancel", name="booking-cancel-form", guards=[signed_in], sync_to_thread=True)
@@ -251,14 +251,12 @@ def booking_cancel_form(request: Request, db_session: DbSession, booking_id: Fro
 
 
 @post("/bookings/{booking_id:int}/cancel", name="booking-cancel", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_cancel_again)
 def booking_cancel(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                    data: Form) -> Template | Redirect:
-    reason = _text(data, "reason", bookings.MAX_NOTE + 1000)
-    try:
-        bookings.cancel(db_session, settings, principal_of(request), booking_id, reason)
-    except Invalid as failed:
-        db_session.rollback()
-        return _cancel_page(request, db_session, booking_id, reason=reason, errors=failed.errors, status_code=400)
+    actor = principal_of(request)
+    bookings.for_member(db_session, actor, booking_id)
+    bookings.cancel(db_session, settings, actor, booking_id, bookings.CancelForm.parse(data))
     return after_post(request, f"/bookings/{booking_id}", message=_("The request has been cancelled."))
 
 
@@ -266,32 +264,24 @@ def booking_cancel(request: Request, db_session: DbSession, settings: AppSetting
 
 
 @post("/bookings/{booking_id:int}/documents", name="booking-document-add", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def document_add(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
-                 data: MultipartForm) -> Template | Redirect:
-    upload = data.get("file")
-    if isinstance(upload, list):
-        upload = upload[0] if upload else None
-    upload = upload if isinstance(upload, UploadFile) else None
-    try:
-        document = bookings.add_document(db_session, settings, principal_of(request), booking_id,
-                                         kind=_text(data, "document", 40), source=upload.file if upload else None,
-                                         filename=upload.filename if upload else "")
-    except Invalid as failed:
-        db_session.rollback()
-        return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
+                 data: Multipart) -> Template | Redirect:
+    actor = principal_of(request)
+    bookings.for_member(db_session, actor, booking_id)
+    form = bookings.DocumentForm.parse(data)
+    document = bookings.add_document(db_session, settings, actor, booking_id, kind=form.document,
+                                     source=form.file.file, filename=form.file.filename)
     return after_post(request, f"/bookings/{booking_id}#documents",
                       message=_("“%(name)s” was uploaded.", name=document.filename))
 
 
 @post("/bookings/{booking_id:int}/documents/{document_id:int}/delete", name="booking-document-delete",
       guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def document_delete(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                     document_id: FromPath[int]) -> Template | Redirect:
-    try:
-        bookings.delete_document(db_session, settings, principal_of(request), booking_id, document_id)
-    except Invalid as failed:
-        db_session.rollback()
-        return _detail_page(request, db_session, booking_id, errors=failed.errors, status_code=400)
+    bookings.delete_document(db_session, settings, principal_of(request), booking_id, document_id)
     return after_post(request, f"/bookings/{booking_id}#documents", message=_("The document was deleted."))
 
 
@@ -301,7 +291,7 @@ def document_download(request: Request, db_session: DbSession, settings: AppSett
                       document_id: FromPath[int]) -> File:
     found = bookings.for_download(db_session, settings, principal_of(request), booking_id, document_id)
     if found is None:
-        raise NotFoundException()
+        raise NotFound()
     document, path = found
     return File(path=path, media_type=document.content_type, content_disposition_type="inline", headers={
         "content-disposition": content_disposition(document.filename),
@@ -320,7 +310,7 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
     actor = principal_of(request)
     number, size = clamp_page(page)
     fields = bookings.managed_fields(db_session, actor)
-    chosen = bookings._int(field_id)
+    chosen = parse_id(field_id)
     chosen = chosen if chosen in {i for i, _n in fields} else None
     valid = {bookings.PENDING_FILTER, bookings.ALL_FILTER} | {s.value for s in BookingStatus if s is not BookingStatus.DRAFT}
     status = status if status in valid else bookings.PENDING_FILTER
@@ -338,68 +328,66 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
                                         "url_for_page": url_for_page, "local": bookings.to_local})
 
 
-def _manager_action(request: Request, db_session: Session, booking_id: int, action: Any, message: str,
-                    typed: dict[str, Any]) -> Template | Redirect:
-    try:
-        action()
-    except Invalid as failed:
-        db_session.rollback()
-        return _detail_page(request, db_session, booking_id, errors=failed.errors, typed=typed, status_code=400)
+def _done(request: Request, booking_id: int, message: str) -> Redirect | Template:
     return after_post(request, f"/bookings/{booking_id}", message=message)
 
 
 @post("/{booking_id:int}/review", name="booking-review", sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def review(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int]) -> Template | Redirect:
-    actor = principal_of(request)
-    return _manager_action(request, db_session, booking_id,
-                           lambda: bookings.start_review(db_session, settings, actor, booking_id),
-                           _("The request is now under review."), {})
+    bookings.start_review(db_session, settings, principal_of(request), booking_id)
+    return _done(request, booking_id, _("The request is now under review."))
 
 
 @post("/{booking_id:int}/request-changes", name="booking-request-changes", sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def request_changes(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                     data: Form) -> Template | Redirect:
-    actor, note = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000)
-    return _manager_action(request, db_session, booking_id,
-                           lambda: bookings.request_changes(db_session, settings, actor, booking_id, note),
-                           _("The organisation has been asked to change the request."), {"note": note})
+    actor = principal_of(request)
+    bookings.for_manager(db_session, actor, booking_id)
+    bookings.request_changes(db_session, settings, actor, booking_id, bookings.ChangesForm.parse(data))
+    return _done(request, booking_id, _("The organisation has been asked to change the request."))
 
 
 @post("/{booking_id:int}/approve", name="booking-approve", sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def approve(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
             data: Form) -> Template | Redirect:
-    actor, note = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000)
-    return _manager_action(request, db_session, booking_id,
-                           lambda: bookings.approve(db_session, settings, actor, booking_id, note),
-                           _("The booking has been approved. Residents nearby are being told."), {"note": note})
+    actor = principal_of(request)
+    bookings.for_manager(db_session, actor, booking_id)
+    bookings.approve(db_session, settings, actor, booking_id, bookings.ApproveForm.parse(data))
+    return _done(request, booking_id, _("The booking has been approved. Residents nearby are being told."))
 
 
 @post("/{booking_id:int}/reject", name="booking-reject", sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def reject(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
            data: Form) -> Template | Redirect:
-    actor, note = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000)
-    return _manager_action(request, db_session, booking_id,
-                           lambda: bookings.reject(db_session, settings, actor, booking_id, note),
-                           _("The request has been rejected."), {"note": note})
+    actor = principal_of(request)
+    bookings.for_manager(db_session, actor, booking_id)
+    bookings.reject(db_session, settings, actor, booking_id, bookings.RejectForm.parse(data))
+    return _done(request, booking_id, _("The request has been rejected."))
 
 
 @post("/{booking_id:int}/reschedule", name="booking-reschedule", sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def reschedule(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                data: Form) -> Template | Redirect:
-    actor, note, rows = principal_of(request), _text(data, "note", bookings.MAX_NOTE + 1000), _rows(data)
-    return _manager_action(request, db_session, booking_id,
-                           lambda: bookings.reschedule(db_session, settings, actor, booking_id, rows, note),
-                           _("The booking has been moved. The organisation and residents nearby are being told."),
-                           {"note": note, "rows": rows})
+    actor = principal_of(request)
+    bookings.for_manager(db_session, actor, booking_id)
+    bookings.reschedule(db_session, settings, actor, booking_id, bookings.RescheduleForm.parse(data))
+    return _done(request, booking_id,
+                 _("The booking has been moved. The organisation and residents nearby are being told."))
 
 
 @post("/{booking_id:int}/cancel", name="booking-manager-cancel", sync_to_thread=True)
+@again_on_invalid(_detail_again)
 def manager_cancel(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                    data: Form) -> Template | Redirect:
-    actor, reason = principal_of(request), _text(data, "reason", bookings.MAX_NOTE + 1000)
-    return _manager_action(request, db_session, booking_id,
-                           lambda: bookings.manager_cancel(db_session, settings, actor, booking_id, reason),
-                           _("The booking has been cancelled."), {"reason": reason})
+    actor = principal_of(request)
+    bookings.for_manager(db_session, actor, booking_id)
+    bookings.manager_cancel(db_session, settings, actor, booking_id, bookings.CancelForm.parse(data))
+    return _done(request, booking_id, _("The booking has been cancelled."))
 
 
 coordinate_router = Router(path="/coordinate/bookings", guards=[has_any_role(Role.COORDINATOR, Role.ADMIN)],

@@ -26,22 +26,24 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import icalendar
 import sqlalchemy as sa
 from babel import dates as babel_dates
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cocreate import audit
 from cocreate.accounts.models import Organisation, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
-from cocreate.db import write_apart
+from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import transactional, write_apart
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
-from cocreate.i18n import WARD_TIMEZONE, get_locale
+from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.forms import Choice, Date, FormModel, RowId, parse_date
+from cocreate.i18n import WARD_TIMEZONE, get_locale, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from labs import access
@@ -59,13 +61,8 @@ API_MAX_SPAN = timedelta(days=366)
 UPCOMING_LIMIT = 5
 MIN_YEAR = 2000
 MAX_YEAR = 2100
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 FEED_PATH = "/calendar/feeds/{token}.ics"
-
-
-class NotFound(Exception):
-    """No such field, or not one this person may see (the routes answer 404)."""
 
 
 class View(StrEnum):
@@ -269,27 +266,22 @@ def today_in_tokyo(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(WARD_TIMEZONE).date()
 
 
-def parse_view(text: str) -> View:
-    try:
-        return View(text or View.MONTH.value)
-    except ValueError:
-        raise Invalid({"view": _("Choose the month view or the week view.")}) from None
+class CalendarQuery(FormModel):
+    """What a calendar page is asked for (its query): the month or week (``view``, month when empty)
+    around ``date`` (today when empty), and on the overall calendar one field (``field_id``)."""
 
+    view: Annotated[View | None, Choice(View, lazy_gettext("Choose the month view or the week view."),
+                                        required=False)] = None
+    day: Annotated[date | None, Date(message=lazy_gettext(
+        "Enter the date as YYYY-MM-DD, for example 2026-11-01."))] = Field(default=None, alias="date")
+    field_id: Annotated[int | None, RowId(lazy_gettext("Choose a test field from the list."))] = None
 
-def parse_day(text: str, default: date) -> date:
-    """A ``YYYY-MM-DD`` date between 2000 and 2100, or ``default`` when empty."""
-    if not text:
-        return default
-    try:
-        if not DATE_RE.match(text):
-            raise ValueError(text)
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise Invalid({"date": _("Enter the date as YYYY-MM-DD, for example 2026-11-01.")}) from None
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise Invalid({"date": _("Choose a date between %(first)s and %(last)s.",
-                                          first=MIN_YEAR, last=MAX_YEAR)})
-    return value
+    @property
+    def shown_view(self) -> View:
+        return self.view or View.MONTH
+
+    def anchor(self, today: date) -> date:
+        return self.day or today
 
 
 def _bounds(view: View, anchor: date) -> tuple[date, date, date, date]:
@@ -374,13 +366,13 @@ def published_fields(session: Session) -> list[TestField]:
                              .order_by(col(TestField.name), col(TestField.id))).all())
 
 
-def overall_calendar(session: Session, actor: Principal, field_id_text: str, view: View, anchor: date,
+def overall_calendar(session: Session, actor: Principal, field_id: int | None, view: View, anchor: date,
                      today: date) -> CalendarPage:
     """Every published field's month or week (or one of them, chosen by ``field_id``)."""
     fields = published_fields(session)
     chosen: TestField | None = None
-    if field_id_text:
-        chosen = next((f for f in fields if str(f.id) == field_id_text.strip()), None)
+    if field_id is not None:
+        chosen = next((f for f in fields if f.id == field_id), None)
         if chosen is None:
             raise Invalid({"field_id": _("Choose a test field from the list.")})
     field_ids = None if chosen is None else [chosen.id]
@@ -509,15 +501,15 @@ def create_feed_token(session: Session, actor: Principal) -> str:
     """A new token for the actor's private feed (the previous one stops working); audited.
 
     Two requests at once (a double click) may both find no row: the loser's INSERT breaks the unique
-    user constraint, and it tries again, now replacing the winner's token.
+    user constraint (its unit of work rolls back), and it tries again, now replacing the winner's token.
     """
     try:
         return _create_feed_token(session, actor)
     except IntegrityError:
-        session.rollback()
         return _create_feed_token(session, actor)
 
 
+@transactional
 def _create_feed_token(session: Session, actor: Principal) -> str:
     user = require_coordinator(actor)
     token = secrets.token_urlsafe(32)
@@ -533,10 +525,10 @@ def _create_feed_token(session: Session, actor: Principal) -> str:
     session.flush()
     audit.record(session, actor_id=user.id, actor_label=user.display_name, action=action,
                  target_type="calendar_feed_token", target_id=str(row.id))
-    session.commit()
     return token
 
 
+@transactional
 def revoke_feed_token(session: Session, actor: Principal) -> bool:
     """Delete the actor's feed token; False when there was none. Audited."""
     user = require_coordinator(actor)
@@ -546,7 +538,6 @@ def revoke_feed_token(session: Session, actor: Principal) -> bool:
     audit.record(session, actor_id=user.id, actor_label=user.display_name, action="calendar_feed.revoked",
                  target_type="calendar_feed_token", target_id=str(row.id))
     session.delete(row)
-    session.commit()
     return True
 
 
@@ -582,15 +573,14 @@ def private_feed(session: Session, settings: Settings, token: str, now: datetime
 
 
 def parse_instant(text: str, name: str, *, end_of_day: bool = False) -> datetime:
-    """An ISO date (local midnight in Tokyo; with ``end_of_day`` the midnight after it) or datetime
-    (without an offset: Tokyo time). Raises :class:`Invalid` for anything else."""
+    """An ISO date (local midnight in Tokyo; with ``end_of_day`` the midnight after it) or an ISO
+    date and time, with an offset or without one (Tokyo time). Raises :class:`Invalid` for anything
+    else: the API's ``from`` and ``to`` (:func:`cocreate.forms.parse_date` reads the dates)."""
     value = text.strip()
+    day = parse_date(value)
+    if day is not None:
+        return _local_midnight(day + timedelta(days=1) if end_of_day else day)
     try:
-        if DATE_RE.match(value):
-            day = date.fromisoformat(value)
-            if not MIN_YEAR <= day.year <= MAX_YEAR:
-                raise ValueError(value)
-            return _local_midnight(day + timedelta(days=1) if end_of_day else day)
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise Invalid({name: _(

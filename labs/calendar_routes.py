@@ -11,19 +11,18 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import has_any_role, principal_of
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.forms import Form
+from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from labs import calendar
-from labs.calendar import CalendarPage, View
+from labs.calendar import CalendarPage, CalendarQuery, View
 
 SECTION = "labs/_calendar_field_section.html"
 PAGE = "labs/calendar_page.html"
@@ -34,13 +33,6 @@ ICS_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 ICS_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 coordinators = has_any_role(Role.COORDINATOR, Role.ADMIN)
-
-
-def _found(call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except calendar.NotFound:
-        raise NotFoundException() from None
 
 
 def field_section(session: Any, actor: Any, field: Any) -> tuple[str, dict[str, Any]] | None:
@@ -80,34 +72,38 @@ def _invalid(request: Request, errors: dict[str, str], back: str) -> Template:
     return render(request, INVALID, {"errors": errors, "back": back}, status_code=400)
 
 
+def _overall_again(failed: Invalid, _form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
+    return _invalid(request, failed.errors, "/calendar")
+
+
 @get("/calendar", name="labs-calendar", sync_to_thread=True)
+@again_on_invalid(_overall_again)
 def overall(request: Request, db_session: DbSession, view: FromQuery[str] = "",
             day: Annotated[str, QueryParameter(name="date")] = "", field_id: FromQuery[str] = "") -> Template:
     """Every published field's bookings and blackouts by month or week (``?field_id=`` for one)."""
-    try:
-        shown = calendar.parse_view(view)
-        anchor = calendar.parse_day(day, calendar.today_in_tokyo())
-        page = calendar.overall_calendar(db_session, principal_of(request), field_id, shown, anchor,
-                                         calendar.today_in_tokyo())
-    except Invalid as failed:
-        return _invalid(request, failed.errors, "/calendar")
+    query = CalendarQuery.parse({"view": view, "date": day, "field_id": field_id})
+    today = calendar.today_in_tokyo()
+    page = calendar.overall_calendar(db_session, principal_of(request), query.field_id, query.shown_view,
+                                     query.anchor(today), today)
     return _calendar_page(request, page, "/calendar")
 
 
+def _field_again(failed: Invalid, _form: dict[str, Any], *, request: Request, field_id: int,
+                 **_kwargs: Any) -> Template:
+    return _invalid(request, failed.errors, f"/fields/{field_id}/calendar")
+
+
 @get("/fields/{field_id:int}/calendar", name="labs-field-calendar", sync_to_thread=True)
+@again_on_invalid(_field_again)
 def field_page(request: Request, db_session: DbSession, field_id: FromPath[int], view: FromQuery[str] = "",
                day: Annotated[str, QueryParameter(name="date")] = "") -> Template:
     """One field's calendar (its pending requests too, for the coordinators managing it)."""
-    base = f"/fields/{field_id}/calendar"
     actor = principal_of(request)
-    _found(calendar.visible_field, db_session, actor, field_id)
-    try:
-        shown = calendar.parse_view(view)
-        anchor = calendar.parse_day(day, calendar.today_in_tokyo())
-    except Invalid as failed:
-        return _invalid(request, failed.errors, base)
-    page = _found(calendar.field_calendar, db_session, actor, field_id, shown, anchor, calendar.today_in_tokyo())
-    return _calendar_page(request, page, base)
+    calendar.visible_field(db_session, actor, field_id)
+    query = CalendarQuery.parse({"view": view, "date": day})
+    today = calendar.today_in_tokyo()
+    page = calendar.field_calendar(db_session, actor, field_id, query.shown_view, query.anchor(today), today)
+    return _calendar_page(request, page, f"/fields/{field_id}/calendar")
 
 
 # --- iCalendar feeds -----------------------------------------------------------------------------
@@ -122,7 +118,7 @@ def _ics(body: bytes, filename: str, cache: str) -> Response[bytes]:
 @get("/fields/{field_id:int}/calendar.ics", name="labs-field-calendar-ics", sync_to_thread=True)
 def field_ics(db_session: DbSession, settings: AppSettings, field_id: FromPath[int]) -> Response[bytes]:
     """The public feed of a published field: approved bookings without private details, and blackouts."""
-    body = _found(calendar.field_feed, db_session, settings, field_id)
+    body = calendar.field_feed(db_session, settings, field_id)
     return _ics(body, f"field-{field_id}.ics", "public, max-age=300")
 
 
@@ -131,8 +127,8 @@ def private_ics(db_session: DbSession, settings: AppSettings, filename: FromPath
     """A coordinator's private feed; the token in the address is the key (unknown or revoked: 404)."""
     match = FEED_NAME.match(filename)
     if not match:
-        raise NotFoundException()
-    body = _found(calendar.private_feed, db_session, settings, match.group(1))
+        raise NotFound()
+    body = calendar.private_feed(db_session, settings, match.group(1))
     return Response(body, media_type=ICS_TYPE, headers={
         **ICS_HEADERS, "Content-Disposition": 'inline; filename="bookings.ics"', "Cache-Control": "private, no-store",
         "Referrer-Policy": "no-referrer",
@@ -207,12 +203,10 @@ def api_field_bookings(
         "at most 366 days after it."))] = "",
 ) -> FieldBookingsOut:
     """Periods of approved (and completed) bookings overlapping the range, earliest first: their public
-    title and organisation only. Unpublished or unknown fields answer 404."""
-    try:
-        start, end = calendar.api_range(from_, to)
-    except Invalid as failed:
-        raise ClientException(detail=" ".join(failed.errors.values()), extra=failed.errors) from None
-    entries = _found(calendar.public_bookings, db_session, field_id, start, end)
+    title and organisation only. Unpublished or unknown fields answer 404; a range that cannot be read
+    answers 400 with the reason."""
+    start, end = calendar.api_range(from_, to)
+    entries = calendar.public_bookings(db_session, field_id, start, end)
     return FieldBookingsOut(field_id=field_id, starts_at=start, ends_at=end, items=[
         BookingPeriodOut(booking_id=e.booking_id, period_id=e.id, title=e.title, organisation=e.organisation,
                          starts_at=e.starts_at, ends_at=e.ends_at, notice_url=f"/bookings/{e.booking_id}/notice")

@@ -831,10 +831,10 @@ def _book(playback: Playback, demo: DemoTrial, item: DemoBooking, trial_id: int,
     assert member is not None and field.id is not None
     lead = next(o.id for o, is_lead in trials.organisations_of(session, trial_id) if is_lead)
     created = ward_time(today, item.created_day, "10:00")
-    data = bookings.BookingInput(
-        field_id=str(field.id), organisation_id=str(lead), trial_id=str(trial_id), title=item.title,
+    data = bookings.BookingForm(
+        field_id=field.id, organisation_id=lead, trial_id=trial_id, title=item.title,
         purpose=item.purpose, public_description=item.public_description,
-        expected_people=str(item.expected_people), equipment=item.equipment,
+        expected_people=item.expected_people, equipment=item.equipment,
         periods=[(f"{day.isoformat()} {item.start}", f"{day.isoformat()} {item.end}") for day in days])
     saved = playback.at(created, lambda: bookings.save(session, settings, member, data))
     booking_id = saved.booking.id
@@ -842,7 +842,7 @@ def _book(playback: Playback, demo: DemoTrial, item: DemoBooking, trial_id: int,
     for number, kind in enumerate(bookings.required_documents(session, field.id)):
         text = f"cocreate demo document: {kind.value}, booking {booking_id}"
         playback.at(created + timedelta(minutes=30 + number), lambda kind=kind, text=text: bookings.add_document(
-            session, settings, member, booking_id, kind=kind.value, source=io.BytesIO(_pdf(text)),
+            session, settings, member, booking_id, kind=kind, source=io.BytesIO(_pdf(text)),
             filename=DOCUMENT_FILES[kind]))
     playback.at(created + timedelta(hours=2), lambda: bookings.submit(session, settings, member, booking_id))
     if item.decided_day is None:
@@ -851,7 +851,8 @@ def _book(playback: Playback, demo: DemoTrial, item: DemoBooking, trial_id: int,
     playback.at(ward_time(today, item.decided_day - 1, "11:00"),
                 lambda: bookings.start_review(session, settings, coordinator, booking_id))
     playback.at(ward_time(today, item.decided_day, "14:00"),
-                lambda: bookings.approve(session, settings, coordinator, booking_id, item.review_note))
+                lambda: bookings.approve(session, settings, coordinator, booking_id,
+                                         bookings.ApproveForm(note=item.review_note)))
     if item.status is BookingStatus.COMPLETED:  # the beat job, a little after the last period ended
         last = max(days)
         playback.at(ward_time(today, (last - today).days, item.end) + timedelta(minutes=5),
@@ -977,7 +978,7 @@ def _subscribe(playback: Playback, fields: dict[str, TestField], today: date, *,
             continue  # already done on an earlier load
         when = ward_time(today, day, "20:00")
         playback.at(when, lambda resident=resident: notices.set_area_subscriptions(
-            session, resident, [Area.TAKASHIMADAIRA.value]))
+            session, resident, [Area.TAKASHIMADAIRA]))
         if plaza_too:
             playback.at(when + timedelta(minutes=2), lambda resident=resident: notices.set_field_subscription(
                 session, resident, plaza.id, True))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ itself, without JavaScript the form posts and comes back to where it was sent fr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
@@ -17,11 +17,10 @@ from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.errors import Invalid
+from cocreate.forms import FormModel, Line
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import DbSession
-from cocreate.web.forms import Form, safe_next
-from cocreate.web.forms import text as _text
-from cocreate.web.forms import texts as _texts
+from cocreate.web.forms import Form, again_on_invalid, safe_next
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 from labs import notices
@@ -44,12 +43,19 @@ def field_section(session: Session, actor: Principal, field: TestField) -> tuple
 # --- subscribing ---------------------------------------------------------------------------------
 
 
+class NextForm(FormModel):
+    """Where the subscribe button was pressed: the page to come back to without JavaScript."""
+
+    next: Annotated[str, Line(500)] = ""
+
+
 def _set_field(request: Request, db_session: Session, field_id: int, data: dict[str, Any],
                subscribed: bool) -> Template | Redirect:
     subscription = notices.set_field_subscription(db_session, principal_of(request), field_id, subscribed)
     message = (_("You will be told about activities at this field by e-mail and in your notifications.")
                if subscribed else _("You will no longer be told about activities at this field."))
-    target = safe_next(_text(data, "next", 500)) if _text(data, "next", 500) else f"/fields/{field_id}"
+    back = NextForm.parse(data).next
+    target = safe_next(back) if back else f"/fields/{field_id}"
     return after_post(request, target, message=message, fragment=SECTION,
                       context={"ctx": {"subscription": subscription}})
 
@@ -79,16 +85,20 @@ def subscriptions(request: Request, db_session: DbSession) -> Template:
     return render(request, SUBSCRIPTIONS_PAGE, _subscriptions_context(db_session, user_id))
 
 
+def _subscriptions_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                         **_kwargs: Any) -> Template:
+    user_id = principal_of(request).user_id
+    assert user_id is not None
+    typed = form.get("areas", [])
+    chosen = set(typed) if isinstance(typed, list) else {typed}
+    return render(request, SUBSCRIPTIONS_PAGE,
+                  _subscriptions_context(db_session, user_id, chosen=chosen, errors=failed.errors))
+
+
 @post(SUBSCRIPTIONS_URL, name="notice-subscriptions-save", guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_subscriptions_again)
 def save_subscriptions(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
-    actor = principal_of(request)
-    assert actor.user_id is not None
-    values = _texts(data, "areas", 50, max_items=len(Area) + 5)
-    try:
-        notices.set_area_subscriptions(db_session, actor, values)
-    except Invalid as failed:
-        context = _subscriptions_context(db_session, actor.user_id, chosen=set(values), errors=failed.errors)
-        return render(request, SUBSCRIPTIONS_PAGE, context, status_code=400)
+    notices.set_area_subscriptions(db_session, principal_of(request), notices.AreasForm.parse(data).areas)
     return after_post(request, SUBSCRIPTIONS_URL, message=_("Your area subscriptions have been saved."))
 
 

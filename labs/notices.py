@@ -20,18 +20,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from litestar.exceptions import NotFoundException
+from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, and_, col, func, or_, select
 
 from cocreate import i18n
 from cocreate.accounts.models import Organisation
 from cocreate.accounts.permissions import Principal, require_signed_in
+from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import NotFound
+from cocreate.forms import Choices, FormModel
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
@@ -56,10 +58,6 @@ DESCRIPTION_MAX = 2000
 """The e-mail carries at most this much of the public description (the page has all of it)."""
 PUBLIC_STATUSES = (BookingStatus.APPROVED, BookingStatus.COMPLETED, BookingStatus.CANCELLED)
 """A booking has a public notice page in these states (and once a notice was recorded)."""
-
-
-class NotFound(NotFoundException):
-    """No such published field, or no public notice for this booking."""
 
 
 def _insert(session: Session, table: sa.Table):  # type: ignore[no-untyped-def]
@@ -181,11 +179,11 @@ def subscriber_ids(session: Session, field: TestField) -> list[int]:
 def send(session: Session, settings: Settings, notice_id: int, *, batch: int = SEND_BATCH) -> int:
     """Notify the notice's subscribers (each once, in the site and by e-mail); returns how many now.
 
-    Each batch of subscribers is notified and committed on its own (their e-mails leave after that
+    Each batch of subscribers is notified in a unit of work of its own (their e-mails leave after its
     commit); a run that dies halfway is rerun by the task, and :func:`notifications.notify` skips
     whoever was told already. Once everyone has been told, ``sent_at`` and ``recipient_count`` are
-    set and a further run does nothing. A notice of a missing booking or of an unpublished field
-    sends nothing.
+    set (in a last unit of work) and a further run does nothing. A notice of a missing booking or of an
+    unpublished field sends nothing.
     """
     notice = session.get(BookingNotice, notice_id)
     if notice is None or notice.sent_at is not None:
@@ -200,17 +198,17 @@ def send(session: Session, settings: Settings, notice_id: int, *, batch: int = S
     users = subscriber_ids(session, field)
     told = 0
     for start in range(0, len(users), batch):
-        told += len(notifications.notify(
-            session, user_ids=users[start:start + batch], kind=NOTICE_KIND, target_type=BOOKING,
-            target_id=booking.id, params=params, url=notice_url(booking.id), event_key=key, settings=settings))
-        session.commit()
-    notice = session.get(BookingNotice, notice_id)
-    assert notice is not None
-    notice.recipient_count = session.exec(
-        select(func.count()).select_from(Notification).where(Notification.event_key == key)).one()
-    notice.sent_at = utcnow()
-    session.add(notice)
-    session.commit()
+        with unit_of_work(session):
+            told += len(notifications.notify(
+                session, user_ids=users[start:start + batch], kind=NOTICE_KIND, target_type=BOOKING,
+                target_id=booking.id, params=params, url=notice_url(booking.id), event_key=key, settings=settings))
+    with unit_of_work(session):
+        notice = session.get(BookingNotice, notice_id)
+        assert notice is not None
+        notice.recipient_count = session.exec(
+            select(func.count()).select_from(Notification).where(Notification.event_key == key)).one()
+        notice.sent_at = utcnow()
+        session.add(notice)
     return told
 
 
@@ -242,8 +240,9 @@ def field_subscription(session: Session, actor: Principal, field: TestField) -> 
         subscriber_count=notifications.follower_count(session, FIELD, field.id))
 
 
+@transactional
 def set_field_subscription(session: Session, actor: Principal, field_id: int, subscribed: bool) -> FieldSubscription:
-    """Subscribe to a published field's notices, or stop (commits). Stopping works on any field."""
+    """Subscribe to a published field's notices, or stop. Stopping works on any field."""
     user = require_signed_in(actor)
     assert user.id is not None
     if subscribed:
@@ -255,7 +254,6 @@ def set_field_subscription(session: Session, actor: Principal, field_id: int, su
             raise NotFound()
         field = field_or_none
         notifications.unfollow(session, user.id, FIELD, field_id)
-    session.commit()
     return field_subscription(session, actor, field)
 
 
@@ -265,22 +263,24 @@ def subscribed_areas(session: Session, user_id: int) -> set[Area]:
     return {area for area in (Area.from_number(number) for number in numbers) if area is not None}
 
 
-def set_area_subscriptions(session: Session, actor: Principal, values: Iterable[str]) -> set[Area]:
-    """Follow exactly the areas chosen (commits); an unknown value changes nothing."""
+class AreasForm(FormModel):
+    """The areas a resident follows (checkboxes); an unknown value is refused."""
+
+    areas: Annotated[list[Area], Choices(Area, lazy_gettext("Choose areas from the list."))] = Field(
+        default_factory=list)
+
+
+@transactional
+def set_area_subscriptions(session: Session, actor: Principal, areas: Iterable[Area]) -> set[Area]:
+    """Follow exactly the areas chosen."""
     user = require_signed_in(actor)
     assert user.id is not None
-    chosen: set[Area] = set()
-    for value in values:
-        try:
-            chosen.add(Area(value))
-        except ValueError:
-            raise Invalid({"areas": _("Choose areas from the list.")}) from None
+    chosen = set(areas)
     current = subscribed_areas(session, user.id)
     for area in chosen - current:
         notifications.follow(session, user.id, AREA, area.number)
     for area in current - chosen:
         notifications.unfollow(session, user.id, AREA, area.number)
-    session.commit()
     return chosen
 
 

@@ -4,6 +4,7 @@ only (the race and the exclusion constraint are in test_bookings_race.py)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from cocreate.accounts.models import Organisation, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
-from cocreate.errors import Invalid
+from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import using_locale
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
@@ -97,15 +98,13 @@ def actor(session: Session, user: User) -> Principal:
     return Principal.load(session, user)
 
 
-def request_input(world: World, periods: list[tuple[str, str]] | None = None, **values: str) -> bookings.BookingInput:
-    data = bookings.BookingInput(field_id=str(world.field.id), organisation_id=str(world.organisation.id),
-                                 title="配送ロボットの走行試験", purpose="歩道での走行性能の確認",
-                                 public_description="小型ロボットがゆっくり走ります。", expected_people="5",
-                                 equipment="ロボット2台",
-                                 periods=rows((at(0, 10), at(0, 12))) if periods is None else periods)
-    for name, value in values.items():
-        setattr(data, name, value)
-    return data
+def request_input(world: World, periods: list[tuple[str, str]] | None = None, **values: str) -> bookings.BookingForm:
+    """The request form as a member fills it in (``values`` replace fields as typed)."""
+    data = {"field_id": str(world.field.id), "organisation_id": str(world.organisation.id),
+            "title": "配送ロボットの走行試験", "purpose": "歩道での走行性能の確認",
+            "public_description": "小型ロボットがゆっくり走ります。", "expected_people": "5", "equipment": "ロボット2台",
+            "periods": rows((at(0, 10), at(0, 12))) if periods is None else periods}
+    return bookings.BookingForm(**(data | values))
 
 
 def count(session: Session, model: type) -> int:
@@ -307,7 +306,8 @@ def test_no_period(session: Session, world: World) -> None:
     ("expected_people", "abc", "expected_people", "Enter the number of people as a whole number from 0 to 100000."),
     ("expected_people", "9" * 40, "expected_people", "Enter the number of people as a whole number from 0 to 100000."),
     ("title", "", "title", "Enter a title."),
-    ("title", "長" * 201, "title", "Use at most 200 characters on one line."),
+    ("title", "長" * 201, "title", "Use at most 200 characters."),
+    ("title", "二行の\n題名", "title", "This field contains characters that cannot be used."),
     ("purpose", "x" * 5001, "purpose", "Use at most 5000 characters."),
     ("field_id", "abc", "field_id", "Choose a test field."),
     ("field_id", "999999", "field_id", "Choose a test field."),
@@ -316,10 +316,8 @@ def test_no_period(session: Session, world: World) -> None:
 ])
 def test_unreadable_input_saves_nothing_even_as_a_draft(session: Session, world: World, name: str, value: object,
                                                          key: str, message: str) -> None:
-    data = request_input(world)
-    setattr(data, name, value)
-    with pytest.raises(Invalid) as failure:
-        bookings.save(session, world.settings, actor(session, world.member), data)
+    with pytest.raises(Invalid) as failure:  # the form itself, or the service for the rows it looks up
+        bookings.save(session, world.settings, actor(session, world.member), request_input(world, **{name: value}))
     assert failure.value.errors[key] == message
     assert count(session, Booking) == 0
 
@@ -398,12 +396,14 @@ def test_the_whole_journey(session: Session, world: World) -> None:
     to_coordinator = session.exec(select(Notification).where(Notification.user_id == world.coordinator.id)).one()
     assert to_coordinator.kind == "booking.submitted" and to_coordinator.url == f"/bookings/{booking.id}"
     bookings.start_review(session, world.settings, coordinator, booking.id)  # type: ignore[arg-type]
-    bookings.request_changes(session, world.settings, coordinator, booking.id, "人数を確認してください。")  # type: ignore[arg-type]
+    bookings.request_changes(session, world.settings, coordinator, booking.id,  # type: ignore[arg-type]
+                             bookings.ChangesForm(note="人数を確認してください。"))
     assert reload(session, booking).status is BookingStatus.CHANGES_REQUESTED
     edited = bookings.save(session, world.settings, member, request_input(world, expected_people="8"),
                            booking_id=booking.id, submit=True)
     assert edited.booking.status is BookingStatus.SUBMITTED and edited.booking.expected_people == 8
-    approved = bookings.approve(session, world.settings, coordinator, booking.id, "当日はよろしくお願いします。")  # type: ignore[arg-type]
+    approved = bookings.approve(session, world.settings, coordinator, booking.id,  # type: ignore[arg-type]
+                                bookings.ApproveForm(note="当日はよろしくお願いします。"))
     assert approved.status is BookingStatus.APPROVED and approved.decided_by_id == world.coordinator.id
     period = session.exec(select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)).one()
     assert period.blocks and period.blocked_until == period.ends_at + timedelta(minutes=30)
@@ -424,7 +424,8 @@ def test_the_whole_journey(session: Session, world: World) -> None:
 
     # reschedule: new dates under the lock, revision up, residents told of the change
     moved = bookings.reschedule(session, world.settings, coordinator, booking.id,  # type: ignore[arg-type]
-                                rows((at(1, 13), at(1, 15))), "雨天のため翌日に変更します。")
+                                bookings.RescheduleForm(periods=rows((at(1, 13), at(1, 15))),
+                                                        note="雨天のため翌日に変更します。"))
     assert moved.revision == 1 and moved.status is BookingStatus.APPROVED
     period = session.exec(select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)).one()
     assert (period.starts_at, period.blocks) == (at(1, 13), True)
@@ -432,7 +433,7 @@ def test_the_whole_journey(session: Session, world: World) -> None:
         (NoticeKind.APPROVED, 0), (NoticeKind.CHANGED, 1)}
 
     # the organisation cancels: the field is free again and residents are told
-    bookings.cancel(session, world.settings, member, booking.id, "機材の故障のため")  # type: ignore[arg-type]
+    bookings.cancel(session, world.settings, member, booking.id, bookings.CancelForm(reason="機材の故障のため"))  # type: ignore[arg-type]
     cancelled = reload(session, booking)
     assert cancelled.status is BookingStatus.CANCELLED and cancelled.cancel_reason == "機材の故障のため"
     assert not session.exec(select(BookingPeriod).where(BookingPeriod.booking_id == booking.id)).one().blocks
@@ -451,10 +452,12 @@ def test_illegal_transitions_are_refused(session: Session, world: World, status:
                 lambda: bookings.start_review(session, world.settings, coordinator, booking.id)]  # type: ignore[arg-type]
     if status is not BookingStatus.CHANGES_REQUESTED:
         attempts += [lambda: bookings.submit(session, world.settings, member, booking.id),  # type: ignore[arg-type]
-                     lambda: bookings.request_changes(session, world.settings, coordinator, booking.id, "x")]  # type: ignore[arg-type]
+                     lambda: bookings.request_changes(session, world.settings, coordinator, booking.id,  # type: ignore[arg-type]
+                                                      bookings.ChangesForm(note="x"))]
     if status is not BookingStatus.APPROVED:
         attempts.append(lambda: bookings.reschedule(session, world.settings, coordinator, booking.id,  # type: ignore[arg-type]
-                                                    rows((at(1, 10), at(1, 12))), "x"))
+                                                    bookings.RescheduleForm(periods=rows((at(1, 10), at(1, 12))),
+                                                                            note="x")))
     for attempt in attempts:
         with pytest.raises(Invalid) as failure:
             attempt()
@@ -469,16 +472,19 @@ def test_notes_are_required_for_changes_rejection_and_cancelling(session: Sessio
     booking = submitted(session, world)
     coordinator = actor(session, world.coordinator)
     with pytest.raises(Invalid) as failure:
-        bookings.request_changes(session, world.settings, coordinator, booking.id, "  ")  # type: ignore[arg-type]
+        bookings.request_changes(session, world.settings, coordinator, booking.id, bookings.ChangesForm(note="  "))  # type: ignore[arg-type]
     assert failure.value.errors == {"note": "Say what the organisation should change."}
     with pytest.raises(Invalid) as failure:
-        bookings.reject(session, world.settings, coordinator, booking.id, "")  # type: ignore[arg-type]
+        bookings.reject(session, world.settings, coordinator, booking.id, bookings.RejectForm(note=""))  # type: ignore[arg-type]
     assert failure.value.errors == {"note": "Give the reason for rejecting the request."}
     with pytest.raises(Invalid) as failure:
-        bookings.manager_cancel(session, world.settings, coordinator, booking.id, "")  # type: ignore[arg-type]
+        bookings.manager_cancel(session, world.settings, coordinator, booking.id, bookings.CancelForm(reason=""))  # type: ignore[arg-type]
     assert failure.value.errors == {"reason": "Give a reason for cancelling."}
+    with pytest.raises(Invalid) as failure:
+        bookings.RescheduleForm(periods=rows((at(1, 10), at(1, 12))), note="")
+    assert failure.value.errors == {"note": "Say why the dates change."}
     assert reload(session, booking).status is BookingStatus.SUBMITTED
-    bookings.reject(session, world.settings, coordinator, booking.id, "区の行事と重なります。")  # type: ignore[arg-type]
+    bookings.reject(session, world.settings, coordinator, booking.id, bookings.RejectForm(note="区の行事と重なります。"))  # type: ignore[arg-type]
     assert reload(session, booking).status is BookingStatus.REJECTED
     assert reload(session, booking).review_note == "区の行事と重なります。"
 
@@ -511,12 +517,13 @@ def test_managers_and_members_only(session: Session, world: World) -> None:
     for attempt in (bookings.approve, bookings.start_review):
         with pytest.raises(Forbidden):
             attempt(session, world.settings, other, booking.id)  # type: ignore[arg-type]
-    with pytest.raises(bookings.NotFound):  # not assigned: cannot even see it
+    with pytest.raises(NotFound):  # not assigned: cannot even see it
         bookings.detail(session, other, booking.id)  # type: ignore[arg-type]
-    with pytest.raises(bookings.NotFound):
-        bookings.cancel(session, world.settings, actor(session, world.outsider), booking.id, "x")  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        bookings.cancel(session, world.settings, actor(session, world.outsider), booking.id,  # type: ignore[arg-type]
+                        bookings.CancelForm(reason="x"))
     mine = draft(session, world)
-    with pytest.raises(bookings.NotFound):  # coordinators never see drafts
+    with pytest.raises(NotFound):  # coordinators never see drafts
         bookings.detail(session, actor(session, world.coordinator), mine.id)  # type: ignore[arg-type]
     admin = create_user(session, "admin@example.jp", roles=[Role.ADMIN])
     bookings.start_review(session, world.settings, actor(session, admin), booking.id)  # type: ignore[arg-type]
@@ -526,10 +533,62 @@ def test_managers_and_members_only(session: Session, world: World) -> None:
 
 def test_hostile_and_huge_text_is_stored_verbatim(session: Session, world: World, xss_payloads: list[str]) -> None:
     payload = xss_payloads[0]
-    booking = draft(session, world, title=payload[:200], purpose="\n".join(xss_payloads)[:5000],
-                    equipment="機材\x00\x07名")
+    purpose = "\n".join(xss_payloads)[:5000]
+    booking = draft(session, world, title=payload[:200], purpose=purpose, equipment="  機材\r\n2台  ")
     stored = reload(session, booking)
-    assert stored.title == payload[:200].strip() and stored.equipment == "機材名"
+    assert stored.title == payload[:200].strip() and stored.purpose == purpose.strip()
+    assert stored.equipment == "機材\n2台"
+    with pytest.raises(Invalid) as failure:  # control characters are refused, not stored
+        draft(session, world, equipment="機材\x00\x07名")
+    assert failure.value.errors == {"equipment": "This field contains characters that cannot be used."}
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+def stored_files(settings: Settings) -> set[str]:
+    folder = settings.upload_dir / bookings.STORAGE_FOLDER  # type: ignore[operator]
+    return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
+
+
+def test_a_document_is_stored_and_deleted_with_its_file(session: Session, world: World) -> None:
+    booking = draft(session, world)
+    member = actor(session, world.member)
+    before = stored_files(world.settings)
+    document = bookings.add_document(session, world.settings, member, booking.id,  # type: ignore[arg-type]
+                                     kind=DocumentKind.INSURANCE, source=io.BytesIO(PDF), filename="保険.pdf")
+    path = bookings.path_of(world.settings, document)
+    assert path.read_bytes() == PDF and stored_files(world.settings) == before | {path.name}
+    bookings.delete_document(session, world.settings, member, booking.id, document.id)  # type: ignore[arg-type]
+    assert count(session, BookingDocument) == 0 and not path.exists()
+
+
+def test_a_document_refused_under_the_lock_leaves_no_file(session: Session, world: World) -> None:
+    booking = draft(session, world)
+    session.add_all([BookingDocument(booking_id=booking.id, document=DocumentKind.INSURANCE, filename=f"{n}.pdf",  # type: ignore[arg-type]
+                                     content_type="application/pdf", size_bytes=10, sha256="0" * 64,
+                                     storage_key=f"bookings/{0xd0c0 + n:032x}") for n in range(bookings.MAX_DOCUMENTS)])
+    session.commit()
+    before = stored_files(world.settings)
+    with pytest.raises(Invalid) as failure:
+        bookings.add_document(session, world.settings, actor(session, world.member), booking.id,  # type: ignore[arg-type]
+                              kind=DocumentKind.INSURANCE, source=io.BytesIO(PDF), filename="保険.pdf")
+    assert failure.value.errors == {"file": "A request can have at most 20 documents. Delete one first."}
+    assert stored_files(world.settings) == before and count(session, BookingDocument) == bookings.MAX_DOCUMENTS
+    submitted_booking = submitted(session, world)  # no longer editable: refused before the file is received
+    with pytest.raises(Invalid) as failure:
+        bookings.add_document(session, world.settings, actor(session, world.member), submitted_booking.id,  # type: ignore[arg-type]
+                              kind=DocumentKind.INSURANCE, source=io.BytesIO(PDF), filename="保険.pdf")
+    assert set(failure.value.errors) == {"file"} and stored_files(world.settings) == before
+
+
+def test_a_document_form_needs_its_kind_and_a_file() -> None:
+    with pytest.raises(Invalid) as failure:
+        bookings.DocumentForm.parse({"document": "passport"})
+    assert failure.value.errors == {"document": "Choose which document this is.", "file": "Choose a file to upload."}
 
 
 # --- completion -----------------------------------------------------------------------------------
@@ -553,4 +612,4 @@ def test_complete_finished(session: Session, world: World) -> None:
     event = session.exec(select(BookingEvent)).one()
     assert (event.booking_id, event.to_status) == (done.id, BookingStatus.COMPLETED)
     with pytest.raises(Invalid):
-        bookings.cancel(session, world.settings, actor(session, world.member), done.id, "x")  # type: ignore[arg-type]
+        bookings.cancel(session, world.settings, actor(session, world.member), done.id, bookings.CancelForm(reason="x"))  # type: ignore[arg-type]

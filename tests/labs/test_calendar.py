@@ -278,8 +278,8 @@ def test_a_field_calendar_of_an_unpublished_field_is_for_its_managers(session: S
     ("view=year", "Choose the month view or the week view."),
     ("date=2030-02-30", "Enter the date as YYYY-MM-DD, for example 2026-11-01."),
     ("date=yesterday", "Enter the date as YYYY-MM-DD, for example 2026-11-01."),
-    ("date=2030-3-1", "Enter the date as YYYY-MM-DD, for example 2026-11-01."),
-    ("date=9999-12-31", "Choose a date between %(first)s and %(last)s."),
+    ("date=2030-13-01", "Enter the date as YYYY-MM-DD, for example 2026-11-01."),
+    ("date=9999-12-31", "Enter the date as YYYY-MM-DD, for example 2026-11-01."),  # only 2000 to 2100
     ("date=" + "9" * 5000, "Enter the date as YYYY-MM-DD, for example 2026-11-01."),
 ])
 def test_invalid_view_or_date_is_a_400_with_a_message(world: World, client: TestClient[Litestar], query: str,
@@ -290,6 +290,12 @@ def test_invalid_view_or_date_is_a_400_with_a_message(world: World, client: Test
         assert response.status_code == 400, (base, query)
         assert html.escape(expected, quote=False) in response.text
         assert f'href="{base}" id="calendar-this-month"' in response.text
+
+
+def test_a_date_is_read_as_the_other_forms_read_dates(world: World, client: TestClient[Litestar]) -> None:
+    for day in ("2030-3-1", "2030/03/01", "2030年3月1日", "２０３０-０３-０１"):
+        response = client.get("/calendar", params={"date": day, "view": "week"})
+        assert response.status_code == 200 and 'value="2030-03-01"' in response.text, day
 
 
 @pytest.mark.parametrize("value", ["abc", "999999", "-1"])

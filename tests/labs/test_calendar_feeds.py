@@ -331,7 +331,9 @@ def test_api_lists_approved_periods_in_the_range(world: World, client: TestClien
 def test_api_rejects_bad_ranges_with_a_reason(world: World, client: TestClient[Litestar], query: str) -> None:
     response = api(client, world.field.id, query)  # type: ignore[arg-type]
     assert response.status_code == 400
-    assert response.json()["detail"]
+    body = response.json()
+    assert body["detail"] and set(body["extra"]["errors"]) <= {"from", "to"}
+    assert body["detail"] in body["extra"]["errors"].values()
 
 
 def test_api_accepts_the_longest_range(world: World, client: TestClient[Litestar]) -> None:

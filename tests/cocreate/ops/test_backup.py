@@ -92,7 +92,7 @@ def write_a_little(site: Site) -> dict[str, object]:
             waiting = session.exec(select(Booking).where(Booking.status == BookingStatus.SUBMITTED)).first()
             assert waiting is not None
             bookings.approve(session, settings, Principal.load(session, users["demo-coordinator@example.jp"]),
-                             waiting.id, "")  # type: ignore[arg-type]
+                             waiting.id)  # type: ignore[arg-type]
             staff = users["demo-staff@example.jp"]
             department = session.exec(select(Department).where(Department.code == "env-policy")).one()
             owned = session.exec(select(Challenge).where(Challenge.department_id == department.id,
