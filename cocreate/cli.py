@@ -226,8 +226,11 @@ def demo() -> None:
     configure_celery(settings)  # the services enqueue tasks after commit: onto this broker, not Celery's default
     database = Database(settings)
     for name, loader in components.demo_loaders():
-        with database.transaction() as session:
+        # A session, not one unit of work: the loaders call the services, and each service commits its
+        # own (some read apart from this session, e.g. a vote's checks, and must see what came before).
+        with database.session() as session:
             summary = loader(session, settings)
+            session.commit()  # what a loader wrote itself (back-dated timestamps, reference rows)
         click.echo(f"{name}: {summary}")
     from cocreate.search import indexer
 
