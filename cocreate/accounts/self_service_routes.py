@@ -15,7 +15,7 @@ from sqlmodel import Session
 from cocreate import components, i18n
 from cocreate.accounts import auth, consents, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
-from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.permissions import allowed_to, principal_of, signed_in
 from cocreate.accounts.services import AsSent, FormModel
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
@@ -58,7 +58,6 @@ def overview(request: Request, db_session: DbSession) -> Template:
     return render(request, "accounts/overview.html", {
         "user": status.user, "status": status, "age_band_labels": AGE_BAND_LABELS,
         "roles": sorted({str(ROLE_LABELS[role]) for role, _department in actor.roles}),
-        "can_manage_residency": residency.can_manage_residency(actor),
     })
 
 
@@ -307,7 +306,7 @@ def _staff_user(request: Request, db_session: Session, user_id: int, errors: dic
     info = residency.user_residency(db_session, principal_of(request), user_id)
     return render(request, "staff/residency_user.html", {
         "info": info, "errors": errors or {}, "form": form or {}, "status_labels": STATUS_LABELS,
-        "method_label": residency.method_label, "is_self": principal_of(request).user_id == user_id,
+        "method_label": residency.method_label,
     })
 
 
@@ -354,7 +353,7 @@ def staff_page_url(status: str, page: int) -> str:
 staff_router = Router(
     path="/staff/residency",
     route_handlers=[staff_list, staff_codes, staff_find, staff_user, staff_verify, staff_reject, staff_revoke],
-    guards=[residency.residency_staff_only],
+    guards=[allowed_to("residency.manage")],
     include_in_schema=False,
 )
 

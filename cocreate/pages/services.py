@@ -15,10 +15,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts import consents
-from cocreate.accounts.models import Role, User
-from cocreate.accounts.permissions import Principal, require_role
+from cocreate.accounts.models import User
+from cocreate.accounts.permissions import Principal, user_allowed_to
 from cocreate.accounts.services import CONTROL_CHARS
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
@@ -72,10 +72,6 @@ def current(session: Session, page: SitePage) -> PageView:
 # --- administration ------------------------------------------------------------------------------
 
 
-def require_admin(actor: Principal) -> User:
-    return require_role(actor, Role.ADMIN)
-
-
 @dataclass(frozen=True)
 class PageSummary:
     page: SitePage
@@ -86,7 +82,7 @@ class PageSummary:
 
 def overview(session: Session, actor: Principal) -> list[PageSummary]:
     """Every page with its current revision, who saved it and how many revisions it has (one query)."""
-    require_admin(actor)
+    permissions.require(actor, "page.edit")
     counts = (select(PageRevision.page, sa.func.max(PageRevision.id).label("newest"),
                      sa.func.count().label("revisions")).group_by(PageRevision.page).subquery())
     rows = session.exec(
@@ -106,7 +102,7 @@ class RevisionRow:
 
 def history(session: Session, actor: Principal, page: SitePage, page_number: int = 1) -> Page[RevisionRow]:
     """The page's revisions, newest first, with who saved each."""
-    require_admin(actor)
+    permissions.require(actor, "page.edit")
     statement = (select(PageRevision, User).outerjoin(User, col(User.id) == PageRevision.created_by_id)
                  .where(PageRevision.page == page).order_by(col(PageRevision.id).desc()))
     result = paginate(session, statement, page_number, HISTORY_PER_PAGE, scalars=False)
@@ -116,7 +112,7 @@ def history(session: Session, actor: Principal, page: SitePage, page_number: int
 
 def revision(session: Session, actor: Principal, page: SitePage, revision_id: int) -> RevisionRow:
     """One revision of the page, current or earlier, with who saved it."""
-    require_admin(actor)
+    permissions.require(actor, "page.edit")
     row = session.exec(select(PageRevision, User).outerjoin(User, col(User.id) == PageRevision.created_by_id)
                        .where(PageRevision.id == revision_id, PageRevision.page == page)).first()
     if row is None:
@@ -198,7 +194,7 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
 
 @transactional
 def _save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> PageRevision:
-    user = require_admin(actor)
+    user = user_allowed_to(actor, "page.edit")
     form = form.cleaned()
     errors = _check(form)
     if errors:
