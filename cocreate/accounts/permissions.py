@@ -153,15 +153,14 @@ class OnOrganisation:
 
 
 def on_organisation(session: Session, actor: Principal, organisation_id: int) -> OnOrganisation:
-    """The facts in one query (an organisation that does not exist: nobody is a member of it). Reads
+    """The facts in one query (an organisation that does not exist: nobody's, and not verified). Reads
     columns, not rows, so the organisation a service locks afterwards is read fresh."""
-    member = (sa.and_(col(OrganisationMember.organisation_id) == Organisation.id,
-                      col(OrganisationMember.user_id) == actor.user_id))
+    is_actor = col(OrganisationMember.user_id) == actor.user_id if actor.user_id is not None else sa.false()
     row = session.execute(
         sa.select(col(Organisation.verified_at), col(OrganisationMember.user_id), col(OrganisationMember.is_admin))
-        .outerjoin(OrganisationMember, member)
+        .outerjoin(OrganisationMember, sa.and_(col(OrganisationMember.organisation_id) == Organisation.id, is_actor))
         .where(col(Organisation.id) == organisation_id)
-    ).first() if actor.user_id is not None else None
+    ).first()
     if row is None:
         return OnOrganisation(is_verified=False, is_member=False, is_org_admin=False)
     verified_at, member_id, is_admin = row

@@ -196,7 +196,7 @@ def test_the_facts_about_an_organisation_are_read_once(session: Session) -> None
     assert facts(admin) == OnOrganisation(is_verified=True, is_member=True, is_org_admin=True)
     assert facts(member) == OnOrganisation(is_verified=True, is_member=True, is_org_admin=False)
     assert facts(outsider) == OnOrganisation(is_verified=True, is_member=False, is_org_admin=False)
-    assert facts(None) == OnOrganisation(is_verified=False, is_member=False, is_org_admin=False)
+    assert facts(None) == OnOrganisation(is_verified=True, is_member=False, is_org_admin=False)
     assert on_organisation(session, Principal.load(session, admin), organisation.id + 1000) == OnOrganisation(
         is_verified=False, is_member=False, is_org_admin=False)  # no such organisation: nobody's
 
