@@ -13,14 +13,15 @@ COMPONENT = Component(
     tasks=("cocreate.jobs", "cocreate.notifications.tasks", "cocreate.search.tasks"),
     beat_schedule="cocreate.jobs:BEAT_SCHEDULE",
     demo="cocreate.demo:load",
+    permissions="cocreate.accounts.policy:POLICY",
     navigation=(
         NavItem("", lazy_gettext("Home"), "/", 0),
         NavItem("nav-organisations", lazy_gettext("Organisations"), "/organisations", 90,
                 active_prefixes=("/organisations",)),
+        # Ward staff reach the residency checks from their own area (the proposals component's "nav-staff").
         NavItem("nav-staff", lazy_gettext("Residency checks"), "/staff/residency", 10, menu="account",
-                visible=lambda principal: principal.is_admin and not principal.is_staff),
-        NavItem("nav-admin", lazy_gettext("Administration"), "/admin", 90, menu="account",
-                visible=lambda principal: principal.is_admin),
+                action="residency.manage", fallback=True),
+        NavItem("nav-admin", lazy_gettext("Administration"), "/admin", 90, menu="account", action="admin.access"),
     ),
     export_sections={
         "profile": "cocreate.accounts.self_service:export_profile",

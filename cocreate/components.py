@@ -37,8 +37,13 @@ class NavItem:
     """``main`` (everyone) or ``account`` (signed-in people)."""
     active_prefixes: tuple[str, ...] = ()
     """Paths under which the link is marked as the current page (besides ``href`` itself)."""
+    action: str | None = None
+    """The action (see :mod:`cocreate.permissions`) the acting person must be allowed to do to see the link
+    (None: everyone who sees the menu)."""
     visible: Callable[[Any], bool] | None = None
-    """Whether the acting Principal sees the link (None: everyone who sees the menu)."""
+    """Whether the acting Principal sees the link, besides ``action`` (None: no further condition)."""
+    fallback: bool = False
+    """Shown only when no other shown link has the same ``id``: two components' links to one place."""
 
     def is_active(self, path: str) -> bool:
         return path == self.href or any(path.startswith(prefix) for prefix in self.active_prefixes)

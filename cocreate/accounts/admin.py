@@ -1,8 +1,9 @@
 """Ward administration: departments, roles, blocking, staff invitations and the audit log viewer.
 
-Every function checks that the acting :class:`Principal` is an administrator (the routes' guard is a
-second line, not the only one), validates everything before changing anything, and records each change
-in the audit log in the same transaction.
+Every function checks that the acting :class:`Principal` may do it (``department.manage``,
+``user.manage``, ``role.assign``, ``staff.invite``, ``audit.read``, ``admin.access`` in
+:mod:`cocreate.accounts.policy`; the routes' guard is a second line, not the only one), validates
+everything before changing anything, and records each change in the audit log in the same transaction.
 
 Departments are deleted only while nothing refers to them: a department with staff (or with anything
 else pointing at it, such as challenges) is refused with the reason, so history never loses its owner.
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from cocreate import audit, mail
+from cocreate import audit, mail, permissions
 from cocreate.accounts import consents, passwords, services
 from cocreate.accounts.models import (
     ROLE_LABELS,
@@ -33,7 +34,7 @@ from cocreate.accounts.models import (
     User,
     UserToken,
 )
-from cocreate.accounts.permissions import Principal, require_role
+from cocreate.accounts.permissions import Principal, user_allowed_to
 from cocreate.accounts.services import (
     AGREE_TO_PRIVACY,
     AGREE_TO_TERMS,
@@ -66,11 +67,6 @@ CHOOSE_DEPARTMENT = lazy_gettext("Choose the department this staff member works 
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def require_admin(actor: Principal) -> User:
-    """The acting administrator, or :class:`Forbidden` / :class:`SignInRequired`."""
-    return require_role(actor, Role.ADMIN)
 
 
 def _record(session: Session, actor: User | None, action: str, target_type: str, target_id: object,
@@ -135,7 +131,7 @@ class DepartmentRow:
 
 def list_departments(session: Session, actor: Principal) -> list[DepartmentRow]:
     """Every department with the number of staff assigned to it (one query)."""
-    require_admin(actor)
+    permissions.require(actor, "department.manage")
     staff = (
         sa.select(sa.func.count(RoleAssignment.id))  # type: ignore[arg-type]
         .where(RoleAssignment.department_id == Department.id, RoleAssignment.role == Role.STAFF)
@@ -149,7 +145,7 @@ def list_departments(session: Session, actor: Principal) -> list[DepartmentRow]:
 
 
 def get_department(session: Session, actor: Principal, department_id: int) -> Department:
-    require_admin(actor)
+    permissions.require(actor, "department.manage")
     return _get_department(session, department_id)
 
 
@@ -174,7 +170,7 @@ def _code_taken(form: DepartmentForm) -> Invalid:
 @transactional
 def create_department(session: Session, actor: Principal, form: DepartmentForm) -> Department:
     """A new department (部署); the code must be unique."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "department.manage")
     _validate_department(session, form, None)
     department = Department(code=form.code, division_ja=form.division_ja, section_ja=form.section_ja,
                             division_en=form.division_en, section_en=form.section_en)
@@ -190,7 +186,7 @@ def create_department(session: Session, actor: Principal, form: DepartmentForm) 
 @transactional
 def update_department(session: Session, actor: Principal, department_id: int, form: DepartmentForm) -> Department:
     """Change a department's code or names; the audit entry lists what changed (nothing: no entry)."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "department.manage")
     department = _get_department(session, department_id)
     _validate_department(session, form, department.id)
     changes = {name: [getattr(department, name), value] for name, value in form.model_dump().items()
@@ -211,7 +207,7 @@ def update_department(session: Session, actor: Principal, department_id: int, fo
 @transactional
 def delete_department(session: Session, actor: Principal, department_id: int) -> None:
     """Delete a department nobody refers to; otherwise :class:`Invalid` says why."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "department.manage")
     department = _get_department(session, department_id)
     staff = session.exec(select(sa.func.count()).select_from(RoleAssignment)
                          .where(RoleAssignment.department_id == department.id)).one()
@@ -292,7 +288,7 @@ def search_users(session: Session, actor: Principal, query: str = "", role: str 
 
     Three queries whatever the page size: a count, the page, and the roles of the users on it.
     """
-    require_admin(actor)
+    permissions.require(actor, "user.manage")
     statement = select(User)
     text = (query or "").strip()[:SEARCH_MAX]
     if text:
@@ -323,7 +319,7 @@ class UserDetail:
 
 def user_detail(session: Session, actor: Principal, user_id: int) -> UserDetail:
     """A user with their roles and organisations, and the departments to choose from for a new role."""
-    require_admin(actor)
+    permissions.require(actor, "user.manage")
     user = _get_user(session, user_id)
     organisations = session.exec(
         select(Organisation, OrganisationMember.is_admin)
@@ -387,7 +383,7 @@ class GrantForm(FormModel):
 @transactional
 def grant_role(session: Session, actor: Principal, user_id: int, form: GrantForm) -> RoleAssignment:
     """Give a user a role; ward staff need a department, other roles have none."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "role.assign")
     role = form.role
     department: Department | None = None
     if role is Role.STAFF:
@@ -420,7 +416,7 @@ def _active_admin_count(session: Session) -> int:
 @transactional
 def revoke_role(session: Session, actor: Principal, user_id: int, assignment_id: int) -> None:
     """Take a role away; the last active administrator keeps theirs."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "role.assign")
     assignment = session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user_id:
         raise NotFound()
@@ -444,7 +440,7 @@ class BlockForm(FormModel):
 @transactional
 def block_user(session: Session, actor: Principal, user_id: int, form: BlockForm) -> User:
     """Block an account with a reason; every session of it ends at once."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "user.manage")
     user = _get_user(session, user_id, lock=True)
     if user.id == admin.id:
         raise Invalid({"reason": _("You cannot block your own account.")})
@@ -462,7 +458,7 @@ def block_user(session: Session, actor: Principal, user_id: int, form: BlockForm
 
 @transactional
 def unblock_user(session: Session, actor: Principal, user_id: int) -> User:
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "user.manage")
     user = _get_user(session, user_id, lock=True)
     if user.blocked_at is None:
         raise Invalid({"reason": _("This account is not blocked.")})
@@ -529,7 +525,7 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
     with which they choose their own password. An existing account gets the roles and an e-mail
     saying so; an account still waiting for its first password gets a fresh invitation link.
     """
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "staff.invite")
     email = form.email
     errors: dict[str, str] = {}
     department = session.get(Department, form.department_id)
@@ -578,7 +574,7 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
 @transactional
 def resend_invitation(session: Session, settings: Settings, actor: Principal, user_id: int) -> User:
     """A new invitation link for an account that has not chosen its password yet (the old link stops working)."""
-    admin = require_admin(actor)
+    admin = user_allowed_to(actor, "staff.invite")
     user = _get_user(session, user_id, lock=True)
     if not is_pending_invitation(user) or not user.is_active:
         raise Invalid({"invitation": _(
@@ -650,7 +646,7 @@ class AuditView:
 
 def audit_log(session: Session, actor: Principal, action: str = "", page: int = 1, per_page: int = 50) -> AuditView:
     """One page of the audit log, newest first, optionally of one action; and whether the chain is intact."""
-    require_admin(actor)
+    permissions.require(actor, "audit.read")
     actions = list(session.exec(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all())
     statement = select(AuditEntry).order_by(col(AuditEntry.id).desc())
     if action in actions:
@@ -669,7 +665,7 @@ class DashboardCounts:
 
 
 def dashboard(session: Session, actor: Principal) -> DashboardCounts:
-    require_admin(actor)
+    permissions.require(actor, "admin.access")
     row = session.exec(select(
         sa.func.count(User.id),  # type: ignore[arg-type]
         sa.func.count(User.blocked_at),  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """Ward administration pages under /admin, and the page where invited staff set their password.
 
-Every /admin route is guarded by ``admin_only``; the services check the actor again.
+Every /admin route is guarded by ``admin_only`` (``admin.access``); the services check the actor again,
+each for its own action.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts import admin, auth
 from cocreate.accounts.models import ROLE_LABELS, Role
 from cocreate.accounts.permissions import admin_only, principal_of
@@ -63,7 +65,7 @@ def department_list(request: Request, db_session: DbSession) -> Template:
 
 @get("/departments/new", name="admin-department-new", sync_to_thread=False)
 def department_new(request: Request) -> Template:
-    admin.require_admin(principal_of(request))
+    permissions.require(principal_of(request), "department.manage")
     return _department_page(request, None, {}, {})
 
 
@@ -207,7 +209,7 @@ def _invite_page(request: Request, db_session: Session, form: dict[str, Any], er
 
 @get("/staff/invite", name="admin-staff-invite", sync_to_thread=True)
 def invite_form(request: Request, db_session: DbSession, department: FromQuery[str] = "") -> Template:
-    admin.require_admin(principal_of(request))
+    permissions.require(principal_of(request), "staff.invite")
     return _invite_page(request, db_session, {"department_id": department[:20], "extra_roles": []}, {})
 
 

@@ -34,6 +34,7 @@ from joserfc.errors import InvalidClaimError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from sqlmodel import Session, select
 
+from cocreate import permissions
 from cocreate.accounts import consents, services
 from cocreate.accounts.models import OidcIdentity, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
@@ -578,8 +579,9 @@ def unlink(session: Session, actor: Principal, identity_id: int) -> OidcIdentity
     """
     user = require_signed_in(actor)
     row = session.get(OidcIdentity, identity_id, with_for_update=True)
-    if row is None or row.user_id != user.id:
+    if row is None:
         raise Forbidden()
+    permissions.require(actor, "identity.unlink", row)
     owner = session.get(User, user.id)
     others = session.exec(select(sa.func.count()).select_from(OidcIdentity).where(
         OidcIdentity.user_id == user.id, OidcIdentity.id != identity_id)).one()

@@ -26,24 +26,22 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import mail
+from cocreate import mail, permissions
 from cocreate.accounts import corporate_number
 from cocreate.accounts.models import (
     Organisation,
     OrganisationInvitation,
     OrganisationKind,
     OrganisationMember,
-    Role,
     User,
 )
 from cocreate.accounts.permissions import (
     Forbidden,
     Principal,
     membership,
-    require_organisation_admin,
-    require_organisation_member,
-    require_role,
+    on_organisation,
     require_signed_in,
+    user_allowed_to,
 )
 from cocreate.accounts.services import FormModel, check_email, normalize_email
 from cocreate.audit import record
@@ -99,11 +97,15 @@ def _get(session: Session, organisation_id: int, *, lock: bool = False) -> Organ
 
 @dataclass(frozen=True)
 class Viewing:
-    """An organisation as one actor sees it."""
+    """An organisation as one actor sees it; also the target of the organisation rules (templates ask
+    ``can("organisation.edit", viewing)``)."""
 
     organisation: Organisation
     member: OrganisationMember | None
-    is_site_admin: bool
+
+    @property
+    def is_verified(self) -> bool:
+        return self.organisation.is_verified
 
     @property
     def is_member(self) -> bool:
@@ -120,10 +122,10 @@ def view(session: Session, actor: Principal, organisation_id: int) -> Viewing:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound()
-    member = membership(session, actor.user_id, organisation_id)
-    if not organisation.is_verified and member is None and not actor.is_admin:
+    viewing = Viewing(organisation, membership(session, actor.user_id, organisation_id))
+    if not permissions.can(actor, "organisation.view", viewing):
         raise NotFound()
-    return Viewing(organisation, member, actor.is_admin)
+    return viewing
 
 
 def parse_kind(raw: str | None) -> OrganisationKind | None:
@@ -172,7 +174,7 @@ ADMIN_STATUSES = ("pending", "verified", "all")
 def admin_list(session: Session, actor: Principal, *, status: str = "all", kind: OrganisationKind | None = None,
                query: str = "", page: int = 1, per_page: int = 20) -> Page[tuple[Organisation, User | None]]:
     """For ward administrators: unverified organisations first (oldest waiting first), then the rest."""
-    require_role(actor, Role.ADMIN)
+    permissions.require(actor, "organisation.verify")
     statement = select(Organisation, User).outerjoin(User, col(User.id) == Organisation.created_by_id)
     if status == "pending":
         statement = statement.where(col(Organisation.verified_at).is_(None))
@@ -195,8 +197,7 @@ def members(session: Session, actor: Principal, organisation_id: int, *, page: i
     """The member list, for the organisation's members and ward administrators (admins first)."""
     require_signed_in(actor)
     viewing = view(session, actor, organisation_id)
-    if not viewing.is_member and not actor.is_admin:
-        raise Forbidden(_("Only members of this organisation can do this."))
+    permissions.require(actor, "organisation.see_members", viewing)
     statement = (
         select(OrganisationMember, User)
         .join(User, col(User.id) == OrganisationMember.user_id)
@@ -216,7 +217,7 @@ def _pending_condition() -> Any:
 
 def pending_invitations(session: Session, actor: Principal, organisation_id: int) -> Sequence[OrganisationInvitation]:
     """Open invitations (at most :data:`MAX_PENDING_INVITATIONS`), for the organisation's admins."""
-    require_organisation_admin(session, actor, organisation_id)
+    permissions.require(actor, "organisation.manage_members", on_organisation(session, actor, organisation_id))
     return session.exec(
         select(OrganisationInvitation)
         .where(OrganisationInvitation.organisation_id == organisation_id, _pending_condition())
@@ -379,8 +380,7 @@ class Edited:
 def update(session: Session, actor: Principal, organisation_id: int, form: OrganisationForm) -> Edited:
     """Edit the profile (organisation admins). A verified organisation whose name or corporate number
     changes loses its verification, and the audit log says why."""
-    require_organisation_admin(session, actor, organisation_id)
-    user = require_signed_in(actor)
+    user = user_allowed_to(actor, "organisation.edit", on_organisation(session, actor, organisation_id))
     organisation = _get(session, organisation_id, lock=True)
     _check_number_free(session, form, organisation_id=organisation_id)
     changed = [name for name in ("name", "kind", "corporate_number", "address", "website", "description")
@@ -411,8 +411,7 @@ def update(session: Session, actor: Principal, organisation_id: int, form: Organ
 def invite(session: Session, settings: Settings, actor: Principal, organisation_id: int, email: str, *,
            as_admin: bool = False) -> OrganisationInvitation:
     """E-mail a single-use invitation link. Inviting an address again replaces its open invitation."""
-    require_organisation_admin(session, actor, organisation_id)
-    inviter = require_signed_in(actor)
+    inviter = user_allowed_to(actor, "organisation.manage_members", on_organisation(session, actor, organisation_id))
     organisation = _get(session, organisation_id, lock=True)
     address = normalize_email(email)
     if message := check_email(address):
@@ -478,8 +477,7 @@ def invite(session: Session, settings: Settings, actor: Principal, organisation_
 @transactional
 def revoke_invitation(session: Session, actor: Principal, organisation_id: int, invitation_id: int) -> None:
     """Withdraw an open invitation (organisation admins); its link stops working at once."""
-    require_organisation_admin(session, actor, organisation_id)
-    user = require_signed_in(actor)
+    user = user_allowed_to(actor, "organisation.manage_members", on_organisation(session, actor, organisation_id))
     invitation = session.get(OrganisationInvitation, invitation_id, with_for_update=True)
     if invitation is None or invitation.organisation_id != organisation_id:
         raise NotFound()
@@ -604,12 +602,9 @@ def _last_admin_message() -> str:
 def remove_member(session: Session, actor: Principal, organisation_id: int, user_id: int) -> None:
     """An admin removes a member, or a member leaves (``user_id`` is their own); the last
     administrator can do neither."""
-    acting = require_signed_in(actor)
-    leaving = acting.id == user_id
-    if leaving:
-        require_organisation_member(session, actor, organisation_id)
-    else:
-        require_organisation_admin(session, actor, organisation_id)
+    leaving = actor.user_id == user_id
+    acting = user_allowed_to(actor, "organisation.leave" if leaving else "organisation.manage_members",
+                             on_organisation(session, actor, organisation_id))
     _get(session, organisation_id, lock=True)  # serialises membership changes of this organisation
     target = membership(session, user_id, organisation_id)
     if target is None:
@@ -626,8 +621,7 @@ def remove_member(session: Session, actor: Principal, organisation_id: int, user
 @transactional
 def set_admin(session: Session, actor: Principal, organisation_id: int, user_id: int, is_admin: bool) -> None:
     """Make a member an administrator of the organisation, or an ordinary member again."""
-    require_organisation_admin(session, actor, organisation_id)
-    acting = require_signed_in(actor)
+    acting = user_allowed_to(actor, "organisation.manage_members", on_organisation(session, actor, organisation_id))
     _get(session, organisation_id, lock=True)
     target = membership(session, user_id, organisation_id)
     if target is None:
@@ -687,7 +681,7 @@ def verify(session: Session, settings: Settings, actor: Principal, organisation_
            form: VerifyForm | None = None) -> Organisation:
     """A ward administrator confirms the organisation (against its 法人番号); it may then submit
     proposals and request bookings. Its administrators are told by e-mail."""
-    admin = require_role(actor, Role.ADMIN)
+    admin = user_allowed_to(actor, "organisation.verify")
     organisation = _get(session, organisation_id, lock=True)
     note = form.note if form is not None else ""
     if organisation.is_verified:
@@ -710,7 +704,7 @@ def verify(session: Session, settings: Settings, actor: Principal, organisation_
 def unverify(session: Session, settings: Settings, actor: Principal, organisation_id: int,
              form: UnverifyForm) -> Organisation:
     """Withdraw the verification, with a reason the organisation's administrators receive."""
-    admin = require_role(actor, Role.ADMIN)
+    admin = user_allowed_to(actor, "organisation.verify")
     organisation = _get(session, organisation_id, lock=True)
     note = form.note
     if not organisation.is_verified:
@@ -727,7 +721,7 @@ def unverify(session: Session, settings: Settings, actor: Principal, organisatio
 
 def admin_review(session: Session, actor: Principal, organisation_id: int) -> tuple[Organisation, User | None, User | None]:
     """An organisation with its creator and the administrator who verified it (ward admins only)."""
-    require_role(actor, Role.ADMIN)
+    permissions.require(actor, "organisation.verify")
     organisation = _get(session, organisation_id)
     creator = session.get(User, organisation.created_by_id) if organisation.created_by_id else None
     verifier = session.get(User, organisation.verified_by_id) if organisation.verified_by_id else None

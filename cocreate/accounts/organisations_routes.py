@@ -11,9 +11,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts import organisations
 from cocreate.accounts.models import ORGANISATION_KIND_LABELS, OrganisationKind
-from cocreate.accounts.permissions import admin_only, principal_of, require_organisation_admin, signed_in
+from cocreate.accounts.permissions import allowed_to, principal_of, signed_in
 from cocreate.accounts.services import AsSent, FormModel
 from cocreate.errors import Invalid
 from cocreate.forms import Flag, as_text
@@ -103,7 +104,7 @@ def create(request: Request, db_session: DbSession, data: Form) -> Template | Re
 def edit_form(request: Request, db_session: DbSession, organisation_id: FromPath[int]) -> Template:
     actor = principal_of(request)
     viewing = organisations.view(db_session, actor, organisation_id)
-    require_organisation_admin(db_session, actor, organisation_id)
+    permissions.require(actor, "organisation.edit", viewing)
     organisation = viewing.organisation
     form = {name: getattr(organisation, name) or "" for name in FORM_LIMITS}
     form["kind"] = organisation.kind.value
@@ -117,8 +118,8 @@ def edit_form(request: Request, db_session: DbSession, organisation_id: FromPath
 @again_on_invalid(_form_again)
 def update(request: Request, db_session: DbSession, organisation_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    organisations.view(db_session, actor, organisation_id)  # NotFound and Forbidden before the form is read
-    require_organisation_admin(db_session, actor, organisation_id)
+    # NotFound and Forbidden before the form is read
+    permissions.require(actor, "organisation.edit", organisations.view(db_session, actor, organisation_id))
     edited = organisations.update(db_session, actor, organisation_id, organisations.OrganisationForm.parse(data))
     if edited.verification_cleared:
         return after_post(request, f"/organisations/{organisation_id}", category="warning", message=_(
@@ -136,7 +137,7 @@ def _members_page(request: Request, db_session: Session, organisation_id: int, *
     number, _size = clamp_page(page)
     viewing, result = organisations.members(db_session, actor, organisation_id, page=number)
     invitations = (organisations.pending_invitations(db_session, actor, organisation_id)
-                   if viewing.is_org_admin else [])
+                   if permissions.can(actor, "organisation.manage_members", viewing) else [])
     return render(request, "organisations/members.html", {
         "viewing": viewing, "organisation": viewing.organisation, "page": result, "invitations": invitations,
         "admin_count": organisations.admin_count(db_session, organisation_id),
@@ -291,7 +292,10 @@ def my_organisations(request: Request, db_session: DbSession, page: FromQuery[st
 # --- ward administrators -------------------------------------------------------------------------
 
 
-@get("/admin/organisations", name="admin-organisations", guards=[admin_only], sync_to_thread=True)
+verifiers = allowed_to("organisation.verify")
+
+
+@get("/admin/organisations", name="admin-organisations", guards=[verifiers], sync_to_thread=True)
 def admin_queue(request: Request, db_session: DbSession, status: FromQuery[str] = "pending",
                 kind: FromQuery[str] = "", q: FromQuery[str] = "", page: FromQuery[str] = "1") -> Template:
     status = status if status in organisations.ADMIN_STATUSES else "pending"
@@ -321,7 +325,7 @@ def _review_page(request: Request, db_session: Session, organisation_id: int, *,
     })
 
 
-@get("/admin/organisations/{organisation_id:int}", name="admin-organisation", guards=[admin_only],
+@get("/admin/organisations/{organisation_id:int}", name="admin-organisation", guards=[verifiers],
      sync_to_thread=True)
 def admin_review(request: Request, db_session: DbSession, organisation_id: FromPath[int]) -> Template:
     return _review_page(request, db_session, organisation_id)
@@ -333,7 +337,7 @@ def _review_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
                         note=_shown(form, {"note": 2000}).get("note", ""))
 
 
-@post("/admin/organisations/{organisation_id:int}/verify", name="admin-organisation-verify", guards=[admin_only],
+@post("/admin/organisations/{organisation_id:int}/verify", name="admin-organisation-verify", guards=[verifiers],
       sync_to_thread=True)
 @again_on_invalid(_review_again)
 def admin_verify(request: Request, db_session: DbSession, settings: AppSettings, organisation_id: FromPath[int],
@@ -344,7 +348,7 @@ def admin_verify(request: Request, db_session: DbSession, settings: AppSettings,
 
 
 @post("/admin/organisations/{organisation_id:int}/unverify", name="admin-organisation-unverify",
-      guards=[admin_only], sync_to_thread=True)
+      guards=[verifiers], sync_to_thread=True)
 @again_on_invalid(_review_again)
 def admin_unverify(request: Request, db_session: DbSession, settings: AppSettings, organisation_id: FromPath[int],
                    data: Form) -> Template | Redirect:

@@ -1,23 +1,27 @@
-"""Who may do what, in one place.
+"""Who the actor is, and the facts about them that the permission rules read.
 
-Routes use the guards (``signed_in``, ``has_any_role``); services call :func:`require` and the
-``require_*`` helpers with the acting :class:`Principal`, so a rule holds whether it is reached
-through a page, the API, the CLI or a background job. The role x route matrix in
-``tests/cocreate/accounts/test_permission_matrix.py`` pins every protected route down.
+The core's rules themselves are in :mod:`cocreate.accounts.policy` (answered by
+:func:`cocreate.permissions.can`). Here: the acting :class:`Principal` and its roles, the facts about an
+organisation the rules need (:class:`OnOrganisation`, read once), :func:`user_allowed_to` for services,
+and the route guards (``signed_in``, :func:`allowed_to`, ``has_any_role``). Services check the actor
+themselves, so a rule holds whether it is reached through a page, the API, the CLI or a background job.
+The role x route matrix in ``tests/cocreate/accounts/test_permission_matrix.py`` pins every protected
+route down.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import sqlalchemy as sa
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from sqlmodel import Session, col, select
 
+from cocreate import permissions as rules
 from cocreate.accounts.models import Organisation, OrganisationMember, Role, RoleAssignment, User
 from cocreate.errors import Forbidden, SignInRequired
-from cocreate.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,15 @@ def require_role(actor: Principal, *roles: Role) -> User:
     return user
 
 
+def user_allowed_to(actor: Principal, action: str, target: Any = None) -> User:
+    """The signed-in user, allowed to do ``action`` (see :func:`cocreate.permissions.require`)."""
+    rules.require(actor, action, target)
+    return require_signed_in(actor)
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
 def membership(session: Session, user_id: int | None, organisation_id: int) -> OrganisationMember | None:
     if user_id is None:
         return None
@@ -115,27 +128,66 @@ def membership(session: Session, user_id: int | None, organisation_id: int) -> O
     ).first()
 
 
-def require_organisation_member(session: Session, actor: Principal, organisation_id: int) -> OrganisationMember:
-    require_signed_in(actor)
-    member = membership(session, actor.user_id, organisation_id)
-    if member is None:
-        raise Forbidden(_("Only members of this organisation can do this."))
-    return member
+class OrganisationFacts(Protocol):
+    """What the organisation rules know of an organisation, for one actor (an :class:`OnOrganisation`,
+    or the page's :class:`cocreate.accounts.organisations.Viewing`)."""
+
+    @property
+    def is_verified(self) -> bool: ...
+
+    @property
+    def is_member(self) -> bool: ...
+
+    @property
+    def is_org_admin(self) -> bool: ...
 
 
-def require_organisation_admin(session: Session, actor: Principal, organisation_id: int) -> OrganisationMember:
-    member = require_organisation_member(session, actor, organisation_id)
-    if not member.is_admin:
-        raise Forbidden(_("Only administrators of this organisation can do this."))
-    return member
+@dataclass(frozen=True)
+class OnOrganisation:
+    """An organisation as the rules see it for one actor."""
+
+    is_verified: bool
+    is_member: bool
+    is_org_admin: bool
+    """The actor is one of the organisation's administrators (not the site's)."""
+
+
+def on_organisation(session: Session, actor: Principal, organisation_id: int) -> OnOrganisation:
+    """The facts in one query (an organisation that does not exist: nobody's, and not verified). Reads
+    columns, not rows, so the organisation a service locks afterwards is read fresh."""
+    is_actor = col(OrganisationMember.user_id) == actor.user_id if actor.user_id is not None else sa.false()
+    row = session.execute(
+        sa.select(col(Organisation.verified_at), col(OrganisationMember.user_id), col(OrganisationMember.is_admin))
+        .outerjoin(OrganisationMember, sa.and_(col(OrganisationMember.organisation_id) == Organisation.id, is_actor))
+        .where(col(Organisation.id) == organisation_id)
+    ).first()
+    if row is None:
+        return OnOrganisation(is_verified=False, is_member=False, is_org_admin=False)
+    verified_at, member_id, is_admin = row
+    return OnOrganisation(is_verified=verified_at is not None, is_member=member_id is not None,
+                          is_org_admin=bool(is_admin))
+
+
+def require_organisation_member(session: Session, actor: Principal, organisation_id: int) -> OnOrganisation:
+    """A member preparing something for the organisation (``organisation.draft_for``)."""
+    facts = on_organisation(session, actor, organisation_id)
+    rules.require(actor, "organisation.draft_for", facts)
+    return facts
+
+
+def require_organisation_admin(session: Session, actor: Principal, organisation_id: int) -> OnOrganisation:
+    """One of the organisation's administrators (``organisation.manage_members``)."""
+    facts = on_organisation(session, actor, organisation_id)
+    rules.require(actor, "organisation.manage_members", facts)
+    return facts
 
 
 def require_verified_organisation(session: Session, actor: Principal, organisation_id: int) -> Organisation:
-    """A member acting for a verified organisation: the gate for proposals and bookings."""
-    require_organisation_member(session, actor, organisation_id)
+    """A member acting for a verified organisation (``organisation.act_for``): the gate for proposals
+    and bookings."""
+    rules.require(actor, "organisation.act_for", on_organisation(session, actor, organisation_id))
     organisation = session.get(Organisation, organisation_id)
-    if organisation is None or not organisation.is_verified:
-        raise Forbidden(_("Your organisation must be verified by the ward before it can do this."))
+    assert organisation is not None  # verified, so it exists
     return organisation
 
 
@@ -157,4 +209,14 @@ def has_any_role(*roles: Role):
     return guard
 
 
-admin_only = has_any_role(Role.ADMIN)
+def allowed_to(action: str):
+    """Guard factory: the acting person may do ``action`` (its rule must need no target)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        rules.require(principal_of(connection), action)
+
+    guard.__name__ = f"allowed_to_{action.replace('.', '_')}"
+    return guard
+
+
+admin_only = allowed_to("admin.access")

@@ -28,13 +28,11 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from sqlmodel import Session, col, select
 
-from cocreate import audit, mail
+from cocreate import audit, mail, permissions
 from cocreate.accounts.models import ResidencyRequest, ResidencyStatus, User
-from cocreate.accounts.permissions import Forbidden, Principal, principal_of, require, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in, user_allowed_to
 from cocreate.accounts.services import FormModel, normalize_email
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
@@ -52,25 +50,6 @@ MAX_BATCH = 1000
 
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70"
 _POSTAL_JUNK = re.compile(f"[\\s{re.escape(_DASHES)}]")
-
-
-# --- who counts as staff here --------------------------------------------------------------------
-
-
-def can_manage_residency(actor: Principal) -> bool:
-    """Who verifies residents: ward staff of any department, and system administrators."""
-    return actor.is_staff or actor.is_admin
-
-
-def require_residency_staff(actor: Principal) -> User:
-    user = require_signed_in(actor)
-    require(can_manage_residency(actor))
-    return user
-
-
-def residency_staff_only(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
-    """Route guard for the staff pages (anonymous: sign in first; others: 403)."""
-    require_residency_staff(principal_of(connection))
 
 
 # --- methods -------------------------------------------------------------------------------------
@@ -382,7 +361,7 @@ STATUS_FILTERS = {"": OPEN_STATUSES, "requested": (ResidencyStatus.REQUESTED,),
 
 def pending_requests(session: Session, actor: Principal, status: str, page: int, per_page: int) -> Page[Any]:
     """Open requests, oldest first, each with its user: rows of ``(ResidencyRequest, User)``."""
-    require_residency_staff(actor)
+    permissions.require(actor, "residency.manage")
     statuses = STATUS_FILTERS.get(status, OPEN_STATUSES)
     statement = (
         sa.select(ResidencyRequest, User)
@@ -395,7 +374,7 @@ def pending_requests(session: Session, actor: Principal, status: str, page: int,
 
 def open_counts(session: Session, actor: Principal) -> dict[str, int]:
     """How many requests wait for a code, and how many codes wait to be entered."""
-    require_residency_staff(actor)
+    permissions.require(actor, "residency.manage")
     rows = session.exec(
         select(ResidencyRequest.status, sa.func.count())
         .where(col(ResidencyRequest.status).in_(OPEN_STATUSES))
@@ -425,7 +404,7 @@ def issue_codes(session: Session, actor: Principal, request_ids: Sequence[int] |
     Generating again for a request replaces its code (the old letter stops working) and resets its
     attempts. Only the codes' hashes are stored; the returned list is the only copy of the codes.
     """
-    staff = require_residency_staff(actor)
+    staff = user_allowed_to(actor, "residency.manage")
     statement = select(ResidencyRequest).order_by(col(ResidencyRequest.id))
     if request_ids is None:
         statement = statement.where(ResidencyRequest.status == ResidencyStatus.REQUESTED)
@@ -476,7 +455,7 @@ def codes_csv(issued: Sequence[IssuedCode]) -> bytes:
 
 def find_user(session: Session, actor: Principal, email: str) -> User | None:
     """The (not deleted) account with this e-mail address, for staff at the counter."""
-    require_residency_staff(actor)
+    permissions.require(actor, "residency.manage")
     email = normalize_email(email)[:320]
     if not email:
         return None
@@ -496,7 +475,7 @@ class UserResidency:
 
 def user_residency(session: Session, actor: Principal, user_id: int) -> UserResidency:
     """A user's standing and every request they made, newest first (for the staff page)."""
-    require_residency_staff(actor)
+    permissions.require(actor, "residency.manage")
     user = _load_user(session, user_id)
     history = session.exec(
         select(ResidencyRequest).where(ResidencyRequest.user_id == user.id)
@@ -526,11 +505,10 @@ class RevokeForm(FormModel):
 @transactional
 def mark_verified(session: Session, actor: Principal, user_id: int, form: VerifyForm) -> User:
     """A staff member checked the user's address and verifies them (closing any open request)."""
-    staff = require_residency_staff(actor)
+    staff = user_allowed_to(actor, "residency.manage")
     user = _load_user(session, user_id, lock=True)
     note = _nfc(form.note)
-    if user.id == staff.id:
-        raise Forbidden(_("You cannot verify your own residency. Ask a colleague."))
+    permissions.require(actor, "residency.verify", user)
     if user.is_verified_resident:
         raise Invalid({"note": _("This user is already verified as a resident.")})
     request = open_request(session, user.id, lock=True)
@@ -551,7 +529,7 @@ def mark_verified(session: Session, actor: Principal, user_id: int, form: Verify
 def reject_request(session: Session, settings: Settings, actor: Principal, user_id: int,
                    form: RejectForm) -> ResidencyRequest:
     """Refuse the user's open request with a reason they are told by e-mail; the address is erased."""
-    staff = require_residency_staff(actor)
+    staff = user_allowed_to(actor, "residency.manage")
     user = _load_user(session, user_id, lock=True)
     reason = _nfc(form.reason)
     request = open_request(session, user.id, lock=True)
@@ -569,7 +547,7 @@ def reject_request(session: Session, settings: Settings, actor: Principal, user_
 @transactional
 def revoke(session: Session, settings: Settings, actor: Principal, user_id: int, form: RevokeForm) -> User:
     """Withdraw a user's verification (moved away, verified by mistake); they are told why."""
-    staff = require_residency_staff(actor)
+    staff = user_allowed_to(actor, "residency.manage")
     user = _load_user(session, user_id, lock=True)
     reason = _nfc(form.revoke_reason)
     if not user.is_verified_resident:

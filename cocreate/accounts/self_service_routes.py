@@ -15,7 +15,7 @@ from sqlmodel import Session
 from cocreate import components, i18n
 from cocreate.accounts import auth, consents, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
-from cocreate.accounts.permissions import principal_of, signed_in
+from cocreate.accounts.permissions import allowed_to, principal_of, signed_in
 from cocreate.accounts.services import AsSent, FormModel
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
@@ -55,15 +55,14 @@ def _no_store(response: Response[Any]) -> Response[Any]:
 def overview(request: Request, db_session: DbSession) -> Template:
     actor = principal_of(request)
     status = residency.resident_status(db_session, actor)
-    return render(request, "account/overview.html", {
+    return render(request, "accounts/overview.html", {
         "user": status.user, "status": status, "age_band_labels": AGE_BAND_LABELS,
         "roles": sorted({str(ROLE_LABELS[role]) for role, _department in actor.roles}),
-        "can_manage_residency": residency.can_manage_residency(actor),
     })
 
 
 def _profile_page(request: Request, form: dict[str, str], errors: dict[str, str]) -> Template:
-    return render(request, "account/profile.html", {
+    return render(request, "accounts/profile.html", {
         "form": form, "errors": errors, "age_band_labels": AGE_BAND_LABELS,
         "locales": [(locale, i18n.locale_display_name(locale)) for locale in i18n.SUPPORTED_LOCALES],
     })
@@ -97,11 +96,11 @@ def profile_submit(request: Request, db_session: DbSession, settings: AppSetting
 
 @get("/password", name="account-password", guards=[signed_in], sync_to_thread=False)
 def password_form(request: Request) -> Template:
-    return render(request, "account/password.html", {"errors": {}})
+    return render(request, "accounts/password.html", {"errors": {}})
 
 
 def _password_again(failed: Invalid, _form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
-    return render(request, "account/password.html", {"errors": failed.errors})
+    return render(request, "accounts/password.html", {"errors": failed.errors})
 
 
 @post("/password", name="account-password-submit", guards=[signed_in], sync_to_thread=True)
@@ -116,11 +115,11 @@ def password_submit(request: Request, db_session: DbSession, settings: AppSettin
 
 @get("/email", name="account-email", guards=[signed_in], sync_to_thread=False)
 def email_form(request: Request) -> Template:
-    return render(request, "account/email.html", {"form": {}, "errors": {}})
+    return render(request, "accounts/email.html", {"form": {}, "errors": {}})
 
 
 def _email_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
-    return render(request, "account/email.html", {"form": _shown(form, {"new_email": 400}), "errors": failed.errors})
+    return render(request, "accounts/email.html", {"form": _shown(form, {"new_email": 400}), "errors": failed.errors})
 
 
 @post("/email", name="account-email-submit", guards=[signed_in], sync_to_thread=True)
@@ -129,7 +128,7 @@ def email_submit(request: Request, db_session: DbSession, settings: AppSettings,
     form = self_service.EmailChangeForm.parse(data)
     email = self_service.request_email_change(db_session, settings, principal_of(request), form.new_email,
                                               form.password)
-    return render(request, "account/email_sent.html", {"email": email})
+    return render(request, "accounts/email_sent.html", {"email": email})
 
 
 @get("/email/confirm/{token:str}", name="account-email-confirm", sync_to_thread=True, opt=WRITES)
@@ -149,7 +148,7 @@ def email_confirm(request: Request, db_session: DbSession, token: FromPath[str])
 def _residency_page(request: Request, db_session: Session, form: dict[str, str] | None = None,
                     errors: dict[str, str] | None = None) -> Template:
     status = residency.resident_status(db_session, principal_of(request))
-    return render(request, "account/residency.html", {
+    return render(request, "accounts/residency.html", {
         "status": status, "form": form or {}, "errors": errors or {}, "status_labels": STATUS_LABELS,
         "method": residency.POSTAL_CODE,
     })
@@ -203,7 +202,7 @@ def residency_cancel(request: Request, db_session: DbSession) -> Template | Redi
 
 @get("/export", name="account-export", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
 def export_page(request: Request) -> Template:
-    return render(request, "account/export.html", {"sections": list(components.export_sections())})
+    return render(request, "accounts/export.html", {"sections": list(components.export_sections())})
 
 
 @post("/export", name="account-export-download", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
@@ -216,11 +215,11 @@ def export_download(request: Request, db_session: DbSession) -> Response[bytes]:
 
 @get("/delete", name="account-delete", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
 def delete_form(request: Request) -> Template:
-    return render(request, "account/delete.html", {"errors": {}})
+    return render(request, "accounts/delete.html", {"errors": {}})
 
 
 def _delete_again(failed: Invalid, _form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
-    return render(request, "account/delete.html", {"errors": failed.errors})
+    return render(request, "accounts/delete.html", {"errors": failed.errors})
 
 
 @post("/delete", name="account-delete-submit", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
@@ -307,7 +306,7 @@ def _staff_user(request: Request, db_session: Session, user_id: int, errors: dic
     info = residency.user_residency(db_session, principal_of(request), user_id)
     return render(request, "staff/residency_user.html", {
         "info": info, "errors": errors or {}, "form": form or {}, "status_labels": STATUS_LABELS,
-        "method_label": residency.method_label, "is_self": principal_of(request).user_id == user_id,
+        "method_label": residency.method_label,
     })
 
 
@@ -354,7 +353,7 @@ def staff_page_url(status: str, page: int) -> str:
 staff_router = Router(
     path="/staff/residency",
     route_handlers=[staff_list, staff_codes, staff_find, staff_user, staff_verify, staff_reject, staff_revoke],
-    guards=[residency.residency_staff_only],
+    guards=[allowed_to("residency.manage")],
     include_in_schema=False,
 )
 

@@ -21,7 +21,7 @@ from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
 BUTTON = "notifications/_follow_button.html"
-FOLLOWING_PAGE = "account/following.html"
+FOLLOWING_PAGE = "accounts/following.html"
 FOLLOWING_URL = "/account/following"
 TYPE_MAX = 30
 

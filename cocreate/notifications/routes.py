@@ -85,7 +85,7 @@ def _settings_page(request: Request, db_session: DbSession, form: dict[str, str]
     choices = preferences.choices_of(db_session, user_id)
     values = {choice.kind: form.get(preferences.field_name(choice.kind), choice.delivery.value)
               for choice in choices}
-    return render(request, "account/notification_settings.html", {
+    return render(request, "accounts/notification_settings.html", {
         "choices": choices, "values": values, "errors": errors, "field_name": preferences.field_name,
         "options": [(delivery.value, str(label)) for delivery, label in preferences.DELIVERY_LABELS.items()],
     })

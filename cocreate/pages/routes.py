@@ -1,5 +1,5 @@
 """The site pages (/terms, /privacy, /about, /help, /accessibility, /contact) and their editing under
-/admin/pages. Every /admin route is guarded by ``admin_only``; the services check the actor again."""
+/admin/pages. The editing routes are guarded by ``page.edit``; the services check the actor again."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts.consents import EXEMPT
-from cocreate.accounts.permissions import admin_only, principal_of
+from cocreate.accounts.permissions import allowed_to, principal_of
 from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import gettext as _
 from cocreate.pages import services
@@ -74,7 +75,7 @@ def _edit_page(request: Request, db_session: Session, page: SitePage, form: serv
 def page_edit(request: Request, db_session: DbSession, slug: FromPath[str], start: FromQuery[str] = "") -> Template:
     """The form, holding the current text, or an earlier revision's (``?start=<revision id>``) to restore it."""
     actor = principal_of(request)
-    services.require_admin(actor)
+    permissions.require(actor, "page.edit")
     site_page = _page(slug)
     try:
         current = services.current(db_session, site_page).revision
@@ -140,7 +141,7 @@ def page_revision(request: Request, db_session: DbSession, slug: FromPath[str],
 
 admin_pages_router = Router(
     path="/admin/pages",
-    guards=[admin_only],
+    guards=[allowed_to("page.edit")],
     route_handlers=[page_list, page_edit, page_save, page_history, page_revision],
     include_in_schema=False,
 )

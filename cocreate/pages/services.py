@@ -15,10 +15,10 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts import consents
-from cocreate.accounts.models import Role, User
-from cocreate.accounts.permissions import Principal, require_role
+from cocreate.accounts.models import User
+from cocreate.accounts.permissions import Principal, user_allowed_to
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
@@ -71,10 +71,6 @@ def current(session: Session, page: SitePage) -> PageView:
 # --- administration ------------------------------------------------------------------------------
 
 
-def require_admin(actor: Principal) -> User:
-    return require_role(actor, Role.ADMIN)
-
-
 @dataclass(frozen=True)
 class PageSummary:
     page: SitePage
@@ -85,7 +81,7 @@ class PageSummary:
 
 def overview(session: Session, actor: Principal) -> list[PageSummary]:
     """Every page with its current revision, who saved it and how many revisions it has (one query)."""
-    require_admin(actor)
+    permissions.require(actor, "page.edit")
     counts = (select(PageRevision.page, sa.func.max(PageRevision.id).label("newest"),
                      sa.func.count().label("revisions")).group_by(PageRevision.page).subquery())
     rows = session.exec(
@@ -105,7 +101,7 @@ class RevisionRow:
 
 def history(session: Session, actor: Principal, page: SitePage, page_number: int = 1) -> Page[RevisionRow]:
     """The page's revisions, newest first, with who saved each."""
-    require_admin(actor)
+    permissions.require(actor, "page.edit")
     statement = (select(PageRevision, User).outerjoin(User, col(User.id) == PageRevision.created_by_id)
                  .where(PageRevision.page == page).order_by(col(PageRevision.id).desc()))
     result = paginate(session, statement, page_number, HISTORY_PER_PAGE, scalars=False)
@@ -115,7 +111,7 @@ def history(session: Session, actor: Principal, page: SitePage, page_number: int
 
 def revision(session: Session, actor: Principal, page: SitePage, revision_id: int) -> RevisionRow:
     """One revision of the page, current or earlier, with who saved it."""
-    require_admin(actor)
+    permissions.require(actor, "page.edit")
     row = session.exec(select(PageRevision, User).outerjoin(User, col(User.id) == PageRevision.created_by_id)
                        .where(PageRevision.id == revision_id, PageRevision.page == page)).first()
     if row is None:
@@ -170,7 +166,7 @@ def save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> 
 
 @transactional
 def _save(session: Session, actor: Principal, page: SitePage, form: PageForm) -> PageRevision:
-    user = require_admin(actor)
+    user = user_allowed_to(actor, "page.edit")
     conflict = Invalid({"conflict": _(
         "Someone else saved this page while you were editing it. Your text is kept below: compare it with "
         "the current revision, then save again.")})

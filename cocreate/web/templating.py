@@ -83,8 +83,18 @@ def can(context: Any, action: str, target: Any = None) -> Any:
 
 def navigation(menu: str, principal: Any = None) -> list[Any]:
     """The links of a header menu, as the components' manifests declare them, that ``principal`` sees."""
-    return [item for item in components.navigation(menu)
-            if item.visible is None or (principal is not None and item.visible(principal))]
+
+    def shown(item: Any) -> bool:
+        if item.action is None and item.visible is None:
+            return True
+        if principal is None:
+            return False
+        return ((item.action is None or bool(permissions.can(principal, item.action)))
+                and (item.visible is None or item.visible(principal)))
+
+    items = [item for item in components.navigation(menu) if shown(item)]
+    taken = {item.id for item in items if item.id and not item.fallback}
+    return [item for item in items if not (item.fallback and item.id in taken)]
 
 
 @pass_context

@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
+from cocreate import permissions
 from cocreate.accounts import residency
 from cocreate.accounts.models import ResidencyRequest, ResidencyStatus, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
@@ -131,10 +132,10 @@ def test_who_counts_as_residency_staff(session: Session) -> None:
         (create_user(session, "r@example.jp"), False),
     ]
     for user, expected in cases:
-        assert residency.can_manage_residency(Principal.load(session, user)) is expected
-    assert residency.can_manage_residency(Principal.anonymous()) is False
+        assert bool(permissions.can(Principal.load(session, user), "residency.manage")) is expected
+    assert not permissions.can(Principal.anonymous(), "residency.manage")
     with pytest.raises(SignInRequired):
-        residency.require_residency_staff(Principal.anonymous())
+        residency.pending_requests(session, Principal.anonymous(), "", 1, 20)
     with pytest.raises(Forbidden):
         residency.issue_codes(session, Principal.load(session, create_user(session, "x@example.jp")), None)
 
