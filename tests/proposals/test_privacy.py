@@ -12,13 +12,13 @@ from sqlmodel import Session
 from cocreate import components
 from cocreate.accounts import self_service
 from cocreate.accounts.models import User
+from cocreate.comments.models import Comment
 from cocreate.db.base import utcnow
 from cocreate.notifications import preferences
 from cocreate.notifications.models import Delivery, Follow
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,
-    Comment,
     Question,
     QuestionVisibility,
     Vote,
