@@ -63,7 +63,7 @@ def contribute(session: Session, user: User, challenge: object, tag: str) -> Non
 def test_every_component_contributes_its_sections_through_its_manifest() -> None:
     declared = {name: component.name for component in components.load() for name in component.export_sections}
     assert {name: declared.get(name) for name in SECTIONS} == {
-        "proposals": "proposals", "comments": "proposals", "votes": "proposals", "questions": "proposals",
+        "proposals": "proposals", "comments": "core", "votes": "proposals", "questions": "proposals",
         "briefing_registrations": "proposals", "follows": "core", "notification_settings": "core",
         "recruitment_applications": "labs"}
 
