@@ -106,6 +106,7 @@ def _lite_html(source: str) -> str:
 
 # --- targets -------------------------------------------------------------------------------------
 
+
 def load_target(session: Session, actor: Principal, target_type: str, target_id: int) -> TargetInfo:
     """The target if the actor may read its comments; else 404 (also for a type nobody declared)."""
     return targets.load(session, actor, target_type, target_id)
