@@ -24,13 +24,14 @@ from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.forms import Flag, FormModel, first, shown
 from cocreate.i18n import gettext as _
+from cocreate.moderation import services as moderation
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
 from cocreate.web.forms import Form, Multipart, again_on_invalid, parse_id
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
-from proposals import challenges, moderation, sections, submissions
+from proposals import challenges, sections, submissions
 from proposals.challenges import ChallengeViewer
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
 from proposals.public_routes import KpiOut
