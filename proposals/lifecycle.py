@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
-from cocreate.accounts.permissions import Principal, require
+from cocreate import audit, permissions
+from cocreate.accounts.permissions import Principal
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
@@ -34,11 +34,6 @@ def is_owner(session: Session, actor: Principal, challenge: Challenge) -> bool:
         return False
     owners = owning_department_ids(session, challenge.id) | {challenge.department_id}  # type: ignore[arg-type]
     return bool(owners & actor.staff_department_ids)
-
-
-def require_owner(session: Session, actor: Principal, challenge: Challenge) -> None:
-    require(is_owner(session, actor, challenge),
-            _("Only staff of a department that owns this challenge can do this."))
 
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -170,11 +165,13 @@ def record_move(session: Session, challenge: Challenge, target: Phase, *, actor:
 def move(session: Session, actor: Principal, challenge_id: int, target: Phase, reason: str,
          now: datetime | None = None) -> PhaseChange:
     """Staff of an owning department move a published challenge by hand, with a reason (audited)."""
+    from proposals.permissions import on_challenge  # it builds its targets with is_owner, above
+
     now = now or utcnow()
     challenge = session.get(Challenge, challenge_id, with_for_update=True)
     if challenge is None:
         raise Invalid({"challenge": _("This challenge does not exist.")})
-    require_owner(session, actor, challenge)
+    permissions.require(actor, "challenge.move", on_challenge(session, actor, challenge))
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if not phases.can_move(challenge.phase, target):
