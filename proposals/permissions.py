@@ -419,7 +419,9 @@ def _score(actor: Principal, target: OnChallenge) -> Decision:
 
 @POLICY.rule("review.decide", "review.publish_decisions")
 def _decide(actor: Principal, target: OnChallenge) -> Decision:
-    """Save the decisions and publish them: the owning staff, in the review phase, once."""
+    """Save the decisions and publish them: the owning staff, in the review phase, once. Published is
+    asked first: publishing moves the challenge on to "decided", and that they are published is then
+    the reason that matters, not the phase."""
     return (_owner(actor, target)
             & _state(not target.decisions_published,
                      lambda: _("The decisions on this challenge have already been published."), "decisions")
