@@ -390,9 +390,10 @@ def _briefing_open(actor: Principal, target: OnBriefing) -> Decision:
 
 
 @POLICY.rule("briefing.register")
-def _register(actor: Principal, target: OnBriefing) -> Decision:
-    return (confirmed(actor, lambda: _("Confirm your e-mail address before registering."))
-            & _briefing_open(actor, target))
+def _register(actor: Principal, target: Any = None) -> Decision:
+    """Who registers for sessions: a confirmed account (asked first, before the session is locked);
+    whether the session takes the place is ``briefing.open``, asked under its lock."""
+    return confirmed(actor, lambda: _("Confirm your e-mail address before registering."))
 
 
 @POLICY.rule("briefing.see_online_address")
