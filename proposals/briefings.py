@@ -48,7 +48,7 @@ from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
-from proposals import lifecycle, phases
+from proposals import phases
 from proposals.models import BriefingRegistration, BriefingSession, Challenge
 from proposals.permissions import OnBriefing, OnChallenge, on_challenge, visible
 from proposals.phases import Action
@@ -421,21 +421,21 @@ class Section:
 
 
 def section(session: Session, actor: Principal, challenge: Challenge, *, back: str | None = None,
-            always: bool = False, now: datetime | None = None, is_owner: bool | None = None) -> Section | None:
-    """What the challenge page shows about its sessions (None when there is nothing to show).
+            always: bool = False, now: datetime | None = None, on: OnChallenge | None = None) -> Section | None:
+    """What the challenge page shows about its sessions (None when there is nothing to show, but to the
+    staff who manage them).
 
     One query: the upcoming sessions, the latest past ones with their count, and which of them the
-    viewer is registered for; ``is_owner`` (when the page already knows it) saves asking who owns the
-    challenge.
+    viewer is registered for; ``on`` (the challenge as the rules see the viewer, when the page already
+    knows it) saves asking who owns the challenge.
     """
     now = now or utcnow()
     assert challenge.id is not None
-    if is_owner is None:
-        is_owner = lifecycle.is_owner(session, actor, challenge)
+    if on is None:
+        on = on_challenge(session, actor, challenge)
     upcoming, past, past_total = _sessions(session, challenge.id, actor.user_id, now)
-    if not upcoming and not past and not is_owner and not always:
+    if not upcoming and not past and not always and not permissions.can(actor, "briefing.manage", on):
         return None
-    on = OnChallenge.of(challenge, owned=is_owner)
     views = [SessionView(briefing=b, registered=mine, refusal=refusal(b, on, now),
                          show_online_url=bool(permissions.can(actor, "briefing.see_online_address",
                                                               OnBriefing.of(b, on, now, registered=mine))))
