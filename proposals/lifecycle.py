@@ -17,6 +17,8 @@ from cocreate.errors import Invalid
 from cocreate.i18n import gettext as _
 from proposals import events, phases
 from proposals.models import Challenge, ChallengeDepartment, ChallengePhaseDate, Phase, PhaseChange
+from proposals.permissions import is_owner as is_owner  # lifecycle.is_owner: the one reader of the owner fact
+from proposals.permissions import on_challenge
 
 MAX_REASON = 2000
 
@@ -26,14 +28,6 @@ def owning_department_ids(session: Session, challenge_id: int) -> set[int]:
         select(ChallengeDepartment.department_id).where(ChallengeDepartment.challenge_id == challenge_id)
     ).all()
     return set(rows)
-
-
-def is_owner(session: Session, actor: Principal, challenge: Challenge) -> bool:
-    """Staff of a department that owns (or co-owns) the challenge."""
-    if not actor.staff_department_ids:
-        return False
-    owners = owning_department_ids(session, challenge.id) | {challenge.department_id}  # type: ignore[arg-type]
-    return bool(owners & actor.staff_department_ids)
 
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -165,8 +159,6 @@ def record_move(session: Session, challenge: Challenge, target: Phase, *, actor:
 def move(session: Session, actor: Principal, challenge_id: int, target: Phase, reason: str,
          now: datetime | None = None) -> PhaseChange:
     """Staff of an owning department move a published challenge by hand, with a reason (audited)."""
-    from proposals.permissions import on_challenge  # it builds its targets with is_owner, above
-
     now = now or utcnow()
     challenge = session.get(Challenge, challenge_id, with_for_update=True)
     if challenge is None:

@@ -39,8 +39,15 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.permissions import Principal
 from cocreate.i18n import gettext as _
 from cocreate.permissions import ALLOW, Decision, Policy, confirmed, signed_in, staff_of, when
-from proposals import lifecycle, phases
-from proposals.models import BriefingSession, Challenge, Phase, ProposalStatus, ReviewerAssignment
+from proposals import phases
+from proposals.models import (
+    BriefingSession,
+    Challenge,
+    ChallengeDepartment,
+    Phase,
+    ProposalStatus,
+    ReviewerAssignment,
+)
 from proposals.phases import Action
 
 POLICY = Policy("proposals")
@@ -139,6 +146,18 @@ class OnBriefing:
 # --- reading the facts (the only functions here that read the database) --------------------------
 
 
+def is_owner(session: Session, actor: Principal, challenge: Challenge) -> bool:
+    """Whether the actor is staff of a department that owns (or co-owns) the challenge: a query for staff,
+    none for anyone else."""
+    staff_of = actor.staff_department_ids
+    if not staff_of:
+        return False
+    co_owner = session.execute(select(sa.exists().where(
+        col(ChallengeDepartment.challenge_id) == challenge.id,
+        col(ChallengeDepartment.department_id).in_(sorted(staff_of))))).scalar()
+    return challenge.department_id in staff_of or bool(co_owner)
+
+
 def assigned_reviewer(challenge_id: Any, user_id: Any) -> Any:
     """The condition "``user_id`` is an assigned reviewer of ``challenge_id``" (each a value or a column),
     for a query that reads it with other things."""
@@ -157,13 +176,13 @@ def on_challenge(session: Session, actor: Principal, challenge: Challenge, *, re
     """``challenge`` for ``actor``: whether they own it (a query for staff), and with ``reviewing``
     whether they are one of its assigned reviewers (one more)."""
     reviewer = reviewing and is_assigned_reviewer(session, actor.user_id, challenge.id)  # type: ignore[arg-type]
-    return OnChallenge.of(challenge, owned=lifecycle.is_owner(session, actor, challenge), reviewer=reviewer)
+    return OnChallenge.of(challenge, owned=is_owner(session, actor, challenge), reviewer=reviewer)
 
 
 def visible(session: Session, actor: Principal, challenge: Challenge) -> bool:
     """``challenge.see``, the owner fact read only for a draft: whoever owns a public challenge, everyone
     sees it, so nothing is asked then."""
-    owned = challenge.phase is Phase.DRAFT and lifecycle.is_owner(session, actor, challenge)
+    owned = challenge.phase is Phase.DRAFT and is_owner(session, actor, challenge)
     return bool(_see(actor, OnChallenge.of(challenge, owned=owned)))
 
 
