@@ -21,9 +21,11 @@ nobody signed in); the target's state (Invalid, under the field the caller names
 gives); and, for the changes authors make to their proposals, the challenge's phase as a refusal of the
 request (403 with the reason, :func:`_outright`), as those pages have always answered.
 
-Comments and moderation: only what is about this component's targets is here (whether a challenge or a
-proposal takes comments, who may report a proposal); the checks of the commenter's and reporter's own
-account stay in ``proposals.comments`` and ``proposals.moderation``, which call them.
+Comments and moderation: only what is about this component's targets is here (``challenge.comment`` and
+``proposal.comment``: whether a challenge or a proposal takes comments now; ``proposal.report``: who may
+report a proposal, which the vote box asks). The checks of the commenter's and the reporter's own
+account, and for now their call sites, stay in ``proposals.comments`` and ``proposals.moderation``, which
+are moving to the core.
 """
 
 from __future__ import annotations
