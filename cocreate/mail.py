@@ -113,8 +113,7 @@ def build_message(settings: Settings, email: OutboundEmail) -> EmailMessage:
 def transport_send(settings: Settings, message: EmailMessage) -> None:
     """Hand one message to the configured transport: a folder of .eml files or an SMTP server."""
     url = urlsplit(settings.mail_url)
-    if url.scheme == "file":
-        folder = Path(unquote(url.path))
+    if (folder := _mail_folder(settings)) is not None:
         folder.mkdir(parents=True, exist_ok=True)
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
         target = folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"

@@ -21,27 +21,12 @@ from cocreate.errors import Invalid
 from cocreate.forms import FormModel, parse_id, parse_local_datetime, shown
 from cocreate.web.htmx import is_htmx
 
-__all__ = ["Form", "Multipart", "again_on_invalid", "parse_id", "parse_local_datetime", "safe_next", "text", "texts"]
+__all__ = ["Form", "Multipart", "again_on_invalid", "parse_id", "parse_local_datetime", "safe_next"]
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """Annotation for a handler's ``data``: the posted fields (a list where a field was sent twice)."""
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 """The same for forms that upload files (the files as ``UploadFile`` values)."""
-
-
-def text(form: dict[str, Any], name: str, limit: int = 1000) -> str:
-    """One field as a string, cut to ``limit`` (the services report what is too long)."""
-    value = form.get(name, "")
-    if isinstance(value, list):  # the same field sent twice
-        value = value[0] if value else ""
-    return str(value)[:limit]
-
-
-def texts(form: dict[str, Any], name: str, limit: int = 100, max_items: int = 100) -> list[str]:
-    """A repeated field (checkboxes, multi-selects) as non-empty strings."""
-    value = form.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    return [str(item)[:limit] for item in values[:max_items] if str(item)]
 
 
 def safe_next(target: str) -> str:
