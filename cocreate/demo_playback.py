@@ -60,7 +60,7 @@ class Step:
 
 @dataclass
 class Playback:
-    """Plays actions at their moments through the services, on one session (which they commit)."""
+    """Plays actions at their moments through the services, on one session (committed after each action)."""
 
     session: Session
     settings: Settings
@@ -99,10 +99,16 @@ class Playback:
     # --- acting ----------------------------------------------------------------------------------
 
     def at(self, when: datetime, action: Callable[[], T]) -> T:
-        """Run ``action`` (a service call) as if it were ``when``, then the work it left for a worker."""
+        """Run ``action`` (a service call) as if it were ``when``, then the work it left for a worker.
+
+        The action, and each piece of follow-up work, is committed as it ends, as a request's or a task's
+        work is: ``cocreate demo`` runs a loader in a unit of work of its own, inside which the services'
+        units of work are only savepoints, and a later action that reads apart from this session (a
+        vote's checks read committed rows only) must see it."""
         tasks: list[tuple[str, tuple[Any, ...], dict[str, Any], str | None]] = []
         with clock_at(when), diverted(lambda *task: tasks.append(task)):
             result = action()
+            self.session.commit()
             while tasks:  # follow-up work may leave work of its own (a notification's e-mail)
                 name, args, kwargs, _queue = tasks.pop(0)
                 if name not in self.handlers:
@@ -111,6 +117,7 @@ class Playback:
                 handler = self.handlers[name]
                 if handler is not None:
                     handler(self.session, self.settings, *args, **kwargs)
+                    self.session.commit()
         return result
 
     def play(self, steps: Iterable[Step]) -> int:
