@@ -102,9 +102,10 @@ class Playback:
         """Run ``action`` (a service call) as if it were ``when``, then the work it left for a worker.
 
         The action, and each piece of follow-up work, is committed as it ends, as a request's or a task's
-        work is: ``cocreate demo`` runs a loader in a unit of work of its own, inside which the services'
-        units of work are only savepoints, and a later action that reads apart from this session (a
-        vote's checks read committed rows only) must see it."""
+        work is. ``cocreate demo`` gives a loader a plain session, on which the services commit their own
+        work anyway; a loader run inside a unit of work (as the tests do) would otherwise see its services
+        become savepoints, and a later action that reads apart from this session (a vote's checks read
+        committed rows only) would not find what came before."""
         tasks: list[tuple[str, tuple[Any, ...], dict[str, Any], str | None]] = []
         with clock_at(when), diverted(lambda *task: tasks.append(task)):
             result = action()
