@@ -9,17 +9,19 @@ trials that grew out of the proposals the proposals demo selected:
 - the 高島平 micro-mobility trial, running: bookings of the plaza (one over, two approved, one waiting for the
   coordinator), the residents' notices of the approvals, progress updates and an open call with applications.
 
-Fields (with their hours, rules, requirements, blackouts and coordinator) are written directly. Everything
-after them is played through the services (:mod:`cocreate.demo_playback`), each action on its own day: the
-trial starts from the selected proposal, the organisation requests bookings with their documents, the
-coordinator approves them (which checks every booking rule and sends the notices to the residents who
-subscribed), the beat job completes those that are over. Times are computed from today, in Japan time, so
-the demo stays current.
+Everything is played through the services (:mod:`cocreate.demo_playback`) as the people of the core demo,
+each action on its own day: the field coordinator creates the fields (with their hours, rules and
+requirements; the creator becomes their coordinator) and enters their coming blackouts, the trial starts
+from the selected proposal, the organisation requests bookings with their documents, the coordinator
+approves them (which checks every booking rule and sends the notices to the residents who subscribed),
+the beat job completes those that are over. Only a field's owning department is written directly
+(:func:`_set_field_department`: no service sets it). Times are computed from today, in Japan time, so the
+demo stays current.
 
 Idempotent: fields are keyed by name, blackouts by field and reason, a trial by the proposal it grew out
 of (a trial that exists is left alone with everything that belongs to it). Departments come from the
-core demo (by code) and people from its demo accounts (by e-mail); without them only the fields are
-loaded. Never in production.
+core demo (by code) and people from its demo accounts (by e-mail): without its field coordinator nothing
+is loaded, without its other people only the fields. Never in production.
 """
 
 from __future__ import annotations
@@ -31,24 +33,22 @@ from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import Department, User
+from cocreate.accounts.models import Department
 from cocreate.accounts.permissions import Principal
+from cocreate.db import unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.demo import DemoRefused
 from cocreate.demo_playback import Playback, ward_time
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.settings import Settings
 from labs import bookings, events, notices, recruitment, trials
+from labs import fields as field_services
 from labs.models import (
     Area,
-    Blackout,
     BookingStatus,
     DocumentKind,
     FieldKind,
     TestField,
-    TestFieldCoordinator,
-    TestFieldHours,
-    TestFieldRequirement,
     Trial,
     TrialStatus,
 )
@@ -733,53 +733,72 @@ def _free_days(today: date, first_day: int, count: int, taken: set[date], open_w
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _add_field(session: Session, demo: DemoField, department: Department | None, coordinator: User | None,
-               created_at: datetime) -> TestField:
-    field = TestField(
+FIELDS_SET_UP_DAY = -400  # days from today: the coordinator set the fields up long before the first trial
+BLACKOUTS_ENTERED_DAY = -30  # the coming closures were entered a month ago
+
+
+def _field_form(demo: DemoField) -> field_services.FieldForm:
+    """The coordinators' field form, filled in as the coordinator filled it in."""
+    return field_services.FieldForm(
         name=demo.name, kind=demo.kind, area=Area.TAKASHIMADAIRA, address=demo.address, latitude=demo.latitude,
         longitude=demo.longitude, summary=demo.summary, description=demo.description, rules=demo.rules,
         cancellation_rule=demo.cancellation_rule, contact=demo.contact, capacity=demo.capacity,
         min_booking_minutes=demo.min_booking_minutes, max_booking_minutes=demo.max_booking_minutes,
         buffer_minutes=demo.buffer_minutes, min_notice_hours=demo.min_notice_hours,
         max_notice_days=demo.max_notice_days, approval_required=True, published=True,
-        department_id=department.id if department else None, created_by_id=coordinator.id if coordinator else None,
-        created_at=created_at, updated_at=created_at,
+        hours=[(weekday, _minute(opens), _minute(closes)) for weekday, opens, closes in demo.hours],
+        requirements=list(demo.requirements),
     )
-    session.add(field)
-    session.flush()
-    assert field.id is not None
-    for weekday, opens, closes in demo.hours:
-        session.add(TestFieldHours(field_id=field.id, weekday=weekday, opens_minute=_minute(opens),
-                                   closes_minute=_minute(closes)))
-    for document in demo.requirements:
-        session.add(TestFieldRequirement(field_id=field.id, document=document))
-    return field
 
 
-def _load_fields(session: Session, departments: dict[str, Department], coordinator: User | None,
-                 today: date, now: datetime) -> tuple[dict[str, TestField], int]:
+def _set_field_department(session: Session, field_id: int, department: Department | None) -> None:
+    """Write the ward department that owns a field onto the row the field service created.
+
+    No service does this: the coordinators' field form has no department (a field's department is
+    neither shown nor used anywhere yet), so nobody can set it through the site; the demo keeps the
+    owning department of the ward's documents on its fields, as it always has. Run at the moment the
+    field was created (its ``updated_at`` moves with the write)."""
+    if department is None:
+        return
+    with unit_of_work(session):
+        test_field = session.get(TestField, field_id)
+        assert test_field is not None
+        test_field.department_id = department.id
+        session.add(test_field)
+
+
+def _load_fields(playback: Playback, departments: dict[str, Department],
+                 today: date) -> tuple[dict[str, TestField], int]:
+    """The coordinator creates the fields (becoming their coordinator) and enters their blackouts, through
+    the field services; a field is keyed by its name, a blackout by its field and reason."""
+    session = playback.session
+    coordinator = playback.actor(COORDINATOR)
+    assert coordinator is not None
     names = [demo.name for demo in FIELDS]
     fields = {f.name: f for f in session.exec(select(TestField).where(col(TestField.name).in_(names))).all()}
     added = 0
     for demo in FIELDS:
         if demo.name not in fields:
-            fields[demo.name] = _add_field(session, demo, departments.get(demo.department), coordinator,
-                                           now - timedelta(days=400))
+            def set_up(demo: DemoField = demo) -> TestField:
+                created = field_services.create(session, coordinator, _field_form(demo))
+                assert created.id is not None
+                _set_field_department(session, created.id, departments.get(demo.department))
+                return created
+            fields[demo.name] = playback.at(ward_time(today, FIELDS_SET_UP_DAY, "10:00"), set_up)
             added += 1
-        field = fields[demo.name]
-        assert field.id is not None
-        if coordinator is not None and session.get(TestFieldCoordinator, (field.id, coordinator.id)) is None:
-            session.add(TestFieldCoordinator(field_id=field.id, user_id=coordinator.id))  # type: ignore[arg-type]
-        reasons = set(session.exec(select(Blackout.reason).where(Blackout.field_id == field.id)).all())
+        field_id = fields[demo.name].id
+        assert field_id is not None
+        reasons = {b.reason for b in field_services.blackouts_of(session, field_id)}
         for item in demo.blackouts:
             if item.reason in reasons:
                 continue
             first = _next_weekday(today, item.weekday, item.after_days)
             last = first + timedelta(days=item.days - 1)
-            session.add(Blackout(field_id=field.id, starts_at=_at(first, item.start), ends_at=_at(last, item.end),
-                                 reason=item.reason, created_by_id=coordinator.id if coordinator else None,
-                                 created_at=now - timedelta(days=30), updated_at=now - timedelta(days=30)))
-    session.flush()
+            form = field_services.BlackoutForm(starts_at=_at(first, item.start), ends_at=_at(last, item.end),
+                                               reason=item.reason)
+            playback.at(ward_time(today, BLACKOUTS_ENTERED_DAY, "10:00"),
+                        lambda form=form, field_id=field_id: field_services.add_blackout(
+                            session, coordinator, field_id, form))
     return fields, added
 
 
@@ -987,18 +1006,17 @@ def _subscribe(playback: Playback, fields: dict[str, TestField], today: date, *,
 def load(session: Session, settings: Settings) -> str:
     if settings.is_production:
         raise DemoRefused("refusing to load demo content: COCREATE_ENV is production")
-    now = utcnow()
-    today = now.astimezone(WARD_TIMEZONE).date()
+    today = utcnow().astimezone(WARD_TIMEZONE).date()
     departments = {d.code: d for d in session.exec(select(Department)).all()}
-    coordinator = session.exec(select(User).where(User.email == COORDINATOR)).first()
-    fields, fields_added = _load_fields(session, departments, coordinator, today, now)
-    session.commit()  # the services below roll back on refusals and before copying uploaded files
-
     # Starting a trial and completing a challenge move the challenge: its followers hear of it (proposals events).
     playback = Playback(session, settings, handlers={events.TASK: events.run, SEND_NOTICE_TASK: notices.send,
                                                      **proposals.EVENT_TASKS})
+    if not playback.has(COORDINATOR):
+        return "no test fields and no trials (the fields need the core demo's field coordinator: load it first)"
+    fields, fields_added = _load_fields(playback, departments, today)
+
     summary = f"{fields_added} test fields added, {len(FIELDS) - fields_added} already there"
-    people = {COORDINATOR, RESIDENT, R2, *(d.started_by for d in TRIALS), *(d.edited_by for d in TRIALS),
+    people = {RESIDENT, R2, *(d.started_by for d in TRIALS), *(d.edited_by for d in TRIALS),
               *(d.member for d in TRIALS)}
     if not playback.has(*people):
         return summary + "; no trials (they need the core demo's people: load it first)"

@@ -2,7 +2,8 @@
 the proposals demo selected, played through the services: a completed one with its results and a running
 one, whose bookings keep every booking rule (hours, blackouts, notice, length, no overlap with buffers),
 with notices to the residents who had subscribed, progress updates and recruitment calls; loading twice adds
-nothing; missing demo accounts or proposals leave out what needs them."""
+nothing; missing demo accounts or proposals leave out what needs them. Every row a service writes is
+written by that service: its audit entries and notifications are there, dated when it happened."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
-from cocreate import components
+from cocreate import audit, components
 from cocreate import demo as core_demo
 from cocreate.accounts.models import Department, User
 from cocreate.db import Database
@@ -321,6 +322,7 @@ def test_notices_follows_and_the_residents_notifications(database: Database, set
     load_all(database, settings)
     resident = session.exec(select(User).where(User.email == demo.RESIDENT)).one()
     neighbour = session.exec(select(User).where(User.email == demo.R2)).one()
+    coordinator = session.exec(select(User).where(User.email == demo.COORDINATOR)).one()
     fields = fields_by_name(session)
     plaza = fields[demo.PLAZA]
     follows = {(f.target_type, f.target_id) for f in session.exec(select(Follow).where(
@@ -336,8 +338,9 @@ def test_notices_follows_and_the_residents_notifications(database: Database, set
         notice = session.exec(select(BookingNotice).where(BookingNotice.booking_id == booking.id)).one()
         assert notice.kind is NoticeKind.APPROVED and notice.revision == booking.revision
         assert booking.decided_at is not None and notice.sent_at == booking.decided_at
-        # Told: who had subscribed by then (each once, although the resident follows both field and area).
-        expected = {neighbour.id} | ({resident.id} if field.id == plaza.id else set())
+        # Told: who had subscribed by then (each once, although the resident follows both field and area),
+        # and the coordinator, who follows the fields they created (as the field service has authors do).
+        expected = {neighbour.id, coordinator.id} | ({resident.id} if field.id == plaza.id else set())
         assert area_follow.created_at < booking.decided_at
         recipients = session.exec(select(Notification).where(
             Notification.event_key == f"booking-notice:{notice.id}")).all()
@@ -387,6 +390,57 @@ def test_recruitment_calls_with_the_residents_applications(database: Database, s
     assert sorted(told) == sorted(a.user_id for a in accepted)
 
 
+def test_the_demo_went_through_the_services(database: Database, settings: Settings, session: Session) -> None:
+    """Each row a service writes carries what that service writes with it, at the same moment: the audit
+    entry of each field, blackout, trial, coordinator's booking decision and recruitment decision, and the
+    follows and notifications; the audit log's chain holds."""
+    load_all(database, settings)
+    coordinator = session.exec(select(User).where(User.email == demo.COORDINATOR)).one()
+    entries = session.exec(select(audit.AuditEntry)).all()
+
+    def logged(action: str, target_type: str, target_id: int | None) -> list[audit.AuditEntry]:
+        return [e for e in entries if (e.action, e.target_type, e.target_id) == (action, target_type, str(target_id))]
+
+    for field in fields_by_name(session).values():
+        [created] = logged("test_field.created", "test_field", field.id)
+        assert created.actor_id == coordinator.id == field.created_by_id and created.created_at == field.created_at
+        assert session.exec(select(Follow).where(Follow.user_id == coordinator.id, Follow.target_type == "test_field",
+                                                 Follow.target_id == field.id)).one()  # the creator follows it
+        for blackout in session.exec(select(Blackout).where(Blackout.field_id == field.id)).all():
+            [added] = [e for e in logged("test_field.blackout_added", "test_field", field.id)
+                       if json.loads(e.details_json)["blackout_id"] == blackout.id]
+            assert added.actor_id == coordinator.id == blackout.created_by_id
+            assert added.created_at == blackout.created_at > field.created_at
+    assert len([e for e in entries if e.action == "test_field.blackout_added"]) == 3
+
+    for demo_trial in demo.TRIALS:
+        trial = trial_titled(session, demo_trial.title)
+        [started] = logged("trial.created_from_proposal", "trial", trial.id)
+        assert started.created_at == trial.created_at and started.actor_id == trial.created_by_id
+        assert logged("trial.updated", "trial", trial.id)
+        posted = logged("trial.update_posted", "trial", trial.id)
+        assert len(posted) == len(demo_trial.updates)
+        assert len(logged("trial.results_published", "trial", trial.id)) == int(demo_trial.results is not None)
+        for booking in session.exec(select(Booking).where(Booking.trial_id == trial.id)).all():
+            moves = session.exec(select(BookingEvent).where(BookingEvent.booking_id == booking.id,
+                                                            BookingEvent.by_id == coordinator.id)).all()
+            decided = {(e.action, e.created_at) for e in logged("booking.review_started", "booking", booking.id)
+                       + logged("booking.approved", "booking", booking.id)}
+            assert decided == {("booking." + ("approved" if e.to_status is BookingStatus.APPROVED else
+                                              "review_started"), e.at) for e in moves}
+            assert len(moves) == (0 if booking.status is BookingStatus.SUBMITTED else 2)
+        for call in session.exec(select(RecruitmentCall).where(RecruitmentCall.trial_id == trial.id)).all():
+            [opened_call] = logged("recruitment_call.created", "recruitment_call", call.id)
+            assert opened_call.created_at == call.created_at
+            assert logged("recruitment_call.opened", "recruitment_call", call.id)
+            for application in session.exec(select(RecruitmentApplication).where(
+                    RecruitmentApplication.call_id == call.id)).all():
+                accepted = logged("recruitment_application.accepted", "recruitment_application", application.id)
+                assert [e.created_at for e in accepted] == (
+                    [application.decided_at] if application.status is ApplicationStatus.ACCEPTED else [])
+    assert audit.verify(session).ok
+
+
 @pytest.mark.committed("counts rows on a connection of its own")
 @pytest.mark.databases("sqlite", "postgresql", why="stored times, the exclusion constraint, loading twice")
 def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Settings) -> None:
@@ -398,19 +452,16 @@ def test_loading_the_demo_twice_adds_nothing(database: Database, settings: Setti
     assert row_counts(database) == before
 
 
-def test_without_the_core_demo_only_the_fields_come(database: Database, settings: Settings,
-                                                    session: Session) -> None:
+def test_without_the_core_demo_nothing_comes(database: Database, settings: Settings, session: Session) -> None:
     with database.transaction() as loading:
         summary = demo.load(loading, settings)
-    assert summary == ("4 test fields added, 0 already there; no trials (they need the core demo's people: "
+    assert summary == ("no test fields and no trials (the fields need the core demo's field coordinator: "
                        "load it first)")
-    assert len(fields_by_name(session)) == 4
-    assert all(f.department_id is None and f.created_by_id is None for f in fields_by_name(session).values())
-    for model in (TestFieldCoordinator, Trial, Booking, Follow, Notification, RecruitmentCall):
+    for model in (TestField, TestFieldCoordinator, Blackout, Trial, Booking, Follow, Notification, RecruitmentCall):
         assert session.exec(select(func.count()).select_from(model)).one() == 0, model
-    # Loading the core and proposals demos afterwards fills in the rest, still keeping every rule.
+    # Loading the core and proposals demos afterwards fills in everything, still keeping every rule.
     summaries = load_all(database, settings)
-    assert summaries[2].startswith("0 test fields added, 4 already there; 2 trials added, 0 already there, "
+    assert summaries[2].startswith("4 test fields added, 0 already there; 2 trials added, 0 already there, "
                                    "with 7 bookings, 6 notices")
     assert session.exec(select(func.count()).select_from(TestFieldCoordinator)).one() == 4
     assert session.exec(select(func.count()).select_from(RecruitmentApplication)).one() == 5
