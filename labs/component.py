@@ -13,6 +13,7 @@ COMPONENT = Component(
     tasks=("labs.tasks",),
     beat_schedule="labs.tasks:BEAT_SCHEDULE",
     demo="labs.demo:load",
+    permissions="labs.permissions:POLICY",
     search_sources="labs.search:SOURCES",
     search_facets={"area": "labs.models:Area"},
     followables="labs.follow_targets:FOLLOWABLES",

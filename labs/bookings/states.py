@@ -39,11 +39,11 @@ def can_move(current: BookingStatus, target: BookingStatus) -> bool:
     return target in ALLOWED[current]
 
 
-def illegal(booking: Booking) -> str:
-    """Why a booking in its current state cannot be changed this way."""
-    return _("This request is “%(status)s”; it cannot be changed this way.", status=booking.status.label)
+def illegal(status: BookingStatus) -> str:
+    """Why a booking in ``status`` cannot be changed this way."""
+    return _("This request is “%(status)s”; it cannot be changed this way.", status=status.label)
 
 
 def refuse_move(booking: Booking, target: BookingStatus) -> None:
     if not can_move(booking.status, target):
-        raise Invalid({"status": illegal(booking)})
+        raise Invalid({"status": illegal(booking.status)})
