@@ -12,21 +12,23 @@ once by the service or the page's view-model:
 - :class:`OnProposal`: a proposal a trial may start from (the actor is staff of a department that owns
   its challenge).
 
-A loader does not read a fact the actor's roles make moot for every rule that reads it (whether a site
-admin coordinates a field, say: admins manage every field); such a fact is False. Each reads at most one
-query, no more than the checks it replaces.
+A loader is told the actions its target will be asked about (by the service, or by the page and its
+template) and reads a fact about the actor only when it changes one of those answers (:func:`settle`):
+whether a site admin coordinates a field does not matter, admins manage every field. A fact left unread
+is False. So a page reads no more than the checks these loaders replace did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cocreate import permissions
-from cocreate.accounts.models import Organisation, OrganisationMember, Role
+from cocreate.accounts.models import Organisation, OrganisationMember
 from cocreate.accounts.permissions import Principal
 from labs.models import (
     Booking,
@@ -39,6 +41,18 @@ from labs.models import (
 )
 from proposals import api as proposals
 
+T = TypeVar("T")
+
+
+def settle(actor: Principal, actions: Iterable[str], build: Callable[[bool], T], read: Callable[[], bool]) -> T:
+    """The target ``build(fact)``, with the fact read (``read()``) only if one of ``actions`` is answered
+    differently when it is true and when it is false; otherwise it does not matter and is not read."""
+    unread, other = build(False), build(True)
+    if any(permissions.can(actor, action, unread) != permissions.can(actor, action, other) for action in actions):
+        return build(read())
+    return unread
+
+
 # --- test fields ---------------------------------------------------------------------------------
 
 
@@ -48,21 +62,22 @@ class OnField:
 
     published: bool
     coordinates: bool
-    """The actor is one of the field's assigned coordinators (not read for site admins and for people
-    without the coordinator role, whom it does not concern)."""
+    """The actor is one of the field's assigned coordinators."""
 
 
 def coordinates_field(session: Session, actor: Principal, field_id: int) -> bool:
-    """Whether the actor is assigned to coordinate the field (read only for holders of the coordinator
-    role who are not site admins)."""
-    if actor.user_id is None or actor.is_admin or not actor.has_role(Role.COORDINATOR):
+    """Whether the actor is assigned to coordinate the field (one query)."""
+    if actor.user_id is None:
         return False
     return session.exec(select(TestFieldCoordinator.field_id).where(
         TestFieldCoordinator.field_id == field_id, TestFieldCoordinator.user_id == actor.user_id)).first() is not None
 
 
-def on_field(session: Session, actor: Principal, field_id: int, *, published: bool) -> OnField:
-    return OnField(published=published, coordinates=coordinates_field(session, actor, field_id))
+def on_field(session: Session, actor: Principal, field_id: int, *, published: bool,
+             actions: Iterable[str]) -> OnField:
+    """The field's facts for asking ``actions`` about it."""
+    return settle(actor, actions, lambda coordinates: OnField(published=published, coordinates=coordinates),
+                  lambda: coordinates_field(session, actor, field_id))
 
 
 def coordinated_field_ids(session: Session, actor: Principal) -> set[int]:
@@ -132,18 +147,19 @@ def new_booking(organisations: Iterable[Organisation]) -> OnBooking:
                      organisation_verified=any(o.is_verified for o in chosen))
 
 
-def on_booking(session: Session, actor: Principal, booking: Booking) -> OnBooking:
-    """The facts of a stored request: one query for the organisation (kept in the session, where the
-    page finds it again) and the actor's membership of it, one more for a coordinator's assignment."""
+def on_booking(session: Session, actor: Principal, booking: Booking, actions: Iterable[str]) -> OnBooking:
+    """The facts of a stored request for asking ``actions`` about it: one query for the organisation (kept
+    in the session, where the page finds it again) and the actor's membership of it, one more for their
+    assignment to the field if it matters."""
     member = sa.and_(col(OrganisationMember.organisation_id) == col(Organisation.id),
                      col(OrganisationMember.user_id) == actor.user_id)
     row = session.exec(select(Organisation, OrganisationMember.user_id).outerjoin(OrganisationMember, member)
                        .where(Organisation.id == booking.organisation_id)).first()
     organisation, member_id = row if row is not None else (None, None)
-    return OnBooking(status=booking.status,
-                     member_of_organisation=actor.user_id is not None and member_id is not None,
-                     organisation_verified=organisation is not None and organisation.is_verified,
-                     coordinates_field=coordinates_field(session, actor, booking.field_id))
+    return settle(actor, actions, lambda coordinates: OnBooking(
+        status=booking.status, member_of_organisation=actor.user_id is not None and member_id is not None,
+        organisation_verified=organisation is not None and organisation.is_verified, coordinates_field=coordinates),
+        lambda: coordinates_field(session, actor, booking.field_id))
 
 
 # --- trials and recruitment ----------------------------------------------------------------------
@@ -173,24 +189,31 @@ def is_trial_member(session: Session, actor: Principal, trial_id: int) -> bool:
         .where(TrialOrganisation.trial_id == trial_id, OrganisationMember.user_id == actor.user_id)).first() is not None
 
 
-def on_trial(session: Session, actor: Principal, trial: Trial, *, membership: bool = True) -> OnTrial:
-    """The trial's facts; ``membership=False`` leaves the actor's membership unread (False), for a first
-    question the rules can answer without it (they allow members more, never less)."""
-    assert trial.id is not None
-    return OnTrial(published=trial.published, department_id=trial.department_id,
-                   member_of_organisation=membership and is_trial_member(session, actor, trial.id))
+def on_trial(session: Session, actor: Principal, trial: Trial, actions: Iterable[str]) -> OnTrial:
+    """The trial's facts for asking ``actions`` about it."""
+    trial_id = trial.id
+    assert trial_id is not None
+    return settle(actor, actions, lambda member: OnTrial(published=trial.published, department_id=trial.department_id,
+                                                         member_of_organisation=member),
+                  lambda: is_trial_member(session, actor, trial_id))
 
 
 @dataclass(frozen=True)
-class OnCall:
-    """A call for participants as the rules see it for one actor: its status and its trial."""
+class OnCall(OnTrial):
+    """A call for participants as the rules see it for one actor: its trial's facts and its status (the
+    rules about the trial answer for it too)."""
 
-    status: RecruitmentStatus
-    trial: OnTrial
+    call_status: RecruitmentStatus
 
 
-def on_call(session: Session, actor: Principal, call: RecruitmentCall, trial: Trial) -> OnCall:
-    return OnCall(status=call.status, trial=on_trial(session, actor, trial))
+def on_call(session: Session, actor: Principal, call: RecruitmentCall, trial: Trial,
+            actions: Iterable[str]) -> OnCall:
+    """The call's facts for asking ``actions`` about it."""
+    trial_id = trial.id
+    assert trial_id is not None
+    return settle(actor, actions, lambda member: OnCall(
+        published=trial.published, department_id=trial.department_id, member_of_organisation=member,
+        call_status=call.status), lambda: is_trial_member(session, actor, trial_id))
 
 
 @dataclass(frozen=True)
@@ -198,14 +221,12 @@ class OnProposal:
     """A proposal a trial may start from, as the rules see it for one actor."""
 
     owns_challenge: bool
-    """The actor is staff of a department that owns (or co-owns) the proposal's challenge (not read for
-    coordinators and site admins, who start trials anyway)."""
+    """The actor is staff of a department that owns (or co-owns) the proposal's challenge."""
 
 
-def on_proposal(session: Session, actor: Principal, challenge_id: int) -> OnProposal:
-    if actor.user_id is None or actor.is_admin or actor.has_role(Role.COORDINATOR):
-        return OnProposal(owns_challenge=False)
-    return OnProposal(owns_challenge=proposals.owns_challenge(session, actor, challenge_id))
+def on_proposal(session: Session, actor: Principal, challenge_id: int,
+                actions: Iterable[str] = ("trial.start",)) -> OnProposal:
+    return settle(actor, actions, OnProposal, lambda: proposals.owns_challenge(session, actor, challenge_id))
 
 
 # --- asking before the form is read --------------------------------------------------------------

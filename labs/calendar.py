@@ -347,9 +347,12 @@ def _grid(session: Session, view: View, anchor: date, today: date, *, field_ids:
     return weeks, previous, following
 
 
-def _visible(session: Session, actor: Principal, field_id: int) -> tuple[TestField, access.OnField]:
+def _visible(session: Session, actor: Principal, field_id: int,
+             actions: tuple[str, ...] = ("field.see",)) -> tuple[TestField, access.OnField]:
+    """The field (``field.see``) and its facts for asking ``actions``."""
     found = session.get(TestField, field_id)
-    facts = access.on_field(session, actor, field_id, published=found is not None and found.published)
+    facts = access.on_field(session, actor, field_id, published=found is not None and found.published,
+                            actions=actions)
     if found is None or not permissions.can(actor, "field.see", facts):
         raise NotFound()
     return found, facts
@@ -363,7 +366,7 @@ def visible_field(session: Session, actor: Principal, field_id: int) -> TestFiel
 def field_calendar(session: Session, actor: Principal, field_id: int, view: View, anchor: date,
                    today: date) -> CalendarPage:
     """One field's month or week, with its pending requests for the people managing it."""
-    shown, facts = _visible(session, actor, field_id)
+    shown, facts = _visible(session, actor, field_id, ("field.see", "calendar.see_pending"))
     managed = {field_id} if permissions.can(actor, "calendar.see_pending", facts) else set()
     weeks, previous, following = _grid(session, view, anchor, today, field_ids=[field_id], published_only=False,
                                        managed=managed)
@@ -401,7 +404,7 @@ def upcoming(session: Session, actor: Principal, field: TestField, now: datetime
     moment = now or utcnow()
     field_id = field.id
     assert field_id is not None
-    facts = access.on_field(session, actor, field_id, published=field.published)
+    facts = access.on_field(session, actor, field_id, published=field.published, actions=("calendar.see_pending",))
     managed = {field_id} if permissions.can(actor, "calendar.see_pending", facts) else set()
     entries = booking_entries(session, start=moment, end=None, field_ids=[field_id], published_only=False,
                               managed=managed, limit=limit)

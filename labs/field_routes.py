@@ -115,7 +115,8 @@ def _visible_or_404(request: Request, session: Session, field_id: int) -> tuple[
     """The field and its facts for the reader, if they may see it."""
     actor = principal_of(request)
     test_field = session.get(TestField, field_id)
-    facts = access.on_field(session, actor, field_id, published=test_field is not None and test_field.published)
+    facts = access.on_field(session, actor, field_id, published=test_field is not None and test_field.published,
+                            actions=("field.see", "field.edit"))  # the page offers its managers the editor
     if test_field is None or not permissions.can(actor, "field.see", facts):
         raise NotFound()
     return test_field, facts
@@ -203,7 +204,8 @@ def _managed_or_404(session: Session, actor: Principal, field_id: int, action: s
     if test_field is None:
         raise NotFound()
     require_signed_in(actor)
-    permissions.require(actor, action, access.on_field(session, actor, field_id, published=test_field.published))
+    permissions.require(actor, action, access.on_field(session, actor, field_id, published=test_field.published,
+                                                       actions=(action,)))
     return test_field
 
 

@@ -324,7 +324,7 @@ def visible_field(session: Session, actor: Principal, field_id: int) -> TestFiel
     """The field if ``actor`` may see it: published ones for everybody, unpublished for its managers."""
     test_field = session.get(TestField, field_id)
     if test_field is None or not permissions.can(actor, "field.see", access.on_field(
-            session, actor, field_id, published=test_field.published)):
+            session, actor, field_id, published=test_field.published, actions=("field.see",))):
         return None
     return test_field
 
@@ -425,7 +425,8 @@ def _managed(session: Session, actor: Principal, field_id: int, action: str = "f
     require_signed_in(actor)
     found = session.get(TestField, field_id)
     permissions.require(actor, action, access.on_field(session, actor, field_id,
-                                                       published=found is not None and found.published))
+                                                       published=found is not None and found.published,
+                                                       actions=(action,)))
     test_field = session.get(TestField, field_id, with_for_update=True, populate_existing=True) if lock else found
     if test_field is None:
         raise Invalid({"field": _("This test field does not exist.")})

@@ -14,7 +14,8 @@ carries (:mod:`labs.access` defines the targets and reads them once), never the 
   ward-run trials and choose who runs a trial; staff of a department owning the challenge and coordinators
   start one from a selected proposal; the trial's organisations, its department's staff, coordinators and
   site admins edit it, post updates and write its results; an unpublished trial is seen by them only;
-- **recruitment** (:class:`~labs.access.OnCall`): the trial's editors write, open and close calls;
+- **recruitment** (:class:`~labs.access.OnTrial`, :class:`~labs.access.OnCall`): the trial's editors
+  write, open and close calls;
   drafts and calls of unpublished trials are seen by them only; confirmed residents apply, but not
   members of the trial's organisations; applicants are seen and decided on by the trial's organisations
   and coordinators (the role: not ward staff, not site admins without it);
@@ -255,8 +256,8 @@ def _edit_trial(actor: Principal, target: OnTrial) -> Decision:
 def _see_call(actor: Principal, target: OnCall) -> Decision:
     """Open and closed calls of published trials for everybody; drafts, and calls of unpublished trials,
     for the trial's editors."""
-    public = target.trial.published and target.status is not RecruitmentStatus.DRAFT
-    return _either(when(public, _no_permission), lambda: trial_editor(actor, target.trial, _call_team))
+    public = target.published and target.call_status is not RecruitmentStatus.DRAFT
+    return _either(when(public, _no_permission), lambda: trial_editor(actor, target, _call_team))
 
 
 @POLICY.rule("recruitment.create", "recruitment.edit", "recruitment.open", "recruitment.close")

@@ -164,7 +164,7 @@ def editable_trial(session: Session, actor: Principal, trial_id: int) -> Trial:
     """The trial, when the actor may post calls on it (``recruitment.create``; Forbidden otherwise)."""
     require_signed_in(actor)
     trial = _trial(session, trial_id)
-    permissions.require(actor, "recruitment.create", access.on_trial(session, actor, trial))
+    permissions.require(actor, "recruitment.create", access.on_trial(session, actor, trial, ("recruitment.create",)))
     return trial
 
 
@@ -173,15 +173,20 @@ def editable_call(session: Session, actor: Principal, call_id: int, action: str 
     """The call and its trial, when the actor may do ``action`` to it (Forbidden otherwise)."""
     require_signed_in(actor)
     call, trial = _call(session, call_id, lock=lock)
-    permissions.require(actor, action, access.on_trial(session, actor, trial))
+    permissions.require(actor, action, access.on_trial(session, actor, trial, (action,)))
     return call, trial
 
 
-def visible_call(session: Session, actor: Principal, call_id: int) -> tuple[RecruitmentCall, Trial, access.OnCall]:
-    """The call, its trial and the call's facts for the actor (``recruitment.see``: drafts are hidden
-    from all but the trial's editors)."""
+PAGE_ACTIONS = ("recruitment.see", "recruitment.edit", "recruitment.see_applications", "recruitment.apply")
+"""What the call page asks about the call for its reader."""
+
+
+def visible_call(session: Session, actor: Principal, call_id: int,
+                 actions: tuple[str, ...] = PAGE_ACTIONS) -> tuple[RecruitmentCall, Trial, access.OnCall]:
+    """The call, its trial and the call's facts for asking ``actions`` (``recruitment.see``: drafts are
+    hidden from all but the trial's editors)."""
     call, trial = _call(session, call_id)
-    facts = access.on_call(session, actor, call, trial)
+    facts = access.on_call(session, actor, call, trial, actions)
     if not permissions.can(actor, "recruitment.see", facts):
         raise NotFound()
     return call, trial, facts
@@ -398,8 +403,8 @@ def previous_application(session: Session, actor: Principal, call_id: int,
     call takes no applications.
     """
     user = require_signed_in(actor)
-    call, trial, facts = visible_call(session, actor, call_id)
-    permissions.require(actor, "recruitment.apply", facts.trial)
+    call, trial, facts = visible_call(session, actor, call_id, ("recruitment.see", "recruitment.apply"))
+    permissions.require(actor, "recruitment.apply", facts)
     if (existing := own_application(session, user.id, call_id)) is not None:
         return existing
     if reason := closed_reason(call, trial, now):
@@ -474,7 +479,7 @@ def participants_call(session: Session, actor: Principal, call_id: int,
     """The call, when the actor may do ``action`` with its applicants' data (Forbidden otherwise)."""
     require_signed_in(actor)
     call, trial = _call(session, call_id)
-    permissions.require(actor, action, access.on_trial(session, actor, trial))
+    permissions.require(actor, action, access.on_trial(session, actor, trial, (action,)))
     return call, trial
 
 
@@ -580,7 +585,7 @@ class CallSection:
 
 def section(session: Session, actor: Principal, trial: Trial) -> CallSection | None:
     """The trial's calls for the trial page: public ones, plus drafts for editors (None: nothing)."""
-    facts = access.on_trial(session, actor, trial)
+    facts = access.on_trial(session, actor, trial, ("recruitment.create", "recruitment.see_applications"))
     can_edit = bool(permissions.can(actor, "recruitment.create", facts))
     statement = select(RecruitmentCall).where(RecruitmentCall.trial_id == trial.id)
     if not can_edit:

@@ -67,7 +67,7 @@ def proposal_section(session: Session, actor: Principal, proposal: Any) -> tuple
         return PROPOSAL_SECTION, {"proposal": proposal, "trial": trial}
     if not proposals.is_startable(session, proposal.id):
         return None
-    facts = access.on_proposal(session, actor, proposal.challenge_id)
+    facts = access.on_proposal(session, actor, proposal.challenge_id, ("trial.start",))
     if not permissions.can(actor, "trial.start", facts):
         return None
     return PROPOSAL_SECTION, {"proposal": proposal, "trial": None, "facts": facts}

@@ -315,10 +315,7 @@ def verified_organisations(session: Session, limit: int = 500) -> Sequence[Organ
 
 
 def can_see(session: Session, actor: Principal, trial: Trial) -> bool:
-    """``trial.see``, asked first without the actor's memberships (a published trial needs none: the
-    rule allows members more, never less), then with them."""
-    return bool(permissions.can(actor, "trial.see", access.on_trial(session, actor, trial, membership=False))
-                or permissions.can(actor, "trial.see", access.on_trial(session, actor, trial)))
+    return bool(permissions.can(actor, "trial.see", access.on_trial(session, actor, trial, ("trial.see",))))
 
 
 def visible_trial(session: Session, actor: Principal, trial_id: int) -> Trial | None:
@@ -337,7 +334,7 @@ def editable_trial(session: Session, actor: Principal, trial_id: int, action: st
     trial = session.get(Trial, trial_id, with_for_update=lock, populate_existing=lock)
     if trial is None:
         raise NotFound()
-    facts = access.on_trial(session, actor, trial)
+    facts = access.on_trial(session, actor, trial, ("trial.see", action))
     if not permissions.can(actor, "trial.see", facts):
         raise NotFound()
     permissions.require(actor, action, facts)
@@ -390,6 +387,10 @@ def updates_of(session: Session, trial_id: int) -> list[UpdateItem]:
     return [UpdateItem(u, photos.get(u.id, [])) for u in updates]  # type: ignore[arg-type]
 
 
+PAGE_ACTIONS = ("trial.edit", "trial.post_update", "trial.record_results")
+"""What the trial page asks about the trial for its reader."""
+
+
 @dataclass
 class Detail:
     trial: Trial
@@ -414,7 +415,7 @@ def detail(session: Session, actor: Principal, trial: Trial) -> Detail:
                   kpis=kpis_of(session, trial.id), updates=updates_of(session, trial.id),
                   challenge=proposals.challenge(session, trial.challenge_id),
                   proposal=proposals.proposal(session, trial.proposal_id),
-                  target=access.on_trial(session, actor, trial))
+                  target=access.on_trial(session, actor, trial, PAGE_ACTIONS))
 
 
 def published_trials_of_challenge(session: Session, challenge_id: int) -> Sequence[Trial]:
@@ -525,7 +526,7 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
     source = proposals.lock_trial_source(session, proposal_id)
     if source is None:
         raise NotFound()
-    permissions.require(actor, "trial.start", access.on_proposal(session, actor, source.challenge_id))
+    permissions.require(actor, "trial.start", access.on_proposal(session, actor, source.challenge_id, ("trial.start",)))
     existing = trial_of_proposal(session, proposal_id)
     if existing is not None:
         raise TrialExists(existing.id)

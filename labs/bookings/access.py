@@ -7,6 +7,8 @@ field's managers, see a request; everyone else is told it does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session
 
 from cocreate import permissions
@@ -17,13 +19,15 @@ from labs.access import OnBooking
 from labs.models import Booking, BookingStatus, TestField
 
 
-def visible_booking(session: Session, actor: Principal, booking_id: int) -> tuple[Booking, OnBooking]:
-    """The booking and its facts for the actor (``booking.see``); :class:`NotFound` for anyone else."""
+def visible_booking(session: Session, actor: Principal, booking_id: int,
+                    actions: Iterable[str] = ("booking.see",)) -> tuple[Booking, OnBooking]:
+    """The booking and its facts for asking ``actions``, if the actor sees it (``booking.see``);
+    :class:`NotFound` for anyone else."""
     require_signed_in(actor)
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound()
-    target = access.on_booking(session, actor, booking)
+    target = access.on_booking(session, actor, booking, ("booking.see", *actions))
     if not permissions.can(actor, "booking.see", target):
         raise NotFound()
     return booking, target
@@ -32,7 +36,7 @@ def visible_booking(session: Session, actor: Principal, booking_id: int) -> tupl
 def for_member(session: Session, actor: Principal, booking_id: int, action: str) -> tuple[Booking, OnBooking]:
     """The booking for people who may do ``action`` as its organisation (NotFound for those who do not
     see it, the rule's refusal of who acts otherwise); the caller checks its state, under a lock if need be."""
-    booking, target = visible_booking(session, actor, booking_id)
+    booking, target = visible_booking(session, actor, booking_id, (action,))
     access.require_who(actor, action, target)
     return booking, target
 
@@ -44,7 +48,7 @@ def for_manager(session: Session, actor: Principal, booking_id: int, action: str
     booking = session.get(Booking, booking_id)
     if booking is None or booking.status is BookingStatus.DRAFT:
         raise NotFound()
-    target = access.on_booking(session, actor, booking)
+    target = access.on_booking(session, actor, booking, (action,))
     access.require_who(actor, action, target)
     return booking, target
 

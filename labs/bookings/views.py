@@ -184,8 +184,14 @@ class Detail:
         return [d for d in self.documents if d.document is kind]
 
 
+PAGE_ACTIONS = ("booking.see", "booking.edit", "booking.submit", "booking.cancel", "booking.upload_document",
+                "booking.review", "booking.approve", "booking.request_changes", "booking.reject", "booking.reschedule",
+                "booking.manager_cancel")
+"""What the booking's page asks about it for its reader."""
+
+
 def detail(session: Session, actor: Principal, booking_id: int) -> Detail:
-    booking, target = visible_booking(session, actor, booking_id)
+    booking, target = visible_booking(session, actor, booking_id, PAGE_ACTIONS)
     field_row = session.get(TestField, booking.field_id)
     organisation = session.get(Organisation, booking.organisation_id)
     assert field_row is not None and organisation is not None and booking.id is not None

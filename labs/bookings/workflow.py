@@ -197,7 +197,7 @@ def _chosen(session: Session, actor: Principal, form: BookingForm, existing: Boo
     field_id = existing.field_id if existing is not None else form.field_id
     field_row = session.get(TestField, field_id) if field_id is not None else None
     if field_row is None or not permissions.can(actor, "field.see", access.on_field(
-            session, actor, field_row.id, published=field_row.published)):  # type: ignore[arg-type]
+            session, actor, field_row.id, published=field_row.published, actions=("field.see",))):  # type: ignore[arg-type]
         problems_found.add("field_id", _("Choose a test field."))
     if existing is not None:
         organisation = session.get(Organisation, existing.organisation_id)
