@@ -2,7 +2,7 @@
 
 The package, from the bottom up:
 
-- :mod:`~labs.bookings.states`: the states of a request and who moves it between them;
+- :mod:`~labs.bookings.states`: the states of a request and the moves between them;
 - :mod:`~labs.bookings.rules`: opening hours, what may be booked and when, and what conflicts;
 - :mod:`~labs.bookings.forms`: what the forms send, read and checked;
 - :mod:`~labs.bookings.access`: a request loaded for who acts on it (the rules are
@@ -74,8 +74,6 @@ from labs.bookings.rules import (
 )
 from labs.bookings.states import (
     ALLOWED,
-    BY_MANAGER,
-    BY_ORGANISATION,
     EDITABLE,
     NOTE_REQUIRED,
     OPEN,
@@ -113,8 +111,6 @@ from labs.bookings.workflow import (
 __all__ = [
     "ALLOWED",
     "ALL_FILTER",
-    "BY_MANAGER",
-    "BY_ORGANISATION",
     "EDITABLE",
     "FORM_ROWS",
     "KINDS",
