@@ -119,7 +119,7 @@ def _form_page(request: Request, db_session: Session, form: dict[str, Any], rows
         "rows": _padded(rows), "field_options": field_options, "organisation_options": organisation_options,
         "trial_options": trial_options, "field": field_row,
         "hours_text": bookings.hours_text(db_session, field_row.id) if field_row else "",
-        "verified": any(o.is_verified for o in organisations),
+        "requesting": access.new_booking(organisations),  # the submit button for members of a verified one
         "max_title": bookings.MAX_TITLE, "max_text": bookings.MAX_TEXT,
     })
 
