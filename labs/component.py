@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from cocreate import permissions
 from cocreate.components import Component, NavItem
 from cocreate.i18n import lazy_gettext
 
@@ -36,7 +35,7 @@ COMPONENT = Component(
         NavItem("nav-fields", lazy_gettext("Test fields"), "/fields", 20, active_prefixes=("/fields", "/calendar")),
         NavItem("nav-trials", lazy_gettext("Trials"), "/trials", 30, active_prefixes=("/trials",)),
         NavItem("nav-coordinate", lazy_gettext("Field bookings"), "/coordinate/bookings", 30, menu="account",
-                visible=lambda principal: bool(permissions.can(principal, "booking.queue"))),
+                action="booking.queue"),
     ),
     export_sections={"recruitment_applications": "labs.recruitment:export_applications"},
     deletion_hooks=("labs.recruitment:erase_for_deleted_account",),
