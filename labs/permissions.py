@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cocreate import permissions
 from cocreate.accounts.models import Role
-from cocreate.accounts.permissions import Principal
+from cocreate.accounts.permissions import OnOrganisation, Principal
 from cocreate.i18n import gettext as _
 from cocreate.permissions import ALLOW, Decision, Policy, confirmed, signed_in, when
 from labs.access import OnBooking, OnCall, OnField, OnProposal, OnTrial
@@ -152,9 +153,11 @@ def _edit_booking(actor: Principal, target: OnBooking) -> Decision:
 
 @POLICY.rule("booking.submit")
 def _submit(actor: Principal, target: OnBooking) -> Decision:
-    """Only a verified organisation submits; a new request or one that is editable."""
-    return _member(actor, target) & when(target.organisation_verified, lambda: _(
-        "Your organisation must be verified by the ward before it can do this.")) \
+    """Only a verified organisation submits (the core's gate, ``organisation.act_for``); a new request
+    or one that is editable."""
+    acting_for = OnOrganisation(is_verified=target.organisation_verified, is_member=target.member_of_organisation,
+                                is_org_admin=False)
+    return _member(actor, target) & permissions.can(actor, "organisation.act_for", acting_for) \
         & _state(target.status is None or target.status in EDITABLE, _illegal(target))
 
 
