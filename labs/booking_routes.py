@@ -4,7 +4,8 @@ live in :mod:`labs.bookings`.
 
 Every form works without JavaScript (POST, then 303; errors show the page again with 400, see
 :func:`cocreate.web.forms.again_on_invalid`). The forms that act on a booking first check that the
-actor may act on it, so that others are told 404 or 403 whatever they sent.
+actor may act on it (the labs policy, :mod:`labs.permissions`), so that others are told 404 or 403
+whatever they sent; the booking's state is the service's to check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
 from cocreate.errors import Invalid, NotFound
@@ -52,10 +54,7 @@ def field_section(session: Session, actor: Principal, field: TestField) -> tuple
     if not field.published:
         return None
     organisations = bookings.my_organisations(session, actor) if actor.user_id is not None else []
-    return FIELD_SECTION, {
-        "field": field, "signed_in": actor.user_id is not None, "is_member": bool(organisations),
-        "can_request": any(o.is_verified for o in organisations),
-    }
+    return FIELD_SECTION, {"field": field, "requesting": access.new_booking(organisations)}
 
 
 def trial_section(session: Session, actor: Principal, trial: Trial) -> tuple[str, dict[str, Any]] | None:
@@ -90,13 +89,13 @@ def booking_list(request: Request, db_session: DbSession, page: FromQuery[str] =
     number, size = clamp_page(page)
     status = status if status in {s.value for s in BookingStatus} else ""
     result = bookings.my_bookings(db_session, actor, number, size, status)
-    is_member = bool(access.member_organisation_ids(db_session, actor.user_id))
+    requesting = access.new_booking(bookings.my_organisations(db_session, actor))
 
     def url_for_page(n: int) -> str:
         return "/bookings?" + urlencode({k: v for k, v in {"status": status, "page": n}.items() if v})
 
     return render(request, LIST_PAGE, {"page": result, "status": status, "status_options": _status_options(),
-                                       "url_for_page": url_for_page, "is_member": is_member,
+                                       "url_for_page": url_for_page, "requesting": requesting,
                                        "local": bookings.to_local})
 
 
@@ -120,7 +119,7 @@ def _form_page(request: Request, db_session: Session, form: dict[str, Any], rows
         "rows": _padded(rows), "field_options": field_options, "organisation_options": organisation_options,
         "trial_options": trial_options, "field": field_row,
         "hours_text": bookings.hours_text(db_session, field_row.id) if field_row else "",
-        "verified": any(o.is_verified for o in organisations),
+        "requesting": access.new_booking(organisations),  # the submit button for members of a verified one
         "max_title": bookings.MAX_TITLE, "max_text": bookings.MAX_TEXT,
     })
 
@@ -192,15 +191,22 @@ def booking_detail(request: Request, db_session: DbSession, booking_id: FromPath
     return _detail_page(request, db_session, booking_id)
 
 
+def _as_member(actor: Principal, action: str, found: bookings.Detail) -> permissions.Decision:
+    """Whether the reader may do ``action`` to the booking; people who never may (the field's managers,
+    say) are told it does not exist here."""
+    decision = permissions.can(actor, action, found.target)
+    if not decision and decision.field is None:
+        raise NotFound()
+    return decision
+
+
 @get("/bookings/{booking_id:int}/edit", name="booking-edit", guards=[signed_in], sync_to_thread=True)
 def booking_edit(request: Request, db_session: DbSession, booking_id: FromPath[int]) -> Template | Redirect:
-    found = bookings.detail(db_session, principal_of(request), booking_id)
-    if not found.is_member:
-        raise NotFound()
-    if not found.can_edit:
-        return after_post(request, f"/bookings/{booking_id}", category="warning",
-                          message=_("This request is “%(status)s” and can no longer be edited.",
-                                    status=found.booking.status.label))
+    actor = principal_of(request)
+    found = bookings.detail(db_session, actor, booking_id)
+    editing = _as_member(actor, "booking.edit", found)
+    if not editing:
+        return after_post(request, f"/bookings/{booking_id}", category="warning", message=editing.reason)
     form, rows = bookings.form_values(found.booking, found.periods)
     return _form_page(request, db_session, form, rows, booking=found.booking, errors=found.problems)
 
@@ -216,8 +222,7 @@ def _update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
 def booking_update(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                    data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    if not bookings.detail(db_session, actor, booking_id).is_member:
-        raise NotFound()
+    _as_member(actor, "booking.edit", bookings.detail(db_session, actor, booking_id))
     form = bookings.BookingForm.parse(data)
     saved = bookings.save(db_session, settings, actor, form, booking_id=booking_id, submit=form.submit)
     return _after_save(request, saved, form.submit)
@@ -233,9 +238,9 @@ def booking_submit(request: Request, db_session: DbSession, settings: AppSetting
 
 def _cancel_page(request: Request, db_session: Session, booking_id: int, *, reason: str = "",
                  errors: dict[str, str] | None = None) -> Template:
-    found = bookings.detail(db_session, principal_of(request), booking_id)
-    if not found.is_member:
-        raise NotFound()
+    actor = principal_of(request)
+    found = bookings.detail(db_session, actor, booking_id)
+    _as_member(actor, "booking.cancel", found)
     return render(request, CANCEL_PAGE, {"d": found, "reason": reason, "errors": errors or {},
                                          "local": bookings.to_local, "max_note": bookings.MAX_NOTE})
 
@@ -255,7 +260,7 @@ def booking_cancel_form(request: Request, db_session: DbSession, booking_id: Fro
 def booking_cancel(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                    data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_member(db_session, actor, booking_id)
+    bookings.for_member(db_session, actor, booking_id, "booking.cancel")
     bookings.cancel(db_session, settings, actor, booking_id, bookings.CancelForm.parse(data))
     return after_post(request, f"/bookings/{booking_id}", message=_("The request has been cancelled."))
 
@@ -268,7 +273,7 @@ def booking_cancel(request: Request, db_session: DbSession, settings: AppSetting
 def document_add(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                  data: Multipart) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_member(db_session, actor, booking_id)
+    bookings.for_member(db_session, actor, booking_id, "booking.upload_document")
     form = bookings.DocumentForm.parse(data)
     document = bookings.add_document(db_session, settings, actor, booking_id, kind=form.document,
                                      source=form.file.file, filename=form.file.filename)
@@ -344,7 +349,7 @@ def review(request: Request, db_session: DbSession, settings: AppSettings, booki
 def request_changes(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                     data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_manager(db_session, actor, booking_id)
+    bookings.for_manager(db_session, actor, booking_id, "booking.request_changes")
     bookings.request_changes(db_session, settings, actor, booking_id, bookings.ChangesForm.parse(data))
     return _done(request, booking_id, _("The organisation has been asked to change the request."))
 
@@ -354,7 +359,7 @@ def request_changes(request: Request, db_session: DbSession, settings: AppSettin
 def approve(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
             data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_manager(db_session, actor, booking_id)
+    bookings.for_manager(db_session, actor, booking_id, "booking.approve")
     bookings.approve(db_session, settings, actor, booking_id, bookings.ApproveForm.parse(data))
     return _done(request, booking_id, _("The booking has been approved. Residents nearby are being told."))
 
@@ -364,7 +369,7 @@ def approve(request: Request, db_session: DbSession, settings: AppSettings, book
 def reject(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
            data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_manager(db_session, actor, booking_id)
+    bookings.for_manager(db_session, actor, booking_id, "booking.reject")
     bookings.reject(db_session, settings, actor, booking_id, bookings.RejectForm.parse(data))
     return _done(request, booking_id, _("The request has been rejected."))
 
@@ -374,7 +379,7 @@ def reject(request: Request, db_session: DbSession, settings: AppSettings, booki
 def reschedule(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_manager(db_session, actor, booking_id)
+    bookings.for_manager(db_session, actor, booking_id, "booking.reschedule")
     bookings.reschedule(db_session, settings, actor, booking_id, bookings.RescheduleForm.parse(data))
     return _done(request, booking_id,
                  _("The booking has been moved. The organisation and residents nearby are being told."))
@@ -385,7 +390,7 @@ def reschedule(request: Request, db_session: DbSession, settings: AppSettings, b
 def manager_cancel(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                    data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    bookings.for_manager(db_session, actor, booking_id)
+    bookings.for_manager(db_session, actor, booking_id, "booking.manager_cancel")
     bookings.manager_cancel(db_session, settings, actor, booking_id, bookings.CancelForm.parse(data))
     return _done(request, booking_id, _("The booking has been cancelled."))
 

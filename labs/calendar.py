@@ -10,6 +10,10 @@ Who sees what:
 - a coordinator's private feed: their fields' approved and pending bookings with the organisation and
   purpose, since the feed is theirs (the token in its address is the key; only its SHA-256 is stored).
 
+The labs policy answers who (:mod:`labs.permissions`: ``field.see``, ``calendar.see_pending``,
+``calendar.export``); the fields whose pending requests a calendar shows are
+:func:`labs.access.managed_field_ids`.
+
 Times are stored in UTC and shown in Asia/Tokyo (no daylight saving time). A period crossing
 midnight appears on every day it touches. Every query is bounded by the shown range and served by
 the ``(field_id, starts_at, ends_at)`` indexes of periods and blackouts: a page costs the same few
@@ -36,12 +40,12 @@ from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional, write_apart
 from cocreate.db.base import utcnow
-from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.errors import Invalid, NotFound
 from cocreate.forms import Choice, Date, FormModel, RowId, parse_date
 from cocreate.i18n import WARD_TIMEZONE, get_locale, lazy_gettext
 from cocreate.i18n import gettext as _
@@ -343,19 +347,27 @@ def _grid(session: Session, view: View, anchor: date, today: date, *, field_ids:
     return weeks, previous, following
 
 
-def visible_field(session: Session, actor: Principal, field_id: int) -> TestField:
-    """A published field, or any field its managers (and site admins) look at."""
+def _visible(session: Session, actor: Principal, field_id: int,
+             actions: tuple[str, ...] = ("field.see",)) -> tuple[TestField, access.OnField]:
+    """The field (``field.see``) and its facts for asking ``actions``."""
     found = session.get(TestField, field_id)
-    if found is None or not (found.published or access.manages_field(session, actor, field_id)):
+    facts = access.on_field(session, actor, field_id, published=found is not None and found.published,
+                            actions=actions)
+    if found is None or not permissions.can(actor, "field.see", facts):
         raise NotFound()
-    return found
+    return found, facts
+
+
+def visible_field(session: Session, actor: Principal, field_id: int) -> TestField:
+    """A published field, or any field its managers (and site admins) look at (``field.see``)."""
+    return _visible(session, actor, field_id)[0]
 
 
 def field_calendar(session: Session, actor: Principal, field_id: int, view: View, anchor: date,
                    today: date) -> CalendarPage:
     """One field's month or week, with its pending requests for the people managing it."""
-    shown = visible_field(session, actor, field_id)
-    managed = set() if not access.manages_field(session, actor, field_id) else {field_id}
+    shown, facts = _visible(session, actor, field_id, ("field.see", "calendar.see_pending"))
+    managed = {field_id} if permissions.can(actor, "calendar.see_pending", facts) else set()
     weeks, previous, following = _grid(session, view, anchor, today, field_ids=[field_id], published_only=False,
                                        managed=managed)
     return CalendarPage(view, anchor, today, weeks, previous, following, shown, [], bool(managed))
@@ -376,7 +388,7 @@ def overall_calendar(session: Session, actor: Principal, field_id: int | None, v
         if chosen is None:
             raise Invalid({"field_id": _("Choose a test field from the list.")})
     field_ids = None if chosen is None else [chosen.id]
-    managed = access.managed_field_ids(session, actor)
+    managed = access.managed_field_ids(session, actor, "calendar.see_pending")
     weeks, previous, following = _grid(session, view, anchor, today, field_ids=field_ids,  # type: ignore[arg-type]
                                        published_only=True, managed=managed)
     if managed is None:
@@ -386,11 +398,14 @@ def overall_calendar(session: Session, actor: Principal, field_id: int | None, v
     return CalendarPage(view, anchor, today, weeks, previous, following, chosen, fields, shows_pending)
 
 
-def upcoming(session: Session, actor: Principal, field_id: int, now: datetime | None = None,
+def upcoming(session: Session, actor: Principal, field: TestField, now: datetime | None = None,
              limit: int = UPCOMING_LIMIT, *, blackouts: bool = True) -> list[Entry]:
     """The field's next bookings (pending ones for its managers) and blackouts: bounded queries."""
     moment = now or utcnow()
-    managed = {field_id} if access.manages_field(session, actor, field_id) else set()
+    field_id = field.id
+    assert field_id is not None
+    facts = access.on_field(session, actor, field_id, published=field.published, actions=("calendar.see_pending",))
+    managed = {field_id} if permissions.can(actor, "calendar.see_pending", facts) else set()
     entries = booking_entries(session, start=moment, end=None, field_ids=[field_id], published_only=False,
                               managed=managed, limit=limit)
     if blackouts:
@@ -485,9 +500,9 @@ def feed_url(settings: Settings, token: str) -> str:
 
 
 def require_coordinator(actor: Principal) -> User:
+    """The user, if they may have a private feed (``calendar.export``)."""
     user = require_signed_in(actor)
-    if not access.is_coordinator(actor):
-        raise Forbidden(_("Only field coordinators can use a private calendar feed."))
+    permissions.require(actor, "calendar.export")
     return user
 
 
@@ -552,9 +567,9 @@ def private_feed(session: Session, settings: Settings, token: str, now: datetime
     if row is None or user is None or not user.is_active:
         raise NotFound()
     actor = Principal.load(session, user)
-    if not access.is_coordinator(actor):
+    if not permissions.can(actor, "calendar.export"):
         raise NotFound()
-    managed = access.managed_field_ids(session, actor)
+    managed = access.managed_field_ids(session, actor, "calendar.see_pending")
     moment = now or utcnow()
     start, end = moment - FEED_PAST, moment + FEED_FUTURE
     entries: list[Entry] = []

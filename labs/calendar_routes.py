@@ -41,7 +41,7 @@ def field_section(session: Any, actor: Any, field: Any) -> tuple[str, dict[str, 
     if field.id is None:
         return None
     return SECTION, {"calendar_field": field,
-                     "calendar_upcoming": calendar.upcoming(session, actor, field.id, blackouts=False)}
+                     "calendar_upcoming": calendar.upcoming(session, actor, field, blackouts=False)}
 
 
 # --- pages ---------------------------------------------------------------------------------------

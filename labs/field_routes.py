@@ -1,8 +1,8 @@
 """Test field pages: the public list and page, photos, the coordinators' editor and the read API.
 
-Routes parse forms and choose pages; :mod:`labs.fields` checks who may do what and owns the
-transactions. Every /coordinate page needs the coordinator role (or site admin); the services check
-that the actor manages the field.
+Routes parse forms and choose pages; :mod:`labs.fields` owns the transactions. Every /coordinate page
+needs the coordinator role (or site admin); the routes (before they read a form) and the services ask
+the labs policy whether the actor manages the field.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts.models import Role
-from cocreate.accounts.permissions import Principal, has_any_role, principal_of
+from cocreate.accounts.permissions import Principal, has_any_role, principal_of, require_signed_in
 from cocreate.errors import Invalid, NotFound
 from cocreate.forms import Flag, as_text
 from cocreate.i18n import gettext as _
@@ -110,11 +111,15 @@ def field_list(request: Request, db_session: DbSession, kind: FromQuery[str] = "
     })
 
 
-def _visible_or_404(request: Request, session: Session, field_id: int) -> TestField:
-    test_field = fields.visible_field(session, principal_of(request), field_id)
-    if test_field is None:
+def _visible_or_404(request: Request, session: Session, field_id: int) -> tuple[TestField, access.OnField]:
+    """The field and its facts for the reader, if they may see it."""
+    actor = principal_of(request)
+    test_field = session.get(TestField, field_id)
+    facts = access.on_field(session, actor, field_id, published=test_field is not None and test_field.published,
+                            actions=("field.see", "field.edit"))  # the page offers its managers the editor
+    if test_field is None or not permissions.can(actor, "field.see", facts):
         raise NotFound()
-    return test_field
+    return test_field, facts
 
 
 def _hours_rows(session: Session, field_id: int) -> list[dict[str, Any]]:
@@ -134,11 +139,11 @@ def photo_url(photo: TestFieldPhoto) -> str:
 def field_detail(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int]) -> Template:
     """A field in full: where it is, photos, rules, hours, documents, blackouts; then other parts' sections."""
     actor = principal_of(request)
-    test_field = _visible_or_404(request, db_session, field_id)
+    test_field, facts = _visible_or_404(request, db_session, field_id)
     contributed = page_sections("field", db_session, actor, test_field)
     context: dict[str, Any] = {
         "field": test_field,
-        "can_manage": access.manages_field(db_session, actor, field_id),
+        "facts": facts,
         "photos": fields.photos_of(db_session, field_id),
         "photo_url": photo_url,
         "hours": _hours_rows(db_session, field_id),
@@ -193,11 +198,14 @@ def _form_context(form: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _managed_or_404(session: Session, actor: Principal, field_id: int) -> TestField:
+def _managed_or_404(session: Session, actor: Principal, field_id: int, action: str = "field.edit") -> TestField:
+    """The field, if the actor may do ``action`` to it (asked before a form is read)."""
     test_field = session.get(TestField, field_id)
     if test_field is None:
         raise NotFound()
-    access.require_field_manager(session, actor, field_id)
+    require_signed_in(actor)
+    permissions.require(actor, action, access.on_field(session, actor, field_id, published=test_field.published,
+                                                       actions=(action,)))
     return test_field
 
 
@@ -224,7 +232,6 @@ def _edit_page(request: Request, session: Session, test_field: TestField, *,
         "coordinator_form": coordinator_form or {"email": ""},
         "coordinator_errors": coordinator_errors or {},
         "limits": {"photos": fields.MAX_PHOTOS, "photo_mb": fields.MAX_PHOTO_BYTES // (1024 * 1024)},
-        "can_assign": True,
     })
 
 
@@ -312,7 +319,7 @@ def photo_delete(request: Request, db_session: DbSession, settings: AppSettings,
 @again_on_invalid(_edit_again("blackout", ("starts_at", "ends_at", "reason")))
 def blackout_add(request: Request, db_session: DbSession, field_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    _managed_or_404(db_session, actor, field_id)
+    _managed_or_404(db_session, actor, field_id, "field.manage_blackouts")
     fields.add_blackout(db_session, actor, field_id, fields.BlackoutForm.parse(data))
     return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
                       message=_("The blackout was added. The field cannot be booked then."))
@@ -324,7 +331,7 @@ def blackout_add(request: Request, db_session: DbSession, field_id: FromPath[int
 def blackout_delete(request: Request, db_session: DbSession, field_id: FromPath[int],
                     blackout_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    _managed_or_404(db_session, actor, field_id)
+    _managed_or_404(db_session, actor, field_id, "field.manage_blackouts")
     fields.delete_blackout(db_session, actor, field_id, blackout_id)
     return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
                       message=_("The blackout was deleted."))
@@ -335,7 +342,7 @@ def blackout_delete(request: Request, db_session: DbSession, field_id: FromPath[
 def coordinator_add(request: Request, db_session: DbSession, field_id: FromPath[int],
                     data: Form) -> Template | Redirect:
     actor = principal_of(request)
-    _managed_or_404(db_session, actor, field_id)
+    _managed_or_404(db_session, actor, field_id, "field.manage_coordinators")
     user = fields.assign_coordinator(db_session, actor, field_id, fields.CoordinatorForm.parse(data))
     return after_post(request, f"/coordinate/fields/{field_id}/edit#coordinators",
                       message=_("%(name)s is now a coordinator of this field.", name=user.display_name))
@@ -347,7 +354,7 @@ def coordinator_add(request: Request, db_session: DbSession, field_id: FromPath[
 def coordinator_remove(request: Request, db_session: DbSession, field_id: FromPath[int],
                        user_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
-    _managed_or_404(db_session, actor, field_id)
+    _managed_or_404(db_session, actor, field_id, "field.manage_coordinators")
     removed = fields.remove_coordinator(db_session, actor, field_id, user_id)
     if removed.id == actor.user_id:  # stepped down: the editor is no longer theirs
         return after_post(request, f"/fields/{field_id}",

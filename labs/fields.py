@@ -1,8 +1,9 @@
 """Test fields (実証フィールド): create and edit them, their hours, rules, photos, blackouts and coordinators.
 
 Coordinators (the role) and site admins create fields; the creator is assigned as the field's first
-coordinator. A field is then managed by its assigned coordinators and site admins
-(:mod:`labs.access`). Every change is written to the audit log in the same unit of work. What can be
+coordinator. A field is then managed by its assigned coordinators and site admins (the labs policy,
+:mod:`labs.permissions`: ``field.create``, ``field.edit``, ``field.manage_blackouts``,
+``field.manage_coordinators``). Every change is written to the audit log in the same unit of work. What can be
 checked without the database is checked by the typed forms below (:class:`FieldForm` reports every
 field's problem at once; rules between two fields once each is readable); a refusal raises
 :class:`Invalid` and changes nothing. Only published fields are shown to the public; managers see
@@ -23,9 +24,9 @@ import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import Role, RoleAssignment, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.accounts.services import normalize_email
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
@@ -322,9 +323,8 @@ def coordinators_of(session: Session, field_id: int) -> Sequence[User]:
 def visible_field(session: Session, actor: Principal, field_id: int) -> TestField | None:
     """The field if ``actor`` may see it: published ones for everybody, unpublished for its managers."""
     test_field = session.get(TestField, field_id)
-    if test_field is None:
-        return None
-    if not test_field.published and not access.manages_field(session, actor, field_id):
+    if test_field is None or not permissions.can(actor, "field.see", access.on_field(
+            session, actor, field_id, published=test_field.published, actions=("field.see",))):
         return None
     return test_field
 
@@ -343,9 +343,12 @@ def public_fields_page(session: Session, *, kind: FieldKind | None = None, area:
 def managed_fields_page(session: Session, actor: Principal, page: int = 1, per_page: int = 20) -> Page[TestField]:
     """Fields ``actor`` manages (site admins: all), unpublished included, most recently changed first."""
     statement = sa.select(TestField)
-    if not actor.is_admin:
+    scope = access.field_scope(actor)
+    if scope == "coordinated":
         statement = statement.join(TestFieldCoordinator, col(TestFieldCoordinator.field_id) == col(TestField.id)
-                                   ).where(TestFieldCoordinator.user_id == (actor.user_id or -1))
+                                   ).where(TestFieldCoordinator.user_id == actor.user_id)
+    elif scope == "none":
+        statement = statement.where(sa.false())
     return paginate(session, statement.order_by(col(TestField.updated_at).desc(), col(TestField.id).desc()),
                     page, per_page)
 
@@ -403,8 +406,7 @@ def _apply(session: Session, test_field: TestField, form: FieldForm) -> list[str
 def create(session: Session, actor: Principal, form: FieldForm) -> TestField:
     """A new field (coordinators and site admins); the creator becomes its coordinator. Audited."""
     user = _actor_user(actor)
-    if not access.is_coordinator(actor):
-        raise Forbidden(_("Only field coordinators can create test fields."))
+    permissions.require(actor, "field.create")
     test_field = TestField(name=form.name, kind=form.kind, area=form.area, address=form.address,
                            created_by_id=user.id)
     session.add(test_field)
@@ -417,10 +419,15 @@ def create(session: Session, actor: Principal, form: FieldForm) -> TestField:
     return test_field
 
 
-def _managed(session: Session, actor: Principal, field_id: int, *, lock: bool = False) -> TestField:
-    """The field, if ``actor`` manages it (Forbidden otherwise; Invalid if it is gone)."""
-    access.require_field_manager(session, actor, field_id)
-    test_field = session.get(TestField, field_id, with_for_update=lock, populate_existing=lock)
+def _managed(session: Session, actor: Principal, field_id: int, action: str = "field.edit", *,
+             lock: bool = False) -> TestField:
+    """The field, if ``actor`` may do ``action`` to it (Forbidden otherwise; Invalid if it is gone)."""
+    require_signed_in(actor)
+    found = session.get(TestField, field_id)
+    permissions.require(actor, action, access.on_field(session, actor, field_id,
+                                                       published=found is not None and found.published,
+                                                       actions=(action,)))
+    test_field = session.get(TestField, field_id, with_for_update=True, populate_existing=True) if lock else found
     if test_field is None:
         raise Invalid({"field": _("This test field does not exist.")})
     return test_field
@@ -442,7 +449,7 @@ def update(session: Session, actor: Principal, field_id: int, form: FieldForm) -
 def add_blackout(session: Session, actor: Principal, field_id: int, form: BlackoutForm) -> Blackout:
     """Close the field from ``form.starts_at`` to ``form.ends_at`` for ``form.reason``. Audited."""
     user = _actor_user(actor)
-    _managed(session, actor, field_id, lock=True)
+    _managed(session, actor, field_id, "field.manage_blackouts", lock=True)
     blackout = Blackout(field_id=field_id, starts_at=form.starts_at, ends_at=form.ends_at, reason=form.reason,
                         created_by_id=user.id)
     session.add(blackout)
@@ -456,7 +463,7 @@ def add_blackout(session: Session, actor: Principal, field_id: int, form: Blacko
 @transactional
 def delete_blackout(session: Session, actor: Principal, field_id: int, blackout_id: int) -> None:
     user = _actor_user(actor)
-    _managed(session, actor, field_id, lock=True)
+    _managed(session, actor, field_id, "field.manage_blackouts", lock=True)
     blackout = session.get(Blackout, blackout_id)
     if blackout is None or blackout.field_id != field_id:
         raise Invalid({"blackout": _("This blackout does not exist (it may have been deleted already).")})
@@ -540,7 +547,7 @@ def photo_for_download(session: Session, settings: Settings, actor: Principal, f
 def assign_coordinator(session: Session, actor: Principal, field_id: int, form: CoordinatorForm) -> User:
     """Make the user with ``form.email``, who must hold the coordinator role, a coordinator of the field. Audited."""
     user = _actor_user(actor)
-    _managed(session, actor, field_id, lock=True)
+    _managed(session, actor, field_id, "field.manage_coordinators", lock=True)
     address = normalize_email(form.email)
     if not address:
         raise Invalid({"email": _("Enter the e-mail address of a coordinator.")})
@@ -565,7 +572,7 @@ def remove_coordinator(session: Session, actor: Principal, field_id: int, user_i
     The last coordinator stays: a field without one would have nobody to review its requests.
     """
     user = _actor_user(actor)
-    _managed(session, actor, field_id, lock=True)
+    _managed(session, actor, field_id, "field.manage_coordinators", lock=True)
     assignment = session.get(TestFieldCoordinator, (field_id, user_id))
     removed = session.get(User, user_id)
     if assignment is None or removed is None:

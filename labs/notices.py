@@ -27,7 +27,7 @@ from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, and_, col, func, or_, select
 
-from cocreate import i18n
+from cocreate import i18n, permissions
 from cocreate.accounts.models import Organisation
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional, unit_of_work
@@ -220,7 +220,6 @@ class FieldSubscription:
     """The subscribe button of a field page: whether the viewer follows it, and how many do."""
 
     field_id: int
-    signed_in: bool
     subscribed: bool
     subscriber_count: int
 
@@ -235,15 +234,16 @@ def published_field(session: Session, field_id: int) -> TestField:
 def field_subscription(session: Session, actor: Principal, field: TestField) -> FieldSubscription:
     assert field.id is not None
     return FieldSubscription(
-        field_id=field.id, signed_in=actor.is_signed_in,
+        field_id=field.id,
         subscribed=notifications.is_following(session, actor.user_id, FIELD, field.id),
         subscriber_count=notifications.follower_count(session, FIELD, field.id))
 
 
 @transactional
 def set_field_subscription(session: Session, actor: Principal, field_id: int, subscribed: bool) -> FieldSubscription:
-    """Subscribe to a published field's notices, or stop. Stopping works on any field."""
+    """Subscribe to a published field's notices, or stop (``notice.subscribe``). Stopping works on any field."""
     user = require_signed_in(actor)
+    permissions.require(actor, "notice.subscribe")
     assert user.id is not None
     if subscribed:
         field = published_field(session, field_id)
@@ -272,8 +272,9 @@ class AreasForm(FormModel):
 
 @transactional
 def set_area_subscriptions(session: Session, actor: Principal, areas: Iterable[Area]) -> set[Area]:
-    """Follow exactly the areas chosen."""
+    """Follow exactly the areas chosen (``notice.subscribe``)."""
     user = require_signed_in(actor)
+    permissions.require(actor, "notice.subscribe")
     assert user.id is not None
     chosen = set(areas)
     current = subscribed_areas(session, user.id)

@@ -1,20 +1,22 @@
 """Participant recruitment (モニター募集): a trial's calls for participants, residents' applications,
 the organisation's decisions, withdrawal of consent and the deletion of participants' data.
 
-Who may do what (all in :mod:`labs.access`):
+Who may do what is the labs policy's (:mod:`labs.permissions`, asked with :class:`labs.access.OnCall`
+and :class:`labs.access.OnTrial`):
 
-- A call is written, opened and closed by the trial's editors (``can_edit_trial``); every change is
+- A call is written, opened and closed by the trial's editors (``recruitment.create``, ``.edit``,
+  ``.open``, ``.close``); every change is
   audited. Changing the consent text raises ``consent_version``; applications keep the version their
   applicant agreed to.
 - The public sees open and closed calls of published trials; drafts (and calls of unpublished trials)
-  only the editors.
+  only the editors (``recruitment.see``).
 - Signed-in residents with a confirmed e-mail address apply while a call is open and before its
   apply-by time, agreeing to the consent text of the version they read. Members of the trial's
-  organisations cannot apply to their own trial. One application per person and call (a unique
+  organisations cannot apply to their own trial (``recruitment.apply``). One application per person and call (a unique
   constraint): after withdrawing or being declined a person cannot apply to the same call again.
 - Applicants' personal data (name, contact, message) is seen only by members of the trial's
-  organisations and by coordinators (``can_see_participants``) — not by ward staff, not by site
-  admins without the coordinator role.
+  organisations and by coordinators (``recruitment.see_applications``, ``recruitment.decide``) — not by
+  ward staff, not by site admins without the coordinator role.
 - Accepting holds a place: every change of ``RecruitmentCall.accepted_count`` happens while the call row
   is locked (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every write transaction begins IMMEDIATE),
   re-checked under the lock, and the check constraint ``accepted_count <= places`` backs it up.
@@ -36,9 +38,9 @@ import sqlalchemy as sa
 from pydantic_core import core_schema
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
@@ -158,35 +160,36 @@ def _call(session: Session, call_id: int, *, lock: bool = False) -> tuple[Recrui
     return call, _trial(session, call.trial_id)
 
 
-def is_public(call: RecruitmentCall, trial: Trial) -> bool:
-    return trial.published and call.status is not RecruitmentStatus.DRAFT
-
-
 def editable_trial(session: Session, actor: Principal, trial_id: int) -> Trial:
-    """The trial, when the actor may post calls on it (Forbidden otherwise)."""
+    """The trial, when the actor may post calls on it (``recruitment.create``; Forbidden otherwise)."""
     require_signed_in(actor)
     trial = _trial(session, trial_id)
-    if not access.can_edit_trial(session, actor, trial):
-        raise Forbidden(_("Only the trial's organisations, its department's staff and coordinators can do this."))
+    permissions.require(actor, "recruitment.create", access.on_trial(session, actor, trial, ("recruitment.create",)))
     return trial
 
 
-def editable_call(session: Session, actor: Principal, call_id: int, *,
+def editable_call(session: Session, actor: Principal, call_id: int, action: str = "recruitment.edit", *,
                   lock: bool = False) -> tuple[RecruitmentCall, Trial]:
+    """The call and its trial, when the actor may do ``action`` to it (Forbidden otherwise)."""
     require_signed_in(actor)
     call, trial = _call(session, call_id, lock=lock)
-    if not access.can_edit_trial(session, actor, trial):
-        raise Forbidden(_("Only the trial's organisations, its department's staff and coordinators can do this."))
+    permissions.require(actor, action, access.on_trial(session, actor, trial, (action,)))
     return call, trial
 
 
-def visible_call(session: Session, actor: Principal, call_id: int) -> tuple[RecruitmentCall, Trial, bool]:
-    """The call, its trial and whether the actor edits it; drafts are hidden from all but editors."""
+PAGE_ACTIONS = ("recruitment.see", "recruitment.edit", "recruitment.see_applications", "recruitment.apply")
+"""What the call page asks about the call for its reader."""
+
+
+def visible_call(session: Session, actor: Principal, call_id: int,
+                 actions: tuple[str, ...] = PAGE_ACTIONS) -> tuple[RecruitmentCall, Trial, access.OnCall]:
+    """The call, its trial and the call's facts for asking ``actions`` (``recruitment.see``: drafts are
+    hidden from all but the trial's editors)."""
     call, trial = _call(session, call_id)
-    editor = access.can_edit_trial(session, actor, trial)
-    if not editor and not is_public(call, trial):
+    facts = access.on_call(session, actor, call, trial, actions)
+    if not permissions.can(actor, "recruitment.see", facts):
         raise NotFound()
-    return call, trial, editor
+    return call, trial, facts
 
 
 # --- calls: the editors' form --------------------------------------------------------------------
@@ -276,7 +279,8 @@ def set_status(session: Session, actor: Principal, call_id: int, opening: bool,
                now: datetime | None = None) -> bool:
     """Open or close a call (editors; audited). False when it already was so."""
     user = require_signed_in(actor)
-    call, trial = editable_call(session, actor, call_id, lock=True)
+    call, trial = editable_call(session, actor, call_id, "recruitment.open" if opening else "recruitment.close",
+                                lock=True)
     target = RecruitmentStatus.OPEN if opening else RecruitmentStatus.CLOSED
     if call.status is target:
         return False
@@ -374,18 +378,6 @@ def closed_reason(call: RecruitmentCall, trial: Trial, now: datetime | None = No
     return ""
 
 
-def applicant_refusal(session: Session, actor: Principal, trial: Trial) -> str:
-    """Why this person can never apply to the trial's calls ("" when they may)."""
-    user = actor.user
-    if user is None:
-        return _("Sign in to apply.")
-    if not user.is_confirmed or not user.is_active:
-        return _("Confirm your e-mail address before applying.")
-    if access.is_trial_member(session, actor, trial):
-        return _("Members of the organisations running this trial cannot apply to its calls.")
-    return ""
-
-
 def already_applied_message(application: RecruitmentApplication) -> str:
     if application.status is ApplicationStatus.WITHDRAWN:
         return _("You withdrew from this call. You cannot apply to it again.")
@@ -407,12 +399,12 @@ def previous_application(session: Session, actor: Principal, call_id: int,
     """The actor's application to the call when they applied before, None when they may apply now.
 
     Refusals, checked before the form is read: NotFound for a call the actor cannot see, Forbidden for
-    people who may not apply to this trial, Invalid under ``apply`` when the call takes no applications.
+    people who may not apply to this trial (``recruitment.apply``), Invalid under ``apply`` when the
+    call takes no applications.
     """
     user = require_signed_in(actor)
-    call, trial, _editor = visible_call(session, actor, call_id)
-    if reason := applicant_refusal(session, actor, trial):
-        raise Forbidden(reason)
+    call, trial, facts = visible_call(session, actor, call_id, ("recruitment.see", "recruitment.apply"))
+    permissions.require(actor, "recruitment.apply", facts)
     if (existing := own_application(session, user.id, call_id)) is not None:
         return existing
     if reason := closed_reason(call, trial, now):
@@ -482,12 +474,12 @@ def withdraw(session: Session, actor: Principal, call_id: int) -> bool:
 # --- the organisation's view ---------------------------------------------------------------------
 
 
-def participants_call(session: Session, actor: Principal, call_id: int) -> tuple[RecruitmentCall, Trial]:
-    """The call, when the actor may see its applicants' data (Forbidden otherwise)."""
+def participants_call(session: Session, actor: Principal, call_id: int,
+                      action: str = "recruitment.see_applications") -> tuple[RecruitmentCall, Trial]:
+    """The call, when the actor may do ``action`` with its applicants' data (Forbidden otherwise)."""
     require_signed_in(actor)
     call, trial = _call(session, call_id)
-    if not access.can_see_participants(session, actor, trial):
-        raise Forbidden(_("Only the trial's organisations and coordinators can see the applicants."))
+    permissions.require(actor, action, access.on_trial(session, actor, trial, (action,)))
     return call, trial
 
 
@@ -520,7 +512,7 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
     Declining an accepted application releases its place. False when nothing changed.
     """
     user = require_signed_in(actor)
-    participants_call(session, actor, call_id)
+    participants_call(session, actor, call_id, "recruitment.decide")
     call, _trial_row = _call(session, call_id, lock=True)
     application = session.get(RecruitmentApplication, application_id, populate_existing=True)
     if application is None or application.call_id != call_id:
@@ -587,13 +579,14 @@ def my_applications(session: Session, actor: Principal, page: int, per_page: int
 class CallSection:
     trial: Trial
     calls: list[RecruitmentCall]
-    can_edit: bool
-    can_see_participants: bool
+    target: access.OnTrial
+    """The trial as the rules see it for the reader (the section asks ``can("recruitment.create", s.target)``)."""
 
 
 def section(session: Session, actor: Principal, trial: Trial) -> CallSection | None:
     """The trial's calls for the trial page: public ones, plus drafts for editors (None: nothing)."""
-    can_edit = access.can_edit_trial(session, actor, trial)
+    facts = access.on_trial(session, actor, trial, ("recruitment.create", "recruitment.see_applications"))
+    can_edit = bool(permissions.can(actor, "recruitment.create", facts))
     statement = select(RecruitmentCall).where(RecruitmentCall.trial_id == trial.id)
     if not can_edit:
         if not trial.published:
@@ -604,8 +597,7 @@ def section(session: Session, actor: Principal, trial: Trial) -> CallSection | N
                                                  col(RecruitmentCall.id).desc()).limit(SECTION_LIMIT)).all())
     if not calls and not can_edit:
         return None
-    return CallSection(trial=trial, calls=calls, can_edit=can_edit,
-                       can_see_participants=can_edit and access.can_see_participants(session, actor, trial))
+    return CallSection(trial=trial, calls=calls, target=facts)
 
 
 # --- deleting participants' data after the trial -------------------------------------------------

@@ -115,14 +115,12 @@ def call_close(request: Request, db_session: DbSession, call_id: FromPath[int]) 
 def _detail_page(request: Request, db_session: Session, call_id: int, form: dict[str, Any] | None = None,
                  errors: dict[str, str] | None = None) -> Template:
     actor = principal_of(request)
-    call, trial, editor = recruitment.visible_call(db_session, actor, call_id)
+    call, trial, facts = recruitment.visible_call(db_session, actor, call_id)
     mine = recruitment.own_application(db_session, actor.user_id, call_id)
-    refusal = recruitment.applicant_refusal(db_session, actor, trial) if actor.is_signed_in else ""
     return render(request, "labs/call_detail.html", {
-        "call": call, "trial": trial, "editor": editor,
-        "can_see_participants": editor and recruitment.access.can_see_participants(db_session, actor, trial),
-        "mine": mine, "refusal": refusal, "closed_reason": recruitment.closed_reason(call, trial),
-        "places_left": recruitment.places_left(call), "signed_in": actor.is_signed_in,
+        "call": call, "trial": trial, "facts": facts,
+        "mine": mine, "closed_reason": recruitment.closed_reason(call, trial),
+        "places_left": recruitment.places_left(call),
         "form": form or {}, "errors": errors or {}, "limits": LIMITS,
     })
 
@@ -132,7 +130,7 @@ def _apply_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_
     """The call page with the apply form and its errors. A ticked box agreed to the version of the
     consent text the form showed: when that is no longer the call's, say so beside the other errors."""
     errors = dict(failed.errors)
-    call, _trial, _editor = recruitment.visible_call(db_session, principal_of(request), call_id)
+    call, _trial, _facts = recruitment.visible_call(db_session, principal_of(request), call_id)
     if "consent" not in errors and form.get("consent") == "yes" and (
             stale := recruitment.stale_consent(call, str(form.get("consent_version", "")))):
         errors["consent"] = stale

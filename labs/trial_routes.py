@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of, signed_in
 from cocreate.errors import Invalid, NotFound
@@ -63,11 +64,13 @@ def proposal_section(session: Session, actor: Principal, proposal: Any) -> tuple
     if trial is not None:
         if not trials.can_see(session, actor, trial):
             return None
-        return PROPOSAL_SECTION, {"proposal": proposal, "trial": trial, "can_start": False}
-    if not proposals.is_startable(session, proposal.id) \
-            or not trials.can_start_from(session, actor, proposal.challenge_id):
+        return PROPOSAL_SECTION, {"proposal": proposal, "trial": trial}
+    if not proposals.is_startable(session, proposal.id):
         return None
-    return PROPOSAL_SECTION, {"proposal": proposal, "trial": None, "can_start": True}
+    facts = access.on_proposal(session, actor, proposal.challenge_id, ("trial.start",))
+    if not permissions.can(actor, "trial.start", facts):
+        return None
+    return PROPOSAL_SECTION, {"proposal": proposal, "trial": None, "facts": facts}
 
 
 # --- forms ---------------------------------------------------------------------------------------
@@ -82,10 +85,10 @@ def _shown_trial(form: dict[str, Any]) -> dict[str, Any]:
 def _form_page(request: Request, session: Session, form: dict[str, Any], *, trial: Trial | None = None,
                errors: dict[str, str] | None = None) -> Template:
     actor = principal_of(request)
-    coordinator = access.is_coordinator(actor)
+    coordinator = permissions.can(actor, "trial.assign")  # the form shows who runs the trial
     return render(request, FORM_PAGE, {
         "trial": trial, "form": form, "errors": errors or {}, "statuses": list(TrialStatus),
-        "coordinator": coordinator, "blank_rows": BLANK_KPI_ROWS,
+        "blank_rows": BLANK_KPI_ROWS,
         "departments": trials.departments_for_form(session) if coordinator else [],
         "organisations": trials.verified_organisations(session) if coordinator else [],
     })
@@ -173,13 +176,13 @@ def _update_page(request: Request, trial: Trial, form: dict[str, Any], *,
 
 @get("/trials/{trial_id:int}/updates/new", name="trial-update-new", guards=[signed_in], sync_to_thread=True)
 def update_new(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
-    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id, "trial.post_update")
     return _update_page(request, trial, {"posted_on": datetime.now(WARD_TIMEZONE).date().isoformat()})
 
 
 def _post_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, trial_id: int,
                 **_kwargs: Any) -> Template:
-    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id, "trial.post_update")
     return _update_page(request, trial, form, errors=failed.errors)
 
 
@@ -233,7 +236,7 @@ def _results_page(request: Request, session: Session, trial: Trial, form: dict[s
 
 @get("/trials/{trial_id:int}/results", name="trial-results", guards=[signed_in], sync_to_thread=True)
 def results_edit(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> Template:
-    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id, "trial.record_results")
     assert trial.id is not None
     form: dict[str, Any] = {"results": trial.results}
     for kpi in trials.kpis_of(db_session, trial.id):
@@ -244,7 +247,7 @@ def results_edit(request: Request, db_session: DbSession, trial_id: FromPath[int
 
 def _results_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, trial_id: int,
                    **_kwargs: Any) -> Template:
-    trial = trials.editable_trial(db_session, principal_of(request), trial_id)
+    trial = trials.editable_trial(db_session, principal_of(request), trial_id, "trial.record_results")
     return _results_page(request, db_session, trial, form, errors=failed.errors)
 
 
@@ -284,7 +287,6 @@ def trial_list(request: Request, db_session: DbSession, status: FromQuery[str] =
     return render(request, LIST_PAGE, {
         "page": result, "items": trials.list_items(db_session, result.items), "status": chosen,
         "statuses": list(TrialStatus), "url_for_page": url_for_page,
-        "can_create": access.is_coordinator(principal_of(request)),
     })
 
 

@@ -1,10 +1,11 @@
 """Trials (実証プロジェクト): started from a selected proposal or run by the ward, with KPIs, progress
 updates with photos and a final results report ("you said, we did").
 
-Who may do what is in :mod:`labs.access` (``can_edit_trial``): the trial's organisations, the staff
-of its owning department, coordinators and site admins edit; only coordinators change the
-organisations and the owning department (:class:`CoordinatorTrialForm`). An unpublished trial is seen
-by its editors only (404 for everybody else). Every change is audited in the same unit of work; what
+Who may do what is the labs policy's (:mod:`labs.permissions`, asked with :class:`labs.access.OnTrial`):
+the trial's organisations, the staff of its owning department, coordinators and site admins edit, post
+updates and write the results; only coordinators change the organisations and the owning department
+(``trial.assign``, :class:`CoordinatorTrialForm`). An unpublished trial is seen by its editors only
+(404 for everybody else). Every change is audited in the same unit of work; what
 the forms can check without the database is checked when they are built (every field's problem at
 once), and a refusal raises :class:`Invalid` and changes nothing.
 """
@@ -23,9 +24,9 @@ import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import Department, Organisation, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
@@ -161,8 +162,8 @@ class CoordinatorTrialForm(TrialForm):
 
 
 def form_for(actor: Principal) -> type[TrialForm]:
-    """The trial form ``actor`` sends: coordinators' includes who runs the trial."""
-    return CoordinatorTrialForm if access.is_coordinator(actor) else TrialForm
+    """The trial form ``actor`` sends: coordinators' includes who runs the trial (``trial.assign``)."""
+    return CoordinatorTrialForm if permissions.can(actor, "trial.assign") else TrialForm
 
 
 def form_values(session: Session, trial: Trial) -> dict[str, Any]:
@@ -314,7 +315,7 @@ def verified_organisations(session: Session, limit: int = 500) -> Sequence[Organ
 
 
 def can_see(session: Session, actor: Principal, trial: Trial) -> bool:
-    return trial.published or access.can_edit_trial(session, actor, trial)
+    return bool(permissions.can(actor, "trial.see", access.on_trial(session, actor, trial, ("trial.see",))))
 
 
 def visible_trial(session: Session, actor: Principal, trial_id: int) -> Trial | None:
@@ -325,14 +326,18 @@ def visible_trial(session: Session, actor: Principal, trial_id: int) -> Trial | 
     return trial
 
 
-def editable_trial(session: Session, actor: Principal, trial_id: int, *, lock: bool = False) -> Trial:
-    """The trial for an editor; 404 when ``actor`` may not even see it, 403 when they only see it."""
+def editable_trial(session: Session, actor: Principal, trial_id: int, action: str = "trial.edit", *,
+                   lock: bool = False) -> Trial:
+    """The trial for one who may do ``action`` to it; 404 when ``actor`` may not even see it, the rule's
+    refusal (403) when they only see it."""
     require_signed_in(actor)
     trial = session.get(Trial, trial_id, with_for_update=lock, populate_existing=lock)
-    if trial is None or not can_see(session, actor, trial):
+    if trial is None:
         raise NotFound()
-    if not access.can_edit_trial(session, actor, trial):
-        raise Forbidden(_("Only the trial's organisations, the department in charge and coordinators can do this."))
+    facts = access.on_trial(session, actor, trial, ("trial.see", action))
+    if not permissions.can(actor, "trial.see", facts):
+        raise NotFound()
+    permissions.require(actor, action, facts)
     return trial
 
 
@@ -382,6 +387,10 @@ def updates_of(session: Session, trial_id: int) -> list[UpdateItem]:
     return [UpdateItem(u, photos.get(u.id, [])) for u in updates]  # type: ignore[arg-type]
 
 
+PAGE_ACTIONS = ("trial.edit", "trial.post_update", "trial.record_results")
+"""What the trial page asks about the trial for its reader."""
+
+
 @dataclass
 class Detail:
     trial: Trial
@@ -391,7 +400,8 @@ class Detail:
     updates: list[UpdateItem]
     challenge: proposals.ChallengeRef | None
     proposal: proposals.ProposalRef | None
-    can_edit: bool
+    target: access.OnTrial
+    """The trial as the rules see it for the reader (the page asks ``can("trial.edit", d.target)``)."""
 
     @property
     def results_public(self) -> bool:
@@ -405,7 +415,7 @@ def detail(session: Session, actor: Principal, trial: Trial) -> Detail:
                   kpis=kpis_of(session, trial.id), updates=updates_of(session, trial.id),
                   challenge=proposals.challenge(session, trial.challenge_id),
                   proposal=proposals.proposal(session, trial.proposal_id),
-                  can_edit=access.can_edit_trial(session, actor, trial))
+                  target=access.on_trial(session, actor, trial, PAGE_ACTIONS))
 
 
 def published_trials_of_challenge(session: Session, challenge_id: int) -> Sequence[Trial]:
@@ -415,14 +425,6 @@ def published_trials_of_challenge(session: Session, challenge_id: int) -> Sequen
 
 def trial_of_proposal(session: Session, proposal_id: int) -> Trial | None:
     return session.exec(select(Trial).where(Trial.proposal_id == proposal_id)).first()
-
-
-def can_start_from(session: Session, actor: Principal, challenge_id: int) -> bool:
-    """Whether ``actor`` may start a trial from a proposal on the challenge (its rules, not whether the
-    proposal is startable or a trial exists): coordinators and staff of an owning department."""
-    if actor.user_id is None:
-        return False
-    return access.is_coordinator(actor) or proposals.owns_challenge(session, actor, challenge_id)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -494,8 +496,7 @@ def _check_who_runs_it(session: Session, form: CoordinatorTrialForm) -> None:
 def create(session: Session, actor: Principal, form: CoordinatorTrialForm) -> Trial:
     """A ward-run trial, by a coordinator (audited). Starts unpublished unless said otherwise."""
     user = require_signed_in(actor)
-    if not access.is_coordinator(actor):
-        raise Forbidden(_("Only coordinators can start a ward-run trial."))
+    permissions.require(actor, "trial.create")
     _check_who_runs_it(session, form)
     trial = Trial(title=form.title, summary=form.summary, description=form.description, status=form.status,
                   starts_on=form.starts_on, ends_on=form.ends_on, published=form.published,
@@ -525,8 +526,7 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
     source = proposals.lock_trial_source(session, proposal_id)
     if source is None:
         raise NotFound()
-    if not can_start_from(session, actor, source.challenge_id):
-        raise Forbidden(_("Only staff of a department that owns the challenge and coordinators can start a trial."))
+    permissions.require(actor, "trial.start", access.on_proposal(session, actor, source.challenge_id, ("trial.start",)))
     existing = trial_of_proposal(session, proposal_id)
     if existing is not None:
         raise TrialExists(existing.id)
@@ -568,7 +568,7 @@ def update(session: Session, actor: Principal, trial_id: int, form: TrialForm) -
     coordinator sends them (a :class:`CoordinatorTrialForm`); everybody else's form leaves them."""
     user = require_signed_in(actor)
     trial = editable_trial(session, actor, trial_id, lock=True)
-    links = form if isinstance(form, CoordinatorTrialForm) and access.is_coordinator(actor) else None
+    links = form if isinstance(form, CoordinatorTrialForm) and permissions.can(actor, "trial.assign") else None
     if links is not None:
         _check_who_runs_it(session, links)
     changes: dict[str, Any] = {}
@@ -642,12 +642,12 @@ def add_update(session: Session, settings: Settings, actor: Principal, trial_id:
     Two units of work: the first checks the actor and ends, so no transaction is held open while the
     files are copied; the second writes the update. The files go again if that fails."""
     with unit_of_work(session):
-        editable_trial(session, actor, trial_id)
+        editable_trial(session, actor, trial_id, "trial.post_update")
     received = _receive_photos(settings, form)
     try:
         with unit_of_work(session):
             user = require_signed_in(actor)
-            trial = editable_trial(session, actor, trial_id, lock=True)
+            trial = editable_trial(session, actor, trial_id, "trial.post_update", lock=True)
             entry = TrialUpdate(trial_id=trial.id, posted_on=form.posted_on, title=form.title, body=form.body,  # type: ignore[arg-type]
                                 author_id=user.id)
             session.add(entry)
@@ -674,7 +674,7 @@ def delete_update(session: Session, settings: Settings, actor: Principal, trial_
     """Remove a progress update and its photos (editors; audited); files go after the commit."""
     with unit_of_work(session):
         user = require_signed_in(actor)
-        trial = editable_trial(session, actor, trial_id, lock=True)
+        trial = editable_trial(session, actor, trial_id, "trial.post_update", lock=True)
         entry = session.get(TrialUpdate, update_id)
         if entry is None or entry.trial_id != trial.id:
             raise Invalid({"update": _("This update does not exist (it may have been deleted already).")})
@@ -712,7 +712,7 @@ def photo_for_download(session: Session, settings: Settings, actor: Principal, t
 def save_results(session: Session, actor: Principal, trial_id: int, form: ResultsForm) -> Trial:
     """Write the final report and the KPI results; publishing makes them public and completes the trial."""
     user = require_signed_in(actor)
-    trial = editable_trial(session, actor, trial_id, lock=True)
+    trial = editable_trial(session, actor, trial_id, "trial.record_results", lock=True)
     assert trial.id is not None
     problems = Problems()
     if form.publish and not form.results.strip():

@@ -2,10 +2,11 @@
 
 The package, from the bottom up:
 
-- :mod:`~labs.bookings.states`: the states of a request and who moves it between them;
+- :mod:`~labs.bookings.states`: the states of a request and the moves between them;
 - :mod:`~labs.bookings.rules`: opening hours, what may be booked and when, and what conflicts;
 - :mod:`~labs.bookings.forms`: what the forms send, read and checked;
-- :mod:`~labs.bookings.permissions`: who sees and acts on a request, and the order of its locks;
+- :mod:`~labs.bookings.access`: a request loaded for who acts on it (the rules are
+  :mod:`labs.permissions`'), and the order of its locks;
 - :mod:`~labs.bookings.notifications`: what members and coordinators are told (the notification kinds);
 - :mod:`~labs.bookings.workflow`: the services that change a request (save, submit, approve, …);
 - :mod:`~labs.bookings.documents`: the documents of a request;
@@ -18,6 +19,12 @@ This module re-exports their public names, so callers write ``from labs import b
 
 from __future__ import annotations
 
+from labs.bookings.access import (
+    for_manager,
+    for_member,
+    require_any_membership,
+    visible_booking,
+)
 from labs.bookings.documents import (
     MAX_DOCUMENTS,
     MAX_FILE_BYTES,
@@ -47,13 +54,6 @@ from labs.bookings.forms import (
 )
 from labs.bookings.jobs import complete_finished
 from labs.bookings.notifications import KINDS, STATUS_KIND, SUBMITTED_KIND, TARGET, booking_url
-from labs.bookings.permissions import (
-    for_manager,
-    for_member,
-    is_member,
-    require_any_membership,
-    visible_booking,
-)
 from labs.bookings.rules import (
     TZ,
     booking_problems,
@@ -74,8 +74,6 @@ from labs.bookings.rules import (
 )
 from labs.bookings.states import (
     ALLOWED,
-    BY_MANAGER,
-    BY_ORGANISATION,
     EDITABLE,
     NOTE_REQUIRED,
     OPEN,
@@ -113,8 +111,6 @@ from labs.bookings.workflow import (
 __all__ = [
     "ALLOWED",
     "ALL_FILTER",
-    "BY_MANAGER",
-    "BY_ORGANISATION",
     "EDITABLE",
     "FORM_ROWS",
     "KINDS",
@@ -163,7 +159,6 @@ __all__ = [
     "for_member",
     "form_values",
     "hours_text",
-    "is_member",
     "local_input",
     "managed_fields",
     "manager_cancel",

@@ -1,22 +1,24 @@
 """The documents of a booking request (insurance, safety plan, …): uploaded by the organisation's
-members while the request is editable, seen by them and by the field's managers only."""
+members while the request is editable (``booking.upload_document``), seen by whoever sees the request
+(``booking.see``: them and the field's managers)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlmodel import Session, col, func, select
 
+from cocreate import permissions
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import unit_of_work
 from cocreate.errors import Invalid, NotFound
 from cocreate.files import storage
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from labs.bookings.permissions import for_member, locked, visible_booking
-from labs.bookings.states import EDITABLE
+from labs.bookings.access import for_member, locked, visible_booking
 from labs.models import BookingDocument, DocumentKind
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,6 @@ def documents_of(session: Session, booking_id: int) -> list[BookingDocument]:
                              .order_by(col(BookingDocument.created_at), col(BookingDocument.id))).all())
 
 
-def _not_editable() -> Invalid:
-    return Invalid({"file": _("Documents can be changed only while the request is a draft or changes are "
-                              "requested.")})
-
-
 def add_document(session: Session, settings: Settings, actor: Principal, booking_id: int, *, kind: DocumentKind,
                  source: BinaryIO, filename: str) -> BookingDocument:
     """Upload a document of the request (the organisation's members, while it is editable).
@@ -49,17 +46,15 @@ def add_document(session: Session, settings: Settings, actor: Principal, booking
     """
     with unit_of_work(session):
         user_id = require_signed_in(actor).id
-        booking = for_member(session, actor, booking_id)
-        if booking.status not in EDITABLE:
-            raise _not_editable()
+        _booking, target = for_member(session, actor, booking_id, "booking.upload_document")
+        permissions.require(actor, "booking.upload_document", target)
     received = storage.receive(settings, source, MAX_FILE_BYTES, folder=STORAGE_FOLDER)
     try:
         with unit_of_work(session):
             _field_row, booking = locked(session, booking_id)
             count = session.exec(select(func.count()).select_from(BookingDocument).where(
                 BookingDocument.booking_id == booking_id)).one()
-            if booking.status not in EDITABLE:
-                raise _not_editable()
+            permissions.require(actor, "booking.upload_document", replace(target, status=booking.status))
             if count >= MAX_DOCUMENTS:
                 raise Invalid({"file": _("A request can have at most %(max)s documents. Delete one first.",
                                          max=MAX_DOCUMENTS)})
@@ -80,12 +75,11 @@ def delete_document(session: Session, settings: Settings, actor: Principal, book
     """Delete a document of the request (its members, while it is editable); its file goes once the
     deletion is committed."""
     with unit_of_work(session):
-        booking = for_member(session, actor, booking_id)
+        _booking, target = for_member(session, actor, booking_id, "booking.upload_document")
         document = session.get(BookingDocument, document_id)
         if document is None or document.booking_id != booking_id:
             raise NotFound()
-        if booking.status not in EDITABLE:
-            raise _not_editable()
+        permissions.require(actor, "booking.upload_document", target)
         path = path_of(settings, document)
         session.delete(document)
     storage.remove_file(path)

@@ -1,7 +1,8 @@
-"""The states of a booking request and who moves it between them, declared once.
+"""The states of a booking request and the moves between them, declared once.
 
 Every change goes through :func:`labs.bookings.workflow.move`, which refuses anything
-:data:`ALLOWED` does not list.
+:data:`ALLOWED` does not list. Who makes which move, in which states, is the labs policy's
+(:mod:`labs.permissions`, which reads these sets).
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ ALLOWED: dict[BookingStatus, frozenset[BookingStatus]] = {
 }
 """Every state change a booking may make; anything else is refused."""
 
-BY_ORGANISATION = frozenset({S.SUBMITTED, S.CANCELLED})
-"""States the organisation's members move a request to."""
-BY_MANAGER = frozenset({S.UNDER_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.REJECTED, S.CANCELLED})
-"""States the field's managers move a request to."""
 EDITABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 """The organisation edits its request and its documents only in these states."""
 OPEN = frozenset({S.SUBMITTED, S.UNDER_REVIEW})
@@ -39,11 +36,11 @@ def can_move(current: BookingStatus, target: BookingStatus) -> bool:
     return target in ALLOWED[current]
 
 
-def illegal(booking: Booking) -> str:
-    """Why a booking in its current state cannot be changed this way."""
-    return _("This request is “%(status)s”; it cannot be changed this way.", status=booking.status.label)
+def illegal(status: BookingStatus) -> str:
+    """Why a booking in ``status`` cannot be changed this way."""
+    return _("This request is “%(status)s”; it cannot be changed this way.", status=status.label)
 
 
 def refuse_move(booking: Booking, target: BookingStatus) -> None:
     if not can_move(booking.status, target):
-        raise Invalid({"status": illegal(booking)})
+        raise Invalid({"status": illegal(booking.status)})

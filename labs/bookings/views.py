@@ -1,6 +1,7 @@
 """What the booking pages show: the lists (the organisation's requests, the managers' queue), the
-detail page with its checklist and the actions the reader may take, the choices of the request form,
-and the approved bookings shown on a trial's page."""
+detail page with its checklist and the facts the page asks the rules with (which actions the reader may
+take: ``can("booking.edit", d.target)``), the choices of the request form, and the approved bookings
+shown on a trial's page."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from cocreate import permissions
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Principal, require_signed_in
-from cocreate.errors import Forbidden
 from cocreate.web.pagination import Page, paginate
 from labs import access
+from labs.access import OnBooking
+from labs.bookings.access import visible_booking
 from labs.bookings.documents import documents_of
-from labs.bookings.permissions import visible_booking
 from labs.bookings.rules import booking_problems, describe_hours, local_input, periods_of, required_documents
-from labs.bookings.states import EDITABLE, OPEN, can_move
+from labs.bookings.states import OPEN
 from labs.models import (
     Booking,
     BookingDocument,
@@ -41,11 +43,7 @@ S = BookingStatus
 
 
 def my_organisations(session: Session, actor: Principal) -> list[Organisation]:
-    ids = access.member_organisation_ids(session, actor.user_id)
-    if not ids:
-        return []
-    return list(session.exec(select(Organisation).where(col(Organisation.id).in_(ids))
-                             .order_by(col(Organisation.name))).all())
+    return access.organisations_of(session, actor)
 
 
 def bookable_fields(session: Session) -> list[tuple[int, str]]:
@@ -146,8 +144,7 @@ def queue(session: Session, actor: Principal, page: int, per_page: int, *, statu
           field_id: int | None = None) -> Page[ListItem]:
     """Requests for the fields the actor manages, oldest waiting first (drafts never; three queries)."""
     require_signed_in(actor)
-    if not access.is_coordinator(actor):
-        raise Forbidden()
+    permissions.require(actor, "booking.queue")
     ids = access.managed_field_ids(session, actor)
     statement = _base_listing().where(Booking.status != S.DRAFT)
     if ids is not None:
@@ -179,46 +176,22 @@ class Detail:
     documents: list[BookingDocument]
     required: list[DocumentKind]
     problems: dict[str, str]
-    is_member: bool
-    is_manager: bool
+    target: OnBooking
+    """The booking as the rules see it for the reader (the page asks ``can("booking.edit", d.target)``)."""
     hours_text: str
-
-    @property
-    def can_edit(self) -> bool:
-        return self.is_member and self.booking.status in EDITABLE
-
-    @property
-    def can_submit(self) -> bool:
-        return self.can_edit and self.organisation.is_verified
-
-    @property
-    def can_cancel(self) -> bool:
-        return self.is_member and can_move(self.booking.status, S.CANCELLED)
-
-    @property
-    def manager_actions(self) -> set[str]:
-        if not self.is_manager:
-            return set()
-        status = self.booking.status
-        actions = set()
-        if can_move(status, S.UNDER_REVIEW):
-            actions.add("review")
-        if status in OPEN:
-            actions |= {"request-changes", "approve"}
-        if can_move(status, S.REJECTED):
-            actions.add("reject")
-        if status is S.APPROVED:
-            actions.add("reschedule")
-        if can_move(status, S.CANCELLED):
-            actions.add("cancel")
-        return actions
 
     def uploaded(self, kind: DocumentKind) -> list[BookingDocument]:
         return [d for d in self.documents if d.document is kind]
 
 
+PAGE_ACTIONS = ("booking.see", "booking.edit", "booking.submit", "booking.cancel", "booking.upload_document",
+                "booking.review", "booking.approve", "booking.request_changes", "booking.reject", "booking.reschedule",
+                "booking.manager_cancel")
+"""What the booking's page asks about it for its reader."""
+
+
 def detail(session: Session, actor: Principal, booking_id: int) -> Detail:
-    booking, member, manager = visible_booking(session, actor, booking_id)
+    booking, target = visible_booking(session, actor, booking_id, PAGE_ACTIONS)
     field_row = session.get(TestField, booking.field_id)
     organisation = session.get(Organisation, booking.organisation_id)
     assert field_row is not None and organisation is not None and booking.id is not None
@@ -230,11 +203,11 @@ def detail(session: Session, actor: Principal, booking_id: int) -> Detail:
     hours = session.exec(select(TestFieldHours).where(TestFieldHours.field_id == field_row.id)).all()
     found = Detail(booking=booking, field=field_row, organisation=organisation, trial=trial,
                    periods=periods_of(session, booking.id), events=events, documents=documents_of(session, booking.id),
-                   required=required_documents(session, field_row.id), problems={}, is_member=member,  # type: ignore[arg-type]
-                   is_manager=manager, hours_text=describe_hours(hours))
-    if booking.status in EDITABLE and member:
+                   required=required_documents(session, field_row.id), problems={},  # type: ignore[arg-type]
+                   target=target, hours_text=describe_hours(hours))
+    if permissions.can(actor, "booking.edit", target):  # what keeps the members from submitting
         found.problems = booking_problems(session, booking, field_row)
-    elif booking.status in OPEN and manager:
+    elif permissions.can(actor, "booking.approve", target):  # what keeps the managers from approving
         found.problems = booking_problems(session, booking, field_row, for_approval=True)
     return found
 

@@ -5,8 +5,9 @@ change goes through :func:`move`, which records a :class:`BookingEvent` and tell
 members (and, for a submission, the field's coordinators) in the site and by e-mail.
 
 Members of an organisation write drafts; only a verified organisation submits. The field's managers
-(its coordinators and site admins, :mod:`labs.access`) review, ask for changes, approve, reject,
-reschedule and cancel; each of those is audited.
+(its coordinators and site admins) review, ask for changes, approve, reject, reschedule and cancel; each
+of those is audited. Who may do which, in which state, is the labs policy's (:mod:`labs.permissions`):
+each service asks it, who acts before any lock and the request's state again under the lock.
 
 No double booking: approving (by a manager, or at once on submit when the field needs no approval)
 and rescheduling run in one transaction that first locks the field row (on SQLite every write
@@ -21,21 +22,16 @@ whatever it wrote before is rolled back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from cocreate import audit
-from cocreate.accounts.models import User
-from cocreate.accounts.permissions import (
-    Principal,
-    require_organisation_member,
-    require_signed_in,
-    require_verified_organisation,
-)
+from cocreate import audit, permissions
+from cocreate.accounts.models import Organisation, User
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
@@ -43,6 +39,8 @@ from cocreate.forms import Problems
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from labs import access, notices
+from labs.access import OnBooking
+from labs.bookings.access import for_manager, for_member, locked
 from labs.bookings.forms import (
     ApproveForm,
     BookingForm,
@@ -53,9 +51,8 @@ from labs.bookings.forms import (
     RescheduleForm,
 )
 from labs.bookings.notifications import TARGET, tell
-from labs.bookings.permissions import for_manager, for_member, locked, require_any_membership
 from labs.bookings.rules import booking_problems, local_input, numbered, overlap_message, periods_of, problems
-from labs.bookings.states import EDITABLE, OPEN, illegal, refuse_move
+from labs.bookings.states import refuse_move
 from labs.models import (
     Booking,
     BookingEvent,
@@ -192,24 +189,28 @@ def save(session: Session, settings: Settings, actor: Principal, form: BookingFo
     return Saved(_submit(session, settings, actor, booking.id), {})
 
 
-def _chosen(session: Session, actor: Principal, form: BookingForm,
-            existing: Booking | None) -> tuple[TestField, int, int | None]:
-    """The field, organisation and trial of the request, if the actor may choose them (a request's
-    field and organisation stay those it was made for)."""
+def _chosen(session: Session, actor: Principal, form: BookingForm, existing: Booking | None,
+            mine: Sequence[Organisation]) -> tuple[TestField, Organisation, int | None]:
+    """The field, organisation and trial of the request, if the actor may choose them: a field they see,
+    one of ``mine`` (their organisations; a request's field and organisation stay those it was made for)."""
     problems_found = Problems()
     field_id = existing.field_id if existing is not None else form.field_id
     field_row = session.get(TestField, field_id) if field_id is not None else None
-    if field_row is None or (not field_row.published and not access.manages_field(session, actor, field_row.id)):  # type: ignore[arg-type]
+    if field_row is None or not permissions.can(actor, "field.see", access.on_field(
+            session, actor, field_row.id, published=field_row.published, actions=("field.see",))):  # type: ignore[arg-type]
         problems_found.add("field_id", _("Choose a test field."))
-    organisation_id = existing.organisation_id if existing is not None else form.organisation_id
-    if organisation_id is None or organisation_id not in access.member_organisation_ids(session, actor.user_id):
+    if existing is not None:
+        organisation = session.get(Organisation, existing.organisation_id)
+    else:
+        organisation = next((o for o in mine if o.id == form.organisation_id), None)
+    if organisation is None:
         problems_found.add("organisation_id", _("Choose one of your organisations."))
-    if form.trial_id is not None and (organisation_id is None or organisation_id not in access.trial_organisation_ids(
+    if form.trial_id is not None and (organisation is None or organisation.id not in access.trial_organisation_ids(
             session, form.trial_id)):
         problems_found.add("trial_id", _("Choose one of your organisation's trials, or none."))
     problems_found.raise_any()
-    assert field_row is not None and organisation_id is not None
-    return field_row, organisation_id, form.trial_id
+    assert field_row is not None and organisation is not None
+    return field_row, organisation, form.trial_id
 
 
 @transactional
@@ -219,17 +220,19 @@ def _store(session: Session, actor: Principal, form: BookingForm, *, booking_id:
     problems that keep it from being submitted."""
     user = require_signed_in(actor)
     existing: Booking | None = None
+    mine: list[Organisation] = []
     if booking_id is None:
-        require_any_membership(session, actor)
+        mine = access.organisations_of(session, actor)
+        target = access.new_booking(mine)
+        permissions.require(actor, "booking.request", target)
     else:
-        existing = for_member(session, actor, booking_id)
-        if existing.status not in EDITABLE:
-            raise Invalid({"status": _("This request is “%(status)s” and can no longer be edited.",
-                                       status=existing.status.label)})
-    field_row, organisation_id, trial_id = _chosen(session, actor, form, existing)
-    require_organisation_member(session, actor, organisation_id)
+        existing, target = for_member(session, actor, booking_id, "booking.edit")
+        permissions.require(actor, "booking.edit", target)
+    field_row, organisation, trial_id = _chosen(session, actor, form, existing, mine)
+    organisation_id = organisation.id
     if submit:
-        require_verified_organisation(session, actor, organisation_id)
+        permissions.require(actor, "booking.submit", target if existing is not None else access.new_booking(
+            [organisation]))
     rule_problems = problems(session, field_row, form.periods, booking_id=existing.id if existing else None,
                              expected_people=form.expected_people, check_documents=submit)
     if submit and rule_problems:
@@ -252,8 +255,8 @@ def _store(session: Session, actor: Principal, form: BookingForm, *, booking_id:
 @transactional
 def submit(session: Session, settings: Settings, actor: Principal, booking_id: int) -> Booking:
     """Submit a draft or a request sent back for changes (verified organisations only)."""
-    booking = for_member(session, actor, booking_id)
-    require_verified_organisation(session, actor, booking.organisation_id)
+    _booking, target = for_member(session, actor, booking_id, "booking.submit")
+    permissions.require(actor, "booking.submit", target)
     return _submit(session, settings, actor, booking_id)
 
 
@@ -279,14 +282,22 @@ def _submit(session: Session, settings: Settings, actor: Principal, booking_id: 
 def cancel(session: Session, settings: Settings, actor: Principal, booking_id: int, form: CancelForm) -> Booking:
     """The organisation cancels its request, also an approved one; the field is free again."""
     user = require_signed_in(actor)
-    for_member(session, actor, booking_id)
-    return _cancel(session, settings, user, booking_id, form.reason, as_manager=False)
+    _booking, target = for_member(session, actor, booking_id, "booking.cancel")
+    _field_row, booking = _locked_for(session, actor, booking_id, "booking.cancel", target)
+    return _cancel(session, settings, user, booking, form.reason, as_manager=False)
 
 
-def _cancel(session: Session, settings: Settings, user: User, booking_id: int, reason: str, *,
+def _locked_for(session: Session, actor: Principal, booking_id: int, action: str,
+                target: OnBooking) -> tuple[TestField, Booking]:
+    """The field and the booking locked, once the actor may do ``action`` to the booking as it is now."""
+    field_row, booking = locked(session, booking_id)
+    permissions.require(actor, action, replace(target, status=booking.status))
+    return field_row, booking
+
+
+def _cancel(session: Session, settings: Settings, user: User, booking: Booking, reason: str, *,
             as_manager: bool) -> Booking:
-    _field_row, booking = locked(session, booking_id)
-    refuse_move(booking, S.CANCELLED)
+    """Cancel the booking (locked by the caller)."""
     was_approved = booking.status is S.APPROVED
     if was_approved:
         _release(session, booking)
@@ -301,36 +312,42 @@ def _cancel(session: Session, settings: Settings, user: User, booking_id: int, r
 # --- use cases: the field's managers -------------------------------------------------------------
 
 
+def _as_manager(session: Session, actor: Principal, booking_id: int, action: str) -> tuple[TestField, Booking]:
+    """The field and the booking locked, for a manager's ``action``: who acts is checked before the lock,
+    the booking's state under it."""
+    _booking, target = for_manager(session, actor, booking_id, action)
+    return _locked_for(session, actor, booking_id, action, target)
+
+
 @transactional
 def start_review(session: Session, settings: Settings, actor: Principal, booking_id: int) -> Booking:
     user = require_signed_in(actor)
-    for_manager(session, actor, booking_id)
-    _field_row, booking = locked(session, booking_id)
+    _field_row, booking = _as_manager(session, actor, booking_id, "booking.review")
     move(session, settings, booking, S.UNDER_REVIEW, by=user)
     _audit(session, user, "review_started", booking)
     return booking
 
 
 def _decide(session: Session, settings: Settings, actor: Principal, booking_id: int, target: BookingStatus,
-            note: str, action: str) -> Booking:
+            note: str, action: str, audited: str) -> Booking:
     user = require_signed_in(actor)
-    for_manager(session, actor, booking_id)
-    _field_row, booking = locked(session, booking_id)
+    _field_row, booking = _as_manager(session, actor, booking_id, action)
     booking.review_note = note
     move(session, settings, booking, target, by=user, note=note)
-    _audit(session, user, action, booking, note=note)
+    _audit(session, user, audited, booking, note=note)
     return booking
 
 
 @transactional
 def request_changes(session: Session, settings: Settings, actor: Principal, booking_id: int,
                     form: ChangesForm) -> Booking:
-    return _decide(session, settings, actor, booking_id, S.CHANGES_REQUESTED, form.note, "changes_requested")
+    return _decide(session, settings, actor, booking_id, S.CHANGES_REQUESTED, form.note, "booking.request_changes",
+                   "changes_requested")
 
 
 @transactional
 def reject(session: Session, settings: Settings, actor: Principal, booking_id: int, form: RejectForm) -> Booking:
-    return _decide(session, settings, actor, booking_id, S.REJECTED, form.note, "rejected")
+    return _decide(session, settings, actor, booking_id, S.REJECTED, form.note, "booking.reject", "rejected")
 
 
 @transactional
@@ -338,11 +355,8 @@ def approve(session: Session, settings: Settings, actor: Principal, booking_id: 
             form: ApproveForm | None = None) -> Booking:
     """Approve under the field lock: refused (nothing changed) when any rule is broken now."""
     user = require_signed_in(actor)
-    for_manager(session, actor, booking_id)
     note = form.note if form is not None else ""
-    field_row, booking = locked(session, booking_id)
-    if booking.status not in OPEN:
-        raise Invalid({"status": illegal(booking)})
+    field_row, booking = _as_manager(session, actor, booking_id, "booking.approve")
 
     def work() -> None:
         _approve_locked(session, settings, field_row, booking, by=user, note=note)
@@ -361,10 +375,7 @@ def reschedule(session: Session, settings: Settings, actor: Principal, booking_i
     are told of the change.
     """
     user = require_signed_in(actor)
-    for_manager(session, actor, booking_id)
-    field_row, booking = locked(session, booking_id)
-    if booking.status is not S.APPROVED:
-        raise Invalid({"status": _("Only approved bookings can be rescheduled.")})
+    field_row, booking = _as_manager(session, actor, booking_id, "booking.reschedule")
     errors = problems(session, field_row, form.periods, booking_id=booking_id,
                       expected_people=booking.expected_people, check_notice=False)
     if errors:
@@ -397,5 +408,5 @@ def _reschedule_locked(session: Session, settings: Settings, user: User, field_r
 def manager_cancel(session: Session, settings: Settings, actor: Principal, booking_id: int,
                    form: CancelForm) -> Booking:
     user = require_signed_in(actor)
-    for_manager(session, actor, booking_id)
-    return _cancel(session, settings, user, booking_id, form.reason, as_manager=True)
+    _field_row, booking = _as_manager(session, actor, booking_id, "booking.manager_cancel")
+    return _cancel(session, settings, user, booking, form.reason, as_manager=True)

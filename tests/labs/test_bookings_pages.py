@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, func, select
 
+from cocreate import permissions
 from cocreate.accounts.models import Organisation, Role, User
 from cocreate.accounts.permissions import Principal
 from cocreate.audit.models import AuditEntry
@@ -395,9 +396,11 @@ def test_the_queue_filters_paginates_and_keeps_its_query_count(session: Session,
 def test_field_and_trial_sections(session: Session, world: World) -> None:
     member = Principal.load(session, world.member)
     template, ctx = booking_routes.field_section(session, member, world.field)  # type: ignore[misc]
-    assert template == "labs/_booking_field_section.html" and ctx["can_request"]
-    resident_ctx = booking_routes.field_section(session, Principal.load(session, world.resident), world.field)[1]  # type: ignore[index]
-    assert not resident_ctx["can_request"] and resident_ctx["signed_in"]
+    assert template == "labs/_booking_field_section.html" and permissions.can(member, "booking.submit", ctx["requesting"])
+    resident = Principal.load(session, world.resident)
+    refused = permissions.can(resident, "booking.request", booking_routes.field_section(  # type: ignore[index]
+        session, resident, world.field)[1]["requesting"])
+    assert not refused and not refused.sign_in
     trial = Trial(title="実証")
     session.add(trial)
     session.commit()

@@ -9,6 +9,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from litestar import Litestar
@@ -16,6 +17,7 @@ from litestar.testing import TestClient
 from markupsafe import escape
 from sqlmodel import Session, func, select
 
+from cocreate import permissions
 from cocreate.accounts import self_service
 from cocreate.accounts.models import Organisation, Role, User
 from cocreate.accounts.permissions import Forbidden, Principal
@@ -691,18 +693,26 @@ def test_withdrawing_without_an_application_is_not_found(world: World, client: T
 
 def test_the_trial_section_lists_public_calls_and_drafts_for_editors(session: Session, world: World) -> None:
     draft = make_call(session, world.trial, title="下書きの募集", status=RecruitmentStatus.DRAFT)
-    public = recruitment_routes.trial_section(session, Principal.anonymous(), world.trial)
+    nobody = Principal.anonymous()
+    public = recruitment_routes.trial_section(session, nobody, world.trial)
     assert public is not None and public[0] == "labs/_call_section.html"
-    assert [c.id for c in public[1]["section"].calls] == [world.call.id] and not public[1]["section"].can_edit
-    editor = recruitment_routes.trial_section(session, actor(session, world.member), world.trial)
+    assert [c.id for c in public[1]["section"].calls] == [world.call.id]
+    assert not permissions.can(nobody, "recruitment.create", public[1]["section"].target)
+    member = actor(session, world.member)
+    editor = recruitment_routes.trial_section(session, member, world.trial)
     assert editor is not None and {c.id for c in editor[1]["section"].calls} == {world.call.id, draft.id}
-    assert editor[1]["section"].can_edit and editor[1]["section"].can_see_participants
-    staff = recruitment.section(session, actor(session, world.staff), world.trial)
-    assert staff is not None and staff.can_edit and not staff.can_see_participants
+    facts = editor[1]["section"].target
+    assert permissions.can(member, "recruitment.create", facts) and permissions.can(
+        member, "recruitment.see_applications", facts)
+    staff_actor = actor(session, world.staff)
+    staff = recruitment.section(session, staff_actor, world.trial)
+    assert staff is not None and permissions.can(staff_actor, "recruitment.create", staff.target)
+    assert not permissions.can(staff_actor, "recruitment.see_applications", staff.target)
     from cocreate.web.templating import render_standalone
 
+    request = SimpleNamespace(scope={"principal": member})  # who reads, as the template's can() looks for it
     with using_locale("ja"):
-        html = render_standalone("labs/_call_section.html", ctx=editor[1])
+        html = render_standalone("labs/_call_section.html", ctx=editor[1], request=request)
     assert 'id="call-new-link"' in html and "下書きの募集" in html and f'href="/calls/{world.call.id}"' in html
     assert ja("%(left)s of %(places)s places left", left=2, places=2) in html
     other = Trial(title="別の実証", published=True)
