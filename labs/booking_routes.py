@@ -76,6 +76,11 @@ def _padded(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(start[:ROW_TEXT], end[:ROW_TEXT]) for start, end in rows] + [("", "")] * (wanted - len(rows))
 
 
+def _booking_page(request: Request, booking_id: int | None, fragment: str = "") -> str:
+    """The booking's page (at ``fragment``): where its forms come back to."""
+    return request.app.route_reverse("booking-detail", booking_id=booking_id) + fragment
+
+
 def _status_options() -> list[tuple[str, str]]:
     return [("", _("Every status"))] + [(s.value, s.label) for s in BookingStatus]
 
@@ -91,9 +96,10 @@ def booking_list(request: Request, db_session: DbSession, page: FromQuery[str] =
     status = status if status in {s.value for s in BookingStatus} else ""
     result = bookings.my_bookings(db_session, actor, number, size, status)
     is_member = bool(access.member_organisation_ids(db_session, actor.user_id))
+    base = request.app.route_reverse("booking-list")
 
     def url_for_page(n: int) -> str:
-        return "/bookings?" + urlencode({k: v for k, v in {"status": status, "page": n}.items() if v})
+        return base + "?" + urlencode({k: v for k, v in {"status": status, "page": n}.items() if v})
 
     return render(request, LIST_PAGE, {"page": result, "status": status, "status_options": _status_options(),
                                        "url_for_page": url_for_page, "is_member": is_member,
@@ -144,7 +150,7 @@ def _after_save(request: Request, saved: bookings.Saved, submitted: bool) -> Red
         message = _("Saved as a draft. Fix the problems shown before submitting.")
     else:
         message = _("Saved as a draft.")
-    return after_post(request, f"/bookings/{booking.id}", message=message,
+    return after_post(request, _booking_page(request, booking.id), message=message,
                       category="warning" if saved.problems and not submitted else "success")
 
 
@@ -198,7 +204,7 @@ def booking_edit(request: Request, db_session: DbSession, booking_id: FromPath[i
     if not found.is_member:
         raise NotFound()
     if not found.can_edit:
-        return after_post(request, f"/bookings/{booking_id}", category="warning",
+        return after_post(request, _booking_page(request, booking_id), category="warning",
                           message=_("This request is “%(status)s” and can no longer be edited.",
                                     status=found.booking.status.label))
     form, rows = bookings.form_values(found.booking, found.periods)
@@ -257,7 +263,7 @@ def booking_cancel(request: Request, db_session: DbSession, settings: AppSetting
     actor = principal_of(request)
     bookings.for_member(db_session, actor, booking_id)
     bookings.cancel(db_session, settings, actor, booking_id, bookings.CancelForm.parse(data))
-    return after_post(request, f"/bookings/{booking_id}", message=_("The request has been cancelled."))
+    return after_post(request, _booking_page(request, booking_id), message=_("The request has been cancelled."))
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -272,7 +278,7 @@ def document_add(request: Request, db_session: DbSession, settings: AppSettings,
     form = bookings.DocumentForm.parse(data)
     document = bookings.add_document(db_session, settings, actor, booking_id, kind=form.document,
                                      source=form.file.file, filename=form.file.filename)
-    return after_post(request, f"/bookings/{booking_id}#documents",
+    return after_post(request, _booking_page(request, booking_id, "#documents"),
                       message=_("“%(name)s” was uploaded.", name=document.filename))
 
 
@@ -282,7 +288,7 @@ def document_add(request: Request, db_session: DbSession, settings: AppSettings,
 def document_delete(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                     document_id: FromPath[int]) -> Template | Redirect:
     bookings.delete_document(db_session, settings, principal_of(request), booking_id, document_id)
-    return after_post(request, f"/bookings/{booking_id}#documents", message=_("The document was deleted."))
+    return after_post(request, _booking_page(request, booking_id, "#documents"), message=_("The document was deleted."))
 
 
 @get("/bookings/{booking_id:int}/documents/{document_id:int}", name="booking-document", guards=[signed_in],
@@ -315,10 +321,11 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
     valid = {bookings.PENDING_FILTER, bookings.ALL_FILTER} | {s.value for s in BookingStatus if s is not BookingStatus.DRAFT}
     status = status if status in valid else bookings.PENDING_FILTER
     result = bookings.queue(db_session, actor, number, size, status=status, field_id=chosen)
+    base = request.app.route_reverse("booking-queue")
 
     def url_for_page(n: int) -> str:
         query = {"status": status, "field_id": chosen or "", "page": n}
-        return "/coordinate/bookings?" + urlencode({k: v for k, v in query.items() if v})
+        return base + "?" + urlencode({k: v for k, v in query.items() if v})
 
     status_options = [(bookings.PENDING_FILTER, _("Waiting for review")), (bookings.ALL_FILTER, _("Every status"))] + [
         (s.value, s.label) for s in BookingStatus if s is not BookingStatus.DRAFT]
@@ -329,7 +336,7 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
 
 
 def _done(request: Request, booking_id: int, message: str) -> Redirect | Template:
-    return after_post(request, f"/bookings/{booking_id}", message=message)
+    return after_post(request, _booking_page(request, booking_id), message=message)
 
 
 @post("/{booking_id:int}/review", name="booking-review", sync_to_thread=True)
