@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import pytest
 from litestar import Litestar
