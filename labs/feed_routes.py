@@ -88,7 +88,8 @@ def trial_updates_feed(app: Litestar, session: Session, trial: Trial) -> Feed:
         entries.append(_report_entry(trial_page, trial))
     return Feed(key=f"trial/{trial.id}/updates", title=_("Updates: %(trial)s", trial=plain(trial.title)),
                 subtitle=_("Progress updates and the final report of this trial."),
-                path=trial_page(trial_id=trial.id), self_path=app.route_reverse("trial-updates-feed", trial_id=trial.id),
+                path=trial_page(trial_id=trial.id),
+                self_path=app.route_reverse("trial-updates-feed", trial_id=trial.id),
                 entries=_newest(entries), updated=trial.created_at)
 
 

@@ -439,7 +439,8 @@ class FieldOut(FieldSummaryOut):
 def _summary_fields(request: Request, test_field: TestField) -> dict[str, Any]:
     assert test_field.id is not None
     return {
-        "id": test_field.id, "url": request.app.route_reverse("field-detail", field_id=test_field.id), "name": test_field.name, "kind": test_field.kind,
+        "id": test_field.id, "url": request.app.route_reverse("field-detail", field_id=test_field.id),
+        "name": test_field.name, "kind": test_field.kind,
         "kind_label": test_field.kind.label, "area": test_field.area, "area_label": test_field.area.label,
         "address": test_field.address, "latitude": test_field.latitude, "longitude": test_field.longitude,
         "summary": test_field.summary,

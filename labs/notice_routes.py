@@ -98,7 +98,8 @@ def _subscriptions_again(failed: Invalid, form: dict[str, Any], *, request: Requ
 @again_on_invalid(_subscriptions_again)
 def save_subscriptions(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     notices.set_area_subscriptions(db_session, principal_of(request), notices.AreasForm.parse(data).areas)
-    return after_post(request, request.app.route_reverse("notice-subscriptions"), message=_("Your area subscriptions have been saved."))
+    return after_post(request, request.app.route_reverse("notice-subscriptions"),
+                      message=_("Your area subscriptions have been saved."))
 
 
 # --- public pages --------------------------------------------------------------------------------

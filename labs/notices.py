@@ -198,7 +198,8 @@ def send(session: Session, settings: Settings, notice_id: int, *, batch: int = S
         with unit_of_work(session):
             told += len(notifications.notify(
                 session, user_ids=users[start:start + batch], kind=NOTICE_KIND, target_type=BOOKING,
-                target_id=booking.id, params=params, url=paths.booking_notice(booking.id), event_key=key, settings=settings))
+                target_id=booking.id, params=params, url=paths.booking_notice(booking.id), event_key=key,
+                settings=settings))
     with unit_of_work(session):
         notice = session.get(BookingNotice, notice_id)
         assert notice is not None
