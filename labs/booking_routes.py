@@ -75,6 +75,11 @@ def _padded(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(start[:ROW_TEXT], end[:ROW_TEXT]) for start, end in rows] + [("", "")] * (wanted - len(rows))
 
 
+def _booking_page(request: Request, booking_id: int | None, fragment: str = "") -> str:
+    """The booking's page (at ``fragment``): where its forms come back to."""
+    return request.app.route_reverse("booking-detail", booking_id=booking_id) + fragment
+
+
 def _status_options() -> list[tuple[str, str]]:
     return [("", _("Every status"))] + [(s.value, s.label) for s in BookingStatus]
 
@@ -90,9 +95,10 @@ def booking_list(request: Request, db_session: DbSession, page: FromQuery[str] =
     status = status if status in {s.value for s in BookingStatus} else ""
     result = bookings.my_bookings(db_session, actor, number, size, status)
     requesting = access.new_booking(bookings.my_organisations(db_session, actor))
+    base = request.app.route_reverse("booking-list")
 
     def url_for_page(n: int) -> str:
-        return "/bookings?" + urlencode({k: v for k, v in {"status": status, "page": n}.items() if v})
+        return base + "?" + urlencode({k: v for k, v in {"status": status, "page": n}.items() if v})
 
     return render(request, LIST_PAGE, {"page": result, "status": status, "status_options": _status_options(),
                                        "url_for_page": url_for_page, "requesting": requesting,
@@ -143,7 +149,7 @@ def _after_save(request: Request, saved: bookings.Saved, submitted: bool) -> Red
         message = _("Saved as a draft. Fix the problems shown before submitting.")
     else:
         message = _("Saved as a draft.")
-    return after_post(request, f"/bookings/{booking.id}", message=message,
+    return after_post(request, _booking_page(request, booking.id), message=message,
                       category="warning" if saved.problems and not submitted else "success")
 
 
@@ -206,7 +212,7 @@ def booking_edit(request: Request, db_session: DbSession, booking_id: FromPath[i
     found = bookings.detail(db_session, actor, booking_id)
     editing = _as_member(actor, "booking.edit", found)
     if not editing:
-        return after_post(request, f"/bookings/{booking_id}", category="warning", message=editing.reason)
+        return after_post(request, _booking_page(request, booking_id), category="warning", message=editing.reason)
     form, rows = bookings.form_values(found.booking, found.periods)
     return _form_page(request, db_session, form, rows, booking=found.booking, errors=found.problems)
 
@@ -262,7 +268,7 @@ def booking_cancel(request: Request, db_session: DbSession, settings: AppSetting
     actor = principal_of(request)
     bookings.for_member(db_session, actor, booking_id, "booking.cancel")
     bookings.cancel(db_session, settings, actor, booking_id, bookings.CancelForm.parse(data))
-    return after_post(request, f"/bookings/{booking_id}", message=_("The request has been cancelled."))
+    return after_post(request, _booking_page(request, booking_id), message=_("The request has been cancelled."))
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -277,7 +283,7 @@ def document_add(request: Request, db_session: DbSession, settings: AppSettings,
     form = bookings.DocumentForm.parse(data)
     document = bookings.add_document(db_session, settings, actor, booking_id, kind=form.document,
                                      source=form.file.file, filename=form.file.filename)
-    return after_post(request, f"/bookings/{booking_id}#documents",
+    return after_post(request, _booking_page(request, booking_id, "#documents"),
                       message=_("“%(name)s” was uploaded.", name=document.filename))
 
 
@@ -287,7 +293,7 @@ def document_add(request: Request, db_session: DbSession, settings: AppSettings,
 def document_delete(request: Request, db_session: DbSession, settings: AppSettings, booking_id: FromPath[int],
                     document_id: FromPath[int]) -> Template | Redirect:
     bookings.delete_document(db_session, settings, principal_of(request), booking_id, document_id)
-    return after_post(request, f"/bookings/{booking_id}#documents", message=_("The document was deleted."))
+    return after_post(request, _booking_page(request, booking_id, "#documents"), message=_("The document was deleted."))
 
 
 @get("/bookings/{booking_id:int}/documents/{document_id:int}", name="booking-document", guards=[signed_in],
@@ -320,10 +326,11 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
     valid = {bookings.PENDING_FILTER, bookings.ALL_FILTER} | {s.value for s in BookingStatus if s is not BookingStatus.DRAFT}
     status = status if status in valid else bookings.PENDING_FILTER
     result = bookings.queue(db_session, actor, number, size, status=status, field_id=chosen)
+    base = request.app.route_reverse("booking-queue")
 
     def url_for_page(n: int) -> str:
         query = {"status": status, "field_id": chosen or "", "page": n}
-        return "/coordinate/bookings?" + urlencode({k: v for k, v in query.items() if v})
+        return base + "?" + urlencode({k: v for k, v in query.items() if v})
 
     status_options = [(bookings.PENDING_FILTER, _("Waiting for review")), (bookings.ALL_FILTER, _("Every status"))] + [
         (s.value, s.label) for s in BookingStatus if s is not BookingStatus.DRAFT]
@@ -334,7 +341,7 @@ def booking_queue(request: Request, db_session: DbSession, page: FromQuery[str] 
 
 
 def _done(request: Request, booking_id: int, message: str) -> Redirect | Template:
-    return after_post(request, f"/bookings/{booking_id}", message=message)
+    return after_post(request, _booking_page(request, booking_id), message=message)
 
 
 @post("/{booking_id:int}/review", name="booking-review", sync_to_thread=True)

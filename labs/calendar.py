@@ -50,7 +50,7 @@ from cocreate.forms import Choice, Date, FormModel, RowId, parse_date
 from cocreate.i18n import WARD_TIMEZONE, get_locale, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from labs import access
+from labs import access, paths
 from labs.models import Blackout, Booking, BookingPeriod, BookingStatus, CalendarFeedToken, TestField
 
 PUBLIC_STATUSES = (BookingStatus.APPROVED, BookingStatus.COMPLETED)
@@ -66,7 +66,6 @@ UPCOMING_LIMIT = 5
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
-FEED_PATH = "/calendar/feeds/{token}.ics"
 
 
 class View(StrEnum):
@@ -445,8 +444,9 @@ def _event(entry: Entry, settings: Settings, *, private: bool) -> icalendar.Even
         event.add("summary", _("Unavailable: %(reason)s", reason=entry.title))
         event.add("transp", "TRANSPARENT")
         event.add("status", "CONFIRMED")
-        event.add("url", f"{base}/fields/{entry.field_id}")
+        event.add("url", base + paths.field(entry.field_id))
         return event
+    assert entry.booking_id is not None
     if entry.pending:
         event.add("summary", _("%(title)s (pending review)", title=entry.title))
         event.add("status", "TENTATIVE")
@@ -454,7 +454,7 @@ def _event(entry: Entry, settings: Settings, *, private: bool) -> icalendar.Even
         event.add("summary", entry.title)
         event.add("status", "CONFIRMED")
     if private:
-        url = f"{base}/bookings/{entry.booking_id}"
+        url = base + paths.booking(entry.booking_id)
         assert entry.status is not None
         description = [_("Organisation: %(name)s", name=entry.organisation),
                        _("Status: %(status)s", status=entry.status.label)]
@@ -462,7 +462,7 @@ def _event(entry: Entry, settings: Settings, *, private: bool) -> icalendar.Even
             description.append(_("Purpose: %(purpose)s", purpose=entry.purpose.strip()))
         description.append(url)
     else:
-        url = f"{base}/bookings/{entry.booking_id}/notice"
+        url = base + paths.booking_notice(entry.booking_id)
         description = [_("Organisation: %(name)s", name=entry.organisation), url]
     event.add("url", url)
     event.add("description", "\n\n".join(description))
@@ -495,8 +495,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def feed_url(settings: Settings, token: str) -> str:
-    return settings.base_url.rstrip("/") + FEED_PATH.format(token=token)
+def feed_url(settings: Settings, path: str) -> str:
+    """The full address of a private feed at ``path`` (the route's, with the token in it)."""
+    return settings.base_url.rstrip("/") + path
 
 
 def require_coordinator(actor: Principal) -> User:

@@ -21,6 +21,7 @@ from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
+from cocreate.web.links import route_path
 from labs import calendar
 from labs.calendar import CalendarPage, CalendarQuery, View
 
@@ -65,6 +66,9 @@ def _calendar_page(request: Request, page: CalendarPage, base: str) -> Template:
         "next_url": link(date=page.next.isoformat()),
         "today_url": link(date=""),
         "month_url": link(view=View.MONTH.value), "week_url": link(view=View.WEEK.value),
+        # A month of every field can hold hundreds of bookings: their links are built without a lookup each.
+        "booking_url": route_path(request.app, "booking-detail"),
+        "notice_url": route_path(request.app, "booking-notice"),
     })
 
 
@@ -73,7 +77,7 @@ def _invalid(request: Request, errors: dict[str, str], back: str) -> Template:
 
 
 def _overall_again(failed: Invalid, _form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
-    return _invalid(request, failed.errors, "/calendar")
+    return _invalid(request, failed.errors, request.app.route_reverse("labs-calendar"))
 
 
 @get("/calendar", name="labs-calendar", sync_to_thread=True)
@@ -85,12 +89,12 @@ def overall(request: Request, db_session: DbSession, view: FromQuery[str] = "",
     today = calendar.today_in_tokyo()
     page = calendar.overall_calendar(db_session, principal_of(request), query.field_id, query.shown_view,
                                      query.anchor(today), today)
-    return _calendar_page(request, page, "/calendar")
+    return _calendar_page(request, page, request.app.route_reverse("labs-calendar"))
 
 
 def _field_again(failed: Invalid, _form: dict[str, Any], *, request: Request, field_id: int,
                  **_kwargs: Any) -> Template:
-    return _invalid(request, failed.errors, f"/fields/{field_id}/calendar")
+    return _invalid(request, failed.errors, request.app.route_reverse("labs-field-calendar", field_id=field_id))
 
 
 @get("/fields/{field_id:int}/calendar", name="labs-field-calendar", sync_to_thread=True)
@@ -103,7 +107,7 @@ def field_page(request: Request, db_session: DbSession, field_id: FromPath[int],
     query = CalendarQuery.parse({"view": view, "date": day})
     today = calendar.today_in_tokyo()
     page = calendar.field_calendar(db_session, actor, field_id, query.shown_view, query.anchor(today), today)
-    return _calendar_page(request, page, f"/fields/{field_id}/calendar")
+    return _calendar_page(request, page, request.app.route_reverse("labs-field-calendar", field_id=field_id))
 
 
 # --- iCalendar feeds -----------------------------------------------------------------------------
@@ -155,7 +159,8 @@ def feed_page(request: Request, db_session: DbSession) -> Template:
 def feed_create(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
     """Create or regenerate the token; the page shows its address this once (only its hash is kept)."""
     token = calendar.create_feed_token(db_session, principal_of(request))
-    return _feed_page(request, db_session, calendar.feed_url(settings, token))
+    path = request.app.route_reverse("labs-calendar-private-feed", filename=f"{token}.ics")
+    return _feed_page(request, db_session, calendar.feed_url(settings, path))
 
 
 @post("/coordinate/calendar-feed/revoke", name="labs-calendar-feed-revoke", guards=[coordinators],
@@ -164,7 +169,7 @@ def feed_revoke(request: Request, db_session: DbSession, data: Form) -> Template
     revoked = calendar.revoke_feed_token(db_session, principal_of(request))
     message = (_("Your private calendar feed was turned off. Its address no longer works.") if revoked
                else _("You had no private calendar feed."))
-    return after_post(request, "/coordinate/calendar-feed", message=message)
+    return after_post(request, request.app.route_reverse("labs-calendar-feed"), message=message)
 
 
 # --- read API ------------------------------------------------------------------------------------
@@ -194,6 +199,7 @@ class FieldBookingsOut:
 @get("/test-fields/{field_id:int}/bookings", name="api-test-field-bookings", sync_to_thread=True,
      tags=["test fields"], summary="Approved bookings of a public test field")
 def api_field_bookings(
+    request: Request,
     db_session: DbSession,
     field_id: FromPath[int],
     from_: Annotated[str, QueryParameter(name="from", description=(
@@ -207,9 +213,10 @@ def api_field_bookings(
     answers 400 with the reason."""
     start, end = calendar.api_range(from_, to)
     entries = calendar.public_bookings(db_session, field_id, start, end)
+    notice_url = route_path(request.app, "booking-notice")
     return FieldBookingsOut(field_id=field_id, starts_at=start, ends_at=end, items=[
         BookingPeriodOut(booking_id=e.booking_id, period_id=e.id, title=e.title, organisation=e.organisation,
-                         starts_at=e.starts_at, ends_at=e.ends_at, notice_url=f"/bookings/{e.booking_id}/notice")
+                         starts_at=e.starts_at, ends_at=e.ends_at, notice_url=notice_url(booking_id=e.booking_id))
         for e in entries])
 
 

@@ -28,6 +28,7 @@ from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
 from cocreate.web.markdown import markdown_to_text
+from labs import paths
 from labs.models import RecruitmentCall, RecruitmentStatus, Trial, TrialUpdate
 
 TASK = "labs.notify_event"
@@ -86,7 +87,7 @@ def recruitment_opened(session: Session, settings: Settings, call_id: int, actor
     apply_by = call.apply_by.astimezone(WARD_TIMEZONE).strftime("%Y-%m-%d %H:%M") if call.apply_by else ""
     return _tell(session, settings, trial, actor_id, kind=RECRUITMENT_OPENED, target_type=CALL, target_id=call_id,
                  params={"call_id": call_id, "call_title": call.title, "places": call.places, "apply_by": apply_by},
-                 url=f"/calls/{call_id}", event_key=f"{RECRUITMENT_OPENED}:{call_id}")
+                 url=paths.call(call_id), event_key=f"{RECRUITMENT_OPENED}:{call_id}")
 
 
 # --- progress update posted ----------------------------------------------------------------------
@@ -110,7 +111,7 @@ def update_posted(session: Session, settings: Settings, update_id: int, actor_id
                  target_id=trial.id,  # type: ignore[arg-type]
                  params={"update_id": update_id, "update_title": entry.title, "posted_on": entry.posted_on.isoformat(),
                          "excerpt": markdown_to_text(entry.body, EXCERPT)},
-                 url=f"/trials/{trial.id}#update-{update_id}", event_key=f"{UPDATE_POSTED}:{update_id}")
+                 url=f"{paths.trial(trial.id)}#update-{update_id}", event_key=f"{UPDATE_POSTED}:{update_id}")
 
 
 # --- final report published ----------------------------------------------------------------------
@@ -129,7 +130,7 @@ def results_published(session: Session, settings: Settings, trial_id: int, actor
     if trial is None or not trial.published or trial.results_published_at is None:
         return 0
     return _tell(session, settings, trial, actor_id, kind=RESULTS_PUBLISHED, target_type=TRIAL, target_id=trial_id,
-                 params={"excerpt": markdown_to_text(trial.results, EXCERPT)}, url=f"/trials/{trial_id}#results",
+                 params={"excerpt": markdown_to_text(trial.results, EXCERPT)}, url=f"{paths.trial(trial_id)}#results",
                  event_key=f"{RESULTS_PUBLISHED}:{trial_id}")
 
 

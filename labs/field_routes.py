@@ -28,10 +28,11 @@ from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
 from cocreate.web.forms import Form, Multipart, again_on_invalid
 from cocreate.web.htmx import after_post, render
+from cocreate.web.links import route_path
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from cocreate.web.sections import page_sections
 from labs import access, fields
-from labs.models import Area, DocumentKind, FieldKind, TestField, TestFieldPhoto
+from labs.models import Area, DocumentKind, FieldKind, TestField
 
 TEXT_FIELDS = ("name", "kind", "area", "address", "summary", "description", "rules", "cancellation_rule", "contact")
 NUMBER_FIELDS = ("capacity", "min_booking_minutes", "max_booking_minutes", "buffer_minutes", "min_notice_hours",
@@ -101,9 +102,10 @@ def field_list(request: Request, db_session: DbSession, kind: FromQuery[str] = "
     result = fields.public_fields_page(db_session, kind=chosen_kind, area=chosen_area, page=page_number,
                                        per_page=per_page)
     filters = {"kind": chosen_kind.value if chosen_kind else "", "area": chosen_area.value if chosen_area else ""}
+    base = request.app.route_reverse("field-list")
 
     def url_for_page(number: int) -> str:
-        return "/fields?" + urlencode({k: v for k, v in {**filters, "page": number}.items() if v})
+        return base + "?" + urlencode({k: v for k, v in {**filters, "page": number}.items() if v})
 
     return render(request, "labs/field_list.html", {
         "page": result, "filters": filters, "kinds": list(FieldKind), "areas": list(Area),
@@ -131,10 +133,6 @@ def _hours_rows(session: Session, field_id: int) -> list[dict[str, Any]]:
             for weekday in fields.WEEKDAYS]
 
 
-def photo_url(photo: TestFieldPhoto) -> str:
-    return f"/fields/{photo.field_id}/photos/{photo.id}"
-
-
 @get("/fields/{field_id:int}", name="field-detail", sync_to_thread=True)
 def field_detail(request: Request, db_session: DbSession, settings: AppSettings, field_id: FromPath[int]) -> Template:
     """A field in full: where it is, photos, rules, hours, documents, blackouts; then other parts' sections."""
@@ -145,7 +143,6 @@ def field_detail(request: Request, db_session: DbSession, settings: AppSettings,
         "field": test_field,
         "facts": facts,
         "photos": fields.photos_of(db_session, field_id),
-        "photo_url": photo_url,
         "hours": _hours_rows(db_session, field_id),
         "rules": fields.rule_sentences(test_field),
         "requirements": fields.requirements_of(db_session, field_id),
@@ -221,11 +218,11 @@ def _edit_page(request: Request, session: Session, test_field: TestField, *,
         "field": test_field,
         "errors": errors or {},
         "photos": fields.photos_of(session, test_field.id),
-        "photo_url": photo_url,
         "file_size": file_size,
         "photo_form": photo_form or {"alt_text": ""},
         "photo_errors": photo_errors or {},
         "blackouts": fields.blackouts_of(session, test_field.id),
+        "blackout_delete_url": route_path(request.app, "coordinate-field-blackout-delete"),
         "blackout_form": blackout_form or {"starts_at": "", "ends_at": "", "reason": ""},
         "blackout_errors": blackout_errors or {},
         "coordinators": fields.coordinators_of(session, test_field.id),
@@ -252,6 +249,11 @@ def _edit_again(part: str, names: tuple[str, ...] = ()) -> Any:
     return show
 
 
+def _editor(request: Request, field_id: int, fragment: str = "") -> str:
+    """The field's editor, at ``fragment`` (``#photos``, say): where its forms come back to."""
+    return request.app.route_reverse("coordinate-field-edit", field_id=field_id) + fragment
+
+
 def _new_again(failed: Invalid, form: dict[str, Any], *, request: Request, data: dict[str, Any],
                **_kwargs: Any) -> Template:
     return render(request, "labs/field_new.html", {**_form_context(_shown_form(data)), "errors": failed.errors})
@@ -262,8 +264,9 @@ def coordinate_list(request: Request, db_session: DbSession, page: FromQuery[str
     """The fields I manage (site admins: all), unpublished included."""
     page_number, per_page = clamp_page(page)
     result = fields.managed_fields_page(db_session, principal_of(request), page_number, per_page)
+    base = request.app.route_reverse("coordinate-fields")
     return render(request, "labs/field_manage_list.html", {
-        "page": result, "url_for_page": lambda number: f"/coordinate/fields?page={number}",
+        "page": result, "url_for_page": lambda number: f"{base}?page={number}",
     })
 
 
@@ -276,7 +279,7 @@ def field_new(request: Request, db_session: DbSession) -> Template:
 @again_on_invalid(_new_again)
 def field_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     test_field = fields.create(db_session, principal_of(request), fields.FieldForm.parse(data))
-    return after_post(request, f"/coordinate/fields/{test_field.id}/edit",
+    return after_post(request, request.app.route_reverse("coordinate-field-edit", field_id=test_field.id),
                       message=_("The test field was saved. You are its coordinator."))
 
 
@@ -292,7 +295,7 @@ def field_update(request: Request, db_session: DbSession, field_id: FromPath[int
     actor = principal_of(request)
     _managed_or_404(db_session, actor, field_id)
     fields.update(db_session, actor, field_id, fields.FieldForm.parse(data))
-    return after_post(request, f"/coordinate/fields/{field_id}/edit", message=_("The changes were saved."))
+    return after_post(request, _editor(request, field_id), message=_("The changes were saved."))
 
 
 @post("/{field_id:int}/photos", name="coordinate-field-photo-add", sync_to_thread=True)
@@ -302,7 +305,7 @@ def photo_add(request: Request, db_session: DbSession, settings: AppSettings, fi
     actor = principal_of(request)
     _managed_or_404(db_session, actor, field_id)
     fields.add_photo(db_session, settings, actor, field_id, fields.PhotoForm.parse(data))
-    return after_post(request, f"/coordinate/fields/{field_id}/edit#photos", message=_("The photo was added."))
+    return after_post(request, _editor(request, field_id, "#photos"), message=_("The photo was added."))
 
 
 @post("/{field_id:int}/photos/{photo_id:int}/delete", name="coordinate-field-photo-delete", sync_to_thread=True)
@@ -312,7 +315,7 @@ def photo_delete(request: Request, db_session: DbSession, settings: AppSettings,
     actor = principal_of(request)
     _managed_or_404(db_session, actor, field_id)
     fields.delete_photo(db_session, settings, actor, field_id, photo_id)
-    return after_post(request, f"/coordinate/fields/{field_id}/edit#photos", message=_("The photo was deleted."))
+    return after_post(request, _editor(request, field_id, "#photos"), message=_("The photo was deleted."))
 
 
 @post("/{field_id:int}/blackouts", name="coordinate-field-blackout-add", sync_to_thread=True)
@@ -321,7 +324,7 @@ def blackout_add(request: Request, db_session: DbSession, field_id: FromPath[int
     actor = principal_of(request)
     _managed_or_404(db_session, actor, field_id, "field.manage_blackouts")
     fields.add_blackout(db_session, actor, field_id, fields.BlackoutForm.parse(data))
-    return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
+    return after_post(request, _editor(request, field_id, "#blackouts"),
                       message=_("The blackout was added. The field cannot be booked then."))
 
 
@@ -333,7 +336,7 @@ def blackout_delete(request: Request, db_session: DbSession, field_id: FromPath[
     actor = principal_of(request)
     _managed_or_404(db_session, actor, field_id, "field.manage_blackouts")
     fields.delete_blackout(db_session, actor, field_id, blackout_id)
-    return after_post(request, f"/coordinate/fields/{field_id}/edit#blackouts",
+    return after_post(request, _editor(request, field_id, "#blackouts"),
                       message=_("The blackout was deleted."))
 
 
@@ -344,7 +347,7 @@ def coordinator_add(request: Request, db_session: DbSession, field_id: FromPath[
     actor = principal_of(request)
     _managed_or_404(db_session, actor, field_id, "field.manage_coordinators")
     user = fields.assign_coordinator(db_session, actor, field_id, fields.CoordinatorForm.parse(data))
-    return after_post(request, f"/coordinate/fields/{field_id}/edit#coordinators",
+    return after_post(request, _editor(request, field_id, "#coordinators"),
                       message=_("%(name)s is now a coordinator of this field.", name=user.display_name))
 
 
@@ -357,9 +360,9 @@ def coordinator_remove(request: Request, db_session: DbSession, field_id: FromPa
     _managed_or_404(db_session, actor, field_id, "field.manage_coordinators")
     removed = fields.remove_coordinator(db_session, actor, field_id, user_id)
     if removed.id == actor.user_id:  # stepped down: the editor is no longer theirs
-        return after_post(request, f"/fields/{field_id}",
+        return after_post(request, request.app.route_reverse("field-detail", field_id=field_id),
                           message=_("You are no longer a coordinator of this field."))
-    return after_post(request, f"/coordinate/fields/{field_id}/edit#coordinators",
+    return after_post(request, _editor(request, field_id, "#coordinators"),
                       message=_("%(name)s is no longer a coordinator of this field.", name=removed.display_name))
 
 
@@ -440,10 +443,11 @@ class FieldOut(FieldSummaryOut):
     photos: list[PhotoOut]
 
 
-def _summary_fields(test_field: TestField) -> dict[str, Any]:
+def _summary_fields(request: Request, test_field: TestField) -> dict[str, Any]:
     assert test_field.id is not None
     return {
-        "id": test_field.id, "url": f"/fields/{test_field.id}", "name": test_field.name, "kind": test_field.kind,
+        "id": test_field.id, "url": request.app.route_reverse("field-detail", field_id=test_field.id),
+        "name": test_field.name, "kind": test_field.kind,
         "kind_label": test_field.kind.label, "area": test_field.area, "area_label": test_field.area.label,
         "address": test_field.address, "latitude": test_field.latitude, "longitude": test_field.longitude,
         "summary": test_field.summary,
@@ -453,6 +457,7 @@ def _summary_fields(test_field: TestField) -> dict[str, Any]:
 @get("/test-fields", name="api-test-field-list", sync_to_thread=True, tags=["test fields"],
      summary="List public test fields")
 def api_field_list(
+    request: Request,
     db_session: DbSession,
     kind: Annotated[FieldKind | None, Parameter(description="Kind of field.")] = None,
     area: Annotated[Area | None, Parameter(description="One of the ward's five areas.")] = None,
@@ -461,14 +466,15 @@ def api_field_list(
 ) -> FieldListOut:
     """Published test fields by name, with the same filters as `/fields`."""
     result = fields.public_fields_page(db_session, kind=kind, area=area, page=page, per_page=per_page)
+    base = request.app.route_reverse("api-test-field-list")
 
     def link(number: int) -> str:
         params = {"kind": kind.value if kind else "", "area": area.value if area else "", "page": number,
                   "per_page": result.per_page}
-        return "/api/v1/test-fields?" + urlencode({k: v for k, v in params.items() if v})
+        return base + "?" + urlencode({k: v for k, v in params.items() if v})
 
     return FieldListOut(
-        items=[FieldSummaryOut(**_summary_fields(f)) for f in result.items],
+        items=[FieldSummaryOut(**_summary_fields(request, f)) for f in result.items],
         page=PageInfo(page=result.page, per_page=result.per_page, total=result.total, pages=result.pages,
                       next=link(result.page + 1) if result.has_next else None,
                       previous=link(result.page - 1) if result.has_previous else None),
@@ -477,7 +483,7 @@ def api_field_list(
 
 @get("/test-fields/{field_id:int}", name="api-test-field-detail", sync_to_thread=True, tags=["test fields"],
      summary="A public test field in full")
-def api_field_detail(db_session: DbSession, field_id: FromPath[int]) -> FieldOut:
+def api_field_detail(request: Request, db_session: DbSession, field_id: FromPath[int]) -> FieldOut:
     """Location, rules, weekly hours (local time), required documents, upcoming blackouts and photos.
 
     Unpublished fields answer 404 like unknown ids. Coordinators are not listed.
@@ -486,7 +492,7 @@ def api_field_detail(db_session: DbSession, field_id: FromPath[int]) -> FieldOut
     if test_field is None:
         raise NotFound(_("This test field does not exist or is not public."))
     return FieldOut(
-        **_summary_fields(test_field),
+        **_summary_fields(request, test_field),
         description=test_field.description, rules=test_field.rules, cancellation_rule=test_field.cancellation_rule,
         contact=test_field.contact, capacity=test_field.capacity,
         min_booking_minutes=test_field.min_booking_minutes, max_booking_minutes=test_field.max_booking_minutes,
@@ -498,7 +504,8 @@ def api_field_detail(db_session: DbSession, field_id: FromPath[int]) -> FieldOut
         requirements=[RequirementOut(d, d.label) for d in fields.requirements_of(db_session, field_id)],
         upcoming_blackouts=[BlackoutOut(b.starts_at, b.ends_at, b.reason)
                             for b in fields.blackouts_of(db_session, field_id, upcoming_only=True)],
-        photos=[PhotoOut(id=p.id, url=photo_url(p), alt_text=p.alt_text, content_type=p.content_type,  # type: ignore[arg-type]
+        photos=[PhotoOut(id=p.id, alt_text=p.alt_text, content_type=p.content_type,  # type: ignore[arg-type]
+                         url=request.app.route_reverse("field-photo", field_id=field_id, photo_id=p.id),
                          size_bytes=p.size_bytes, sha256=p.sha256) for p in fields.photos_of(db_session, field_id)],
     )
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.permissions import Principal
 from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
-from labs import fields, trials
+from labs import fields, paths, trials
 from labs.models import TestField, Trial
 
 TRIAL = "trial"
@@ -25,7 +25,7 @@ def _trial_visible(session: Session, actor: Principal, trial_id: int) -> bool:
 
 def _describe_trials(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
     rows = session.exec(select(Trial).where(col(Trial.id).in_(ids))).all()
-    return {row.id: Target(row.title, f"/trials/{row.id}") for row in rows  # type: ignore[misc]
+    return {row.id: Target(row.title, paths.trial(row.id)) for row in rows  # type: ignore[misc]
             if row.published or trials.can_see(session, actor, row)}
 
 
@@ -35,7 +35,7 @@ def _field_visible(session: Session, actor: Principal, field_id: int) -> bool:
 
 def _describe_fields(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
     rows = session.exec(select(TestField).where(col(TestField.id).in_(ids))).all()
-    return {row.id: Target(row.name, f"/fields/{row.id}") for row in rows  # type: ignore[misc]
+    return {row.id: Target(row.name, paths.field(row.id)) for row in rows  # type: ignore[misc]
             if row.published or _field_visible(session, actor, row.id)}  # type: ignore[arg-type]
 
 

@@ -30,7 +30,6 @@ SECTION = "labs/_notice_field.html"
 LIST_PAGE = "labs/notice_list.html"
 NOTICE_PAGE = "labs/notice_page.html"
 SUBSCRIPTIONS_PAGE = "labs/notice_subscriptions.html"
-SUBSCRIPTIONS_URL = "/notices/subscriptions"
 
 
 def field_section(session: Session, actor: Principal, field: TestField) -> tuple[str, dict[str, Any]] | None:
@@ -55,7 +54,7 @@ def _set_field(request: Request, db_session: Session, field_id: int, data: dict[
     message = (_("You will be told about activities at this field by e-mail and in your notifications.")
                if subscribed else _("You will no longer be told about activities at this field."))
     back = NextForm.parse(data).next
-    target = safe_next(back) if back else f"/fields/{field_id}"
+    target = safe_next(back) if back else request.app.route_reverse("field-detail", field_id=field_id)
     return after_post(request, target, message=message, fragment=SECTION,
                       context={"ctx": {"subscription": subscription}})
 
@@ -78,7 +77,7 @@ def _subscriptions_context(db_session: Session, user_id: int, *, chosen: set[str
             "fields": notices.subscribed_fields(db_session, user_id)}
 
 
-@get(SUBSCRIPTIONS_URL, name="notice-subscriptions", guards=[signed_in], sync_to_thread=True)
+@get("/notices/subscriptions", name="notice-subscriptions", guards=[signed_in], sync_to_thread=True)
 def subscriptions(request: Request, db_session: DbSession) -> Template:
     user_id = principal_of(request).user_id
     assert user_id is not None
@@ -95,11 +94,12 @@ def _subscriptions_again(failed: Invalid, form: dict[str, Any], *, request: Requ
                   _subscriptions_context(db_session, user_id, chosen=chosen, errors=failed.errors))
 
 
-@post(SUBSCRIPTIONS_URL, name="notice-subscriptions-save", guards=[signed_in], sync_to_thread=True)
+@post("/notices/subscriptions", name="notice-subscriptions-save", guards=[signed_in], sync_to_thread=True)
 @again_on_invalid(_subscriptions_again)
 def save_subscriptions(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     notices.set_area_subscriptions(db_session, principal_of(request), notices.AreasForm.parse(data).areas)
-    return after_post(request, SUBSCRIPTIONS_URL, message=_("Your area subscriptions have been saved."))
+    return after_post(request, request.app.route_reverse("notice-subscriptions"),
+                      message=_("Your area subscriptions have been saved."))
 
 
 # --- public pages --------------------------------------------------------------------------------
@@ -119,12 +119,13 @@ def notice_list(request: Request, db_session: DbSession, area: FromQuery[str] = 
     chosen = _area(area[:50])
     number, _size = clamp_page(page)
     result = notices.recent_notices(db_session, area=chosen, page=number)
+    base = request.app.route_reverse("notices")
 
     def url_for_page(n: int) -> str:
         query = {"area": chosen.value} if chosen else {}
         if n > 1:
             query["page"] = str(n)
-        return "/notices" + (f"?{urlencode(query)}" if query else "")
+        return base + (f"?{urlencode(query)}" if query else "")
 
     return render(request, LIST_PAGE, {"page": result, "areas": list(Area), "area": chosen,
                                        "url_for_page": url_for_page})

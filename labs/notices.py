@@ -42,6 +42,7 @@ from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
+from labs import paths
 from labs.models import Area, Booking, BookingNotice, BookingPeriod, BookingStatus, NoticeKind, TestField
 
 FIELD = "test_field"
@@ -86,10 +87,6 @@ def announce(session: Session, booking: Booking, kind: NoticeKind) -> BookingNot
     if new_id is not None:
         enqueue(session, SEND_NOTICE_TASK, notice.id)
     return notice
-
-
-def notice_url(booking_id: int) -> str:
-    return f"/bookings/{booking_id}/notice"
 
 
 def event_key(notice_id: int) -> str:
@@ -201,7 +198,8 @@ def send(session: Session, settings: Settings, notice_id: int, *, batch: int = S
         with unit_of_work(session):
             told += len(notifications.notify(
                 session, user_ids=users[start:start + batch], kind=NOTICE_KIND, target_type=BOOKING,
-                target_id=booking.id, params=params, url=notice_url(booking.id), event_key=key, settings=settings))
+                target_id=booking.id, params=params, url=paths.booking_notice(booking.id), event_key=key,
+                settings=settings))
     with unit_of_work(session):
         notice = session.get(BookingNotice, notice_id)
         assert notice is not None

@@ -61,7 +61,7 @@ from cocreate.notifications import services as notifications
 from cocreate.search import indexer, registry
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
-from labs import access, events
+from labs import access, events, paths
 from labs.models import (
     ApplicationStatus,
     RecruitmentApplication,
@@ -543,7 +543,7 @@ def decide(session: Session, settings: Settings, actor: Principal, call_id: int,
     if application.user_id is not None:
         kind = ACCEPTED_KIND if accept else DECLINED_KIND
         notifications.notify(session, user_ids=[application.user_id], kind=kind, target_type=APPLICATION,
-                             target_id=application.id, url="/my/participation",  # type: ignore[arg-type]
+                             target_id=application.id, url=paths.my_participation(),  # type: ignore[arg-type]
                              params={"call_title": call.title, "call_id": call.id, "trial_title": _trial_row.title},
                              event_key=f"{kind}:{application.id}:{now.isoformat()}", settings=settings)
     return True

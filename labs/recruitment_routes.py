@@ -39,6 +39,11 @@ def trial_section(session: Any, actor: Any, trial: Any) -> tuple[str, dict[str, 
     return None if view is None else (SECTION, {"section": view, "places_left": recruitment.places_left})
 
 
+def _call_page(request: Request, call_id: int | None, fragment: str = "") -> str:
+    """The call's page (at ``fragment``): where its forms come back to."""
+    return request.app.route_reverse("call-detail", call_id=call_id) + fragment
+
+
 # --- the editors' form ---------------------------------------------------------------------------
 
 
@@ -70,7 +75,7 @@ def call_new(request: Request, db_session: DbSession, trial_id: FromPath[int]) -
 @again_on_invalid(_new_call_again)
 def call_create(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
     call = recruitment.create_call(db_session, principal_of(request), trial_id, recruitment.CallForm.parse(data))
-    return after_post(request, f"/calls/{call.id}",
+    return after_post(request, _call_page(request, call.id),
                       message=_("The call was saved as a draft. Open it when it is ready."))
 
 
@@ -84,13 +89,13 @@ def call_edit(request: Request, db_session: DbSession, call_id: FromPath[int]) -
 @again_on_invalid(_edit_call_again)
 def call_update(request: Request, db_session: DbSession, call_id: FromPath[int], data: Form) -> Template | Redirect:
     call = recruitment.update_call(db_session, principal_of(request), call_id, recruitment.CallForm.parse(data))
-    return after_post(request, f"/calls/{call.id}", message=_("The call was saved."))
+    return after_post(request, _call_page(request, call.id), message=_("The call was saved."))
 
 
 def _status_refused(failed: Invalid, _form: dict[str, Any], *, request: Request, call_id: int,
                     **_kwargs: Any) -> Template | Redirect:
     """Opening (or closing) was refused: back to the call page with the reason."""
-    return after_post(request, f"/calls/{call_id}", message=failed.detail, category="error")
+    return after_post(request, _call_page(request, call_id), message=failed.detail, category="error")
 
 
 @post("/calls/{call_id:int}/open", name="call-open", guards=[signed_in], sync_to_thread=True)
@@ -98,7 +103,7 @@ def _status_refused(failed: Invalid, _form: dict[str, Any], *, request: Request,
 def call_open(request: Request, db_session: DbSession, call_id: FromPath[int]) -> Redirect | Template:
     changed = recruitment.set_status(db_session, principal_of(request), call_id, True)
     message = _("The call is open for applications.") if changed else _("The call was already open.")
-    return after_post(request, f"/calls/{call_id}", message=message)
+    return after_post(request, _call_page(request, call_id), message=message)
 
 
 @post("/calls/{call_id:int}/close", name="call-close", guards=[signed_in], sync_to_thread=True)
@@ -106,7 +111,7 @@ def call_open(request: Request, db_session: DbSession, call_id: FromPath[int]) -
 def call_close(request: Request, db_session: DbSession, call_id: FromPath[int]) -> Redirect | Template:
     changed = recruitment.set_status(db_session, principal_of(request), call_id, False)
     message = _("The call is closed.") if changed else _("The call was already closed.")
-    return after_post(request, f"/calls/{call_id}", message=message)
+    return after_post(request, _call_page(request, call_id), message=message)
 
 
 # --- the public call page and applying -----------------------------------------------------------
@@ -152,9 +157,9 @@ def call_apply(request: Request, db_session: DbSession, call_id: FromPath[int], 
     if application is None:
         application, created = recruitment.apply(db_session, actor, call_id, recruitment.ApplyForm.parse(data))
     if created:
-        return after_post(request, f"/calls/{call_id}#my-application",
+        return after_post(request, _call_page(request, call_id, "#my-application"),
                           message=_("Thank you. Your application was sent to the organisation running the trial."))
-    return after_post(request, f"/calls/{call_id}#my-application",
+    return after_post(request, _call_page(request, call_id, "#my-application"),
                       message=recruitment.already_applied_message(application), category="error")
 
 
@@ -162,7 +167,7 @@ def call_apply(request: Request, db_session: DbSession, call_id: FromPath[int], 
 def call_withdraw(request: Request, db_session: DbSession, call_id: FromPath[int], data: Form) -> Redirect | Template:
     target = WithdrawForm.parse(data).next
     changed = recruitment.withdraw(db_session, principal_of(request), call_id)
-    back = safe_next(target) if target else f"/calls/{call_id}"
+    back = safe_next(target) if target else _call_page(request, call_id)
     message = (_("You have withdrawn. Your name, contact and message were deleted.") if changed
                else _("You had already withdrawn from this call."))
     return after_post(request, back, message=message)
@@ -177,9 +182,10 @@ def call_applications(request: Request, db_session: DbSession, call_id: FromPath
     page_number, per_page = clamp_page(page)
     call, trial, result = recruitment.applications(db_session, principal_of(request), call_id, page_number,
                                                    per_page)
+    base = request.app.route_reverse("call-applications", call_id=call_id)
 
     def url_for_page(number: int) -> str:
-        return f"/calls/{call_id}/applications?page={number}"
+        return f"{base}?page={number}"
 
     return render(request, "labs/call_applications.html", {
         "call": call, "trial": trial, "page": result, "url_for_page": url_for_page,
@@ -187,16 +193,17 @@ def call_applications(request: Request, db_session: DbSession, call_id: FromPath
     })
 
 
-def _back(call_id: int, data: dict[str, Any]) -> str:
+def _back(request: Request, call_id: int, data: dict[str, Any]) -> str:
     """The applicants list, on the page the decision was made from."""
     page = parse_id(data.get("page"))
-    return f"/calls/{call_id}/applications" + (f"?page={page}" if page is not None else "")
+    return request.app.route_reverse("call-applications", call_id=call_id) + (
+        f"?page={page}" if page is not None else "")
 
 
 def _decision_refused(failed: Invalid, _form: dict[str, Any], *, request: Request, call_id: int,
                       application_id: int, data: dict[str, Any], **_kwargs: Any) -> Template | Redirect:
     """Accepting (or declining) was refused: back to the list with the reason."""
-    return after_post(request, f"{_back(call_id, data)}#application-{application_id}", message=failed.detail,
+    return after_post(request, f"{_back(request, call_id, data)}#application-{application_id}", message=failed.detail,
                       category="error")
 
 
@@ -207,7 +214,7 @@ def _decide(request: Request, db_session: Session, settings: AppSettings, call_i
         message = _("The applicant was accepted and told so.") if changed else _("The applicant was already accepted.")
     else:
         message = _("The applicant was declined and told so.") if changed else _("The applicant was already declined.")
-    return after_post(request, f"{_back(call_id, data)}#application-{application_id}", message=message)
+    return after_post(request, f"{_back(request, call_id, data)}#application-{application_id}", message=message)
 
 
 @post("/calls/{call_id:int}/applications/{application_id:int}/accept", name="call-application-accept",
@@ -233,9 +240,10 @@ def application_decline(request: Request, db_session: DbSession, settings: AppSe
 def my_participation(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -> Template:
     page_number, per_page = clamp_page(page)
     result = recruitment.my_applications(db_session, principal_of(request), page_number, per_page)
+    base = request.app.route_reverse("my-participation")
 
     def url_for_page(number: int) -> str:
-        return f"/my/participation?page={number}"
+        return f"{base}?page={number}"
 
     return render(request, "labs/call_participation.html", {
         "page": result, "url_for_page": url_for_page, "open_status": RecruitmentStatus.OPEN,

@@ -21,6 +21,7 @@ from cocreate.accounts.models import Organisation
 from cocreate.i18n import gettext as _
 from cocreate.search import indexer
 from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, watch_when
+from labs import paths
 from labs.models import (
     RecruitmentCall,
     RecruitmentStatus,
@@ -102,7 +103,7 @@ def _load_trials(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
         assert t.id is not None
         public_challenge = public_challenges.get(t.challenge_id) if t.challenge_id else None
         docs[t.id] = SearchDoc(
-            type=TRIAL, id=t.id, title=t.title, url=f"/trials/{t.id}", updated_at=t.updated_at,
+            type=TRIAL, id=t.id, title=t.title, url=paths.trial(t.id), updated_at=t.updated_at,
             body=_join(t.summary, t.description, t.results if t.results_published_at is not None else "",
                        *updates[t.id]),
             category=public_challenge.category if public_challenge else None,
@@ -121,7 +122,7 @@ def _all_trials(session: Session) -> Iterator[int]:
 def _load_fields(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
     fields = session.exec(select(TestField).where(col(TestField.id).in_(ids), col(TestField.published).is_(True))).all()
     return {
-        f.id: SearchDoc(type=TEST_FIELD, id=f.id, title=f.name, url=f"/fields/{f.id}", updated_at=f.updated_at,
+        f.id: SearchDoc(type=TEST_FIELD, id=f.id, title=f.name, url=paths.field(f.id), updated_at=f.updated_at,
                         body=_join(f.summary, f.description, f.rules), area=f.area.value,
                         extra=f.address)
         for f in fields if f.id is not None

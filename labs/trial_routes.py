@@ -26,6 +26,7 @@ from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition
 from cocreate.web.forms import Form, Multipart, again_on_invalid
 from cocreate.web.htmx import after_post, render
+from cocreate.web.links import route_path
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from cocreate.web.sections import page_sections
 from labs import access, trials
@@ -100,6 +101,11 @@ def _refused(request: Request, message: str, *, status_code: int, proposal_id: i
                   status_code=status_code)
 
 
+def _trial_page(request: Request, trial_id: int | None, fragment: str = "") -> str:
+    """The trial's page (at ``fragment``): where its forms come back to."""
+    return request.app.route_reverse("trial-detail", trial_id=trial_id) + fragment
+
+
 # --- starting a trial ----------------------------------------------------------------------------
 
 
@@ -117,7 +123,7 @@ def _not_started(failed: Invalid, form: dict[str, Any], *, request: Request, pro
 def trial_from_proposal(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
     """Start the trial of a selected proposal; a second attempt answers 409 with a link to the trial."""
     trial = trials.create_from_proposal(db_session, principal_of(request), proposal_id)
-    return after_post(request, f"/trials/{trial.id}/edit",
+    return after_post(request, request.app.route_reverse("trial-edit", trial_id=trial.id),
                       message=_("The trial has been created from the proposal. Check it, then publish it."))
 
 
@@ -139,7 +145,7 @@ def _create_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
 @again_on_invalid(_create_again, model=trials.CoordinatorTrialForm)
 def trial_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     trial = trials.create(db_session, principal_of(request), trials.CoordinatorTrialForm.parse(data))
-    return after_post(request, f"/trials/{trial.id}", message=_("The trial has been created."))
+    return after_post(request, _trial_page(request, trial.id), message=_("The trial has been created."))
 
 
 # --- editing -------------------------------------------------------------------------------------
@@ -162,7 +168,7 @@ def _update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
 def trial_update(request: Request, db_session: DbSession, trial_id: FromPath[int], data: Form) -> Template | Redirect:
     actor = principal_of(request)
     trials.update(db_session, actor, trial_id, trials.form_for(actor).parse(data))
-    return after_post(request, f"/trials/{trial_id}", message=_("The trial has been saved."))
+    return after_post(request, _trial_page(request, trial_id), message=_("The trial has been saved."))
 
 
 # --- progress updates ----------------------------------------------------------------------------
@@ -191,7 +197,7 @@ def _post_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_s
 def update_create(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
                   data: Multipart) -> Template | Redirect:
     trials.add_update(db_session, settings, principal_of(request), trial_id, trials.UpdateForm.parse(data))
-    return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been posted."))
+    return after_post(request, _trial_page(request, trial_id, "#updates"), message=_("The update has been posted."))
 
 
 def _not_deleted(failed: Invalid, form: dict[str, Any], *, request: Request, trial_id: int,
@@ -205,7 +211,7 @@ def _not_deleted(failed: Invalid, form: dict[str, Any], *, request: Request, tri
 def update_delete(request: Request, db_session: DbSession, settings: AppSettings, trial_id: FromPath[int],
                   update_id: FromPath[int]) -> Template | Redirect:
     trials.delete_update(db_session, settings, principal_of(request), trial_id, update_id)
-    return after_post(request, f"/trials/{trial_id}#updates", message=_("The update has been deleted."))
+    return after_post(request, _trial_page(request, trial_id, "#updates"), message=_("The update has been deleted."))
 
 
 @get("/trials/{trial_id:int}/updates/{update_id:int}/photos/{photo_id:int}", name="trial-update-photo",
@@ -258,7 +264,7 @@ def results_save(request: Request, db_session: DbSession, trial_id: FromPath[int
     trial = trials.save_results(db_session, principal_of(request), trial_id, form)
     message = (_("The results have been published.") if trial.results_published_at is not None and form.publish
                else _("The results have been saved."))
-    return after_post(request, f"/trials/{trial_id}#results", message=message)
+    return after_post(request, _trial_page(request, trial_id, "#results"), message=message)
 
 
 # --- public pages --------------------------------------------------------------------------------
@@ -278,11 +284,12 @@ def trial_list(request: Request, db_session: DbSession, status: FromQuery[str] =
     chosen = _status_choice(status)
     number, _size = clamp_page(page)
     result = trials.find_public(db_session, chosen, number)
+    base = request.app.route_reverse("trial-list")
 
     def url_for_page(n: int) -> str:
         params = {"status": chosen.value if chosen else "", "page": n if n > 1 else ""}
         query = urlencode({k: v for k, v in params.items() if v})
-        return "/trials" + (f"?{query}" if query else "")
+        return base + (f"?{query}" if query else "")
 
     return render(request, LIST_PAGE, {
         "page": result, "items": trials.list_items(db_session, result.items), "status": chosen,
@@ -298,7 +305,10 @@ def trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int
     if trial is None:
         raise NotFound()
     return render(request, DETAIL_PAGE, {
-        "d": trials.detail(db_session, actor, trial), "photo_url": trials.photo_url,
+        "d": trials.detail(db_session, actor, trial),
+        # A trial's updates and their photos can be many: their links are built without a lookup each.
+        "photo_url": route_path(request.app, "trial-update-photo"),
+        "update_delete_url": route_path(request.app, "trial-update-delete"),
         "sections": page_sections("trial", db_session, actor, trial),
         "follow": follows.button(db_session, actor, "trial", trial_id),
     })
@@ -386,11 +396,11 @@ class TrialOut(TrialSummaryOut):
     links: TrialLinksOut
 
 
-def _summary_out(item: trials.ListItem) -> dict[str, Any]:
+def _summary_out(request: Request, item: trials.ListItem) -> dict[str, Any]:
     trial = item.trial
     assert trial.id is not None
     return {
-        "id": trial.id, "url": f"/trials/{trial.id}", "title": trial.title, "summary": trial.summary,
+        "id": trial.id, "url": _trial_page(request, trial.id), "title": trial.title, "summary": trial.summary,
         "status": trial.status, "status_label": trial.status.label, "starts_on": trial.starts_on,
         "ends_on": trial.ends_on, "department": item.department.display_name() if item.department else None,
         "organisations": [TrialOrganisationOut(o.id, o.name, lead) for o, lead in item.organisations],  # type: ignore[arg-type]
@@ -401,6 +411,7 @@ def _summary_out(item: trials.ListItem) -> dict[str, Any]:
 
 @get("/trials", name="api-trial-list", sync_to_thread=True, tags=["trials"], summary="List published trials")
 def api_trial_list(
+    request: Request,
     db_session: DbSession,
     status: Annotated[TrialStatus | None, Parameter(description="`planned`, `running` or `completed`.")] = None,
     page: Annotated[int, Parameter(ge=1, description="Page number; past the end gives the last page.")] = 1,
@@ -408,13 +419,14 @@ def api_trial_list(
 ) -> TrialListOut:
     """Published trials (実証プロジェクト), running first, with their organisations and department."""
     result = trials.find_public(db_session, status, page, per_page)
+    base = request.app.route_reverse("api-trial-list")
 
     def link(number: int) -> str:
         params = {"status": status.value if status else "", "page": number, "per_page": result.per_page}
-        return "/api/v1/trials?" + urlencode({k: v for k, v in params.items() if v})
+        return base + "?" + urlencode({k: v for k, v in params.items() if v})
 
     return TrialListOut(
-        items=[TrialSummaryOut(**_summary_out(item)) for item in trials.list_items(db_session, result.items)],
+        items=[TrialSummaryOut(**_summary_out(request, item)) for item in trials.list_items(db_session, result.items)],
         page=PageInfo(page=result.page, per_page=result.per_page, total=result.total, pages=result.pages,
                       next=link(result.page + 1) if result.has_next else None,
                       previous=link(result.page - 1) if result.has_previous else None))
@@ -422,7 +434,7 @@ def api_trial_list(
 
 @get("/trials/{trial_id:int}", name="api-trial-detail", sync_to_thread=True, tags=["trials"],
      summary="A published trial in full")
-def api_trial_detail(db_session: DbSession, trial_id: FromPath[int]) -> TrialOut:
+def api_trial_detail(request: Request, db_session: DbSession, trial_id: FromPath[int]) -> TrialOut:
     """Public fields, KPIs (results once published), organisations, progress updates and links.
 
     Unpublished trials answer 404 like unknown ids.
@@ -434,19 +446,21 @@ def api_trial_detail(db_session: DbSession, trial_id: FromPath[int]) -> TrialOut
     d = trials.detail(db_session, actor, trial)
     public = d.results_public
     item = trials.ListItem(trial, d.organisations, d.department)
+    link, photo_url = request.app.route_reverse, route_path(request.app, "trial-update-photo")
     return TrialOut(
-        **_summary_out(item), description=trial.description, results=trial.results if public else "",
+        **_summary_out(request, item), description=trial.description, results=trial.results if public else "",
         kpis=[TrialKpiOut(k.indicator, k.unit, k.baseline, k.target, k.result if public else "",
                           k.result_note if public else "") for k in d.kpis],
         updates=[TrialUpdateOut(u.update.id, u.update.posted_on, u.update.title, u.update.body,  # type: ignore[arg-type]
-                                [TrialPhotoOut(p.alt_text, p.content_type, trials.photo_url(trial_id, p))
+                                [TrialPhotoOut(p.alt_text, p.content_type,
+                                               photo_url(trial_id=trial_id, update_id=p.update_id, photo_id=p.id))
                                  for p in u.photos]) for u in d.updates],
         links=TrialLinksOut(
-            page=f"/trials/{trial_id}",
-            challenge=f"/challenges/{d.challenge.id}" if d.challenge else None,
-            proposal=f"/proposals/{d.proposal.id}" if d.proposal else None,
-            api_challenge=f"/api/v1/challenges/{d.challenge.id}" if d.challenge else None,
-            api_proposal=f"/api/v1/proposals/{d.proposal.id}" if d.proposal else None),
+            page=link("trial-detail", trial_id=trial_id),
+            challenge=link("challenge-detail", challenge_id=d.challenge.id) if d.challenge else None,
+            proposal=link("proposal-detail", proposal_id=d.proposal.id) if d.proposal else None,
+            api_challenge=link("api-challenge-detail", challenge_id=d.challenge.id) if d.challenge else None,
+            api_proposal=link("api-proposal-detail", proposal_id=d.proposal.id) if d.proposal else None),
     )
 
 

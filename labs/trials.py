@@ -607,10 +607,6 @@ def path_of(settings: Settings, photo: TrialUpdatePhoto) -> Path:
     return storage.stored_path(settings, photo.storage_key, STORAGE_FOLDER)
 
 
-def photo_url(trial_id: int, photo: TrialUpdatePhoto) -> str:
-    return f"/trials/{trial_id}/updates/{photo.update_id}/photos/{photo.id}"
-
-
 def _receive_photos(settings: Settings, form: UpdateForm) -> list[tuple[PhotoSlot, storage.ReceivedFile]]:
     """Copy the chosen photos into storage; a photo that is no image (or too large) is refused, and then
     no file is kept."""

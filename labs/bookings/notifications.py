@@ -12,6 +12,7 @@ from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
+from labs import paths
 from labs.models import Booking, BookingEvent, BookingStatus, TestField, TestFieldCoordinator
 
 SUBMITTED_KIND = "booking.submitted"
@@ -58,8 +59,8 @@ KINDS = {
 """The notification kinds of bookings (listed in the labs manifest)."""
 
 
-def booking_url(booking_id: int) -> str:
-    return f"/bookings/{booking_id}"
+booking_url = paths.booking
+"""The link of a booking's notifications: the booking's page."""
 
 
 def member_ids(session: Session, organisation_id: int) -> list[int]:

@@ -691,7 +691,8 @@ def test_withdrawing_without_an_application_is_not_found(world: World, client: T
 # --- the trial page section ----------------------------------------------------------------------
 
 
-def test_the_trial_section_lists_public_calls_and_drafts_for_editors(session: Session, world: World) -> None:
+def test_the_trial_section_lists_public_calls_and_drafts_for_editors(session: Session, world: World,
+                                                                     app: Litestar) -> None:
     draft = make_call(session, world.trial, title="下書きの募集", status=RecruitmentStatus.DRAFT)
     nobody = Principal.anonymous()
     public = recruitment_routes.trial_section(session, nobody, world.trial)
@@ -712,7 +713,9 @@ def test_the_trial_section_lists_public_calls_and_drafts_for_editors(session: Se
 
     request = SimpleNamespace(scope={"principal": member})  # who reads, as the template's can() looks for it
     with using_locale("ja"):
-        html = render_standalone("labs/_call_section.html", ctx=editor[1], request=request)
+        # Outside a request: the links the page's url_for would build, from the app's routes.
+        html = render_standalone("labs/_call_section.html", ctx=editor[1], request=request,
+                                 url_for=app.route_reverse)
     assert 'id="call-new-link"' in html and "下書きの募集" in html and f'href="/calls/{world.call.id}"' in html
     assert ja("%(left)s of %(places)s places left", left=2, places=2) in html
     other = Trial(title="別の実証", published=True)
