@@ -45,7 +45,8 @@ def texts(form: dict[str, Any], name: str, limit: int = 100, max_items: int = 10
 
 
 def safe_next(target: str) -> str:
-    """Only same-site paths; anything else (//evil.example, https://…) goes home."""
+    """Only same-site paths; anything else (//evil.example, https://…, nothing) goes home ("/", the site's root:
+    the one fallback of every ``next``)."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target[:500]
     return "/"
