@@ -207,7 +207,7 @@ def _target(request: Request) -> str:
         return safe_next(request.url.path + (f"?{query}" if query else ""))
     referer = request.headers.get("referer", "")
     origin = f"{request.url.scheme}://{request.url.netloc}"
-    return safe_next(referer[len(origin):]) if referer.startswith(origin + "/") else "/"
+    return safe_next(referer[len(origin):]) if referer.startswith(origin + "/") else request.app.route_reverse("home")
 
 
 async def consent_gate(request: Request) -> Response[Any] | Redirect | None:
