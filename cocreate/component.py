@@ -1,5 +1,6 @@
 """The core's manifest: what the platform itself contributes beside the components (see
-:mod:`cocreate.components`)."""
+:mod:`cocreate.components`), among it the cross-cutting features any component may use: comments on what
+the components declare commentable, and moderation of what they declare reportable."""
 
 from __future__ import annotations
 
@@ -9,18 +10,24 @@ from cocreate.i18n import lazy_gettext
 COMPONENT = Component(
     name="core",
     models="cocreate.models",
-    routes="cocreate.routes:ROUTES",
-    tasks=("cocreate.jobs", "cocreate.notifications.tasks", "cocreate.search.tasks"),
+    routes="cocreate.routes:all_routes",
+    tasks=("cocreate.jobs", "cocreate.notifications.tasks", "cocreate.search.tasks", "cocreate.comments.tasks"),
     beat_schedule="cocreate.jobs:BEAT_SCHEDULE",
     demo="cocreate.demo:load",
     permissions="cocreate.accounts.policy:POLICY",
+    notification_kinds=("cocreate.comments.events:KINDS",),
+    reportables="cocreate.comments.reportable:REPORTABLES",
     navigation=(
         NavItem("", lazy_gettext("Home"), "home", 0),
-        NavItem("nav-organisations", lazy_gettext("Organisations"), "organisations", 90, active_under=("organisations",)),
+        NavItem("nav-organisations", lazy_gettext("Organisations"), "organisations", 90,
+                active_under=("organisations",)),
         # Ward staff reach the residency checks from their own area (the proposals component's "nav-staff").
         NavItem("nav-staff", lazy_gettext("Residency checks"), "staff-residency", 10, menu="account",
                 action="residency.manage", fallback=True),
-        NavItem("nav-admin", lazy_gettext("Administration"), "admin-dashboard", 90, menu="account", action="admin.access"),
+        NavItem("nav-moderation", lazy_gettext("Moderation"), "moderation-queue", 40, menu="account",
+                visible=lambda principal: principal.has_role("moderator") or principal.is_admin),
+        NavItem("nav-admin", lazy_gettext("Administration"), "admin-dashboard", 90, menu="account",
+                action="admin.access"),
     ),
     export_sections={
         "profile": "cocreate.accounts.self_service:export_profile",
@@ -29,6 +36,7 @@ COMPONENT = Component(
         "organisations": "cocreate.accounts.self_service:export_organisations",
         "oidc_identities": "cocreate.accounts.self_service:export_oidc_identities",
         "residency_requests": "cocreate.accounts.self_service:export_residency_requests",
+        "comments": "cocreate.comments.privacy:export_comments",
         "follows": "cocreate.notifications.privacy:export_follows",
         "notification_settings": "cocreate.notifications.privacy:export_settings",
     },

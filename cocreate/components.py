@@ -5,8 +5,8 @@ their manifests (``proposals/component.py``, ``labs/component.py``; the core's o
 ``cocreate/component.py``). This module imports nothing of the platform, so any core module may ask it.
 A manifest declares, in one place, everything the component adds to the platform: models, routes,
 Celery tasks and beat schedule, demo content, search sources and the labels of their facet values,
-notification kinds, follow targets, page sections, navigation items, "download my data" sections and
-account-deletion hooks (Decidim's ``component.rb`` is the model).
+notification kinds, follow targets, commentable and reportable things, page sections, navigation items,
+"download my data" sections and account-deletion hooks (Decidim's ``component.rb`` is the model).
 
 Manifests name the modules behind each hook by import path (``module:attribute``), so reading a
 manifest imports nothing heavy. Nothing registers itself by being imported: :func:`load` imports and
@@ -71,7 +71,8 @@ class Component:
     models: str | None = None
     """Module whose import registers the component's tables on the shared metadata."""
     routes: str | None = None
-    """``module:attribute`` holding a list of route handlers (controllers, routers, functions)."""
+    """``module:attribute`` holding a list of route handlers (controllers, routers, functions), or a function
+    returning one (for routes built from what the components declare, called once they are loaded)."""
     tasks: tuple[str, ...] = ()
     """Modules whose import registers the component's Celery tasks."""
     beat_schedule: str | None = None
@@ -87,6 +88,12 @@ class Component:
     ``label`` names that filter's values in the current locale."""
     followables: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.notifications.follows.Followable`."""
+    commentables: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.comments.targets.CommentTarget`: what people
+    may comment on (each gets its comment pages under its own page's URL)."""
+    reportables: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.moderation.targets.Reportable`: what people may
+    report to the moderators."""
     notification_kinds: tuple[str, ...] = ()
     """``module:attribute`` of dicts name → :class:`cocreate.notifications.kinds.Kind`."""
     page_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -128,7 +135,8 @@ def load() -> tuple[Component, ...]:
     Call it once at each composition root, before building anything else. It imports the models (so
     the shared metadata is complete, and the search index's flush hook is installed wherever models
     are written) and the Celery tasks. The core's registries (notification kinds, export sections,
-    deletion hooks, search sources, follow targets, page sections, navigation) ask the functions below.
+    deletion hooks, search sources, follow targets, commentable and reportable things, page sections,
+    navigation) ask the functions below.
     """
     global _loaded
     if _loaded is not None:
@@ -162,7 +170,8 @@ def route_handlers() -> list[Any]:
     handlers: list[Any] = []
     for component in loaded():
         if component.routes:
-            handlers.extend(resolve(component.routes))
+            routes = resolve(component.routes)
+            handlers.extend(routes() if callable(routes) else routes)
     return handlers
 
 
@@ -206,6 +215,16 @@ def search_facets() -> dict[str, Any]:
 def followables() -> list[Any]:
     return [followable for component in loaded() if component.followables
             for followable in resolve(component.followables)]
+
+
+def commentables() -> list[Any]:
+    return [target for component in loaded() if component.commentables
+            for target in resolve(component.commentables)]
+
+
+def reportables() -> list[Any]:
+    return [reportable for component in loaded() if component.reportables
+            for reportable in resolve(component.reportables)]
 
 
 def page_sections(page: str) -> list[Callable[..., Any]]:

@@ -14,7 +14,9 @@ from cocreate.accounts.models import (
     UserToken,
 )
 from cocreate.audit.models import AuditCheckpoint, AuditEntry
+from cocreate.comments.models import Comment, CommentLike
 from cocreate.mail import OutboundEmail
+from cocreate.moderation.models import Report
 from cocreate.notifications.models import Follow, Notification, NotificationDigest, NotificationPreference
 from cocreate.pages.models import PageRevision
 from cocreate.search.models import SearchOutbox
@@ -24,6 +26,8 @@ from cocreate.web.sessions import StoredSession
 __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
+    "Comment",
+    "CommentLike",
     "Consent",
     "Department",
     "Follow",
@@ -36,6 +40,7 @@ __all__ = [
     "OrganisationMember",
     "OutboundEmail",
     "PageRevision",
+    "Report",
     "ResidencyRequest",
     "RoleAssignment",
     "SearchOutbox",

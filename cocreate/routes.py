@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.concurrency import sync_to_thread
@@ -127,8 +128,17 @@ api_router = Router(path="/api/v1", route_handlers=[api_index])
 
 from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402
 from cocreate.audit.routes import ROUTES as AUDIT_ROUTES  # noqa: E402
+from cocreate.comments import routes as comment_routes  # noqa: E402
+from cocreate.moderation.routes import ROUTES as MODERATION_ROUTES  # noqa: E402
 from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa: E402
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 
-ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES]
+ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES,
+          *MODERATION_ROUTES]
+
+
+def all_routes() -> list[Any]:
+    """The core's routes (the core manifest's ``routes``): :data:`ROUTES` and the comment pages, whose
+    paths the commentable targets of the manifests give (so they are built once the components are loaded)."""
+    return [*ROUTES, *comment_routes.routes()]

@@ -10,10 +10,10 @@ from typing import BinaryIO
 
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import unit_of_work
-from cocreate.errors import Forbidden, Invalid
+from cocreate.errors import Invalid
 from cocreate.files.storage import (
     MAX_FILE_BYTES,
     PDF,
@@ -26,8 +26,9 @@ from cocreate.files.storage import (
 from cocreate.forms import Problems, text_error
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from proposals import challenges, lifecycle, phases
+from proposals import challenges
 from proposals.models import AttachmentKind, Challenge, ChallengeAttachment
+from proposals.permissions import on_challenge
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,7 @@ def _editable_challenge(session: Session, actor: Principal, challenge_id: int, *
     challenge = session.get(Challenge, challenge_id, with_for_update=lock, populate_existing=lock)
     if challenge is None:
         raise Invalid({"challenge": _("This challenge does not exist.")})
-    lifecycle.require_owner(session, actor, challenge)
-    if challenge.phase in phases.TERMINAL:
-        raise Forbidden(_("This challenge has ended and can no longer be edited."))
+    permissions.require(actor, "challenge.attach", on_challenge(session, actor, challenge))
     return challenge
 
 

@@ -37,7 +37,7 @@ class BackForm(FormModel):
 
 def detail_section(session: Any, actor: Any, challenge: Any, viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
     """The briefing-sessions section of the challenge page: (template, context), or None."""
-    section = briefings.section(session, actor, challenge, is_owner=viewer.is_owner if viewer is not None else None)
+    section = briefings.section(session, actor, challenge, on=viewer.on(challenge) if viewer is not None else None)
     return None if section is None else (SECTION, {"section": section})
 
 

@@ -26,9 +26,9 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit, mail
+from cocreate import audit, mail, permissions
 from cocreate.accounts.models import User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
@@ -48,8 +48,9 @@ from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
-from proposals import lifecycle, phases
-from proposals.models import BriefingRegistration, BriefingSession, Challenge, Phase
+from proposals import phases
+from proposals.models import BriefingRegistration, BriefingSession, Challenge
+from proposals.permissions import OnBriefing, OnChallenge, on_challenge, visible
 from proposals.phases import Action
 
 TITLE_MAX = 200
@@ -176,13 +177,14 @@ class CancelForm(FormModel):
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _owned_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
+def _owned_challenge(session: Session, actor: Principal, challenge_id: int,
+                     action: str = "briefing.manage") -> Challenge:
+    """The challenge, if the actor may do ``action`` to it (by default: its owning staff's pages)."""
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
         raise NotFound()
-    if not lifecycle.is_owner(session, actor, challenge):
-        raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
+    permissions.require(actor, action, on_challenge(session, actor, challenge))
     return challenge
 
 
@@ -195,7 +197,7 @@ def _session_of(session: Session, challenge_id: int, session_id: int, *, lock: b
 
 def _visible_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
     challenge = session.get(Challenge, challenge_id)
-    if challenge is None or (challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge)):
+    if challenge is None or not visible(session, actor, challenge):
         raise NotFound()
     return challenge
 
@@ -213,9 +215,7 @@ def create_session(session: Session, actor: Principal, challenge_id: int, form: 
                    now: datetime | None = None) -> BriefingSession:
     """Add a session (it must start in the future); staff of an owning department only, audited."""
     now = now or utcnow()
-    challenge = _owned_challenge(session, actor, challenge_id)
-    if challenge.phase in phases.TERMINAL:
-        raise Invalid({"challenge": _("This challenge has ended; sessions can no longer be added.")})
+    _owned_challenge(session, actor, challenge_id, "briefing.add")
     if form.starts_at <= now:
         raise Invalid({"date": _("The session must start in the future.")})
     values = form.values()
@@ -329,8 +329,7 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
     """
     now = now or utcnow()
     user = require_signed_in(actor)
-    if not user.is_confirmed or not user.is_active:
-        raise Forbidden(_("Confirm your e-mail address before registering."))
+    permissions.require(actor, "briefing.register")
     briefing = _session_of(session, challenge_id, session_id, lock=True)
     challenge = _visible_challenge(session, actor, challenge_id)
     registration = session.exec(
@@ -339,7 +338,7 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
     ).first()
     if registration is not None and registration.cancelled_at is None:
         return registration
-    reason = refusal(briefing, challenge, now)
+    reason = refusal(briefing, on_challenge(session, actor, challenge), now)
     if reason:
         raise Invalid({"registration": reason})
     if registration is None:
@@ -355,18 +354,9 @@ def register(session: Session, actor: Principal, challenge_id: int, session_id: 
     return registration
 
 
-def refusal(briefing: BriefingSession, challenge: Challenge, now: datetime) -> str:
-    """Why nobody can register for ``briefing`` now ("" when they can)."""
-    if briefing.cancelled_at is not None:
-        return _("This session has been cancelled.")
-    if briefing.starts_at <= now:
-        return _("This session has already started; registration is closed.")
-    decision = phases.check(challenge.phase, Action.REGISTER_BRIEFING)
-    if not decision:
-        return decision.reason
-    if briefing.registered_count >= briefing.capacity:
-        return _("This session is full. Another session may still have places.")
-    return ""
+def refusal(briefing: BriefingSession, challenge: OnChallenge, now: datetime) -> str:
+    """Why nobody can register for ``briefing`` now ("" when they can): ``briefing.open``."""
+    return permissions.can(Principal.anonymous(), "briefing.open", OnBriefing.of(briefing, challenge, now)).reason
 
 
 @transactional
@@ -419,32 +409,40 @@ class Section:
     past: Sequence[BriefingSession]
     past_total: int
     signed_in: bool
-    is_owner: bool
+    on: OnChallenge
+    """The challenge as the rules see it for the viewer (``can("briefing.manage", s.on)``)."""
     phase_reason: str
     back: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def is_owner(self) -> bool:
+        return self.on.owned
+
 
 def section(session: Session, actor: Principal, challenge: Challenge, *, back: str | None = None,
-            always: bool = False, now: datetime | None = None, is_owner: bool | None = None) -> Section | None:
-    """What the challenge page shows about its sessions (None when there is nothing to show).
+            always: bool = False, now: datetime | None = None, on: OnChallenge | None = None) -> Section | None:
+    """What the challenge page shows about its sessions (None when there is nothing to show, but to the
+    staff who manage them).
 
     One query: the upcoming sessions, the latest past ones with their count, and which of them the
-    viewer is registered for; ``is_owner`` (when the page already knows it) saves asking who owns the
-    challenge.
+    viewer is registered for; ``on`` (the challenge as the rules see the viewer, when the page already
+    knows it) saves asking who owns the challenge.
     """
     now = now or utcnow()
     assert challenge.id is not None
-    if is_owner is None:
-        is_owner = lifecycle.is_owner(session, actor, challenge)
+    if on is None:
+        on = on_challenge(session, actor, challenge)
     upcoming, past, past_total = _sessions(session, challenge.id, actor.user_id, now)
-    if not upcoming and not past and not is_owner and not always:
+    if not upcoming and not past and not always and not permissions.can(actor, "briefing.manage", on):
         return None
-    views = [SessionView(briefing=b, registered=mine, refusal=refusal(b, challenge, now),
-                         show_online_url=is_owner or mine) for b, mine in upcoming]
+    views = [SessionView(briefing=b, registered=mine, refusal=refusal(b, on, now),
+                         show_online_url=bool(permissions.can(actor, "briefing.see_online_address",
+                                                              OnBriefing.of(b, on, now, registered=mine))))
+             for b, mine in upcoming]
     decision = phases.check(challenge.phase, Action.REGISTER_BRIEFING)
     return Section(challenge=challenge, upcoming=views, past=past, past_total=past_total,
-                   signed_in=actor.is_signed_in, is_owner=is_owner, phase_reason=decision.reason,
+                   signed_in=actor.is_signed_in, on=on, phase_reason=decision.reason,
                    back=back or f"/challenges/{challenge.id}")
 
 
@@ -561,11 +559,14 @@ def ics(session: Session, settings: Settings, actor: Principal, challenge_id: in
     place (and owning staff), as on the page; everyone else gets the challenge page as URL."""
     challenge = _visible_challenge(session, actor, challenge_id)
     briefing = _session_of(session, challenge_id, session_id)
-    insider = lifecycle.is_owner(session, actor, challenge) or (actor.user_id is not None and session.exec(
+    registered = actor.user_id is not None and session.exec(
         select(BriefingRegistration.id).where(BriefingRegistration.session_id == session_id,
                                               BriefingRegistration.user_id == actor.user_id,
                                               col(BriefingRegistration.cancelled_at).is_(None))
-    ).first() is not None)
+    ).first() is not None
+    insider = permissions.can(actor, "briefing.see_online_address",
+                              OnBriefing.of(briefing, on_challenge(session, actor, challenge), utcnow(),
+                                            registered=registered))
     page_url = f"{settings.base_url}/challenges/{challenge_id}"
     host = urlsplit(settings.base_url).hostname or "cocreate.localhost"
 

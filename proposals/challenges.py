@@ -19,9 +19,9 @@ from pydantic import Field, model_validator
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import Department, Organisation, OrganisationMember
-from cocreate.accounts.permissions import Forbidden, Principal, require, require_signed_in
+from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.accounts.services import EMAIL_RE
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
@@ -59,6 +59,7 @@ from proposals.models import (
     Phase,
     PhaseChange,
 )
+from proposals.permissions import OnChallenge, on_challenge, visible
 
 TITLE_MAX = 200
 SUMMARY_MAX = 1000
@@ -267,9 +268,7 @@ def visible_challenge(session: Session, actor: Principal, challenge_id: int) -> 
                              .options(selectinload(Challenge.department))).first()  # type: ignore[arg-type]
     if challenge is None:
         return None
-    if challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge):
-        return None
-    return challenge
+    return challenge if visible(session, actor, challenge) else None
 
 
 # --- the challenge page: the challenge, its rows and its viewer in a fixed number of queries -------
@@ -286,6 +285,10 @@ class ChallengeViewer:
     follower_count: int = 0
     organisations: Sequence[Organisation] = ()
     """Every organisation the viewer is a member of, verified or not, by name."""
+
+    def on(self, challenge: Challenge) -> OnChallenge:
+        """The challenge as the permission rules see it for this viewer."""
+        return OnChallenge.of(challenge, owned=self.is_owner)
 
     @property
     def organisation_ids(self) -> set[int]:
@@ -426,7 +429,7 @@ def _apply(session: Session, challenge: Challenge, form: ChallengeForm) -> dict[
 def create_draft(session: Session, actor: Principal, department_id: int, form: ChallengeForm) -> Challenge:
     """A new draft owned by ``department_id``, which the actor must be staff of."""
     user = require_signed_in(actor)
-    require(actor.is_staff_of(department_id), _("You can create challenges only for your own department."))
+    permissions.require(actor, "challenge.create", department_id)
     if errors := validate(session, form, complete=False):
         raise Invalid(errors)
     assert form.category is not None
@@ -442,14 +445,16 @@ def create_draft(session: Session, actor: Principal, department_id: int, form: C
     return challenge
 
 
-def load_owned(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False) -> Challenge:
-    """The challenge, if the actor's department owns it (NotFound when there is none, Forbidden when
-    it is not theirs); ``lock`` locks its row until the unit of work ends."""
+def load_owned(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False,
+               action: str = "challenge.manage") -> Challenge:
+    """The challenge, if the actor may do ``action`` to it (by default, as staff of an owning department:
+    NotFound when there is none, Forbidden when it is not theirs); ``lock`` locks its row until the unit
+    of work ends."""
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id, with_for_update=lock)
     if challenge is None:
         raise NotFound()
-    lifecycle.require_owner(session, actor, challenge)
+    permissions.require(actor, action, on_challenge(session, actor, challenge))
     return challenge
 
 
@@ -457,9 +462,7 @@ def load_owned(session: Session, actor: Principal, challenge_id: int, *, lock: b
 def update(session: Session, actor: Principal, challenge_id: int, form: ChallengeForm) -> Challenge:
     """Save edits. After publication every change is kept as a public revision (field, before, after),
     with ``form.note`` as its note."""
-    challenge = load_owned(session, actor, challenge_id, lock=True)
-    if challenge.phase in phases.TERMINAL:
-        raise Forbidden(_("This challenge has ended and can no longer be edited."))
+    challenge = load_owned(session, actor, challenge_id, lock=True, action="challenge.edit")
     published = challenge.phase is not Phase.DRAFT
     if errors := validate(session, form, complete=published):
         raise Invalid(errors)
@@ -481,9 +484,7 @@ def update(session: Session, actor: Principal, challenge_id: int, form: Challeng
 def publish(session: Session, actor: Principal, challenge_id: int, now: datetime | None = None) -> Challenge:
     """Make a complete draft public (Q&A opens); recorded in the audit log."""
     now = now or utcnow()
-    challenge = load_owned(session, actor, challenge_id, lock=True)
-    if challenge.phase is not Phase.DRAFT:
-        raise Invalid({"phase": _("This challenge is already published.")})
+    challenge = load_owned(session, actor, challenge_id, lock=True, action="challenge.publish")
     if errors := validate(session, ChallengeForm.from_challenge(session, challenge), complete=True):
         raise Invalid(errors)
     challenge.phase = Phase.PUBLISHED

@@ -1,5 +1,5 @@
-"""The proposals component's manifest: challenges, dialogue, proposals, comments, votes, review and
-moderation (see :mod:`cocreate.components`)."""
+"""The proposals component's manifest: challenges, dialogue, proposals, votes and review, with challenges and
+proposals open to the core's comments and proposals to its moderation (see :mod:`cocreate.components`)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,19 @@ COMPONENT = Component(
     search_sources="proposals.search:SOURCES",
     search_facets={"phase": "proposals.models:Phase", "category": "proposals.models:Category"},
     followables="proposals.follow_targets:FOLLOWABLES",
+    commentables="proposals.comment_targets:TARGETS",
+    reportables="proposals.report_targets:REPORTABLES",
     notification_kinds=("proposals.questions:KINDS", "proposals.events:KINDS", "proposals.review:KINDS"),
     page_sections={
         "challenge": (
             "proposals.briefing_routes:detail_section",
             "proposals.question_routes:detail_section",
             "proposals.proposal_routes:detail_section",
-            "proposals.comment_routes:detail_section",
+            "proposals.comment_targets:challenge_section",
         ),
         "proposal": (
             "proposals.vote_routes:proposal_section",
-            "proposals.comment_routes:proposal_section",
+            "proposals.comment_targets:proposal_section",
         ),
     },
     navigation=(
@@ -37,13 +39,10 @@ COMPONENT = Component(
                 visible=lambda principal: principal.is_staff),
         NavItem("nav-review", lazy_gettext("Review"), "review-home", 20, menu="account",
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
-        NavItem("nav-moderation", lazy_gettext("Moderation"), "moderation-queue", 40, menu="account",
-                visible=lambda principal: principal.has_role("moderator") or principal.is_admin),
         NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
     ),
     export_sections={
         "proposals": "proposals.privacy:export_proposals",
-        "comments": "proposals.privacy:export_comments",
         "votes": "proposals.privacy:export_votes",
         "questions": "proposals.privacy:export_questions",
         "briefing_registrations": "proposals.privacy:export_briefing_registrations",

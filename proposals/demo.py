@@ -20,6 +20,7 @@ from typing import NamedTuple
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
+from cocreate.comments import events as comment_events
 from cocreate.db.base import utcnow
 from cocreate.demo_playback import Playback
 from cocreate.i18n import WARD_TIMEZONE
@@ -722,7 +723,7 @@ def load(session: Session, settings: Settings) -> str:
     staff = _staff_by_department(session)
     now = utcnow()
     today = now.astimezone(WARD_TIMEZONE).date()
-    playback = Playback(session, settings, handlers={events.TASK: events.run})
+    playback = Playback(session, settings, handlers={events.TASK: events.run, comment_events.TASK: comment_events.run})
     added = questions = sessions = registrations = skipped = unplayable = 0
     played = demo_story.Counts()
     for demo in CHALLENGES:

@@ -29,8 +29,9 @@ from typing import Any, NamedTuple
 from sqlmodel import Session, select
 
 from cocreate.accounts.models import OrganisationMember
+from cocreate.comments import services as comments
 from cocreate.demo_playback import Playback, Step, ward_time
-from proposals import comments, lifecycle, review, submissions, votes
+from proposals import lifecycle, review, submissions, votes
 from proposals.models import Challenge, DecisionOutcome, Phase
 
 # The core demo's accounts (cocreate/demo.py).

@@ -11,12 +11,11 @@ Events:
 
 - ``proposal.submitted``: a proposal was submitted on a challenge; the challenge's followers, except the
   members of the proposing organisations.
-- ``comment.replied``: a reply to a comment; the author of the thread's first comment and of the comment
-  replied to.
-- ``comment.posted``: a comment on a proposal; the members of its organisations and its followers, except
-  those the reply notification already reaches.
 - ``challenge.phase_changed``: a challenge moved to another phase (by staff or by its schedule); the
   challenge's followers.
+
+Comments tell people through the core's own events (:mod:`cocreate.comments.events`); who hears of a
+comment on a proposal is said by :mod:`proposals.comment_targets`.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import OrganisationMember, User
+from cocreate.accounts.models import OrganisationMember
 from cocreate.db import transactional
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
@@ -36,7 +35,6 @@ from cocreate.tasks.queue import enqueue
 from cocreate.web.markdown import markdown_to_text
 from proposals.models import (
     Challenge,
-    Comment,
     Phase,
     PhaseChange,
     Proposal,
@@ -47,12 +45,9 @@ from proposals.models import (
 TASK = "proposals.notify_event"
 CHALLENGE = "challenge"
 PROPOSAL = "proposal"
-COMMENT = "comment"
 EXCERPT = 200
 
 PROPOSAL_SUBMITTED = "proposal.submitted"
-COMMENT_REPLIED = "comment.replied"
-COMMENT_POSTED = "comment.posted"
 PHASE_CHANGED = "challenge.phase_changed"
 
 
@@ -115,101 +110,6 @@ def proposal_submitted(session: Session, settings: Settings, proposal_id: int, a
         settings=settings))
 
 
-# --- comment replied -----------------------------------------------------------------------------
-
-
-def _replied_message(params: dict[str, Any]) -> str:
-    return _("%(name)s replied to your comment on “%(title)s”.", name=str(params.get("author_name", "")),
-             title=str(params.get("target_title", "")))
-
-
-def _replied_subject(params: dict[str, Any]) -> str:
-    return _("New reply to your comment: %(title)s", title=str(params.get("target_title", "")))
-
-
-def _comment_target_title(session: Session, comment: Comment) -> str | None:
-    """The title of the challenge or proposal the comment is on, or None when that is not public."""
-    if comment.target_type == CHALLENGE:
-        challenge = session.get(Challenge, comment.target_id)
-        return challenge.title if challenge is not None and challenge.phase is not Phase.DRAFT else None
-    row = session.exec(select(Proposal, Challenge).join(Challenge, col(Challenge.id) == Proposal.challenge_id)
-                       .where(Proposal.id == comment.target_id)).first()
-    if row is None or row[1].phase is Phase.DRAFT or row[0].hidden_at is not None or row[0].status not in (
-            ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN):
-        return None
-    return row[0].title
-
-
-def _answered_authors(session: Session, reply: Comment, replied_to_id: int | None) -> set[int | None]:
-    """The authors a reply answers: of its thread's first comment and of the comment replied to."""
-    ids = {reply.parent_id} | ({replied_to_id} if replied_to_id is not None else set())
-    answered = [c for c in session.exec(select(Comment).where(col(Comment.id).in_(ids))).all()
-                if c.deleted_at is None and c.hidden_at is None
-                and (c.id == reply.parent_id or c.parent_id == reply.parent_id)]
-    return {c.author_id for c in answered if c.author_id is not None}
-
-
-def comment_replied(session: Session, settings: Settings, reply_id: int, actor_id: int | None,
-                    replied_to_id: int | None = None) -> int:
-    """``replied_to_id`` is the comment the author answered (a reply in the thread, or the thread itself)."""
-    reply = session.get(Comment, reply_id)
-    if reply is None or reply.parent_id is None or reply.deleted_at is not None or reply.hidden_at is not None:
-        return 0
-    title = _comment_target_title(session, reply)
-    if title is None:
-        return 0
-    people = _answered_authors(session, reply, replied_to_id) - {reply.author_id, actor_id}
-    author = session.get(User, reply.author_id) if reply.author_id is not None else None
-    params = {"target_type": reply.target_type, "target_id": reply.target_id, "target_title": title,
-              "comment_id": reply_id, "author_name": author.display_name if author is not None else "",
-              "excerpt": markdown_to_text(reply.body, EXCERPT)}
-    return len(notifications.notify(
-        session, user_ids=people, kind=COMMENT_REPLIED, target_type=COMMENT, target_id=reply_id, params=params,
-        url=f"/comments/{reply.parent_id}/replies", event_key=f"{COMMENT_REPLIED}:{reply_id}", settings=settings))
-
-
-# --- comment on a proposal ----------------------------------------------------------------------
-
-
-def _posted_message(params: dict[str, Any]) -> str:
-    if params.get("official") == "staff":
-        return _("The department in charge answered on the proposal “%(title)s”.",
-                 title=str(params.get("target_title", "")))
-    return _("%(name)s commented on the proposal “%(title)s”.", name=str(params.get("author_name", "")),
-             title=str(params.get("target_title", "")))
-
-
-def _posted_subject(params: dict[str, Any]) -> str:
-    return _("New comment on a proposal: %(title)s", title=str(params.get("target_title", "")))
-
-
-def comment_posted(session: Session, settings: Settings, comment_id: int, actor_id: int | None,
-                   replied_to_id: int | None = None) -> int:
-    """A comment on a proposal: its authors (the members of its organisations) and its followers hear of
-    it, except the commenter and those a reply already tells (``comment.replied``: one notification each)."""
-    comment = session.get(Comment, comment_id)
-    if (comment is None or comment.target_type != PROPOSAL or comment.deleted_at is not None
-            or comment.hidden_at is not None):
-        return 0
-    title = _comment_target_title(session, comment)
-    if title is None:
-        return 0
-    people = _author_ids(session, comment.target_id) | set(notifications.followers(session, PROPOSAL, comment.target_id))
-    people -= {comment.author_id, actor_id}
-    if comment.parent_id is not None:
-        people -= _answered_authors(session, comment, replied_to_id)
-    writer = session.get(User, comment.author_id) if comment.author_id is not None else None
-    params = {"target_type": comment.target_type, "target_id": comment.target_id, "target_title": title,
-              "comment_id": comment_id, "author_name": writer.display_name if writer is not None else "",
-              "excerpt": markdown_to_text(comment.body, EXCERPT),
-              "official": comment.official}
-    url = (f"/comments/{comment.parent_id}/replies" if comment.parent_id is not None
-           else f"/proposals/{comment.target_id}#comment-{comment_id}")
-    return len(notifications.notify(
-        session, user_ids={p for p in people if p is not None}, kind=COMMENT_POSTED, target_type=COMMENT,
-        target_id=comment_id, params=params, url=url, event_key=f"{COMMENT_POSTED}:{comment_id}", settings=settings))
-
-
 # --- challenge phase changed ---------------------------------------------------------------------
 
 
@@ -251,8 +151,6 @@ Handler = Callable[[Session, Settings, int, "int | None", "int | None"], int]
 
 HANDLERS: dict[str, Handler] = {
     PROPOSAL_SUBMITTED: proposal_submitted,
-    COMMENT_REPLIED: comment_replied,
-    COMMENT_POSTED: comment_posted,
     PHASE_CHANGED: phase_changed,
 }
 
@@ -260,11 +158,6 @@ KINDS = {
     PROPOSAL_SUBMITTED: notifications.Kind(
         _submitted_message, _submitted_subject, "mail/proposal_submitted.txt",
         label=lazy_gettext("New proposals on challenges you follow")),
-    COMMENT_REPLIED: notifications.Kind(
-        _replied_message, _replied_subject, "mail/comment_replied.txt", label=lazy_gettext("Replies to your comments")),
-    COMMENT_POSTED: notifications.Kind(
-        _posted_message, _posted_subject, "mail/comment_posted.txt",
-        label=lazy_gettext("Comments on proposals you wrote or follow")),
     PHASE_CHANGED: notifications.Kind(
         _phase_message, _phase_subject, "mail/challenge_phase_changed.txt",
         label=lazy_gettext("Phase changes of challenges you follow")),

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from cocreate import permissions
 from cocreate.accounts.permissions import Principal
 from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
-from proposals import challenges, lifecycle, submissions
+from proposals import challenges, submissions
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
+from proposals.permissions import visible
 
 CHALLENGE = "challenge"
 PROPOSAL = "proposal"
@@ -24,16 +26,16 @@ def _challenge_visible(session: Session, actor: Principal, challenge_id: int) ->
 def _describe_challenges(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
     rows = session.exec(select(Challenge).where(col(Challenge.id).in_(ids))).all()
     return {row.id: Target(row.title, f"/challenges/{row.id}") for row in rows  # type: ignore[misc]
-            if row.phase is not Phase.DRAFT or lifecycle.is_owner(session, actor, row)}
+            if visible(session, actor, row)}
 
 
 def _proposal_visible(session: Session, actor: Principal, proposal_id: int) -> bool:
     """The proposal's page exists for the actor, and it is not hidden by a moderator (unless theirs)."""
     try:
-        proposal, _challenge, access = submissions.load(session, actor, proposal_id)
+        proposal, _challenge, on = submissions.load(session, actor, proposal_id)
     except NotFound:
         return False
-    return proposal.hidden_at is None or access.sees_confidential
+    return proposal.hidden_at is None or bool(permissions.can(actor, "proposal.read_confidential", on))
 
 
 def _describe_proposals(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:

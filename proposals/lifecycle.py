@@ -9,14 +9,16 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
-from cocreate.accounts.permissions import Principal, require
+from cocreate import audit, permissions
+from cocreate.accounts.permissions import Principal
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.i18n import gettext as _
 from proposals import events, phases
 from proposals.models import Challenge, ChallengeDepartment, ChallengePhaseDate, Phase, PhaseChange
+from proposals.permissions import is_owner as is_owner  # lifecycle.is_owner: the one reader of the owner fact
+from proposals.permissions import on_challenge
 
 MAX_REASON = 2000
 
@@ -26,19 +28,6 @@ def owning_department_ids(session: Session, challenge_id: int) -> set[int]:
         select(ChallengeDepartment.department_id).where(ChallengeDepartment.challenge_id == challenge_id)
     ).all()
     return set(rows)
-
-
-def is_owner(session: Session, actor: Principal, challenge: Challenge) -> bool:
-    """Staff of a department that owns (or co-owns) the challenge."""
-    if not actor.staff_department_ids:
-        return False
-    owners = owning_department_ids(session, challenge.id) | {challenge.department_id}  # type: ignore[arg-type]
-    return bool(owners & actor.staff_department_ids)
-
-
-def require_owner(session: Session, actor: Principal, challenge: Challenge) -> None:
-    require(is_owner(session, actor, challenge),
-            _("Only staff of a department that owns this challenge can do this."))
 
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -174,7 +163,7 @@ def move(session: Session, actor: Principal, challenge_id: int, target: Phase, r
     challenge = session.get(Challenge, challenge_id, with_for_update=True)
     if challenge is None:
         raise Invalid({"challenge": _("This challenge does not exist.")})
-    require_owner(session, actor, challenge)
+    permissions.require(actor, "challenge.move", on_challenge(session, actor, challenge))
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if not phases.can_move(challenge.phase, target):

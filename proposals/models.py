@@ -1,4 +1,5 @@
-"""Challenges (課題), and later questions, proposals, comments, votes and reviews."""
+"""Challenges (課題), and later questions, proposals, votes and reviews (comments and reports are the core's:
+:mod:`cocreate.comments.models`, :mod:`cocreate.moderation.models`)."""
 
 from __future__ import annotations
 
@@ -400,47 +401,6 @@ class ProposalAttachment(StoredFile, TimestampedModel, table=True):
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
-# --- comments ------------------------------------------------------------------------------------
-
-
-class Comment(TimestampedModel, table=True):
-    """A comment on a challenge or proposal; replies go one level down (depth 0 or 1).
-
-    ``official`` marks the voice of the owning department or the proposing organisation.
-    """
-
-    __tablename__ = "comment"
-    __table_args__ = (
-        sa.Index("ix_comment_target_thread", "target_type", "target_id", "parent_id", "created_at"),
-        sa.CheckConstraint("depth IN (0, 1)", name="depth_limit"),
-        sa.CheckConstraint("like_count >= 0", name="like_count_not_negative"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    target_type: str = Field(max_length=20, description="challenge or proposal")
-    target_id: int = Field(nullable=False)
-    parent_id: int | None = Field(default=None, foreign_key="comment.id", index=True, ondelete="CASCADE")
-    depth: int = Field(default=0, nullable=False)
-    author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
-    body: str = Field(sa_type=sa.Text)
-    official: str = Field(default="", max_length=20, description="'' or 'staff' or 'proposer'")
-    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    like_count: int = Field(default=0, nullable=False)
-    reply_count: int = Field(default=0, nullable=False)
-    report_count: int = Field(default=0, nullable=False)
-    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    hidden_reason: str = Field(default="", max_length=500)
-    hidden_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-
-
-class CommentLike(SQLModel, table=True):
-    __tablename__ = "comment_like"
-
-    comment_id: int = Field(foreign_key="comment.id", primary_key=True, ondelete="CASCADE")
-    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True, ondelete="CASCADE")
-
-
 # --- votes (応援) --------------------------------------------------------------------------------
 
 
@@ -458,36 +418,6 @@ class Vote(SQLModel, table=True):
     challenge_id: int = Field(foreign_key="challenge.id", ondelete="CASCADE")
     user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-# --- reports and moderation ----------------------------------------------------------------------
-
-
-class ReportReason(StrEnum):
-    SPAM = "spam"
-    OFFENSIVE = "offensive"
-    OFF_TOPIC = "off_topic"
-    PERSONAL_INFO = "personal_info"
-
-
-class Report(TimestampedModel, table=True):
-    """Someone signed in reports a proposal or comment; three open reports hide it pending review."""
-
-    __tablename__ = "report"
-    __table_args__ = (
-        sa.UniqueConstraint("target_type", "target_id", "reporter_id"),
-        sa.Index("ix_report_open", "resolved_at", "target_type", "target_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    target_type: str = Field(max_length=20, description="proposal or comment")
-    target_id: int = Field(nullable=False)
-    reporter_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-    reason: ReportReason = Field(sa_type=enum_type(ReportReason, 20))
-    note: str = Field(default="", max_length=1000)
-    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    resolved_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-    resolution: str = Field(default="", max_length=20, description="'' open, 'hidden' or 'dismissed'")
 
 
 # --- review (審査) --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What "download my data" holds of the proposals component (listed in its manifest): the person's
-proposals, comments, votes, questions and briefing registrations, never other people's data."""
+proposals, votes, questions and briefing registrations, never other people's data (their comments are the
+core's: :mod:`cocreate.comments.privacy`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from proposals.models import (
     BriefingRegistration,
     BriefingSession,
     Challenge,
-    Comment,
     Proposal,
     Question,
     Vote,
@@ -30,14 +30,6 @@ def export_proposals(session: Session, user: User) -> list[dict[str, Any]]:
              "test_field_needs": proposal.test_field_needs, "confidential": proposal.confidential,
              "version": proposal.version, "created_at": proposal.created_at, "submitted_at": proposal.submitted_at,
              "withdrawn_at": proposal.withdrawn_at} for proposal, challenge_title in rows]
-
-
-def export_comments(session: Session, user: User) -> list[dict[str, Any]]:
-    rows = session.exec(select(Comment).where(Comment.author_id == user.id).order_by(col(Comment.id))).all()
-    return [{"id": row.id, "on": row.target_type, "on_id": row.target_id, "reply_to": row.parent_id,
-             "body": row.body, "official": row.official, "written_at": row.created_at, "edited_at": row.edited_at,
-             "deleted_at": row.deleted_at, "hidden_at": row.hidden_at, "hidden_reason": row.hidden_reason}
-            for row in rows]
 
 
 def export_votes(session: Session, user: User) -> list[dict[str, Any]]:

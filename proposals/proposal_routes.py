@@ -20,17 +20,19 @@ from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.forms import Flag, FormModel, first, shown
 from cocreate.i18n import gettext as _
+from cocreate.moderation import services as moderation
 from cocreate.notifications import follows
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
 from cocreate.web.forms import Form, Multipart, again_on_invalid, parse_id
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
-from proposals import challenges, moderation, sections, submissions
+from proposals import challenges, sections, submissions
 from proposals.challenges import ChallengeViewer
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalStatus
 from proposals.public_routes import KpiOut
@@ -170,9 +172,8 @@ def proposal_similar(request: Request, db_session: DbSession, settings: AppSetti
 
 def _editable(request: Request, session: Session, proposal_id: int) -> tuple[Proposal, Challenge]:
     actor = principal_of(request)
-    proposal, challenge, access = submissions.load(session, actor, proposal_id)
-    if not access.confirmed_author:
-        raise Forbidden(_("Only members of the organisations that wrote this proposal can do this."))
+    proposal, challenge, on = submissions.load(session, actor, proposal_id)
+    permissions.require(actor, "proposal.manage", on)
     return proposal, challenge
 
 
@@ -225,7 +226,7 @@ def detail_page(request: Request, session: Session, proposal_id: int, *, errors:
 
 def _follow_button(session: Session, actor: Principal, detail: Any) -> follows.Button | None:
     """Its follow button; none on a proposal hidden by a moderator, except for those who see it in full."""
-    if detail.proposal.hidden_at is not None and not detail.access.sees_confidential:
+    if detail.proposal.hidden_at is not None and not permissions.can(actor, "proposal.read_confidential", detail.on):
         return None
     return follows.button(session, actor, "proposal", detail.proposal.id)
 

@@ -40,8 +40,8 @@ from cocreate.settings import Settings
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
 from proposals import lifecycle, phases
-from proposals.models import Challenge, Phase, Question, QuestionStatus, QuestionVisibility
-from proposals.permissions import OnChallenge, on_challenge
+from proposals.models import Challenge, Question, QuestionStatus, QuestionVisibility
+from proposals.permissions import OnChallenge, on_challenge, visible
 from proposals.phases import Action
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def load_challenge(session: Session, actor: Principal, challenge_id: int) -> Cha
 
 def _lock_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
     challenge = session.get(Challenge, challenge_id, with_for_update=True, populate_existing=True)
-    if challenge is None or (challenge.phase is Phase.DRAFT and not lifecycle.is_owner(session, actor, challenge)):
+    if challenge is None or not visible(session, actor, challenge):
         raise NotFound()
     return challenge
 

@@ -19,9 +19,7 @@ def home_section(session: Session) -> tuple[str, dict[str, Any]]:
 def _all_routes() -> list[Any]:
     from proposals import (
         briefing_routes,
-        comment_routes,
         feed_routes,
-        moderation_routes,
         proposal_routes,
         public_routes,
         question_routes,
@@ -31,8 +29,7 @@ def _all_routes() -> list[Any]:
     )
 
     return [*public_routes.ROUTES, *staff_routes.ROUTES, *question_routes.ROUTES, *briefing_routes.ROUTES,
-            *proposal_routes.ROUTES, *comment_routes.ROUTES, *vote_routes.ROUTES, *moderation_routes.ROUTES,
-            *review_routes.ROUTES, *feed_routes.ROUTES]
+            *proposal_routes.ROUTES, *vote_routes.ROUTES, *review_routes.ROUTES, *feed_routes.ROUTES]
 
 
 ROUTES: list[Any] = _all_routes()

@@ -32,6 +32,7 @@ from cocreate.web.pagination import clamp_page
 from proposals import attachments, challenges, lifecycle, phases, public_routes
 from proposals.challenges import ChallengeForm, schedule_field
 from proposals.models import AttachmentKind, Category, Challenge, Phase
+from proposals.permissions import OnChallenge
 
 TEXT_FIELDS = ("title", "summary", "category", "area", "contact_name", "contact_email", "contact_phone",
                *challenges.LONG_FIELDS)
@@ -149,9 +150,9 @@ def _edit_page(request: Request, db_session: Session, challenge: Challenge, *, f
     return render(request, "proposals/staff/edit.html", {
         **_form_context(db_session, form),
         "challenge": challenge,
+        "on": OnChallenge.of(challenge, owned=True),  # the page is the owning staff's (_owned, before)
         "lead_department_id": challenge.department_id,
         "is_draft": challenge.phase is Phase.DRAFT,
-        "is_ended": challenge.phase in phases.TERMINAL,
         "errors": errors or {},
         "attachments": attachments.attachments_of(db_session, challenge.id),
         "attachment_url": attachments.download_url,

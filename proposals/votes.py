@@ -16,29 +16,33 @@ Exact counts under concurrency, and voters who do not wait for each other longer
 - On SQLite every write transaction begins IMMEDIATE: writers queue one after the other anyway, and the
   short write is what keeps that queue moving.
 
+Who may vote, and when, are the rules ``vote.cast``, ``vote.withdraw`` and ``vote.open`` of
+:mod:`proposals.permissions`, asked of the target :func:`on_proposal` builds (and again under the lock).
+
 Who voted is never shown: the only per-user information that leaves this module is the actor's own state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.errors import Invalid, NotFound
 from cocreate.forms import Flag, FormModel, WholeNumber
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from proposals import lifecycle, phases
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
+from proposals.permissions import RESIDENCY, OnChallenge, OnProposal, on_challenge
 from proposals.phases import Action
 
 LIMIT_MIN = 1
@@ -66,46 +70,32 @@ def is_author(session: Session, actor: Principal, proposal: Proposal) -> bool:
     return _is_author(session, actor.user_id, proposal)
 
 
-def voter_refusal(session: Session, actor: Principal, challenge: Challenge, proposal: Proposal, *,
-                  author: bool | None = None) -> str:
-    """Why the actor can never vote on this proposal ("" for a resident who may). ``author``: whether
-    the actor is one of its authors, when the caller already knows.
+def on_proposal(session: Session, actor: Principal, challenge: Any, proposal: Proposal, *,
+                author: bool | None = None) -> OnProposal:
+    """The proposal as the vote rules (``vote.cast``, ``vote.withdraw``, ``vote.open`` in
+    :mod:`proposals.permissions`) see it for the actor: whether they are staff of an owning department (a
+    query for staff) and one of its authors (a query, unless the caller knows: ``author``).
 
-    Staff of an owning department and members of the authoring organisations are not residents here.
-    """
-    user = actor.user
-    if user is None:
-        return _("Sign in to vote.")
-    if not user.is_confirmed or not user.is_active:
-        return _("Confirm your e-mail address before voting.")
-    if lifecycle.is_owner(session, actor, challenge):
-        return _("Staff of a department that owns this challenge cannot vote on its proposals.")
-    if author if author is not None else _is_author(session, user.id, proposal):
-        return _("Members of the organisations that wrote this proposal cannot vote on it.")
-    return ""
+    ``challenge`` needs only the columns a vote reads (its id, department, phase and voting rules)."""
+    if author is None:
+        author = _is_author(session, actor.user_id, proposal)
+    owned = lifecycle.is_owner(session, actor, challenge)
+    return OnProposal(OnChallenge(challenge.phase, owned, votes_require_verified=challenge.votes_require_verified),
+                      proposal.status, hidden=proposal.hidden_at is not None, author=author,
+                      creator=actor.user_id is not None and proposal.created_by_id == actor.user_id)
 
 
-def state_refusal(challenge: Challenge, proposal: Proposal) -> str:
-    """Why nobody can vote on this proposal now ("" when voting is open for it)."""
-    decision = phases.check(challenge.phase, Action.VOTE)
-    if not decision:
-        return decision.reason
-    if proposal.status is not ProposalStatus.SUBMITTED:
-        return _("This proposal has been withdrawn.")
-    if proposal.hidden_at is not None:
-        return _("This proposal is hidden and cannot be supported.")
-    return ""
+def _as_locked(on: OnProposal, locked: Any) -> OnProposal:
+    """The target again with the state of the locked row (it carries the challenge's and the proposal's
+    columns the rules read); who the actor is to them does not change."""
+    return replace(on, challenge=replace(on.challenge, phase=locked.phase,
+                                         votes_require_verified=locked.votes_require_verified),
+                   status=locked.status, hidden=locked.hidden_at is not None)
 
 
 def _limit_reached(limit: int) -> str:
     return _("You have used all %(limit)s of your votes on this challenge. Withdraw one to support another "
              "proposal.", limit=limit)
-
-
-def verification_refusal(challenge: Challenge, user: User | None) -> str:
-    if challenge.votes_require_verified and (user is None or not user.is_verified_resident):
-        return _("Only residents whose residency the ward has confirmed can vote on this challenge.")
-    return ""
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -214,23 +204,16 @@ def _change_count(session: Session, proposal_id: int, delta: int) -> int:
 
 
 def _check_without_locks(session: Session, actor: Principal, proposal_id: int, *,
-                         adding: bool) -> tuple[Challenge, Proposal]:
-    """The refusals that need no lock, on a read snapshot beside the write (checked again under it)."""
+                         adding: bool) -> tuple[Challenge, Proposal, OnProposal]:
+    """The refusals that need no lock, on a read snapshot beside the write (checked again under it):
+    Forbidden for who the actor is, Invalid under ``vote`` for the state of the proposal."""
     user = require_signed_in(actor)
-    with read_apart(session, snapshot=False) as reader:  # one statement
+    with read_apart(session, snapshot=False) as reader:  # one statement (and one more for staff)
         challenge, proposal, author = _public_proposal(reader, proposal_id, user.id)
+        on = on_proposal(reader, actor, challenge, proposal, author=author)
         if adding:
-            if reason := voter_refusal(reader, actor, challenge, proposal, author=author):
-                raise Forbidden(reason)
-            if reason := state_refusal(challenge, proposal) or verification_refusal(challenge, user):
-                raise Invalid({"vote": reason})
-    return challenge, proposal
-
-
-def _refusal_under_lock(locked: Any, user: User) -> str:
-    """The state and verification rules again, on the locked row (it carries the challenge's and the
-    proposal's columns those rules read)."""
-    return state_refusal(locked, locked) or verification_refusal(locked, user)
+            permissions.require(actor, "vote.cast", on, field="vote")
+    return challenge, proposal, on
 
 
 # --- voting --------------------------------------------------------------------------------------
@@ -261,7 +244,7 @@ def cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
 
 def _cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     user = require_signed_in(actor)
-    challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=True)
+    challenge, proposal, on = _check_without_locks(session, actor, proposal_id, adding=True)
     # The write holds SQLite's one write lock (or PostgreSQL's row locks) from its first statement to
     # the commit, and every statement in between is a moment the thread gives up the GIL and may wait
     # for it behind the process's other threads: a few plain statements, no ORM unit of work.
@@ -269,11 +252,10 @@ def _cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     already = Ballot(challenge, proposal, changed=False, voted=True, used=used, vote_count=proposal.vote_count)
     if voted:  # a double submit: keep the one vote
         raise _Unchanged(already)
-    reason = _refusal_under_lock(locked, user)
-    if not reason and used >= locked.vote_limit:
-        reason = _limit_reached(locked.vote_limit)
-    if reason:
-        raise Invalid({"vote": reason})
+    decision = permissions.can(actor, "vote.cast", _as_locked(on, locked))
+    if decision and used >= locked.vote_limit:
+        raise Invalid({"vote": _limit_reached(locked.vote_limit)})
+    decision.require("vote")
     try:
         session.execute(sa.insert(Vote).values(proposal_id=proposal_id, challenge_id=challenge.id, user_id=user.id,
                                                created_at=utcnow()))
@@ -287,13 +269,11 @@ def _cast(session: Session, actor: Principal, proposal_id: int) -> Ballot:
 def withdraw(session: Session, actor: Principal, proposal_id: int) -> Ballot:
     """Withdraw the actor's vote while voting is open (commits); ``changed`` is False when there was none."""
     user = require_signed_in(actor)
-    challenge, proposal = _check_without_locks(session, actor, proposal_id, adding=False)
+    challenge, proposal, on = _check_without_locks(session, actor, proposal_id, adding=False)
     locked, used, voted = _under_lock(session, user.id, challenge.id, proposal_id)  # type: ignore[arg-type]
     if not voted:
         return Ballot(challenge, proposal, changed=False, voted=False, used=used, vote_count=proposal.vote_count)
-    decision = phases.check(locked.phase, Action.VOTE)
-    if not decision:
-        raise Invalid({"vote": decision.reason})
+    permissions.require(actor, "vote.withdraw", _as_locked(on, locked), field="vote")
     session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == proposal_id, col(Vote.user_id) == user.id))
     count = _change_count(session, proposal_id, -1)
     return Ballot(challenge, proposal, changed=True, voted=False, used=used - 1, vote_count=count)
@@ -350,19 +330,22 @@ def section(session: Session, actor: Principal, proposal: Proposal, *,
         show_count=phases.index(challenge.phase) >= phases.index(Phase.VOTING) or proposal.vote_count > 0,
         limit=challenge.vote_limit, back=back or f"/proposals/{proposal.id}",
     )
-    if user is None:
-        view.refusal = state_refusal(challenge, proposal)
+    if user is None:  # nobody signed in owns or wrote nothing: no query
+        view.refusal = permissions.can(actor, "vote.open", on_proposal(session, actor, challenge, proposal,
+                                                                       author=False)).reason
         return view
     used, view.voted, author = _viewer_state(session, user.id, challenge.id, proposal)  # type: ignore[arg-type]
-    view.can_report = not author
-    view.can_withdraw = view.voted and open_now
+    on = on_proposal(session, actor, challenge, proposal, author=author)
+    view.can_report = bool(permissions.can(actor, "proposal.report", on))
+    view.can_withdraw = view.voted and bool(permissions.can(actor, "vote.withdraw", on))
     if open_now:
         view.used = used
-    refusal = voter_refusal(session, actor, challenge, proposal, author=author) or state_refusal(challenge, proposal)
+    decision = permissions.can(actor, "vote.cast", on)
+    residency = decision.field == RESIDENCY  # not asked of someone who has voted already
+    refusal = "" if decision or residency else decision.reason
     if not refusal and not view.voted:
-        if verification := verification_refusal(challenge, user):
-            refusal = verification
-            view.needs_verification = True
+        if residency:
+            refusal, view.needs_verification = decision.reason, True
         elif view.used >= challenge.vote_limit:
             refusal = _limit_reached(challenge.vote_limit)
     view.refusal = refusal
@@ -376,14 +359,19 @@ def section_after(actor: Principal, ballot: Ballot, *, back: str | None = None) 
     proposal = ballot.proposal
     proposal.vote_count = ballot.vote_count
     challenge = ballot.challenge
+    # They passed every check: neither owning staff nor an author, and voting is open.
+    on = OnProposal(OnChallenge(challenge.phase, owned=False, votes_require_verified=challenge.votes_require_verified),
+                    proposal.status, hidden=proposal.hidden_at is not None)
     view = VoteSection(
         proposal=proposal, challenge=challenge, signed_in=True, voted=ballot.voted, can_vote=False,
-        show_count=True, limit=challenge.vote_limit, used=ballot.used, can_report=True,
+        show_count=True, limit=challenge.vote_limit, used=ballot.used,
+        can_report=bool(permissions.can(actor, "proposal.report", on)),
         back=back or f"/proposals/{proposal.id}", can_withdraw=ballot.voted,
     )
     if not ballot.voted:
-        if verification := verification_refusal(challenge, actor.user):
-            view.refusal, view.needs_verification = verification, True
+        decision = permissions.can(actor, "vote.cast", on)
+        if not decision:
+            view.refusal, view.needs_verification = decision.reason, decision.field == RESIDENCY
         elif ballot.used >= challenge.vote_limit:
             view.refusal = _limit_reached(challenge.vote_limit)
     view.can_vote = not ballot.voted and not view.refusal
@@ -405,12 +393,12 @@ class VotingForm(FormModel):
 
 
 def owned_challenge(session: Session, actor: Principal, challenge_id: int) -> Challenge:
+    """The challenge, if the actor may set its voting rules (``challenge.set_voting``: its owning staff)."""
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
         raise NotFound()
-    if not lifecycle.is_owner(session, actor, challenge):
-        raise Forbidden(_("Only staff of a department that owns this challenge can do this."))
+    permissions.require(actor, "challenge.set_voting", on_challenge(session, actor, challenge))
     return challenge
 
 

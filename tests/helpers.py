@@ -127,12 +127,12 @@ Task = tuple[str, tuple[Any, ...], dict[str, Any], str | None]
 
 
 @contextmanager
-def tasks_announced(session: Session, task_name: str) -> Iterator[list[Task]]:
-    """The tasks named ``task_name`` that services using ``session`` queue (caught before each commit)."""
+def tasks_announced(session: Session, *task_names: str) -> Iterator[list[Task]]:
+    """The tasks named ``task_names`` that services using ``session`` queue (caught before each commit)."""
     tasks: list[Task] = []
 
     def catch(committing: Session) -> None:
-        tasks.extend(task for task in pending(committing) if task[0] == task_name)
+        tasks.extend(task for task in pending(committing) if task[0] in task_names)
 
     sa.event.listen(session, "before_commit", catch)
     try:

@@ -1,5 +1,5 @@
-"""Who may review what: loading a challenge or proposal for review, the owner and assignment checks,
-and the reads the review's pages and services share.
+"""Loading a challenge or proposal for review, checked by the rules of :mod:`proposals.permissions`
+(``review.read``, ``review.assign``…), and the reads the review's pages and services share.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from cocreate import permissions
 from cocreate.accounts.models import Role, RoleAssignment, User
 from cocreate.accounts.permissions import Principal, require_signed_in
-from cocreate.errors import Forbidden, NotFound
-from cocreate.i18n import gettext as _
-from proposals import lifecycle
+from cocreate.errors import NotFound
 from proposals.models import (
     Challenge,
     ChallengeCriterion,
@@ -24,6 +23,11 @@ from proposals.models import (
     Review,
     ReviewerAssignment,
 )
+from proposals.permissions import OnChallenge, is_assigned_reviewer, on_challenge
+
+is_assigned = is_assigned_reviewer
+"""Whether a user is an assigned reviewer of a challenge: the one reader of that fact
+(:func:`proposals.permissions.is_assigned_reviewer`), by the name the review's modules use."""
 
 # --- loading and permissions ---------------------------------------------------------------------
 
@@ -35,29 +39,26 @@ def load_challenge(session: Session, challenge_id: int) -> Challenge:
     return challenge
 
 
-def owned_challenge(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False) -> Challenge:
-    """The challenge if the actor is staff of an owning department (404 when missing, 403 otherwise)."""
+def owned_challenge(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False,
+                    action: str = "review.assign", field: str | None = None) -> Challenge:
+    """The challenge if the actor may do ``action`` to it: by default its owning staff's pages (404 when
+    it is missing, 403 when it is not theirs); a refusal for its state goes under ``field``."""
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id, with_for_update=True) if lock else \
         session.get(Challenge, challenge_id)
     if challenge is None:
         raise NotFound()
-    lifecycle.require_owner(session, actor, challenge)
+    permissions.require(actor, action, on_challenge(session, actor, challenge), field=field)
     return challenge
 
 
-def is_assigned(session: Session, user_id: int | None, challenge_id: int) -> bool:
-    if user_id is None:
-        return False
-    return session.exec(select(ReviewerAssignment.id).where(
-        ReviewerAssignment.challenge_id == challenge_id, ReviewerAssignment.user_id == user_id)).first() is not None
-
-
-def require_assigned(session: Session, actor: Principal, challenge: Challenge) -> User:
+def require_assigned(session: Session, actor: Principal, challenge: Challenge) -> tuple[User, OnChallenge]:
+    """The actor, if they are an assigned reviewer of the challenge (``review.read``; 403 otherwise), and the
+    challenge as the review's rules see it for them (the pages ask ``can("review.score", on)``)."""
     user = require_signed_in(actor)
-    if not is_assigned(session, user.id, challenge.id):  # type: ignore[arg-type]
-        raise Forbidden(_("Only reviewers assigned to this challenge can do this."))
-    return user
+    on = on_challenge(session, actor, challenge, reviewing=True)
+    permissions.require(actor, "review.read", on)
+    return user, on
 
 
 def criteria_of(session: Session, challenge_id: int) -> list[ChallengeCriterion]:
@@ -77,16 +78,17 @@ def eligible_condition() -> Any:
 
 
 def reviewable(session: Session, actor: Principal, proposal_id: int,
-               lock: bool = False) -> tuple[Challenge, Proposal, User]:
-    """A submitted proposal, its challenge (locked with ``lock``) and the actor, an assigned reviewer."""
+               lock: bool = False) -> tuple[Challenge, Proposal, User, OnChallenge]:
+    """A submitted proposal, its challenge (locked with ``lock``), the actor, an assigned reviewer, and the
+    challenge as the review's rules see it for them."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None or proposal.status is not ProposalStatus.SUBMITTED:
         raise NotFound()
     challenge = session.get(Challenge, proposal.challenge_id, with_for_update=True) if lock else \
         session.get(Challenge, proposal.challenge_id)
     assert challenge is not None
-    user = require_assigned(session, actor, challenge)
-    return challenge, proposal, user
+    user, on = require_assigned(session, actor, challenge)
+    return challenge, proposal, user, on
 
 
 def my_review(session: Session, user_id: int, proposal_id: int) -> tuple[ConflictDeclaration | None, Review | None]:

@@ -21,7 +21,6 @@ from cocreate.forms import as_text, text_error
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.web.pagination import Page, paginate
-from proposals import phases
 from proposals.models import (
     Challenge,
     ChallengeCriterion,
@@ -35,7 +34,7 @@ from proposals.models import (
     ReviewerAssignment,
     ReviewScore,
 )
-from proposals.phases import Action
+from proposals.permissions import OnChallenge
 from proposals.review.access import (
     criteria_of,
     eligible_condition,
@@ -189,14 +188,15 @@ class ProposalToReview:
 class ChallengeReview:
     challenge: Challenge
     page: Page[ProposalToReview]
-    can_review: phases.Decision
+    on: OnChallenge
+    """The challenge as the review's rules see it for the reviewer (``can("review.score", r.on)``)."""
 
 
 def challenge_for_reviewer(session: Session, actor: Principal, challenge_id: int, page: int = 1,
                            per_page: int = 20) -> ChallengeReview:
     """The submitted proposals of a challenge with the actor's progress on each (assigned reviewers)."""
     challenge = load_challenge(session, challenge_id)
-    user = require_assigned(session, actor, challenge)
+    user, on = require_assigned(session, actor, challenge)
     statement = (select(Proposal, Organisation.name, ConflictDeclaration, Review)
                  .join(Organisation, col(Organisation.id) == Proposal.lead_organisation_id)
                  .outerjoin(ConflictDeclaration, sa.and_(col(ConflictDeclaration.proposal_id) == Proposal.id,
@@ -207,7 +207,7 @@ def challenge_for_reviewer(session: Session, actor: Principal, challenge_id: int
     result = paginate(session, statement, page, per_page, scalars=False)
     items = [ProposalToReview(p, name, _state(d, r)) for p, name, d, r in result.items]
     return ChallengeReview(challenge, Page(items=items, page=result.page, per_page=result.per_page,
-                                           total=result.total), phases.check(challenge.phase, Action.REVIEW))
+                                           total=result.total), on)
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,8 @@ class ProposalReview:
     review: Review | None
     scores: dict[int, int]
     others: list[OtherReview]
-    can_review: phases.Decision
+    on: OnChallenge
+    """The challenge as the review's rules see it for the reviewer (``can("review.score", r.on)``)."""
 
     @property
     def state(self) -> str:
@@ -257,7 +258,7 @@ def _scores_of(session: Session, review_ids: Sequence[int]) -> dict[int, dict[in
 
 
 def proposal_for_reviewer(session: Session, actor: Principal, proposal_id: int) -> ProposalReview:
-    challenge, proposal, user = reviewable(session, actor, proposal_id)
+    challenge, proposal, user, on = reviewable(session, actor, proposal_id)
     organisations = list(session.exec(
         select(Organisation).join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == Organisation.id)
         .where(ProposalOrganisation.proposal_id == proposal.id)
@@ -277,7 +278,7 @@ def proposal_for_reviewer(session: Session, actor: Principal, proposal_id: int) 
                               other_scores.get(row.id, {}), row.submitted_at)  # type: ignore[arg-type,call-overload]
                   for index, row in enumerate(rows, start=1)]
     return ProposalReview(challenge, proposal, organisations, criteria_of(session, challenge.id),  # type: ignore[arg-type]
-                          declaration, review, scores, others, phases.check(challenge.phase, Action.REVIEW))
+                          declaration, review, scores, others, on)
 
 
 # --- results (staff) -----------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def weighted_total(criteria: Sequence[ChallengeCriterion], scores: Mapping[int, 
 
 def results(session: Session, actor: Principal, challenge_id: int) -> Results:
     """The review results of every submitted proposal, best first, in a fixed number of queries."""
-    challenge = owned_challenge(session, actor, challenge_id)
+    challenge = owned_challenge(session, actor, challenge_id, action="review.see_results")
     assert challenge.id is not None
     criteria = criteria_of(session, challenge.id)
     proposals = session.exec(select(Proposal, Organisation.name)
@@ -401,7 +402,8 @@ class DecisionRow:
 class Decisions:
     challenge: Challenge
     rows: list[DecisionRow]
-    can_decide: phases.Decision
+    on: OnChallenge
+    """The challenge as the rules see it for its owning staff (``can("review.decide", d.on)``)."""
     silent_reviewers: list[str] = field(default_factory=list)
     """Names of assigned reviewers who have submitted no review: publishing asks staff to confirm."""
 
@@ -424,10 +426,10 @@ def _decision_rows(session: Session, challenge_id: int) -> list[DecisionRow]:
 def decisions(session: Session, actor: Principal, challenge_id: int,
               form: Mapping[int, tuple[str, str]] | None = None) -> Decisions:
     """The decisions form: every submitted proposal with its saved (or re-shown) outcome and rationale."""
-    challenge = owned_challenge(session, actor, challenge_id)
+    challenge = owned_challenge(session, actor, challenge_id, action="review.see_results")
     rows = _decision_rows(session, challenge.id)  # type: ignore[arg-type]
     for row in rows:
         if form and row.proposal.id in form:
             row.outcome, row.rationale = form[row.proposal.id]  # type: ignore[index]
-    return Decisions(challenge, rows, phases.check(challenge.phase, Action.DECIDE),
+    return Decisions(challenge, rows, OnChallenge.of(challenge, owned=True),  # owned_challenge, above
                      silent_reviewers(session, challenge.id))  # type: ignore[arg-type]

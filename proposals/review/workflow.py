@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import OrganisationMember, User
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional
@@ -23,7 +23,7 @@ from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
-from proposals import lifecycle, phases
+from proposals import lifecycle
 from proposals.models import (
     Challenge,
     ConflictDeclaration,
@@ -35,7 +35,6 @@ from proposals.models import (
     ReviewerAssignment,
     ReviewScore,
 )
-from proposals.phases import Action
 from proposals.review.access import (
     criteria_of,
     eligible_condition,
@@ -142,20 +141,14 @@ def unassign(session: Session, actor: Principal, challenge_id: int, user_id: int
     return user
 
 
-def _require_phase(challenge: Challenge, action: Action, key: str) -> None:
-    decision = phases.check(challenge.phase, action)
-    if not decision:
-        raise Invalid({key: decision.reason})
-
-
 @transactional
 def declare_conflict(session: Session, actor: Principal, proposal_id: int, form: DeclareForm) -> ConflictDeclaration:
     """Declare a conflict of interest with a proposal, or none.
 
     It can be changed until the review is submitted; declaring a conflict deletes a draft review.
     """
-    challenge, proposal, user = reviewable(session, actor, proposal_id, lock=True)
-    _require_phase(challenge, Action.REVIEW, "has_conflict")
+    _challenge, proposal, user, on = reviewable(session, actor, proposal_id, lock=True)
+    permissions.require(actor, "review.score", on, field="has_conflict")
     declaration, review = my_review(session, user.id, proposal.id)  # type: ignore[arg-type]
     if review is not None and review.submitted_at is not None:
         raise Invalid({"has_conflict": _("You have already submitted your review of this proposal.")})
@@ -179,8 +172,8 @@ def save_review(session: Session, actor: Principal, proposal_id: int, form: Revi
 
     Scores are whole numbers 1–5; a submitted review cannot be changed.
     """
-    challenge, proposal, user = reviewable(session, actor, proposal_id, lock=True)
-    _require_phase(challenge, Action.REVIEW, "review")
+    challenge, proposal, user, on = reviewable(session, actor, proposal_id, lock=True)
+    permissions.require(actor, "review.score", on, field="review")
     declaration, review = my_review(session, user.id, proposal.id)  # type: ignore[arg-type]
     if declaration is None:
         raise Invalid({"review": _("First declare whether you have a conflict of interest.")})
@@ -225,14 +218,6 @@ def save_review(session: Session, actor: Principal, proposal_id: int, form: Revi
     return review
 
 
-def _decide_guard(challenge: Challenge, key: str) -> None:
-    # Published first: publishing moves the challenge to DECIDED, and "already published" is the
-    # reason that matters then, not the phase.
-    if challenge.decisions_published_at is not None:
-        raise Invalid({key: _("The decisions on this challenge have already been published.")})
-    _require_phase(challenge, Action.DECIDE, key)
-
-
 @transactional
 def save_decisions(session: Session, actor: Principal, challenge_id: int, form: DecisionsForm) -> int:
     """Save outcomes and rationales privately (owning staff, review phase, before publishing; audited).
@@ -242,8 +227,7 @@ def save_decisions(session: Session, actor: Principal, challenge_id: int, form: 
     Returns how many proposals changed.
     """
     staff = require_signed_in(actor)
-    challenge = owned_challenge(session, actor, challenge_id, lock=True)
-    _decide_guard(challenge, "decisions")
+    challenge = owned_challenge(session, actor, challenge_id, lock=True, action="review.decide", field="decisions")
     proposals = {p.id: p for p in session.exec(select(Proposal).where(*submitted(challenge.id))).all()}  # type: ignore[arg-type]
     entries = {proposal_id: entry for proposal_id, entry in form.entries.items() if proposal_id in proposals}
     problems = Problems()
@@ -283,8 +267,8 @@ def publish_decisions(session: Session, settings: Settings, actor: Principal, ch
     publish without it (``without_reviews``; the audit entry names those reviewers).
     """
     staff = require_signed_in(actor)
-    challenge = owned_challenge(session, actor, challenge_id, lock=True)
-    _decide_guard(challenge, "publish")
+    challenge = owned_challenge(session, actor, challenge_id, lock=True, action="review.publish_decisions",
+                                field="publish")
     proposals = session.exec(select(Proposal).where(*submitted(challenge.id))  # type: ignore[arg-type]
                              .order_by(col(Proposal.id))).all()
     if not proposals:

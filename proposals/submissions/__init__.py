@@ -19,25 +19,26 @@ Rules, all checked here whatever the caller (page, API, CLI):
   decisions are published.
 - ``Challenge.proposal_count`` (submitted proposals) is recounted under the challenge's row lock.
 
-The package: :mod:`.forms` (typed input), :mod:`.access` (who sees what; loading and locking),
-:mod:`.rules` (what may be done), :mod:`.workflow` (the services that write) and :mod:`.views` (what
+Who may do what is answered by :mod:`proposals.permissions` (``proposal.edit``, ``proposal.submit``,
+``proposal.read_confidential``…). The package: :mod:`.forms` (typed input), :mod:`.access` (loading and
+locking, with what the actor is to the proposal), :mod:`.rules` (what keeps a draft from being submitted,
+the limits), :mod:`.workflow` (the services that write) and :mod:`.views` (what
 pages and the API read). Its public names are all here: ``from proposals import submissions``.
 """
 
 from __future__ import annotations
 
 from proposals.submissions.access import (
-    Access,
     Eligibility,
-    access_of,
     authors_of,
-    can_read,
     decision_public,
     eligibility,
     load,
     load_challenge,
     load_locked,
     member_organisation_ids,
+    on_new_proposal,
+    on_proposal,
     proposing_organisations,
     shows_public_content,
 )
@@ -62,9 +63,6 @@ from proposals.submissions.rules import (
     MAX_COAUTHORS,
     MAX_FILES,
     MAX_TOTAL_BYTES,
-    require_changeable,
-    require_editor,
-    require_phase,
     submission_problems,
 )
 from proposals.submissions.views import (
@@ -131,7 +129,6 @@ __all__ = [
     "SUMMARY_MAX",
     "TEXT_FIELDS",
     "TITLE_MAX",
-    "Access",
     "AttachmentForm",
     "CoauthorAction",
     "CoauthorForm",
@@ -145,13 +142,11 @@ __all__ = [
     "SortOrder",
     "StatusFilter",
     "VersionChange",
-    "access_of",
     "add_attachment",
     "add_coauthor",
     "attachment_url",
     "attachments_of",
     "authors_of",
-    "can_read",
     "change_coauthors",
     "coauthor_candidates",
     "complete",
@@ -173,14 +168,13 @@ __all__ = [
     "member_organisation_ids",
     "my_proposals",
     "new_seed",
+    "on_new_proposal",
+    "on_proposal",
     "parse_seed",
     "path_of",
     "proposing_organisations",
     "recount",
     "remove_coauthor",
-    "require_changeable",
-    "require_editor",
-    "require_phase",
     "shows_public_content",
     "similar_proposals",
     "submission_problems",

@@ -14,17 +14,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import i18n
+from cocreate import i18n, permissions
 from cocreate.accounts.models import Organisation
-from cocreate.accounts.permissions import Principal, require_signed_in
-from cocreate.errors import Forbidden, NotFound
+from cocreate.accounts.permissions import Principal
+from cocreate.errors import NotFound
 from cocreate.files import storage as files
 from cocreate.forms import parse_id
 from cocreate.i18n import gettext as _
 from cocreate.search import query as search_query
 from cocreate.settings import Settings
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
-from proposals import challenges, phases
+from proposals import challenges
 from proposals.models import (
     Challenge,
     DecisionOutcome,
@@ -35,10 +35,9 @@ from proposals.models import (
     ProposalStatus,
     ProposalVersion,
 )
-from proposals.phases import Action
+from proposals.permissions import OnProposal
 from proposals.public_routes import DiffLine, line_diff
 from proposals.submissions.access import (
-    Access,
     authors_of,
     decision_public,
     load,
@@ -98,14 +97,14 @@ def for_download(session: Session, settings: Settings, actor: Principal, proposa
                  attachment_id: int) -> tuple[ProposalAttachment, Path, bool] | None:
     """The attachment, its file and whether it is public, if the actor may read it; else None."""
     try:
-        proposal, _challenge, access = load(session, actor, proposal_id)
+        proposal, _challenge, on = load(session, actor, proposal_id)
     except NotFound:
         return None
     attachment = session.get(ProposalAttachment, attachment_id)
     if attachment is None or attachment.proposal_id != proposal_id:
         return None
     public = shows_public_content(proposal) and not attachment.confidential
-    if not public and not access.sees_confidential:
+    if not public and not permissions.can(actor, "proposal.read_confidential", on):
         return None
     path = path_of(settings, attachment)
     if not path.is_file():
@@ -152,10 +151,8 @@ class VersionChange:
 def versions(session: Session, actor: Principal, proposal_id: int) -> tuple[Proposal, Challenge,
                                                                           Sequence[ProposalVersion]]:
     """Every submitted version, newest first (authors, owning staff and assigned reviewers)."""
-    proposal, challenge, access = load(session, actor, proposal_id)
-    require_signed_in(actor)
-    if not access.sees_versions:
-        raise Forbidden(_("Only the proposal's authors, the staff in charge and its reviewers can compare versions."))
+    proposal, challenge, on = load(session, actor, proposal_id)
+    permissions.require(actor, "proposal.compare_versions", on)
     rows = session.exec(select(ProposalVersion).where(ProposalVersion.proposal_id == proposal_id)
                         .order_by(col(ProposalVersion.number).desc())).all()
     return proposal, challenge, rows
@@ -325,17 +322,17 @@ def my_proposals(session: Session, actor: Principal, challenge_id: int,
 
 @dataclass
 class Detail:
-    """A proposal's page as one viewer sees it."""
+    """A proposal's page as one viewer sees it; ``on`` is the proposal as the permission rules see it
+    for them (the template asks ``can("proposal.edit", d.on)``…)."""
 
     proposal: Proposal
     challenge: Challenge
-    access: Access
+    on: OnProposal
     authors: list[tuple[ProposalOrganisation, Organisation]]
     kpis: Sequence[ProposalKpi]
     attachments: Sequence[ProposalAttachment]
     shows_content: bool
     decision_public: bool
-    can_change: phases.Decision
     coauthor_candidates: Sequence[Organisation] = ()
 
     @property
@@ -345,7 +342,7 @@ class Detail:
     @property
     def my_pending(self) -> list[Organisation]:
         return [o for row, o in self.authors if row.confirmed_at is None
-                and row.organisation_id in self.access.author_organisation_ids]
+                and row.organisation_id in self.on.author_organisation_ids]
 
     @property
     def is_draft(self) -> bool:
@@ -353,18 +350,15 @@ class Detail:
 
 
 def detail(session: Session, actor: Principal, proposal_id: int) -> Detail:
-    proposal, challenge, access = load(session, actor, proposal_id)
+    proposal, challenge, on = load(session, actor, proposal_id)
     assert proposal.id is not None
     public = shows_public_content(proposal)
-    privileged = access.sees_confidential
+    privileged = bool(permissions.can(actor, "proposal.read_confidential", on))
     shows = public or privileged
     attachments = attachments_of(session, proposal.id, confidential=privileged) if shows else []
-    can_change = phases.check(challenge.phase, Action.PROPOSE)
-    if proposal.status is ProposalStatus.DRAFT:
-        can_change = phases.Decision(True)
-    result = Detail(proposal, challenge, access, authors_of(session, proposal.id),
+    result = Detail(proposal, challenge, on, authors_of(session, proposal.id),
                     kpis_of(session, proposal.id) if shows else [], attachments, shows,
-                    decision_public(proposal, challenge), can_change)
-    if access.lead_member and proposal.status is ProposalStatus.DRAFT:
+                    decision_public(proposal, challenge))
+    if permissions.can(actor, "proposal.invite_coauthor", on):
         result.coauthor_candidates = coauthor_candidates(session, proposal.id)
     return result

@@ -10,12 +10,12 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session, func, select
 
-from cocreate import audit
+from cocreate import audit, permissions
 from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Principal, require_signed_in, require_verified_organisation
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
-from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.errors import Invalid, NotFound
 from cocreate.files import storage as files
 from cocreate.files.storage import ReceivedFile
 from cocreate.i18n import gettext as _
@@ -31,7 +31,7 @@ from proposals.models import (
     ProposalStatus,
     ProposalVersion,
 )
-from proposals.submissions.access import authors_of, load, load_challenge, load_locked
+from proposals.submissions.access import authors_of, load, load_challenge, load_locked, on_new_proposal
 from proposals.submissions.forms import (
     TEXT_FIELDS,
     AttachmentForm,
@@ -44,9 +44,6 @@ from proposals.submissions.rules import (
     MAX_COAUTHORS,
     MAX_FILES,
     MAX_TOTAL_BYTES,
-    require_changeable,
-    require_editor,
-    require_phase,
     submission_problems,
 )
 from proposals.submissions.views import CHALLENGE, PROPOSAL, STORAGE_FOLDER, attachments_of, kpis_of, path_of
@@ -101,7 +98,7 @@ def create_draft(session: Session, actor: Principal, challenge_id: int, organisa
     """
     user = require_signed_in(actor)
     challenge = load_challenge(session, actor, challenge_id, lock=True)
-    require_phase(challenge)
+    permissions.require(actor, "proposal.create", on_new_proposal(session, actor, challenge)[0])
     require_verified_organisation(session, actor, organisation_id)
     proposal = Proposal(challenge_id=challenge.id, lead_organisation_id=organisation_id, created_by_id=user.id,  # type: ignore[arg-type]
                         status=ProposalStatus.DRAFT, title="")
@@ -141,13 +138,10 @@ def update(session: Session, actor: Principal, proposal_id: int, form: ProposalF
     """Save changes (authors). A submitted proposal changes only while the challenge accepts proposals,
     must stay complete, and each saved change is a new version."""
     user = require_signed_in(actor)
-    proposal, challenge, access = load_locked(session, actor, proposal_id)
-    require_editor(access)
-    if proposal.status is ProposalStatus.WITHDRAWN:
-        raise Forbidden(_("A withdrawn proposal can no longer be changed."))
+    proposal, challenge, on = load_locked(session, actor, proposal_id)
+    permissions.require(actor, "proposal.edit", on)
     submitted = proposal.status is ProposalStatus.SUBMITTED
     if submitted:
-        require_phase(challenge)
         form = complete(form)
     changed = _apply(session, proposal, form)
     if submitted and changed:
@@ -164,11 +158,8 @@ def submit(session: Session, actor: Principal, proposal_id: int) -> Proposal:
     """Submit a complete draft while the challenge accepts proposals; every co-author must have confirmed.
     The first version is kept."""
     user = require_signed_in(actor)
-    proposal, challenge, access = load_locked(session, actor, proposal_id)
-    require_editor(access)
-    if proposal.status is not ProposalStatus.DRAFT:
-        raise Invalid({"submit": _("This proposal has already been submitted.")})
-    require_phase(challenge)
+    proposal, challenge, on = load_locked(session, actor, proposal_id)
+    permissions.require(actor, "proposal.submit", on)
     submission_problems(session, proposal).raise_any()
     now = utcnow()
     proposal.status = ProposalStatus.SUBMITTED
@@ -186,11 +177,8 @@ def submit(session: Session, actor: Principal, proposal_id: int) -> Proposal:
 def withdraw(session: Session, actor: Principal, proposal_id: int) -> Proposal:
     """Withdraw a submitted proposal (authors, while accepting). The row and its versions stay."""
     user = require_signed_in(actor)
-    proposal, challenge, access = load_locked(session, actor, proposal_id)
-    require_editor(access)
-    if proposal.status is not ProposalStatus.SUBMITTED:
-        raise Invalid({"withdraw": _("Only a submitted proposal can be withdrawn.")})
-    require_phase(challenge)
+    proposal, challenge, on = load_locked(session, actor, proposal_id)
+    permissions.require(actor, "proposal.withdraw", on)
     proposal.status = ProposalStatus.WITHDRAWN
     proposal.withdrawn_at = utcnow()
     recount(session, challenge)
@@ -206,11 +194,8 @@ def withdraw(session: Session, actor: Principal, proposal_id: int) -> Proposal:
 def add_coauthor(session: Session, actor: Principal, proposal_id: int, organisation_id: int | None) -> Organisation:
     """The lead's members invite a verified organisation as co-author of a draft; a member of it confirms."""
     user = require_signed_in(actor)
-    proposal, challenge, access = load_locked(session, actor, proposal_id)
-    if not access.lead_member:
-        raise Forbidden(_("Only members of the lead organisation can invite co-authors."))
-    if proposal.status is not ProposalStatus.DRAFT:
-        raise Invalid({"organisation_id": _("Co-authors can be added only before submission.")})
+    _proposal, challenge, on = load_locked(session, actor, proposal_id)
+    permissions.require(actor, "proposal.invite_coauthor", on)
     organisation = session.get(Organisation, organisation_id) if organisation_id is not None else None
     rows = session.exec(select(ProposalOrganisation).where(ProposalOrganisation.proposal_id == proposal_id)).all()
     error = None
@@ -256,14 +241,11 @@ def confirm_coauthor(session: Session, actor: Principal, proposal_id: int, organ
 def remove_coauthor(session: Session, actor: Principal, proposal_id: int, organisation_id: int | None) -> None:
     """Before submission, the lead removes a co-author, or a co-author's member declines."""
     user = require_signed_in(actor)
-    proposal, challenge, access = load_locked(session, actor, proposal_id)
+    _proposal, challenge, on = load_locked(session, actor, proposal_id)
     row = session.get(ProposalOrganisation, (proposal_id, organisation_id)) if organisation_id is not None else None
     if row is None or row.is_lead:
         raise Invalid({"organisation_id": _("Choose a co-author of this proposal.")})
-    if not (access.lead_member or row.organisation_id in access.author_organisation_ids):
-        raise Forbidden(_("Only members of the lead organisation can invite co-authors."))
-    if proposal.status is not ProposalStatus.DRAFT:
-        raise Invalid({"organisation_id": _("Co-authors can be changed only before submission.")})
+    permissions.require(actor, "proposal.remove_coauthor", on.coauthor(row.organisation_id))
     session.delete(row)
     audit.record(session, actor_id=user.id, actor_label=_actor_label(user), action="proposal.coauthor_removed",
                  target_type=PROPOSAL, target_id=str(proposal_id),
@@ -274,9 +256,8 @@ def remove_coauthor(session: Session, actor: Principal, proposal_id: int, organi
 def change_coauthors(session: Session, actor: Principal, proposal_id: int, form: CoauthorForm) -> str:
     """Add, confirm or remove a co-author (the consortium form); returns the message to show."""
     require_signed_in(actor)
-    _proposal, _challenge, access = load(session, actor, proposal_id)
-    if not access.is_author:
-        raise Forbidden(_("Only members of the organisations that wrote this proposal can do this."))
+    _proposal, _challenge, on = load(session, actor, proposal_id)
+    permissions.require(actor, "proposal.change_coauthors", on)
     if form.action is CoauthorAction.ADD:
         organisation = add_coauthor(session, actor, proposal_id, form.organisation_id)
         return _("%(name)s has been invited as a co-author. A member of it must confirm before the proposal "
@@ -294,8 +275,8 @@ def change_coauthors(session: Session, actor: Principal, proposal_id: int, form:
 
 
 def _check_may_attach(session: Session, actor: Principal, proposal_id: int) -> None:
-    proposal, challenge, access = load_locked(session, actor, proposal_id)
-    require_changeable(proposal, challenge, access)
+    _proposal, _challenge, on = load_locked(session, actor, proposal_id)
+    permissions.require(actor, "proposal.attach", on)
 
 
 def _receive_pdf(settings: Settings, source: BinaryIO | None, filename: str) -> ReceivedFile:

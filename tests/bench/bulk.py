@@ -16,7 +16,7 @@ What each service writes, and so what is written here for it:
 - ``proposals.submissions.create_draft`` + ``submit``: the proposal (its counters already final), the
   lead organisation's confirmed part, KPIs, version 1 with the full content, the author's follows of the
   proposal and the challenge, the audit entry, and ``Challenge.proposal_count``;
-- ``proposals.comments.post``: the comment (its Markdown body, official mark, depth), ``reply_count`` of
+- ``cocreate.comments.services.post``: the comment (its Markdown body, official mark, depth), ``reply_count`` of
   its thread and ``Proposal.comment_count``;
 - ``proposals.votes.vote``: the vote and ``Proposal.vote_count``;
 - the search outbox: one row per challenge and proposal document made stale (the caller then rebuilds

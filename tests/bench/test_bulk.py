@@ -27,13 +27,14 @@ from cocreate.accounts import services as accounts
 from cocreate.accounts.models import Department, User
 from cocreate.accounts.organisations import OrganisationForm
 from cocreate.accounts.permissions import Principal
+from cocreate.comments import services as comments
 from cocreate.db import Database, migrations
 from cocreate.forms import KpiRow
 from cocreate.mail import OutboundEmail
 from cocreate.search import indexer
 from cocreate.settings import Settings
 from cocreate.tasks import queue
-from proposals import challenges, comments, lifecycle, submissions, votes
+from proposals import challenges, lifecycle, submissions, votes
 from proposals.challenges import ChallengeForm, CriterionRow
 from proposals.submissions import ProposalForm
 from tests.bench import bulk

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 from cocreate import components
 from cocreate import demo as core_demo
 from cocreate.audit.models import AuditEntry
+from cocreate.comments.models import Comment
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.i18n import WARD_TIMEZONE
@@ -24,7 +25,7 @@ from cocreate.settings import Settings
 from labs import demo as labs_demo
 from labs.models import Booking, BookingPeriod, BookingStatus, RecruitmentCall, Trial
 from proposals import demo_story
-from proposals.models import Challenge, Comment, DecisionOutcome, PhaseChange, Proposal
+from proposals.models import Challenge, DecisionOutcome, PhaseChange, Proposal
 from tests.factories import sign_in
 from tests.helpers import count_queries
 

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 
 from cocreate.accounts.models import Department, Organisation, Role, User
+from cocreate.comments.models import Comment
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Follow
 from labs.models import Trial, TrialOrganisation, TrialStatus
@@ -29,7 +30,6 @@ from proposals.models import (
     ChallengeDepartment,
     ChallengeKpi,
     ChallengePhaseDate,
-    Comment,
     Phase,
     PhaseChange,
     Question,

@@ -12,6 +12,7 @@ from cocreate import components
 from cocreate import demo as core_demo
 from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
 from cocreate.accounts.permissions import Principal
+from cocreate.comments.models import Comment
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Notification
@@ -23,7 +24,6 @@ from proposals.models import (
     BriefingSession,
     Challenge,
     ChallengeDepartment,
-    Comment,
     ConflictDeclaration,
     DecisionOutcome,
     Phase,

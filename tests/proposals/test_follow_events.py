@@ -1,6 +1,6 @@
-"""Follow events on challenges and proposals (proposals.events): a proposal submitted on a followed
-challenge, a reply to a comment and a challenge's phase change reach the followers (or the comment
-authors), never the person who caused them nor anyone else, once per event, each in their own language;
+"""Follow events on challenges and proposals (proposals.events, and the core's comment events
+cocreate.comments.events): a proposal submitted on a followed challenge, a reply to a comment and a
+challenge's phase change reach the followers (or the comment authors), never the person who caused them nor anyone else, once per event, each in their own language;
 the answer and decision notifications that already existed are checked here too.
 
 The services announce an event as a task sent after commit; :func:`deliver` runs exactly the tasks a
@@ -20,6 +20,8 @@ from markupsafe import escape
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation, User
+from cocreate.comments import events as comment_events
+from cocreate.comments import services as comments
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
@@ -28,7 +30,7 @@ from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
 from cocreate.tasks.queue import pending
-from proposals import comments, events, lifecycle, questions, submissions
+from proposals import events, lifecycle, questions, submissions
 from proposals.models import Challenge, ChallengePhaseDate, Phase, ProposalStatus
 from proposals.questions import AskForm
 from tests.factories import (
@@ -53,17 +55,21 @@ pytestmark = pytest.mark.databases("sqlite", why="event fan-out is Python; the w
 
 
 
+RUN = {events.TASK: events.run, comment_events.TASK: comment_events.run}
+"""The event tasks (of proposals, and of the core's comments) and what the worker runs for each."""
+
+
 @pytest.fixture
 def announced(session: Session) -> Iterator[list[Task]]:
     """The event tasks the services of this session sent (caught just before each commit)."""
-    with tasks_announced(session, events.TASK) as tasks:
+    with tasks_announced(session, *RUN) as tasks:
         yield tasks
 
 
 def deliver(session: Session, settings: Settings, tasks: list[Task]) -> None:
     """Run the announced tasks as the worker does, then forget them."""
-    for _name, args, kwargs, _queue in list(tasks):
-        events.run(session, settings, *args, **kwargs)
+    for name, args, kwargs, _queue in list(tasks):
+        RUN[name](session, settings, *args, **kwargs)
     tasks.clear()
 
 
@@ -164,8 +170,8 @@ def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
     assert announced == []  # a top-level comment is nobody's reply
     first = comments.post(session, actor(session, world.english), "challenge", challenge_id, comments.CommentForm(body="I agree **strongly**.", parent_id=str(top.id)))
     deliver(session, settings, announced)
-    assert notified(session, events.COMMENT_REPLIED) == [world.follower.id]
-    row = session.exec(select(Notification).where(Notification.kind == events.COMMENT_REPLIED)).one()
+    assert notified(session, comment_events.COMMENT_REPLIED) == [world.follower.id]
+    row = session.exec(select(Notification).where(Notification.kind == comment_events.COMMENT_REPLIED)).one()
     assert row.url == f"/comments/{top.id}/replies" and row.target_id == first.id
     mail = emails(session)
     assert list(mail) == ["follower@example.jp"] and "I agree strongly." in mail["follower@example.jp"].body_text
@@ -174,7 +180,7 @@ def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
     second = comments.post(session, actor(session, world.author), "challenge", challenge_id, comments.CommentForm(body="ありがとうございます", parent_id=str(first.id)))
     deliver(session, settings, announced)
     rows = session.exec(select(Notification.user_id, Notification.event_key)
-                        .where(Notification.kind == events.COMMENT_REPLIED).order_by(col(Notification.id))).all()
+                        .where(Notification.kind == comment_events.COMMENT_REPLIED).order_by(col(Notification.id))).all()
     assert sorted(rows[1:]) == sorted([(world.follower.id, f"comment.replied:{second.id}"),
                                        (world.english.id, f"comment.replied:{second.id}")])
     english = emails(session)["english@example.jp"]
@@ -185,8 +191,8 @@ def test_a_reply_reaches_the_thread_author_and_the_comment_replied_to(
     deliver(session, settings, announced)
     assert sorted(session.exec(select(Notification.user_id).where(
         Notification.event_key == f"comment.replied:{third.id}")).all()) == [world.author.id]
-    assert world.outsider.id not in notified(session, events.COMMENT_REPLIED)
-    assert world.staff.id not in notified(session, events.COMMENT_REPLIED)  # following the challenge is not enough
+    assert world.outsider.id not in notified(session, comment_events.COMMENT_REPLIED)
+    assert world.staff.id not in notified(session, comment_events.COMMENT_REPLIED)  # following the challenge is not enough
 
 
 def test_a_reply_on_a_proposal_links_to_its_thread_and_hostile_names_are_shown_escaped(
@@ -202,7 +208,7 @@ def test_a_reply_on_a_proposal_links_to_its_thread_and_hostile_names_are_shown_e
     top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, comments.CommentForm(body="良い提案です"))
     reply = comments.post(session, actor(session, world.english), "proposal", proposal.id, comments.CommentForm(body=hostile, parent_id=str(top.id)))
     deliver(session, settings, announced)
-    row = session.exec(select(Notification).where(Notification.kind == events.COMMENT_REPLIED)).one()
+    row = session.exec(select(Notification).where(Notification.kind == comment_events.COMMENT_REPLIED)).one()
     assert (row.user_id, row.target_id, row.url) == (world.follower.id, reply.id, f"/comments/{top.id}/replies")
     assert hostile in row.params_json  # stored verbatim
     mail = emails(session)["follower@example.jp"]
@@ -220,7 +226,7 @@ def test_a_reply_removed_before_the_task_runs_tells_nobody(
     reply = comments.post(session, actor(session, world.english), "challenge", world.challenge.id, comments.CommentForm(body="Answer", parent_id=str(top.id)))
     comments.delete(session, actor(session, world.english), reply.id)
     deliver(session, settings, announced)
-    assert notified(session, events.COMMENT_REPLIED) == []
+    assert notified(session, comment_events.COMMENT_REPLIED) == []
 
 
 # --- phase changes -------------------------------------------------------------------------------
@@ -340,13 +346,13 @@ def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
     notifications.follow(session, world.english.id, "proposal", proposal.id)  # type: ignore[arg-type]
     session.commit()
     top = comments.post(session, actor(session, world.follower), "proposal", proposal.id, comments.CommentForm(body="費用は**どのくらい**ですか"))
-    assert [task[1][:2] for task in announced] == [(events.COMMENT_POSTED, top.id)]
+    assert [task[1][:2] for task in announced] == [(comment_events.COMMENT_POSTED, top.id)]
     deliver(session, settings, announced)
     # The authors (every member of the proposing organisation) and the proposal's follower; not the
     # commenter, not the challenge's followers (staff follows the challenge only), not an outsider.
-    assert notified(session, events.COMMENT_POSTED) == sorted([world.author.id, world.colleague.id, world.english.id])
+    assert notified(session, comment_events.COMMENT_POSTED) == sorted([world.author.id, world.colleague.id, world.english.id])
     row = session.exec(select(Notification).where(Notification.user_id == world.author.id,
-                                                  Notification.kind == events.COMMENT_POSTED)).one()
+                                                  Notification.kind == comment_events.COMMENT_POSTED)).one()
     assert row.url == f"/proposals/{proposal.id}#comment-{top.id}"
     mail = emails(session)
     assert set(mail) == {"author@example.jp", "colleague@example.jp", "english@example.jp"}
@@ -354,8 +360,8 @@ def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
     assert str(make_header(decode_header(english.subject))) == "New comment on a proposal: 駅前の移動支援"
     assert "費用はどのくらいですか" in english.body_text and f"#comment-{top.id}" in english.body_text
     assert "コメント" in str(make_header(decode_header(mail["author@example.jp"].subject)))
-    events.run(session, settings, events.COMMENT_POSTED, top.id, world.follower.id)  # a retried task
-    assert len(notified(session, events.COMMENT_POSTED)) == 3 and email_count(session) == 3
+    comment_events.run(session, settings, comment_events.COMMENT_POSTED, top.id, world.follower.id)  # a retried task
+    assert len(notified(session, comment_events.COMMENT_POSTED)) == 3 and email_count(session) == 3
 
     # The author answers the comment: its writer hears of the reply (once, as a reply), the colleague and
     # the follower of the comment on their proposal; the author, who wrote it, of nothing.
@@ -363,8 +369,8 @@ def test_a_comment_on_a_proposal_reaches_its_authors_and_followers_once(
     deliver(session, settings, announced)
     assert sorted(session.exec(select(Notification.user_id, Notification.kind)
                                .where(Notification.target_id == reply.id)).all()) == sorted([
-        (world.follower.id, events.COMMENT_REPLIED), (world.colleague.id, events.COMMENT_POSTED),
-        (world.english.id, events.COMMENT_POSTED)])
+        (world.follower.id, comment_events.COMMENT_REPLIED), (world.colleague.id, comment_events.COMMENT_POSTED),
+        (world.english.id, comment_events.COMMENT_POSTED)])
 
 
 def test_comments_on_challenges_and_hidden_comments_tell_nobody_new(
@@ -377,4 +383,4 @@ def test_comments_on_challenges_and_hidden_comments_tell_nobody_new(
     session.add(comment)
     session.commit()
     deliver(session, settings, announced)
-    assert notified(session, events.COMMENT_POSTED) == [] and emails(session) == {}
+    assert notified(session, comment_events.COMMENT_POSTED) == [] and emails(session) == {}

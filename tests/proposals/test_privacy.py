@@ -12,13 +12,13 @@ from sqlmodel import Session
 from cocreate import components
 from cocreate.accounts import self_service
 from cocreate.accounts.models import User
+from cocreate.comments.models import Comment
 from cocreate.db.base import utcnow
 from cocreate.notifications import preferences
 from cocreate.notifications.models import Delivery, Follow
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,
-    Comment,
     Question,
     QuestionVisibility,
     Vote,
@@ -63,7 +63,7 @@ def contribute(session: Session, user: User, challenge: object, tag: str) -> Non
 def test_every_component_contributes_its_sections_through_its_manifest() -> None:
     declared = {name: component.name for component in components.load() for name in component.export_sections}
     assert {name: declared.get(name) for name in SECTIONS} == {
-        "proposals": "proposals", "comments": "proposals", "votes": "proposals", "questions": "proposals",
+        "proposals": "proposals", "comments": "core", "votes": "proposals", "questions": "proposals",
         "briefing_registrations": "proposals", "follows": "core", "notification_settings": "core",
         "recruitment_applications": "labs"}
 

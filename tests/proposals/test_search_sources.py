@@ -14,10 +14,11 @@ from cocreate.accounts.models import Department, Organisation, Role, User
 from cocreate.accounts.permissions import Principal
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.moderation import services as moderation
 from cocreate.search import indexer, query
 from cocreate.search.models import SearchOutbox
 from cocreate.settings import Settings
-from proposals import lifecycle, moderation, questions, submissions
+from proposals import lifecycle, questions, submissions
 from proposals.models import (
     Challenge,
     ChallengeKpi,

@@ -34,6 +34,7 @@ from cocreate.accounts.models import (
     RoleAssignment,
     User,
 )
+from cocreate.comments.models import Comment
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Notification
@@ -65,7 +66,6 @@ from proposals.models import (
     AttachmentKind,
     BriefingSession,
     ChallengeAttachment,
-    Comment,
     ProposalAttachment,
     Question,
     QuestionStatus,

@@ -1,5 +1,12 @@
-"""The comments (コメント) pages: the section of the challenge and proposal pages, the full list, a thread's
-replies, and the forms to comment, reply, edit, delete and like. HTTP only: the rules live in ``comments``.
+"""The comments (コメント) pages: the section of a target's page (a challenge's, a proposal's), the full list,
+a thread's replies, and the forms to comment, reply, edit, delete and like. HTTP only: the rules live in
+:mod:`cocreate.comments.services`.
+
+Each commentable target (:mod:`cocreate.comments.targets`) gets its list and its comment form under its
+own page, ``{prefix}/{id}/comments`` (``/challenges/{challenge_id}/comments``, named ``challenge-comments``
+and ``challenge-comment-post``), built by :func:`routes` from the manifests; a thread, an edit, a delete and
+a like are the same for every target (``/comments/{comment_id}/…``). A target's page shows its section with
+:func:`page_section`.
 
 Every form works without JavaScript (POST, then 303 back to the page it was on, given as ``next``).
 With htmx, a new comment swaps the whole section, a reply swaps its thread's replies, an edit or a
@@ -9,6 +16,7 @@ form with errors comes back as 200 with the errors in the fragment; plain browse
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
@@ -17,6 +25,9 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
+from cocreate.comments import services as comments
+from cocreate.comments import targets
+from cocreate.comments.targets import CommentTarget, TargetInfo
 from cocreate.errors import Invalid, NotFound
 from cocreate.forms import FormModel, ReturnPath, as_text, parse_id
 from cocreate.i18n import gettext as _
@@ -24,32 +35,19 @@ from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.pagination import clamp_page
-from proposals import comments
-from proposals.models import Challenge, Phase, Proposal
 
-SECTION = "proposals/_comments.html"
-LIST_PAGE = "proposals/comments.html"
-REPLIES = "proposals/_comment_replies.html"
-THREAD_PAGE = "proposals/comment_thread.html"
-ITEM = "proposals/_comment_item.html"
-LIKE = "proposals/_comment_like.html"
-COMMENT_PAGE = "proposals/comment.html"
+SECTION = "comments/_comments.html"
+LIST_PAGE = "comments/comments.html"
+REPLIES = "comments/_comment_replies.html"
+THREAD_PAGE = "comments/comment_thread.html"
+ITEM = "comments/_comment_item.html"
+LIKE = "comments/_comment_like.html"
+COMMENT_PAGE = "comments/comment.html"
 
 
-def detail_section(session: Session, actor: Principal, challenge: Challenge,
-                   viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
-    """The comments section of the challenge page (first page, newest first), or None for drafts."""
-    if challenge.phase is Phase.DRAFT:
-        return None
-    return SECTION, {"cm": comments.section(session, actor, comments.Target(challenge))}
-
-
-def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
-    """The comments section of the proposal page, or None where the proposal shows no comments."""
-    try:
-        target = comments.load_target(session, actor, comments.PROPOSAL, proposal.id)  # type: ignore[arg-type]
-    except NotFound:
-        return None
+def page_section(session: Session, actor: Principal, target: TargetInfo) -> tuple[str, dict[str, Any]]:
+    """The comments section of a target's page (first page, newest first), for the target's component to
+    list among its page's sections."""
     return SECTION, {"cm": comments.section(session, actor, target)}
 
 
@@ -78,20 +76,6 @@ def _list(request: Request, session: Session, target_type: str, target_id: int, 
     return render(request, LIST_PAGE, _section_context(section), fragment=SECTION)
 
 
-@get("/challenges/{challenge_id:int}/comments", name="challenge-comments", sync_to_thread=True)
-def challenge_comments(request: Request, db_session: DbSession, challenge_id: FromPath[int],
-                       sort: FromQuery[str] = comments.Sort.NEWEST, page: FromQuery[str] = "1") -> Template:
-    """Every comment thread on a challenge, a page at a time; for htmx, the section alone."""
-    return _list(request, db_session, comments.CHALLENGE, challenge_id, sort, page)
-
-
-@get("/proposals/{proposal_id:int}/comments", name="proposal-comments", sync_to_thread=True)
-def proposal_comments(request: Request, db_session: DbSession, proposal_id: FromPath[int],
-                      sort: FromQuery[str] = comments.Sort.NEWEST, page: FromQuery[str] = "1") -> Template:
-    """Every comment thread on a proposal, a page at a time; for htmx, the section alone."""
-    return _list(request, db_session, comments.PROPOSAL, proposal_id, sort, page)
-
-
 @get("/comments/{comment_id:int}/replies", name="comment-replies", sync_to_thread=True)
 def replies(request: Request, db_session: DbSession, comment_id: FromPath[int], page: FromQuery[str] = "") -> Template:
     """A thread with a page of its replies (the latest page unless asked); for htmx, the replies alone."""
@@ -103,18 +87,11 @@ def replies(request: Request, db_session: DbSession, comment_id: FromPath[int], 
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _target_of(challenge_id: int | None, proposal_id: int | None) -> tuple[str, int]:
-    if challenge_id is not None:
-        return comments.CHALLENGE, challenge_id
-    assert proposal_id is not None
-    return comments.PROPOSAL, proposal_id
-
-
-def _post_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
-                challenge_id: int | None = None, proposal_id: int | None = None, **_kwargs: Any) -> Template:
+def _post_again(failed: Invalid, form: dict[str, Any], *, kind: CommentTarget, request: Request,
+                db_session: Session, **_kwargs: Any) -> Template:
     """A comment or reply refused: the thread with the reply form again, or the section with the comment form."""
     actor = principal_of(request)
-    target = comments.load_target(db_session, actor, *_target_of(challenge_id, proposal_id))
+    target = comments.load_target(db_session, actor, kind.name, request.path_params[kind.param])
     message = failed.errors.get("body") or failed.errors.get("parent_id") or next(iter(failed.errors.values()))
     body = as_text(form.get("body"))
     if parent := parse_id(form.get("parent_id")):
@@ -146,22 +123,6 @@ def _post(request: Request, session: Session, target_type: str, target_id: int, 
     section = comments.section(session, actor, target, return_url=return_url)
     return after_post(request, f"{return_url}#comment-{comment.id}", message=_("Your comment has been posted."),
                       fragment=SECTION, context=_section_context(section))
-
-
-@post("/challenges/{challenge_id:int}/comments", name="challenge-comment-post", guards=[signed_in],
-      sync_to_thread=True)
-@again_on_invalid(_post_again)
-def post_on_challenge(request: Request, db_session: DbSession, challenge_id: FromPath[int],
-                      data: Form) -> Template | Redirect:
-    return _post(request, db_session, comments.CHALLENGE, challenge_id, data)
-
-
-@post("/proposals/{proposal_id:int}/comments", name="proposal-comment-post", guards=[signed_in],
-      sync_to_thread=True)
-@again_on_invalid(_post_again)
-def post_on_proposal(request: Request, db_session: DbSession, proposal_id: FromPath[int],
-                     data: Form) -> Template | Redirect:
-    return _post(request, db_session, comments.PROPOSAL, proposal_id, data)
 
 
 def _answer(request: Request, session: Session, actor: Principal, comment_id: int, data: dict[str, Any], *,
@@ -221,11 +182,30 @@ def like(request: Request, db_session: DbSession, comment_id: FromPath[int], dat
     return _answer(request, db_session, actor, comment_id, data, fragment=LIKE, message=None)
 
 
-comment_router = Router(
-    path="/",
-    route_handlers=[challenge_comments, proposal_comments, replies, post_on_challenge, post_on_proposal,
-                    edit, delete, like],
-    include_in_schema=False,
-)
+# --- the routes of each target --------------------------------------------------------------------
 
-ROUTES: list[Any] = [comment_router]
+
+def _target_routes(kind: CommentTarget) -> list[Any]:
+    """The list and the comment form of one commentable target, under its page: ``{prefix}/{id}/comments``."""
+    path = f"{kind.prefix}/{{{kind.param}:int}}/comments"
+
+    @get(path, name=f"{kind.name}-comments", sync_to_thread=True)
+    def listing(request: Request, db_session: DbSession, sort: FromQuery[str] = comments.Sort.NEWEST,
+                page: FromQuery[str] = "1") -> Template:
+        """Every comment thread on the target, a page at a time; for htmx, the section alone."""
+        return _list(request, db_session, kind.name, request.path_params[kind.param], sort, page)
+
+    @post(path, name=f"{kind.name}-comment-post", guards=[signed_in], sync_to_thread=True)
+    @again_on_invalid(partial(_post_again, kind=kind))
+    def posting(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
+        return _post(request, db_session, kind.name, request.path_params[kind.param], data)
+
+    return [listing, posting]
+
+
+@cache
+def routes() -> list[Any]:
+    """The comment pages: each declared target's list and form, then threads, edits, deletes and likes
+    (built once the components are loaded; listed by the core's routes)."""
+    handlers = [handler for kind in targets.all_targets() for handler in _target_routes(kind)]
+    return [Router(path="/", route_handlers=[*handlers, replies, edit, delete, like], include_in_schema=False)]

@@ -16,13 +16,14 @@ from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
+from cocreate.comments.models import Comment
 from cocreate.db import Database
 from cocreate.errors import Invalid, NotFound
 from cocreate.forms import CONTROL_CHARS
 from cocreate.i18n import gettext, using_locale
+from cocreate.moderation import services as moderation
+from cocreate.moderation.models import Report, ReportReason
 from cocreate.settings import Settings
-from proposals import moderation
-from proposals.models import Comment, Report, ReportReason
 from tests.factories import (
     Ward,
     actor,

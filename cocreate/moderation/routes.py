@@ -1,4 +1,4 @@
-"""Reports (/reports) and the moderators' pages (/moderation). Routes do HTTP only; proposals.moderation
+"""Reports (/reports) and the moderators' pages (/moderation). Routes do HTTP only; cocreate.moderation.services
 decides who may do what."""
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from sqlmodel import Session
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import has_any_role, principal_of, signed_in
 from cocreate.errors import Invalid
-from cocreate.forms import Choice, FormModel, ReturnPath, RowId, as_text, parse_id
+from cocreate.forms import FormModel, ReturnPath, RowId, as_text, parse_id
 from cocreate.i18n import gettext as _
+from cocreate.moderation import services as moderation
+from cocreate.moderation import targets
+from cocreate.moderation.models import ReportReason
+from cocreate.moderation.targets import ReportableType
 from cocreate.web.dependencies import DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
-from proposals import moderation
-from proposals.models import ReportReason
 
 moderators = has_any_role(Role.MODERATOR, Role.ADMIN)
 
@@ -32,14 +34,14 @@ class BackForm(FormModel):
 class ItemForm(FormModel):
     """The reported content a moderator's form was sent from (to go back to its page)."""
 
-    target_type: Annotated[moderation.Reportable | None, Choice(moderation.Reportable, required=False)] = None
+    target_type: Annotated[str | None, ReportableType(required=False)] = None
     target_id: Annotated[int | None, RowId()] = None
 
     @property
     def path(self) -> str | None:
         if self.target_type is None or self.target_id is None:
             return None
-        return f"/moderation/{self.target_type.value}/{self.target_id}"
+        return f"/moderation/{self.target_type}/{self.target_id}"
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -149,7 +151,7 @@ def _block_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_
                  **_kwargs: Any) -> Template:
     """The item page with the block form's error, or (sent from elsewhere) a page with the errors."""
     target_type, target_id = as_text(form.get("target_type")), parse_id(form.get("target_id"))
-    if "reason" in failed.errors and target_type in moderation.TARGET_TYPES and target_id is not None:
+    if "reason" in failed.errors and target_type in targets.names() and target_id is not None:
         return _item_page(request, db_session, target_type, target_id, {"block_reason": failed.errors["reason"]},
                           {"block_reason": as_text(form.get("block_reason")) or as_text(form.get("reason"))})
     return render(request, "moderation/problem.html", {"errors": failed.errors})

@@ -24,12 +24,14 @@ from sqlmodel import Session, func, select
 
 from cocreate.accounts.models import Role, User
 from cocreate.accounts.permissions import Forbidden, Principal, SignInRequired
+from cocreate.comments import services as comments
+from cocreate.comments.models import Comment, CommentLike
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
 from cocreate.web.sessions import StoredSession
-from proposals import comment_routes, comments, phases
-from proposals.models import Comment, CommentLike, Phase, Proposal, ProposalStatus
+from proposals import comment_targets, phases
+from proposals.models import Phase, Proposal, ProposalStatus
 from proposals.phases import Action
 from tests.factories import (
     create_challenge,
@@ -631,11 +633,11 @@ def test_thousand_comments_cost_the_same_queries_as_three(app: Litestar, databas
 @SQLITE
 def test_section_on_the_proposal_page(app: Litestar, session: Session, world: World) -> None:
     say(session, world, target="proposal")
-    section = comment_routes.proposal_section(session, actor(session, world, None), world["proposal"])
-    assert section is not None and section[0] == "proposals/_comments.html"
+    section = comment_targets.proposal_section(session, actor(session, world, None), world["proposal"])
+    assert section is not None and section[0] == "comments/_comments.html"
     assert section[1]["cm"].page.total == 1 and section[1]["cm"].state == "anonymous"
     with TestClient(app, base_url="http://testserver.local") as client:
         page = client.get(f"/proposals/{world['proposal'].id}").text
     assert 'id="comments"' in page and "賛成です。" in page
     world["proposal"].status = ProposalStatus.DRAFT
-    assert comment_routes.proposal_section(session, actor(session, world, None), world["proposal"]) is None
+    assert comment_targets.proposal_section(session, actor(session, world, None), world["proposal"]) is None

@@ -1,4 +1,5 @@
-"""Reports and moderation of proposals and comments.
+"""Reports and moderation of reportable content: proposals and comments, or whatever the components
+declare (:mod:`cocreate.moderation.targets`).
 
 Anyone signed in reports a proposal or comment once (a unique constraint) for a reason; the third open
 report hides it pending review (``hidden_reason`` holds the :data:`PENDING_REVIEW` marker, shown
@@ -10,8 +11,8 @@ Reports are counted under the target's row lock, so three simultaneous reports h
 Moderators see the reasons and notes of reports but not who reported: reporters stay anonymous to
 everyone (so that reporting cannot be answered with retaliation); the database keeps them for abuse checks.
 
-This module only sets the moderation fields of comments (``hidden_*``, ``report_count``); how hidden
-comments are shown is the comments' business.
+This module only sets the moderation fields of the content (``hidden_*``, ``report_count``); how hidden
+content is shown is its own business (:func:`hidden_notice` says what to show in its place).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from pydantic import model_validator
 from sqlmodel import Session, col, func, select
 
 from cocreate import audit
-from cocreate.accounts.models import Organisation, Role, RoleAssignment, User
+from cocreate.accounts.models import Role, RoleAssignment, User
 from cocreate.accounts.permissions import Forbidden, Principal, require_role, require_signed_in
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
@@ -36,19 +36,16 @@ from cocreate.forms import Choice, FormModel, RowId, Text, as_text
 from cocreate.i18n import N_
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
+from cocreate.moderation import targets
+from cocreate.moderation.models import Report, ReportReason
+from cocreate.moderation.targets import Reportable, ReportableType
 from cocreate.web.pagination import Page, paginate
-from proposals import votes
-from proposals.models import Challenge, Comment, Phase, Proposal, ProposalStatus, Report, ReportReason
 
-PROPOSAL = "proposal"
-COMMENT = "comment"
-TARGET_TYPES = (PROPOSAL, COMMENT)
 AUTO_HIDE_AT = 3
 """Open reports that hide a target pending review."""
 NOTE_MAX = 1000
 HIDE_REASON_MAX = 500
 BLOCK_REASON_MAX = 500
-EXCERPT = 200
 
 PENDING_REVIEW = N_("Hidden pending review: several people reported this.")
 """Stored in ``hidden_reason`` by the automatic hide; shown translated (see :func:`hidden_notice`)."""
@@ -62,13 +59,6 @@ REASON_LABELS = {
 
 RESOLVED_HIDDEN = "hidden"
 RESOLVED_DISMISSED = "dismissed"
-
-
-class Reportable(StrEnum):
-    """What can be reported (the ``target_type`` of a report)."""
-
-    PROPOSAL = "proposal"
-    COMMENT = "comment"
 
 
 CHOOSE_TARGET = _l("Choose the proposal or comment to report from its page.")
@@ -95,42 +85,10 @@ def _one_line(text: str) -> str:
 # --- targets -------------------------------------------------------------------------------------
 
 
-def _target(session: Session, target_type: str, target_id: int, *, lock: bool = False) -> Proposal | Comment:
-    """A public proposal or a comment that is not deleted; NotFound otherwise."""
-    model: type[Proposal] | type[Comment]
-    if target_type == PROPOSAL:
-        model = Proposal
-    elif target_type == COMMENT:
-        model = Comment
-    else:
-        raise NotFound()
-    item = session.get(model, target_id, with_for_update=lock, populate_existing=lock)
-    if item is None:
-        raise NotFound()
-    if isinstance(item, Proposal):
-        challenge = session.get(Challenge, item.challenge_id)
-        if item.status is ProposalStatus.DRAFT or challenge is None or challenge.phase is Phase.DRAFT:
-            raise NotFound()
-    elif item.deleted_at is not None:
-        raise NotFound()
-    return item
-
-
-def target_url(item: Proposal | Comment) -> str:
-    """Where the reported content is shown."""
-    if isinstance(item, Proposal):
-        return f"/proposals/{item.id}"
-    return f"/{item.target_type}s/{item.target_id}#comment-{item.id}"
-
-
-def author_id(item: Proposal | Comment) -> int | None:
-    return item.created_by_id if isinstance(item, Proposal) else item.author_id
-
-
-def _is_own(session: Session, actor: Principal, item: Proposal | Comment) -> bool:
-    if isinstance(item, Proposal):
-        return votes.is_author(session, actor, item)
-    return item.author_id is not None and item.author_id == actor.user_id
+def _target(session: Session, target_type: str, target_id: int, *, lock: bool = False) -> tuple[Reportable, Any]:
+    """The reportable content (e.g. a public proposal or a comment that is not deleted); NotFound otherwise."""
+    kind = targets.reportable(target_type)
+    return kind, kind.load(session, target_id, lock)
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -140,22 +98,31 @@ def _is_own(session: Session, actor: Principal, item: Proposal | Comment) -> boo
 class ReportTarget:
     """What the report page shows about the content being reported."""
 
-    target_type: str
-    item: Proposal | Comment
+    kind: Reportable
+    item: Any
     url: str
 
     @property
+    def target_type(self) -> str:
+        return self.kind.name
+
+    @property
     def title(self) -> str:
-        if isinstance(self.item, Proposal):
-            return self.item.title
-        body = self.item.body
-        return body if len(body) <= EXCERPT else body[:EXCERPT] + "…"
+        return self.kind.excerpt(self.item)
+
+    @property
+    def heading(self) -> str:
+        return str(self.kind.report_heading)
+
+
+def _report_target(kind: Reportable, item: Any) -> ReportTarget:
+    return ReportTarget(kind=kind, item=item, url=kind.url(item))
 
 
 class ReportForm(FormModel):
     """What the report form sends: the content (from its page) and why."""
 
-    target_type: Annotated[Reportable | None, Choice(Reportable, CHOOSE_TARGET)] = None
+    target_type: Annotated[str | None, ReportableType(CHOOSE_TARGET)] = None
     target_id: Annotated[int | None, RowId(CHOOSE_TARGET, required=True)] = None
     reason: Annotated[ReportReason | None, Choice(ReportReason, _l("Choose why you are reporting this."))] = None
     note: Annotated[str, Text(NOTE_MAX)] = ""
@@ -164,10 +131,10 @@ class ReportForm(FormModel):
 def report_form(session: Session, actor: Principal, target_type: str, target_id: int) -> ReportTarget:
     """The content the actor is about to report (Forbidden for their own)."""
     require_signed_in(actor)
-    item = _target(session, target_type, target_id)
-    if _is_own(session, actor, item):
+    kind, item = _target(session, target_type, target_id)
+    if kind.is_own(session, actor, item):
         raise Forbidden(_("You cannot report your own content."))
-    return ReportTarget(target_type=target_type, item=item, url=target_url(item))
+    return _report_target(kind, item)
 
 
 class _AlreadyReported(Exception):
@@ -193,11 +160,11 @@ def _report(session: Session, actor: Principal, form: ReportForm) -> tuple[Repor
     if not user.is_confirmed or not user.is_active:
         raise Forbidden(_("Confirm your e-mail address before reporting."))
     assert form.target_type is not None and form.target_id is not None and form.reason is not None
-    target_type, target_id = form.target_type.value, form.target_id
-    item = _target(session, target_type, target_id, lock=True)
-    if _is_own(session, actor, item):
+    target_type, target_id = form.target_type, form.target_id
+    kind, item = _target(session, target_type, target_id, lock=True)
+    if kind.is_own(session, actor, item):
         raise Forbidden(_("You cannot report your own content."))
-    target = ReportTarget(target_type=target_type, item=item, url=target_url(item))
+    target = _report_target(kind, item)
     existing = session.exec(select(Report.id).where(Report.target_type == target_type, Report.target_id == target_id,
                                                     Report.reporter_id == user.id)).first()
     if existing is not None:
@@ -235,18 +202,24 @@ class QueueItem:
     open_reports: int
     first_reported_at: datetime
     last_reported_at: datetime
-    item: Proposal | Comment | None = None
+    item: Any = None
     author_name: str = ""
     reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
+    def kind(self) -> Reportable | None:
+        return targets.find(self.target_type)
+
+    @property
+    def label(self) -> str:
+        """The content's type ("Proposal", "Comment")."""
+        return str(self.kind.label) if self.kind is not None else self.target_type
+
+    @property
     def title(self) -> str:
-        if isinstance(self.item, Proposal):
-            return self.item.title
-        if isinstance(self.item, Comment):
-            body = self.item.body
-            return body if len(body) <= EXCERPT else body[:EXCERPT] + "…"
-        return ""
+        if self.item is None or self.kind is None:
+            return ""
+        return self.kind.excerpt(self.item)
 
     @property
     def hidden(self) -> str:
@@ -270,27 +243,17 @@ def queue(session: Session, actor: Principal, page: int, per_page: int) -> Page[
     result = paginate(session, statement, page, per_page, scalars=False)  # type: ignore[arg-type]
     items = [QueueItem(target_type=row[0], target_id=row[1], open_reports=row[2], first_reported_at=row[3],
                        last_reported_at=row[4]) for row in result.items]
-    proposal_ids = [i.target_id for i in items if i.target_type == PROPOSAL]
-    comment_ids = [i.target_id for i in items if i.target_type == COMMENT]
+    ids_by_type: dict[str, list[int]] = {}
+    for entry in items:
+        ids_by_type.setdefault(entry.target_type, []).append(entry.target_id)
     found: dict[tuple[str, int], tuple[Any, str]] = {}
-    if proposal_ids:
-        for proposal, organisation_name in session.exec(
-            select(Proposal, Organisation.name).join(Organisation, col(Organisation.id) == Proposal.lead_organisation_id)
-            .where(col(Proposal.id).in_(proposal_ids))
-        ).all():
-            found[(PROPOSAL, proposal.id)] = (proposal, organisation_name)  # type: ignore[index]
-    if comment_ids:
-        for comment, author in session.exec(
-            select(Comment, User).outerjoin(User, col(User.id) == Comment.author_id).where(col(Comment.id).in_(comment_ids))
-        ).all():
-            found[(COMMENT, comment.id)] = (comment, author.public_name if author else "")  # type: ignore[index]
+    for target_type, ids in ids_by_type.items():
+        if (kind := targets.find(target_type)) is not None:
+            found.update(((target_type, item_id), described) for item_id, described in kind.describe(session, ids).items())
     reasons: dict[tuple[str, int], list[tuple[str, int]]] = {}
     if items:
-        conditions = []
-        if proposal_ids:
-            conditions.append(sa.and_(Report.target_type == PROPOSAL, col(Report.target_id).in_(proposal_ids)))
-        if comment_ids:
-            conditions.append(sa.and_(Report.target_type == COMMENT, col(Report.target_id).in_(comment_ids)))
+        conditions = [sa.and_(Report.target_type == target_type, col(Report.target_id).in_(ids))
+                      for target_type, ids in ids_by_type.items()]
         for target_type, target_id, reason, number in session.exec(
             select(Report.target_type, Report.target_id, Report.reason, func.count())
             .where(col(Report.resolved_at).is_(None), sa.or_(*conditions))
@@ -306,16 +269,22 @@ def queue(session: Session, actor: Principal, page: int, per_page: int) -> Page[
 
 @dataclass
 class ModerationItem:
-    target_type: str
-    item: Proposal | Comment
+    kind: Reportable
+    item: Any
+    url: str
+    """Where the content is shown."""
     open_reports: Sequence[Report]
     resolved_count: int
     author: User | None
     author_blockable: bool
 
     @property
-    def url(self) -> str:
-        return target_url(self.item)
+    def target_type(self) -> str:
+        return self.kind.name
+
+    @property
+    def heading(self) -> str:
+        return str(self.kind.item_heading)
 
     @property
     def hidden(self) -> str:
@@ -327,27 +296,27 @@ class ModerationItem:
 
     @property
     def title(self) -> str:
-        return self.item.title if isinstance(self.item, Proposal) else ""
+        return self.kind.title(self.item)
 
     @property
     def body(self) -> str:
-        return self.item.summary if isinstance(self.item, Proposal) else self.item.body
+        return self.kind.body(self.item)
 
 
 def item_view(session: Session, actor: Principal, target_type: str, target_id: int) -> ModerationItem:
     """One reported target with its open reports (reasons and notes, not reporters)."""
     require_moderator(actor)
-    item = _target(session, target_type, target_id)
+    kind, item = _target(session, target_type, target_id)
     open_reports = session.exec(select(Report).where(
         Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_(None)
     ).order_by(col(Report.created_at), col(Report.id))).all()
     resolved = session.exec(select(func.count()).select_from(Report).where(
         Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_not(None))).one()
-    author_user_id = author_id(item)
+    author_user_id = kind.author_id(item)
     author = session.get(User, author_user_id) if author_user_id else None
     blockable = author is not None and not block_refusal(session, actor, author)
-    return ModerationItem(target_type=target_type, item=item, open_reports=open_reports, resolved_count=resolved,
-                          author=author, author_blockable=blockable)
+    return ModerationItem(kind=kind, item=item, url=kind.url(item), open_reports=open_reports,
+                          resolved_count=resolved, author=author, author_blockable=blockable)
 
 
 # --- moderator actions ---------------------------------------------------------------------------
@@ -376,10 +345,10 @@ class HideForm(FormModel):
 
 
 @transactional
-def hide(session: Session, actor: Principal, target_type: str, target_id: int, form: HideForm) -> Proposal | Comment:
+def hide(session: Session, actor: Principal, target_type: str, target_id: int, form: HideForm) -> Any:
     """Hide content with a reason shown in its place; its open reports are resolved as hidden."""
     moderator = require_moderator(actor)
-    item = _target(session, target_type, target_id, lock=True)
+    _kind, item = _target(session, target_type, target_id, lock=True)
     if item.hidden_at is not None and not is_pending_review(item):
         raise Invalid({"reason": _("This content is already hidden.")})
     text = _one_line(form.reason)
@@ -394,10 +363,10 @@ def hide(session: Session, actor: Principal, target_type: str, target_id: int, f
 
 
 @transactional
-def restore(session: Session, actor: Principal, target_type: str, target_id: int) -> Proposal | Comment:
+def restore(session: Session, actor: Principal, target_type: str, target_id: int) -> Any:
     """Show hidden content again; its open reports are dismissed."""
     moderator = require_moderator(actor)
-    item = _target(session, target_type, target_id, lock=True)
+    _kind, item = _target(session, target_type, target_id, lock=True)
     if item.hidden_at is None:
         raise Invalid({"restore": _("This content is not hidden.")})
     previous = item.hidden_reason
@@ -414,7 +383,7 @@ def restore(session: Session, actor: Principal, target_type: str, target_id: int
 def dismiss(session: Session, actor: Principal, target_type: str, target_id: int) -> int:
     """Dismiss the open reports (content hidden only pending review is shown again); returns how many."""
     moderator = require_moderator(actor)
-    item = _target(session, target_type, target_id, lock=True)
+    _kind, item = _target(session, target_type, target_id, lock=True)
     resolved = _resolve_open(session, target_type, target_id, moderator, RESOLVED_DISMISSED)
     if not resolved:
         raise Invalid({"dismiss": _("There are no open reports on this content.")})

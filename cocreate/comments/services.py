@@ -1,21 +1,26 @@
-"""Comments on challenges and proposals: threads one reply deep, likes, an edit window, soft delete.
+"""Comments on any commentable target (challenges and proposals): threads one reply deep, likes, an edit
+window, soft delete.
 
+What a comment is about is a target a component declares (:mod:`cocreate.comments.targets`): it says
+whether the actor may read its comments, whether it takes comments now (a challenge's phase, a proposal's
+state) and why not, its title and page, how official comments are marked and which counter it keeps.
 Rules, all checked here whatever the caller:
 
-- Commenting needs a signed-in, confirmed account that is not blocked, and a challenge phase that
-  allows comments (:mod:`proposals.phases`; a proposal's comments follow its challenge's phase).
-  Proposals take comments only while submitted and not hidden.
+- Commenting needs a signed-in, confirmed account that is not blocked, and a target that takes comments
+  now (for challenges and proposals, a challenge phase that allows comments; proposals take comments only
+  while submitted and not hidden).
 - A thread is a top-level comment (depth 0) and its replies (depth 1). A reply to a reply joins the
   same thread, so threads never go deeper.
-- ``official`` is set when the comment is written: ``staff`` for staff of a department that owns the
-  challenge, ``proposer`` for a member of an organisation authoring the proposal.
+- ``official`` is set when the comment is written, as the target says: ``staff`` for staff of a department
+  that owns the challenge, ``proposer`` for a member of an organisation authoring the proposal.
 - The author may edit a comment within :data:`EDIT_WINDOW` of posting it (it is then marked as
   edited) and delete it at any time: the row stays, its body is never shown again and its replies
   stay in place. Moderators hide comments (``hidden_at``/``hidden_reason``): the reason is shown in
   place of the body.
 - A user likes a comment once (:class:`CommentLike` has the pair as primary key); unliking is
-  allowed. ``like_count``, ``reply_count`` and ``Proposal.comment_count`` (comments not deleted) are
-  recounted under row locks on every change, so they stay exact.
+  allowed. ``like_count``, ``reply_count`` and the target's own counter if it keeps one
+  (``Proposal.comment_count``: comments not deleted) are recounted under row locks on every change, so
+  they stay exact.
 
 Pages read a fixed number of queries whatever the number of comments: one page of top-level
 comments with their authors (COUNT + SELECT), then the viewer's likes for those comments. Replies
@@ -37,31 +42,22 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
-from cocreate.accounts.models import OrganisationMember, User
+from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.comments import events, targets
+from cocreate.comments.models import Comment, CommentLike
+from cocreate.comments.targets import TargetInfo
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
 from cocreate.forms import Choice, FormModel, RowId, Text
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
+from cocreate.moderation.services import hidden_notice
+from cocreate.permissions import Decision
 from cocreate.web import markdown as web_markdown
 from cocreate.web.pagination import Page, paginate
-from proposals import events, lifecycle, phases
-from proposals.models import (
-    Challenge,
-    Comment,
-    CommentLike,
-    Phase,
-    Proposal,
-    ProposalOrganisation,
-    ProposalStatus,
-)
-from proposals.phases import Action
 
-CHALLENGE = "challenge"
-PROPOSAL = "proposal"
-TARGET_TYPES = (CHALLENGE, PROPOSAL)
 BODY_MAX = 4000
 EDIT_WINDOW = timedelta(minutes=15)
 PER_PAGE = 20
@@ -111,95 +107,30 @@ def _lite_html(source: str) -> str:
 # --- targets -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
-    """What comments are about: a challenge, or a proposal (with its challenge)."""
-
-    challenge: Challenge
-    proposal: Proposal | None = None
-
-    @property
-    def type(self) -> str:
-        return PROPOSAL if self.proposal is not None else CHALLENGE
-
-    @property
-    def id(self) -> int:
-        value = self.proposal.id if self.proposal is not None else self.challenge.id
-        assert value is not None
-        return value
-
-    @property
-    def title(self) -> str:
-        return self.proposal.title if self.proposal is not None else self.challenge.title
-
-    @property
-    def url(self) -> str:
-        """The page that shows the comments section."""
-        return f"/{self.type}s/{self.id}"
-
-    @property
-    def list_url(self) -> str:
-        return f"{self.url}/comments"
-
-    @property
-    def open_to_comments(self) -> bool:
-        """Whether the target itself takes comments (the phase is checked separately)."""
-        return self.proposal is None or (self.proposal.status is ProposalStatus.SUBMITTED
-                                         and self.proposal.hidden_at is None)
+def load_target(session: Session, actor: Principal, target_type: str, target_id: int) -> TargetInfo:
+    """The target if the actor may read its comments; else 404 (also for a type nobody declared)."""
+    return targets.load(session, actor, target_type, target_id)
 
 
-def _proposal_readable(proposal: Proposal) -> bool:
-    return proposal.status in (ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN) and proposal.hidden_at is None
+def _lock_target(session: Session, actor: Principal, target_type: str, target_id: int) -> TargetInfo:
+    """The target for a change (a target that keeps a comment counter locks its row)."""
+    return targets.load(session, actor, target_type, target_id, lock=True)
 
 
-def load_target(session: Session, actor: Principal, target_type: str, target_id: int) -> Target:
-    """The challenge or proposal if the actor may read its comments; else 404."""
-    from proposals.challenges import visible_challenge
-
-    if target_type == CHALLENGE:
-        challenge = visible_challenge(session, actor, target_id)
-        if challenge is None or challenge.phase is Phase.DRAFT:
-            raise NotFound()
-        return Target(challenge)
-    if target_type == PROPOSAL:
-        # session.get: on the proposal page both rows are in the session already (no query then).
-        proposal = session.get(Proposal, target_id)
-        challenge = session.get(Challenge, proposal.challenge_id) if proposal is not None else None
-        if proposal is None or challenge is None or challenge.phase is Phase.DRAFT or not _proposal_readable(proposal):
-            raise NotFound()
-        return Target(challenge, proposal)
-    raise NotFound()
-
-
-def _lock_target(session: Session, target_type: str, target_id: int) -> Target:
-    """The target for a change; a proposal's row is locked (its ``comment_count`` is recounted)."""
-    if target_type == CHALLENGE:
-        challenge = session.get(Challenge, target_id)
-        if challenge is None or challenge.phase is Phase.DRAFT:
-            raise NotFound()
-        return Target(challenge)
-    if target_type == PROPOSAL:
-        proposal = session.get(Proposal, target_id, with_for_update=True, populate_existing=True)
-        challenge = session.get(Challenge, proposal.challenge_id) if proposal is not None else None
-        if proposal is None or challenge is None or challenge.phase is Phase.DRAFT or not _proposal_readable(proposal):
-            raise NotFound()
-        return Target(challenge, proposal)
-    raise NotFound()
-
-
-def recount(session: Session, target_type: str, target_id: int) -> int | None:
-    """Set ``Proposal.comment_count`` to its comments and replies not deleted (caller holds the lock).
+def recount(session: Session, target: TargetInfo) -> int | None:
+    """Tell the target its comments and replies not deleted, if it keeps a counter (caller holds the lock).
 
     Comments hidden by moderators still count (they stay in place with the reason), so hiding
     changes no counter. Challenges keep no counter.
     """
-    if target_type != PROPOSAL:
+    count_changed = target.kind.count_changed
+    if count_changed is None:
         return None
     session.flush()
     count = session.exec(select(func.count()).select_from(Comment).where(
-        Comment.target_type == PROPOSAL, Comment.target_id == target_id,
+        Comment.target_type == target.type, Comment.target_id == target.id,
         col(Comment.deleted_at).is_(None))).one()
-    session.execute(sa.update(Proposal).where(col(Proposal.id) == target_id).values(comment_count=count))
+    count_changed(session, target.id, count)
     return count
 
 
@@ -228,25 +159,13 @@ def _require_commenter(actor: Principal) -> User:
     return user
 
 
-def can_comment(target: Target) -> phases.Decision:
-    decision = phases.check(target.challenge.phase, Action.COMMENT)
-    if decision and not target.open_to_comments:
-        return phases.Decision(False, _("This proposal no longer takes comments."))
-    return decision
+def can_comment(target: TargetInfo) -> Decision:
+    """Whether the target takes comments now (its phase and state), with the reason when it does not."""
+    return target.commentable
 
 
-def _official(session: Session, actor: Principal, target: Target) -> str:
-    if lifecycle.is_owner(session, actor, target.challenge):
-        return STAFF
-    if target.proposal is not None and actor.user_id is not None:
-        member = session.exec(
-            select(OrganisationMember.user_id)
-            .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
-            .where(ProposalOrganisation.proposal_id == target.proposal.id, OrganisationMember.user_id == actor.user_id)
-        ).first()
-        if member is not None:
-            return PROPOSER
-    return ""
+def _official(session: Session, actor: Principal, target: TargetInfo) -> str:
+    return target.kind.official(session, actor, target)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -283,7 +202,7 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, f
          now: datetime | None = None) -> Comment:
     """Post a comment, or a reply when the form names a parent (a reply to a reply joins its thread)."""
     user = _require_commenter(actor)
-    target = _lock_target(session, target_type, target_id)
+    target = _lock_target(session, actor, target_type, target_id)
     decision = can_comment(target)
     if not decision:
         raise Invalid({"body": decision.reason})
@@ -303,14 +222,14 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, f
         session.add(parent)
         events.announce(session, events.COMMENT_REPLIED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
                         related_id=form.parent_id)
-    if target.type == events.PROPOSAL:
+    if target.kind.audience is not None:
         events.announce(session, events.COMMENT_POSTED, comment.id, actor_id=user.id,  # type: ignore[arg-type]
                         related_id=form.parent_id if parent is not None else None)
-    recount(session, target.type, target.id)
+    recount(session, target)
     return comment
 
 
-def _lock_parent(session: Session, target: Target, parent_id: int) -> Comment:
+def _lock_parent(session: Session, target: TargetInfo, parent_id: int) -> Comment:
     """The top-level comment a reply joins, locked (its ``reply_count`` changes)."""
     parent = session.get(Comment, parent_id)
     if parent is not None and parent.parent_id is not None:
@@ -324,12 +243,12 @@ def _lock_parent(session: Session, target: Target, parent_id: int) -> Comment:
     return parent
 
 
-def _lock_comment(session: Session, comment_id: int) -> tuple[Target, Comment]:
+def _lock_comment(session: Session, actor: Principal, comment_id: int) -> tuple[TargetInfo, Comment]:
     """The comment and its target, target first (the order every writer here locks in)."""
     found = session.exec(select(Comment.target_type, Comment.target_id).where(Comment.id == comment_id)).first()
     if found is None:
         raise NotFound()
-    target = _lock_target(session, *found)
+    target = _lock_target(session, actor, *found)
     comment = session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
     if comment is None:
         raise NotFound()
@@ -345,7 +264,7 @@ def edit(session: Session, actor: Principal, comment_id: int, form: EditForm, *,
          now: datetime | None = None) -> Comment:
     """The author changes a comment within the edit window; it is then marked as edited."""
     user = _require_commenter(actor)
-    target, comment = _lock_comment(session, comment_id)
+    target, comment = _lock_comment(session, actor, comment_id)
     if comment.author_id != user.id:
         raise Forbidden(_("Only the author can edit this comment."))
     if comment.deleted_at is not None or comment.hidden_at is not None:
@@ -366,13 +285,13 @@ def edit(session: Session, actor: Principal, comment_id: int, form: EditForm, *,
 def delete(session: Session, actor: Principal, comment_id: int, *, now: datetime | None = None) -> Comment:
     """The author deletes a comment: its body is never shown again, its replies stay."""
     user = require_signed_in(actor)
-    target, comment = _lock_comment(session, comment_id)
+    target, comment = _lock_comment(session, actor, comment_id)
     if comment.author_id != user.id:
         raise Forbidden(_("Only the author can delete this comment."))
     if comment.deleted_at is None:
         comment.deleted_at = now or utcnow()
         session.add(comment)
-        recount(session, target.type, target.id)
+        recount(session, target)
     return comment
 
 
@@ -384,7 +303,7 @@ def set_like(session: Session, actor: Principal, comment_id: int, liked: bool | 
     comment's row lock.
     """
     user = _require_commenter(actor)
-    target, comment = _lock_comment(session, comment_id)
+    target, comment = _lock_comment(session, actor, comment_id)
     existing = session.get(CommentLike, (comment.id, user.id))
     wanted = existing is None if liked is None else liked
     if wanted and existing is None:
@@ -446,8 +365,6 @@ class CommentView:
     @property
     def hidden_notice(self) -> str:
         """What moderation shows in place of a hidden comment (its reason, or "pending review")."""
-        from proposals.moderation import hidden_notice
-
         return hidden_notice(self.comment) if self.is_hidden else ""
 
     @property
@@ -469,7 +386,7 @@ def _with_authors(actor: Principal, *conditions: Any) -> Any:
             .where(*conditions))
 
 
-def _views(actor: Principal, target: Target, rows: Sequence[Any]) -> list[CommentView]:
+def _views(actor: Principal, target: TargetInfo, rows: Sequence[Any]) -> list[CommentView]:
     """Views of the rows of :func:`_with_authors`."""
     writable = bool(can_comment(target)) and comment_state(actor) == "ok"
     now = utcnow()
@@ -500,10 +417,10 @@ ORDERS = {
 class Section:
     """One page of a target's threads as one viewer sees them, read in a fixed number of queries."""
 
-    target: Target
+    target: TargetInfo
     page: Page[CommentView]
     sort: str
-    can_comment: phases.Decision
+    can_comment: Decision
     state: str
     """``anonymous``, ``unconfirmed``, ``blocked`` or ``ok``."""
     return_url: str
@@ -524,7 +441,7 @@ class Section:
         return self.list_url + ("?" + "&".join(query) if query else "")
 
 
-def section(session: Session, actor: Principal, target: Target, *, sort: Any = Sort.NEWEST, page: int = 1,
+def section(session: Session, actor: Principal, target: TargetInfo, *, sort: Any = Sort.NEWEST, page: int = 1,
             return_url: str | None = None, form: dict[str, Any] | None = None,
             errors: dict[str, str] | None = None) -> Section:
     """A page of top-level comments (newest, oldest or most liked first); replies are not loaded."""
@@ -542,10 +459,10 @@ def section(session: Session, actor: Principal, target: Target, *, sort: Any = S
 class Thread:
     """A top-level comment and one page of its replies (oldest first)."""
 
-    target: Target
+    target: TargetInfo
     top: CommentView
     replies: Page[CommentView]
-    can_comment: phases.Decision
+    can_comment: Decision
     state: str
     form: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -588,7 +505,7 @@ def thread(session: Session, actor: Principal, comment_id: int, *, page: int | N
 class Single:
     """One comment for the fragments that swap it in place (after an edit, a delete or a like)."""
 
-    target: Target
+    target: TargetInfo
     item: CommentView
     return_url: str
     errors: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,131 @@
+"""What of proposals people comment on: challenges and proposals (see :mod:`cocreate.comments.targets`),
+and the comments sections of their pages (listed in the proposals manifest).
+
+A challenge takes comments in the phases that allow them (:mod:`proposals.phases`); a proposal's comments
+follow its challenge's phase, and it takes them only while submitted and not hidden. Its comments are read
+while it is submitted or withdrawn and not hidden. Staff of a department that owns the challenge comment as
+``staff``, members of an organisation authoring the proposal as ``proposer``. A proposal keeps its
+``comment_count``, and its authors and followers hear of every comment on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from cocreate.accounts.models import OrganisationMember
+from cocreate.accounts.permissions import Principal
+from cocreate.comments import routes as comment_pages
+from cocreate.comments.services import PROPOSER, STAFF
+from cocreate.comments.targets import CommentTarget, TargetInfo
+from cocreate.errors import NotFound
+from cocreate.i18n import gettext as _
+from cocreate.i18n import lazy_gettext as _l
+from cocreate.notifications import services as notifications
+from cocreate.permissions import Decision
+from proposals import challenges, lifecycle, phases
+from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus
+from proposals.phases import Action
+
+
+@dataclass(frozen=True)
+class Commented:
+    """The rows behind a target: a challenge, or a proposal with its challenge."""
+
+    challenge: Challenge
+    proposal: Proposal | None = None
+
+
+def _challenge_target(challenge: Challenge) -> TargetInfo:
+    assert challenge.id is not None
+    return TargetInfo(CHALLENGE, challenge.id, challenge.title, phases.check(challenge.phase, Action.COMMENT),
+                      Commented(challenge))
+
+
+def _load_challenge(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False) -> TargetInfo:
+    """A published challenge (a draft's comments are nobody's, not even its owners')."""
+    challenge = session.get(Challenge, challenge_id) if lock else challenges.visible_challenge(session, actor, challenge_id)
+    if challenge is None or challenge.phase is Phase.DRAFT:
+        raise NotFound()
+    return _challenge_target(challenge)
+
+
+def _proposal_readable(proposal: Proposal) -> bool:
+    return proposal.status in (ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN) and proposal.hidden_at is None
+
+
+def _load_proposal(session: Session, actor: Principal, proposal_id: int, *, lock: bool = False) -> TargetInfo:
+    """A public proposal; locked for a change (its ``comment_count`` is recounted)."""
+    # session.get: on the proposal page both rows are in the session already (no query then).
+    proposal = session.get(Proposal, proposal_id, with_for_update=lock, populate_existing=lock)
+    challenge = session.get(Challenge, proposal.challenge_id) if proposal is not None else None
+    if proposal is None or challenge is None or challenge.phase is Phase.DRAFT or not _proposal_readable(proposal):
+        raise NotFound()
+    assert proposal.id is not None
+    decision = phases.check(challenge.phase, Action.COMMENT)
+    if decision and not (proposal.status is ProposalStatus.SUBMITTED and proposal.hidden_at is None):
+        decision = Decision(False, _("This proposal no longer takes comments."))
+    return TargetInfo(PROPOSAL, proposal.id, proposal.title, decision, Commented(challenge, proposal))
+
+
+def _official(session: Session, actor: Principal, target: TargetInfo) -> str:
+    commented: Commented = target.thing
+    if lifecycle.is_owner(session, actor, commented.challenge):
+        return STAFF
+    if commented.proposal is not None and actor.user_id is not None:
+        member = session.exec(
+            select(OrganisationMember.user_id)
+            .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
+            .where(ProposalOrganisation.proposal_id == commented.proposal.id,
+                   OrganisationMember.user_id == actor.user_id)
+        ).first()
+        if member is not None:
+            return PROPOSER
+    return ""
+
+
+def _count_proposal_comments(session: Session, proposal_id: int, count: int) -> None:
+    session.execute(sa.update(Proposal).where(col(Proposal.id) == proposal_id).values(comment_count=count))
+
+
+def _proposal_audience(session: Session, proposal_id: int) -> set[int]:
+    """The members of the organisations that wrote the proposal, and its followers."""
+    authors = session.exec(
+        select(OrganisationMember.user_id)
+        .join(ProposalOrganisation, col(ProposalOrganisation.organisation_id) == OrganisationMember.organisation_id)
+        .where(ProposalOrganisation.proposal_id == proposal_id)).all()
+    return set(authors) | set(notifications.followers(session, PROPOSAL.name, proposal_id))
+
+
+CHALLENGE = CommentTarget(
+    name="challenge", prefix="/challenges", param="challenge_id", back_label=_l("Back to the challenge"),
+    load=_load_challenge, official=_official,
+)
+PROPOSAL = CommentTarget(
+    name="proposal", prefix="/proposals", param="proposal_id", back_label=_l("Back to the proposal"),
+    load=_load_proposal, official=_official, count_changed=_count_proposal_comments, audience=_proposal_audience,
+)
+TARGETS = [CHALLENGE, PROPOSAL]
+
+
+# --- the sections of the pages -------------------------------------------------------------------
+
+
+def challenge_section(session: Session, actor: Principal, challenge: Challenge,
+                      viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
+    """The comments section of the challenge page (first page, newest first), or None for drafts."""
+    if challenge.phase is Phase.DRAFT:
+        return None
+    return comment_pages.page_section(session, actor, _challenge_target(challenge))
+
+
+def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
+    """The comments section of the proposal page, or None where the proposal shows no comments."""
+    try:
+        target = _load_proposal(session, actor, proposal.id)  # type: ignore[arg-type]
+    except NotFound:
+        return None
+    return comment_pages.page_section(session, actor, target)

@@ -1,0 +1,48 @@
+"""What of proposals people report to the moderators: public proposals (see :mod:`cocreate.moderation.targets`;
+listed in the proposals manifest). Comments on them are the core's own reportable content."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cocreate.accounts.models import Organisation
+from cocreate.errors import NotFound
+from cocreate.i18n import lazy_gettext as _l
+from cocreate.moderation.targets import Reportable
+from proposals import votes
+from proposals.models import Challenge, Phase, Proposal, ProposalStatus
+
+PROPOSAL = "proposal"
+
+
+def _load(session: Session, proposal_id: int, lock: bool) -> Proposal:
+    """A submitted or withdrawn proposal of a published challenge (hidden ones too: moderators restore them)."""
+    proposal = session.get(Proposal, proposal_id, with_for_update=lock, populate_existing=lock)
+    if proposal is None:
+        raise NotFound()
+    challenge = session.get(Challenge, proposal.challenge_id)
+    if proposal.status is ProposalStatus.DRAFT or challenge is None or challenge.phase is Phase.DRAFT:
+        raise NotFound()
+    return proposal
+
+
+def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
+    """The proposals with the name of their lead organisation (shown as their author in the queue)."""
+    rows = session.exec(
+        select(Proposal, Organisation.name).join(Organisation, col(Organisation.id) == Proposal.lead_organisation_id)
+        .where(col(Proposal.id).in_(ids))).all()
+    return {proposal.id: (proposal, organisation_name) for proposal, organisation_name in rows}  # type: ignore[misc]
+
+
+REPORTABLES = [
+    Reportable(
+        name=PROPOSAL, label=_l("Proposal"), report_heading=_l("Report a proposal"),
+        item_heading=_l("Reported proposal"), load=_load, url=lambda proposal: f"/proposals/{proposal.id}",
+        author_id=lambda proposal: proposal.created_by_id, is_own=votes.is_author,
+        excerpt=lambda proposal: proposal.title, title=lambda proposal: proposal.title,
+        body=lambda proposal: proposal.summary, describe=_describe,
+    ),
+]
