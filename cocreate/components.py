@@ -25,7 +25,7 @@ from typing import Any
 @dataclass(frozen=True)
 class NavItem:
     """A link the components contribute to the core's pages: the site's header (the main navigation or, for
-    signed-in people, the account menu), the account page, the search page's "browse" list.
+    signed-in people, the account menu), the account page, the following page, the search page's "browse" list.
 
     A link names the route it goes to, not its path: the page builds the path from the route's name
     (:meth:`href`), as every link of the core's templates does (``url_for``)."""
@@ -41,7 +41,8 @@ class NavItem:
     """Order within its menu, across components (lower first)."""
     menu: str = "main"
     """Where the link shows: ``main`` (the header, everyone), ``account`` (the header's account menu, signed-in
-    people), ``overview`` (the account page) or ``browse`` (the search page, before a search)."""
+    people), ``overview`` (the account page), ``following`` (the page of what one follows) or ``browse`` (the
+    search page, before a search)."""
     section: Any = None
     """On the account page: the heading (a lazy_gettext string) of the list the link shows in, after the
     core's own lists; None: the settings list."""
