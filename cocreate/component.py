@@ -18,15 +18,16 @@ COMPONENT = Component(
     notification_kinds=("cocreate.comments.events:KINDS",),
     reportables="cocreate.comments.reportable:REPORTABLES",
     navigation=(
-        NavItem("", lazy_gettext("Home"), "/", 0),
-        NavItem("nav-organisations", lazy_gettext("Organisations"), "/organisations", 90,
-                active_prefixes=("/organisations",)),
+        NavItem("", lazy_gettext("Home"), "home", 0),
+        NavItem("nav-organisations", lazy_gettext("Organisations"), "organisations", 90,
+                active_under=("organisations",)),
         # Ward staff reach the residency checks from their own area (the proposals component's "nav-staff").
-        NavItem("nav-staff", lazy_gettext("Residency checks"), "/staff/residency", 10, menu="account",
+        NavItem("nav-staff", lazy_gettext("Residency checks"), "staff-residency", 10, menu="account",
                 action="residency.manage", fallback=True),
-        NavItem("nav-moderation", lazy_gettext("Moderation"), "/moderation", 40, menu="account",
+        NavItem("nav-moderation", lazy_gettext("Moderation"), "moderation-queue", 40, menu="account",
                 visible=lambda principal: principal.has_role("moderator") or principal.is_admin),
-        NavItem("nav-admin", lazy_gettext("Administration"), "/admin", 90, menu="account", action="admin.access"),
+        NavItem("nav-admin", lazy_gettext("Administration"), "admin-dashboard", 90, menu="account",
+                action="admin.access"),
     ),
     export_sections={
         "profile": "cocreate.accounts.self_service:export_profile",

@@ -24,19 +24,31 @@ from typing import Any
 
 @dataclass(frozen=True)
 class NavItem:
-    """A link in the site's header: the main navigation or, for signed-in people, the account menu."""
+    """A link the components contribute to the core's pages: the site's header (the main navigation or, for
+    signed-in people, the account menu), the account page, the following page, the search page's "browse" list.
+
+    A link names the route it goes to, not its path: the page builds the path from the route's name
+    (:meth:`href`), as every link of the core's templates does (``url_for``)."""
 
     id: str
     """The link's DOM id (browser tests find it by this); "" for none."""
     label: Any
     """A lazy_gettext string."""
-    href: str
+    route: str
+    """The ``name`` of the route handler the link goes to (a route without path parameters). A path
+    beginning with "/" is taken as it is, for a manifest not yet moved to route names."""
     position: int
     """Order within its menu, across components (lower first)."""
     menu: str = "main"
-    """``main`` (everyone) or ``account`` (signed-in people)."""
-    active_prefixes: tuple[str, ...] = ()
-    """Paths under which the link is marked as the current page (besides ``href`` itself)."""
+    """Where the link shows: ``main`` (the header, everyone), ``account`` (the header's account menu, signed-in
+    people), ``overview`` (the account page), ``following`` (the page of what one follows) or ``browse`` (the
+    search page, before a search)."""
+    section: Any = None
+    """On the account page: the heading (a lazy_gettext string) of the list the link shows in, after the
+    core's own lists; None: the settings list."""
+    active_under: tuple[str, ...] = ()
+    """Routes (by name) on whose paths, and every path below them, the link is marked as the current page
+    (besides its own path)."""
     action: str | None = None
     """The action (see :mod:`cocreate.permissions`) the acting person must be allowed to do to see the link
     (None: everyone who sees the menu)."""
@@ -45,8 +57,13 @@ class NavItem:
     fallback: bool = False
     """Shown only when no other shown link has the same ``id``: two components' links to one place."""
 
-    def is_active(self, path: str) -> bool:
-        return path == self.href or any(path.startswith(prefix) for prefix in self.active_prefixes)
+    def href(self, app: Any) -> str:
+        """The link's path, from ``app`` (the Litestar application, which knows its routes by name)."""
+        return self.route if self.route.startswith("/") else app.route_reverse(self.route)
+
+    def is_active(self, app: Any, path: str) -> bool:
+        """Whether ``path`` (the page being shown) is the link's page or lies under one of ``active_under``."""
+        return path == self.href(app) or any(path.startswith(app.route_reverse(name)) for name in self.active_under)
 
 
 @dataclass(frozen=True)
@@ -217,7 +234,7 @@ def page_sections(page: str) -> list[Callable[..., Any]]:
 
 
 def navigation(menu: str) -> list[NavItem]:
-    """Every component's links of one menu (``main`` or ``account``), in position order."""
+    """Every component's links of one menu (see :attr:`NavItem.menu`), in position order."""
     items = [item for component in loaded() for item in component.navigation if item.menu == menu]
     return sorted(items, key=lambda item: item.position)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request, Response, Router, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.response import Template
@@ -81,30 +82,44 @@ class ApiIndex:
 
 
 API_RESOURCES: dict[str, str] = {
-    "challenges": "/api/v1/challenges",
-    "challenge": "/api/v1/challenges/{id}",
-    "challenge_proposals": "/api/v1/challenges/{id}/proposals",
-    "proposal": "/api/v1/proposals/{id}",
-    "trials": "/api/v1/trials",
-    "trial": "/api/v1/trials/{id}",
-    "test_fields": "/api/v1/test-fields",
-    "test_field": "/api/v1/test-fields/{id}",
-    "test_field_bookings": "/api/v1/test-fields/{id}/bookings",
-    "search": "/api/v1/search",
+    "challenges": "api-challenge-list",
+    "challenge": "api-challenge-detail",
+    "challenge_proposals": "api-proposal-list",
+    "proposal": "api-proposal-detail",
+    "trials": "api-trial-list",
+    "trial": "api-trial-detail",
+    "test_fields": "api-test-field-list",
+    "test_field": "api-test-field-detail",
+    "test_field_bookings": "api-test-field-bookings",
+    "search": "api-search",
 }
-"""Resources of the read API by name; components add theirs when they register routes."""
+"""Resources of the read API by name → the name of their route; components add theirs when they register
+routes. A route the app does not have (its component is not installed) is left out of the index."""
+
+_PATH_PARAMETER = re.compile(r"\{\w+(?::\w+)?\}")
+
+
+def _resource_paths(app: Litestar) -> dict[str, str]:
+    """Each resource's path, its path parameter written ``{id}`` (``/api/v1/challenges/{id}``)."""
+    paths = {}
+    for resource, route_name in sorted(API_RESOURCES.items()):
+        index = app.get_handler_index_by_name(route_name)
+        if index is not None:
+            paths[resource] = _PATH_PARAMETER.sub("{id}", index["paths"][0])
+    return paths
 
 
 @get("/", name="api-index", sync_to_thread=False, summary="The read API's index", tags=["meta"])
-def api_index() -> ApiIndex:
+def api_index(request: Request) -> ApiIndex:
     """Where the API's resources are, and the licence of its data."""
+    openapi = request.app.openapi_config
     return ApiIndex(
         name="cocreate open data API",
         version="v1",
         licence="CC BY 4.0",
         licence_url="https://creativecommons.org/licenses/by/4.0/",
-        schema_url="/schema/openapi.json",
-        resources=dict(sorted(API_RESOURCES.items())),
+        schema_url=f"{openapi.path}/openapi.json" if openapi else "",
+        resources=_resource_paths(request.app),
     )
 
 

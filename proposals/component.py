@@ -34,11 +34,12 @@ COMPONENT = Component(
         ),
     },
     navigation=(
-        NavItem("nav-challenges", lazy_gettext("Challenges"), "/challenges", 10, active_prefixes=("/challenges",)),
-        NavItem("nav-staff", lazy_gettext("Staff"), "/staff/challenges", 10, menu="account",
+        NavItem("nav-challenges", lazy_gettext("Challenges"), "challenge-list", 10, active_under=("challenge-list",)),
+        NavItem("nav-staff", lazy_gettext("Staff"), "staff-challenges", 10, menu="account",
                 visible=lambda principal: principal.is_staff),
-        NavItem("nav-review", lazy_gettext("Review"), "/review", 20, menu="account",
+        NavItem("nav-review", lazy_gettext("Review"), "review-home", 20, menu="account",
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
+        NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
     ),
     export_sections={
         "proposals": "proposals.privacy:export_proposals",

@@ -73,7 +73,7 @@ def department_new(request: Request) -> Template:
 @again_on_invalid(_department_again)
 def department_create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     department = admin.create_department(db_session, principal_of(request), admin.DepartmentForm.parse(data))
-    return after_post(request, "/admin/departments",
+    return after_post(request, request.app.route_reverse("admin-departments"),
                       message=_("Department %(name)s was created.", name=department.display_name()))
 
 
@@ -90,7 +90,7 @@ def department_update(request: Request, db_session: DbSession, department_id: Fr
                       data: Form) -> Template | Redirect:
     department = admin.update_department(db_session, principal_of(request), department_id,
                                          admin.DepartmentForm.parse(data))
-    return after_post(request, "/admin/departments",
+    return after_post(request, request.app.route_reverse("admin-departments"),
                       message=_("Department %(name)s was saved.", name=department.display_name()))
 
 
@@ -98,7 +98,7 @@ def department_update(request: Request, db_session: DbSession, department_id: Fr
 @again_on_invalid(_department_again)
 def department_delete(request: Request, db_session: DbSession, department_id: FromPath[int]) -> Template | Redirect:
     admin.delete_department(db_session, principal_of(request), department_id)
-    return after_post(request, "/admin/departments", message=_("The department was deleted."))
+    return after_post(request, request.app.route_reverse("admin-departments"), message=_("The department was deleted."))
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def user_list(request: Request, db_session: DbSession, q: FromQuery[str] = "", r
 
     def url_for_page(number: int) -> str:
         params = {key: value for key, value in (("q", query), ("role", role_value)) if value}
-        return "/admin/users?" + urlencode(params | {"page": number})
+        return request.app.route_reverse("admin-users") + "?" + urlencode(params | {"page": number})
 
     return render(request, "admin/users.html", {
         **LIST_HELPERS, "page": result, "q": query, "role": role_value, "role_options": role_options(include_all=True),
@@ -158,7 +158,7 @@ def user_page(request: Request, db_session: DbSession, user_id: FromPath[int]) -
 @again_on_invalid(_user_again)
 def user_grant(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
     assignment = admin.grant_role(db_session, principal_of(request), user_id, admin.GrantForm.parse(data))
-    return after_post(request, f"/admin/users/{user_id}",
+    return after_post(request, request.app.route_reverse("admin-user", user_id=user_id),
                       message=_("The role %(role)s was granted.", role=str(ROLE_LABELS[Role(assignment.role)])))
 
 
@@ -167,14 +167,15 @@ def user_grant(request: Request, db_session: DbSession, user_id: FromPath[int], 
 def user_revoke(request: Request, db_session: DbSession, user_id: FromPath[int],
                 assignment_id: FromPath[int]) -> Template | Redirect:
     admin.revoke_role(db_session, principal_of(request), user_id, assignment_id)
-    return after_post(request, f"/admin/users/{user_id}", message=_("The role was revoked."))
+    return after_post(request, request.app.route_reverse("admin-user", user_id=user_id),
+                      message=_("The role was revoked."))
 
 
 @post("/users/{user_id:int}/block", name="admin-user-block", sync_to_thread=True)
 @again_on_invalid(_user_again)
 def user_block(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
     admin.block_user(db_session, principal_of(request), user_id, admin.BlockForm.parse(data))
-    return after_post(request, f"/admin/users/{user_id}",
+    return after_post(request, request.app.route_reverse("admin-user", user_id=user_id),
                       message=_("The account was blocked and signed out everywhere."))
 
 
@@ -182,7 +183,8 @@ def user_block(request: Request, db_session: DbSession, user_id: FromPath[int], 
 @again_on_invalid(_user_again)
 def user_unblock(request: Request, db_session: DbSession, user_id: FromPath[int]) -> Template | Redirect:
     admin.unblock_user(db_session, principal_of(request), user_id)
-    return after_post(request, f"/admin/users/{user_id}", message=_("The account was unblocked."))
+    return after_post(request, request.app.route_reverse("admin-user", user_id=user_id),
+                      message=_("The account was unblocked."))
 
 
 @post("/users/{user_id:int}/resend-invitation", name="admin-user-resend-invitation", sync_to_thread=True)
@@ -190,7 +192,7 @@ def user_unblock(request: Request, db_session: DbSession, user_id: FromPath[int]
 def user_resend_invitation(request: Request, db_session: DbSession, settings: AppSettings,
                            user_id: FromPath[int]) -> Template | Redirect:
     user = admin.resend_invitation(db_session, settings, principal_of(request), user_id)
-    return after_post(request, f"/admin/users/{user_id}",
+    return after_post(request, request.app.route_reverse("admin-user", user_id=user_id),
                       message=_("A new invitation was sent to %(email)s.", email=user.email))
 
 
@@ -232,7 +234,7 @@ def invite_submit(request: Request, db_session: DbSession, settings: AppSettings
     else:
         message = _("%(email)s already has an account: the roles were granted and the person was told by e-mail.",
                     email=result.user.email)
-    return after_post(request, f"/admin/users/{result.user.id}", message=message)
+    return after_post(request, request.app.route_reverse("admin-user", user_id=result.user.id), message=message)
 
 
 # --- audit log -----------------------------------------------------------------------------------
@@ -246,8 +248,10 @@ def audit_page(request: Request, db_session: DbSession, action: FromQuery[str] =
     view = admin.audit_log(db_session, principal_of(request), action, page_number)
     chosen = action if action in view.actions else ""
 
+    path = request.app.route_reverse("admin-audit")
+
     def url_for_page(number: int) -> str:
-        return "/admin/audit?" + urlencode(({"action": chosen} if chosen else {}) | {"page": number})
+        return f"{path}?" + urlencode(({"action": chosen} if chosen else {}) | {"page": number})
 
     return render(request, "admin/audit.html", {
         "view": view, "action": chosen, "url_for_page": url_for_page, "section": "audit",
@@ -291,8 +295,8 @@ def _invitation_again(failed: Invalid, _form: dict[str, Any], *, request: Reques
 def invitation_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
     user = admin.accept_invitation(db_session, token, admin.InvitationAcceptForm.parse(data))
     auth.sign_in(request, user)
-    return after_post(request, "/", message=_("Welcome, %(name)s. Your password is set and you are signed in.",
-                                              name=user.display_name))
+    return after_post(request, request.app.route_reverse("home"), message=_(
+        "Welcome, %(name)s. Your password is set and you are signed in.", name=user.display_name))
 
 
 invitation_router = Router(

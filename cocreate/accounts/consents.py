@@ -37,7 +37,6 @@ from cocreate.web.forms import safe_next
 from cocreate.web.htmx import is_htmx
 
 VERSIONS_TTL = 30.0
-CONSENT_PATH = "/account/consent"
 EXEMPT = {"consent_exempt": True}
 """``opt`` of a handler a user who has not agreed to the current versions may still reach: the documents
 themselves, the agreement page, signing out, downloading their data and deleting their account."""
@@ -208,7 +207,7 @@ def _target(request: Request) -> str:
         return safe_next(request.url.path + (f"?{query}" if query else ""))
     referer = request.headers.get("referer", "")
     origin = f"{request.url.scheme}://{request.url.netloc}"
-    return safe_next(referer[len(origin):]) if referer.startswith(origin + "/") else "/"
+    return safe_next(referer[len(origin):]) if referer.startswith(origin + "/") else request.app.route_reverse("home")
 
 
 async def consent_gate(request: Request) -> Response[Any] | Redirect | None:
@@ -230,7 +229,7 @@ async def consent_gate(request: Request) -> Response[Any] | Redirect | None:
     versions = hit[1] if hit is not None and hit[0] > time.monotonic() else await sync_to_thread(_versions_for, request)
     if not outstanding(user, versions):
         return None
-    location = f"{CONSENT_PATH}?{urlencode({'next': _target(request)})}"
+    location = f"{request.app.route_reverse('consent')}?{urlencode({'next': _target(request)})}"
     if htmx:
         return Response(content=b"", status_code=200, headers={"HX-Redirect": location})
     return Redirect(path=location, status_code=303)

@@ -52,7 +52,7 @@ def _conclude(request: Request, settings: Settings, provider: OidcProvider, outc
         return after_post(request, _safe_next(next_url), message=message)
     if isinstance(outcome, oidc.NeedsCompletion):
         oidc.keep_pending(request.session, outcome.identity, _safe_next(next_url))
-        return Redirect(path="/account/oidc/complete", status_code=303, headers=NO_STORE)
+        return Redirect(path=request.app.route_reverse("oidc-complete"), status_code=303, headers=NO_STORE)
     oidc.forget_pending(request.session)
     template = render(request, "accounts/oidc_refused.html",
                       {"provider": provider, "reason": outcome.reason.value, "email": outcome.email},
@@ -62,7 +62,8 @@ def _conclude(request: Request, settings: Settings, provider: OidcProvider, outc
 
 
 @get("/{slug:str}/start", name="oidc-start", sync_to_thread=True)
-def start(request: Request, settings: AppSettings, slug: FromPath[str], next: FromQuery[str] = "/") -> Redirect | Template:
+def start(request: Request, settings: AppSettings, slug: FromPath[str],
+          next: FromQuery[str] = "") -> Redirect | Template:
     """Send the browser to the provider (a GET link only redirects; nothing is changed but the session)."""
     provider = _provider(settings, slug)
     try:

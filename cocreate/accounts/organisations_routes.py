@@ -39,6 +39,7 @@ def _shown(form: dict[str, Any], limits: dict[str, int]) -> dict[str, str]:
 
 
 def _query_url(path: str, **params: Any) -> str:
+    """``path`` (a route's, from ``route_reverse``) with the query ``params`` that are not their defaults."""
     kept = {key: value for key, value in params.items() if value not in (None, "", 1)}
     return f"{path}?{urlencode(kept)}" if kept else path
 
@@ -57,7 +58,8 @@ def organisation_list(request: Request, db_session: DbSession, kind: FromQuery[s
     return render(request, "organisations/list.html", {
         "page": result, "kind": kind_value, "q": query, "kind_options": _kind_options(_("All kinds")),
         "kind_labels": ORGANISATION_KIND_LABELS,
-        "url_for_page": lambda n: _query_url("/organisations", kind=kind_value, q=query, page=n),
+        "url_for_page": lambda n: _query_url(request.app.route_reverse("organisations"), kind=kind_value, q=query,
+                                             page=n),
     })
 
 
@@ -95,7 +97,7 @@ def _form_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_s
 @again_on_invalid(_form_again)
 def create(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     organisation = organisations.create(db_session, principal_of(request), organisations.OrganisationForm.parse(data))
-    return after_post(request, f"/organisations/{organisation.id}", message=_(
+    return after_post(request, request.app.route_reverse("organisation", organisation_id=organisation.id), message=_(
         "Your organisation has been created. The ward will verify it using its corporate number."))
 
 
@@ -122,10 +124,12 @@ def update(request: Request, db_session: DbSession, organisation_id: FromPath[in
     permissions.require(actor, "organisation.edit", organisations.view(db_session, actor, organisation_id))
     edited = organisations.update(db_session, actor, organisation_id, organisations.OrganisationForm.parse(data))
     if edited.verification_cleared:
-        return after_post(request, f"/organisations/{organisation_id}", category="warning", message=_(
+        return after_post(request, request.app.route_reverse("organisation", organisation_id=organisation_id),
+                          category="warning", message=_(
             "The profile has been saved. Because the name or corporate number changed, the organisation "
             "is no longer verified until the ward checks it again."))
-    return after_post(request, f"/organisations/{organisation_id}", message=_("The profile has been saved."))
+    return after_post(request, request.app.route_reverse("organisation", organisation_id=organisation_id),
+                      message=_("The profile has been saved."))
 
 
 # --- members and invitations ---------------------------------------------------------------------
@@ -143,7 +147,8 @@ def _members_page(request: Request, db_session: Session, organisation_id: int, *
         "admin_count": organisations.admin_count(db_session, organisation_id),
         "form": form or {}, "errors": errors or {}, "viewer_id": actor.user_id,
         "max_pending": organisations.MAX_PENDING_INVITATIONS,
-        "url_for_page": lambda n: _query_url(f"/organisations/{organisation_id}/members", page=n),
+        "url_for_page": lambda n: _query_url(
+            request.app.route_reverse("organisation-members", organisation_id=organisation_id), page=n),
     })
 
 
@@ -182,7 +187,7 @@ def invite(request: Request, db_session: DbSession, settings: AppSettings, organ
     form = InviteForm.parse(data)
     invitation = organisations.invite(db_session, settings, principal_of(request), organisation_id, form.email,
                                       as_admin=form.as_admin)
-    return after_post(request, f"/organisations/{organisation_id}/members",
+    return after_post(request, request.app.route_reverse("organisation-members", organisation_id=organisation_id),
                       message=_("An invitation has been sent to %(email)s.", email=invitation.email))
 
 
@@ -192,7 +197,7 @@ def invite(request: Request, db_session: DbSession, settings: AppSettings, organ
 def revoke_invitation(request: Request, db_session: DbSession, organisation_id: FromPath[int],
                       invitation_id: FromPath[int]) -> Template | Redirect:
     organisations.revoke_invitation(db_session, principal_of(request), organisation_id, invitation_id)
-    return after_post(request, f"/organisations/{organisation_id}/members",
+    return after_post(request, request.app.route_reverse("organisation-members", organisation_id=organisation_id),
                       message=_("The invitation has been revoked; its link no longer works."))
 
 
@@ -204,8 +209,9 @@ def remove_member(request: Request, db_session: DbSession, organisation_id: From
     actor = principal_of(request)
     organisations.remove_member(db_session, actor, organisation_id, user_id)
     if user_id == actor.user_id:
-        return after_post(request, "/account/organisations", message=_("You have left the organisation."))
-    return after_post(request, f"/organisations/{organisation_id}/members",
+        return after_post(request, request.app.route_reverse("my-organisations"),
+                          message=_("You have left the organisation."))
+    return after_post(request, request.app.route_reverse("organisation-members", organisation_id=organisation_id),
                       message=_("The member has been removed from the organisation."))
 
 
@@ -224,7 +230,8 @@ def _leave_again(failed: Invalid, _form: dict[str, Any], *, request: Request, db
 def leave(request: Request, db_session: DbSession, organisation_id: FromPath[int]) -> Template | Redirect:
     actor = principal_of(request)
     organisations.remove_member(db_session, actor, organisation_id, actor.user_id or 0)
-    return after_post(request, "/account/organisations", message=_("You have left the organisation."))
+    return after_post(request, request.app.route_reverse("my-organisations"),
+                      message=_("You have left the organisation."))
 
 
 @post("/organisations/{organisation_id:int}/members/{user_id:int}/admin", name="organisation-member-admin",
@@ -236,7 +243,8 @@ def set_admin(request: Request, db_session: DbSession, organisation_id: FromPath
     organisations.set_admin(db_session, principal_of(request), organisation_id, user_id, make_admin)
     message = (_("The member is now an administrator of the organisation.") if make_admin
                else _("The member is no longer an administrator of the organisation."))
-    return after_post(request, f"/organisations/{organisation_id}/members", message=message)
+    return after_post(request, request.app.route_reverse("organisation-members", organisation_id=organisation_id),
+                      message=message)
 
 
 # --- accepting an invitation ---------------------------------------------------------------------
@@ -253,7 +261,8 @@ def _invitation_page(request: Request, found: organisations.InvitationLookup, to
         "found": found, "organisation": found.organisation, "invitation": invitation, "token": token,
         "is_for_viewer": is_for_viewer, "viewer": user,
         "masked_email": organisations.mask_email(invitation.email) if invitation else "",
-        "sign_in_url": _query_url("/account/sign-in", next=f"/organisations/invitations/{token}"),
+        "sign_in_url": _query_url(request.app.route_reverse("sign-in"),
+                                  next=request.app.route_reverse("organisation-invitation", token=token)),
     }, status_code=status_code)
 
 
@@ -272,7 +281,7 @@ def accept_invitation(request: Request, db_session: DbSession, token: FromPath[s
     except organisations.InvitationForSomeoneElse:
         return _invitation_page(request, organisations.look_up_invitation(db_session, token), token,
                                 status_code=403)
-    return after_post(request, f"/organisations/{member.organisation_id}",
+    return after_post(request, request.app.route_reverse("organisation", organisation_id=member.organisation_id),
                       message=_("Welcome! You are now a member of the organisation."))
 
 
@@ -285,7 +294,7 @@ def my_organisations(request: Request, db_session: DbSession, page: FromQuery[st
     result = organisations.my_organisations(db_session, principal_of(request), page=number)
     return render(request, "organisations/mine.html", {
         "page": result, "kind_labels": ORGANISATION_KIND_LABELS,
-        "url_for_page": lambda n: _query_url("/account/organisations", page=n),
+        "url_for_page": lambda n: _query_url(request.app.route_reverse("my-organisations"), page=n),
     })
 
 
@@ -310,8 +319,8 @@ def admin_queue(request: Request, db_session: DbSession, status: FromQuery[str] 
         "kind_options": _kind_options(_("All kinds")), "kind_labels": ORGANISATION_KIND_LABELS,
         "status_options": [("pending", _("Waiting for verification")), ("verified", _("Verified")),
                            ("all", _("All"))],
-        "url_for_page": lambda n: _query_url("/admin/organisations", status=status, kind=kind_value, q=query,
-                                             page=n),
+        "url_for_page": lambda n: _query_url(request.app.route_reverse("admin-organisations"), status=status,
+                                             kind=kind_value, q=query, page=n),
     })
 
 
@@ -344,7 +353,8 @@ def admin_verify(request: Request, db_session: DbSession, settings: AppSettings,
                  data: Form) -> Template | Redirect:
     organisations.verify(db_session, settings, principal_of(request), organisation_id,
                          organisations.VerifyForm.parse(data))
-    return after_post(request, "/admin/organisations", message=_("The organisation is now verified."))
+    return after_post(request, request.app.route_reverse("admin-organisations"),
+                      message=_("The organisation is now verified."))
 
 
 @post("/admin/organisations/{organisation_id:int}/unverify", name="admin-organisation-unverify",
@@ -354,7 +364,7 @@ def admin_unverify(request: Request, db_session: DbSession, settings: AppSetting
                    data: Form) -> Template | Redirect:
     organisations.unverify(db_session, settings, principal_of(request), organisation_id,
                            organisations.UnverifyForm.parse(data))
-    return after_post(request, f"/admin/organisations/{organisation_id}",
+    return after_post(request, request.app.route_reverse("admin-organisation", organisation_id=organisation_id),
                       message=_("The verification has been withdrawn."))
 
 

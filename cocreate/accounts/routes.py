@@ -53,11 +53,12 @@ def confirm(request: Request, db_session: DbSession, token: FromPath[str]) -> Te
     user = services.confirm_email(db_session, token)
     if user is None:
         return render(request, "accounts/link_invalid.html", {}, status_code=400)
-    return after_post(request, "/account/sign-in", message=_("Your e-mail address is confirmed. You can sign in now."))
+    return after_post(request, request.app.route_reverse("sign-in"),
+                      message=_("Your e-mail address is confirmed. You can sign in now."))
 
 
 @get("/sign-in", name="sign-in", sync_to_thread=False)
-def sign_in_form(request: Request, next: FromQuery[str] = "/", lang: FromQuery[str] = "") -> Template:
+def sign_in_form(request: Request, next: FromQuery[str] = "", lang: FromQuery[str] = "") -> Template:
     return render(request, "accounts/sign_in.html", {"form": {}, "errors": {}, "next": _safe_next(next),
                                                      "page_lang": _chosen_language(lang)})
 
@@ -69,7 +70,7 @@ def _chosen_language(value: str) -> str:
 
 def _sign_in_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_kwargs: Any) -> Template:
     context = {"form": {"email": as_text(form.get("email"))[:400]}, "errors": failed.errors,
-               "next": _safe_next(as_text(form.get("next"))[:500] or "/"),
+               "next": _safe_next(as_text(form.get("next"))[:500]),
                "page_lang": _chosen_language(as_text(form.get("lang"))[:10])}
     return render(request, "accounts/sign_in.html", context)
 
@@ -86,7 +87,7 @@ def sign_in_submit(request: Request, db_session: DbSession, settings: AppSetting
     locale = _chosen_language(form.lang) or user.locale
     with using_locale(locale):
         message = _("Signed in as %(name)s.", name=user.display_name)
-    response = after_post(request, _safe_next(form.next or "/"), message=message)
+    response = after_post(request, _safe_next(form.next), message=message)
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, path="/", samesite="lax",
                         secure=settings.secure_cookies)
     return response
@@ -95,7 +96,7 @@ def sign_in_submit(request: Request, db_session: DbSession, settings: AppSetting
 @post("/sign-out", name="sign-out", sync_to_thread=False, opt=consents.EXEMPT)
 def sign_out(request: Request) -> Redirect | Template:
     auth.sign_out(request)
-    return after_post(request, "/", message=_("You have signed out."))
+    return after_post(request, request.app.route_reverse("home"), message=_("You have signed out."))
 
 
 @get("/password/forgot", name="password-forgot", sync_to_thread=False)
@@ -133,7 +134,8 @@ def _reset_again(failed: Invalid, _form: dict[str, Any], *, request: Request, to
 def reset_submit(request: Request, db_session: DbSession, token: FromPath[str], data: Form) -> Template | Redirect:
     services.reset_password(db_session, token, services.ResetForm.parse(data).password)
     auth.sign_out(request)
-    return after_post(request, "/account/sign-in", message=_("Your password has been changed. Sign in with it."))
+    return after_post(request, request.app.route_reverse("sign-in"),
+                      message=_("Your password has been changed. Sign in with it."))
 
 
 # --- agreeing to a new version of the terms or the privacy policy ---------------------------------
@@ -157,13 +159,13 @@ def _consent_page(request: Request, db_session: Session, target: str, errors: di
 
 
 @get("/consent", name="consent", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)
-def consent_form(request: Request, db_session: DbSession, next: FromQuery[str] = "/") -> Template | Redirect:
+def consent_form(request: Request, db_session: DbSession, next: FromQuery[str] = "") -> Template | Redirect:
     return _consent_page(request, db_session, _safe_next(next), {})
 
 
 def _consent_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                    **_kwargs: Any) -> Template | Redirect:
-    return _consent_page(request, db_session, _safe_next(as_text(form.get("next"))[:500] or "/"), failed.errors)
+    return _consent_page(request, db_session, _safe_next(as_text(form.get("next"))[:500]), failed.errors)
 
 
 @post("/consent", name="consent-submit", guards=[signed_in], sync_to_thread=True, opt=consents.EXEMPT)
@@ -175,7 +177,7 @@ def consent_submit(request: Request, db_session: DbSession, data: Form) -> Templ
         accepted={ConsentDocument.TERMS: form.accept_terms, ConsentDocument.PRIVACY: form.accept_privacy},
         shown={ConsentDocument.TERMS: form.terms_version, ConsentDocument.PRIVACY: form.privacy_version},
     )
-    return after_post(request, _safe_next(form.next or "/"), message=_("Thank you. You can continue where you were."))
+    return after_post(request, _safe_next(form.next), message=_("Thank you. You can continue where you were."))
 
 
 account_router = Router(

@@ -87,7 +87,7 @@ def profile_submit(request: Request, db_session: DbSession, settings: AppSetting
     user = self_service.update_profile(db_session, principal_of(request), self_service.ProfileForm.parse(data))
     with i18n.using_locale(user.locale):
         message = _("Your profile has been saved.")
-    response = after_post(request, "/account/profile", message=message)
+    response = after_post(request, request.app.route_reverse("account-profile"), message=message)
     # The chosen language applies to the pages at once, not only to e-mails.
     response.set_cookie(i18n.LOCALE_COOKIE, user.locale, max_age=LOCALE_COOKIE_AGE, path="/", samesite="lax",
                         secure=settings.secure_cookies)
@@ -110,7 +110,8 @@ def password_submit(request: Request, db_session: DbSession, settings: AppSettin
     user = self_service.change_password(db_session, settings, principal_of(request), form.current_password,
                                         form.new_password)
     auth.sign_in(request, user)  # a fresh session at the new epoch: this device stays signed in
-    return after_post(request, "/account", message=_("Your password has been changed. Other devices were signed out."))
+    return after_post(request, request.app.route_reverse("account"),
+                      message=_("Your password has been changed. Other devices were signed out."))
 
 
 @get("/email", name="account-email", guards=[signed_in], sync_to_thread=False)
@@ -138,8 +139,8 @@ def email_confirm(request: Request, db_session: DbSession, token: FromPath[str])
         return render(request, "accounts/link_invalid.html", {}, status_code=400)
     message = _("Your e-mail address is now %(email)s.", email=user.email)
     if principal_of(request).user_id == user.id:
-        return after_post(request, "/account", message=message)
-    return after_post(request, "/account/sign-in", message=message)
+        return after_post(request, request.app.route_reverse("account"), message=message)
+    return after_post(request, request.app.route_reverse("sign-in"), message=message)
 
 
 # --- residency (the resident's side) -------------------------------------------------------------
@@ -178,7 +179,7 @@ class CodeForm(FormModel):
 @again_on_invalid(_residency_again)
 def residency_request(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     residency.request_code(db_session, principal_of(request), residency.AddressForm.parse(data))
-    return after_post(request, "/account/residency",
+    return after_post(request, request.app.route_reverse("account-residency"),
                       message=_("Your request has been received. The ward will mail you a code."))
 
 
@@ -186,14 +187,15 @@ def residency_request(request: Request, db_session: DbSession, data: Form) -> Te
 @again_on_invalid(_residency_again)
 def residency_code(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
     residency.redeem_code(db_session, principal_of(request), CodeForm.parse(data).code)
-    return after_post(request, "/account/residency", message=_("Thank you. You are now verified as a resident."))
+    return after_post(request, request.app.route_reverse("account-residency"),
+                      message=_("Thank you. You are now verified as a resident."))
 
 
 @post("/residency/cancel", name="account-residency-cancel", guards=[signed_in], sync_to_thread=True)
 @again_on_invalid(_residency_again)
 def residency_cancel(request: Request, db_session: DbSession) -> Template | Redirect:
     residency.cancel_request(db_session, principal_of(request))
-    return after_post(request, "/account/residency",
+    return after_post(request, request.app.route_reverse("account-residency"),
                       message=_("Your request has been cancelled and your address erased."))
 
 
@@ -228,7 +230,8 @@ def delete_submit(request: Request, db_session: DbSession, settings: AppSettings
     form = self_service.DeletionForm.parse(data)
     self_service.delete_account(db_session, settings, principal_of(request), form.password, form.confirm)
     auth.sign_out(request)
-    return after_post(request, "/", message=_("Your account has been deleted. Thank you for taking part."))
+    return after_post(request, request.app.route_reverse("home"),
+                      message=_("Your account has been deleted. Thank you for taking part."))
 
 
 account_router = Router(
@@ -253,7 +256,7 @@ def _staff_list(request: Request, db_session: Session, status: str = "", page: A
         "page": listing, "status": status, "counts": residency.open_counts(db_session, actor),
         "errors": errors or {}, "find_email": find_email, "status_labels": STATUS_LABELS,
         "max_batch": residency.MAX_BATCH, "validity_days": residency.POSTAL_CODE.validity_days,
-        "page_url": lambda number: staff_page_url(status, number),
+        "page_url": lambda number: staff_page_url(request, status, number),
     }, status_code=status_code)
 
 
@@ -298,7 +301,7 @@ def staff_find(request: Request, db_session: DbSession, email: FromQuery[str] = 
         message = _("No account has this e-mail address.") if email.strip() else _("Enter an e-mail address.")
         return _staff_list(request, db_session, errors={"email": message}, find_email=email[:400],
                            status_code=404 if email.strip() else 400)
-    return Redirect(path=f"/staff/residency/users/{user.id}", status_code=303)
+    return Redirect(path=request.app.route_reverse("staff-residency-user", user_id=user.id), status_code=303)
 
 
 def _staff_user(request: Request, db_session: Session, user_id: int, errors: dict[str, str] | None = None,
@@ -325,7 +328,8 @@ def _staff_user_again(failed: Invalid, form: dict[str, Any], *, request: Request
 @again_on_invalid(_staff_user_again)
 def staff_verify(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
     residency.mark_verified(db_session, principal_of(request), user_id, residency.VerifyForm.parse(data))
-    return after_post(request, f"/staff/residency/users/{user_id}", message=_("The user is now verified as a resident."))
+    return after_post(request, request.app.route_reverse("staff-residency-user", user_id=user_id),
+                      message=_("The user is now verified as a resident."))
 
 
 @post("/users/{user_id:int}/reject", name="staff-residency-reject", sync_to_thread=True)
@@ -333,7 +337,7 @@ def staff_verify(request: Request, db_session: DbSession, user_id: FromPath[int]
 def staff_reject(request: Request, db_session: DbSession, settings: AppSettings, user_id: FromPath[int],
                  data: Form) -> Template | Redirect:
     residency.reject_request(db_session, settings, principal_of(request), user_id, residency.RejectForm.parse(data))
-    return after_post(request, f"/staff/residency/users/{user_id}",
+    return after_post(request, request.app.route_reverse("staff-residency-user", user_id=user_id),
                       message=_("The request has been rejected and the resident told why."))
 
 
@@ -342,12 +346,13 @@ def staff_reject(request: Request, db_session: DbSession, settings: AppSettings,
 def staff_revoke(request: Request, db_session: DbSession, settings: AppSettings, user_id: FromPath[int],
                  data: Form) -> Template | Redirect:
     residency.revoke(db_session, settings, principal_of(request), user_id, residency.RevokeForm.parse(data))
-    return after_post(request, f"/staff/residency/users/{user_id}",
+    return after_post(request, request.app.route_reverse("staff-residency-user", user_id=user_id),
                       message=_("The verification has been withdrawn and the resident told why."))
 
 
-def staff_page_url(status: str, page: int) -> str:
-    return "/staff/residency?" + urlencode({"status": status, "page": page} if status else {"page": page})
+def staff_page_url(request: Request, status: str, page: int) -> str:
+    query = {"status": status, "page": page} if status else {"page": page}
+    return request.app.route_reverse("staff-residency") + "?" + urlencode(query)
 
 
 staff_router = Router(

@@ -26,18 +26,19 @@ def transparency(request: Request, db_session: DbSession, settings: AppSettings)
 
 
 @get("/transparency/checkpoints.atom", name="transparency-feed", sync_to_thread=True)
-def transparency_feed(db_session: DbSession, settings: AppSettings) -> Response[bytes]:
+def transparency_feed(request: Request, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
+    page = request.app.route_reverse("transparency")
     entries = [
         Entry(key=f"audit-checkpoint/{c.id}",
               title=_("Audit log checkpoint: %(count)s entries", count=c.entry_count),
-              path=f"/transparency#checkpoint-{c.id}", updated=c.created_at, published=c.created_at,
+              path=f"{page}#checkpoint-{c.id}", updated=c.created_at, published=c.created_at,
               summary=(f"entry_count={c.entry_count}\nhead_id={c.head_id}\nhead_hash={c.head_hash}\n"
                        f"signed_at={c.created_at.isoformat(timespec='seconds')}\nkey_id={c.key_id}\n"
                        f"signature={c.signature}"))
         for c in checkpoints.recent(db_session, PAGE_SIZE)
     ]
     return atom_response(settings, Feed(key="audit-checkpoints", title=_("Audit log checkpoints"),
-                                        path="/transparency", self_path="/transparency/checkpoints.atom",
+                                        path=page, self_path=request.app.route_reverse("transparency-feed"),
                                         entries=entries))
 
 

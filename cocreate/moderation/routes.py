@@ -37,11 +37,11 @@ class ItemForm(FormModel):
     target_type: Annotated[str | None, ReportableType(required=False)] = None
     target_id: Annotated[int | None, RowId()] = None
 
-    @property
-    def path(self) -> str | None:
+    def path(self, request: Request) -> str:
+        """The content's moderation page, or the queue when the form did not say which content."""
         if self.target_type is None or self.target_id is None:
-            return None
-        return f"/moderation/{self.target_type}/{self.target_id}"
+            return request.app.route_reverse("moderation-queue")
+        return request.app.route_reverse("moderation-item", target_type=self.target_type, target_id=self.target_id)
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -94,8 +94,10 @@ def queue(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -
     page_number, per_page = clamp_page(page)
     result = moderation.queue(db_session, principal_of(request), page_number, per_page)
 
+    path = request.app.route_reverse("moderation-queue")
+
     def url_for_page(number: int) -> str:
-        return f"/moderation?page={number}"
+        return f"{path}?page={number}"
 
     return render(request, "moderation/queue.html", {"page": result, "url_for_page": url_for_page})
 
@@ -126,7 +128,8 @@ def item(request: Request, db_session: DbSession, target_type: FromPath[str], ta
 def hide(request: Request, db_session: DbSession, target_type: FromPath[str], target_id: FromPath[int],
          data: Form) -> Template | Redirect:
     moderation.hide(db_session, principal_of(request), target_type, target_id, moderation.HideForm.parse(data))
-    return after_post(request, "/moderation", message=_("The content was hidden; your reason is shown in its place."))
+    return after_post(request, request.app.route_reverse("moderation-queue"),
+                      message=_("The content was hidden; your reason is shown in its place."))
 
 
 @post("/moderation/{target_type:str}/{target_id:int}/restore", name="moderation-restore", guards=[moderators],
@@ -135,7 +138,8 @@ def hide(request: Request, db_session: DbSession, target_type: FromPath[str], ta
 def restore(request: Request, db_session: DbSession, target_type: FromPath[str], target_id: FromPath[int],
             data: Form) -> Template | Redirect:
     moderation.restore(db_session, principal_of(request), target_type, target_id)
-    return after_post(request, "/moderation", message=_("The content is shown again and its reports were dismissed."))
+    return after_post(request, request.app.route_reverse("moderation-queue"),
+                      message=_("The content is shown again and its reports were dismissed."))
 
 
 @post("/moderation/{target_type:str}/{target_id:int}/dismiss", name="moderation-dismiss", guards=[moderators],
@@ -144,7 +148,7 @@ def restore(request: Request, db_session: DbSession, target_type: FromPath[str],
 def dismiss(request: Request, db_session: DbSession, target_type: FromPath[str], target_id: FromPath[int],
             data: Form) -> Template | Redirect:
     moderation.dismiss(db_session, principal_of(request), target_type, target_id)
-    return after_post(request, "/moderation", message=_("The reports were dismissed."))
+    return after_post(request, request.app.route_reverse("moderation-queue"), message=_("The reports were dismissed."))
 
 
 def _block_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
@@ -161,7 +165,7 @@ def _block_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_
 @again_on_invalid(_block_again)
 def block(request: Request, db_session: DbSession, user_id: FromPath[int], data: Form) -> Template | Redirect:
     form = moderation.BlockForm.parse(data)
-    back = ItemForm.parse(data).path or "/moderation"
+    back = ItemForm.parse(data).path(request)
     moderation.block_user(db_session, principal_of(request), user_id, form)
     return after_post(request, back, message=_("The account was blocked and signed out everywhere."))
 

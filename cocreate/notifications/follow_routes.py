@@ -22,15 +22,15 @@ from cocreate.web.pagination import clamp_page
 
 BUTTON = "notifications/_follow_button.html"
 FOLLOWING_PAGE = "accounts/following.html"
-FOLLOWING_URL = "/account/following"
 TYPE_MAX = 30
 
 
-def _back(data: dict[str, Any] | None, fallback: str) -> str:
+def _back(request: Request, data: dict[str, Any] | None, fallback: str) -> str:
     """Where the plain form goes back to: the "Following" page it came from, else the target's page."""
     value = str((data or {}).get("next", ""))[:100]
-    if value == FOLLOWING_URL or value.startswith(FOLLOWING_URL + "?page="):
-        suffix = value[len(FOLLOWING_URL):]
+    following = request.app.route_reverse("account-following")
+    if value == following or value.startswith(following + "?page="):
+        suffix = value[len(following):]
         if suffix == "" or suffix[len("?page="):].isdigit():
             return value
     return fallback
@@ -39,12 +39,12 @@ def _back(data: dict[str, Any] | None, fallback: str) -> str:
 def _target_url(request: Request, db_session: DbSession, target_type: str, target_id: int) -> str:
     spec = follows.followable(target_type)
     described = spec.describe(db_session, principal_of(request), [target_id]).get(target_id)
-    return described.url if described is not None else FOLLOWING_URL
+    return described.url if described is not None else request.app.route_reverse("account-following")
 
 
 def _respond(request: Request, db_session: DbSession, target_type: str, target_id: int, data: dict[str, Any] | None,
              message: str) -> Template | Redirect:
-    back = _back(data, "")
+    back = _back(request, data, "")
     redirect_to = back or _target_url(request, db_session, target_type, target_id)
     state = follows.button(db_session, principal_of(request), target_type, target_id, next_url=back)
     return after_post(request, redirect_to, message=message, fragment=BUTTON, context={"button": state},
@@ -66,14 +66,15 @@ def unfollow(request: Request, db_session: DbSession, target_type: FromPath[str]
     return _respond(request, db_session, target_type, target_id, data, _("You no longer follow this."))
 
 
-@get(FOLLOWING_URL, name="account-following", guards=[signed_in], sync_to_thread=True)
+@get("/account/following", name="account-following", guards=[signed_in], sync_to_thread=True)
 def following(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -> Template:
     number, _size = clamp_page(page)
     result = follows.following_page(db_session, principal_of(request), page=number)
-    here = FOLLOWING_URL if result.page == 1 else f"{FOLLOWING_URL}?page={result.page}"
+    following = request.app.route_reverse("account-following")
+    here = following if result.page == 1 else f"{following}?page={result.page}"
     return render(request, FOLLOWING_PAGE, {
         "page": result, "here": here,
-        "url_for_page": lambda n: f"{FOLLOWING_URL}?page={n}" if n > 1 else FOLLOWING_URL,
+        "url_for_page": lambda n: f"{following}?page={n}" if n > 1 else following,
     })
 
 

@@ -77,7 +77,8 @@ def followable(target_type: str) -> Followable:
 
 @dataclass(frozen=True)
 class Button:
-    """What the follow button of one target shows one viewer."""
+    """What the follow button of one target shows one viewer (macros/follow.html builds its form's address from
+    the routes ``follow`` and ``unfollow``)."""
 
     target_type: str
     target_id: int
@@ -86,11 +87,6 @@ class Button:
     follower_count: int
     next: str = ""
     """Where a plain (non-htmx) form goes back to, when not the target's own page."""
-
-    @property
-    def action(self) -> str:
-        base = f"/follows/{self.target_type}/{self.target_id}"
-        return f"{base}/delete" if self.following else base
 
     @property
     def dom_id(self) -> str:

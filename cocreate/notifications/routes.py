@@ -23,13 +23,19 @@ HTMX_STOP_POLLING = 286
 """htmx stops polling on this status: a signed-out page has nothing to count."""
 
 
+def _list_url(request: Request, page: int) -> str:
+    """The notification list's page ``page``."""
+    path = request.app.route_reverse("notifications")
+    return f"{path}?page={page}" if page > 1 else path
+
+
 def _list_context(request: Request, db_session: DbSession, page: int) -> dict[str, Any]:
     user_id = principal_of(request).user_id
     assert user_id is not None
     result = services.list_for(db_session, user_id, page=page)
     return {
         "page": result, "unread": services.unread_count(db_session, user_id),
-        "url_for_page": lambda n: f"/notifications?page={n}" if n > 1 else "/notifications",
+        "url_for_page": lambda n: _list_url(request, n),
     }
 
 
@@ -49,7 +55,7 @@ def mark_read(request: Request, db_session: DbSession, notification_id: FromPath
     if not services.mark_read(db_session, user_id, notification_id):
         raise NotFound()
     number, _size = clamp_page(page)
-    return after_post(request, "/notifications" if number == 1 else f"/notifications?page={number}",
+    return after_post(request, _list_url(request, number),
                       message=_("The notification has been marked as read."), fragment="notifications/_list.html",
                       context=_list_context(request, db_session, number), trigger="cocreate:notifications-read")
 
@@ -59,7 +65,7 @@ def mark_all_read(request: Request, db_session: DbSession) -> Template | Redirec
     user_id = principal_of(request).user_id
     assert user_id is not None
     services.mark_all_read(db_session, user_id)
-    return after_post(request, "/notifications", message=_("All notifications have been marked as read."),
+    return after_post(request, _list_url(request, 1), message=_("All notifications have been marked as read."),
                       fragment="notifications/_list.html", context=_list_context(request, db_session, 1),
                       trigger="cocreate:notifications-read")
 
@@ -113,7 +119,7 @@ def save_notification_settings(request: Request, db_session: DbSession, data: Fo
     user_id = principal_of(request).user_id
     assert user_id is not None
     preferences.save(db_session, user_id, _deliveries(data))
-    return after_post(request, "/account/notifications",
+    return after_post(request, request.app.route_reverse("account-notifications"),
                       message=_("Your notification e-mail settings have been saved."))
 
 

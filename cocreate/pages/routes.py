@@ -112,7 +112,7 @@ def page_save(request: Request, db_session: DbSession, slug: FromPath[str], data
                     page=str(PAGE_LABELS[site_page]), version=revision.version)
     else:
         message = _("%(page)s was saved.", page=str(PAGE_LABELS[site_page]))
-    return after_post(request, f"/admin/pages/{site_page.value}/revisions", message=message)
+    return after_post(request, request.app.route_reverse("admin-page-history", slug=site_page.value), message=message)
 
 
 @get("/{slug:str}/revisions", name="admin-page-history", sync_to_thread=True)
@@ -122,8 +122,10 @@ def page_history(request: Request, db_session: DbSession, slug: FromPath[str],
     page_number, _per_page = clamp_page(page)
     rows = services.history(db_session, principal_of(request), site_page, page_number)
 
+    history = request.app.route_reverse("admin-page-history", slug=site_page.value)
+
     def url_for_page(n: int) -> str:
-        return f"/admin/pages/{site_page.value}/revisions?" + urlencode({"page": n})
+        return f"{history}?" + urlencode({"page": n})
 
     return render(request, "admin/page_history.html",
                   {**HELPERS, "page": site_page, "rows": rows, "url_for_page": url_for_page})

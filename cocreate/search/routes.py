@@ -75,6 +75,8 @@ class SearchParams:
     category: str = ""
     area: str = ""
     page: int = 1
+    path: str = ""
+    """The search page's path (its route's, given by the page): where :meth:`url` links to."""
 
     @property
     def filters(self) -> dict[str, str]:
@@ -88,7 +90,7 @@ class SearchParams:
 
     def url(self, **changes: Any) -> str:
         params = self.query_params(**changes)
-        return "/search?" + urlencode(params) if params else "/search"
+        return f"{self.path}?{urlencode(params)}" if params else self.path
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,9 @@ class Facet:
     """The same search without this filter, when it is applied."""
 
 
-def parse_params(raw: Mapping[str, str]) -> tuple[SearchParams, list[str]]:
-    """Tolerant parsing for the page: returns the parameters and notes on what was changed or ignored."""
+def parse_params(raw: Mapping[str, str], path: str) -> tuple[SearchParams, list[str]]:
+    """Tolerant parsing for the page at ``path``: returns the parameters and notes on what was changed or
+    ignored."""
     notes: list[str] = []
     text = " ".join(raw.get("q", "").split())
     if len(text) > MAX_QUERY_LENGTH:
@@ -129,7 +132,7 @@ def parse_params(raw: Mapping[str, str]) -> tuple[SearchParams, list[str]]:
     if ignored:
         notes.append(_("Some filter values were not recognised and have been ignored."))
     page, _size = clamp_page(raw.get("page", "1"))
-    return SearchParams(q=text, type=type_, page=page, **values), notes
+    return SearchParams(q=text, type=type_, page=page, path=path, **values), notes
 
 
 def run_search(settings: Any, params: SearchParams, per_page: int = DEFAULT_PER_PAGE) -> query.Results:
@@ -196,7 +199,7 @@ def search_page(request: Request, settings: AppSettings, q: FromQuery[str] = "",
                 page: FromQuery[str] = "1") -> Template:
     """Search everything public; htmx (typing, filters, pages) gets only the results region."""
     params, notes = parse_params({"q": q, "type": type, "phase": phase, "category": category, "area": area,
-                                  "page": page})
+                                  "page": page}, request.app.route_reverse("search"))
     return render(request, "search/search.html", _page_context(params, notes, settings),
                   fragment="search/_results.html")
 
@@ -243,6 +246,7 @@ class SearchOut:
 
 @get("/search", name="api-search", sync_to_thread=True, tags=["search"], summary="Search public content")
 def api_search(
+    request: Request,
     settings: AppSettings,
     q: Annotated[str, Parameter(description="Words to find, in Japanese or English (orthographic variants and "
                                             "English word forms match).",
@@ -272,8 +276,10 @@ def api_search(
     results = run_search(settings, params, per_page)
     info = Page(items=results.hits, page=results.page, per_page=results.per_page, total=results.total)
 
+    path = request.app.route_reverse("api-search")
+
     def link(number: int) -> str:
-        return "/api/v1/search?" + urlencode(params.query_params(page=number, per_page=results.per_page))
+        return f"{path}?" + urlencode(params.query_params(page=number, per_page=results.per_page))
 
     return SearchOut(
         query=text,

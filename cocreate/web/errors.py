@@ -115,8 +115,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
         else:
             # After signing in the browser GETs `next`: return to the page the form was on, not to the
             # form's POST-only address.
-            target = _same_site_path(request.headers.get("referer", ""), request) or "/"
-        return Redirect(path=f"/account/sign-in?{urlencode({'next': target})}", status_code=303)
+            target = _same_site_path(request.headers.get("referer", ""), request) or request.app.route_reverse("home")
+        return Redirect(path=f"{request.app.route_reverse('sign-in')}?{urlencode({'next': target})}", status_code=303)
     return _render(request, exc.status_code, exc)
 
 

@@ -30,7 +30,8 @@ Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_
 
 
 def safe_next(target: str) -> str:
-    """Only same-site paths; anything else (//evil.example, https://…) goes home."""
+    """Only same-site paths; anything else (//evil.example, https://…, nothing) goes home ("/", the site's root:
+    the one fallback of every ``next``)."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target[:500]
     return "/"

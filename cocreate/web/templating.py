@@ -97,6 +97,15 @@ def navigation(menu: str, principal: Any = None) -> list[Any]:
     return [item for item in items if not (item.fallback and item.id in taken)]
 
 
+def navigation_sections(menu: str, principal: Any = None) -> dict[str | None, list[Any]]:
+    """The links of ``menu`` that ``principal`` sees, by the heading of their section (in the current
+    language; None: the page's own list), the sections in the order of their first link."""
+    sections: dict[str | None, list[Any]] = {}
+    for item in navigation(menu, principal):
+        sections.setdefault(None if item.section is None else str(item.section), []).append(item)
+    return sections
+
+
 @pass_context
 def locale_switch_url(context: Any, locale: str) -> str:
     """The current page in another language (``?lang=``; other query parameters kept)."""
@@ -164,6 +173,7 @@ def make_environment(*, auto_reload: bool = False) -> Environment:
         current_user=current_user,
         current_principal=current_principal,
         navigation=navigation,
+        navigation_sections=navigation_sections,
         can=can,
     )
     return env

@@ -4,6 +4,7 @@ and the same answer in templates."""
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
 from sqlmodel import Session
 
 from cocreate import components, permissions
@@ -201,11 +202,11 @@ def test_the_facts_about_an_organisation_are_read_once(session: Session) -> None
         is_verified=False, is_member=False, is_org_admin=False)  # no such organisation: nobody's
 
 
-def test_header_links_name_the_action_they_need(people: dict[str, Principal]) -> None:
+def test_header_links_name_the_action_they_need(people: dict[str, Principal], app: Litestar) -> None:
     def links(name: str) -> dict[str, str]:
         shown = navigation("account", people[name])
         assert len({item.id for item in shown}) == len(shown)  # one link per DOM id
-        return {item.id: item.href for item in shown}
+        return {item.id: item.href(app) for item in shown}
 
     assert links("admin")["nav-admin"] == "/admin"
     assert links("admin")["nav-staff"] == "/staff/residency"  # no staff area of their own: the residency checks
