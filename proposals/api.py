@@ -23,7 +23,8 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.permissions import Principal
 from cocreate.search.registry import touched
 from cocreate.settings import Settings
-from proposals import events, lifecycle, phases
+from proposals import events, phases
+from proposals.challenges import lifecycle
 from proposals.models import (
     Challenge,
     DecisionOutcome,

@@ -26,7 +26,9 @@ from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
 from cocreate.permissions import Decision
-from proposals import challenges, lifecycle, phases
+from proposals import phases
+from proposals.challenges import lifecycle
+from proposals.challenges import services as challenges
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus
 from proposals.phases import Action
 

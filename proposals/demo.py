@@ -25,7 +25,8 @@ from cocreate.db.base import utcnow
 from cocreate.demo_playback import Playback
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.settings import Settings
-from proposals import demo_story, events, lifecycle, phases
+from proposals import demo_story, events, phases
+from proposals.challenges import lifecycle
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,

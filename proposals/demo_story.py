@@ -31,8 +31,10 @@ from sqlmodel import Session, select
 from cocreate.accounts.models import OrganisationMember
 from cocreate.comments import services as comments
 from cocreate.demo_playback import Playback, Step, ward_time
-from proposals import lifecycle, review, submissions, votes
+from proposals import review, submissions
+from proposals.challenges import lifecycle
 from proposals.models import Challenge, DecisionOutcome, Phase
+from proposals.votes import services as votes
 
 # The core demo's accounts (cocreate/demo.py).
 STAFF_ENV = "demo-staff@example.jp"

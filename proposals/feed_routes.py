@@ -20,6 +20,7 @@ from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.feeds import FEED_LIMIT, Entry, Feed, atom_response, plain
 from cocreate.web.markdown import markdown_to_text
+from proposals.challenges.queries import PUBLIC_PHASES
 from proposals.models import (
     Challenge,
     ChallengeRevision,
@@ -30,7 +31,6 @@ from proposals.models import (
     Question,
     QuestionStatus,
 )
-from proposals.queries import PUBLIC_PHASES
 
 QUESTION_TITLE_MAX = 80
 

@@ -11,7 +11,8 @@ from cocreate.accounts.permissions import Principal
 from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
-from proposals import challenges, submissions
+from proposals import submissions
+from proposals.challenges import services as challenges
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
 from proposals.permissions import visible
 

@@ -369,7 +369,7 @@ def _votes_open(actor: Principal, target: OnProposal) -> Decision:
 @POLICY.rule("vote.cast")
 def _vote(actor: Principal, target: OnProposal) -> Decision:
     """Residents vote: not the owning staff, not its authors. The votes left to the voter are counted
-    under a lock by ``proposals.votes``; a refusal for want of a confirmed residency has the field
+    under a lock by ``proposals.votes.services``; a refusal for want of a confirmed residency has the field
     :data:`RESIDENCY`."""
     user = actor.user
     return (signed_in(actor, _("Sign in to vote."))

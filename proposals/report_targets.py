@@ -12,8 +12,8 @@ from cocreate.accounts.models import Organisation
 from cocreate.errors import NotFound
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.moderation.targets import Reportable
-from proposals import votes
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
+from proposals.votes import services as votes
 
 PROPOSAL = "proposal"
 

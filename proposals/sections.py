@@ -1,7 +1,7 @@
 """Sections of the challenge and proposal pages, as the components' manifests declare them (see
 :mod:`cocreate.web.sections`).
 
-Challenge sections also take ``viewer``: the page's :class:`proposals.challenges.ChallengeViewer`
+Challenge sections also take ``viewer``: the page's :class:`proposals.challenges.services.ChallengeViewer`
 (whether the actor owns or follows the challenge, their organisations), read once for all sections;
 None when a caller has none, and the section reads what it needs itself.
 """

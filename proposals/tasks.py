@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cocreate.tasks.app import celery_app, task_database, task_settings
-from proposals import lifecycle
+from proposals.challenges import lifecycle
 
 BEAT_SCHEDULE = {
     "advance-challenge-phases": {"task": "proposals.advance_phases", "schedule": 60.0},

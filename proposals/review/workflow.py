@@ -23,7 +23,7 @@ from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
-from proposals import lifecycle
+from proposals.challenges import lifecycle
 from proposals.models import (
     Challenge,
     ConflictDeclaration,

@@ -16,7 +16,8 @@ from cocreate import permissions
 from cocreate.accounts.models import Organisation, OrganisationMember
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.errors import NotFound
-from proposals import challenges, lifecycle
+from proposals.challenges import lifecycle
+from proposals.challenges import services as challenges
 from proposals.models import (
     Challenge,
     Proposal,

@@ -29,7 +29,7 @@ from cocreate.forms import (
 )
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
-from proposals import challenges
+from proposals.challenges import services as challenges
 
 TITLE_MAX = 200
 SUMMARY_MAX = 500

@@ -24,7 +24,8 @@ from cocreate.i18n import gettext as _
 from cocreate.search import query as search_query
 from cocreate.settings import Settings
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
-from proposals import challenges
+from proposals.challenges import services as challenges
+from proposals.challenges.history import DiffLine, line_diff
 from proposals.models import (
     Challenge,
     DecisionOutcome,
@@ -36,7 +37,6 @@ from proposals.models import (
     ProposalVersion,
 )
 from proposals.permissions import OnProposal
-from proposals.public_routes import DiffLine, line_diff
 from proposals.submissions.access import (
     authors_of,
     decision_public,

@@ -10,7 +10,7 @@ What each service writes, and so what is written here for it:
 - ``accounts.admin.grant_role``: the staff role, granted by the demo administrator, and its audit entry;
 - ``accounts.organisations.create`` + ``verify``: the organisation, its creator as administrator, two
   audit entries and the verification e-mail to that administrator;
-- ``proposals.challenges.create_draft`` + ``publish``, then ``lifecycle.advance_due`` as the schedule
+- ``proposals.challenges.services.create_draft`` + ``publish``, then ``lifecycle.advance_due`` as the schedule
   passes: the challenge with its departments, criteria, KPIs and phase dates, the phase changes, the
   audit entries and the creator's follow; ``votes.update_settings`` for a raised vote limit (audited);
 - ``proposals.submissions.create_draft`` + ``submit``: the proposal (its counters already final), the
@@ -18,7 +18,7 @@ What each service writes, and so what is written here for it:
   proposal and the challenge, the audit entry, and ``Challenge.proposal_count``;
 - ``cocreate.comments.services.post``: the comment (its Markdown body, official mark, depth), ``reply_count`` of
   its thread and ``Proposal.comment_count``;
-- ``proposals.votes.vote``: the vote and ``Proposal.vote_count``;
+- ``proposals.votes.services.vote``: the vote and ``Proposal.vote_count``;
 - the search outbox: one row per challenge and proposal document made stale (the caller then rebuilds
   the index, which empties it).
 

@@ -34,9 +34,12 @@ from cocreate.mail import OutboundEmail
 from cocreate.search import indexer
 from cocreate.settings import Settings
 from cocreate.tasks import queue
-from proposals import challenges, lifecycle, submissions, votes
-from proposals.challenges import ChallengeForm, CriterionRow
+from proposals import submissions
+from proposals.challenges import lifecycle
+from proposals.challenges import services as challenges
+from proposals.challenges.services import ChallengeForm, CriterionRow
 from proposals.submissions import ProposalForm
+from proposals.votes import services as votes
 from tests.bench import bulk
 from tests.bench.plan import PASSWORD, TINY, Plan
 from tests.conftest import make_settings

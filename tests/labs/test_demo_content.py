@@ -52,7 +52,7 @@ from labs.models import (
     TrialUpdate,
 )
 from proposals import demo as proposals_demo
-from proposals import lifecycle
+from proposals.challenges import lifecycle
 from proposals.models import (
     Challenge,
     DecisionOutcome,

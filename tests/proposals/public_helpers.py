@@ -12,8 +12,9 @@ from cocreate.accounts.models import Department, Role, User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
 from cocreate.forms import KpiRow
-from proposals import challenges, lifecycle
-from proposals.challenges import ChallengeForm, CriterionRow
+from proposals.challenges import lifecycle
+from proposals.challenges import services as challenges
+from proposals.challenges.services import ChallengeForm, CriterionRow
 from proposals.models import (
     AttachmentKind,
     Challenge,

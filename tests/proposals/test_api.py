@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 
 from cocreate.db.base import utcnow
-from proposals import challenges
+from proposals.challenges import services as challenges
 from proposals.models import AttachmentKind, Challenge, Phase, QuestionStatus, QuestionVisibility
 from tests.factories import create_challenge, create_user
 from tests.helpers import QueryLog

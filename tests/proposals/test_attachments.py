@@ -22,7 +22,7 @@ from cocreate.files import storage
 from cocreate.files.storage import GIF, JPEG, PDF, PNG, WEBP, clean_filename, detect_type
 from cocreate.settings import Settings
 from cocreate.web.downloads import content_disposition
-from proposals import attachments
+from proposals.challenges import attachments
 from proposals.models import AttachmentKind, ChallengeAttachment
 from tests.factories import create_challenge, sign_in
 from tests.helpers import assert_no_live_markup

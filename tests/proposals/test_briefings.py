@@ -28,8 +28,8 @@ from cocreate.i18n import WARD_TIMEZONE
 from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
-from proposals import briefing_routes, briefings
-from proposals.briefings import CancelForm, SessionForm
+from proposals.dialogue import briefing_routes, briefings
+from proposals.dialogue.briefings import CancelForm, SessionForm
 from proposals.models import BriefingRegistration, BriefingSession, Challenge, Phase
 from tests.factories import create_challenge, create_department, create_user, sign_in
 from tests.helpers import QueryLog, csrf_token
@@ -498,7 +498,7 @@ def test_a_double_submit_keeps_one_place(session: Session, world: World, setting
 def test_the_section_is_hidden_without_sessions_except_for_owners(session: Session, world: World) -> None:
     assert briefing_routes.detail_section(session, actor(session, world.resident), world.challenge) is None
     template, context = briefing_routes.detail_section(session, actor(session, world.staff), world.challenge)  # type: ignore[misc]
-    assert template == "proposals/_briefings.html" and context["section"].is_owner
+    assert template == "proposals/dialogue/_briefings.html" and context["section"].is_owner
     add_session(session, world.challenge)
     assert briefing_routes.detail_section(session, Principal.anonymous(), world.challenge) is not None
 

@@ -15,8 +15,8 @@ from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
 from cocreate.forms import KpiRow
-from proposals import challenges
-from proposals.challenges import ChallengeForm, CriterionRow
+from proposals.challenges import services as challenges
+from proposals.challenges.services import ChallengeForm, CriterionRow
 from proposals.models import Challenge, ChallengeCriterion, ChallengeRevision, Phase
 from tests.factories import create_department, create_user
 

@@ -17,8 +17,10 @@ from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
-from proposals import challenges, demo, demo_story, lifecycle, phases, review
-from proposals.challenges import ChallengeForm
+from proposals import demo, demo_story, phases, review
+from proposals.challenges import lifecycle
+from proposals.challenges import services as challenges
+from proposals.challenges.services import ChallengeForm
 from proposals.models import (
     BriefingRegistration,
     BriefingSession,

@@ -30,9 +30,11 @@ from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
 from cocreate.tasks.queue import pending
-from proposals import events, lifecycle, questions, submissions
+from proposals import events, submissions
+from proposals.challenges import lifecycle
+from proposals.dialogue import questions
+from proposals.dialogue.questions import AskForm
 from proposals.models import Challenge, ChallengePhaseDate, Phase, ProposalStatus
-from proposals.questions import AskForm
 from tests.factories import (
     Audience,
     actor,

@@ -15,7 +15,8 @@ from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
-from proposals import lifecycle, phases
+from proposals import phases
+from proposals.challenges import lifecycle
 from proposals.models import Challenge, Phase, PhaseChange
 from proposals.phases import Action
 from tests.factories import create_challenge, create_department, create_user

@@ -12,9 +12,9 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 
 from cocreate.db.base import utcnow
-from proposals import challenges
+from proposals.challenges import services as challenges
+from proposals.challenges.history import line_diff
 from proposals.models import AttachmentKind, Challenge, Phase
-from proposals.public_routes import line_diff
 from tests.factories import create_challenge, sign_in
 from tests.helpers import QueryLog
 from tests.proposals.public_helpers import (

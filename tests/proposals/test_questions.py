@@ -25,9 +25,9 @@ from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow, Notification
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
-from proposals import question_routes, questions
+from proposals.dialogue import question_routes, questions
+from proposals.dialogue.questions import AskForm
 from proposals.models import Challenge, Phase, Question, QuestionStatus, QuestionVisibility
-from proposals.questions import AskForm
 from tests.factories import create_challenge, create_department, create_organisation, create_user, sign_in
 from tests.helpers import count_queries, csrf_token
 from tests.servers import SmtpSink, Worker, wait_until

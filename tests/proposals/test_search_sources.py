@@ -18,7 +18,9 @@ from cocreate.moderation import services as moderation
 from cocreate.search import indexer, query
 from cocreate.search.models import SearchOutbox
 from cocreate.settings import Settings
-from proposals import lifecycle, questions, submissions
+from proposals import submissions
+from proposals.challenges import lifecycle
+from proposals.dialogue import questions
 from proposals.models import (
     Challenge,
     ChallengeKpi,

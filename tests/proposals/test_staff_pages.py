@@ -17,7 +17,8 @@ from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.forms import parse_whole_number
 from cocreate.web.forms import parse_local_datetime
-from proposals import challenges, lifecycle
+from proposals.challenges import lifecycle
+from proposals.challenges import services as challenges
 from proposals.models import Challenge, ChallengeRevision, Phase, PhaseChange
 from tests.factories import create_challenge, sign_in
 from tests.helpers import QueryLog, assert_no_live_markup

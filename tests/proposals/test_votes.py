@@ -19,9 +19,12 @@ from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.i18n import gettext, using_locale
 from cocreate.settings import Settings
-from proposals import lifecycle, phases, vote_routes, votes
+from proposals import phases
+from proposals.challenges import lifecycle
 from proposals.models import Challenge, Phase, Proposal, Vote
 from proposals.phases import Action
+from proposals.votes import routes as vote_routes
+from proposals.votes import services as votes
 from tests.factories import (
     Ward,
     actor,
@@ -188,7 +191,7 @@ def test_only_submitted_visible_proposals_take_votes(session: Session, world: Wo
 
 
 def test_the_section_shows_the_count_and_only_the_viewers_own_state(session: Session, world: World) -> None:
-    assert vote_routes.proposal_section(session, Principal.anonymous(), world.proposal)[0] == "proposals/_vote.html"  # type: ignore[index]
+    assert vote_routes.proposal_section(session, Principal.anonymous(), world.proposal)[0] == "proposals/votes/_vote.html"  # type: ignore[index]
     draft = create_proposal(session, world.challenge, world.organisation, status="draft", title="下書き")
     assert vote_routes.proposal_section(session, Principal.anonymous(), draft) is None
     votes.vote(session, actor(session, world.resident), world.proposal.id)  # type: ignore[arg-type]

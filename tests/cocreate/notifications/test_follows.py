@@ -20,7 +20,7 @@ from cocreate.notifications import follows, services
 from cocreate.notifications.models import Follow
 from labs import fields, trials
 from labs.models import Area, FieldKind, TestField, Trial, TrialOrganisation, TrialStatus
-from proposals import challenges
+from proposals.challenges import services as challenges
 from proposals.models import Challenge, DecisionOutcome, Phase, Proposal, ProposalVersion
 from tests.factories import (
     create_challenge,

@@ -31,8 +31,9 @@ from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
 from labs import bookings
 from labs.models import Booking, BookingStatus
-from proposals import attachments, votes
+from proposals.challenges import attachments
 from proposals.models import Challenge, Phase
+from proposals.votes import services as votes
 from tests.cocreate.ops.helpers import Site, new_site, sqlite_integrity
 from tests.factories import create_proposal
 from tests.servers import wait_until

@@ -192,12 +192,12 @@ def test_api_errors_are_json(client: TestClient[Litestar]) -> None:
 @get("/_test/list", name="test-list", sync_to_thread=False)
 def listing(request: Request) -> Template:
     return render(request, "errors/error.html", {"status_code": 299, "title": "full", "explanation": "page"},
-                  fragment="proposals/_home_challenges.html", trigger="cocreate:listed")
+                  fragment="proposals/challenges/_home_challenges.html", trigger="cocreate:listed")
 
 
 @post("/_test/form", name="test-form", sync_to_thread=False)
 def form_post(request: Request) -> object:
-    return after_post(request, "/", message="保存しました", fragment="proposals/_home_challenges.html",
+    return after_post(request, "/", message="保存しました", fragment="proposals/challenges/_home_challenges.html",
                       context={"ctx": {"challenges": [], "challenge_count": 0}})
 
 
