@@ -9,15 +9,19 @@ stay quiet too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from babel.support import LazyProxy
+from pydantic import Field, create_model
 from sqlmodel import Session, col, select
 
 from cocreate.db import transactional
 from cocreate.db.base import upsertable_insert, utcnow
-from cocreate.errors import Invalid
+from cocreate.forms import Choice, FormModel
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.notifications import kinds
@@ -85,25 +89,36 @@ def field_name(kind: str) -> str:
     return f"delivery-{kind}"
 
 
+def _choose(kind: str) -> LazyProxy:
+    return LazyProxy(lambda: _("Choose how you want to hear about “%(kind)s”.", kind=kinds.kind_label(kind)),
+                     enable_cache=False)
+
+
+@functools.cache
+def _settings_form(names: tuple[str, ...]) -> type[FormModel]:
+    """The settings page's form: one required :class:`Delivery` per registered kind, sent as
+    ``delivery-<kind>`` (the kinds are the components' manifests', known once they are loaded)."""
+    fields: dict[str, Any] = {
+        f"kind_{number}": (Annotated[Delivery | None, Choice(Delivery, _choose(kind))],
+                           Field(default=None, alias=field_name(kind)))
+        for number, kind in enumerate(names)}
+    return create_model("NotificationSettingsForm", __base__=FormModel, **fields)
+
+
+def settings_form() -> type[FormModel]:
+    return _settings_form(tuple(kinds.all_kinds()))
+
+
 @transactional
-def save(session: Session, user_id: int, form: Mapping[str, str]) -> int:
+def save(session: Session, user_id: int, form: Mapping[str, Any]) -> int:
     """Store the choices of the settings page; one field per registered kind, all required.
 
     Raises Invalid (nothing changed) when a value is missing or not a Delivery.
     Returns how many kinds were saved.
     """
-    names = list(kinds.all_kinds())
-    errors: dict[str, str] = {}
-    values: dict[str, Delivery] = {}
-    for kind in names:
-        raw = form.get(field_name(kind), "")
-        if raw not in Delivery._value2member_map_:
-            errors[field_name(kind)] = _("Choose how you want to hear about “%(kind)s”.",
-                                         kind=kinds.kind_label(kind))
-        else:
-            values[kind] = Delivery(raw)
-    if errors:
-        raise Invalid(errors)
+    names = tuple(kinds.all_kinds())
+    parsed = _settings_form(names).parse(form)
+    values = {kind: getattr(parsed, f"kind_{number}") for number, kind in enumerate(names)}
     for kind, delivery in values.items():
         _upsert(session, user_id, kind, delivery)
     return len(values)
