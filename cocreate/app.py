@@ -23,12 +23,14 @@ from cocreate.accounts import passwords
 from cocreate.accounts.auth import current_user_middleware
 from cocreate.accounts.consents import consent_gate
 from cocreate.db import Database
+from cocreate.search.routes import document_search_types
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
 from cocreate.web.dependencies import provide_db_session, provide_settings
 from cocreate.web.errors import EXCEPTION_HANDLERS, refuse_impossible_ids
 from cocreate.web.load import in_flight_limit, thread_pool_starter
 from cocreate.web.middleware import locale_middleware
+from cocreate.web.openapi import finish as finish_openapi
 from cocreate.web.pagecache import public_page_cache
 from cocreate.web.ratelimit import SESSION_STORE, make_stores, write_rate_limit
 from cocreate.web.security import make_security_headers_hook
@@ -111,7 +113,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         openapi_config=openapi,
         request_max_body_size=MAX_BODY_BYTES,
         state=State(state),
-        on_startup=[thread_pool_starter(settings)],
+        on_startup=[thread_pool_starter(settings), finish_openapi(document_search_types)],
         on_shutdown=[database.dispose],
         debug=settings.debug,
     )

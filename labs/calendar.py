@@ -610,11 +610,24 @@ def parse_instant(text: str, name: str, *, end_of_day: bool = False) -> datetime
     return moment.astimezone(UTC)
 
 
-def api_range(from_text: str, to_text: str, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The API's ``from``/``to``: default today (Tokyo) to 31 days later; at most 366 days."""
-    start = (parse_instant(from_text, "from") if from_text.strip()
+API_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?", re.ASCII)
+"""What the API takes for ``from``/``to``, as its schema says: an ISO date or date-time, nothing around it
+(the pages' forms are more lenient: full-width digits, 2026年11月1日)."""
+
+
+def _api_instant(text: str, name: str, *, end_of_day: bool = False) -> datetime:
+    if not API_INSTANT.fullmatch(text):
+        raise Invalid({name: _(
+            "“%(name)s” must be a date (2026-11-01) or a date and time (2026-11-01T09:00:00+09:00).", name=name)})
+    return parse_instant(text, name, end_of_day=end_of_day)
+
+
+def api_range(from_text: str | None, to_text: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The API's ``from``/``to`` (None: not given): default today (Tokyo) to 31 days later; at most 366 days.
+    A parameter given empty is refused like any other value that is not a date."""
+    start = (_api_instant(from_text, "from") if from_text is not None
              else _local_midnight(today_in_tokyo(now)))
-    end = parse_instant(to_text, "to", end_of_day=True) if to_text.strip() else start + API_DEFAULT_SPAN
+    end = _api_instant(to_text, "to", end_of_day=True) if to_text is not None else start + API_DEFAULT_SPAN
     if end <= start:
         raise Invalid({"to": _("“to” must be after “from”.")})
     if end - start > API_MAX_SPAN:

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -196,17 +198,22 @@ class FieldBookingsOut:
     items: list[BookingPeriodOut]
 
 
+DATE_OR_TIME = {"one_of": None, "any_of": [Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE),
+                                           Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME)]}
+"""``from``/``to``: a date or a date-time (also accepted: a date-time without offset, in Tokyo time)."""
+
+
 @get("/test-fields/{field_id:int}/bookings", name="api-test-field-bookings", sync_to_thread=True,
      tags=["test fields"], summary="Approved bookings of a public test field")
 def api_field_bookings(
     request: Request,
     db_session: DbSession,
     field_id: FromPath[int],
-    from_: Annotated[str, QueryParameter(name="from", description=(
-        "Start: an ISO date (midnight in Tokyo) or date-time (without offset: Tokyo time). Default: today."))] = "",
-    to: Annotated[str, QueryParameter(description=(
-        "End: an ISO date (the whole day included) or date-time. Default: 31 days after `from`; "
-        "at most 366 days after it."))] = "",
+    from_: Annotated[str | None, QueryParameter(name="from", schema_extra=DATE_OR_TIME, description=(
+        "Start: an ISO date (midnight in Tokyo) or date-time (without offset: Tokyo time). Default: today."))] = None,
+    to: Annotated[str | None, QueryParameter(schema_extra=DATE_OR_TIME, description=(
+        "End: an ISO date (the whole day included) or date-time, after `from`. Default: 31 days after `from`; "
+        "at most 366 days after it."))] = None,
 ) -> FieldBookingsOut:
     """Periods of approved (and completed) bookings overlapping the range, earliest first: their public
     title and organisation only. Unpublished or unknown fields answer 404; a range that cannot be read

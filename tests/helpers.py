@@ -169,3 +169,13 @@ def assert_no_live_markup(html: str) -> None:
             assert name != "style", (tag, attrs)
             if name in ("href", "src", "action", "formaction") and value:
                 assert not re.match(r"\s*(javascript|vbscript|data):", value, re.I), (tag, attrs)
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """``asyncio.run`` in a thread of its own: a browser test's synchronous Playwright keeps an event
+    loop running in the worker's main thread, where ``asyncio.run`` refuses to start another."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

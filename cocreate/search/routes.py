@@ -16,6 +16,9 @@ from urllib.parse import urlencode
 
 from litestar import Request, Router, get
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec import Parameter as OpenAPIParameter
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromQuery, Parameter
 from litestar.response import Template
 
@@ -244,15 +247,21 @@ class SearchOut:
     page: SearchPageInfo
 
 
+SOMETHING = r"[^\s\x1c-\x1f\x85\ufeff]"
+"""A query must hold one character that is not a space: in Python's sense (which the route applies) and
+in JSON Schema's (ECMAScript's, which API clients and the fuzz test apply), the two differing in these."""
+
+
 @get("/search", name="api-search", sync_to_thread=True, tags=["search"], summary="Search public content")
 def api_search(
     request: Request,
     settings: AppSettings,
     q: Annotated[str, Parameter(description="Words to find, in Japanese or English (orthographic variants and "
                                             "English word forms match).",
-                                min_length=1, max_length=MAX_QUERY_LENGTH)],
+                                min_length=1, max_length=MAX_QUERY_LENGTH, pattern=SOMETHING)],
     type: Annotated[str | None, Parameter(
-        description="Only this document type: `challenge`, `proposal`, `question`, `trial`, `test_field`.",
+        description="Only this document type (the components' search sources: `challenge`, `proposal`, "
+                    "`question`, `trial`, `test_field`).",
         max_length=40)] = None,
     phase: Annotated[str | None, Parameter(description="A challenge phase (e.g. `accepting`).",
                                            max_length=MAX_FILTER_LENGTH)] = None,
@@ -269,7 +278,7 @@ def api_search(
     text = " ".join(q.split())
     if not text:
         raise ValidationException(detail=_("Enter something to search for."))
-    if type and type not in registry.sources():
+    if type is not None and type not in registry.sources():
         raise ValidationException(detail=_("Unknown type: %(type)s.", type=type))
     params = SearchParams(q=text, type=type or "", phase=phase or "", category=category or "", area=area or "",
                           page=page)
@@ -296,3 +305,14 @@ def api_search(
 page_routes = Router(path="/", route_handlers=[search_page], include_in_schema=False)
 api_routes = Router(path="/api/v1", route_handlers=[api_search])
 ROUTES = [page_routes, api_routes]
+
+
+def document_search_types(schema: OpenAPI) -> None:
+    """The API's ``type`` parameter lists the document types the loaded components index (they are known
+    once the manifests are loaded, not when this module is imported)."""
+    path = schema.paths.get("/api/v1/search") if schema.paths else None
+    operation = path.get if path is not None else None
+    for parameter in (operation.parameters or []) if operation is not None else []:
+        if isinstance(parameter, OpenAPIParameter) and parameter.name == "type":
+            parameter.schema = Schema(type=OpenAPIType.STRING, enum=sorted(registry.sources()),
+                                      description=parameter.description)

@@ -40,7 +40,7 @@ def cli_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env | overrides
 
 
-def cli(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cocreate.cli", *args],
         cwd=ROOT,

@@ -327,7 +327,8 @@ def test_api_lists_approved_periods_in_the_range(world: World, client: TestClien
 
 @pytest.mark.parametrize("query", ["from=tomorrow", "to=2026-13-01", "from=2030-01-10&to=2030-01-01",
                                    "from=2030-01-01&to=2031-01-03", "from=1800-01-01", "from=" + "1" * 3000,
-                                   "from=2030-01-01T25:00"])
+                                   "from=2030-01-01T25:00", "from=", "to=", "from=%202030-01-01",
+                                   "from=２０３０-01-01", "from=2030年1月1日"])
 def test_api_rejects_bad_ranges_with_a_reason(world: World, client: TestClient[Litestar], query: str) -> None:
     response = api(client, world.field.id, query)  # type: ignore[arg-type]
     assert response.status_code == 400

@@ -10,6 +10,7 @@ from litestar import Litestar, Request, get, post
 from litestar.response import Template
 from litestar.testing import TestClient
 
+from cocreate.search.routes import SOMETHING
 from cocreate.web.htmx import after_post, render
 from cocreate.web.security import CONTENT_SECURITY_POLICY
 from tests.helpers import csrf_token
@@ -229,6 +230,33 @@ def test_openapi_schema_lists_api_routes_only(client: TestClient[Litestar]) -> N
     paths = document["paths"]
     assert "/api/v1" in paths
     assert all(path.startswith("/api/v1") for path in paths), sorted(paths)
+
+
+def test_openapi_schema_documents_the_shared_answers_and_typed_parameters(client: TestClient[Litestar]) -> None:
+    """Every operation says it may be busy (503, Retry-After); one with an id in its path, that it may find
+    nothing (404); the search's types are the indexed ones; the booking range is dates."""
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    for path, item in paths.items():
+        for operation in item.values():
+            responses = operation["responses"]
+            assert "503" in responses and "Retry-After" in responses["503"]["headers"], path
+            assert ("404" in responses) == ("{" in path), path
+            assert responses["404" if "{" in path else "503"]["content"]["application/json"]["schema"]["required"] == [
+                "status_code", "detail"]
+    search = {p["name"]: p["schema"] for p in paths["/api/v1/search"]["get"]["parameters"]}
+    assert set(search["type"]["enum"]) >= {"challenge", "proposal", "question", "trial", "test_field"}
+    assert search["q"]["pattern"] == SOMETHING
+    bookings = {p["name"]: p["schema"] for p in paths["/api/v1/test-fields/{field_id}/bookings"]["get"]["parameters"]}
+    assert [s["format"] for s in bookings["from"]["anyOf"]] == ["date", "date-time"] == [
+        s["format"] for s in bookings["to"]["anyOf"]]
+
+
+def test_api_search_refuses_a_type_nobody_indexes_even_empty(client: TestClient[Litestar]) -> None:
+    for query in ("q=x&type=", "q=x&type=nothing"):
+        response = client.get(f"/api/v1/search?{query}")
+        assert response.status_code == 400 and response.json()["detail"], query
+    for blank in ("%20%20", "%C2%85", "%EF%BB%BF", "%1C"):
+        assert client.get(f"/api/v1/search?q={blank}").status_code == 400, blank
 
 
 def test_api_index_names_licence_and_schema(client: TestClient[Litestar]) -> None:

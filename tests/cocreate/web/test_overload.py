@@ -17,7 +17,7 @@ from cocreate.db import Database
 from cocreate.settings import Settings
 from cocreate.web.load import in_flight_limit
 from tests.cocreate.db.test_units_of_work import sqlite_write_lock
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, run_coroutine
 
 pytestmark = [
     pytest.mark.databases("sqlite", why="SQLite's write lock; the PostgreSQL lock timeout is in test_units_of_work"),
@@ -115,6 +115,6 @@ def test_requests_beyond_the_in_flight_limit_are_turned_away_at_once(settings: S
         release.set()
         answered.extend(await asyncio.gather(health, *tasks))
 
-    asyncio.run(burst())
+    run_coroutine(burst())
     assert answered[0] == 503
     assert answered[1:] == [200] * (limited.max_requests_in_flight + 1)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from cocreate.app import CSRF_COOKIE, create_app
 from cocreate.settings import Settings
 from tests.factories import create_challenge, create_department, create_user, sign_in
+from tests.helpers import run_coroutine
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.databases("sqlite", why="the page cache is in memory")
@@ -147,7 +148,7 @@ def test_a_crowd_arriving_at_once_gets_one_rendering(settings: Settings, databas
             answers = await asyncio.gather(*(client.get("/_test/slow") for _ in range(20)))
         return [answer.headers["x-cocreate-cache"] for answer in answers if answer.text == "rendered once"]
 
-    outcomes = asyncio.run(crowd())
+    outcomes = run_coroutine(crowd())
     assert len(outcomes) == 20 and outcomes.count("miss") == 1
     assert renderings == [1]
 
