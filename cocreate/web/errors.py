@@ -122,6 +122,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 ROW_ID_RANGE = range(-(2**31), 2**31)
 """Integers a row id can be on every supported database (PostgreSQL's INTEGER columns; SQLite's are wider)."""
+MAX_ROW_ID = ROW_ID_RANGE.stop - 1
+"""The bound of an id in a query parameter (``le=MAX_ROW_ID``): beyond it a driver fails to bind it."""
 
 
 def refuse_impossible_ids(request: Request) -> None:

@@ -25,6 +25,7 @@ from cocreate.i18n import gettext as _
 from cocreate.notifications import follows
 from cocreate.web.dependencies import DbSession
 from cocreate.web.downloads import file_size
+from cocreate.web.errors import MAX_ROW_ID
 from cocreate.web.htmx import render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo
 from proposals import phases, sections
@@ -349,7 +350,7 @@ def api_challenge_list(
     area: Annotated[str | None, Parameter(description="Area, exactly as written (e.g. 高島平).",
                                           max_length=100)] = None,
     department: Annotated[int | None, Parameter(
-        description="A department id; matches challenges it owns or co-owns.", ge=1)] = None,
+        description="A department id; matches challenges it owns or co-owns.", ge=1, le=MAX_ROW_ID)] = None,
     sort: Annotated[queries.SortOrder, Parameter(
         description="`newest`, `deadline` (proposal deadline soonest, none last) or `proposals` (most first).")
     ] = queries.SortOrder.NEWEST,

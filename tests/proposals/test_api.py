@@ -85,6 +85,14 @@ def test_list_returns_public_challenges_with_page_info(
     assert english["phase_label"] == "Accepting proposals" and english["category_label"] == "Transport and mobility"
 
 
+@pytest.mark.parametrize("department", ["0", "2147483648", "9223372036854775808", "10" * 20, "x"])
+def test_a_department_id_beyond_any_row_is_refused_with_a_reason(client: TestClient[Litestar], department: str) -> None:
+    """Found by the fuzz test: a department id too big to bind answered 500."""
+    response = client.get(f"/api/v1/challenges?department={department}")
+    assert response.status_code == 400 and response.json()["detail"]
+    assert client.get(f"/challenges?department={department}").status_code == 200  # the page ignores it
+
+
 @pytest.mark.parametrize(("query", "expected"), [
     ("phase=accepting", ["mobility"]),
     ("phase=active", ["mobility", "energy"]),
