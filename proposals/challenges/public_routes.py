@@ -325,8 +325,9 @@ def _department_out(department: Department) -> DepartmentOut:
 def _summary_fields(request: Request, challenge: Challenge) -> dict[str, Any]:
     assert challenge.id is not None
     return {
-        "id": challenge.id, "url": request.app.route_reverse("challenge-detail", challenge_id=challenge.id), "title": challenge.title,
-        "summary": challenge.summary, "category": challenge.category, "category_label": challenge.category.label,
+        "id": challenge.id, "url": request.app.route_reverse("challenge-detail", challenge_id=challenge.id),
+        "title": challenge.title, "summary": challenge.summary, "category": challenge.category,
+        "category_label": challenge.category.label,
         "area": challenge.area, "phase": challenge.phase, "phase_label": challenge.phase.label,
         "department": _department_out(challenge.department), "published_at": challenge.published_at,
         "proposals_close_at": challenge.proposals_close_at, "proposal_count": challenge.proposal_count,

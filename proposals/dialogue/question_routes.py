@@ -118,7 +118,8 @@ def ask(request: Request, db_session: DbSession, challenge_id: FromPath[int], da
         message = _("Your question has been published. We will tell you when it is answered.")
     challenge = questions.load_challenge(db_session, actor, challenge_id)
     return after_post(request, _challenge_page(request, challenge_id, f"#question-{question.id}"),
-                      message=message, fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
+                      message=message, fragment=SECTION,
+                      context=_section_context(questions.section(db_session, actor, challenge)))
 
 
 @post("/challenges/{challenge_id:int}/follow", name="challenge-follow", guards=[signed_in], sync_to_thread=True)
@@ -171,7 +172,8 @@ def _staff_done(request: Request, db_session: Session, challenge_id: int, questi
     if WhereForm.parse(data).view == "section":
         challenge = questions.load_challenge(db_session, actor, challenge_id)
         return after_post(request, _challenge_page(request, challenge_id, f"#question-{question_id}"),
-                          message=message, fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
+                          message=message, fragment=SECTION,
+                      context=_section_context(questions.section(db_session, actor, challenge)))
     detail = questions.detail(db_session, actor, challenge_id, question_id)
     question_page = request.app.route_reverse("question", challenge_id=challenge_id, question_id=question_id)
     return after_post(request, question_page, message=message, fragment=QUESTION_BLOCK,

@@ -398,7 +398,8 @@ def _notify_answered(session: Session, settings: Settings, actor_user: User, cha
     params = {"challenge_id": challenge.id, "challenge_title": challenge.title, "question_id": question.id,
               "question_excerpt": markdown_to_text(question.body, 200)}
     common = {"kind": ANSWERED_KIND, "target_type": QUESTION, "target_id": question.id,
-              "url": paths.question(question.challenge_id, question.id), "event_key": f"{ANSWERED_KIND}:{question.id}", "settings": settings}
+              "url": paths.question(question.challenge_id, question.id), "event_key": f"{ANSWERED_KIND}:{question.id}",
+              "settings": settings}
     notifications.notify(session, user_ids=askers, params=params | {"yours": True}, **common)  # type: ignore[arg-type]
     notifications.notify(session, user_ids=followers, params=params, **common)  # type: ignore[arg-type]
 
