@@ -33,6 +33,7 @@ from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.tasks.queue import enqueue
 from cocreate.web.markdown import markdown_to_text
+from proposals import paths
 from proposals.models import (
     Challenge,
     Phase,
@@ -106,7 +107,7 @@ def proposal_submitted(session: Session, settings: Settings, proposal_id: int, a
               "proposal_title": proposal.title, "summary": markdown_to_text(proposal.summary, EXCERPT)}
     return len(notifications.notify(
         session, user_ids=people, kind=PROPOSAL_SUBMITTED, target_type=PROPOSAL, target_id=proposal_id,
-        params=params, url=f"/proposals/{proposal_id}", event_key=f"{PROPOSAL_SUBMITTED}:{proposal_id}",
+        params=params, url=paths.proposal(proposal_id), event_key=f"{PROPOSAL_SUBMITTED}:{proposal_id}",
         settings=settings))
 
 
@@ -142,7 +143,7 @@ def phase_changed(session: Session, settings: Settings, change_id: int, actor_id
               "reason": change.reason[:500]}
     return len(notifications.notify(
         session, user_ids=people, kind=PHASE_CHANGED, target_type=CHALLENGE, target_id=challenge.id, params=params,
-        url=f"/challenges/{challenge.id}", event_key=f"{PHASE_CHANGED}:{change_id}", settings=settings))
+        url=paths.challenge(challenge.id), event_key=f"{PHASE_CHANGED}:{change_id}", settings=settings))
 
 
 # --- registry ------------------------------------------------------------------------------------

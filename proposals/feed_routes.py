@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Response, Router, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,7 @@ from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.feeds import FEED_LIMIT, Entry, Feed, atom_response, plain
+from cocreate.web.links import route_path
 from cocreate.web.markdown import markdown_to_text
 from proposals.challenges.queries import PUBLIC_PHASES
 from proposals.models import (
@@ -85,49 +86,55 @@ def latest_answers(session: Session, challenge_id: int, limit: int = FEED_LIMIT)
 # --- feeds ---------------------------------------------------------------------------------------
 
 
-def challenges_feed(session: Session) -> Feed:
+def challenges_feed(app: Litestar, session: Session) -> Feed:
+    challenge_page = route_path(app, "challenge-detail")
     entries = []
     for challenge, edited in latest_challenges(session):
         entries.append(Entry(
-            key=f"challenge/{challenge.id}", title=challenge.title, path=f"/challenges/{challenge.id}",
+            key=f"challenge/{challenge.id}", title=challenge.title, path=challenge_page(challenge_id=challenge.id),
             published=challenge.published_at,
             updated=_latest(challenge.published_at, challenge.phase_changed_at, edited, challenge.created_at),
             summary=challenge.summary, author=challenge.department.display_name(),
             categories=[(challenge.category.value, challenge.category.label),
                         (f"phase-{challenge.phase.value}", challenge.phase.label)]))
     return Feed(key="challenges", title=_("Challenges — cocreate Itabashi"),
-                subtitle=_("New challenges posted by the ward's departments."), path="/challenges",
-                self_path="/challenges.atom", entries=entries)
+                subtitle=_("New challenges posted by the ward's departments."),
+                path=app.route_reverse("challenge-list"), self_path=app.route_reverse("challenges-feed"),
+                entries=entries)
 
 
-def proposals_feed(session: Session, challenge: Challenge) -> Feed:
+def proposals_feed(app: Litestar, session: Session, challenge: Challenge) -> Feed:
+    proposal_page = route_path(app, "proposal-detail")
     entries = []
     for proposal, organisation, revised in latest_proposals(session, challenge.id):  # type: ignore[arg-type]
         entries.append(Entry(
-            key=f"proposal/{proposal.id}", title=proposal.title, path=f"/proposals/{proposal.id}",
+            key=f"proposal/{proposal.id}", title=proposal.title, path=proposal_page(proposal_id=proposal.id),
             published=proposal.submitted_at, updated=_latest(proposal.submitted_at, revised),
             summary=proposal.summary, author=organisation.name))
     return Feed(key=f"challenge/{challenge.id}/proposals",
                 title=_("Proposals: %(title)s", title=plain(challenge.title)),
                 subtitle=_("Proposals submitted for this challenge."),
-                path=f"/challenges/{challenge.id}/proposals", self_path=f"/challenges/{challenge.id}/proposals.atom",
+                path=app.route_reverse("proposal-list", challenge_id=challenge.id),
+                self_path=app.route_reverse("challenge-proposals-feed", challenge_id=challenge.id),
                 entries=entries, updated=challenge.published_at)
 
 
-def answers_feed(session: Session, challenge: Challenge) -> Feed:
+def answers_feed(app: Litestar, session: Session, challenge: Challenge) -> Feed:
+    question_page = route_path(app, "question")
     entries = []
     for question, department in latest_answers(session, challenge.id):  # type: ignore[arg-type]
         entries.append(Entry(
             key=f"question/{question.id}",
             title=_("Q: %(question)s", question=markdown_to_text(question.body, QUESTION_TITLE_MAX)),
-            path=f"/challenges/{challenge.id}/questions/{question.id}",
+            path=question_page(challenge_id=challenge.id, question_id=question.id),
             published=question.answered_at, updated=question.answered_at,
             summary=markdown_to_text(question.answer),
             author=department.display_name() if department is not None else ""))
     return Feed(key=f"challenge/{challenge.id}/answers",
                 title=_("Answers: %(title)s", title=plain(challenge.title)),
                 subtitle=_("Questions about this challenge answered by the ward."),
-                path=f"/challenges/{challenge.id}#questions", self_path=f"/challenges/{challenge.id}/answers.atom",
+                path=app.route_reverse("challenge-detail", challenge_id=challenge.id) + "#questions",
+                self_path=app.route_reverse("challenge-answers-feed", challenge_id=challenge.id),
                 entries=entries, updated=challenge.published_at)
 
 
@@ -135,25 +142,28 @@ def answers_feed(session: Session, challenge: Challenge) -> Feed:
 
 
 @get("/challenges.atom", name="challenges-feed", sync_to_thread=True)
-def challenges_atom(db_session: DbSession, settings: AppSettings) -> Response[bytes]:
+def challenges_atom(request: Request, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
     """The latest published challenges."""
-    return atom_response(settings, challenges_feed(db_session))
+    return atom_response(settings, challenges_feed(request.app, db_session))
 
 
-def _challenge_feed(session: Session, settings: Settings, challenge_id: int, build: Any) -> Response[bytes]:
-    return atom_response(settings, build(session, public_challenge(session, challenge_id)))
+def _challenge_feed(request: Request, session: Session, settings: Settings, challenge_id: int,
+                    build: Any) -> Response[bytes]:
+    return atom_response(settings, build(request.app, session, public_challenge(session, challenge_id)))
 
 
 @get("/challenges/{challenge_id:int}/proposals.atom", name="challenge-proposals-feed", sync_to_thread=True)
-def proposals_atom(db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int]) -> Response[bytes]:
+def proposals_atom(request: Request, db_session: DbSession, settings: AppSettings,
+                   challenge_id: FromPath[int]) -> Response[bytes]:
     """The latest proposals submitted for a published challenge (their public part only)."""
-    return _challenge_feed(db_session, settings, challenge_id, proposals_feed)
+    return _challenge_feed(request, db_session, settings, challenge_id, proposals_feed)
 
 
 @get("/challenges/{challenge_id:int}/answers.atom", name="challenge-answers-feed", sync_to_thread=True)
-def answers_atom(db_session: DbSession, settings: AppSettings, challenge_id: FromPath[int]) -> Response[bytes]:
+def answers_atom(request: Request, db_session: DbSession, settings: AppSettings,
+                 challenge_id: FromPath[int]) -> Response[bytes]:
     """The latest answers to a published challenge's questions."""
-    return _challenge_feed(db_session, settings, challenge_id, answers_feed)
+    return _challenge_feed(request, db_session, settings, challenge_id, answers_feed)
 
 
 ROUTES: list[Any] = [Router(path="/", route_handlers=[challenges_atom, proposals_atom, answers_atom],

@@ -11,7 +11,7 @@ from cocreate.accounts.permissions import Principal
 from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
-from proposals import submissions
+from proposals import paths, submissions
 from proposals.challenges import services as challenges
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
 from proposals.permissions import visible
@@ -26,7 +26,7 @@ def _challenge_visible(session: Session, actor: Principal, challenge_id: int) ->
 
 def _describe_challenges(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
     rows = session.exec(select(Challenge).where(col(Challenge.id).in_(ids))).all()
-    return {row.id: Target(row.title, f"/challenges/{row.id}") for row in rows  # type: ignore[misc]
+    return {row.id: Target(row.title, paths.challenge(row.id)) for row in rows  # type: ignore[misc]
             if visible(session, actor, row)}
 
 
@@ -49,7 +49,7 @@ def _describe_proposals(session: Session, actor: Principal, ids: Sequence[int]) 
         plainly_public = (proposal.status is not ProposalStatus.DRAFT and phase is not Phase.DRAFT
                           and proposal.hidden_at is None)
         if plainly_public or _proposal_visible(session, actor, proposal.id):  # the rare case: one check each
-            result[proposal.id] = Target(proposal.title, f"/proposals/{proposal.id}")
+            result[proposal.id] = Target(proposal.title, paths.proposal(proposal.id))
     return result
 
 

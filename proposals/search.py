@@ -27,7 +27,7 @@ from cocreate.accounts.models import Department, Organisation
 from cocreate.i18n import gettext as _
 from cocreate.search import indexer
 from cocreate.search.registry import SearchDoc, Source, doc_key, scalar_ids, touched, watch_when
-from proposals import phases
+from proposals import paths, phases
 from proposals.models import (
     Challenge,
     ChallengeDepartment,
@@ -159,7 +159,7 @@ def _load_challenges(session: Session, ids: Sequence[int]) -> dict[int, SearchDo
     for c in challenges:
         assert c.id is not None
         docs[c.id] = SearchDoc(
-            type=CHALLENGE, id=c.id, title=c.title, url=f"/challenges/{c.id}", updated_at=c.updated_at,
+            type=CHALLENGE, id=c.id, title=c.title, url=paths.challenge(c.id), updated_at=c.updated_at,
             body=_join(c.summary, c.background, c.current_situation, c.desired_outcome, c.constraints,
                        c.eligibility, c.support_facilities, c.support_data, c.support_other),
             phase=c.phase.value, category=c.category.value, area=area_slug(c.area), challenge_id=c.id,
@@ -203,7 +203,7 @@ def _load_proposals(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc
         assert p.id is not None
         # The confidential part is left out on purpose: it is for reviewers and owning staff only.
         docs[p.id] = SearchDoc(
-            type=PROPOSAL, id=p.id, title=p.title, url=f"/proposals/{p.id}", updated_at=p.updated_at,
+            type=PROPOSAL, id=p.id, title=p.title, url=paths.proposal(p.id), updated_at=p.updated_at,
             body=_join(p.summary, p.description, p.team, p.schedule, p.test_field_needs),
             phase=c.phase.value, category=c.category.value, area=area_slug(c.area), challenge_id=c.id,
             extra="\n".join(extra[p.id]))
@@ -245,7 +245,7 @@ def _load_questions(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc
     for question_id, body, answer, status, updated_at, c in rows:
         docs[question_id] = SearchDoc(
             type=QUESTION, id=question_id, title=question_title(body),
-            url=f"/challenges/{c.id}/questions/{question_id}", updated_at=updated_at,
+            url=paths.question(c.id, question_id), updated_at=updated_at,
             body=_join(body, answer if status is QuestionStatus.ANSWERED else ""),
             phase=c.phase.value, category=c.category.value, area=area_slug(c.area), challenge_id=c.id,
             extra=c.title)

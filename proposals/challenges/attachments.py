@@ -52,10 +52,6 @@ def attachments_of(session: Session, challenge_id: int) -> Sequence[ChallengeAtt
                         .order_by(col(ChallengeAttachment.created_at), col(ChallengeAttachment.id))).all()
 
 
-def download_url(attachment: ChallengeAttachment) -> str:
-    return f"/challenges/{attachment.challenge_id}/attachments/{attachment.id}"
-
-
 def _editable_challenge(session: Session, actor: Principal, challenge_id: int, *, lock: bool) -> Challenge:
     require_signed_in(actor)
     challenge = session.get(Challenge, challenge_id, with_for_update=lock, populate_existing=lock)

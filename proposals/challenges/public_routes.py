@@ -27,6 +27,7 @@ from cocreate.web.dependencies import DbSession
 from cocreate.web.downloads import file_size
 from cocreate.web.errors import MAX_ROW_ID
 from cocreate.web.htmx import render
+from cocreate.web.links import route_path
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo
 from proposals import phases, sections
 from proposals.challenges import history, queries
@@ -35,7 +36,6 @@ from proposals.models import (
     AttachmentKind,
     Category,
     Challenge,
-    ChallengeAttachment,
     Phase,
     PhaseChange,
     QuestionStatus,
@@ -103,10 +103,6 @@ def phase_changes_of(session: Session, challenge_id: int) -> Sequence[PhaseChang
                         .order_by(col(PhaseChange.changed_at), col(PhaseChange.id))).all()
 
 
-def attachment_url(attachment: ChallengeAttachment) -> str:
-    return f"/challenges/{attachment.challenge_id}/attachments/{attachment.id}"
-
-
 def challenge_body_context(session: Session, challenge: Challenge) -> dict[str, Any]:
     """Everything ``proposals/_challenge_body.html`` shows, read in a fixed number of queries.
 
@@ -127,7 +123,6 @@ def challenge_body_context(session: Session, challenge: Challenge) -> dict[str, 
         "cover": covers[-1] if covers else None,
         "images": [a for a in attachments if a.kind is AttachmentKind.IMAGE],
         "documents": [a for a in attachments if a.kind is AttachmentKind.DOCUMENT],
-        "attachment_url": attachment_url,
         "file_size": file_size,
         "timeline": timeline_of(challenge, rows.schedule, rows.phase_changes),
     }
@@ -140,9 +135,10 @@ def _list_context(request: Request, session: Session, params: Mapping[str, Any])
     options = queries.filter_options(session)
     filters, ignored = queries.parse_filters(params, options)
     page = queries.find_public_challenges(session, filters, params.get("page", 1))
+    base = request.app.route_reverse("challenge-list")
 
     def url_for_page(number: int) -> str:
-        return "/challenges?" + urlencode(filters.query_params(page=number))
+        return base + "?" + urlencode(filters.query_params(page=number))
 
     return {
         "page": page,
@@ -153,7 +149,6 @@ def _list_context(request: Request, session: Session, params: Mapping[str, Any])
         "categories": list(Category),
         "sort_orders": list(queries.SortOrder),
         "url_for_page": url_for_page,
-        "first_page_url": url_for_page(1) if page.total else "/challenges",
     }
 
 
@@ -328,11 +323,12 @@ def _department_out(department: Department) -> DepartmentOut:
                          name_en=department.display_name("en"))
 
 
-def _summary_fields(challenge: Challenge) -> dict[str, Any]:
+def _summary_fields(request: Request, challenge: Challenge) -> dict[str, Any]:
     assert challenge.id is not None
     return {
-        "id": challenge.id, "url": f"/challenges/{challenge.id}", "title": challenge.title,
-        "summary": challenge.summary, "category": challenge.category, "category_label": challenge.category.label,
+        "id": challenge.id, "url": request.app.route_reverse("challenge-detail", challenge_id=challenge.id),
+        "title": challenge.title, "summary": challenge.summary, "category": challenge.category,
+        "category_label": challenge.category.label,
         "area": challenge.area, "phase": challenge.phase, "phase_label": challenge.phase.label,
         "department": _department_out(challenge.department), "published_at": challenge.published_at,
         "proposals_close_at": challenge.proposals_close_at, "proposal_count": challenge.proposal_count,
@@ -343,6 +339,7 @@ def _summary_fields(challenge: Challenge) -> dict[str, Any]:
 @get("/challenges", name="api-challenge-list", sync_to_thread=True, tags=["challenges"],
      summary="List public challenges")
 def api_challenge_list(
+    request: Request,
     db_session: DbSession,
     phase: Annotated[queries.PhaseFilter | None, Parameter(
         description="A public phase, or `active` (not ended) / `ended` (completed or closed).")] = None,
@@ -361,12 +358,13 @@ def api_challenge_list(
     filters = queries.ChallengeFilters(phase=phase, category=category, area=area or None,
                                        department_id=department, sort=sort)
     result = queries.find_public_challenges(db_session, filters, page, per_page)
+    base = request.app.route_reverse("api-challenge-list")
 
     def link(number: int) -> str:
-        return "/api/v1/challenges?" + urlencode(filters.query_params(page=number, per_page=result.per_page))
+        return base + "?" + urlencode(filters.query_params(page=number, per_page=result.per_page))
 
     return ChallengeListOut(
-        items=[ChallengeSummaryOut(**_summary_fields(c)) for c in result.items],
+        items=[ChallengeSummaryOut(**_summary_fields(request, c)) for c in result.items],
         page=PageInfo(page=result.page, per_page=result.per_page, total=result.total, pages=result.pages,
                       next=link(result.page + 1) if result.has_next else None,
                       previous=link(result.page - 1) if result.has_previous else None),
@@ -375,7 +373,7 @@ def api_challenge_list(
 
 @get("/challenges/{challenge_id:int}", name="api-challenge-detail", sync_to_thread=True, tags=["challenges"],
      summary="A public challenge in full")
-def api_challenge_detail(db_session: DbSession, challenge_id: FromPath[int]) -> ChallengeOut:
+def api_challenge_detail(request: Request, db_session: DbSession, challenge_id: FromPath[int]) -> ChallengeOut:
     """Public fields, owners, phases with planned and actual dates, criteria, KPIs, attachments and public Q&A.
 
     Drafts answer 404 like unknown ids. Private questions appear once answered, without their asker.
@@ -385,8 +383,9 @@ def api_challenge_detail(db_session: DbSession, challenge_id: FromPath[int]) -> 
         raise NotFound(_("This challenge does not exist or is not public."))
     body = challenge_body_context(db_session, challenge)
     questions = queries.public_questions(db_session, challenge_id)
+    attachment_url = route_path(request.app, "challenge-attachment")
     return ChallengeOut(
-        **_summary_fields(challenge),
+        **_summary_fields(request, challenge),
         owners=[_department_out(d) for d in body["owners"]],
         contact_name=challenge.contact_name, contact_email=challenge.contact_email,
         contact_phone=challenge.contact_phone, background=challenge.background,
@@ -394,14 +393,15 @@ def api_challenge_detail(db_session: DbSession, challenge_id: FromPath[int]) -> 
         constraints=challenge.constraints, eligibility=challenge.eligibility, budget_cap_yen=challenge.budget_cap_yen,
         support_facilities=challenge.support_facilities, support_data=challenge.support_data,
         support_other=challenge.support_other, closed_reason=challenge.closed_reason, revision=challenge.revision,
-        history_url=f"/challenges/{challenge_id}/history",
+        history_url=request.app.route_reverse("challenge-history", challenge_id=challenge_id),
         phases=[PhaseOut(phase=s.phase, label=s.phase.label, state=s.state, planned_start=s.planned_at,
                          started_at=s.started_at) for s in body["timeline"]],
         criteria=[CriterionOut(c.name, c.description, c.weight) for c in body["criteria"]],
         kpis=[KpiOut(k.indicator, k.baseline, k.target, k.unit) for k in body["kpis"]],
         attachments=[AttachmentOut(id=a.id, kind=a.kind, title=a.title, filename=a.filename,  # type: ignore[arg-type]
                                    content_type=a.content_type, size_bytes=a.size_bytes, sha256=a.sha256,
-                                   url=attachment_url(a)) for a in body["attachments"]],
+                                   url=attachment_url(challenge_id=a.challenge_id, attachment_id=a.id))
+                     for a in body["attachments"]],
         questions=[QuestionOut(id=q.id, visibility=q.visibility, status=q.status, body=q.body,  # type: ignore[arg-type]
                                asked_at=q.created_at,
                                asker=asker.public_name if asker is not None

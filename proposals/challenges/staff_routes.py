@@ -157,7 +157,6 @@ def _edit_page(request: Request, db_session: Session, challenge: Challenge, *, f
         "is_draft": challenge.phase is Phase.DRAFT,
         "errors": errors or {},
         "attachments": attachments.attachments_of(db_session, challenge.id),
-        "attachment_url": attachments.download_url,
         "file_size": file_size,
         "attachment_form": attachment_form or {"kind": AttachmentKind.DOCUMENT.value, "attachment_title": ""},
         "attachment_errors": attachment_errors or {},
@@ -172,6 +171,11 @@ def _edit_page(request: Request, db_session: Session, challenge: Challenge, *, f
     })
 
 
+def _edit_path(request: Request, challenge_id: int | None, fragment: str = "") -> str:
+    """The challenge's editor (at ``fragment``): where its forms come back to."""
+    return request.app.route_reverse("staff-challenge-edit", challenge_id=challenge_id) + fragment
+
+
 def _my_departments(db_session: Session, actor: Principal) -> list[Department]:
     return [d for d in challenges.departments_for_form(db_session) if d.id in actor.staff_department_ids]
 
@@ -180,8 +184,9 @@ def _my_departments(db_session: Session, actor: Principal) -> list[Department]:
 def challenge_list(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -> Template:
     page_number, per_page = clamp_page(page)
     result = challenges.owned_challenges_page(db_session, principal_of(request), page_number, per_page)
+    base = request.app.route_reverse("staff-challenges")
     return render(request, "proposals/challenges/staff/list.html", {
-        "page": result, "url_for_page": lambda number: f"/staff/challenges?page={number}",
+        "page": result, "url_for_page": lambda number: f"{base}?page={number}",
     })
 
 
@@ -211,7 +216,7 @@ def challenge_create(request: Request, db_session: DbSession, data: Form) -> Tem
     form = NewChallengeForm.parse(data)
     assert form.department_id is not None
     challenge = challenges.create_draft(db_session, principal_of(request), form.department_id, form)
-    return after_post(request, f"/staff/challenges/{challenge.id}/edit",
+    return after_post(request, _edit_path(request, challenge.id),
                       message=_("The draft was saved. Only your departments can see it until it is published."))
 
 
@@ -236,7 +241,7 @@ def challenge_update(request: Request, db_session: DbSession, challenge_id: From
     challenges.update(db_session, actor, challenge_id, ChallengeForm.parse(data))
     message = (_("The changes were saved. What changed is shown in the challenge's public history.") if published
                else _("The draft was saved."))
-    return after_post(request, f"/staff/challenges/{challenge_id}/edit", message=message)
+    return after_post(request, _edit_path(request, challenge_id), message=message)
 
 
 @get("/{challenge_id:int}/preview", name="staff-challenge-preview", sync_to_thread=True)
@@ -261,7 +266,7 @@ def challenge_publish(request: Request, db_session: DbSession, challenge_id: Fro
     actor = principal_of(request)
     _owned(db_session, actor, challenge_id)
     challenges.publish(db_session, actor, challenge_id)
-    return after_post(request, f"/staff/challenges/{challenge_id}/edit",
+    return after_post(request, _edit_path(request, challenge_id),
                       message=_("The challenge is now public. Questions can be asked from today."))
 
 
@@ -281,7 +286,7 @@ def challenge_move(request: Request, db_session: DbSession, challenge_id: FromPa
     form = PhaseForm.parse(data)
     assert form.phase is not None
     change = lifecycle.move(db_session, actor, challenge_id, form.phase, form.reason)
-    return after_post(request, f"/staff/challenges/{challenge_id}/edit",
+    return after_post(request, _edit_path(request, challenge_id),
                       message=_("The challenge moved to “%(phase)s”.", phase=change.to_phase.label))
 
 
@@ -307,7 +312,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
     attachment = attachments.add(db_session, settings, actor, challenge_id, kind=form.kind.value,
                                  title=form.attachment_title, source=upload.file if upload else None,
                                  filename=upload.filename if upload else "")
-    return after_post(request, f"/staff/challenges/{challenge_id}/edit#attachments",
+    return after_post(request, _edit_path(request, challenge_id, "#attachments"),
                       message=_("“%(name)s” was attached.", name=attachment.filename))
 
 
@@ -319,7 +324,7 @@ def attachment_delete(request: Request, db_session: DbSession, settings: AppSett
     actor = principal_of(request)
     _owned(db_session, actor, challenge_id)
     attachments.delete(db_session, settings, actor, challenge_id, attachment_id)
-    return after_post(request, f"/staff/challenges/{challenge_id}/edit#attachments",
+    return after_post(request, _edit_path(request, challenge_id, "#attachments"),
                       message=_("The file was deleted."))
 
 

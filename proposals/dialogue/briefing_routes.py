@@ -44,8 +44,8 @@ def detail_section(session: Any, actor: Any, challenge: Any, viewer: Any = None)
 # --- public --------------------------------------------------------------------------------------
 
 
-def _page_path(challenge_id: int) -> str:
-    return f"/challenges/{challenge_id}/briefings"
+def _page_path(request: Request, challenge_id: int) -> str:
+    return request.app.route_reverse("briefings", challenge_id=challenge_id)
 
 
 @get("/challenges/{challenge_id:int}/briefings", name="briefings", sync_to_thread=True)
@@ -53,7 +53,7 @@ def briefing_page(request: Request, db_session: DbSession, challenge_id: FromPat
     """All upcoming sessions of a challenge on a page of their own (or the section, for htmx)."""
     actor = principal_of(request)
     challenge = briefings.visible_challenge(db_session, actor, challenge_id)
-    section = briefings.section(db_session, actor, challenge, back=_page_path(challenge_id), always=True)
+    section = briefings.section(db_session, actor, challenge, back=_page_path(request, challenge_id), always=True)
     return render(request, "proposals/dialogue/briefings.html", {"challenge": challenge, "ctx": {"section": section}},
                   fragment=SECTION)
 
@@ -72,20 +72,20 @@ def _answer(request: Request, db_session: Session, actor: Principal, challenge_i
 
 
 def _sign_in_first(request: Request, back: str) -> Redirect | Response[str]:
-    target = "/account/sign-in?" + urlencode({"next": back})
+    target = request.app.route_reverse("sign-in") + "?" + urlencode({"next": back})
     if is_htmx(request):
         return Response("", status_code=200, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
 
 
-def _back(data: dict[str, Any], challenge_id: int) -> str:
-    return BackForm.parse(data).next or f"/challenges/{challenge_id}"
+def _back(request: Request, data: dict[str, Any], challenge_id: int) -> str:
+    return BackForm.parse(data).next or request.app.route_reverse("challenge-detail", challenge_id=challenge_id)
 
 
 def _refused(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session, challenge_id: int,
              **_kwargs: Any) -> Template | Redirect:
     """A registration refused (full, started, closed): back to where the form was, with the reason."""
-    return _answer(request, db_session, principal_of(request), challenge_id, _back(form, challenge_id),
+    return _answer(request, db_session, principal_of(request), challenge_id, _back(request, form, challenge_id),
                    next(iter(failed.errors.values())), "error")
 
 
@@ -95,7 +95,7 @@ def _refused(failed: Invalid, form: dict[str, Any], *, request: Request, db_sess
 def register(request: Request, db_session: DbSession, challenge_id: FromPath[int], session_id: FromPath[int],
              data: Form) -> Template | Redirect | Response[str]:
     actor = principal_of(request)
-    back = _back(data, challenge_id)
+    back = _back(request, data, challenge_id)
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
     briefings.register(db_session, actor, challenge_id, session_id)
@@ -109,7 +109,7 @@ def register(request: Request, db_session: DbSession, challenge_id: FromPath[int
 def cancel_registration(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                         session_id: FromPath[int], data: Form) -> Template | Redirect | Response[str]:
     actor = principal_of(request)
-    back = _back(data, challenge_id)
+    back = _back(request, data, challenge_id)
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
     cancelled = briefings.cancel_registration(db_session, actor, challenge_id, session_id)
@@ -134,8 +134,8 @@ def briefing_ics(request: Request, db_session: DbSession, settings: AppSettings,
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _staff_path(challenge_id: int) -> str:
-    return f"/staff/challenges/{challenge_id}/briefings"
+def _staff_path(request: Request, challenge_id: int) -> str:
+    return request.app.route_reverse("staff-briefings", challenge_id=challenge_id)
 
 
 @get("/staff/challenges/{challenge_id:int}/briefings", name="staff-briefings", guards=[signed_in],
@@ -146,8 +146,10 @@ def staff_list(request: Request, db_session: DbSession, challenge_id: FromPath[i
     challenge, result = briefings.staff_sessions(db_session, principal_of(request), challenge_id,
                                                  page_number, per_page)
 
+    base = _staff_path(request, challenge_id)
+
     def url_for_page(number: int) -> str:
-        return f"{_staff_path(challenge_id)}?page={number}"
+        return f"{base}?page={number}"
 
     return render(request, "proposals/dialogue/staff/briefings.html", {
         "challenge": challenge, "page": result, "url_for_page": url_for_page, "now": utcnow(),
@@ -182,7 +184,7 @@ def _create_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
 def staff_create(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                  data: Form) -> Template | Redirect:
     briefing = briefings.create_session(db_session, principal_of(request), challenge_id, SessionForm.parse(data))
-    return after_post(request, _staff_path(challenge_id),
+    return after_post(request, _staff_path(request, challenge_id),
                       message=_("The session “%(title)s” was added.", title=briefing.title))
 
 
@@ -207,7 +209,7 @@ def staff_update(request: Request, db_session: DbSession, settings: AppSettings,
                  session_id: FromPath[int], data: Form) -> Template | Redirect:
     briefing = briefings.update_session(db_session, settings, principal_of(request), challenge_id, session_id,
                                         SessionForm.parse(data))
-    return after_post(request, _staff_path(challenge_id),
+    return after_post(request, _staff_path(request, challenge_id),
                       message=_("The session “%(title)s” was saved.", title=briefing.title))
 
 
@@ -240,7 +242,7 @@ def staff_cancel(request: Request, db_session: DbSession, settings: AppSettings,
                  session_id: FromPath[int], data: Form) -> Template | Redirect:
     notified = briefings.cancel_session(db_session, settings, principal_of(request), challenge_id, session_id,
                                         CancelForm.parse(data))
-    return after_post(request, _staff_path(challenge_id), message=_(
+    return after_post(request, _staff_path(request, challenge_id), message=_(
         "The session was cancelled and %(count)s registrants were told by e-mail.", count=notified))
 
 
@@ -252,8 +254,10 @@ def staff_registrants(request: Request, db_session: DbSession, challenge_id: Fro
     challenge, briefing, result = briefings.registrants(db_session, principal_of(request), challenge_id,
                                                         session_id, page_number, per_page)
 
+    base = request.app.route_reverse("staff-briefing-registrants", challenge_id=challenge_id, session_id=session_id)
+
     def url_for_page(number: int) -> str:
-        return f"{_staff_path(challenge_id)}/{session_id}/registrants?page={number}"
+        return f"{base}?page={number}"
 
     return render(request, "proposals/dialogue/staff/briefing_registrants.html", {
         "challenge": challenge, "briefing": briefing, "page": result, "url_for_page": url_for_page,

@@ -48,7 +48,7 @@ from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
 from cocreate.web.pagination import Page, paginate
 from cocreate.web.templating import render_standalone
-from proposals import phases
+from proposals import paths, phases
 from proposals.models import BriefingRegistration, BriefingSession, Challenge
 from proposals.permissions import OnBriefing, OnChallenge, on_challenge, visible
 from proposals.phases import Action
@@ -443,7 +443,7 @@ def section(session: Session, actor: Principal, challenge: Challenge, *, back: s
     decision = phases.check(challenge.phase, Action.REGISTER_BRIEFING)
     return Section(challenge=challenge, upcoming=views, past=past, past_total=past_total,
                    signed_in=actor.is_signed_in, on=on, phase_reason=decision.reason,
-                   back=back or f"/challenges/{challenge.id}")
+                   back=back or paths.challenge(challenge.id))
 
 
 def _sessions(session: Session, challenge_id: int, user_id: int | None,
@@ -567,7 +567,7 @@ def ics(session: Session, settings: Settings, actor: Principal, challenge_id: in
     insider = permissions.can(actor, "briefing.see_online_address",
                               OnBriefing.of(briefing, on_challenge(session, actor, challenge), utcnow(),
                                             registered=registered))
-    page_url = f"{settings.base_url}/challenges/{challenge_id}"
+    page_url = settings.base_url + paths.challenge(challenge_id)
     host = urlsplit(settings.base_url).hostname or "cocreate.localhost"
 
     calendar = icalendar.Calendar()

@@ -67,6 +67,11 @@ def _detail_response(request: Request, detail: questions.Detail, *, errors: dict
     return render(request, QUESTION_PAGE, context, status_code=status_code)
 
 
+def _challenge_page(request: Request, challenge_id: int, fragment: str = "") -> str:
+    """The challenge's page (at ``fragment``): where the section's forms come back to."""
+    return request.app.route_reverse("challenge-detail", challenge_id=challenge_id) + fragment
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -112,8 +117,9 @@ def ask(request: Request, db_session: DbSession, challenge_id: FromPath[int], da
     else:
         message = _("Your question has been published. We will tell you when it is answered.")
     challenge = questions.load_challenge(db_session, actor, challenge_id)
-    return after_post(request, f"/challenges/{challenge_id}#question-{question.id}", message=message,
-                      fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
+    return after_post(request, _challenge_page(request, challenge_id, f"#question-{question.id}"),
+                      message=message, fragment=SECTION,
+                      context=_section_context(questions.section(db_session, actor, challenge)))
 
 
 @post("/challenges/{challenge_id:int}/follow", name="challenge-follow", guards=[signed_in], sync_to_thread=True)
@@ -122,7 +128,7 @@ def follow(request: Request, db_session: DbSession, challenge_id: FromPath[int],
     following = questions.set_following(db_session, actor, challenge_id, FollowForm.parse(data).follow == "yes")
     message = (_("You now follow this challenge. We will tell you when a question on it is answered.")
                if following else _("You no longer follow this challenge."))
-    return after_post(request, f"/challenges/{challenge_id}", message=message, fragment=FOLLOW,
+    return after_post(request, _challenge_page(request, challenge_id), message=message, fragment=FOLLOW,
                       context={"challenge_id": challenge_id, "following": following, "signed_in": True})
 
 
@@ -165,11 +171,13 @@ def _staff_done(request: Request, db_session: Session, challenge_id: int, questi
     actor = principal_of(request)
     if WhereForm.parse(data).view == "section":
         challenge = questions.load_challenge(db_session, actor, challenge_id)
-        return after_post(request, f"/challenges/{challenge_id}#question-{question_id}", message=message,
-                          fragment=SECTION, context=_section_context(questions.section(db_session, actor, challenge)))
+        return after_post(request, _challenge_page(request, challenge_id, f"#question-{question_id}"),
+                          message=message, fragment=SECTION,
+                      context=_section_context(questions.section(db_session, actor, challenge)))
     detail = questions.detail(db_session, actor, challenge_id, question_id)
-    return after_post(request, f"/challenges/{challenge_id}/questions/{question_id}", message=message,
-                      fragment=QUESTION_BLOCK, context={"d": detail, "errors": {}, "form": {}})
+    question_page = request.app.route_reverse("question", challenge_id=challenge_id, question_id=question_id)
+    return after_post(request, question_page, message=message, fragment=QUESTION_BLOCK,
+                      context={"d": detail, "errors": {}, "form": {}})
 
 
 @post("/challenges/{challenge_id:int}/questions/{question_id:int}/answer", name="question-answer",

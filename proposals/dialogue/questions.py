@@ -39,7 +39,7 @@ from cocreate.notifications import services as notifications
 from cocreate.settings import Settings
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import Page, paginate
-from proposals import phases
+from proposals import paths, phases
 from proposals.challenges import lifecycle
 from proposals.models import Challenge, Question, QuestionStatus, QuestionVisibility
 from proposals.permissions import OnChallenge, on_challenge, visible
@@ -164,14 +164,6 @@ class QuestionView:
     @property
     def is_merged(self) -> bool:
         return self.question.status is QuestionStatus.MERGED
-
-    @property
-    def url(self) -> str:
-        return question_url(self.question)
-
-
-def question_url(question: Question) -> str:
-    return f"/challenges/{question.challenge_id}/questions/{question.id}"
 
 
 def _view(row: Any, viewer: Viewer, edited_at: datetime | None = None) -> QuestionView:
@@ -406,7 +398,8 @@ def _notify_answered(session: Session, settings: Settings, actor_user: User, cha
     params = {"challenge_id": challenge.id, "challenge_title": challenge.title, "question_id": question.id,
               "question_excerpt": markdown_to_text(question.body, 200)}
     common = {"kind": ANSWERED_KIND, "target_type": QUESTION, "target_id": question.id,
-              "url": question_url(question), "event_key": f"{ANSWERED_KIND}:{question.id}", "settings": settings}
+              "url": paths.question(question.challenge_id, question.id), "event_key": f"{ANSWERED_KIND}:{question.id}",
+              "settings": settings}
     notifications.notify(session, user_ids=askers, params=params | {"yours": True}, **common)  # type: ignore[arg-type]
     notifications.notify(session, user_ids=followers, params=params, **common)  # type: ignore[arg-type]
 
@@ -527,17 +520,6 @@ class Section:
     errors: dict[str, str] = field(default_factory=dict)
     answers: dict[int, str] = field(default_factory=dict)
     """Answer text being re-shown after an error, by question id."""
-
-    @property
-    def challenge_url(self) -> str:
-        return f"/challenges/{self.challenge.id}"
-
-    @property
-    def list_url(self) -> str:
-        return f"/challenges/{self.challenge.id}/questions"
-
-    def page_url(self, number: int) -> str:
-        return f"{self.list_url}?page={number}" if number > 1 else self.list_url
 
     @property
     def on(self) -> OnChallenge:

@@ -41,7 +41,8 @@ DECISIONS_PAGE = "proposals/review/staff/decisions.html"
 def my_challenges(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -> Template:
     number, size = clamp_page(page)
     result = review.my_challenges(db_session, principal_of(request), number, size)
-    return render(request, MY_CHALLENGES, {"page": result, "url_for_page": lambda n: f"/review?page={n}"})
+    base = request.app.route_reverse("review-home")
+    return render(request, MY_CHALLENGES, {"page": result, "url_for_page": lambda n: f"{base}?page={n}"})
 
 
 @get("/review/challenges/{challenge_id:int}", name="review-challenge", sync_to_thread=True)
@@ -49,9 +50,10 @@ def challenge_page(request: Request, db_session: DbSession, challenge_id: FromPa
                    page: FromQuery[str] = "1") -> Template:
     number, size = clamp_page(page)
     found = review.challenge_for_reviewer(db_session, principal_of(request), challenge_id, number, size)
+    base = request.app.route_reverse("review-challenge", challenge_id=challenge_id)
     return render(request, CHALLENGE_PAGE, {
         "r": found, "state_labels": review.STATE_LABELS,
-        "url_for_page": lambda n: f"/review/challenges/{challenge_id}?page={n}",
+        "url_for_page": lambda n: f"{base}?page={n}",
     })
 
 
@@ -85,7 +87,7 @@ def declare(request: Request, db_session: DbSession, proposal_id: FromPath[int],
                                           review.DeclareForm.parse(data))
     message = (_("Your conflict of interest has been recorded. You will not score this proposal.")
                if declaration.has_conflict else _("Recorded: no conflict of interest. You can now score the proposal."))
-    return after_post(request, f"/review/proposals/{proposal_id}", message=message)
+    return after_post(request, request.app.route_reverse("review-proposal", proposal_id=proposal_id), message=message)
 
 
 def _save_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
@@ -101,7 +103,7 @@ def save(request: Request, db_session: DbSession, proposal_id: FromPath[int], da
     found = review.save_review(db_session, principal_of(request), proposal_id, form, submit=form.submit)
     message = (_("Your review has been submitted. You can now see the other reviewers' submitted scores.")
                if found.submitted_at else _("Your draft has been saved. Submit it when every criterion is scored."))
-    return after_post(request, f"/review/proposals/{proposal_id}", message=message)
+    return after_post(request, request.app.route_reverse("review-proposal", proposal_id=proposal_id), message=message)
 
 
 # --- staff: reviewers ----------------------------------------------------------------------------
@@ -134,7 +136,7 @@ def _assign_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
 def assign(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
     form = review.AssignForm.parse(data)
     user = review.assign(db_session, principal_of(request), challenge_id, form.user_id)  # type: ignore[arg-type]
-    return after_post(request, f"/staff/challenges/{challenge_id}/reviewers",
+    return after_post(request, request.app.route_reverse("staff-reviewers", challenge_id=challenge_id),
                       message=_("%(name)s is now a reviewer of this challenge.", name=user.display_name))
 
 
@@ -150,7 +152,7 @@ def _unassign_again(failed: Invalid, form: dict[str, Any], *, request: Request, 
 def unassign(request: Request, db_session: DbSession, challenge_id: FromPath[int], data: Form) -> Template | Redirect:
     form = review.UnassignForm.parse(data)
     user = review.unassign(db_session, principal_of(request), challenge_id, form.user_id)  # type: ignore[arg-type]
-    return after_post(request, f"/staff/challenges/{challenge_id}/reviewers",
+    return after_post(request, request.app.route_reverse("staff-reviewers", challenge_id=challenge_id),
                       message=_("%(name)s is no longer a reviewer of this challenge.", name=user.display_name))
 
 
@@ -169,6 +171,10 @@ def results_csv(request: Request, db_session: DbSession, challenge_id: FromPath[
         "Content-Disposition": f'attachment; filename="challenge-{challenge.id}-review.csv"',
         "Cache-Control": "no-store",
     })
+
+
+def _decisions_path(request: Request, challenge_id: int) -> str:
+    return request.app.route_reverse("staff-decisions", challenge_id=challenge_id)
 
 
 def _decisions_page(request: Request, db_session: Session, challenge_id: int, *,
@@ -201,7 +207,7 @@ def save_decisions(request: Request, db_session: DbSession, challenge_id: FromPa
     changed = review.save_decisions(db_session, principal_of(request), challenge_id, review.DecisionsForm.parse(data))
     message = (_("The decisions have been saved. They stay private until you publish them.") if changed
                else _("Nothing has changed."))
-    return after_post(request, f"/staff/challenges/{challenge_id}/decisions", message=message)
+    return after_post(request, _decisions_path(request, challenge_id), message=message)
 
 
 @post("/{challenge_id:int}/decisions/publish", name="staff-decisions-publish", sync_to_thread=True)
@@ -210,7 +216,7 @@ def publish(request: Request, db_session: DbSession, settings: AppSettings, chal
             data: Form) -> Template | Redirect:
     review.publish_decisions(db_session, settings, principal_of(request), challenge_id,
                              without_reviews=review.PublishForm.parse(data).without_reviews)
-    return after_post(request, f"/staff/challenges/{challenge_id}/decisions",
+    return after_post(request, _decisions_path(request, challenge_id),
                       message=_("The decisions have been published. The proposers and followers are being notified."))
 
 

@@ -23,6 +23,7 @@ from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
+from proposals import paths
 from proposals.challenges import lifecycle
 from proposals.models import (
     Challenge,
@@ -59,10 +60,6 @@ CHALLENGE = "challenge"
 PROPOSAL = "proposal"
 """``target_type`` of follows, notifications and audit entries."""
 DECISION_KIND = "decision.published"
-
-
-def proposal_url(proposal_id: int) -> str:
-    return f"/proposals/{proposal_id}"
 
 
 def _label(user: User) -> str:
@@ -321,7 +318,7 @@ def notify_decisions(session: Session, settings: Settings, challenge: Challenge,
         params = {"challenge_id": challenge.id, "challenge_title": challenge.title, "proposal_id": proposal.id,
                   "proposal_title": proposal.title, "outcome": proposal.decision.value}
         common = {"kind": DECISION_KIND, "target_type": PROPOSAL, "target_id": proposal.id,
-                  "url": proposal_url(proposal.id), "event_key": f"{DECISION_KIND}:{proposal.id}",
+                  "url": paths.proposal(proposal.id), "event_key": f"{DECISION_KIND}:{proposal.id}",
                   "settings": settings}
         notifications.notify(session, user_ids=yours, params=params | {"yours": True}, **common)  # type: ignore[arg-type]
         notifications.notify(session, user_ids=followers, params=params, **common)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition, file_size
 from cocreate.web.forms import Form, Multipart, again_on_invalid, parse_id
 from cocreate.web.htmx import after_post, render
+from cocreate.web.links import route_path
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page
 from proposals import sections, submissions
 from proposals.challenges import services as challenges
@@ -111,6 +112,11 @@ def _form_page(request: Request, session: Session, actor: Principal, challenge: 
     }, status_code=status_code)
 
 
+def _proposal_page(request: Request, proposal_id: int | None, fragment: str = "") -> str:
+    """The proposal's page (at ``fragment``): where its forms come back to."""
+    return request.app.route_reverse("proposal-detail", proposal_id=proposal_id) + fragment
+
+
 def _refused(request: Request, challenge: Challenge, reason: str) -> Template:
     return render(request, REFUSED_PAGE, {"challenge": challenge, "reason": reason}, status_code=403)
 
@@ -154,7 +160,7 @@ def proposal_create(request: Request, db_session: DbSession, challenge_id: FromP
         proposal = submissions.create_draft(db_session, actor, challenge_id, form.organisation_id, form)
     except Forbidden as refused:
         return _refused(request, challenge, str(refused.detail))
-    return after_post(request, f"/proposals/{proposal.id}",
+    return after_post(request, _proposal_page(request, proposal.id),
                       message=_("Your draft has been saved. Only your organisation can see it until you submit it."))
 
 
@@ -209,7 +215,7 @@ def proposal_update(request: Request, db_session: DbSession, proposal_id: FromPa
         return _refused(request, challenge, str(refused.detail))
     message = (_("Your changes have been saved as version %(number)s.", number=proposal.version) if submitted
                else _("Your draft has been saved."))
-    return after_post(request, f"/proposals/{proposal_id}", message=message)
+    return after_post(request, _proposal_page(request, proposal_id), message=message)
 
 
 def detail_page(request: Request, session: Session, proposal_id: int, *, errors: dict[str, str] | None = None,
@@ -219,7 +225,7 @@ def detail_page(request: Request, session: Session, proposal_id: int, *, errors:
     extra = (sections.proposal_sections(session, actor, detail.proposal)
              if detail.proposal.status is not ProposalStatus.DRAFT else [])
     return render(request, DETAIL_PAGE, {"d": detail, "sections": extra, "errors": errors or {},
-                                         "attachment_url": submissions.attachment_url, "file_size": file_size,
+                                         "file_size": file_size,
                                          "hidden_notice": moderation.hidden_notice(detail.proposal),
                                          "follow": _follow_button(session, actor, detail)},
                   status_code=status_code)
@@ -242,7 +248,7 @@ def _detail_again(failed: Invalid, form: dict[str, Any], *, request: Request, db
 @again_on_invalid(_detail_again)
 def proposal_submit(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
     submissions.submit(db_session, principal_of(request), proposal_id)
-    return after_post(request, f"/proposals/{proposal_id}",
+    return after_post(request, _proposal_page(request, proposal_id),
                       message=_("Your proposal has been submitted. You can still change it until proposals close."))
 
 
@@ -250,7 +256,7 @@ def proposal_submit(request: Request, db_session: DbSession, proposal_id: FromPa
 @again_on_invalid(_detail_again)
 def proposal_withdraw(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> Template | Redirect:
     submissions.withdraw(db_session, principal_of(request), proposal_id)
-    return after_post(request, f"/proposals/{proposal_id}", message=_("Your proposal has been withdrawn."))
+    return after_post(request, _proposal_page(request, proposal_id), message=_("Your proposal has been withdrawn."))
 
 
 @post("/proposals/{proposal_id:int}/coauthors", name="proposal-coauthors", guards=[signed_in],
@@ -259,7 +265,7 @@ def proposal_withdraw(request: Request, db_session: DbSession, proposal_id: From
 def proposal_coauthors(request: Request, db_session: DbSession, proposal_id: FromPath[int],
                        data: Form) -> Template | Redirect:
     message = submissions.change_coauthors(db_session, principal_of(request), proposal_id, CoauthorForm.parse(data))
-    return after_post(request, f"/proposals/{proposal_id}#consortium", message=message)
+    return after_post(request, _proposal_page(request, proposal_id, "#consortium"), message=message)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -293,12 +299,13 @@ def proposal_list(request: Request, db_session: DbSession, challenge_id: FromPat
         seed = submissions.new_seed()
     number, _size = clamp_page(page)
     result = submissions.find_public(db_session, challenge, status=status_filter, sort=order, seed=seed, page=number)
+    base = request.app.route_reverse("proposal-list", challenge_id=challenge_id)
 
     def url_for_page(n: int) -> str:
         params = {"status": status_filter.value, "sort": order.value if order is not SortOrder.NEWEST else "",
                   "page": n if n > 1 else ""}
         query = urlencode({k: v for k, v in params.items() if v})
-        return f"/challenges/{challenge_id}/proposals" + (f"?{query}" if query else "")
+        return base + (f"?{query}" if query else "")
 
     response = render(request, LIST_PAGE, {
         "challenge": challenge, "page": result, "status": status_filter, "sort": order,
@@ -344,7 +351,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
     attachment = submissions.add_attachment(
         db_session, settings, principal_of(request), proposal_id, AttachmentForm.parse(data),
         source=upload.file if upload else None, filename=upload.filename if upload else "")
-    return after_post(request, f"/proposals/{proposal_id}#attachments",
+    return after_post(request, _proposal_page(request, proposal_id, "#attachments"),
                       message=_("“%(name)s” was attached.", name=attachment.filename))
 
 
@@ -354,7 +361,7 @@ def attachment_add(request: Request, db_session: DbSession, settings: AppSetting
 def attachment_delete(request: Request, db_session: DbSession, settings: AppSettings, proposal_id: FromPath[int],
                       file_id: FromPath[int]) -> Template | Redirect:
     submissions.delete_attachment(db_session, settings, principal_of(request), proposal_id, file_id)
-    return after_post(request, f"/proposals/{proposal_id}", message=_("The file was deleted."))
+    return after_post(request, _proposal_page(request, proposal_id), message=_("The file was deleted."))
 
 
 @get("/proposals/{proposal_id:int}/attachments/{file_id:int}", name="proposal-attachment",
@@ -436,11 +443,12 @@ class ProposalOut(ProposalSummaryOut):
     decision_rationale: str
 
 
-def _summary_out(proposal: Proposal, organisations: list[tuple[Any, bool]], decision_public: bool) -> dict[str, Any]:
+def _summary_out(request: Request, proposal: Proposal, organisations: list[tuple[Any, bool]],
+                 decision_public: bool) -> dict[str, Any]:
     assert proposal.id is not None
     shows = submissions.shows_public_content(proposal)
     return {
-        "id": proposal.id, "url": f"/proposals/{proposal.id}", "challenge_id": proposal.challenge_id,
+        "id": proposal.id, "url": _proposal_page(request, proposal.id), "challenge_id": proposal.challenge_id,
         "status": proposal.decision.value if decision_public and proposal.decision else proposal.status.value,
         "title": proposal.title, "summary": proposal.summary if shows else "",
         "organisations": [OrganisationOut(o.id, o.name, o.is_verified, lead) for o, lead in organisations],
@@ -455,7 +463,7 @@ def _summary_out(proposal: Proposal, organisations: list[tuple[Any, bool]], deci
 @get("/challenges/{challenge_id:int}/proposals", name="api-proposal-list", sync_to_thread=True, tags=["proposals"],
      summary="A challenge's public proposals")
 def api_proposal_list(
-    db_session: DbSession, challenge_id: FromPath[int],
+    request: Request, db_session: DbSession, challenge_id: FromPath[int],
     status: Annotated[StatusFilter, Parameter(
         description="`submitted`, `withdrawn`, `selected` or `not_selected` (decisions once published); "
                     "empty for all.")] = StatusFilter.ALL,
@@ -469,14 +477,15 @@ def api_proposal_list(
     challenge = submissions.load_challenge(db_session, Principal.anonymous(), challenge_id)
     result = submissions.find_public(db_session, challenge, status=status, sort=sort, seed=seed, page=page,
                                      per_page=per_page)
+    base = request.app.route_reverse("api-proposal-list", challenge_id=challenge_id)
 
     def link(number: int) -> str:
         params = {"status": status.value, "sort": sort.value, "page": number, "per_page": result.per_page}
         if sort is SortOrder.RANDOM:
             params["seed"] = seed
-        return f"/api/v1/challenges/{challenge_id}/proposals?" + urlencode({k: v for k, v in params.items() if v})
+        return base + "?" + urlencode({k: v for k, v in params.items() if v})
 
-    items = [ProposalSummaryOut(**_summary_out(item.proposal, [(o, o.id == item.proposal.lead_organisation_id)
+    items = [ProposalSummaryOut(**_summary_out(request, item.proposal, [(o, o.id == item.proposal.lead_organisation_id)
                                                                for o in item.organisations], item.decision_public))
              for item in result.items]
     return ProposalListOut(items=items, page=PageInfo(
@@ -487,7 +496,7 @@ def api_proposal_list(
 
 @get("/proposals/{proposal_id:int}", name="api-proposal-detail", sync_to_thread=True, tags=["proposals"],
      summary="A public proposal")
-def api_proposal_detail(db_session: DbSession, proposal_id: FromPath[int]) -> ProposalOut:
+def api_proposal_detail(request: Request, db_session: DbSession, proposal_id: FromPath[int]) -> ProposalOut:
     """The public part of a submitted or withdrawn proposal (drafts answer 404); never the confidential part."""
     try:
         detail = submissions.detail(db_session, Principal.anonymous(), proposal_id)
@@ -495,14 +504,16 @@ def api_proposal_detail(db_session: DbSession, proposal_id: FromPath[int]) -> Pr
         raise NotFound(_("This proposal does not exist or is not public.")) from None
     proposal = detail.proposal
     shows = detail.shows_content
+    attachment_url = route_path(request.app, "proposal-attachment")
     return ProposalOut(
-        **_summary_out(proposal, [(o, row.is_lead) for row, o in detail.authors], detail.decision_public),
+        **_summary_out(request, proposal, [(o, row.is_lead) for row, o in detail.authors], detail.decision_public),
         description=proposal.description if shows else "", team=proposal.team if shows else "",
         cost_estimate_yen=proposal.cost_estimate_yen if shows else None,
         schedule=proposal.schedule if shows else "", test_field_needs=proposal.test_field_needs if shows else "",
         kpis=[KpiOut(k.indicator, k.baseline, k.target, k.unit) for k in detail.kpis],
         attachments=[AttachmentOut(id=a.id, title=a.title, filename=a.filename, content_type=a.content_type,  # type: ignore[arg-type]
-                                   size_bytes=a.size_bytes, sha256=a.sha256, url=submissions.attachment_url(a))
+                                   size_bytes=a.size_bytes, sha256=a.sha256,
+                                   url=attachment_url(proposal_id=a.proposal_id, file_id=a.id))
                      for a in detail.attachments if not a.confidential],
         version=proposal.version,
         decision_rationale=proposal.decision_rationale if detail.decision_public else "",

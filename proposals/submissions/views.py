@@ -85,10 +85,6 @@ def attachments_of(session: Session, proposal_id: int, *, confidential: bool = T
     return session.exec(statement.order_by(col(ProposalAttachment.created_at), col(ProposalAttachment.id))).all()
 
 
-def attachment_url(attachment: ProposalAttachment) -> str:
-    return f"/proposals/{attachment.proposal_id}/attachments/{attachment.id}"
-
-
 def path_of(settings: Settings, attachment: ProposalAttachment) -> Path:
     return files.stored_path(settings, attachment.storage_key, STORAGE_FOLDER)
 
@@ -178,10 +174,6 @@ class Similar:
     title: str
     summary: str
     score: float
-
-    @property
-    def url(self) -> str:
-        return f"/proposals/{self.id}"
 
 
 def similar_proposals(session: Session, settings: Settings, challenge_id: int, title: str, summary: str,
@@ -274,10 +266,6 @@ class ListItem:
     @property
     def shows_content(self) -> bool:
         return shows_public_content(self.proposal)
-
-    @property
-    def url(self) -> str:
-        return f"/proposals/{self.proposal.id}"
 
 
 def find_public(session: Session, challenge: Challenge, *, status: StatusFilter = StatusFilter.ALL,

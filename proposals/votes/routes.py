@@ -37,12 +37,12 @@ class BackForm(FormModel):
     next: Annotated[str, Line(500)] = ""
 
 
-def _back(target: str, proposal_id: int) -> str:
-    return safe_next(target) if target else f"/proposals/{proposal_id}"
+def _back(request: Request, target: str, proposal_id: int) -> str:
+    return safe_next(target) if target else request.app.route_reverse("proposal-detail", proposal_id=proposal_id)
 
 
 def _sign_in_first(request: Request, back: str) -> Redirect | Response[str]:
-    target = "/account/sign-in?" + urlencode({"next": back})
+    target = request.app.route_reverse("sign-in") + "?" + urlencode({"next": back})
     if is_htmx(request):
         return Response("", status_code=200, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
@@ -70,14 +70,14 @@ def _answer(request: Request, db_session: DbSession, proposal_id: int, back: str
 def _vote_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                 proposal_id: int, **_kwargs: Any) -> Template | Redirect:
     """A vote refused for a rule (the limit, the phase…): the reason, where the form was."""
-    back = _back("" if "next" in failed.errors else form.get("next", ""), proposal_id)
+    back = _back(request, "" if "next" in failed.errors else form.get("next", ""), proposal_id)
     return _answer(request, db_session, proposal_id, back, next(iter(failed.errors.values())), "error")
 
 
 def _change(request: Request, db_session: DbSession, proposal_id: int, data: dict[str, Any],
             adding: bool) -> Template | Redirect | Response[str]:
     actor = principal_of(request)
-    back = _back(BackForm.parse(data).next, proposal_id)
+    back = _back(request, BackForm.parse(data).next, proposal_id)
     if not actor.is_signed_in:
         return _sign_in_first(request, back)
     try:
@@ -137,7 +137,7 @@ def _settings_again(failed: Invalid, form: dict[str, Any], *, request: Request, 
 def staff_voting_update(request: Request, db_session: DbSession, challenge_id: FromPath[int],
                         data: Form) -> Template | Redirect:
     challenge = votes.update_settings(db_session, principal_of(request), challenge_id, votes.VotingForm.parse(data))
-    return after_post(request, f"/staff/challenges/{challenge.id}/voting",
+    return after_post(request, request.app.route_reverse("staff-voting", challenge_id=challenge.id),
                       message=_("The voting settings were saved."))
 
 

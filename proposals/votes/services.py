@@ -40,7 +40,7 @@ from cocreate.errors import Invalid, NotFound
 from cocreate.forms import Flag, FormModel, WholeNumber
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
-from proposals import phases
+from proposals import paths, phases
 from proposals.challenges import lifecycle
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus, Vote
 from proposals.permissions import RESIDENCY, OnChallenge, OnProposal, on_challenge
@@ -329,7 +329,7 @@ def section(session: Session, actor: Principal, proposal: Proposal, *,
     view = VoteSection(
         proposal=proposal, challenge=challenge, signed_in=user is not None, voted=False, can_vote=False,
         show_count=phases.index(challenge.phase) >= phases.index(Phase.VOTING) or proposal.vote_count > 0,
-        limit=challenge.vote_limit, back=back or f"/proposals/{proposal.id}",
+        limit=challenge.vote_limit, back=back or paths.proposal(proposal.id),
     )
     if user is None:  # nobody signed in owns or wrote nothing: no query
         view.refusal = permissions.can(actor, "vote.open", on_proposal(session, actor, challenge, proposal,
@@ -367,7 +367,7 @@ def section_after(actor: Principal, ballot: Ballot, *, back: str | None = None) 
         proposal=proposal, challenge=challenge, signed_in=True, voted=ballot.voted, can_vote=False,
         show_count=True, limit=challenge.vote_limit, used=ballot.used,
         can_report=bool(permissions.can(actor, "proposal.report", on)),
-        back=back or f"/proposals/{proposal.id}", can_withdraw=ballot.voted,
+        back=back or paths.proposal(proposal.id), can_withdraw=ballot.voted,
     )
     if not ballot.voted:
         decision = permissions.can(actor, "vote.cast", on)
