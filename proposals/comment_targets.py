@@ -102,12 +102,19 @@ def _proposal_audience(session: Session, proposal_id: int) -> set[int]:
     return set(authors) | set(notifications.followers(session, PROPOSAL.name, proposal_id))
 
 
+# The paths these declarations produce, in one place (there is no proposals.paths): a challenge's page is
+# ``{CHALLENGES}/{id}`` (the route ``challenge-detail``), a proposal's ``{PROPOSALS}/{id}`` (``proposal-detail``),
+# and the core puts their comment pages below them; report_targets links to proposals through PROPOSAL.url.
+# tests/cocreate/comments/test_targets.py checks them against the routes.
+CHALLENGES = "/challenges"
+PROPOSALS = "/proposals"
+
 CHALLENGE = CommentTarget(
-    name="challenge", prefix="/challenges", param="challenge_id", back_label=_l("Back to the challenge"),
+    name="challenge", prefix=CHALLENGES, param="challenge_id", back_label=_l("Back to the challenge"),
     load=_load_challenge, official=_official,
 )
 PROPOSAL = CommentTarget(
-    name="proposal", prefix="/proposals", param="proposal_id", back_label=_l("Back to the proposal"),
+    name="proposal", prefix=PROPOSALS, param="proposal_id", back_label=_l("Back to the proposal"),
     load=_load_proposal, official=_official, count_changed=_count_proposal_comments, audience=_proposal_audience,
 )
 TARGETS = [CHALLENGE, PROPOSAL]

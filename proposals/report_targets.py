@@ -1,5 +1,6 @@
 """What of proposals people report to the moderators: public proposals (see :mod:`cocreate.moderation.targets`;
-listed in the proposals manifest). Comments on them are the core's own reportable content."""
+listed in the proposals manifest). Comments on them are the core's own reportable content. A proposal's page
+is the one its comments declaration gives (:data:`proposals.comment_targets.PROPOSAL`: the paths in one place)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cocreate.accounts.models import Organisation
 from cocreate.errors import NotFound
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.moderation.targets import Reportable
+from proposals import comment_targets
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
 from proposals.votes import services as votes
 
@@ -40,7 +42,7 @@ def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]
 REPORTABLES = [
     Reportable(
         name=PROPOSAL, label=_l("Proposal"), report_heading=_l("Report a proposal"),
-        item_heading=_l("Reported proposal"), load=_load, url=lambda proposal: f"/proposals/{proposal.id}",
+        item_heading=_l("Reported proposal"), load=_load, url=lambda proposal: comment_targets.PROPOSAL.url(proposal.id),
         author_id=lambda proposal: proposal.created_by_id, is_own=votes.is_author,
         excerpt=lambda proposal: proposal.title, title=lambda proposal: proposal.title,
         body=lambda proposal: proposal.summary, describe=_describe,

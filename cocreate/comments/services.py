@@ -42,6 +42,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
+from cocreate import paths
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
 from cocreate.comments import events, targets
@@ -374,7 +375,7 @@ class CommentView:
 
     @property
     def replies_url(self) -> str:
-        return f"/comments/{self.thread_id}/replies"
+        return paths.comment_replies(self.thread_id)
 
 
 def _with_authors(actor: Principal, *conditions: Any) -> Any:
@@ -469,7 +470,7 @@ class Thread:
 
     @property
     def url(self) -> str:
-        return f"/comments/{self.top.id}/replies"
+        return paths.comment_replies(self.top.id)
 
     def page_url(self, number: int) -> str:
         return f"{self.url}?page={number}" if number > 1 else self.url

@@ -50,7 +50,13 @@ class TargetInfo:
 
     @property
     def list_url(self) -> str:
-        return f"{self.url}/comments"
+        """Its comments list (the route ``{type}-comments``), where its comment form posts too."""
+        return self.kind.comments_url(self.id)
+
+    @property
+    def route_params(self) -> dict[str, int]:
+        """The path parameters of its comment routes: ``url_for(target.kind.post_route, **target.route_params)``."""
+        return {self.kind.param: self.id}
 
     @property
     def back_label(self) -> str:
@@ -83,7 +89,27 @@ class CommentTarget:
     a reply tells); None: nobody does."""
 
     def url(self, target_id: int) -> str:
+        """The target's page (declared by its ``prefix``; the component's route, checked by the tests)."""
         return f"{self.prefix}/{target_id}"
+
+    @property
+    def list_route(self) -> str:
+        """The name of the route of its comments list (``challenge-comments``)."""
+        return f"{self.name}-comments"
+
+    @property
+    def post_route(self) -> str:
+        """The name of the route its comment form posts to (``challenge-comment-post``)."""
+        return f"{self.name}-comment-post"
+
+    @property
+    def route_path(self) -> str:
+        """The path of both routes, under the target's page: ``/challenges/{challenge_id:int}/comments``."""
+        return f"{self.prefix}/{{{self.param}:int}}/comments"
+
+    def comments_url(self, target_id: int) -> str:
+        """The path of its comments list (:attr:`list_route`) for code without a request."""
+        return f"{self.url(target_id)}/comments"
 
 
 @cache

@@ -225,10 +225,6 @@ class QueueItem:
     def hidden(self) -> str:
         return hidden_notice(self.item) if self.item is not None else ""
 
-    @property
-    def url(self) -> str:
-        return f"/moderation/{self.target_type}/{self.target_id}"
-
 
 def queue(session: Session, actor: Principal, page: int, per_page: int) -> Page[QueueItem]:
     """Targets with open reports (auto-hidden ones among them), most reported first; 5 queries a page."""
