@@ -25,7 +25,7 @@ COMPONENT = Component(
         NavItem("nav-staff", lazy_gettext("Residency checks"), "staff-residency", 10, menu="account",
                 action="residency.manage", fallback=True),
         NavItem("nav-moderation", lazy_gettext("Moderation"), "moderation-queue", 40, menu="account",
-                visible=lambda principal: principal.has_role("moderator") or principal.is_admin),
+                action="moderation.review"),
         NavItem("nav-admin", lazy_gettext("Administration"), "admin-dashboard", 90, menu="account",
                 action="admin.access"),
     ),

@@ -159,6 +159,7 @@ def notice_params(session: Session, notice: BookingNotice, booking: Booking, fie
         "description": markdown_to_text(booking.public_description, limit=DESCRIPTION_MAX),
         "contact": field.contact,
         "organisation": organisation.name if organisation is not None else "",
+        "subscriptions_path": paths.notice_subscriptions(),  # where the e-mail says to stop them
     }
 
 

@@ -35,6 +35,11 @@ def call(call_id: int) -> str:
     return f"/calls/{call_id}"
 
 
+def notice_subscriptions() -> str:
+    """``notice-subscriptions``: the fields and areas whose notices one receives."""
+    return "/notices/subscriptions"
+
+
 def my_participation() -> str:
     """``my-participation``."""
     return "/my/participation"
@@ -46,6 +51,7 @@ CHECKED = {
     "booking-detail": (booking, {"booking_id": 1}),
     "booking-notice": (booking_notice, {"booking_id": 1}),
     "call-detail": (call, {"call_id": 1}),
+    "notice-subscriptions": (notice_subscriptions, {}),
     "my-participation": (my_participation, {}),
 }
 """Each helper with its route's name and sample parameters (for the test that checks them)."""

@@ -2,7 +2,10 @@
 and the comments sections of their pages (listed in the proposals manifest).
 
 A challenge takes comments in the phases that allow them (:mod:`proposals.phases`); a proposal's comments
-follow its challenge's phase, and it takes them only while submitted and not hidden. Its comments are read
+follow its challenge's phase, and it takes them only while submitted and not hidden: the rules
+``challenge.comment`` and ``proposal.comment`` (:mod:`proposals.permissions`), which the declarations name
+and the core asks of the facts the loaders read (its phase; a proposal's status and whether it is hidden:
+who owns the challenge changes no answer of theirs, so it is not read for them). Its comments are read
 while it is submitted or withdrawn and not hidden. Staff of a department that owns the challenge comment as
 ``staff``, members of an organisation authoring the proposal as ``proposer``. A proposal keeps its
 ``comment_count``, and its authors and followers hear of every comment on it.
@@ -22,15 +25,12 @@ from cocreate.comments import routes as comment_pages
 from cocreate.comments.services import PROPOSER, STAFF
 from cocreate.comments.targets import CommentTarget, TargetInfo
 from cocreate.errors import NotFound
-from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
-from cocreate.permissions import Decision
-from proposals import phases
 from proposals.challenges import lifecycle
 from proposals.challenges import services as challenges
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus
-from proposals.phases import Action
+from proposals.permissions import OnChallenge, OnProposal
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,14 @@ class Commented:
     proposal: Proposal | None = None
 
 
+def _on_challenge(challenge: Challenge) -> OnChallenge:
+    """The challenge as ``challenge.comment`` reads it (its phase; the owner fact is not read: ``owned=False``)."""
+    return OnChallenge.of(challenge, owned=False)
+
+
 def _challenge_target(challenge: Challenge) -> TargetInfo:
     assert challenge.id is not None
-    return TargetInfo(CHALLENGE, challenge.id, challenge.title, phases.check(challenge.phase, Action.COMMENT),
-                      Commented(challenge))
+    return TargetInfo(CHALLENGE, challenge.id, challenge.title, _on_challenge(challenge), Commented(challenge))
 
 
 def _load_challenge(session: Session, actor: Principal, challenge_id: int, *, lock: bool = False) -> TargetInfo:
@@ -67,10 +71,8 @@ def _load_proposal(session: Session, actor: Principal, proposal_id: int, *, lock
     if proposal is None or challenge is None or challenge.phase is Phase.DRAFT or not _proposal_readable(proposal):
         raise NotFound()
     assert proposal.id is not None
-    decision = phases.check(challenge.phase, Action.COMMENT)
-    if decision and not (proposal.status is ProposalStatus.SUBMITTED and proposal.hidden_at is None):
-        decision = Decision(False, _("This proposal no longer takes comments."))
-    return TargetInfo(PROPOSAL, proposal.id, proposal.title, decision, Commented(challenge, proposal))
+    facts = OnProposal(_on_challenge(challenge), proposal.status, hidden=proposal.hidden_at is not None)
+    return TargetInfo(PROPOSAL, proposal.id, proposal.title, facts, Commented(challenge, proposal))
 
 
 def _official(session: Session, actor: Principal, target: TargetInfo) -> str:
@@ -102,13 +104,21 @@ def _proposal_audience(session: Session, proposal_id: int) -> set[int]:
     return set(authors) | set(notifications.followers(session, PROPOSAL.name, proposal_id))
 
 
+# The paths these declarations produce, in one place (there is no proposals.paths): a challenge's page is
+# ``{CHALLENGES}/{id}`` (the route ``challenge-detail``), a proposal's ``{PROPOSALS}/{id}`` (``proposal-detail``),
+# and the core puts their comment pages below them; report_targets links to proposals through PROPOSAL.url.
+# tests/cocreate/comments/test_links.py checks them against the routes.
+CHALLENGES = "/challenges"
+PROPOSALS = "/proposals"
+
 CHALLENGE = CommentTarget(
-    name="challenge", prefix="/challenges", param="challenge_id", back_label=_l("Back to the challenge"),
-    load=_load_challenge, official=_official,
+    name="challenge", prefix=CHALLENGES, param="challenge_id", action="challenge.comment",
+    back_label=_l("Back to the challenge"), load=_load_challenge, official=_official,
 )
 PROPOSAL = CommentTarget(
-    name="proposal", prefix="/proposals", param="proposal_id", back_label=_l("Back to the proposal"),
-    load=_load_proposal, official=_official, count_changed=_count_proposal_comments, audience=_proposal_audience,
+    name="proposal", prefix=PROPOSALS, param="proposal_id", action="proposal.comment",
+    back_label=_l("Back to the proposal"), load=_load_proposal, official=_official,
+    count_changed=_count_proposal_comments, audience=_proposal_audience,
 )
 TARGETS = [CHALLENGE, PROPOSAL]
 

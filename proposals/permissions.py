@@ -23,9 +23,10 @@ request (403 with the reason, :func:`_outright`), as those pages have always ans
 
 Comments and moderation: only what is about this component's targets is here (``challenge.comment`` and
 ``proposal.comment``: whether a challenge or a proposal takes comments now; ``proposal.report``: who may
-report a proposal, which the vote box asks). The checks of the commenter's and the reporter's own
-account, and for now their call sites, stay in ``proposals.comments`` and ``proposals.moderation``, which
-are moving to the core.
+report a proposal, which the vote box asks too). The core's comments and moderation ask them through the
+declarations that name them (``proposals.comment_targets``, ``proposals.report_targets``, whose loaders
+build the facts); the checks of the commenter's and the reporter's own account are the core's rules
+(``comment.write``, ``report.create`` in ``cocreate.accounts.policy``).
 """
 
 from __future__ import annotations
@@ -349,7 +350,7 @@ def _remove_coauthor(actor: Principal, target: OnCoauthor) -> Decision:
 @POLICY.rule("proposal.report")
 def _report_proposal(actor: Principal, target: OnProposal) -> Decision:
     """Report a proposal to the moderators: anyone signed in but its own authors (the reporter's account
-    is checked when the report is made, in ``proposals.moderation``)."""
+    is the core's ``report.create``, asked when the report is made)."""
     return signed_in(actor) & when(not (target.author or target.creator),
                                    lambda: _("You cannot report your own content."))
 
@@ -450,7 +451,7 @@ def _decide(actor: Principal, target: OnChallenge) -> Decision:
             & phases.check(target.phase, Action.DECIDE))
 
 
-# --- comments (the target's part; the commenter's account is proposals.comments' own check) ------
+# --- comments (the target's part; the commenter's account is the core's comment.write) -----------
 
 
 @POLICY.rule("challenge.comment", "proposal.comment")

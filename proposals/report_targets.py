@@ -1,5 +1,6 @@
 """What of proposals people report to the moderators: public proposals (see :mod:`cocreate.moderation.targets`;
-listed in the proposals manifest). Comments on them are the core's own reportable content."""
+listed in the proposals manifest). Comments on them are the core's own reportable content. A proposal's page
+is the one its comments declaration gives (:data:`proposals.comment_targets.PROPOSAL`: the paths in one place)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Organisation
+from cocreate.accounts.permissions import Principal
 from cocreate.errors import NotFound
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.moderation.targets import Reportable
+from proposals import comment_targets
 from proposals.models import Challenge, Phase, Proposal, ProposalStatus
+from proposals.permissions import OnChallenge, OnProposal
 from proposals.votes import services as votes
 
 PROPOSAL = "proposal"
@@ -29,6 +33,16 @@ def _load(session: Session, proposal_id: int, lock: bool) -> Proposal:
     return proposal
 
 
+def _facts(session: Session, actor: Principal, proposal: Proposal) -> OnProposal:
+    """The proposal as ``proposal.report`` reads it: whether the actor wrote it (a query for someone signed in
+    who did not create it; who owns the challenge changes no answer, so it is not read)."""
+    challenge = session.get(Challenge, proposal.challenge_id)  # read by _load: no query
+    assert challenge is not None
+    return OnProposal(OnChallenge.of(challenge, owned=False), proposal.status, hidden=proposal.hidden_at is not None,
+                      author=votes.is_author(session, actor, proposal),
+                      creator=actor.user_id is not None and proposal.created_by_id == actor.user_id)
+
+
 def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
     """The proposals with the name of their lead organisation (shown as their author in the queue)."""
     rows = session.exec(
@@ -40,8 +54,8 @@ def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]
 REPORTABLES = [
     Reportable(
         name=PROPOSAL, label=_l("Proposal"), report_heading=_l("Report a proposal"),
-        item_heading=_l("Reported proposal"), load=_load, url=lambda proposal: f"/proposals/{proposal.id}",
-        author_id=lambda proposal: proposal.created_by_id, is_own=votes.is_author,
+        item_heading=_l("Reported proposal"), load=_load, url=lambda proposal: comment_targets.PROPOSAL.url(proposal.id),
+        author_id=lambda proposal: proposal.created_by_id, action="proposal.report", facts=_facts,
         excerpt=lambda proposal: proposal.title, title=lambda proposal: proposal.title,
         body=lambda proposal: proposal.summary, describe=_describe,
     ),

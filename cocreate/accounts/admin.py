@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from cocreate import audit, mail, permissions
+from cocreate import audit, mail, paths, permissions
 from cocreate.accounts import consents, passwords, services
 from cocreate.accounts.models import (
     ROLE_LABELS,
@@ -512,7 +512,7 @@ def _send_invitation(session: Session, settings: Settings, admin: User, user: Us
         session.add(old)
     token = services.issue_token(session, user, TokenPurpose.STAFF_INVITATION, STAFF_INVITATION_TTL)
     _send_mail(session, settings, user, "staff_invitation", N_("You are invited to cocreate as ward staff"),
-               link=f"{settings.base_url}/account/staff-invitation/{token}", inviter=admin.display_name,
+               link=paths.absolute(settings, paths.staff_invitation(token)), inviter=admin.display_name,
                department=department, roles=[ROLE_LABELS[role] for role in roles],
                days=STAFF_INVITATION_TTL.days)
 
@@ -566,7 +566,7 @@ def invite_staff(session: Session, settings: Settings, actor: Principal, form: S
         _send_invitation(session, settings, admin, user, department, roles)
     else:
         _send_mail(session, settings, user, "staff_roles_granted", N_("You have new roles on cocreate"),
-                   link=f"{settings.base_url}/account/sign-in", inviter=admin.display_name, department=department,
+                   link=paths.absolute(settings, paths.sign_in()), inviter=admin.display_name, department=department,
                    roles=[ROLE_LABELS[role] for role in granted])
     return InvitationResult(user=user, created=created, invitation_sent=pending, granted=granted)
 

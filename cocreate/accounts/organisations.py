@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import mail, permissions
+from cocreate import mail, paths, permissions
 from cocreate.accounts import corporate_number
 from cocreate.accounts.models import (
     Organisation,
@@ -462,7 +462,7 @@ def invite(session: Session, settings: Settings, actor: Principal, organisation_
     with using_locale(invitee.locale if invitee is not None else inviter.locale):
         text = render_standalone(
             "mail/organisation_invitation.txt", organisation=organisation, inviter=inviter, as_admin=as_admin,
-            link=f"{settings.base_url}/organisations/invitations/{token}", expires_at=invitation.expires_at,
+            link=paths.absolute(settings, paths.organisation_invitation(token)), expires_at=invitation.expires_at,
             base_url=settings.base_url,
         )
         subject = _("Invitation to join %(organisation)s on cocreate", organisation=organisation.name)
@@ -670,7 +670,7 @@ def _notify_admins(session: Session, settings: Settings, organisation: Organisat
         with using_locale(admin.locale):
             text = render_standalone("mail/organisation_verification.txt", user=admin, organisation=organisation,
                                      verified=verified, note=note, base_url=settings.base_url,
-                                     link=f"{settings.base_url}/organisations/{organisation.id}")
+                                     link=paths.absolute(settings, paths.organisation(organisation.id)))  # type: ignore[arg-type]
             subject = (_("%(organisation)s is now verified on cocreate", organisation=organisation.name) if verified
                        else _("The verification of %(organisation)s was withdrawn", organisation=organisation.name))
             mail.queue_email(session, to=admin.email, subject=subject[:300], text=text)

@@ -16,18 +16,30 @@
   ``organisation.leave``, ``organisation.draft_for`` (a member prepares something on its behalf),
   ``organisation.act_for`` (a member, once the ward has verified it: the gate for proposals and
   bookings) and ``organisation.verify`` (ward administrators; no target).
+- Comments (:mod:`cocreate.comments`): ``comment.write`` (the commenter's own account: signed in, not
+  blocked, its address confirmed; no target), ``comment.post`` on a
+  :class:`~cocreate.comments.targets.TargetInfo`, and ``comment.reply``, ``comment.edit``, ``comment.like``
+  and ``comment.delete`` on a :class:`~cocreate.comments.services.OnComment`. Whether a target takes
+  comments now is its component's rule: the action its declaration names (``target.kind.action``, e.g.
+  proposals' ``challenge.comment``), asked of the facts its loader read (``target.facts``).
+- Reports and moderation (:mod:`cocreate.moderation`): ``report.create`` (the reporter's own account: signed in,
+  confirmed, not blocked; what is reported answers the action its declaration names, such as proposals'
+  ``proposal.report`` or ``comment.report`` here, on a :class:`~cocreate.comments.models.Comment`),
+  ``moderation.review`` (the queue and its actions: moderators and administrators) and ``moderation.block``
+  (an author's account, on a :class:`~cocreate.moderation.services.OnAccount`).
 
 Rules read the actor's roles and the target's facts, never the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from cocreate.accounts.models import OidcIdentity, User
+from cocreate.accounts.models import OidcIdentity, Role, User
 from cocreate.accounts.permissions import OrganisationFacts, Principal
 from cocreate.i18n import gettext as _
-from cocreate.permissions import Decision, Policy, admin, signed_in, when
+from cocreate.permissions import ALLOW, Decision, Policy, admin, can, confirmed, signed_in, when
 
 POLICY = Policy("core")
 
@@ -110,3 +122,108 @@ def _act_for(actor: Principal, target: OrganisationFacts) -> Decision:
 @POLICY.rule("organisation.verify")
 def _verify(actor: Principal, _target: Any) -> Decision:
     return admin(actor)
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+
+def _state(condition: bool, reason: Callable[[], str], field: str) -> Decision:
+    """Refused because of the thing's state, not who asks: an error under ``field`` (or the caller's field)."""
+    return ALLOW if condition else Decision(False, reason(), field=field)
+
+
+def _takes_comments(actor: Principal, target: Any) -> Decision:
+    """Whether the target takes comments now: the rule of the action its declaration names, asked of the
+    facts its loader read (a refusal of its phase or state has a ``field``)."""
+    return can(actor, target.kind.action, target.facts)
+
+
+@POLICY.rule("comment.write")
+def _commenter(actor: Principal, _target: Any = None) -> Decision:
+    """Who writes and likes comments: a signed-in account that is not blocked, its address confirmed
+    (asked before the target is read, and within every rule of writing below)."""
+    first = signed_in(actor)
+    if not first:
+        return first
+    user = actor.user
+    assert user is not None
+    return (when(user.is_active, lambda: _("Your account cannot post or like comments."))
+            & when(user.is_confirmed, lambda: _("Confirm your e-mail address (open the link we sent you) before "
+                                                "you comment.")))
+
+
+@POLICY.rule("comment.post")
+def _post(actor: Principal, target: Any) -> Decision:
+    """Comment on a target (a ``TargetInfo``): it takes comments now, asked first (a closed target says so to
+    whoever reads it), and the commenter's account."""
+    return _takes_comments(actor, target) & _commenter(actor)
+
+
+@POLICY.rule("comment.reply")
+def _reply(actor: Principal, on: Any) -> Decision:
+    """Reply in the thread of a comment (an ``OnComment`` of its first comment): as ``comment.post`` on its
+    target, and that comment is still shown."""
+    return _post(actor, on.target) & _state(not on.removed, lambda: _(
+        "This comment has been removed and takes no more replies."), "body")
+
+
+@POLICY.rule("comment.edit")
+def _edit(actor: Principal, on: Any) -> Decision:
+    """Its author changes a comment still shown, within the edit window, while its target takes comments."""
+    return (_commenter(actor)
+            & when(on.mine, lambda: _("Only the author can edit this comment."))
+            & _state(not on.removed, lambda: _("This comment has been removed and can no longer be edited."), "body")
+            & _state(on.in_edit_window, lambda: _("Comments can be edited only within %(minutes)s minutes of posting.",
+                                                  minutes=on.edit_minutes), "body")
+            & _takes_comments(actor, on.target))
+
+
+@POLICY.rule("comment.like")
+def _like(actor: Principal, on: Any) -> Decision:
+    """Like a comment still shown, while its target takes comments (taking a like back is always allowed)."""
+    return (_commenter(actor)
+            & _state(not on.removed, lambda: _("This comment has been removed."), "like")
+            & _takes_comments(actor, on.target))
+
+
+@POLICY.rule("comment.delete")
+def _delete(actor: Principal, on: Any) -> Decision:
+    """Its author deletes a comment, at any time."""
+    return signed_in(actor) & when(on.mine, lambda: _("Only the author can delete this comment."))
+
+
+# --- reports and moderation ----------------------------------------------------------------------
+
+
+@POLICY.rule("report.create")
+def _reporter(actor: Principal, _target: Any = None) -> Decision:
+    """Who sends reports: a signed-in account, its address confirmed, not blocked (asked before what is
+    reported is read; what is reported answers the action its declaration names)."""
+    return confirmed(actor, lambda: _("Confirm your e-mail address before reporting."))
+
+
+@POLICY.rule("comment.report")
+def _report_comment(actor: Principal, comment: Any) -> Decision:
+    """Report a comment (the row) to the moderators: anyone signed in but its author."""
+    return signed_in(actor) & when(comment.author_id is None or comment.author_id != actor.user_id,
+                                   lambda: _("You cannot report your own content."))
+
+
+@POLICY.rule("moderation.review")
+def _moderator(actor: Principal, _target: Any = None) -> Decision:
+    """The moderation queue, the reported content and the moderators' decisions: moderators and administrators."""
+    return signed_in(actor) & when(actor.has_role(Role.MODERATOR) or actor.is_admin,
+                                   lambda: _("You do not have permission to do this."))
+
+
+@POLICY.rule("moderation.block")
+def _block(actor: Principal, account: Any) -> Decision:
+    """Block the account of reported content's author (an ``OnAccount``): moderators block ordinary accounts;
+    one that holds a role (staff, reviewers, moderators, administrators) only administrators do. Refusals
+    about the account are shown under the form's ``reason``."""
+    return (_moderator(actor)
+            & _state(account.user_id != actor.user_id, lambda: _("You cannot block your own account."), "reason")
+            & _state(not account.deleted, lambda: _("This account has been deleted."), "reason")
+            & _state(not account.blocked, lambda: _("This account is already blocked."), "reason")
+            & _state(actor.is_admin or not account.holds_role,
+                     lambda: _("Only an administrator can block an account that holds a role."), "reason"))

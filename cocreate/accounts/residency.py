@@ -30,7 +30,7 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import audit, mail, permissions
+from cocreate import audit, mail, paths, permissions
 from cocreate.accounts.models import ResidencyRequest, ResidencyStatus, User
 from cocreate.accounts.permissions import Principal, require_signed_in, user_allowed_to
 from cocreate.accounts.services import FormModel, normalize_email
@@ -540,7 +540,7 @@ def reject_request(session: Session, settings: Settings, actor: Principal, user_
                  target_type="residency_request", target_id=str(request.id),
                  details={"user_id": user.id, "reason": reason})
     _mail(session, settings, user, "residency_rejected", N_("Your residency verification request"),
-          reason=reason, link=f"{settings.base_url}/account/residency")
+          reason=reason, link=paths.absolute(settings, paths.account_residency()))
     return request
 
 
@@ -559,7 +559,7 @@ def revoke(session: Session, settings: Settings, actor: Principal, user_id: int,
                  target_type="user", target_id=str(user.id),
                  details={"method": previous_method, "reason": reason})
     _mail(session, settings, user, "residency_revoked", N_("Your residency verification was withdrawn"),
-          reason=reason, link=f"{settings.base_url}/account/residency")
+          reason=reason, link=paths.absolute(settings, paths.account_residency()))
     return user
 
 

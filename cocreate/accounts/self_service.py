@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from babel.support import LazyProxy
 from sqlmodel import Session, col, delete, select
 
-from cocreate import audit, components, mail
+from cocreate import audit, components, mail, paths
 from cocreate.accounts import passwords, residency, services
 from cocreate.accounts.models import (
     AgeBand,
@@ -211,7 +211,7 @@ def change_password(session: Session, settings: Settings, actor: Principal, curr
             if user.email:
                 _send_to(session, settings, user.email, user.locale, "password_changed",
                          N_("Your cocreate password was changed"), user=user,
-                         link=f"{settings.base_url}/account/password/forgot")
+                         link=paths.absolute(settings, paths.password_forgot()))
     if errors:  # only the failure count was kept
         raise Invalid(errors)
     return user
@@ -267,16 +267,16 @@ def _send_email_change(session: Session, settings: Settings, user: User, email: 
     if owner is not None:  # written in the language of that address's own account
         _send_to(session, settings, email, owner.locale, "email_change_taken",
                  N_("Someone tried to use this address for cocreate"),
-                 link=f"{settings.base_url}/account/password/forgot")
+                 link=paths.absolute(settings, paths.password_forgot()))
     else:
         token = services.issue_token(session, user, TokenPurpose.CHANGE_EMAIL, CHANGE_EMAIL_TTL, new_email=email)
         _send_to(session, settings, email, user.locale, "change_email",
                  N_("Confirm your new e-mail address for cocreate"), user=user,
-                 link=f"{settings.base_url}/account/email/confirm/{token}")
+                 link=paths.absolute(settings, paths.email_change_confirm(token)))
     assert user.email is not None
     _send_to(session, settings, user.email, user.locale, "email_change_notice",
              N_("A change of your cocreate e-mail address was requested"), user=user, new_email=email,
-             link=f"{settings.base_url}/account/password")
+             link=paths.absolute(settings, paths.account_password()))
 
 
 class _LinkUnusable(Exception):

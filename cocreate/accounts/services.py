@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import mail
+from cocreate import mail, paths
 from cocreate.accounts import consents, passwords
 from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
 from cocreate.db import read_apart, transactional, unit_of_work
@@ -196,7 +196,7 @@ def _send(session: Session, settings: Settings, user: User, template: str, subje
 def send_confirmation(session: Session, settings: Settings, user: User) -> None:
     token = issue_token(session, user, TokenPurpose.CONFIRM_EMAIL, CONFIRM_EMAIL_TTL)
     _send(session, settings, user, "confirm_email", N_("Confirm your e-mail address for cocreate"),
-          link=f"{settings.base_url}/account/confirm/{token}")
+          link=paths.absolute(settings, paths.confirm_email(token)))
 
 
 # --- registration --------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _register(session: Session, settings: Settings, form: RegistrationForm, pass
     existing = session.exec(select(User).where(User.email == form.email)).first()
     if existing is not None:
         _send(session, settings, existing, "already_registered", N_("You already have a cocreate account"),
-              link=f"{settings.base_url}/account/password/forgot")
+              link=paths.absolute(settings, paths.password_forgot()))
         return None
     user = User(email=form.email, display_name=form.display_name, password_hash=password_hash,
                 locale=form.locale if form.locale in ("ja", "en") else "ja")
@@ -415,7 +415,7 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     if user is not None and user.is_active:
         token = issue_token(session, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
         _send(session, settings, user, "reset_password", N_("Reset your cocreate password"),
-              link=f"{settings.base_url}/account/password/reset/{token}")
+              link=paths.absolute(settings, paths.password_reset(token)))
 
 
 class ResetForm(FormModel):

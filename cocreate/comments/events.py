@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cocreate import paths
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Principal
 from cocreate.comments import targets
@@ -106,7 +107,7 @@ def comment_replied(session: Session, settings: Settings, reply_id: int, actor_i
               "excerpt": markdown_to_text(reply.body, EXCERPT)}
     return len(notifications.notify(
         session, user_ids=people, kind=COMMENT_REPLIED, target_type=COMMENT, target_id=reply_id, params=params,
-        url=f"/comments/{reply.parent_id}/replies", event_key=f"{COMMENT_REPLIED}:{reply_id}", settings=settings))
+        url=paths.comment_replies(reply.parent_id), event_key=f"{COMMENT_REPLIED}:{reply_id}", settings=settings))
 
 
 # --- comment on a target with an audience (a proposal) -------------------------------------------
@@ -144,7 +145,7 @@ def comment_posted(session: Session, settings: Settings, comment_id: int, actor_
               "comment_id": comment_id, "author_name": writer.display_name if writer is not None else "",
               "excerpt": markdown_to_text(comment.body, EXCERPT),
               "official": comment.official}
-    url = (f"/comments/{comment.parent_id}/replies" if comment.parent_id is not None
+    url = (paths.comment_replies(comment.parent_id) if comment.parent_id is not None
            else f"{target.url}#comment-{comment_id}")
     return len(notifications.notify(
         session, user_ids={p for p in people if p is not None}, kind=COMMENT_POSTED, target_type=COMMENT,

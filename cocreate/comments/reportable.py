@@ -8,7 +8,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import User
-from cocreate.accounts.permissions import Principal
 from cocreate.comments import targets
 from cocreate.comments.models import Comment
 from cocreate.errors import NotFound
@@ -31,10 +30,6 @@ def _url(comment: Comment) -> str:
     return f"{targets.target(comment.target_type).url(comment.target_id)}#comment-{comment.id}"
 
 
-def _is_own(session: Session, actor: Principal, comment: Comment) -> bool:
-    return comment.author_id is not None and comment.author_id == actor.user_id
-
-
 def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
     rows = session.exec(select(Comment, User).outerjoin(User, col(User.id) == Comment.author_id)
                         .where(col(Comment.id).in_(ids))).all()
@@ -44,7 +39,8 @@ def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]
 REPORTABLES = [
     Reportable(
         name=COMMENT, label=_l("Comment"), report_heading=_l("Report a comment"), item_heading=_l("Reported comment"),
-        load=_load, url=_url, author_id=lambda comment: comment.author_id, is_own=_is_own,
+        load=_load, url=_url, author_id=lambda comment: comment.author_id, action="comment.report",
+        facts=lambda session, actor, comment: comment,
         excerpt=lambda comment: excerpt(comment.body), title=lambda comment: "", body=lambda comment: comment.body,
         describe=_describe,
     ),

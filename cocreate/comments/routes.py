@@ -187,15 +187,15 @@ def like(request: Request, db_session: DbSession, comment_id: FromPath[int], dat
 
 def _target_routes(kind: CommentTarget) -> list[Any]:
     """The list and the comment form of one commentable target, under its page: ``{prefix}/{id}/comments``."""
-    path = f"{kind.prefix}/{{{kind.param}:int}}/comments"
+    path = kind.route_path
 
-    @get(path, name=f"{kind.name}-comments", sync_to_thread=True)
+    @get(path, name=kind.list_route, sync_to_thread=True)
     def listing(request: Request, db_session: DbSession, sort: FromQuery[str] = comments.Sort.NEWEST,
                 page: FromQuery[str] = "1") -> Template:
         """Every comment thread on the target, a page at a time; for htmx, the section alone."""
         return _list(request, db_session, kind.name, request.path_params[kind.param], sort, page)
 
-    @post(path, name=f"{kind.name}-comment-post", guards=[signed_in], sync_to_thread=True)
+    @post(path, name=kind.post_route, guards=[signed_in], sync_to_thread=True)
     @again_on_invalid(partial(_post_again, kind=kind))
     def posting(request: Request, db_session: DbSession, data: Form) -> Template | Redirect:
         return _post(request, db_session, kind.name, request.path_params[kind.param], data)

@@ -8,7 +8,10 @@ Rules, all checked here whatever the caller:
 
 - Commenting needs a signed-in, confirmed account that is not blocked, and a target that takes comments
   now (for challenges and proposals, a challenge phase that allows comments; proposals take comments only
-  while submitted and not hidden).
+  while submitted and not hidden). These are permission rules (:mod:`cocreate.accounts.policy`:
+  ``comment.write``, ``comment.post``, ``comment.reply``, ``comment.edit``, ``comment.like``,
+  ``comment.delete``; whether the target takes comments is the rule its component declares), asked here
+  with :func:`cocreate.permissions.require` and by the templates with ``can()``.
 - A thread is a top-level comment (depth 0) and its replies (depth 1). A reply to a reply joins the
   same thread, so threads never go deeper.
 - ``official`` is set when the comment is written, as the target says: ``staff`` for staff of a department
@@ -42,8 +45,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
+from cocreate import paths, permissions
 from cocreate.accounts.models import User
-from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in
+from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in, user_allowed_to
 from cocreate.comments import events, targets
 from cocreate.comments.models import Comment, CommentLike
 from cocreate.comments.targets import TargetInfo
@@ -54,7 +58,6 @@ from cocreate.forms import Choice, FormModel, RowId, Text
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
 from cocreate.moderation.services import hidden_notice
-from cocreate.permissions import Decision
 from cocreate.web import markdown as web_markdown
 from cocreate.web.pagination import Page, paginate
 
@@ -138,30 +141,32 @@ def recount(session: Session, target: TargetInfo) -> int | None:
 
 
 def comment_state(actor: Principal) -> str:
-    """``anonymous``, ``unconfirmed``, ``blocked`` or ``ok``."""
-    user = actor.user
-    if user is None:
-        return "anonymous"
-    if not user.is_active:
-        return "blocked"
-    if not user.is_confirmed:
-        return "unconfirmed"
-    return "ok"
+    """The actor as a commenter, as ``comment.write`` answers: ``anonymous``, ``refused`` (blocked, or the
+    address not confirmed) or ``ok``."""
+    decision = permissions.can(actor, "comment.write")
+    if decision:
+        return "ok"
+    return "anonymous" if decision.sign_in else "refused"
 
 
-def _require_commenter(actor: Principal) -> User:
-    user = require_signed_in(actor)
-    state = comment_state(actor)
-    if state == "blocked":
-        raise Forbidden(_("Your account cannot post or like comments."))
-    if state == "unconfirmed":
-        raise Forbidden(_("Confirm your e-mail address before you comment."))
-    return user
+@dataclass(frozen=True)
+class OnComment:
+    """A comment as the rules of writing (``comment.reply``, ``comment.edit``, ``comment.like``,
+    ``comment.delete``) see it for one actor, at one moment."""
 
+    target: TargetInfo
+    mine: bool
+    removed: bool
+    """Deleted by its author or hidden by a moderator."""
+    in_edit_window: bool
 
-def can_comment(target: TargetInfo) -> Decision:
-    """Whether the target takes comments now (its phase and state), with the reason when it does not."""
-    return target.commentable
+    edit_minutes = int(EDIT_WINDOW.total_seconds() // 60)
+
+    @classmethod
+    def of(cls, target: TargetInfo, comment: Comment, actor: Principal, now: datetime | None = None) -> OnComment:
+        return cls(target, mine=actor.user_id is not None and comment.author_id == actor.user_id,
+                   removed=comment.deleted_at is not None or comment.hidden_at is not None,
+                   in_edit_window=edit_window_open(comment, now))
 
 
 def _official(session: Session, actor: Principal, target: TargetInfo) -> str:
@@ -201,14 +206,12 @@ class LikeForm(FormModel):
 def post(session: Session, actor: Principal, target_type: str, target_id: int, form: CommentForm, *,
          now: datetime | None = None) -> Comment:
     """Post a comment, or a reply when the form names a parent (a reply to a reply joins its thread)."""
-    user = _require_commenter(actor)
+    user = user_allowed_to(actor, "comment.write")
     target = _lock_target(session, actor, target_type, target_id)
-    decision = can_comment(target)
-    if not decision:
-        raise Invalid({"body": decision.reason})
+    permissions.require(actor, "comment.post", target, field="body")
     parent: Comment | None = None
     if form.parent_id is not None:
-        parent = _lock_parent(session, target, form.parent_id)
+        parent = _lock_parent(session, actor, target, form.parent_id)
     comment = Comment(target_type=target.type, target_id=target.id, parent_id=parent.id if parent else None,
                       depth=1 if parent else 0, author_id=user.id, body=form.body,
                       official=_official(session, actor, target))
@@ -229,7 +232,7 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, f
     return comment
 
 
-def _lock_parent(session: Session, target: TargetInfo, parent_id: int) -> Comment:
+def _lock_parent(session: Session, actor: Principal, target: TargetInfo, parent_id: int) -> Comment:
     """The top-level comment a reply joins, locked (its ``reply_count`` changes)."""
     parent = session.get(Comment, parent_id)
     if parent is not None and parent.parent_id is not None:
@@ -238,8 +241,7 @@ def _lock_parent(session: Session, target: TargetInfo, parent_id: int) -> Commen
         raise Invalid({"body": _("The comment you are replying to does not exist.")})
     parent = session.get(Comment, parent.id, with_for_update=True, populate_existing=True)
     assert parent is not None
-    if parent.deleted_at is not None or parent.hidden_at is not None:
-        raise Invalid({"body": _("This comment has been removed and takes no more replies.")})
+    permissions.require(actor, "comment.reply", OnComment.of(target, parent, actor), field="body")
     return parent
 
 
@@ -263,17 +265,9 @@ def edit_window_open(comment: Comment, now: datetime | None = None) -> bool:
 def edit(session: Session, actor: Principal, comment_id: int, form: EditForm, *,
          now: datetime | None = None) -> Comment:
     """The author changes a comment within the edit window; it is then marked as edited."""
-    user = _require_commenter(actor)
+    user_allowed_to(actor, "comment.write")
     target, comment = _lock_comment(session, actor, comment_id)
-    if comment.author_id != user.id:
-        raise Forbidden(_("Only the author can edit this comment."))
-    if comment.deleted_at is not None or comment.hidden_at is not None:
-        raise Invalid({"body": _("This comment has been removed and can no longer be edited.")})
-    if not edit_window_open(comment, now):
-        raise Invalid({"body": _("Comments can be edited only within %(minutes)s minutes of posting.",
-                                 minutes=int(EDIT_WINDOW.total_seconds() // 60))})
-    if not (decision := can_comment(target)):
-        raise Invalid({"body": decision.reason})
+    permissions.require(actor, "comment.edit", OnComment.of(target, comment, actor, now), field="body")
     if form.body != comment.body:
         comment.body = form.body
         comment.edited_at = now or utcnow()
@@ -284,10 +278,9 @@ def edit(session: Session, actor: Principal, comment_id: int, form: EditForm, *,
 @transactional
 def delete(session: Session, actor: Principal, comment_id: int, *, now: datetime | None = None) -> Comment:
     """The author deletes a comment: its body is never shown again, its replies stay."""
-    user = require_signed_in(actor)
+    require_signed_in(actor)
     target, comment = _lock_comment(session, actor, comment_id)
-    if comment.author_id != user.id:
-        raise Forbidden(_("Only the author can delete this comment."))
+    permissions.require(actor, "comment.delete", OnComment.of(target, comment, actor, now))
     if comment.deleted_at is None:
         comment.deleted_at = now or utcnow()
         session.add(comment)
@@ -302,15 +295,12 @@ def set_like(session: Session, actor: Principal, comment_id: int, liked: bool | 
     Liking twice changes nothing: a user's like is one row, and the count is recounted under the
     comment's row lock.
     """
-    user = _require_commenter(actor)
+    user = user_allowed_to(actor, "comment.write")
     target, comment = _lock_comment(session, actor, comment_id)
     existing = session.get(CommentLike, (comment.id, user.id))
     wanted = existing is None if liked is None else liked
     if wanted and existing is None:
-        if comment.deleted_at is not None or comment.hidden_at is not None:
-            raise Invalid({"like": _("This comment has been removed.")})
-        if not (decision := can_comment(target)):
-            raise Invalid({"like": decision.reason})
+        permissions.require(actor, "comment.like", OnComment.of(target, comment, actor), field="like")
         session.add(CommentLike(comment_id=comment.id, user_id=user.id))  # type: ignore[arg-type]
     elif not wanted and existing is not None:
         session.delete(existing)
@@ -328,14 +318,16 @@ def set_like(session: Session, actor: Principal, comment_id: int, liked: bool | 
 
 @dataclass(frozen=True)
 class CommentView:
-    """A comment as one viewer sees it."""
+    """A comment as one viewer sees it (what they may do with it: ``can("comment.edit", item.on)``…)."""
 
     comment: Comment
     author_name: str
     liked: bool
-    is_mine: bool
-    can_edit: bool
-    can_like: bool
+    on: OnComment
+
+    @property
+    def is_mine(self) -> bool:
+        return self.on.mine
 
     @property
     def id(self) -> int:
@@ -374,7 +366,7 @@ class CommentView:
 
     @property
     def replies_url(self) -> str:
-        return f"/comments/{self.thread_id}/replies"
+        return paths.comment_replies(self.thread_id)
 
 
 def _with_authors(actor: Principal, *conditions: Any) -> Any:
@@ -388,17 +380,10 @@ def _with_authors(actor: Principal, *conditions: Any) -> Any:
 
 def _views(actor: Principal, target: TargetInfo, rows: Sequence[Any]) -> list[CommentView]:
     """Views of the rows of :func:`_with_authors`."""
-    writable = bool(can_comment(target)) and comment_state(actor) == "ok"
     now = utcnow()
-    views = []
-    for comment, user, liked in rows:
-        mine = actor.user_id is not None and comment.author_id == actor.user_id
-        name = user.public_name if user is not None else _("Deleted user")
-        present = comment.deleted_at is None and comment.hidden_at is None
-        views.append(CommentView(comment, name, bool(liked), mine,
-                                 can_edit=mine and writable and present and edit_window_open(comment, now),
-                                 can_like=writable and present))
-    return views
+    return [CommentView(comment, user.public_name if user is not None else _("Deleted user"), bool(liked),
+                        OnComment.of(target, comment, actor, now))
+            for comment, user, liked in rows]
 
 
 def parse_sort(value: Any) -> str:
@@ -420,9 +405,8 @@ class Section:
     target: TargetInfo
     page: Page[CommentView]
     sort: str
-    can_comment: Decision
     state: str
-    """``anonymous``, ``unconfirmed``, ``blocked`` or ``ok``."""
+    """The viewer as a commenter (:func:`comment_state`); the page asks ``can("comment.post", cm.target)``."""
     return_url: str
     """Where plain forms on this page send the browser back to."""
     form: dict[str, Any] = field(default_factory=dict)
@@ -451,7 +435,7 @@ def section(session: Session, actor: Principal, target: TargetInfo, *, sort: Any
     result = paginate(session, statement, page, PER_PAGE, scalars=False)
     views = _views(actor, target, result.items)
     return Section(target=target, page=Page(items=views, page=result.page, per_page=result.per_page, total=result.total),
-                   sort=sort, can_comment=can_comment(target), state=comment_state(actor),
+                   sort=sort, state=comment_state(actor),
                    return_url=return_url or target.url, form={"body": ""} | (form or {}), errors=errors or {})
 
 
@@ -462,21 +446,17 @@ class Thread:
     target: TargetInfo
     top: CommentView
     replies: Page[CommentView]
-    can_comment: Decision
     state: str
+    """The viewer as a commenter (:func:`comment_state`); the page asks ``can("comment.reply", th.top.on)``."""
     form: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
-        return f"/comments/{self.top.id}/replies"
+        return paths.comment_replies(self.top.id)
 
     def page_url(self, number: int) -> str:
         return f"{self.url}?page={number}" if number > 1 else self.url
-
-    @property
-    def can_reply(self) -> bool:
-        return bool(self.can_comment) and self.state == "ok" and not self.top.is_removed
 
 
 def thread(session: Session, actor: Principal, comment_id: int, *, page: int | None = None,
@@ -497,7 +477,7 @@ def thread(session: Session, actor: Principal, comment_id: int, *, page: int | N
     views = _views(actor, target, [row, *result.items])
     return Thread(target=target, top=views[0],
                   replies=Page(items=views[1:], page=result.page, per_page=result.per_page, total=result.total),
-                  can_comment=can_comment(target), state=comment_state(actor),
+                  state=comment_state(actor),
                   form={"body": ""} | (form or {}), errors=errors or {})
 
 
@@ -526,8 +506,8 @@ def editing(session: Session, actor: Principal, comment_id: int, *, errors: dict
             form: dict[str, Any]) -> Single:
     """A comment with its edit form again, for its author only: anyone else is refused here as the
     edit itself refuses them, whatever they sent."""
-    user = _require_commenter(actor)
+    user_allowed_to(actor, "comment.write")
     one = single(session, actor, comment_id, errors=errors, form=form)
-    if one.item.comment.author_id != user.id:
+    if not one.item.is_mine:
         raise Forbidden(_("Only the author can edit this comment."))
     return one

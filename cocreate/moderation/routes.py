@@ -10,8 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from cocreate.accounts.models import Role
-from cocreate.accounts.permissions import has_any_role, principal_of, signed_in
+from cocreate.accounts.permissions import allowed_to, principal_of, signed_in
 from cocreate.errors import Invalid
 from cocreate.forms import FormModel, ReturnPath, RowId, as_text, parse_id
 from cocreate.i18n import gettext as _
@@ -24,7 +23,8 @@ from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
 
-moderators = has_any_role(Role.MODERATOR, Role.ADMIN)
+moderators = allowed_to("moderation.review")
+"""The guard of the moderators' pages (moderators and administrators); the services ask the same rule."""
 
 
 class BackForm(FormModel):

@@ -12,7 +12,10 @@ Moderators see the reasons and notes of reports but not who reported: reporters 
 everyone (so that reporting cannot be answered with retaliation); the database keeps them for abuse checks.
 
 This module only sets the moderation fields of the content (``hidden_*``, ``report_count``); how hidden
-content is shown is its own business (:func:`hidden_notice` says what to show in its place).
+content is shown is its own business (:func:`hidden_notice` says what to show in its place). Who may do
+what are permission rules (:mod:`cocreate.accounts.policy`: ``report.create``, ``moderation.review``,
+``moderation.block``; who may report an item is the rule its declaration names), asked here with
+:func:`cocreate.permissions.require` and by the pages with ``can()``.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Session, col, func, select
 
-from cocreate import audit
-from cocreate.accounts.models import Role, RoleAssignment, User
-from cocreate.accounts.permissions import Forbidden, Principal, require_role, require_signed_in
+from cocreate import audit, permissions
+from cocreate.accounts.models import RoleAssignment, User
+from cocreate.accounts.permissions import Principal, require_signed_in, user_allowed_to
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
@@ -128,12 +131,16 @@ class ReportForm(FormModel):
     note: Annotated[str, Text(NOTE_MAX)] = ""
 
 
+def _require_reportable(session: Session, actor: Principal, kind: Reportable, item: Any) -> None:
+    """The rule its declaration names: Forbidden for the actor's own content."""
+    permissions.require(actor, kind.action, kind.facts(session, actor, item))
+
+
 def report_form(session: Session, actor: Principal, target_type: str, target_id: int) -> ReportTarget:
     """The content the actor is about to report (Forbidden for their own)."""
     require_signed_in(actor)
     kind, item = _target(session, target_type, target_id)
-    if kind.is_own(session, actor, item):
-        raise Forbidden(_("You cannot report your own content."))
+    _require_reportable(session, actor, kind, item)
     return _report_target(kind, item)
 
 
@@ -156,14 +163,11 @@ def report(session: Session, actor: Principal, form: ReportForm) -> tuple[Report
 
 
 def _report(session: Session, actor: Principal, form: ReportForm) -> tuple[ReportTarget, bool]:
-    user = require_signed_in(actor)
-    if not user.is_confirmed or not user.is_active:
-        raise Forbidden(_("Confirm your e-mail address before reporting."))
+    user = user_allowed_to(actor, "report.create")
     assert form.target_type is not None and form.target_id is not None and form.reason is not None
     target_type, target_id = form.target_type, form.target_id
     kind, item = _target(session, target_type, target_id, lock=True)
-    if kind.is_own(session, actor, item):
-        raise Forbidden(_("You cannot report your own content."))
+    _require_reportable(session, actor, kind, item)
     target = _report_target(kind, item)
     existing = session.exec(select(Report.id).where(Report.target_type == target_type, Report.target_id == target_id,
                                                     Report.reporter_id == user.id)).first()
@@ -192,7 +196,8 @@ def _open_count(session: Session, target_type: str, target_id: int) -> int:
 
 
 def require_moderator(actor: Principal) -> User:
-    return require_role(actor, Role.MODERATOR, Role.ADMIN)
+    """The signed-in moderator (or administrator): ``moderation.review``."""
+    return user_allowed_to(actor, "moderation.review")
 
 
 @dataclass
@@ -224,10 +229,6 @@ class QueueItem:
     @property
     def hidden(self) -> str:
         return hidden_notice(self.item) if self.item is not None else ""
-
-    @property
-    def url(self) -> str:
-        return f"/moderation/{self.target_type}/{self.target_id}"
 
 
 def queue(session: Session, actor: Principal, page: int, per_page: int) -> Page[QueueItem]:
@@ -276,7 +277,8 @@ class ModerationItem:
     open_reports: Sequence[Report]
     resolved_count: int
     author: User | None
-    author_blockable: bool
+    author_account: OnAccount | None
+    """Its author's account as ``moderation.block`` reads it (the page asks whether to offer the block form)."""
 
     @property
     def target_type(self) -> str:
@@ -314,9 +316,9 @@ def item_view(session: Session, actor: Principal, target_type: str, target_id: i
         Report.target_type == target_type, Report.target_id == target_id, col(Report.resolved_at).is_not(None))).one()
     author_user_id = kind.author_id(item)
     author = session.get(User, author_user_id) if author_user_id else None
-    blockable = author is not None and not block_refusal(session, actor, author)
+    account = on_account(session, actor, author) if author is not None else None
     return ModerationItem(kind=kind, item=item, url=kind.url(item), open_reports=open_reports,
-                          resolved_count=resolved, author=author, author_blockable=blockable)
+                          resolved_count=resolved, author=author, author_account=account)
 
 
 # --- moderator actions ---------------------------------------------------------------------------
@@ -397,23 +399,26 @@ def dismiss(session: Session, actor: Principal, target_type: str, target_id: int
     return resolved
 
 
-def block_refusal(session: Session, actor: Principal, user: User) -> str:
-    """Why the actor may not block ``user`` ("" when they may).
+@dataclass(frozen=True)
+class OnAccount:
+    """An account as ``moderation.block`` sees it for one moderator."""
 
-    Moderators block ordinary accounts; accounts holding a role (staff, reviewers, moderators,
-    administrators) are blocked only by administrators, here or in the administration pages.
-    """
-    if user.id == actor.user_id:
-        return _("You cannot block your own account.")
-    if user.deleted_at is not None:
-        return _("This account has been deleted.")
-    if user.blocked_at is not None:
-        return _("This account is already blocked.")
-    if not actor.is_admin:
-        has_role = session.exec(select(RoleAssignment.id).where(RoleAssignment.user_id == user.id)).first()
-        if has_role is not None:
-            return _("Only an administrator can block an account that holds a role.")
-    return ""
+    user_id: int | None
+    deleted: bool
+    blocked: bool
+    holds_role: bool
+    """It holds a role (staff, reviewer, moderator, administrator): read only when the actor is no
+    administrator (administrators block any account)."""
+
+
+def on_account(session: Session, actor: Principal, user: User) -> OnAccount:
+    """``user``'s account for ``actor``: whether it holds a role is read (one query) only when it changes the
+    answer (a moderator who is no administrator, about someone else's live account)."""
+    asked = not actor.is_admin and user.id != actor.user_id and user.deleted_at is None and user.blocked_at is None
+    holds_role = asked and session.exec(select(RoleAssignment.id).where(RoleAssignment.user_id == user.id)).first() \
+        is not None
+    return OnAccount(user.id, deleted=user.deleted_at is not None, blocked=user.blocked_at is not None,
+                     holds_role=holds_role)
 
 
 class BlockForm(FormModel):
@@ -437,8 +442,7 @@ def block_user(session: Session, actor: Principal, user_id: int, form: BlockForm
     user = session.get(User, user_id, with_for_update=True, populate_existing=True)
     if user is None:
         raise NotFound()
-    if refusal := block_refusal(session, actor, user):
-        raise Invalid({"reason": refusal})
+    permissions.require(actor, "moderation.block", on_account(session, actor, user), field="reason")
     text = _one_line(form.reason)
     user.blocked_at = utcnow()
     user.blocked_reason = text

@@ -3,7 +3,10 @@
 Moderation is the core's; the content is a component's (a proposal) or another core feature's (a
 comment). Each lists its types in its manifest (``Component.reportables``, a list of :class:`Reportable`),
 and moderation asks a type, never its module, what it needs: the item (only while it may be reported),
-its page, its author and whether the actor wrote it, and how the queue and the pages name it.
+its page, its author, and how the queue and the pages name it. Who may report an item is a permission
+rule of its owner: the declaration names the action (``proposal.report``, ``comment.report``) and reads
+the facts that rule needs (:attr:`Reportable.facts`); moderation asks it through
+:func:`cocreate.permissions.require`, so the core never imports the component.
 
 An item is any row with the moderation fields ``hidden_at``, ``hidden_reason``, ``hidden_by_id`` and
 ``report_count``; moderation sets those and nothing else. ``Report.target_type`` is the type's
@@ -50,8 +53,10 @@ class Reportable:
     url: Callable[[Any], str]
     """Where the item is shown."""
     author_id: Callable[[Any], int | None]
-    is_own: Callable[[Session, Principal, Any], bool]
-    """The actor wrote it (nobody reports their own content)."""
+    action: str
+    """The action whose rule says who may report an item (nobody reports their own content)."""
+    facts: Callable[[Session, Principal, Any], Any]
+    """``(session, actor, item)``: what the rule of :attr:`action` reads about the item and the actor."""
     excerpt: Callable[[Any], str]
     """What the report page and the queue show of it (a title, or the start of its text)."""
     title: Callable[[Any], str]

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import mail
+from cocreate import mail, paths
 from cocreate.accounts.models import User
 from cocreate.db import Database
 from cocreate.db.base import upsertable_insert, utcnow
@@ -168,11 +168,11 @@ def _digest_email(settings: Settings, user: User, period: str, notifications: li
     unsubscribe_url = unsubscribe.link(settings, user.id, preferences.ALL_KINDS)
     listed = notifications[:MAX_LISTED]
     with using_locale(user.locale):
-        items = [DigestItem(message=services.describe(n), link=f"{settings.base_url}{_safe_path(n.url)}",
+        items = [DigestItem(message=services.describe(n), link=paths.absolute(settings, _safe_path(n.url)),
                             created_at=n.created_at) for n in listed]
         text = render_standalone("mail/digest.txt", user=user, items=items, day=date.fromisoformat(period),
                                  more=len(notifications) - len(listed), total=len(notifications),
-                                 base_url=settings.base_url, list_link=f"{settings.base_url}/notifications")
+                                 base_url=settings.base_url, list_link=paths.absolute(settings, paths.notifications()))
         text = services.with_unsubscribe_footer(text, settings, user, preferences.ALL_KINDS, unsubscribe_url)
         subject = ngettext("Your daily summary: %(num)d new notification",
                            "Your daily summary: %(num)d new notifications", len(notifications))
@@ -182,4 +182,4 @@ def _digest_email(settings: Settings, user: User, period: str, notifications: li
 
 
 def _safe_path(url: str) -> str:
-    return url if url.startswith("/") and not url.startswith("//") else "/notifications"
+    return url if url.startswith("/") and not url.startswith("//") else paths.notifications()

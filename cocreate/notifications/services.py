@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from cocreate import paths
 from cocreate.accounts.models import User
 from cocreate.db import transactional
 from cocreate.db.base import upsertable_insert, utcnow
@@ -172,7 +173,7 @@ def with_unsubscribe_footer(text: str, settings: Settings, user: User, kind: str
     """``text`` with the unsubscribe footer (mail/unsubscribe_footer.txt, current locale) above its signature."""
     footer = render_standalone("mail/unsubscribe_footer.txt", kind=kind, kind_label=kind_label(kind),
                                all_kinds=kind == preferences.ALL_KINDS, unsubscribe_url=unsubscribe_url,
-                               settings_url=f"{settings.base_url}/account/notifications", user=user).strip("\n")
+                               settings_url=paths.absolute(settings, paths.notification_settings()), user=user).strip("\n")
     head, separator, signature = text.rpartition(SIGNATURE)
     if not separator:
         return f"{text.rstrip()}\n\n{footer}\n"
@@ -187,7 +188,7 @@ def _queue_notification_email(session: Session, settings: Settings, kind: str, s
     unsubscribe_url = unsubscribe.link(settings, user.id, kind)
     with using_locale(user.locale):
         text = render_standalone(spec.mail_template, user=user, params=params, base_url=settings.base_url,
-                                 link=f"{settings.base_url}{url}", unsubscribe_url=unsubscribe_url)
+                                 link=paths.absolute(settings, url), unsubscribe_url=unsubscribe_url)
         text = with_unsubscribe_footer(text, settings, user, kind, unsubscribe_url)
         subject = spec.subject(params)
     email = OutboundEmail(to_address=user.email, subject=subject[:300], body_text=text,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, col, select
 
+from cocreate import paths
 from cocreate.accounts.models import User
 from cocreate.db import transactional
 from cocreate.notifications import preferences
@@ -34,7 +35,7 @@ def token(settings: Settings, user_id: int, kind: str) -> str:
 
 def link(settings: Settings, user_id: int, kind: str) -> str:
     """The absolute one-click unsubscribe address for ``user_id`` and ``kind``."""
-    return f"{settings.base_url}/unsubscribe/{token(settings, user_id, kind)}"
+    return paths.absolute(settings, paths.unsubscribe(token(settings, user_id, kind)))
 
 
 def headers(url: str) -> dict[str, str]:

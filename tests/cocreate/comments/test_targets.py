@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, func, select
 
-from cocreate import components
+from cocreate import components, permissions
 from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Principal
 from cocreate.app import create_app
@@ -86,7 +86,8 @@ class Notes:
         self.locked: list[int] = []
         self.audience = audience
         self.target = CommentTarget(
-            name="note", prefix="/notes", param="note_id", back_label="Back to the note", load=self.load,
+            name="note", prefix="/notes", param="note_id", action="note.comment", back_label="Back to the note",
+            load=self.load,
             official=lambda session, actor, target: "staff" if actor.is_admin else "",
             count_changed=lambda session, note_id, count: self.counts.append((note_id, count)),
             audience=lambda session, note_id: set(self.audience))
@@ -97,7 +98,12 @@ class Notes:
         if lock:
             self.locked.append(note_id)
         takes = ALLOW if note_id == 1 else Decision(False, "This note is closed.", field="phase")
-        return TargetInfo(self.target, note_id, f"メモ{note_id}", takes)
+        return TargetInfo(self.target, note_id, f"メモ{note_id}", takes)  # the facts its rule reads
+
+
+def _takes_note_comments(actor: Principal, facts: Decision) -> Decision:
+    """The note component's rule of ``note.comment``: its facts are the answer."""
+    return facts
 
 
 @pytest.fixture
@@ -105,6 +111,7 @@ def notes(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Notes]:
     follower = create_user(session, "follower@example.jp")
     declared = Notes({follower.id})  # type: ignore[arg-type]
     monkeypatch.setattr(targets, "_registry", lambda: {"note": declared.target})
+    monkeypatch.setitem(permissions._rules, "note.comment", _takes_note_comments)  # its component's policy
     comment_routes.routes.cache_clear()  # the comment routes are built from the declarations
     try:
         yield declared

@@ -18,7 +18,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 from sqlmodel import Session
 
-from cocreate import components
+from cocreate import components, paths
 from cocreate.accounts import oidc
 from cocreate.accounts.models import Role, User
 from cocreate.settings import OidcProvider
@@ -141,3 +141,10 @@ def test_links_built_without_a_request_are_the_routes_paths(app: Litestar, setti
     assert oidc.redirect_uri(settings, provider) == (settings.base_url.rstrip("/")
                                                      + app.route_reverse("oidc-callback", slug="example"))
     assert safe_next("") == app.route_reverse("home")  # where every ``next`` falls back to
+
+
+def test_each_core_path_of_code_without_a_request_is_its_routes_path(app: Litestar, settings) -> None:
+    """E-mails, notifications and the services' view-models take the core's paths from ``cocreate.paths``."""
+    for name, (helper, parameters) in paths.CHECKED.items():
+        assert helper(**parameters) == app.route_reverse(name, **parameters), name
+    assert paths.absolute(settings, paths.sign_in()) == settings.base_url.rstrip("/") + app.route_reverse("sign-in")
