@@ -27,6 +27,7 @@ from cocreate.comments.targets import CommentTarget, TargetInfo
 from cocreate.errors import NotFound
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.notifications import services as notifications
+from proposals import paths
 from proposals.challenges import lifecycle
 from proposals.challenges import services as challenges
 from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus
@@ -104,19 +105,15 @@ def _proposal_audience(session: Session, proposal_id: int) -> set[int]:
     return set(authors) | set(notifications.followers(session, PROPOSAL.name, proposal_id))
 
 
-# The paths these declarations produce, in one place (there is no proposals.paths): a challenge's page is
-# ``{CHALLENGES}/{id}`` (the route ``challenge-detail``), a proposal's ``{PROPOSALS}/{id}`` (``proposal-detail``),
-# and the core puts their comment pages below them; report_targets links to proposals through PROPOSAL.url.
-# tests/cocreate/comments/test_links.py checks them against the routes.
-CHALLENGES = "/challenges"
-PROPOSALS = "/proposals"
-
+# Where the commented pages are: proposals.paths (a challenge's page ``{CHALLENGES}/{id}``, a proposal's
+# ``{PROPOSALS}/{id}``); the core puts their comment pages below them. report_targets links to proposals
+# through PROPOSAL.url. tests/cocreate/comments/test_links.py checks them against the routes.
 CHALLENGE = CommentTarget(
-    name="challenge", prefix=CHALLENGES, param="challenge_id", action="challenge.comment",
+    name="challenge", prefix=paths.CHALLENGES, param="challenge_id", action="challenge.comment",
     back_label=_l("Back to the challenge"), load=_load_challenge, official=_official,
 )
 PROPOSAL = CommentTarget(
-    name="proposal", prefix=PROPOSALS, param="proposal_id", action="proposal.comment",
+    name="proposal", prefix=paths.PROPOSALS, param="proposal_id", action="proposal.comment",
     back_label=_l("Back to the proposal"), load=_load_proposal, official=_official,
     count_changed=_count_proposal_comments, audience=_proposal_audience,
 )

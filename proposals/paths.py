@@ -9,15 +9,21 @@ helper against ``route_reverse`` of that name.
 
 from __future__ import annotations
 
+CHALLENGES = "/challenges"
+"""Where a challenge's pages are: its page is ``{CHALLENGES}/{id}``; the core puts its comments below it
+(the ``prefix`` of :data:`proposals.comment_targets.CHALLENGE`)."""
+PROPOSALS = "/proposals"
+"""Where a proposal's pages are, likewise."""
+
 
 def challenge(challenge_id: int) -> str:
     """``challenge-detail``."""
-    return f"/challenges/{challenge_id}"
+    return f"{CHALLENGES}/{challenge_id}"
 
 
 def proposal(proposal_id: int) -> str:
     """``proposal-detail``."""
-    return f"/proposals/{proposal_id}"
+    return f"{PROPOSALS}/{proposal_id}"
 
 
 def question(challenge_id: int, question_id: int) -> str:
