@@ -179,6 +179,7 @@ class Opening:
     playback: Playback
     admin: Principal
     opened: datetime
+    admin_added: bool
     password_hash: str | None
     """The demo password's hash, made once and given to every registration (see the module's docstring)."""
 
@@ -206,14 +207,14 @@ def _the_administrator(playback: Playback, opened: datetime) -> Opening:
     session = playback.session
     user = session.exec(select(User).where(User.email == ADMIN.email)).first()
     if user is not None:
-        return Opening(playback, _principal(session, user.id), opened, None)
+        return Opening(playback, _principal(session, user.id), opened, admin_added=False, password_hash=None)
     created = playback.at(opened, lambda: administration.create_admin(session, ADMIN.email, ADMIN.display_name,
                                                                       DEMO_PASSWORD))
     admin = _principal(session, created.user.id)
     playback.at(opened + timedelta(minutes=5),
                 lambda: consents.agree(session, admin, dict.fromkeys(ConsentDocument, True), {}))
     # Its fresh hash is the demo password's: every other account gets it too.
-    return Opening(playback, admin, opened, created.user.password_hash)
+    return Opening(playback, admin, opened, admin_added=True, password_hash=created.user.password_hash)
 
 
 def _load_departments(site: Opening) -> tuple[int, int]:
@@ -327,9 +328,8 @@ def load(session: Session, settings: Settings) -> str:
     playback = Playback(session, settings)
     # The administrator comes first: they create the departments, and the staff roles need those.
     site = _the_administrator(playback, ward_time(today, SITE_OPENED_DAY, "09:00"))
-    admin_added = site.password_hash is not None
     added, there = _load_departments(site)
-    accounts_added = int(admin_added) + _load_accounts(site)
+    accounts_added = int(site.admin_added) + _load_accounts(site)
     return (f"{added} departments added, {there} already there; "
             f"{accounts_added} demo accounts added, {len(DEMO_ACCOUNTS) - accounts_added} already there\n"
             f"{accounts_summary()}")
