@@ -1,28 +1,40 @@
 """Demo content of the core: the ward's departments (from the policy documents in shared/seeds) and
 one account per role, all with the same known password (listed in docs/demo-accounts.md).
 
-Idempotent: what exists already is left exactly as it is. Never in production: demo accounts with a
-published password there would be an open door.
+Everything is done through the services, as on a new site: the first administrator is made on the
+command line (``cocreate create-admin``'s service) and agrees to the terms at their first sign-in; they
+create the departments; everyone else registers, confirms their address with the link their
+confirmation e-mail carries, and is given their roles by the administrator, who also checks the residents
+whose residency is verified; each organisation is created by its first member (who becomes its
+administrator) and verified by the administrator. All of it happened the day the site opened
+(:data:`SITE_OPENED_DAY`, before anything of the other demos; the checks the day after), played with
+:mod:`cocreate.demo_playback`; the e-mails it sent wait in the outbox.
+
+One argon2 hash of the published password serves every account (the administrator's, reused): argon2
+takes about a fifth of a second per hash, which twenty accounts would add to every fresh demo.
+
+Idempotent: what exists already is left exactly as it is (departments by code, accounts by e-mail,
+organisations by name). Never in production: demo accounts with a published password there would be
+an open door.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cocreate.accounts import consents, passwords
+from cocreate.accounts import admin as administration
+from cocreate.accounts import consents, organisations, passwords, residency, services
 from cocreate.accounts.corporate_number import check_digit
-from cocreate.accounts.models import (
-    Department,
-    Organisation,
-    OrganisationKind,
-    OrganisationMember,
-    Role,
-    RoleAssignment,
-    User,
-)
+from cocreate.accounts.models import ConsentDocument, Department, Organisation, OrganisationKind, Role, User
+from cocreate.accounts.permissions import Principal
 from cocreate.db.base import utcnow
+from cocreate.demo_playback import Playback, ward_time
+from cocreate.i18n import WARD_TIMEZONE
+from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 
 # code, 部, 課, division, section
@@ -127,7 +139,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("demo-company@example.jp", "いたばしモビリティ 担当（デモ）",
                 "organisation admin of a verified company", organisation=COMPANY_ORG, organisation_admin=True),
     DemoAccount("demo-startup@example.jp", "たかしまだいらラボ 担当（デモ）",
-                "member of an unverified startup", organisation=STARTUP_ORG),
+                "organisation admin of an unverified startup", organisation=STARTUP_ORG, organisation_admin=True),
     DemoAccount("demo-signage@example.jp", "板橋サイネージ 担当（デモ）", "organisation admin (company)",
                 organisation=SIGNAGE_ORG, organisation_admin=True),
     DemoAccount("demo-university@example.jp", "東京北部大学 研究室（デモ）", "organisation admin (university)",
@@ -143,52 +155,163 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def _load_accounts(session: Session, departments: dict[str, Department]) -> tuple[int, int]:
-    emails = [account.email for account in DEMO_ACCOUNTS]
-    users = {user.email: user for user in session.exec(select(User).where(User.email.in_(emails))).all()}  # type: ignore[union-attr]
-    organisations = {org.name: org for org in session.exec(
-        select(Organisation).where(Organisation.name.in_([row[0] for row in DEMO_ORGANISATIONS]))  # type: ignore[attr-defined]
-    ).all()}
-    now = utcnow()
+ADMIN = DEMO_ACCOUNTS[0]
+assert ADMIN.roles == (Role.ADMIN,)
+assert all(a.organisation_admin for a in DEMO_ACCOUNTS if a.organisation), \
+    "an organisation's creator is its administrator (and each demo organisation has one account)"
+RESIDENCY_NOTE = "デモ用のアカウントです（住所は確認していません）。"
+"""What the administrator notes when marking a demo resident verified (the staff page shows it)."""
+CONFIRM_LINK = re.compile(r"/account/confirm/(\S+)")
+
+SITE_OPENED_DAY = -420
+"""Days from today: the site opened and its people joined, before anything of the other demos happened
+(the labs demo's coordinator sets up the test fields 400 days ago)."""
+EVERY = timedelta(minutes=10)
+"""Between two people joining, that first day."""
+CHECKED_AFTER = timedelta(days=1)
+"""The administrator verifies organisations and residents the day after they joined."""
+
+
+@dataclass
+class Opening:
+    """The day the site opened: who acts, and when each of them joins."""
+
+    playback: Playback
+    admin: Principal
+    opened: datetime
+    admin_added: bool
+    password_hash: str | None
+    """The demo password's hash, made once and given to every registration (see the module's docstring)."""
+
+    @property
+    def session(self) -> Session:
+        return self.playback.session
+
+    def hashed(self) -> str:
+        if self.password_hash is None:
+            self.password_hash = passwords.hash_password(DEMO_PASSWORD)
+        return self.password_hash
+
+
+def _principal(session: Session, user_id: int | None) -> Principal:
+    """The account as a signed-in request sees it, with the roles it holds now."""
+    assert user_id is not None
+    principal = Principal.load_by_id(session, user_id)
+    assert principal is not None
+    return principal
+
+
+def _the_administrator(playback: Playback, opened: datetime) -> Opening:
+    """The demo administrator, made as a site's first administrator is (``cocreate create-admin``), who
+    then agrees to the terms and the privacy policy at their first sign-in."""
+    session = playback.session
+    user = session.exec(select(User).where(User.email == ADMIN.email)).first()
+    if user is not None:
+        return Opening(playback, _principal(session, user.id), opened, admin_added=False, password_hash=None)
+    created = playback.at(opened, lambda: administration.create_admin(session, ADMIN.email, ADMIN.display_name,
+                                                                      DEMO_PASSWORD))
+    admin = _principal(session, created.user.id)
+    playback.at(opened + timedelta(minutes=5),
+                lambda: consents.agree(session, admin, dict.fromkeys(ConsentDocument, True), {}))
+    # Its fresh hash is the demo password's: every other account gets it too.
+    return Opening(playback, admin, opened, admin_added=True, password_hash=created.user.password_hash)
+
+
+def _load_departments(site: Opening) -> tuple[int, int]:
+    """The administrator creates the ward's departments that are not there yet (by code)."""
+    session = site.session
+    existing = set(session.exec(select(Department.code)).all())
     added = 0
-    password_hash = None
-    for account in DEMO_ACCOUNTS:
-        if account.email in users:
+    for code, division_ja, section_ja, division_en, section_en in DEPARTMENTS:
+        if code in existing:
             continue
-        # One hash for every demo account: the password is published anyway, and argon2 takes a noticeable
-        # fraction of a second per hash, which twenty accounts would add to every fresh demo.
-        password_hash = password_hash or passwords.hash_password(DEMO_PASSWORD)
-        user = User(email=account.email, display_name=account.display_name,
-                    password_hash=password_hash, email_confirmed_at=now,
-                    residency_verified_at=now if account.verified_resident else None,
-                    residency_method="demo" if account.verified_resident else None)
-        session.add(user)
-        session.flush()
-        users[account.email] = user
+        form = administration.DepartmentForm(code=code, division_ja=division_ja, section_ja=section_ja,
+                                             division_en=division_en, section_en=section_en)
+        site.playback.at(site.opened + timedelta(minutes=10 + added),
+                         lambda form=form: administration.create_department(session, site.admin, form))
         added += 1
-        consents.record(session, user, consents.current_versions(session))
-        for role in account.roles:
-            department = departments[account.department_code] if role is Role.STAFF and account.department_code else None
-            session.add(RoleAssignment(user_id=user.id, role=role,  # type: ignore[arg-type]
-                                       department_id=department.id if department else None))
-        if account.organisation:
-            organisation = organisations.get(account.organisation)
-            if organisation is None:
-                name, kind, base, verified, description = next(
-                    row for row in DEMO_ORGANISATIONS if row[0] == account.organisation)
-                admin = users.get(DEMO_ACCOUNTS[0].email)
-                organisation = Organisation(
-                    name=name, kind=kind, corporate_number=f"{check_digit(base)}{base}" if base else None,
-                    address="東京都板橋区", created_by_id=user.id,
-                    description=f"{description}（デモ用の架空の組織です。）", verified_at=now if verified else None,
-                    verified_by_id=admin.id if verified and admin else None)
-                session.add(organisation)
-                session.flush()
-                organisations[name] = organisation
-            session.add(OrganisationMember(organisation_id=organisation.id, user_id=user.id,  # type: ignore[arg-type]
-                                           is_admin=account.organisation_admin))
-    session.flush()
-    return added, len(DEMO_ACCOUNTS) - added
+    return added, len(existing)
+
+
+def _confirmation_token(session: Session, email: str) -> str:
+    """The token of the link in the newest confirmation e-mail to ``email`` (what its owner clicks)."""
+    bodies = session.exec(select(OutboundEmail.body_text).where(OutboundEmail.to_address == email)
+                          .order_by(col(OutboundEmail.id).desc())).all()
+    for body in bodies:
+        if found := CONFIRM_LINK.search(body):
+            return found.group(1)
+    raise AssertionError(f"no confirmation e-mail to {email} in the outbox")
+
+
+def _register(site: Opening, account: DemoAccount, when: datetime) -> Principal:
+    """The person registers (agreeing to the terms and the privacy policy) and, a few minutes later,
+    confirms their address with the link of the e-mail it sent."""
+    session, playback = site.session, site.playback
+    form = services.RegistrationForm(email=account.email, display_name=account.display_name,
+                                     password=DEMO_PASSWORD, accept_terms=True, accept_privacy=True)
+    password_hash = site.hashed()
+    user = playback.at(when, lambda: services.register(session, playback.settings, form,
+                                                       password_hash=password_hash))
+    assert user is not None, f"{account.email} is registered already"
+    token = _confirmation_token(session, account.email)
+    playback.at(when + timedelta(minutes=3), lambda: services.confirm_email(session, token))
+    return _principal(session, user.id)
+
+
+def _add_organisation(site: Opening, member: Principal, name: str, when: datetime) -> None:
+    """The member creates the organisation (becoming its administrator); the next day the ward's
+    administrator checks its corporate number and verifies it."""
+    session, playback = site.session, site.playback
+    _name, kind, base, verified, description = next(row for row in DEMO_ORGANISATIONS if row[0] == name)
+    form = organisations.OrganisationForm(
+        name=name, kind=kind, corporate_number=f"{check_digit(base)}{base}" if base else "",
+        address="東京都板橋区", description=f"{description}（デモ用の架空の組織です。）")
+    organisation = playback.at(when, lambda: organisations.create(session, member, form))
+    organisation_id = organisation.id
+    assert organisation_id is not None
+    if verified:
+        playback.at(when + CHECKED_AFTER,
+                    lambda: organisations.verify(session, playback.settings, site.admin, organisation_id))
+
+
+def _add_account(site: Opening, account: DemoAccount, when: datetime, departments: dict[str, int | None],
+                 organisations_there: set[str]) -> None:
+    """The person registers and confirms their address; the administrator gives them their roles, and the
+    next day checks their residency; they create their organisation if it is not there yet."""
+    session, playback = site.session, site.playback
+    person = _register(site, account, when)
+    user_id = person.user_id
+    assert user_id is not None
+    for role in account.roles:
+        grant = administration.GrantForm(
+            role=role, department_id=departments[account.department_code] if account.department_code else None)
+        playback.at(when + timedelta(minutes=5),
+                    lambda grant=grant: administration.grant_role(session, site.admin, user_id, grant))
+    if account.verified_resident:
+        checked = residency.VerifyForm(note=RESIDENCY_NOTE)
+        playback.at(when + CHECKED_AFTER, lambda: residency.mark_verified(session, site.admin, user_id, checked))
+    if account.organisation and account.organisation not in organisations_there:
+        _add_organisation(site, person, account.organisation, when + timedelta(minutes=5))
+        organisations_there.add(account.organisation)
+
+
+def _load_accounts(site: Opening) -> int:
+    """The other demo accounts that are not there yet (by e-mail), with their roles, residency and
+    organisations, each person joining a little after the one before; returns how many were added."""
+    session = site.session
+    emails = [account.email for account in DEMO_ACCOUNTS[1:]]
+    there = set(session.exec(select(User.email).where(col(User.email).in_(emails))).all())
+    departments = {d.code: d.id for d in session.exec(select(Department)).all()}
+    organisations_there = set(session.exec(select(Organisation.name).where(
+        col(Organisation.name).in_([row[0] for row in DEMO_ORGANISATIONS]))).all())
+    added = 0
+    for number, account in enumerate(DEMO_ACCOUNTS[1:], start=1):
+        if account.email in there:
+            continue
+        when = site.opened + timedelta(hours=1) + number * EVERY
+        _add_account(site, account, when, departments, organisations_there)
+        added += 1
+    return added
 
 
 def accounts_summary() -> str:
@@ -201,23 +324,12 @@ def accounts_summary() -> str:
 def load(session: Session, settings: Settings) -> str:
     if settings.is_production:
         raise DemoRefused("refusing to load demo content: COCREATE_ENV is production")
-    existing = set(session.exec(select(Department.code)).all())
-    added = 0
-    for code, division_ja, section_ja, division_en, section_en in DEPARTMENTS:
-        if code in existing:
-            continue
-        session.add(
-            Department(
-                code=code,
-                division_ja=division_ja,
-                section_ja=section_ja,
-                division_en=division_en,
-                section_en=section_en,
-            )
-        )
-        added += 1
-    session.flush()
-    by_code = {d.code: d for d in session.exec(select(Department)).all()}
-    accounts_added, accounts_there = _load_accounts(session, by_code)
-    return (f"{added} departments added, {len(existing)} already there; "
-            f"{accounts_added} demo accounts added, {accounts_there} already there\n{accounts_summary()}")
+    today = utcnow().astimezone(WARD_TIMEZONE).date()
+    playback = Playback(session, settings)
+    # The administrator comes first: they create the departments, and the staff roles need those.
+    site = _the_administrator(playback, ward_time(today, SITE_OPENED_DAY, "09:00"))
+    added, there = _load_departments(site)
+    accounts_added = int(site.admin_added) + _load_accounts(site)
+    return (f"{added} departments added, {there} already there; "
+            f"{accounts_added} demo accounts added, {len(DEMO_ACCOUNTS) - accounts_added} already there\n"
+            f"{accounts_summary()}")

@@ -11,8 +11,8 @@ The work a service leaves for a worker after its commit (telling followers, send
 run here, in process and at the same moment, by the handlers the loader names; a worker that starts
 later would have nothing left to do for it. Two kinds of task are not sent at all, so that loading the
 demo never needs the broker: search index updates (``cocreate demo`` rebuilds the index once at the end)
-and e-mail deliveries (the e-mails wait in the outbox; a worker re-enqueues every unsent one when it
-starts, and beat sweeps them every few minutes). A task the loader names no handler for is an error:
+and e-mail deliveries, a notification's or a single e-mail's (the e-mails wait in the outbox; a worker
+re-enqueues every unsent one when it starts, and beat sweeps them every few minutes). A task the loader names no handler for is an error:
 left to a worker, it would run later, at the real time, and its rows would say so.
 """
 
@@ -29,6 +29,7 @@ from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Principal
 from cocreate.db.base import clock_at
 from cocreate.i18n import WARD_TIMEZONE
+from cocreate.mail import DELIVER_TASK
 from cocreate.notifications.services import SEND_TASK as SEND_EMAILS_TASK
 from cocreate.search.indexer import DRAIN_TASK
 from cocreate.settings import Settings
@@ -69,7 +70,7 @@ class Playback:
     _principals: dict[str, Principal | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.handlers = {DRAIN_TASK: None, SEND_EMAILS_TASK: None, **self.handlers}
+        self.handlers = {DRAIN_TASK: None, SEND_EMAILS_TASK: None, DELIVER_TASK: None, **self.handlers}
 
     # --- people ----------------------------------------------------------------------------------
 

@@ -1,15 +1,18 @@
 """Demo challenges written from the ward's initiatives (shared/seeds 000: chapter 4 and the Takashimadaira
 section), as the ward would post them: one in each public phase, with phase dates around today, Q&A
-answered by the owning department, and briefing sessions (past and upcoming, one online).
+answered by the owning department, and briefing sessions (past and upcoming, one online, one cancelled).
 
-The challenges themselves, their schedules, Q&A and briefing sessions are written directly. Those that
-have gone past accepting proposals carry a story (:mod:`proposals.demo_story`): they are written as they
-were while accepting proposals, and the story is then played through the services, day by day, up to
-today's phase (proposals, comments, votes, review, decisions, closing without selection).
+Everything is played through the services (:mod:`cocreate.demo_playback`) as the people of the core demo,
+each action on its own day: the lead department's member writes the challenge as a draft (its schedule,
+co-owners, criteria, KPIs and voting rules) two weeks before publishing it, publishes it and adds its
+briefing sessions; the schedule moves it on (the beat job's service); residents and organisations ask
+questions, which the department answers, and register for the sessions. The challenges that have gone
+past accepting proposals carry a story (:mod:`proposals.demo_story`), played on the same timeline: proposals,
+comments, votes, review, decisions, closing without selection.
 
 Idempotent: a challenge whose title exists already is left alone, with everything that belongs to it.
 Departments come from the core demo (looked up by code) and people from its demo accounts (looked up
-by e-mail); what depends on a missing one is left out (a challenge with a story, entirely).
+by e-mail); a challenge whose department or people are missing is left out.
 """
 
 from __future__ import annotations
@@ -19,33 +22,32 @@ from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import Department, OrganisationMember, Role, RoleAssignment, User
+from cocreate.accounts.models import Department
 from cocreate.comments import events as comment_events
 from cocreate.db.base import utcnow
-from cocreate.demo_playback import Playback
+from cocreate.demo_playback import Playback, Step
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.settings import Settings
 from proposals import demo_story, events, phases
 from proposals.challenges import lifecycle
-from proposals.models import (
-    BriefingRegistration,
-    BriefingSession,
-    Category,
-    Challenge,
-    ChallengeCriterion,
-    ChallengeDepartment,
-    ChallengeKpi,
-    Phase,
-    PhaseChange,
-    Question,
-    QuestionStatus,
-    QuestionVisibility,
-)
+from proposals.challenges import services as challenges
+from proposals.challenges.services import ChallengeForm
+from proposals.dialogue import briefings
+from proposals.dialogue import questions as qa
+from proposals.models import Category, Challenge, Phase, QuestionVisibility
+from proposals.votes import services as votes
 
 COMPANY = "demo-company@example.jp"
 STARTUP = "demo-startup@example.jp"
 RESIDENT = "demo-resident@example.jp"
 DEMO_PHONE = "03-0000-0000（デモ用）"
+STAFF_OF = {
+    "env-policy": demo_story.STAFF_ENV,
+    "transport": demo_story.STAFF_TRANSPORT,
+    "takashimadaira": demo_story.STAFF_TAKASHIMADAIRA,
+}
+"""The core demo's member of each lead department: they write, publish and run its challenges."""
+DRAFTED_BEFORE = timedelta(days=14)
 
 
 class DemoQuestion(NamedTuple):
@@ -67,7 +69,8 @@ class DemoSession(NamedTuple):
     capacity: int
     notes: str
     registrants: tuple[str, ...] = ()
-    cancelled_day: int | None = None
+    cancelled_day: int | None = None  # then ``notes`` say why (also the reason sent to the registrants)
+    planned_notes: str = ""  # the notes of a session cancelled later, as it was announced
 
 
 class DemoChallenge(NamedTuple):
@@ -244,7 +247,7 @@ CHALLENGES: list[DemoChallenge] = [
                         "課題の背景と募集要項をご説明し、質疑応答を行います。", (COMPANY, RESIDENT)),
             DemoSession("第2回 説明会（区役所会場）", 5, "10:00", "11:30", "板橋区役所 本庁舎 11階 第1委員会室",
                         "", 40, "会場の都合により中止しました。オンライン説明会をご利用ください。", (),
-                        cancelled_day=-2),
+                        cancelled_day=-2, planned_notes="第1回と同じ内容を、区役所会場でご説明します。"),
             DemoSession("オンライン説明会", 8, "19:00", "20:00", "", "https://meet.example.jp/itabashi-eco-action",
                         100, "オンライン会議ツールで開催します。参加URLはお申し込みの方にお知らせします。"
                         "カメラ・マイクはオフのままで参加できます。", (STARTUP, RESIDENT)),
@@ -586,146 +589,141 @@ def _day(today: date, offset: int, at: time = time(0, 0)) -> datetime:
     return datetime.combine(today + timedelta(days=offset), at, tzinfo=WARD_TIMEZONE).astimezone(UTC)
 
 
-def _clock(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def _staff_by_department(session: Session) -> dict[int, int]:
-    """One staff member per department (the first one), to answer questions and own the demo."""
-    rows = session.exec(select(RoleAssignment.department_id, RoleAssignment.user_id)
-                        .where(RoleAssignment.role == Role.STAFF, col(RoleAssignment.department_id).is_not(None))
-                        .order_by(RoleAssignment.id)).all()
-    staff: dict[int, int] = {}
-    for department_id, user_id in rows:
-        staff.setdefault(department_id, user_id)  # type: ignore[arg-type]
-    return staff
-
-
 def _schedule(demo: DemoChallenge, today: date) -> dict[Phase, datetime]:
     """The planned phase dates; a challenge closed without selection is closed where the decision was planned."""
     return {phase: _day(today, offset) for phase, offset in demo.schedule.items()
             if phase in phases.SCHEDULABLE and not (demo.phase is Phase.CLOSED and phase is Phase.DECIDED)}
 
 
-def _add_challenge(session: Session, demo: DemoChallenge, departments: dict[str, Department],
-                   users: dict[str, User], organisation_of: dict[int, int], staff: dict[int, int],
-                   today: date, now: datetime, *, phase: Phase | None = None) -> tuple[Challenge, int, int, int]:
-    """The challenge in ``phase`` (by default the demo's), with its history up to then, its schedule, Q&A
-    and briefing sessions."""
-    phase = phase or demo.phase
-    lead = departments[demo.department]
-    staff_id = staff.get(lead.id)  # type: ignore[arg-type]
-    published_at = _day(today, demo.schedule[Phase.PUBLISHED], time(10, 0))
-    challenge = Challenge(
-        title=demo.title, summary=demo.summary, category=demo.category, area=demo.area, phase=phase,
-        department_id=lead.id,  # type: ignore[arg-type]
-        published_at=published_at, contact_name=demo.contact[0], contact_email=demo.contact[1],
-        contact_phone=DEMO_PHONE, background=demo.background, current_situation=demo.current_situation,
-        desired_outcome=demo.desired_outcome, constraints=demo.constraints, eligibility=demo.eligibility,
-        budget_cap_yen=demo.budget_cap_yen, support_facilities=demo.support_facilities,
-        support_data=demo.support_data, support_other=demo.support_other,
-        closed_reason=demo.closed_reason if phase is Phase.CLOSED else "",
-        created_by_id=staff_id, created_at=published_at - timedelta(days=14), updated_at=published_at,
-        vote_limit=demo.vote_limit,
-    )
-    session.add(challenge)
-    session.flush()
-    assert challenge.id is not None
-    owners = [lead] + [departments[code] for code in demo.co_owners if code in departments]
-    for owner in owners:
-        session.add(ChallengeDepartment(challenge_id=challenge.id, department_id=owner.id))  # type: ignore[arg-type]
-    for position, (name, weight, description) in enumerate(demo.criteria):
-        session.add(ChallengeCriterion(challenge_id=challenge.id, position=position, name=name, weight=weight,
-                                       description=description))
-    for position, (indicator, baseline, target, unit) in enumerate(demo.kpis):
-        session.add(ChallengeKpi(challenge_id=challenge.id, position=position, indicator=indicator,
-                                 baseline=baseline, target=target, unit=unit))
+def _published_at(demo: DemoChallenge, today: date) -> datetime:
+    return _day(today, demo.schedule[Phase.PUBLISHED], time(10, 0))
 
-    # The schedule and the phase history that led to today's phase.
-    schedule = _schedule(demo, today)
-    closed_at = None
-    if phase is Phase.CLOSED:  # closed without selection where the decision was planned
-        closed_at = _day(today, demo.schedule[Phase.DECIDED], time(17, 0))
-    session.flush()
-    changes = [(Phase.DRAFT, Phase.PUBLISHED, published_at, staff_id, "")]
-    previous = Phase.PUBLISHED
-    for scheduled in phases.SCHEDULABLE:
-        when = schedule.get(scheduled)
-        if when is None or when > now or phases.index(scheduled) > phases.index(phase):
-            continue
-        changes.append((previous, scheduled, when, None, ""))
-        previous = scheduled
-    if closed_at is not None:
-        changes.append((previous, Phase.CLOSED, closed_at, staff_id, demo.closed_reason))
-    for from_phase, to_phase, when, by, reason in changes:
-        session.add(PhaseChange(challenge_id=challenge.id, from_phase=from_phase, to_phase=to_phase,
-                                changed_at=when, changed_by_id=by, reason=reason))
-    challenge.phase_changed_at = changes[-1][2]
-    lifecycle.set_schedule(session, challenge, schedule, now=now)
 
-    questions = 0
-    shown = 0
-    for item in demo.questions:
-        asker = users.get(item.asker)
-        if asker is None:
-            continue
-        asked_at = _day(today, item.asked_day, time(9, 30))
-        answered = bool(item.answer)
-        session.add(Question(
-            challenge_id=challenge.id, asker_id=asker.id, organisation_id=organisation_of.get(asker.id),  # type: ignore[arg-type]
-            visibility=item.visibility, status=QuestionStatus.ANSWERED if answered else QuestionStatus.OPEN,
-            body=item.body, answer=item.answer,
-            answered_at=_day(today, item.answered_day, time(16, 0)) if answered else None,
-            answered_by_id=staff_id if answered else None,
-            answer_department_id=lead.id if answered else None,
-            created_at=asked_at, updated_at=asked_at,
-        ))
-        questions += 1
-        # Shown publicly: public questions, and private ones once answered (without the asker).
-        shown += int(item.visibility is QuestionVisibility.PUBLIC or answered)
-    challenge.question_count = shown
-
-    sessions = registrations = 0
+def people(demo: DemoChallenge) -> set[str]:
+    """Every account the challenge needs: its department's member, who asked, who registered, and the
+    people of its story."""
+    needed = {STAFF_OF[demo.department], *(item.asker for item in demo.questions)}
     for item in demo.sessions:
-        starts_at = _day(today, item.day, _clock(item.start))
-        briefing = BriefingSession(
-            challenge_id=challenge.id, title=item.title, starts_at=starts_at,
-            ends_at=_day(today, item.day, _clock(item.end)), place=item.place, online_url=item.online_url,
-            capacity=item.capacity, notes=item.notes,
-            cancelled_at=None if item.cancelled_day is None else _day(today, item.cancelled_day, time(12, 0)),
-            created_at=published_at, updated_at=published_at,
-        )
-        session.add(briefing)
-        session.flush()
-        sessions += 1
-        for email in item.registrants:
-            user = users.get(email)
-            if user is None:
-                continue
-            registered_at = min(now, published_at + timedelta(days=1))
-            session.add(BriefingRegistration(session_id=briefing.id, user_id=user.id,  # type: ignore[arg-type]
-                                             created_at=registered_at, updated_at=registered_at))
-            briefing.registered_count += 1
+        needed |= set(item.registrants)
+    story = demo_story.STORIES.get(demo.title)
+    return needed | (demo_story.people(story) if story is not None else set())
+
+
+def _form(demo: DemoChallenge, departments: dict[str, Department], today: date) -> ChallengeForm:
+    """The staff editor's form, filled in as the department filled it in."""
+    return ChallengeForm(
+        title=demo.title, summary=demo.summary, category=demo.category, area=demo.area,
+        contact_name=demo.contact[0], contact_email=demo.contact[1], contact_phone=DEMO_PHONE,
+        background=demo.background, current_situation=demo.current_situation, desired_outcome=demo.desired_outcome,
+        constraints=demo.constraints, eligibility=demo.eligibility, budget_cap_yen=demo.budget_cap_yen,
+        support_facilities=demo.support_facilities, support_data=demo.support_data,
+        support_other=demo.support_other,
+        co_owners=[departments[code].id for code in demo.co_owners if code in departments],
+        criteria=[{"name": name, "weight": weight, "description": description}
+                  for name, weight, description in demo.criteria],
+        kpis=[{"indicator": indicator, "baseline": baseline, "target": target, "unit": unit}
+              for indicator, baseline, target, unit in demo.kpis],
+        schedule=_schedule(demo, today))
+
+
+def _draft(playback: Playback, demo: DemoChallenge, departments: dict[str, Department], today: date) -> int:
+    """The lead department's member writes the challenge as a draft, with its schedule and voting rules,
+    two weeks before publishing it; returns its id."""
+    session = playback.session
+    staff = playback.actor(STAFF_OF[demo.department])
+    lead_id = departments[demo.department].id
+    assert staff is not None and lead_id is not None
+    form = _form(demo, departments, today)
+
+    def write() -> int:
+        challenge = challenges.create_draft(session, staff, lead_id, form)
+        assert challenge.id is not None
+        votes.update_settings(session, staff, challenge.id, votes.VotingForm(vote_limit=demo.vote_limit))
+        return challenge.id
+
+    return playback.at(_published_at(demo, today) - DRAFTED_BEFORE, write)
+
+
+class Added(NamedTuple):
+    questions: int = 0
+    sessions: int = 0
+    registrations: int = 0
+
+
+def _steps(playback: Playback, demo: DemoChallenge, challenge_id: int, today: date,
+           *, story: bool) -> tuple[list[Step], Added]:
+    """What happened on the challenge itself, as steps: published by its department, moved on by its
+    schedule (the beat job's service) up to today's phase (a story's challenge up to accepting proposals:
+    the story moves it on from there), its questions asked and answered, its briefing sessions added by the
+    department (one edited and cancelled) and registered for."""
+    session, settings, act = playback.session, playback.settings, playback.actor
+    staff = STAFF_OF[demo.department]
+    published_at = _published_at(demo, today)
+    now = utcnow()
+    steps = [Step(published_at, lambda: challenges.publish(session, act(staff), challenge_id), "publish")]
+    last = Phase.ACCEPTING if story else demo.phase
+    for phase, when in _schedule(demo, today).items():
+        if when <= now and phases.index(phase) <= phases.index(last):
+            steps.append(Step(when, lambda: lifecycle.advance_due(session), f"schedule moves to {phase.value}"))
+
+    ids: dict[str, int] = {}  # questions and sessions by their place in the demo, filled in as the steps run
+    for number, question in enumerate(demo.questions):
+        def ask(item: DemoQuestion = question, key: str = f"q{number}") -> None:
+            asker = act(item.asker)
+            assert asker is not None
+            on_behalf = qa.asking_organisations(session, asker)  # the first verified one, as the form offers
+            form = qa.AskForm(body=item.body, visibility=item.visibility,
+                              organisation_id=on_behalf[0].id if on_behalf else None)
+            ids[key] = qa.ask(session, asker, challenge_id, form).id  # type: ignore[assignment]
+
+        def answer(item: DemoQuestion = question, key: str = f"q{number}") -> None:
+            qa.answer(session, settings, act(staff), ids[key], qa.AnswerForm(answer=item.answer))  # type: ignore[arg-type]
+
+        steps.append(Step(_day(today, question.asked_day, time(9, 30)), ask, f"ask q{number}"))
+        if question.answer:
+            steps.append(Step(_day(today, question.answered_day, time(16, 0)), answer, f"answer q{number}"))
+
+    registrations = 0
+    registered_at = min(now, published_at + timedelta(days=1))
+    for number, briefing in enumerate(demo.sessions):
+        key = f"s{number}"
+        cancelling = briefing.cancelled_day is not None
+        # A session cancelled later was announced with its plan; its notes say why it was cancelled.
+        form = _session_form(briefing, today, briefing.planned_notes if cancelling else briefing.notes)
+
+        def add(form: briefings.SessionForm = form, key: str = key) -> None:
+            ids[key] = briefings.create_session(session, act(staff), challenge_id, form).id  # type: ignore[arg-type,assignment]
+
+        steps.append(Step(published_at, add, f"add {key}"))
+        for email in briefing.registrants:
+            steps.append(Step(registered_at, lambda email=email, key=key: briefings.register(  # type: ignore[misc]
+                session, act(email), challenge_id, ids[key]), f"{email} registers for {key}"))
             registrations += 1
-    session.flush()
-    return challenge, questions, sessions, registrations
+        if briefing.cancelled_day is not None:
+            def cancel(item: DemoSession = briefing, key: str = key) -> None:
+                briefings.update_session(session, settings, act(staff), challenge_id, ids[key],  # type: ignore[arg-type]
+                                         _session_form(item, today, item.notes))
+                briefings.cancel_session(session, settings, act(staff), challenge_id, ids[key],  # type: ignore[arg-type]
+                                         briefings.CancelForm(reason=item.notes))
+
+            steps.append(Step(_day(today, briefing.cancelled_day, time(12, 0)), cancel, f"cancel {key}"))
+    return steps, Added(len(demo.questions), len(demo.sessions), registrations)
+
+
+def _session_form(item: DemoSession, today: date, notes: str) -> briefings.SessionForm:
+    """The staff's session form, as they filled it in."""
+    return briefings.SessionForm(title=item.title, date=(today + timedelta(days=item.day)).isoformat(),
+                                 start_time=item.start, end_time=item.end, place=item.place,
+                                 online_url=item.online_url, capacity=str(item.capacity), notes=notes)
 
 
 def load(session: Session, settings: Settings) -> str:
     departments = {d.code: d for d in session.exec(select(Department)).all()}
     existing = set(session.exec(select(Challenge.title).where(col(Challenge.title).in_([c.title for c in CHALLENGES]))).all())
-    emails = [COMPANY, STARTUP, RESIDENT]
-    users = {u.email: u for u in session.exec(select(User).where(col(User.email).in_(emails))).all() if u.email}
-    organisation_of = {user_id: organisation_id for user_id, organisation_id in session.exec(
-        select(OrganisationMember.user_id, OrganisationMember.organisation_id)
-        .where(col(OrganisationMember.user_id).in_([u.id for u in users.values()]))
-        .order_by(OrganisationMember.id)).all()}
-    staff = _staff_by_department(session)
-    now = utcnow()
-    today = now.astimezone(WARD_TIMEZONE).date()
+    today = utcnow().astimezone(WARD_TIMEZONE).date()
     playback = Playback(session, settings, handlers={events.TASK: events.run, comment_events.TASK: comment_events.run})
-    added = questions = sessions = registrations = skipped = unplayable = 0
+    added = skipped = unplayable = 0
+    counts = Added()
     played = demo_story.Counts()
     for demo in CHALLENGES:
         if demo.title in existing:
@@ -733,27 +731,26 @@ def load(session: Session, settings: Settings) -> str:
         if demo.department not in departments:
             skipped += 1
             continue
-        story = demo_story.STORIES.get(demo.title)
-        if story is not None and not playback.has(*demo_story.people(story)):
-            unplayable += 1  # what happened on it needs the core demo's people
+        if not playback.has(*people(demo)):
+            unplayable += 1  # the challenge and what happened on it need the core demo's people
             continue
-        # A challenge with a story starts out accepting proposals; the story moves it on from there.
-        challenge, *counts = _add_challenge(session, demo, departments, users, organisation_of, staff, today, now,
-                                            phase=Phase.ACCEPTING if story is not None else None)
-        session.commit()  # the services read apart from this session (votes) and roll back on refusals
-        added += 1
-        questions += counts[0]
-        sessions += counts[1]
-        registrations += counts[2]
+        story = demo_story.STORIES.get(demo.title)
+        challenge_id = _draft(playback, demo, departments, today)
+        steps, counts_added = _steps(playback, demo, challenge_id, today, story=story is not None)
         if story is not None:
-            counts_played = demo_story.play(playback, challenge, story, _schedule(demo, today), today,
-                                            closed_reason=demo.closed_reason)
+            story_steps, counts_played = demo_story.steps(playback, challenge_id, story, _schedule(demo, today),
+                                                          today, closed_reason=demo.closed_reason)
+            steps += story_steps
             played = demo_story.Counts(*(a + b for a, b in zip(played, counts_played, strict=True)))
+        playback.play(steps)
+        added += 1
+        counts = Added(*(a + b for a, b in zip(counts, counts_added, strict=True)))
     summary = f"{added} challenges added, {len(existing)} already there"
     if skipped:
         summary += f", {skipped} skipped (their department is missing: load the core demo first)"
     if unplayable:
-        summary += f", {unplayable} left out (their proposals need the core demo's people: load it first)"
-    return (f"{summary}; {questions} questions, {sessions} briefing sessions, {registrations} registrations, "
+        summary += f", {unplayable} left out (they need the core demo's people: load it first)"
+    return (f"{summary}; {counts.questions} questions, {counts.sessions} briefing sessions, "
+            f"{counts.registrations} registrations, "
             f"{played.proposals} proposals, {played.comments} comments, {played.votes} votes, "
             f"{played.reviews} reviews and {played.decisions} decisions added with them")

@@ -1,7 +1,8 @@
 """What happened on the demo challenges that have gone past accepting proposals, played through the services.
 
-Five challenges of :mod:`proposals.demo` carry a story (:data:`STORIES`, keyed by title). Each is created
-in its accepting phase, with its history up to then; then, on the days the story says, organisations
+Five challenges of :mod:`proposals.demo` carry a story (:data:`STORIES`, keyed by title), played with the
+challenge's own steps (written, published, moved into accepting proposals, its Q&A and briefing sessions):
+on the days the story says, organisations
 write and submit proposals (one of them as a consortium whose co-author confirms), residents comment and
 vote while the phase allows it, the owning department answers officially and proposers reply, the
 schedule moves the challenge into voting and review (the beat job's own service), the department assigns
@@ -33,7 +34,7 @@ from cocreate.comments import services as comments
 from cocreate.demo_playback import Playback, Step, ward_time
 from proposals import review, submissions
 from proposals.challenges import lifecycle
-from proposals.models import Challenge, DecisionOutcome, Phase
+from proposals.models import DecisionOutcome, Phase
 from proposals.votes import services as votes
 
 # The core demo's accounts (cocreate/demo.py).
@@ -840,18 +841,17 @@ def _vote_days(first: int, last: int, voters: int, index: int) -> list[int]:
     return [first + (index * 3 + n * 5) % span for n in range(voters)]
 
 
-def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[Phase, datetime],
-         today: date, *, closed_reason: str = "") -> Counts:
-    """Everything the story says happened on ``challenge`` (created in its accepting phase), in time order."""
+def steps(playback: Playback, challenge_id: int, story: Story, schedule: dict[Phase, datetime],
+          today: date, *, closed_reason: str = "") -> tuple[list[Step], Counts]:
+    """Everything the story says happened on the challenge once it accepted proposals, as steps to play
+    in time order with the challenge's own (:mod:`proposals.demo`), and what they add up to."""
     session = playback.session
-    assert challenge.id is not None
-    challenge_id = challenge.id
     act = playback.actor
     ids: dict[str, int] = {}  # proposal and comment keys -> their ids, filled in as the steps run
-    steps: list[Step] = []
+    planned: list[Step] = []
 
     def step(when: datetime, action: Callable[[], Any], label: str = "") -> None:
-        steps.append(Step(when, action, label))
+        planned.append(Step(when, action, label))
 
     # Proposals: drafted two days before submission, co-authors invited and confirming in between.
     for number, item in enumerate(story.proposals):
@@ -962,6 +962,5 @@ def play(playback: Playback, challenge: Challenge, story: Story, schedule: dict[
              lambda: lifecycle.move(session, act(story.staff), challenge_id, Phase.CLOSED, closed_reason),
              "close without selection")
 
-    playback.play(steps)
-    return Counts(proposals=len(story.proposals), comments=len(story.comments), votes=vote_count, reviews=review_count,
+    return planned, Counts(proposals=len(story.proposals), comments=len(story.comments), votes=vote_count, reviews=review_count,
                   decisions=len(decisions) if story.decided_day is not None else 0)

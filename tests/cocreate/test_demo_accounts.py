@@ -1,7 +1,9 @@
-"""Demo accounts: one per role, known password, idempotent, never in production."""
+"""Demo accounts: one per role, known password, idempotent, never in production; made through the
+services (each row with what its service writes with it, at the same moment)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,10 +12,23 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, func, select
 
-from cocreate import demo
+from cocreate import audit, demo
 from cocreate.accounts import corporate_number, passwords
-from cocreate.accounts.models import Consent, Organisation, OrganisationMember, Role, RoleAssignment, User
+from cocreate.accounts.models import (
+    Consent,
+    Department,
+    Organisation,
+    OrganisationMember,
+    ResidencyRequest,
+    ResidencyStatus,
+    Role,
+    RoleAssignment,
+    TokenPurpose,
+    User,
+    UserToken,
+)
 from cocreate.accounts.permissions import Principal
+from cocreate.mail import OutboundEmail
 from cocreate.settings import Settings
 from tests.cocreate.test_cli import ROOT, cli, cli_env, counts, ok, table_rows
 from tests.factories import sign_in
@@ -43,8 +58,6 @@ def test_demo_creates_one_account_per_role(session: Session, settings: Settings)
 
     def principal(name: str) -> Principal:
         return Principal.load(session, users[f"demo-{name}@example.jp"])
-
-    from cocreate.accounts.models import Department
 
     department_of = {d.code: d.id for d in session.exec(select(Department)).all()}
     assert principal("admin").is_admin
@@ -78,11 +91,70 @@ def test_demo_creates_one_account_per_role(session: Session, settings: Settings)
     assert members == {(organisations[a.organisation].id, users[a.email].id, a.organisation_admin)
                        for a in demo.DEMO_ACCOUNTS if a.organisation}
     assert (organisations[demo.COMPANY_ORG].id, users["demo-company@example.jp"].id, True) in members
-    assert (startup.id, users["demo-startup@example.jp"].id, False) in members
+    assert (startup.id, users["demo-startup@example.jp"].id, True) in members  # its creator, so its administrator
 
     staff_department = session.get(Department, department_of["env-policy"])
     assert staff_department is not None
     assert (staff_department.division_ja, staff_department.section_ja) == ("資源環境部", "環境政策課")
+
+
+def test_the_demo_accounts_went_through_the_services(session: Session, settings: Settings) -> None:
+    """The administrator made on the command line, then everything else by the services the pages call:
+    each department, role, residency check and organisation has its service's audit entry at the moment
+    of its row; each account registered (its confirmation e-mail is in the outbox) and confirmed its
+    address with that e-mail's link; the audit log's chain holds."""
+    demo.load(session, settings)
+    session.commit()
+    users = by_email(session)
+    admin = users[demo.ADMIN.email]
+    entries = session.exec(select(audit.AuditEntry).order_by(audit.AuditEntry.id)).all()
+
+    def logged(action: str, target_type: str, target_id: int | None) -> list[audit.AuditEntry]:
+        return [e for e in entries if (e.action, e.target_type, e.target_id) == (action, target_type, str(target_id))]
+
+    [made] = logged("user.created", "user", admin.id)
+    assert made.actor_label == "cli" and made.created_at == admin.created_at
+    assert admin.terms_version and admin.privacy_version  # agreed at the first sign-in
+
+    for department in session.exec(select(Department)).all():
+        [created] = logged("department.created", "department", department.id)
+        assert created.actor_id == admin.id and created.created_at == department.created_at
+
+    for account in demo.DEMO_ACCOUNTS[1:]:
+        user = users[account.email]
+        [link] = session.exec(select(UserToken).where(UserToken.user_id == user.id,
+                                                      UserToken.purpose == TokenPurpose.CONFIRM_EMAIL)).all()
+        assert link.created_at == user.created_at and link.used_at == user.email_confirmed_at
+        mails = session.exec(select(OutboundEmail).where(OutboundEmail.to_address == account.email)).all()
+        assert any("/account/confirm/" in m.body_text and m.created_at == user.created_at for m in mails)
+
+    for assignment in session.exec(select(RoleAssignment)).all():
+        granted = [e for e in logged("role.granted", "user", assignment.user_id)
+                   if json.loads(e.details_json)["role"] == Role(assignment.role).value]
+        assert [e.created_at for e in granted] == [assignment.created_at]
+        by_cli = assignment.user_id == admin.id
+        assert granted[0].actor_id == assignment.granted_by_id == (None if by_cli else admin.id)
+
+    for account in demo.DEMO_ACCOUNTS:
+        user = users[account.email]
+        checked = logged("residency.verified", "user", user.id)
+        assert [e.created_at for e in checked] == ([user.residency_verified_at] if account.verified_resident else [])
+        if account.verified_resident:
+            assert checked[0].actor_id == admin.id and user.residency_method == "staff_check"
+            request = session.exec(select(ResidencyRequest).where(ResidencyRequest.user_id == user.id)).one()
+            assert request.status is ResidencyStatus.VERIFIED and request.decided_by_id == admin.id
+
+    for organisation in session.exec(select(Organisation)).all():
+        [created] = logged("organisation.created", "organisation", organisation.id)
+        assert created.actor_id == organisation.created_by_id and created.created_at == organisation.created_at
+        verified = logged("organisation.verified", "organisation", organisation.id)
+        assert [e.created_at for e in verified] == ([organisation.verified_at] if organisation.is_verified else [])
+        if organisation.is_verified:  # its administrator was told
+            creator = session.get(User, organisation.created_by_id)
+            assert creator is not None
+            assert session.exec(select(OutboundEmail).where(OutboundEmail.to_address == creator.email,
+                                                            OutboundEmail.created_at == organisation.verified_at)).one()
+    assert audit.verify(session).ok
 
 
 def test_demo_twice_changes_nothing(session: Session, settings: Settings) -> None:
