@@ -11,6 +11,7 @@ journeys sharing the live server do not get in the way.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -217,8 +218,15 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     checker.check(staff, "challenge page after answering", "staff-answered")
 
     # --- 4. Public now, without the asker -----------------------------------------------------------
-    visitor.reload()
+    # A visitor's page may come from the anonymous page cache (COCREATE_PUBLIC_CACHE_SECONDS, 2 s) for a
+    # moment after the answer: reload until the cached copy from step 2 has made way.
     public = visitor.locator(f"#question-{question_id}")
+    deadline = time.monotonic() + 15
+    while True:
+        visitor.reload()
+        if public.count() or time.monotonic() > deadline:
+            break
+        visitor.wait_for_timeout(500)
     expect(public).to_contain_text(question_text)
     expect(public).to_contain_text(answer_text)
     expect(public).to_contain_text("回答済み")
