@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from e2e.conftest import LiveServer
@@ -50,3 +54,47 @@ def test_the_read_api_answers_every_generated_request_as_its_schema_says(
         assert report["phases"]["fuzzing"]["status"] == "success", output
         generated += report["test_cases"]["generated"]
     assert generated >= AT_LEAST, f"only {generated} requests were generated"
+
+
+HOSTILE_VALUES = ("99999999999999999999999999", "-1", "0", "x", "", "%00", "2026-13-45", "９", "[]")
+QUERY_NAMES = ("page", "per_page", "department", "category", "area", "phase", "sort", "status", "type", "q",
+               "from", "to", "date", "month", "field_id", "seed", "next", "lang", "kind")
+
+
+def _page_paths(tmp_path: Path) -> list[str]:
+    """Every GET route of the app (pages, feeds, API), an id of 1 in each path parameter."""
+    from litestar.handlers import HTTPRouteHandler
+
+    from cocreate.app import create_app
+    from cocreate.settings import Settings
+
+    app = create_app(Settings(env="test", data_dir=tmp_path, secret_key="x" * 40))
+    paths = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and "GET" in handler.http_methods:
+                paths.add(re.sub(r"\{[^}]+\}", "1", route.path))
+    return sorted(paths)
+
+
+def test_every_page_answers_hostile_query_values_without_a_server_error(
+        live_server: LiveServer, tmp_path: Path) -> None:
+    """The pages are not in the API schema, so schemathesis does not reach them: every GET route, signed
+    out, with each usual query parameter set to a value too big for any column, negative, empty, not a
+    number, a NUL byte, an impossible date or a full-width digit, answers below 500."""
+    paths = _page_paths(tmp_path)
+    assert len(paths) > 60 and "/challenges" in paths and "/api/v1/challenges/1" in paths
+    failures, sent = [], 0
+    for path in paths:
+        for name in QUERY_NAMES:
+            for value in HOSTILE_VALUES:
+                url = f"{live_server.url}{path}?{name}={urllib.parse.quote(value, safe='%')}"
+                sent += 1
+                try:
+                    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (our own server)
+                        status = response.status
+                except urllib.error.HTTPError as refused:
+                    status = refused.code
+                if status >= 500:
+                    failures.append((url, status))
+    assert sent > 10_000 and not failures, failures[:20]
