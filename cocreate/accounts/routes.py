@@ -88,7 +88,7 @@ def sign_in_submit(request: Request, db_session: DbSession, settings: AppSetting
     with using_locale(locale):
         message = _("Signed in as %(name)s.", name=user.display_name)
     response = after_post(request, _safe_next(form.next), message=message)
-    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, path="/", samesite="lax",
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, path="/", samesite="lax", httponly=True,
                         secure=settings.secure_cookies)
     return response
 

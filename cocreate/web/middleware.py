@@ -48,7 +48,7 @@ def locale_middleware(default_locale: str, secure_cookies: bool):
                     headers = MutableScopeHeaders.from_message(message)
                     headers.add("vary", "Accept-Language, Cookie")
                     if chosen and chosen != saved:
-                        attributes = f"Path=/; Max-Age={ONE_YEAR}; SameSite=Lax"
+                        attributes = f"Path=/; Max-Age={ONE_YEAR}; HttpOnly; SameSite=Lax"
                         if secure_cookies:
                             attributes += "; Secure"
                         headers.add("set-cookie", f"{i18n.LOCALE_COOKIE}={chosen}; {attributes}")
