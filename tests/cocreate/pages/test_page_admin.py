@@ -123,7 +123,7 @@ def test_only_administrators_read_or_save_in_the_service(session: Session, perso
     ({"title_en": "x" * 101}, "title_en", "Use at most %(max)s characters."),
     ({"body_en": "x" * 50_001}, "body_en", "Use at most %(max)s characters."),
     ({"note": "n" * 301}, "note", "Use at most %(max)s characters."),
-    ({"title_ja": "改行\u0007"}, "title_ja", "This contains characters that cannot be used."),
+    ({"title_ja": "改行\u0007"}, "title_ja", "This field contains characters that cannot be used."),
     ({}, "body_ja", "Nothing has changed since the current revision."),
 ])
 def test_bad_input_is_refused_with_the_reason_and_changes_nothing(
