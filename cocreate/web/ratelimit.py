@@ -243,7 +243,9 @@ def _increment(session: Session, check: Check) -> Hit:
     count, expires_at = session.execute(statement).one()
     if expires_at.tzinfo is None:  # a CASE result comes back without the column's type on SQLite
         expires_at = UTCDateTime().process_result_value(expires_at, session.get_bind().dialect)
-    return Hit(check, int(count), max(1, math.ceil((expires_at - now).total_seconds())))
+    # ``now`` was read before the statement waited for its lock: a racing request may have opened the
+    # window a moment later.
+    return Hit(check, int(count), min(check.window, max(1, math.ceil((expires_at - now).total_seconds()))))
 
 
 class DatabaseCountingStore(CountingStore):
