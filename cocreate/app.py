@@ -26,6 +26,7 @@ from cocreate.db import Database
 from cocreate.search.routes import document_search_types
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
+from cocreate.web import logredact
 from cocreate.web.dependencies import provide_db_session, provide_settings
 from cocreate.web.errors import EXCEPTION_HANDLERS, refuse_impossible_ids
 from cocreate.web.load import in_flight_limit, thread_pool_starter
@@ -46,6 +47,7 @@ MAX_BODY_BYTES = 25 * 1024 * 1024
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
     """Build the web application; settings come from the environment when not given, the database
     from the settings unless one is handed in (tests share theirs)."""
+    logredact.install()  # tokens of single-use links never reach the access log
     components.load()  # the composition root: every component's models, tasks and hooks, once
     settings = settings or Settings.from_env()
     settings.ensure_dirs()

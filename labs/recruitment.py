@@ -60,6 +60,7 @@ from cocreate.i18n import gettext as _
 from cocreate.notifications import services as notifications
 from cocreate.search import indexer, registry
 from cocreate.settings import Settings
+from cocreate.tasks.queue import enqueue
 from cocreate.web.pagination import Page, paginate
 from labs import access, events, paths
 from labs.models import (
@@ -468,6 +469,9 @@ def withdraw(session: Session, actor: Principal, call_id: int) -> bool:
     if application.status is ApplicationStatus.WITHDRAWN:
         return False
     _erase(application, call, utcnow())
+    # The blanked values' older copies stay in SQLite's write-ahead log until it is emptied: the worker
+    # empties it once this commits (as after an account deletion).
+    enqueue(session, "cocreate.erase_freed")
     return True
 
 

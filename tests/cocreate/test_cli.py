@@ -444,3 +444,31 @@ def test_i18n_compile_says_one_line_without_babel_statistics(
     po.write_text(text[:start] + text[text.index('"', start):], encoding="utf-8")
     again = CliRunner().invoke(cli_module.main, ["i18n", "compile"])
     assert again.exit_code == 0 and "1 shown in English" in again.output, again.output
+
+
+def test_the_access_log_of_cocreate_web_holds_no_token_of_a_single_use_link(
+        prepared: Prepared, tmp_path: Path) -> None:
+    """A reset link's token and an OpenID Connect callback's code and state are written as [redacted];
+    the rest of each request line (method, path, status) is still there."""
+    data_dir = copy_of(prepared.migrated, tmp_path)
+    port = free_port()
+    log_path = tmp_path / "web.log"
+    token = "Zk3" + "x" * 40  # secrets.token_urlsafe(32) makes 43 characters
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "cocreate.cli", "web", "--port", str(port), "--workers", "1"],
+                                   cwd=ROOT, env=cli_env(data_dir), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: answers(port), timeout=90, message="cocreate web did not answer")
+            assert get(f"http://127.0.0.1:{port}/account/password/reset/{token}")[0] == 200
+            get(f"http://127.0.0.1:{port}/account/oidc/demo/callback?code=SECRETCODE123&state=SECRETSTATE456")
+            assert get(f"http://127.0.0.1:{port}/challenges?category=transport_mobility")[0] == 200
+            time.sleep(0.5)  # the access log line is written after the response
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    written = log_path.read_text(errors="replace")
+    assert "GET /account/password/reset/[redacted]" in written, written[-2000:]
+    assert "code=[redacted]&state=[redacted]" in written, written[-2000:]
+    assert "/challenges?category=transport_mobility" in written  # other lines are untouched
+    for secret in (token, "SECRETCODE123", "SECRETSTATE456"):
+        assert secret not in written

@@ -40,7 +40,7 @@ from labs.models import (
     TrialOrganisation,
 )
 from tests.factories import create_department, create_organisation, create_user
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, tasks_announced
 
 pytestmark = pytest.mark.databases("sqlite", why="recruitment rules are Python; concurrent accepts run on both")
 
@@ -670,6 +670,16 @@ def test_withdrawing_removes_the_data_and_frees_the_place(session: Session, worl
     assert ja("Withdrawn (data removed)") in page
     assert post(client, f"/calls/{world.call.id}/applications/{application.id}/accept").status_code == 303
     assert reload_call(session, world.call).accepted_count == 0  # a withdrawn person cannot be accepted
+
+
+def test_withdrawing_has_the_worker_empty_the_write_ahead_log(session: Session, world: World) -> None:
+    """The blanked name and contact must not linger in SQLite's log: the service queues the same task as an
+    account deletion, once, and only when something was withdrawn."""
+    applied(session, world, world.resident, full_name="撤回 花子", contact="hanako@example.jp")
+    with tasks_announced(session, "cocreate.erase_freed") as queued:
+        assert recruitment.withdraw(session, actor(session, world.resident), world.call.id)
+        assert not recruitment.withdraw(session, actor(session, world.resident), world.call.id)
+    assert [task[0] for task in queued] == ["cocreate.erase_freed"]
 
 
 def test_withdrawing_with_an_unreadable_return_address_changes_nothing(session: Session, world: World,
