@@ -28,7 +28,7 @@ from cocreate.web.ratelimit import (
 from cocreate.web.sessions import StoredSession
 from tests.factories import create_user, sign_in
 from tests.helpers import csrf_token, make_settings
-from tests.servers import RedisServer
+from tests.servers import RedisServer, free_port
 
 pytestmark = pytest.mark.databases("sqlite", why="the limits' rules are Python; the counters' SQL runs on both below")
 
@@ -153,3 +153,15 @@ def test_redis_counters_count_exactly_when_requests_race(redis_server: RedisServ
     assert _counts(hits) == list(range(1, 41))
     ttl = redis.Redis.from_url(redis_server.url).pttl("test:" + check.key)
     assert 0 < ttl <= 60_000
+
+
+def test_unreachable_redis_counters_answer_busy_not_a_server_error(
+    tmp_path: Path, database_url: str, broker_url: str, database: Database
+) -> None:
+    app = create_app(make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url,
+                                   session_store_url=f"redis://127.0.0.1:{free_port()}/0"), database=database)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        assert client.get("/account/sign-in").status_code == 200  # a read counts nothing
+        refused = client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
+        assert refused.status_code == 503
+        assert int(refused.headers["retry-after"]) > 0
