@@ -82,7 +82,7 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    # Failures lock sooner (5 per account, 30 per address: the sign-in throttle); this bounds attempts.
+    # The sign-in throttle counts failures and slows or locks; this bounds attempts, successful ones too.
     "sign-in": Budget(window=15 * 60, per_address=30, per_target=10, targets=("form:email",)),
     # Each sends an e-mail: the target budget is what one inbox can receive from here in an hour.
     "password-reset": Budget(window=3600, per_address=10, per_target=3, targets=("form:email",)),
@@ -106,8 +106,8 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     host = request.client.host if request.client else ""
     try:
         address = ipaddress.ip_address(host)
-    except ValueError:
-        return host or "unknown"
+    except ValueError:  # a test client's name; nothing longer than an address goes into a key
+        return host[:64] or "unknown"
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
