@@ -7,6 +7,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -23,6 +24,7 @@ from cocreate.web.ratelimit import (
     DatabaseCountingStore,
     RateCounter,
     RedisCountingStore,
+    client_address,
     purge_expired,
 )
 from cocreate.web.sessions import StoredSession
@@ -165,3 +167,18 @@ def test_unreachable_redis_counters_answer_busy_not_a_server_error(
         refused = client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
         assert refused.status_code == 503
         assert int(refused.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(("host", "counted_as"), [
+    ("198.51.100.7", "198.51.100.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("testclient", "testclient"),
+    ("x" * 300, "x" * 64),
+    ("", "unknown"),
+])
+def test_client_addresses_are_grouped_as_subscribers_hold_them(host: str, counted_as: str) -> None:
+    request = SimpleNamespace(client=SimpleNamespace(host=host) if host else None)
+    assert client_address(request) == counted_as  # type: ignore[arg-type]
