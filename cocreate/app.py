@@ -33,7 +33,7 @@ from cocreate.web.load import in_flight_limit, thread_pool_starter
 from cocreate.web.middleware import locale_middleware
 from cocreate.web.openapi import finish as finish_openapi
 from cocreate.web.pagecache import public_page_cache
-from cocreate.web.ratelimit import SESSION_STORE, make_stores, write_rate_limit
+from cocreate.web.ratelimit import SESSION_STORE, make_stores, request_limits
 from cocreate.web.security import make_security_headers_hook
 from cocreate.web.sessions import DatabaseSessionConfig
 from cocreate.web.templating import STATIC_DIR, make_template_engine
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             in_flight_limit(settings),
             session_config.middleware,
             current_user_middleware(database),
-            write_rate_limit(settings).middleware,
+            request_limits(settings.signing_key()),
             locale_middleware(settings.default_locale, settings.secure_cookies),
             public_page_cache(settings.public_cache_seconds, csrf),
         ],

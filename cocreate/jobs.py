@@ -11,7 +11,7 @@ from celery.signals import worker_ready
 from cocreate import mail
 from cocreate.tasks import heartbeat
 from cocreate.tasks.app import celery_app, task_database, task_settings
-from cocreate.web import sessions
+from cocreate.web import ratelimit, sessions
 
 log = logging.getLogger(__name__)
 
@@ -115,5 +115,6 @@ def resend_unsent_emails_on_start(**_kwargs: object) -> None:
 
 @celery_app.task(name="cocreate.purge_expired_sessions")
 def purge_expired_sessions() -> int:
+    """Delete expired sessions and rate-limit counters (of the database; Redis expires its own)."""
     with task_database().transaction() as session:
-        return sessions.purge_expired(session)
+        return sessions.purge_expired(session) + ratelimit.purge_expired(session)

@@ -21,6 +21,7 @@ from cocreate.notifications.models import Follow, Notification, NotificationDige
 from cocreate.pages.models import PageRevision
 from cocreate.search.models import SearchOutbox
 from cocreate.tasks.heartbeat import WorkerHeartbeat
+from cocreate.web.ratelimit import RateCounter
 from cocreate.web.sessions import StoredSession
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "OrganisationMember",
     "OutboundEmail",
     "PageRevision",
+    "RateCounter",
     "Report",
     "ResidencyRequest",
     "RoleAssignment",

@@ -99,11 +99,19 @@ class Settings(BaseSettings):
     )
     session_store_url: str = Field(
         "",
-        description="redis://host:port/db keeps sessions and rate-limit counters in Redis (for several web "
-        "hosts); default: sessions in the database, rate-limit counters in each process.",
+        description="redis://host:port/db keeps sessions and rate-limit counters in Redis; default: both in "
+        "the database. Either way every web process and host shares them.",
     )
     write_rate_limit: int = Field(
         60, ge=1, description="Form posts and other writes allowed per minute per account (or address)."
+    )
+    rate_limit_scale: float = Field(
+        1.0,
+        gt=0,
+        le=10_000,
+        description="Multiplies the budgets of sign-in, registration, password reset, e-mail change and the "
+        "OpenID Connect start (per address and per account; docs/security.md 2.5). Raise it where many "
+        "people share one address (an office, a school).",
     )
     map_tile_url: str = Field(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",

@@ -144,6 +144,8 @@ def live_server(mail_sink: SmtpSink) -> Iterator[LiveServer]:
             "COCREATE_BASE_URL": url,
             "COCREATE_MAIL_URL": mail_sink.url,
             "COCREATE_PASSWORD_HASHING": "fast-for-tests",
+            # Every journey signs in (the demo accounts, again and again) from 127.0.0.1, within minutes.
+            "COCREATE_RATE_LIMIT_SCALE": "1000",
             "PYTHONUNBUFFERED": "1",
         }
         log_file = data_dir / "server.log"

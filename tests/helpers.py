@@ -33,6 +33,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "mail_url": f"file://{data_dir / 'mail'}",
         "write_rate_limit": 100_000,  # tests post faster than people; test_rate_limit.py sets its own
+        "rate_limit_scale": 1_000,  # so do they sign in, register and reset; test_account_limits.py sets its own
         "public_cache_seconds": 0,  # tests read their own writes as visitors at once; test_pagecache.py turns it on
         "password_hashing": "fast-for-tests",  # argon2 with its cheapest parameters; test_passwords.py checks the real ones
     }

@@ -65,11 +65,13 @@ class LiveSite:
         )
         log.close()
 
-    def start_web(self, processes: int = 2) -> None:
-        self._spawn("web", "web", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(processes))
+    def start_web(self, processes: int = 2, *, port: int | None = None, name: str = "web") -> None:
+        """``cocreate web`` on the site's port, or on another (a second server on the same data folder)."""
+        port = port or self.port
+        self._spawn(name, "web", "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes))
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self.healthy():
-            web = self.processes["web"]
+        while not self.healthy(f"http://127.0.0.1:{port}"):
+            web = self.processes[name]
             if web.poll() is not None:
                 raise AssertionError(f"cocreate web exited with {web.returncode}:\n{self.log()[-5000:]}")
             if time.monotonic() > deadline:
@@ -84,9 +86,9 @@ class LiveSite:
         if self.processes["worker"].poll() is not None:
             raise AssertionError(f"worker exited:\n{self.log()[-5000:]}")
 
-    def healthy(self) -> bool:
+    def healthy(self, url: str | None = None) -> bool:
         try:
-            return request(self.url, "GET", "/healthz", timeout=2).status == 200
+            return request(url or self.url, "GET", "/healthz", timeout=2).status == 200
         except OSError:
             return False
 

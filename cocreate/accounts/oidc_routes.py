@@ -18,6 +18,7 @@ from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.htmx import after_post, render
+from cocreate.web.ratelimit import limited
 
 NO_STORE = {"Cache-Control": "no-store"}
 CALLBACK_PARAMS = ("state", "code", "error", "iss")
@@ -61,10 +62,11 @@ def _conclude(request: Request, settings: Settings, provider: OidcProvider, outc
     return template
 
 
-@get("/{slug:str}/start", name="oidc-start", sync_to_thread=True)
+@get("/{slug:str}/start", name="oidc-start", sync_to_thread=True, opt=limited("oidc-start"))
 def start(request: Request, settings: AppSettings, slug: FromPath[str],
           next: FromQuery[str] = "") -> Redirect | Template:
-    """Send the browser to the provider (a GET link only redirects; nothing is changed but the session)."""
+    """Send the browser to the provider (a GET link only redirects; nothing is changed but the session,
+    which is why it is counted: ``limited("oidc-start")``)."""
     provider = _provider(settings, slug)
     try:
         url = oidc.begin(request.session, settings, provider, _safe_next(next))
@@ -122,7 +124,7 @@ def _complete_again(failed: Invalid, form: dict[str, Any], *, request: Request, 
     return _complete_page(request, pending, provider, shown, failed.errors)
 
 
-@post("/complete", name="oidc-complete-submit", sync_to_thread=True)
+@post("/complete", name="oidc-complete-submit", sync_to_thread=True, opt=limited("register"))
 @again_on_invalid(_complete_again)
 def complete_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     found = _pending_or_error(request, settings)

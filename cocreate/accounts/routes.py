@@ -21,6 +21,7 @@ from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.forms import safe_next as _safe_next
 from cocreate.web.htmx import after_post, render
+from cocreate.web.ratelimit import client_address, limited
 
 
 def _register_page(request: Request, db_session: Session, form: dict[str, Any], errors: dict[str, str]) -> Template:
@@ -40,7 +41,7 @@ def _register_again(failed: Invalid, form: dict[str, Any], *, request: Request, 
     return _register_page(request, db_session, shown, failed.errors)
 
 
-@post("/register", name="register-submit", sync_to_thread=True)
+@post("/register", name="register-submit", sync_to_thread=True, opt=limited("register"))
 @again_on_invalid(_register_again)
 def register_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     form = services.RegistrationForm.parse({**data, "locale": get_locale()})
@@ -75,12 +76,11 @@ def _sign_in_again(failed: Invalid, form: dict[str, Any], *, request: Request, *
     return render(request, "accounts/sign_in.html", context)
 
 
-@post("/sign-in", name="sign-in-submit", sync_to_thread=True)
+@post("/sign-in", name="sign-in-submit", sync_to_thread=True, opt=limited("sign-in"))
 @again_on_invalid(_sign_in_again)
 def sign_in_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template | Redirect:
     form = services.SignInForm.parse(data)
-    ip_address = request.client.host if request.client else "unknown"
-    user = services.authenticate(db_session, form.email, form.password, ip_address)
+    user = services.authenticate(db_session, form.email, form.password, client_address(request))
     auth.sign_in(request, user)
     # The language chosen in the profile follows the person to every device they sign in on, unless they
     # have just chosen another on the sign-in page itself: what they chose on the page wins.
@@ -109,7 +109,7 @@ def _forgot_again(failed: Invalid, form: dict[str, Any], *, request: Request, **
     return render(request, "accounts/forgot.html", {"form": shown, "errors": failed.errors, "sent": False})
 
 
-@post("/password/forgot", name="password-forgot-submit", sync_to_thread=True)
+@post("/password/forgot", name="password-forgot-submit", sync_to_thread=True, opt=limited("password-reset"))
 @again_on_invalid(_forgot_again)
 def forgot_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
     email = services.ForgotForm.parse(data).email

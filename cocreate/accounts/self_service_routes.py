@@ -25,6 +25,7 @@ from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
+from cocreate.web.ratelimit import limited
 
 STAFF_PER_PAGE = 50
 LOCALE_COOKIE_AGE = 365 * 24 * 3600
@@ -123,7 +124,8 @@ def _email_again(failed: Invalid, form: dict[str, Any], *, request: Request, **_
     return render(request, "accounts/email.html", {"form": _shown(form, {"new_email": 400}), "errors": failed.errors})
 
 
-@post("/email", name="account-email-submit", guards=[signed_in], sync_to_thread=True)
+@post("/email", name="account-email-submit", guards=[signed_in], sync_to_thread=True,
+      opt=limited("email-change"))
 @again_on_invalid(_email_again)
 def email_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
     form = self_service.EmailChangeForm.parse(data)

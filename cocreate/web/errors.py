@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
@@ -59,6 +60,12 @@ def _messages(status_code: int, exc: Exception | None) -> tuple[str, str]:
             ),
         ),
     }
+    wait = _retry_after(exc)
+    if status_code == 429 and wait >= 90:
+        return table[429][0], _(
+            "You have made too many requests in a short time. Try again in %(minutes)s minutes.",
+            minutes=math.ceil(wait / 60),
+        )
     if status_code in table:
         return table[status_code]
     if status_code >= 500:
@@ -67,6 +74,13 @@ def _messages(status_code: int, exc: Exception | None) -> tuple[str, str]:
             _("The error has been recorded. Please try again later. Nothing you sent has been lost."),
         )
     return (_("The request could not be processed"), _("Please go back and try again."))
+
+
+def _retry_after(exc: Exception | None) -> int:
+    """The seconds a refusal asks the client to wait (its ``Retry-After``), 0 when it says none."""
+    headers = exc.headers if isinstance(exc, HTTPException) and exc.headers else {}
+    value = headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else 0
 
 
 def _wants_json(request: Request) -> bool:

@@ -73,6 +73,7 @@ VOTES_MIN = 300.0
 BUDGET_CONNECTIONS = 32
 WEB_PROCESSES = 2
 WRITE_RATE_LIMIT = "1000000"
+RATE_LIMIT_SCALE = "10000"  # every simulated person signs in from 127.0.0.1
 
 
 @dataclass
@@ -174,7 +175,8 @@ def run_database(database: str, options: Options, base: Path, peer: DatabaseRun 
     postgres: PostgresServer | None = None
     site: LiveSite | None = None
     try:
-        overrides = {"COCREATE_WRITE_RATE_LIMIT": WRITE_RATE_LIMIT, **options.settings}
+        overrides = {"COCREATE_WRITE_RATE_LIMIT": WRITE_RATE_LIMIT, "COCREATE_RATE_LIMIT_SCALE": RATE_LIMIT_SCALE,
+                     **options.settings}
         if database == "postgresql":
             postgres = start_postgres()
             overrides["COCREATE_DATABASE_URL"] = postgres.create_database("cocreate_bench")

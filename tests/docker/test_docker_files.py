@@ -184,6 +184,24 @@ def test_app_services_share_settings_volume_and_startup_order(compose_config: di
     assert "healthcheck" in services["redis"]
 
 
+def test_sessions_and_rate_limits_are_shared_through_redis(compose_config: dict) -> None:
+    """Several replicas and processes: sessions and limit counters in the redis service (a database of
+    their own, not the broker's), so a limit is not multiplied by the number of processes."""
+    from cocreate.settings import Settings
+
+    services = compose_config["services"]
+    env = services["web"]["environment"]
+    assert env["COCREATE_SESSION_STORE_URL"] == "redis://redis:6379/1"
+    assert env["COCREATE_SESSION_STORE_URL"] != env["COCREATE_BROKER_URL"]
+    settings = Settings(session_store_url=env["COCREATE_SESSION_STORE_URL"],
+                        write_rate_limit=int(env["COCREATE_WRITE_RATE_LIMIT"]),
+                        rate_limit_scale=float(env["COCREATE_RATE_LIMIT_SCALE"]))
+    assert (settings.write_rate_limit, settings.rate_limit_scale) == (60, 1.0)
+    assert "redis" in services["web"]["depends_on"]
+    assert "redis-data" in {volume["source"] for volume in services["redis"]["volumes"]}
+    assert "--appendonly" in services["redis"]["command"]  # sessions survive a restart of Redis
+
+
 @pytest.mark.parametrize(
     ("typo", "expected"),
     [

@@ -1,8 +1,13 @@
-"""Writes are rate limited per account (or address); sessions can live in Redis."""
+"""Writes are rate limited per account (or address); the counters and the sessions live in the database
+or in Redis, and count exactly when requests race (across processes: test_shared_limits.py)."""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -12,13 +17,22 @@ from sqlmodel import Session, func, select
 
 from cocreate.app import create_app
 from cocreate.db import Database
+from cocreate.db.base import clock_at, utcnow
 from cocreate.settings import Settings
+from cocreate.web.ratelimit import (
+    Check,
+    DatabaseCountingStore,
+    RateCounter,
+    RedisCountingStore,
+    client_address,
+    purge_expired,
+)
 from cocreate.web.sessions import StoredSession
 from tests.factories import create_user, sign_in
 from tests.helpers import csrf_token, make_settings
-from tests.servers import RedisServer
+from tests.servers import RedisServer, free_port
 
-pytestmark = pytest.mark.databases("sqlite", why="rate limits live in memory or Redis")
+pytestmark = pytest.mark.databases("sqlite", why="the limits' rules are Python; the counters' SQL runs on both below")
 
 
 def _post_sign_out(client: TestClient[Litestar]) -> int:
@@ -43,6 +57,7 @@ def test_writes_beyond_the_limit_get_a_translated_429_and_reads_do_not_count(
         assert refused.status_code == 429
         assert "リクエストが多すぎます" in refused.text or "短時間に" in refused.text
         assert refused.headers["ratelimit-limit"] == "3"
+        assert 0 < int(refused.headers["retry-after"]) <= 60
         assert client.get("/").status_code == 200
 
 
@@ -80,3 +95,90 @@ def test_sessions_live_in_redis_when_configured(
     keys = [key.decode() for key in client_redis.keys("*")]
     assert any(key.endswith(session_id) and "sessions" in key for key in keys), keys
     assert session.exec(select(func.count()).select_from(StoredSession)).one() == 0
+
+
+def _counts(hits: list[list[object]]) -> list[int]:
+    return sorted(hit[0].count for hit in hits)  # type: ignore[attr-defined]
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="the counter is one upsert of each dialect, raced by threads")
+@pytest.mark.committed("racing threads each use their own connection")
+def test_database_counters_count_exactly_when_requests_race(database: Database) -> None:
+    store = DatabaseCountingStore(database)
+    check = Check("write:ip:198.51.100.9", limit=10, window=60)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        hits = list(pool.map(lambda _n: store._count([check]), range(40)))
+    assert _counts(hits) == list(range(1, 41))
+    assert sum(hit[0].refused for hit in hits) == 30
+    assert all(0 < hit[0].reset <= 60 for hit in hits)
+
+
+@pytest.mark.databases("sqlite", "postgresql", why="the window's end is compared in SQL")
+def test_a_database_counter_starts_again_when_its_window_ends(database: Database, session: Session) -> None:
+    store = DatabaseCountingStore(database)
+    check = Check("sign-in:ip:198.51.100.10", limit=2, window=60)
+    start = utcnow()
+    with clock_at(start):
+        assert [store._count([check])[0].count for _ in range(3)] == [1, 2, 3]
+    with clock_at(start + timedelta(seconds=59)):
+        hit = store._count([check])[0]
+        assert (hit.count, hit.refused, hit.reset) == (4, True, 1)
+    with clock_at(start + timedelta(seconds=61)):
+        hit = store._count([check])[0]
+        assert (hit.count, hit.refused, hit.reset) == (1, False, 60)
+    with clock_at(start + timedelta(seconds=200)), database.transaction() as writer:
+        assert purge_expired(writer) == 1
+    assert session.exec(select(func.count()).select_from(RateCounter)).one() == 0
+
+
+def test_counting_stops_at_the_first_spent_budget(database: Database) -> None:
+    store = DatabaseCountingStore(database)
+    spent, after = Check("register:ip:198.51.100.11", 1, 3600), Check("write:ip:198.51.100.11", 5, 60)
+    store._count([spent])
+    hits = store._count([spent, after])
+    assert [(hit.check.key, hit.count) for hit in hits] == [(spent.key, 2)]
+    assert store._count([after])[0].count == 1  # the refused request did not count against the next budget
+
+
+def test_redis_counters_count_exactly_when_requests_race(redis_server: RedisServer) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    check = Check("write:ip:198.51.100.12", limit=10, window=60)
+
+    async def race() -> list[list[object]]:
+        store = RedisCountingStore.with_client(redis_server.url, namespace="test")
+        try:
+            return await asyncio.gather(*(store.count([check]) for _ in range(40)))  # type: ignore[return-value]
+        finally:
+            await store._shutdown()
+
+    hits = asyncio.run(race())
+    assert _counts(hits) == list(range(1, 41))
+    ttl = redis.Redis.from_url(redis_server.url).pttl("test:" + check.key)
+    assert 0 < ttl <= 60_000
+
+
+def test_unreachable_redis_counters_answer_busy_not_a_server_error(
+    tmp_path: Path, database_url: str, broker_url: str, database: Database
+) -> None:
+    app = create_app(make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url,
+                                   session_store_url=f"redis://127.0.0.1:{free_port()}/0"), database=database)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        assert client.get("/account/sign-in").status_code == 200  # a read counts nothing
+        refused = client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
+        assert refused.status_code == 503
+        assert int(refused.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(("host", "counted_as"), [
+    ("198.51.100.7", "198.51.100.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("testclient", "testclient"),
+    ("x" * 300, "x" * 64),
+    ("", "unknown"),
+])
+def test_client_addresses_are_grouped_as_subscribers_hold_them(host: str, counted_as: str) -> None:
+    request = SimpleNamespace(client=SimpleNamespace(host=host) if host else None)
+    assert client_address(request) == counted_as  # type: ignore[arg-type]
