@@ -82,8 +82,10 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    # The sign-in throttle counts failures and slows or locks; this bounds attempts, successful ones too.
-    "sign-in": Budget(window=15 * 60, per_address=30, per_target=10, targets=("form:email",)),
+    # Per client address only: a budget per target account would let anyone who knows an address keep
+    # its owner from signing in (issue 17: no lockout of the victim). The accounts' own protection is the
+    # sign-in throttle (per account and client, growing waits; account-wide only far above that).
+    "sign-in": Budget(window=15 * 60, per_address=30),
     # Each sends an e-mail: the target budget is what one inbox can receive from here in an hour.
     "password-reset": Budget(window=3600, per_address=10, per_target=3, targets=("form:email",)),
     "register": Budget(window=3600, per_address=10),
