@@ -3,6 +3,7 @@
 from cocreate.accounts.models import (
     Consent,
     Department,
+    MailQuota,
     OidcIdentity,
     Organisation,
     OrganisationInvitation,
@@ -31,6 +32,7 @@ __all__ = [
     "Consent",
     "Department",
     "Follow",
+    "MailQuota",
     "Notification",
     "NotificationDigest",
     "NotificationPreference",
