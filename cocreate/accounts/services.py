@@ -27,13 +27,19 @@ from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.forms import FieldType, Flag, FormModel, Message, as_text, first, refuse, text_error
-from cocreate.i18n import N_, get_locale, lazy_gettext, using_locale
+from cocreate.i18n import N_, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
+from cocreate.tasks.queue import enqueue
 from cocreate.web.templating import render_standalone
 
 CONFIRM_EMAIL_TTL = timedelta(days=3)
 RESET_PASSWORD_TTL = timedelta(hours=2)
+
+ALREADY_REGISTERED_TASK = "cocreate.accounts.tell_already_registered"
+RESET_LINK_TASK = "cocreate.accounts.send_reset_link"
+"""The e-mails anyone can cause are decided by the worker (:mod:`cocreate.accounts.tasks`): the request
+only queues the task, so it takes as long whether or not the address is registered."""
 
 THROTTLE_WINDOW = throttle.WINDOW
 LOCKOUT = timedelta(minutes=15)
@@ -185,22 +191,11 @@ def redeem_token(session: Session, token: str, purpose: TokenPurpose) -> UserTok
 # --- e-mail --------------------------------------------------------------------------------------
 
 
-def _compose(settings: Settings, user: User, template: str, subject: str, **context: object) -> tuple[str, str]:
-    """The subject and text of an e-mail to ``user``, in their language."""
-    with using_locale(user.locale):
-        return _(subject), render_standalone(f"mail/{template}.txt", user=user, base_url=settings.base_url, **context)
-
-
 def _send(session: Session, settings: Settings, user: User, template: str, subject: str, **context: object) -> None:
     assert user.email is not None
-    subject, text = _compose(settings, user, template, subject, **context)
-    mail.queue_email(session, to=user.email, subject=subject, text=text)
-
-
-def _stand_in(email: str) -> User:
-    """An account that is not stored, for composing the e-mail an unknown address would have got: the
-    request then does the same work whether or not the address is registered."""
-    return User(email=email, display_name="", locale=get_locale())
+    with using_locale(user.locale):
+        text = render_standalone(f"mail/{template}.txt", user=user, base_url=settings.base_url, **context)
+        mail.queue_email(session, to=user.email, subject=_(subject), text=text)
 
 
 def send_confirmation(session: Session, settings: Settings, user: User) -> None:
@@ -236,8 +231,10 @@ def register(session: Session, settings: Settings, form: RegistrationForm, *,
     """Create an unconfirmed account and send the confirmation link.
 
     Returns None when the address is taken, so the answer on screen is the same either way; the
-    owner is told by a "you already have an account" e-mail, at most once a day (anyone can register
-    any address, as often as they like). ``password_hash``: the hash of
+    worker then tells the owner with a "you already have an account" e-mail, at most once a day
+    (:func:`tell_already_registered`: anyone can register any address, as often as they like). Either
+    way the request hashes the password once and sends one task after commit (the confirmation's
+    delivery, or the worker's decision), so it takes as long for a taken address. ``password_hash``: the hash of
     ``form.password``, made beforehand by a caller that registers many accounts with one password
     (the demo, whose password is published: argon2 takes about a fifth of a second per hash).
     """
@@ -269,12 +266,7 @@ def _register(session: Session, settings: Settings, form: RegistrationForm, pass
               versions: dict[ConsentDocument, str]) -> User | None:
     existing = session.exec(select(User).where(User.email == form.email)).first()
     if existing is not None:
-        allowed = throttle.take_mail_allowance(session, throttle.ALREADY_REGISTERED_MAILS, form.email)
-        # Composed even when it is not sent: a repeated attempt takes as long as the first.
-        subject, text = _compose(settings, existing, "already_registered", N_("You already have a cocreate account"),
-                                 link=paths.absolute(settings, paths.password_forgot()))
-        if allowed:
-            mail.queue_email(session, to=form.email, subject=subject, text=text)
+        enqueue(session, ALREADY_REGISTERED_TASK, existing.id)
         return None
     user = User(email=form.email, display_name=form.display_name, password_hash=password_hash,
                 locale=form.locale if form.locale in ("ja", "en") else "ja")
@@ -286,6 +278,20 @@ def _register(session: Session, settings: Settings, form: RegistrationForm, pass
     consents.record(session, user, versions)
     send_confirmation(session, settings, user)
     return user
+
+
+@transactional
+def tell_already_registered(session: Session, settings: Settings, user_id: int) -> bool:
+    """The worker's half of a registration with a taken address: the "you already have an account"
+    e-mail, unless one went to the address in the last day; whether it was sent."""
+    user = session.get(User, user_id)
+    if user is None or user.email is None:
+        return False
+    if not throttle.take_mail_allowance(session, throttle.ALREADY_REGISTERED_MAILS, user.email):
+        return False
+    _send(session, settings, user, "already_registered", N_("You already have a cocreate account"),
+          link=paths.absolute(settings, paths.password_forgot()))
+    return True
 
 
 class _LinkUnusable(Exception):
@@ -415,27 +421,28 @@ class ForgotForm(FormModel):
 
 
 @transactional
-def request_password_reset(session: Session, settings: Settings, email: str) -> bool:
-    """Send a reset link if the address has an active account, at most
-    :data:`~cocreate.accounts.throttle.RESET_MAILS` per hour; whether a link was sent (for tests: the
-    caller's answer is the same either way).
+def request_password_reset(session: Session, email: str) -> None:
+    """Have the worker send a reset link if the address has an active account (:func:`send_reset_link`).
 
-    Whatever the address, the request counts against its allowance and composes the e-mail with a new
-    link, so that it takes about as long for an unknown address as for a registered one; only a link
-    that is sent is stored.
+    The request itself only queues that task, with the address as typed: it does the same, in the same
+    time, whether or not the address is registered, and the caller's answer is the same either way.
     """
-    email = normalize_email(email)
+    enqueue(session, RESET_LINK_TASK, normalize_email(email)[:320])
+
+
+@transactional
+def send_reset_link(session: Session, settings: Settings, email: str) -> bool:
+    """The worker's half of a reset request: a link to the address's active account, at most
+    :data:`~cocreate.accounts.throttle.RESET_MAILS` an hour (anyone can ask for one, as often as they
+    like); whether one was sent."""
     user = session.exec(select(User).where(User.email == email)).first() if email else None
-    allowed = throttle.take_mail_allowance(session, throttle.RESET_MAILS, email)
-    token = secrets.token_urlsafe(32)
-    recipient = user if user is not None and user.is_active else _stand_in(email)
-    subject, text = _compose(settings, recipient, "reset_password", N_("Reset your cocreate password"),
-                             link=paths.absolute(settings, paths.password_reset(token)))
-    if recipient is not user or not allowed:
+    if user is None or not user.is_active:
         return False
-    session.add(UserToken(user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD,  # type: ignore[arg-type]
-                          token_hash=_token_hash(token), expires_at=utcnow() + RESET_PASSWORD_TTL))
-    mail.queue_email(session, to=email, subject=subject, text=text)
+    if not throttle.take_mail_allowance(session, throttle.RESET_MAILS, email):
+        return False
+    token = issue_token(session, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
+    _send(session, settings, user, "reset_password", N_("Reset your cocreate password"),
+          link=paths.absolute(settings, paths.password_reset(token)))
     return True
 
 

@@ -305,7 +305,7 @@ def test_a_deleted_account_leaves_no_trace_in_the_data_folder(app: Litestar, set
     # counts against the address's mail quota.
     services.send_confirmation(session, settings, reload(session, person))
     session.commit()
-    assert services.request_password_reset(session, settings, email)
+    assert services.send_reset_link(session, settings, email)
     assert session.get(MailQuota, throttle.mail_key(throttle.RESET_MAILS, email)) is not None
     pending = session.exec(select(OutboundEmail.id).where(OutboundEmail.to_address == email)).all()
     assert pending and all(mail.deliver(database, settings, email_id) for email_id in pending)

@@ -14,6 +14,7 @@ from cocreate.accounts.models import Consent, SignInThrottle, User
 from cocreate.mail import OutboundEmail
 from cocreate.pages.seed import FIRST_VERSION
 from cocreate.settings import Settings
+from tests.cocreate.accounts.conftest import AccountMail
 from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.databases("sqlite", why="registration and sign-in rules are Python")
@@ -108,13 +109,14 @@ def test_overlong_and_control_character_input_is_refused(client: TestClient[Lite
 
 
 def test_duplicate_registration_looks_the_same_and_warns_the_owner(
-    client: TestClient[Litestar], session: Session
+    client: TestClient[Litestar], session: Session, account_mail: AccountMail
 ) -> None:
     first = register(client)
     second = register(client, display_name="別人", password="another password 1")
     assert first.status_code == second.status_code == 200
     assert second.text.replace("別人", "はなこ").count("にリンクを送信しました") == 1
     assert session.exec(select(func.count()).select_from(User)).one() == 1
+    assert account_mail.run() == [True]  # the worker tells the owner
     subjects = session.exec(select(OutboundEmail.subject).order_by(OutboundEmail.id)).all()
     assert subjects == ["【コクリエ板橋】メールアドレスの確認", "【コクリエ板橋】アカウントはすでに登録されています"]
 
@@ -166,7 +168,8 @@ def test_sign_in_redirect_stays_on_this_site(client: TestClient[Litestar], sessi
     assert response.status_code == 303 and response.headers["location"] == "/"
 
 
-def test_password_reset_signs_out_other_sessions(app: Litestar, client: TestClient[Litestar], session: Session) -> None:
+def test_password_reset_signs_out_other_sessions(app: Litestar, client: TestClient[Litestar], session: Session,
+                                                account_mail: AccountMail) -> None:
     confirmed_user(session)
     other_device = TestClient(app, base_url="http://testserver.local")
     sign_in(other_device)
@@ -179,6 +182,7 @@ def test_password_reset_signs_out_other_sessions(app: Litestar, client: TestClie
     assert unknown.status_code == known.status_code == 200
     assert unknown.text.replace("nobody", "hanako") == known.text.replace(
         client.cookies["cocreate_csrf"], client.cookies["cocreate_csrf"])
+    assert account_mail.run() == [False, True]  # the worker sends a link to the registered address only
     path = last_link(session, "hanako@example.jp").removeprefix("http://127.0.0.1:8000")
     too_short = client.post(path, data={"password": "short", "_csrf_token": csrf_token(client)})
     assert too_short.status_code == 400 and "10文字以上" in too_short.text
@@ -207,7 +211,7 @@ def test_password_reset_spends_pending_email_change_links(
     change_link = services.issue_token(session, user, TokenPurpose.CHANGE_EMAIL, services.CONFIRM_EMAIL_TTL,
                                        new_email="attacker@example.jp")
     session.commit()
-    services.request_password_reset(session, settings, "hanako@example.jp")
+    assert services.send_reset_link(session, settings, "hanako@example.jp")
     reset_path = last_link(session, "hanako@example.jp").removeprefix("http://127.0.0.1:8000")
     assert client.post(reset_path, data={"password": "a brand new password", "_csrf_token": csrf_token(client)},
                        follow_redirects=False).status_code == 303
