@@ -11,6 +11,7 @@ inside a unit of work: passwords are hashed before the first query, or between t
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -343,7 +344,7 @@ _throttle = throttle.row  # also counts wrong current passwords (cocreate.accoun
 
 
 def _locked_message(until: datetime) -> str:
-    minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
     return _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.", minutes=minutes)
 
 

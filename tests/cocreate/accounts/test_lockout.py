@@ -127,6 +127,9 @@ def test_the_guessers_wait_doubles_with_each_failure_up_to_fifteen_minutes(sessi
             assert attempt(session, email, "wrong password!", GUESSER) == WRONG  # this failure locks
             minutes = lock_minutes(session, throttle.pair_key(email, GUESSER), clock.now)
             waits.append(minutes)
+            with using_locale("en"), pytest.raises(services.SignInFailed) as refused:
+                services.authenticate(session, email, PASSWORD, GUESSER)
+            assert refused.value.message.endswith(f"Try again in {minutes:g} minutes."), refused.value.message
             # Refused during the wait, even with the right password; refusals do not count.
             clock.advance(seconds=minutes * 60 - 1)
             assert attempt(session, email, PASSWORD, GUESSER) == LOCKED
