@@ -140,9 +140,10 @@ def is_locked(row: SignInThrottle | None, now: datetime) -> bool:
 
 
 def row(session: Session, key: str) -> SignInThrottle:
-    """The key's row, locked for update and created if missing; a stale one starts afresh. A new row
-    is only added: a concurrent first failure of the same key fails at flush (IntegrityError)."""
-    found = session.get(SignInThrottle, key, with_for_update=True)
+    """The key's row, locked for update and read afresh (the session may hold a copy read before the
+    password was checked), created if missing; a stale one starts afresh. A new row is only added: a
+    concurrent first failure of the same key fails at flush (IntegrityError)."""
+    found = session.get(SignInThrottle, key, with_for_update=True, populate_existing=True)
     now = utcnow()
     if found is None:
         found = SignInThrottle(key=key, failures=0, window_started_at=now)

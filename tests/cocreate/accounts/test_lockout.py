@@ -184,6 +184,40 @@ def test_ipv6_clients_count_by_their_64_prefix(session: Session) -> None:
     assert attempt(session, "someone@example.jp", "wrong password!", "2001:db8:1:3::abcd") == WRONG
 
 
+@pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="row locks and the first rows' creation under concurrency")
+def test_racing_failures_count_exactly_up_to_the_wait(session: Session, settings: Settings) -> None:
+    create_user(session, HANAKO)
+    session.commit()
+    racers = 8
+    racing = Database(settings, pool_size=racers + 2, max_overflow=0, wait_seconds=30)
+    barrier = threading.Barrier(racers)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def guess(n: int) -> None:
+        try:
+            with racing.session() as db:
+                barrier.wait(timeout=30)
+                outcomes.append(attempt(db, HANAKO, f"wrong password {n}", GUESSER))
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    racing.dispose()
+    assert errors == []
+    # Every guess that got past the first look counted until the pair's wait began; the rest were refused.
+    assert sorted(outcomes) == [LOCKED] * (racers - throttle.PAIR.threshold) + [WRONG] * throttle.PAIR.threshold
+    session.expire_all()
+    for key in (throttle.pair_key(HANAKO, GUESSER), throttle.address_key(GUESSER), throttle.account_key(HANAKO)):
+        assert session.get(SignInThrottle, key).failures == throttle.PAIR.threshold, key  # type: ignore[union-attr]
+    assert attempt(session, HANAKO, PASSWORD, OWNER) == IN
+
+
 def test_typed_text_cannot_name_another_addresses_pair(session: Session) -> None:
     """What is typed as the address at sign-in is anything; it must not hit the victim's pair row."""
     create_user(session, HANAKO)
