@@ -1,4 +1,4 @@
-"""The core's background jobs (e-mail delivery, heartbeats, session purges) and the beat schedule."""
+"""The core's background jobs (e-mail delivery, heartbeats, session and throttle purges) and the beat schedule."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ BEAT_SCHEDULE = {
     # Signs the audit log's length and head (cocreate/audit/checkpoints.py); a no-op when unchanged.
     # The embedded mail folder keeps copies of what was sent to people: not for ever (cocreate/mail.py).
     "prune-mail-folder": {"task": "cocreate.prune_mail_folder", "schedule": crontab(hour=3, minute=30)},
+    # Sign-in throttle rows and e-mail quotas that count nothing any more, with the addresses in their
+    # keys (cocreate/accounts/throttle.py).
+    "expire-throttles": {"task": "cocreate.expire_throttles", "schedule": crontab(hour=3, minute=40)},
     "audit-checkpoint": {"task": "cocreate.audit.checkpoint", "schedule": 3600.0},
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
 }
@@ -42,6 +45,16 @@ def prune_mail_folder() -> int:
     """Remove the embedded mail folder's messages older than ``COCREATE_MAIL_FOLDER_DAYS``."""
     settings = task_settings()
     return mail.prune_folder(settings, timedelta(days=settings.mail_folder_days))
+
+
+@celery_app.task(name="cocreate.expire_throttles")
+def expire_throttles() -> int:
+    """Delete the sign-in throttle rows whose window has ended and which are not locked, and the e-mail
+    quotas whose period has ended; how many rows went."""
+    from cocreate.accounts import throttle
+
+    with task_database().transaction() as session:
+        return throttle.purge_expired(session)
 
 
 @celery_app.task(name="cocreate.erase_freed", bind=True, max_retries=20)

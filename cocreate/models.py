@@ -3,6 +3,7 @@
 from cocreate.accounts.models import (
     Consent,
     Department,
+    MailQuota,
     OidcIdentity,
     Organisation,
     OrganisationInvitation,
@@ -32,6 +33,7 @@ __all__ = [
     "Consent",
     "Department",
     "Follow",
+    "MailQuota",
     "Notification",
     "NotificationDigest",
     "NotificationPreference",

@@ -169,7 +169,12 @@ class UserToken(TimestampedModel, table=True):
 
 
 class SignInThrottle(SQLModel, table=True):
-    """Failed sign-ins per account or per IP address within a window (shared by every web process)."""
+    """Failed sign-ins (or wrong current passwords) counted under one key within a window, shared by
+    every web process: see :mod:`cocreate.accounts.throttle` for the keys and what each count does.
+
+    A row whose window has ended and which is not locked counts nothing any more: the next attempt
+    starts it afresh, and the nightly ``cocreate.expire_throttles`` job deletes it. A sign-in lock
+    moves the window's start to the lock's end, so failures keep counting for a window after it."""
 
     __tablename__ = "sign_in_throttle"
 
@@ -177,6 +182,18 @@ class SignInThrottle(SQLModel, table=True):
     failures: int = Field(default=0, nullable=False)
     window_started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MailQuota(SQLModel, table=True):
+    """How often, in the current period, something that anyone can start (a registration with a taken
+    address, a password-reset request) asked for an e-mail to one address; only the first few are sent,
+    so nobody can flood an inbox through the site. Expired rows are deleted nightly."""
+
+    __tablename__ = "mail_quota"
+
+    key: str = Field(primary_key=True, max_length=400, description="'<purpose>:<address>'.")
+    attempts: int = Field(default=0, nullable=False)
+    period_ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 # --- organisations -------------------------------------------------------------------------------

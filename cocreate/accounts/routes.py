@@ -111,9 +111,9 @@ def _forgot_again(failed: Invalid, form: dict[str, Any], *, request: Request, **
 
 @post("/password/forgot", name="password-forgot-submit", sync_to_thread=True, opt=limited("password-reset"))
 @again_on_invalid(_forgot_again)
-def forgot_submit(request: Request, db_session: DbSession, settings: AppSettings, data: Form) -> Template:
+def forgot_submit(request: Request, db_session: DbSession, data: Form) -> Template:
     email = services.ForgotForm.parse(data).email
-    services.request_password_reset(db_session, settings, email)
+    services.request_password_reset(db_session, email)
     return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": True, "email": email})
 
 

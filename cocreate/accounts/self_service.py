@@ -19,7 +19,7 @@ from babel.support import LazyProxy
 from sqlmodel import Session, col, delete, select
 
 from cocreate import audit, components, mail, paths
-from cocreate.accounts import passwords, residency, services
+from cocreate.accounts import passwords, residency, services, throttle
 from cocreate.accounts.models import (
     AgeBand,
     Consent,
@@ -498,7 +498,8 @@ def _delete(session: Session, user: User) -> None:
         session.exec(delete(model).where(model.user_id == user.id))  # type: ignore[call-overload, attr-defined]
     if old_email:
         session.exec(delete(mail.OutboundEmail).where(mail.OutboundEmail.to_address == old_email))  # type: ignore[call-overload]
-        session.exec(delete(SignInThrottle).where(SignInThrottle.key == services.throttle_key(old_email)))  # type: ignore[call-overload]
+        throttle.forget_account(session, old_email)
+        throttle.forget_mail_quotas(session, old_email)
     user.deleted_at = utcnow()
     user.email = None
     user.email_confirmed_at = None

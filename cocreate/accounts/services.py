@@ -11,17 +11,18 @@ inside a unit of work: passwords are hashed before the first query, or between t
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cocreate import mail, paths
-from cocreate.accounts import consents, passwords
+from cocreate.accounts import consents, passwords, throttle
 from cocreate.accounts.models import ConsentDocument, SignInThrottle, TokenPurpose, User, UserToken
 from cocreate.db import read_apart, transactional, unit_of_work
 from cocreate.db.base import utcnow
@@ -30,15 +31,20 @@ from cocreate.forms import FieldType, Flag, FormModel, Message, as_text, first, 
 from cocreate.i18n import N_, lazy_gettext, using_locale
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
+from cocreate.tasks.queue import enqueue
 from cocreate.web.templating import render_standalone
 
 CONFIRM_EMAIL_TTL = timedelta(days=3)
 RESET_PASSWORD_TTL = timedelta(hours=2)
 
-ACCOUNT_FAILURES = 5
-IP_FAILURES = 30
-THROTTLE_WINDOW = timedelta(minutes=15)
+ALREADY_REGISTERED_TASK = "cocreate.accounts.tell_already_registered"
+RESET_LINK_TASK = "cocreate.accounts.send_reset_link"
+"""The e-mails anyone can cause are decided by the worker (:mod:`cocreate.accounts.tasks`): the request
+only queues the task, so it takes as long whether or not the address is registered."""
+
+THROTTLE_WINDOW = throttle.WINDOW
 LOCKOUT = timedelta(minutes=15)
+"""How long wrong current passwords on the account pages lock them (:mod:`cocreate.accounts.self_service`)."""
 DISPLAY_NAME_MAX = 50
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -225,8 +231,11 @@ def register(session: Session, settings: Settings, form: RegistrationForm, *,
              password_hash: str | None = None) -> User | None:
     """Create an unconfirmed account and send the confirmation link.
 
-    Returns None (and sends a "you already have an account" e-mail instead) when the address is
-    taken, so the answer on screen is the same either way. ``password_hash``: the hash of
+    Returns None when the address is taken, so the answer on screen is the same either way; the
+    worker then tells the owner with a "you already have an account" e-mail, at most once a day
+    (:func:`tell_already_registered`: anyone can register any address, as often as they like). Either
+    way the request hashes the password once and sends one task after commit (the confirmation's
+    delivery, or the worker's decision), so it takes as long for a taken address. ``password_hash``: the hash of
     ``form.password``, made beforehand by a caller that registers many accounts with one password
     (the demo, whose password is published: argon2 takes about a fifth of a second per hash).
     """
@@ -258,8 +267,7 @@ def _register(session: Session, settings: Settings, form: RegistrationForm, pass
               versions: dict[ConsentDocument, str]) -> User | None:
     existing = session.exec(select(User).where(User.email == form.email)).first()
     if existing is not None:
-        _send(session, settings, existing, "already_registered", N_("You already have a cocreate account"),
-              link=paths.absolute(settings, paths.password_forgot()))
+        enqueue(session, ALREADY_REGISTERED_TASK, existing.id)
         return None
     user = User(email=form.email, display_name=form.display_name, password_hash=password_hash,
                 locale=form.locale if form.locale in ("ja", "en") else "ja")
@@ -271,6 +279,20 @@ def _register(session: Session, settings: Settings, form: RegistrationForm, pass
     consents.record(session, user, versions)
     send_confirmation(session, settings, user)
     return user
+
+
+@transactional
+def tell_already_registered(session: Session, settings: Settings, user_id: int) -> bool:
+    """The worker's half of a registration with a taken address: the "you already have an account"
+    e-mail, unless one went to the address in the last day; whether it was sent."""
+    user = session.get(User, user_id)
+    if user is None or user.email is None:
+        return False
+    if not throttle.take_mail_allowance(session, throttle.ALREADY_REGISTERED_MAILS, user.email):
+        return False
+    _send(session, settings, user, "already_registered", N_("You already have a cocreate account"),
+          link=paths.absolute(settings, paths.password_forgot()))
+    return True
 
 
 class _LinkUnusable(Exception):
@@ -314,44 +336,36 @@ class SignInForm(FormModel):
 
 
 def throttle_key(email: str) -> str:
-    """The sign-in throttle row counting failures against one address."""
-    return f"email:{email[:300]}"
+    """The sign-in throttle row counting every client's failures against one address."""
+    return throttle.account_key(email)
 
 
-def _throttle(session: Session, key: str) -> SignInThrottle:
-    row = session.get(SignInThrottle, key, with_for_update=True)
-    if row is None:
-        row = SignInThrottle(key=key, failures=0, window_started_at=utcnow())
-        session.add(row)
-    elif row.window_started_at + THROTTLE_WINDOW < utcnow() and (row.locked_until is None or row.locked_until < utcnow()):
-        row.failures = 0
-        row.window_started_at = utcnow()
-        row.locked_until = None
-    return row
+_throttle = throttle.row  # also counts wrong current passwords (cocreate.accounts.self_service)
 
 
-def _locked_message(row: SignInThrottle) -> str:
-    minutes = max(1, int(((row.locked_until or utcnow()) - utcnow()).total_seconds() // 60) + 1)
+def _locked_message(until: datetime) -> str:
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
     return _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.", minutes=minutes)
 
 
 def authenticate(session: Session, email: str, password: str, ip_address: str) -> User:
     """The active, confirmed user with these credentials, or :class:`SignInFailed`.
 
-    Failures count per account and per IP address; past the limit both are locked for a while,
-    whether or not the account exists, so the lock says nothing about which addresses are registered.
+    Failures count per address and client, per client and per address (:mod:`cocreate.accounts.throttle`):
+    a client that keeps guessing waits longer and longer, while the owner signs in from elsewhere; only a
+    guess spread over very many clients locks the address everywhere. Unknown addresses count alike, so
+    no lock says which addresses are registered, and they verify a dummy hash, so they take as long.
     The password is checked between two short units of work: argon2 takes a fifth of a second, and
     holding the write lock through it would make every other writer wait.
     """
     email = normalize_email(email)
     password = password or ""
-    account_key, address_key = throttle_key(email), f"ip:{ip_address[:100]}"
+    keys = throttle.SignInKeys.of(email, ip_address or "unknown")
     now = utcnow()
     with unit_of_work(session):  # reads only; it ends before argon2 works
-        for key in (account_key, address_key):
-            row = session.get(SignInThrottle, key)
-            if row is not None and row.locked_until is not None and row.locked_until > now:
-                raise SignInFailed(_locked_message(row))
+        rows = [session.get(SignInThrottle, key) for key, _limit in keys.with_limits()]
+        if (until := throttle.longest_lock(rows, now)) is not None:
+            raise SignInFailed(_locked_message(until))
         user = session.exec(select(User).where(User.email == email)).first() if email else None
         stored_hash = user.password_hash if user is not None else None
 
@@ -363,40 +377,37 @@ def authenticate(session: Session, email: str, password: str, ip_address: str) -
 
     try:
         with unit_of_work(session):
-            outcome = _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+            outcome = _record_sign_in(session, keys, user, verified, new_hash)
     except sa.exc.IntegrityError:  # a concurrent first failure created the same throttle row
         with unit_of_work(session):
-            outcome = _record_sign_in(session, account_key, address_key, user, verified, new_hash)
+            outcome = _record_sign_in(session, keys, user, verified, new_hash)
     if isinstance(outcome, str):  # refused: the failure counts were committed first
         raise SignInFailed(outcome)
     return outcome
 
 
-def _record_sign_in(session: Session, account_key: str, address_key: str, user: User | None, verified: bool,
+def _record_sign_in(session: Session, keys: throttle.SignInKeys, user: User | None, verified: bool,
                     new_hash: str | None) -> User | str:
     """The signed-in user, or why sign-in is refused (the counts change either way, so both commit)."""
-    account = _throttle(session, account_key)
-    address = _throttle(session, address_key)
+    rows = [(throttle.row(session, key), limit) for key, limit in keys.with_limits()]
     session.flush()  # a throttle row created concurrently fails here, inside the unit of work
     now = utcnow()
-    for row in (account, address):  # locked by a concurrent attempt while the password was checked
-        if row.locked_until is not None and row.locked_until > now:
-            return _locked_message(row)
+    # Locked by a concurrent attempt while the password was checked: refused, and not counted.
+    if (until := throttle.longest_lock([row for row, _limit in rows], now)) is not None:
+        return _locked_message(until)
     if not verified or user is None:
-        account.failures += 1
-        address.failures += 1
-        if account.failures >= ACCOUNT_FAILURES:
-            account.locked_until = now + LOCKOUT
-        if address.failures >= IP_FAILURES:
-            address.locked_until = now + LOCKOUT
+        for row, limit in rows:
+            throttle.fail(row, limit, now)
         return _("The e-mail address or password is not correct.")
     user = session.get(User, user.id, populate_existing=True)
     if user is None or not user.is_active:
         return _("This account cannot sign in. Contact the ward if you think this is a mistake.")
     if not user.is_confirmed:
         return _("Confirm your e-mail address first: open the link we sent you.")
-    account.failures = 0
-    account.locked_until = None
+    pair, _limit = rows[0]  # this client knows the password: its own count starts again
+    pair.failures = 0
+    pair.locked_until = None
+    pair.window_started_at = now
     if new_hash is not None:
         user.password_hash = new_hash
     user.last_sign_in_at = now
@@ -411,14 +422,29 @@ class ForgotForm(FormModel):
 
 
 @transactional
-def request_password_reset(session: Session, settings: Settings, email: str) -> None:
-    """Send a reset link if the address has an account; the caller's answer is the same either way."""
-    email = normalize_email(email)
+def request_password_reset(session: Session, email: str) -> None:
+    """Have the worker send a reset link if the address has an active account (:func:`send_reset_link`).
+
+    The request itself only queues that task, with the address as typed: it does the same, in the same
+    time, whether or not the address is registered, and the caller's answer is the same either way.
+    """
+    enqueue(session, RESET_LINK_TASK, normalize_email(email)[:320])
+
+
+@transactional
+def send_reset_link(session: Session, settings: Settings, email: str) -> bool:
+    """The worker's half of a reset request: a link to the address's active account, at most
+    :data:`~cocreate.accounts.throttle.RESET_MAILS` an hour (anyone can ask for one, as often as they
+    like); whether one was sent."""
     user = session.exec(select(User).where(User.email == email)).first() if email else None
-    if user is not None and user.is_active:
-        token = issue_token(session, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
-        _send(session, settings, user, "reset_password", N_("Reset your cocreate password"),
-              link=paths.absolute(settings, paths.password_reset(token)))
+    if user is None or not user.is_active:
+        return False
+    if not throttle.take_mail_allowance(session, throttle.RESET_MAILS, email):
+        return False
+    token = issue_token(session, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
+    _send(session, settings, user, "reset_password", N_("Reset your cocreate password"),
+          link=paths.absolute(settings, paths.password_reset(token)))
+    return True
 
 
 class ResetForm(FormModel):
@@ -449,6 +475,8 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
             raise _link_expired()
         user.password_hash = password_hash
         user.session_epoch += 1
+        if user.email:  # the link proves the address: every sign-in lock on it is lifted
+            throttle.forget_account(session, user.email)
         # A change of address requested from a stolen session must not outlive the reset.
         spend_tokens(session, user.id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.RESET_PASSWORD)  # type: ignore[arg-type]
         if user.email_confirmed_at is None:

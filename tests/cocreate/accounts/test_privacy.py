@@ -15,9 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, select
 
 from cocreate import mail
-from cocreate.accounts import self_service, services
+from cocreate.accounts import self_service, services, throttle
 from cocreate.accounts.models import (
     Consent,
+    MailQuota,
     OidcIdentity,
     Organisation,
     OrganisationMember,
@@ -300,9 +301,12 @@ def test_a_deleted_account_leaves_no_trace_in_the_data_folder(app: Litestar, set
     stranger.post("/account/sign-in", data={"email": email, "password": "wrong-password-1",
                                             "_csrf_token": csrf_token(stranger)})
     assert session.get(SignInThrottle, services.throttle_key(email)) is not None
-    # A message sent to the address lands in the embedded mail folder, as on the demo.
+    # A message sent to the address lands in the embedded mail folder, as on the demo; a reset request
+    # counts against the address's mail quota.
     services.send_confirmation(session, settings, reload(session, person))
     session.commit()
+    assert services.send_reset_link(session, settings, email)
+    assert session.get(MailQuota, throttle.mail_key(throttle.RESET_MAILS, email)) is not None
     pending = session.exec(select(OutboundEmail.id).where(OutboundEmail.to_address == email)).all()
     assert pending and all(mail.deliver(database, settings, email_id) for email_id in pending)
     folder = Path(settings.mail_url.removeprefix("file://"))
@@ -315,6 +319,7 @@ def test_a_deleted_account_leaves_no_trace_in_the_data_folder(app: Litestar, set
     files = [database_file, Path(f"{database_file}-wal"), *settings.data_dir.rglob("*")]
     assert _files_holding(files, email.encode(), name.encode()) == []
     assert session.get(SignInThrottle, services.throttle_key(email)) is None
+    assert session.get(MailQuota, throttle.mail_key(throttle.RESET_MAILS, email)) is None
 
 
 def test_the_mail_folder_forgets_old_messages(settings: Settings, session: Session, database: Database) -> None:

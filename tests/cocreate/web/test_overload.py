@@ -62,7 +62,7 @@ def test_a_write_that_cannot_get_the_lock_is_503_and_changes_nothing(
     assert problem.json()["status_code"] == 503 and problem.headers["retry-after"] == "1"
     assert _throttle_rows(database) == 0  # nothing was half-written
     after = impatient.post("/account/sign-in", data=form)
-    assert after.status_code == 400 and _throttle_rows(database) == 2  # the failure counted, per account and address
+    assert after.status_code == 400 and _throttle_rows(database) == 3  # counted per address and client, per client, per address
 
 
 def test_an_exhausted_pool_is_503_not_a_hang(settings: Settings, database: Database) -> None:
