@@ -287,7 +287,8 @@ def celery_back(tmp_path: Path, broker_url: str) -> Iterator[None]:
 @pytest.mark.timeout(600)
 def test_kill_9_of_web_and_worker_mid_load_loses_nothing_that_was_confirmed(tmp_path: Path, sink: SmtpSink,
                                                                             celery_back: None) -> None:
-    site = prepare_site(tmp_path / "site", demo=False, COCREATE_MAIL_URL=sink.url, COCREATE_WRITE_RATE_LIMIT="100000")
+    site = prepare_site(tmp_path / "site", demo=False, COCREATE_MAIL_URL=sink.url, COCREATE_WRITE_RATE_LIMIT="100000",
+                        COCREATE_RATE_LIMIT_SCALE="1000")  # 64 clients sign in from 127.0.0.1
     settings = Settings(env="test", data_dir=site.data_dir)
     settings.signing_key()  # made once here: two web processes starting on a fresh folder would each make one
     configure_celery(settings)  # the set-up's tasks (search drains) wait in the site's broker for its worker

@@ -29,7 +29,7 @@ from cocreate.web.ratelimit import (
 )
 from cocreate.web.sessions import StoredSession
 from tests.factories import create_user, sign_in
-from tests.helpers import csrf_token, make_settings
+from tests.helpers import csrf_token, make_settings, run_coroutine
 from tests.servers import RedisServer, free_port
 
 pytestmark = pytest.mark.databases("sqlite", why="the limits' rules are Python; the counters' SQL runs on both below")
@@ -151,7 +151,7 @@ def test_redis_counters_count_exactly_when_requests_race(redis_server: RedisServ
         finally:
             await store._shutdown()
 
-    hits = asyncio.run(race())
+    hits = run_coroutine(race())
     assert _counts(hits) == list(range(1, 41))
     ttl = redis.Redis.from_url(redis_server.url).pttl("test:" + check.key)
     assert 0 < ttl <= 60_000
