@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from litestar import Litestar
@@ -32,6 +31,7 @@ from labs.models import (
 )
 from tests.helpers import csrf_token
 from tests.labs.helpers import create_booking, create_field, create_organisation, create_user, sign_in
+from tests.links import check_links
 from tests.proposals.staff_helpers import png_bytes
 
 pytestmark = pytest.mark.databases("sqlite", why="links come from the app's routes")
@@ -64,67 +64,6 @@ def test_route_path_of_an_unknown_route_fails(app: Litestar) -> None:
 # --- the pages' links ----------------------------------------------------------------------------
 
 
-class _Links(HTMLParser):
-    """The links inside ``<main>`` (the page's own; the header and footer are the site's): followed
-    links and images, and forms with their method."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.inside = False
-        self.links: set[str] = set()
-        self.forms: set[tuple[str, str]] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {key: value or "" for key, value in attrs}
-        if tag == "main":
-            self.inside = True
-        if not self.inside:
-            return
-        for key in ("href", "src"):
-            if found.get(key):
-                self.links.add(found[key])
-        if tag == "form" and found.get("action"):
-            self.forms.add((found.get("method", "get").lower(), found["action"]))
-        if found.get("hx-post"):
-            self.forms.add(("post", found["hx-post"]))
-        if found.get("formaction"):
-            self.forms.add(("post", found["formaction"]))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "main":
-            self.inside = False
-
-
-def _same_site(link: str) -> str | None:
-    """``link`` without its fragment when it is a path on this site (None for other sites and ``#x``)."""
-    link = link.split("#", 1)[0]
-    return link if link.startswith("/") and not link.startswith("//") else None
-
-
-def _check_links(client: TestClient[Litestar], pages: list[str]) -> set[str]:
-    """Every link and form of ``pages`` leads somewhere; returns the links followed."""
-    links: set[str] = set()
-    posts: set[str] = set()
-    for page in pages:
-        response = client.get(page)
-        assert response.status_code == 200, page
-        parser = _Links()
-        parser.feed(response.text)
-        links |= {link for link in map(_same_site, parser.links) if link}
-        for method, action in parser.forms:
-            target = _same_site(action)
-            assert target, (page, action)
-            (posts if method == "post" else links).add(target)
-    for link in sorted(links):
-        response = client.get(link, follow_redirects=False)
-        assert response.status_code == 200, (link, response.status_code)
-    for action in sorted(posts):
-        # Posted without its CSRF token: refused (403) by a route that takes a post, not 404 or 405.
-        response = client.post(action, data={}, follow_redirects=False)
-        assert response.status_code == 403, (action, response.status_code)
-    return links
-
-
 def test_the_links_of_labs_pages_lead_to_pages(session: Session, client: TestClient[Litestar]) -> None:
     coordinator = create_user(session, "coordinator@example.jp", roles=[Role.COORDINATOR])
     member = create_user(session, "member@example.jp")
@@ -154,7 +93,7 @@ def test_the_links_of_labs_pages_lead_to_pages(session: Session, client: TestCli
         assert client.post(form, data=data, files=files, follow_redirects=False).status_code == 303, form
     update = session.exec(select(TrialUpdate)).one()
     month = f"?date={soon.date().isoformat()}"
-    followed = _check_links(client, [
+    followed, _posted = check_links(client, [
         "/fields", f"/fields/{field.id}", f"/coordinate/fields/{field.id}/edit", "/coordinate/fields",
         f"/calendar{month}", f"/fields/{field.id}/calendar{month}&view=week", "/coordinate/bookings",
         f"/bookings/{pending.id}", "/coordinate/calendar-feed", "/trials", f"/trials/{trial.id}",
@@ -168,13 +107,13 @@ def test_the_links_of_labs_pages_lead_to_pages(session: Session, client: TestCli
 
     client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
     sign_in(client, member)
-    followed = _check_links(client, [
+    followed, _posted = check_links(client, [
         "/bookings", f"/bookings/{draft.id}", f"/bookings/{draft.id}/edit", f"/bookings/{pending.id}/cancel",
         f"/bookings/new?field_id={field.id}", "/notices/subscriptions", "/my/participation",
     ])
     assert f"/bookings/{draft.id}/edit" in followed or f"/bookings/{draft.id}/cancel" in followed
 
     client.post("/account/sign-out", data={"_csrf_token": csrf_token(client)})
-    followed = _check_links(client, [f"/fields/{field.id}", f"/calls/{call.id}", f"/trials/{trial.id}"])
+    followed, _posted = check_links(client, [f"/fields/{field.id}", f"/calls/{call.id}", f"/trials/{trial.id}"])
     assert {f"/account/sign-in?next=/fields/{field.id}",
             f"/account/sign-in?next=%2Fcalls%2F{call.id}"} <= followed

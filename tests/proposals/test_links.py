@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from litestar import Litestar
@@ -29,6 +28,7 @@ from tests.factories import (
     sign_in,
 )
 from tests.helpers import csrf_token
+from tests.links import check_links
 from tests.proposals.public_helpers import add_question
 from tests.proposals.staff_helpers import pdf_bytes, png_bytes, upload
 
@@ -57,67 +57,6 @@ def test_the_routes_have_the_paths_they_had(app: Litestar, name: str, parameters
 
 
 # --- the pages' links ----------------------------------------------------------------------------
-
-
-class _Links(HTMLParser):
-    """The links inside ``<main>`` (the page's own; the header and footer are the site's): followed
-    links, images and ``hx-get``, and forms (and ``hx-post``) with their method."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.inside = False
-        self.links: set[str] = set()
-        self.forms: set[tuple[str, str]] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {key: value or "" for key, value in attrs}
-        if tag == "main":
-            self.inside = True
-        if not self.inside:
-            return
-        for key in ("href", "src", "hx-get"):
-            if found.get(key):
-                self.links.add(found[key])
-        if tag == "form" and found.get("action"):
-            self.forms.add((found.get("method", "get").lower(), found["action"]))
-        if found.get("hx-post"):
-            self.forms.add(("post", found["hx-post"]))
-        if found.get("formaction"):
-            self.forms.add(("post", found["formaction"]))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "main":
-            self.inside = False
-
-
-def _same_site(link: str) -> str | None:
-    """``link`` without its fragment when it is a path on this site (None for other sites and ``#x``)."""
-    link = link.split("#", 1)[0]
-    return link if link.startswith("/") and not link.startswith("//") else None
-
-
-def _check_links(client: TestClient[Litestar], pages: list[str]) -> tuple[set[str], set[str]]:
-    """Every link and form of ``pages`` leads somewhere; returns the links followed and the forms posted to."""
-    links: set[str] = set()
-    posts: set[str] = set()
-    for page in pages:
-        response = client.get(page)
-        assert response.status_code == 200, (page, response.status_code)
-        parser = _Links()
-        parser.feed(response.text)
-        links |= {link for link in map(_same_site, parser.links) if link}
-        for method, action in parser.forms:
-            target = _same_site(action)
-            assert target, (page, action)
-            (posts if method == "post" else links).add(target)
-    for link in sorted(links):
-        response = client.get(link, follow_redirects=False)
-        assert response.status_code == 200, (link, response.status_code)
-    for action in sorted(posts):
-        # Posted without its CSRF token: refused (403) by a route that takes a post, not 404 or 405.
-        response = client.post(action, data={}, follow_redirects=False)
-        assert response.status_code == 403, (action, response.status_code)
-    return links, posts
 
 
 def _as(client: TestClient[Litestar], user: User | None) -> None:
@@ -179,7 +118,7 @@ def test_the_links_of_proposals_pages_lead_to_pages(session: Session, client: Te
 
     cid, qid = accepting.id, answered.id
     _as(client, None)
-    followed, _posts = _check_links(client, [
+    followed, _posts = check_links(client, [
         "/challenges", "/challenges?page=2", f"/challenges/{cid}", f"/challenges/{cid}/history",
         f"/challenges/{cid}/questions", f"/challenges/{cid}/questions?page=2", f"/challenges/{cid}/questions/{qid}",
         f"/challenges/{cid}/questions/{merged.id}", f"/challenges/{cid}/briefings", f"/challenges/{cid}/proposals",
@@ -195,7 +134,7 @@ def test_the_links_of_proposals_pages_lead_to_pages(session: Session, client: Te
     assert any(link.startswith("/challenges?") and "page=2" in link for link in followed)
 
     _as(client, resident)
-    followed, posts = _check_links(client, [
+    followed, posts = check_links(client, [
         f"/challenges/{cid}", f"/challenges/{cid}/briefings", f"/challenges/{cid}/questions/{qid}",
         f"/proposals/{to_vote.id}",
     ])
@@ -207,7 +146,7 @@ def test_the_links_of_proposals_pages_lead_to_pages(session: Session, client: Te
     registered = client.post(f"/challenges/{cid}/briefings/{briefing.id}/register",
                              data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
     assert registered.status_code == 303
-    followed, posts = _check_links(client, [
+    followed, posts = check_links(client, [
         f"/challenges/{cid}", f"/challenges/{cid}/proposals/new", f"/proposals/{submitted.id}",
         f"/proposals/{submitted.id}/edit", f"/proposals/{draft.id}", f"/proposals/{draft.id}/edit",
         f"/proposals/{submitted.id}/versions",
@@ -221,7 +160,7 @@ def test_the_links_of_proposals_pages_lead_to_pages(session: Session, client: Te
 
     _as(client, staff)
     staff_pages = f"/staff/challenges/{cid}"
-    followed, posts = _check_links(client, [
+    followed, posts = check_links(client, [
         "/staff/challenges", "/staff/challenges?page=2", "/staff/challenges/new", f"{staff_pages}/edit",
         f"{staff_pages}/preview", f"/staff/challenges/{draft_challenge.id}/edit", f"{staff_pages}/briefings",
         f"{staff_pages}/briefings/new", f"{staff_pages}/briefings/{briefing.id}/edit",
@@ -244,7 +183,7 @@ def test_the_links_of_proposals_pages_lead_to_pages(session: Session, client: Te
             } <= posts
 
     _as(client, reviewer)
-    followed, posts = _check_links(client, ["/review", f"/review/challenges/{in_review.id}",
+    followed, posts = check_links(client, ["/review", f"/review/challenges/{in_review.id}",
                                             f"/review/proposals/{to_review.id}"])
     assert {f"/review/challenges/{in_review.id}", f"/review/proposals/{to_review.id}", "/review"} <= followed
     assert f"/review/proposals/{to_review.id}/conflict" in posts
