@@ -347,6 +347,19 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Make the Ed25519 key that signs the audit log's checkpoints (COCREATE_AUDIT_KEY_FILE), unless it
+    exists; print its id. Keep the file out of the database's backups."""
+    from cocreate.audit import checkpoints
+
+    settings = _settings()
+    made = checkpoints.create_key(settings)
+    public = checkpoints.signing_key(settings).public_key()
+    state = "made" if made else "already there"
+    click.echo(f"audit signing key {state}: {settings.audit_key_path} (key id {checkpoints.key_id(public)})")
+
+
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign a checkpoint of the audit log now (the worker does it every hour)."""

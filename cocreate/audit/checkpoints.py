@@ -48,14 +48,24 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = settings.audit_key_path
     if not path.exists():
         if settings.is_production:
-            raise RuntimeError(f"the audit signing key {path} is missing (COCREATE_AUDIT_KEY_FILE)")
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        write_once(path, pem)
+            raise RuntimeError(f"the audit signing key {path} is missing (COCREATE_AUDIT_KEY_FILE; "
+                               "`cocreate audit keygen` makes one)")
+        create_key(settings)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise RuntimeError(f"{path} does not hold an Ed25519 private key")
     return key
+
+
+def create_key(settings: Settings) -> bool:
+    """Make the signing key file (readable by its owner only) unless it exists; whether it was made.
+    ``cocreate audit keygen``: an operator's (or the compose file's one-shot service's) first step."""
+    if settings.audit_key_path.exists():
+        return False
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    write_once(settings.audit_key_path, pem)
+    return True
 
 
 def _raw(public: Ed25519PublicKey) -> bytes:

@@ -472,3 +472,17 @@ def test_the_access_log_of_cocreate_web_holds_no_token_of_a_single_use_link(
     assert "/challenges?category=transport_mobility" in written  # other lines are untouched
     for secret in (token, "SECRETCODE123", "SECRETSTATE456"):
         assert secret not in written
+
+
+def test_audit_keygen_makes_the_signing_key_once_even_in_production(tmp_path: Path) -> None:
+    """Production never generates the key on first use (a missing key stops signing): an operator, or the
+    compose file's one-shot service, runs `cocreate audit keygen`, which keeps an existing key."""
+    key = tmp_path / "keys" / "audit-signing-key.pem"
+    env = cli_env(tmp_path / "data", COCREATE_ENV="production", COCREATE_SECRET_KEY="a-production-secret-key-0123456789",
+                  COCREATE_AUDIT_KEY_FILE=str(key))
+    first = ok(cli(env, "audit", "keygen"))
+    assert f"audit signing key made: {key}" in first and key.stat().st_mode & 0o077 == 0
+    pem = key.read_bytes()
+    again = ok(cli(env, "audit", "keygen"))
+    assert "already there" in again and key.read_bytes() == pem
+    assert first.split("key id ")[1] == again.split("key id ")[1]

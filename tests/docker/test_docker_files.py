@@ -26,7 +26,7 @@ ENV_EXAMPLE = DOCKER_DIR / ".env.example"
 DOCKERFILE = DOCKER_DIR / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-APP_SERVICES = {"migrate", "web", "worker", "search-worker", "beat"}
+APP_SERVICES = {"migrate", "audit-key", "web", "worker", "search-worker", "beat"}
 ALL_SERVICES = APP_SERVICES | {"postgres", "redis"}
 
 
@@ -170,11 +170,17 @@ def test_app_services_share_settings_volume_and_startup_order(compose_config: di
     for name in APP_SERVICES:
         service = services[name]
         assert service["environment"] == first, name
-        assert {(v["source"], v["target"]) for v in service["volumes"]} == {("cocreate-data", "/data")}
-    for name in APP_SERVICES - {"migrate"}:
+        assert {(v["source"], v["target"]) for v in service["volumes"]} == {("cocreate-data", "/data"),
+                                                                             ("audit-keys", "/keys")}
+    for name in APP_SERVICES - {"migrate", "audit-key"}:
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends["audit-key"]["condition"] == "service_completed_successfully", name
         assert depends["redis"]["condition"] == "service_healthy", name
+    # The audit signing key: made once by its one-shot service, on a volume of its own (not the data's).
+    assert first["COCREATE_AUDIT_KEY_FILE"] == "/keys/audit-signing-key.pem"
+    assert services["audit-key"]["command"] == ["cocreate", "audit", "keygen"]
+    assert services["audit-key"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["migrate"]["restart"] == "no"
     # The image's HTTP healthcheck only makes sense for web.
