@@ -105,10 +105,6 @@ def _settings_form(names: tuple[str, ...]) -> type[FormModel]:
     return create_model("NotificationSettingsForm", __base__=FormModel, **fields)
 
 
-def settings_form() -> type[FormModel]:
-    return _settings_form(tuple(kinds.all_kinds()))
-
-
 @transactional
 def save(session: Session, user_id: int, form: Mapping[str, Any]) -> int:
     """Store the choices of the settings page; one field per registered kind, all required.
