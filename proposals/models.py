@@ -466,3 +466,138 @@ class ReviewScore(SQLModel, table=True):
     review_id: int = Field(foreign_key="review.id", primary_key=True, ondelete="CASCADE")
     criterion_id: int = Field(foreign_key="challenge_criterion.id", primary_key=True, ondelete="CASCADE")
     score: int = Field(nullable=False)
+
+
+# --- residents' voices (まちの声) ----------------------------------------------------------------------
+
+
+class VoiceStatus(StrEnum):
+    """Where a voice stands in the owning department's triage (受付 → 検討中 → 課題化 / 対応済み / 対応しない);
+    ``merged`` voices live on in the one they were merged into."""
+
+    RECEIVED = "received"
+    CONSIDERING = "considering"
+    CHALLENGE = "challenge"
+    RESOLVED = "resolved"
+    DECLINED = "declined"
+    MERGED = "merged"
+
+    @property
+    def label(self) -> str:
+        return str(VOICE_STATUS_LABELS[self])
+
+
+VOICE_STATUS_LABELS = {
+    VoiceStatus.RECEIVED: _l("Received"),
+    VoiceStatus.CONSIDERING: _l("Under consideration"),
+    VoiceStatus.CHALLENGE: _l("Became a challenge"),
+    VoiceStatus.RESOLVED: _l("Addressed"),
+    VoiceStatus.DECLINED: _l("Not taken up"),
+    VoiceStatus.MERGED: _l("Merged"),
+}
+
+
+class VoiceChannel(StrEnum):
+    """How a voice (or an opinion) reached the platform: online by its author, or entered by the ward's
+    support desk from a paper form, a workshop or a phone call (代理入力)."""
+
+    ONLINE = "online"
+    PAPER = "paper"
+    WORKSHOP = "workshop"
+    PHONE = "phone"
+
+    @property
+    def label(self) -> str:
+        return str(VOICE_CHANNEL_LABELS[self])
+
+
+VOICE_CHANNEL_LABELS = {
+    VoiceChannel.ONLINE: _l("Online"),
+    VoiceChannel.PAPER: _l("Entered by the ward from a paper form"),
+    VoiceChannel.WORKSHOP: _l("Entered by the ward from a workshop"),
+    VoiceChannel.PHONE: _l("Entered by the ward from a phone call"),
+}
+
+
+class Voice(TimestampedModel, table=True):
+    """A local need, problem or idea a resident raises (まちの声). ``body`` holds Markdown.
+
+    ``area`` is an area slug (the values of ``labs.models.Area``, named in :data:`proposals.search.AREA_NAMES`)
+    or empty. A point on the map is optional (``latitude``/``longitude``, WGS 84). An assisted entry has no
+    ``author_id``: ``entered_by_id`` is the support-desk member who typed it, ``channel`` says from what,
+    and ``consent_at`` when the resident's consent to publish was recorded. ``department_id`` is the owning
+    department (chosen from category and area, reassignable); ``challenge_id`` the challenge the voice is
+    linked to or became; ``merged_into_id`` the voice it was merged into (status ``merged``).
+    """
+
+    __tablename__ = "voice"
+    __table_args__ = (
+        sa.Index("ix_voice_status_created", "status", "created_at"),
+        sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
+        sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="point_complete"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120)
+    body: str = Field(sa_type=sa.Text)
+    category: Category = Field(sa_type=enum_type(Category), index=True)
+    area: str = Field(default="", max_length=40, index=True)
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    address: str = Field(default="", max_length=200)
+    status: VoiceStatus = Field(default=VoiceStatus.RECEIVED, sa_type=enum_type(VoiceStatus, 20))
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
+    channel: VoiceChannel = Field(default=VoiceChannel.ONLINE, sa_type=enum_type(VoiceChannel, 20))
+    entered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    challenge_id: int | None = Field(default=None, foreign_key="challenge.id", index=True, ondelete="SET NULL")
+    merged_into_id: int | None = Field(default=None, foreign_key="voice.id", index=True, ondelete="SET NULL")
+    support_count: int = Field(default=0, nullable=False, index=True)
+    comment_count: int = Field(default=0, nullable=False)
+    report_count: int = Field(default=0, nullable=False)
+    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hidden_reason: str = Field(default="", max_length=500)
+    hidden_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class VoiceSupport(SQLModel, table=True):
+    """One person's support of a voice (one per person; carried over when the voice is merged)."""
+
+    __tablename__ = "voice_support"
+
+    voice_id: int = Field(foreign_key="voice.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class VoiceUpdate(SQLModel, table=True):
+    """One public entry of a voice's trail: a status change (with its reason), a public answer from the
+    owning department, a reassignment, a merge or a link to a challenge. Shown on the voice page with its date."""
+
+    __tablename__ = "voice_update"
+    __table_args__ = (sa.Index("ix_voice_update_voice_created", "voice_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    voice_id: int = Field(foreign_key="voice.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20, description="status, answer, department, merge, link")
+    status: VoiceStatus | None = Field(default=None, sa_type=enum_type(VoiceStatus, 20))
+    body: str = Field(default="", sa_type=sa.Text, description="The reason or the public answer (Markdown).")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    other_voice_id: int | None = Field(default=None, foreign_key="voice.id", ondelete="SET NULL")
+    challenge_id: int | None = Field(default=None, foreign_key="challenge.id", ondelete="SET NULL")
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class VoicePhoto(StoredFile, TimestampedModel, table=True):
+    """A photo of a voice, content-checked; its EXIF position is stripped unless ``kept_location``."""
+
+    __tablename__ = "voice_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    voice_id: int = Field(foreign_key="voice.id", index=True, ondelete="CASCADE")
+    alt_text: str = Field(default="", max_length=200)
+    kept_location: bool = Field(default=False, nullable=False)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")

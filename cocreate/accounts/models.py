@@ -103,6 +103,9 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     MODERATOR = "moderator"
     ADMIN = "admin"
+    SUPPORT_DESK = "support_desk"
+    """Ward staff at a community centre (地域センター) who enter residents' voices and opinions on their
+    behalf, from a paper form, a workshop or a phone call (代理入力)."""
 
 
 ROLE_LABELS = {
@@ -111,6 +114,7 @@ ROLE_LABELS = {
     Role.COORDINATOR: _l("Field coordinator"),
     Role.MODERATOR: _l("Moderator"),
     Role.ADMIN: _l("Administrator"),
+    Role.SUPPORT_DESK: _l("Support desk"),
 }
 
 
