@@ -19,44 +19,12 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from cocreate.areas import AREA_LABELS, Area  # noqa: F401 (re-exported: labs.models.Area)
 from cocreate.db.base import TimestampedModel, UTCDateTime, enum_type, utcnow
 from cocreate.files.models import StoredFile
 from cocreate.i18n import lazy_gettext as _l
 
 LOCAL_TIMEZONE = "Asia/Tokyo"
-
-
-class Area(StrEnum):
-    """The ward's five areas (地域), used for fields and for residents' notice subscriptions."""
-
-    ITABASHI = "itabashi"
-    TOKIWADAI = "tokiwadai"
-    SHIMURA = "shimura"
-    AKATSUKA = "akatsuka"
-    TAKASHIMADAIRA = "takashimadaira"
-
-    @property
-    def label(self) -> str:
-        return str(AREA_LABELS[self])
-
-    @property
-    def number(self) -> int:
-        """Stable small number, used as ``Follow.target_id`` for area subscriptions."""
-        return list(Area).index(self) + 1
-
-    @classmethod
-    def from_number(cls, number: int) -> Area | None:
-        members = list(cls)
-        return members[number - 1] if 1 <= number <= len(members) else None
-
-
-AREA_LABELS = {
-    Area.ITABASHI: _l("Itabashi area"),
-    Area.TOKIWADAI: _l("Tokiwadai area"),
-    Area.SHIMURA: _l("Shimura area"),
-    Area.AKATSUKA: _l("Akatsuka area"),
-    Area.TAKASHIMADAIRA: _l("Takashimadaira area"),
-}
 
 
 class FieldKind(StrEnum):

@@ -522,7 +522,7 @@ VOICE_CHANNEL_LABELS = {
 class Voice(TimestampedModel, table=True):
     """A local need, problem or idea a resident raises (まちの声). ``body`` holds Markdown.
 
-    ``area`` is an area slug (the values of ``labs.models.Area``, named in :data:`proposals.search.AREA_NAMES`)
+    ``area`` is an area slug (the values of :class:`cocreate.areas.Area`)
     or empty. A point on the map is optional (``latitude``/``longitude``, WGS 84). An assisted entry has no
     ``author_id``: ``entered_by_id`` is the support-desk member who typed it, ``channel`` says from what,
     and ``consent_at`` when the resident's consent to publish was recorded. ``department_id`` is the owning
