@@ -12,7 +12,7 @@ COMPONENT = Component(
     models="cocreate.models",
     routes="cocreate.routes:all_routes",
     tasks=("cocreate.jobs", "cocreate.accounts.tasks", "cocreate.notifications.tasks", "cocreate.search.tasks",
-           "cocreate.comments.tasks"),
+           "cocreate.comments.tasks", "cocreate.analysis.tasks"),
     beat_schedule="cocreate.jobs:BEAT_SCHEDULE",
     demo="cocreate.demo:load",
     permissions="cocreate.accounts.policy:POLICY",

@@ -84,6 +84,9 @@ class Component:
     """``module:function`` taking ``(session)`` returning ``(template_name, context)`` for the home page."""
     search_sources: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.search.registry.Source`."""
+    opinion_sources: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.analysis.sources.OpinionSource`: the subjects
+    whose texts the opinion analysis may group into topics (a challenge's comments, voices in a period)."""
     search_facets: dict[str, str] = field(default_factory=dict)
     """Search filter (``phase``, ``category``, ``area``) → ``module:attribute`` of the enum whose members'
     ``label`` names that filter's values in the current locale."""
@@ -199,6 +202,14 @@ def search_sources() -> list[Any]:
     for component in loaded():
         if component.search_sources:
             sources.extend(resolve(component.search_sources))
+    return sources
+
+
+def opinion_sources() -> list[Any]:
+    sources: list[Any] = []
+    for component in loaded():
+        if component.opinion_sources:
+            sources.extend(resolve(component.opinion_sources))
     return sources
 
 

@@ -16,6 +16,7 @@ COMPONENT = Component(
     permissions="proposals.permissions:POLICY",
     home_sections=("proposals.challenges.public_routes:home_section",),
     search_sources="proposals.search:SOURCES",
+    opinion_sources="proposals.opinions:SOURCES",
     search_facets={"phase": "proposals.models:Phase", "category": "proposals.models:Category"},
     followables="proposals.follow_targets:FOLLOWABLES",
     commentables="proposals.comment_targets:TARGETS",
@@ -27,6 +28,7 @@ COMPONENT = Component(
             "proposals.dialogue.question_routes:detail_section",
             "proposals.submissions.routes:detail_section",
             "proposals.comment_targets:challenge_section",
+            "proposals.opinions:challenge_section",
         ),
         "proposal": (
             "proposals.votes.routes:proposal_section",

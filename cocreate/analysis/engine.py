@@ -192,6 +192,8 @@ def analyse(texts: Sequence[str], *, topics: int | None = None, progress: Progre
     for label in sorted(set(labels.tolist())):
         rows = np.flatnonzero(labels == label)
         lift = dense[rows].mean(axis=0) - overall
+        if not (lift > 0).any():  # one topic for all: its words are simply the weightiest
+            lift = dense[rows].mean(axis=0)
         order = np.argsort(-lift)
         words: list[str] = []
         for column in order:

@@ -1,0 +1,115 @@
+"""What the opinion analysis may read in this component (``Component.opinion_sources``), and the
+"what we heard" part of the challenge page.
+
+- ``challenge``: a challenge's public questions, the residents' comments on it and on its submitted
+  proposals (not the ward's or the proposers' official ones), and the voices linked to it; never anything
+  hidden, deleted or asked privately. Analysed by staff of its owning departments.
+- ``voices``: the voices residents raised in a period (the ward's days, from the first to the last),
+  hidden ones left out. Analysed by any ward staff.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cocreate.accounts.permissions import Principal
+from cocreate.analysis import services as analysis
+from cocreate.analysis.sources import OpinionSource, Subject
+from cocreate.comments.models import Comment
+from cocreate.errors import NotFound
+from cocreate.i18n import WARD_TIMEZONE, format_date
+from cocreate.i18n import gettext as _
+from cocreate.permissions import can
+from proposals.challenges.lifecycle import owning_department_ids
+from proposals.models import (
+    Challenge,
+    Phase,
+    Proposal,
+    ProposalStatus,
+    Question,
+    QuestionStatus,
+    QuestionVisibility,
+    Voice,
+)
+
+SECTION = "proposals/challenges/_what_we_heard.html"
+
+
+def _challenge_subject(session: Session, subject_id: int | None, _start: date | None, _end: date | None) -> Subject:
+    challenge = session.get(Challenge, subject_id) if subject_id is not None else None
+    if challenge is None or challenge.phase is Phase.DRAFT:
+        raise NotFound()
+    return Subject(source="challenge", id=challenge.id, title=challenge.title,
+                   department_ids=tuple(sorted(owning_department_ids(session, challenge.id))),  # type: ignore[arg-type]
+                   page_route="challenge-detail", page_param="challenge_id")
+
+
+def _challenge_texts(session: Session, subject: Subject) -> list[str]:
+    challenge_id = subject.id
+    questions = session.exec(select(Question.body).where(
+        Question.challenge_id == challenge_id, Question.visibility == QuestionVisibility.PUBLIC,
+        Question.status.in_([QuestionStatus.OPEN, QuestionStatus.ANSWERED, QuestionStatus.MERGED]))  # type: ignore[attr-defined]
+        .order_by(Question.created_at, Question.id)).all()
+    proposals = select(Proposal.id).where(Proposal.challenge_id == challenge_id,
+                                          Proposal.status == ProposalStatus.SUBMITTED,
+                                          Proposal.hidden_at.is_(None))  # type: ignore[union-attr]
+    residents = (Comment.hidden_at.is_(None), Comment.deleted_at.is_(None), Comment.official == "")  # type: ignore[union-attr]
+    on_challenge = (Comment.target_type == "challenge") & (Comment.target_id == challenge_id)
+    on_proposals = (Comment.target_type == "proposal") & Comment.target_id.in_(proposals)  # type: ignore[attr-defined]
+    comments = session.exec(select(Comment.body).where(on_challenge | on_proposals, *residents)
+                            .order_by(Comment.created_at, Comment.id)).all()
+    voices = session.exec(select(Voice.title, Voice.body).where(Voice.challenge_id == challenge_id,
+                                                                Voice.hidden_at.is_(None))  # type: ignore[union-attr]
+                          .order_by(Voice.created_at, Voice.id)).all()
+    return [*questions, *comments, *(f"{title}。{body}" for title, body in voices)]
+
+
+def _ward_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=WARD_TIMEZONE)
+
+
+def _voices_subject(_session: Session, _subject_id: int | None, start: date | None, end: date | None) -> Subject:
+    if start is None or end is None:
+        raise NotFound()
+    title = _("Voices from %(start)s to %(end)s") % {"start": format_date(start), "end": format_date(end)}
+    return Subject(source="voices", id=None, title=title, department_ids=None, start=start, end=end)
+
+
+def _voices_texts(session: Session, subject: Subject) -> list[str]:
+    assert subject.start is not None and subject.end is not None
+    rows = session.exec(select(Voice.title, Voice.body).where(
+        Voice.created_at >= _ward_midnight(subject.start),
+        Voice.created_at < _ward_midnight(subject.end + timedelta(days=1)),
+        Voice.hidden_at.is_(None)).order_by(Voice.created_at, Voice.id)).all()  # type: ignore[union-attr]
+    return [f"{title}。{body}" for title, body in rows]
+
+
+SOURCES = [
+    OpinionSource(name="challenge", label=lambda: _("Challenge"), by_period=False,
+                  subject=_challenge_subject, texts=_challenge_texts),
+    OpinionSource(name="voices", label=lambda: _("Voices in a period"), by_period=True,
+                  subject=_voices_subject, texts=_voices_texts),
+]
+
+
+def challenge_section(session: Session, actor: Principal, challenge: Challenge,
+                      viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
+    """The "what we heard" part of the challenge page: a link to its latest published analysis, and for its
+    owning staff the form to start one with the latest runs. None when there is nothing to show."""
+    if challenge.phase is Phase.DRAFT:
+        return None
+    published = analysis.latest_published(session, "challenge", challenge.id)  # type: ignore[arg-type]
+    staff = False
+    runs: list[Any] = []
+    if actor.is_staff:
+        subject = Subject(source="challenge", id=challenge.id, title=challenge.title,
+                          department_ids=tuple(owning_department_ids(session, challenge.id)))  # type: ignore[arg-type]
+        staff = bool(can(actor, "analysis.run", subject))
+        if staff:
+            runs = analysis.runs_of(session, "challenge", challenge.id)  # type: ignore[arg-type]
+    if published is None and not staff:
+        return None
+    return SECTION, {"challenge_id": challenge.id, "published": published, "staff": staff, "runs": runs}
