@@ -105,8 +105,10 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge,
     staff = False
     runs: list[Any] = []
     if actor.is_staff:
-        subject = Subject(source="challenge", id=challenge.id, title=challenge.title,
-                          department_ids=tuple(owning_department_ids(session, challenge.id)))  # type: ignore[arg-type]
+        # The page's viewer knows whether the actor owns the challenge (staff of one of its departments).
+        owners = (tuple(actor.staff_department_ids) if viewer.is_owner else ()) if viewer is not None \
+            else tuple(owning_department_ids(session, challenge.id))  # type: ignore[arg-type]
+        subject = Subject(source="challenge", id=challenge.id, title=challenge.title, department_ids=owners)
         staff = bool(can(actor, "analysis.run", subject))
         if staff:
             runs = analysis.runs_of(session, "challenge", challenge.id)  # type: ignore[arg-type]

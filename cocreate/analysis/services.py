@@ -58,8 +58,10 @@ def subject_of_run(session: Session, run: AnalysisRun) -> Subject:
 
 
 class PeriodForm(FormModel):
-    start: Annotated[date | None, Date(lazy_gettext("Enter the first day of the period."))] = None
-    end: Annotated[date | None, Date(lazy_gettext("Enter the last day of the period."))] = None
+    """The period of a source by dates; both days are required there (:func:`start` says so), unused elsewhere."""
+
+    start: Annotated[date | None, Date()] = None
+    end: Annotated[date | None, Date()] = None
 
 
 @transactional
