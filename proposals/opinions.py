@@ -101,17 +101,17 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge,
     owning staff the form to start one with the latest runs. None when there is nothing to show."""
     if challenge.phase is Phase.DRAFT:
         return None
-    published = analysis.latest_published(session, "challenge", challenge.id)  # type: ignore[arg-type]
     staff = False
-    runs: list[Any] = []
     if actor.is_staff:
         # The page's viewer knows whether the actor owns the challenge (staff of one of its departments).
         owners = (tuple(actor.staff_department_ids) if viewer.is_owner else ()) if viewer is not None \
             else tuple(owning_department_ids(session, challenge.id))  # type: ignore[arg-type]
         subject = Subject(source="challenge", id=challenge.id, title=challenge.title, department_ids=owners)
         staff = bool(can(actor, "analysis.run", subject))
-        if staff:
-            runs = analysis.runs_of(session, "challenge", challenge.id)  # type: ignore[arg-type]
+    # One query for everyone: the published runs (newest first), then for its staff the unpublished ones.
+    runs = analysis.runs_of(session, "challenge", challenge.id, published_only=not staff)  # type: ignore[arg-type]
+    published = next((run for run in runs if run.published_at is not None), None)
     if published is None and not staff:
         return None
-    return SECTION, {"challenge_id": challenge.id, "published": published, "staff": staff, "runs": runs}
+    return SECTION, {"challenge_id": challenge.id, "published": published, "staff": staff,
+                     "runs": runs if staff else []}

@@ -63,6 +63,8 @@ def _start_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_
 @post("/staff/analysis", name="analysis-start", guards=[signed_in], sync_to_thread=True)
 @again_on_invalid(_start_again)
 def start(request: Request, db_session: DbSession, data: Form) -> Redirect:
+    if not principal_of(request).is_staff:  # before reading the form: others get no form errors
+        raise Forbidden()
     form = StartForm.parse(data)
     run = services.start(db_session, principal_of(request), form.source, form.subject_id,
                          services.PeriodForm.parse(data))

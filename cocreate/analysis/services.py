@@ -304,8 +304,13 @@ def latest_published(session: Session, source_name: str, subject_id: int) -> Ana
                         .order_by(AnalysisRun.published_at.desc()).limit(1)).first()
 
 
-def runs_of(session: Session, source_name: str, subject_id: int, limit: int = 5) -> list[AnalysisRun]:
-    """The newest runs of a subject, published or not (for its reviewers)."""
-    return list(session.exec(select(AnalysisRun).where(AnalysisRun.source == source_name,
-                                                       AnalysisRun.subject_id == subject_id)
-                             .order_by(AnalysisRun.created_at.desc(), AnalysisRun.id.desc()).limit(limit)).all())
+def runs_of(session: Session, source_name: str, subject_id: int, limit: int = 5, *,
+            published_only: bool = False) -> list[AnalysisRun]:
+    """A subject's runs: the published ones first (newest first), then the others (newest first)."""
+    statement = select(AnalysisRun).where(AnalysisRun.source == source_name, AnalysisRun.subject_id == subject_id)
+    if published_only:
+        statement = statement.where(AnalysisRun.published_at.is_not(None))  # type: ignore[union-attr]
+    return list(session.exec(statement.order_by(AnalysisRun.published_at.is_(None),  # type: ignore[union-attr]
+                                                AnalysisRun.published_at.desc(),  # type: ignore[union-attr]
+                                                AnalysisRun.created_at.desc(), AnalysisRun.id.desc())
+                             .limit(limit)).all())
