@@ -27,6 +27,9 @@
   ``proposal.report`` or ``comment.report`` here, on a :class:`~cocreate.comments.models.Comment`),
   ``moderation.review`` (the queue and its actions: moderators and administrators) and ``moderation.block``
   (an author's account, on a :class:`~cocreate.moderation.services.OnAccount`).
+- The opinion analysis (:mod:`cocreate.analysis`): ``analysis.run`` and ``analysis.review`` of a
+  :class:`~cocreate.analysis.sources.Subject` (staff of its departments, or any staff when it has none), and
+  ``analysis.view`` of an :class:`~cocreate.analysis.services.OnRun` (public once published).
 
 Rules read the actor's roles and the target's facts, never the database.
 """

@@ -14,7 +14,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from cocreate import permissions
+from cocreate import audit, permissions
 from cocreate.accounts.permissions import Principal
 from cocreate.analysis import engine
 from cocreate.analysis.models import AnalysisRun, AnalysisTopic, RunStatus
@@ -45,6 +45,14 @@ class OnRun:
 
     published: bool
     subject: Subject
+
+
+def _audit(session: Session, actor: Principal, action: str, run_id: int | None, **details: object) -> None:
+    """Every staff action on an analysis goes to the audit log (who, what, which run)."""
+    user = actor.user
+    audit.record(session, actor_id=actor.user_id,
+                 actor_label=f"{user.display_name} (#{user.id})"[:200] if user is not None else "",
+                 action=action, target_type="analysis_run", target_id=str(run_id or ""), details=details)
 
 
 def subject_of(session: Session, source_name: str, subject_id: int | None = None, start: date | None = None,
@@ -89,6 +97,8 @@ def start(session: Session, actor: Principal, source_name: str, subject_id: int 
                       title=subject.title[:300], created_by_id=actor.user_id, status=RunStatus.QUEUED)
     session.add(run)
     session.flush()
+    _audit(session, actor, "analysis.started", run.id, source=kind.name, subject_id=subject.id,
+           start=begin.isoformat() if begin else None, end=end.isoformat() if end else None)
     enqueue(session, TASK, run.id)
     return run
 
@@ -234,6 +244,7 @@ def rename(session: Session, actor: Principal, run_id: int, topic_id: int, form:
     topic = session.get(AnalysisTopic, topic_id)
     if topic is None or topic.run_id != run_id:
         raise NotFound()
+    _audit(session, actor, "analysis.topic_renamed", run_id, topic_id=topic_id, before=topic.label, after=form.label)
     topic.label = form.label
     return topic
 
@@ -255,6 +266,7 @@ def merge(session: Session, actor: Principal, run_id: int, form: MergeForm) -> A
     keep.words = _interleave(keep.words, other.words, 8)
     keep.quotes = _interleave(keep.quotes, other.quotes, 3)
     keep.size += other.size
+    _audit(session, actor, "analysis.topics_merged", run_id, kept=keep.id, merged=other.id, merged_label=other.label)
     session.delete(other)
     return keep
 
@@ -278,8 +290,10 @@ def publish(session: Session, actor: Principal, run_id: int, published: bool = T
     run = _reviewable(session, actor, run_id)
     if published and run.published_at is None:
         run.published_at, run.published_by_id = utcnow(), actor.user_id
-    elif not published:
+        _audit(session, actor, "analysis.published", run_id)
+    elif not published and run.published_at is not None:
         run.published_at, run.published_by_id = None, None
+        _audit(session, actor, "analysis.withdrawn", run_id)
     return run
 
 

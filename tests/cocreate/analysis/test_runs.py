@@ -15,6 +15,7 @@ from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import Forbidden, SignInRequired
 from cocreate.analysis import services
 from cocreate.analysis.models import AnalysisRun, AnalysisTopic, RunStatus
+from cocreate.audit.models import AuditEntry
 from cocreate.comments.models import Comment
 from cocreate.db.base import utcnow
 from cocreate.errors import Conflict, Invalid, NotFound
@@ -184,6 +185,10 @@ def test_rename_merge_and_publish(session: Session, ward: Ward) -> None:
         services.publish(session, actor(session, ward.other_staff), run.id)
     services.publish(session, staff, run.id)
     assert reload(session, run).published_at is not None
+    logged = session.exec(select(AuditEntry.action).where(AuditEntry.target_type == "analysis_run",
+                                                          AuditEntry.target_id == str(run.id))
+                          .order_by(AuditEntry.id)).all()
+    assert logged == ["analysis.started", "analysis.topic_renamed", "analysis.topics_merged", "analysis.published"]
     assert services.latest_published(session, "challenge", ward.challenge.id).id == run.id  # type: ignore[union-attr]
 
 
