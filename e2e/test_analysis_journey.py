@@ -22,10 +22,15 @@ def test_staff_analyse_rename_and_publish_what_we_heard(page: Page, live_server:
     checker = Checker("analysis-journey", artifacts_dir)
     label = f"バス停の見やすさ（E2E {uuid.uuid4().hex[:6]}）"
 
-    sign_in(page, STAFF, "/challenges")
+    sign_in(page, STAFF, "/staff/analysis")
+    expect(page.locator("#start-voices-form")).to_be_visible()
+    checker.check(page, "analysis home", "home")
+    checker.in_english(page, "/staff/analysis", "analysis home", "home")
+    page.goto("/challenges")
     page.get_by_role("link", name=CHALLENGE).first.click()
     challenge_path = page.url.removeprefix(base_url)
     expect(page.locator("#what-we-heard")).to_be_visible()
+    checker.check(page, "challenge page with the analysis section", "challenge")
     page.locator("#analysis-start-submit").click()
 
     # The status page refreshes itself until the worker is done.

@@ -1,6 +1,6 @@
 """Pages of the opinion analysis: the staff's runs (start, progress, review, publish) and the public
 "what we heard" page of a published run. Every form works without JavaScript (POST, then 303); the status
-of a running analysis refreshes itself (htmx polling, and a meta refresh without JavaScript)."""
+of a running analysis refreshes itself with htmx (polling), and has a reload link without JavaScript."""
 
 from __future__ import annotations
 
