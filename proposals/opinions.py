@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 
 from cocreate.accounts.permissions import Principal
 from cocreate.analysis import services as analysis
-from cocreate.analysis.sources import OpinionSource, Subject
+from cocreate.analysis.sources import Opinion, OpinionSource, Subject
 from cocreate.comments.models import Comment
 from cocreate.errors import NotFound
 from cocreate.i18n import WARD_TIMEZONE, format_date
@@ -47,24 +48,51 @@ def _challenge_subject(session: Session, subject_id: int | None, _start: date | 
                    page_route="challenge-detail", page_param="challenge_id")
 
 
-def _challenge_texts(session: Session, subject: Subject) -> list[str]:
+def _challenge_texts(session: Session, subject: Subject) -> list[Opinion]:
     challenge_id = subject.id
-    questions = session.exec(select(Question.body).where(
-        Question.challenge_id == challenge_id, Question.visibility == QuestionVisibility.PUBLIC,
-        Question.status.in_([QuestionStatus.OPEN, QuestionStatus.ANSWERED, QuestionStatus.MERGED]))  # type: ignore[attr-defined]
-        .order_by(Question.created_at, Question.id)).all()
+    questions = session.exec(select(Question.id, Question.body).where(
+        Question.challenge_id == challenge_id, *_PUBLIC_QUESTION).order_by(Question.created_at, Question.id)).all()
     proposals = select(Proposal.id).where(Proposal.challenge_id == challenge_id,
                                           Proposal.status == ProposalStatus.SUBMITTED,
                                           Proposal.hidden_at.is_(None))  # type: ignore[union-attr]
-    residents = (Comment.hidden_at.is_(None), Comment.deleted_at.is_(None), Comment.official == "")  # type: ignore[union-attr]
     on_challenge = (Comment.target_type == "challenge") & (Comment.target_id == challenge_id)
     on_proposals = (Comment.target_type == "proposal") & Comment.target_id.in_(proposals)  # type: ignore[attr-defined]
-    comments = session.exec(select(Comment.body).where(on_challenge | on_proposals, *residents)
+    comments = session.exec(select(Comment.id, Comment.body).where(on_challenge | on_proposals, *_RESIDENTS_COMMENT)
                             .order_by(Comment.created_at, Comment.id)).all()
-    voices = session.exec(select(Voice.title, Voice.body).where(Voice.challenge_id == challenge_id,
-                                                                Voice.hidden_at.is_(None))  # type: ignore[union-attr]
+    voices = session.exec(select(Voice.id, Voice.title, Voice.body).where(Voice.challenge_id == challenge_id,
+                                                                          *_PUBLIC_VOICE)
                           .order_by(Voice.created_at, Voice.id)).all()
-    return [*questions, *comments, *(f"{title}。{body}" for title, body in voices)]
+    return [*(Opinion(f"question:{id_}", body) for id_, body in questions),
+            *(Opinion(f"comment:{id_}", body) for id_, body in comments),
+            *(Opinion(f"voice:{id_}", f"{title}。{body}") for id_, title, body in voices)]
+
+
+_PUBLIC_QUESTION = (Question.visibility == QuestionVisibility.PUBLIC,
+                    Question.status.in_([QuestionStatus.OPEN, QuestionStatus.ANSWERED,  # type: ignore[attr-defined]
+                                         QuestionStatus.MERGED]))
+_RESIDENTS_COMMENT = (Comment.hidden_at.is_(None), Comment.deleted_at.is_(None),  # type: ignore[union-attr]
+                      Comment.official == "")
+_PUBLIC_VOICE = (Voice.hidden_at.is_(None),)  # type: ignore[union-attr]
+
+
+def _still_public(session: Session, refs: Collection[str]) -> set[str]:
+    """Which quotes are still public: one query per kind of text quoted."""
+    ids: dict[str, list[int]] = {}
+    for ref in refs:
+        kind, _, number = ref.partition(":")
+        if number.isdigit():
+            ids.setdefault(kind, []).append(int(number))
+    public: set[str] = set()
+    if ids.get("question"):
+        public |= {f"question:{id_}" for id_ in session.exec(select(Question.id).where(
+            Question.id.in_(ids["question"]), *_PUBLIC_QUESTION)).all()}  # type: ignore[union-attr]
+    if ids.get("comment"):
+        public |= {f"comment:{id_}" for id_ in session.exec(select(Comment.id).where(
+            Comment.id.in_(ids["comment"]), *_RESIDENTS_COMMENT)).all()}  # type: ignore[union-attr]
+    if ids.get("voice"):
+        public |= {f"voice:{id_}" for id_ in session.exec(select(Voice.id).where(
+            Voice.id.in_(ids["voice"]), *_PUBLIC_VOICE)).all()}  # type: ignore[union-attr]
+    return public
 
 
 def _ward_midnight(day: date) -> datetime:
@@ -78,20 +106,20 @@ def _voices_subject(_session: Session, _subject_id: int | None, start: date | No
     return Subject(source="voices", id=None, title=title, department_ids=None, start=start, end=end)
 
 
-def _voices_texts(session: Session, subject: Subject) -> list[str]:
+def _voices_texts(session: Session, subject: Subject) -> list[Opinion]:
     assert subject.start is not None and subject.end is not None
-    rows = session.exec(select(Voice.title, Voice.body).where(
+    rows = session.exec(select(Voice.id, Voice.title, Voice.body).where(
         Voice.created_at >= _ward_midnight(subject.start),
         Voice.created_at < _ward_midnight(subject.end + timedelta(days=1)),
-        Voice.hidden_at.is_(None)).order_by(Voice.created_at, Voice.id)).all()  # type: ignore[union-attr]
-    return [f"{title}。{body}" for title, body in rows]
+        *_PUBLIC_VOICE).order_by(Voice.created_at, Voice.id)).all()
+    return [Opinion(f"voice:{id_}", f"{title}。{body}") for id_, title, body in rows]
 
 
 SOURCES = [
     OpinionSource(name="challenge", label=lambda: _("Challenge"), by_period=False,
-                  subject=_challenge_subject, texts=_challenge_texts),
+                  subject=_challenge_subject, texts=_challenge_texts, still_public=_still_public),
     OpinionSource(name="voices", label=lambda: _("Voices in a period"), by_period=True,
-                  subject=_voices_subject, texts=_voices_texts),
+                  subject=_voices_subject, texts=_voices_texts, still_public=_still_public),
 ]
 
 

@@ -71,4 +71,6 @@ class AnalysisTopic(TimestampedModel, table=True):
     label: str = Field(default="", max_length=200)
     words: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     quotes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    quote_refs: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    """Where each quote comes from (its source's :attr:`~cocreate.analysis.sources.Opinion.ref`), in order."""
     size: int = Field(default=0, nullable=False)

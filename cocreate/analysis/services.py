@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -29,6 +29,7 @@ from cocreate.tasks import enqueue
 from cocreate.web.markdown import markdown_to_text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TASK = "cocreate.analysis.run"
 MAX_TEXTS = 5000
@@ -118,8 +119,9 @@ def execute(session: Session, run_id: int) -> str:
         kind = source(run.source)
         subject = kind.subject(session, run.subject_id, run.period_start, run.period_end)
         # Markdown becomes plain text: the quotes are shown as text, and markup is no word of the resident's.
-        texts = [plain for plain in (markdown_to_text(text).strip() for text in kind.texts(session, subject))
-                 if plain][-MAX_TEXTS:]
+        opinions = [(opinion.ref, plain) for opinion in kind.texts(session, subject)
+                    if (plain := markdown_to_text(opinion.text).strip())][-MAX_TEXTS:]
+        texts = [text for _ref, text in opinions]
         session.commit()  # end the read before the long computation: no transaction stays open meanwhile
 
         last = [-10]
@@ -140,7 +142,8 @@ def execute(session: Session, run_id: int) -> str:
             words = topic.words[:8]
             session.add(AnalysisTopic(run_id=run_id, position=position, label="・".join(words[:3])[:LABEL_MAX],
                                       words=words, size=len(topic.members),
-                                      quotes=[_quote(texts[index]) for index in topic.quotes]))
+                                      quotes=[_quote(texts[index]) for index in topic.quotes],
+                                      quote_refs=[opinions[index][0] for index in topic.quotes]))
         run.text_count = len(texts)
         run.unassigned_count = len(result.unassigned)
         run.method = result.method
@@ -169,6 +172,12 @@ class RunView:
     run: AnalysisRun
     subject: Subject
     topics: list[AnalysisTopic]
+    public_refs: frozenset[str] = frozenset()
+    """The quotes' refs that are still public: only their quotes are shown."""
+
+    def quotes(self, topic: AnalysisTopic) -> list[str]:
+        """The topic's quotes whose texts are still public (a quote hidden since the run is not shown)."""
+        return [quote for quote, ref in zip(topic.quotes, topic.quote_refs, strict=False) if ref in self.public_refs]
 
     @property
     def on(self) -> OnRun:
@@ -216,7 +225,10 @@ def view(session: Session, actor: Principal, run_id: int, action: str = "analysi
             raise NotFound()
     else:
         permissions.require(actor, action, subject)
-    return RunView(run=run, subject=subject, topics=_topics(session, run_id))
+    topics = _topics(session, run_id)
+    refs = {ref for topic in topics for ref in topic.quote_refs}
+    public = source(run.source).still_public(session, refs) if refs else set()
+    return RunView(run=run, subject=subject, topics=topics, public_refs=frozenset(public))
 
 
 def _reviewable(session: Session, actor: Principal, run_id: int) -> AnalysisRun:
@@ -264,20 +276,22 @@ def merge(session: Session, actor: Principal, run_id: int, form: MergeForm) -> A
     if keep.id == other.id:
         raise Invalid({"merge": _("Choose two different topics.")})
     keep.words = _interleave(keep.words, other.words, 8)
-    keep.quotes = _interleave(keep.quotes, other.quotes, 3)
+    pairs = _interleave(list(zip(keep.quotes, keep.quote_refs, strict=False)),
+                        list(zip(other.quotes, other.quote_refs, strict=False)), 3)
+    keep.quotes, keep.quote_refs = [quote for quote, _ref in pairs], [ref for _quote, ref in pairs]
     keep.size += other.size
     _audit(session, actor, "analysis.topics_merged", run_id, kept=keep.id, merged=other.id, merged_label=other.label)
     session.delete(other)
     return keep
 
 
-def _interleave(first: Sequence[str], second: Sequence[str], limit: int) -> list[str]:
-    result: list[str] = []
+def _interleave(first: Sequence[T], second: Sequence[T], limit: int) -> list[T]:
+    result: list[T] = []
     for pair in zip(first, second, strict=False):
         result.extend(pair)
     longer = first if len(first) > len(second) else second
     result.extend(longer[min(len(first), len(second)):])
-    seen: list[str] = []
+    seen: list[T] = []
     for item in result:
         if item not in seen:
             seen.append(item)

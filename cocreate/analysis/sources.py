@@ -8,7 +8,7 @@ it, public ones only (nothing hidden, deleted or private), and carries the facts
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -45,8 +45,20 @@ class OpinionSource:
     """Whether a subject is a period of dates (``start``, ``end``) rather than an id."""
     subject: Callable[[Session, int | None, date | None, date | None], Subject]
     """The subject of this id or period; :class:`~cocreate.errors.NotFound` if there is none."""
-    texts: Callable[[Session, Subject], list[str]]
-    """The public texts about the subject (plain text or Markdown), oldest first."""
+    texts: Callable[[Session, Subject], list[Opinion]]
+    """The public texts about the subject, oldest first."""
+    still_public: Callable[[Session, Collection[str]], set[str]]
+    """Which of these :attr:`Opinion.ref` are still public (a quote whose text was hidden by the moderators,
+    deleted or withdrawn since the run leaves the pages). A fixed number of queries, whatever their number."""
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One text a resident wrote, and where it is (``"comment:12"``, ``"voice:3"``: its source's own key)."""
+
+    ref: str
+    text: str
+    """Plain text or Markdown."""
 
 
 @cache

@@ -56,6 +56,7 @@ def upgrade() -> None:
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('words', sa.JSON(), nullable=False),
     sa.Column('quotes', sa.JSON(), nullable=False),
+    sa.Column('quote_refs', sa.JSON(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['analysis_run.id'], name=op.f('fk_analysis_topic_run_id_analysis_run'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_analysis_topic'))
