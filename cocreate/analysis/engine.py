@@ -33,6 +33,7 @@ import numpy as np
 
 METHOD = "sudachi-tfidf-lsa-kmeans"
 LSA_DIMENSIONS = 12
+SILHOUETTE_SAMPLE = 2000
 
 _SKIP_POS = {"空白", "補助記号", "記号"}
 _NOUN_SKIP = {"数詞", "代名詞", "助動詞語幹"}
@@ -177,7 +178,10 @@ def analyse(texts: Sequence[str], *, topics: int | None = None, progress: Progre
     for number, k in enumerate(candidates):
         labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(reduced)
         distinct = len(set(labels.tolist()))
-        score = (silhouette_score(reduced, labels, metric="cosine") if 1 < distinct < len(usable) else -1.0)
+        # Above SILHOUETTE_SAMPLE texts, the silhouette of a fixed sample (its pairwise distances grow as n²).
+        score = (silhouette_score(reduced, labels, metric="cosine", random_state=seed,
+                                  sample_size=min(len(usable), SILHOUETTE_SAMPLE))
+                 if 1 < distinct < len(usable) else -1.0)
         if best is None or score > best[0]:
             best = (float(score), labels)
         report(50 + 35 * (number + 1) // len(candidates), "topics")
@@ -185,15 +189,15 @@ def analyse(texts: Sequence[str], *, topics: int | None = None, progress: Progre
     silhouette, labels = best
 
     report(85, "labels")
-    dense = matrix.toarray()
-    overall = dense.mean(axis=0)
+    overall = np.asarray(matrix.mean(axis=0)).ravel()  # sparse all along: texts x words can be large
     lengths = np.array([len(texts[i]) for i in usable])
     result: list[Topic] = []
     for label in sorted(set(labels.tolist())):
         rows = np.flatnonzero(labels == label)
-        lift = dense[rows].mean(axis=0) - overall
+        mean = np.asarray(matrix[rows].mean(axis=0)).ravel()
+        lift = mean - overall
         if not (lift > 0).any():  # one topic for all: its words are simply the weightiest
-            lift = dense[rows].mean(axis=0)
+            lift = mean
         order = np.argsort(-lift)
         words: list[str] = []
         for column in order:
