@@ -312,3 +312,37 @@ def test_pages_read_a_fixed_number_of_queries(app: Litestar, session: Session, w
             assert client.get(f"/heard/{run.id}").status_code == 200
         counts.append(log.count)
     assert counts[0] == counts[1] and counts[0] <= 8, counts
+
+
+def test_the_review_page_reads_a_fixed_number_of_queries(app: Litestar, session: Session, ward: Ward,
+                                                          client: TestClient[Litestar]) -> None:
+    run = started(session, ward)
+    sign_in(client, ward.staff)
+    counts = []
+    for extra in range(2):
+        if extra:
+            for number in range(5):
+                session.add(AnalysisTopic(run_id=run.id, position=10 + number, label=f"追加{number}", words=["公園"],
+                                          quotes=["公園"], quote_refs=["comment:1"], size=3))
+            session.commit()
+        client.get(f"/staff/analysis/{run.id}")
+        with count_queries(app.state.database.engine) as log:
+            page = client.get(f"/staff/analysis/{run.id}")
+        assert page.status_code == 200 and 'id="merge-form"' in page.text
+        counts.append(log.count)
+    assert counts[0] == counts[1] and counts[0] <= 10, counts
+
+
+def test_a_published_analysis_of_voices_is_public_without_a_subject_page(session: Session, ward: Ward,
+                                                                         client: TestClient[Litestar]) -> None:
+    for title in ("公園のベンチ", "バスの本数"):
+        session.add(Voice(category=Category.URBAN_DEVELOPMENT, title=title, body="お願いします。",
+                          author_id=ward.resident.id))
+    session.commit()
+    day = utcnow().date()
+    run = run_now(session, services.start(session, actor(session, ward.other_staff), "voices", None,
+                                          services.PeriodForm(start=day - timedelta(days=1), end=day)))
+    assert client.get(f"/heard/{run.id}").status_code == 404
+    services.publish(session, actor(session, ward.staff), run.id)  # any staff reviews voices
+    page = client.get(f"/heard/{run.id}")
+    assert page.status_code == 200 and 'id="subject-link"' not in page.text and run.title in page.text
