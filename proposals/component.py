@@ -27,7 +27,10 @@ COMPONENT = Component(
             "proposals.dialogue.question_routes:detail_section",
             "proposals.submissions.routes:detail_section",
             "proposals.comment_targets:challenge_section",
+            "proposals.desk.printing:challenge_section",
         ),
+        "voice": ("proposals.desk.printing:voice_section",),
+        "admin": ("proposals.desk.services:admin_section",),
         "proposal": (
             "proposals.votes.routes:proposal_section",
             "proposals.comment_targets:proposal_section",
@@ -39,6 +42,7 @@ COMPONENT = Component(
                 visible=lambda principal: principal.is_staff),
         NavItem("nav-review", lazy_gettext("Review"), "review-home", 20, menu="account",
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
+        NavItem("nav-desk", lazy_gettext("Support desk"), "desk-home", 30, menu="account", action="desk.enter"),
         NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
     ),
     export_sections={
