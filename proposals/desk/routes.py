@@ -226,7 +226,7 @@ def _bulk_posted(request: Request, db_session: Session, kind: str, data: dict[st
     values = bulk.posted_rows(kind, data)
     if action == "more":
         rows = [row for _number, row in values if any(v.strip() for v in row.values())]
-        blank = max(bulk.MORE_ROWS, len(values) - len(rows) + bulk.MORE_ROWS)
+        blank = max(len(values), bulk.BLANK_ROWS) + bulk.MORE_ROWS - len(rows)
         shown = rows + [{part: "" for part in bulk.fields(kind)} for _ in range(blank)]
         return _bulk_page(request, db_session, kind, form=settings, rows=shown[: bulk.MAX_ROWS])
     problems: dict[str, str] = {}
