@@ -36,8 +36,8 @@ def qr_svg(url: str, label: str) -> Markup:
     """A QR code of ``url`` as inline SVG (error correction M, a quiet zone of four modules), named ``label``
     for assistive technology."""
     code = segno.make(url, error="m", micro=False)
-    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=False)
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="print-qr" ', 1)
+    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=False, svgclass="print-qr")
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
     return Markup(svg)  # noqa: S704 - segno's SVG of our own URL; the label is escaped
 
 
