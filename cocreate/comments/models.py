@@ -67,10 +67,10 @@ class Comment(TimestampedModel, table=True):
     hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     hidden_reason: str = Field(default="", max_length=500)
     hidden_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-    channel: str = Field(default=Channel.ONLINE.value, max_length=20, sa_column_kwargs={"server_default": "online"})
+    channel: str = Field(default=Channel.ONLINE.value, max_length=20)
     entered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    desk_note: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    desk_note: str = Field(default="", max_length=200)
 
     @property
     def is_assisted(self) -> bool:

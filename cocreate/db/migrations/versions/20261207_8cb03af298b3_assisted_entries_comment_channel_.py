@@ -1,4 +1,4 @@
-"""assisted entries: comment channel, entered_by, consent, desk notes
+"""assisted entries: comment channel, entered_by, consent, desk notes (代理入力; issue 18 item 4)
 
 Revision ID: 8cb03af298b3
 Revises: 0d4f1e0ec758
@@ -31,6 +31,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('desk_note', sqlmodel.sql.sqltypes.AutoString(length=200), server_default='', nullable=False))
 
     # ### end Alembic commands ###
+    # The defaults only fill the existing rows (every comment so far came online); the models set them.
+    with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.alter_column('channel', server_default=None)
+        batch_op.alter_column('desk_note', server_default=None)
+    with op.batch_alter_table('voice', schema=None) as batch_op:
+        batch_op.alter_column('desk_note', server_default=None)
 
 
 def downgrade() -> None:
