@@ -4,6 +4,8 @@
 lists (the challenges that take comments now, the latest assisted entries with their private notes).
 
 Every entry needs the residents' consent to publication, ticked by the desk member; its time is recorded.
+Each recording (one entry or a workshop's batch) is one entry of the audit log: who, from what channel, which
+rows (the private notes stay out of it).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cocreate import permissions
+from cocreate import audit, permissions
 from cocreate.accounts.permissions import Principal
 from cocreate.comments import services as comments
 from cocreate.comments.models import Channel, Comment
@@ -64,17 +66,33 @@ def enter_comments(session: Session, actor: Principal, challenge_id: int | None,
         raise Invalid({"rows": _("Enter at least one opinion.")})
     entries = [comments.AssistedComment(row.body, Channel(channel.value), row.note) for row in rows]
     try:
-        return comments.post_assisted(session, actor, CHALLENGE.name, challenge_id, entries,
-                                      consent_at=now or utcnow())
+        posted = comments.post_assisted(session, actor, CHALLENGE.name, challenge_id, entries,
+                                        consent_at=now or utcnow())
     except Invalid as failed:  # the challenge no longer takes comments: say so under its chooser
         raise Invalid({"challenge_id" if key == "target" else key: message
                        for key, message in failed.errors.items()}) from None
+    _audit(actor, session, "desk.comments_entered", "challenge", challenge_id, channel,
+           {"comment_ids": [comment.id for comment in posted]})
+    return posted
 
 
+def _audit(actor: Principal, session: Session, action: str, target_type: str, target_id: object,
+           channel: VoiceChannel, details: dict[str, Any]) -> None:
+    user = actor.user
+    assert user is not None
+    audit.record(session, actor_id=user.id, actor_label=f"{user.display_name} (#{user.id})"[:200], action=action,
+                 target_type=target_type, target_id=str(target_id),
+                 details={"channel": channel.value, **details})
+
+
+@transactional
 def enter_voices(session: Session, actor: Principal, rows: Sequence[assisted.AssistedVoiceForm],
                  channel: VoiceChannel | None, *, consented: bool, now: datetime | None = None) -> list[Voice]:
     """Record residents' voices for them, all or none."""
-    return assisted.record(session, actor, rows, channel, consented=consented, now=now)  # type: ignore[arg-type]
+    voices = assisted.record(session, actor, rows, channel, consented=consented, now=now)  # type: ignore[arg-type]
+    _audit(actor, session, "desk.voices_entered", "voice", voices[0].id, voices[0].channel,
+           {"voice_ids": [voice.id for voice in voices]})
+    return voices
 
 
 # --- the desk's page ------------------------------------------------------------------------------

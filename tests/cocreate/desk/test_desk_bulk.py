@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, func, select
 
+from cocreate.audit.models import AuditEntry
 from cocreate.comments.models import Comment
 from cocreate.i18n import gettext as _
 from cocreate.i18n import using_locale
@@ -78,6 +80,12 @@ def test_twenty_workshop_opinions_from_a_csv_file_are_recorded_at_once(
     assert len({c.consent_at for c in recorded}) == 1 and recorded[0].consent_at is not None
     page = client.get(f"/challenges/{challenge.id}").text
     assert page.count("comment-assisted") >= 20
+    # One audit entry for the batch: who, from what, which comments (not the private notes).
+    [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == "desk.comments_entered")).all()
+    assert entry.actor_id == world["desk"].id and entry.target_id == str(challenge.id)
+    details = json.loads(entry.details_json)
+    assert details["channel"] == "workshop" and details["comment_ids"] == [c.id for c in recorded]
+    assert "付箋" not in entry.details_json
 
 
 def test_a_shift_jis_file_from_excel_is_read(client: TestClient[Litestar], session: Session, world: World) -> None:
@@ -96,6 +104,8 @@ def test_a_shift_jis_file_from_excel_is_read(client: TestClient[Litestar], sessi
     assert voices[0].category is Category.DISASTER_SAFETY and voices[0].area == "takashimadaira"
     assert voices[1].category is Category.TRANSPORT_MOBILITY and voices[1].area == ""
     assert {v.channel for v in voices} == {VoiceChannel.WORKSHOP} and voices[0].desk_note == "No.1"
+    [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == "desk.voices_entered")).all()
+    assert json.loads(entry.details_json)["voice_ids"] == [v.id for v in voices]
 
 
 def test_the_preview_shows_every_row_with_its_translated_errors(client: TestClient[Litestar], session: Session,
