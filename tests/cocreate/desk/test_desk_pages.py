@@ -16,6 +16,7 @@ from proposals.models import Voice, VoiceChannel
 from tests.cocreate.desk.conftest import World
 from tests.factories import sign_in
 from tests.helpers import csrf_token
+from tests.links import check_links
 
 pytestmark = pytest.mark.databases("sqlite", why="the desk's rules are Python; its writes are plain inserts")
 
@@ -131,3 +132,35 @@ def test_opinions_need_a_challenge_that_takes_comments(client: TestClient[Litest
                                                         "body": "意見です", "consent": "yes"})
         assert response.status_code in (400, 404), challenge_id  # type: ignore[attr-defined]
     assert session.exec(select(Comment).where(col(Comment.channel) != "online")).all() == []
+
+
+def test_every_link_and_form_of_the_desk_pages_answers_for_the_desk(client: TestClient[Litestar], session: Session,
+                                                                     world: World) -> None:
+    sign_in(client, world["desk"])
+    assert _post(client, "/desk/voices/new", VOICE).status_code == 303  # type: ignore[attr-defined]
+    assert _post(client, "/desk/comments/new", {"challenge_id": str(world["challenge"].id), "channel": "paper",
+                                                "body": "意見です", "consent": "yes"}).status_code == 303  # type: ignore[attr-defined]
+    voice = session.exec(select(Voice)).one()
+    links, posts = check_links(client, ["/desk", "/desk/voices/new", "/desk/comments/new", "/desk/bulk/voices",
+                                        f"/desk/bulk/comments?challenge={world['challenge'].id}",
+                                        f"/challenges/{world['challenge'].id}/print", f"/voices/{voice.id}/print"])
+    assert {"/desk/bulk/voices/template.csv", "/desk/bulk/comments/template.csv"} <= links
+    assert {"/desk/voices/new", "/desk/comments/new", "/desk/bulk/voices", "/desk/bulk/comments"} <= posts
+
+
+def test_the_desk_home_reads_a_fixed_number_of_queries(client: TestClient[Litestar], session: Session, world: World,
+                                                        query_log) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, world["desk"])
+
+    def counted() -> int:
+        query_log.statements.clear()
+        assert client.get("/desk").status_code == 200
+        return query_log.count
+
+    _post(client, "/desk/voices/new", VOICE)
+    few = counted()
+    for n in range(15):
+        _post(client, "/desk/voices/new", {**VOICE, "title": f"声 {n}"})
+        _post(client, "/desk/comments/new", {"challenge_id": str(world["challenge"].id), "channel": "workshop",
+                                             "body": f"意見 {n}", "consent": "yes"})
+    assert counted() == few
