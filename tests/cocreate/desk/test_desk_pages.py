@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
+from cocreate.accounts.models import RoleAssignment, User
 from cocreate.comments.models import Comment
 from proposals.models import Voice, VoiceChannel
 from tests.cocreate.desk.conftest import World
@@ -164,3 +165,27 @@ def test_the_desk_home_reads_a_fixed_number_of_queries(client: TestClient[Litest
         _post(client, "/desk/comments/new", {"challenge_id": str(world["challenge"].id), "channel": "workshop",
                                              "body": f"意見 {n}", "consent": "yes"})
     assert counted() == few
+
+
+def test_an_administrator_grants_the_role_and_invites_staff_with_it(client: TestClient[Litestar], session: Session,
+                                                                    world: World) -> None:
+    resident = world["resident"]
+    sign_in(client, world["admin"])
+    assert 'value="support_desk"' in client.get(f"/admin/users/{resident.id}").text
+    invite = client.get("/admin/staff/invite").text
+    assert 'id="field-extra_roles-support_desk"' in invite
+    granted = _post(client, f"/admin/users/{resident.id}/roles", {"role": "support_desk"})
+    assert granted.status_code == 303  # type: ignore[attr-defined]
+    client.cookies.clear()
+    sign_in(client, resident)
+    assert client.get("/desk").status_code == 200
+    assert 'id="nav-desk"' in client.get("/account").text
+    client.cookies.clear()
+    sign_in(client, world["admin"])
+    invited = _post(client, "/admin/staff/invite", {"email": "centre@example.jp", "display_name": "志村地域センター",
+                                                    "department_id": str(world["department"].id),
+                                                    "extra_roles": "support_desk"})
+    assert invited.status_code == 303, invited.text[:2000]  # type: ignore[attr-defined]
+    roles = session.exec(select(RoleAssignment.role).join(User, col(User.id) == RoleAssignment.user_id)
+                         .where(User.email == "centre@example.jp")).all()
+    assert sorted(roles) == ["staff", "support_desk"]
