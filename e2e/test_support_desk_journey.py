@@ -131,5 +131,13 @@ def test_support_desk_enters_a_paper_opinion_and_a_workshop_csv(
             visitor.emulate_media(media="print")
             expect(visitor.locator(".site-header")).to_be_hidden()
             expect(visitor.locator("svg.print-qr")).to_be_visible()
+            # Printed, it is one A4 page (595 x 842 points), as the stylesheet's @page asks.
+            pdf = visitor.pdf(prefer_css_page_size=True, print_background=True)
+            (artifacts_dir / "support-desk-journey-sheet.pdf").write_bytes(pdf)
+            pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
+            boxes = {tuple(round(float(n)) for n in box.split()) for box in
+                     re.findall(rb"/MediaBox\s*\[\s*([\d.\s]+?)\s*\]", pdf)}
+            assert len(pages) == 1, f"{len(pages)} pages"
+            assert boxes == {(0, 0, 595, 842)} or boxes == {(0, 0, 596, 842)}, boxes
     finally:
         context.close()
