@@ -15,7 +15,7 @@ from cocreate.accounts.models import RoleAssignment, User
 from cocreate.comments.models import Comment
 from proposals.models import Voice, VoiceChannel
 from tests.cocreate.desk.conftest import World
-from tests.factories import sign_in
+from tests.factories import create_challenge, sign_in
 from tests.helpers import csrf_token
 from tests.links import check_links
 
@@ -189,3 +189,15 @@ def test_an_administrator_grants_the_role_and_invites_staff_with_it(client: Test
     roles = session.exec(select(RoleAssignment.role).join(User, col(User.id) == RoleAssignment.user_id)
                          .where(User.email == "centre@example.jp")).all()
     assert sorted(roles) == ["staff", "support_desk"]
+
+
+def test_a_closed_challenge_takes_no_opinions_and_says_so_under_its_chooser(
+        client: TestClient[Litestar], session: Session, world: World) -> None:
+    closed = create_challenge(session, world["department"], phase="closed", title="終了した課題")
+    sign_in(client, world["desk"])
+    assert f'value="{closed.id}"' not in client.get("/desk/comments/new").text  # not offered
+    response = _post(client, "/desk/comments/new", {"challenge_id": str(closed.id), "channel": "paper",
+                                                    "body": "意見です", "consent": "yes"})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert 'id="field-challenge_id-error"' in response.text  # type: ignore[attr-defined]
+    assert session.exec(select(Comment)).all() == []
