@@ -46,15 +46,18 @@ class EntryForm(FormModel):
     consent: Annotated[bool, Flag()] = False
 
 
-def _options(request: Request, db_session: Session, actor: Principal) -> dict[str, Any]:
-    """The choices of the desk's forms."""
-    return {
+def _options(db_session: Session, actor: Principal, *, challenges: bool) -> dict[str, Any]:
+    """The choices of the desk's forms (the challenges that take comments only where they are chosen)."""
+    options: dict[str, Any] = {
         "channel_options": [("", _("Choose…"))] + [(c.value, str(label)) for c, label in CHANNEL_NAMES.items()],
         "category_options": [("", _("Choose…"))] + [(c.value, c.label) for c in Category],
         "area_options": [("", _("Not specified"))] + [(a.value, a.label) for a in Area],
-        "challenge_options": [("", _("Choose…"))] + [(str(i), title) for i, title
-                                                      in services.challenges_taking_comments(db_session, actor)],
+        "challenge_options": [("", _("Choose…"))],
     }
+    if challenges:
+        options["challenge_options"] += [(str(i), title) for i, title
+                                         in services.challenges_taking_comments(db_session, actor)]
+    return options
 
 
 def _home_path(request: Request) -> str:
@@ -74,7 +77,8 @@ def _voice_page(request: Request, db_session: Session, form: dict[str, Any], err
                 status_code: int = 200) -> Template:
     actor = principal_of(request)
     services.require_desk(actor)
-    return render(request, VOICE_FORM, {"form": form, "errors": errors, **_options(request, db_session, actor)},
+    return render(request, VOICE_FORM, {"form": form, "errors": errors,
+                                        **_options(db_session, actor, challenges=False)},
                   status_code=status_code)
 
 
@@ -121,7 +125,8 @@ def _comment_page(request: Request, db_session: Session, form: dict[str, Any], e
                   status_code: int = 200) -> Template:
     actor = principal_of(request)
     services.require_desk(actor)
-    return render(request, COMMENT_FORM, {"form": form, "errors": errors, **_options(request, db_session, actor)},
+    return render(request, COMMENT_FORM, {"form": form, "errors": errors,
+                                          **_options(db_session, actor, challenges=True)},
                   status_code=status_code)
 
 
@@ -160,7 +165,7 @@ def _bulk_page(request: Request, db_session: Session, kind: str, *, form: dict[s
     return render(request, BULK, {
         "kind": kind, "form": form or {"channel": VoiceChannel.WORKSHOP.value}, "errors": errors or {},
         "rows": shown_rows, "columns": bulk.COLUMNS[kind], "max_rows": bulk.MAX_ROWS,
-        "max_kb": bulk.MAX_FILE_BYTES // 1024, **_options(request, db_session, actor),
+        "max_kb": bulk.MAX_FILE_BYTES // 1024, **_options(db_session, actor, challenges=kind == COMMENTS),
     }, status_code=status_code)
 
 
@@ -184,7 +189,7 @@ def _preview(request: Request, db_session: Session, kind: str, batch: bulk.Batch
              errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
     actor = principal_of(request)
     services.require_desk(actor)
-    options = _options(request, db_session, actor)
+    options = _options(db_session, actor, challenges=kind == COMMENTS)
     return render(request, PREVIEW, {
         "kind": kind, "batch": batch, "form": settings, "errors": errors or {}, "parts": bulk.fields(kind),
         "columns": bulk.COLUMNS[kind], **options,
