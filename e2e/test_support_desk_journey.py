@@ -63,6 +63,11 @@ def test_support_desk_enters_a_paper_opinion_and_a_workshop_csv(
         expect(desk.locator("#nav-desk")).to_be_attached()
         check("support desk home", "home", "/desk")
 
+        desk.locator("#desk-voice-link").click()
+        expect(desk).to_have_url(re.compile(r"/desk/voices/new$"))
+        check("assisted voice form", "voice-form", "/desk/voices/new")
+        desk.goto("/desk")
+
         # --- 2. One opinion from a paper form: consent first forgotten, then given --------------------------
         desk.locator("#desk-comment-link").click()
         expect(desk).to_have_url(re.compile(r"/desk/comments/new$"))
@@ -128,6 +133,8 @@ def test_support_desk_enters_a_paper_opinion_and_a_workshop_csv(
         expect(visitor.locator("svg.print-qr")).to_be_visible()
         if javascript:
             assert_no_axe_violations(visitor, "printable sheet (ja)")
+            Checker("support-desk-journey-js", artifacts_dir).in_english(
+                visitor, f"/challenges/{challenge_value}/print", "printable sheet", "sheet")
             visitor.emulate_media(media="print")
             expect(visitor.locator(".site-header")).to_be_hidden()
             expect(visitor.locator("svg.print-qr")).to_be_visible()
