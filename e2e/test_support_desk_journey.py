@@ -125,7 +125,16 @@ def test_support_desk_enters_a_paper_opinion_and_a_workshop_csv(
         expect(workshop.first.locator(".comment-assisted")).to_have_text(WORKSHOP_MARK)
         expect(visitor.locator("main")).not_to_contain_text("付箋 20")
 
-        # --- 4. The challenge's printable sheet -----------------------------------------------------------
+        # --- 4. The administrators' counts: assisted entries apart from online ones ------------------------
+        if javascript:
+            admin = new_context().new_page()
+            sign_in(admin, "demo-admin@example.jp", "/admin")
+            workshop_comments = admin.locator("#channel-counts-workshop td").nth(1)
+            assert int(workshop_comments.inner_text().replace(",", "")) >= 20
+            assert_no_axe_violations(admin, "administration dashboard with the channel counts (ja)")
+            Checker("support-desk-journey-js", artifacts_dir).in_english(admin, "/admin", "admin dashboard", "admin")
+
+        # --- 5. The challenge's printable sheet -----------------------------------------------------------
         visitor.goto(f"/challenges/{challenge_value}")
         visitor.locator("#challenge-print-link").click()
         expect(visitor).to_have_url(re.compile(rf"/challenges/{challenge_value}/print$"))
