@@ -545,10 +545,14 @@ def _voice_act(actor: Principal, target: OnVoice) -> Decision:
     return _triager(actor, target) & _not_merged(target)
 
 
+@POLICY.rule("voice.draft_challenge")
+def _voice_draft(actor: Principal, target: Any = None) -> Decision:
+    """Turn voices into a draft challenge at all: ward staff only (administrators create no challenges;
+    the challenge's own ``challenge.create`` is asked for the department too)."""
+    return signed_in(actor) & when(actor.is_staff, lambda: _("Only ward staff can turn voices into challenges."))
+
+
 @POLICY.rule("voice.to_challenge")
 def _voice_to_challenge(actor: Principal, target: OnVoice) -> Decision:
-    """Turn into a draft challenge: ward staff only (administrators create no challenges; the
-    challenge's own ``challenge.create`` is asked for the department too)."""
-    return (signed_in(actor)
-            & when(actor.is_staff, lambda: _("Only ward staff can turn voices into challenges."))
-            & _triager(actor, target) & _not_merged(target))
+    """Turn this voice (with others, maybe) into a draft challenge."""
+    return _voice_draft(actor) & _triager(actor, target) & _not_merged(target)

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
+from cocreate import permissions
 from cocreate.accounts.models import Department, Role
 from cocreate.accounts.permissions import Principal, has_any_role, principal_of
 from cocreate.areas import Area
@@ -124,7 +125,9 @@ def _queue_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_
 @again_on_invalid(_queue_again)
 def voices_to_challenge(request: Request, db_session: DbSession, settings: AppSettings,
                         data: Form) -> Template | Redirect:
-    draft = triage.to_challenge(db_session, settings, principal_of(request), triage.ToChallengeForm.parse(data))
+    actor = principal_of(request)
+    permissions.require(actor, "voice.draft_challenge")  # who asks first, whatever the form holds
+    draft = triage.to_challenge(db_session, settings, actor, triage.ToChallengeForm.parse(data))
     return after_post(request, request.app.route_reverse("staff-challenge-edit", challenge_id=draft.id),
                       message=_("The draft challenge was created. It cites the voices it was born from."))
 
@@ -156,6 +159,11 @@ def _again(failed: Invalid, form: dict[str, Any], *, request: Request, db_sessio
     return _voice_page(request, db_session, voice_id, errors=failed.errors, form=form)
 
 
+def _may(db_session: Session, request: Request, voice_id: int, action: str) -> None:
+    """Who asks is checked before what they sent (a refusal is 403 or 404, whatever the form holds)."""
+    triage.load(db_session, principal_of(request), voice_id, action=action)
+
+
 def _back(request: Request, data: dict[str, Any], voice_id: int) -> str:
     return Back.parse(data).next or request.app.route_reverse("staff-voice", voice_id=voice_id)
 
@@ -164,6 +172,7 @@ def _back(request: Request, data: dict[str, Any], voice_id: int) -> str:
 @again_on_invalid(_again)
 def voice_acknowledge(request: Request, db_session: DbSession, settings: AppSettings, voice_id: FromPath[int],
                       data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.triage")
     triage.acknowledge(db_session, settings, principal_of(request), voice_id, triage.NoteForm.parse(data))
     return after_post(request, _back(request, data, voice_id),
                       message=_("The voice is now under consideration. The author and supporters are told."))
@@ -173,6 +182,7 @@ def voice_acknowledge(request: Request, db_session: DbSession, settings: AppSett
 @again_on_invalid(_again)
 def voice_answer(request: Request, db_session: DbSession, settings: AppSettings, voice_id: FromPath[int],
                  data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.triage")
     triage.answer(db_session, settings, principal_of(request), voice_id, triage.AnswerForm.parse(data))
     return after_post(request, _back(request, data, voice_id), message=_("The answer was published."))
 
@@ -181,6 +191,7 @@ def voice_answer(request: Request, db_session: DbSession, settings: AppSettings,
 @again_on_invalid(_again)
 def voice_close(request: Request, db_session: DbSession, settings: AppSettings, voice_id: FromPath[int],
                 data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.triage")
     update = triage.close(db_session, settings, principal_of(request), voice_id, triage.CloseForm.parse(data))
     assert update.status is not None
     return after_post(request, _back(request, data, voice_id),
@@ -191,6 +202,7 @@ def voice_close(request: Request, db_session: DbSession, settings: AppSettings, 
 @again_on_invalid(_again)
 def voice_reassign(request: Request, db_session: DbSession, voice_id: FromPath[int],
                    data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.triage")
     triage.reassign(db_session, principal_of(request), voice_id, triage.ReassignForm.parse(data))
     # The voice may no longer be the actor's: back to the queue.
     return after_post(request, request.app.route_reverse("staff-voices"),
@@ -201,6 +213,7 @@ def voice_reassign(request: Request, db_session: DbSession, voice_id: FromPath[i
 @again_on_invalid(_again)
 def voice_merge(request: Request, db_session: DbSession, settings: AppSettings, voice_id: FromPath[int],
                 data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.triage")
     update = triage.merge(db_session, settings, principal_of(request), voice_id, triage.MergeForm.parse(data))
     return after_post(request, _back(request, data, voice_id),
                       message=_("The voice was merged into No. %(number)s; its supports were carried over.",
@@ -211,6 +224,7 @@ def voice_merge(request: Request, db_session: DbSession, settings: AppSettings, 
 @again_on_invalid(_again)
 def voice_link(request: Request, db_session: DbSession, settings: AppSettings, voice_id: FromPath[int],
                data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.triage")
     triage.link(db_session, settings, principal_of(request), voice_id, triage.LinkForm.parse(data))
     return after_post(request, _back(request, data, voice_id), message=_("The voice was linked to the challenge."))
 
@@ -219,6 +233,7 @@ def voice_link(request: Request, db_session: DbSession, settings: AppSettings, v
 @again_on_invalid(_again)
 def voice_to_challenge(request: Request, db_session: DbSession, settings: AppSettings, voice_id: FromPath[int],
                        data: Form) -> Template | Redirect:
+    _may(db_session, request, voice_id, "voice.to_challenge")
     form = triage.ToChallengeForm.parse({**data, "voice_ids": [voice_id]})
     draft = triage.to_challenge(db_session, settings, principal_of(request), form)
     return after_post(request, request.app.route_reverse("staff-challenge-edit", challenge_id=draft.id),

@@ -409,6 +409,7 @@ def to_challenge(session: Session, settings: Settings, actor: Principal, form: T
     """Turn one or several voices into a draft challenge of one of the actor's departments that cites
     them (created by the challenges' own service); each voice becomes "became a challenge"."""
     user = require_signed_in(actor)
+    permissions.require(actor, "voice.draft_challenge")
     if not form.voice_ids:
         raise Invalid({"voice_ids": _("Choose at least one voice.")})
     if len(form.voice_ids) > MAX_VOICES:

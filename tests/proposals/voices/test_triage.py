@@ -143,9 +143,8 @@ def test_close_needs_a_reason_and_records_it(session: Session, settings: Setting
     with pytest.raises(Invalid) as missing:
         triage.CloseForm(status=status, reason="  ")
     assert missing.value.errors == {"reason": str(triage.REASON_REQUIRED)}
-    with i18n.using_locale("ja"):
-        with pytest.raises(Invalid) as translated:
-            triage.CloseForm.parse({"status": status, "reason": ""})
+    with i18n.using_locale("ja"), pytest.raises(Invalid) as translated:
+        triage.CloseForm.parse({"status": status, "reason": ""})
     assert translated.value.errors["reason"] == ja("Give the reason; it is shown publicly with the new status.")
     update = triage.close(session, settings, actor(session, ward.people["staff"]), voice.id,
                           triage.CloseForm(status=status, reason="予算がつきませんでした。"))
