@@ -75,6 +75,8 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge,
                       viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
     """"Born from N residents' voices" on the challenge page (None when no voice cites it)."""
     assert challenge.id is not None
+    if viewer is not None and not viewer.voice_count:
+        return None  # the page read the count with the challenge: nothing to ask
     found = triage.born_from(session, challenge.id)
     if not found.total:
         return None
