@@ -184,3 +184,13 @@ def test_the_challenge_page_says_which_voices_it_was_born_from(
     assert "非表示の声" not in section and "統合された声" not in section
     heading = section.split("</h2>")[0]
     assert "2" in heading and "3" not in heading and "4" not in heading
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
+    client: TestClient[Litestar], session: Session, ward: Ward
+) -> None:
+    voice = create_voice(session, department=ward.transport)
+    sign_in(client, ward.people["staff"])
+    response = client.post(f"/staff/voices/{voice.id}/acknowledge", data={"note": "x"}, follow_redirects=False)
+    assert response.status_code == 403
+    assert reload(session, voice).status is VoiceStatus.RECEIVED and trail_count(session) == 0
