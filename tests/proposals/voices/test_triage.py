@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from cocreate import i18n
+from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
 from cocreate.errors import Forbidden, Invalid, SignInRequired
 from cocreate.notifications.models import Notification
@@ -20,7 +21,7 @@ from proposals.voices import triage
 from tests.factories import actor, reload
 from tests.proposals.voices.triage_helpers import Ward, create_voice, make_ward, supporters_of, trail_count
 
-pytestmark = pytest.mark.databases("sqlite", why="the triage rules are Python; the SQL is portable")
+pytestmark = pytest.mark.databases("sqlite", "postgresql", why="the merge and the queue are SQL both backends run")
 
 
 @pytest.fixture
@@ -274,6 +275,7 @@ def test_several_voices_become_one_draft_challenge_that_cites_them(
     told = session.exec(select(Notification.user_id).where(Notification.kind == triage.STATUS_KIND)).all()
     assert sorted(told) == sorted([people["author"].id, people["resident"].id])
     assert triage.born_from(session, draft.id).total == 2
+    assert verify(session).ok  # the audit log's chain holds
 
 
 def test_the_queue_shows_the_departments_voices_and_unassigned_ones(
