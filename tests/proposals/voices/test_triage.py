@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from cocreate import i18n
 from cocreate.audit import verify
 from cocreate.audit.models import AuditEntry
+from cocreate.comments.models import Comment
 from cocreate.errors import Forbidden, Invalid, SignInRequired
 from cocreate.notifications.models import Notification
 from cocreate.settings import Settings
@@ -219,6 +220,10 @@ def test_merge_carries_supports_over_exactly(session: Session, settings: Setting
                              supporters=(both, only_duplicate, target_author))
     target = create_voice(session, author=target_author, department=ward.transport, title="元の声",
                           supporters=(both, only_target))
+    comment = Comment(target_type="voice", target_id=duplicate.id, author_id=both.id, body="うちの前もです")  # type: ignore[arg-type]
+    duplicate.comment_count = 1
+    session.add_all([comment, duplicate])
+    session.commit()
     earlier = create_voice(session, department=ward.transport, status="merged", title="前に重複に統合された声")
     earlier.merged_into_id = duplicate.id
     session.add(earlier)
@@ -232,6 +237,8 @@ def test_merge_carries_supports_over_exactly(session: Session, settings: Setting
     assert supporters_of(session, duplicate.id) == [] and duplicate.support_count == 0
     assert (duplicate.status, duplicate.merged_into_id) == (VoiceStatus.MERGED, target.id)
     assert earlier.merged_into_id == target.id
+    # Comments stay where they are.
+    assert (reload(session, comment).target_id, duplicate.comment_count, target.comment_count) == (duplicate.id, 1, 0)
     assert (update.kind, update.status, update.other_voice_id, update.body) == (
         "merge", VoiceStatus.MERGED, target.id, "同じ場所の声です。")
     on_target = session.exec(select(VoiceUpdate).where(VoiceUpdate.voice_id == target.id)).one()
