@@ -1,7 +1,7 @@
 """Journey: the ward's staff triage residents' voices (issue 18 item 2). Two voices about the same place
 are in the transport department's queue (inserted into the live server's database: posting has its own
 journey); staff merge the duplicate into the first (its supports carried over, the supporter of both
-counted once), then turn the first into a draft challenge. The author hears of it by e-mail through the
+counted once), acknowledge the first in a browser without JavaScript, then turn it into a draft challenge. The author hears of it by e-mail through the
 real worker, and the draft challenge's page says which voice it was born from. The queue, a voice's staff
 page and the challenge page are checked with axe in Japanese and English. Titles carry a token of their
 own, so other journeys sharing the live server do not get in the way.
@@ -14,7 +14,7 @@ import uuid
 from email.message import Message
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
 from cocreate.accounts.models import Department, User
@@ -59,7 +59,7 @@ def _insert_voices(live_server: LiveServer, token: str) -> tuple[int, int]:
 
 
 def test_staff_merge_a_duplicate_and_turn_the_voice_into_a_draft_challenge(
-    page: Page, live_server: LiveServer, base_url: str, artifacts_dir: Path,
+    page: Page, browser: Browser, live_server: LiveServer, base_url: str, artifacts_dir: Path,
 ) -> None:
     checker = Checker("voice-triage-journey", artifacts_dir)
     token = uuid.uuid4().hex[:8]
@@ -97,7 +97,21 @@ def test_staff_merge_a_duplicate_and_turn_the_voice_into_a_draft_challenge(
     expect(staff.locator("#field-into-error")).to_be_visible()
     checker.check(staff, "a voice's staff page with an error", "voice-error")
 
-    # --- 4. Turn the voice into a draft challenge --------------------------------------------------------
+    # --- 4. Without JavaScript, another session of the same staff member acknowledges the voice ----------
+    context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                  java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        sign_in(plain, STAFF, f"/staff/voices/{first_id}")
+        plain.locator("#field-note").fill("現地を確認します。")
+        plain.locator("#acknowledge-submit").click()
+        expect(plain).to_have_url(re.compile(rf"/staff/voices/{first_id}$"))
+        expect(plain.locator("#acknowledge-form")).to_have_count(0)
+        expect(plain.locator("#voice-trail")).to_contain_text("現地を確認します。")
+    finally:
+        context.close()
+
+    # --- 5. Turn the voice into a draft challenge --------------------------------------------------------
     staff.goto(f"/staff/voices/{first_id}")
     challenge_title = f"駅前の歩道を安全に歩けるようにしたい（E2E {token}）"
     staff.locator("#field-challenge_title").fill(challenge_title)
@@ -106,7 +120,7 @@ def test_staff_merge_a_duplicate_and_turn_the_voice_into_a_draft_challenge(
     challenge_id = int(re.search(r"/staff/challenges/(\d+)/edit", staff.url).group(1))  # type: ignore[union-attr]
     expect(staff.locator("#field-background")).to_contain_text(f"/voices/{first_id}")
 
-    # --- 5. The challenge's page cites the voice ---------------------------------------------------------
+    # --- 6. The challenge's page cites the voice ---------------------------------------------------------
     staff.goto(f"/challenges/{challenge_id}")
     born = staff.locator("#born-from-voices")
     expect(born).to_contain_text("1")
@@ -116,7 +130,7 @@ def test_staff_merge_a_duplicate_and_turn_the_voice_into_a_draft_challenge(
     staff.goto(f"/staff/voices/{first_id}")
     expect(staff.locator("#voice-challenge-link")).to_have_attribute("href", f"/challenges/{challenge_id}")
 
-    # --- 6. The author is told, by e-mail through the worker --------------------------------------------
+    # --- 7. The author is told, by e-mail through the worker --------------------------------------------
     def author_mail() -> Message | None:
         for message in list(live_server.mail.messages)[mails_before:]:
             if AUTHOR in message["To"] and token in subject_of(message):
