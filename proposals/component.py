@@ -20,23 +20,30 @@ COMPONENT = Component(
     followables="proposals.follow_targets:FOLLOWABLES",
     commentables="proposals.comment_targets:TARGETS",
     reportables="proposals.report_targets:REPORTABLES",
-    notification_kinds=("proposals.dialogue.questions:KINDS", "proposals.events:KINDS", "proposals.review:KINDS"),
+    notification_kinds=("proposals.dialogue.questions:KINDS", "proposals.events:KINDS", "proposals.review:KINDS",
+                        "proposals.voices.triage:KINDS"),
     page_sections={
         "challenge": (
             "proposals.dialogue.briefing_routes:detail_section",
             "proposals.dialogue.question_routes:detail_section",
             "proposals.submissions.routes:detail_section",
             "proposals.comment_targets:challenge_section",
+            "proposals.voices.staff_routes:challenge_section",
         ),
         "proposal": (
             "proposals.votes.routes:proposal_section",
             "proposals.comment_targets:proposal_section",
+        ),
+        "voice": (
+            "proposals.voices.staff_routes:voice_section",
         ),
     },
     navigation=(
         NavItem("nav-challenges", lazy_gettext("Challenges"), "challenge-list", 10, active_under=("challenge-list",)),
         NavItem("nav-staff", lazy_gettext("Staff"), "staff-challenges", 10, menu="account",
                 visible=lambda principal: principal.is_staff),
+        NavItem("nav-staff-voices", lazy_gettext("Residents' voices to handle"), "staff-voices", 15, menu="account",
+                visible=lambda principal: principal.is_staff or principal.is_admin),
         NavItem("nav-review", lazy_gettext("Review"), "review-home", 20, menu="account",
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
         NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
