@@ -113,7 +113,6 @@ def _map_data(groups: list[Group], settings: Any) -> dict[str, Any]:
             "legend": _("Legend"),
             "approximate": _("Approximate place: the centre of the area"),
             "cluster": _("%(count)s places here: zoom in to see them"),
-            "open": _("Open the page"),
         },
     }
 

@@ -346,3 +346,21 @@ def test_each_layer_is_one_query_and_the_page_does_not_grow(app: Litestar, sessi
         create_challenge(session, world.ward.department, title=f"追加の課題 {n}", area="赤塚")
         _voice(session, f"追加の声 {n}", area="shimura")
     assert page_queries() == before <= 4 + 2  # the four layers, and the request's session and user at most
+
+
+def test_every_same_site_link_of_the_map_answers(app: Litestar, client: TestClient[Litestar], world: World) -> None:
+    """As ``tests/cocreate/web/test_links.py`` does for the core's pages, with something on every layer. A
+    voice's page is written beside the map (branch voicespub): its links are checked once its route is here."""
+    from tests.cocreate.web.test_links import same_site_links
+
+    voices_routed = app.get_handler_index_by_name("voice-detail") is not None
+    links = same_site_links(client.get("/map").text)
+    followed = 0
+    for method, url, where in links:
+        assert method == "GET", where
+        if url.startswith("/voices/") and not voices_routed:
+            continue
+        assert client.get(url, follow_redirects=False).status_code < 400, where
+        followed += 1
+    assert followed > 10
+    assert any(url == f"/trials/{world.trial.id}" for _method, url, _where in links)
