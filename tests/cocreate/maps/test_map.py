@@ -27,7 +27,8 @@ from tests.factories import Ward, actor, create_challenge, create_ward
 from tests.helpers import count_queries
 from tests.labs.helpers import create_booking, create_field
 
-pytestmark = pytest.mark.databases("sqlite", why="the layers' SQL runs on both in test_area_of; the rest is Python")
+pytestmark = pytest.mark.databases("sqlite", "postgresql",
+                                   why="the layers are SQL of both dialects: free-text areas, DISTINCT, a subquery")
 
 
 @dataclass
@@ -181,7 +182,6 @@ def test_a_private_challenge_category_is_not_given_to_its_trial(session: Session
     ("Takashimadaira area", "takashimadaira"), ("akatsuka", "akatsuka"),
     ("板橋区全域", None), ("区内の主要バス停", None), ("", None), ("Itabashi City", None),
 ])
-@pytest.mark.databases("sqlite", "postgresql", why="reading an area out of free text is SQL of both dialects")
 def test_area_of_reads_an_area_out_of_a_challenges_free_text(session: Session, text: str, area: str | None) -> None:
     from sqlalchemy import literal
 
