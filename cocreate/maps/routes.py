@@ -46,10 +46,6 @@ class Group:
     more: bool = False
     list_url: str | None = None
 
-    @property
-    def approximate(self) -> bool:
-        return any(item.approximate for item in self.items)
-
 
 def _category_enum() -> Any:
     """The enum naming the category values (a component's ``search_facets``), or None without one."""

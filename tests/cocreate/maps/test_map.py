@@ -290,6 +290,16 @@ def test_filters_by_layer_area_and_category(client: TestClient[Litestar], world:
         world.ward.challenge.title]
 
 
+def test_titles_are_text_in_the_list_and_in_the_maps_data(session: Session, client: TestClient[Litestar],
+                                                         world: World) -> None:
+    title = '</script><img src=x onerror="alert(1)">&amp;'
+    _voice(session, title, area="shimura", latitude=35.776, longitude=139.695)
+    html = client.get("/map").text
+    assert "<img src=x" not in html and "</script><img" not in html
+    assert title in [item["title"] for item in _map_data(html)["layers"][0]["items"]]
+    assert title in _list_titles(html, "voices")
+
+
 @pytest.mark.parametrize("query", [
     {"area": "nowhere"}, {"category": "<script>alert(1)</script>"}, {"layer": "secret_drafts"},
     {"area": "x" * 5000}, {"category": "c" * 5000}, {"layer": ["voices", "voices", "bogus"]},
