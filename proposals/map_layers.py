@@ -5,7 +5,8 @@ their point or, with only an area, at the area's centre.
 A challenge's area is free text ("高島平", "板橋区全域", "区内の主要バス停"): :func:`area_of` reads one of the
 ward's five areas out of it in SQL (the area's name in the text, its slug, or "<slug> area"), so filtering
 and the per-layer limit stay in the database. "板橋区" (the ward itself) does not name the Itabashi area.
-Public only: never a draft challenge, nor a hidden or merged voice. One query per layer.
+Public only: never a draft challenge, nor a hidden or merged voice, nor one entered on a resident's behalf
+without their recorded consent. One query per layer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cocreate.areas import Area
 from cocreate.i18n import lazy_gettext
 from cocreate.maps.layers import MapFilters, MapItem, MapLayer
 from proposals import paths, phases
-from proposals.models import Challenge, Voice, VoiceStatus
+from proposals.models import Challenge, Voice, VoiceChannel, VoiceStatus
 
 CHALLENGE = "challenge"
 VOICE = "voice"
@@ -70,10 +71,12 @@ AREAS = tuple(area.value for area in Area)
 
 
 def voice_items(session: Session, principal: Principal, filters: MapFilters) -> list[MapItem]:
-    """Residents' voices that are neither hidden nor merged: at their point, or at their area's centre."""
+    """Residents' voices that are neither hidden nor merged: at their point, or at their area's centre. An
+    entry the support desk made for a resident shows only once the resident's consent is recorded."""
     statement = (select(Voice.id, Voice.title, Voice.status, Voice.category, Voice.area, Voice.latitude,
                         Voice.longitude)
                  .where(col(Voice.hidden_at).is_(None), Voice.status != VoiceStatus.MERGED,
+                        sa.or_(Voice.channel == VoiceChannel.ONLINE, col(Voice.consent_at).is_not(None)),
                         sa.or_(col(Voice.latitude).is_not(None), col(Voice.area).in_(AREAS))))
     if filters.area is not None:
         statement = statement.where(Voice.area == filters.area.value)

@@ -22,7 +22,7 @@ from cocreate.maps.layers import PER_LAYER, MapFilters, layers
 from labs import map_layers as labs_layers
 from labs.models import BookingStatus, TestField, Trial, TrialStatus
 from proposals import map_layers as proposals_layers
-from proposals.models import Category, Voice, VoiceStatus
+from proposals.models import Category, Voice, VoiceChannel, VoiceStatus
 from tests.factories import Ward, actor, create_challenge, create_ward
 from tests.helpers import count_queries
 from tests.labs.helpers import create_booking, create_field
@@ -43,7 +43,7 @@ class World:
 
 
 PRIVATE_TITLES = ("下書きの課題", "非公開フィールド", "審査中の実証", "非公開の実証", "非公開フィールドの実証",
-                  "非表示の声", "統合された声")
+                  "非表示の声", "統合された声", "同意のない代理入力")
 """Planted rows the public may not see: none of them may show anywhere on the map."""
 NOWHERE_TITLES = ("区全域の課題", "地点なしフィールド", "場所のない声")
 """Public rows without a place: not on the map either."""
@@ -107,6 +107,8 @@ def world(session: Session) -> World:
            hidden_reason="個人情報")
     _voice(session, "統合された声", area="akatsuka", status=VoiceStatus.MERGED, merged_into_id=area_voice.id)
     _voice(session, "場所のない声")
+    _voice(session, "同意のない代理入力", area="akatsuka", channel=VoiceChannel.PAPER)
+    _voice(session, "同意のある代理入力", area="itabashi", channel=VoiceChannel.WORKSHOP, consent_at=utcnow())
     return World(ward=ward, field=field, tokiwadai_field=tokiwadai, trial=trial, shimura_challenge=shimura,
                  point_voice=point_voice, area_voice=area_voice)
 
@@ -159,8 +161,10 @@ def test_each_layer_places_its_public_items(session: Session, world: World) -> N
     assert (by_title["志村坂上の交通課題"].lat, by_title["志村坂上の交通課題"].lng) == Area.SHIMURA.centre
 
     voices = _items(session, proposals_layers.voice_items)
-    assert [i.title for i in voices] == ["駅前の段差を解消してほしい", "公園の照明を増やしてほしい"]  # most supported first
-    point, area_only = voices
+    # Most supported first, then newest; an assisted entry with the resident's consent shows.
+    assert [i.title for i in voices] == ["駅前の段差を解消してほしい", "同意のある代理入力", "公園の照明を増やしてほしい"]
+    point, assisted, area_only = voices
+    assert (assisted.lat, assisted.lng, assisted.approximate) == (*Area.ITABASHI.centre, True)
     assert (point.lat, point.lng, point.approximate, point.area) == (35.7601, 139.6901, False, "tokiwadai")
     assert point.url == f"/voices/{world.point_voice.id}" and point.category == "transport_mobility"
     assert (area_only.lat, area_only.lng) == Area.AKATSUKA.centre and area_only.approximate
@@ -215,7 +219,7 @@ def test_the_page_lists_everything_without_javascript(client: TestClient[Litesta
     page = client.get("/map")
     assert page.status_code == 200
     html = page.text
-    assert _list_titles(html, "voices") == ["駅前の段差を解消してほしい", "公園の照明を増やしてほしい"]
+    assert _list_titles(html, "voices") == ["駅前の段差を解消してほしい", "同意のある代理入力", "公園の照明を増やしてほしい"]
     assert sorted(_list_titles(html, "challenges")) == sorted([world.ward.challenge.title, "志村坂上の交通課題"])
     assert _list_titles(html, "fields") == ["常盤台 実証フィールド", "高島平 実証フィールド"]
     assert _list_titles(html, "trials") == ["公開の実証", "公開の実証"]
@@ -225,14 +229,15 @@ def test_the_page_lists_everything_without_javascript(client: TestClient[Litesta
     assert html.index('id="map-layer-voices"') < html.index('id="map-layer-challenges"') < html.index(
         'id="map-layer-fields"') < html.index('id="map-layer-trials"')
     assert "(approximate: the centre of the area)" in html or "（おおよその位置：地域の中心）" in html
-    assert html.count('class="map-approximate"') == 3  # two challenges and the voice with only an area
-    assert 'id="map-count"' in html and "8" in re.search(r'id="map-count">([^<]*)<', html).group(1)  # type: ignore[union-attr]
+    assert html.count('class="map-approximate"') == 4  # two challenges and the voices with only an area
+    assert 'id="map-count"' in html and "9" in re.search(r'id="map-count">([^<]*)<', html).group(1)  # type: ignore[union-attr]
     # The map above it: data for map.js, no inline script nor style (the CSP forbids them).
     data = _map_data(html)
     assert data["tiles"] == client.app.state.settings.map_tile_url
     assert [layer["name"] for layer in data["layers"]] == ["voices", "challenges", "fields", "trials"]
     voices = data["layers"][0]["items"]
-    assert voices[1]["approximate"] and list(Area.AKATSUKA.centre) == [voices[1]["lat"], voices[1]["lng"]]
+    assert voices[2]["approximate"] and list(Area.AKATSUKA.centre) == [voices[2]["lat"], voices[2]["lng"]]
+    assert not voices[0]["approximate"] and [voices[0]["lat"], voices[0]["lng"]] == [35.7601, 139.6901]
     assert re.search(r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>", html) is None
     assert " style=" not in html
     for asset in ("leaflet-1.9.4/leaflet.js", "leaflet.markercluster-1.5.3/leaflet.markercluster.js", "js/map.js"):
