@@ -104,7 +104,12 @@ def test_with_javascript_the_map_is_drawn_above_the_list(with_tiles: Page, artif
     expect(page.locator("#map-fallback")).to_be_hidden()
     checker.check(page, "map with markers", "map")
 
-    # Keyboard: clusters open with Enter until a single marker shows; Enter on it opens its popup.
+    # Keyboard: from the map, Tab reaches a place (a marker or a cluster, each a button).
+    page.locator("#map-canvas").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className + ' ' + document.activeElement.getAttribute('role')")
+    assert ("map-marker" in focused or "map-cluster" in focused) and focused.endswith(" button"), focused
+    # Clusters open with Enter until a single marker shows; Enter on it opens its popup.
     for _ in range(8):
         if page.locator("#map-canvas .map-marker").count():
             break
