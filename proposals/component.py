@@ -15,6 +15,7 @@ COMPONENT = Component(
     demo="proposals.demo:load",
     permissions="proposals.permissions:POLICY",
     home_sections=("proposals.challenges.public_routes:home_section",),
+    map_layers="proposals.map_layers:LAYERS",
     search_sources="proposals.search:SOURCES",
     search_facets={"phase": "proposals.models:Phase", "category": "proposals.models:Category"},
     followables="proposals.follow_targets:FOLLOWABLES",

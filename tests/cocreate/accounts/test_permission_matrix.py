@@ -106,6 +106,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
     # search (only public content is indexed)
     ("GET", "/search"): PUBLIC,
+    # the map of everything (public items only, for whoever looks)
+    ("GET", "/map"): PUBLIC,
     ("GET", "/api/v1/search"): PUBLIC,
     ("GET", "/schema"): EXEMPT,
     ("GET", "/schema/scalar"): EXEMPT,
