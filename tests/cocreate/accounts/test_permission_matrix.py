@@ -107,6 +107,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
     # search (only public content is indexed)
     ("GET", "/search"): PUBLIC,
+    # the map of everything (public items only, for whoever looks)
+    ("GET", "/map"): PUBLIC,
     ("GET", "/api/v1/search"): PUBLIC,
     ("GET", "/schema"): EXEMPT,
     ("GET", "/schema/scalar"): EXEMPT,
@@ -248,6 +250,19 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/pin"): frozenset({"staff"}),
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/merge"): frozenset({"staff"}),
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/hide"): frozenset({"staff"}),
+    # residents' voices, the staff triage: any staff member and administrators see the queue; the world's voice
+    # belongs to the staff persona's department, whose staff (and administrators) act on it; only staff turn
+    # voices into draft challenges
+    ("GET", "/staff/voices"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/voices/challenge"): STAFF_ANY,
+    ("GET", "/staff/voices/{voice_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/acknowledge"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/answer"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/status"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/department"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/merge"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/link"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/challenge"): frozenset({"staff"}),
     ("GET", "/staff/challenges"): STAFF_ANY,
     ("GET", "/staff/challenges/new"): STAFF_ANY,
     ("POST", "/staff/challenges/new"): STAFF_ANY,
@@ -521,15 +536,15 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "member_id": users["member2"].id, "user_id": users["target"].id,
         "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
+    voice = Voice(title="駅前の歩道が狭い", body="通れません。", category=Category.TRANSPORT_MOBILITY, area="itabashi",
+                  author_id=users["resident"].id, department_id=owner.id)
+    session.add(voice)
+    session.commit()
+    ids["voice_id"] = voice.id  # type: ignore[assignment]
     ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
     ids["terms_revision_id"] = session.exec(select(sa.func.max(PageRevision.id))
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
-    voice = Voice(title="歩道の段差", body="危ないです", category=Category.TRANSPORT_MOBILITY,
-                  author_id=users["resident"].id)
-    session.add(voice)
-    session.commit()
-    ids["voice_id"] = voice.id  # type: ignore[assignment]
     return World(ids=ids, users=users)  # type: ignore[arg-type]
 
 
