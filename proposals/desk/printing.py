@@ -98,8 +98,8 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge,
 
 
 def voice_section(session: Session, actor: Principal, voice: Voice) -> tuple[str, dict[str, Any]] | None:
-    """On a voice's page (the ``voice`` page sections): its printable sheet."""
-    if voice.hidden_at is not None:
+    """On a voice's page (the ``voice`` page sections): its printable sheet (none for a hidden or merged one)."""
+    if voice.hidden_at is not None or voice.status is VoiceStatus.MERGED:
         return None
     return "proposals/desk/_voice_links.html", {"voice_id": voice.id}
 
