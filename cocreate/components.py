@@ -101,8 +101,8 @@ class Component:
     notification_kinds: tuple[str, ...] = ()
     """``module:attribute`` of dicts name → :class:`cocreate.notifications.kinds.Kind`."""
     page_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Page (``challenge``, ``proposal``, ``field``, ``trial``) → ``module:function`` taking
-    ``(session, actor, thing)`` and returning ``(template_name, context)`` or None; see
+    """Page (``challenge``, ``proposal``, ``field``, ``trial``, ``voice``; ``admin``, the administrators'
+    dashboard, takes ``(session, actor)``) → ``module:function`` taking ``(session, actor, thing)`` and returning ``(template_name, context)`` or None; see
     :mod:`cocreate.web.sections`. Pages render them in manifest order."""
     navigation: tuple[NavItem, ...] = ()
     export_sections: dict[str, str] = field(default_factory=dict)

@@ -30,13 +30,16 @@ COMPONENT = Component(
             "proposals.submissions.routes:detail_section",
             "proposals.comment_targets:challenge_section",
             "proposals.voices.staff_routes:challenge_section",
+            "proposals.desk.printing:challenge_section",
         ),
+        "admin": ("proposals.desk.services:admin_section",),
         "proposal": (
             "proposals.votes.routes:proposal_section",
             "proposals.comment_targets:proposal_section",
         ),
         "voice": (
             "proposals.voices.staff_routes:voice_section",
+            "proposals.desk.printing:voice_section",
         ),
     },
     navigation=(
@@ -47,6 +50,7 @@ COMPONENT = Component(
                 visible=lambda principal: principal.is_staff or principal.is_admin),
         NavItem("nav-review", lazy_gettext("Review"), "review-home", 20, menu="account",
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
+        NavItem("nav-desk", lazy_gettext("Support desk"), "desk-home", 30, menu="account", action="desk.enter"),
         NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
     ),
     export_sections={

@@ -87,10 +87,11 @@ pytestmark = pytest.mark.databases("sqlite", why="the permission rules are Pytho
 
 ANONYMOUS = "anonymous"
 PERSONAS = ("anonymous", "resident", "org_member", "org_admin", "staff", "other_staff", "reviewer", "coordinator",
-            "moderator", "admin")
+            "moderator", "desk", "admin")
 SIGNED_IN = frozenset(PERSONAS) - {ANONYMOUS}
 PUBLIC = frozenset(PERSONAS)
 STAFF_ANY = frozenset({"staff", "other_staff"})
+DESK = frozenset({"desk", "admin"})
 EXEMPT = "exempt"  # public by a secret token in the address, or a protocol endpoint; tested in its own file
 
 # (method, path pattern as Litestar lists it) -> who is allowed
@@ -215,6 +216,22 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/challenges"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/history"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/print"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}/print"): PUBLIC,
+    # the support desk (代理入力)
+    ("GET", "/desk"): DESK,
+    ("GET", "/desk/voices/new"): DESK,
+    ("POST", "/desk/voices/new"): DESK,
+    ("GET", "/desk/comments/new"): DESK,
+    ("POST", "/desk/comments/new"): DESK,
+    ("GET", "/desk/bulk/voices"): DESK,
+    ("POST", "/desk/bulk/voices"): DESK,
+    ("POST", "/desk/bulk/voices/confirm"): DESK,
+    ("GET", "/desk/bulk/voices/template.csv"): DESK,
+    ("GET", "/desk/bulk/comments"): DESK,
+    ("POST", "/desk/bulk/comments"): DESK,
+    ("POST", "/desk/bulk/comments/confirm"): DESK,
+    ("GET", "/desk/bulk/comments/template.csv"): DESK,
     ("GET", "/challenges.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/proposals.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/answers.atom"): PUBLIC,
@@ -469,6 +486,7 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "reviewer": create_user(session, "reviewer@example.jp", roles=[Role.REVIEWER]),
         "coordinator": create_user(session, "coordinator@example.jp", roles=[Role.COORDINATOR]),
         "moderator": create_user(session, "moderator@example.jp", roles=[Role.MODERATOR]),
+        "desk": create_user(session, "desk@example.jp", roles=[Role.SUPPORT_DESK]),
         "admin": create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
         "target": create_user(session, "target@example.jp", roles=[Role.REVIEWER]),
         "member2": create_user(session, "member2@example.jp"),
