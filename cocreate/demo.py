@@ -129,6 +129,8 @@ DEMO_ACCOUNTS = [
     DemoAccount("demo-coordinator@example.jp", "実証フィールド担当（デモ）", "field coordinator",
                 roles=(Role.COORDINATOR,)),
     DemoAccount("demo-moderator@example.jp", "モデレーター（デモ）", "moderator", roles=(Role.MODERATOR,)),
+    DemoAccount("demo-desk@example.jp", "赤塚地域センター 窓口（デモ）", "support desk (代理入力)",
+                roles=(Role.SUPPORT_DESK,)),
     DemoAccount("demo-resident@example.jp", "板橋 花子（デモ）", "resident (verified, 区民確認済み)",
                 verified_resident=True),
     DemoAccount("demo-resident2@example.jp", "高島 一郎（デモ）", "resident (verified)", verified_resident=True),

@@ -552,6 +552,8 @@ class Voice(TimestampedModel, table=True):
     channel: VoiceChannel = Field(default=VoiceChannel.ONLINE, sa_type=enum_type(VoiceChannel, 20))
     entered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    desk_note: str = Field(default="", max_length=200,
+                           description="An assisted entry's private note for the ward (never public).")
     challenge_id: int | None = Field(default=None, foreign_key="challenge.id", index=True, ondelete="SET NULL")
     merged_into_id: int | None = Field(default=None, foreign_key="voice.id", index=True, ondelete="SET NULL")
     support_count: int = Field(default=0, nullable=False, index=True)

@@ -31,6 +31,16 @@ def question(challenge_id: int, question_id: int) -> str:
     return f"/challenges/{challenge_id}/questions/{question_id}"
 
 
+VOICES = "/voices"
+"""Where a resident's voice's pages are (its page is ``{VOICES}/{id}``)."""
+
+
+def voice(voice_id: int) -> str:
+    """``voice-detail``: a resident's voice (まちの声). Its page is being written beside the map; add this
+    helper to :data:`CHECKED` once the route is on this branch."""
+    return f"{VOICES}/{voice_id}"
+
+
 CHECKED = {
     "challenge-detail": (challenge, {"challenge_id": 1}),
     "proposal-detail": (proposal, {"proposal_id": 1}),

@@ -491,7 +491,7 @@ class InvitationResult:
     granted: list[Role]
 
 
-EXTRA_ROLES = (Role.REVIEWER, Role.COORDINATOR, Role.MODERATOR, Role.ADMIN)
+EXTRA_ROLES = (Role.REVIEWER, Role.COORDINATOR, Role.MODERATOR, Role.SUPPORT_DESK, Role.ADMIN)
 
 
 def _send_mail(session: Session, settings: Settings, user: User, template: str, subject: str,

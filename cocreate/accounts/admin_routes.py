@@ -25,6 +25,7 @@ from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
+from cocreate.web.sections import page_sections
 
 DEPARTMENT_FIELDS = ("code", "division_ja", "section_ja", "division_en", "section_en")
 LIST_HELPERS = {"role_labels": ROLE_LABELS, "status_of": admin.user_status}
@@ -35,8 +36,10 @@ LIST_HELPERS = {"role_labels": ROLE_LABELS, "status_of": admin.user_status}
 
 @get("/", name="admin-dashboard", sync_to_thread=True)
 def dashboard(request: Request, db_session: DbSession) -> Template:
-    counts = admin.dashboard(db_session, principal_of(request))
-    return render(request, "admin/dashboard.html", {"counts": counts, "section": "dashboard"})
+    actor = principal_of(request)
+    counts = admin.dashboard(db_session, actor)
+    return render(request, "admin/dashboard.html", {"counts": counts, "section": "dashboard",
+                                                    "sections": page_sections("admin", db_session, actor)})
 
 
 # --- departments ---------------------------------------------------------------------------------

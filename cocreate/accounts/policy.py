@@ -22,6 +22,11 @@
   and ``comment.delete`` on a :class:`~cocreate.comments.services.OnComment`. Whether a target takes
   comments now is its component's rule: the action its declaration names (``target.kind.action``, e.g.
   proposals' ``challenge.comment``), asked of the facts its loader read (``target.facts``).
+- The support desk (代理入力, :mod:`cocreate.comments.services` ``post_assisted`` and the components' desk
+  pages): ``desk.enter`` (support-desk members and administrators: record residents' voices and opinions on
+  their behalf), ``desk.read_note`` (the private note of an assisted entry: the support desk, ward staff and
+  administrators) and ``comment.assist`` on a :class:`~cocreate.comments.targets.TargetInfo` (``desk.enter``,
+  and the target takes comments now).
 - Reports and moderation (:mod:`cocreate.moderation`): ``report.create`` (the reporter's own account: signed in,
   confirmed, not blocked; what is reported answers the action its declaration names, such as proposals'
   ``proposal.report`` or ``comment.report`` here, on a :class:`~cocreate.comments.models.Comment`),
@@ -193,6 +198,30 @@ def _like(actor: Principal, on: Any) -> Decision:
 def _delete(actor: Principal, on: Any) -> Decision:
     """Its author deletes a comment, at any time."""
     return signed_in(actor) & when(on.mine, lambda: _("Only the author can delete this comment."))
+
+
+# --- the support desk (代理入力) -------------------------------------------------------------------
+
+
+@POLICY.rule("desk.enter")
+def _desk(actor: Principal, _target: Any = None) -> Decision:
+    """Enter residents' voices and opinions on their behalf: support-desk members and administrators."""
+    return signed_in(actor) & when(actor.has_role(Role.SUPPORT_DESK) or actor.is_admin,
+                                   lambda: _("You do not have permission to do this."))
+
+
+@POLICY.rule("desk.read_note")
+def _desk_note(actor: Principal, _target: Any = None) -> Decision:
+    """The private note of an assisted entry (e.g. the paper form's number): the support desk, ward staff
+    and administrators, never the public."""
+    return signed_in(actor) & when(actor.has_role(Role.SUPPORT_DESK) or actor.is_staff or actor.is_admin,
+                                   lambda: _("You do not have permission to do this."))
+
+
+@POLICY.rule("comment.assist")
+def _assist(actor: Principal, target: Any) -> Decision:
+    """Record a resident's comment on a target (a ``TargetInfo``) for them: the desk, while it takes comments."""
+    return _desk(actor) & _takes_comments(actor, target)
 
 
 # --- reports and moderation ----------------------------------------------------------------------

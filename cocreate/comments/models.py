@@ -3,18 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from cocreate.db.base import TimestampedModel, UTCDateTime
+from cocreate.i18n import lazy_gettext as _l
+
+
+class Channel(StrEnum):
+    """How a comment reached the platform: online by its author, or entered by the ward's support desk for a
+    resident from a paper form, a workshop or a phone call (代理入力; the values of proposals' ``VoiceChannel``)."""
+
+    ONLINE = "online"
+    PAPER = "paper"
+    WORKSHOP = "workshop"
+    PHONE = "phone"
+
+    @property
+    def label(self) -> str:
+        return str(CHANNEL_LABELS[self])
+
+
+CHANNEL_LABELS = {
+    Channel.ONLINE: _l("Online"),
+    Channel.PAPER: _l("Entered by the ward from a paper form"),
+    Channel.WORKSHOP: _l("Entered by the ward from a workshop"),
+    Channel.PHONE: _l("Entered by the ward from a phone call"),
+}
 
 
 class Comment(TimestampedModel, table=True):
     """A comment on a commentable target (a challenge or a proposal); replies go one level down (depth 0 or 1).
 
     ``target_type`` is the name of a registered :class:`cocreate.comments.targets.CommentTarget`.
-    ``official`` marks the voice of the owning department or the proposing organisation.
+    ``official`` marks the voice of the owning department or the proposing organisation. An assisted entry
+    (代理入力) has no ``author_id``: ``entered_by_id`` is the support-desk member who typed it, ``channel`` says
+    from what (shown publicly instead of an author), ``consent_at`` when the resident's consent to publish was
+    recorded and ``desk_note`` a private note for the ward (e.g. the paper form's number), never public.
     """
 
     __tablename__ = "comment"
@@ -40,6 +67,14 @@ class Comment(TimestampedModel, table=True):
     hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     hidden_reason: str = Field(default="", max_length=500)
     hidden_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    channel: str = Field(default=Channel.ONLINE.value, max_length=20)
+    entered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    desk_note: str = Field(default="", max_length=200)
+
+    @property
+    def is_assisted(self) -> bool:
+        return self.channel != Channel.ONLINE.value
 
 
 class CommentLike(SQLModel, table=True):

@@ -49,7 +49,7 @@ from cocreate import paths, permissions
 from cocreate.accounts.models import User
 from cocreate.accounts.permissions import Forbidden, Principal, require_signed_in, user_allowed_to
 from cocreate.comments import events, targets
-from cocreate.comments.models import Comment, CommentLike
+from cocreate.comments.models import Channel, Comment, CommentLike
 from cocreate.comments.targets import TargetInfo
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
@@ -232,6 +232,43 @@ def post(session: Session, actor: Principal, target_type: str, target_id: int, f
     return comment
 
 
+@dataclass(frozen=True)
+class AssistedComment:
+    """A resident's comment the support desk records for them (代理入力): what they said, from what, and a
+    private note for the ward (never public)."""
+
+    body: str
+    channel: Channel
+    note: str = ""
+
+
+@transactional
+def post_assisted(session: Session, actor: Principal, target_type: str, target_id: int,
+                  entries: Sequence[AssistedComment], *, consent_at: datetime) -> list[Comment]:
+    """Record residents' comments on a target for them, all or none (the caller's unit of work): no author,
+    the desk member as ``entered_by_id``, the channel shown publicly instead of a name, and the time the
+    residents' consent to publication was recorded (``desk.enter``, and ``comment.assist``: the target takes
+    comments now). Top-level comments only; whoever follows the target hears of them as of any comment."""
+    user = user_allowed_to(actor, "desk.enter")
+    target = _lock_target(session, actor, target_type, target_id)
+    permissions.require(actor, "comment.assist", target, field="target")
+    comments = []
+    for entry in entries:
+        if entry.channel is Channel.ONLINE:
+            raise Invalid({"channel": _("Choose how the opinion reached the ward.")})
+        comment = Comment(target_type=target.type, target_id=target.id, author_id=None, body=entry.body,
+                          channel=entry.channel.value, entered_by_id=user.id, consent_at=consent_at,
+                          desk_note=entry.note)
+        session.add(comment)
+        comments.append(comment)
+    session.flush()
+    if target.kind.audience is not None:
+        for comment in comments:
+            events.announce(session, events.COMMENT_POSTED, comment.id, actor_id=user.id)  # type: ignore[arg-type]
+    recount(session, target)
+    return comments
+
+
 def _lock_parent(session: Session, actor: Principal, target: TargetInfo, parent_id: int) -> Comment:
     """The top-level comment a reply joins, locked (its ``reply_count`` changes)."""
     parent = session.get(Comment, parent_id)
@@ -381,9 +418,15 @@ def _with_authors(actor: Principal, *conditions: Any) -> Any:
 def _views(actor: Principal, target: TargetInfo, rows: Sequence[Any]) -> list[CommentView]:
     """Views of the rows of :func:`_with_authors`."""
     now = utcnow()
-    return [CommentView(comment, user.public_name if user is not None else _("Deleted user"), bool(liked),
-                        OnComment.of(target, comment, actor, now))
+    return [CommentView(comment, _author_name(comment, user), bool(liked), OnComment.of(target, comment, actor, now))
             for comment, user, liked in rows]
+
+
+def _author_name(comment: Comment, user: User | None) -> str:
+    """The author's public name; for an assisted entry, how the ward received it (there is no author)."""
+    if comment.is_assisted:
+        return Channel(comment.channel).label
+    return user.public_name if user is not None else _("Deleted user")
 
 
 def parse_sort(value: Any) -> str:

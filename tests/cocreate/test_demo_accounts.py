@@ -170,7 +170,7 @@ def test_demo_twice_changes_nothing(session: Session, settings: Settings) -> Non
     after = {table: session.exec(select(func.count()).select_from(model)).one()
              for table, model in (("user", User), ("role", RoleAssignment), ("org", Organisation),
                                   ("member", OrganisationMember), ("consent", Consent))}
-    assert after == before == {"user": 22, "role": 8, "org": 8, "member": 8, "consent": 44}
+    assert after == before == {"user": 23, "role": 9, "org": 8, "member": 8, "consent": 46}
     assert {u.email: (u.password_hash, u.updated_at) for u in by_email(session).values()} == hashes
 
 

@@ -65,12 +65,14 @@ from labs.models import (
 from proposals.models import (
     AttachmentKind,
     BriefingSession,
+    Category,
     ChallengeAttachment,
     ProposalAttachment,
     Question,
     QuestionStatus,
     QuestionVisibility,
     ReviewerAssignment,
+    Voice,
 )
 from tests.factories import (
     create_challenge,
@@ -85,10 +87,11 @@ pytestmark = pytest.mark.databases("sqlite", why="the permission rules are Pytho
 
 ANONYMOUS = "anonymous"
 PERSONAS = ("anonymous", "resident", "org_member", "org_admin", "staff", "other_staff", "reviewer", "coordinator",
-            "moderator", "admin")
+            "moderator", "desk", "admin")
 SIGNED_IN = frozenset(PERSONAS) - {ANONYMOUS}
 PUBLIC = frozenset(PERSONAS)
 STAFF_ANY = frozenset({"staff", "other_staff"})
+DESK = frozenset({"desk", "admin"})
 EXEMPT = "exempt"  # public by a secret token in the address, or a protocol endpoint; tested in its own file
 
 # (method, path pattern as Litestar lists it) -> who is allowed
@@ -104,6 +107,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
     # search (only public content is indexed)
     ("GET", "/search"): PUBLIC,
+    # the map of everything (public items only, for whoever looks)
+    ("GET", "/map"): PUBLIC,
     ("GET", "/api/v1/search"): PUBLIC,
     ("GET", "/schema"): EXEMPT,
     ("GET", "/schema/scalar"): EXEMPT,
@@ -220,6 +225,22 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/challenges"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/history"): PUBLIC,
+    ("GET", "/challenges/{challenge_id:int}/print"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}/print"): PUBLIC,
+    # the support desk (代理入力)
+    ("GET", "/desk"): DESK,
+    ("GET", "/desk/voices/new"): DESK,
+    ("POST", "/desk/voices/new"): DESK,
+    ("GET", "/desk/comments/new"): DESK,
+    ("POST", "/desk/comments/new"): DESK,
+    ("GET", "/desk/bulk/voices"): DESK,
+    ("POST", "/desk/bulk/voices"): DESK,
+    ("POST", "/desk/bulk/voices/confirm"): DESK,
+    ("GET", "/desk/bulk/voices/template.csv"): DESK,
+    ("GET", "/desk/bulk/comments"): DESK,
+    ("POST", "/desk/bulk/comments"): DESK,
+    ("POST", "/desk/bulk/comments/confirm"): DESK,
+    ("GET", "/desk/bulk/comments/template.csv"): DESK,
     ("GET", "/challenges.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/proposals.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/answers.atom"): PUBLIC,
@@ -238,6 +259,19 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/pin"): frozenset({"staff"}),
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/merge"): frozenset({"staff"}),
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/hide"): frozenset({"staff"}),
+    # residents' voices, the staff triage: any staff member and administrators see the queue; the world's voice
+    # belongs to the staff persona's department, whose staff (and administrators) act on it; only staff turn
+    # voices into draft challenges
+    ("GET", "/staff/voices"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/voices/challenge"): STAFF_ANY,
+    ("GET", "/staff/voices/{voice_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/acknowledge"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/answer"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/status"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/department"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/merge"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/link"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/challenge"): frozenset({"staff"}),
     ("GET", "/staff/challenges"): STAFF_ANY,
     ("GET", "/staff/challenges/new"): STAFF_ANY,
     ("POST", "/staff/challenges/new"): STAFF_ANY,
@@ -461,6 +495,7 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "reviewer": create_user(session, "reviewer@example.jp", roles=[Role.REVIEWER]),
         "coordinator": create_user(session, "coordinator@example.jp", roles=[Role.COORDINATOR]),
         "moderator": create_user(session, "moderator@example.jp", roles=[Role.MODERATOR]),
+        "desk": create_user(session, "desk@example.jp", roles=[Role.SUPPORT_DESK]),
         "admin": create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
         "target": create_user(session, "target@example.jp", roles=[Role.REVIEWER]),
         "member2": create_user(session, "member2@example.jp"),
@@ -510,6 +545,11 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "member_id": users["member2"].id, "user_id": users["target"].id,
         "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
+    voice = Voice(title="駅前の歩道が狭い", body="通れません。", category=Category.TRANSPORT_MOBILITY, area="itabashi",
+                  author_id=users["resident"].id, department_id=owner.id)
+    session.add(voice)
+    session.commit()
+    ids["voice_id"] = voice.id  # type: ignore[assignment]
     ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
     from cocreate.analysis.models import AnalysisRun, AnalysisTopic, RunStatus
 

@@ -1,7 +1,7 @@
 """opinion analysis runs and topics
 
 Revision ID: 70badecf11e5
-Revises: 0d4f1e0ec758
+Revises: 8cb03af298b3
 Create Date: 2026-12-07 18:15:56.630263
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import cocreate.db.base
 
 revision: str = '70badecf11e5'
-down_revision: str | None = '0d4f1e0ec758'
+down_revision: str | None = '8cb03af298b3'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
