@@ -12,7 +12,7 @@ COMPONENT = Component(
     models="cocreate.models",
     routes="cocreate.routes:all_routes",
     tasks=("cocreate.jobs", "cocreate.accounts.tasks", "cocreate.notifications.tasks", "cocreate.search.tasks",
-           "cocreate.comments.tasks"),
+           "cocreate.comments.tasks", "cocreate.analysis.tasks"),
     beat_schedule="cocreate.jobs:BEAT_SCHEDULE",
     demo="cocreate.demo:load",
     permissions="cocreate.accounts.policy:POLICY",
@@ -26,6 +26,8 @@ COMPONENT = Component(
         # Ward staff reach the residency checks from their own area (the proposals component's "nav-staff").
         NavItem("nav-staff", lazy_gettext("Residency checks"), "staff-residency", 10, menu="account",
                 action="residency.manage", fallback=True),
+        NavItem("nav-analysis", lazy_gettext("Opinion analysis"), "analysis-home", 30, menu="account",
+                visible=lambda principal: principal.is_staff),
         NavItem("nav-moderation", lazy_gettext("Moderation"), "moderation-queue", 40, menu="account",
                 action="moderation.review"),
         NavItem("nav-admin", lazy_gettext("Administration"), "admin-dashboard", 90, menu="account",

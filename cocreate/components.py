@@ -87,6 +87,9 @@ class Component:
     map_layers: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.maps.layers.MapLayer`: what the component puts
     on the map of everything (``/map``)."""
+    opinion_sources: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.analysis.sources.OpinionSource`: the subjects
+    whose texts the opinion analysis may group into topics (a challenge's comments, voices in a period)."""
     search_facets: dict[str, str] = field(default_factory=dict)
     """Search filter (``phase``, ``category``, ``area``) → ``module:attribute`` of the enum whose members'
     ``label`` names that filter's values in the current locale."""
@@ -212,6 +215,14 @@ def map_layers() -> list[Any]:
         if component.map_layers:
             layers.extend(resolve(component.map_layers))
     return layers
+
+
+def opinion_sources() -> list[Any]:
+    sources: list[Any] = []
+    for component in loaded():
+        if component.opinion_sources:
+            sources.extend(resolve(component.opinion_sources))
+    return sources
 
 
 def search_facets() -> dict[str, Any]:

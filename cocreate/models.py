@@ -14,6 +14,7 @@ from cocreate.accounts.models import (
     User,
     UserToken,
 )
+from cocreate.analysis.models import AnalysisRun, AnalysisTopic
 from cocreate.audit.models import AuditCheckpoint, AuditEntry
 from cocreate.comments.models import Comment, CommentLike
 from cocreate.mail import OutboundEmail
@@ -26,6 +27,8 @@ from cocreate.web.ratelimit import RateCounter
 from cocreate.web.sessions import StoredSession
 
 __all__ = [
+    "AnalysisRun",
+    "AnalysisTopic",
     "AuditCheckpoint",
     "AuditEntry",
     "Comment",

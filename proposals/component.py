@@ -17,6 +17,7 @@ COMPONENT = Component(
     home_sections=("proposals.challenges.public_routes:home_section",),
     map_layers="proposals.map_layers:LAYERS",
     search_sources="proposals.search:SOURCES",
+    opinion_sources="proposals.opinions:SOURCES",
     search_facets={"phase": "proposals.models:Phase", "category": "proposals.models:Category"},
     followables="proposals.follow_targets:FOLLOWABLES",
     commentables="proposals.comment_targets:TARGETS",
@@ -31,6 +32,7 @@ COMPONENT = Component(
             "proposals.comment_targets:challenge_section",
             "proposals.voices.staff_routes:challenge_section",
             "proposals.desk.printing:challenge_section",
+            "proposals.opinions:challenge_section",
         ),
         "admin": ("proposals.desk.services:admin_section",),
         "proposal": (

@@ -32,6 +32,9 @@
   ``proposal.report`` or ``comment.report`` here, on a :class:`~cocreate.comments.models.Comment`),
   ``moderation.review`` (the queue and its actions: moderators and administrators) and ``moderation.block``
   (an author's account, on a :class:`~cocreate.moderation.services.OnAccount`).
+- The opinion analysis (:mod:`cocreate.analysis`): ``analysis.run`` and ``analysis.review`` of a
+  :class:`~cocreate.analysis.sources.Subject` (staff of its departments, or any staff when it has none), and
+  ``analysis.view`` of an :class:`~cocreate.analysis.services.OnRun` (public once published).
 
 Rules read the actor's roles and the target's facts, never the database.
 """
@@ -44,7 +47,7 @@ from typing import Any
 from cocreate.accounts.models import OidcIdentity, Role, User
 from cocreate.accounts.permissions import OrganisationFacts, Principal
 from cocreate.i18n import gettext as _
-from cocreate.permissions import ALLOW, Decision, Policy, admin, can, confirmed, signed_in, when
+from cocreate.permissions import ALLOW, Decision, Policy, admin, can, confirmed, signed_in, staff_of, when
 
 POLICY = Policy("core")
 
@@ -256,3 +259,27 @@ def _block(actor: Principal, account: Any) -> Decision:
             & _state(not account.blocked, lambda: _("This account is already blocked."), "reason")
             & _state(actor.is_admin or not account.holds_role,
                      lambda: _("Only an administrator can block an account that holds a role."), "reason"))
+
+
+# --- the opinion analysis ------------------------------------------------------------------------
+
+
+@POLICY.rule("analysis.run", "analysis.review")
+def _analyse(actor: Principal, subject: Any) -> Decision:
+    """Start an analysis of a subject (:class:`~cocreate.analysis.sources.Subject`), review, rename, merge and
+    publish its topics: staff of the departments that own it, or any ward staff when it has no owner
+    (voices of a period)."""
+    departments = subject.department_ids
+    if departments is None:
+        return signed_in(actor) & when(bool(getattr(actor, "is_staff", False)),
+                                       lambda: _("You do not have permission to do this."))
+    return staff_of(actor, departments)
+
+
+@POLICY.rule("analysis.view")
+def _see_analysis(actor: Principal, run: Any) -> Decision:
+    """A run's "what we heard" page (an :class:`~cocreate.analysis.services.OnRun`): public once published,
+    before that only to those who review it."""
+    if run.published:
+        return ALLOW
+    return _analyse(actor, run.subject)

@@ -205,6 +205,15 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/organisations/{organisation_id:int}/verify"): frozenset({"admin"}),
     ("POST", "/admin/organisations/{organisation_id:int}/unverify"): frozenset({"admin"}),
     # residency checks (any ward staff, and admins)
+    # the opinion analysis: staff start one (any staff: voices of a period); the world's run is of the
+    # challenge of "staff"'s department, published
+    ("GET", "/staff/analysis"): STAFF_ANY,
+    ("POST", "/staff/analysis"): STAFF_ANY,
+    ("GET", "/staff/analysis/{run_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/analysis/{run_id:int}/topics/{topic_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/analysis/{run_id:int}/merge"): frozenset({"staff"}),
+    ("POST", "/staff/analysis/{run_id:int}/publish"): frozenset({"staff"}),
+    ("GET", "/heard/{run_id:int}"): PUBLIC,
     ("GET", "/staff/residency"): STAFF_ANY | {"admin"},
     ("POST", "/staff/residency/codes"): STAFF_ANY | {"admin"},
     ("GET", "/staff/residency/find"): STAFF_ANY | {"admin"},
@@ -542,6 +551,16 @@ def _build_world(session: Session, upload_dir: Path) -> World:
     session.commit()
     ids["voice_id"] = voice.id  # type: ignore[assignment]
     ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
+    from cocreate.analysis.models import AnalysisRun, AnalysisTopic, RunStatus
+
+    run = AnalysisRun(source="challenge", subject_id=challenge.id, title=challenge.title, status=RunStatus.DONE,
+                      progress=100, text_count=2, published_at=utcnow())
+    session.add(run)
+    session.flush()
+    topic = AnalysisTopic(run_id=run.id, position=0, label="公園", words=["公園"], quotes=["公園の意見"], size=2)
+    session.add(topic)
+    session.commit()
+    ids["run_id"], ids["topic_id"] = run.id, topic.id  # type: ignore[assignment]
     ids["terms_revision_id"] = session.exec(select(sa.func.max(PageRevision.id))
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
