@@ -32,19 +32,26 @@ COMPONENT = Component(
             "proposals.votes.routes:proposal_section",
             "proposals.comment_targets:proposal_section",
         ),
+        "voice": (
+            "proposals.comment_targets:voice_section",
+        ),
     },
     navigation=(
         NavItem("nav-challenges", lazy_gettext("Challenges"), "challenge-list", 10, active_under=("challenge-list",)),
+        NavItem("nav-voices", lazy_gettext("Residents' voices"), "voice-list", 15, active_under=("voice-list",)),
         NavItem("nav-staff", lazy_gettext("Staff"), "staff-challenges", 10, menu="account",
                 visible=lambda principal: principal.is_staff),
         NavItem("nav-review", lazy_gettext("Review"), "review-home", 20, menu="account",
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
         NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
+        NavItem("", lazy_gettext("Residents' voices"), "voice-list", 15, menu="browse"),
     ),
     export_sections={
         "proposals": "proposals.privacy:export_proposals",
         "votes": "proposals.privacy:export_votes",
         "questions": "proposals.privacy:export_questions",
         "briefing_registrations": "proposals.privacy:export_briefing_registrations",
+        "voices": "proposals.privacy:export_voices",
+        "voice_supports": "proposals.privacy:export_voice_supports",
     },
 )

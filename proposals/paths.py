@@ -14,6 +14,8 @@ CHALLENGES = "/challenges"
 (the ``prefix`` of :data:`proposals.comment_targets.CHALLENGE`)."""
 PROPOSALS = "/proposals"
 """Where a proposal's pages are, likewise."""
+VOICES = "/voices"
+"""Where residents' voices are: a voice's page is ``{VOICES}/{id}`` (its comments below it)."""
 
 
 def challenge(challenge_id: int) -> str:
@@ -31,9 +33,15 @@ def question(challenge_id: int, question_id: int) -> str:
     return f"/challenges/{challenge_id}/questions/{question_id}"
 
 
+def voice(voice_id: int) -> str:
+    """``voice-detail``."""
+    return f"{VOICES}/{voice_id}"
+
+
 CHECKED = {
     "challenge-detail": (challenge, {"challenge_id": 1}),
     "proposal-detail": (proposal, {"proposal_id": 1}),
     "question": (question, {"challenge_id": 1, "question_id": 2}),
+    "voice-detail": (voice, {"voice_id": 1}),
 }
 """Each helper with its route's name and sample parameters (for the test that checks them)."""

@@ -484,3 +484,60 @@ def _moderate_questions(actor: Principal, target: OnChallenge) -> Decision:
     """Pin, merge and hide questions."""
     return _owner(actor, target)
 
+
+
+# --- residents' voices (まちの声) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnVoice:
+    """A voice as the rules see it for one actor (built by :func:`proposals.voices.services.on_voice`
+    from the row alone: who the actor is to it is whether they wrote it)."""
+
+    merged: bool = False
+    hidden: bool = False
+    author: bool = False
+    """The actor wrote it (an assisted entry has no author: nobody is its author online)."""
+
+
+@POLICY.rule("voice.post")
+def _post_voice(actor: Principal, target: Any = None) -> Decision:
+    """Raise a local need, problem or idea: a signed-in account, its address confirmed and active."""
+    return signed_in(actor, _("Sign in to post a voice.")) & confirmed(
+        actor, lambda: _("Confirm your e-mail address before you post a voice."))
+
+
+def _voice_open(target: OnVoice) -> Decision:
+    """A voice that is shown on its own page (not hidden, not merged into another)."""
+    return (_state(not target.hidden, lambda: _("This voice is hidden."), "support")
+            & _state(not target.merged, lambda: _("This voice was merged into another one; support that one "
+                                                  "instead."), "support"))
+
+
+@POLICY.rule("voice.support")
+def _support_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Support a voice (one per person): a confirmed account, not its own author, while it is shown."""
+    return (signed_in(actor, _("Sign in to support this voice."))
+            & confirmed(actor, lambda: _("Confirm your e-mail address before you support a voice."))
+            & when(not target.author, lambda: _("You cannot support your own voice."))
+            & _voice_open(target))
+
+
+@POLICY.rule("voice.unsupport")
+def _unsupport_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Withdraw one's own support while the voice is shown (a merged voice's supports moved on with it)."""
+    return signed_in(actor, _("Sign in to support this voice.")) & _voice_open(target)
+
+
+@POLICY.rule("voice.comment")
+def _comment_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Whether the voice takes comments now, whoever asks (the commenter's account is ``comment.write``)."""
+    return (_state(not target.hidden, lambda: _("This voice no longer takes comments."), "body")
+            & _state(not target.merged, lambda: _("This voice was merged into another one; comment there."),
+                     "body"))
+
+
+@POLICY.rule("voice.report")
+def _report_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Report a voice to the moderators: anyone signed in but its author."""
+    return signed_in(actor) & when(not target.author, lambda: _("You cannot report your own content."))
