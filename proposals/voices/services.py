@@ -324,8 +324,8 @@ def support(session: Session, actor: Principal, voice_id: int) -> Support:
     permissions.require(actor, "voice.support", on_voice(actor, voice), field="support")
     inserted = session.execute(
         _insert_ignoring_duplicates(session).values(voice_id=voice_id, user_id=user.id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["voice_id", "user_id"])
-    ).rowcount
+        .on_conflict_do_nothing(index_elements=["voice_id", "user_id"]).returning(VoiceSupport.user_id)
+    ).first() is not None
     count = _change_count(session, voice_id, +1) if inserted else _current_count(session, voice_id)
     return Support(voice, changed=bool(inserted), supported=True, support_count=count)
 
@@ -337,7 +337,8 @@ def unsupport(session: Session, actor: Principal, voice_id: int) -> Support:
     voice = public_voice(session, voice_id)
     permissions.require(actor, "voice.unsupport", on_voice(actor, voice), field="support")
     deleted = session.execute(sa.delete(VoiceSupport).where(col(VoiceSupport.voice_id) == voice_id,
-                                                            col(VoiceSupport.user_id) == user.id)).rowcount
+                                                            col(VoiceSupport.user_id) == user.id)
+                              .returning(VoiceSupport.user_id)).first() is not None
     count = _change_count(session, voice_id, -1) if deleted else _current_count(session, voice_id)
     return Support(voice, changed=bool(deleted), supported=False, support_count=count)
 
