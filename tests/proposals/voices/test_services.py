@@ -4,6 +4,7 @@ people click at once."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from dataclasses import dataclass
@@ -133,7 +134,7 @@ def test_bad_input_is_refused_under_its_field(session: Session, world: World, ov
                                               field: str) -> None:
     with pytest.raises(Invalid) as refused:
         voice_form(**overrides)
-    assert field in refused.value.errors and refused.value.errors[field]
+    assert refused.value.errors.get(field)
 
 
 # --- photos --------------------------------------------------------------------------------------
@@ -163,10 +164,8 @@ def test_a_photo_loses_its_gps_position_but_keeps_the_rest(session: Session, set
         exif = image.getexif()
         assert photo_files.GPS_IFD not in exif and not exif.get_ifd(photo_files.GPS_IFD)
         assert exif[0x0110] == "TestCam" and image.size == (64, 48)
-    assert b"GPS" not in content.split(b"\xff\xda", 1)[0] or photo_files.GPS_IFD not in exif
     assert (photo.content_type, photo.alt_text, photo.kept_location, photo.size_bytes) == (
         "image/jpeg", "信号のない横断歩道", False, len(content))
-    import hashlib
     assert photo.sha256 == hashlib.sha256(content).hexdigest() and content != original
 
 
@@ -251,7 +250,7 @@ def test_a_merged_voice_takes_no_support_and_a_hidden_one_is_not_found(
     neighbour = actor(session, world.neighbour)
     with pytest.raises(Invalid) as refused:
         voices.support(session, neighbour, merged.id)  # type: ignore[arg-type]
-    assert "merged" in refused.value.errors["support"] or "統合" in refused.value.errors["support"]
+    assert refused.value.errors["support"] == "This voice was merged into another one; support that one instead."
     with pytest.raises(NotFound):
         voices.support(session, neighbour, hidden.id)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
