@@ -28,7 +28,7 @@ from cocreate.web.dependencies import AppSettings, DbSession
 from cocreate.web.downloads import IMMUTABLE_CACHE, content_disposition
 from cocreate.web.feeds import FEED_LIMIT, Entry, Feed, atom_response
 from cocreate.web.forms import Form, Multipart, again_on_invalid, safe_next
-from cocreate.web.htmx import after_post, render
+from cocreate.web.htmx import after_post, is_htmx, render
 from cocreate.web.links import route_path
 from cocreate.web.markdown import markdown_to_text
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageInfo, clamp_page
@@ -105,22 +105,29 @@ def voice_post(request: Request, db_session: DbSession, settings: AppSettings, d
 # --- one voice -----------------------------------------------------------------------------------
 
 
-@get("/voices/{voice_id:int}", name="voice-detail", sync_to_thread=True)
-def voice_detail(request: Request, db_session: DbSession, voice_id: FromPath[int]) -> Template | Redirect:
-    """A voice in full, its trail, its support box, then the sections others contribute (comments,
-    staff triage). A merged voice sends to the one it was merged into."""
+def _detail_page(request: Request, db_session: Session, voice_id: int, *, refusal: str = "",
+                 status_code: int = 200) -> Template | Redirect:
     actor = principal_of(request)
     view = voices.detail(db_session, actor, voice_id)
     voice = view.voice
     if voice.status is VoiceStatus.MERGED and voice.merged_into_id is not None:
         return Redirect(path=request.app.route_reverse("voice-detail", voice_id=voice.merged_into_id) + "?merged="
                         + str(voice.id), status_code=303)
+    if refusal:
+        view.refusal, view.can_support = refusal, False
     return render(request, DETAIL_PAGE, {
         "v": view, "voice": voice,
         "sections": page_sections("voice", db_session, actor, voice),
         "follow": follows.button(db_session, actor, voices.VOICE, voice_id),
         "merged_from": _merged_from(request), "area_labels": AREA_LABELS,
-    })
+    }, status_code=status_code)
+
+
+@get("/voices/{voice_id:int}", name="voice-detail", sync_to_thread=True)
+def voice_detail(request: Request, db_session: DbSession, voice_id: FromPath[int]) -> Template | Redirect:
+    """A voice in full, its trail, its support box, then the sections others contribute (comments,
+    staff triage). A merged voice sends to the one it was merged into."""
+    return _detail_page(request, db_session, voice_id)
 
 
 def _merged_from(request: Request) -> int | None:
@@ -152,8 +159,12 @@ def _change(request: Request, db_session: DbSession, voice_id: int, data: dict[s
     back = BackForm.parse(data).next or request.app.route_reverse("voice-detail", voice_id=voice_id)
     try:
         result = (voices.support if adding else voices.unsupport)(db_session, actor, voice_id)
-    except Forbidden as refused:  # its author, an unconfirmed account: the reason, where the form was
-        return _support_answer(request, voice_id, back, str(refused.detail), "error")
+    except Forbidden as refused:  # its author, an unconfirmed account: 403 with the reason (htmx: in the box)
+        if not is_htmx(request):
+            return _detail_page(request, db_session, voice_id, refusal=str(refused.detail), status_code=403)
+        view = voices.detail(db_session, actor, voice_id)
+        view.refusal, view.can_support = str(refused.detail), False
+        return _support_answer(request, voice_id, back, str(refused.detail), "error", view)
     if adding:
         message = _("Thank you for your support.") if result.changed else _("You already support this voice.")
     else:

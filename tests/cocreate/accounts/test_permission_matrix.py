@@ -65,12 +65,15 @@ from labs.models import (
 from proposals.models import (
     AttachmentKind,
     BriefingSession,
+    Category,
     ChallengeAttachment,
     ProposalAttachment,
     Question,
     QuestionStatus,
     QuestionVisibility,
     ReviewerAssignment,
+    Voice,
+    VoicePhoto,
 )
 from tests.factories import (
     create_challenge,
@@ -317,6 +320,20 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/comments/{comment_id:int}/like"): SIGNED_IN,
     ("POST", "/comments/{comment_id:int}/edit"): frozenset({"resident"}),
     ("POST", "/comments/{comment_id:int}/delete"): frozenset({"resident"}),
+    # residents' voices (まちの声): anyone reads; anyone signed in (confirmed) posts, comments and supports,
+    # but not their own voice (the world's voice is the organisation member's)
+    ("GET", "/voices"): PUBLIC,
+    ("GET", "/voices.atom"): PUBLIC,
+    ("GET", "/api/v1/voices"): PUBLIC,
+    ("GET", "/api/v1/voices/{voice_id:int}"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}/photos/{voice_photo_id:int}"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}/comments"): PUBLIC,
+    ("POST", "/voices/{voice_id:int}/comments"): SIGNED_IN,
+    ("GET", "/voices/new"): SIGNED_IN,
+    ("POST", "/voices"): SIGNED_IN,
+    ("POST", "/voices/{voice_id:int}/support"): SIGNED_IN - {"org_member"},
+    ("POST", "/voices/{voice_id:int}/unsupport"): SIGNED_IN,
     # resident notices (周辺住民への周知): anyone reads the notices; anyone signed in subscribes to a field or areas
     ("GET", "/notices"): PUBLIC,
     ("GET", "/notices/subscriptions"): SIGNED_IN,
@@ -505,7 +522,21 @@ def _build_world(session: Session, upload_dir: Path) -> World:
     ids["terms_revision_id"] = session.exec(select(sa.func.max(PageRevision.id))
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
+    ids.update(_voice_world(session, upload_dir, users["org_member"].id))  # type: ignore[arg-type]
     return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _voice_world(session: Session, upload_dir: Path, author_id: int) -> dict[str, int]:
+    """A residents' voice by the organisation member, with a photo."""
+    voice = Voice(title="街灯がほしい", body="暗いです。", category=Category.DISASTER_SAFETY, author_id=author_id)
+    session.add(voice)
+    session.flush()
+    photo = VoicePhoto(voice_id=voice.id, alt_text="公園", filename="p.png", content_type="image/png",  # type: ignore[arg-type]
+                       size_bytes=8, sha256="0" * 64,
+                       storage_key=_stored_file(upload_dir, "voice-photos", b"\x89PNG\r\n\x1a\n"))
+    session.add(photo)
+    session.commit()
+    return {"voice_id": voice.id, "voice_photo_id": photo.id}  # type: ignore[dict-item]
 
 
 def _trial_photo(session: Session, upload_dir: Path, update_id: int) -> int:

@@ -271,8 +271,11 @@ def test_support_without_javascript_and_with_htmx(session: Session, client: Test
     as_user(client, world.author)
     refused = client.post(f"/voices/{voice.id}/support", data={"_csrf_token": csrf_token(client)},
                           follow_redirects=False)
-    assert refused.status_code == 303
-    assert "You cannot support your own voice." in client.get(refused.headers["location"]).text
+    assert refused.status_code == 403 and "You cannot support your own voice." in refused.text
+    in_box = client.post(f"/voices/{voice.id}/support", data={"_csrf_token": csrf_token(client)},
+                         headers={"HX-Request": "true"})
+    assert in_box.status_code == 200 and "You cannot support your own voice." in in_box.text
+    assert "<html" not in in_box.text and 'id="voice-support-status"' in in_box.text
     session.expire_all()
     assert session.get(Voice, voice.id).support_count == 0  # type: ignore[union-attr]
 
