@@ -172,7 +172,7 @@ def test_the_list_filters_sorts_and_pages_in_the_database(
     assert fragment.lstrip().startswith("{%") is False and "<html" not in fragment and "人気の声" in fragment
 
 
-def test_the_list_and_the_page_read_a_fixed_number_of_queries(
+def test_the_lists_and_the_pages_read_a_fixed_number_of_queries(
         session: Session, client: TestClient[Litestar], world: World, query_log: QueryLog) -> None:
     voice = make_voice(session, world.author)
 
@@ -199,9 +199,11 @@ def test_the_list_and_the_page_read_a_fixed_number_of_queries(
     for user in (None, world.neighbour):
         as_user(client, user)
         grow(1)
-        small = (measure("/voices"), measure(f"/voices/{voice.id}"))
+        pages = ("/voices", f"/voices/{voice.id}", "/api/v1/voices?per_page=50", f"/api/v1/voices/{voice.id}",
+                 "/voices.atom")
+        small = tuple(measure(path) for path in pages)
         grow(6)
-        large = (measure("/voices"), measure(f"/voices/{voice.id}"))
+        large = tuple(measure(path) for path in pages)
         assert small == large, f"{small} != {large}: {query_log}"
         assert max(large) <= BUDGET, str(query_log)
 
