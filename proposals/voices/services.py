@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, BinaryIO, Self
 
@@ -461,7 +461,12 @@ class VoiceDetail:
     can_unsupport: bool = False
     refusal: str = ""
     can_report: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    support_count: int | None = None
+    """The count right after the actor's change (else the row's)."""
+
+    @property
+    def supporters(self) -> int:
+        return self.voice.support_count if self.support_count is None else self.support_count
 
     @property
     def map_link(self) -> str | None:
@@ -537,10 +542,10 @@ def support_box(actor: Principal, view: VoiceDetail) -> VoiceDetail:
 
 def after_change(actor: Principal, result: Support) -> VoiceDetail:
     """The support box right after the actor supported or withdrew, from the result alone (no query)."""
-    voice = result.voice
-    voice.support_count = result.support_count
+    voice = result.voice  # not changed: the row in the session stays as it was read
     view = VoiceDetail(voice=voice, author_name="", department=None, challenge_title=None, photos=[], trail=[],
-                       on=on_voice(actor, voice), signed_in=True, supported=result.supported)
+                       on=on_voice(actor, voice), signed_in=True, supported=result.supported,
+                       support_count=result.support_count)
     return support_box(actor, view)
 
 

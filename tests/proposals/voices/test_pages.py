@@ -264,10 +264,11 @@ def test_support_without_javascript_and_with_htmx(session: Session, client: Test
     assert supported.status_code == 303 and supported.headers["location"] == f"/voices/{voice.id}#support"
     after = client.get(f"/voices/{voice.id}").text
     assert 'id="voice-supported"' in after and 'id="voice-unsupport-button"' in after
+    assert "1 person supports this voice" in after
     withdrawn = client.post(f"/voices/{voice.id}/unsupport", data={"_csrf_token": csrf_token(client)},
                             headers={"HX-Request": "true"})
     assert withdrawn.status_code == 200 and 'id="voice-support-button"' in withdrawn.text
-    assert "<html" not in withdrawn.text
+    assert "<html" not in withdrawn.text and "0 people support this voice" in withdrawn.text
     session.expire_all()
     assert session.get(Voice, voice.id).support_count == 0  # type: ignore[union-attr]
     as_user(client, world.author)
