@@ -20,6 +20,7 @@ COMPONENT = Component(
     reportables="cocreate.comments.reportable:REPORTABLES",
     navigation=(
         NavItem("", lazy_gettext("Home"), "home", 0),
+        NavItem("nav-map", lazy_gettext("Map"), "map", 80),
         NavItem("nav-organisations", lazy_gettext("Organisations"), "organisations", 90,
                 active_under=("organisations",)),
         # Ward staff reach the residency checks from their own area (the proposals component's "nav-staff").

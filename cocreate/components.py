@@ -4,7 +4,7 @@ The core (``cocreate``) knows the feature packages only through :data:`INSTALLED
 their manifests (``proposals/component.py``, ``labs/component.py``; the core's own is
 ``cocreate/component.py``). This module imports nothing of the platform, so any core module may ask it.
 A manifest declares, in one place, everything the component adds to the platform: models, routes,
-Celery tasks and beat schedule, demo content, search sources and the labels of their facet values,
+Celery tasks and beat schedule, demo content, search sources and the labels of their facet values, map layers,
 notification kinds, follow targets, commentable and reportable things, page sections, navigation items,
 "download my data" sections and account-deletion hooks (Decidim's ``component.rb`` is the model).
 
@@ -84,6 +84,9 @@ class Component:
     """``module:function`` taking ``(session)`` returning ``(template_name, context)`` for the home page."""
     search_sources: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.search.registry.Source`."""
+    map_layers: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.maps.layers.MapLayer`: what the component puts
+    on the map of everything (``/map``)."""
     search_facets: dict[str, str] = field(default_factory=dict)
     """Search filter (``phase``, ``category``, ``area``) → ``module:attribute`` of the enum whose members'
     ``label`` names that filter's values in the current locale."""
@@ -200,6 +203,15 @@ def search_sources() -> list[Any]:
         if component.search_sources:
             sources.extend(resolve(component.search_sources))
     return sources
+
+
+def map_layers() -> list[Any]:
+    """Every component's map layers (:class:`cocreate.maps.layers.MapLayer`), in manifest order."""
+    layers: list[Any] = []
+    for component in loaded():
+        if component.map_layers:
+            layers.extend(resolve(component.map_layers))
+    return layers
 
 
 def search_facets() -> dict[str, Any]:

@@ -129,13 +129,14 @@ api_router = Router(path="/api/v1", route_handlers=[api_index])
 from cocreate.accounts.routes import ROUTES as ACCOUNT_ROUTES  # noqa: E402
 from cocreate.audit.routes import ROUTES as AUDIT_ROUTES  # noqa: E402
 from cocreate.comments import routes as comment_routes  # noqa: E402
+from cocreate.maps.routes import ROUTES as MAP_ROUTES  # noqa: E402
 from cocreate.moderation.routes import ROUTES as MODERATION_ROUTES  # noqa: E402
 from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa: E402
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 
 ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES,
-          *MODERATION_ROUTES]
+          *MODERATION_ROUTES, *MAP_ROUTES]
 
 
 def all_routes() -> list[Any]:

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     )
     map_tile_url: str = Field(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        description="Map tiles for field maps ({z}/{x}/{y}); empty: no map, the address and a link only.",
+        description="Map tiles for field maps and /map ({z}/{x}/{y}); empty: no map, the address and a link, or the list.",
     )
     map_attribution: str = Field(
         "© OpenStreetMap contributors", description="Attribution shown under maps, as the tile licence asks."

@@ -14,6 +14,7 @@ COMPONENT = Component(
     beat_schedule="labs.tasks:BEAT_SCHEDULE",
     demo="labs.demo:load",
     permissions="labs.permissions:POLICY",
+    map_layers="labs.map_layers:LAYERS",
     search_sources="labs.search:SOURCES",
     search_facets={"area": "labs.models:Area"},
     followables="labs.follow_targets:FOLLOWABLES",

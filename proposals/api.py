@@ -105,6 +105,15 @@ def challenges(session: Session, challenge_ids: Iterable[int | None]) -> dict[in
     return {ref.id: ref for ref in map(_ref, rows) if ref is not None}
 
 
+def public_challenge_category(challenge_id: Any) -> Any:
+    """A SQL expression for other components' queries: the category value of the challenge whose id is the
+    column ``challenge_id`` (say ``Trial.challenge_id``) when the public may see it, else NULL. Lets a
+    query filter and label by category in the same statement (the map of everything does)."""
+    return (select(Challenge.category)
+            .where(Challenge.id == challenge_id, col(Challenge.phase).in_(tuple(phases.PUBLIC)))
+            .scalar_subquery())
+
+
 def proposal(session: Session, proposal_id: int | None) -> ProposalRef | None:
     """The proposal's id and title (whoever may see the trial may see where it came from)."""
     row = session.get(Proposal, proposal_id) if proposal_id else None

@@ -37,7 +37,6 @@ from proposals.models import (
     ProposalOrganisation,
     ProposalStatus,
     Voice,
-    VoiceStatus,
 )
 from proposals.permissions import OnChallenge, OnProposal, OnVoice
 
@@ -137,7 +136,7 @@ def _load_voice(session: Session, actor: Principal, voice_id: int, *, lock: bool
     if voice is None or voice.hidden_at is not None:
         raise NotFound()
     assert voice.id is not None
-    return TargetInfo(VOICE, voice.id, voice.title, OnVoice(merged=voice.status is VoiceStatus.MERGED), voice)
+    return TargetInfo(VOICE, voice.id, voice.title, OnVoice.of(voice), voice)
 
 
 def _voice_official(session: Session, actor: Principal, target: TargetInfo) -> str:

@@ -12,7 +12,8 @@ builds the target:
 - :class:`OnCoauthor`: one authoring organisation of a proposal;
 - :class:`OnNewProposal`: a challenge, and whether the actor belongs to a (verified) organisation;
 - :class:`OnBriefing`: a briefing session, its challenge, and whether the actor holds a place;
-- a department's id, for ``challenge.create``.
+- a department's id, for ``challenge.create``;
+- :class:`OnVoice`: a resident's voice in the staff triage (its status and owning department).
 
 The phase rules themselves stay in :mod:`proposals.phases` (``phases.check`` refuses with
 ``field="phase"``); a rule here adds who may act and the target's other state. Three kinds of refusal,
@@ -50,6 +51,8 @@ from proposals.models import (
     Phase,
     ProposalStatus,
     ReviewerAssignment,
+    Voice,
+    VoiceStatus,
 )
 from proposals.phases import Action
 
@@ -486,18 +489,85 @@ def _moderate_questions(actor: Principal, target: OnChallenge) -> Decision:
 
 
 
-# --- residents' voices (まちの声) -------------------------------------------------------------------
+# --- residents' voices (まちの声): staff triage, then the public side ---------------------------------
 
 
 @dataclass(frozen=True)
 class OnVoice:
-    """A voice as the rules see it for one actor (built by :func:`proposals.voices.services.on_voice`
-    from the row alone: who the actor is to it is whether they wrote it)."""
+    """A voice as the rules see it for one actor: its status and owning department (the triage rules),
+    whether a moderator hid it, and whether the actor wrote it (the public rules). Built from the row
+    alone (:meth:`of`): an assisted entry has no author online."""
 
-    merged: bool = False
+    status: VoiceStatus = VoiceStatus.RECEIVED
+    department_id: int | None = None
     hidden: bool = False
     author: bool = False
-    """The actor wrote it (an assisted entry has no author: nobody is its author online)."""
+
+    @property
+    def merged(self) -> bool:
+        return self.status is VoiceStatus.MERGED
+
+    @classmethod
+    def of(cls, voice: Voice, actor: Principal | None = None) -> OnVoice:
+        """``voice`` for ``actor`` (whether they wrote it; no actor: nobody in particular)."""
+        author = actor is not None and actor.user_id is not None and voice.author_id == actor.user_id
+        return cls(voice.status, voice.department_id, hidden=voice.hidden_at is not None, author=author)
+
+
+def _triager(actor: Principal, target: OnVoice) -> Decision:
+    """Staff of the owning department, any staff for a voice no department owns yet (so that someone
+    takes it), or an administrator."""
+    takes = target.department_id is None and actor.is_staff
+    return signed_in(actor) & when(actor.is_admin or takes or actor.is_staff_of(target.department_id), lambda: _(
+        "Only staff of the department in charge of this voice can do this."))
+
+
+def _not_merged(target: OnVoice) -> Decision:
+    return _state(target.status is not VoiceStatus.MERGED,
+                  lambda: _("This voice was merged into another one; act on that one instead."))
+
+
+@POLICY.rule("voice.queue")
+def _voice_queue(actor: Principal, target: Any = None) -> Decision:
+    """The staff queue of voices: ward staff and administrators."""
+    return signed_in(actor) & when(actor.is_staff or actor.is_admin,
+                                   lambda: _("You do not have permission to do this."))
+
+
+@POLICY.rule("voice.triage")
+def _voice_triage(actor: Principal, target: OnVoice) -> Decision:
+    """The triage tools of a voice (its staff page, the actions' section)."""
+    return _triager(actor, target)
+
+
+@POLICY.rule("voice.acknowledge")
+def _voice_acknowledge(actor: Principal, target: OnVoice) -> Decision:
+    """Received → under consideration."""
+    return _triager(actor, target) & _state(target.status is VoiceStatus.RECEIVED, lambda: _(
+        "Only a newly received voice can be acknowledged."), "acknowledge")
+
+
+@POLICY.rule("voice.answer", "voice.close", "voice.reassign", "voice.merge", "voice.link")
+def _voice_act(actor: Principal, target: OnVoice) -> Decision:
+    """Answer publicly, mark as addressed or not taken up, give to another department, merge into
+    another voice, link to a challenge: any voice but a merged one."""
+    return _triager(actor, target) & _not_merged(target)
+
+
+@POLICY.rule("voice.draft_challenge")
+def _voice_draft(actor: Principal, target: Any = None) -> Decision:
+    """Turn voices into a draft challenge at all: ward staff only (administrators create no challenges;
+    the challenge's own ``challenge.create`` is asked for the department too)."""
+    return signed_in(actor) & when(actor.is_staff, lambda: _("Only ward staff can turn voices into challenges."))
+
+
+@POLICY.rule("voice.to_challenge")
+def _voice_to_challenge(actor: Principal, target: OnVoice) -> Decision:
+    """Turn this voice (with others, maybe) into a draft challenge."""
+    return _voice_draft(actor) & _triager(actor, target) & _not_merged(target)
+
+
+# --- residents' voices: the public side ---------------------------------------------------------
 
 
 @POLICY.rule("voice.post")

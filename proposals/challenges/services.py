@@ -59,6 +59,8 @@ from proposals.models import (
     ChallengeRevision,
     Phase,
     PhaseChange,
+    Voice,
+    VoiceStatus,
 )
 from proposals.permissions import OnChallenge, on_challenge, visible
 
@@ -286,6 +288,8 @@ class ChallengeViewer:
     follower_count: int = 0
     organisations: Sequence[Organisation] = ()
     """Every organisation the viewer is a member of, verified or not, by name."""
+    voice_count: int = 0
+    """How many shown residents' voices cite the challenge (its "born from" section reads them only then)."""
 
     def on(self, challenge: Challenge) -> OnChallenge:
         """The challenge as the permission rules see it for this viewer."""
@@ -312,14 +316,17 @@ def page_challenge(session: Session, actor: Principal, challenge_id: int) -> tup
             col(ChallengeDepartment.department_id).in_(staff_of)))
     member = (sa.exists().where(col(OrganisationMember.user_id) == user_id) if user_id is not None
               else sa.false())
+    voices = (select(sa.func.count()).select_from(Voice)
+              .where(col(Voice.challenge_id) == Challenge.id, col(Voice.hidden_at).is_(None),
+                     col(Voice.status) != VoiceStatus.MERGED).scalar_subquery())
     row = session.execute(
         select(Challenge, owner.label("is_owner"), member.label("member"),
-               *notifications.follow_columns(user_id, "challenge", Challenge.id))
+               *notifications.follow_columns(user_id, "challenge", Challenge.id), voices.label("voice_count"))
         .where(Challenge.id == challenge_id).options(joinedload(Challenge.department, innerjoin=True))  # type: ignore[arg-type]
     ).first()
     if row is None:
         return None
-    challenge, is_owner, is_member, follower_count, following = row
+    challenge, is_owner, is_member, follower_count, following, voice_count = row
     if challenge.phase is Phase.DRAFT and not is_owner:
         return None
     organisations: Sequence[Organisation] = ()
@@ -328,7 +335,8 @@ def page_challenge(session: Session, actor: Principal, challenge_id: int) -> tup
             select(Organisation).join(OrganisationMember, col(OrganisationMember.organisation_id) == Organisation.id)
             .where(OrganisationMember.user_id == user_id).order_by(col(Organisation.name), col(Organisation.id))
         ).all()
-    return challenge, ChallengeViewer(actor, bool(is_owner), bool(following), int(follower_count), organisations)
+    return challenge, ChallengeViewer(actor, bool(is_owner), bool(following), int(follower_count), organisations,
+                                      int(voice_count))
 
 
 @dataclass(frozen=True)

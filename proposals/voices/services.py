@@ -190,8 +190,7 @@ class VoiceForm(FormModel):
 
 def on_voice(actor: Principal, voice: Voice) -> OnVoice:
     """The voice as the ``voice.*`` rules see it for ``actor`` (from the row alone: no query)."""
-    return OnVoice(merged=voice.status is VoiceStatus.MERGED, hidden=voice.hidden_at is not None,
-                   author=actor.user_id is not None and voice.author_id == actor.user_id)
+    return OnVoice.of(voice, actor)
 
 
 def public_voice(session: Session, voice_id: int, *, lock: bool = False) -> Voice:

@@ -107,6 +107,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/challenges/{challenge_id:int}"): PUBLIC,
     # search (only public content is indexed)
     ("GET", "/search"): PUBLIC,
+    # the map of everything (public items only, for whoever looks)
+    ("GET", "/map"): PUBLIC,
     ("GET", "/api/v1/search"): PUBLIC,
     ("GET", "/schema"): EXEMPT,
     ("GET", "/schema/scalar"): EXEMPT,
@@ -232,6 +234,19 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/pin"): frozenset({"staff"}),
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/merge"): frozenset({"staff"}),
     ("POST", "/challenges/{challenge_id:int}/questions/{question_id:int}/hide"): frozenset({"staff"}),
+    # residents' voices, the staff triage: any staff member and administrators see the queue; the world's voice
+    # belongs to the staff persona's department, whose staff (and administrators) act on it; only staff turn
+    # voices into draft challenges
+    ("GET", "/staff/voices"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/voices/challenge"): STAFF_ANY,
+    ("GET", "/staff/voices/{voice_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/acknowledge"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/answer"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/status"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/department"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/merge"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/link"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/voices/{voice_id:int}/challenge"): frozenset({"staff"}),
     ("GET", "/staff/challenges"): STAFF_ANY,
     ("GET", "/staff/challenges/new"): STAFF_ANY,
     ("POST", "/staff/challenges/new"): STAFF_ANY,
@@ -321,7 +336,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/comments/{comment_id:int}/edit"): frozenset({"resident"}),
     ("POST", "/comments/{comment_id:int}/delete"): frozenset({"resident"}),
     # residents' voices (まちの声): anyone reads; anyone signed in (confirmed) posts, comments and supports,
-    # but not their own voice (the world's voice is the organisation member's)
+    # but not their own voice (the world's voice is the resident's)
     ("GET", "/voices"): PUBLIC,
     ("GET", "/voices.atom"): PUBLIC,
     ("GET", "/api/v1/voices"): PUBLIC,
@@ -332,7 +347,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/voices/{voice_id:int}/comments"): SIGNED_IN,
     ("GET", "/voices/new"): SIGNED_IN,
     ("POST", "/voices"): SIGNED_IN,
-    ("POST", "/voices/{voice_id:int}/support"): SIGNED_IN - {"org_member"},
+    ("POST", "/voices/{voice_id:int}/support"): SIGNED_IN - {"resident"},
     ("POST", "/voices/{voice_id:int}/unsupport"): SIGNED_IN,
     # resident notices (周辺住民への周知): anyone reads the notices; anyone signed in subscribes to a field or areas
     ("GET", "/notices"): PUBLIC,
@@ -518,25 +533,27 @@ def _build_world(session: Session, upload_dir: Path) -> World:
         "member_id": users["member2"].id, "user_id": users["target"].id,
         "proposal_id": proposal.id, "comment_id": comment.id, "file_id": proposal_file.id,
     }
+    voice = Voice(title="駅前の歩道が狭い", body="通れません。", category=Category.TRANSPORT_MOBILITY, area="itabashi",
+                  author_id=users["resident"].id, department_id=owner.id)
+    session.add(voice)
+    session.commit()
+    ids["voice_id"] = voice.id  # type: ignore[assignment]
     ids.update(_build_labs_world(session, upload_dir, users, organisation.id, owner.id))  # type: ignore[arg-type]
     ids["terms_revision_id"] = session.exec(select(sa.func.max(PageRevision.id))
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
-    ids.update(_voice_world(session, upload_dir, users["org_member"].id))  # type: ignore[arg-type]
+    ids["voice_photo_id"] = _voice_photo(session, upload_dir, ids["voice_id"])  # the public voice pages: its photo
     return World(ids=ids, users=users)  # type: ignore[arg-type]
 
 
-def _voice_world(session: Session, upload_dir: Path, author_id: int) -> dict[str, int]:
-    """A residents' voice by the organisation member, with a photo."""
-    voice = Voice(title="街灯がほしい", body="暗いです。", category=Category.DISASTER_SAFETY, author_id=author_id)
-    session.add(voice)
-    session.flush()
-    photo = VoicePhoto(voice_id=voice.id, alt_text="公園", filename="p.png", content_type="image/png",  # type: ignore[arg-type]
+def _voice_photo(session: Session, upload_dir: Path, voice_id: int) -> int:
+    """A photo of the world's voice (for the public voice pages' photo route)."""
+    photo = VoicePhoto(voice_id=voice_id, alt_text="公園", filename="p.png", content_type="image/png",
                        size_bytes=8, sha256="0" * 64,
                        storage_key=_stored_file(upload_dir, "voice-photos", b"\x89PNG\r\n\x1a\n"))
     session.add(photo)
     session.commit()
-    return {"voice_id": voice.id, "voice_photo_id": photo.id}  # type: ignore[dict-item]
+    return photo.id  # type: ignore[return-value]
 
 
 def _trial_photo(session: Session, upload_dir: Path, update_id: int) -> int:

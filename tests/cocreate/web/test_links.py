@@ -101,6 +101,7 @@ def people(session: Session) -> dict[str, User]:
 @pytest.mark.parametrize(("person", "page"), [
     (None, "/"),
     (None, "/account/sign-in"),
+    (None, "/map"),
     ("resident", "/account"),
     ("coordinator", "/account"),
     ("member", "/organisations/{organisation}"),

@@ -33,7 +33,7 @@ BLOCKED = person(blocked=True)
 STAFF = person(roles=frozenset({(Role.STAFF, 1)}))
 SHOWN = OnVoice()
 MINE = OnVoice(author=True)
-MERGED = OnVoice(merged=True)
+MERGED = OnVoice(VoiceStatus.MERGED)
 HIDDEN = OnVoice(hidden=True)
 
 
@@ -77,10 +77,11 @@ def test_nobody_reports_their_own_voice() -> None:
 
 
 def test_the_facts_come_from_the_row() -> None:
-    voice = Voice(id=5, title="t", body="b", category=Category.ADMIN_DX, author_id=1)
-    assert on_voice(RESIDENT, voice) == OnVoice(author=True)
-    assert on_voice(person(user_id=2), voice) == OnVoice()
-    assert on_voice(NOBODY, voice) == OnVoice()
+    voice = Voice(id=5, title="t", body="b", category=Category.ADMIN_DX, author_id=1, department_id=3)
+    assert on_voice(RESIDENT, voice) == OnVoice(VoiceStatus.RECEIVED, 3, author=True)
+    assert on_voice(person(user_id=2), voice) == OnVoice(VoiceStatus.RECEIVED, 3)
+    assert on_voice(NOBODY, voice) == OnVoice(VoiceStatus.RECEIVED, 3)
     voice.status, voice.hidden_at = VoiceStatus.MERGED, utcnow()
-    assert on_voice(person(user_id=2), voice) == OnVoice(merged=True, hidden=True)
+    facts = on_voice(person(user_id=2), voice)
+    assert facts.merged and facts.hidden and not facts.author
     assert on_voice(NOBODY, Voice(title="t", body="b", category=Category.ADMIN_DX)) == OnVoice()  # an assisted entry
