@@ -30,8 +30,15 @@ from cocreate.notifications import services as notifications
 from proposals import paths
 from proposals.challenges import lifecycle
 from proposals.challenges import services as challenges
-from proposals.models import Challenge, Phase, Proposal, ProposalOrganisation, ProposalStatus
-from proposals.permissions import OnChallenge, OnProposal
+from proposals.models import (
+    Challenge,
+    Phase,
+    Proposal,
+    ProposalOrganisation,
+    ProposalStatus,
+    Voice,
+)
+from proposals.permissions import OnChallenge, OnProposal, OnVoice
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,43 @@ PROPOSAL = CommentTarget(
     back_label=_l("Back to the proposal"), load=_load_proposal, official=_official,
     count_changed=_count_proposal_comments, audience=_proposal_audience,
 )
-TARGETS = [CHALLENGE, PROPOSAL]
+
+
+# --- residents' voices -----------------------------------------------------------------------------
+
+
+def _load_voice(session: Session, actor: Principal, voice_id: int, *, lock: bool = False) -> TargetInfo:
+    """A voice that is not hidden (a merged one's comments stay readable; it takes no more); locked for a
+    change (its ``comment_count`` is recounted). ``voice.comment`` reads whether it is hidden or merged."""
+    voice = session.get(Voice, voice_id, with_for_update=lock, populate_existing=lock)
+    if voice is None or voice.hidden_at is not None:
+        raise NotFound()
+    assert voice.id is not None
+    return TargetInfo(VOICE, voice.id, voice.title, OnVoice.of(voice), voice)
+
+
+def _voice_official(session: Session, actor: Principal, target: TargetInfo) -> str:
+    """Staff of the voice's owning department comment as the ward."""
+    voice: Voice = target.thing
+    return STAFF if voice.department_id is not None and voice.department_id in actor.staff_department_ids else ""
+
+
+def _count_voice_comments(session: Session, voice_id: int, count: int) -> None:
+    session.execute(sa.update(Voice).where(col(Voice.id) == voice_id).values(comment_count=count))
+
+
+def _voice_audience(session: Session, voice_id: int) -> set[int]:
+    """The voice's author and its followers."""
+    author = session.execute(sa.select(Voice.author_id).where(col(Voice.id) == voice_id)).scalar()
+    return ({author} if author is not None else set()) | set(notifications.followers(session, VOICE.name, voice_id))
+
+
+VOICE = CommentTarget(
+    name="voice", prefix=paths.VOICES, param="voice_id", action="voice.comment",
+    back_label=_l("Back to the voice"), load=_load_voice, official=_voice_official,
+    count_changed=_count_voice_comments, audience=_voice_audience,
+)
+TARGETS = [CHALLENGE, PROPOSAL, VOICE]
 
 
 # --- the sections of the pages -------------------------------------------------------------------
@@ -135,6 +178,15 @@ def proposal_section(session: Session, actor: Principal, proposal: Proposal) -> 
     """The comments section of the proposal page, or None where the proposal shows no comments."""
     try:
         target = _load_proposal(session, actor, proposal.id)  # type: ignore[arg-type]
+    except NotFound:
+        return None
+    return comment_pages.page_section(session, actor, target)
+
+
+def voice_section(session: Session, actor: Principal, voice: Voice) -> tuple[str, dict[str, Any]] | None:
+    """The comments section of a voice's page (its row is in the session: no query to load it)."""
+    try:
+        target = _load_voice(session, actor, voice.id)  # type: ignore[arg-type]
     except NotFound:
         return None
     return comment_pages.page_section(session, actor, target)

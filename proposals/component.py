@@ -42,10 +42,12 @@ COMPONENT = Component(
         "voice": (
             "proposals.voices.staff_routes:voice_section",
             "proposals.desk.printing:voice_section",
+            "proposals.comment_targets:voice_section",
         ),
     },
     navigation=(
         NavItem("nav-challenges", lazy_gettext("Challenges"), "challenge-list", 10, active_under=("challenge-list",)),
+        NavItem("nav-voices", lazy_gettext("Residents' voices"), "voice-list", 15, active_under=("voice-list",)),
         NavItem("nav-staff", lazy_gettext("Staff"), "staff-challenges", 10, menu="account",
                 visible=lambda principal: principal.is_staff),
         NavItem("nav-staff-voices", lazy_gettext("Residents' voices to handle"), "staff-voices", 15, menu="account",
@@ -54,11 +56,14 @@ COMPONENT = Component(
                 visible=lambda principal: principal.has_role("reviewer") or principal.is_staff),
         NavItem("nav-desk", lazy_gettext("Support desk"), "desk-home", 30, menu="account", action="desk.enter"),
         NavItem("", lazy_gettext("Challenges"), "challenge-list", 10, menu="browse"),
+        NavItem("", lazy_gettext("Residents' voices"), "voice-list", 15, menu="browse"),
     ),
     export_sections={
         "proposals": "proposals.privacy:export_proposals",
         "votes": "proposals.privacy:export_votes",
         "questions": "proposals.privacy:export_questions",
         "briefing_registrations": "proposals.privacy:export_briefing_registrations",
+        "voices": "proposals.privacy:export_voices",
+        "voice_supports": "proposals.privacy:export_voice_supports",
     },
 )

@@ -13,11 +13,12 @@ from cocreate.i18n import gettext as _
 from cocreate.notifications.follows import Followable, Target
 from proposals import paths, submissions
 from proposals.challenges import services as challenges
-from proposals.models import Challenge, Phase, Proposal, ProposalStatus
+from proposals.models import Challenge, Phase, Proposal, ProposalStatus, Voice
 from proposals.permissions import visible
 
 CHALLENGE = "challenge"
 PROPOSAL = "proposal"
+VOICE = "voice"
 
 
 def _challenge_visible(session: Session, actor: Principal, challenge_id: int) -> bool:
@@ -53,9 +54,21 @@ def _describe_proposals(session: Session, actor: Principal, ids: Sequence[int]) 
     return result
 
 
+def _voice_visible(session: Session, actor: Principal, voice_id: int) -> bool:
+    voice = session.get(Voice, voice_id)
+    return voice is not None and voice.hidden_at is None
+
+
+def _describe_voices(session: Session, actor: Principal, ids: Sequence[int]) -> dict[int, Target]:
+    rows = session.exec(select(Voice.id, Voice.title).where(col(Voice.id).in_(ids), col(Voice.hidden_at).is_(None))).all()
+    return {voice_id: Target(title, paths.voice(voice_id)) for voice_id, title in rows}  # type: ignore[misc]
+
+
 FOLLOWABLES = [
     Followable(type=CHALLENGE, label=lambda: _("Challenge"), visible=_challenge_visible,
                describe=_describe_challenges),
     Followable(type=PROPOSAL, label=lambda: _("Proposal"), visible=_proposal_visible,
                describe=_describe_proposals),
+    Followable(type=VOICE, label=lambda: _("Residents' voice"), visible=_voice_visible,
+               describe=_describe_voices),
 ]

@@ -14,6 +14,8 @@ CHALLENGES = "/challenges"
 (the ``prefix`` of :data:`proposals.comment_targets.CHALLENGE`)."""
 PROPOSALS = "/proposals"
 """Where a proposal's pages are, likewise."""
+VOICES = "/voices"
+"""Where residents' voices are: a voice's page is ``{VOICES}/{id}`` (its comments below it)."""
 
 
 def challenge(challenge_id: int) -> str:
@@ -31,13 +33,8 @@ def question(challenge_id: int, question_id: int) -> str:
     return f"/challenges/{challenge_id}/questions/{question_id}"
 
 
-VOICES = "/voices"
-"""Where a resident's voice's pages are (its page is ``{VOICES}/{id}``)."""
-
-
 def voice(voice_id: int) -> str:
-    """``voice-detail``: a resident's voice (まちの声). Its page is being written beside the map; add this
-    helper to :data:`CHECKED` once the route is on this branch."""
+    """``voice-detail``."""
     return f"{VOICES}/{voice_id}"
 
 
@@ -45,5 +42,6 @@ CHECKED = {
     "challenge-detail": (challenge, {"challenge_id": 1}),
     "proposal-detail": (proposal, {"proposal_id": 1}),
     "question": (question, {"challenge_id": 1, "question_id": 2}),
+    "voice-detail": (voice, {"voice_id": 1}),
 }
 """Each helper with its route's name and sample parameters (for the test that checks them)."""

@@ -489,20 +489,29 @@ def _moderate_questions(actor: Principal, target: OnChallenge) -> Decision:
 
 
 
-# --- residents' voices: staff triage ---------------------------------------------------------------
+# --- residents' voices (まちの声): staff triage, then the public side ---------------------------------
 
 
 @dataclass(frozen=True)
 class OnVoice:
-    """A voice as the triage rules see it: its status and owning department (the actor's departments
-    are the actor's own facts)."""
+    """A voice as the rules see it for one actor: its status and owning department (the triage rules),
+    whether a moderator hid it, and whether the actor wrote it (the public rules). Built from the row
+    alone (:meth:`of`): an assisted entry has no author online."""
 
-    status: VoiceStatus
-    department_id: int | None
+    status: VoiceStatus = VoiceStatus.RECEIVED
+    department_id: int | None = None
+    hidden: bool = False
+    author: bool = False
+
+    @property
+    def merged(self) -> bool:
+        return self.status is VoiceStatus.MERGED
 
     @classmethod
-    def of(cls, voice: Voice) -> OnVoice:
-        return cls(voice.status, voice.department_id)
+    def of(cls, voice: Voice, actor: Principal | None = None) -> OnVoice:
+        """``voice`` for ``actor`` (whether they wrote it; no actor: nobody in particular)."""
+        author = actor is not None and actor.user_id is not None and voice.author_id == actor.user_id
+        return cls(voice.status, voice.department_id, hidden=voice.hidden_at is not None, author=author)
 
 
 def _triager(actor: Principal, target: OnVoice) -> Decision:
@@ -556,3 +565,49 @@ def _voice_draft(actor: Principal, target: Any = None) -> Decision:
 def _voice_to_challenge(actor: Principal, target: OnVoice) -> Decision:
     """Turn this voice (with others, maybe) into a draft challenge."""
     return _voice_draft(actor) & _triager(actor, target) & _not_merged(target)
+
+
+# --- residents' voices: the public side ---------------------------------------------------------
+
+
+@POLICY.rule("voice.post")
+def _post_voice(actor: Principal, target: Any = None) -> Decision:
+    """Raise a local need, problem or idea: a signed-in account, its address confirmed and active."""
+    return signed_in(actor, _("Sign in to post a voice.")) & confirmed(
+        actor, lambda: _("Confirm your e-mail address before you post a voice."))
+
+
+def _voice_open(target: OnVoice) -> Decision:
+    """A voice that is shown on its own page (not hidden, not merged into another)."""
+    return (_state(not target.hidden, lambda: _("This voice is hidden."), "support")
+            & _state(not target.merged, lambda: _("This voice was merged into another one; support that one "
+                                                  "instead."), "support"))
+
+
+@POLICY.rule("voice.support")
+def _support_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Support a voice (one per person): a confirmed account, not its own author, while it is shown."""
+    return (signed_in(actor, _("Sign in to support this voice."))
+            & confirmed(actor, lambda: _("Confirm your e-mail address before you support a voice."))
+            & when(not target.author, lambda: _("You cannot support your own voice."))
+            & _voice_open(target))
+
+
+@POLICY.rule("voice.unsupport")
+def _unsupport_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Withdraw one's own support while the voice is shown (a merged voice's supports moved on with it)."""
+    return signed_in(actor, _("Sign in to support this voice.")) & _voice_open(target)
+
+
+@POLICY.rule("voice.comment")
+def _comment_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Whether the voice takes comments now, whoever asks (the commenter's account is ``comment.write``)."""
+    return (_state(not target.hidden, lambda: _("This voice no longer takes comments."), "body")
+            & _state(not target.merged, lambda: _("This voice was merged into another one; comment there."),
+                     "body"))
+
+
+@POLICY.rule("voice.report")
+def _report_voice(actor: Principal, target: OnVoice) -> Decision:
+    """Report a voice to the moderators: anyone signed in but its author."""
+    return signed_in(actor) & when(not target.author, lambda: _("You cannot report your own content."))

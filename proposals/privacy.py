@@ -1,5 +1,5 @@
 """What "download my data" holds of the proposals component (listed in its manifest): the person's
-proposals, votes, questions and briefing registrations, never other people's data (their comments are the
+proposals, votes, questions, briefing registrations, residents' voices and supports of voices, never other people's data (their comments are the
 core's: :mod:`cocreate.comments.privacy`)."""
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from proposals.models import (
     Challenge,
     Proposal,
     Question,
+    Voice,
+    VoicePhoto,
+    VoiceSupport,
     Vote,
 )
 
@@ -54,3 +57,24 @@ def export_briefing_registrations(session: Session, user: User) -> list[dict[str
              "starts_at": briefing.starts_at, "ends_at": briefing.ends_at, "place": briefing.place,
              "registered_at": registration.created_at, "cancelled_at": registration.cancelled_at}
             for registration, briefing in rows]
+
+
+def export_voices(session: Session, user: User) -> list[dict[str, Any]]:
+    """The voices the person posted, with their photos' names and descriptions (not the files)."""
+    voices = session.exec(select(Voice).where(Voice.author_id == user.id).order_by(col(Voice.id))).all()
+    photos: dict[int, list[dict[str, Any]]] = {}
+    for photo in session.exec(select(VoicePhoto).where(col(VoicePhoto.voice_id).in_([v.id for v in voices]))
+                              .order_by(col(VoicePhoto.id))).all():
+        photos.setdefault(photo.voice_id, []).append({"filename": photo.filename, "alt_text": photo.alt_text,
+                                                      "kept_location": photo.kept_location})
+    return [{"id": voice.id, "title": voice.title, "body": voice.body, "category": voice.category,
+             "area": voice.area, "latitude": voice.latitude, "longitude": voice.longitude, "address": voice.address,
+             "status": voice.status, "posted_at": voice.created_at, "photos": photos.get(voice.id, [])}  # type: ignore[arg-type]
+            for voice in voices]
+
+
+def export_voice_supports(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(VoiceSupport, Voice.title).join(Voice, col(Voice.id) == VoiceSupport.voice_id)
+                        .where(VoiceSupport.user_id == user.id).order_by(col(VoiceSupport.created_at))).all()
+    return [{"voice_id": support.voice_id, "voice_title": title, "supported_at": support.created_at}
+            for support, title in rows]

@@ -9,17 +9,19 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cocreate.accounts.models import Organisation
+from cocreate.accounts.models import Organisation, User
 from cocreate.accounts.permissions import Principal
 from cocreate.errors import NotFound
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.moderation.targets import Reportable
-from proposals import comment_targets
-from proposals.models import Challenge, Phase, Proposal, ProposalStatus
-from proposals.permissions import OnChallenge, OnProposal
+from proposals import comment_targets, paths
+from proposals.models import Challenge, Phase, Proposal, ProposalStatus, Voice
+from proposals.permissions import OnChallenge, OnProposal, OnVoice
+from proposals.voices.services import author_name, on_voice
 from proposals.votes import services as votes
 
 PROPOSAL = "proposal"
+VOICE = "voice"
 
 
 def _load(session: Session, proposal_id: int, lock: bool) -> Proposal:
@@ -51,6 +53,25 @@ def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]
     return {proposal.id: (proposal, organisation_name) for proposal, organisation_name in rows}  # type: ignore[misc]
 
 
+def _load_voice(session: Session, voice_id: int, lock: bool) -> Voice:
+    """A voice (hidden ones too: moderators restore them)."""
+    voice = session.get(Voice, voice_id, with_for_update=lock, populate_existing=lock)
+    if voice is None:
+        raise NotFound()
+    return voice
+
+
+def _voice_facts(session: Session, actor: Principal, voice: Voice) -> OnVoice:
+    return on_voice(actor, voice)
+
+
+def _describe_voices(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
+    """The voices with their author's public name (or how the ward entered them), in one query."""
+    rows = session.exec(select(Voice, User).outerjoin(User, col(User.id) == Voice.author_id)
+                        .where(col(Voice.id).in_(ids))).all()
+    return {voice.id: (voice, author_name(voice, user)) for voice, user in rows}  # type: ignore[misc]
+
+
 REPORTABLES = [
     Reportable(
         name=PROPOSAL, label=_l("Proposal"), report_heading=_l("Report a proposal"),
@@ -58,5 +79,12 @@ REPORTABLES = [
         author_id=lambda proposal: proposal.created_by_id, action="proposal.report", facts=_facts,
         excerpt=lambda proposal: proposal.title, title=lambda proposal: proposal.title,
         body=lambda proposal: proposal.summary, describe=_describe,
+    ),
+    Reportable(
+        name=VOICE, label=_l("Residents' voice"), report_heading=_l("Report a voice"),
+        item_heading=_l("Reported voice"), load=_load_voice, url=lambda voice: paths.voice(voice.id),
+        author_id=lambda voice: voice.author_id, action="voice.report", facts=_voice_facts,
+        excerpt=lambda voice: voice.title, title=lambda voice: voice.title, body=lambda voice: voice.body,
+        describe=_describe_voices,
     ),
 ]

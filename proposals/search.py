@@ -41,11 +41,15 @@ from proposals.models import (
     Question,
     QuestionStatus,
     QuestionVisibility,
+    Voice,
+    VoiceStatus,
 )
 
 CHALLENGE = "challenge"
 PROPOSAL = "proposal"
 QUESTION = "question"
+VOICE = "voice"
+VOICE_FIELDS = ("title", "body", "category", "area", "address", "status", "hidden_at")
 PUBLIC_PHASES = tuple(phase for phase in Phase if phase in phases.PUBLIC)
 QUESTION_TITLE_MAX = 80
 """A question has no title: its first line, cut to this many characters, stands for one."""
@@ -265,6 +269,26 @@ def _challenge_title_changed(session: Session, challenge: Challenge) -> list[str
                                                .where(Question.challenge_id == challenge.id))]
 
 
+# --- residents' voices ----------------------------------------------------------------------------
+
+
+def _shown_voice() -> sa.ColumnElement[bool]:
+    """The voices the public list shows: not hidden, not merged into another."""
+    return sa.and_(col(Voice.hidden_at).is_(None), col(Voice.status) != VoiceStatus.MERGED)
+
+
+def _load_voices(session: Session, ids: Sequence[int]) -> dict[int, SearchDoc]:
+    # Only what the voice's page shows everyone: never who wrote it.
+    voices = session.exec(select(Voice).where(col(Voice.id).in_(ids), _shown_voice())).all()
+    return {v.id: SearchDoc(type=VOICE, id=v.id, title=v.title, url=paths.voice(v.id), updated_at=v.updated_at,  # type: ignore[misc, arg-type]
+                            body=v.body, category=v.category.value, area=v.area or None, extra=v.address)
+            for v in voices}
+
+
+def _all_voices(session: Session) -> Iterator[int]:
+    yield from scalar_ids(session, select(Voice.id).where(_shown_voice()).order_by(col(Voice.id)))
+
+
 SOURCES: list[Source] = [
     Source(
         type=CHALLENGE, label=lambda: _("Challenge"), load=_load_challenges, all_ids=_all_challenges,
@@ -291,5 +315,9 @@ SOURCES: list[Source] = [
             Question: watch_when(QUESTION_FIELDS, lambda s, q: [doc_key(QUESTION, q.id)]),
             Challenge: _challenge_title_changed,
         },
+    ),
+    Source(
+        type=VOICE, label=lambda: _("Residents' voice"), load=_load_voices, all_ids=_all_voices,
+        watches={Voice: watch_when(VOICE_FIELDS, lambda s, v: [doc_key(VOICE, v.id)])},
     ),
 ]

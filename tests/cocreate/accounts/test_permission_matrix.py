@@ -73,6 +73,7 @@ from proposals.models import (
     QuestionVisibility,
     ReviewerAssignment,
     Voice,
+    VoicePhoto,
 )
 from tests.factories import (
     create_challenge,
@@ -360,6 +361,20 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/comments/{comment_id:int}/like"): SIGNED_IN,
     ("POST", "/comments/{comment_id:int}/edit"): frozenset({"resident"}),
     ("POST", "/comments/{comment_id:int}/delete"): frozenset({"resident"}),
+    # residents' voices (まちの声): anyone reads; anyone signed in (confirmed) posts, comments and supports,
+    # but not their own voice (the world's voice is the resident's)
+    ("GET", "/voices"): PUBLIC,
+    ("GET", "/voices.atom"): PUBLIC,
+    ("GET", "/api/v1/voices"): PUBLIC,
+    ("GET", "/api/v1/voices/{voice_id:int}"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}/photos/{voice_photo_id:int}"): PUBLIC,
+    ("GET", "/voices/{voice_id:int}/comments"): PUBLIC,
+    ("POST", "/voices/{voice_id:int}/comments"): SIGNED_IN,
+    ("GET", "/voices/new"): SIGNED_IN,
+    ("POST", "/voices"): SIGNED_IN,
+    ("POST", "/voices/{voice_id:int}/support"): SIGNED_IN - {"resident"},
+    ("POST", "/voices/{voice_id:int}/unsupport"): SIGNED_IN,
     # resident notices (周辺住民への周知): anyone reads the notices; anyone signed in subscribes to a field or areas
     ("GET", "/notices"): PUBLIC,
     ("GET", "/notices/subscriptions"): SIGNED_IN,
@@ -564,7 +579,18 @@ def _build_world(session: Session, upload_dir: Path) -> World:
     ids["terms_revision_id"] = session.exec(select(sa.func.max(PageRevision.id))
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
+    ids["voice_photo_id"] = _voice_photo(session, upload_dir, ids["voice_id"])  # the public voice pages: its photo
     return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _voice_photo(session: Session, upload_dir: Path, voice_id: int) -> int:
+    """A photo of the world's voice (for the public voice pages' photo route)."""
+    photo = VoicePhoto(voice_id=voice_id, alt_text="公園", filename="p.png", content_type="image/png",
+                       size_bytes=8, sha256="0" * 64,
+                       storage_key=_stored_file(upload_dir, "voice-photos", b"\x89PNG\r\n\x1a\n"))
+    session.add(photo)
+    session.commit()
+    return photo.id  # type: ignore[return-value]
 
 
 def _trial_photo(session: Session, upload_dir: Path, update_id: int) -> int:

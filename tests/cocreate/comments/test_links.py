@@ -21,7 +21,7 @@ from tests.factories import actor, create_user, create_ward, sign_in
 
 pytestmark = pytest.mark.databases("sqlite", why="links come from the app's routes")
 
-PAGES = {"challenge": "challenge-detail", "proposal": "proposal-detail"}
+PAGES = {"challenge": "challenge-detail", "proposal": "proposal-detail", "voice": "voice-detail"}
 """The route of each declared target's own page."""
 
 

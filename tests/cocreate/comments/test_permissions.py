@@ -87,9 +87,9 @@ def test_the_core_declares_its_rules_and_the_declarations_name_declared_actions(
     components.load()
     assert permissions.actions() >= CORE_ACTIONS
     assert {kind.name: kind.action for kind in targets.all_targets()} == {
-        "challenge": "challenge.comment", "proposal": "proposal.comment"}
+        "challenge": "challenge.comment", "proposal": "proposal.comment", "voice": "voice.comment"}
     assert {name: reportables.reportable(name).action for name in reportables.names()} == {
-        "proposal": "proposal.report", "comment": "comment.report"}
+        "proposal": "proposal.report", "comment": "comment.report", "voice": "voice.report"}
     assert {kind.action for kind in targets.all_targets()} <= permissions.actions()
 
 

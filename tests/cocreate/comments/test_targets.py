@@ -43,10 +43,10 @@ def test_the_manifests_declare_what_is_commented_on_and_reported() -> None:
         return {item.name: component.name for component in components.load() if getattr(component, field)
                 for item in components.resolve(getattr(component, field))}
 
-    assert declared("commentables") == {"challenge": "proposals", "proposal": "proposals"}
-    assert [target.name for target in targets.all_targets()] == ["challenge", "proposal"]
-    assert declared("reportables") == {"comment": "core", "proposal": "proposals"}
-    assert sorted(reportables.names()) == ["comment", "proposal"]
+    assert declared("commentables") == {"challenge": "proposals", "proposal": "proposals", "voice": "proposals"}
+    assert [target.name for target in targets.all_targets()] == ["challenge", "proposal", "voice"]
+    assert declared("reportables") == {"comment": "core", "proposal": "proposals", "voice": "proposals"}
+    assert sorted(reportables.names()) == ["comment", "proposal", "voice"]
 
 
 def test_a_type_no_manifest_declares_takes_no_comments(session: Session, client: TestClient[Litestar]) -> None:

@@ -383,7 +383,7 @@ def test_hostile_titles_are_escaped(client: TestClient[Litestar], session: Sessi
     assert sorted(titles) == sorted(p[:200] for p in payloads)  # stored verbatim
 
 
-def test_the_registry_knows_the_four_types(app: Litestar) -> None:
-    assert sorted(follows.types()) == ["challenge", "proposal", "test_field", "trial"]
+def test_the_registry_knows_the_five_types(app: Litestar) -> None:
+    assert sorted(follows.types()) == ["challenge", "proposal", "test_field", "trial", "voice"]
     with pytest.raises(follows.NotFound):
         follows.followable("area")

@@ -141,8 +141,10 @@ def test_the_voice_section_shows_the_actions_to_those_who_may_triage(session: Se
 
     def templates(who: str | None, target: object) -> list[str]:
         principal = actor(session, ward.people[who] if who else None)
+        # the triage's own sections (the public page adds the comments section after them; the desk's
+        # printable-sheet link shows to everyone)
         return [name for name, _context in page_sections("voice", session, principal, target)
-                if name.startswith("proposals/voices/")]  # the desk's printable-sheet link shows to everyone
+                if name.startswith("proposals/voices/")]
 
     section = "proposals/voices/staff_actions.html"
     assert templates("staff", voice) == [section] and templates("admin", voice) == [section]
