@@ -65,6 +65,7 @@ from proposals.models import (
     Challenge,
     Phase,
     Voice,
+    VoiceChannel,
     VoicePhoto,
     VoiceStatus,
     VoiceSupport,
@@ -485,8 +486,8 @@ def author_name(voice: Voice, author: User | None) -> str:
     ward entered it for someone without an account."""
     if author is not None:
         return author.public_name
-    if voice.author_id is None and voice.entered_by_id is not None:
-        return voice.channel.label
+    if voice.author_id is None and voice.channel is not VoiceChannel.ONLINE:
+        return voice.channel.label  # even once the desk member who entered it has left
     return _("Deleted user")
 
 
