@@ -129,4 +129,5 @@ def heard(request: Request, db_session: DbSession, run_id: FromPath[int]) -> Tem
     return render(request, HEARD, {"v": services.view(db_session, principal_of(request), run_id, "analysis.view")})
 
 
-ROUTES = [Router(path="/", route_handlers=[home, start, run_page, rename, merge, publish, heard])]
+ROUTES = [Router(path="/", route_handlers=[home, start, run_page, rename, merge, publish, heard],
+                 include_in_schema=False)]

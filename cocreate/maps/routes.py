@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Router, get
 from litestar.response import Template
 
 from cocreate import components
@@ -142,4 +142,4 @@ def map_page(request: Request, db_session: DbSession, settings: AppSettings) -> 
     })
 
 
-ROUTES = [map_page]
+ROUTES = [Router(path="/", route_handlers=[map_page], include_in_schema=False)]

@@ -104,4 +104,4 @@ def voice_section(session: Session, actor: Principal, voice: Voice) -> tuple[str
     return "proposals/desk/_voice_links.html", {"voice_id": voice.id}
 
 
-ROUTES: list[Any] = [Router(path="/", route_handlers=[challenge_sheet, voice_sheet])]
+ROUTES: list[Any] = [Router(path="/", route_handlers=[challenge_sheet, voice_sheet], include_in_schema=False)]

@@ -327,5 +327,5 @@ desk_router = Router(path="/", route_handlers=[
     home, voice_new, voice_create, comment_new, comment_create, bulk_voices, bulk_comments, bulk_voices_check,
     bulk_comments_check, bulk_voices_confirm, bulk_comments_confirm,
     voices_template, comments_template,
-])
+], include_in_schema=False)
 ROUTES: list[Any] = [desk_router]

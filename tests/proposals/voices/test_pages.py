@@ -264,20 +264,20 @@ def test_support_without_javascript_and_with_htmx(session: Session, client: Test
     assert supported.status_code == 303 and supported.headers["location"] == f"/voices/{voice.id}#support"
     after = client.get(f"/voices/{voice.id}").text
     assert 'id="voice-supported"' in after and 'id="voice-unsupport-button"' in after
-    assert "1 person supports this voice" in after
+    assert "1人が賛同しています" in after
     withdrawn = client.post(f"/voices/{voice.id}/unsupport", data={"_csrf_token": csrf_token(client)},
                             headers={"HX-Request": "true"})
     assert withdrawn.status_code == 200 and 'id="voice-support-button"' in withdrawn.text
-    assert "<html" not in withdrawn.text and "0 people support this voice" in withdrawn.text
+    assert "<html" not in withdrawn.text and "0人が賛同しています" in withdrawn.text
     session.expire_all()
     assert session.get(Voice, voice.id).support_count == 0  # type: ignore[union-attr]
     as_user(client, world.author)
     refused = client.post(f"/voices/{voice.id}/support", data={"_csrf_token": csrf_token(client)},
                           follow_redirects=False)
-    assert refused.status_code == 403 and "You cannot support your own voice." in refused.text
+    assert refused.status_code == 403 and "ご自身の声は応援できません。" in refused.text
     in_box = client.post(f"/voices/{voice.id}/support", data={"_csrf_token": csrf_token(client)},
                          headers={"HX-Request": "true"})
-    assert in_box.status_code == 200 and "You cannot support your own voice." in in_box.text
+    assert in_box.status_code == 200 and "ご自身の声は応援できません。" in in_box.text
     assert "<html" not in in_box.text and 'id="voice-support-status"' in in_box.text
     session.expire_all()
     assert session.get(Voice, voice.id).support_count == 0  # type: ignore[union-attr]

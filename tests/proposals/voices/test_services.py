@@ -250,7 +250,7 @@ def test_a_merged_voice_takes_no_support_and_a_hidden_one_is_not_found(
     neighbour = actor(session, world.neighbour)
     with pytest.raises(Invalid) as refused:
         voices.support(session, neighbour, merged.id)  # type: ignore[arg-type]
-    assert refused.value.errors["support"] == "This voice was merged into another one; support that one instead."
+    assert refused.value.errors["support"] == "この声は別の声に統合されました。統合先の声を応援してください。"
     with pytest.raises(NotFound):
         voices.support(session, neighbour, hidden.id)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
