@@ -72,14 +72,29 @@ def voice_list(request: Request, db_session: DbSession, category: FromQuery[str]
 # --- posting -------------------------------------------------------------------------------------
 
 
+LEAFLET_IMAGES = "/static/js/vendor/leaflet-1.9.4/images/"
+
+
+def _map_context(settings: Any) -> dict[str, Any]:
+    """What ``static/js/voice-map.js`` reads from data attributes (nothing when no tiles are configured:
+    then the pages are exactly the plain form and the text with its OpenStreetMap link)."""
+    if not settings.map_tile_url:
+        return {"map_tile_url": ""}
+    return {"map_tile_url": settings.map_tile_url, "map_attribution": settings.map_attribution,
+            "leaflet_images": LEAFLET_IMAGES}
+
+
 def _form_page(request: Request, form: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
     actor = principal_of(request)
+    settings = request.app.state.settings
     decision = permissions.can(actor, "voice.post")
     return render(request, FORM_PAGE, {
         "form": form, "errors": errors, "refusal": "" if decision else decision.reason,
         "category_options": [(c.value, c.label) for c in Category], "area_options": [(a.value, a.label) for a in Area],
         "max_photos": voices.MAX_PHOTOS,
         "lat_range": voices.LATITUDE_RANGE, "lng_range": voices.LONGITUDE_RANGE,
+        "area_centres": {area.value: list(area.centre) for area in Area},
+        **_map_context(settings),
     }, status_code=status_code)
 
 
@@ -120,6 +135,7 @@ def _detail_page(request: Request, db_session: Session, voice_id: int, *, refusa
         "sections": page_sections("voice", db_session, actor, voice),
         "follow": follows.button(db_session, actor, voices.VOICE, voice_id),
         "merged_from": _merged_from(request), "area_labels": AREA_LABELS,
+        **_map_context(request.app.state.settings),
     }, status_code=status_code)
 
 
