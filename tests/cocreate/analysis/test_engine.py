@@ -16,9 +16,9 @@ from cocreate.analysis import engine
 
 ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "data" / "opinions-ja.tsv"
-ARI_FLOOR = 0.19
-"""The floor the README states for the held-out half (measured 0.203 at seed 0, 0.198 at worst over five
-seeds); the test fails below it."""
+ARI_FLOOR = 0.20
+"""The floor the README states for the held-out half (measured 0.215 on average over five seeds, 0.207 at
+worst); the test fails when any of those seeds falls below it."""
 SPLIT_SEED = 2026
 
 
@@ -63,9 +63,10 @@ def test_agreement_on_the_held_out_half_stays_above_the_readme_floor() -> None:
     topics, texts = labelled()
     _tuning, held_out = split(topics)
     held_texts = [texts[i] for i in held_out]
-    held = engine.analyse(held_texts)
-    score = adjusted_rand_score([topics[i] for i in held_out], engine.labels_of(held, len(held_texts)))
-    assert score >= ARI_FLOOR, f"held-out adjusted Rand index {score:.3f} fell below {ARI_FLOOR}"
+    for seed in range(5):
+        held = engine.analyse(held_texts, seed=seed)
+        score = adjusted_rand_score([topics[i] for i in held_out], engine.labels_of(held, len(held_texts)))
+        assert score >= ARI_FLOOR, f"held-out adjusted Rand index {score:.3f} (seed {seed}) fell below {ARI_FLOOR}"
     assert f"**{ARI_FLOOR:.2f}**" in (ROOT / "README.md").read_text(encoding="utf-8"), "the README states the floor"
     result = engine.analyse(texts)
     # Topics are labelled: words and up to three quotes each, the quotes being members of the topic.
