@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -15,14 +16,40 @@ from cocreate.analysis import engine
 
 ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "data" / "opinions-ja.tsv"
-ARI_FLOOR = 0.22
-"""The floor the README states (the measured figure is 0.246); the test fails below it."""
+ARI_FLOOR = 0.20
+"""The floor the README states for the held-out half (measured 0.215 on average over five seeds, 0.207 at
+worst); the test fails when any of those seeds falls below it."""
+SPLIT_SEED = 2026
 
 
 def labelled() -> tuple[list[str], list[str]]:
     with LABELLED.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     return [row["topic"] for row in rows], [row["text"] for row in rows]
+
+
+def split(topics: list[str], seed: int = SPLIT_SEED) -> tuple[list[int], list[int]]:
+    """The labelled set cut in two, topic by topic (a fixed shuffle, the odd one to the tuning half): the
+    engine's settings are chosen on the first half only; the README's figure is measured on the second."""
+    rng = random.Random(seed)
+    tuning: list[int] = []
+    held_out: list[int] = []
+    for topic in sorted(set(topics)):
+        members = [index for index, name in enumerate(topics) if name == topic]
+        rng.shuffle(members)
+        half = len(members) // 2
+        tuning += members[:len(members) - half]
+        held_out += members[len(members) - half:]
+    return sorted(tuning), sorted(held_out)
+
+
+def test_the_split_is_stratified_and_disjoint() -> None:
+    topics, _texts = labelled()
+    tuning, held_out = split(topics)
+    assert not set(tuning) & set(held_out) and len(tuning) + len(held_out) == len(topics)
+    for topic in set(topics):
+        assert abs(sum(topics[i] == topic for i in tuning) - sum(topics[i] == topic for i in held_out)) <= 1
+    assert split(topics) == (tuning, held_out), "the same split every time"
 
 
 def test_the_labelled_set_is_large_and_varied() -> None:
@@ -32,12 +59,16 @@ def test_the_labelled_set_is_large_and_varied() -> None:
     assert len(set(texts)) == len(texts), "no opinion is repeated"
 
 
-def test_agreement_with_the_labelled_set_stays_above_the_readme_floor() -> None:
+def test_agreement_on_the_held_out_half_stays_above_the_readme_floor() -> None:
     topics, texts = labelled()
+    _tuning, held_out = split(topics)
+    held_texts = [texts[i] for i in held_out]
+    for seed in range(5):
+        held = engine.analyse(held_texts, seed=seed)
+        score = adjusted_rand_score([topics[i] for i in held_out], engine.labels_of(held, len(held_texts)))
+        assert score >= ARI_FLOOR, f"held-out adjusted Rand index {score:.3f} (seed {seed}) fell below {ARI_FLOOR}"
+    assert f"**{ARI_FLOOR:.2f}**" in (ROOT / "README.md").read_text(encoding="utf-8"), "the README states the floor"
     result = engine.analyse(texts)
-    score = adjusted_rand_score(topics, engine.labels_of(result, len(texts)))
-    assert score >= ARI_FLOOR, f"adjusted Rand index {score:.3f} fell below {ARI_FLOOR}"
-    assert f"{ARI_FLOOR:.2f}" in (ROOT / "README.md").read_text(encoding="utf-8"), "the README states the floor"
     # Topics are labelled: words and up to three quotes each, the quotes being members of the topic.
     assert 2 <= len(result.topics) <= engine.topic_bound(len(texts))
     for topic in result.topics:
