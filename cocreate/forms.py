@@ -486,6 +486,32 @@ class Problems:
         return bool(self.errors)
 
 
+DECIMAL_DEGREES = re.compile(r"^[-+]?\d{1,3}(\.\d{1,15})?$")
+
+
+@dataclass(frozen=True)
+class Degrees(FieldType):
+    """A latitude or longitude in decimal degrees (``35.789``) inside ``low``..``high``; empty is None."""
+
+    low: float
+    high: float
+    message: Message
+
+    def parse(self, value: Any) -> float | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            text = normalised(value)
+            if not text:
+                return None
+            if not DECIMAL_DEGREES.match(text):
+                raise refuse(_("Enter a number in decimal degrees, for example 35.789."))
+            number = float(text)
+        if not self.low <= number <= self.high:
+            raise refuse(self.message)
+        return number
+
+
 # --- files ----------------------------------------------------------------------------------------
 
 
@@ -494,6 +520,34 @@ def uploaded(value: Any) -> Any | None:
     none was chosen (browsers send an empty part without a name) or the value is no file at all."""
     value = first(value)
     return value if getattr(value, "filename", "") and hasattr(value, "file") else None
+
+
+@dataclass
+class PhotoSlot:
+    """One photo slot of a form with numbered photos: ``photo-N`` the file, ``alt-N`` its description."""
+
+    index: int
+    source: Any | None = None
+    filename: str = ""
+    alt_text: str = ""
+
+    @property
+    def has_file(self) -> bool:
+        return self.source is not None and bool(self.filename)
+
+
+def photo_slots(data: Any, count: int) -> Any:
+    """For a form model's ``mode="before"`` validator: the raw form's ``photo-N``/``alt-N`` pairs (N below
+    ``count``) gathered into ``photos``, a list of :class:`PhotoSlot` (data already holding ``photos``,
+    or no mapping at all, passes as it is)."""
+    if not isinstance(data, Mapping) or "photos" in data:
+        return data
+    slots = []
+    for index in range(count):
+        upload = uploaded(data.get(f"photo-{index}"))
+        slots.append(PhotoSlot(index, upload.file if upload else None, upload.filename if upload else "",
+                               as_text(data.get(f"alt-{index}")).strip()))
+    return {**data, "photos": slots}
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,12 @@ from cocreate.files import storage
 from cocreate.forms import (
     Choice,
     Choices,
+    Degrees,
     FieldType,
     Flag,
     FormModel,
     Line,
     LocalDateTime,
-    Message,
     Text,
     Upload,
     WholeNumber,
@@ -101,32 +101,6 @@ def _between(low: int, high: int, *, required: bool = False) -> WholeNumber:
                        minimum=low, maximum=high, required=REQUIRED if required else None)
 
 
-DECIMAL = re.compile(r"^[-+]?\d{1,3}(\.\d{1,15})?$")
-
-
-@dataclass(frozen=True)
-class Degrees(FieldType):
-    """A latitude or longitude in decimal degrees (``35.789``), at most ``limit`` either side of 0;
-    empty is None."""
-
-    limit: int
-    message: Message
-
-    def parse(self, value: Any) -> float | None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
-        else:
-            text = normalised(value)
-            if not text:
-                return None
-            if not DECIMAL.match(text):
-                raise refuse(_("Enter a number in decimal degrees, for example 35.789."))
-            number = float(text)
-        if not -self.limit <= number <= self.limit:
-            raise refuse(self.message)
-        return number
-
-
 def minute_of_day(raw: Any) -> int | None:
     """``09:00`` (or ``09:00:00``, ``９時００分``) as minutes after midnight; ``24:00`` is the end of the day."""
     text = normalised(raw)
@@ -179,9 +153,9 @@ class FieldForm(FormModel):
     kind: Annotated[FieldKind, Choice(FieldKind, lazy_gettext("Choose the kind of field."))] = ""  # type: ignore[assignment]
     area: Annotated[Area, Choice(Area, lazy_gettext("Choose the area."))] = ""  # type: ignore[assignment]
     address: Annotated[str, Line(ADDRESS_MAX, required=REQUIRED)] = ""
-    latitude: Annotated[float | None, Degrees(90, lazy_gettext(
+    latitude: Annotated[float | None, Degrees(-90, 90, lazy_gettext(
         "Enter a latitude from -90 to 90, for example 35.789."))] = None
-    longitude: Annotated[float | None, Degrees(180, lazy_gettext(
+    longitude: Annotated[float | None, Degrees(-180, 180, lazy_gettext(
         "Enter a longitude from -180 to 180, for example 139.661."))] = None
     summary: Annotated[str, Text(SUMMARY_MAX)] = ""
     description: Annotated[str, Text(LONG_TEXT_MAX, strip=False)] = ""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Self
+from typing import Annotated, Any, Self
 
 import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -37,6 +37,7 @@ from cocreate.forms import (
     Flag,
     FormModel,
     Line,
+    PhotoSlot,
     Problems,
     RowId,
     RowIds,
@@ -44,9 +45,9 @@ from cocreate.forms import (
     Text,
     WholeNumber,
     as_text,
+    photo_slots,
     refuse,
     text_error,
-    uploaded,
 )
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
@@ -181,20 +182,6 @@ def form_values(session: Session, trial: Trial) -> dict[str, Any]:
             "lead_organisation_id": next((str(o.id) for o, is_lead in organisations if is_lead), "")}
 
 
-@dataclass
-class PhotoSlot:
-    """One photo slot of the update form (``index`` names its fields ``photo-N`` / ``alt-N``)."""
-
-    index: int
-    source: BinaryIO | None = None
-    filename: str = ""
-    alt_text: str = ""
-
-    @property
-    def has_file(self) -> bool:
-        return self.source is not None and bool(self.filename)
-
-
 class UpdateForm(FormModel):
     """A dated progress update with up to :data:`MAX_PHOTOS` photos, each with its description."""
 
@@ -207,15 +194,7 @@ class UpdateForm(FormModel):
     @model_validator(mode="before")
     @classmethod
     def _gather_photos(cls, data: Any) -> Any:
-        """The form's slots ``photo-N`` (a file) and ``alt-N`` (its description) into ``photos``."""
-        if not isinstance(data, dict) or "photos" in data:
-            return data
-        slots = []
-        for index in range(MAX_PHOTOS):
-            upload = uploaded(data.get(f"photo-{index}"))
-            slots.append(PhotoSlot(index, upload.file if upload else None, upload.filename if upload else "",
-                                   as_text(data.get(f"alt-{index}")).strip()))
-        return {**data, "photos": slots}
+        return photo_slots(data, MAX_PHOTOS)
 
     @model_validator(mode="after")
     def _each_photo_described(self) -> Self:

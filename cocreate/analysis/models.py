@@ -25,7 +25,7 @@ class RunStatus(StrEnum):
 
 RUN_STATUS_LABELS = {
     RunStatus.QUEUED: _l("Waiting to start"),
-    RunStatus.RUNNING: _l("Running"),
+    RunStatus.RUNNING: _l("Analysing"),
     RunStatus.DONE: _l("Ready for review"),
     RunStatus.FAILED: _l("Failed"),
 }

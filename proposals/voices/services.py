@@ -20,11 +20,10 @@ Rules, all checked here whatever the caller (the rules themselves are ``voice.*`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, BinaryIO, Self
+from typing import Annotated, Any, Self
 
 import sqlalchemy as sa
 from pydantic import Field, model_validator
@@ -41,18 +40,16 @@ from cocreate.errors import Invalid, NotFound
 from cocreate.files import storage
 from cocreate.forms import (
     Choice,
-    FieldType,
+    Degrees,
     Flag,
     FormModel,
     Line,
-    Message,
+    PhotoSlot,
     Problems,
     Text,
     as_text,
-    normalised,
-    refuse,
+    photo_slots,
     text_error,
-    uploaded,
 )
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
@@ -97,46 +94,6 @@ LISTED = tuple(status for status in VoiceStatus if status is not VoiceStatus.MER
 # --- the form ------------------------------------------------------------------------------------
 
 
-_DECIMAL = re.compile(r"^[-+]?\d{1,3}(\.\d{1,15})?$")
-
-
-@dataclass(frozen=True)
-class WardDegrees(FieldType):
-    """A latitude or longitude in decimal degrees inside ``low``..``high``; empty is None."""
-
-    low: float
-    high: float
-    message: Message
-
-    def parse(self, value: Any) -> float | None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
-        else:
-            text = normalised(value)
-            if not text:
-                return None
-            if not _DECIMAL.match(text):
-                raise refuse(_("Enter a number in decimal degrees, for example 35.789."))
-            number = float(text)
-        if not self.low <= number <= self.high:
-            raise refuse(self.message)
-        return number
-
-
-@dataclass
-class PhotoSlot:
-    """One photo slot of the form (``photo-N`` the file, ``alt-N`` its description)."""
-
-    index: int
-    source: BinaryIO | None = None
-    filename: str = ""
-    alt_text: str = ""
-
-    @property
-    def has_file(self) -> bool:
-        return self.source is not None and bool(self.filename)
-
-
 class VoiceForm(FormModel):
     """A new voice: what, where (an area, a point or an address, all optional) and photos."""
 
@@ -145,9 +102,9 @@ class VoiceForm(FormModel):
                               strip=False)] = ""
     category: Annotated[Category | None, Choice(Category, lazy_gettext("Choose a category from the list."))] = None
     area: Annotated[Area | None, Choice(Area, lazy_gettext("Choose an area from the list."), required=False)] = None
-    latitude: Annotated[float | None, WardDegrees(*LATITUDE_RANGE, lazy_gettext(
+    latitude: Annotated[float | None, Degrees(*LATITUDE_RANGE, lazy_gettext(
         "Enter a latitude in or near Itabashi ward, from 35.70 to 35.85."))] = None
-    longitude: Annotated[float | None, WardDegrees(*LONGITUDE_RANGE, lazy_gettext(
+    longitude: Annotated[float | None, Degrees(*LONGITUDE_RANGE, lazy_gettext(
         "Enter a longitude in or near Itabashi ward, from 139.58 to 139.78."))] = None
     address: Annotated[str, Line(ADDRESS_MAX)] = ""
     keep_location: Annotated[bool, Flag()] = False
@@ -156,15 +113,7 @@ class VoiceForm(FormModel):
     @model_validator(mode="before")
     @classmethod
     def _gather_photos(cls, data: Any) -> Any:
-        """The form's slots ``photo-N`` and ``alt-N`` into ``photos``."""
-        if not isinstance(data, Mapping) or "photos" in data:
-            return data
-        slots = []
-        for index in range(MAX_PHOTOS):
-            upload = uploaded(data.get(f"photo-{index}"))
-            slots.append(PhotoSlot(index, upload.file if upload else None, upload.filename if upload else "",
-                                   as_text(data.get(f"alt-{index}")).strip()))
-        return {**data, "photos": slots}
+        return photo_slots(data, MAX_PHOTOS)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
