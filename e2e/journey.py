@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from e2e.axe import assert_no_axe_violations
 
@@ -56,3 +57,14 @@ def subject_of(message: Message) -> str:
 def text_of(message: Message) -> str:
     part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
     return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+
+
+def reload_until_shown(page: Page, locator: Locator, seconds: float = 15) -> None:
+    """Reload ``page`` until ``locator`` matches (or ``seconds`` pass): a visitor's page may come from the
+    anonymous page cache (COCREATE_PUBLIC_CACHE_SECONDS, 2 s) for a moment after a change."""
+    deadline = time.monotonic() + seconds
+    while True:
+        page.reload()
+        if locator.count() or time.monotonic() > deadline:
+            return
+        page.wait_for_timeout(500)

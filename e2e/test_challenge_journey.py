@@ -11,7 +11,6 @@ journeys sharing the live server do not get in the way.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.conftest import LiveServer
-from e2e.journey import Checker, sign_in, subject_of, text_of
+from e2e.journey import Checker, reload_until_shown, sign_in, subject_of, text_of
 from tests.servers import wait_until
 
 STAFF = "demo-staff@example.jp"
@@ -221,12 +220,7 @@ def test_challenge_from_draft_to_answered_question_and_briefing(
     # A visitor's page may come from the anonymous page cache (COCREATE_PUBLIC_CACHE_SECONDS, 2 s) for a
     # moment after the answer: reload until the cached copy from step 2 has made way.
     public = visitor.locator(f"#question-{question_id}")
-    deadline = time.monotonic() + 15
-    while True:
-        visitor.reload()
-        if public.count() or time.monotonic() > deadline:
-            break
-        visitor.wait_for_timeout(500)
+    reload_until_shown(visitor, public)
     expect(public).to_contain_text(question_text)
     expect(public).to_contain_text(answer_text)
     expect(public).to_contain_text("回答済み")

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from e2e.axe import assert_no_axe_violations
-from e2e.journey import Checker, sign_in
+from e2e.journey import Checker, reload_until_shown, sign_in
 
 DESK = "demo-desk@example.jp"
 PAPER_MARK = re.compile("紙の用紙から区が代理入力|Entered by the ward from a paper form")
@@ -121,6 +121,7 @@ def test_support_desk_enters_a_paper_opinion_and_a_workshop_csv(
 
         visitor.goto(f"/challenges/{challenge_value}")
         workshop = visitor.locator(".comment", has_text=f"：歩道を広げてほしい（E2E {token}）")
+        reload_until_shown(visitor, workshop)  # the visitor's copy from step 2 may still be cached
         expect(workshop.first).to_be_visible()
         expect(workshop.first.locator(".comment-assisted")).to_have_text(WORKSHOP_MARK)
         expect(visitor.locator("main")).not_to_contain_text("付箋 20")

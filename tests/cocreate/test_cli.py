@@ -371,7 +371,7 @@ def test_demo_loads_departments_and_challenges_once(prepared: Prepared, tmp_path
     data_dir = copy_of(prepared.loaded, tmp_path)
     before = table_rows(data_dir)
     assert len(before["department"]) == 8
-    assert len(before["challenge"]) == 7
+    assert len(before["challenge"]) == 7 + 1  # the draft challenge born from a demo voice
     assert len(before["proposal"]) == 22 and len(before["vote"]) > 0 and len(before["trial"]) == 2
 
     again = ok(cli(cli_env(data_dir), "demo"))
