@@ -134,4 +134,5 @@ def test_the_worker_signs_checkpoints(smtp_worker_settings: tuple[Settings, Work
             return reading.exec(select(AuditCheckpoint).where(AuditCheckpoint.head_id == entries[-1].id)).first()
 
     wait_until(signed, 30, f"no checkpoint signed; worker log:\n{worker.log()[-3000:]}")
-    assert worker_settings.audit_anchor_path.exists()
+    # The worker commits the checkpoint, then writes the anchor file: give it the moment in between.
+    wait_until(worker_settings.audit_anchor_path.exists, 10, "the worker wrote no anchor file")
