@@ -550,6 +550,20 @@ def photo_slots(data: Any, count: int) -> Any:
     return {**data, "photos": slots}
 
 
+def check_photo_slots(photos: Iterable[PhotoSlot], alt_max: int, problems: Problems) -> None:
+    """Each photo has its description (read out to people who cannot see it) and each description its
+    photo; the errors go under ``photo-N`` / ``alt-N``."""
+    for slot in photos:
+        if not slot.has_file:
+            if slot.alt_text:
+                problems.add(f"photo-{slot.index}", _("Choose the photo this description belongs to."))
+        elif not slot.alt_text:
+            problems.add(f"alt-{slot.index}", _("Describe the photo in a few words; this text is read out to "
+                                                "people who cannot see it."))
+        elif message := text_error(slot.alt_text, alt_max, single_line=True):
+            problems.add(f"alt-{slot.index}", message)
+
+
 @dataclass(frozen=True)
 class Upload(FieldType):
     """A file field of a multipart form: the ``UploadFile`` chosen, or None (refused with ``required``).

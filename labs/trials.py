@@ -45,6 +45,7 @@ from cocreate.forms import (
     Text,
     WholeNumber,
     as_text,
+    check_photo_slots,
     photo_slots,
     refuse,
     text_error,
@@ -185,7 +186,6 @@ def form_values(session: Session, trial: Trial) -> dict[str, Any]:
 class UpdateForm(FormModel):
     """A dated progress update with up to :data:`MAX_PHOTOS` photos, each with its description."""
 
-
     posted_on: Annotated[date, Date(lazy_gettext("Enter the date of the update."), A_DATE)] = ""  # type: ignore[assignment]
     title: Annotated[str, Line(TITLE_MAX, required=REQUIRED)] = ""
     body: Annotated[str, Text(UPDATE_BODY_MAX, required=REQUIRED, strip=False)] = ""
@@ -202,15 +202,7 @@ class UpdateForm(FormModel):
         problems = Problems()
         if len([slot for slot in self.photos if slot.has_file]) > MAX_PHOTOS:
             problems.add("photos", _("Add at most %(max)s photos.", max=MAX_PHOTOS))
-        for slot in self.photos:
-            if not slot.has_file:
-                if slot.alt_text:
-                    problems.add(f"photo-{slot.index}", _("Choose the photo this description belongs to."))
-            elif not slot.alt_text:
-                problems.add(f"alt-{slot.index}", _("Describe the photo in a few words; this text is read out to "
-                                                    "people who cannot see it."))
-            elif message := text_error(slot.alt_text, ALT_MAX, single_line=True):
-                problems.add(f"alt-{slot.index}", message)
+        check_photo_slots(self.photos, ALT_MAX, problems)
         problems.raise_any()
         return self
 

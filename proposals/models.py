@@ -10,6 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from cocreate.accounts.models import Department
+from cocreate.channels import (
+    Channel as VoiceChannel,  # how a voice reached the platform (shared with comments)
+)
 from cocreate.db.base import TimestampedModel, UTCDateTime, enum_type, utcnow
 from cocreate.files.models import StoredFile
 from cocreate.i18n import lazy_gettext as _l
@@ -494,28 +497,6 @@ VOICE_STATUS_LABELS = {
     VoiceStatus.RESOLVED: _l("Addressed"),
     VoiceStatus.DECLINED: _l("Not taken up"),
     VoiceStatus.MERGED: _l("Merged"),
-}
-
-
-class VoiceChannel(StrEnum):
-    """How a voice (or an opinion) reached the platform: online by its author, or entered by the ward's
-    support desk from a paper form, a workshop or a phone call (代理入力)."""
-
-    ONLINE = "online"
-    PAPER = "paper"
-    WORKSHOP = "workshop"
-    PHONE = "phone"
-
-    @property
-    def label(self) -> str:
-        return str(VOICE_CHANNEL_LABELS[self])
-
-
-VOICE_CHANNEL_LABELS = {
-    VoiceChannel.ONLINE: _l("Online"),
-    VoiceChannel.PAPER: _l("Entered by the ward from a paper form"),
-    VoiceChannel.WORKSHOP: _l("Entered by the ward from a workshop"),
-    VoiceChannel.PHONE: _l("Entered by the ward from a phone call"),
 }
 
 

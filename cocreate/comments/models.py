@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from cocreate.channels import CHANNEL_LABELS, Channel  # noqa: F401 (re-exported: cocreate.comments.models.Channel)
 from cocreate.db.base import TimestampedModel, UTCDateTime
-from cocreate.i18n import lazy_gettext as _l
-
-
-class Channel(StrEnum):
-    """How a comment reached the platform: online by its author, or entered by the ward's support desk for a
-    resident from a paper form, a workshop or a phone call (代理入力; the values of proposals' ``VoiceChannel``)."""
-
-    ONLINE = "online"
-    PAPER = "paper"
-    WORKSHOP = "workshop"
-    PHONE = "phone"
-
-    @property
-    def label(self) -> str:
-        return str(CHANNEL_LABELS[self])
-
-
-CHANNEL_LABELS = {
-    Channel.ONLINE: _l("Online"),
-    Channel.PAPER: _l("Entered by the ward from a paper form"),
-    Channel.WORKSHOP: _l("Entered by the ward from a workshop"),
-    Channel.PHONE: _l("Entered by the ward from a phone call"),
-}
 
 
 class Comment(TimestampedModel, table=True):

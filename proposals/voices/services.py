@@ -48,8 +48,8 @@ from cocreate.forms import (
     Problems,
     Text,
     as_text,
+    check_photo_slots,
     photo_slots,
-    text_error,
 )
 from cocreate.i18n import gettext as _
 from cocreate.i18n import lazy_gettext
@@ -122,15 +122,7 @@ class VoiceForm(FormModel):
         if (self.latitude is None) != (self.longitude is None):
             problems.add("latitude" if self.latitude is None else "longitude",
                          _("Enter both latitude and longitude, or neither."))
-        for slot in self.photos:
-            if not slot.has_file:
-                if slot.alt_text:
-                    problems.add(f"photo-{slot.index}", _("Choose the photo this description belongs to."))
-            elif not slot.alt_text:
-                problems.add(f"alt-{slot.index}", _("Describe the photo in a few words; this text is read out to "
-                                                    "people who cannot see it."))
-            elif message := text_error(slot.alt_text, ALT_MAX, single_line=True):
-                problems.add(f"alt-{slot.index}", message)
+        check_photo_slots(self.photos, ALT_MAX, problems)
         problems.raise_any()
         return self
 
