@@ -22,6 +22,14 @@ from cocreate.moderation.models import Report
 from cocreate.notifications.models import Follow, Notification, NotificationDigest, NotificationPreference
 from cocreate.pages.models import PageRevision
 from cocreate.search.models import SearchOutbox
+from cocreate.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveySection,
+)
 from cocreate.tasks.heartbeat import WorkerHeartbeat
 from cocreate.web.ratelimit import RateCounter
 from cocreate.web.sessions import StoredSession
@@ -53,6 +61,12 @@ __all__ = [
     "SearchOutbox",
     "SignInThrottle",
     "StoredSession",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyOption",
+    "SurveyQuestion",
+    "SurveyResponse",
+    "SurveySection",
     "User",
     "UserToken",
     "WorkerHeartbeat",

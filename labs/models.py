@@ -422,6 +422,35 @@ class TrialKpi(SQLModel, table=True):
     target: str = Field(default="", max_length=100)
     result: str = Field(default="", max_length=100)
     result_note: str = Field(default="", max_length=2000)
+    baseline_value: float | None = Field(default=None, description="The baseline as a number, for charts.")
+    target_value: float | None = Field(default=None, description="The target as a number, for charts.")
+
+
+class KpiMeasurementStatus(StrEnum):
+    SUBMITTED = "submitted"
+    """Entered by the trial's organisation, waiting for the owning department."""
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class TrialKpiMeasurement(TimestampedModel, table=True):
+    """A dated measurement of a trial's KPI: entered by the trial's organisation, confirmed (or sent back with
+    a reason) by the department that owns the trial's challenge. Confirmed measurements are public."""
+
+    __tablename__ = "trial_kpi_measurement"
+    __table_args__ = (sa.Index("ix_trial_kpi_measurement_kpi_date", "kpi_id", "measured_on", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="trial_kpi.id", ondelete="CASCADE")
+    measured_on: date = Field(nullable=False)
+    value: float = Field(nullable=False)
+    note: str = Field(default="", max_length=1000)
+    status: KpiMeasurementStatus = Field(default=KpiMeasurementStatus.SUBMITTED,
+                                         sa_type=enum_type(KpiMeasurementStatus, 20))
+    entered_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_reason: str = Field(default="", max_length=1000)
 
 
 class TrialUpdate(TimestampedModel, table=True):
