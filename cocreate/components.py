@@ -6,7 +6,7 @@ their manifests (``proposals/component.py``, ``labs/component.py``; the core's o
 A manifest declares, in one place, everything the component adds to the platform: models, routes,
 Celery tasks and beat schedule, demo content, search sources and the labels of their facet values, map layers,
 notification kinds, follow targets, commentable and reportable things, page sections, navigation items,
-"download my data" sections and account-deletion hooks (Decidim's ``component.rb`` is the model).
+"download my data" sections, open datasets and account-deletion hooks (Decidim's ``component.rb`` is the model).
 
 Manifests name the modules behind each hook by import path (``module:attribute``), so reading a
 manifest imports nothing heavy. Nothing registers itself by being imported: :func:`load` imports and
@@ -116,6 +116,9 @@ class Component:
     permissions: str | None = None
     """``module:attribute`` holding the component's :class:`cocreate.permissions.Policy` (its actions and
     their rules, answered by :func:`cocreate.permissions.can`)."""
+    datasets: tuple[str, ...] = ()
+    """``module:attribute`` of lists of :class:`cocreate.opendata.datasets.Dataset`: what the component
+    publishes as open data (``/open-data``), public parts only."""
 
 
 INSTALLED: tuple[str, ...] = (
@@ -282,6 +285,19 @@ def export_sections() -> dict[str, Callable[..., Any]]:
             if name in result:
                 raise ValueError(f"export section {name!r} is declared twice")
             result[name] = resolve(path)
+    return result
+
+
+def datasets() -> list[Any]:
+    """Every component's open datasets (:class:`cocreate.opendata.datasets.Dataset`), in manifest order;
+    a name declared twice is an error."""
+    result: list[Any] = []
+    for component in loaded():
+        for path in component.datasets:
+            result.extend(resolve(path))
+    names = [dataset.name for dataset in result]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two datasets share a name: {names}")
     return result
 
 
