@@ -128,6 +128,16 @@ def resend_unsent_emails_on_start(**_kwargs: object) -> None:
 
 @celery_app.task(name="cocreate.purge_expired_sessions")
 def purge_expired_sessions() -> int:
-    """Delete expired sessions and rate-limit counters (of the database; Redis expires its own)."""
-    with task_database().transaction() as session:
-        return sessions.purge_expired(session) + ratelimit.purge_expired(session)
+    """Delete expired sessions and rate-limit counters (of the database and, on SQLite, of the counters'
+    own file; Redis expires its own)."""
+    database = task_database()
+    with database.transaction() as session:
+        purged = sessions.purge_expired(session) + ratelimit.purge_expired(session)
+    counters = ratelimit.counter_database(database.settings, database)
+    if counters is not database:
+        try:
+            with counters.transaction() as session:
+                purged += ratelimit.purge_expired(session)
+        finally:
+            counters.dispose()
+    return purged

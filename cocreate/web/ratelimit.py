@@ -15,6 +15,11 @@ live in Redis when ``COCREATE_SESSION_STORE_URL`` is set, in the database otherw
 incremented by one atomic upsert): never in one process's memory, so two processes, or two hosts, do
 not each grant the whole allowance. Only counted requests write; a read never touches a counter.
 
+On SQLite the counters have a database file of their own beside the main one (:func:`counter_database`):
+SQLite has one write lock per file, and every counted request would otherwise take the main file's
+lock twice (its counter, then its own write), so writers queued for counters behind votes and votes
+behind counters. Counters are short-lived and need no backup; a lost file only restarts the windows.
+
 Client addresses are the ones uvicorn hands over (``X-Forwarded-For`` from ``FORWARDED_ALLOW_IPS``
 only); an IPv6 address counts as its /64, which one subscriber usually holds whole. E-mail addresses
 named by forms are kept as keyed hashes, never in clear.
@@ -318,13 +323,33 @@ class DatabaseCountingStore(CountingStore):
         return None if row is None else max(int((row[1] - utcnow()).total_seconds()), 0)
 
 
+COUNTERS_SUFFIX = "-counters"
+"""The counters' own SQLite file is the main file's path with this suffix (``cocreate.sqlite3-counters``)."""
+
+
+def counter_database(settings: Settings, database: Database) -> Database:
+    """Where the rate-limit counters live: on SQLite a database file of their own beside the main one
+    (its own write lock; created with its one table on first use), elsewhere ``database`` itself
+    (PostgreSQL locks rows, not the database)."""
+    if database.dialect != "sqlite":
+        return database
+    path = sa.make_url(settings.database_url).database
+    if not path or path == ":memory:":
+        return database
+    counters = Database(settings.model_copy(update={"database_url": f"sqlite:///{path}{COUNTERS_SUFFIX}"}),
+                        wait_seconds=database.wait_seconds)
+    RateCounter.__table__.create(counters.engine, checkfirst=True)  # type: ignore[attr-defined]
+    return counters
+
+
 def make_stores(settings: Settings, database: Database) -> dict[str, Store]:
     """Sessions and rate-limit counters in Redis with ``COCREATE_SESSION_STORE_URL``, in the database
-    otherwise: shared by every web process either way."""
+    otherwise (the counters in their own file on SQLite): shared by every web process either way."""
     if settings.session_store_url:
         redis = RedisCountingStore.with_client(settings.session_store_url, namespace="cocreate")
         return {SESSION_STORE: redis.with_namespace("sessions"), RATE_LIMIT_STORE: redis.with_namespace("ratelimit")}
-    return {SESSION_STORE: DatabaseStore(database), RATE_LIMIT_STORE: DatabaseCountingStore(database)}
+    return {SESSION_STORE: DatabaseStore(database),
+            RATE_LIMIT_STORE: DatabaseCountingStore(counter_database(settings, database))}
 
 
 # --- the middleware ---------------------------------------------------------------------------------

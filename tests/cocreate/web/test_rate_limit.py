@@ -20,11 +20,14 @@ from cocreate.db import Database
 from cocreate.db.base import clock_at, utcnow
 from cocreate.settings import Settings
 from cocreate.web.ratelimit import (
+    COUNTERS_SUFFIX,
+    RATE_LIMIT_STORE,
     Check,
     DatabaseCountingStore,
     RateCounter,
     RedisCountingStore,
     client_address,
+    make_stores,
     purge_expired,
 )
 from cocreate.web.sessions import StoredSession
@@ -129,6 +132,29 @@ def test_a_database_counter_starts_again_when_its_window_ends(database: Database
     with clock_at(start + timedelta(seconds=200)), database.transaction() as writer:
         assert purge_expired(writer) == 1
     assert session.exec(select(func.count()).select_from(RateCounter)).one() == 0
+
+
+@pytest.mark.committed("the main file's write lock is held by a transaction of its own")
+def test_sqlite_counters_have_a_file_and_a_write_lock_of_their_own(database: Database) -> None:
+    # A counted request used to take the main file's write lock twice (its counter, then its write);
+    # the counters now live in a file beside it, so counting never waits for the main file's writers.
+    store = make_stores(database.settings, database)[RATE_LIMIT_STORE]
+    assert isinstance(store, DatabaseCountingStore) and store.database is not database
+    counters_path = Path(str(store.database.engine.url.database))
+    assert counters_path.name == Path(str(database.engine.url.database)).name + COUNTERS_SUFFIX
+    assert counters_path.exists()
+    check = Check("write:ip:198.51.100.12", limit=5, window=60)
+    try:
+        with database.transaction() as writer:
+            writer.exec(select(1))  # BEGIN IMMEDIATE: this process now holds the main file's write lock
+            # On the main file this would queue behind the writer above (same thread: until the wait ran out).
+            assert [store._count([check])[0].count for _ in range(2)] == [1, 2]
+        with database.reading() as reader:
+            assert reader.exec(select(func.count()).select_from(RateCounter)).one() == 0
+        with store.database.reading() as reader:
+            assert reader.exec(select(RateCounter.hits).where(RateCounter.key == check.key)).one() == 2
+    finally:
+        store.database.dispose()
 
 
 def test_counting_stops_at_the_first_spent_budget(database: Database) -> None:
