@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -123,6 +124,14 @@ SOURCES = [
 ]
 
 
+@dataclass(frozen=True)
+class PublishedRun:
+    """What the section's link shows of a published analysis."""
+
+    id: int
+    published_at: datetime
+
+
 def challenge_section(session: Session, actor: Principal, challenge: Challenge,
                       viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
     """The "what we heard" part of the challenge page: a link to its latest published analysis, and for its
@@ -136,7 +145,14 @@ def challenge_section(session: Session, actor: Principal, challenge: Challenge,
             else tuple(owning_department_ids(session, challenge.id))  # type: ignore[arg-type]
         subject = Subject(source="challenge", id=challenge.id, title=challenge.title, department_ids=owners)
         staff = bool(can(actor, "analysis.run", subject))
-    # One query for everyone: the published runs (newest first), then for its staff the unpublished ones.
+    if not staff and viewer is not None:
+        # The page read the latest published analysis with the challenge: no query of its own.
+        if viewer.heard is None:
+            return None
+        heard_id, heard_at = viewer.heard
+        return SECTION, {"challenge_id": challenge.id, "published": PublishedRun(heard_id, heard_at), "staff": False,
+                         "runs": []}
+    # Its staff: the published runs (newest first), then the unpublished ones, in one query.
     runs = analysis.runs_of(session, "challenge", challenge.id, published_only=not staff)  # type: ignore[arg-type]
     published = next((run for run in runs if run.published_at is not None), None)
     if published is None and not staff:

@@ -23,6 +23,7 @@ from cocreate import audit, permissions
 from cocreate.accounts.models import Department, Organisation, OrganisationMember
 from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.accounts.services import EMAIL_RE
+from cocreate.analysis.models import AnalysisRun
 from cocreate.db import transactional
 from cocreate.db.base import utcnow
 from cocreate.db.together import Together
@@ -290,6 +291,8 @@ class ChallengeViewer:
     """Every organisation the viewer is a member of, verified or not, by name."""
     voice_count: int = 0
     """How many shown residents' voices cite the challenge (its "born from" section reads them only then)."""
+    heard: tuple[int, datetime] | None = None
+    """The id and publication time of the challenge's latest published "what we heard" analysis."""
 
     def on(self, challenge: Challenge) -> OnChallenge:
         """The challenge as the permission rules see it for this viewer."""
@@ -319,14 +322,21 @@ def page_challenge(session: Session, actor: Principal, challenge_id: int) -> tup
     voices = (select(sa.func.count()).select_from(Voice)
               .where(col(Voice.challenge_id) == Challenge.id, col(Voice.hidden_at).is_(None),
                      col(Voice.status) != VoiceStatus.MERGED).scalar_subquery())
+    def latest_published(column: Any) -> Any:
+        run = sa.orm.aliased(AnalysisRun)
+        return (select(getattr(run, column))
+                .where(run.source == "challenge", col(run.subject_id) == Challenge.id, col(run.published_at).is_not(None))
+                .order_by(col(run.published_at).desc(), col(run.id).desc()).limit(1).scalar_subquery())
+
     row = session.execute(
         select(Challenge, owner.label("is_owner"), member.label("member"),
-               *notifications.follow_columns(user_id, "challenge", Challenge.id), voices.label("voice_count"))
+               *notifications.follow_columns(user_id, "challenge", Challenge.id), voices.label("voice_count"),
+               latest_published("id").label("heard_id"), latest_published("published_at").label("heard_at"))
         .where(Challenge.id == challenge_id).options(joinedload(Challenge.department, innerjoin=True))  # type: ignore[arg-type]
     ).first()
     if row is None:
         return None
-    challenge, is_owner, is_member, follower_count, following, voice_count = row
+    challenge, is_owner, is_member, follower_count, following, voice_count, heard_id, heard_at = row
     if challenge.phase is Phase.DRAFT and not is_owner:
         return None
     organisations: Sequence[Organisation] = ()
@@ -336,7 +346,7 @@ def page_challenge(session: Session, actor: Principal, challenge_id: int) -> tup
             .where(OrganisationMember.user_id == user_id).order_by(col(Organisation.name), col(Organisation.id))
         ).all()
     return challenge, ChallengeViewer(actor, bool(is_owner), bool(following), int(follower_count), organisations,
-                                      int(voice_count))
+                                      int(voice_count), (heard_id, heard_at) if heard_id is not None else None)
 
 
 @dataclass(frozen=True)
