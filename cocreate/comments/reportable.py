@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import User
 from cocreate.comments import targets
-from cocreate.comments.models import Comment
+from cocreate.comments.models import Channel, Comment
 from cocreate.errors import NotFound
 from cocreate.i18n import lazy_gettext as _l
 from cocreate.moderation.targets import Reportable, excerpt
@@ -33,7 +33,14 @@ def _url(comment: Comment) -> str:
 def _describe(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
     rows = session.exec(select(Comment, User).outerjoin(User, col(User.id) == Comment.author_id)
                         .where(col(Comment.id).in_(ids))).all()
-    return {comment.id: (comment, author.public_name if author else "") for comment, author in rows}  # type: ignore[misc]
+    return {comment.id: (comment, _author_name(comment, author)) for comment, author in rows}  # type: ignore[misc]
+
+
+def _author_name(comment: Comment, author: User | None) -> str:
+    """The author's public name, or for a comment the support desk entered, how it reached the ward."""
+    if author is not None:
+        return author.public_name
+    return Channel(comment.channel).label if comment.is_assisted else ""
 
 
 REPORTABLES = [

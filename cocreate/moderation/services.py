@@ -32,6 +32,7 @@ from sqlmodel import Session, col, func, select
 from cocreate import audit, permissions
 from cocreate.accounts.models import RoleAssignment, User
 from cocreate.accounts.permissions import Principal, require_signed_in, user_allowed_to
+from cocreate.channels import Channel
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
@@ -303,6 +304,15 @@ class ModerationItem:
     @property
     def body(self) -> str:
         return self.kind.body(self.item)
+
+    @property
+    def author_name(self) -> str:
+        """The author's public name; for what the support desk entered for a resident, how it reached the
+        ward (paper, workshop, phone); "—" when neither is known."""
+        if self.author is not None:
+            return self.author.public_name
+        channel = getattr(self.item, "channel", Channel.ONLINE.value)
+        return Channel(channel).label if channel != Channel.ONLINE.value else "—"
 
 
 def item_view(session: Session, actor: Principal, target_type: str, target_id: int) -> ModerationItem:

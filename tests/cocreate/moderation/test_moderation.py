@@ -283,6 +283,28 @@ def test_the_queue_lists_reasons_not_reporters_in_constant_queries(session: Sess
     assert client.get("/moderation?page=junk").status_code == 200
 
 
+def test_what_the_desk_entered_is_named_by_its_channel(session: Session, world: World,
+                                                       client: TestClient[Litestar]) -> None:
+    # A comment the support desk typed in from a paper form has no author account: the queue and the item
+    # page say how it reached the ward instead of leaving the author blank.
+    entered = Comment(target_type="proposal", target_id=world.proposal.id, body="紙の意見", channel="paper",  # type: ignore[arg-type]
+                      entered_by_id=world.staff.id)
+    session.add(entered)
+    session.commit()
+    moderation.report(session, actor(session, world.residents[0]),
+                      moderation.ReportForm(target_type="comment", target_id=entered.id, reason="spam"))  # type: ignore[arg-type]
+    sign_in(client, world.moderator)
+    paper = str(escape(ja("Entered by the ward from a paper form")))
+    queue = client.get("/moderation").text
+    row = queue[queue.index(f'id="queue-comment-{entered.id}"'):]
+    assert paper in row[:row.index("</tr>")]
+    item = client.get(f"/moderation/comment/{entered.id}").text
+    assert f'<span id="moderation-author">{paper}</span>' in item
+    assert 'id="block-form"' not in item  # there is no account to block
+    assert f'<span id="moderation-author">{escape(world.commenter.public_name)}</span>' in client.get(
+        f"/moderation/comment/{world.comment.id}").text
+
+
 # --- moderator actions ---------------------------------------------------------------------------
 
 
