@@ -31,7 +31,7 @@ from cocreate.accounts.services import normalize_email
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
-from cocreate.files import storage
+from cocreate.files import images, storage
 from cocreate.forms import (
     Choice,
     Choices,
@@ -463,6 +463,7 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
     try:
         if not received.file_type.is_image:
             raise Invalid({"file": _("Choose a PNG, JPEG, GIF or WebP image.")})
+        size, digest = images.strip_location(received.path, received.file_type)
         with unit_of_work(session):
             user = _actor_user(actor)
             _managed(session, actor, field_id, lock=True)  # counted under the lock: two uploads cannot both fit
@@ -473,8 +474,8 @@ def add_photo(session: Session, settings: Settings, actor: Principal, field_id: 
                                          max=MAX_PHOTOS)})
             photo = TestFieldPhoto(field_id=field_id, position=last + 1, alt_text=form.alt_text,
                                    filename=storage.clean_filename(form.file.filename, received.file_type),
-                                   content_type=received.file_type.content_type, size_bytes=received.size_bytes,
-                                   sha256=received.sha256, storage_key=received.storage_key, uploaded_by_id=user.id)
+                                   content_type=received.file_type.content_type, size_bytes=size,
+                                   sha256=digest, storage_key=received.storage_key, uploaded_by_id=user.id)
             session.add(photo)
             session.flush()
             _record(session, user, "test_field.photo_added", field_id,

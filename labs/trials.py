@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -30,7 +30,7 @@ from cocreate.accounts.permissions import Principal, require_signed_in
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
-from cocreate.files import storage
+from cocreate.files import images, storage
 from cocreate.forms import (
     Choice,
     Date,
@@ -579,7 +579,7 @@ def path_of(settings: Settings, photo: TrialUpdatePhoto) -> Path:
 
 
 def _receive_photos(settings: Settings, form: UpdateForm) -> list[tuple[PhotoSlot, storage.ReceivedFile]]:
-    """Copy the chosen photos into storage; a photo that is no image (or too large) is refused, and then
+    """Copy the chosen photos into storage without where they were taken (EXIF GPS); a photo that is no image (or too large) is refused, and then
     no file is kept."""
     problems = Problems()
     received: list[tuple[PhotoSlot, storage.ReceivedFile]] = []
@@ -595,7 +595,13 @@ def _receive_photos(settings: Settings, form: UpdateForm) -> list[tuple[PhotoSlo
             storage.remove_file(stored.path)
             problems.add(f"photo-{slot.index}", _("Choose a PNG, JPEG, GIF or WebP image."))
             continue
-        received.append((slot, stored))
+        try:
+            size, digest = images.strip_location(stored.path, stored.file_type)  # where it was taken: not kept
+        except Invalid as failed:
+            storage.remove_file(stored.path)
+            problems.add(f"photo-{slot.index}", failed.errors.get("file", ""))
+            continue
+        received.append((slot, replace(stored, size_bytes=size, sha256=digest)))
     if problems:
         for _slot, stored in received:
             storage.remove_file(stored.path)

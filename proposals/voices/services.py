@@ -7,7 +7,7 @@ Rules, all checked here whatever the caller (the rules themselves are ``voice.*`
   of the ward or none, and optionally a point on the map (inside the ward's surroundings) or an
   address, and up to :data:`MAX_PHOTOS` photos, each described for people who cannot see it. The
   photos are content-checked and stored by :mod:`cocreate.files.storage`, and lose their EXIF location
-  unless the resident keeps it (:mod:`proposals.voices.photos`). The owning department is chosen by
+  unless the resident keeps it (:mod:`cocreate.files.images`). The owning department is chosen by
   :func:`proposals.voices.routing.owning_department`. The author follows their voice.
 - Others support a voice, once each (not its author), and may withdraw their support. The support is a
   row (one per voice and person, its primary key) inserted with ON CONFLICT DO NOTHING, and
@@ -37,6 +37,7 @@ from cocreate.areas import Area
 from cocreate.db import transactional, unit_of_work
 from cocreate.db.base import utcnow
 from cocreate.errors import Invalid, NotFound
+from cocreate.files import images as photo_files
 from cocreate.files import storage
 from cocreate.forms import (
     Choice,
@@ -69,7 +70,6 @@ from proposals.models import (
     VoiceUpdate,
 )
 from proposals.permissions import OnVoice
-from proposals.voices import photos as photo_files
 from proposals.voices.routing import owning_department
 
 VOICE = "voice"

@@ -6,6 +6,8 @@ field runs on both databases.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,11 +15,13 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from PIL import Image
 from sqlmodel import Session, col, select
 
 from cocreate.accounts.models import Role, User
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.files import images
 from labs.models import (
     Area,
     Blackout,
@@ -32,6 +36,7 @@ from labs.models import (
 from tests.helpers import QueryLog, csrf_token
 from tests.labs.helpers import create_field, create_user, sign_in
 from tests.proposals.staff_helpers import EXECUTABLE, HTML_PAGE, SVG_IMAGE, png_bytes
+from tests.proposals.voices.helpers import gps_jpeg
 
 pytestmark = pytest.mark.databases("sqlite", why="test field rules and pages are Python")
 
@@ -453,6 +458,21 @@ def upload(client: TestClient[Litestar], field_id: int, content: bytes, *, alt: 
     return client.post(f"/coordinate/fields/{field_id}/photos",
                        data={"alt_text": alt, "_csrf_token": csrf_token(client)},
                        files={"file": (filename, content, content_type)}, follow_redirects=False)
+
+
+def test_a_field_photo_loses_where_it_was_taken(session: Session, client: TestClient[Litestar],
+                                               coordinator: User) -> None:
+    test_field = create_field(session, coordinator)
+    sign_in(client, coordinator)
+    original = gps_jpeg(camera="FieldCam")
+    assert upload(client, test_field.id, original, filename="plaza.jpg",  # type: ignore[arg-type]
+                  content_type="image/jpeg").status_code == 303
+    photo = session.exec(select(TestFieldPhoto)).one()
+    served = client.get(f"/fields/{test_field.id}/photos/{photo.id}").content
+    with Image.open(io.BytesIO(served)) as image:
+        exif = image.getexif()
+    assert images.GPS_IFD not in exif and exif[0x0110] == "FieldCam"  # the camera stays, the place goes
+    assert (photo.size_bytes, photo.sha256) == (len(served), hashlib.sha256(served).hexdigest())
 
 
 def test_photos(session: Session, client: TestClient[Litestar], coordinator: User) -> None:

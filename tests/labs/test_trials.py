@@ -4,6 +4,8 @@ did", the read API, and who may do what."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -13,11 +15,13 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from PIL import Image
 from sqlmodel import Session, col, func, select
 
 from cocreate.accounts.models import Organisation, Role, User
 from cocreate.audit.models import AuditEntry
 from cocreate.db.base import utcnow
+from cocreate.files import images
 from labs.models import Trial, TrialKpi, TrialOrganisation, TrialStatus, TrialUpdate, TrialUpdatePhoto
 from proposals.models import (
     Challenge,
@@ -35,11 +39,13 @@ from tests.factories import (
     sign_in,
 )
 from tests.helpers import QueryLog, assert_no_live_markup, csrf_token
+from tests.proposals.staff_helpers import png_bytes
+from tests.proposals.voices.helpers import gps_jpeg
 
 pytestmark = pytest.mark.databases("sqlite", why="trial rules are Python; constraints and paging SQL run on both")
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = png_bytes()
+JPEG = gps_jpeg()  # a real photo that says where it was taken
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -520,6 +526,20 @@ def test_post_an_update_with_photos(client: TestClient[Litestar], session: Sessi
     assert audit_actions(session, trial.id)[-1] == "trial.update_deleted"
     again = post(client, f"/trials/{trial.id}/updates/{entry_id}/delete")
     assert again.status_code == 400 and 'id="refusal-reason"' in again.text
+
+
+def test_an_update_photo_loses_where_it_was_taken(client: TestClient[Litestar], session: Session, w: World) -> None:
+    trial = make_trial(session, w)
+    sign_in(client, w.member)
+    response = client.post(f"/trials/{trial.id}/updates/new", data={
+        "_csrf_token": csrf_token(client), "posted_on": "2026-12-10", "title": "訪問", "body": "参加者宅",
+        "alt-0": "玄関先"}, files={"photo-0": ("door.jpg", gps_jpeg(), "image/jpeg")}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    photo = session.exec(select(TrialUpdatePhoto)).one()
+    served = client.get(f"/trials/{trial.id}/updates/{photo.update_id}/photos/{photo.id}").content
+    with Image.open(io.BytesIO(served)) as image:
+        assert images.GPS_IFD not in image.getexif()
+    assert (photo.size_bytes, photo.sha256) == (len(served), hashlib.sha256(served).hexdigest())
 
 
 def test_updates_are_shown_newest_first(client: TestClient[Litestar], session: Session, w: World) -> None:

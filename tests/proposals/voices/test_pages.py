@@ -25,10 +25,10 @@ from cocreate.comments.models import Comment
 from cocreate.components import Component
 from cocreate.db import Database
 from cocreate.db.base import utcnow
+from cocreate.files import images as photo_files
 from cocreate.search import indexer, query
 from cocreate.settings import Settings
 from proposals.models import Category, Voice, VoicePhoto, VoiceStatus, VoiceSupport, VoiceUpdate
-from proposals.voices import photos as photo_files
 from tests.factories import PASSWORD, create_challenge, create_department, create_user, sign_in
 from tests.helpers import QueryLog, csrf_token, extra_component
 from tests.proposals.voices.helpers import gps_jpeg

@@ -19,10 +19,10 @@ from cocreate.accounts.permissions import Principal
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.errors import Forbidden, Invalid, NotFound, SignInRequired
+from cocreate.files import images as photo_files
 from cocreate.notifications.models import Follow
 from cocreate.settings import Settings
 from proposals.models import Category, Voice, VoicePhoto, VoiceStatus, VoiceSupport
-from proposals.voices import photos as photo_files
 from proposals.voices import services as voices
 from proposals.voices.routing import owning_department
 from tests.factories import create_challenge, create_department, create_user

@@ -1,5 +1,7 @@
-"""A voice's photos lose where they were taken: the EXIF GPS block (and XMP, which can repeat it) is
-removed from a stored JPEG, PNG or WebP unless the resident ticked "keep the location".
+"""Photos lose where they were taken: the EXIF GPS block (and XMP, which can repeat it) is removed from a
+stored JPEG, PNG or WebP. Residents' voices do it unless the resident ticked "keep the location"; test
+fields' and trials' photos always do (a field's place is on its page already; a trial's photo may show
+a participant's street).
 
 The file has already been content-checked and stored by :func:`cocreate.files.storage.receive`; here it
 is read with Pillow and written again in place, with its other EXIF tags (the orientation, the camera)
@@ -26,6 +28,8 @@ GPS_IFD = 0x8825
 MAX_PIXELS = 60_000_000
 """More than any phone camera takes (about 200 megapixels would be a decompression bomb)."""
 _FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
+_XMP_KEYS = ("xmp", "XML:com.adobe.xmp")
+"""Where Pillow puts an image's XMP packet (WebP and JPEG/PNG), which can repeat the position."""
 
 
 def has_location(path: Path) -> bool:
@@ -53,6 +57,9 @@ def strip_location(path: Path, file_type: FileType) -> tuple[int, str]:
                 raise _unreadable()
             image.load()
             exif = image.getexif()
+            if GPS_IFD not in exif and not any(key in image.info for key in _XMP_KEYS):
+                data = path.read_bytes()  # nothing to remove: the file stays as it was sent
+                return len(data), hashlib.sha256(data).hexdigest()
             exif.pop(GPS_IFD, None)
             options: dict[str, Any] = {"exif": exif.tobytes()}
             if icc := image.info.get("icc_profile"):
