@@ -44,4 +44,5 @@ COMPONENT = Component(
         "follows": "cocreate.notifications.privacy:export_follows",
         "notification_settings": "cocreate.notifications.privacy:export_settings",
     },
+    deletion_hooks=("cocreate.accounts.data_export:erase_for_deleted_account",),
 )
