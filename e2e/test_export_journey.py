@@ -66,8 +66,9 @@ def test_a_resident_gets_their_data_by_a_mailed_link(
 
     sign_in(page, email, "/account/export")
     expect(page.locator("#export-request-form")).to_be_visible()
-    checker.check(page, "download my data", "page")
-    checker.in_english(page, "/account/export", "download my data", "page")
+    if javascript:  # axe runs in the page's JavaScript; the HTML is the same without it
+        checker.check(page, "download my data", "page")
+        checker.in_english(page, "/account/export", "download my data", "page")
 
     page.locator("#export-request-form").get_by_role("button").click()
     expect(page).to_have_url(re.compile(r"/account/export$"))
@@ -76,8 +77,9 @@ def test_a_resident_gets_their_data_by_a_mailed_link(
     # The page now offers the same link (once the worker has marked it ready, which it did before mailing).
     page.goto("/account/export")
     expect(page.locator("#export-zip-link")).to_have_attribute("href", link)
-    checker.check(page, "download my data, ready", "ready")
-    checker.in_english(page, "/account/export", "download my data, ready", "ready")
+    if javascript:
+        checker.check(page, "download my data, ready", "ready")
+        checker.in_english(page, "/account/export", "download my data, ready", "ready")
 
     with page.expect_download() as download_info:
         page.locator("#export-zip-link").click()

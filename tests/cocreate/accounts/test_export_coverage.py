@@ -45,6 +45,7 @@ from tests.factories import (
     create_proposal,
     create_user,
 )
+from tests.helpers import count_queries
 from tests.labs.helpers import create_booking, create_field
 
 pytestmark = pytest.mark.databases("sqlite", why="the export is Python over plain queries; the walk reads metadata")
@@ -264,3 +265,21 @@ def test_the_new_sections_hold_the_persons_rows_and_nobody_elses(app: Litestar, 
     assert [p["alt_text"] for p in data["trial_update_photos"]] == ["花子の進捗写真"]
     assert [f["field"] for f in data["coordinated_fields"]] == ["花子の実証フィールド"]
     assert "token_hash" not in self_service.export_json(data).decode()
+
+
+def test_the_export_runs_as_many_queries_for_many_rows_as_for_one(app: Litestar, session: Session) -> None:
+    department = create_department(session)
+    hanako = create_user(session, "hanako@example.jp", display_name="はなこ")
+    plant(session, hanako, "花子", department)
+
+    def queries() -> int:
+        session.expire_all()
+        principal = actor(session, hanako)
+        with count_queries(app.state.database.engine) as log:
+            self_service.export_data(session, principal)
+        return log.count
+
+    once = queries()
+    plant(session, hanako, "花子二", department)
+    plant(session, hanako, "花子三", department)
+    assert queries() == once  # no query per row: each section reads its rows (and their parts) in a fixed number
