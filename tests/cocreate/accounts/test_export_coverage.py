@@ -7,6 +7,7 @@ person's rows and nothing of the second's."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -170,6 +171,9 @@ def test_every_reference_to_an_account_is_exported_or_allowed_with_a_reason() ->
 # --- the planted fixture ------------------------------------------------------------------------------------------
 
 
+DAYS = itertools.count(1)
+
+
 def stored(tag: str, n: int) -> dict[str, Any]:
     return {"filename": f"{tag}-{n}.pdf", "content_type": "application/pdf", "size_bytes": 10, "sha256": "0" * 64,
             "storage_key": f"{tag}-{n}-{id(tag)}"}
@@ -202,7 +206,7 @@ def plant(session: Session, user: User, tag: str, department: Any) -> None:
                note=f"{tag}の通報"),
         Notification(user_id=user.id, kind="comment.posted", target_type="proposal", target_id=proposal.id,  # type: ignore[arg-type]
                      params_json=json.dumps({"title": f"{tag}の通知"}), url="/", event_key=f"e-{tag}"),
-        NotificationDigest(user_id=user.id, period="2026-12-01", item_count=3),  # type: ignore[arg-type]
+        NotificationDigest(user_id=user.id, period=f"2026-12-{next(DAYS):02d}", item_count=3),  # type: ignore[arg-type]
         AnalysisRun(source="challenge", subject_id=challenge.id, title=f"{tag}の分析", created_by_id=user.id),
         OrganisationInvitation(organisation_id=organisation.id, email=f"{tag}-invitee@example.jp",  # type: ignore[arg-type]
                                token_hash=f"{tag}".encode().hex().ljust(64, "0")[:64], invited_by_id=user.id,
