@@ -10,6 +10,7 @@ import re
 import zipfile
 from datetime import timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +20,13 @@ from sqlmodel import Session, select
 
 from cocreate.accounts import data_export
 from cocreate.accounts.models import DataExport, DataExportStatus, User
+from cocreate.app import create_app
 from cocreate.comments.models import Comment
 from cocreate.db import Database
 from cocreate.db.base import utcnow
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery, enqueue
+from cocreate.web.ratelimit import BUDGETS
 from proposals.models import Vote
 from tests.cocreate.accounts.self_service_helpers import new_client, post, signed_in_client
 from tests.factories import (
@@ -34,6 +37,7 @@ from tests.factories import (
     create_proposal,
     create_user,
 )
+from tests.helpers import make_settings
 from tests.servers import SmtpSink, Worker, wait_until
 
 pytestmark = pytest.mark.databases("sqlite", why="the export is Python over plain queries; the worker is real")
@@ -222,3 +226,16 @@ def test_sections_become_flat_tables() -> None:
     body = data_export.csv_bytes([{"a": "高島平", "b": None}, {"b": True, "c": ["x"]}])
     assert csv_rows(body) == [{"a": "高島平", "b": "", "c": ""}, {"a": "", "b": "true", "c": '["x"]'}]
     assert data_export.csv_bytes([]) == b"\xef\xbb\xbf"
+
+
+def test_asking_for_zips_is_rate_limited_per_account(tmp_path: Path, database_url: str, broker_url: str,
+                                                     database: Database, session: Session) -> None:
+    """Each request builds a zip of everything and sends an e-mail: a day's budget per account (and address)."""
+    limited = make_settings(tmp_path / "data", database_url=database_url, broker_url=broker_url, rate_limit_scale=1)
+    hanako = create_user(session, "hanako@example.jp", display_name="はなこ")
+    client = signed_in_client(create_app(limited, database=database), hanako)
+    answers = [post(client, "/account/export/request").status_code
+               for _attempt in range(BUDGETS["data-export"].per_target + 1)]
+    assert answers[0] == 303 and set(answers[1:-1]) == {409}  # one at a time; each attempt counts
+    assert answers[-1] == 429
+    assert _only_export(session, hanako).status is DataExportStatus.REQUESTED
