@@ -28,6 +28,8 @@ BEAT_SCHEDULE = {
     # Sign-in throttle rows and e-mail quotas that count nothing any more, with the addresses in their
     # keys (cocreate/accounts/throttle.py).
     "expire-throttles": {"task": "cocreate.expire_throttles", "schedule": crontab(hour=3, minute=40)},
+    # "Download my data" zips whose links have expired are deleted (cocreate/accounts/data_export.py).
+    "expire-data-exports": {"task": "cocreate.accounts.expire_data_exports", "schedule": 3600.0},
     "audit-checkpoint": {"task": "cocreate.audit.checkpoint", "schedule": 3600.0},
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
 }

@@ -2,6 +2,7 @@
 
 from cocreate.accounts.models import (
     Consent,
+    DataExport,
     Department,
     MailQuota,
     OidcIdentity,
@@ -42,6 +43,7 @@ __all__ = [
     "Comment",
     "CommentLike",
     "Consent",
+    "DataExport",
     "Department",
     "Follow",
     "MailQuota",

@@ -52,6 +52,11 @@ def email_change_confirm(token: str) -> str:
     return f"/account/email/confirm/{token}"
 
 
+def data_export_download(token: str) -> str:
+    """``account-export-file``: the link mailed when a "download my data" zip is ready."""
+    return f"/account/export/file/{token}"
+
+
 def account_residency() -> str:
     """``account-residency``."""
     return "/account/residency"
@@ -106,6 +111,7 @@ CHECKED: dict[str, tuple[Any, dict[str, Any]]] = {
     "account-password": (account_password, {}),
     "account-email-confirm": (email_change_confirm, {"token": "abc"}),
     "account-residency": (account_residency, {}),
+    "account-export-file": (data_export_download, {"token": "abc"}),
     "staff-invitation": (staff_invitation, {"token": "abc"}),
     "organisation": (organisation, {"organisation_id": 1}),
     "organisation-invitation": (organisation_invitation, {"token": "abc"}),

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     )
     mail_folder_days: int = Field(
         14, ge=1, description="Days the embedded mail folder (file://) keeps each message before it is removed.")
+    data_export_days: int = Field(
+        7, ge=1, le=90, description="Days a \"download my data\" link works before its file is deleted.")
     mail_from: str = Field("cocreate <noreply@cocreate.localhost>", description="Sender of every e-mail.")
     search_index_dir: Path | None = Field(None, description="Whoosh index folder; default: data folder.")
     upload_dir: Path | None = Field(None, description="Uploaded files; default: data folder.")

@@ -54,6 +54,13 @@ COMPONENT = Component(
         NavItem("link-calendar-feed", lazy_gettext("Your private calendar feed"), "labs-calendar-feed", 50,
                 menu="overview", section=lazy_gettext("Living labs"), action="calendar.export"),
     ),
-    export_sections={"recruitment_applications": "labs.recruitment:export_applications"},
+    export_sections={
+        "recruitment_applications": "labs.recruitment:export_applications",
+        "bookings": "labs.privacy:export_bookings",
+        "booking_documents": "labs.privacy:export_booking_documents",
+        "trial_updates": "labs.privacy:export_trial_updates",
+        "trial_update_photos": "labs.privacy:export_trial_update_photos",
+        "coordinated_fields": "labs.privacy:export_coordinated_fields",
+    },
     deletion_hooks=("labs.recruitment:erase_for_deleted_account",),
 )

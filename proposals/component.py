@@ -65,5 +65,12 @@ COMPONENT = Component(
         "briefing_registrations": "proposals.privacy:export_briefing_registrations",
         "voices": "proposals.privacy:export_voices",
         "voice_supports": "proposals.privacy:export_voice_supports",
+        "voices_entered_at_desk": "proposals.privacy:export_voices_entered",
+        "voice_photos": "proposals.privacy:export_voice_photos",
+        "proposal_versions": "proposals.privacy:export_proposal_versions",
+        "proposal_attachments": "proposals.privacy:export_proposal_attachments",
+        "reviewer_assignments": "proposals.privacy:export_reviewer_assignments",
+        "reviews": "proposals.privacy:export_reviews",
+        "conflict_declarations": "proposals.privacy:export_conflict_declarations",
     },
 )

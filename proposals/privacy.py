@@ -1,9 +1,11 @@
 """What "download my data" holds of the proposals component (listed in its manifest): the person's
-proposals, votes, questions, briefing registrations, residents' voices and supports of voices, never other people's data (their comments are the
-core's: :mod:`cocreate.comments.privacy`)."""
+proposals (their versions and attachments), votes, questions, briefing registrations, residents' voices (also those
+entered at the support desk) and supports of voices, and a reviewer's assignments, reviews and conflict declarations;
+never other people's data (their comments are the core's: :mod:`cocreate.comments.privacy`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -13,8 +15,15 @@ from proposals.models import (
     BriefingRegistration,
     BriefingSession,
     Challenge,
+    ChallengeCriterion,
+    ConflictDeclaration,
     Proposal,
+    ProposalAttachment,
+    ProposalVersion,
     Question,
+    Review,
+    ReviewerAssignment,
+    ReviewScore,
     Voice,
     VoicePhoto,
     VoiceSupport,
@@ -78,3 +87,67 @@ def export_voice_supports(session: Session, user: User) -> list[dict[str, Any]]:
                         .where(VoiceSupport.user_id == user.id).order_by(col(VoiceSupport.created_at))).all()
     return [{"voice_id": support.voice_id, "voice_title": title, "supported_at": support.created_at}
             for support, title in rows]
+
+
+def export_voices_entered(session: Session, user: User) -> list[dict[str, Any]]:
+    """Voices the person typed in at the support desk for someone else (paper, phone, workshop), with the names of
+    the photos attached to them (whoever attached them)."""
+    voices = session.exec(select(Voice).where(Voice.entered_by_id == user.id).order_by(col(Voice.id))).all()
+    photos: dict[int, list[dict[str, Any]]] = {}
+    for photo in session.exec(select(VoicePhoto).where(col(VoicePhoto.voice_id).in_([v.id for v in voices]))
+                              .order_by(col(VoicePhoto.id))).all():
+        photos.setdefault(photo.voice_id, []).append({"filename": photo.filename, "alt_text": photo.alt_text})
+    return [{"id": voice.id, "title": voice.title, "body": voice.body, "channel": voice.channel,
+             "desk_note": voice.desk_note, "entered_at": voice.created_at, "photos": photos.get(voice.id, [])}  # type: ignore[arg-type]
+            for voice in voices]
+
+
+def export_voice_photos(session: Session, user: User) -> list[dict[str, Any]]:
+    """Photos the person uploaded to voices (their own, or ones they entered at the desk): names, not files."""
+    rows = session.exec(select(VoicePhoto).where(VoicePhoto.uploaded_by_id == user.id).order_by(col(VoicePhoto.id))).all()
+    return [{"voice_id": row.voice_id, "filename": row.filename, "alt_text": row.alt_text,
+             "kept_location": row.kept_location, "uploaded_at": row.created_at} for row in rows]
+
+
+def export_proposal_versions(session: Session, user: User) -> list[dict[str, Any]]:
+    """Every version of a proposal the person submitted (also of proposals a colleague created)."""
+    rows = session.exec(select(ProposalVersion).where(ProposalVersion.submitted_by_id == user.id)
+                        .order_by(col(ProposalVersion.id))).all()
+    return [{"proposal_id": row.proposal_id, "number": row.number, "submitted_at": row.submitted_at,
+             "content": json.loads(row.content_json or "{}")} for row in rows]
+
+
+def export_proposal_attachments(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(ProposalAttachment).where(ProposalAttachment.uploaded_by_id == user.id)
+                        .order_by(col(ProposalAttachment.id))).all()
+    return [{"proposal_id": row.proposal_id, "title": row.title, "filename": row.filename,
+             "confidential": row.confidential, "size_bytes": row.size_bytes, "uploaded_at": row.created_at}
+            for row in rows]
+
+
+def export_reviewer_assignments(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(ReviewerAssignment, Challenge.title)
+                        .join(Challenge, col(Challenge.id) == ReviewerAssignment.challenge_id)
+                        .where(ReviewerAssignment.user_id == user.id).order_by(col(ReviewerAssignment.id))).all()
+    return [{"challenge_id": row.challenge_id, "challenge_title": title, "assigned_at": row.created_at}
+            for row, title in rows]
+
+
+def export_reviews(session: Session, user: User) -> list[dict[str, Any]]:
+    """The person's reviews as a reviewer: their comment and their score per criterion."""
+    reviews = session.exec(select(Review).where(Review.reviewer_id == user.id).order_by(col(Review.id))).all()
+    scores: dict[int, list[dict[str, Any]]] = {}
+    for score, criterion in session.exec(
+            select(ReviewScore, ChallengeCriterion.name)
+            .join(ChallengeCriterion, col(ChallengeCriterion.id) == ReviewScore.criterion_id)
+            .where(col(ReviewScore.review_id).in_([review.id for review in reviews]))
+            .order_by(col(ReviewScore.review_id), col(ReviewScore.criterion_id))).all():
+        scores.setdefault(score.review_id, []).append({"criterion": criterion, "score": score.score})
+    return [{"proposal_id": review.proposal_id, "comment": review.comment, "submitted_at": review.submitted_at,
+             "scores": scores.get(review.id, [])} for review in reviews]  # type: ignore[arg-type]
+
+
+def export_conflict_declarations(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.exec(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == user.id)
+                        .order_by(col(ConflictDeclaration.proposal_id))).all()
+    return [{"proposal_id": row.proposal_id, "has_conflict": row.has_conflict, "note": row.note} for row in rows]

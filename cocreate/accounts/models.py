@@ -327,3 +327,29 @@ class ResidencyRequest(TimestampedModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     note: str = Field(default="", max_length=500)
+
+
+class DataExportStatus(StrEnum):
+    REQUESTED = "requested"
+    READY = "ready"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+class DataExport(TimestampedModel, table=True):
+    """One "download my data" request: the worker builds the zip into the data folder and mails a link.
+
+    ``nonce`` is the file's random name and, signed with the site's key, the link's token
+    (:mod:`cocreate.accounts.data_export`); the link works for the signed-in owner only, until
+    ``expires_at``. A beat task then deletes the file and marks the row expired.
+    """
+
+    __tablename__ = "data_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    status: DataExportStatus = Field(sa_type=enum_type(DataExportStatus, 20), index=True)
+    nonce: str = Field(max_length=64, unique=True)
+    ready_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    size_bytes: int | None = Field(default=None)

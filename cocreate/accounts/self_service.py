@@ -363,7 +363,11 @@ def export_residency_requests(session: Session, user: User) -> list[dict[str, An
 
 def export_data(session: Session, actor: Principal) -> dict[str, Any]:
     """Everything the platform holds about the signed-in user, section by section."""
-    user = _own_user(session, actor)
+    return export_data_of(session, _own_user(session, actor))
+
+
+def export_data_of(session: Session, user: User) -> dict[str, Any]:
+    """Every section of "download my data" for ``user`` (the worker's zip: :mod:`cocreate.accounts.data_export`)."""
     data: dict[str, Any] = {"format": "cocreate-personal-data", "version": 1, "exported_at": utcnow()}
     for name, build in components.export_sections().items():
         data[name] = build(session, user)

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 from pydantic import Field
 from sqlmodel import Session
 
 from cocreate import components, i18n
-from cocreate.accounts import auth, consents, residency, self_service
+from cocreate.accounts import auth, consents, data_export, residency, self_service
 from cocreate.accounts.models import AGE_BAND_LABELS, ROLE_LABELS, ResidencyStatus
 from cocreate.accounts.permissions import allowed_to, principal_of, signed_in
 from cocreate.accounts.services import AsSent, FormModel
@@ -21,6 +21,7 @@ from cocreate.db.base import utcnow
 from cocreate.errors import Invalid
 from cocreate.forms import RowIds, as_text
 from cocreate.i18n import gettext as _
+from cocreate.settings import Settings
 from cocreate.web.dependencies import WRITES, AppSettings, DbSession
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
@@ -204,17 +205,50 @@ def residency_cancel(request: Request, db_session: DbSession) -> Template | Redi
 # --- privacy -------------------------------------------------------------------------------------
 
 
-@get("/export", name="account-export", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
-def export_page(request: Request) -> Template:
-    return render(request, "accounts/export.html", {"sections": list(components.export_sections())})
+def _export_page(request: Request, db_session: Session, settings: Settings, errors: dict[str, str] | None = None,
+                 status_code: int = 200) -> Template:
+    return render(request, "accounts/export.html", {
+        "sections": list(components.export_sections()), "errors": errors or {},
+        "state": data_export.latest(db_session, settings, principal_of(request)), "days": settings.data_export_days,
+    }, status_code=status_code)
+
+
+@get("/export", name="account-export", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
+def export_page(request: Request, db_session: DbSession, settings: AppSettings) -> Template:
+    return _no_store(_export_page(request, db_session, settings))  # type: ignore[return-value]
 
 
 @post("/export", name="account-export-download", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=True)
 def export_download(request: Request, db_session: DbSession) -> Response[bytes]:
+    """The immediate download: one JSON file, built while the person waits (the zip with CSVs is mailed)."""
     body = self_service.export_json(self_service.export_data(db_session, principal_of(request)))
     today = utcnow().astimezone(i18n.WARD_TIMEZONE).date().isoformat()
     return _no_store(Response(body, status_code=200, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="cocreate-data-{today}.json"'}))
+
+
+def _export_again(failed: Invalid, _form: dict[str, Any], *, request: Request, db_session: Session,
+                  settings: Settings, **_kwargs: Any) -> Template:
+    return _export_page(request, db_session, settings, failed.errors, status_code=409)
+
+
+@post("/export/request", name="account-export-request", guards=[signed_in], opt={**consents.EXEMPT, **limited(
+      "data-export")}, sync_to_thread=True)
+@again_on_invalid(_export_again)
+def export_request(request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
+    data_export.request_export(db_session, principal_of(request))
+    return after_post(request, request.app.route_reverse("account-export"),
+                      message=_("We are preparing your data. We will e-mail you a link when it is ready."))
+
+
+@get("/export/file/{token:str}", name="account-export-file", guards=[signed_in], opt=consents.EXEMPT,
+     sync_to_thread=True)
+def export_file(request: Request, db_session: DbSession, settings: AppSettings, token: FromPath[str]) -> File:
+    """The zip, for its signed-in owner only, while the link works (404 otherwise: nothing tells whose it is)."""
+    path, name = data_export.open_file(db_session, settings, principal_of(request), token)
+    response = File(path=path, filename=name, media_type="application/zip")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @get("/delete", name="account-delete", guards=[signed_in], opt=consents.EXEMPT, sync_to_thread=False)
@@ -240,7 +274,7 @@ account_router = Router(
     path="/account",
     route_handlers=[overview, profile_form, profile_submit, password_form, password_submit, email_form,
                     email_submit, email_confirm, residency_page, residency_request, residency_code,
-                    residency_cancel, export_page, export_download, delete_form, delete_submit],
+                    residency_cancel, export_page, export_download, export_request, export_file, delete_form, delete_submit],
     include_in_schema=False,
 )
 

@@ -8,7 +8,7 @@ task lost on the way (the broker unreachable at commit) sends nothing: the perso
 
 from __future__ import annotations
 
-from cocreate.accounts import services
+from cocreate.accounts import data_export, services
 from cocreate.tasks.app import celery_app, task_database, task_settings
 
 
@@ -28,3 +28,20 @@ def send_reset_link(self, email: str) -> bool:  # type: ignore[no-untyped-def]
             return services.send_reset_link(session, task_settings(), email)
     except Exception as error:  # a database hiccup: nothing was committed, try again later
         raise self.retry(exc=error) from error
+
+
+@celery_app.task(name=data_export.BUILD_TASK, bind=True, max_retries=5, default_retry_delay=60)
+def build_data_export(self, export_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Build one "download my data" zip and mail its link (:func:`cocreate.accounts.data_export.build`)."""
+    try:
+        with task_database().session() as session:
+            return data_export.build(session, task_settings(), export_id)
+    except Exception as error:  # a database hiccup or a full disk: nothing was marked ready, try again later
+        raise self.retry(exc=error) from error
+
+
+@celery_app.task(name=data_export.EXPIRE_TASK)
+def expire_data_exports() -> int:
+    """Delete the zips whose links have expired (:func:`cocreate.accounts.data_export.expire_due`)."""
+    with task_database().session() as session:
+        return data_export.expire_due(session, task_settings())

@@ -94,6 +94,8 @@ BUDGETS: dict[str, Budget] = {
     # Each sends an e-mail: the target budget is what one inbox can receive from here in an hour.
     "password-reset": Budget(window=3600, per_address=10, per_target=3, targets=("form:email",)),
     "register": Budget(window=3600, per_address=10),
+    # Each builds a zip of everything a person did and sends an e-mail.
+    "data-export": Budget(window=24 * 3600, per_address=20, per_target=5, targets=("user",)),
     "email-change": Budget(window=3600, per_address=10, per_target=5, targets=("user", "form:new_email")),
     # A GET that writes a server-side session kept 14 days.
     "oidc-start": Budget(window=10 * 60, per_address=30),

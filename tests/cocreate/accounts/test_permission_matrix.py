@@ -145,6 +145,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/account/email"): SIGNED_IN,
     ("GET", "/account/export"): SIGNED_IN,
     ("POST", "/account/export"): SIGNED_IN,
+    ("POST", "/account/export/request"): SIGNED_IN,
+    # the mailed zip: its signed-in owner only, by the token in the link (tests/cocreate/accounts/test_data_export.py)
+    ("GET", "/account/export/file/{token:str}"): EXEMPT,
     ("GET", "/account/delete"): SIGNED_IN,
     ("POST", "/account/delete"): SIGNED_IN,
     ("GET", "/account/organisations"): SIGNED_IN,
