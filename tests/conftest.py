@@ -40,6 +40,7 @@ from cocreate.db import Database, migrations
 from cocreate.pages.seed import seed_missing
 from cocreate.settings import Settings
 from cocreate.tasks import configure_celery
+from cocreate.web.ratelimit import RATE_LIMIT_STORE, DatabaseCountingStore
 from tests import servers
 from tests.helpers import QueryLog, count_queries, make_settings, worker_env
 
@@ -242,11 +243,20 @@ def is_committed(request: pytest.FixtureRequest) -> bool:
     return request.node.get_closest_marker("committed") is not None
 
 
+def _forget_rate_counters(app: Litestar) -> None:
+    """On SQLite the rate-limit counters have a file of their own (``cocreate.web.ratelimit.counter_database``),
+    outside the test's rolled-back transaction: each test starts with none, as it starts with no rows."""
+    store = app.stores.get(RATE_LIMIT_STORE)
+    if isinstance(store, DatabaseCountingStore) and store.database is not app.state.database:
+        store._delete(None)
+
+
 @pytest.fixture
 def database(shared_app: Litestar, request: pytest.FixtureRequest) -> Iterator[Database]:
     """The app's database: bound to this test's rolled-back transaction, or, for ``committed`` tests,
     committing for real and emptied of what the test left afterwards."""
     database: Database = shared_app.state.database
+    _forget_rate_counters(shared_app)
     if is_committed(request):
         yield database
         empty_tables_with_rows(database.engine)
