@@ -55,5 +55,6 @@ COMPONENT = Component(
                 menu="overview", section=lazy_gettext("Living labs"), action="calendar.export"),
     ),
     export_sections={"recruitment_applications": "labs.recruitment:export_applications"},
+    datasets=("labs.datasets:DATASETS",),
     deletion_hooks=("labs.recruitment:erase_for_deleted_account",),
 )

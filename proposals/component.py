@@ -66,4 +66,5 @@ COMPONENT = Component(
         "voices": "proposals.privacy:export_voices",
         "voice_supports": "proposals.privacy:export_voice_supports",
     },
+    datasets=("proposals.datasets:DATASETS",),
 )
