@@ -119,9 +119,13 @@ def current(settings: Settings) -> Published | None:
     link = folder(settings) / CURRENT
     try:
         path = link.resolve(strict=True)
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        raw = (path / MANIFEST).read_bytes()
+        manifest = json.loads(raw)
     except (OSError, ValueError):
         return None
+    # The manifest is served too (for data portals' harvesters): its own entry, from its bytes.
+    manifest["files"][MANIFEST] = {"size": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
+                                   "media_type": MEDIA_TYPES["json"], "modified": manifest["generated_at"]}
     return Published(path, manifest)
 
 

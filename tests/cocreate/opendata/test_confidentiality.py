@@ -41,7 +41,9 @@ def test_no_file_of_any_dataset_holds_what_is_not_public(session: Session, datab
     declared = components.datasets()
     assert {"challenges", "proposals", "decisions", "questions", "vote_counts", "voices", "comments", "test_fields",
             "bookings", "trials", "trial_kpis"} <= {dataset.name for dataset in declared}
-    published = files.generate(database, settings)
+    files.generate(database, settings)
+    published = files.current(settings)
+    assert published is not None and files.MANIFEST in published.manifest["files"]
 
     texts = _texts(published)
     for dataset in declared:  # every declared dataset was written in every format, and zipped
