@@ -370,6 +370,9 @@ def generate(database: Database, settings: Settings, datasets: Sequence[Dataset]
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
+    pointer = root / CURRENT
+    if pointer.is_dir() and not pointer.is_symlink():  # a copy of the data folder that followed the link
+        pointer.rename(root / f"gen-0-copied-{secrets.token_hex(4)}")  # pruned below, being the oldest name
     link = root / f".link-{secrets.token_hex(4)}"
     os.symlink(final.name, link)
     os.replace(link, root / CURRENT)
