@@ -145,4 +145,5 @@ JA = {
     'Columns and their meaning': '列とその意味',
     'Columns of “%(title)s”': '「%(title)s」の列',
     'Meaning': '意味',
+    'The public datasets as CSV, JSON and a zip, written every day.': '公開データセット（CSV・JSON・ZIP）。毎日作成されます。',
 }

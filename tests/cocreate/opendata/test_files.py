@@ -202,3 +202,12 @@ def test_the_page_reads_no_table(client: TestClient[Litestar], session: Session,
     query_log.statements.clear()
     assert client.get("/open-data").status_code == 200
     assert query_log.count <= 2, str(query_log)  # the visitor's session at most; the page itself reads files
+
+
+def test_administrators_have_the_button_on_their_dashboard(client: TestClient[Litestar], session: Session) -> None:
+    ward = create_ward(session)
+    sign_in(client, ward.admin)
+    dashboard = client.get("/admin")
+    assert 'id="admin-open-data-generate"' in dashboard.text
+    done = client.post("/open-data/generate", data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert done.status_code == 303
