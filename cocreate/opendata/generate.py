@@ -266,6 +266,7 @@ def catalog(datasets: Sequence[Dataset], manifest: dict[str, Any], base_url: str
 
     licence = {"@id": LICENSE_URL}
     publisher = {"@type": "foaf:Organization", "foaf:name": text(PUBLISHER)}
+    contact = {"@type": "vcard:Organization", "vcard:fn": text(PUBLISHER), "vcard:hasURL": {"@id": f"{base_url}/contact"}}
     page = f"{base_url}/open-data"
     formats = {"csv": ("CSV", "text/csv"), "csv_excel": ("CSV", "text/csv"), "json": ("JSON", "application/json")}
     entries = []
@@ -291,7 +292,8 @@ def catalog(datasets: Sequence[Dataset], manifest: dict[str, Any], base_url: str
         entries.append({
             "@id": f"{page}#{dataset.name}", "@type": "dcat:Dataset", "dct:identifier": dataset.name,
             "dct:title": text(dataset.title), "dct:description": text(dataset.description),
-            "dcat:keyword": list(dataset.keywords), "dct:publisher": publisher, "dct:license": licence,
+            "dcat:keyword": list(dataset.keywords), "dct:publisher": publisher, "dcat:contactPoint": contact,
+            "dct:license": licence,
             "dct:rights": text(ATTRIBUTION), "dct:modified": when(facts["modified"]),
             "dcat:landingPage": {"@id": page}, "dct:language": [{"@id": "http://id.loc.gov/vocabulary/iso639-1/ja"}],
             "dcat:distribution": distributions,
@@ -300,7 +302,7 @@ def catalog(datasets: Sequence[Dataset], manifest: dict[str, Any], base_url: str
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/", "xsd": "http://www.w3.org/2001/XMLSchema#",
-            "spdx": "http://spdx.org/rdf/terms#",
+            "spdx": "http://spdx.org/rdf/terms#", "vcard": "http://www.w3.org/2006/vcard/ns#",
         },
         "@id": _absolute(base_url, CATALOG), "@type": "dcat:Catalog",
         "dct:title": text(CATALOG_TITLE), "dct:description": text(CATALOG_DESCRIPTION),

@@ -67,7 +67,8 @@ def _not_modified(request: Request, etag: str, modified: Any) -> bool:
     return False
 
 
-@get("/open-data/{filename:str}", name="open-data-file", sync_to_thread=True)
+# Not kept by the page cache: a file may be tens of megabytes, and caches revalidate it by its ETag anyway.
+@get("/open-data/{filename:str}", name="open-data-file", sync_to_thread=True, opt={"public_cache": False})
 def download(request: Request, settings: AppSettings, filename: FromPath[str]) -> Response[Any] | File:
     published = files.current(settings)
     entry = published.file(filename) if published is not None else None

@@ -131,6 +131,7 @@ def test_the_catalogue_is_dcat_and_every_download_answers(client: TestClient[Lit
         assert (dataset, dct.license, rdflib.URIRef(files.LICENSE_URL)) in graph
         assert {title.language for title in graph.objects(dataset, dct.title)} == {"ja", "en"}
         assert list(graph.objects(dataset, dct.modified)) and list(graph.objects(dataset, dcat.keyword))
+        assert graph.value(dataset, dcat.contactPoint) is not None and graph.value(dataset, dct.publisher) is not None
         distributions = list(graph.objects(dataset, dcat.distribution))
         assert len(distributions) == 3
         for distribution in distributions:
@@ -211,3 +212,25 @@ def test_administrators_have_the_button_on_their_dashboard(client: TestClient[Li
     assert 'id="admin-open-data-generate"' in dashboard.text
     done = client.post("/open-data/generate", data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
     assert done.status_code == 303
+
+
+def test_a_failed_generation_leaves_the_current_one_whole(session: Session, database: Database,
+                                                          settings: Settings) -> None:
+    create_ward(session)
+    first = files.generate(database, settings)
+
+    def broken(_session: Any) -> Iterator[dict[str, Any]]:
+        yield {"n": 1}
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        files.generate(database, settings, [Dataset("broken", "B", "B", (Column("n", "n", "integer"),), rows=broken)])
+    current = files.current(settings)
+    assert current is not None and current.path == first.path and "broken" not in current.manifest["datasets"]
+    assert not list(files.folder(settings).glob(".build-*"))  # the half-written folder is gone
+
+    second = files.generate(database, settings)
+    third = files.generate(database, settings)
+    kept = sorted(path.name for path in files.folder(settings).glob("gen-*"))
+    assert kept == sorted([second.path.name, third.path.name])  # the current one and the one before
+    assert files.current(settings).path == third.path  # type: ignore[union-attr]
