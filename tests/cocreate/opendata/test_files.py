@@ -234,3 +234,16 @@ def test_a_failed_generation_leaves_the_current_one_whole(session: Session, data
     kept = sorted(path.name for path in files.folder(settings).glob("gen-*"))
     assert kept == sorted([second.path.name, third.path.name])  # the current one and the one before
     assert files.current(settings).path == third.path  # type: ignore[union-attr]
+
+
+def test_every_link_of_the_page_answers(client: TestClient[Litestar], session: Session, database: Database,
+                                        settings: Settings) -> None:
+    from tests.links import check_links
+
+    ward = create_ward(session)
+    files.generate(database, settings)
+    links, posts = check_links(client, ["/open-data"])
+    assert "/open-data/comments-excel.csv" in links and "/open-data/catalog.jsonld" in links and not posts
+    sign_in(client, ward.staff)
+    _links, posts = check_links(client, ["/open-data"])
+    assert posts == {"/open-data/generate"}
