@@ -247,3 +247,24 @@ def test_every_link_of_the_page_answers(client: TestClient[Litestar], session: S
     sign_in(client, ward.staff)
     _links, posts = check_links(client, ["/open-data"])
     assert posts == {"/open-data/generate"}
+
+
+EXTRA = [Dataset("extra_numbers", "Extra numbers", "A dataset another component declares.",
+                 (Column("n", "A number.", "integer"), Column("day", "A day.", "date")),
+                 rows=lambda _session: ({"n": n, "day": None} for n in range(3)), keywords=("追加",))]
+
+
+def test_a_dataset_any_component_declares_is_published_without_change(client: TestClient[Litestar],
+                                                                        database: Database,
+                                                                        settings: Settings) -> None:
+    from cocreate.components import Component
+    from tests.helpers import extra_component
+
+    with extra_component(Component(name="extra", datasets=("tests.cocreate.opendata.test_files:EXTRA",))):
+        published = files.generate(database, settings)
+        page = client.get("/open-data")
+    assert published.manifest["datasets"]["extra_numbers"]["row_count"] == 3
+    assert 'id="dataset-extra_numbers"' in page.text and 'href="/open-data/extra_numbers.json"' in page.text
+    assert client.get("/open-data/extra_numbers.csv").text == "n,day\r\n0,\r\n1,\r\n2,\r\n"
+    catalogue = json.loads(client.get(f"/open-data/{files.CATALOG}").content)
+    assert "extra_numbers" in {entry["dct:identifier"] for entry in catalogue["dcat:dataset"]}
