@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     openapi = OpenAPIConfig(
         title="cocreate open data API",
         version="1.0.0",
-        description="Read API of cocreate: challenges, proposals, trials and test fields. Data under CC BY 4.0.",
+        description="Read API of cocreate: challenges, proposals, trials and test fields. Data under CC BY 4.0. "
+                    "Every public dataset in bulk (CSV, JSON, a zip and a DCAT catalogue): /open-data.",
         path="/schema",
         license=License(name="CC BY 4.0", url="https://creativecommons.org/licenses/by/4.0/"),
         contact=Contact(name="cocreate"),

@@ -236,6 +236,11 @@ def demo() -> None:
 
     settings.ensure_dirs()
     click.echo(f"search: {indexer.rebuild(database, settings)} documents indexed")
+    from cocreate.opendata import generate as open_data
+
+    published = open_data.generate(database, settings)  # /open-data has its files at once, not after the daily run
+    rows = sum(entry["row_count"] for entry in published.manifest["datasets"].values())
+    click.echo(f"open data: {len(published.manifest['datasets'])} datasets, {rows} rows")
     database.dispose()
 
 

@@ -12,7 +12,7 @@ COMPONENT = Component(
     models="cocreate.models",
     routes="cocreate.routes:all_routes",
     tasks=("cocreate.jobs", "cocreate.accounts.tasks", "cocreate.notifications.tasks", "cocreate.search.tasks",
-           "cocreate.comments.tasks", "cocreate.analysis.tasks"),
+           "cocreate.comments.tasks", "cocreate.analysis.tasks", "cocreate.opendata.tasks"),
     beat_schedule="cocreate.jobs:BEAT_SCHEDULE",
     demo="cocreate.demo:load",
     permissions="cocreate.accounts.policy:POLICY",
@@ -21,6 +21,7 @@ COMPONENT = Component(
     navigation=(
         NavItem("", lazy_gettext("Home"), "home", 0),
         NavItem("nav-map", lazy_gettext("Map"), "map", 80),
+        NavItem("", lazy_gettext("Open data"), "open-data", 90, menu="browse"),
         NavItem("nav-organisations", lazy_gettext("Organisations"), "organisations", 90,
                 active_under=("organisations",)),
         # Ward staff reach the residency checks from their own area (the proposals component's "nav-staff").
@@ -54,4 +55,5 @@ COMPONENT = Component(
         "page_revisions": "cocreate.pages.privacy:export_page_revisions",
     },
     deletion_hooks=("cocreate.accounts.data_export:erase_for_deleted_account",),
+    datasets=("cocreate.opendata.core_datasets:DATASETS",),
 )

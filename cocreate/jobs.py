@@ -32,6 +32,8 @@ BEAT_SCHEDULE = {
     "expire-data-exports": {"task": "cocreate.accounts.expire_data_exports", "schedule": 3600.0},
     "audit-checkpoint": {"task": "cocreate.audit.checkpoint", "schedule": 3600.0},
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
+    # The open data files (cocreate/opendata/generate.py), once a day before the ward's working day.
+    "open-data": {"task": "cocreate.opendata.generate", "schedule": crontab(hour=4, minute=15)},
 }
 
 

@@ -133,11 +133,12 @@ from cocreate.comments import routes as comment_routes  # noqa: E402
 from cocreate.maps.routes import ROUTES as MAP_ROUTES  # noqa: E402
 from cocreate.moderation.routes import ROUTES as MODERATION_ROUTES  # noqa: E402
 from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa: E402
+from cocreate.opendata.routes import ROUTES as OPEN_DATA_ROUTES  # noqa: E402
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 
 ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES,
-          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES]
+          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *OPEN_DATA_ROUTES]
 
 
 def all_routes() -> list[Any]:

@@ -19,7 +19,7 @@ PUBLIC = ["/", "/challenges", "/organisations", "/account/register", "/account/s
           "{challenge}", "{challenge}/history", "{challenge}/questions", "{organisation}",
           "/fields", "{field}", "/calendar", "/calendar?view=week", "{field}/calendar", "/notices", "/trials", "{trial}",
           "{call}", "/search", "/search?q=%E9%AB%98%E5%B3%B6%E5%B9%B3", "/search?q=mobility&type=proposal",
-          "/about", "/help", "/terms", "/privacy", "/accessibility", "/contact", "/transparency"]
+          "/about", "/help", "/terms", "/privacy", "/accessibility", "/contact", "/transparency", "/open-data"]
 RESIDENT = ["{challenge}/proposals", "{challenge}/comments", "/account", "/account/profile", "/account/password", "/account/email", "/account/residency",
             "/account/export", "/account/delete", "/account/organisations", "/notifications", "/organisations/new",
             "/notices/subscriptions", "/my/participation", "/account/following", "/account/notifications"]
@@ -31,7 +31,7 @@ STAFF = ["/staff/challenges", "/staff/challenges/new", "/staff/challenges/{owned
          "/staff/challenges/{owned}/voting", "/staff/challenges/{owned}/reviewers",
          "/staff/challenges/{owned}/review", "/staff/challenges/{owned}/decisions",
          "/staff/challenges/{owned}/preview", "/staff/challenges/{owned}/briefings",
-         "/staff/challenges/{owned}/briefings/new", "/staff/residency"]
+         "/staff/challenges/{owned}/briefings/new", "/staff/residency", "/open-data"]
 ADMIN = ["/admin", "/admin/users", "/admin/departments", "/admin/departments/new", "/admin/staff/invite",
          "/admin/audit", "/admin/organisations", "/admin/organisations/{organisation_id}", "/moderation",
          "/admin/pages", "/admin/pages/terms/edit", "/admin/pages/privacy/revisions"]

@@ -62,5 +62,6 @@ COMPONENT = Component(
         "trial_update_photos": "labs.privacy:export_trial_update_photos",
         "coordinated_fields": "labs.privacy:export_coordinated_fields",
     },
+    datasets=("labs.datasets:DATASETS",),
     deletion_hooks=("labs.recruitment:erase_for_deleted_account",),
 )

@@ -73,4 +73,5 @@ COMPONENT = Component(
         "reviews": "proposals.privacy:export_reviews",
         "conflict_declarations": "proposals.privacy:export_conflict_declarations",
     },
+    datasets=("proposals.datasets:DATASETS",),
 )

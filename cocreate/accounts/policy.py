@@ -35,6 +35,8 @@
 - The opinion analysis (:mod:`cocreate.analysis`): ``analysis.run`` and ``analysis.review`` of a
   :class:`~cocreate.analysis.sources.Subject` (staff of its departments, or any staff when it has none), and
   ``analysis.view`` of an :class:`~cocreate.analysis.services.OnRun` (public once published).
+- Open data (:mod:`cocreate.opendata`): ``opendata.generate`` (write the files now rather than at the daily
+  run: any ward staff, and administrators; no target).
 
 Rules read the actor's roles and the target's facts, never the database.
 """
@@ -283,3 +285,12 @@ def _see_analysis(actor: Principal, run: Any) -> Decision:
     if run.published:
         return ALLOW
     return _analyse(actor, run.subject)
+
+
+# --- open data -----------------------------------------------------------------------------------
+
+
+@POLICY.rule("opendata.generate")
+def _generate_open_data(actor: Principal, _target: Any) -> Decision:
+    """Ask for a new generation of the open data files now: any ward staff, and administrators."""
+    return _residency_staff(actor, _target)

@@ -14,7 +14,7 @@ database in chunks), so a dataset of 200,000 comments never sits in memory at on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,3 +46,22 @@ class Dataset:
     datetime, None; enums as their value)."""
     keywords: tuple[str, ...] = ()
     """DCAT keywords (Japanese first)."""
+
+
+CHUNK = 1000
+"""Rows read from the database at a time by :func:`stream`."""
+
+
+def stream(session: Session, statement: Any, key: Any, chunk: int = CHUNK) -> Iterator[Any]:
+    """The rows of ``statement`` in order of ``key`` (a unique column, say ``Comment.id``), read ``chunk`` at a
+    time by keyset pagination (``WHERE key > last ORDER BY key LIMIT chunk``): each read is short and
+    indexed, and only one chunk is in memory however large the table. Rows are what ``session.execute``
+    returns (tuples); ``key`` must be the first selected column."""
+    last = None
+    while True:
+        page = statement if last is None else statement.where(key > last)
+        rows = session.execute(page.order_by(key).limit(chunk)).all()
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1][0]

@@ -7,6 +7,7 @@ broker, local index, mail as files) are what a first-time user gets.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -368,7 +369,10 @@ def test_demo_loads_departments_and_challenges_once(prepared: Prepared, tmp_path
     assert counts(prepared.migrated)["department"] == 0
     assert "core: 8 departments added, 0 already there" in prepared.demo_output
     assert "proposals: 7 challenges added, 0 already there" in prepared.demo_output
+    assert "open data: " in prepared.demo_output
     data_dir = copy_of(prepared.loaded, tmp_path)
+    assert json.loads((data_dir / "opendata" / "current" / "manifest.json").read_text())["datasets"]["challenges"][
+        "row_count"] == 7
     before = table_rows(data_dir)
     assert len(before["department"]) == 8
     assert len(before["challenge"]) == 7 + 1  # the draft challenge born from a demo voice

@@ -110,6 +110,11 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/search"): PUBLIC,
     # the map of everything (public items only, for whoever looks)
     ("GET", "/map"): PUBLIC,
+    # open data: the catalogue page, its generated static files (tested in tests/cocreate/opendata), and the
+    # staff's "generate now"
+    ("GET", "/open-data"): PUBLIC,
+    ("GET", "/open-data/{filename:str}"): EXEMPT,
+    ("POST", "/open-data/generate"): STAFF_ANY | {"admin"},
     ("GET", "/api/v1/search"): PUBLIC,
     ("GET", "/schema"): EXEMPT,
     ("GET", "/schema/scalar"): EXEMPT,
