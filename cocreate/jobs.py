@@ -30,6 +30,8 @@ BEAT_SCHEDULE = {
     "expire-throttles": {"task": "cocreate.expire_throttles", "schedule": crontab(hour=3, minute=40)},
     "audit-checkpoint": {"task": "cocreate.audit.checkpoint", "schedule": 3600.0},
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
+    # The statistics pages' snapshots (cocreate/stats/): recomputed at a quarter past every hour.
+    "stats-refresh": {"task": "cocreate.stats.refresh", "schedule": crontab(minute=15)},
 }
 
 

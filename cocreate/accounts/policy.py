@@ -35,6 +35,8 @@
 - The opinion analysis (:mod:`cocreate.analysis`): ``analysis.run`` and ``analysis.review`` of a
   :class:`~cocreate.analysis.sources.Subject` (staff of its departments, or any staff when it has none), and
   ``analysis.view`` of an :class:`~cocreate.analysis.services.OnRun` (public once published).
+- Statistics (:mod:`cocreate.stats`): ``stats.staff`` (the staff's statistics page and its refresh: ward
+  staff of any department and administrators; the public page needs no permission).
 
 Rules read the actor's roles and the target's facts, never the database.
 """
@@ -283,3 +285,12 @@ def _see_analysis(actor: Principal, run: Any) -> Decision:
     if run.published:
         return ALLOW
     return _analyse(actor, run.subject)
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+@POLICY.rule("stats.staff")
+def _stats_staff(actor: Principal, _target: Any = None) -> Decision:
+    """The staff's statistics (numbers not yet public, the refresh on demand): ward staff and administrators."""
+    return signed_in(actor) & when(actor.is_staff or actor.is_admin, lambda: _("You do not have permission to do this."))
