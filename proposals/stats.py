@@ -109,9 +109,9 @@ SOURCE = StatsSource(
     count=_count,
     monthly=(Measure("proposals", _l("Proposals"), 30), Measure("votes", _l("Votes"), 40),
              Measure("voices", _l("Residents' voices"), 50)),
-    per_challenge=(Measure("questions", _l("Questions"), 10), Measure("proposals", _l("Proposals"), 20),
+    per_challenge=(Measure("questions", _l("Questions asked"), 10), Measure("proposals", _l("Proposals"), 20),
                    Measure("comments", _l("Comments"), 30), Measure("votes", _l("Votes"), 40),
                    Measure("briefing", _l("Briefing registrations"), 50)),
-    funnel=(Measure("challenges", _l("Challenges"), 10), Measure("proposals", _l("Proposals"), 20),
+    funnel=(Measure("challenges", _l("Challenges published"), 10), Measure("proposals", _l("Proposals"), 20),
             Measure("selected", _l("Selected"), 30)),
 )

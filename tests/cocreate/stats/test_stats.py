@@ -155,7 +155,7 @@ def test_the_funnel_counts_public_steps_for_the_public_and_everything_for_staff(
     data = compute(session, staff=False)
     assert data["funnel"]["selected"] == 1
     with using_locale("en"):
-        assert views.funnel(data).rows() == [["Challenges", "1"], ["Proposals", "1"], ["Selected", "1"],
+        assert views.funnel(data).rows() == [["Challenges published", "1"], ["Proposals", "1"], ["Selected", "1"],
                                              ["Trials", "1"], ["Results published", "1"]]
 
 
