@@ -27,7 +27,6 @@ JA = {
         "直近%(n)sか月の、承認済みの予約があった日数と、予約できた日数（毎週の利用可能時間のある日から、終日利用できない日を除いたもの）です。",
     "Days booked": "利用日数",
     "Days available": "利用可能日数",
-    "days": "日",
     "There is no such table of statistics.": "その統計表はありません。",
     "The statistics are being recomputed. Reload this page in a minute to see them.":
         "統計を再計算しています。1分ほどしてからこのページを再読み込みしてください。",

@@ -149,7 +149,7 @@ def field_days(data: dict[str, Any]) -> Chart:
                  _("Over the last %(n)s months: days with an approved booking, and days the field could be booked "
                    "(its weekly hours, less whole days closed).", n=len(data["months"])),
                  [field["name"] for field in fields],
-                 [Series(_("Days booked"), booked), Series(_("Days available"), available)], unit=_("days"),
+                 [Series(_("Days booked"), booked), Series(_("Days available"), available)],
                  label_heading=_("Test field"))
 
 
