@@ -40,8 +40,8 @@ from proposals.models import (
     Question,
     QuestionStatus,
     QuestionVisibility,
-    Vote,
     Voice,
+    Vote,
 )
 from tests.factories import Ward, actor, create_proposal, create_user, create_ward, sign_in
 from tests.helpers import count_queries, csrf_token, tasks_announced
