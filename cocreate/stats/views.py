@@ -23,6 +23,24 @@ CHARTS = ("participation", "challenges", "funnel", "areas", "utilisation", "fiel
 
 
 @dataclass(frozen=True)
+class LabelledChart(Chart):
+    """A chart drawn with short labels (``labels``: months as 2026/1, titles cut short) whose table and CSV
+    give the full ones (``row_labels``)."""
+
+    row_labels: Sequence[str] = ()
+
+    def rows(self) -> list[list[str]]:
+        rows = super().rows()
+        for row, label in zip(rows, self.row_labels, strict=False):
+            row[0] = label
+        return rows
+
+
+def _short(text: str, length: int = 18) -> str:
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
+@dataclass(frozen=True)
 class MaskedChart(Chart):
     """A chart whose table says ``masked`` in the cells of suppressed counts (None values), and has a total
     column and a total row that are not drawn."""
@@ -66,27 +84,35 @@ def _month(month: str) -> str:
     return format_date(date(year, number, 1), "yyyy年M月" if locale == "ja" else "MMM yyyy", locale=locale)
 
 
+def _axis_month(month: str) -> str:
+    """A month on a chart's axis, short enough for twelve of them side by side: 2026/1."""
+    year, number = month.split("-")
+    return f"{year}/{int(number)}"
+
+
 def participation(data: dict[str, Any]) -> Chart:
     months = data["months"]
     measures = [m for m in _measures("monthly") if m.key in data["monthly"]]
     series = [Series(str(m.label), data["monthly"][m.key]) for m in measures]
     totals = _listing([_("%(label)s: %(count)s", label=str(m.label), count=sum(data["monthly"][m.key]))
                        for m in measures])
-    return Chart("line", _("Participation by month"),
+    return LabelledChart("line", _("Participation by month"),
                  _("New accounts and contributions in each of the last %(n)s months, from %(first)s to %(last)s. "
                    "Totals: %(totals)s.", n=len(months), first=_month(months[0]), last=_month(months[-1]),
                    totals=totals),
-                 [_month(month) for month in months], series, label_heading=_("Month"))
+                 [_axis_month(month) for month in months], series, label_heading=_("Month"),
+                 row_labels=[_month(month) for month in months])
 
 
 def challenges(data: dict[str, Any]) -> Chart:
     rows = data["challenges"]
     measures = [m for m in _measures("per_challenge") if not rows or m.key in rows[0]]
     series = [Series(str(m.label), [row.get(m.key, 0) for row in rows]) for m in measures]
-    return Chart("hbar", _("Participation per challenge"),
+    return LabelledChart("hbar", _("Participation per challenge"),
                  _("Questions, proposals, comments, votes and briefing registrations on each of the %(n)s newest "
                    "published challenges.", n=len(rows)),
-                 [row["title"] for row in rows], series, label_heading=_("Challenge"))
+                 [_short(row["title"]) for row in rows], series, label_heading=_("Challenge"),
+                 row_labels=[row["title"] for row in rows])
 
 
 def funnel(data: dict[str, Any]) -> Chart:
@@ -135,22 +161,23 @@ def utilisation(data: dict[str, Any]) -> Chart:
         series.append(Series(field["name"], [round(100 * booked / available, 1) if available else None
                                              for booked, available in zip(field["booked"], field["available"],
                                                                           strict=True)]))
-    return Chart("line", _("Test-field utilisation by month"),
+    return LabelledChart("line", _("Test-field utilisation by month"),
                  _("For each test field, the share of the days it could be booked on which an approved booking "
                    "used it, in each of the last %(n)s months.", n=len(months)),
-                 [_month(month) for month in months], series, unit="%", label_heading=_("Month"))
+                 [_axis_month(month) for month in months], series, unit="%", label_heading=_("Month"),
+                 row_labels=[_month(month) for month in months])
 
 
 def field_days(data: dict[str, Any]) -> Chart:
     fields = data["fields"]
     booked = [sum(field["booked"]) for field in fields]
     available = [sum(field["available"]) for field in fields]
-    return Chart("hbar", _("Test-field days booked and available"),
+    return LabelledChart("hbar", _("Test-field days booked and available"),
                  _("Over the last %(n)s months: days with an approved booking, and days the field could be booked "
                    "(its weekly hours, less whole days closed).", n=len(data["months"])),
-                 [field["name"] for field in fields],
+                 [_short(field["name"]) for field in fields],
                  [Series(_("Days booked"), booked), Series(_("Days available"), available)],
-                 label_heading=_("Test field"))
+                 label_heading=_("Test field"), row_labels=[field["name"] for field in fields])
 
 
 BUILDERS = {"participation": participation, "challenges": challenges, "funnel": funnel, "areas": areas,
