@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from cocreate import permissions
-from cocreate.db.base import utcnow
+from cocreate.db.base import upsertable_insert, utcnow
 from cocreate.db.work import transactional
 from cocreate.stats.compute import DEFAULT_MIN_CELL, compute
 from cocreate.stats.models import StatsSnapshot
@@ -40,7 +40,11 @@ def refresh(session: Session, *, min_cell: int = DEFAULT_MIN_CELL, now: datetime
     now = now or utcnow()
     for scope in (PUBLIC, STAFF):
         data = compute(session, staff=scope == STAFF, min_cell=min_cell, now=now)
-        session.merge(StatsSnapshot(scope=scope, computed_at=now, data=json.dumps(data, ensure_ascii=False)))
+        values = {"scope": scope, "computed_at": now, "data": json.dumps(data, ensure_ascii=False)}
+        # One statement, so that two refreshes at once (beat and a member of staff) both succeed.
+        statement = upsertable_insert(session, StatsSnapshot.__table__).values(**values)
+        session.execute(statement.on_conflict_do_update(index_elements=["scope"], set_={
+            "computed_at": statement.excluded.computed_at, "data": statement.excluded.data}))
     return now
 
 
