@@ -24,7 +24,7 @@ CHARTS = ("participation", "challenges", "funnel", "areas", "utilisation", "fiel
 
 @dataclass(frozen=True)
 class LabelledChart(Chart):
-    """A chart drawn with short labels (``labels``: months as 2026/1, titles cut short) whose table and CSV
+    """A chart drawn with short labels (``labels``: months as 2026/1, titles cut to 12 characters) whose table and CSV
     give the full ones (``row_labels``)."""
 
     row_labels: Sequence[str] = ()
@@ -36,7 +36,7 @@ class LabelledChart(Chart):
         return rows
 
 
-def _short(text: str, length: int = 18) -> str:
+def _short(text: str, length: int = 12) -> str:
     return text if len(text) <= length else text[:length - 1] + "…"
 
 
