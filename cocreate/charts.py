@@ -133,6 +133,8 @@ def _pygal_chart(chart: Chart) -> pygal.graph.graph.Graph:
         print_values_position="top", explicit_size=False, pretty_print=False, x_label_rotation=0,
         show_minor_x_labels=True, margin=12, spacing=8, dots_size=3,
     )
+    if config.show_legend:  # pygal keeps too little room for the legend at the bottom: its rows were cut off
+        config.margin_bottom = 2 + 22 * -(-(len(chart.series) + len(chart.references)) // 3)
     if chart.kind == "line" and len(chart.labels) > 12:
         config.x_labels_major_count = 12
         config.show_minor_x_labels = False

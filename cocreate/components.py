@@ -6,7 +6,7 @@ their manifests (``proposals/component.py``, ``labs/component.py``; the core's o
 A manifest declares, in one place, everything the component adds to the platform: models, routes,
 Celery tasks and beat schedule, demo content, search sources and the labels of their facet values, map layers,
 notification kinds, follow targets, commentable and reportable things, page sections, navigation items,
-"download my data" sections, open datasets and account-deletion hooks (Decidim's ``component.rb`` is the model).
+"download my data" sections, open datasets, statistics and account-deletion hooks (Decidim's ``component.rb`` is the model).
 
 Manifests name the modules behind each hook by import path (``module:attribute``), so reading a
 manifest imports nothing heavy. Nothing registers itself by being imported: :func:`load` imports and
@@ -119,6 +119,9 @@ class Component:
     datasets: tuple[str, ...] = ()
     """``module:attribute`` of lists of :class:`cocreate.opendata.datasets.Dataset`: what the component
     publishes as open data (``/open-data``), public parts only."""
+    statistics: tuple[str, ...] = ()
+    """``module:attribute`` of :class:`cocreate.stats.sources.StatsSource`: what the component counts for the
+    statistics pages (``/stats``), by SQL aggregates."""
 
 
 INSTALLED: tuple[str, ...] = (
@@ -299,6 +302,11 @@ def datasets() -> list[Any]:
     if len(set(names)) != len(names):
         raise ValueError(f"two datasets share a name: {names}")
     return result
+
+
+def statistics_sources() -> list[Any]:
+    """Every component's statistics sources (:class:`cocreate.stats.sources.StatsSource`), in manifest order."""
+    return [resolve(path) for component in loaded() for path in component.statistics]
 
 
 def deletion_hooks() -> list[Callable[..., Any]]:

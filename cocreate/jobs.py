@@ -34,6 +34,8 @@ BEAT_SCHEDULE = {
     "notification-digests": {"task": "cocreate.notifications.schedule_digests", "schedule": crontab(hour=7, minute=0)},
     # The open data files (cocreate/opendata/generate.py), once a day before the ward's working day.
     "open-data": {"task": "cocreate.opendata.generate", "schedule": crontab(hour=4, minute=15)},
+    # The statistics pages' snapshots (cocreate/stats/): recomputed at a quarter past every hour.
+    "stats-refresh": {"task": "cocreate.stats.refresh", "schedule": crontab(minute=15)},
 }
 
 

@@ -23,6 +23,7 @@ from cocreate.moderation.models import Report
 from cocreate.notifications.models import Follow, Notification, NotificationDigest, NotificationPreference
 from cocreate.pages.models import PageRevision
 from cocreate.search.models import SearchOutbox
+from cocreate.stats.models import StatsSnapshot
 from cocreate.surveys.models import (
     Survey,
     SurveyAnswer,
@@ -62,6 +63,7 @@ __all__ = [
     "RoleAssignment",
     "SearchOutbox",
     "SignInThrottle",
+    "StatsSnapshot",
     "StoredSession",
     "Survey",
     "SurveyAnswer",

@@ -136,9 +136,10 @@ from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa:
 from cocreate.opendata.routes import ROUTES as OPEN_DATA_ROUTES  # noqa: E402
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
+from cocreate.stats.routes import ROUTES as STATS_ROUTES  # noqa: E402
 
 ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES,
-          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *OPEN_DATA_ROUTES]
+          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *OPEN_DATA_ROUTES, *STATS_ROUTES]
 
 
 def all_routes() -> list[Any]:

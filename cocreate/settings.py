@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         le=300,
         description="How long each web process answers visitors who are not signed in from memory; 0: never.",
     )
+    stats_min_cell: int = Field(
+        10,
+        ge=2,
+        le=1000,
+        description="Statistics of profiles (area, age band) show no count below this: such cells read "
+        "\"fewer than N\", and enough others are hidden too that no total gives them away.",
+    )
     db_wait_seconds: float = Field(
         5.0,
         gt=0,

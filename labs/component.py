@@ -13,6 +13,7 @@ COMPONENT = Component(
     tasks=("labs.tasks",),
     beat_schedule="labs.tasks:BEAT_SCHEDULE",
     demo="labs.demo:load",
+    statistics=("labs.stats:SOURCE",),
     permissions="labs.permissions:POLICY",
     map_layers="labs.map_layers:LAYERS",
     search_sources="labs.search:SOURCES",

@@ -13,6 +13,7 @@ COMPONENT = Component(
     tasks=("proposals.tasks",),
     beat_schedule="proposals.tasks:BEAT_SCHEDULE",
     demo="proposals.demo:load",
+    statistics=("proposals.stats:SOURCE",),
     permissions="proposals.permissions:POLICY",
     home_sections=("proposals.challenges.public_routes:home_section",),
     map_layers="proposals.map_layers:LAYERS",

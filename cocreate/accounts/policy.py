@@ -37,6 +37,8 @@
   ``analysis.view`` of an :class:`~cocreate.analysis.services.OnRun` (public once published).
 - Open data (:mod:`cocreate.opendata`): ``opendata.generate`` (write the files now rather than at the daily
   run: any ward staff, and administrators; no target).
+- Statistics (:mod:`cocreate.stats`): ``stats.staff`` (the staff's statistics page and its refresh: ward
+  staff of any department and administrators; the public page needs no permission).
 
 Rules read the actor's roles and the target's facts, never the database.
 """
@@ -294,3 +296,12 @@ def _see_analysis(actor: Principal, run: Any) -> Decision:
 def _generate_open_data(actor: Principal, _target: Any) -> Decision:
     """Ask for a new generation of the open data files now: any ward staff, and administrators."""
     return _residency_staff(actor, _target)
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+@POLICY.rule("stats.staff")
+def _stats_staff(actor: Principal, _target: Any = None) -> Decision:
+    """The staff's statistics (numbers not yet public, the refresh on demand): ward staff and administrators."""
+    return signed_in(actor) & when(actor.is_staff or actor.is_admin, lambda: _("You do not have permission to do this."))

@@ -216,6 +216,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # residency checks (any ward staff, and admins)
     # the opinion analysis: staff start one (any staff: voices of a period); the world's run is of the
     # challenge of "staff"'s department, published
+    # statistics: public, and the staff's numbers with their refresh (ward staff and administrators)
+    ("GET", "/stats"): PUBLIC,
+    ("GET", "/stats/{file:str}"): PUBLIC,
+    ("GET", "/staff/stats"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/stats/{file:str}"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/stats/refresh"): STAFF_ANY | {"admin"},
     ("GET", "/staff/analysis"): STAFF_ANY,
     ("POST", "/staff/analysis"): STAFF_ANY,
     ("GET", "/staff/analysis/{run_id:int}"): frozenset({"staff"}),
@@ -678,6 +684,8 @@ def _path(pattern: str, world: World) -> str:
         path = path.replace("{photo_id:int}", str(ids["trial_photo_id"]))
     if pattern.startswith("/admin/pages/{slug:str}"):  # the terms and their seeded first revision
         path = path.replace("{slug:str}", "terms").replace("{revision_id:int}", str(ids["terms_revision_id"]))
+    if pattern.endswith("/stats/{file:str}"):  # a chart's data
+        path = path.replace("{file:str}", "participation.csv")
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():
