@@ -283,3 +283,32 @@ def _see_analysis(actor: Principal, run: Any) -> Decision:
     if run.published:
         return ALLOW
     return _analyse(actor, run.subject)
+
+
+# --- survey results (cocreate.surveys.results) ---------------------------------------------------
+
+
+@POLICY.rule("survey.results_staff")
+def _survey_results_staff(actor: Principal, survey: Any) -> Decision:
+    """The staff's view of a survey's results (an :class:`~cocreate.surveys.results.OnResults`): while it
+    is open, by channel, every answer as CSV. Staff of its department (any ward staff when it has none) and
+    administrators."""
+    if getattr(actor, "is_admin", False):
+        return ALLOW
+    if survey.department_ids is None:
+        return signed_in(actor) & when(bool(getattr(actor, "is_staff", False)),
+                                       lambda: _("You do not have permission to do this."))
+    return staff_of(actor, survey.department_ids)
+
+
+@POLICY.rule("survey.results")
+def _survey_results(actor: Principal, survey: Any) -> Decision:
+    """A survey's results: everyone once it has closed, if its results are public; its staff always."""
+    if survey.published and survey.closed and survey.results_public:
+        return ALLOW
+    staff = _survey_results_staff(actor, survey)
+    if staff:
+        return ALLOW
+    if survey.published and not survey.closed and survey.results_public:
+        return Decision(False, _("The results will be shown here once the survey has closed."))
+    return staff
