@@ -18,6 +18,8 @@ COMPONENT = Component(
     permissions="cocreate.accounts.policy:POLICY",
     notification_kinds=("cocreate.comments.events:KINDS",),
     reportables="cocreate.comments.reportable:REPORTABLES",
+    opinion_sources="cocreate.surveys.opinions:SOURCES",
+    datasets=("cocreate.surveys.datasets:DATASETS",),
     navigation=(
         NavItem("", lazy_gettext("Home"), "home", 0),
         NavItem("nav-map", lazy_gettext("Map"), "map", 80),
@@ -43,5 +45,6 @@ COMPONENT = Component(
         "comments": "cocreate.comments.privacy:export_comments",
         "follows": "cocreate.notifications.privacy:export_follows",
         "notification_settings": "cocreate.notifications.privacy:export_settings",
+        "survey_responses": "cocreate.surveys.privacy:export_survey_responses",
     },
 )

@@ -22,7 +22,14 @@ from cocreate.channels import Channel
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.i18n import gettext as _
 from cocreate.settings import Settings
-from cocreate.surveys.models import QuestionKind, Survey, SurveyAnswer, SurveyOption, SurveyQuestion, SurveyResponse
+from cocreate.surveys.models import (
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
+)
 from cocreate.surveys.results import counted, options_of, questions_of
 
 CHUNK = 500

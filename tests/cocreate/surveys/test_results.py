@@ -148,7 +148,7 @@ def test_the_page_in_a_bounded_number_of_queries(client: TestClient[Litestar], s
     response = client.get(f"/surveys/{built.survey.id}/results")
     assert response.status_code == 200
     assert len(query_log.statements) <= results.QUERIES + 3, query_log  # + session, consents, navigation
-    assert "30" in response.text and 'id="question-%d-all"' % built.text.id in response.text
+    assert "30" in response.text and f'id="question-{built.text.id}-all"' in response.text
 
 
 def test_staff_filter_by_channel(client: TestClient[Litestar], session: Session) -> None:
@@ -239,7 +239,7 @@ def test_api_lists_surveys_and_gives_closed_public_results(client: TestClient[Li
 def test_an_anonymous_survey_never_reveals_who_answered(client: TestClient[Litestar], session: Session,
                                                         settings) -> None:
     people = _people(session)
-    planted = create_user(session, "zz.planted.respondent@example.jp", display_name="蔵出 秘匿太郎")
+    create_user(session, "zz.planted.respondent@example.jp", display_name="蔵出 秘匿太郎")
     built = build_survey(session, department_id=people["department"].id)  # type: ignore[attr-defined]
     key = "f" * 24 + "planted-key-0123456789abcdef0123456789"
     submitted = utcnow().replace(hour=3, minute=17, second=42)
