@@ -18,6 +18,7 @@ COMPONENT = Component(
     search_sources="labs.search:SOURCES",
     search_facets={"area": "labs.models:Area"},
     followables="labs.follow_targets:FOLLOWABLES",
+    surveyables="labs.survey_targets:TARGETS",
     notification_kinds=("labs.bookings:KINDS", "labs.notices:KINDS", "labs.recruitment:KINDS", "labs.events:KINDS"),
     page_sections={
         "challenge": ("labs.trial_routes:challenge_section",),

@@ -22,6 +22,7 @@ COMPONENT = Component(
     followables="proposals.follow_targets:FOLLOWABLES",
     commentables="proposals.comment_targets:TARGETS",
     reportables="proposals.report_targets:REPORTABLES",
+    surveyables="proposals.survey_targets:TARGETS",
     notification_kinds=("proposals.dialogue.questions:KINDS", "proposals.events:KINDS", "proposals.review:KINDS",
                         "proposals.voices.triage:KINDS"),
     page_sections={

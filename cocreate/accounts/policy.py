@@ -285,20 +285,44 @@ def _see_analysis(actor: Principal, run: Any) -> Decision:
     return _analyse(actor, run.subject)
 
 
+# --- surveys -------------------------------------------------------------------------------------
+
+
+@POLICY.rule("survey.manage")
+def _manage_survey(actor: Principal, survey: Any) -> Decision:
+    """Build, publish and close a survey (an ``OnSurvey``, :mod:`cocreate.surveys.services`): a site-wide one
+    (``department_ids`` None, or no target) any ward staff; a challenge's or a trial's one the staff of its
+    owning departments; administrators every survey."""
+    departments = getattr(survey, "department_ids", None)
+    if actor.is_admin:
+        return signed_in(actor)
+    if departments is None:
+        return signed_in(actor) & when(actor.is_staff, lambda: _("You do not have permission to do this."))
+    return staff_of(actor, departments)
+
+
+@POLICY.rule("survey.answer")
+def _answer_survey(actor: Principal, survey: Any) -> Decision:
+    """Answer a survey (or change one's answer): while it takes answers (said to everyone first), with a
+    signed-in, confirmed, active account."""
+    return (_state(survey.accepting, lambda: _("This survey is not taking answers now."), "survey")
+            & confirmed(actor))
+
+
+@POLICY.rule("survey.enter_for_resident")
+def _survey_desk(actor: Principal, survey: Any) -> Decision:
+    """Enter a resident's answer for them (paper, workshop, phone): the desk, while the survey takes answers."""
+    return _desk(actor) & _state(survey.accepting, lambda: _("This survey is not taking answers now."), "survey")
+
+
 # --- survey results (cocreate.surveys.results) ---------------------------------------------------
 
 
 @POLICY.rule("survey.results_staff")
 def _survey_results_staff(actor: Principal, survey: Any) -> Decision:
     """The staff's view of a survey's results (an :class:`~cocreate.surveys.results.OnResults`): while it
-    is open, by channel, every answer as CSV. Staff of its department (any ward staff when it has none) and
-    administrators."""
-    if getattr(actor, "is_admin", False):
-        return ALLOW
-    if survey.department_ids is None:
-        return signed_in(actor) & when(bool(getattr(actor, "is_staff", False)),
-                                       lambda: _("You do not have permission to do this."))
-    return staff_of(actor, survey.department_ids)
+    is open, by channel, every answer as CSV. Whoever manages the survey (``survey.manage``)."""
+    return _manage_survey(actor, survey)
 
 
 @POLICY.rule("survey.results")

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import Template
 from sqlmodel import col, select
 
-from cocreate.accounts.permissions import Principal, principal_of
+from cocreate.accounts.permissions import principal_of
 from cocreate.channels import Channel
 from cocreate.db.base import utcnow
 from cocreate.errors import Forbidden, NotFound
@@ -28,9 +28,9 @@ RESULTS = "surveys/results.html"
 TEXTS = "surveys/result_texts.html"
 
 
-def _channel(actor: Principal, survey: Survey, value: str | None) -> Channel | None:
+def _channel(viewed: results.Viewed, value: str | None) -> Channel | None:
     """The staff's channel filter (ignored for others, and when unknown)."""
-    if not value or value not in Channel._value2member_map_ or not results.is_staff_view(actor, survey):
+    if not value or value not in Channel._value2member_map_ or not viewed.staff:
         return None
     return Channel(value)
 
@@ -39,14 +39,12 @@ def _channel(actor: Principal, survey: Survey, value: str | None) -> Channel | N
 def results_page(request: Request, db_session: DbSession, survey_id: FromPath[int],
                  channel: FromQuery[str | None] = None) -> Template:
     """Per question a chart with its table; the number of responses, per channel."""
-    actor = principal_of(request)
-    survey = results.visible_survey(db_session, actor, survey_id)
-    chosen = _channel(actor, survey, channel)
-    counts = results.results(db_session, survey, chosen)
-    staff = results.is_staff_view(actor, survey)
-    analysable = staff and any(q.kind is QuestionKind.TEXT and q.answered for q in counts.questions)
-    return render(request, RESULTS, {"survey": survey, "results": counts, "staff": staff, "channel": chosen,
-                                     "channels": list(Channel), "closed": results.is_closed(survey),
+    viewed = results.visible_survey(db_session, principal_of(request), survey_id)
+    chosen = _channel(viewed, channel)
+    counts = results.results(db_session, viewed.survey, chosen)
+    analysable = viewed.staff and any(q.kind is QuestionKind.TEXT and q.answered for q in counts.questions)
+    return render(request, RESULTS, {"survey": viewed.survey, "results": counts, "staff": viewed.staff,
+                                     "channel": chosen, "channels": list(Channel), "closed": viewed.closed,
                                      "analysable": analysable})
 
 
@@ -55,9 +53,9 @@ def results_page(request: Request, db_session: DbSession, survey_id: FromPath[in
 def texts_page(request: Request, db_session: DbSession, survey_id: FromPath[int], question_id: FromPath[int],
                page: FromQuery[str] = "1", channel: FromQuery[str | None] = None) -> Template:
     """A free-text question's answers, page by page."""
-    actor = principal_of(request)
-    survey = results.visible_survey(db_session, actor, survey_id)
-    chosen = _channel(actor, survey, channel)
+    viewed = results.visible_survey(db_session, principal_of(request), survey_id)
+    survey = viewed.survey
+    chosen = _channel(viewed, channel)
     number, _size = clamp_page(page)
     question, answers = results.text_answers(db_session, survey, question_id, number, chosen)
     base = request.app.route_reverse("survey-result-texts", survey_id=survey_id, question_id=question_id)
@@ -79,9 +77,8 @@ def _csv(body: bytes, filename: str) -> Response[bytes]:
 def chart_csv(request: Request, db_session: DbSession, survey_id: FromPath[int], question_id: FromPath[int],
               bom: FromQuery[str] = "", channel: FromQuery[str | None] = None) -> Response[bytes]:
     """The data of one question's chart (``bom=1``: with a byte-order mark, for Excel)."""
-    actor = principal_of(request)
-    survey = results.visible_survey(db_session, actor, survey_id)
-    counts = results.results(db_session, survey, _channel(actor, survey, channel))
+    viewed = results.visible_survey(db_session, principal_of(request), survey_id)
+    counts = results.results(db_session, viewed.survey, _channel(viewed, channel))
     question = next((q for q in counts.questions if q.id == question_id), None)
     chart = question.chart() if question is not None else None
     if chart is None:
@@ -93,11 +90,10 @@ def chart_csv(request: Request, db_session: DbSession, survey_id: FromPath[int],
 def answers_csv(request: Request, db_session: DbSession, survey_id: FromPath[int],
                 bom: FromQuery[str] = "") -> Response[bytes]:
     """Every answer, one row per response (the survey's staff; ``bom=1`` for Excel)."""
-    actor = principal_of(request)
-    survey = results.visible_survey(db_session, actor, survey_id)
-    if not results.is_staff_view(actor, survey):
+    viewed = results.visible_survey(db_session, principal_of(request), survey_id)
+    if not viewed.staff:
         raise Forbidden()
-    body = exports.answers_csv(db_session, request.app.state.settings, survey, bom=bom == "1")
+    body = exports.answers_csv(db_session, request.app.state.settings, viewed.survey, bom=bom == "1")
     return _csv(body, f"survey-{survey_id}-answers.csv")
 
 
@@ -219,8 +215,7 @@ def api_survey_results(request: Request, db_session: DbSession, survey_id: FromP
     """Counts per question (choices, scale values with the mean, matrix statements); for free text, where its
     answers are listed. Only once the survey has closed and if its results are public; never who answered."""
     survey = db_session.get(Survey, survey_id)
-    facts = results.on_results(survey) if survey is not None else None
-    if survey is None or facts is None or not (facts.published and facts.closed and facts.results_public):
+    if survey is None or survey.published_at is None or not survey.results_public or not results.is_closed(survey):
         raise NotFound(_("These results do not exist or are not public."))
     counts = results.results(db_session, survey)
     return SurveyResultsOut(

@@ -29,7 +29,6 @@ from sqlmodel import Session, col, select
 from cocreate.accounts.permissions import Principal
 from cocreate.channels import Channel
 from cocreate.charts import Chart, Series
-from cocreate.db.base import utcnow
 from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.permissions import can, require
@@ -43,6 +42,7 @@ from cocreate.surveys.models import (
     SurveyResponse,
     SurveySection,
 )
+from cocreate.surveys.services import Status, department_ids_of, status_of
 from cocreate.web.pagination import Page, paginate
 
 QUERIES = 7
@@ -65,36 +65,46 @@ class OnResults:
     published: bool
     closed: bool
     results_public: bool
-    department_ids: tuple[int, ...] | None
-    """The staff who own the survey: of these departments, or any ward staff (None)."""
+    department_ids: frozenset[int] | None
+    """The staff who manage the survey: of these departments (its challenge's or trial's owners), or any
+    ward staff (None: a site-wide survey), as ``survey.manage`` reads them."""
 
 
 def is_closed(survey: Survey, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return survey.closed_at is not None or (survey.closes_at is not None and survey.closes_at <= now)
+    return status_of(survey, now) is Status.CLOSED
 
 
-def on_results(survey: Survey) -> OnResults:
+def on_results(session: Session, survey: Survey) -> OnResults:
+    """The facts of the rules (a site-wide survey reads nothing more; a challenge's or trial's, its owners)."""
     return OnResults(published=survey.published_at is not None, closed=is_closed(survey),
-                     results_public=survey.results_public,
-                     department_ids=(survey.department_id,) if survey.department_id is not None else None)
+                     results_public=survey.results_public, department_ids=department_ids_of(session, survey))
 
 
-def visible_survey(session: Session, actor: Principal, survey_id: int) -> Survey:
+@dataclass(frozen=True)
+class Viewed:
+    """A survey whose results someone may see, and whether they see them as its staff."""
+
+    survey: Survey
+    facts: OnResults
+    staff: bool
+
+    @property
+    def closed(self) -> bool:
+        return self.facts.closed
+
+
+def visible_survey(session: Session, actor: Principal, survey_id: int) -> Viewed:
     """The survey whose results ``actor`` may see; NotFound for drafts and unknown ids (to those who do not
-    own them), Forbidden/SignInRequired while results are not (yet) public."""
+    manage them), Forbidden/SignInRequired while its results are not (yet) theirs to see."""
     survey = session.get(Survey, survey_id)
     if survey is None:
         raise NotFound(_("This survey does not exist."))
-    facts = on_results(survey)
-    if not facts.published and not can(actor, "survey.results_staff", facts):
+    facts = on_results(session, survey)
+    staff = bool(can(actor, "survey.results_staff", facts))
+    if not facts.published and not staff:
         raise NotFound(_("This survey does not exist."))
     require(actor, "survey.results", facts)
-    return survey
-
-
-def is_staff_view(actor: Principal, survey: Survey) -> bool:
-    return bool(can(actor, "survey.results_staff", on_results(survey)))
+    return Viewed(survey, facts, staff)
 
 
 # --- the counts -------------------------------------------------------------------------------------
