@@ -33,9 +33,11 @@ class Built:
 
 
 def build_survey(session: Session, *, department_id: int | None = None, anonymous: bool = True,
-                 closed: bool = True, results_public: bool = True, title: str = "区民ニーズ調査") -> Built:
+                 closed: bool = True, results_public: bool = True, title: str = "区民ニーズ調査",
+                 target_type: str = "", target_id: int | None = None) -> Built:
     now = utcnow()
     survey = Survey(title=title, department_id=department_id, anonymous=anonymous, results_public=results_public,
+                    target_type=target_type, target_id=target_id,
                     published_at=now - timedelta(days=10), opens_at=now - timedelta(days=10),
                     closes_at=now - timedelta(days=1) if closed else now + timedelta(days=10))
     session.add(survey)

@@ -21,7 +21,7 @@ from cocreate.db.base import utcnow
 from cocreate.surveys import results
 from cocreate.surveys.models import Survey
 from tests.cocreate.surveys.builders import Built, answer, build_survey
-from tests.factories import create_department, create_user, sign_in
+from tests.factories import create_challenge, create_department, create_user, sign_in
 from tests.helpers import count_queries
 
 pytestmark = pytest.mark.databases("sqlite", why="aggregates and pages over the ORM; SQL is portable")
@@ -92,6 +92,7 @@ def _people(session: Session) -> dict[str, object]:
     other = create_department(session, "other-dept", division_ja="区民文化部")
     return {
         "department": department,
+        "challenge": create_challenge(session, department),
         "staff": create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)]),
         "other_staff": create_user(session, "other@example.jp", roles=[(Role.STAFF, other.id)]),
         "admin": create_user(session, "admin@example.jp", roles=[Role.ADMIN]),
@@ -110,7 +111,8 @@ def test_who_sees_the_results_page(client: TestClient[Litestar], session: Sessio
                                    public: bool, status: int) -> None:
     people = _people(session)
     built = build_survey(session, department_id=people["department"].id, closed=closed,  # type: ignore[attr-defined]
-                         results_public=public)
+                         results_public=public, target_type="challenge",
+                         target_id=people["challenge"].id)  # type: ignore[attr-defined]
     _three(session, built)
     session.commit()
     if who != "visitor":
@@ -153,7 +155,7 @@ def test_the_page_in_a_bounded_number_of_queries(client: TestClient[Litestar], s
 
 def test_staff_filter_by_channel(client: TestClient[Litestar], session: Session) -> None:
     people = _people(session)
-    built = build_survey(session, department_id=people["department"].id)  # type: ignore[attr-defined]
+    built = build_survey(session)
     _three(session, built)
     session.commit()
     sign_in(client, people["staff"])  # type: ignore[arg-type]
