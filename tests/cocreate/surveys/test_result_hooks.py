@@ -92,3 +92,30 @@ def test_the_open_dataset_counts_closed_public_surveys_only(session: Session) ->
 def test_dataset_is_empty_without_surveys(session: Session) -> None:
     dataset = next(d for d in components.datasets() if d.name == "survey_results")
     assert list(dataset.rows(session)) == []
+
+
+def test_download_my_data_has_ones_own_answers_found_by_key(session: Session, settings, people) -> None:
+    from cocreate.accounts import self_service
+    from cocreate.surveys import services
+    from tests.cocreate.surveys.conftest import build_survey as build_with_services
+    from tests.cocreate.surveys.conftest import full_answers
+
+    staff = people.as_(session, people.staff)
+    anonymous_id, q = build_with_services(session, staff, anonymous=True)
+    services.submit_response(session, settings, people.as_(session, people.resident), anonymous_id,
+                             full_answers(q, text="花子の意見"))
+    services.submit_response(session, settings, people.as_(session, people.second), anonymous_id,
+                             full_answers(q, text="太郎の意見"))
+    services.enter_desk_response(session, people.as_(session, people.desk), anonymous_id, full_answers(q, text="紙の意見"),
+                                 "paper", True, "")
+    data = self_service.export_data(session, people.as_(session, people.resident))
+    mine = data["survey_responses"]
+    assert len(mine) == 1 and mine[0]["survey_id"] == anonymous_id and mine[0]["channel"] == "online"
+    texts = [a["text"] for a in mine[0]["answers"] if a["text"]]
+    assert texts == ["花子の意見"]
+    choices = {(a["question"], a["statement"], a["choice"]) for a in mine[0]["answers"] if a["choice"]}
+    assert ("公園を利用しますか", None, "はい") in choices and ("設備の評価", "ベンチ", "良い") in choices
+    assert [a["number"] for a in mine[0]["answers"] if a["number"] is not None] == [4]
+    # Nothing of anyone else's, nor of the desk's entry; the desk member's own download has none either.
+    assert "太郎の意見" not in repr(data) and "紙の意見" not in repr(data)
+    assert self_service.export_data(session, people.as_(session, people.desk))["survey_responses"] == []
