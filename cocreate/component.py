@@ -22,6 +22,7 @@ COMPONENT = Component(
     datasets=("cocreate.surveys.datasets:DATASETS",),
     navigation=(
         NavItem("", lazy_gettext("Home"), "home", 0),
+        NavItem("nav-surveys", lazy_gettext("Surveys"), "survey-list", 40, active_under=("survey-list",)),
         NavItem("nav-map", lazy_gettext("Map"), "map", 80),
         NavItem("nav-organisations", lazy_gettext("Organisations"), "organisations", 90,
                 active_under=("organisations",)),
@@ -30,6 +31,9 @@ COMPONENT = Component(
                 action="residency.manage", fallback=True),
         NavItem("nav-analysis", lazy_gettext("Opinion analysis"), "analysis-home", 30, menu="account",
                 visible=lambda principal: principal.is_staff),
+        NavItem("nav-staff-surveys", lazy_gettext("Surveys to build"), "staff-surveys", 25, menu="account",
+                visible=lambda principal: principal.is_staff or principal.is_admin),
+        NavItem("", lazy_gettext("Surveys"), "survey-list", 40, menu="browse"),
         NavItem("nav-moderation", lazy_gettext("Moderation"), "moderation-queue", 40, menu="account",
                 action="moderation.review"),
         NavItem("nav-admin", lazy_gettext("Administration"), "admin-dashboard", 90, menu="account",

@@ -138,9 +138,10 @@ from cocreate.notifications.routes import ROUTES as NOTIFICATION_ROUTES  # noqa:
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 from cocreate.surveys.result_routes import ROUTES as SURVEY_RESULT_ROUTES  # noqa: E402
+from cocreate.surveys.routes import ROUTES as SURVEY_ROUTES  # noqa: E402
 
 ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES,
-          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *SURVEY_RESULT_ROUTES]
+          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *SURVEY_ROUTES, *SURVEY_RESULT_ROUTES]
 
 
 def all_routes() -> list[Any]:

@@ -31,6 +31,7 @@ COMPONENT = Component(
         "trial": (
             "labs.recruitment_routes:trial_section",
             "labs.booking_routes:trial_section",
+            "labs.survey_targets:trial_section",
         ),
     },
     navigation=(

@@ -5,10 +5,13 @@ theirs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cocreate.accounts.permissions import Principal
 from cocreate.i18n import lazy_gettext as _l
+from cocreate.surveys import routes as survey_pages
 from cocreate.surveys.targets import Surveyed, SurveyTarget
 from labs.models import Trial
 
@@ -31,3 +34,9 @@ def _choices(session: Session) -> list[tuple[int, str]]:
 TRIAL = SurveyTarget(name="trial", label=_l("Trial"), route="trial-detail", param="trial_id",
                      load_many=_load_many, choices=_choices)
 TARGETS = [TRIAL]
+
+
+def trial_section(session: Session, actor: Principal, trial: Any) -> tuple[str, dict[str, Any]] | None:
+    """The trial's surveys (before and after it) on its page (None when it has none and the actor builds none)."""
+    assert trial.id is not None
+    return survey_pages.target_section(session, actor, TRIAL.name, trial.id)

@@ -34,6 +34,7 @@ COMPONENT = Component(
             "proposals.voices.staff_routes:challenge_section",
             "proposals.desk.printing:challenge_section",
             "proposals.opinions:challenge_section",
+            "proposals.survey_targets:challenge_section",
         ),
         "admin": ("proposals.desk.services:admin_section",),
         "proposal": (

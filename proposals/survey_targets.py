@@ -5,10 +5,13 @@ nobody's but theirs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cocreate.accounts.permissions import Principal
 from cocreate.i18n import lazy_gettext as _l
+from cocreate.surveys import routes as survey_pages
 from cocreate.surveys.targets import Surveyed, SurveyTarget
 from proposals.models import Challenge, ChallengeDepartment, Phase
 
@@ -36,3 +39,12 @@ def _choices(session: Session) -> list[tuple[int, str]]:
 CHALLENGE = SurveyTarget(name="challenge", label=_l("Challenge"), route="challenge-detail", param="challenge_id",
                          load_many=_load_many, choices=_choices)
 TARGETS = [CHALLENGE]
+
+
+def challenge_section(session: Session, actor: Principal, challenge: Challenge,
+                      viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
+    """The challenge's surveys on its page (None for a draft, or when it has none and the actor builds none)."""
+    if challenge.phase is Phase.DRAFT and not actor.is_staff:
+        return None
+    assert challenge.id is not None
+    return survey_pages.target_section(session, actor, CHALLENGE.name, challenge.id)

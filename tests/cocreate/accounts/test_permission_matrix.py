@@ -242,6 +242,27 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/desk/bulk/comments"): DESK,
     ("POST", "/desk/bulk/comments/confirm"): DESK,
     ("GET", "/desk/bulk/comments/template.csv"): DESK,
+    # surveys: the world's survey belongs to the challenge of the staff persona's department, published, open
+    ("GET", "/surveys"): PUBLIC,
+    ("GET", "/surveys/{survey_id:int}"): PUBLIC,
+    ("POST", "/surveys/{survey_id:int}"): SIGNED_IN,
+    ("GET", "/staff/surveys"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/surveys/new"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/surveys/new"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/surveys/{survey_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/sections"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions"): frozenset({"staff", "admin"}),
+    ("GET", "/staff/surveys/{survey_id:int}/questions/{question_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}/move"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}/delete"): frozenset({"staff", "admin"}),
+    ("GET", "/staff/surveys/{survey_id:int}/preview"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/publish"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/close"): frozenset({"staff", "admin"}),
+    ("GET", "/desk/surveys"): DESK,
+    ("GET", "/desk/surveys/{survey_id:int}"): DESK,
+    ("POST", "/desk/surveys/{survey_id:int}"): DESK,
     ("GET", "/challenges.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/proposals.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/answers.atom"): PUBLIC,
@@ -580,7 +601,29 @@ def _build_world(session: Session, upload_dir: Path) -> World:
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
     ids["voice_photo_id"] = _voice_photo(session, upload_dir, ids["voice_id"])  # the public voice pages: its photo
+    ids.update(_survey(session, challenge.id, owner.id))  # type: ignore[arg-type]
     return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _survey(session: Session, challenge_id: int, department_id: int) -> dict[str, int]:
+    """A published, open survey of the world's challenge with one required single-choice question."""
+    from cocreate.surveys.models import QuestionKind, Survey, SurveyOption, SurveyQuestion, SurveySection
+
+    survey = Survey(title="公園アンケート", target_type="challenge", target_id=challenge_id, department_id=department_id,
+                    published_at=utcnow())
+    session.add(survey)
+    session.flush()
+    section = SurveySection(survey_id=survey.id)  # type: ignore[arg-type]
+    session.add(section)
+    session.flush()
+    question = SurveyQuestion(survey_id=survey.id, section_id=section.id, kind=QuestionKind.SINGLE,  # type: ignore[arg-type]
+                              prompt="使いますか", required=True)
+    session.add(question)
+    session.flush()
+    session.add_all([SurveyOption(question_id=question.id, position=0, label="はい"),  # type: ignore[arg-type]
+                     SurveyOption(question_id=question.id, position=1, label="いいえ")])  # type: ignore[arg-type]
+    session.commit()
+    return {"survey_id": survey.id, "survey_question_id": question.id}  # type: ignore[dict-item]
 
 
 def _voice_photo(session: Session, upload_dir: Path, voice_id: int) -> int:
@@ -670,6 +713,8 @@ def _path(pattern: str, world: World) -> str:
         path = path.replace("{photo_id:int}", str(ids["trial_photo_id"]))
     if pattern.startswith("/admin/pages/{slug:str}"):  # the terms and their seeded first revision
         path = path.replace("{slug:str}", "terms").replace("{revision_id:int}", str(ids["terms_revision_id"]))
+    if pattern.startswith("/staff/surveys/"):  # a question of the world's survey, not of the dialogue
+        path = path.replace("{question_id:int}", str(ids["survey_question_id"]))
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():

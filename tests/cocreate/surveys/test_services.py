@@ -215,3 +215,44 @@ def test_move_and_delete(session: Session, people: People) -> None:
     form = services.load_form(session, session.get(Survey, sid))  # type: ignore[arg-type]
     assert q["uses"].id not in [x.id for x in form.questions]
     assert form.sections[1].condition is None  # its condition's choice went with it
+
+
+@pytest.mark.committed("racing threads each use their own connection")
+def test_one_response_per_person_under_concurrency(session: Session, settings: Settings, people: People) -> None:
+    """Two submissions of the same person at the same moment (two tabs, a double click) keep one response,
+    and the survey counts one."""
+    import threading
+
+    from cocreate.accounts.models import User
+    from cocreate.accounts.permissions import Principal
+    from cocreate.db import Database
+
+    sid, q = build_survey(session, people.as_(session, people.staff))
+    racing = Database(settings, pool_size=4, max_overflow=0)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def attempt(text: str) -> None:
+        try:
+            with racing.session() as db:
+                principal = Principal.load(db, db.get(User, people.resident.id))
+                db.commit()
+                barrier.wait(timeout=30)
+                services.submit_response(db, settings, principal, sid, full_answers(q, text=text))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt, args=(text,)) for text in ("一つ目", "二つ目")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    racing.dispose()
+    assert errors == []
+    session.expire_all()
+    responses = session.exec(select(SurveyResponse).where(SurveyResponse.survey_id == sid)).all()
+    assert len(responses) == 1
+    assert session.get(Survey, sid).response_count == 1  # type: ignore[union-attr]
+    texts = session.exec(select(SurveyAnswer.text).where(SurveyAnswer.response_id == responses[0].id,
+                                                         SurveyAnswer.text != "")).all()
+    assert len(texts) == 1 and texts[0] in ("一つ目", "二つ目")  # the later one replaced the earlier one whole
