@@ -147,22 +147,22 @@ class QuestionResult:
     def chart(self) -> Chart | None:
         """The question's chart (None for free text)."""
         title = f"Q{self.number}. {self.prompt}"
-        answered = _("%(count)d answered") % {"count": self.answered}
+        answered = _("%(count)d answered.") % {"count": self.answered}
         if self.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
             top = max(self.choices, key=lambda c: c.count, default=None)
-            summary = answered + ("" if top is None or not top.count else
-                                  _("; most chose “%(label)s” (%(count)d, %(share)s%%).")
-                                  % {"label": top.label, "count": top.count, "share": _percent(top.share)})
+            summary = answered if top is None or not top.count else " ".join((answered, _(
+                "Most chose “%(label)s” (%(count)d, %(share)s%%).")
+                % {"label": top.label, "count": top.count, "share": _percent(top.share)}))
             return Chart("hbar", title, summary, [c.label for c in self.choices],
-                         [Series(_("Answers"), [c.count for c in self.choices])],
-                         label_heading=_("Choice"))
+                         [Series(_("Answers"), [c.count for c in self.choices])], label_heading=_("Choice"))
         if self.kind is QuestionKind.SCALE:
-            summary = answered + ("" if self.mean is None else _("; mean %(mean)s.") % {"mean": f"{self.mean:.2f}"})
+            summary = answered if self.mean is None else " ".join((answered, _("Mean %(mean)s.")
+                                                                   % {"mean": f"{self.mean:.2f}"}))
             return Chart("bar", title, summary, [c.label for c in self.scale],
                          [Series(_("Answers"), [c.count for c in self.scale])], label_heading=_("Value"))
         if self.kind is QuestionKind.MATRIX:
             columns = [c.label for c in self.rows[0].counts] if self.rows else []
-            return Chart("stacked", title, answered + _("; one bar per statement, stacked by answer."),
+            return Chart("stacked", title, " ".join((answered, _("One bar per statement, stacked by answer."))),
                          [r.label for r in self.rows],
                          [Series(column, [r.counts[i].count for r in self.rows]) for i, column in enumerate(columns)],
                          label_heading=_("Statement"))
