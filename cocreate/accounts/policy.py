@@ -327,12 +327,13 @@ def _survey_results_staff(actor: Principal, survey: Any) -> Decision:
 
 @POLICY.rule("survey.results")
 def _survey_results(actor: Principal, survey: Any) -> Decision:
-    """A survey's results: everyone once it has closed, if its results are public; its staff always."""
+    """A survey's results: everyone once it has closed, if its results are public; its staff always
+    (a visitor is asked to sign in, as its staff would)."""
     if survey.published and survey.closed and survey.results_public:
         return ALLOW
     staff = _survey_results_staff(actor, survey)
-    if staff:
-        return ALLOW
+    if staff or not signed_in(actor):
+        return staff
     if survey.published and not survey.closed and survey.results_public:
         return Decision(False, _("The results will be shown here once the survey has closed."))
     return staff

@@ -1,7 +1,8 @@
 """What the opinion analysis may read of surveys (the core manifest's ``opinion_sources``): ``survey``, the
 free-text answers of a published survey's questions marked analysable, of every submitted response (online
-and entered by the desk). Analysed by the survey's staff (of its department, any ward staff when it has
-none). Only the texts are read: never who wrote them."""
+and entered by the desk). Analysed by the staff who manage the survey (``survey.manage``: any ward staff
+for a site-wide one, the staff of its challenge's or trial's departments otherwise). Only the texts are
+read: never who wrote them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cocreate.analysis.sources import Opinion, OpinionSource, Subject
 from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.surveys.models import QuestionKind, Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
+from cocreate.surveys.services import department_ids_of
 
 REF = "survey_answer"
 
@@ -22,8 +24,9 @@ def _subject(session: Session, subject_id: int | None, _start: date | None, _end
     survey = session.get(Survey, subject_id) if subject_id is not None else None
     if survey is None or survey.published_at is None:
         raise NotFound()
+    owners = department_ids_of(session, survey)  # who manages it (survey.manage) analyses it
     return Subject(source="survey", id=survey.id, title=survey.title,
-                   department_ids=(survey.department_id,) if survey.department_id is not None else None,
+                   department_ids=tuple(sorted(owners)) if owners is not None else None,
                    page_route="survey-results", page_param="survey_id")
 
 

@@ -16,7 +16,7 @@ from cocreate.errors import NotFound
 from cocreate.permissions import can
 from cocreate.surveys import results
 from tests.cocreate.surveys.builders import answer, build_survey
-from tests.factories import actor, create_department, create_user
+from tests.factories import actor, create_challenge, create_department, create_user
 
 pytestmark = pytest.mark.databases("sqlite", why="reads over the ORM; SQL is portable")
 
@@ -28,7 +28,8 @@ def _fresh_cache() -> None:
 
 def test_the_survey_opinion_source_reads_analysable_free_texts_only(session: Session) -> None:
     department = create_department(session)
-    built = build_survey(session, department_id=department.id)
+    challenge = create_challenge(session, department)
+    built = build_survey(session, department_id=department.id, target_type="challenge", target_id=challenge.id)
     answer(session, built, single="safety", text="公園が暗い")
     answer(session, built, text="バスが少ない")
     answer(session, built, single="children")
@@ -56,6 +57,9 @@ def test_the_survey_opinion_source_reads_analysable_free_texts_only(session: Ses
     target = Subject("survey", built.survey.id, "", (department.id,))
     assert can(actor(session, staff), "analysis.run", target)
     assert not can(actor(session, other), "analysis.run", target)
+    # A site-wide survey is any ward staff's to analyse.
+    site_wide = build_survey(session, department_id=department.id, title="全体の調査")
+    assert source.subject(session, site_wide.survey.id, None, None).department_ids is None
 
 
 def test_the_open_dataset_counts_closed_public_surveys_only(session: Session) -> None:
