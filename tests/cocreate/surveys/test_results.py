@@ -271,3 +271,51 @@ def test_an_anonymous_survey_never_reveals_who_answered(client: TestClient[Lites
     texts_in_csv = [row[-1] for row in rows[1:]]
     assert texts_in_csv != ["私の意見です", *(f"他の意見{i}" for i in range(5))]
     assert mine.id is not None
+
+
+def test_a_planted_resident_answering_through_the_services_appears_in_no_output(
+        client: TestClient[Litestar], session: Session, settings, people) -> None:
+    """A resident with a distinctive name and address answers an anonymous survey (and a desk member enters a
+    paper answer); once it closes, no page, CSV, API answer, open-data row or analysis text names them."""
+    from cocreate import components
+    from cocreate.analysis import sources
+    from cocreate.surveys import services
+    from tests.cocreate.surveys.conftest import build_survey as build_with_services
+    from tests.cocreate.surveys.conftest import full_answers
+
+    planted = create_user(session, "zz.planted.respondent@example.jp", display_name="蔵出 秘匿太郎")
+    staff = people.as_(session, people.staff)
+    survey_id, q = build_with_services(session, staff, anonymous=True)
+    services.submit_response(session, settings, people.as_(session, planted), survey_id,
+                             full_answers(q, text="匿名のはずの意見"))
+    services.submit_response(session, settings, people.as_(session, people.resident), survey_id, full_answers(q))
+    services.enter_desk_response(session, people.as_(session, people.desk), survey_id, full_answers(q), "paper",
+                                 True, "受付メモ planted-desk-note")
+    services.close(session, staff, survey_id)
+    session.commit()
+    key = services.respondent_key(settings, survey_id, planted.id)  # type: ignore[arg-type]
+    secrets = ("zz.planted.respondent", "蔵出", "秘匿太郎", key, "planted-desk-note", people.desk.email,
+               "respondent", "entered_by")
+    base = f"/surveys/{survey_id}/results"
+    outputs: dict[str, str] = {}
+    for who in ("visitor", "staff"):
+        if who == "staff":
+            sign_in(client, people.staff)
+        page = client.get(base)
+        assert page.status_code == 200 and "匿名のはずの意見" in page.text
+        outputs[f"{who} page"] = page.text
+        outputs[f"{who} texts"] = client.get(f"{base}/questions/{q['more'].id}").text
+        outputs[f"{who} chart"] = client.get(f"{base}/questions/{q['uses'].id}/chart.csv").content.decode()
+        outputs[f"{who} api"] = client.get(f"/api/v1/surveys/{survey_id}/results").text
+        outputs[f"{who} api list"] = client.get("/api/v1/surveys").text
+    answers = client.get(f"{base}/answers.csv")
+    assert answers.status_code == 200 and "匿名のはずの意見" in answers.content.decode()
+    outputs["answers csv"] = answers.content.decode()
+    dataset = next(d for d in components.datasets() if d.name == "survey_results")
+    outputs["open data"] = repr(list(dataset.rows(session)))
+    source = sources.source("survey")
+    outputs["analysis"] = repr(source.texts(session, source.subject(session, survey_id, None, None)))
+    for name, text in outputs.items():
+        for secret in secrets:
+            assert secret not in text, (name, secret)
+    assert not re.search(r"\d{2}:\d{2}:\d{2}", outputs["answers csv"])  # no time finer than the day
