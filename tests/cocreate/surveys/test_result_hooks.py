@@ -123,3 +123,25 @@ def test_download_my_data_has_ones_own_answers_found_by_key(session: Session, se
     # Nothing of anyone else's, nor of the desk's entry; the desk member's own download has none either.
     assert "太郎の意見" not in repr(data) and "紙の意見" not in repr(data)
     assert self_service.export_data(session, people.as_(session, people.desk))["survey_responses"] == []
+
+
+def test_staff_start_an_analysis_of_a_surveys_free_texts(session: Session) -> None:
+    from cocreate.accounts.permissions import Forbidden
+    from cocreate.analysis import services as analysis
+    from cocreate.tasks.queue import diverted
+
+    department = create_department(session)
+    challenge = create_challenge(session, department)
+    built = build_survey(session, department_id=department.id, target_type="challenge", target_id=challenge.id)
+    for text in ("公園が暗くて夜は怖い", "公園の照明を増やしてほしい", "バスの本数が少ない", "バス停に屋根がほしい"):
+        answer(session, built, text=text)
+    staff = create_user(session, "staff@example.jp", roles=[(Role.STAFF, department.id)])
+    resident = create_user(session, "resident@example.jp")
+    with pytest.raises(Forbidden):
+        analysis.start(session, actor(session, resident), "survey", built.survey.id)
+    sent: list[object] = []
+    with diverted(lambda name, args, _kwargs, _queue: sent.append(name)):
+        run = analysis.start(session, actor(session, staff), "survey", built.survey.id)
+    assert run.source == "survey" and run.title == built.survey.title and sent == [analysis.TASK]
+    subject = sources.source("survey").subject(session, built.survey.id, None, None)
+    assert len(sources.source("survey").texts(session, subject)) == 4
