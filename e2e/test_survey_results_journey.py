@@ -70,7 +70,7 @@ def test_a_visitor_sees_the_public_results_with_their_data_tables(
     page.goto(needs["url"])
     expect(page.locator("h1")).to_contain_text(NEEDS_TITLE)
     expect(page.locator("#results-count")).to_contain_text("274")
-    expect(page.locator("#results-channels")).to_contain_text("20")
+    expect(page.locator("#results-channels")).to_contain_text("262")
     expect(page.locator("figure.chart table")).to_have_count(4)  # choices, choice, scale, matrix
     expect(page.locator("figure.chart").first.locator("tbody tr").first).to_contain_text("安全・安心")
     expect(page.locator("#answers-csv")).to_have_count(0)

@@ -36,8 +36,8 @@ from cocreate.surveys.services import QuestionDetails, SurveyDetails
 
 NEEDS_TITLE = "区民ニーズ調査"
 RESPONSES = 274
-DESK_PAPER = 20
-DESK_WORKSHOP = 6
+DESK_PAPER = 9
+DESK_WORKSHOP = 3
 STAFF = "demo-staff@example.jp"
 DESK = "demo-desk@example.jp"
 RESIDENTS = ("demo-resident@example.jp", "demo-resident2@example.jp", "demo-resident3@example.jp",
@@ -183,19 +183,25 @@ def answer_rows(form: services.SurveyForm, answers: dict[str, Any]) -> list[dict
 
 
 def _import_web_answers(session: Session, survey_id: int, drawn: list[tuple[datetime, dict[str, Any]]]) -> None:
-    """The answers of the ward's web form from before the site, written in bulk (two statements)."""
+    """The answers of the ward's web form from before the site, written in bulk (three statements); before any
+    other response of the survey."""
     survey = session.get(Survey, survey_id)
     assert survey is not None
     form = services.load_form(session, survey)
-    ids = session.execute(
-        sa.insert(SurveyResponse).returning(SurveyResponse.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
-        [{"survey_id": survey_id, "submitted_at": when, "channel": Channel.ONLINE.value, "created_at": when,
-          "updated_at": when} for when, _answers_ in drawn]).scalars().all()
+    responses = SurveyResponse.__table__  # the table, not the ORM entity: one executemany, no RETURNING
+    session.execute(sa.insert(responses), [  # type: ignore[arg-type]
+        {"survey_id": survey_id, "submitted_at": when, "channel": Channel.ONLINE.value, "created_at": when,
+         "updated_at": when, "respondent_key": None, "respondent_id": None, "edited_at": None, "entered_by_id": None,
+         "consent_at": None, "desk_note": ""} for when, _answers_ in drawn])
+    # The survey's first responses, in the order they were written (ids rise in insertion order).
+    ids = session.exec(select(SurveyResponse.id).where(SurveyResponse.survey_id == survey_id)
+                       .order_by(col(SurveyResponse.id))).all()
+    assert len(ids) == len(drawn)
     rows = [{"response_id": response_id, "option_id": None, "row_option_id": None, "number": None, "text": "",
              "created_at": when, "updated_at": when, **row}
             for response_id, (when, answers) in zip(ids, drawn, strict=True) for row in answer_rows(form, answers)]
     if rows:
-        session.execute(sa.insert(SurveyAnswer), rows)
+        session.execute(sa.insert(SurveyAnswer.__table__), rows)  # type: ignore[arg-type]
     survey.response_count = survey.response_count + len(ids)
     session.add(survey)
     session.commit()
