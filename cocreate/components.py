@@ -5,7 +5,7 @@ their manifests (``proposals/component.py``, ``labs/component.py``; the core's o
 ``cocreate/component.py``). This module imports nothing of the platform, so any core module may ask it.
 A manifest declares, in one place, everything the component adds to the platform: models, routes,
 Celery tasks and beat schedule, demo content, search sources and the labels of their facet values, map layers,
-notification kinds, follow targets, commentable and reportable things, page sections, navigation items,
+notification kinds, follow targets, commentable, reportable and surveyable things, page sections, navigation items,
 "download my data" sections, open datasets, statistics and account-deletion hooks (Decidim's ``component.rb`` is the model).
 
 Manifests name the modules behind each hook by import path (``module:attribute``), so reading a
@@ -101,6 +101,9 @@ class Component:
     reportables: str | None = None
     """``module:attribute`` holding a list of :class:`cocreate.moderation.targets.Reportable`: what people may
     report to the moderators."""
+    surveyables: str | None = None
+    """``module:attribute`` holding a list of :class:`cocreate.surveys.targets.SurveyTarget`: what a survey may
+    belong to besides the whole site (its owning departments' staff manage its surveys)."""
     notification_kinds: tuple[str, ...] = ()
     """``module:attribute`` of dicts name → :class:`cocreate.notifications.kinds.Kind`."""
     page_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -255,6 +258,11 @@ def commentables() -> list[Any]:
 def reportables() -> list[Any]:
     return [reportable for component in loaded() if component.reportables
             for reportable in resolve(component.reportables)]
+
+
+def surveyables() -> list[Any]:
+    return [target for component in loaded() if component.surveyables
+            for target in resolve(component.surveyables)]
 
 
 def page_sections(page: str) -> list[Callable[..., Any]]:

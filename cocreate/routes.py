@@ -92,6 +92,8 @@ API_RESOURCES: dict[str, str] = {
     "test_field": "api-test-field-detail",
     "test_field_bookings": "api-test-field-bookings",
     "search": "api-search",
+    "surveys": "api-survey-list",
+    "survey_results": "api-survey-results",
 }
 """Resources of the read API by name → the name of their route; components add theirs when they register
 routes. A route the app does not have (its component is not installed) is left out of the index."""
@@ -137,9 +139,12 @@ from cocreate.opendata.routes import ROUTES as OPEN_DATA_ROUTES  # noqa: E402
 from cocreate.pages.routes import ROUTES as PAGE_ROUTES  # noqa: E402
 from cocreate.search.routes import ROUTES as SEARCH_ROUTES  # noqa: E402
 from cocreate.stats.routes import ROUTES as STATS_ROUTES  # noqa: E402
+from cocreate.surveys.result_routes import ROUTES as SURVEY_RESULT_ROUTES  # noqa: E402
+from cocreate.surveys.routes import ROUTES as SURVEY_ROUTES  # noqa: E402
 
 ROUTES = [web_router, api_router, *ACCOUNT_ROUTES, *NOTIFICATION_ROUTES, *SEARCH_ROUTES, *PAGE_ROUTES, *AUDIT_ROUTES,
-          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *OPEN_DATA_ROUTES, *STATS_ROUTES]
+          *MODERATION_ROUTES, *MAP_ROUTES, *ANALYSIS_ROUTES, *OPEN_DATA_ROUTES, *STATS_ROUTES, *SURVEY_ROUTES,
+          *SURVEY_RESULT_ROUTES]
 
 
 def all_routes() -> list[Any]:

@@ -19,6 +19,7 @@ COMPONENT = Component(
     search_sources="labs.search:SOURCES",
     search_facets={"area": "labs.models:Area"},
     followables="labs.follow_targets:FOLLOWABLES",
+    surveyables="labs.survey_targets:TARGETS",
     notification_kinds=("labs.bookings:KINDS", "labs.notices:KINDS", "labs.recruitment:KINDS", "labs.events:KINDS"),
     page_sections={
         "challenge": ("labs.trial_routes:challenge_section",),
@@ -31,6 +32,7 @@ COMPONENT = Component(
         "trial": (
             "labs.recruitment_routes:trial_section",
             "labs.booking_routes:trial_section",
+            "labs.survey_targets:trial_section",
         ),
     },
     navigation=(

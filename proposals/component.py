@@ -23,6 +23,7 @@ COMPONENT = Component(
     followables="proposals.follow_targets:FOLLOWABLES",
     commentables="proposals.comment_targets:TARGETS",
     reportables="proposals.report_targets:REPORTABLES",
+    surveyables="proposals.survey_targets:TARGETS",
     notification_kinds=("proposals.dialogue.questions:KINDS", "proposals.events:KINDS", "proposals.review:KINDS",
                         "proposals.voices.triage:KINDS"),
     page_sections={
@@ -34,6 +35,7 @@ COMPONENT = Component(
             "proposals.voices.staff_routes:challenge_section",
             "proposals.desk.printing:challenge_section",
             "proposals.opinions:challenge_section",
+            "proposals.survey_targets:challenge_section",
         ),
         "admin": ("proposals.desk.services:admin_section",),
         "proposal": (

@@ -750,10 +750,11 @@ def load(session: Session, settings: Settings) -> str:
         summary += f", {skipped} skipped (their department is missing: load the core demo first)"
     if unplayable:
         summary += f", {unplayable} left out (they need the core demo's people: load it first)"
+    from cocreate.surveys import demo as surveys_demo  # after the challenges: a survey belongs to one
     from proposals.voices import demo as voices_demo  # after the challenges: a voice links to one
 
     return (f"{summary}; {counts.questions} questions, {counts.sessions} briefing sessions, "
             f"{counts.registrations} registrations, "
             f"{played.proposals} proposals, {played.comments} comments, {played.votes} votes, "
             f"{played.reviews} reviews and {played.decisions} decisions added with them; "
-            f"{voices_demo.load(session, settings)}")
+            f"{voices_demo.load(session, settings)}; {surveys_demo.load(session, settings)}")

@@ -305,3 +305,57 @@ def _generate_open_data(actor: Principal, _target: Any) -> Decision:
 def _stats_staff(actor: Principal, _target: Any = None) -> Decision:
     """The staff's statistics (numbers not yet public, the refresh on demand): ward staff and administrators."""
     return signed_in(actor) & when(actor.is_staff or actor.is_admin, lambda: _("You do not have permission to do this."))
+
+
+# --- surveys -------------------------------------------------------------------------------------
+
+
+@POLICY.rule("survey.manage")
+def _manage_survey(actor: Principal, survey: Any) -> Decision:
+    """Build, publish and close a survey (an ``OnSurvey``, :mod:`cocreate.surveys.services`): a site-wide one
+    (``department_ids`` None, or no target) any ward staff; a challenge's or a trial's one the staff of its
+    owning departments; administrators every survey."""
+    departments = getattr(survey, "department_ids", None)
+    if actor.is_admin:
+        return signed_in(actor)
+    if departments is None:
+        return signed_in(actor) & when(actor.is_staff, lambda: _("You do not have permission to do this."))
+    return staff_of(actor, departments)
+
+
+@POLICY.rule("survey.answer")
+def _answer_survey(actor: Principal, survey: Any) -> Decision:
+    """Answer a survey (or change one's answer): while it takes answers (said to everyone first), with a
+    signed-in, confirmed, active account."""
+    return (_state(survey.accepting, lambda: _("This survey is not taking answers now."), "survey")
+            & confirmed(actor))
+
+
+@POLICY.rule("survey.enter_for_resident")
+def _survey_desk(actor: Principal, survey: Any) -> Decision:
+    """Enter a resident's answer for them (paper, workshop, phone): the desk, while the survey takes answers."""
+    return _desk(actor) & _state(survey.accepting, lambda: _("This survey is not taking answers now."), "survey")
+
+
+# --- survey results (cocreate.surveys.results) ---------------------------------------------------
+
+
+@POLICY.rule("survey.results_staff")
+def _survey_results_staff(actor: Principal, survey: Any) -> Decision:
+    """The staff's view of a survey's results (an :class:`~cocreate.surveys.results.OnResults`): while it
+    is open, by channel, every answer as CSV. Whoever manages the survey (``survey.manage``)."""
+    return _manage_survey(actor, survey)
+
+
+@POLICY.rule("survey.results")
+def _survey_results(actor: Principal, survey: Any) -> Decision:
+    """A survey's results: everyone once it has closed, if its results are public; its staff always
+    (a visitor is asked to sign in, as its staff would)."""
+    if survey.published and survey.closed and survey.results_public:
+        return ALLOW
+    staff = _survey_results_staff(actor, survey)
+    if staff or not signed_in(actor):
+        return staff
+    if survey.published and not survey.closed and survey.results_public:
+        return Decision(False, _("The results will be shown here once the survey has closed."))
+    return staff

@@ -256,6 +256,34 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/desk/bulk/comments"): DESK,
     ("POST", "/desk/bulk/comments/confirm"): DESK,
     ("GET", "/desk/bulk/comments/template.csv"): DESK,
+    # surveys: the world's survey belongs to the challenge of the staff persona's department, published, open
+    ("GET", "/surveys"): PUBLIC,
+    ("GET", "/surveys/{survey_id:int}"): PUBLIC,
+    ("POST", "/surveys/{survey_id:int}"): SIGNED_IN,
+    ("GET", "/staff/surveys"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/surveys/new"): STAFF_ANY | {"admin"},
+    ("POST", "/staff/surveys/new"): STAFF_ANY | {"admin"},
+    ("GET", "/staff/surveys/{survey_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/sections"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions"): frozenset({"staff", "admin"}),
+    ("GET", "/staff/surveys/{survey_id:int}/questions/{question_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}/move"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}/delete"): frozenset({"staff", "admin"}),
+    ("GET", "/staff/surveys/{survey_id:int}/preview"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/publish"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/close"): frozenset({"staff", "admin"}),
+    ("GET", "/desk/surveys"): DESK,
+    ("GET", "/desk/surveys/{survey_id:int}"): DESK,
+    ("POST", "/desk/surveys/{survey_id:int}"): DESK,
+    # survey results: the world's open survey's are its staff's until it closes; the API's of a closed public one
+    ("GET", "/surveys/{survey_id:int}/results"): frozenset({"staff", "admin"}),
+    ("GET", "/surveys/{survey_id:int}/results/answers.csv"): frozenset({"staff", "admin"}),
+    ("GET", "/surveys/{survey_id:int}/results/questions/{question_id:int}"): frozenset({"staff", "admin"}),
+    ("GET", "/surveys/{survey_id:int}/results/questions/{question_id:int}/chart.csv"): frozenset({"staff", "admin"}),
+    ("GET", "/api/v1/surveys"): PUBLIC,
+    ("GET", "/api/v1/surveys/{survey_id:int}/results"): PUBLIC,
     ("GET", "/challenges.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/proposals.atom"): PUBLIC,
     ("GET", "/challenges/{challenge_id:int}/answers.atom"): PUBLIC,
@@ -594,7 +622,45 @@ def _build_world(session: Session, upload_dir: Path) -> World:
                                             .where(PageRevision.page == SitePage.TERMS)).one()
     ids["trial_photo_id"] = _trial_photo(session, upload_dir, ids["update_id"])  # trials: a photo of the update
     ids["voice_photo_id"] = _voice_photo(session, upload_dir, ids["voice_id"])  # the public voice pages: its photo
+    ids.update(_survey(session, challenge.id, owner.id))  # type: ignore[arg-type]
+    ids.update(_survey_results(session, ids["survey_id"]))
     return World(ids=ids, users=users)  # type: ignore[arg-type]
+
+
+def _survey(session: Session, challenge_id: int, department_id: int) -> dict[str, int]:
+    """A published, open survey of the world's challenge with one required single-choice question."""
+    from cocreate.surveys.models import QuestionKind, Survey, SurveyOption, SurveyQuestion, SurveySection
+
+    survey = Survey(title="公園アンケート", target_type="challenge", target_id=challenge_id, department_id=department_id,
+                    published_at=utcnow())
+    session.add(survey)
+    session.flush()
+    section = SurveySection(survey_id=survey.id)  # type: ignore[arg-type]
+    session.add(section)
+    session.flush()
+    question = SurveyQuestion(survey_id=survey.id, section_id=section.id, kind=QuestionKind.SINGLE,  # type: ignore[arg-type]
+                              prompt="使いますか", required=True)
+    session.add(question)
+    session.flush()
+    session.add_all([SurveyOption(question_id=question.id, position=0, label="はい"),  # type: ignore[arg-type]
+                     SurveyOption(question_id=question.id, position=1, label="いいえ")])  # type: ignore[arg-type]
+    session.commit()
+    return {"survey_id": survey.id, "survey_question_id": question.id}  # type: ignore[dict-item]
+
+
+def _survey_results(session: Session, survey_id: int) -> dict[str, int]:
+    """For the results pages: a free-text question on the world's survey, and a closed survey with public
+    results (the API gives only those)."""
+    from cocreate.surveys.models import QuestionKind, Survey, SurveyQuestion, SurveySection
+
+    section = session.exec(select(SurveySection).where(SurveySection.survey_id == survey_id)).one()
+    text = SurveyQuestion(survey_id=survey_id, section_id=section.id, position=1, kind=QuestionKind.TEXT,  # type: ignore[arg-type]
+                          prompt="ご意見")
+    closed = Survey(title="終わったアンケート", published_at=utcnow() - timedelta(days=9),
+                    closes_at=utcnow() - timedelta(days=1))
+    session.add_all([text, closed])
+    session.commit()
+    return {"survey_text_question_id": text.id, "closed_survey_id": closed.id}  # type: ignore[dict-item]
 
 
 def _voice_photo(session: Session, upload_dir: Path, voice_id: int) -> int:
@@ -686,6 +752,13 @@ def _path(pattern: str, world: World) -> str:
         path = path.replace("{slug:str}", "terms").replace("{revision_id:int}", str(ids["terms_revision_id"]))
     if pattern.endswith("/stats/{file:str}"):  # a chart's data
         path = path.replace("{file:str}", "participation.csv")
+    if pattern.startswith("/staff/surveys/"):  # a question of the world's survey, not of the dialogue
+        path = path.replace("{question_id:int}", str(ids["survey_question_id"]))
+    if pattern.startswith("/surveys/{survey_id:int}/results/questions/"):  # the free text's page, the choice's chart
+        which = "survey_question_id" if pattern.endswith(".csv") else "survey_text_question_id"
+        path = path.replace("{question_id:int}", str(ids[which]))
+    if pattern.startswith("/api/v1/surveys/"):  # the API gives the results of closed, public surveys only
+        path = path.replace("{survey_id:int}", str(ids["closed_survey_id"]))
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():

@@ -1,7 +1,7 @@
 """statistics snapshot
 
 Revision ID: 26b6b43c38e5
-Revises: fb4daf92a2e8
+Revises: fca60c264011
 Create Date: 2026-12-07 21:52:25.114086
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import cocreate.db.base
 
 revision: str = '26b6b43c38e5'
-down_revision: str | None = 'fb4daf92a2e8'
+down_revision: str | None = 'fca60c264011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
