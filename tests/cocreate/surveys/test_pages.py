@@ -189,7 +189,7 @@ def test_hostile_text_in_every_field_is_shown_as_text(client: TestClient[Litesta
         services.add_section(session, staff, sid, services.SectionDetails(title=_line(chunk[0], 200),
                                                                           description=joined[:10000]))
         labels = list(dict.fromkeys(_line(p, 300) for p in chunk))
-        options = "\n".join(labels if len(labels) > 1 else labels + ["いいえ"])
+        options = "\n".join(labels if len(labels) > 1 else [*labels, "いいえ"])
         single = services.add_question(session, staff, sid, services.QuestionDetails(
             kind="single", prompt=_line(joined, 500), help_text=joined[:1000], options=options))
         services.add_question(session, staff, sid, services.QuestionDetails(
