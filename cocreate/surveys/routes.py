@@ -108,11 +108,12 @@ def _posted(data: dict[str, Any]) -> dict[str, Any]:
             if key.startswith("q")}
 
 
-def _skipped_message(db_session: Session, survey: Survey, skipped: list[int]) -> str:
+def _skipped_message(db_session: Session, survey_id: int, data: dict[str, Any]) -> str:
+    """Says which sections were left out because the answers did not meet their condition ("" for none)."""
+    skipped = services.skipped_sections(db_session, survey_id, data)
     if not skipped:
         return ""
-    titles = [s.section.title or _("Section %(number)s", number=i + 1)
-              for i, s in enumerate(services.load_form(db_session, survey).sections) if s.id in skipped]
+    titles = [s.title or _("Section %(number)s", number=s.position + 1) for s in skipped]
     return " " + _("These sections did not apply to your answers and were left out: %(sections)s.",
                    sections="、".join(titles))
 
@@ -122,12 +123,9 @@ def _skipped_message(db_session: Session, survey: Survey, skipped: list[int]) ->
 def survey_answer(request: Request, db_session: DbSession, survey_id: FromPath[int], data: Form) -> Redirect:
     actor = principal_of(request)
     response = services.submit_response(db_session, _settings(request), actor, survey_id, data)
-    skipped = db_session.info.pop("survey.skipped_sections", [])
-    survey = db_session.get(Survey, survey_id)
-    assert survey is not None
     message = (_("Your answers were changed.") if response.edited_at else _("Thank you. Your answers were saved."))
     return after_post(request, request.app.route_reverse("survey-detail", survey_id=survey_id),  # type: ignore[return-value]
-                      message=message + _skipped_message(db_session, survey, skipped))
+                      message=message + _skipped_message(db_session, survey_id, data))
 
 
 # --- the staff's builder ---------------------------------------------------------------------------
@@ -452,12 +450,9 @@ def desk_entry_create(request: Request, db_session: DbSession, survey_id: FromPa
     permissions.require(actor, "desk.enter")
     services.enter_desk_response(db_session, actor, survey_id, data, as_text(data.get("channel")),
                                  Flag().parse(data.get("consent")), as_text(data.get("desk_note")))
-    skipped = db_session.info.pop("survey.skipped_sections", [])
-    survey = db_session.get(Survey, survey_id)
-    assert survey is not None
     return after_post(request, request.app.route_reverse("desk-survey-entry", survey_id=survey_id),  # type: ignore[return-value]
                       message=_("The resident's answers were recorded.")
-                      + _skipped_message(db_session, survey, skipped))
+                      + _skipped_message(db_session, survey_id, data))
 
 
 # --- the sections of the challenge and trial pages --------------------------------------------------

@@ -836,7 +836,6 @@ def submit_response(session: Session, settings: Settings, actor: Principal, surv
     if not survey.anonymous:
         _audit(session, actor, "survey.answered", "survey", survey_id,
                {"response_id": response.id, "edited": not created})
-    session.info["survey.skipped_sections"] = parsed.skipped_sections
     return response
 
 
@@ -906,11 +905,17 @@ def enter_desk_response(session: Session, actor: Principal, survey_id: int, answ
     _count(session, survey)
     _audit(session, actor, "survey.desk_entered", "survey", survey_id,
            {"response_id": response.id, "channel": chosen.value})
-    session.info["survey.skipped_sections"] = parsed.skipped_sections
     return response
 
 
 # --- lists ----------------------------------------------------------------------------------------
+
+
+def skipped_sections(session: Session, survey_id: int, answers: Mapping[Any, Any]) -> list[SurveySection]:
+    """The conditional sections whose condition these answers do not meet (their answers were left out)."""
+    survey = _get(session, survey_id)
+    _applied, skipped = applicable_sections(load_form(session, survey), answers)
+    return [section.section for section in skipped]
 
 
 def _public() -> sa.ColumnElement[bool]:
@@ -940,10 +945,15 @@ def surveys_of(session: Session, target_type: str, target_id: int) -> list[Surve
 
 def managed_surveys(session: Session, actor: Principal, page: int = 1,
                     per_page: int = PER_PAGE) -> tuple[list[Survey], bool]:
-    """The surveys the staff list shows: every survey for administrators and ward staff (each row says
-    whether they manage it), newest first, a page at a time."""
+    """The surveys the staff list shows, newest first, a page at a time: for administrators every survey; for
+    ward staff the published ones, the site-wide ones and their departments' drafts (each row says whether
+    they manage it)."""
     permissions.require(actor, "survey.manage", manage_facts())
-    rows = list(session.exec(select(Survey).order_by(col(Survey.id).desc())
+    query = select(Survey)
+    if not actor.is_admin:
+        query = query.where(sa.or_(_public(), Survey.target_type == "",
+                                   col(Survey.department_id).in_(sorted(actor.staff_department_ids))))
+    rows = list(session.exec(query.order_by(col(Survey.id).desc())
                              .offset((max(page, 1) - 1) * per_page).limit(per_page + 1)).all())
     return rows[:per_page], len(rows) > per_page
 

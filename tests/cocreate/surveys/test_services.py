@@ -75,7 +75,7 @@ def test_a_conditional_section_is_ignored_when_its_choice_was_not_picked(session
     # 「いいえ」: the section of users is skipped, its required question too, and its answer is not stored.
     response = services.submit_response(session, settings, resident, sid, full_answers(q, uses="いいえ"))
     assert not [a for a in _answers(session, response.id) if a.text]
-    assert session.info["survey.skipped_sections"] == [q["section"]]
+    assert [s.id for s in services.skipped_sections(session, sid, full_answers(q, uses="いいえ"))] == [q["section"]]
     # 「はい」: the section applies and its required question must be answered.
     with pytest.raises(Invalid) as refused:
         services.submit_response(session, settings, resident, sid, full_answers(q, text=""))
@@ -156,7 +156,14 @@ def test_who_manages_a_challenges_survey(session: Session, people: People) -> No
     services.add_question(session, people.as_(session, people.admin), survey.id,  # type: ignore[arg-type]
                           services.QuestionDetails(kind=QuestionKind.TEXT, prompt="質問"))
     # A site-wide survey: any ward staff.
-    services.create_survey(session, people.as_(session, people.other_staff), services.SurveyDetails(title="区全体"))
+    site = services.create_survey(session, people.as_(session, people.other_staff), services.SurveyDetails(title="区全体"))
+    # The staff list: others' drafts are not listed; site-wide ones and one's own department's are.
+    listed, _more = services.managed_surveys(session, people.as_(session, people.other_staff))
+    assert [x.id for x in listed] == [site.id]
+    listed, _more = services.managed_surveys(session, people.as_(session, people.staff))
+    assert {x.id for x in listed} == {site.id, survey.id}
+    with pytest.raises(Forbidden):
+        services.managed_surveys(session, people.as_(session, people.resident))
 
 
 def test_unknown_target_is_a_form_error(session: Session, people: People) -> None:
