@@ -212,3 +212,29 @@ def test_hostile_text_in_every_field_is_shown_as_text(client: TestClient[Litesta
             assert_no_live_markup(page.text)
     stored = session.exec(select(SurveyAnswer.text).where(SurveyAnswer.text != "")).all()
     assert any("<" in text for text in stored)  # stored as typed, shown escaped
+
+
+@pytest.mark.parametrize(("person", "page"), [
+    (None, "/surveys"),
+    (None, "/surveys/{survey}"),
+    ("resident", "/surveys/{survey}"),
+    ("staff", "/staff/surveys"),
+    ("staff", "/staff/surveys/new"),
+    ("staff", "/staff/surveys/{survey}"),
+    ("staff", "/staff/surveys/{draft}"),
+    ("staff", "/staff/surveys/{draft}/preview"),
+    ("desk", "/desk/surveys"),
+    ("desk", "/desk/surveys/{survey}"),
+])
+def test_every_same_site_link_of_a_survey_page_answers(client: TestClient[Litestar], app: Litestar,
+                                                        session: Session, people: People, person: str | None,
+                                                        page: str) -> None:
+    from tests.cocreate.web.test_links import assert_links_answer
+
+    challenge = create_challenge(session, people.department)
+    sid, _q = build_survey(session, people.as_(session, people.staff), target_type="challenge",
+                           target_id=challenge.id)
+    draft, _dq = build_survey(session, people.as_(session, people.staff), publish=False)
+    if person is not None:
+        sign_in(client, getattr(people, person))
+    assert_links_answer(client, app, page.format(survey=sid, draft=draft))
