@@ -263,3 +263,53 @@ def test_one_response_per_person_under_concurrency(session: Session, settings: S
     texts = session.exec(select(SurveyAnswer.text).where(SurveyAnswer.response_id == responses[0].id,
                                                          SurveyAnswer.text != "")).all()
     assert len(texts) == 1 and texts[0] in ("一つ目", "二つ目")  # the later one replaced the earlier one whole
+
+
+def test_the_rules_per_role(session: Session, people: People) -> None:
+    """survey.manage, survey.answer and survey.enter_for_resident for every kind of person, on the facts only."""
+    from cocreate import permissions
+
+    owned = frozenset({people.department.id})  # type: ignore[arg-type]
+    open_owned = services.OnSurvey(services.Status.OPEN, owned)
+    closed = services.OnSurvey(services.Status.CLOSED, owned)
+    site = services.OnSurvey(services.Status.DRAFT, None)
+    expected = {  # person: (manage owned, manage site-wide, answer open, answer closed, desk open, desk closed)
+        None: (False, False, False, False, False, False),
+        "resident": (False, False, True, False, False, False),
+        "unconfirmed": (False, False, False, False, False, False),
+        "staff": (True, True, True, False, False, False),
+        "other_staff": (False, True, True, False, False, False),
+        "desk": (False, False, True, False, True, False),
+        "admin": (True, True, True, False, True, False),
+    }
+    for person, answers in expected.items():
+        actor = people.as_(session, getattr(people, person) if person else None)
+        got = (bool(permissions.can(actor, "survey.manage", open_owned)),
+               bool(permissions.can(actor, "survey.manage", site)),
+               bool(permissions.can(actor, "survey.answer", open_owned)),
+               bool(permissions.can(actor, "survey.answer", closed)),
+               bool(permissions.can(actor, "survey.enter_for_resident", open_owned)),
+               bool(permissions.can(actor, "survey.enter_for_resident", closed)))
+        assert got == answers, person
+    # A closed survey says so to everyone, under the form's "survey" field; nobody signed in is asked to sign in.
+    assert permissions.can(people.as_(session, people.resident), "survey.answer", closed).field == "survey"
+    assert permissions.can(people.as_(session, None), "survey.answer", open_owned).sign_in
+
+
+def test_dates(session: Session, settings: Settings, people: People) -> None:
+    staff = people.as_(session, people.staff)
+    draft, _q = build_survey(session, staff, publish=False, closes_at=utcnow() - timedelta(hours=1))
+    with pytest.raises(Invalid):
+        services.publish(session, staff, draft)  # its closing date has passed
+    with pytest.raises(Invalid) as refused:
+        services.create_survey(session, staff, services.SurveyDetails(
+            title="x", opens_at=utcnow() + timedelta(days=2), closes_at=utcnow() + timedelta(days=1)))
+    assert "closes_at" in refused.value.errors
+    sid, q = build_survey(session, staff, closes_at=utcnow() + timedelta(days=1))
+    survey = session.get(Survey, sid)
+    assert survey is not None
+    assert services.status_of(survey) is services.Status.OPEN
+    assert services.status_of(survey, utcnow() + timedelta(days=2)) is services.Status.CLOSED
+    services.close(session, staff, sid)
+    with pytest.raises(Invalid):
+        services.close(session, staff, sid)  # already closed
