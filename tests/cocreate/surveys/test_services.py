@@ -305,7 +305,7 @@ def test_dates(session: Session, settings: Settings, people: People) -> None:
         services.create_survey(session, staff, services.SurveyDetails(
             title="x", opens_at=utcnow() + timedelta(days=2), closes_at=utcnow() + timedelta(days=1)))
     assert "closes_at" in refused.value.errors
-    sid, q = build_survey(session, staff, closes_at=utcnow() + timedelta(days=1))
+    sid, _q = build_survey(session, staff, closes_at=utcnow() + timedelta(days=1))
     survey = session.get(Survey, sid)
     assert survey is not None
     assert services.status_of(survey) is services.Status.OPEN
