@@ -20,7 +20,7 @@ from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.channels import Channel
 from cocreate.errors import Invalid, NotFound
 from cocreate.forms import Flag, as_text
-from cocreate.i18n import WARD_TIMEZONE
+from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.surveys import services, targets
 from cocreate.surveys.models import QUESTION_KIND_LABELS, QuestionKind, Survey, SurveyStage
@@ -39,7 +39,9 @@ PREVIEW = "surveys/preview.html"
 DESK_LIST = "surveys/desk_list.html"
 DESK_ENTRY = "surveys/desk_entry.html"
 SECTION = "surveys/_section.html"
-DESK_CHANNELS = (Channel.PAPER, Channel.WORKSHOP, Channel.PHONE)
+DESK_CHANNELS = {Channel.PAPER: lazy_gettext("Paper form"), Channel.WORKSHOP: lazy_gettext("Workshop"),
+                 Channel.PHONE: lazy_gettext("Phone call")}
+"""The desk's channels as its forms name them (the same words as the desk's other forms)."""
 
 
 def _settings(request: Request) -> Any:
@@ -427,7 +429,7 @@ def _desk_page(request: Request, db_session: Session, survey_id: int, *, values:
         "survey": survey, "form": services.load_form(db_session, survey), "values": values or
         {"channel": Channel.PAPER.value}, "errors": errors or {}, "status": facts.status,
         "decision": permissions.can(actor, "survey.enter_for_resident", facts),
-        "channel_options": [("", _("Choose…"))] + [(c.value, c.label) for c in DESK_CHANNELS],
+        "channel_options": [("", _("Choose…"))] + [(c.value, str(label)) for c, label in DESK_CHANNELS.items()],
         "action": request.app.route_reverse("desk-survey-entry-create", survey_id=survey_id),
     }, status_code=status_code)
 
