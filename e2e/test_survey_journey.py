@@ -80,6 +80,20 @@ def test_staff_build_a_survey_a_resident_answers_and_the_desk_enters_paper_answe
         staff.locator("#question-add").click()
         expect(staff.locator(".survey-builder-questions")).to_contain_text("満足度を教えてください")
 
+        staff.locator("#field-question_kind").select_option("multiple")
+        staff.locator("#field-question_prompt").fill("公園で何をしますか")
+        staff.locator("#field-question_options").fill("散歩\n運動\n読書")
+        staff.locator("#field-question_max_choices").fill("2")
+        staff.locator("#question-add").click()
+        expect(staff.locator(".survey-builder-questions")).to_contain_text("公園で何をしますか")
+
+        staff.locator("#field-question_kind").select_option("matrix")
+        staff.locator("#field-question_prompt").fill("設備の評価")
+        staff.locator("#field-question_options").fill("良い\nふつう\n悪い")
+        staff.locator("#field-question_rows").fill("ベンチ\nトイレ")
+        staff.locator("#question-add").click()
+        expect(staff.locator(".survey-builder-questions")).to_contain_text("設備の評価")
+
         staff.locator("#field-section_title").fill("利用している方へ")
         staff.locator("#field-section_show_if_option_id").select_option(label="公園を利用しますか → はい")
         staff.locator("#section-add").click()
@@ -121,6 +135,8 @@ def test_staff_build_a_survey_a_resident_answers_and_the_desk_enters_paper_answe
         if javascript:
             expect(section).to_be_visible()
         resident.get_by_label("4", exact=True).check()
+        resident.get_by_label("散歩", exact=True).check()
+        resident.get_by_role("radio", name="ベンチ 良い").check()
         resident.get_by_label("改善してほしい点").fill(f"ベンチを増やしてほしい {token}")
         check(resident, "survey form, answered", "form-filled")
         resident.locator("#survey-submit").click()
