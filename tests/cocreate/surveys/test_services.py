@@ -225,6 +225,7 @@ def test_move_and_delete(session: Session, people: People) -> None:
 
 
 @pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="SQLite's write lock and PostgreSQL's row lock and unique index")
 def test_one_response_per_person_under_concurrency(session: Session, settings: Settings, people: People) -> None:
     """Two submissions of the same person at the same moment (two tabs, a double click) keep one response,
     and the survey counts one."""
