@@ -35,6 +35,7 @@ STAFF_LIST = "surveys/staff_list.html"
 STAFF_FORM = "surveys/staff_form.html"
 STAFF_EDIT = "surveys/staff_edit.html"
 QUESTION_FORM = "surveys/question_form.html"
+SECTION_FORM = "surveys/section_form.html"
 PREVIEW = "surveys/preview.html"
 DESK_LIST = "surveys/desk_list.html"
 DESK_ENTRY = "surveys/desk_entry.html"
@@ -290,6 +291,62 @@ def staff_section_add(request: Request, db_session: DbSession, survey_id: FromPa
                       message=_("The section was added."))
 
 
+def _section_page(request: Request, db_session: Session, survey_id: int, section_id: int, *,
+                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                  status_code: int = 200) -> Template:
+    survey = services.managed_survey(db_session, principal_of(request), survey_id)
+    survey_form = services.load_form(db_session, survey)
+    section = next((s for s in survey_form.sections if s.id == section_id), None)
+    if section is None:
+        raise NotFound()
+    earlier = services.SurveyForm(survey, [s for s in survey_form.sections
+                                          if s.section.position < section.section.position])
+    values = form if form is not None else {
+        "section_title": section.section.title, "section_description": section.section.description,
+        "section_show_if_option_id": str(section.section.show_if_option_id or "")}
+    return render(request, SECTION_FORM, {
+        "survey": survey, "section": section, "section_form": values, "errors": errors or {},
+        "published": survey.published_at is not None,
+        "condition_options": _builder_options(earlier)["condition_options"],
+    }, status_code=status_code)
+
+
+@get("/staff/surveys/{survey_id:int}/sections/{section_id:int}", name="staff-survey-section-edit",
+     guards=[signed_in], sync_to_thread=True)
+def staff_section_edit(request: Request, db_session: DbSession, survey_id: FromPath[int],
+                       section_id: FromPath[int]) -> Template:
+    return _section_page(request, db_session, survey_id, section_id)
+
+
+def _section_update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                          survey_id: int, section_id: int, **_kwargs: Any) -> Template:
+    errors = {f"section_{key}" if key in ("title", "description", "show_if_option_id") else key: message
+              for key, message in failed.errors.items()}
+    return _section_page(request, db_session, survey_id, section_id, form=form, errors=errors)
+
+
+@post("/staff/surveys/{survey_id:int}/sections/{section_id:int}", name="staff-survey-section-update",
+      guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_section_update_again)
+def staff_section_update(request: Request, db_session: DbSession, survey_id: FromPath[int],
+                         section_id: FromPath[int], data: Form) -> Redirect:
+    values = {key.removeprefix("section_"): value for key, value in data.items()}
+    services.update_section(db_session, principal_of(request), survey_id, section_id,
+                            services.SectionDetails.parse(values))
+    return after_post(request, request.app.route_reverse("staff-survey-edit", survey_id=survey_id),  # type: ignore[return-value]
+                      message=_("The section was saved."))
+
+
+@post("/staff/surveys/{survey_id:int}/sections/{section_id:int}/delete", name="staff-survey-section-delete",
+      guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_section_update_again)
+def staff_section_delete(request: Request, db_session: DbSession, survey_id: FromPath[int],
+                         section_id: FromPath[int]) -> Redirect:
+    services.delete_section(db_session, principal_of(request), survey_id, section_id)
+    return after_post(request, request.app.route_reverse("staff-survey-edit", survey_id=survey_id),  # type: ignore[return-value]
+                      message=_("The section was deleted."))
+
+
 def _question_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                     survey_id: int, **_kwargs: Any) -> Template:
     errors = {f"question_{key}": message for key, message in failed.errors.items()}
@@ -477,7 +534,8 @@ def target_section(session: Session, actor: Principal, target_type: str,
 
 ROUTES = [Router(path="/", route_handlers=[
     survey_list, survey_detail, survey_answer,
-    staff_list, staff_new, staff_create, staff_edit, staff_update, staff_section_add, staff_question_add,
+    staff_list, staff_new, staff_create, staff_edit, staff_update, staff_section_add, staff_section_edit,
+    staff_section_update, staff_section_delete, staff_question_add,
     staff_question_edit, staff_question_update, staff_question_move, staff_question_delete, staff_preview,
     staff_publish, staff_close,
     desk_list, desk_entry, desk_entry_create,

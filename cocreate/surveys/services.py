@@ -455,6 +455,50 @@ def add_section(session: Session, actor: Principal, survey_id: int, form: Sectio
     return section
 
 
+def _draft_section(session: Session, actor: Principal, survey_id: int, section_id: int) -> tuple[Survey, SurveySection]:
+    survey = _draft(session, actor, survey_id, "section_title")
+    section = session.get(SurveySection, section_id)
+    if section is None or section.survey_id != survey_id:
+        raise NotFound()
+    return survey, section
+
+
+@transactional
+def update_section(session: Session, actor: Principal, survey_id: int, section_id: int,
+                   form: SectionDetails) -> SurveySection:
+    """Change a draft's section: its title, introduction and condition (a choice of an earlier section)."""
+    survey, section = _draft_section(session, actor, survey_id, section_id)
+    problems = Problems()
+    _check_condition(session, survey, form.show_if_option_id, section.position, problems)
+    problems.raise_any()
+    section.title, section.description = form.title, form.description
+    section.show_if_option_id = form.show_if_option_id
+    session.add(section)
+    _audit(session, actor, "survey.section_updated", "survey", survey_id, {"section_id": section_id})
+    return section
+
+
+@transactional
+def delete_section(session: Session, actor: Principal, survey_id: int, section_id: int) -> None:
+    """Delete a draft's section with its questions (a survey keeps at least one section); conditions that
+    named its choices are lifted."""
+    _survey, section = _draft_section(session, actor, survey_id, section_id)
+    count = session.exec(select(func.count()).select_from(SurveySection)
+                         .where(SurveySection.survey_id == survey_id)).one()
+    if count <= 1:
+        raise Invalid({"survey": _("A survey keeps at least one section.")})
+    question_ids = session.exec(select(SurveyQuestion.id).where(SurveyQuestion.section_id == section_id)).all()
+    if question_ids:
+        option_ids = session.exec(select(SurveyOption.id).where(col(SurveyOption.question_id).in_(question_ids))).all()
+        if option_ids:
+            session.execute(sa.update(SurveySection).where(col(SurveySection.show_if_option_id).in_(option_ids))
+                            .values(show_if_option_id=None))
+            session.execute(sa.delete(SurveyOption).where(col(SurveyOption.id).in_(option_ids)))
+        session.execute(sa.delete(SurveyQuestion).where(col(SurveyQuestion.id).in_(question_ids)))
+    session.delete(section)
+    _audit(session, actor, "survey.section_deleted", "survey", survey_id, {"section_id": section_id})
+
+
 def _question_problems(form: QuestionDetails) -> tuple[list[str], list[str], Problems]:
     problems = Problems()
     choices, rows = _lines(form.options), _lines(form.rows)

@@ -16,7 +16,7 @@ from cocreate.errors import Forbidden, Invalid, NotFound, SignInRequired
 from cocreate.settings import Settings
 from cocreate.surveys import services
 from cocreate.surveys.models import QuestionKind, Survey, SurveyAnswer, SurveyResponse
-from tests.cocreate.surveys.conftest import People, build_survey, full_answers
+from tests.cocreate.surveys.conftest import People, build_survey, full_answers, option_id
 from tests.factories import create_challenge
 
 pytestmark = pytest.mark.databases("sqlite", why="the survey rules are Python; the writes are plain inserts "
@@ -314,3 +314,25 @@ def test_dates(session: Session, settings: Settings, people: People) -> None:
     services.close(session, staff, sid)
     with pytest.raises(Invalid):
         services.close(session, staff, sid)  # already closed
+
+
+def test_sections_are_edited_and_deleted_while_a_draft(session: Session, settings: Settings, people: People) -> None:
+    staff = people.as_(session, people.staff)
+    sid, q = build_survey(session, staff, publish=False)
+    section, more = q["section"], q["more"].id
+    services.update_section(session, staff, sid, section, services.SectionDetails(title="新しい題"))
+    form = services.load_form(session, session.get(Survey, sid))  # type: ignore[arg-type]
+    assert form.sections[1].section.title == "新しい題" and form.sections[1].condition is None  # condition lifted
+    with pytest.raises(Invalid) as refused:  # a condition on a choice of its own (or a later) section
+        services.update_section(session, staff, sid, form.sections[0].id, services.SectionDetails(
+            show_if_option_id=option_id(q["uses"], "はい")))
+    assert "show_if_option_id" in refused.value.errors
+    services.delete_section(session, staff, sid, section)
+    form = services.load_form(session, session.get(Survey, sid))  # type: ignore[arg-type]
+    assert len(form.sections) == 1 and more not in [x.id for x in form.questions]
+    with pytest.raises(Invalid):
+        services.delete_section(session, staff, sid, form.sections[0].id)  # the last one stays
+    with pytest.raises(NotFound):
+        services.update_section(session, staff, sid, 999999, services.SectionDetails())
+    with pytest.raises(NotFound):  # a draft does not exist for residents
+        services.delete_section(session, people.as_(session, people.resident), sid, form.sections[0].id)
