@@ -170,4 +170,6 @@ JA = {
     "Save the section": "セクションを保存する",
     "Deleting the section deletes its questions too.": "セクションを削除すると、その中の質問も削除されます。",
     "Delete the section": "セクションを削除する",
+    "The surveys about this page": "このページに関するアンケート",
+    "Surveys about “%(title)s”": "「%(title)s」に関するアンケート",
 }

@@ -19,7 +19,7 @@ from cocreate import permissions
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.channels import Channel
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Flag, as_text
+from cocreate.forms import Flag, as_text, parse_id
 from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.surveys import services, targets
@@ -40,6 +40,7 @@ PREVIEW = "surveys/preview.html"
 DESK_LIST = "surveys/desk_list.html"
 DESK_ENTRY = "surveys/desk_entry.html"
 SECTION = "surveys/_section.html"
+LINKED_SECTION = "surveys/_linked_section.html"
 DESK_CHANNELS = {Channel.PAPER: lazy_gettext("Paper form"), Channel.WORKSHOP: lazy_gettext("Workshop"),
                  Channel.PHONE: lazy_gettext("Phone call")}
 """The desk's channels as its forms name them (the same words as the desk's other forms)."""
@@ -68,14 +69,27 @@ def _public(surveys: list[Survey], about: dict[int, targets.Surveyed]) -> list[S
 
 
 @get("/surveys", name="survey-list", sync_to_thread=True)
-def survey_list(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -> Template:
-    """Open surveys (and those not yet open), then closed ones a page at a time."""
+def survey_list(request: Request, db_session: DbSession, page: FromQuery[str] = "1", target: FromQuery[str] = "",
+                target_id: FromQuery[str] = "") -> Template:
+    """Open surveys (and those not yet open), then closed ones a page at a time; or, with ``target`` and
+    ``target_id``, the surveys of one challenge or trial (its page loads that list with htmx, and links to it)."""
     number, _size = clamp_page(page)
+    thing_id = parse_id(target_id)
+    if target and thing_id is not None:
+        try:
+            thing = targets.load(db_session, as_text(target)[:20], thing_id)
+        except NotFound:
+            thing = None
+        if thing is not None and thing.public:
+            surveys = services.surveys_of(db_session, thing.type, thing.id)
+            return render(request, LIST, {"thing": thing, "target_surveys": surveys, "open_surveys": [],
+                                          "closed_surveys": [], "about": {}, "page": 1, "more": False,
+                                          "status_of": services.status_of})
     open_now, _more_open = services.public_surveys(db_session, open_now=True, per_page=50)
     closed, more = services.public_surveys(db_session, open_now=False, page=number)
     about = _about(db_session, open_now + closed)
     return render(request, LIST, {"open_surveys": _public(open_now, about), "closed_surveys": _public(closed, about),
-                                  "about": about, "page": number, "more": more, "status_of": services.status_of})
+                                  "about": about, "thing": None, "target_surveys": [], "page": number, "more": more, "status_of": services.status_of})
 
 
 def _detail(request: Request, db_session: Session, survey_id: int, *, values: dict[str, Any] | None = None,
@@ -515,6 +529,13 @@ def desk_entry_create(request: Request, db_session: DbSession, survey_id: FromPa
 
 
 # --- the sections of the challenge and trial pages --------------------------------------------------
+
+
+def linked_section(actor: Principal, thing: targets.Surveyed, *, owner: bool) -> tuple[str, dict[str, Any]]:
+    """The surveys section of a page with no query of its own (a page with a tight query budget): a link to
+    the list of its surveys, which htmx loads in place; "create a survey" for its owners."""
+    manages = owner or actor.is_admin
+    return LINKED_SECTION, {"thing": thing, "manages": manages}
 
 
 def target_section(session: Session, actor: Principal, target_type: str,

@@ -119,7 +119,11 @@ def test_the_challenge_page_lists_its_surveys(client: TestClient[Litestar], sess
     sid, _q = build_survey(session, people.as_(session, people.staff), target_type="challenge",
                            target_id=challenge.id)
     page = client.get(f"/challenges/{challenge.id}")
-    assert f'href="/surveys/{sid}"' in page.text and "target-survey-new" not in page.text
+    assert 'id="target-surveys-link"' in page.text and "target-survey-new" not in page.text
+    listed = client.get(f"/surveys?target=challenge&target_id={challenge.id}")  # what the link (and htmx) loads
+    assert listed.status_code == 200 and f'href="/surveys/{sid}"' in listed.text
+    assert 'id="target-surveys-list"' in listed.text
+    assert client.get("/surveys?target=nothing&target_id=1").status_code == 200  # the whole list instead
     sign_in(client, people.staff)
     page = client.get(f"/challenges/{challenge.id}")
     assert 'id="target-survey-new"' in page.text
