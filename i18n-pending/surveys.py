@@ -163,4 +163,13 @@ JA = {
     "Responses": "回答数",
     "Answers to an open survey from a paper form, a workshop or a phone call; each entry is one response.":
         "紙の回答用紙、ワークショップ、電話で受けた受付中のアンケートへの回答。1回の入力が1件の回答です。",
+    "The section was saved.": "セクションを保存しました。",
+    "The section was deleted.": "セクションを削除しました。",
+    "A survey keeps at least one section.": "アンケートには少なくとも1つのセクションが必要です。",
+    "Edit the section": "セクションを編集",
+    "Save the section": "セクションを保存する",
+    "Deleting the section deletes its questions too.": "セクションを削除すると、その中の質問も削除されます。",
+    "Delete the section": "セクションを削除する",
+    "The surveys about this page": "このページに関するアンケート",
+    "Surveys about “%(title)s”": "「%(title)s」に関するアンケート",
 }

@@ -43,8 +43,11 @@ TARGETS = [CHALLENGE]
 
 def challenge_section(session: Session, actor: Principal, challenge: Challenge,
                       viewer: Any = None) -> tuple[str, dict[str, Any]] | None:
-    """The challenge's surveys on its page (None for a draft, or when it has none and the actor builds none)."""
-    if challenge.phase is Phase.DRAFT and not actor.is_staff:
+    """The challenge's surveys on its page, with no query (the page reads a fixed, small number): a link to
+    their list, loaded in place with htmx; "create a survey" for its owners. None for a draft."""
+    if challenge.phase is Phase.DRAFT:
         return None
     assert challenge.id is not None
-    return survey_pages.target_section(session, actor, CHALLENGE.name, challenge.id)
+    owner = bool(getattr(viewer, "is_owner", False))
+    thing = Surveyed(CHALLENGE, challenge.id, challenge.title, frozenset(), True)
+    return survey_pages.linked_section(actor, thing, owner=owner)

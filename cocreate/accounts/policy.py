@@ -32,6 +32,10 @@
   ``proposal.report`` or ``comment.report`` here, on a :class:`~cocreate.comments.models.Comment`),
   ``moderation.review`` (the queue and its actions: moderators and administrators) and ``moderation.block``
   (an author's account, on a :class:`~cocreate.moderation.services.OnAccount`).
+- Surveys (:mod:`cocreate.surveys`), on an :class:`~cocreate.surveys.services.OnSurvey`: ``survey.manage``
+  (build, publish, close: any ward staff for a site-wide survey, the owning departments' staff for a
+  challenge's or a trial's, administrators for all), ``survey.answer`` (while it takes answers, a confirmed
+  account) and ``survey.enter_for_resident`` (the support desk, while it takes answers).
 - The opinion analysis (:mod:`cocreate.analysis`): ``analysis.run`` and ``analysis.review`` of a
   :class:`~cocreate.analysis.sources.Subject` (staff of its departments, or any staff when it has none), and
   ``analysis.view`` of an :class:`~cocreate.analysis.services.OnRun` (public once published).

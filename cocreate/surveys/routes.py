@@ -19,8 +19,8 @@ from cocreate import permissions
 from cocreate.accounts.permissions import Principal, principal_of, signed_in
 from cocreate.channels import Channel
 from cocreate.errors import Invalid, NotFound
-from cocreate.forms import Flag, as_text
-from cocreate.i18n import WARD_TIMEZONE
+from cocreate.forms import Flag, as_text, parse_id
+from cocreate.i18n import WARD_TIMEZONE, lazy_gettext
 from cocreate.i18n import gettext as _
 from cocreate.surveys import services, targets
 from cocreate.surveys.models import QUESTION_KIND_LABELS, QuestionKind, Survey, SurveyStage
@@ -35,11 +35,15 @@ STAFF_LIST = "surveys/staff_list.html"
 STAFF_FORM = "surveys/staff_form.html"
 STAFF_EDIT = "surveys/staff_edit.html"
 QUESTION_FORM = "surveys/question_form.html"
+SECTION_FORM = "surveys/section_form.html"
 PREVIEW = "surveys/preview.html"
 DESK_LIST = "surveys/desk_list.html"
 DESK_ENTRY = "surveys/desk_entry.html"
 SECTION = "surveys/_section.html"
-DESK_CHANNELS = (Channel.PAPER, Channel.WORKSHOP, Channel.PHONE)
+LINKED_SECTION = "surveys/_linked_section.html"
+DESK_CHANNELS = {Channel.PAPER: lazy_gettext("Paper form"), Channel.WORKSHOP: lazy_gettext("Workshop"),
+                 Channel.PHONE: lazy_gettext("Phone call")}
+"""The desk's channels as its forms name them (the same words as the desk's other forms)."""
 
 
 def _settings(request: Request) -> Any:
@@ -65,14 +69,27 @@ def _public(surveys: list[Survey], about: dict[int, targets.Surveyed]) -> list[S
 
 
 @get("/surveys", name="survey-list", sync_to_thread=True)
-def survey_list(request: Request, db_session: DbSession, page: FromQuery[str] = "1") -> Template:
-    """Open surveys (and those not yet open), then closed ones a page at a time."""
+def survey_list(request: Request, db_session: DbSession, page: FromQuery[str] = "1", target: FromQuery[str] = "",
+                target_id: FromQuery[str] = "") -> Template:
+    """Open surveys (and those not yet open), then closed ones a page at a time; or, with ``target`` and
+    ``target_id``, the surveys of one challenge or trial (its page loads that list with htmx, and links to it)."""
     number, _size = clamp_page(page)
+    thing_id = parse_id(target_id)
+    if target and thing_id is not None:
+        try:
+            thing = targets.load(db_session, as_text(target)[:20], thing_id)
+        except NotFound:
+            thing = None
+        if thing is not None and thing.public:
+            surveys = services.surveys_of(db_session, thing.type, thing.id)
+            return render(request, LIST, {"thing": thing, "target_surveys": surveys, "open_surveys": [],
+                                          "closed_surveys": [], "about": {}, "page": 1, "more": False,
+                                          "status_of": services.status_of})
     open_now, _more_open = services.public_surveys(db_session, open_now=True, per_page=50)
     closed, more = services.public_surveys(db_session, open_now=False, page=number)
     about = _about(db_session, open_now + closed)
     return render(request, LIST, {"open_surveys": _public(open_now, about), "closed_surveys": _public(closed, about),
-                                  "about": about, "page": number, "more": more, "status_of": services.status_of})
+                                  "about": about, "thing": None, "target_surveys": [], "page": number, "more": more, "status_of": services.status_of})
 
 
 def _detail(request: Request, db_session: Session, survey_id: int, *, values: dict[str, Any] | None = None,
@@ -108,11 +125,12 @@ def _posted(data: dict[str, Any]) -> dict[str, Any]:
             if key.startswith("q")}
 
 
-def _skipped_message(db_session: Session, survey: Survey, skipped: list[int]) -> str:
+def _skipped_message(db_session: Session, survey_id: int, data: dict[str, Any]) -> str:
+    """Says which sections were left out because the answers did not meet their condition ("" for none)."""
+    skipped = services.skipped_sections(db_session, survey_id, data)
     if not skipped:
         return ""
-    titles = [s.section.title or _("Section %(number)s", number=i + 1)
-              for i, s in enumerate(services.load_form(db_session, survey).sections) if s.id in skipped]
+    titles = [s.title or _("Section %(number)s", number=s.position + 1) for s in skipped]
     return " " + _("These sections did not apply to your answers and were left out: %(sections)s.",
                    sections="、".join(titles))
 
@@ -122,12 +140,9 @@ def _skipped_message(db_session: Session, survey: Survey, skipped: list[int]) ->
 def survey_answer(request: Request, db_session: DbSession, survey_id: FromPath[int], data: Form) -> Redirect:
     actor = principal_of(request)
     response = services.submit_response(db_session, _settings(request), actor, survey_id, data)
-    skipped = db_session.info.pop("survey.skipped_sections", [])
-    survey = db_session.get(Survey, survey_id)
-    assert survey is not None
     message = (_("Your answers were changed.") if response.edited_at else _("Thank you. Your answers were saved."))
     return after_post(request, request.app.route_reverse("survey-detail", survey_id=survey_id),  # type: ignore[return-value]
-                      message=message + _skipped_message(db_session, survey, skipped))
+                      message=message + _skipped_message(db_session, survey_id, data))
 
 
 # --- the staff's builder ---------------------------------------------------------------------------
@@ -290,6 +305,62 @@ def staff_section_add(request: Request, db_session: DbSession, survey_id: FromPa
                       message=_("The section was added."))
 
 
+def _section_page(request: Request, db_session: Session, survey_id: int, section_id: int, *,
+                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                  status_code: int = 200) -> Template:
+    survey = services.managed_survey(db_session, principal_of(request), survey_id)
+    survey_form = services.load_form(db_session, survey)
+    section = next((s for s in survey_form.sections if s.id == section_id), None)
+    if section is None:
+        raise NotFound()
+    earlier = services.SurveyForm(survey, [s for s in survey_form.sections
+                                          if s.section.position < section.section.position])
+    values = form if form is not None else {
+        "section_title": section.section.title, "section_description": section.section.description,
+        "section_show_if_option_id": str(section.section.show_if_option_id or "")}
+    return render(request, SECTION_FORM, {
+        "survey": survey, "section": section, "section_form": values, "errors": errors or {},
+        "published": survey.published_at is not None,
+        "condition_options": _builder_options(earlier)["condition_options"],
+    }, status_code=status_code)
+
+
+@get("/staff/surveys/{survey_id:int}/sections/{section_id:int}", name="staff-survey-section-edit",
+     guards=[signed_in], sync_to_thread=True)
+def staff_section_edit(request: Request, db_session: DbSession, survey_id: FromPath[int],
+                       section_id: FromPath[int]) -> Template:
+    return _section_page(request, db_session, survey_id, section_id)
+
+
+def _section_update_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
+                          survey_id: int, section_id: int, **_kwargs: Any) -> Template:
+    errors = {f"section_{key}" if key in ("title", "description", "show_if_option_id") else key: message
+              for key, message in failed.errors.items()}
+    return _section_page(request, db_session, survey_id, section_id, form=form, errors=errors)
+
+
+@post("/staff/surveys/{survey_id:int}/sections/{section_id:int}", name="staff-survey-section-update",
+      guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_section_update_again)
+def staff_section_update(request: Request, db_session: DbSession, survey_id: FromPath[int],
+                         section_id: FromPath[int], data: Form) -> Redirect:
+    values = {key.removeprefix("section_"): value for key, value in data.items()}
+    services.update_section(db_session, principal_of(request), survey_id, section_id,
+                            services.SectionDetails.parse(values))
+    return after_post(request, request.app.route_reverse("staff-survey-edit", survey_id=survey_id),  # type: ignore[return-value]
+                      message=_("The section was saved."))
+
+
+@post("/staff/surveys/{survey_id:int}/sections/{section_id:int}/delete", name="staff-survey-section-delete",
+      guards=[signed_in], sync_to_thread=True)
+@again_on_invalid(_section_update_again)
+def staff_section_delete(request: Request, db_session: DbSession, survey_id: FromPath[int],
+                         section_id: FromPath[int]) -> Redirect:
+    services.delete_section(db_session, principal_of(request), survey_id, section_id)
+    return after_post(request, request.app.route_reverse("staff-survey-edit", survey_id=survey_id),  # type: ignore[return-value]
+                      message=_("The section was deleted."))
+
+
 def _question_again(failed: Invalid, form: dict[str, Any], *, request: Request, db_session: Session,
                     survey_id: int, **_kwargs: Any) -> Template:
     errors = {f"question_{key}": message for key, message in failed.errors.items()}
@@ -429,7 +500,7 @@ def _desk_page(request: Request, db_session: Session, survey_id: int, *, values:
         "survey": survey, "form": services.load_form(db_session, survey), "values": values or
         {"channel": Channel.PAPER.value}, "errors": errors or {}, "status": facts.status,
         "decision": permissions.can(actor, "survey.enter_for_resident", facts),
-        "channel_options": [("", _("Choose…"))] + [(c.value, c.label) for c in DESK_CHANNELS],
+        "channel_options": [("", _("Choose…"))] + [(c.value, str(label)) for c, label in DESK_CHANNELS.items()],
         "action": request.app.route_reverse("desk-survey-entry-create", survey_id=survey_id),
     }, status_code=status_code)
 
@@ -452,15 +523,19 @@ def desk_entry_create(request: Request, db_session: DbSession, survey_id: FromPa
     permissions.require(actor, "desk.enter")
     services.enter_desk_response(db_session, actor, survey_id, data, as_text(data.get("channel")),
                                  Flag().parse(data.get("consent")), as_text(data.get("desk_note")))
-    skipped = db_session.info.pop("survey.skipped_sections", [])
-    survey = db_session.get(Survey, survey_id)
-    assert survey is not None
     return after_post(request, request.app.route_reverse("desk-survey-entry", survey_id=survey_id),  # type: ignore[return-value]
                       message=_("The resident's answers were recorded.")
-                      + _skipped_message(db_session, survey, skipped))
+                      + _skipped_message(db_session, survey_id, data))
 
 
 # --- the sections of the challenge and trial pages --------------------------------------------------
+
+
+def linked_section(actor: Principal, thing: targets.Surveyed, *, owner: bool) -> tuple[str, dict[str, Any]]:
+    """The surveys section of a page with no query of its own (a page with a tight query budget): a link to
+    the list of its surveys, which htmx loads in place; "create a survey" for its owners."""
+    manages = owner or actor.is_admin
+    return LINKED_SECTION, {"thing": thing, "manages": manages}
 
 
 def target_section(session: Session, actor: Principal, target_type: str,
@@ -480,7 +555,8 @@ def target_section(session: Session, actor: Principal, target_type: str,
 
 ROUTES = [Router(path="/", route_handlers=[
     survey_list, survey_detail, survey_answer,
-    staff_list, staff_new, staff_create, staff_edit, staff_update, staff_section_add, staff_question_add,
+    staff_list, staff_new, staff_create, staff_edit, staff_update, staff_section_add, staff_section_edit,
+    staff_section_update, staff_section_delete, staff_question_add,
     staff_question_edit, staff_question_update, staff_question_move, staff_question_delete, staff_preview,
     staff_publish, staff_close,
     desk_list, desk_entry, desk_entry_create,

@@ -455,6 +455,50 @@ def add_section(session: Session, actor: Principal, survey_id: int, form: Sectio
     return section
 
 
+def _draft_section(session: Session, actor: Principal, survey_id: int, section_id: int) -> tuple[Survey, SurveySection]:
+    survey = _draft(session, actor, survey_id, "section_title")
+    section = session.get(SurveySection, section_id)
+    if section is None or section.survey_id != survey_id:
+        raise NotFound()
+    return survey, section
+
+
+@transactional
+def update_section(session: Session, actor: Principal, survey_id: int, section_id: int,
+                   form: SectionDetails) -> SurveySection:
+    """Change a draft's section: its title, introduction and condition (a choice of an earlier section)."""
+    survey, section = _draft_section(session, actor, survey_id, section_id)
+    problems = Problems()
+    _check_condition(session, survey, form.show_if_option_id, section.position, problems)
+    problems.raise_any()
+    section.title, section.description = form.title, form.description
+    section.show_if_option_id = form.show_if_option_id
+    session.add(section)
+    _audit(session, actor, "survey.section_updated", "survey", survey_id, {"section_id": section_id})
+    return section
+
+
+@transactional
+def delete_section(session: Session, actor: Principal, survey_id: int, section_id: int) -> None:
+    """Delete a draft's section with its questions (a survey keeps at least one section); conditions that
+    named its choices are lifted."""
+    _survey, section = _draft_section(session, actor, survey_id, section_id)
+    count = session.exec(select(func.count()).select_from(SurveySection)
+                         .where(SurveySection.survey_id == survey_id)).one()
+    if count <= 1:
+        raise Invalid({"survey": _("A survey keeps at least one section.")})
+    question_ids = session.exec(select(SurveyQuestion.id).where(SurveyQuestion.section_id == section_id)).all()
+    if question_ids:
+        option_ids = session.exec(select(SurveyOption.id).where(col(SurveyOption.question_id).in_(question_ids))).all()
+        if option_ids:
+            session.execute(sa.update(SurveySection).where(col(SurveySection.show_if_option_id).in_(option_ids))
+                            .values(show_if_option_id=None))
+            session.execute(sa.delete(SurveyOption).where(col(SurveyOption.id).in_(option_ids)))
+        session.execute(sa.delete(SurveyQuestion).where(col(SurveyQuestion.id).in_(question_ids)))
+    session.delete(section)
+    _audit(session, actor, "survey.section_deleted", "survey", survey_id, {"section_id": section_id})
+
+
 def _question_problems(form: QuestionDetails) -> tuple[list[str], list[str], Problems]:
     problems = Problems()
     choices, rows = _lines(form.options), _lines(form.rows)
@@ -836,7 +880,6 @@ def submit_response(session: Session, settings: Settings, actor: Principal, surv
     if not survey.anonymous:
         _audit(session, actor, "survey.answered", "survey", survey_id,
                {"response_id": response.id, "edited": not created})
-    session.info["survey.skipped_sections"] = parsed.skipped_sections
     return response
 
 
@@ -906,11 +949,17 @@ def enter_desk_response(session: Session, actor: Principal, survey_id: int, answ
     _count(session, survey)
     _audit(session, actor, "survey.desk_entered", "survey", survey_id,
            {"response_id": response.id, "channel": chosen.value})
-    session.info["survey.skipped_sections"] = parsed.skipped_sections
     return response
 
 
 # --- lists ----------------------------------------------------------------------------------------
+
+
+def skipped_sections(session: Session, survey_id: int, answers: Mapping[Any, Any]) -> list[SurveySection]:
+    """The conditional sections whose condition these answers do not meet (their answers were left out)."""
+    survey = _get(session, survey_id)
+    _applied, skipped = applicable_sections(load_form(session, survey), answers)
+    return [section.section for section in skipped]
 
 
 def _public() -> sa.ColumnElement[bool]:
@@ -940,10 +989,15 @@ def surveys_of(session: Session, target_type: str, target_id: int) -> list[Surve
 
 def managed_surveys(session: Session, actor: Principal, page: int = 1,
                     per_page: int = PER_PAGE) -> tuple[list[Survey], bool]:
-    """The surveys the staff list shows: every survey for administrators and ward staff (each row says
-    whether they manage it), newest first, a page at a time."""
+    """The surveys the staff list shows, newest first, a page at a time: for administrators every survey; for
+    ward staff the published ones, the site-wide ones and their departments' drafts (each row says whether
+    they manage it)."""
     permissions.require(actor, "survey.manage", manage_facts())
-    rows = list(session.exec(select(Survey).order_by(col(Survey.id).desc())
+    query = select(Survey)
+    if not actor.is_admin:
+        query = query.where(sa.or_(_public(), Survey.target_type == "",
+                                   col(Survey.department_id).in_(sorted(actor.staff_department_ids))))
+    rows = list(session.exec(query.order_by(col(Survey.id).desc())
                              .offset((max(page, 1) - 1) * per_page).limit(per_page + 1)).all())
     return rows[:per_page], len(rows) > per_page
 

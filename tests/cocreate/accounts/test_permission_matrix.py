@@ -266,6 +266,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/staff/surveys/{survey_id:int}"): frozenset({"staff", "admin"}),
     ("POST", "/staff/surveys/{survey_id:int}"): frozenset({"staff", "admin"}),
     ("POST", "/staff/surveys/{survey_id:int}/sections"): frozenset({"staff", "admin"}),
+    ("GET", "/staff/surveys/{survey_id:int}/sections/{section_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/sections/{section_id:int}"): frozenset({"staff", "admin"}),
+    ("POST", "/staff/surveys/{survey_id:int}/sections/{section_id:int}/delete"): frozenset({"staff", "admin"}),
     ("POST", "/staff/surveys/{survey_id:int}/questions"): frozenset({"staff", "admin"}),
     ("GET", "/staff/surveys/{survey_id:int}/questions/{question_id:int}"): frozenset({"staff", "admin"}),
     ("POST", "/staff/surveys/{survey_id:int}/questions/{question_id:int}"): frozenset({"staff", "admin"}),
@@ -645,7 +648,7 @@ def _survey(session: Session, challenge_id: int, department_id: int) -> dict[str
     session.add_all([SurveyOption(question_id=question.id, position=0, label="はい"),  # type: ignore[arg-type]
                      SurveyOption(question_id=question.id, position=1, label="いいえ")])  # type: ignore[arg-type]
     session.commit()
-    return {"survey_id": survey.id, "survey_question_id": question.id}  # type: ignore[dict-item]
+    return {"survey_id": survey.id, "survey_question_id": question.id, "section_id": section.id}  # type: ignore[dict-item]
 
 
 def _survey_results(session: Session, survey_id: int) -> dict[str, int]:

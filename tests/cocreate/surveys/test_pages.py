@@ -16,7 +16,7 @@ from cocreate.surveys import services
 from cocreate.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from tests.cocreate.surveys.conftest import People, build_survey, full_answers, option_id
 from tests.factories import create_challenge, sign_in
-from tests.helpers import count_queries, csrf_token
+from tests.helpers import assert_no_live_markup, count_queries, csrf_token
 
 pytestmark = pytest.mark.databases("sqlite", why="pages and forms; the rules are Python")
 
@@ -46,6 +46,16 @@ def test_staff_build_publish_and_close_a_survey_through_the_forms(client: TestCl
     question = session.exec(select(SurveyQuestion).where(SurveyQuestion.survey_id == survey_id)).one()
     page = client.get(base)
     assert page.status_code == 200 and "使いますか" in page.text and 'id="survey-publish"' in page.text
+    assert f'id="question-{question.id}-up"' in page.text and f'id="question-{question.id}-delete"' in page.text
+    assert _post(client, f"{base}/questions", {"question_kind": "text", "question_prompt": "ご意見"}).status_code == 303
+    assert _post(client, f"{base}/questions/{question.id}/move", {"direction": "down"}).status_code == 303
+    prompts = session.exec(select(SurveyQuestion.prompt).where(SurveyQuestion.survey_id == survey_id)
+                           .order_by(SurveyQuestion.position)).all()
+    assert prompts == ["ご意見", "使いますか"]
+    extra = session.exec(select(SurveyQuestion).where(SurveyQuestion.prompt == "ご意見")).one()
+    assert _post(client, f"{base}/questions/{extra.id}/delete", {}).status_code == 303
+    section = _post(client, f"{base}/sections", {"section_title": "利用者へ", "section_show_if_option_id": "999999"})
+    assert section.status_code == 400 and "field-section_show_if_option_id-error" in section.text
     assert client.get(f"{base}/preview").status_code == 200
     assert client.get(f"{base}/questions/{question.id}").status_code == 200
     assert _post(client, f"{base}/publish", {}).status_code == 303
@@ -68,6 +78,7 @@ def test_a_resident_answers_and_changes_answers(client: TestClient[Litestar], se
     assert 'id="survey-form"' in page.text and f'data-show-if="{option_id(q["uses"], "はい")}"' in page.text
     missing = _post(client, f"/surveys/{sid}", {})
     assert missing.status_code == 400 and f'field-{q["uses"].name}-error' in missing.text
+    assert "公園を利用しますか：" in missing.text  # the error summary names the question
     answers = full_answers(q)
     assert _post(client, f"/surveys/{sid}", answers).status_code == 303
     page = client.get(f"/surveys/{sid}")
@@ -108,12 +119,31 @@ def test_the_challenge_page_lists_its_surveys(client: TestClient[Litestar], sess
     sid, _q = build_survey(session, people.as_(session, people.staff), target_type="challenge",
                            target_id=challenge.id)
     page = client.get(f"/challenges/{challenge.id}")
-    assert f'href="/surveys/{sid}"' in page.text and "target-survey-new" not in page.text
+    assert 'id="target-surveys-link"' in page.text and "target-survey-new" not in page.text
+    listed = client.get(f"/surveys?target=challenge&target_id={challenge.id}")  # what the link (and htmx) loads
+    assert listed.status_code == 200 and f'href="/surveys/{sid}"' in listed.text
+    assert 'id="target-surveys-list"' in listed.text
+    assert client.get("/surveys?target=nothing&target_id=1").status_code == 200  # the whole list instead
     sign_in(client, people.staff)
     page = client.get(f"/challenges/{challenge.id}")
     assert 'id="target-survey-new"' in page.text
     listing = client.get("/surveys")
     assert f'id="survey-{sid}"' in listing.text
+
+
+def test_the_trial_page_lists_its_surveys(client: TestClient[Litestar], session: Session, people: People) -> None:
+    from labs.models import Trial
+
+    trial = Trial(title="自動運転バス実証", department_id=people.department.id, published=True)
+    session.add(trial)
+    session.commit()
+    sid, _q = build_survey(session, people.as_(session, people.staff), target_type="trial", target_id=trial.id,
+                           stage="before")
+    assert session.get(Survey, sid).stage == "before"  # type: ignore[union-attr]
+    page = client.get(f"/trials/{trial.id}")
+    assert page.status_code == 200 and f'href="/surveys/{sid}"' in page.text
+    sign_in(client, people.other_staff)  # not of the trial's department: no "create a survey"
+    assert 'id="target-survey-new"' not in client.get(f"/trials/{trial.id}").text
 
 
 def test_pages_ask_a_bounded_number_of_queries(client: TestClient[Litestar], session: Session, people: People,
@@ -137,25 +167,78 @@ def test_pages_ask_a_bounded_number_of_queries(client: TestClient[Litestar], ses
     assert counts[f"/surveys/{sid}"] <= 12
 
 
-def test_hostile_text_is_shown_as_text(client: TestClient[Litestar], session: Session, people: People,
-                                       xss_payloads: list[str]) -> None:
+def _line(payload: str, limit: int) -> str:
+    return " ".join(payload.split())[:limit].strip() or "x"
+
+
+def test_hostile_text_in_every_field_is_shown_as_text(client: TestClient[Litestar], session: Session,
+                                                      people: People, xss_payloads: list[str]) -> None:
+    """Every text field of a survey (title, description, section, prompt, help, choices, matrix rows, scale
+    labels, a free-text answer, the desk's note) holding each hostile string: stored as typed (or refused as a
+    form error), and every page shows it as text, never as markup or a script link."""
     staff = people.as_(session, people.staff)
-    resident = people.as_(session, people.resident)
-    sign_in(client, people.resident)
-    for payload in xss_payloads[:40]:
+    sign_in(client, people.admin)  # the admin sees the builder, the preview and the desk's form
+    payloads = [p for p in xss_payloads if p.strip()]
+    for index in range(0, len(payloads), 8):
+        chunk = payloads[index:index + 8]
+        joined = " ".join(chunk)
         try:
-            survey = services.create_survey(session, staff, services.SurveyDetails(title=payload[:200] or "x",
-                                                                                   description=payload))
-        except Exception as failed:  # control characters: refused as a form error, never stored
+            survey = services.create_survey(session, staff, services.SurveyDetails(
+                title=_line(joined, 200), description="\n".join(chunk)))
+        except Exception as failed:
             assert type(failed).__name__ == "Invalid"
             continue
-        assert survey.id is not None
-        services.add_question(session, staff, survey.id, services.QuestionDetails(
-            kind="single", prompt=(payload[:500] or "x").replace("\n", " ").strip() or "x",
-            help_text=payload[:1000], options=f"{payload[:300]}\nいいえ" if payload.strip() else "a\nb"))
-        services.publish(session, staff, survey.id)
-        page = client.get(f"/surveys/{survey.id}")
-        assert page.status_code == 200
-        assert "<script>alert(1)</script>" not in page.text and "onerror=alert" not in page.text.replace(
-            "onerror=alert(1)&gt;", "")
-        _ = resident
+        sid = survey.id
+        assert sid is not None
+        services.add_section(session, staff, sid, services.SectionDetails(title=_line(chunk[0], 200),
+                                                                          description=joined[:10000]))
+        labels = list(dict.fromkeys(_line(p, 300) for p in chunk))
+        options = "\n".join(labels if len(labels) > 1 else [*labels, "いいえ"])
+        single = services.add_question(session, staff, sid, services.QuestionDetails(
+            kind="single", prompt=_line(joined, 500), help_text=joined[:1000], options=options))
+        services.add_question(session, staff, sid, services.QuestionDetails(
+            kind="matrix", prompt=_line(chunk[-1], 500), options=options, rows=options))
+        services.add_question(session, staff, sid, services.QuestionDetails(
+            kind="scale", prompt="満足度", scale_min_label=_line(chunk[0], 100), scale_max_label=_line(chunk[-1], 100)))
+        text = services.add_question(session, staff, sid, services.QuestionDetails(kind="text", prompt="ご意見"))
+        services.publish(session, staff, sid)
+        answer = _post(client, f"/surveys/{sid}", {f"q{text.id}": joined[:2000]})
+        assert answer.status_code in (303, 400)
+        desk = _post(client, f"/desk/surveys/{sid}", {f"q{text.id}": joined[:2000], "channel": "paper",
+                                                      "consent": "yes", "desk_note": _line(joined, 200)})
+        assert desk.status_code in (303, 400)
+        assert single.id is not None
+        for path in (f"/surveys/{sid}", f"/staff/surveys/{sid}", f"/staff/surveys/{sid}/preview",
+                     f"/staff/surveys/{sid}/questions/{single.id}", f"/desk/surveys/{sid}", "/surveys",
+                     "/staff/surveys"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert_no_live_markup(page.text)
+    stored = session.exec(select(SurveyAnswer.text).where(SurveyAnswer.text != "")).all()
+    assert any("<" in text for text in stored)  # stored as typed, shown escaped
+
+
+@pytest.mark.parametrize(("person", "page"), [
+    (None, "/surveys"),
+    (None, "/surveys/{survey}"),
+    ("resident", "/surveys/{survey}"),
+    ("staff", "/staff/surveys"),
+    ("staff", "/staff/surveys/new"),
+    ("staff", "/staff/surveys/{survey}"),
+    ("staff", "/staff/surveys/{draft}"),
+    ("staff", "/staff/surveys/{draft}/preview"),
+    ("desk", "/desk/surveys"),
+    ("desk", "/desk/surveys/{survey}"),
+])
+def test_every_same_site_link_of_a_survey_page_answers(client: TestClient[Litestar], app: Litestar,
+                                                        session: Session, people: People, person: str | None,
+                                                        page: str) -> None:
+    from tests.cocreate.web.test_links import assert_links_answer
+
+    challenge = create_challenge(session, people.department)
+    sid, _q = build_survey(session, people.as_(session, people.staff), target_type="challenge",
+                           target_id=challenge.id)
+    draft, _dq = build_survey(session, people.as_(session, people.staff), publish=False)
+    if person is not None:
+        sign_in(client, getattr(people, person))
+    assert_links_answer(client, app, page.format(survey=sid, draft=draft))

@@ -16,7 +16,7 @@ from cocreate.errors import Forbidden, Invalid, NotFound, SignInRequired
 from cocreate.settings import Settings
 from cocreate.surveys import services
 from cocreate.surveys.models import QuestionKind, Survey, SurveyAnswer, SurveyResponse
-from tests.cocreate.surveys.conftest import People, build_survey, full_answers
+from tests.cocreate.surveys.conftest import People, build_survey, full_answers, option_id
 from tests.factories import create_challenge
 
 pytestmark = pytest.mark.databases("sqlite", why="the survey rules are Python; the writes are plain inserts "
@@ -75,7 +75,7 @@ def test_a_conditional_section_is_ignored_when_its_choice_was_not_picked(session
     # 「いいえ」: the section of users is skipped, its required question too, and its answer is not stored.
     response = services.submit_response(session, settings, resident, sid, full_answers(q, uses="いいえ"))
     assert not [a for a in _answers(session, response.id) if a.text]
-    assert session.info["survey.skipped_sections"] == [q["section"]]
+    assert [s.id for s in services.skipped_sections(session, sid, full_answers(q, uses="いいえ"))] == [q["section"]]
     # 「はい」: the section applies and its required question must be answered.
     with pytest.raises(Invalid) as refused:
         services.submit_response(session, settings, resident, sid, full_answers(q, text=""))
@@ -156,7 +156,14 @@ def test_who_manages_a_challenges_survey(session: Session, people: People) -> No
     services.add_question(session, people.as_(session, people.admin), survey.id,  # type: ignore[arg-type]
                           services.QuestionDetails(kind=QuestionKind.TEXT, prompt="質問"))
     # A site-wide survey: any ward staff.
-    services.create_survey(session, people.as_(session, people.other_staff), services.SurveyDetails(title="区全体"))
+    site = services.create_survey(session, people.as_(session, people.other_staff), services.SurveyDetails(title="区全体"))
+    # The staff list: others' drafts are not listed; site-wide ones and one's own department's are.
+    listed, _more = services.managed_surveys(session, people.as_(session, people.other_staff))
+    assert [x.id for x in listed] == [site.id]
+    listed, _more = services.managed_surveys(session, people.as_(session, people.staff))
+    assert {x.id for x in listed} == {site.id, survey.id}
+    with pytest.raises(Forbidden):
+        services.managed_surveys(session, people.as_(session, people.resident))
 
 
 def test_unknown_target_is_a_form_error(session: Session, people: People) -> None:
@@ -218,6 +225,7 @@ def test_move_and_delete(session: Session, people: People) -> None:
 
 
 @pytest.mark.committed("racing threads each use their own connection")
+@pytest.mark.databases("sqlite", "postgresql", why="SQLite's write lock and PostgreSQL's row lock and unique index")
 def test_one_response_per_person_under_concurrency(session: Session, settings: Settings, people: People) -> None:
     """Two submissions of the same person at the same moment (two tabs, a double click) keep one response,
     and the survey counts one."""
@@ -256,3 +264,75 @@ def test_one_response_per_person_under_concurrency(session: Session, settings: S
     texts = session.exec(select(SurveyAnswer.text).where(SurveyAnswer.response_id == responses[0].id,
                                                          SurveyAnswer.text != "")).all()
     assert len(texts) == 1 and texts[0] in ("一つ目", "二つ目")  # the later one replaced the earlier one whole
+
+
+def test_the_rules_per_role(session: Session, people: People) -> None:
+    """survey.manage, survey.answer and survey.enter_for_resident for every kind of person, on the facts only."""
+    from cocreate import permissions
+
+    owned = frozenset({people.department.id})  # type: ignore[arg-type]
+    open_owned = services.OnSurvey(services.Status.OPEN, owned)
+    closed = services.OnSurvey(services.Status.CLOSED, owned)
+    site = services.OnSurvey(services.Status.DRAFT, None)
+    expected = {  # person: (manage owned, manage site-wide, answer open, answer closed, desk open, desk closed)
+        None: (False, False, False, False, False, False),
+        "resident": (False, False, True, False, False, False),
+        "unconfirmed": (False, False, False, False, False, False),
+        "staff": (True, True, True, False, False, False),
+        "other_staff": (False, True, True, False, False, False),
+        "desk": (False, False, True, False, True, False),
+        "admin": (True, True, True, False, True, False),
+    }
+    for person, answers in expected.items():
+        actor = people.as_(session, getattr(people, person) if person else None)
+        got = (bool(permissions.can(actor, "survey.manage", open_owned)),
+               bool(permissions.can(actor, "survey.manage", site)),
+               bool(permissions.can(actor, "survey.answer", open_owned)),
+               bool(permissions.can(actor, "survey.answer", closed)),
+               bool(permissions.can(actor, "survey.enter_for_resident", open_owned)),
+               bool(permissions.can(actor, "survey.enter_for_resident", closed)))
+        assert got == answers, person
+    # A closed survey says so to everyone, under the form's "survey" field; nobody signed in is asked to sign in.
+    assert permissions.can(people.as_(session, people.resident), "survey.answer", closed).field == "survey"
+    assert permissions.can(people.as_(session, None), "survey.answer", open_owned).sign_in
+
+
+def test_dates(session: Session, settings: Settings, people: People) -> None:
+    staff = people.as_(session, people.staff)
+    draft, _q = build_survey(session, staff, publish=False, closes_at=utcnow() - timedelta(hours=1))
+    with pytest.raises(Invalid):
+        services.publish(session, staff, draft)  # its closing date has passed
+    with pytest.raises(Invalid) as refused:
+        services.create_survey(session, staff, services.SurveyDetails(
+            title="x", opens_at=utcnow() + timedelta(days=2), closes_at=utcnow() + timedelta(days=1)))
+    assert "closes_at" in refused.value.errors
+    sid, _q = build_survey(session, staff, closes_at=utcnow() + timedelta(days=1))
+    survey = session.get(Survey, sid)
+    assert survey is not None
+    assert services.status_of(survey) is services.Status.OPEN
+    assert services.status_of(survey, utcnow() + timedelta(days=2)) is services.Status.CLOSED
+    services.close(session, staff, sid)
+    with pytest.raises(Invalid):
+        services.close(session, staff, sid)  # already closed
+
+
+def test_sections_are_edited_and_deleted_while_a_draft(session: Session, settings: Settings, people: People) -> None:
+    staff = people.as_(session, people.staff)
+    sid, q = build_survey(session, staff, publish=False)
+    section, more = q["section"], q["more"].id
+    services.update_section(session, staff, sid, section, services.SectionDetails(title="新しい題"))
+    form = services.load_form(session, session.get(Survey, sid))  # type: ignore[arg-type]
+    assert form.sections[1].section.title == "新しい題" and form.sections[1].condition is None  # condition lifted
+    with pytest.raises(Invalid) as refused:  # a condition on a choice of its own (or a later) section
+        services.update_section(session, staff, sid, form.sections[0].id, services.SectionDetails(
+            show_if_option_id=option_id(q["uses"], "はい")))
+    assert "show_if_option_id" in refused.value.errors
+    services.delete_section(session, staff, sid, section)
+    form = services.load_form(session, session.get(Survey, sid))  # type: ignore[arg-type]
+    assert len(form.sections) == 1 and more not in [x.id for x in form.questions]
+    with pytest.raises(Invalid):
+        services.delete_section(session, staff, sid, form.sections[0].id)  # the last one stays
+    with pytest.raises(NotFound):
+        services.update_section(session, staff, sid, 999999, services.SectionDetails())
+    with pytest.raises(NotFound):  # a draft does not exist for residents
+        services.delete_section(session, people.as_(session, people.resident), sid, form.sections[0].id)
