@@ -92,11 +92,13 @@ def _measurement_page(request: Request, view: kpis.MeasurementView, *, form: dic
                                               "today": kpis.local_today().isoformat()})
 
 
-@get("/trials/{trial_id:int}/kpis/measurements/{measurement_id:int}", name="kpi-measurement", sync_to_thread=True)
+@get("/trials/{trial_id:int}/kpis/measurements/{measurement_id:int}", name="kpi-measurement", guards=[signed_in],
+     sync_to_thread=True)
 def measurement_detail(request: Request, db_session: DbSession, trial_id: FromPath[int],
                        measurement_id: FromPath[int]) -> Template:
-    """A measurement: confirmed ones for who sees the trial; the others for its organisations and department,
-    with the department's decision form and the organisation's correction form."""
+    """A measurement, for signed-in people (the public reads confirmed ones in the trial's chart): confirmed
+    ones for who sees the trial; the others for its organisations and department, with the department's
+    decision form and the organisation's correction form."""
     return _measurement_page(request, kpis.measurement_for(db_session, principal_of(request), trial_id,
                                                            measurement_id))
 
