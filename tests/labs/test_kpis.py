@@ -40,7 +40,7 @@ from labs.models import (
 from tests.factories import Ward, create_organisation, create_user, create_ward, sign_in
 from tests.helpers import QueryLog, assert_no_live_markup, csrf_token
 
-pytestmark = pytest.mark.databases("sqlite", why="KPI rules are Python; the window query runs on both elsewhere")
+pytestmark = pytest.mark.databases("sqlite", why="KPI rules are Python; the SQL that differs runs on both below")
 
 S = KpiMeasurementStatus
 XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))'
@@ -135,6 +135,7 @@ def table_rows(html: str, table_id: str) -> list[list[str]]:
 # --- the whole flow ------------------------------------------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="row locks, the float column and the notifications' upsert")
 def test_the_organisation_enters_and_the_department_confirms(client: TestClient[Litestar], session: Session,
                                                              w: World) -> None:
     sign_in(client, w.member)
@@ -467,6 +468,7 @@ def test_the_trial_page_reads_kpis_without_n_plus_1(client: TestClient[Litestar]
     assert page.count('class="kpi-track"') == 6 and page.count("<svg") >= 6
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the window query of the latest values and the paging SQL")
 def test_the_overview_pages_in_the_database_in_at_most_ten_queries(client: TestClient[Litestar], session: Session,
                                                                    w: World, query_log: QueryLog) -> None:
     add(session, w.kpi, today() - timedelta(days=10), 800)
@@ -496,6 +498,7 @@ def test_the_overview_pages_in_the_database_in_at_most_ten_queries(client: TestC
 # --- open data, download my data, demo-free services ---------------------------------------------
 
 
+@pytest.mark.databases("sqlite", "postgresql", why="the dataset's chunked query")
 def test_the_dataset_holds_confirmed_measurements_of_published_trials_only(session: Session, w: World) -> None:
     confirmed = add(session, w.kpi, today(), 1234.5, note="秘密のメモ", reviewed_at=utcnow())
     add(session, w.kpi, today(), 99, S.SUBMITTED, note="未確認")
