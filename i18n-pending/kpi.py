@@ -11,7 +11,7 @@ JA = {
     "%(count)s confirmed measurements from %(first)s to %(last)s; the latest is %(value)s. "
     "Baseline: %(baseline)s; target: %(target)s.":
         "%(first)s から %(last)s までの確認済みの計測値 %(count)s 件。最新の値は %(value)s です。"
-        "基準値：%(baseline)s、目標値：%(target)s。",
+        "現状値：%(baseline)s、目標値：%(target)s。",
     "No confirmed measurements yet.": "確認済みの計測値はまだありません。",
     "Measured value": "計測値",
     "Date measured": "計測日",
@@ -47,7 +47,7 @@ JA = {
     "What the KPI measures": "KPIの指標",
     "Unit of the values": "値の単位",
     "Date of the measurement": "計測日",
-    "The KPI's baseline as a number (empty if none)": "KPIの基準値（数値。ない場合は空欄）",
+    "The KPI's baseline as a number (empty if none)": "KPIの現状値（数値。ない場合は空欄）",
     "The KPI's target as a number (empty if none)": "KPIの目標値（数値。ない場合は空欄）",
     "When the department confirmed the measurement": "担当部署が計測値を確認した日時",
     "Only members of the organisations running this trial can enter its measurements.":
@@ -94,11 +94,11 @@ JA = {
     "Send the correction for confirmation": "訂正を確認に送る",
     "What every trial measures, where it started, what it aims at and the latest value the department in charge "
     "has confirmed.":
-        "それぞれの実証が何を計測しているか、基準値と目標値、担当部署が確認した最新の値を一覧にしています。",
+        "それぞれの実証が何を計測しているか、現状値と目標値、担当部署が確認した最新の値を一覧にしています。",
     "KPIs of %(title)s": "%(title)s のKPI",
     "This trial has no KPIs yet.": "この実証にはまだKPIがありません。",
-    "Baseline as a number (for the chart)": "基準値（グラフ用の数値）",
-    "Leave empty to use the number in the baseline text.": "空欄の場合は、基準値の文字から数値を読み取ります。",
+    "Baseline as a number (for the chart)": "現状値（グラフ用の数値）",
+    "Leave empty to use the number in the baseline text.": "空欄の場合は、現状値の文字から数値を読み取ります。",
     "Target as a number (for the chart)": "目標値（グラフ用の数値）",
     "Leave empty to use the number in the target text.": "空欄の場合は、目標値の文字から数値を読み取ります。",
     "The organisation running the trial “%(trial)s” has sent a measurement of “%(indicator)s” for confirmation: "
