@@ -10,7 +10,9 @@ once by the service or the page's view-model:
 - :class:`OnTrial`, :class:`OnCall`: a trial (published; its department; the actor is a member of one
   of its organisations) and a call for participants of it;
 - :class:`OnProposal`: a proposal a trial may start from (the actor is staff of a department that owns
-  its challenge).
+  its challenge);
+- :class:`OnKpi`: a trial's KPI measurements (the actor is a member of one of the trial's organisations, or
+  staff of the department that owns the trial; the measurement's status).
 
 A loader is told the actions its target will be asked about (by the service, or by the page and its
 template) and reads a fact about the actor only when it changes one of those answers (:func:`settle`):
@@ -33,6 +35,7 @@ from cocreate.accounts.permissions import Principal
 from labs.models import (
     Booking,
     BookingStatus,
+    KpiMeasurementStatus,
     RecruitmentCall,
     RecruitmentStatus,
     TestFieldCoordinator,
@@ -227,6 +230,41 @@ class OnProposal:
 def on_proposal(session: Session, actor: Principal, challenge_id: int,
                 actions: Iterable[str] = ("trial.start",)) -> OnProposal:
     return settle(actor, actions, OnProposal, lambda: proposals.owns_challenge(session, actor, challenge_id))
+
+
+# --- KPI measurements -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnKpi:
+    """A trial's KPI measurements as the rules see them for one actor; ``status`` is the measurement's
+    (None: a measurement not made yet, or the trial's measurements in general)."""
+
+    member_of_organisation: bool
+    """The actor is a member of one of the organisations running the trial (they enter measurements)."""
+    owns: bool
+    """The actor is staff of the department in charge of the trial, or of a department that owns its
+    challenge (they confirm measurements)."""
+    status: KpiMeasurementStatus | None = None
+
+
+def owns_trial(session: Session, actor: Principal, trial: Trial) -> bool:
+    """Staff of the trial's department (no query), or of a department owning its challenge (one query,
+    for staff only)."""
+    if actor.is_staff_of(trial.department_id):
+        return True
+    return bool(actor.is_staff and trial.challenge_id is not None
+                and proposals.owns_challenge(session, actor, trial.challenge_id))
+
+
+def on_kpi(session: Session, actor: Principal, trial: Trial, *, status: KpiMeasurementStatus | None = None) -> OnKpi:
+    """The facts of the trial's measurements for ``actor`` (at most two queries, none for visitors)."""
+    trial_id = trial.id
+    assert trial_id is not None
+    if actor.user_id is None:
+        return OnKpi(member_of_organisation=False, owns=False, status=status)
+    return OnKpi(member_of_organisation=is_trial_member(session, actor, trial_id),
+                 owns=owns_trial(session, actor, trial), status=status)
 
 
 # --- asking before the form is read --------------------------------------------------------------

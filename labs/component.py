@@ -20,7 +20,8 @@ COMPONENT = Component(
     search_facets={"area": "labs.models:Area"},
     followables="labs.follow_targets:FOLLOWABLES",
     surveyables="labs.survey_targets:TARGETS",
-    notification_kinds=("labs.bookings:KINDS", "labs.notices:KINDS", "labs.recruitment:KINDS", "labs.events:KINDS"),
+    notification_kinds=("labs.bookings:KINDS", "labs.notices:KINDS", "labs.recruitment:KINDS", "labs.events:KINDS",
+                        "labs.kpis:KINDS"),
     page_sections={
         "challenge": ("labs.trial_routes:challenge_section",),
         "proposal": ("labs.trial_routes:proposal_section",),
@@ -30,6 +31,7 @@ COMPONENT = Component(
             "labs.notice_routes:field_section",
         ),
         "trial": (
+            "labs.kpi_routes:trial_section",
             "labs.recruitment_routes:trial_section",
             "labs.booking_routes:trial_section",
             "labs.survey_targets:trial_section",
@@ -41,6 +43,7 @@ COMPONENT = Component(
         NavItem("nav-coordinate", lazy_gettext("Field bookings"), "booking-queue", 30, menu="account",
                 action="booking.queue"),
         NavItem("", lazy_gettext("Trials"), "trial-list", 20, menu="browse"),
+        NavItem("", lazy_gettext("KPIs of the trials"), "kpi-overview", 25, menu="browse"),
         NavItem("", lazy_gettext("Test fields"), "field-list", 30, menu="browse"),
         NavItem("following-notice-areas", lazy_gettext("Notices to residents by area"), "notice-subscriptions", 10,
                 menu="following"),
@@ -64,7 +67,8 @@ COMPONENT = Component(
         "trial_updates": "labs.privacy:export_trial_updates",
         "trial_update_photos": "labs.privacy:export_trial_update_photos",
         "coordinated_fields": "labs.privacy:export_coordinated_fields",
+        "kpi_measurements": "labs.kpis:export_measurements",
     },
-    datasets=("labs.datasets:DATASETS",),
+    datasets=("labs.datasets:DATASETS", "labs.kpi_datasets:DATASETS"),
     deletion_hooks=("labs.recruitment:erase_for_deleted_account",),
 )

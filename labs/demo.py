@@ -9,6 +9,10 @@ trials that grew out of the proposals the proposals demo selected:
 - the 高島平 micro-mobility trial, running: bookings of the plaza (one over, two approved, one waiting for the
   coordinator), the residents' notices of the approvals, progress updates and an open call with applications.
 
+Both trials' organisations enter monthly KPI measurements, which the department in charge confirms (the
+completed trial's climb towards its targets; the running trial's sensor counts before and since its start),
+one of them still waits for the department and one was sent back with a reason (:data:`MEASUREMENTS`).
+
 Everything is played through the services (:mod:`cocreate.demo_playback`) as the people of the core demo,
 each action on its own day: the field coordinator creates the fields (with their hours, rules and
 requirements; the creator becomes their coordinator) and enters their coming blackouts, the trial starts
@@ -19,7 +23,8 @@ the beat job completes those that are over. Only a field's owning department is 
 demo stays current.
 
 Idempotent: fields are keyed by name, blackouts by field and reason, a trial by the proposal it grew out
-of (a trial that exists is left alone with everything that belongs to it). Departments come from the
+of (a trial that exists is left alone with everything that belongs to it, but for its KPI measurements,
+entered once when it has none). Departments come from the
 core demo (by code) and people from its demo accounts (by e-mail): without its field coordinator nothing
 is loaded, without its other people only the fields. Never in production.
 """
@@ -41,7 +46,7 @@ from cocreate.demo import DemoRefused
 from cocreate.demo_playback import Playback, ward_time
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.settings import Settings
-from labs import bookings, events, notices, recruitment, trials
+from labs import bookings, events, kpis, notices, recruitment, trials
 from labs import fields as field_services
 from labs.models import (
     Area,
@@ -50,6 +55,7 @@ from labs.models import (
     FieldKind,
     TestField,
     Trial,
+    TrialKpiMeasurement,
     TrialStatus,
 )
 from labs.notices import SEND_NOTICE_TASK
@@ -59,6 +65,7 @@ COORDINATOR = "demo-coordinator@example.jp"
 COMPANY = "demo-company@example.jp"
 AUDIO = "demo-audio@example.jp"
 STAFF_ENV = "demo-staff@example.jp"
+STAFF_TAKASHIMADAIRA = "demo-staff-takashimadaira@example.jp"
 RESIDENT = "demo-resident@example.jp"
 R2 = "demo-resident2@example.jp"
 R4 = "demo-resident4@example.jp"
@@ -676,6 +683,40 @@ MOBILITY_TRIAL = DemoTrial(
     ),
 )
 
+
+class DemoMeasurement(NamedTuple):
+    kpi: int  # the KPI's position in the trial
+    day: int  # measured that day (from today); entered the next morning
+    value: float
+    decided_day: int | None = None  # the department confirms (or sends back) it that day; None: still waiting
+    sent_back: str = ""  # the reason, when the department sent it back
+    note: str = ""
+
+
+MEASUREMENTS: dict[str, tuple[str, str, tuple[DemoMeasurement, ...]]] = {
+    # trial title: (who enters the measurements, who confirms them, the measurements)
+    GARDEN_TRIAL_TITLE: (AUDIO, STAFF_ENV, (
+        *(DemoMeasurement(0, day, value, day + 3, note=note) for day, value, note in (
+            (-150, 180, "開館日の貸出の累計です。"), (-120, 520, "第1回体験会（160人）を含みます。"),
+            (-90, 870, ""), (-60, 1240, "第2回体験会（170人）を含みます。"), (-41, 1620, "実証期間の最終集計です。"))),
+        *(DemoMeasurement(1, day, value, day + 3, note="体験後のアンケートから集計しました。") for day, value in (
+            (-120, 76), (-60, 81), (-41, 84))),
+        *(DemoMeasurement(2, day, value, day + 3, note="バーチャルセンサーの通過記録から、個人を特定しない形で集計しました。")
+          for day, value in ((-150, 29), (-120, 33), (-90, 36), (-60, 39), (-41, 41))),
+    )),
+    TRIAL_TITLE: (COMPANY, STAFF_TAKASHIMADAIRA, (
+        *(DemoMeasurement(2, day, value, day + 4, note="高島平 Wi-Fi センサーネットワークの計測値（月平均）です。")
+          for day, value in ((-150, 1140), (-120, 1160), (-90, 1150), (-60, 1145), (-31, 1155))),
+        DemoMeasurement(2, -2, 1262, -1, note="運行開始後の最初の1か月の月平均です。"),
+        DemoMeasurement(0, -2, 1480, -1, note="運行開始から1か月の利用回数です（8か所のポートの合計）。"),
+        DemoMeasurement(1, -2, 12, None, note="会員登録時の年齢から集計しました。"),
+        DemoMeasurement(3, -2, 820, -1, sent_back="割合（%）の指標ですが、820 になっています。82 の誤りではありませんか。"
+                        "アンケートの回答数とあわせて確認のうえ、訂正してください。",
+                        note="利用者アンケート（回答 214 人）から集計しました。"),
+    )),
+}
+"""Each demo trial's KPI measurements, entered by its organisation and decided on by its department."""
+
 TRIALS = (GARDEN_TRIAL, MOBILITY_TRIAL)  # oldest first: the plaza's bookings then come after the garden's
 SUBSCRIPTIONS = (  # (resident, day, the plaza field too): residents who asked for notices of 高島平
     (R2, -250, False),
@@ -1003,6 +1044,49 @@ def _subscribe(playback: Playback, fields: dict[str, TestField], today: date, *,
                 session, resident, plaza.id, True))  # type: ignore[arg-type]
 
 
+def _measure(playback: Playback, demo: DemoTrial, trial_id: int, today: date) -> int:
+    """The trial's KPI measurements as its organisation enters them and its department decides (only when the
+    trial has none yet); returns how many were entered."""
+    session, settings, act = playback.session, playback.settings, playback.actor
+    story = MEASUREMENTS.get(demo.title)
+    if story is None:
+        return 0
+    kpi_rows = list(trials.kpis_of(session, trial_id))
+    if not kpi_rows or session.exec(select(TrialKpiMeasurement.id).where(col(TrialKpiMeasurement.kpi_id).in_(
+            [k.id for k in kpi_rows])).limit(1)).first() is not None:
+        return 0
+    member, staff = act(story[0]), act(story[1])
+    if member is None or staff is None:
+        return 0
+    made: dict[int, int] = {}
+
+    def enter(index: int, item: DemoMeasurement, kpi_id: int) -> Callable[[], None]:
+        form = kpis.MeasurementForm(measured_on=(today + timedelta(days=item.day)).isoformat(), value=item.value,
+                                    note=item.note)
+
+        def action() -> None:
+            made[index] = kpis.add_measurement(session, settings, member, trial_id, kpi_id, form).id  # type: ignore[assignment]
+        return action
+
+    def decide(index: int, item: DemoMeasurement) -> Callable[[], Any]:
+        decision = kpis.DecisionForm(action="reject" if item.sent_back else "confirm", reason=item.sent_back)
+        return lambda: kpis.decide(session, settings, staff, trial_id, made[index], decision)
+
+    steps: list[tuple[datetime, int, Callable[[], Any]]] = []
+    for index, item in enumerate(story[2]):
+        if item.kpi >= len(kpi_rows):
+            continue
+        entered_at = ward_time(today, item.day + 1, "09:30") + timedelta(minutes=item.kpi)
+        steps.append((entered_at, index, enter(index, item, kpi_rows[item.kpi].id)))  # type: ignore[arg-type]
+        if item.decided_day is not None:
+            steps.append((ward_time(today, max(item.decided_day, item.day + 1), "14:00") + timedelta(minutes=item.kpi),
+                          index, decide(index, item)))
+    for when, _index, action in sorted(steps, key=lambda step: (step[0], step[1])):
+        playback.at(when, action)
+    entered = len(made)
+    return entered
+
+
 def load(session: Session, settings: Settings) -> str:
     if settings.is_production:
         raise DemoRefused("refusing to load demo content: COCREATE_ENV is production")
@@ -1021,23 +1105,30 @@ def load(session: Session, settings: Settings) -> str:
     if not playback.has(*people):
         return summary + "; no trials (they need the core demo's people: load it first)"
     counts = Counts()
-    already = waiting = 0
+    already = waiting = measured = 0
     for demo in TRIALS:
         proposal_id = proposals.selected_proposal_id(session, demo.challenge)
         if proposal_id is None:
             waiting += 1  # its challenge, or its decision, is not there: the proposals demo comes first
             continue
-        if trials.trial_of_proposal(session, proposal_id) is not None:
+        existing = trials.trial_of_proposal(session, proposal_id)
+        if existing is not None:
             already += 1
+            measured += _measure(playback, demo, existing.id, today)  # type: ignore[arg-type]
             continue
         first_approval = min((b.decided_day for b in demo.bookings if b.decided_day is not None), default=None)
         _subscribe(playback, fields, today, before=first_approval)
         counts += _play(playback, demo, proposal_id, fields, departments, today)
+        played = trials.trial_of_proposal(session, proposal_id)
+        assert played is not None and played.id is not None
+        measured += _measure(playback, demo, played.id, today)
     _subscribe(playback, fields, today)
     summary += (f"; {counts.trials} trials added, {already} already there, with {counts.bookings} bookings, "
                 f"{counts.notices} notices, {counts.updates} progress updates, {counts.calls} recruitment calls, "
                 f"{counts.applications} applications and {counts.results} "
                 f"{'results report' if counts.results == 1 else 'results reports'}")
+    if measured:
+        summary += f"; {measured} KPI measurements"
     if waiting:
         summary += f" ({waiting} trials wait for their selected proposal: load the proposals demo first)"
     return summary

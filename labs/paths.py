@@ -45,6 +45,11 @@ def my_participation() -> str:
     return "/my/participation"
 
 
+def kpi_measurement(trial_id: int, measurement_id: int) -> str:
+    """``kpi-measurement``: a KPI measurement's page (its review, its correction)."""
+    return f"/trials/{trial_id}/kpis/measurements/{measurement_id}"
+
+
 CHECKED = {
     "field-detail": (field, {"field_id": 1}),
     "trial-detail": (trial, {"trial_id": 1}),
@@ -53,5 +58,6 @@ CHECKED = {
     "call-detail": (call, {"call_id": 1}),
     "notice-subscriptions": (notice_subscriptions, {}),
     "my-participation": (my_participation, {}),
+    "kpi-measurement": (kpi_measurement, {"trial_id": 1, "measurement_id": 2}),
 }
 """Each helper with its route's name and sample parameters (for the test that checks them)."""

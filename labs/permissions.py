@@ -19,6 +19,10 @@ carries (:mod:`labs.access` defines the targets and reads them once), never the 
   drafts and calls of unpublished trials are seen by them only; confirmed residents apply, but not
   members of the trial's organisations; applicants are seen and decided on by the trial's organisations
   and coordinators (the role: not ward staff, not site admins without it);
+- **KPI measurements** (:class:`~labs.access.OnKpi`): members of the trial's organisations enter dated
+  measurements and correct those sent back (``kpi.measure``); staff of the department that owns the trial
+  confirm or send back submitted ones (``kpi.confirm``); both see the measurements not confirmed yet
+  (``kpi.see_pending``); confirmed ones are public with the trial;
 - **notices**: signed-in people subscribe to the notices of fields and areas.
 
 A rule checks who acts first and the target's state last, so that a route can refuse the wrong people
@@ -35,9 +39,9 @@ from cocreate.accounts.models import Role
 from cocreate.accounts.permissions import OnOrganisation, Principal
 from cocreate.i18n import gettext as _
 from cocreate.permissions import ALLOW, Decision, Policy, confirmed, signed_in, when
-from labs.access import OnBooking, OnCall, OnField, OnProposal, OnTrial
+from labs.access import OnBooking, OnCall, OnField, OnKpi, OnProposal, OnTrial
 from labs.bookings.states import EDITABLE, OPEN, can_move, illegal
-from labs.models import BookingStatus, RecruitmentStatus
+from labs.models import BookingStatus, KpiMeasurementStatus, RecruitmentStatus
 
 POLICY = Policy("labs")
 
@@ -285,6 +289,33 @@ def _applicants(actor: Principal, target: OnTrial) -> Decision:
     return signed_in(actor) & when(actor.has_role(Role.COORDINATOR) or target.member_of_organisation,
                                    lambda: _("Only the trial's organisations and coordinators can see the "
                                              "applicants."))
+
+
+# --- KPI measurements ----------------------------------------------------------------------------
+
+
+@POLICY.rule("kpi.measure")
+def _measure(actor: Principal, target: OnKpi) -> Decision:
+    """Enter a measurement (status None), or correct one that was sent back."""
+    return signed_in(actor) & when(target.member_of_organisation, lambda: _(
+        "Only members of the organisations running this trial can enter its measurements.")) \
+        & _state(target.status in (None, KpiMeasurementStatus.REJECTED), lambda: _(
+            "Only a measurement that was sent back can be corrected."))
+
+
+@POLICY.rule("kpi.confirm")
+def _confirm(actor: Principal, target: OnKpi) -> Decision:
+    """Confirm or send back a submitted measurement (status None: the trial's measurements in general)."""
+    return signed_in(actor) & when(target.owns, lambda: _(
+        "Only staff of the department in charge of this trial can confirm its measurements.")) \
+        & _state(target.status in (None, KpiMeasurementStatus.SUBMITTED), lambda: _(
+            "This measurement has already been decided."))
+
+
+@POLICY.rule("kpi.see_pending")
+def _see_pending(actor: Principal, target: OnKpi) -> Decision:
+    """Measurements not confirmed yet: the trial's organisations and the department that owns it."""
+    return signed_in(actor) & when(target.member_of_organisation or target.owns, _no_permission)
 
 
 # --- notices -------------------------------------------------------------------------------------

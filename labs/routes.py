@@ -1,4 +1,4 @@
-"""Routes of the labs component: test fields, bookings, calendars, notices, trials, recruitment."""
+"""Routes of the labs component: test fields, bookings, calendars, notices, trials, recruitment, KPI tracking."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ def _all_routes() -> list[Any]:
         calendar_routes,
         feed_routes,
         field_routes,
+        kpi_routes,
         notice_routes,
         recruitment_routes,
         trial_routes,
@@ -18,7 +19,7 @@ def _all_routes() -> list[Any]:
 
     return [*field_routes.ROUTES, *booking_routes.ROUTES, *calendar_routes.ROUTES, *notice_routes.ROUTES,
             *trial_routes.ROUTES, *recruitment_routes.ROUTES,
-            *feed_routes.ROUTES]
+            *feed_routes.ROUTES, *kpi_routes.ROUTES]
 
 
 ROUTES: list[Any] = _all_routes()

@@ -56,7 +56,16 @@ from cocreate.notifications import follows
 from cocreate.settings import Settings
 from cocreate.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from labs import access, events
-from labs.models import Trial, TrialKpi, TrialOrganisation, TrialStatus, TrialUpdate, TrialUpdatePhoto
+from labs.kpi_values import Number, number_in_text
+from labs.models import (
+    Trial,
+    TrialKpi,
+    TrialKpiMeasurement,
+    TrialOrganisation,
+    TrialStatus,
+    TrialUpdate,
+    TrialUpdatePhoto,
+)
 from proposals import api as proposals
 
 log = logging.getLogger(__name__)
@@ -94,13 +103,26 @@ class TrialExists(Invalid):
 
 class KpiRow(FormModel):
     """One KPI of a trial (``kpis-N-indicator`` …): what is measured, its unit, the value before and the aim.
-    Not the shape of a proposal's KPI rows: a trial's target may be left open."""
+    Not the shape of a proposal's KPI rows: a trial's target may be left open.
+
+    ``baseline_value`` and ``target_value`` are the numbers its chart draws; left empty, they are read
+    from the texts (``"1,150人"`` → 1150). ``id`` is the stored KPI the row shows (a hidden field), so that
+    a KPI whose texts change keeps its measurements."""
 
 
     indicator: Annotated[str, Line(KPI_LIMITS["indicator"], required=REQUIRED)] = ""
     unit: Annotated[str, Line(KPI_LIMITS["unit"])] = ""
     baseline: Annotated[str, Line(KPI_LIMITS["baseline"])] = ""
     target: Annotated[str, Line(KPI_LIMITS["target"])] = ""
+    baseline_value: Annotated[float | None, Number()] = None
+    target_value: Annotated[float | None, Number()] = None
+    id: Annotated[int | None, RowId(lazy_gettext("Choose one from the list."))] = None
+
+    @property
+    def values(self) -> tuple[float | None, float | None]:
+        """The baseline and target as numbers: as entered, else read from the texts."""
+        return (self.baseline_value if self.baseline_value is not None else number_in_text(self.baseline),
+                self.target_value if self.target_value is not None else number_in_text(self.target))
 
 
 class TrialForm(FormModel):
@@ -176,11 +198,24 @@ def form_values(session: Session, trial: Trial) -> dict[str, Any]:
             "status": trial.status.value, "starts_on": trial.starts_on.isoformat() if trial.starts_on else "",
             "ends_on": trial.ends_on.isoformat() if trial.ends_on else "", "published": trial.published,
             "retention_days": str(trial.participant_data_retention_days),
-            "kpis": [{"indicator": k.indicator, "unit": k.unit, "baseline": k.baseline, "target": k.target}
-                     for k in kpis_of(session, trial.id)],
+            "kpis": [kpi_form_row(k) for k in kpis_of(session, trial.id)],
             "department_id": str(trial.department_id or ""),
             "organisation_ids": [str(o.id) for o, _lead in organisations],
             "lead_organisation_id": next((str(o.id) for o, is_lead in organisations if is_lead), "")}
+
+
+def _shown_value(value: float | None, text: str) -> str:
+    """A stored number as its form field shows it: empty when it is the one read from the text anyway."""
+    if value is None or value == number_in_text(text):
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def kpi_form_row(kpi: TrialKpi) -> dict[str, str]:
+    """A stored KPI as its row of the trial form shows it."""
+    return {"indicator": kpi.indicator, "unit": kpi.unit, "baseline": kpi.baseline, "target": kpi.target,
+            "baseline_value": _shown_value(kpi.baseline_value, kpi.baseline),
+            "target_value": _shown_value(kpi.target_value, kpi.target), "id": str(kpi.id)}
 
 
 class UpdateForm(FormModel):
@@ -406,29 +441,49 @@ def _label(user: User) -> str:
 
 
 def _replace_kpis(session: Session, trial: Trial, kpis: Sequence[KpiRow]) -> bool:
-    """Replace the KPI rows; rows whose four values are unchanged keep their results. True if changed."""
+    """Replace the KPI rows (True if anything changed). A row whose four texts are unchanged keeps its
+    result; a row naming a stored KPI of this trial (its hidden ``id``) is changed in place and keeps its
+    measurements (its result goes if its texts changed); other rows are new. A KPI that has measurements
+    cannot be removed (:class:`Invalid`, nothing changes)."""
     assert trial.id is not None
     existing = list(kpis_of(session, trial.id))
-    key = [(k.indicator, k.unit, k.baseline, k.target) for k in existing]
+    texts = [(k.indicator, k.unit, k.baseline, k.target) for k in existing]
     wanted = [(k.indicator, k.unit, k.baseline, k.target) for k in kpis]
-    if key == wanted:
+    numbers = [(k.baseline_value, k.target_value) for k in existing]
+    if texts == wanted and numbers == [k.values for k in kpis]:
         return False
-    pool = {}
+    by_id = {row.id: row for row in existing}
+    pool: dict[tuple[str, str, str, str], list[TrialKpi]] = {}
     for row in existing:
         pool.setdefault((row.indicator, row.unit, row.baseline, row.target), []).append(row)
-    kept = []
-    for position, values in enumerate(wanted):
-        rows = pool.get(values)
-        if rows:
-            row = rows.pop(0)
-            row.position = position
-            kept.append(row)
-        else:
-            session.add(TrialKpi(trial_id=trial.id, position=position, indicator=values[0], unit=values[1],
-                                 baseline=values[2], target=values[3]))
-    for rows in pool.values():
-        for row in rows:
-            session.delete(row)
+    chosen: list[TrialKpi | None] = []
+    taken: set[int | None] = set()
+    for kpi, values in zip(kpis, wanted, strict=True):  # the same texts first: those keep their results
+        row = next((r for r in pool.get(values, []) if r.id not in taken and kpi.id in (None, r.id)), None)
+        chosen.append(row)
+        taken.add(row.id if row else None)
+    for index, kpi in enumerate(kpis):  # then by the row's stored id
+        if chosen[index] is None and kpi.id in by_id and kpi.id not in taken:
+            chosen[index] = by_id[kpi.id]
+            taken.add(kpi.id)
+    removed = [row for row in existing if row.id not in taken]
+    if removed and session.exec(select(TrialKpiMeasurement.id).where(
+            col(TrialKpiMeasurement.kpi_id).in_([row.id for row in removed])).limit(1)).first() is not None:
+        raise Invalid({"kpis": _("A KPI that has measurements cannot be removed.")})
+    for row in removed:
+        session.delete(row)
+    session.flush()
+    for position, (kpi, row) in enumerate(zip(kpis, chosen, strict=True)):
+        baseline_value, target_value = kpi.values
+        if row is None:
+            session.add(TrialKpi(trial_id=trial.id, position=position, indicator=kpi.indicator, unit=kpi.unit,
+                                 baseline=kpi.baseline, target=kpi.target, baseline_value=baseline_value,
+                                 target_value=target_value))
+            continue
+        if (row.indicator, row.unit, row.baseline, row.target) != wanted[position]:
+            row.indicator, row.unit, row.baseline, row.target = wanted[position]
+            row.result, row.result_note = "", ""
+        row.position, row.baseline_value, row.target_value = position, baseline_value, target_value
     return True
 
 
@@ -517,7 +572,8 @@ def create_from_proposal(session: Session, actor: Principal, proposal_id: int) -
         raise TrialExists(getattr(trial_of_proposal(session, proposal_id), "id", None)) from None
     for position, kpi in enumerate(source.kpis):
         session.add(TrialKpi(trial_id=trial.id, position=position, indicator=kpi.indicator, unit=kpi.unit,  # type: ignore[arg-type]
-                             baseline=kpi.baseline, target=kpi.target))
+                             baseline=kpi.baseline, target=kpi.target, baseline_value=number_in_text(kpi.baseline),
+                             target_value=number_in_text(kpi.target)))
     for organisation_id in source.organisation_ids:
         session.add(TrialOrganisation(trial_id=trial.id, organisation_id=organisation_id,  # type: ignore[arg-type]
                                       is_lead=organisation_id == source.lead_organisation_id))
@@ -552,7 +608,7 @@ def update(session: Session, actor: Principal, trial_id: int, form: TrialForm) -
             changes[name] = [_audit_value(before), _audit_value(value)] if name != "description" else "changed"
             setattr(trial, name, value)
     if _replace_kpis(session, trial, form.kpis):
-        changes["kpis"] = [[k.indicator, k.unit, k.baseline, k.target] for k in form.kpis]
+        changes["kpis"] = [[k.indicator, k.unit, k.baseline, k.target, *k.values] for k in form.kpis]
     if links is not None and _set_organisations(session, trial, links.chosen):
         changes["organisations"] = [[o, lead] for o, lead in links.chosen]
     if changes:

@@ -91,7 +91,8 @@ def test_demo_fields_are_published_with_hours_rules_and_requirements(database: D
                                                                     session: Session) -> None:
     summaries = load_all(database, settings)
     assert summaries[2] == ("4 test fields added, 0 already there; 2 trials added, 0 already there, with 7 bookings, "
-                            "6 notices, 5 progress updates, 2 recruitment calls, 5 applications and 1 results report")
+                            "6 notices, 5 progress updates, 2 recruitment calls, 5 applications and 1 results report; "
+                            "22 KPI measurements")
     fields = fields_by_name(session)
     assert set(fields) == {demo.PLAZA, demo.GARDEN, demo.ROOFTOP, demo.SENSORS}
     coordinator = session.exec(select(User).where(User.email == demo.COORDINATOR)).one()
@@ -483,3 +484,33 @@ def test_demo_is_refused_in_production(session: Session, settings: Settings) -> 
     with pytest.raises(core_demo.DemoRefused, match="production"):
         demo.load(session, production)
     assert session.exec(select(func.count()).select_from(TestField)).one() == 0
+
+
+def test_the_demo_trials_have_kpi_measurements_through_the_services(database: Database, settings: Settings,
+                                                                     session: Session) -> None:
+    from labs import kpis
+    from labs.models import KpiMeasurementStatus, TrialKpiMeasurement
+
+    load_all(database, settings)
+    trials_by_title = {t.title: t for t in session.exec(select(Trial)).all()}
+    running = trials_by_title[demo.TRIAL_TITLE]
+    statuses = {}
+    for kpi in session.exec(select(TrialKpi).where(TrialKpi.trial_id == running.id).order_by(col(TrialKpi.position))):
+        rows = session.exec(select(TrialKpiMeasurement).where(TrialKpiMeasurement.kpi_id == kpi.id)
+                            .order_by(col(TrialKpiMeasurement.measured_on))).all()
+        statuses[kpi.position] = [row.status for row in rows]
+    assert statuses[1] == [KpiMeasurementStatus.SUBMITTED]  # one still waits for the department
+    assert statuses[3] == [KpiMeasurementStatus.REJECTED]  # one was sent back
+    assert statuses[2] == [KpiMeasurementStatus.CONFIRMED] * 6 and statuses[0] == [KpiMeasurementStatus.CONFIRMED]
+    rejected = session.exec(select(TrialKpiMeasurement).where(
+        TrialKpiMeasurement.status == KpiMeasurementStatus.REJECTED)).one()
+    assert "82" in rejected.review_reason and rejected.reviewed_by_id is not None
+    # The completed trial's chart climbs towards its target, every value confirmed by its department.
+    garden = trials_by_title[demo.GARDEN_TRIAL_TITLE]
+    first = session.exec(select(TrialKpi).where(TrialKpi.trial_id == garden.id, TrialKpi.position == 0)).one()
+    chart = kpis.chart_of(first, kpis.confirmed_by_kpi(session, [first.id])[first.id])  # type: ignore[list-item, index]
+    values = [float(row[1]) for row in chart.rows()]
+    assert values == sorted(values) and len(values) == 5 and values[-1] >= (first.target_value or 0)
+    entries = session.exec(select(audit.AuditEntry.action).where(
+        audit.AuditEntry.target_type == kpis.TARGET)).all()
+    assert entries.count("kpi.measurement_submitted") == 22 and entries.count("kpi.measurement_sent_back") == 1

@@ -58,6 +58,8 @@ from labs.models import (
     TestFieldCoordinator,
     TestFieldPhoto,
     Trial,
+    TrialKpi,
+    TrialKpiMeasurement,
     TrialOrganisation,
     TrialUpdate,
     TrialUpdatePhoto,
@@ -452,6 +454,19 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
                                                           "admin"}),
     ("POST", "/trials/{trial_id:int}/results"): frozenset({"org_member", "org_admin", "staff", "coordinator",
                                                            "admin"}),
+    # KPI tracking: anyone reads the overview and a published trial's KPI data (CSV); the trial's organisations
+    # enter measurements and correct sent-back ones (the world's measurement is submitted, so correcting it is
+    # refused under the form: 400); the staff of its department decide (an empty decision: 400); a measurement
+    # not confirmed yet is seen by those two only (404 for everybody else)
+    ("GET", "/trials/kpis"): PUBLIC,
+    ("GET", "/trials/{trial_id:int}/kpis/{filename:str}"): PUBLIC,
+    ("GET", "/trials/{trial_id:int}/kpis/{kpi_id:int}/measurements/new"): frozenset({"org_member", "org_admin"}),
+    ("POST", "/trials/{trial_id:int}/kpis/{kpi_id:int}/measurements/new"): frozenset({"org_member", "org_admin"}),
+    ("GET", "/trials/{trial_id:int}/kpis/measurements/{measurement_id:int}"): frozenset({"org_member", "org_admin",
+                                                                                         "staff"}),
+    ("POST", "/trials/{trial_id:int}/kpis/measurements/{measurement_id:int}/correct"): frozenset({"org_member",
+                                                                                                  "org_admin"}),
+    ("POST", "/trials/{trial_id:int}/kpis/measurements/{measurement_id:int}/decide"): frozenset({"staff"}),
     # recruitment (モニター募集): anyone reads the world's open call; the trial's editors write, open and close calls;
     # anyone signed in applies except members of the trial's organisations (empty forms answer 400; the resident,
     # who already applied, is sent back); only the applicant withdraws (404 for others); applicants' data is seen
@@ -735,7 +750,16 @@ def _build_labs_world(session: Session, upload_dir: Path, users: dict[str, User]
                                    ends_at=start + timedelta(days=1, hours=2),
                                    blocked_until=start + timedelta(days=1, hours=2), blocks=True)])
     session.commit()
-    return {"field_id": field.id, "photo_id": photo.id, "blackout_id": blackout.id, "booking_id": pending.id,  # type: ignore[dict-item]
+    kpi = TrialKpi(trial_id=trial.id, indicator="利用回数", baseline="0", target="100", baseline_value=0,  # type: ignore[arg-type]
+                   target_value=100)
+    session.add(kpi)
+    session.commit()
+    measurement = TrialKpiMeasurement(kpi_id=kpi.id, measured_on=utcnow().date(), value=10,  # type: ignore[arg-type]
+                                      entered_by_id=users["org_member"].id)
+    session.add(measurement)
+    session.commit()
+    return {"kpi_id": kpi.id, "measurement_id": measurement.id,  # type: ignore[dict-item]
+            "field_id": field.id, "photo_id": photo.id, "blackout_id": blackout.id, "booking_id": pending.id,  # type: ignore[dict-item]
             "approved_booking_id": approved.id, "document_id": document.id, "notice_id": notice.id,  # type: ignore[dict-item]
             "trial_id": trial.id, "update_id": update.id, "call_id": call.id, "application_id": application.id}  # type: ignore[dict-item]
 
@@ -762,6 +786,8 @@ def _path(pattern: str, world: World) -> str:
         path = path.replace("{question_id:int}", str(ids[which]))
     if pattern.startswith("/api/v1/surveys/"):  # the API gives the results of closed, public surveys only
         path = path.replace("{survey_id:int}", str(ids["closed_survey_id"]))
+    if pattern.endswith("/kpis/{filename:str}"):  # a KPI's data as CSV
+        path = path.replace("{filename:str}", f"{ids['kpi_id']}.csv")
     if pattern.endswith("/briefings/{filename:str}"):
         path = path.replace("{filename:str}", f"{ids['session_id']}.ics")
     for name, value in ids.items():
