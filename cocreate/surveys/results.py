@@ -159,7 +159,7 @@ class QuestionResult:
             summary = answered if self.mean is None else " ".join((answered, _("Mean %(mean)s.")
                                                                    % {"mean": f"{self.mean:.2f}"}))
             return Chart("bar", title, summary, [c.label for c in self.scale],
-                         [Series(_("Answers"), [c.count for c in self.scale])], label_heading=_("Value"))
+                         [Series(_("Answers"), [c.count for c in self.scale])], label_heading=_("Rating"))
         if self.kind is QuestionKind.MATRIX:
             columns = [c.label for c in self.rows[0].counts] if self.rows else []
             return Chart("stacked", title, " ".join((answered, _("One bar per statement, stacked by answer."))),
