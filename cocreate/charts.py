@@ -131,7 +131,7 @@ def _pygal_chart(chart: Chart) -> pygal.graph.graph.Graph:
         show_legend=len(chart.series) + len(chart.references) > 1, legend_at_bottom=True, legend_at_bottom_columns=3,
         truncate_legend=-1, truncate_label=-1, tooltip_fancy_mode=False, print_values=chart.kind in ("bar", "hbar"),
         print_values_position="top", explicit_size=False, pretty_print=False, x_label_rotation=0,
-        show_minor_x_labels=True, margin=12, spacing=8, dots_size=3,
+        show_minor_x_labels=True, margin=12, margin_right=36, spacing=8, dots_size=3,
     )
     if config.show_legend:  # pygal keeps too little room for the legend at the bottom: its rows were cut off
         config.margin_bottom = 2 + 22 * -(-(len(chart.series) + len(chart.references)) // 3)

@@ -128,6 +128,16 @@ def test_who_sees_the_results_page(client: TestClient[Litestar], session: Sessio
         assert ('id="results-filter"' in response.text) is (who in ("staff", "admin"))
 
 
+@pytest.mark.parametrize(("closed", "public"), [(True, True), (True, False), (False, True)])
+def test_the_survey_page_links_to_public_results_once_closed(client: TestClient[Litestar], session: Session,
+                                                             closed: bool, public: bool) -> None:
+    built = build_survey(session, closed=closed, results_public=public)
+    session.commit()
+    page = client.get(f"/surveys/{built.survey.id}").text
+    link = f'href="/surveys/{built.survey.id}/results" id="survey-results-link"'
+    assert (link in page) is (closed and public)
+
+
 def test_a_draft_is_not_found_for_the_public(client: TestClient[Litestar], session: Session) -> None:
     built = build_survey(session)
     built.survey.published_at = None
