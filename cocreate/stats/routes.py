@@ -35,31 +35,31 @@ def _csv(stored: snapshot.Stored, file: str, bom: str, prefix: str) -> Response[
     })
 
 
-@get("/stats", name="stats", sync_to_thread=True)
+@get("/stats", name="stats", sync_to_thread=True, include_in_schema=False)
 def public_page(request: Request, db_session: DbSession, settings: AppSettings) -> Template:
     return _page(request, snapshot.public(db_session, min_cell=settings.stats_min_cell), staff=False)
 
 
-@get("/stats/{file:str}", name="stats-csv", sync_to_thread=True)
+@get("/stats/{file:str}", name="stats-csv", sync_to_thread=True, include_in_schema=False)
 def public_csv(db_session: DbSession, settings: AppSettings, file: FromPath[str],
                bom: FromQuery[str] = "") -> Response[bytes]:
     return _csv(snapshot.public(db_session, min_cell=settings.stats_min_cell), file, bom, "")
 
 
-@get("/staff/stats", name="staff-stats", sync_to_thread=True)
+@get("/staff/stats", name="staff-stats", sync_to_thread=True, include_in_schema=False)
 def staff_page(request: Request, db_session: DbSession, settings: AppSettings) -> Template:
     stored = snapshot.for_staff(db_session, principal_of(request), min_cell=settings.stats_min_cell)
     return _page(request, stored, staff=True)
 
 
-@get("/staff/stats/{file:str}", name="staff-stats-csv", sync_to_thread=True)
+@get("/staff/stats/{file:str}", name="staff-stats-csv", sync_to_thread=True, include_in_schema=False)
 def staff_csv(request: Request, db_session: DbSession, settings: AppSettings, file: FromPath[str],
               bom: FromQuery[str] = "") -> Response[bytes]:
     stored = snapshot.for_staff(db_session, principal_of(request), min_cell=settings.stats_min_cell)
     return _csv(stored, file, bom, "staff-")
 
 
-@post("/staff/stats/refresh", name="staff-stats-refresh", sync_to_thread=True)
+@post("/staff/stats/refresh", name="staff-stats-refresh", sync_to_thread=True, include_in_schema=False)
 def refresh(request: Request, db_session: DbSession) -> Redirect:
     snapshot.request_refresh(db_session, principal_of(request))
     return after_post(request, request.app.route_reverse("staff-stats"),  # type: ignore[return-value]

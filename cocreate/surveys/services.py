@@ -966,6 +966,10 @@ def _public() -> sa.ColumnElement[bool]:
     return col(Survey.published_at).is_not(None)
 
 
+MAX_PAGE = 100_000
+"""Pages of the survey lists beyond this are this one (an OFFSET must fit the database's integer)."""
+
+
 def public_surveys(session: Session, *, open_now: bool, page: int = 1, now: datetime | None = None,
                    per_page: int = PER_PAGE) -> tuple[list[Survey], bool]:
     """Published surveys, open (or not yet open) ones or closed ones, a page at a time (newest first);
@@ -977,7 +981,7 @@ def public_surveys(session: Session, *, open_now: bool, page: int = 1, now: date
     query = select(Survey).where(_public(), sa.not_(closed) if open_now else closed)
     order = (col(Survey.closes_at).asc().nulls_last(), col(Survey.id).desc()) if open_now else \
         (col(Survey.id).desc(),)
-    rows = list(session.exec(query.order_by(*order).offset((max(page, 1) - 1) * per_page).limit(per_page + 1)).all())
+    rows = list(session.exec(query.order_by(*order).offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page + 1)).all())
     return rows[:per_page], len(rows) > per_page
 
 
@@ -998,7 +1002,7 @@ def managed_surveys(session: Session, actor: Principal, page: int = 1,
         query = query.where(sa.or_(_public(), Survey.target_type == "",
                                    col(Survey.department_id).in_(sorted(actor.staff_department_ids))))
     rows = list(session.exec(query.order_by(col(Survey.id).desc())
-                             .offset((max(page, 1) - 1) * per_page).limit(per_page + 1)).all())
+                             .offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page + 1)).all())
     return rows[:per_page], len(rows) > per_page
 
 

@@ -216,7 +216,7 @@ def test_demo_command_prints_accounts_is_idempotent_and_refused_in_production(
     assert "Traceback" not in output
     summaries = [line for line in output.splitlines() if not line.startswith(" ")]
     assert [line.split(":")[0] for line in summaries] == ["core", "demo accounts (password for all", "proposals",
-                                                          "labs", "search"], output
+                                                          "labs", "search", "open data"], output
     assert f"{len(EMAILS)} demo accounts added, 0 already there" in output
     assert f"password for all: {demo.DEMO_PASSWORD}" in output
     for account in demo.DEMO_ACCOUNTS:

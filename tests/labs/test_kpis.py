@@ -205,7 +205,7 @@ def test_sent_back_with_a_reason_then_corrected(client: TestClient[Litestar], se
     session.refresh(measurement)
     assert (measurement.status, measurement.review_reason) == (S.REJECTED, "桁が違うようです。")
     again = post(client, measurement_url(w, measurement.id, "decide"), {"action": "confirm"})
-    assert again.status_code == 400 and "already been decided" in again.text  # decided once
+    assert again.status_code == 400 and "すでに確認または差し戻し" in again.text  # decided once
     member_told = session.exec(select(Notification).where(Notification.user_id == w.member.id)).one()
     assert member_told.kind == kpis.DECIDED_KIND and member_told.url == measurement_url(w, measurement.id)
 
@@ -222,7 +222,7 @@ def test_sent_back_with_a_reason_then_corrected(client: TestClient[Litestar], se
     assert actions(session) == ["kpi.measurement_sent_back", "kpi.measurement_corrected"]
     # Submitted again: not correctable until it is sent back again.
     refused = post(client, measurement_url(w, measurement.id, "correct"), {"measured_on": day.isoformat(), "value": "1"})
-    assert refused.status_code == 400 and "sent back" in refused.text
+    assert refused.status_code == 400 and "差し戻された計測値だけ" in refused.text
     session.refresh(measurement)
     assert measurement.value == 999.9
 
@@ -409,7 +409,7 @@ def test_the_trial_form_sets_the_numbers_of_baseline_and_target(client: TestClie
     assert bad.status_code == 400 and 'id="field-kpis-0-target_value-error"' in bad.text
     removed = post(client, f"/trials/{w.trial.id}/edit", trial_form(**{
         "kpis-0-id": str(w.kpi.id), "kpis-0-remove": "yes", "kpis-1-indicator": "満足度"}))
-    assert removed.status_code == 400 and "cannot be removed" in removed.text
+    assert removed.status_code == 400 and "削除できません" in removed.text
     session.expire_all()
     assert [k.id for k in session.exec(select(TrialKpi).where(TrialKpi.trial_id == w.trial.id))] == [w.kpi.id]
 

@@ -152,7 +152,7 @@ def test_the_zip_is_built_by_the_worker_mailed_and_downloaded_by_its_owner_only_
                 is DataExportStatus.EXPIRED
         assert client.get(link).status_code == 404
         page = client.get("/account/export").text
-        assert "has expired" in page and link not in page and 'id="export-request-form"' in page
+        assert "期限が切れ" in page and link not in page and 'id="export-request-form"' in page
     finally:
         configure_celery(settings)
 
@@ -170,16 +170,16 @@ def test_asking_again_while_it_is_prepared_changes_nothing(app: Litestar, sessio
     client = signed_in_client(app, hanako)
     assert post(client, "/account/export/request").status_code == 303
     page = client.get("/account/export").text
-    assert "We are preparing your data" in page and 'id="export-request-form"' not in page
+    assert "データを用意しています" in page and 'id="export-request-form"' not in page
     again = post(client, "/account/export/request")
-    assert again.status_code == 409 and "already being prepared" in again.text and 'id="error-summary"' in again.text
+    assert again.status_code == 409 and "すでに用意しているところ" in again.text and 'id="error-summary"' in again.text
     assert _only_export(session, hanako).status is DataExportStatus.REQUESTED
     # Its task lost, a request older than an hour no longer holds the person back; the beat task marks it failed.
     export = _only_export(session, hanako)
     export.created_at = utcnow() - data_export.STALE_REQUEST - timedelta(minutes=1)
     session.add(export)
     session.commit()
-    assert "could not be prepared" in client.get("/account/export").text
+    assert "用意できませんでした" in client.get("/account/export").text
     assert data_export.expire_due(session, app.state.settings) == 1
     assert _only_export(session, hanako).status is DataExportStatus.FAILED
     assert post(client, "/account/export/request").status_code == 303

@@ -293,7 +293,8 @@ def test_readiness_fails_with_503_when_the_database_is_unreachable(tmp_path, set
 
     broken = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'missing' / 'x' / 'db.sqlite3'}"})
     app = create_app(broken)
-    (tmp_path / "missing" / "x" / "db.sqlite3").unlink(missing_ok=True)
+    for created in (tmp_path / "missing" / "x").iterdir():  # the database, and the rate-limit counters' own file
+        created.unlink()
     (tmp_path / "missing" / "x").rmdir()
     with TestClient(app, base_url="http://testserver.local") as client:
         response = client.get("/readyz")
