@@ -20,7 +20,7 @@ from cocreate.forms import parse_id
 from cocreate.i18n import WARD_TIMEZONE
 from cocreate.i18n import gettext as _
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.downloads import content_disposition
+from cocreate.web.downloads import csv_download
 from cocreate.web.forms import Form, again_on_invalid
 from cocreate.web.htmx import after_post, render
 from cocreate.web.pagination import clamp_page
@@ -170,11 +170,8 @@ def kpi_csv(request: Request, db_session: DbSession, trial_id: FromPath[int], fi
     if not dot or extension != "csv" or kpi_id is None:
         raise NotFound()
     trial, _kpi, chart = kpis.kpi_chart(db_session, principal_of(request), trial_id, kpi_id)
-    return Response(chart.csv(bom=bom in ("1", "yes", "true")), media_type="text/csv; charset=utf-8", headers={
-        "content-disposition": content_disposition(f"trial-{trial_id}-kpi-{kpi_id}.csv", "attachment"),
-        "cache-control": "public, max-age=300" if trial.published else "private, no-store",
-        "x-content-type-options": "nosniff",
-    })
+    return csv_download(chart.csv(bom=bom in ("1", "yes", "true")), f"trial-{trial_id}-kpi-{kpi_id}.csv",
+                        cache_control="public, max-age=300" if trial.published else "private, no-store")
 
 
 @get("/trials/kpis", name="kpi-overview", sync_to_thread=True)

@@ -13,7 +13,7 @@ from cocreate.errors import NotFound
 from cocreate.i18n import gettext as _
 from cocreate.stats import snapshot, views
 from cocreate.web.dependencies import AppSettings, DbSession
-from cocreate.web.downloads import content_disposition
+from cocreate.web.downloads import csv_download
 from cocreate.web.htmx import after_post, render
 
 PAGE = "stats/stats.html"
@@ -28,11 +28,8 @@ def _csv(stored: snapshot.Stored, file: str, bom: str, prefix: str) -> Response[
     name, dot, extension = file.rpartition(".")
     if dot != "." or extension != "csv" or name not in views.CHARTS:
         raise NotFound(_("There is no such table of statistics."))
-    body = views.BUILDERS[name](stored.data).csv(bom=bom == "1")
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": content_disposition(f"{prefix}{name}.csv", "attachment"),
-        "Cache-Control": "no-store" if prefix else "public, max-age=300",
-    })
+    return csv_download(views.BUILDERS[name](stored.data).csv(bom=bom == "1"), f"{prefix}{name}.csv",
+                        cache_control="no-store" if prefix else "public, max-age=300")
 
 
 @get("/stats", name="stats", sync_to_thread=True, include_in_schema=False)

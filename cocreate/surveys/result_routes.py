@@ -21,6 +21,7 @@ from cocreate.i18n import gettext as _
 from cocreate.surveys import exports, results
 from cocreate.surveys.models import QuestionKind, Survey
 from cocreate.web.dependencies import DbSession
+from cocreate.web.downloads import csv_download
 from cocreate.web.htmx import render
 from cocreate.web.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, PageInfo, clamp_page, paginate
 
@@ -67,11 +68,6 @@ def texts_page(request: Request, db_session: DbSession, survey_id: FromPath[int]
                                    "url_for_page": url_for_page})
 
 
-def _csv(body: bytes, filename: str) -> Response[bytes]:
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
-
-
 @get("/surveys/{survey_id:int}/results/questions/{question_id:int}/chart.csv", name="survey-result-chart-csv",
      sync_to_thread=True)
 def chart_csv(request: Request, db_session: DbSession, survey_id: FromPath[int], question_id: FromPath[int],
@@ -83,7 +79,7 @@ def chart_csv(request: Request, db_session: DbSession, survey_id: FromPath[int],
     chart = question.chart() if question is not None else None
     if chart is None:
         raise NotFound(_("This question has no chart."))
-    return _csv(chart.csv(bom=bom == "1"), f"survey-{survey_id}-q{question.number}.csv")  # type: ignore[union-attr]
+    return csv_download(chart.csv(bom=bom == "1"), f"survey-{survey_id}-q{question.number}.csv")  # type: ignore[union-attr]
 
 
 @get("/surveys/{survey_id:int}/results/answers.csv", name="survey-result-answers-csv", sync_to_thread=True)
@@ -94,7 +90,7 @@ def answers_csv(request: Request, db_session: DbSession, survey_id: FromPath[int
     if not viewed.staff:
         raise Forbidden()
     body = exports.answers_csv(db_session, request.app.state.settings, viewed.survey, bom=bom == "1")
-    return _csv(body, f"survey-{survey_id}-answers.csv")
+    return csv_download(body, f"survey-{survey_id}-answers.csv")
 
 
 # --- the read API -------------------------------------------------------------------------------------
